@@ -1,0 +1,180 @@
+import { posix } from 'node:path';
+import { loadAll } from 'js-yaml';
+import { MalformedYamlError } from './errors.js';
+import { isYamlPath, type RepoSnapshot } from './snapshot.js';
+
+/** Identity of a Kubernetes object: enough to find every definition of it in the repo. */
+export interface ObjectRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace: string | null;
+  readonly name: string;
+}
+
+/** One document of one file that holds a Kubernetes object. */
+export interface IndexedObject extends ObjectRef {
+  readonly file: string;
+  /** Position of the document in its file, counting every `---`-separated document. */
+  readonly documentIndex: number;
+  readonly body: KubeObject;
+  /** The document is a kustomize strategic-merge patch, not a resource. */
+  readonly isPatch: boolean;
+}
+
+export interface KubeObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly labels?: Readonly<Record<string, string>>;
+    readonly annotations?: Readonly<Record<string, string>>;
+  };
+  readonly [field: string]: unknown;
+}
+
+export interface Kustomization {
+  readonly file: string;
+  readonly dir: string;
+  readonly resources: readonly string[];
+  readonly patchFiles: readonly string[];
+  readonly namespace: string | null;
+}
+
+export interface SkippedFile {
+  readonly file: string;
+  readonly reason: string;
+}
+
+export interface YamlIndex {
+  readonly objects: readonly IndexedObject[];
+  readonly kustomizations: readonly Kustomization[];
+  readonly skipped: readonly SkippedFile[];
+  /** Every definition of an object (a kustomize base and its patches share a key). */
+  find(ref: ObjectRef): readonly IndexedObject[];
+  ofKind(kind: string): readonly IndexedObject[];
+}
+
+export function objectKey(ref: ObjectRef): string {
+  return `${groupOf(ref.apiVersion)}|${ref.kind}|${ref.namespace ?? ''}|${ref.name}`;
+}
+
+/** The API group without version, so `autoscaling/v1` and `autoscaling/v2` name one object. */
+function groupOf(apiVersion: string): string {
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? '' : apiVersion.slice(0, slash);
+}
+
+const KUSTOMIZATION_FILES = new Set(['kustomization.yaml', 'kustomization.yml', 'Kustomization']);
+
+/**
+ * Parses every YAML file of the snapshot once (js-yaml: the fastest full parser available) and
+ * indexes the Kubernetes objects in it. Helm templates and documents that are not Kubernetes
+ * objects are skipped with a note; a file that does not parse is an error naming file and line.
+ */
+export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
+  const objects: IndexedObject[] = [];
+  const kustomizations: Kustomization[] = [];
+  const skipped: SkippedFile[] = [];
+
+  const parsedFiles: Array<{ file: string; documents: unknown[] }> = [];
+  for (const [file, text] of snapshot) {
+    const base = posix.basename(file);
+    if (!isYamlPath(file) && !KUSTOMIZATION_FILES.has(base)) continue;
+    if (text.includes('{{')) {
+      skipped.push({ file, reason: 'Helm/Go template (contains {{ }}), not plain Kubernetes YAML' });
+      continue;
+    }
+    const documents = parseDocuments(file, text);
+    if (KUSTOMIZATION_FILES.has(base)) {
+      kustomizations.push(toKustomization(file, documents[0]));
+      continue;
+    }
+    parsedFiles.push({ file, documents });
+  }
+
+  const patchFiles = new Set(kustomizations.flatMap((k) => k.patchFiles));
+  const namespaceByFile = new Map<string, string>();
+  for (const k of kustomizations) {
+    if (!k.namespace) continue;
+    for (const resource of k.resources) namespaceByFile.set(resource, k.namespace);
+  }
+
+  for (const { file, documents } of parsedFiles) {
+    let found = 0;
+    documents.forEach((document, documentIndex) => {
+      if (!isKubeObject(document)) return;
+      found++;
+      const body = document;
+      objects.push({
+        file,
+        documentIndex,
+        apiVersion: body.apiVersion,
+        kind: body.kind,
+        name: body.metadata.name,
+        namespace: body.metadata.namespace ?? namespaceByFile.get(file) ?? null,
+        body,
+        isPatch: patchFiles.has(file),
+      });
+    });
+    if (found === 0 && documents.some((d) => d !== null && d !== undefined)) {
+      skipped.push({ file, reason: 'no Kubernetes objects (no apiVersion/kind/metadata.name)' });
+    }
+  }
+
+  const byKey = new Map<string, IndexedObject[]>();
+  const byKind = new Map<string, IndexedObject[]>();
+  for (const object of objects) {
+    push(byKey, objectKey(object), object);
+    push(byKind, object.kind, object);
+  }
+  return {
+    objects,
+    kustomizations,
+    skipped,
+    find: (ref) => byKey.get(objectKey(ref)) ?? [],
+    ofKind: (kind) => byKind.get(kind) ?? [],
+  };
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function parseDocuments(file: string, text: string): unknown[] {
+  try {
+    return loadAll(text) as unknown[];
+  } catch (error) {
+    const e = error as { mark?: { line?: number }; reason?: string; message?: string };
+    throw new MalformedYamlError(file, (e.mark?.line ?? 0) + 1, e.reason ?? e.message ?? 'parse error');
+  }
+}
+
+function isKubeObject(value: unknown): value is KubeObject {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  const metadata = v.metadata as Record<string, unknown> | undefined;
+  return typeof v.apiVersion === 'string' && typeof v.kind === 'string' && typeof metadata?.name === 'string';
+}
+
+function toKustomization(file: string, document: unknown): Kustomization {
+  const dir = posix.dirname(file);
+  const body = (typeof document === 'object' && document !== null ? document : {}) as Record<string, unknown>;
+  const resolve = (entry: string) => posix.normalize(posix.join(dir, entry));
+  const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((x): x is string => typeof x === 'string') : []);
+  const patchPaths = [
+    ...strings(body.patchesStrategicMerge),
+    ...(Array.isArray(body.patches) ? body.patches : [])
+      .map((p: unknown) => (typeof p === 'object' && p !== null ? (p as Record<string, unknown>).path : undefined))
+      .filter((p): p is string => typeof p === 'string'),
+  ];
+  return {
+    file,
+    dir,
+    resources: [...strings(body.resources), ...strings(body.bases)].map(resolve),
+    patchFiles: patchPaths.map(resolve),
+    namespace: typeof body.namespace === 'string' ? body.namespace : null,
+  };
+}

@@ -1,0 +1,365 @@
+import { CST, Parser } from 'yaml';
+import { MeshUpgradeError } from '../core/errors.js';
+import { formatKey, formatScalar, type Scalar } from './yaml-scalar.js';
+
+/**
+ * A JSON merge patch (RFC 7386) with one extension: an array of objects that all carry `name`
+ * is merged element by element by that key (as Kubernetes strategic merge does for webhooks and
+ * containers). `null` removes a key. An object patch against a string value edits the YAML held
+ * in that string (Helm `values: |` blocks).
+ */
+export type PatchValue = Scalar | null | readonly PatchValue[] | MergePatch;
+export interface MergePatch {
+  readonly [key: string]: PatchValue;
+}
+
+/** What a document is, read from its CST: enough to match it against an object reference. */
+export interface DocumentIdentity {
+  readonly documentIndex: number;
+  readonly apiVersion: string | null;
+  readonly kind: string | null;
+  readonly name: string | null;
+}
+
+export interface DocumentEdit {
+  readonly documentIndex: number;
+  readonly kind: string;
+  readonly name: string;
+  /** Remove the whole document. */
+  readonly remove?: boolean;
+  readonly patch?: MergePatch;
+}
+
+export class YamlEditError extends MeshUpgradeError {}
+
+interface Splice {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+type Token = CST.Token;
+type Item = CST.BlockMap['items'][number] | CST.FlowCollection['items'][number];
+
+/**
+ * Applies edits to a multi-document YAML text by splicing only the bytes of the nodes that change:
+ * comments, key order, quoting, indentation, flow style and document separators elsewhere stay
+ * exactly as they were. Returns null when every document of the file was removed.
+ */
+export function editYamlText(path: string, source: string, edits: readonly DocumentEdit[]): string | null {
+  if (edits.length === 0) return source;
+  const documents = [...new Parser().parse(source)].filter((t): t is CST.Document => t.type === 'document');
+  const splices: Splice[] = [];
+  let removed = 0;
+  for (const edit of edits) {
+    const document = findDocument(documents, edit);
+    if (!document) throw new YamlEditError(`${path}: cannot find ${edit.kind} ${edit.name} (document ${edit.documentIndex + 1}) to edit`);
+    if (edit.remove) {
+      removed++;
+      const next = documents[documents.indexOf(document) + 1];
+      splices.push({ start: document.offset, end: next ? next.offset : source.length, text: '' });
+      continue;
+    }
+    if (edit.patch) {
+      const root = document.value;
+      if (!root || !isMap(root)) throw new YamlEditError(`${path}: ${edit.kind} ${edit.name} is not a YAML mapping`);
+      new MapPatcher(source, splices, path).patchMap(root, edit.patch, null);
+    }
+  }
+  if (removed === documents.length) return null;
+  return applySplices(source, splices);
+}
+
+/** Edits a YAML text that is a single mapping (e.g. the YAML inside a Helm `values` string). */
+export function patchYamlMappingText(path: string, source: string, patch: MergePatch): string {
+  const document = [...new Parser().parse(source)].find((t): t is CST.Document => t.type === 'document');
+  const splices: Splice[] = [];
+  if (!document?.value || !isMap(document.value)) throw new YamlEditError(`${path}: embedded YAML is not a mapping`);
+  new MapPatcher(source, splices, path).patchMap(document.value, patch, null);
+  return applySplices(source, splices);
+}
+
+/** Reads apiVersion/kind/metadata.name of every document, for matching. */
+export function identifyDocuments(source: string): DocumentIdentity[] {
+  return [...new Parser().parse(source)]
+    .filter((t): t is CST.Document => t.type === 'document')
+    .map((document, documentIndex) => identify(document, documentIndex));
+}
+
+function identify(document: CST.Document, documentIndex: number): DocumentIdentity {
+  const root = document.value && isMap(document.value) ? document.value : null;
+  const get = (key: string) => (root ? findItem(root, key) : undefined);
+  const text = (item: Item | undefined) => (item?.value ? scalarText(item.value) : null);
+  const metadata = get('metadata')?.value;
+  const name = metadata && isMap(metadata) ? text(findItem(metadata, 'name')) : null;
+  return { documentIndex, apiVersion: text(get('apiVersion')), kind: text(get('kind')), name };
+}
+
+function findDocument(documents: CST.Document[], edit: DocumentEdit): CST.Document | undefined {
+  const matches = (document: CST.Document, index: number) => {
+    const id = identify(document, index);
+    return id.kind === edit.kind && id.name === edit.name;
+  };
+  const byIndex = documents[edit.documentIndex];
+  if (byIndex && matches(byIndex, edit.documentIndex)) return byIndex;
+  return documents.find(matches);
+}
+
+function applySplices(source: string, splices: Splice[]): string {
+  if (splices.length === 0) return source;
+  const ordered = [...splices].sort((a, b) => a.start - b.start || a.end - b.end);
+  let out = '';
+  let cursor = 0;
+  for (const splice of ordered) {
+    if (splice.start < cursor) throw new YamlEditError('internal error: overlapping YAML edits');
+    out += source.slice(cursor, splice.start) + splice.text;
+    cursor = splice.end;
+  }
+  return out + source.slice(cursor);
+}
+
+function isMap(token: Token): token is CST.BlockMap | CST.FlowCollection {
+  return token.type === 'block-map' || (token.type === 'flow-collection' && token.start.source === '{');
+}
+
+function isSeq(token: Token): token is CST.BlockSequence | CST.FlowCollection {
+  return token.type === 'block-seq' || (token.type === 'flow-collection' && token.start.source === '[');
+}
+
+function isScalarToken(token: Token): token is CST.FlowScalar | CST.BlockScalar {
+  return (
+    token.type === 'scalar' ||
+    token.type === 'single-quoted-scalar' ||
+    token.type === 'double-quoted-scalar' ||
+    token.type === 'block-scalar'
+  );
+}
+
+function scalarText(token: Token): string | null {
+  if (!isScalarToken(token)) return null;
+  return CST.resolveAsScalar(token)?.value ?? null;
+}
+
+function findItem(map: CST.BlockMap | CST.FlowCollection, key: string): Item | undefined {
+  return map.items.find((item) => item.key && scalarText(item.key) === key);
+}
+
+/** Where a node's own text ends (trailing comments and newlines excluded). */
+function contentEnd(token: Token): number {
+  switch (token.type) {
+    case 'block-scalar':
+      return blockScalarContentStart(token) + token.source.length;
+    case 'block-map':
+    case 'block-seq': {
+      const last = token.items[token.items.length - 1];
+      return last ? itemEnd(last) : token.offset;
+    }
+    case 'flow-collection': {
+      const close = token.end[0];
+      return close ? close.offset + close.source.length : token.offset;
+    }
+    default:
+      return 'source' in token && typeof token.source === 'string' ? token.offset + token.source.length : token.offset;
+  }
+}
+
+function itemEnd(item: Item | CST.BlockSequence['items'][number]): number {
+  if (item.value) return contentEnd(item.value);
+  const sepEnd = item.sep?.filter((t) => t.type === 'map-value-ind').pop();
+  if (sepEnd) return sepEnd.offset + sepEnd.source.length;
+  if ('key' in item && item.key) return contentEnd(item.key);
+  return 0;
+}
+
+function blockScalarContentStart(token: CST.BlockScalar): number {
+  const last = token.props[token.props.length - 1] as CST.SourceToken | undefined;
+  return last ? last.offset + last.source.length : token.offset;
+}
+
+function isPlainObject(value: PatchValue): value is MergePatch {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+class MapPatcher {
+  constructor(
+    private readonly source: string,
+    private readonly splices: Splice[],
+    private readonly path: string,
+  ) {}
+
+  private lineStart(offset: number): number {
+    return this.source.lastIndexOf('\n', offset - 1) + 1;
+  }
+
+  /** Index just past the newline that ends the line holding `offset`. */
+  private lineEnd(offset: number): number {
+    const newline = this.source.indexOf('\n', offset);
+    return newline < 0 ? this.source.length : newline + 1;
+  }
+
+  private column(offset: number): number {
+    return offset - this.lineStart(offset);
+  }
+
+  /**
+   * Patches a mapping. `owner` is the item that holds this map as its value, needed when the map
+   * must be rewritten whole (all keys removed).
+   */
+  patchMap(map: CST.BlockMap | CST.FlowCollection, patch: MergePatch, owner: Item | null): void {
+    const removals: Item[] = [];
+    const additions: Array<[string, PatchValue]> = [];
+    for (const [key, value] of Object.entries(patch)) {
+      const item = findItem(map, key);
+      if (value === null) {
+        if (item) removals.push(item);
+      } else if (!item) {
+        additions.push([key, value]);
+      } else {
+        this.patchItem(item, key, value);
+      }
+    }
+    if (removals.length === 0 && additions.length === 0) return;
+    if (map.type === 'flow-collection') this.editFlowMap(map, removals, additions);
+    else this.editBlockMap(map, removals, additions, owner);
+  }
+
+  private patchItem(item: Item, key: string, value: PatchValue): void {
+    const current = item.value;
+    if (isPlainObject(value)) {
+      if (current && isMap(current)) return this.patchMap(current, value, item);
+      if (current && isScalarToken(current) && typeof scalarText(current) === 'string' && scalarText(current) !== '') {
+        return this.patchEmbeddedYaml(current, key, value);
+      }
+      return this.replaceValue(item, value);
+    }
+    if (Array.isArray(value)) {
+      if (value.length > 0 && value.every((v) => isPlainObject(v) && typeof v.name === 'string')) {
+        if (!current || !isSeq(current)) throw new YamlEditError(`${this.path}: '${key}' is not a list`);
+        return this.patchNamedSeq(current, key, value as MergePatch[]);
+      }
+      return this.replaceValue(item, value);
+    }
+    if (current && isScalarToken(current) && current.type !== 'block-scalar') {
+      const scalar = current as CST.FlowScalar;
+      if (scalarText(scalar) === String(value)) return;
+      this.splices.push({ start: scalar.offset, end: scalar.offset + scalar.source.length, text: formatScalar(value as Scalar, scalar.type) });
+      return;
+    }
+    this.replaceValue(item, value);
+  }
+
+  private patchNamedSeq(seq: CST.BlockSequence | CST.FlowCollection, key: string, elements: readonly MergePatch[]): void {
+    for (const element of elements) {
+      const entry = seq.items.find((it) => it.value && isMap(it.value) && scalarText(findItem(it.value, 'name')?.value ?? it.value) === element.name);
+      if (!entry?.value || !isMap(entry.value)) throw new YamlEditError(`${this.path}: no element named '${String(element.name)}' in '${key}'`);
+      this.patchMap(entry.value, element, null);
+    }
+  }
+
+  private patchEmbeddedYaml(token: CST.FlowScalar | CST.BlockScalar, key: string, patch: MergePatch): void {
+    const inner = scalarText(token) ?? '';
+    const edited = patchYamlMappingText(`${this.path} (${key})`, inner, patch);
+    if (edited === inner) return;
+    if (token.type === 'block-scalar') {
+      const start = blockScalarContentStart(token);
+      const firstLine = token.source.split('\n').find((line) => line.trim() !== '') ?? '';
+      const indent = firstLine.slice(0, firstLine.length - firstLine.trimStart().length);
+      const body = edited
+        .split('\n')
+        .map((line, i, all) => (line === '' && i === all.length - 1 ? '' : line === '' ? '' : indent + line))
+        .join('\n');
+      this.splices.push({ start, end: start + token.source.length, text: body });
+      return;
+    }
+    this.splices.push({ start: token.offset, end: token.offset + token.source.length, text: JSON.stringify(edited) });
+  }
+
+  /** Rewrites an item's value wholesale (missing value, scalar → map, list of scalars). */
+  private replaceValue(item: Item, value: PatchValue): void {
+    const keyToken = item.key!;
+    const column = this.column(keyToken.offset);
+    const colon = item.sep?.find((t) => t.type === 'map-value-ind');
+    if (!colon) throw new YamlEditError(`${this.path}: unexpected YAML shape near offset ${keyToken.offset}`);
+    const start = colon.offset + 1;
+    const end = item.value ? contentEnd(item.value) : start;
+    const inFlow = this.source[start] !== undefined && item.value?.type === 'flow-collection';
+    if (isPlainObject(value) && !inFlow) {
+      const block = renderBlockMap(value, column + 2);
+      this.splices.push({ start, end: this.lineEnd(end), text: `\n${block}` });
+      return;
+    }
+    this.splices.push({ start, end, text: ` ${renderFlow(value)}` });
+  }
+
+  private editBlockMap(map: CST.BlockMap, removals: Item[], additions: Array<[string, PatchValue]>, owner: Item | null): void {
+    const pending = [...additions];
+    // Replacing a removed key in place (`istio-injection: enabled` → `istio.io/rev: x`) keeps the
+    // diff to one line and keeps the line's comment.
+    const remaining: Item[] = [];
+    for (const item of removals) {
+      const next = pending[0];
+      const value = item.value;
+      if (next && !isPlainObject(next[1]) && !Array.isArray(next[1]) && value && isScalarToken(value) && value.type !== 'block-scalar') {
+        pending.shift();
+        this.splices.push({ start: item.key!.offset, end: item.key!.offset + (item.key as CST.FlowScalar).source.length, text: formatKey(next[0]) });
+        this.splices.push({ start: value.offset, end: value.offset + value.source.length, text: formatScalar(next[1] as Scalar, value.type) });
+      } else {
+        remaining.push(item);
+      }
+    }
+    if (remaining.length === map.items.length && pending.length === 0) {
+      // Every key goes: keep the parent key with an empty mapping rather than a null.
+      if (!owner) throw new YamlEditError(`${this.path}: refusing to empty a whole document`);
+      const colon = owner.sep!.find((t) => t.type === 'map-value-ind')!;
+      this.splices.push({ start: colon.offset + 1, end: this.lineEnd(contentEnd(map)), text: ' {}\n' });
+      return;
+    }
+    for (const item of remaining) {
+      const keyOffset = item.key!.offset;
+      const start = this.lineStart(keyOffset);
+      if (this.source.slice(start, keyOffset).trim() !== '') {
+        throw new YamlEditError(`${this.path}: cannot remove '${scalarText(item.key!)}' (it shares a line with other syntax)`);
+      }
+      this.splices.push({ start, end: this.lineEnd(itemEnd(item)), text: '' });
+    }
+    if (pending.length > 0) {
+      const first = map.items[0]!;
+      const column = this.column(first.key ? first.key.offset : map.offset);
+      const at = this.lineEnd(contentEnd(map));
+      const prefix = this.source[at - 1] === '\n' || at === 0 ? '' : '\n';
+      const text = pending.map(([key, value]) => renderEntry(key, value, column)).join('');
+      this.splices.push({ start: at, end: at, text: prefix + text });
+    }
+  }
+
+  private editFlowMap(map: CST.FlowCollection, removals: Item[], additions: Array<[string, PatchValue]>): void {
+    const kept = map.items.filter((item) => !removals.includes(item));
+    const parts = kept.map((item) => this.source.slice(item.key!.offset, itemEnd(item)));
+    for (const [key, value] of additions) parts.push(`${formatKey(key)}: ${renderFlow(value)}`);
+    const open = map.start.offset + 1;
+    const close = map.end[0]!.offset;
+    this.splices.push({ start: open, end: close, text: parts.length === 0 ? '' : parts.join(', ') });
+  }
+}
+
+function renderEntry(key: string, value: PatchValue, column: number): string {
+  const pad = ' '.repeat(column);
+  if (isPlainObject(value)) return `${pad}${formatKey(key)}:\n${renderBlockMap(value, column + 2)}`;
+  return `${pad}${formatKey(key)}: ${renderFlow(value)}\n`;
+}
+
+function renderBlockMap(value: MergePatch, column: number): string {
+  const entries = Object.entries(value).filter(([, v]) => v !== null);
+  if (entries.length === 0) return `${' '.repeat(column)}{}\n`;
+  return entries.map(([k, v]) => renderEntry(k, v, column)).join('');
+}
+
+function renderFlow(value: PatchValue): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `[${value.map(renderFlow).join(', ')}]`;
+  if (isPlainObject(value)) {
+    const entries = Object.entries(value).filter(([, v]) => v !== null);
+    return `{${entries.map(([k, v]) => `${formatKey(k)}: ${renderFlow(v)}`).join(', ')}}`;
+  }
+  return formatScalar(value as Scalar);
+}

@@ -1,0 +1,45 @@
+import { parse } from 'yaml';
+
+export type Scalar = string | number | boolean;
+
+const plainSafeCache = new Map<string, boolean>();
+
+/**
+ * True when `text` reads back as the same string, unquoted, under both YAML 1.2 and 1.1
+ * (Kubernetes tooling still meets 1.1 parsers, where `on`/`yes` are booleans).
+ */
+export function isPlainSafe(text: string): boolean {
+  let safe = plainSafeCache.get(text);
+  if (safe === undefined) {
+    safe =
+      text.length > 0 &&
+      text.trim() === text &&
+      !/[:#{}[\],&*!|>'"%@`\n]/.test(text) &&
+      !/^[-?]/.test(text) &&
+      safeParse(text, '1.2') === text &&
+      safeParse(text, '1.1') === text;
+    plainSafeCache.set(text, safe);
+  }
+  return safe;
+}
+
+function safeParse(text: string, version: '1.1' | '1.2'): unknown {
+  try {
+    return parse(text, { version });
+  } catch {
+    return undefined;
+  }
+}
+
+/** A scalar as YAML source, keeping the quoting style of the token it replaces when it can. */
+export function formatScalar(value: Scalar, style: string = 'scalar'): string {
+  if (typeof value !== 'string') return String(value);
+  if (style === 'single-quoted-scalar') return `'${value.replace(/'/g, "''")}'`;
+  if (style === 'double-quoted-scalar') return JSON.stringify(value);
+  return isPlainSafe(value) ? value : JSON.stringify(value);
+}
+
+/** A mapping key as YAML source. */
+export function formatKey(key: string): string {
+  return isPlainSafe(key) ? key : JSON.stringify(key);
+}

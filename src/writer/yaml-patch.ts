@@ -23,8 +23,9 @@ export interface DocumentIdentity {
 
 export interface DocumentEdit {
   readonly documentIndex: number;
-  readonly kind: string;
-  readonly name: string;
+  /** Expected identity of the document (null for documents without kind/name, e.g. kustomization.yaml). */
+  readonly kind: string | null;
+  readonly name: string | null;
   /** Remove the whole document. */
   readonly remove?: boolean;
   readonly patch?: MergePatch;
@@ -47,27 +48,40 @@ type Item = CST.BlockMap['items'][number] | CST.FlowCollection['items'][number];
  * exactly as they were. Returns null when every document of the file was removed.
  */
 export function editYamlText(path: string, source: string, edits: readonly DocumentEdit[]): string | null {
-  if (edits.length === 0) return source;
+  return editYamlTextReporting(path, source, edits).text;
+}
+
+export interface EditResult {
+  /** The new text, or null when every document was removed. */
+  readonly text: string | null;
+  /** Indexes (into `edits`) of the edits that changed something. */
+  readonly changed: ReadonlySet<number>;
+}
+
+/** {@link editYamlText}, also telling which edits had an effect (a no-op edit leaves no trace). */
+export function editYamlTextReporting(path: string, source: string, edits: readonly DocumentEdit[]): EditResult {
+  const changed = new Set<number>();
+  if (edits.length === 0) return { text: source, changed };
   const documents = [...new Parser().parse(source)].filter((t): t is CST.Document => t.type === 'document');
   const splices: Splice[] = [];
   let removed = 0;
-  for (const edit of edits) {
+  for (const [editIndex, edit] of edits.entries()) {
+    const before = splices.length;
     const document = findDocument(documents, edit);
     if (!document) throw new YamlEditError(`${path}: cannot find ${edit.kind} ${edit.name} (document ${edit.documentIndex + 1}) to edit`);
     if (edit.remove) {
       removed++;
       const next = documents[documents.indexOf(document) + 1];
       splices.push({ start: document.offset, end: next ? next.offset : source.length, text: '' });
-      continue;
-    }
-    if (edit.patch) {
+    } else if (edit.patch) {
       const root = document.value;
       if (!root || !isMap(root)) throw new YamlEditError(`${path}: ${edit.kind} ${edit.name} is not a YAML mapping`);
       new MapPatcher(source, splices, path).patchMap(root, edit.patch, null);
     }
+    if (splices.length > before) changed.add(editIndex);
   }
-  if (removed === documents.length) return null;
-  return applySplices(source, splices);
+  if (removed === documents.length && removed > 0) return { text: null, changed };
+  return { text: applySplices(source, splices), changed };
 }
 
 /** Edits a YAML text that is a single mapping (e.g. the YAML inside a Helm `values` string). */
@@ -191,8 +205,12 @@ class MapPatcher {
     return this.source.lastIndexOf('\n', offset - 1) + 1;
   }
 
-  /** Index just past the newline that ends the line holding `offset`. */
+  /**
+   * Index just past the newline that ends the line holding `offset`. A content end that already
+   * sits at the start of a line (block scalars include their final newline) is its own line end.
+   */
   private lineEnd(offset: number): number {
+    if (offset > 0 && this.source[offset - 1] === '\n') return offset;
     const newline = this.source.indexOf('\n', offset);
     return newline < 0 ? this.source.length : newline + 1;
   }
@@ -237,6 +255,9 @@ class MapPatcher {
         if (!current || !isSeq(current)) throw new YamlEditError(`${this.path}: '${key}' is not a list`);
         return this.patchNamedSeq(current, key, value as MergePatch[]);
       }
+      if (current && isSeq(current) && value.every((v) => !isPlainObject(v) && !Array.isArray(v))) {
+        return this.patchScalarSeq(item, current, value as readonly (Scalar | null)[]);
+      }
       return this.replaceValue(item, value);
     }
     if (current && isScalarToken(current) && current.type !== 'block-scalar') {
@@ -253,6 +274,31 @@ class MapPatcher {
       const entry = seq.items.find((it) => it.value && isMap(it.value) && scalarText(findItem(it.value, 'name')?.value ?? it.value) === element.name);
       if (!entry?.value || !isMap(entry.value)) throw new YamlEditError(`${this.path}: no element named '${String(element.name)}' in '${key}'`);
       this.patchMap(entry.value, element, null);
+    }
+  }
+
+  /** A list of scalars becomes `desired`: kept entries stay byte for byte, new ones go at the end. */
+  private patchScalarSeq(item: Item, seq: CST.BlockSequence | CST.FlowCollection, desired: readonly (Scalar | null)[]): void {
+    const wanted = desired.filter((v): v is Scalar => v !== null).map(String);
+    const entries = seq.items.map((entry) => ({ entry, text: entry.value ? scalarText(entry.value) : null }));
+    const existing = new Set(entries.map((e) => e.text));
+    const removed = entries.filter((e) => e.text === null || !wanted.includes(e.text));
+    const added = wanted.filter((w) => !existing.has(w));
+    if (removed.length === 0 && added.length === 0) return;
+    if (seq.type === 'flow-collection' || (removed.length === entries.length && added.length === 0)) {
+      return this.replaceValue(item, wanted);
+    }
+    for (const { entry } of removed) {
+      const indicator = entry.start.find((t) => t.type === 'seq-item-ind');
+      const start = this.lineStart(indicator ? indicator.offset : itemEnd(entry));
+      this.splices.push({ start, end: this.lineEnd(itemEnd(entry)), text: '' });
+    }
+    if (added.length > 0) {
+      const first = seq.items[0]!.start.find((t) => t.type === 'seq-item-ind');
+      const pad = ' '.repeat(first ? this.column(first.offset) : this.column(seq.offset));
+      const at = this.lineEnd(contentEnd(seq));
+      const prefix = this.source[at - 1] === '\n' || at === 0 ? '' : '\n';
+      this.splices.push({ start: at, end: at, text: prefix + added.map((v) => `${pad}- ${formatScalar(v)}\n`).join('') });
     }
   }
 

@@ -1,0 +1,175 @@
+#!/usr/bin/env node
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readLocalRepo, writeLocalChanges } from '../adapters/fs/local-repo.js';
+import { MeshUpgradeError } from '../core/errors.js';
+import { planUpgrade, renderThrough, type PlanOptions } from '../core/plan.js';
+import { scopeSnapshot } from '../core/snapshot.js';
+import { formatDiff, formatPlan } from './format-plan.js';
+import { toPlanJson } from './plan-json.js';
+
+const EXIT_OK = 0;
+const EXIT_REFUSED = 1;
+const EXIT_USAGE = 2;
+
+class UsageError extends Error {}
+
+const COMMON_OPTIONS = {
+  repo: { type: 'string' },
+  to: { type: 'string' },
+  version: { type: 'string' },
+  path: { type: 'string' },
+  downgrade: { type: 'boolean' },
+  canary: { type: 'string' },
+  'pod-budget': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const USAGE = {
+  main: `Usage: mesh-upgrade <command> [options]
+
+Plans an Istio/ASM canary (revision-based) upgrade of a GitOps config repo as staged, reviewable
+manifest edits.
+
+Commands:
+  plan     Show the phases of the upgrade, their changes, manual steps and warnings
+  render   Apply phases 1..N to the repo (a unified diff, or --write to edit the files)
+
+Run 'mesh-upgrade <command> --help' for the options of a command.
+Exit codes: 0 ok, 1 refused (policy, preflight or malformed input; reason on stderr), 2 usage error.
+`,
+  plan: `Usage: mesh-upgrade plan --repo DIR --to REVISION [options]
+
+Options:
+  --repo DIR            checkout of the cluster-config repo (required)
+  --to REVISION         target revision, e.g. asm-1140-0 or 1-22-1 (required)
+  --version X.Y.Z       release of the target, when the revision name does not say (e.g. 1.14.0-asm.0)
+  --path SUBDIR         only consider files under SUBDIR (one cluster of a multi-cluster repo)
+  --downgrade           allow a target older than the running release
+  --canary NS1,NS2      namespaces moved first, in a wave of their own
+  --pod-budget N        most pods restarted by one workload wave (default 100)
+  --json                print exactly one JSON object (see README, "plan --json")
+  -h, --help            show this help
+`,
+  render: `Usage: mesh-upgrade render --repo DIR --to REVISION --through PHASE_ID [--write] [options]
+
+Applies phases 1..PHASE_ID in order. Without --write prints a unified diff; with --write edits
+the files in DIR. Running it twice changes nothing the second time.
+
+Options:
+  --through PHASE_ID    last phase to apply (control-plane, gateways, workloads[-N], default-revision, cleanup)
+  --write               edit the files instead of printing a diff
+  (plus every option of 'mesh-upgrade plan' except --json)
+`,
+};
+
+interface Io {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+/** Runs the CLI; returns the exit code. Separate from process handling so tests can call it. */
+export async function runCli(argv: readonly string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      io.stdout(USAGE.main);
+      return command === undefined ? EXIT_USAGE : EXIT_OK;
+    }
+    if (command === 'plan') return await planCommand(rest, io);
+    if (command === 'render') return await renderCommand(rest, io);
+    throw new UsageError(`unknown command '${command}'; valid commands: plan, render`);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`mesh-upgrade: ${error.message}\nRun 'mesh-upgrade ${command && USAGE[command as 'plan'] ? `${command} ` : ''}--help' for usage.\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof MeshUpgradeError) {
+      io.stderr(`mesh-upgrade: refused: ${error.message}\n`);
+      return EXIT_REFUSED;
+    }
+    throw error;
+  }
+}
+
+function parse<T extends ParseArgsConfig['options']>(args: readonly string[], options: T) {
+  try {
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+  }
+}
+
+function planOptions(values: Record<string, unknown>): { repo: string; path?: string; options: PlanOptions } {
+  if (typeof values.repo !== 'string') throw new UsageError('--repo DIR is required');
+  if (typeof values.to !== 'string') throw new UsageError('--to REVISION is required');
+  let podBudget: number | undefined;
+  if (values['pod-budget'] !== undefined) {
+    podBudget = Number(values['pod-budget']);
+    if (!Number.isInteger(podBudget) || podBudget < 1) throw new UsageError(`--pod-budget must be a whole number ≥ 1, not '${String(values['pod-budget'])}'`);
+  }
+  const canary = typeof values.canary === 'string' ? values.canary.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  return {
+    repo: values.repo,
+    ...(typeof values.path === 'string' ? { path: values.path } : {}),
+    options: {
+      to: values.to,
+      ...(typeof values.version === 'string' ? { version: values.version } : {}),
+      ...(values.downgrade ? { downgrade: true } : {}),
+      ...(canary ? { canary } : {}),
+      ...(podBudget !== undefined ? { podBudget } : {}),
+    },
+  };
+}
+
+async function load(repo: string, path: string | undefined) {
+  try {
+    return scopeSnapshot(await readLocalRepo(repo), path);
+  } catch (error) {
+    throw new UsageError(`cannot read --repo ${repo}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+async function planCommand(args: readonly string[], io: Io): Promise<number> {
+  const values = parse(args, { ...COMMON_OPTIONS, json: { type: 'boolean' } });
+  if (values.help) {
+    io.stdout(USAGE.plan);
+    return EXIT_OK;
+  }
+  const { repo, path, options } = planOptions(values);
+  const plan = planUpgrade(await load(repo, path), options);
+  io.stdout(values.json ? `${JSON.stringify(toPlanJson(plan))}\n` : formatPlan(plan));
+  return EXIT_OK;
+}
+
+async function renderCommand(args: readonly string[], io: Io): Promise<number> {
+  const values = parse(args, { ...COMMON_OPTIONS, through: { type: 'string' }, write: { type: 'boolean' } });
+  if (values.help) {
+    io.stdout(USAGE.render);
+    return EXIT_OK;
+  }
+  if (typeof values.through !== 'string') throw new UsageError('--through PHASE_ID is required');
+  const { repo, path, options } = planOptions(values);
+  const snapshot = await load(repo, path);
+  const plan = planUpgrade(snapshot, options);
+  const changes = renderThrough(plan, values.through);
+  if (values.write) {
+    await writeLocalChanges(repo, changes);
+    io.stderr(`mesh-upgrade: ${changes.length === 0 ? 'nothing to change' : `wrote ${changes.length} file(s)`} through phase ${values.through}\n`);
+  } else {
+    io.stdout(formatDiff(snapshot, changes));
+  }
+  return EXIT_OK;
+}
+
+const invokedDirectly = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').slice(-3).join('/'));
+if (invokedDirectly || process.argv[1]?.endsWith('mesh-upgrade')) {
+  runCli(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`mesh-upgrade: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

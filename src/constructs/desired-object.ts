@@ -1,0 +1,57 @@
+import { ApiObject, JsonPatch } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { MergePatch } from '../writer/yaml-patch.js';
+
+/** What the writer does with a desired object. */
+export type DesiredMode =
+  /** Edit the existing object in place: set the fields given, remove those given as null. */
+  | { readonly kind: 'patch' }
+  /** A new object, written to `file` (skipped when the object already exists in the repo). */
+  | { readonly kind: 'create'; readonly file: string };
+
+export interface DesiredObjectProps {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  /** @default - cluster-scoped */
+  readonly namespace?: string;
+  /** Everything of the object besides apiVersion, kind, name and namespace. */
+  readonly body?: Readonly<Record<string, unknown>>;
+  /** Fields to remove, as JSON pointers (`/metadata/labels/istio-injection`). @default - none */
+  readonly remove?: readonly string[];
+  readonly mode: DesiredMode;
+}
+
+/**
+ * Base of every construct a phase synthesizes: one Kubernetes object (whole, or the fields to
+ * change), with an explicit name. cdk8s drops nulls when it synthesizes, so removals travel as
+ * JSON patches that put `null` back in (merge-patch semantics: null removes).
+ */
+export class DesiredObject extends Construct {
+  readonly mode: DesiredMode;
+  readonly resource: ApiObject;
+
+  constructor(scope: Construct, id: string, props: DesiredObjectProps) {
+    super(scope, id);
+    this.mode = props.mode;
+    const body = props.body ?? {};
+    const metadata = { ...(body.metadata as Record<string, unknown> | undefined), name: props.name, ...(props.namespace ? { namespace: props.namespace } : {}) };
+    this.resource = new ApiObject(this, 'Resource', { ...body, apiVersion: props.apiVersion, kind: props.kind, metadata });
+    for (const pointer of props.remove ?? []) this.resource.addJsonPatch(JsonPatch.add(pointer, null));
+  }
+
+  /** The synthesized object (a merge patch when `mode` is patch). */
+  toJson(): MergePatch & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } {
+    return this.resource.toJson() as MergePatch & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+  }
+}
+
+/** JSON pointer for a path of keys (`istio.io/rev` → `istio.io~1rev`). */
+export function pointer(...keys: readonly string[]): string {
+  return '/' + keys.map((k) => k.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+}
+
+/** `{a: {b: value}}` from `['a', 'b']`. */
+export function nest(path: readonly string[], value: unknown): Record<string, unknown> {
+  return path.reduceRight<Record<string, unknown>>((inner, key) => ({ [key]: inner }), value as Record<string, unknown>);
+}

@@ -1,0 +1,89 @@
+import type { Construct } from 'constructs';
+import { asDict } from '../core/kube.js';
+import type { MergePatch } from '../writer/yaml-patch.js';
+import { DesiredObject, nest } from './desired-object.js';
+import { carryOver } from './istio-operator-revision.js';
+
+export interface HelmValuesProps {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace: string | null;
+  /** Where the chart values live (`spec.source.helm.valuesObject`, `…/values`, `spec.values`). */
+  readonly valuesPath: readonly string[];
+  readonly values: MergePatch;
+  /** Where the chart version lives, and the version to set. @default - unchanged */
+  readonly chartVersion?: { readonly path: readonly string[]; readonly version: string };
+}
+
+/**
+ * Changes values (and optionally the chart version) of an Istio Helm release managed as an Argo CD
+ * Application or a Flux HelmRelease: `revision` of a gateway, `revisionTags` of istiod,
+ * `defaultRevision` of base. Values kept as a YAML string are edited inside the string.
+ */
+export class HelmValues extends DesiredObject {
+  constructor(scope: Construct, id: string, props: HelmValuesProps) {
+    let body: Record<string, unknown> = nest(props.valuesPath, props.values);
+    if (props.chartVersion) body = deepMerge(body, nest(props.chartVersion.path, props.chartVersion.version));
+    super(scope, id, {
+      apiVersion: props.apiVersion,
+      kind: props.kind,
+      name: props.name,
+      ...(props.namespace ? { namespace: props.namespace } : {}),
+      body,
+      mode: { kind: 'patch' },
+    });
+  }
+}
+
+export interface IstiodReleaseProps {
+  /** The release of the running revision; its settings carry over. */
+  readonly current: Readonly<Record<string, unknown>>;
+  readonly currentRevision: string;
+  readonly name: string;
+  readonly namespace: string | null;
+  readonly revision: string;
+  readonly valuesPath: readonly string[];
+  /** New values: the current ones with `revision` set and `revisionTags` dropped (tags move later). */
+  readonly values: Readonly<Record<string, unknown>> | string;
+  readonly chartVersion?: { readonly path: readonly string[]; readonly version: string };
+  readonly file: string;
+}
+
+/**
+ * A second `istiod` Helm release for the new revision, beside the old one, as Istio's Helm canary
+ * upgrade does (`helm install istiod-canary istio/istiod --set revision=canary`).
+ * @see https://istio.io/latest/docs/setup/upgrade/helm/#canary-upgrade-recommended
+ */
+export class IstiodRelease extends DesiredObject {
+  constructor(scope: Construct, id: string, props: IstiodReleaseProps) {
+    const current = asDict(props.current);
+    let body: Record<string, unknown> = { ...structuredClone(current) as Record<string, unknown> };
+    delete body.status;
+    body = setPath(body, props.valuesPath, props.values);
+    if (props.chartVersion) body = setPath(body, props.chartVersion.path, props.chartVersion.version);
+    body.metadata = carryOver(asDict(current.metadata), props.currentRevision, props.revision);
+    super(scope, id, {
+      apiVersion: String(current.apiVersion),
+      kind: String(current.kind),
+      name: props.name,
+      ...(props.namespace ? { namespace: props.namespace } : {}),
+      body,
+      mode: { kind: 'create', file: props.file },
+    });
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): Record<string, unknown> {
+  const [head, ...rest] = path;
+  if (head === undefined) return target;
+  return { ...target, [head]: rest.length === 0 ? value : setPath({ ...asDict(target[head]) }, rest, value) };
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    out[k] = typeof v === 'object' && v !== null && !Array.isArray(v) && typeof out[k] === 'object' ? deepMerge(asDict(out[k]) as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
+}

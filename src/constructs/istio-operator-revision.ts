@@ -1,0 +1,64 @@
+import type { Construct } from 'constructs';
+import { asDict } from '../core/kube.js';
+import { DesiredObject } from './desired-object.js';
+
+export interface IstioOperatorRevisionProps {
+  /** The IstioOperator of the running revision; its settings carry over. */
+  readonly current: Readonly<Record<string, unknown>>;
+  readonly currentRevision: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly revision: string;
+  /** Image tag of the new release (`spec.tag`). @default - the current tag is kept */
+  readonly tag?: string;
+  readonly file: string;
+}
+
+/**
+ * The new revision's IstioOperator, beside the old one: same settings, `spec.revision` and
+ * `spec.tag` of the target, and every gateway disabled — an operator-managed gateway Deployment
+ * has no revision in its name, so a second IstioOperator that enables it would upgrade it in
+ * place (istio/istio#26019). Gateways move in their own phase.
+ * @see https://istio.io/latest/docs/setup/upgrade/canary/
+ */
+export class IstioOperatorRevision extends DesiredObject {
+  constructor(scope: Construct, id: string, props: IstioOperatorRevisionProps) {
+    const current = asDict(props.current);
+    const metadata = asDict(current.metadata);
+    const spec: Record<string, unknown> = structuredClone(asDict(current.spec)) as Record<string, unknown>;
+    spec.revision = props.revision;
+    if (props.tag !== undefined) spec.tag = props.tag;
+    const components = asDict(spec.components);
+    if (Object.keys(components).length > 0) {
+      spec.components = {
+        ...components,
+        ...disabled(components, 'ingressGateways'),
+        ...disabled(components, 'egressGateways'),
+      };
+    }
+    super(scope, id, {
+      apiVersion: String(current.apiVersion ?? 'install.istio.io/v1alpha1'),
+      kind: 'IstioOperator',
+      name: props.name,
+      namespace: props.namespace,
+      body: { metadata: { ...carryOver(metadata, props.currentRevision, props.revision) }, spec },
+      mode: { kind: 'create', file: props.file },
+    });
+  }
+}
+
+function disabled(components: Readonly<Record<string, unknown>>, key: string): Record<string, unknown> {
+  const gateways = components[key];
+  if (!Array.isArray(gateways)) return {};
+  return { [key]: gateways.map((g) => ({ ...asDict(g), enabled: false })) };
+}
+
+/** Labels and annotations of the old object, with the old revision replaced in their values. */
+export function carryOver(metadata: Readonly<Record<string, unknown>>, from: string, to: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of ['labels', 'annotations'] as const) {
+    const entries = Object.entries(asDict(metadata[field])).map(([k, v]) => [k, typeof v === 'string' ? v.split(from).join(to) : v]);
+    if (entries.length > 0) out[field] = Object.fromEntries(entries);
+  }
+  return out;
+}

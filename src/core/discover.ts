@@ -1,0 +1,413 @@
+import { load as loadValues } from 'js-yaml';
+import { parseRevision, versionFromImage, type Revision } from './revision.js';
+import {
+  asDict,
+  getPath,
+  INJECT_LABEL,
+  INJECT_TEMPLATES_ANNOTATION,
+  INJECTION_LABEL,
+  ISTIO_SYSTEM,
+  labelsOf,
+  podTemplateOf,
+  replicasOf,
+  REV_LABEL,
+  stringMap,
+  TAG_LABEL,
+  WORKLOAD_KINDS,
+} from './kube.js';
+import { MeshNotFoundError } from './errors.js';
+import type { IndexedObject, YamlIndex } from './yaml-index.js';
+
+export type InstallStyle = 'manifests' | 'istio-operator' | 'helm' | 'external';
+
+/** An Istio Helm chart installed through an Argo CD Application or a Flux HelmRelease. */
+export interface HelmRelease {
+  readonly object: IndexedObject;
+  readonly chart: 'base' | 'istiod' | 'gateway';
+  readonly values: Readonly<Record<string, unknown>>;
+  /** Where the values live; the last key holds a string of YAML when `valuesAreText`. */
+  readonly valuesPath: readonly string[];
+  readonly valuesAreText: boolean;
+  readonly chartVersionPath: readonly string[] | null;
+  readonly chartVersion: string | null;
+}
+
+export interface InstalledRevision {
+  readonly name: string;
+  readonly version: string | null;
+  readonly install: InstallStyle;
+  /** What installs it: the istiod Deployment, the IstioOperator, or the Helm release. */
+  readonly installer: IndexedObject | null;
+  readonly helm: HelmRelease | null;
+  /** Everything in git that belongs to this revision's control plane (removed at cleanup). */
+  readonly ownedObjects: readonly IndexedObject[];
+  readonly istiodReplicas: number | null;
+  readonly hasDisruptionBudget: boolean;
+}
+
+export interface RevisionTag {
+  readonly tag: string;
+  readonly revision: string;
+  readonly object: IndexedObject;
+}
+
+export type InjectionMode =
+  | { readonly mode: 'revision'; readonly value: string }
+  | { readonly mode: 'injection-enabled' }
+  | { readonly mode: 'disabled' }
+  | { readonly mode: 'none' };
+
+export interface MeshNamespace {
+  readonly name: string;
+  /** Every definition (a kustomize base and the patches that label it). */
+  readonly definitions: readonly IndexedObject[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly injection: InjectionMode;
+  /** The revision that injects new pods here, following tags; null when not meshed. */
+  readonly revision: string | null;
+  readonly hasBothLabels: boolean;
+}
+
+export interface Workload {
+  readonly object: IndexedObject;
+  readonly replicas: number;
+  /** `sidecar.istio.io/inject: "false"` on the pod template. */
+  readonly optedOut: boolean;
+  /** A pod-template `istio.io/rev`, honoured only when the namespace has no injection label. */
+  readonly podRevision: string | null;
+  readonly restartMarker: string | null;
+}
+
+export interface Gateway extends Workload {
+  /** How its revision is chosen: the namespace label, its own pod label, or a Helm release. */
+  readonly style: 'namespace-label' | 'pod-label' | 'helm';
+  readonly revision: string | null;
+}
+
+export interface MeshInventory {
+  readonly revisions: readonly InstalledRevision[];
+  /** Revisions named anywhere (namespaces, tags, Services, gateways) but not installed from git. */
+  readonly externalRevisions: readonly string[];
+  readonly tags: readonly RevisionTag[];
+  readonly defaultValidator: IndexedObject | null;
+  readonly deprecatedValidator: IndexedObject | null;
+  readonly istiodService: IndexedObject | null;
+  readonly nonRevisionInjector: IndexedObject | null;
+  readonly namespaces: readonly MeshNamespace[];
+  readonly gateways: readonly Gateway[];
+  readonly helmGateways: readonly HelmRelease[];
+  readonly helmBase: HelmRelease | null;
+  readonly workloads: readonly Workload[];
+  /** Istio config (VirtualService, …) labelled with a revision: only that revision's istiod sees it. */
+  readonly revisionedConfig: readonly IndexedObject[];
+  readonly argoApplications: readonly IndexedObject[];
+  /** Webhook configurations in git that carry a `caBundle` (istiod owns that field at runtime). */
+  readonly webhooksWithCaBundle: readonly IndexedObject[];
+}
+
+const ISTIO_CONFIG_GROUPS = ['networking.istio.io', 'security.istio.io', 'telemetry.istio.io', 'extensions.istio.io'];
+
+/**
+ * Finds the mesh in an indexed repo: installed revisions and how each is installed, tags,
+ * validators, the `istiod` Service, namespaces with their injection mode, gateways and workloads.
+ */
+export function discoverMesh(index: YamlIndex): MeshInventory {
+  const helmReleases = [...index.ofKind('Application'), ...index.ofKind('HelmRelease')]
+    .map(toHelmRelease)
+    .filter((r): r is HelmRelease => r !== null);
+
+  const tags: RevisionTag[] = index
+    .ofKind('MutatingWebhookConfiguration')
+    .filter((o) => o.name.startsWith('istio-revision-tag-'))
+    .map((object) => {
+      const labels = labelsOf(object.body);
+      return { tag: labels[TAG_LABEL] ?? object.name.slice('istio-revision-tag-'.length), revision: labels[REV_LABEL] ?? '', object };
+    });
+  const tagTarget = new Map(tags.map((t) => [t.tag, t.revision]));
+  const helmTags = helmReleases.filter((r) => r.chart === 'istiod');
+  for (const release of helmTags) {
+    const revision = stringValue(release.values.revision);
+    for (const tag of stringList(release.values.revisionTags)) if (revision) tagTarget.set(tag, revision);
+  }
+  const helmBase = helmReleases.find((r) => r.chart === 'base') ?? null;
+  const baseDefault = helmBase ? stringValue(helmBase.values.defaultRevision) : null;
+  if (baseDefault && baseDefault !== 'default' && !tagTarget.has('default')) tagTarget.set('default', baseDefault);
+
+  const namespaces = discoverNamespaces(index, tagTarget);
+  const namespaceByName = new Map(namespaces.map((n) => [n.name, n]));
+
+  const istiodDeployments = index.ofKind('Deployment').filter((o) => o.namespace === ISTIO_SYSTEM && /^istiod(-|$)/.test(o.name) && labelsOf(o.body)[REV_LABEL]);
+  const operators = index.ofKind('IstioOperator').filter((o) => !o.name.startsWith('installed-state'));
+  const revisions = new Map<string, InstalledRevision>();
+
+  for (const operator of operators) {
+    const name = stringValue(getPath(operator.body, ['spec', 'revision']));
+    if (!name) continue;
+    const tag = stringValue(getPath(operator.body, ['spec', 'tag']));
+    revisions.set(name, {
+      name,
+      version: (tag && versionFromImage(`x:${tag}`)) ?? versionOf(name),
+      install: 'istio-operator',
+      installer: operator,
+      helm: null,
+      ownedObjects: [operator, ...ownedByRevision(index, name)],
+      istiodReplicas: numberValue(getPath(operator.body, ['spec', 'components', 'pilot', 'k8s', 'replicaCount'])),
+      hasDisruptionBudget: numberValue(getPath(operator.body, ['spec', 'components', 'pilot', 'k8s', 'hpaSpec', 'minReplicas'])) !== null,
+    });
+  }
+  for (const release of helmTags) {
+    const name = stringValue(release.values.revision);
+    if (!name || revisions.has(name)) continue;
+    const pilot = asDict(release.values.pilot);
+    revisions.set(name, {
+      name,
+      version: release.chartVersion ? versionFromImage(`x:${release.chartVersion}`) : versionOf(name),
+      install: 'helm',
+      installer: release.object,
+      helm: release,
+      ownedObjects: [release.object, ...ownedByRevision(index, name)],
+      istiodReplicas: numberValue(pilot.autoscaleMin) ?? numberValue(pilot.replicaCount),
+      hasDisruptionBudget: true,
+    });
+  }
+  for (const deployment of istiodDeployments) {
+    const name = labelsOf(deployment.body)[REV_LABEL]!;
+    if (revisions.has(name)) continue;
+    const image = podTemplateOf(deployment.body).containers.map((c) => stringValue(c.image)).find(Boolean);
+    const owned = ownedByRevision(index, name);
+    const hpaMin = owned.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => numberValue(getPath(o.body, ['spec', 'minReplicas'])) ?? 1);
+    revisions.set(name, {
+      name,
+      version: (image && versionFromImage(image)) ?? versionOf(name),
+      install: 'manifests',
+      installer: deployment,
+      helm: null,
+      ownedObjects: owned,
+      istiodReplicas: Math.max(replicasOf(deployment.body), ...hpaMin),
+      hasDisruptionBudget: owned.some((o) => o.kind === 'PodDisruptionBudget'),
+    });
+  }
+
+  const istiodService = index.find({ apiVersion: 'v1', kind: 'Service', namespace: ISTIO_SYSTEM, name: 'istiod' })[0] ?? null;
+  const defaultValidator = index.ofKind('ValidatingWebhookConfiguration').find((o) => o.name === 'istiod-default-validator') ?? null;
+  const deprecatedValidator = index.ofKind('ValidatingWebhookConfiguration').find((o) => o.name === `istiod-${ISTIO_SYSTEM}`) ?? null;
+  const nonRevisionInjector =
+    index.ofKind('MutatingWebhookConfiguration').find((o) => o.name === 'istio-sidecar-injector' && !labelsOf(o.body)[TAG_LABEL]) ?? null;
+
+  const helmGateways = helmReleases.filter((r) => r.chart === 'gateway');
+  const gateways: Gateway[] = [];
+  const workloads: Workload[] = [];
+  const istiodNames = new Set(istiodDeployments.map((d) => `${d.namespace}/${d.name}`));
+  for (const kind of WORKLOAD_KINDS) {
+    for (const object of index.ofKind(kind)) {
+      if (object.isPatch || istiodNames.has(`${object.namespace}/${object.name}`)) continue;
+      const template = podTemplateOf(object.body);
+      const namespace = object.namespace ? namespaceByName.get(object.namespace) : undefined;
+      const workload: Workload = {
+        object,
+        replicas: replicasOf(object.body),
+        optedOut: template.labels[INJECT_LABEL] === 'false' || template.annotations[INJECT_LABEL] === 'false',
+        podRevision: template.labels[REV_LABEL] ?? null,
+        restartMarker: null,
+      };
+      if (isGateway(template)) {
+        const podRevision = template.labels[REV_LABEL];
+        const resolved = podRevision ? (tagTarget.get(podRevision) ?? podRevision) : (namespace?.revision ?? null);
+        gateways.push({ ...workload, style: podRevision ? 'pod-label' : 'namespace-label', revision: resolved });
+      } else if (namespace?.revision || (workload.podRevision && namespace?.injection.mode === 'none')) {
+        workloads.push(workload);
+      }
+    }
+  }
+
+  const revisionedConfig = index.objects.filter(
+    (o) => ISTIO_CONFIG_GROUPS.some((g) => o.apiVersion.startsWith(`${g}/`)) && labelsOf(o.body)[REV_LABEL] && !isControlPlaneOwned(o),
+  );
+
+  const installed = new Set(revisions.keys());
+  const referenced = new Set<string>();
+  for (const ns of namespaces) if (ns.revision) referenced.add(ns.revision);
+  for (const t of tags) if (t.revision) referenced.add(t.revision);
+  const serviceRevision = istiodService ? stringMap(getPath(istiodService.body, ['spec', 'selector']))[REV_LABEL] : undefined;
+  if (serviceRevision) referenced.add(serviceRevision);
+  for (const g of gateways) if (g.revision) referenced.add(g.revision);
+  for (const release of helmGateways) {
+    const rev = stringValue(release.values.revision);
+    if (rev) referenced.add(tagTarget.get(rev) ?? rev);
+  }
+  referenced.delete('default');
+  const externalRevisions = [...referenced].filter((r) => !installed.has(r) && !tagTarget.has(r)).sort();
+
+  const webhooksWithCaBundle = [...index.ofKind('MutatingWebhookConfiguration'), ...index.ofKind('ValidatingWebhookConfiguration')].filter((o) =>
+    (Array.isArray(o.body.webhooks) ? o.body.webhooks : []).some((w) => asDict(asDict(w).clientConfig).caBundle),
+  );
+
+  return {
+    revisions: [...revisions.values()],
+    externalRevisions,
+    tags,
+    defaultValidator,
+    deprecatedValidator,
+    istiodService,
+    nonRevisionInjector,
+    namespaces,
+    gateways,
+    helmGateways,
+    helmBase,
+    workloads,
+    revisionedConfig,
+    argoApplications: index.ofKind('Application').filter((o) => o.apiVersion.startsWith('argoproj.io/')),
+    webhooksWithCaBundle,
+  };
+}
+
+/** Throws when the repo holds nothing of a mesh at all. */
+export function assertMeshFound(inventory: MeshInventory): void {
+  if (inventory.revisions.length === 0 && inventory.externalRevisions.length === 0 && inventory.tags.length === 0) {
+    throw new MeshNotFoundError(
+      'no Istio control plane or revision-labelled namespace found: expected istiod-<revision> manifests, an IstioOperator with spec.revision, Helm istiod releases, or namespaces labelled istio.io/rev. Check --path.',
+    );
+  }
+}
+
+function discoverNamespaces(index: YamlIndex, tagTarget: ReadonlyMap<string, string>): MeshNamespace[] {
+  const byName = new Map<string, IndexedObject[]>();
+  for (const object of index.ofKind('Namespace')) {
+    const list = byName.get(object.name) ?? [];
+    list.push(object);
+    byName.set(object.name, list);
+  }
+  return [...byName].map(([name, definitions]) => {
+    // Resources first, then the kustomize patches that override their labels.
+    const ordered = [...definitions.filter((d) => !d.isPatch), ...definitions.filter((d) => d.isPatch)];
+    const labels = Object.assign({}, ...ordered.map((d) => labelsOf(d.body))) as Record<string, string>;
+    const injection = injectionModeOf(labels);
+    let revision: string | null = null;
+    if (injection.mode === 'revision') revision = tagTarget.get(injection.value) ?? injection.value;
+    else if (injection.mode === 'injection-enabled') revision = tagTarget.get('default') ?? null;
+    return {
+      name,
+      definitions: ordered,
+      labels,
+      injection,
+      revision,
+      hasBothLabels: labels[INJECTION_LABEL] !== undefined && labels[REV_LABEL] !== undefined,
+    };
+  });
+}
+
+/** `istio-injection` wins over `istio.io/rev` (Istio keeps it so for backward compatibility). */
+export function injectionModeOf(labels: Readonly<Record<string, string>>): InjectionMode {
+  const injection = labels[INJECTION_LABEL];
+  if (injection === 'enabled') return { mode: 'injection-enabled' };
+  if (injection === 'disabled') return { mode: 'disabled' };
+  const rev = labels[REV_LABEL];
+  return rev ? { mode: 'revision', value: rev } : { mode: 'none' };
+}
+
+function isGateway(template: ReturnType<typeof podTemplateOf>): boolean {
+  const templates = template.annotations[INJECT_TEMPLATES_ANNOTATION] ?? '';
+  if (templates.split(',').map((t) => t.trim()).includes('gateway')) return true;
+  const istio = template.labels.istio ?? '';
+  return /gateway$/.test(istio) && template.containers.some((c) => c.name === 'istio-proxy');
+}
+
+/** Objects a revision's control plane owns, by Istio's naming and labels. */
+function ownedByRevision(index: YamlIndex, revision: string): IndexedObject[] {
+  const names = new Set([
+    `istiod-${revision}`,
+    `istio-${revision}`,
+    `istio-sidecar-injector-${revision}`,
+    `istio-validator-${revision}-${ISTIO_SYSTEM}`,
+    `istiod-clusterrole-${revision}-${ISTIO_SYSTEM}`,
+    `istiod-gateway-controller-${revision}-${ISTIO_SYSTEM}`,
+    `istio-reader-clusterrole-${revision}-${ISTIO_SYSTEM}`,
+    `istio-reader-${revision}`,
+    `installed-state-${revision}`,
+  ]);
+  return index.objects.filter((o) => {
+    if (o.isPatch || o.kind === 'Namespace') return false;
+    if (names.has(o.name) || (o.kind === 'IstioOperator' && o.name.startsWith('installed-state') && o.name.endsWith(`-${revision}`))) return true;
+    const labels = labelsOf(o.body);
+    if (labels[REV_LABEL] !== revision || labels[TAG_LABEL] || o.name === 'istiod') return false;
+    // Per-revision EnvoyFilters and the like carry the revision in their name (`stats-filter-1.13-<rev>`).
+    return isControlPlaneOwned(o) || (o.namespace === ISTIO_SYSTEM && o.name.endsWith(`-${revision}`));
+  });
+}
+
+function isControlPlaneOwned(object: IndexedObject): boolean {
+  const labels = labelsOf(object.body);
+  return Boolean(labels['operator.istio.io/component']) || labels.app === 'istiod' || labels.app === 'sidecar-injector';
+}
+
+function toHelmRelease(object: IndexedObject): HelmRelease | null {
+  if (object.kind === 'HelmRelease') {
+    const chart = stringValue(getPath(object.body, ['spec', 'chart', 'spec', 'chart']));
+    if (!isIstioChart(chart)) return null;
+    return {
+      object,
+      chart,
+      values: asDict(getPath(object.body, ['spec', 'values'])),
+      valuesPath: ['spec', 'values'],
+      valuesAreText: false,
+      chartVersionPath: ['spec', 'chart', 'spec', 'version'],
+      chartVersion: stringValue(getPath(object.body, ['spec', 'chart', 'spec', 'version'])),
+    };
+  }
+  if (!object.apiVersion.startsWith('argoproj.io/')) return null;
+  const source = asDict(getPath(object.body, ['spec', 'source']));
+  const chart = stringValue(source.chart);
+  if (!isIstioChart(chart)) return null;
+  const helm = asDict(source.helm);
+  const text = typeof helm.values === 'string' ? helm.values : null;
+  let values: Readonly<Record<string, unknown>> = asDict(helm.valuesObject);
+  let valuesPath = ['spec', 'source', 'helm', 'valuesObject'];
+  if (text !== null && helm.valuesObject === undefined) {
+    values = parseValuesText(text);
+    valuesPath = ['spec', 'source', 'helm', 'values'];
+  }
+  return {
+    object,
+    chart,
+    values,
+    valuesPath,
+    valuesAreText: text !== null && helm.valuesObject === undefined,
+    chartVersionPath: ['spec', 'source', 'targetRevision'],
+    chartVersion: stringValue(source.targetRevision),
+  };
+}
+
+/** Helm `values` given as a string of YAML; unreadable values count as none. */
+function parseValuesText(text: string): Readonly<Record<string, unknown>> {
+  try {
+    return asDict(loadValues(text));
+  } catch {
+    return {};
+  }
+}
+
+function isIstioChart(chart: string | null): chart is 'base' | 'istiod' | 'gateway' {
+  return chart === 'base' || chart === 'istiod' || chart === 'gateway';
+}
+
+function versionOf(revision: string): string | null {
+  try {
+    return parseRevision(revision).version;
+  } catch {
+    return null;
+  }
+}
+
+export function stringValue(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : null;
+}
+
+function numberValue(value: unknown): number | null {
+  return typeof value === 'number' ? value : null;
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+export type { Revision };

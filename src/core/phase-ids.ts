@@ -1,0 +1,17 @@
+/** Phase ids, in the order a canary upgrade runs them. Workload waves are `workloads-<n>`. */
+export const PHASE_ORDER = ['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup'] as const;
+export type PhaseKind = (typeof PHASE_ORDER)[number];
+
+/** Restarts proceed at about this many pods a minute (ASM's documented figure). */
+export const PODS_PER_MINUTE = 100;
+/** Default pod budget of one workload wave: about a minute of restarts. */
+export const DEFAULT_POD_BUDGET = 100;
+
+export function phaseKindOf(id: string): PhaseKind | null {
+  if (/^workloads(-\d+)?$/.test(id)) return 'workloads';
+  return (PHASE_ORDER as readonly string[]).includes(id) ? (id as PhaseKind) : null;
+}
+
+export function restartMinutes(pods: number): number {
+  return Math.max(1, Math.ceil(pods / PODS_PER_MINUTE));
+}

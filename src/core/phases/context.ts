@@ -1,0 +1,55 @@
+import type { Construct } from 'constructs';
+import type { PlacedObject } from '../../writer/apply-phase.js';
+import type { InstalledRevision, MeshInventory } from '../discover.js';
+import type { Revision } from '../revision.js';
+import type { IndexedObject, YamlIndex } from '../yaml-index.js';
+
+export interface PlanWarning {
+  readonly code: string;
+  readonly message: string;
+  readonly file: string | null;
+}
+
+/** Everything a phase builder reads: the repo as indexed, the mesh found in it, from and to. */
+export interface PlanContext {
+  readonly index: YamlIndex;
+  readonly inventory: MeshInventory;
+  readonly from: Revision;
+  /** The old revision as installed from git, or null when installed outside the repo. */
+  readonly installed: InstalledRevision | null;
+  readonly to: Revision;
+  readonly canary: readonly string[];
+  readonly podBudget: number;
+  /** Objects created by earlier phases that later phases edit (e.g. the new istiod Helm release). */
+  readonly created: Map<string, IndexedObject>;
+  readonly warn: (warning: PlanWarning) => void;
+}
+
+/** What one phase wants, before it is written into the repo. */
+export interface PhaseDraft {
+  readonly id: string;
+  readonly title: string;
+  /** One paragraph: what the phase changes and why, for the plan and the PR body. */
+  readonly why: string;
+  readonly objects: readonly PlacedObject[];
+  readonly deletions: readonly IndexedObject[];
+  readonly manual: readonly string[];
+  /** True when what the manual steps do is already visible in the repo. */
+  readonly manualDone: boolean;
+  readonly pods: number;
+  readonly namespaces: readonly string[];
+  readonly estimatedMinutes: number;
+  readonly verify: readonly string[];
+  readonly rollback: readonly string[];
+}
+
+/** A phase's cdk8s scope and a helper that keeps construct ids unique and readable. */
+export interface DraftScope {
+  readonly phaseId: string;
+  readonly scope: Construct;
+  id(...parts: ReadonlyArray<string | null>): string;
+}
+
+export function podsOf(workloads: ReadonlyArray<{ replicas: number; optedOut: boolean }>): number {
+  return workloads.reduce((sum, w) => sum + (w.optedOut ? 0 : w.replicas), 0);
+}

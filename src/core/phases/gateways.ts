@@ -1,0 +1,98 @@
+import { HelmValues } from '../../constructs/helm-release.js';
+import { NamespaceInjection } from '../../constructs/namespace-injection.js';
+import { WorkloadRestart } from '../../constructs/workload-restart.js';
+import type { PlacedObject } from '../../writer/apply-phase.js';
+import type { Gateway } from '../discover.js';
+import { getPath, labelsOf, REV_LABEL, stringMap } from '../kube.js';
+import { restartMinutes } from '../phase-ids.js';
+import { type DraftScope, type PhaseDraft, type PlanContext, podsOf } from './context.js';
+
+/**
+ * Phase 2: gateways move first (Istio's order), while every application still runs the old
+ * revision: a gateway on the new proxy in front of old sidecars is the supported skew.
+ */
+export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
+  const { from, to, inventory } = ctx;
+  const objects: PlacedObject[] = [];
+  const manual: string[] = [];
+  const moving: Gateway[] = [];
+  const namespaces = new Set<string>();
+  const namespaceByName = new Map(inventory.namespaces.map((n) => [n.name, n]));
+
+  for (const gateway of inventory.gateways) {
+    if (gateway.revision !== from.name) continue;
+    const { object } = gateway;
+    const namespace = object.namespace ?? '';
+    if (gateway.style === 'pod-label' && stringMap(getPath(object.body, ['spec', 'selector', 'matchLabels']))[REV_LABEL]) {
+      ctx.warn({
+        code: 'gateway-selector-pins-revision',
+        message: `${object.kind} ${namespace}/${object.name} selects its pods by istio.io/rev; the selector is immutable, so move it with a canary Deployment (see Istio's gateway canary upgrade) instead of relabelling.`,
+        file: object.file,
+      });
+      manual.push(`Create a canary gateway Deployment for ${namespace}/${object.name} with pod label istio.io/rev=${to.name}, shift replicas to it, then delete the old one.`);
+      continue;
+    }
+    moving.push(gateway);
+    if (gateway.style === 'namespace-label') {
+      const ns = namespaceByName.get(namespace);
+      if (ns && !namespaces.has(namespace)) {
+        objects.push({ desired: new NamespaceInjection(s.scope, s.id('Namespace', namespace), { namespace, revision: to.name }), targets: ns.definitions });
+      }
+    }
+    namespaces.add(namespace);
+    objects.push({
+      desired: new WorkloadRestart(s.scope, s.id(object.kind, namespace, object.name), {
+        apiVersion: object.apiVersion,
+        kind: object.kind as 'Deployment',
+        namespace,
+        name: object.name,
+        revision: to.name,
+        podRevisionLabel: gateway.style === 'pod-label',
+        // The Deployment's own label mirrors the pods' (IstioOperator and Helm gateways carry both).
+        workloadRevisionLabel: labelsOf(object.body)[REV_LABEL] === from.name,
+      }),
+      targets: [object],
+    });
+  }
+
+  for (const release of inventory.helmGateways) {
+    if (release.values.revision !== from.name) continue;
+    const { object } = release;
+    const chartVersion = release.chartVersionPath && to.version && from.version && release.chartVersion === from.version ? { path: release.chartVersionPath, version: to.version } : undefined;
+    objects.push({
+      desired: new HelmValues(s.scope, s.id(object.kind, object.name), {
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        name: object.name,
+        namespace: object.namespace,
+        valuesPath: release.valuesPath,
+        values: { revision: to.name },
+        ...(chartVersion ? { chartVersion } : {}),
+      }),
+      targets: [object],
+    });
+    const destination = String(getPath(object.body, ['spec', 'destination', 'namespace']) ?? getPath(object.body, ['spec', 'targetNamespace']) ?? '');
+    if (destination) namespaces.add(destination);
+  }
+
+  const pods = podsOf(moving);
+  const names = [...namespaces].sort();
+  return {
+    id: 'gateways',
+    title: `Move gateways to ${to.name}`,
+    why: `Restarts the gateways onto ${to.name}${names.length ? ` (${names.join(', ')})` : ''} before any application: a newer gateway in front of older sidecars is the supported direction of version skew. Applications keep running on ${from.name}.`,
+    objects,
+    deletions: [],
+    manual,
+    manualDone: manual.length === 0,
+    pods,
+    namespaces: names,
+    estimatedMinutes: restartMinutes(pods),
+    verify: [
+      ...names.map((ns) => `kubectl -n ${ns} rollout status deployment --timeout=10m`),
+      `istioctl proxy-status | grep -E '${names.join('|') || 'gateway'}'   # ISTIOD column: istiod-${to.name}-…`,
+      ...names.map((ns) => `kubectl -n ${ns} get pods -o jsonpath='{range .items[*]}{.metadata.name}{"\\t"}{.spec.containers[?(@.name=="istio-proxy")].image}{"\\n"}{end}'   # proxyv2:${to.version ?? to.name}`),
+    ],
+    rollback: [`Revert this pull request: the gateways roll back onto ${from.name}, which is still installed and serving.`],
+  };
+}

@@ -1,0 +1,161 @@
+import { NamespaceInjection } from '../../constructs/namespace-injection.js';
+import { RevisionLabel } from '../../constructs/revision-label.js';
+import { WorkloadRestart } from '../../constructs/workload-restart.js';
+import type { PlacedObject } from '../../writer/apply-phase.js';
+import type { MeshNamespace, Workload } from '../discover.js';
+import { describe, labelsOf, REV_LABEL } from '../kube.js';
+import { restartMinutes } from '../phase-ids.js';
+import { type DraftScope, type PhaseDraft, type PlanContext, podsOf } from './context.js';
+
+/** A namespace's worth of work: its relabel and the restarts of its workloads. */
+interface MigrationUnit {
+  readonly namespace: string;
+  readonly definition: MeshNamespace | null;
+  readonly workloads: readonly Workload[];
+  readonly pods: number;
+}
+
+/**
+ * Phase 3: application namespaces move to the new revision and their workloads restart (a
+ * relabel alone changes no running pod). Canary namespaces go first in their own wave; the rest
+ * are packed into waves of at most `podBudget` pods (a namespace larger than the budget is a wave
+ * of its own).
+ */
+export function draftWorkloadWaves(ctx: PlanContext, scopeFor: (id: string) => DraftScope, gatewayNamespaces: ReadonlySet<string>): PhaseDraft[] {
+  const units = migrationUnits(ctx, gatewayNamespaces);
+  if (units.length === 0) return [];
+  const canary = new Set(ctx.canary);
+  for (const name of ctx.canary) {
+    if (!units.some((u) => u.namespace === name)) {
+      ctx.warn({ code: 'canary-namespace-not-migrating', message: `canary namespace '${name}' has nothing on ${ctx.from.name} to move; it is ignored.`, file: null });
+    }
+  }
+  const waves: MigrationUnit[][] = [];
+  const canaryUnits = units.filter((u) => canary.has(u.namespace));
+  if (canaryUnits.length > 0) waves.push(canaryUnits);
+
+  let current: MigrationUnit[] = [];
+  let currentPods = 0;
+  for (const unit of units.filter((u) => !canary.has(u.namespace))) {
+    if (unit.pods > ctx.podBudget) {
+      ctx.warn({
+        code: 'wave-over-budget',
+        message: `namespace ${unit.namespace} runs ${unit.pods} pods, more than the wave budget of ${ctx.podBudget}; it gets a wave of its own (about ${restartMinutes(unit.pods)} min of restarts).`,
+        file: unit.definition?.definitions[0]?.file ?? null,
+      });
+      waves.push([unit]);
+      continue;
+    }
+    if (currentPods + unit.pods > ctx.podBudget && current.length > 0) {
+      waves.push(current);
+      current = [];
+      currentPods = 0;
+    }
+    current.push(unit);
+    currentPods += unit.pods;
+  }
+  if (current.length > 0) waves.push(current);
+
+  return waves.map((wave, i) => draftWave(ctx, scopeFor(waves.length === 1 ? 'workloads' : `workloads-${i + 1}`), wave, i, waves.length, canaryUnits.length > 0 && i === 0));
+}
+
+function migrationUnits(ctx: PlanContext, gatewayNamespaces: ReadonlySet<string>): MigrationUnit[] {
+  const { inventory, from } = ctx;
+  const byNamespace = new Map<string, Workload[]>();
+  for (const workload of inventory.workloads) {
+    const ns = workload.object.namespace ?? '';
+    const list = byNamespace.get(ns) ?? [];
+    list.push(workload);
+    byNamespace.set(ns, list);
+  }
+  const units: MigrationUnit[] = [];
+  const seen = new Set<string>();
+  for (const ns of inventory.namespaces) {
+    if (ns.revision !== from.name) continue;
+    seen.add(ns.name);
+    const workloads = byNamespace.get(ns.name) ?? [];
+    // A gateway-only namespace was moved with the gateways.
+    if (gatewayNamespaces.has(ns.name) && workloads.length === 0) continue;
+    units.push({ namespace: ns.name, definition: ns, workloads, pods: podsOf(workloads) });
+  }
+  // Workloads that pick their revision by pod label, in namespaces without an injection label.
+  for (const [namespace, workloads] of byNamespace) {
+    if (seen.has(namespace)) continue;
+    const own = workloads.filter((w) => w.podRevision === from.name);
+    if (own.length > 0) units.push({ namespace, definition: null, workloads: own, pods: podsOf(own) });
+  }
+  return units.sort((a, b) => (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : 0));
+}
+
+function draftWave(ctx: PlanContext, s: DraftScope, wave: readonly MigrationUnit[], index: number, total: number, isCanary: boolean): PhaseDraft {
+  const { from, to, inventory } = ctx;
+  const objects: PlacedObject[] = [];
+  const manual: string[] = [];
+  for (const unit of wave) {
+    const ns = unit.definition;
+    if (ns && ns.injection.mode !== 'none') {
+      if (ns.injection.mode === 'revision' && ns.injection.value !== from.name) {
+        ctx.warn({
+          code: 'tag-bypassed',
+          message: `namespace ${ns.name} follows tag '${ns.injection.value}'; it is relabelled to the revision ${to.name} directly, and the tag moves in the default-revision phase.`,
+          file: ns.definitions[0]?.file ?? null,
+        });
+      }
+      objects.push({ desired: new NamespaceInjection(s.scope, s.id('Namespace', ns.name), { namespace: ns.name, revision: to.name }), targets: ns.definitions });
+    }
+    for (const workload of unit.workloads) {
+      const { object } = workload;
+      if (workload.optedOut) continue;
+      objects.push({
+        desired: new WorkloadRestart(s.scope, s.id(object.kind, object.namespace, object.name), {
+          apiVersion: object.apiVersion,
+          kind: object.kind as 'Deployment',
+          namespace: unit.namespace,
+          name: object.name,
+          revision: to.name,
+          podRevisionLabel: ns === null || (ns.injection.mode === 'none' && workload.podRevision === from.name),
+        }),
+        targets: [object],
+      });
+    }
+    for (const config of inventory.revisionedConfig) {
+      if (config.namespace !== unit.namespace || labelsOf(config.body)[REV_LABEL] !== from.name) continue;
+      objects.push({
+        desired: new RevisionLabel(s.scope, s.id(config.kind, config.namespace, config.name), {
+          apiVersion: config.apiVersion,
+          kind: config.kind,
+          namespace: config.namespace,
+          name: config.name,
+          revision: to.name,
+        }),
+        targets: [config],
+      });
+    }
+    if (unit.workloads.length === 0) {
+      manual.push(`kubectl -n ${unit.namespace} rollout restart deployment,statefulset,daemonset   # its workloads are not in this repo`);
+      ctx.warn({ code: 'workloads-not-in-repo', message: `namespace ${unit.namespace} is meshed but none of its workloads are in the repo; restart them by hand after merging.`, file: ns?.definitions[0]?.file ?? null });
+    }
+  }
+  const pods = wave.reduce((sum, u) => sum + u.pods, 0);
+  const names = wave.map((u) => u.namespace);
+  const optedOut = wave.flatMap((u) => u.workloads.filter((w) => w.optedOut));
+  const label = total === 1 ? '' : isCanary ? ` (canary wave: ${names.join(', ')})` : ` (wave ${index + 1} of ${total}: ${names.join(', ')})`;
+  return {
+    id: s.phaseId,
+    title: `Move workloads to ${to.name}${label}`,
+    why: `Relabels ${names.join(', ')} to istio.io/rev=${to.name} (dropping istio-injection, which would win over it) and restarts their ${pods} pod(s) so that they are re-injected with the ${to.version ?? to.name} proxy. Injection only happens when a pod is created.${optedOut.length ? ` Not restarted (opted out of injection): ${optedOut.map((w) => describe(w.object)).join(', ')}.` : ''}`,
+    objects,
+    deletions: [],
+    manual,
+    manualDone: true,
+    pods,
+    namespaces: names,
+    estimatedMinutes: restartMinutes(pods),
+    verify: [
+      `kubectl get namespace ${names.join(' ')} -L istio-injection -L istio.io/rev`,
+      ...names.map((ns) => `kubectl -n ${ns} rollout status deployment,statefulset,daemonset --timeout=10m`),
+      `istioctl proxy-status | grep -E '\\.(${names.join('|')}) ' | grep -c istiod-${from.name}   # expect 0`,
+    ],
+    rollback: [`Revert this pull request: the namespaces go back to ${from.name} and the pods restart onto it (${from.name} is still installed).`],
+  };
+}

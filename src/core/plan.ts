@@ -1,0 +1,246 @@
+import { App, Chart } from 'cdk8s';
+import { applyPhase, type ObjectChange } from '../writer/apply-phase.js';
+import { assertMeshFound, discoverMesh, type InstallStyle, type InstalledRevision, type MeshInventory } from './discover.js';
+import { MeshNotFoundError, UnknownPhaseError, UpgradeRefusedError } from './errors.js';
+import { DEFAULT_POD_BUDGET } from './phase-ids.js';
+import { draftCleanup } from './phases/cleanup.js';
+import type { DraftScope, PhaseDraft, PlanContext, PlanWarning } from './phases/context.js';
+import { draftControlPlane } from './phases/control-plane.js';
+import { draftDefaultRevision } from './phases/default-revision.js';
+import { draftGateways } from './phases/gateways.js';
+import { draftWorkloadWaves } from './phases/workloads.js';
+import { collectPreflightWarnings } from './preflight.js';
+import { parseRevision, type Revision } from './revision.js';
+import { diffSnapshots, type FileChange, type RepoSnapshot } from './snapshot.js';
+import { evaluateUpgradePolicy } from './upgrade-policy.js';
+import { buildYamlIndex } from './yaml-index.js';
+
+export type { PlanWarning } from './phases/context.js';
+
+export interface PlanOptions {
+  /** Target revision name, e.g. `asm-1140-0` or `1-22-1`. */
+  readonly to: string;
+  /** Target release, required for revision names that do not encode one. */
+  readonly version?: string;
+  /** Going to an older release is refused unless asked for. */
+  readonly downgrade?: boolean;
+  /** Namespaces moved first, in a wave of their own. */
+  readonly canary?: readonly string[];
+  /** Largest number of pods restarted by one workload wave. @default 100 */
+  readonly podBudget?: number;
+}
+
+export interface PlannedPhase {
+  readonly id: string;
+  readonly title: string;
+  readonly why: string;
+  readonly status: 'pending' | 'done';
+  readonly changes: readonly ObjectChange[];
+  /** File-level result of this phase alone, applied after the phases before it. */
+  readonly files: readonly FileChange[];
+  readonly manual: readonly string[];
+  readonly estimatedMinutes: number;
+  readonly pods: number;
+  readonly namespaces: readonly string[];
+  readonly verify: readonly string[];
+  readonly rollback: readonly string[];
+}
+
+export interface UpgradePlan {
+  readonly from: { readonly revision: string | null; readonly version: string | null };
+  readonly to: { readonly revision: string; readonly version: string | null };
+  readonly install: InstallStyle;
+  readonly direction: 'upgrade' | 'downgrade' | 'same-version' | 'none';
+  readonly phases: readonly PlannedPhase[];
+  readonly warnings: readonly PlanWarning[];
+  /** The repo before the plan and after each phase (index i+1 = after phase i). */
+  readonly snapshots: readonly RepoSnapshot[];
+}
+
+/**
+ * Plans a canary upgrade from the repo as it is: finds the mesh, checks the upgrade path, drafts
+ * each phase's desired objects with cdk8s constructs and writes them, phase after phase, into the
+ * repo text. A phase whose edits are already in the repo comes out `done`, so planning again after
+ * any number of merged phases picks up where the repo is.
+ */
+export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): UpgradePlan {
+  const index = buildYamlIndex(snapshot);
+  const inventory = discoverMesh(index);
+  assertMeshFound(inventory);
+  const to = parseRevision(options.to, options.version);
+  const warnings: PlanWarning[] = index.skipped.map((s) => ({ code: 'skipped-file', message: `skipped: ${s.reason}`, file: s.file }));
+  const warn = (w: PlanWarning) => {
+    if (!warnings.some((x) => x.code === w.code && x.message === w.message && x.file === w.file)) warnings.push(w);
+  };
+
+  const fromName = chooseCurrentRevision(inventory, to.name, warn);
+  if (fromName === null) {
+    const here = inventory.revisions.some((r) => r.name === to.name) || inventory.namespaces.some((n) => n.revision === to.name);
+    if (!here) throw new MeshNotFoundError(`no revision to upgrade from and ${to.name} is not installed either; check --path.`);
+    return alreadyThere(snapshot, inventory, to, warnings);
+  }
+  const installed = inventory.revisions.find((r) => r.name === fromName) ?? null;
+  const from = describeRevision(fromName, installed);
+
+  const decision = evaluateUpgradePolicy(from, to, { downgrade: options.downgrade ?? false });
+  if (decision.kind === 'refuse') throw new UpgradeRefusedError(decision.reason, decision.code);
+  if (decision.kind === 'allow') for (const w of decision.warnings) warn({ ...w, file: null });
+
+  const app = new App();
+  const scopeFor = (phaseId: string): DraftScope => {
+    const chart = new Chart(app, phaseId, { disableResourceNameHashes: true });
+    return { phaseId, scope: chart, id: (...parts) => parts.filter((p) => p !== null && p !== '').join('-') };
+  };
+  const ctx: PlanContext = {
+    index,
+    inventory,
+    from,
+    installed,
+    to,
+    canary: options.canary ?? [],
+    podBudget: options.podBudget ?? DEFAULT_POD_BUDGET,
+    created: new Map(),
+    warn,
+  };
+  collectPreflightWarnings(ctx);
+
+  const controlPlane = draftControlPlane(ctx, scopeFor('control-plane'));
+  const gateways = draftGateways(ctx, scopeFor('gateways'));
+  const waves = draftWorkloadWaves(ctx, scopeFor, new Set(gateways.namespaces));
+  const defaultRevision = draftDefaultRevision(ctx, scopeFor('default-revision'));
+  const cleanup = draftCleanup(ctx, remainingReferences(ctx, [gateways, ...waves, defaultRevision]));
+  const drafts = [controlPlane, gateways, ...(waves.length > 0 ? waves : [emptyWorkloads(ctx)]), defaultRevision, cleanup];
+
+  const snapshots: RepoSnapshot[] = [snapshot];
+  const phases = drafts.map((draft) => {
+    const before = snapshots[snapshots.length - 1]!;
+    const applied = applyPhase(before, { objects: draft.objects, deletions: draft.deletions });
+    snapshots.push(applied.snapshot);
+    const files = diffSnapshots(before, applied.snapshot);
+    return toPlannedPhase(draft, applied.changes, files);
+  });
+
+  return {
+    from: { revision: from.name, version: from.version },
+    to: { revision: to.name, version: to.version },
+    install: installed?.install ?? 'external',
+    direction: decision.kind === 'allow' ? decision.direction : 'none',
+    phases,
+    warnings,
+    snapshots,
+  };
+}
+
+/** Net file changes of phases 1..`phaseId` against the repo the plan was made from. */
+export function renderThrough(plan: UpgradePlan, phaseId: string): FileChange[] {
+  const position = plan.phases.findIndex((p) => p.id === phaseId);
+  if (position < 0) throw new UnknownPhaseError(phaseId, plan.phases.map((p) => p.id));
+  return diffSnapshots(plan.snapshots[0]!, plan.snapshots[position + 1]!);
+}
+
+function toPlannedPhase(draft: PhaseDraft, changes: readonly ObjectChange[], files: readonly FileChange[]): PlannedPhase {
+  return {
+    id: draft.id,
+    title: draft.title,
+    why: draft.why,
+    status: files.length === 0 && draft.manualDone ? 'done' : 'pending',
+    changes,
+    files,
+    manual: draft.manual,
+    estimatedMinutes: draft.estimatedMinutes,
+    pods: draft.pods,
+    namespaces: draft.namespaces,
+    verify: draft.verify,
+    rollback: draft.rollback,
+  };
+}
+
+/**
+ * The revision being upgraded from: of the revisions other than the target, the one the `default`
+ * tag points at, else the one the `istiod` Service selects, else the one most namespaces use.
+ */
+function chooseCurrentRevision(inventory: MeshInventory, target: string, warn: (w: PlanWarning) => void): string | null {
+  const candidates = [...new Set([...inventory.revisions.map((r) => r.name), ...inventory.externalRevisions])].filter((r) => r !== target);
+  if (candidates.length <= 1) return candidates[0] ?? null;
+  const byDefaultTag = inventory.tags.find((t) => t.tag === 'default' && candidates.includes(t.revision))?.revision;
+  const serviceRevision = inventory.istiodService?.body.metadata.labels?.['istio.io/rev'];
+  const byService = serviceRevision && candidates.includes(serviceRevision) ? serviceRevision : undefined;
+  const counts = new Map<string, number>();
+  for (const ns of inventory.namespaces) if (ns.revision && candidates.includes(ns.revision)) counts.set(ns.revision, (counts.get(ns.revision) ?? 0) + 1);
+  const byNamespaces = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const chosen = byDefaultTag ?? byService ?? byNamespaces ?? candidates.sort()[0]!;
+  warn({
+    code: 'several-revisions',
+    message: `the repo holds several revisions besides ${target} (${candidates.join(', ')}); upgrading from ${chosen}. Finish or clean up the others first if that is not what you want.`,
+    file: null,
+  });
+  return chosen;
+}
+
+function describeRevision(name: string, installed: InstalledRevision | null): Revision {
+  try {
+    const parsed = parseRevision(name);
+    return installed?.version ? { ...parsed, version: installed.version } : parsed;
+  } catch {
+    return { name, flavor: 'named', version: installed?.version ?? null };
+  }
+}
+
+/** What still names the old revision once the phases before cleanup are merged. */
+function remainingReferences(ctx: PlanContext, drafts: readonly PhaseDraft[]): string[] {
+  const moved = new Set(drafts.flatMap((d) => d.objects.flatMap((o) => o.targets.map((t) => `${t.file}#${t.documentIndex}`))));
+  const left: string[] = [];
+  for (const tag of ctx.inventory.tags) {
+    if (tag.revision === ctx.from.name && !moved.has(`${tag.object.file}#${tag.object.documentIndex}`)) left.push(`tag ${tag.tag}`);
+  }
+  for (const gateway of ctx.inventory.gateways) {
+    const key = `${gateway.object.file}#${gateway.object.documentIndex}`;
+    if (gateway.revision === ctx.from.name && !moved.has(key)) left.push(`gateway ${gateway.object.namespace}/${gateway.object.name}`);
+  }
+  return left;
+}
+
+function emptyWorkloads(ctx: PlanContext): PhaseDraft {
+  return {
+    id: 'workloads',
+    title: `Move workloads to ${ctx.to.name}`,
+    why: `No namespace or workload in the repo runs on ${ctx.from.name}; nothing to move.`,
+    objects: [],
+    deletions: [],
+    manual: [],
+    manualDone: true,
+    pods: 0,
+    namespaces: [],
+    estimatedMinutes: 0,
+    verify: [`istioctl proxy-status | grep -c istiod-${ctx.from.name}   # expect 0`],
+    rollback: [],
+  };
+}
+
+/** The repo already runs only the target: every phase is done. */
+function alreadyThere(snapshot: RepoSnapshot, inventory: MeshInventory, to: Revision, warnings: PlanWarning[]): UpgradePlan {
+  const installed = inventory.revisions.find((r) => r.name === to.name);
+  const ids = ['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup'];
+  return {
+    from: { revision: null, version: null },
+    to: { revision: to.name, version: installed?.version ?? to.version },
+    install: installed?.install ?? 'external',
+    direction: 'none',
+    phases: ids.map((id) => ({
+      id,
+      title: id,
+      why: `The repo already runs ${to.name} only.`,
+      status: 'done' as const,
+      changes: [],
+      files: [],
+      manual: [],
+      estimatedMinutes: 0,
+      pods: 0,
+      namespaces: [],
+      verify: [],
+      rollback: [],
+    })),
+    warnings,
+    snapshots: ids.reduce<RepoSnapshot[]>((acc) => [...acc, snapshot], [snapshot]),
+  };
+}

@@ -1,0 +1,118 @@
+import { asDict, describe, getPath } from './kube.js';
+import type { PlanContext } from './phases/context.js';
+import type { IndexedObject } from './yaml-index.js';
+
+/**
+ * Findings about the repo that a reviewer should see before the first merge: label conflicts,
+ * double injection, opted-out pods, a control plane without redundancy, and webhook fields Argo CD
+ * will report as drift. They are warnings: the plan still comes out, with the reason attached.
+ */
+export function collectPreflightWarnings(ctx: PlanContext): void {
+  const { inventory, from, installed, warn } = ctx;
+
+  for (const ns of inventory.namespaces) {
+    if (ns.hasBothLabels) {
+      warn({
+        code: 'namespace-both-labels',
+        message: `namespace ${ns.name} has both istio-injection and istio.io/rev (istioctl analyze IST0123); istio-injection wins today. The workloads phase removes istio-injection.`,
+        file: ns.definitions[0]?.file ?? null,
+      });
+    }
+  }
+
+  if (inventory.nonRevisionInjector && inventory.tags.some((t) => t.tag === 'default')) {
+    warn({
+      code: 'double-injection',
+      message: `MutatingWebhookConfiguration istio-sidecar-injector (no revision) and the default tag both match istio-injection=enabled and istio.io/rev=default: pods could be injected twice (IST0139). Remove the non-revision injector from git; Argo CD self-heal would undo istioctl's deactivation of it.`,
+      file: inventory.nonRevisionInjector.file,
+    });
+  }
+
+  for (const workload of inventory.workloads) {
+    if (workload.optedOut && workload.object.namespace && inventory.namespaces.some((n) => n.name === workload.object.namespace && n.revision === from.name)) {
+      warn({
+        code: 'pods-opted-out',
+        message: `${describe(workload.object)} opts out of injection (sidecar.istio.io/inject: "false"); it is not restarted.`,
+        file: workload.object.file,
+      });
+    }
+  }
+
+  if (installed && installed.istiodReplicas !== null && installed.istiodReplicas < 2) {
+    warn({
+      code: 'istiod-no-redundancy',
+      message: `istiod ${from.name} runs ${installed.istiodReplicas} replica; with one pod, a node drain during the upgrade leaves the mesh without a control plane. Consider 2+ replicas (and a PodDisruptionBudget) for ${ctx.to.name}.`,
+      file: installed.installer?.file ?? null,
+    });
+  }
+
+  for (const webhook of inventory.webhooksWithCaBundle) {
+    warn({
+      code: 'webhook-cabundle-in-git',
+      message: `${describe(webhook)} has a caBundle in git; istiod writes that field at runtime, so Argo CD will fight it. Remove caBundle from git and ignore it in the Application.`,
+      file: webhook.file,
+    });
+  }
+  for (const app of applicationsDeployingWebhooks(ctx)) {
+    const ignored = JSON.stringify(getPath(app.body, ['spec', 'ignoreDifferences']) ?? []);
+    const missing = ['caBundle', 'failurePolicy'].filter((field) => !ignored.includes(field));
+    if (missing.length === 0) continue;
+    warn({
+      code: 'webhook-drift',
+      message: `Argo CD Application ${app.name} syncs Istio webhook configurations but does not ignore ${missing.join(' and ')}, which istiod rewrites at runtime: the Application will stay OutOfSync (and self-heal will undo istiod). Add to spec.ignoreDifferences:\n${IGNORE_DIFFERENCES_SNIPPET}`,
+      file: app.file,
+    });
+  }
+
+  if (installed?.install === 'istio-operator' && installed.installer) {
+    const gateways = [
+      ...(asArray(getPath(installed.installer.body, ['spec', 'components', 'ingressGateways']))),
+      ...(asArray(getPath(installed.installer.body, ['spec', 'components', 'egressGateways']))),
+    ];
+    if (gateways.some((g) => asDict(g).enabled === true)) {
+      warn({
+        code: 'operator-managed-gateways',
+        message: `IstioOperator ${installed.installer.name} enables gateways; their Deployments have no revision in their name, so the new IstioOperator disables them (otherwise it would upgrade them in place, istio/istio#26019). Move those gateways to their own manifests or Helm release.`,
+        file: installed.installer.file,
+      });
+    }
+  }
+
+  for (const release of [...inventory.argoApplications]) {
+    const sources = getPath(release.body, ['spec', 'sources']);
+    if (Array.isArray(sources) && sources.some((src) => ['base', 'istiod', 'gateway'].includes(String(asDict(src).chart)))) {
+      warn({
+        code: 'multi-source-helm',
+        message: `Application ${release.name} installs an Istio chart through spec.sources; the bot edits spec.source only, so change this Application by hand in the matching phase.`,
+        file: release.file,
+      });
+    }
+  }
+}
+
+export const IGNORE_DIFFERENCES_SNIPPET = `  ignoreDifferences:
+    - group: admissionregistration.k8s.io
+      kind: MutatingWebhookConfiguration
+      jqPathExpressions:
+        - .webhooks[]?.clientConfig.caBundle
+    - group: admissionregistration.k8s.io
+      kind: ValidatingWebhookConfiguration
+      jqPathExpressions:
+        - .webhooks[]?.clientConfig.caBundle
+        - .webhooks[]?.failurePolicy`;
+
+/** Argo CD Applications whose source deploys Istio's webhook configurations (by path or chart). */
+function applicationsDeployingWebhooks(ctx: PlanContext): IndexedObject[] {
+  const webhookFiles = [...ctx.index.ofKind('MutatingWebhookConfiguration'), ...ctx.index.ofKind('ValidatingWebhookConfiguration')].map((o) => o.file);
+  return ctx.inventory.argoApplications.filter((app) => {
+    const source = asDict(getPath(app.body, ['spec', 'source']));
+    if (source.chart === 'istiod' || source.chart === 'base') return true;
+    const path = typeof source.path === 'string' ? source.path.replace(/^\.\/|\/$/g, '') : null;
+    return path !== null && webhookFiles.some((file) => file.startsWith(`${path}/`) || file.includes(`/${path}/`));
+  });
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+

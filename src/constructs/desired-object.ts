@@ -1,13 +1,18 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
+import type { IndexedObject } from '../core/yaml-index.js';
 import type { MergePatch } from '../writer/yaml-patch.js';
 
 /** What the writer does with a desired object. */
 export type DesiredMode =
   /** Edit the existing object in place: set the fields given, remove those given as null. */
   | { readonly kind: 'patch' }
-  /** A new object, written to `file` (skipped when the object already exists in the repo). */
-  | { readonly kind: 'create'; readonly file: string };
+  /**
+   * A new object, written to `file` (skipped when the file already exists). With `basedOn`, the
+   * file starts as a copy of that object's document (comments, key order and quoting included)
+   * and only the fields that differ are edited, as a person copying the old revision's file would.
+   */
+  | { readonly kind: 'create'; readonly file: string; readonly basedOn?: IndexedObject };
 
 export interface DesiredObjectProps {
   readonly apiVersion: string;

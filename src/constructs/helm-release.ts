@@ -1,5 +1,6 @@
 import type { Construct } from 'constructs';
-import { asDict } from '../core/kube.js';
+import { asDict, getPath } from '../core/kube.js';
+import type { IndexedObject } from '../core/yaml-index.js';
 import type { MergePatch } from '../writer/yaml-patch.js';
 import { DesiredObject, nest } from './desired-object.js';
 import { carryOver } from './istio-operator-revision.js';
@@ -37,8 +38,8 @@ export class HelmValues extends DesiredObject {
 }
 
 export interface IstiodReleaseProps {
-  /** The release of the running revision; its settings carry over. */
-  readonly current: Readonly<Record<string, unknown>>;
+  /** The release of the running revision; its settings (and its file's layout) carry over. */
+  readonly current: IndexedObject;
   readonly currentRevision: string;
   readonly name: string;
   readonly namespace: string | null;
@@ -57,11 +58,18 @@ export interface IstiodReleaseProps {
  */
 export class IstiodRelease extends DesiredObject {
   constructor(scope: Construct, id: string, props: IstiodReleaseProps) {
-    const current = asDict(props.current);
+    const current = asDict(props.current.body);
     let body: Record<string, unknown> = { ...structuredClone(current) as Record<string, unknown> };
     delete body.status;
     body = setPath(body, props.valuesPath, props.values);
     if (props.chartVersion) body = setPath(body, props.chartVersion.path, props.chartVersion.version);
+    // The Helm release name usually carries the revision (`istiod-1-21-2`); two releases cannot share one.
+    for (const path of [['spec', 'source', 'helm', 'releaseName'], ['spec', 'releaseName']]) {
+      const releaseName = getPath(body, path);
+      if (typeof releaseName === 'string' && releaseName.includes(props.currentRevision)) {
+        body = setPath(body, path, releaseName.split(props.currentRevision).join(props.revision));
+      }
+    }
     body.metadata = carryOver(asDict(current.metadata), props.currentRevision, props.revision);
     super(scope, id, {
       apiVersion: String(current.apiVersion),
@@ -69,7 +77,7 @@ export class IstiodRelease extends DesiredObject {
       name: props.name,
       ...(props.namespace ? { namespace: props.namespace } : {}),
       body,
-      mode: { kind: 'create', file: props.file },
+      mode: { kind: 'create', file: props.file, basedOn: props.current },
     });
   }
 }

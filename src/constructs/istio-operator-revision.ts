@@ -1,10 +1,11 @@
 import type { Construct } from 'constructs';
 import { asDict } from '../core/kube.js';
+import type { IndexedObject } from '../core/yaml-index.js';
 import { DesiredObject } from './desired-object.js';
 
 export interface IstioOperatorRevisionProps {
-  /** The IstioOperator of the running revision; its settings carry over. */
-  readonly current: Readonly<Record<string, unknown>>;
+  /** The IstioOperator of the running revision; its settings (and its file's layout) carry over. */
+  readonly current: IndexedObject;
   readonly currentRevision: string;
   readonly name: string;
   readonly namespace: string;
@@ -23,7 +24,7 @@ export interface IstioOperatorRevisionProps {
  */
 export class IstioOperatorRevision extends DesiredObject {
   constructor(scope: Construct, id: string, props: IstioOperatorRevisionProps) {
-    const current = asDict(props.current);
+    const current = asDict(props.current.body);
     const metadata = asDict(current.metadata);
     const spec: Record<string, unknown> = structuredClone(asDict(current.spec)) as Record<string, unknown>;
     spec.revision = props.revision;
@@ -42,7 +43,7 @@ export class IstioOperatorRevision extends DesiredObject {
       name: props.name,
       namespace: props.namespace,
       body: { metadata: { ...carryOver(metadata, props.currentRevision, props.revision) }, spec },
-      mode: { kind: 'create', file: props.file },
+      mode: { kind: 'create', file: props.file, basedOn: props.current },
     });
   }
 }

@@ -5,7 +5,7 @@ import type { DesiredObject } from '../constructs/desired-object.js';
 import { getPath } from '../core/kube.js';
 import type { RepoSnapshot } from '../core/snapshot.js';
 import type { IndexedObject } from '../core/yaml-index.js';
-import { editYamlTextReporting, identifyDocuments, type DocumentEdit, type MergePatch, type PatchValue } from './yaml-patch.js';
+import { documentSource, editYamlText, editYamlTextReporting, identifyDocuments, mergePatchBetween, type DocumentEdit, type MergePatch, type PatchValue } from './yaml-patch.js';
 
 /** A desired object together with the definitions in the repo it edits (none for creates). */
 export interface PlacedObject {
@@ -63,7 +63,11 @@ export function applyPhase(snapshot: RepoSnapshot, edits: PhaseEdits): AppliedPh
       add(target, { documentIndex: target.documentIndex, kind: target.kind, name: target.name, patch }, 'update');
     }
   }
+  const deleted = new Set<string>();
   for (const object of edits.deletions) {
+    const key = `${object.file}#${object.documentIndex}`;
+    if (deleted.has(key)) continue;
+    deleted.add(key);
     add(object, { documentIndex: object.documentIndex, kind: object.kind, name: object.name, remove: true }, 'delete');
   }
 
@@ -90,12 +94,21 @@ export function applyPhase(snapshot: RepoSnapshot, edits: PhaseEdits): AppliedPh
     const file = desired.mode.file;
     const json = desired.toJson();
     if (next.has(file)) continue;
-    next.set(file, stringify(json, { lineWidth: 0 }));
+    next.set(file, renderNewFile(next, desired.mode.basedOn, json));
     changes.push({ action: 'create', file, kind: json.kind, namespace: json.metadata.namespace ?? null, name: json.metadata.name });
     listInKustomization(next, file, changes);
   }
   unlistDeleted(next, deletedFiles, changes);
   return { snapshot: next, changes };
+}
+
+/** A new object's file text: the template document edited where it differs, or a plain dump. */
+function renderNewFile(snapshot: ReadonlyMap<string, string>, basedOn: IndexedObject | undefined, json: ReturnType<DesiredObject['toJson']>): string {
+  const templateFile = basedOn ? snapshot.get(basedOn.file) : undefined;
+  const template = basedOn && templateFile ? documentSource(templateFile, basedOn) : null;
+  if (!basedOn || template === null) return stringify(json, { lineWidth: 0 });
+  const patch = mergePatchBetween(basedOn.body, json);
+  return editYamlText(basedOn.file, template, [{ documentIndex: 0, kind: basedOn.kind, name: basedOn.name, patch }]) ?? stringify(json, { lineWidth: 0 });
 }
 
 /**

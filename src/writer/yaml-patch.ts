@@ -93,6 +93,67 @@ export function patchYamlMappingText(path: string, source: string, patch: MergeP
   return applySplices(source, splices);
 }
 
+/**
+ * The source text of one document, for copying it to a new file: a file's only document comes
+ * with the comments around it; one of several comes without its `---` separator.
+ */
+export function documentSource(source: string, edit: Pick<DocumentEdit, 'documentIndex' | 'kind' | 'name'>): string | null {
+  const documents = [...new Parser().parse(source)].filter((t): t is CST.Document => t.type === 'document');
+  if (documents.length === 1) return source;
+  const document = findDocument(documents, edit);
+  if (!document) return null;
+  const next = documents[documents.indexOf(document) + 1];
+  const text = source.slice(document.offset, next ? next.offset : source.length);
+  return text.replace(/^---[^\n]*\n/, '');
+}
+
+/**
+ * The merge patch that turns `before` into `after` (RFC 7386; lists whose items all have a
+ * `name` are diffed item by item, as the writer merges them).
+ */
+export function mergePatchBetween(before: unknown, after: unknown): MergePatch {
+  const patch: Record<string, PatchValue> = {};
+  const a = (before ?? {}) as Record<string, unknown>;
+  const b = (after ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(a)) if (!(key in b)) patch[key] = null;
+  for (const [key, value] of Object.entries(b)) {
+    const old = a[key];
+    if (deepEqual(old, value)) continue;
+    if (isRecord(old) && isRecord(value)) {
+      const inner = mergePatchBetween(old, value);
+      if (Object.keys(inner).length > 0) patch[key] = inner;
+    } else if (Array.isArray(old) && Array.isArray(value) && isNamedList(old) && isNamedList(value) && sameNames(old, value)) {
+      patch[key] = value.map((item, i) => ({ name: (item as { name: string }).name, ...mergePatchBetween(old[i], item) }));
+    } else {
+      patch[key] = value as PatchValue;
+    }
+  }
+  return patch;
+}
+
+/** Structural equality, blind to key order (cdk8s sorts keys when it synthesizes). */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => deepEqual(item, b[i]));
+  }
+  if (!isRecord(a) || !isRecord(b)) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => key in b && deepEqual(a[key], b[key]));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNamedList(list: readonly unknown[]): boolean {
+  return list.length > 0 && list.every((item) => isRecord(item) && typeof item.name === 'string');
+}
+
+function sameNames(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((item, i) => (item as { name: string }).name === (b[i] as { name: string }).name);
+}
+
 /** Reads apiVersion/kind/metadata.name of every document, for matching. */
 export function identifyDocuments(source: string): DocumentIdentity[] {
   return [...new Parser().parse(source)]
@@ -125,7 +186,7 @@ function applySplices(source: string, splices: Splice[]): string {
   let out = '';
   let cursor = 0;
   for (const splice of ordered) {
-    if (splice.start < cursor) throw new YamlEditError('internal error: overlapping YAML edits');
+    if (splice.start < cursor) throw new Error(`${'internal error: overlapping YAML edits'} at ${splice.start}`);
     out += source.slice(cursor, splice.start) + splice.text;
     cursor = splice.end;
   }

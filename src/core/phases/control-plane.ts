@@ -43,7 +43,7 @@ export function draftControlPlane(ctx: PlanContext, s: DraftScope): PhaseDraft {
     const file = fileForRevision(operator.file, from.name, to.name);
     const tag = asDict(operator.body.spec).tag !== undefined && to.version ? to.version : undefined;
     const desired = new IstioOperatorRevision(s.scope, s.id('IstioOperator', name), {
-      current: operator.body,
+      current: operator,
       currentRevision: from.name,
       name,
       namespace: operator.namespace ?? ISTIO_SYSTEM,
@@ -64,7 +64,7 @@ export function draftControlPlane(ctx: PlanContext, s: DraftScope): PhaseDraft {
       ? patchYamlMappingText(release.object.file, String(getValue(release.object, release.valuesPath)), valuesPatch)
       : withoutKey({ ...release.values, revision: to.name }, 'revisionTags');
     const desired = new IstiodRelease(s.scope, s.id('IstiodRelease', name), {
-      current: release.object.body,
+      current: release.object,
       currentRevision: from.name,
       name,
       namespace: release.object.namespace,

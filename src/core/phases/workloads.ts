@@ -43,7 +43,10 @@ export function draftWorkloadWaves(ctx: PlanContext, scopeFor: (id: string) => D
         message: `namespace ${unit.namespace} runs ${unit.pods} pods, more than the wave budget of ${ctx.podBudget}; it gets a wave of its own (about ${restartMinutes(unit.pods)} min of restarts).`,
         file: unit.definition?.definitions[0]?.file ?? null,
       });
+      if (current.length > 0) waves.push(current);
       waves.push([unit]);
+      current = [];
+      currentPods = 0;
       continue;
     }
     if (currentPods + unit.pods > ctx.podBudget && current.length > 0) {

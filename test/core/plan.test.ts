@@ -1,0 +1,218 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { diffLines } from 'diff';
+import { loadAll } from 'js-yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { planUpgrade, renderThrough, type UpgradePlan } from '../../src/core/plan.js';
+import { applyFileChanges, type RepoSnapshot } from '../../src/core/snapshot.js';
+import { FIXTURE_CASES, loadFixture, type FixtureCase } from '../helpers/fixtures.js';
+import { validateYamlFiles } from '../helpers/kube-schemas.js';
+
+const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+
+/** Values (not comments) of every Kubernetes YAML document in a snapshot, as one string. */
+function yamlValues(snapshot: RepoSnapshot): string {
+  return [...snapshot]
+    .filter(([path, text]) => /\.ya?ml$/.test(path) && !text.includes('{{'))
+    .map(([, text]) => JSON.stringify(loadAll(text)))
+    .join('\n');
+}
+
+/** Lines a phase may add or remove: the revision-bearing nodes and the structure around them. */
+function allowedLine(c: FixtureCase): RegExp {
+  const revs = `${c.from}|${c.to}`.replace(/\./g, '\\.');
+  return new RegExp(
+    [
+      revs,
+      'istio-injection',
+      'restarted-for-revision',
+      '^\\s*annotations:\\s*$',
+      '^\\s*labels:\\s*$',
+      'revisionTags',
+      '^\\s*- default\\s*$',
+      'targetRevision',
+      '1\\.2\\d\\.\\d',
+    ].join('|'),
+  );
+}
+
+describe.each(FIXTURE_CASES)('plan on fixture $name', (fixture) => {
+  let snapshot: RepoSnapshot;
+  let plan: UpgradePlan;
+
+  beforeAll(async () => {
+    snapshot = await loadFixture(fixture.name);
+    plan = planUpgrade(snapshot, { to: fixture.to });
+  });
+
+  it('finds the current revision and how it is installed', () => {
+    expect(plan.from.revision).toBe(fixture.from);
+    expect(plan.to.revision).toBe(fixture.to);
+    expect(plan.install).toBe(fixture.install);
+  });
+
+  it('orders the phases of a canary upgrade', () => {
+    expect(plan.phases.map((p) => p.id)).toEqual(fixture.phases);
+    expect(plan.phases.every((p) => p.status === 'pending' || p.id === 'gateways')).toBe(true);
+  });
+
+  it('deletes nothing before cleanup and leaves the old control plane alone until then', () => {
+    const cleanupIndex = plan.phases.findIndex((p) => p.id === 'cleanup');
+    for (const phase of plan.phases.slice(0, cleanupIndex)) {
+      expect(phase.changes.filter((c) => c.action === 'delete' && c.kind !== 'Kustomization'), phase.id).toEqual([]);
+    }
+    const oldControlPlaneFiles = plan.phases[cleanupIndex]!.changes.filter((c) => c.action === 'delete').map((c) => c.file);
+    expect(oldControlPlaneFiles.length).toBeGreaterThan(0);
+    for (let i = 1; i <= cleanupIndex; i++) {
+      for (const file of oldControlPlaneFiles) {
+        const text = plan.snapshots[i]!.get(file);
+        const oldText = snapshot.get(file)!;
+        if (text === oldText) continue;
+        // Only the Helm release of the old revision is edited before cleanup: its tags move.
+        expect(plan.phases[i - 1]!.id, `${file} changed`).toBe('default-revision');
+        expect(fixture.install).toBe('helm');
+      }
+    }
+  });
+
+  it('leaves application namespaces untouched while gateways move', () => {
+    const gatewaysIndex = plan.phases.findIndex((p) => p.id === 'gateways');
+    const touched = plan.phases[gatewaysIndex]!.changes;
+    for (const change of touched) {
+      expect(fixture.appNamespaces, `${change.kind} ${change.namespace}/${change.name}`).not.toContain(change.namespace ?? change.name);
+    }
+  });
+
+  it('changes only the bytes of the edited nodes', () => {
+    plan.phases.forEach((phase, i) => {
+      const before = plan.snapshots[i]!;
+      for (const file of phase.files) {
+        if (file.action !== 'update') continue;
+        const parts = diffLines(before.get(file.path)!, file.content!);
+        for (const part of parts) {
+          if (!part.added && !part.removed) continue;
+          for (const line of part.value.split('\n').filter((l) => l.trim() !== '')) {
+            expect(line, `${phase.id}: ${file.path}`).toMatch(file.path.endsWith('kustomization.yaml') ? /\.yaml|- / : allowedLine(fixture));
+          }
+        }
+      }
+    });
+  });
+
+  it('writes only schema-valid Kubernetes objects', async () => {
+    const changed = plan.phases.flatMap((phase) => phase.files.filter((f) => f.content !== null).map((f) => ({ path: f.path, content: f.content! })));
+    const report = await validateYamlFiles(changed);
+    expect(report.errors).toEqual([]);
+    expect(report.validated.length).toBeGreaterThan(0);
+  });
+
+  it('leaves no value naming the old revision after cleanup', () => {
+    const final = plan.snapshots[plan.snapshots.length - 1]!;
+    expect(yamlValues(snapshot)).toContain(fixture.from);
+    expect(yamlValues(final)).not.toContain(fixture.from);
+  });
+
+  it('is idempotent: planning over a repo that has every phase reports them done', () => {
+    const final = plan.snapshots[plan.snapshots.length - 1]!;
+    const again = planUpgrade(final, { to: fixture.to });
+    expect(again.phases.flatMap((p) => p.files)).toEqual([]);
+    expect(again.phases.every((p) => p.status === 'done')).toBe(true);
+  });
+
+  it('resumes from any phase: earlier phases are done and the rest converge to the same repo', () => {
+    const final = plan.snapshots[plan.snapshots.length - 1]!;
+    plan.phases.forEach((phase, i) => {
+      const partway = plan.snapshots[i + 1]!;
+      const resumed = planUpgrade(partway, { to: fixture.to });
+      const done = resumed.phases.slice(0, i + 1);
+      for (const p of done) {
+        if (p.manual.length > 0 && p.id === 'control-plane') continue;
+        expect(p.files, `${p.id} after ${phase.id}`).toEqual([]);
+      }
+      const end = resumed.snapshots[resumed.snapshots.length - 1]!;
+      expect([...end].sort()).toEqual([...final].sort());
+    });
+  });
+
+  it.runIf(kubectl && fixture.name === 'kustomize-overlays')('builds with kubectl kustomize after every phase', async () => {
+    for (const [i, state] of plan.snapshots.entries()) {
+      const dir = await mkdtemp(join(tmpdir(), 'kustomize-'));
+      for (const [path, text] of state) {
+        await mkdir(dirname(join(dir, path)), { recursive: true });
+        await writeFile(join(dir, path), text);
+      }
+      const output = execFileSync('kubectl', ['kustomize', join(dir, 'clusters/prod')], { encoding: 'utf8' });
+      const namespaces = (loadAll(output) as Array<{ kind: string; metadata: { name: string; labels?: Record<string, string> } }>).filter((o) => o.kind === 'Namespace');
+      const orders = namespaces.find((n) => n.metadata.name === 'orders')!;
+      const workloadsIndex = plan.phases.findIndex((p) => p.id === 'workloads');
+      expect(orders.metadata.labels?.['istio.io/rev'], `after ${i} phases`).toBe(i > workloadsIndex ? fixture.to : fixture.from);
+    }
+  });
+});
+
+describe('plan on the ASM manifests fixture (runbook asm-1130-0 → asm-1140-0)', () => {
+  let snapshot: RepoSnapshot;
+  beforeAll(async () => {
+    snapshot = await loadFixture('asm-manifests');
+  });
+
+  it('asks for the control plane to be rendered by istioctl rather than inventing manifests', () => {
+    const plan = planUpgrade(snapshot, { to: 'asm-1140-0' });
+    const controlPlane = plan.phases[0]!;
+    expect(controlPlane.changes).toEqual([]);
+    expect(controlPlane.manual.join('\n')).toContain('manifest generate');
+    expect(controlPlane.manual.join('\n')).toContain('clusters/prod/istio-system/asm-1140-0/istiod.yaml');
+    expect(controlPlane.status).toBe('pending');
+  });
+
+  it('reports the control plane done once someone has committed the rendered manifests', () => {
+    const rendered = snapshot.get('clusters/prod/istio-system/asm-1130-0/istiod.yaml')!.replaceAll('asm-1130-0', 'asm-1140-0').replaceAll('1.13.0-asm.0', '1.14.0-asm.0');
+    const withNew = applyFileChanges(snapshot, [{ path: 'clusters/prod/istio-system/asm-1140-0/istiod.yaml', action: 'create', content: rendered }]);
+    const plan = planUpgrade(withNew, { to: 'asm-1140-0' });
+    expect(plan.from.revision).toBe('asm-1130-0');
+    expect(plan.phases[0]).toMatchObject({ id: 'control-plane', status: 'done' });
+    expect(plan.warnings.map((w) => w.code)).toContain('target-already-installed');
+  });
+
+  it('relabels every meshed namespace, drops istio-injection, and skips what is not meshed or opted out', () => {
+    const plan = planUpgrade(snapshot, { to: 'asm-1140-0' });
+    const workloads = plan.phases.find((p) => p.id === 'workloads')!;
+    const names = workloads.changes.map((c) => `${c.kind} ${c.namespace ?? ''}/${c.name}`);
+    expect(names).toEqual(
+      expect.arrayContaining(['Namespace /bookinfo', 'Namespace /payments', 'Namespace /batch', 'StatefulSet payments/ledger', 'DaemonSet batch/log-shipper', 'VirtualService bookinfo/reviews']),
+    );
+    expect(names.some((n) => n.includes('legacy'))).toBe(false);
+    expect(names).not.toContain('Deployment batch/report-worker');
+    const payments = workloads.files.find((f) => f.path.endsWith('payments/namespace.yaml'))!.content!;
+    expect(payments).not.toContain('istio-injection');
+    expect(payments).toContain('istio.io/rev: asm-1140-0');
+    expect(plan.warnings.map((w) => w.code)).toContain('pods-opted-out');
+  });
+
+  it('switches the istiod Service, the default tag and the default validator together', () => {
+    const plan = planUpgrade(snapshot, { to: 'asm-1140-0' });
+    const phase = plan.phases.find((p) => p.id === 'default-revision')!;
+    expect(phase.changes.map((c) => `${c.kind}/${c.name}`).sort()).toEqual([
+      'MutatingWebhookConfiguration/istio-revision-tag-default',
+      'Service/istiod',
+      'ValidatingWebhookConfiguration/istiod-default-validator',
+    ]);
+    const tags = phase.files.find((f) => f.path.endsWith('revision-tags.yaml'))!.content!;
+    expect(tags).not.toContain('istiod-asm-1130-0');
+    expect(tags.match(/name: istiod-asm-1140-0/g)?.length).toBe(5);
+  });
+
+  it('splits workloads into a canary wave and pod-bounded waves', () => {
+    const plan = planUpgrade(snapshot, { to: 'asm-1140-0', canary: ['payments'], podBudget: 4 });
+    const waves = plan.phases.filter((p) => p.id.startsWith('workloads'));
+    expect(waves.map((w) => [w.id, w.namespaces, w.pods])).toEqual([
+      ['workloads-1', ['payments'], 5],
+      ['workloads-2', ['batch'], 1],
+      ['workloads-3', ['bookinfo'], 5],
+    ]);
+    expect(plan.phases.map((p) => p.id).slice(-2)).toEqual(['default-revision', 'cleanup']);
+    expect(plan.warnings.map((w) => w.code)).toContain('wave-over-budget');
+  });
+});

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readLocalRepo, writeLocalChanges } from '../adapters/fs/local-repo.js';
 import { MeshUpgradeError } from '../core/errors.js';
@@ -161,8 +163,18 @@ async function renderCommand(args: readonly string[], io: Io): Promise<number> {
   return EXIT_OK;
 }
 
-const invokedDirectly = process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').slice(-3).join('/'));
-if (invokedDirectly || process.argv[1]?.endsWith('mesh-upgrade')) {
+/** True when this module is the process entry (also through the npm bin symlink). */
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(entry)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
   runCli(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then(
     (code) => {
       process.exitCode = code;

@@ -1,0 +1,132 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { readLocalRepo } from '../../src/adapters/fs/local-repo.js';
+import { runCli } from '../../src/cli/main.js';
+import { copyFixture, FIXTURES_DIR } from '../helpers/fixtures.js';
+
+async function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+/** The `plan --json` contract, exactly as documented. */
+const PlanJson = z.strictObject({
+  from: z.strictObject({ revision: z.string().nullable(), version: z.string().nullable() }),
+  to: z.strictObject({ revision: z.string(), version: z.string().nullable() }),
+  install: z.enum(['manifests', 'istio-operator', 'helm', 'external']),
+  phases: z.array(
+    z.strictObject({
+      id: z.string(),
+      title: z.string(),
+      status: z.enum(['pending', 'done']),
+      changes: z.array(
+        z.strictObject({ action: z.enum(['create', 'update', 'delete']), file: z.string(), kind: z.string(), namespace: z.string().nullable(), name: z.string() }),
+      ),
+      manual: z.array(z.string()),
+      estimatedMinutes: z.number(),
+    }),
+  ),
+  warnings: z.array(z.strictObject({ code: z.string(), message: z.string(), file: z.string().nullable() })),
+});
+
+const fixture = (name: string) => join(FIXTURES_DIR, name);
+
+describe('mesh-upgrade plan', () => {
+  it('prints exactly one JSON object that follows the contract', async () => {
+    const { code, stdout } = await run('plan', '--repo', fixture('asm-manifests'), '--to', 'asm-1140-0', '--json');
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+    const plan = PlanJson.parse(JSON.parse(stdout));
+    expect(plan.from).toEqual({ revision: 'asm-1130-0', version: '1.13.0-asm.0' });
+    expect(plan.to).toEqual({ revision: 'asm-1140-0', version: '1.14.0-asm.0' });
+    expect(plan.install).toBe('manifests');
+    expect(plan.phases.map((p) => p.id)).toEqual(['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup']);
+  });
+
+  it('prints a readable plan with phases, manual steps and warnings', async () => {
+    const { code, stdout } = await run('plan', '--repo', fixture('asm-manifests'), '--to', 'asm-1140-0');
+    expect(code).toBe(0);
+    expect(stdout).toContain('Upgrade asm-1130-0 (1.13.0-asm.0) → asm-1140-0 (1.14.0-asm.0)');
+    expect(stdout).toContain('manual: ');
+    expect(stdout).toContain('[pods-opted-out]');
+  });
+
+  it('limits the plan to --path', async () => {
+    const { code, stdout } = await run('plan', '--repo', fixture('asm-manifests'), '--to', 'asm-1140-0', '--path', 'clusters/prod/apps', '--json');
+    expect(code).toBe(0);
+    expect(PlanJson.parse(JSON.parse(stdout)).install).toBe('external');
+  });
+
+  it.each([
+    [['--to', 'Asm-1140-0'], 1, /invalid revision 'Asm-1140-0'/],
+    [['--to', 'asm-1170-0'], 1, /skips 3 minor versions.*\/upgrade asm-1150-0/],
+    [['--to', 'asm-1120-0'], 1, /older than the running asm-1130-0.*--downgrade/],
+    [['--to', 'canary'], 1, /pass --version/],
+    [['--to', 'asm-1140-0', '--colour'], 2, /Unknown option '--colour'/],
+    [['--to', 'asm-1140-0', '--pod-budget', 'lots'], 2, /--pod-budget must be a whole number/],
+    [[], 2, /--to REVISION is required/],
+  ])('refuses %j with exit %i', async (args, exitCode, message) => {
+    const { code, stderr, stdout } = await run('plan', '--repo', fixture('asm-manifests'), ...args);
+    expect(code).toBe(exitCode);
+    expect(stderr).toMatch(message);
+    expect(stdout).toBe('');
+  });
+
+  it('has --help on every command and answers unknown commands with the valid ones', async () => {
+    for (const command of ['plan', 'render']) {
+      const { code, stdout } = await run(command, '--help');
+      expect(code).toBe(0);
+      expect(stdout).toContain(`Usage: mesh-upgrade ${command}`);
+    }
+    const unknown = await run('apply');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('valid commands: plan, render');
+  });
+});
+
+describe('mesh-upgrade render', () => {
+  it('prints a unified diff without touching the checkout', async () => {
+    const dir = await copyFixture('istio-operator');
+    const before = await readLocalRepo(dir);
+    const { code, stdout } = await run('render', '--repo', dir, '--to', '1-22-1', '--through', 'gateways');
+    expect(code).toBe(0);
+    expect(stdout).toContain('+++ b/clusters/staging/istio-system/istiocontrolplane-1-22-1.yaml');
+    expect(stdout).toContain('-        istio.io/rev: 1-21-2 # bump together with the control plane');
+    expect(await readLocalRepo(dir)).toEqual(before);
+  });
+
+  it('writes the phases with --write, and a second run changes nothing', async () => {
+    const dir = await copyFixture('kustomize-overlays');
+    const first = await run('render', '--repo', dir, '--to', '1-21-2', '--through', 'cleanup', '--write');
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/wrote \d+ file\(s\)/);
+    const after = await readLocalRepo(dir);
+    expect(after.has('clusters/prod/istio-system/istiocontrolplane-1-21-2.yaml')).toBe(true);
+    expect(after.has('clusters/prod/istio-system/istiocontrolplane-1-20-3.yaml')).toBe(false);
+    const second = await run('render', '--repo', dir, '--to', '1-21-2', '--through', 'cleanup', '--write');
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain('nothing to change');
+    expect(await readLocalRepo(dir)).toEqual(after);
+  });
+
+  it('refuses an unknown phase id, listing the valid ones', async () => {
+    const { code, stderr } = await run('render', '--repo', fixture('helm-argocd'), '--to', '1-22-1', '--through', 'workloads-7');
+    expect(code).toBe(1);
+    expect(stderr).toContain("unknown phase 'workloads-7'; this plan's phases are: control-plane, gateways, workloads, default-revision, cleanup");
+  });
+
+  it('names the file and line of malformed YAML and writes nothing', async () => {
+    const dir = await copyFixture('helm-argocd');
+    const broken = join(dir, 'apps/catalog/deploy.yaml');
+    await writeFile(broken, `${await readFile(broken, 'utf8')}\n  bad: [unclosed\n`);
+    const before = await readLocalRepo(dir);
+    const { code, stderr } = await run('render', '--repo', dir, '--to', '1-22-1', '--through', 'cleanup', '--write');
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/apps\/catalog\/deploy\.yaml:\d+: malformed YAML/);
+    expect(await readLocalRepo(dir)).toEqual(before);
+  });
+});

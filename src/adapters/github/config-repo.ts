@@ -1,0 +1,312 @@
+import type { ProbotOctokit } from 'probot';
+import { CONFIG_PATH } from '../../config/repo-config.js';
+import type { FileChange, RepoSnapshot } from '../../core/snapshot.js';
+import { call, ForeignCommitsError, GitHubApiError, statusOf } from './errors.js';
+import { readTarball } from './read-tarball.js';
+
+export type GitHubClient = InstanceType<typeof ProbotOctokit>;
+
+export interface RepoRef {
+  readonly owner: string;
+  readonly repo: string;
+}
+
+export interface BranchHead {
+  readonly sha: string;
+  readonly treeSha: string;
+}
+
+export interface IssueComment {
+  readonly id: number;
+  readonly body: string;
+  readonly login: string;
+  readonly isBot: boolean;
+  readonly htmlUrl: string;
+}
+
+export interface PullRequestInfo {
+  readonly number: number;
+  readonly state: 'open' | 'closed';
+  readonly merged: boolean;
+  readonly mergeSha: string | null;
+  readonly title: string;
+  readonly body: string;
+  readonly headRef: string;
+  readonly headSha: string;
+  readonly htmlUrl: string;
+}
+
+export type EnsureBranchResult =
+  | { readonly kind: 'created' | 'updated' | 'unchanged'; readonly sha: string }
+  | { readonly kind: 'foreign-commits'; readonly sha: string };
+
+export type LockResult = { readonly kind: 'acquired' } | { readonly kind: 'held'; readonly issue: number | null };
+
+const KEEP = /(\.ya?ml|(^|\/)Kustomization)$/;
+
+/**
+ * The cluster-config repo as the workflow sees it: read at a pinned commit, written through
+ * idempotent ensure* operations (one commit per phase through the Git Data API, ref updates with
+ * `force: false`). Every failure is wrapped once into a GitHubApiError.
+ */
+export class GitHubConfigRepo {
+  constructor(
+    private readonly octokit: GitHubClient,
+    readonly ref: RepoRef,
+    readonly botLogin: string | null = null,
+  ) {}
+
+  async getDefaultBranch(): Promise<string> {
+    const { data } = await call('get repository', () => this.octokit.rest.repos.get({ ...this.ref }));
+    return data.default_branch;
+  }
+
+  /** Head commit and tree of a branch, in one request. */
+  async getBranchHead(branch: string): Promise<BranchHead> {
+    const { data } = await call('get branch', () => this.octokit.rest.repos.getBranch({ ...this.ref, branch }));
+    return { sha: data.commit.sha, treeSha: data.commit.commit.tree.sha };
+  }
+
+  /** Every YAML file at a commit, plus the repo config, from one tarball. */
+  async readSnapshot(sha: string): Promise<{ snapshot: RepoSnapshot; configText: string | null }> {
+    const { data } = await call('download tarball', () =>
+      this.octokit.rest.repos.downloadTarballArchive({ ...this.ref, ref: sha, request: { parseSuccessResponseBody: false } }),
+    );
+    const bytes = await toBytes(data);
+    const files = await readTarball(bytes, (path) => KEEP.test(path));
+    const configText = files.get(CONFIG_PATH) ?? null;
+    files.delete(CONFIG_PATH);
+    return { snapshot: files, configText };
+  }
+
+  /** The repo config at a commit (one small request; null when absent). */
+  async readConfigFile(sha: string): Promise<string | null> {
+    try {
+      const { data } = await this.octokit.rest.repos.getContent({ ...this.ref, path: CONFIG_PATH, ref: sha });
+      if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) return null;
+      return Buffer.from(data.content, 'base64').toString('utf8');
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw new GitHubApiError('read config', statusOf(error), (error as Error).message);
+    }
+  }
+
+  async getPermission(username: string): Promise<'admin' | 'write' | 'read' | 'none'> {
+    try {
+      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({ ...this.ref, username });
+      const permission = data.permission;
+      return permission === 'admin' || permission === 'write' || permission === 'read' ? permission : 'none';
+    } catch (error) {
+      if (statusOf(error) === 404) return 'none';
+      throw new GitHubApiError('get collaborator permission', statusOf(error), (error as Error).message);
+    }
+  }
+
+  async listIssueComments(issue: number): Promise<IssueComment[]> {
+    const comments = await call('list issue comments', () =>
+      this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.ref, issue_number: issue, per_page: 100 }),
+    );
+    return comments.map((c) => ({ id: c.id, body: c.body ?? '', login: c.user?.login ?? '', isBot: c.user?.type === 'Bot', htmlUrl: c.html_url }));
+  }
+
+  async createComment(issue: number, body: string): Promise<IssueComment> {
+    const { data } = await call('create comment', () => this.octokit.rest.issues.createComment({ ...this.ref, issue_number: issue, body }));
+    return { id: data.id, body: data.body ?? '', login: data.user?.login ?? '', isBot: true, htmlUrl: data.html_url };
+  }
+
+  async updateComment(id: number, body: string): Promise<void> {
+    await call('update comment', () => this.octokit.rest.issues.updateComment({ ...this.ref, comment_id: id, body }));
+  }
+
+  async deleteComment(id: number): Promise<void> {
+    await call('delete comment', () => this.octokit.rest.issues.deleteComment({ ...this.ref, comment_id: id }));
+  }
+
+  /** Adds a reaction; `existing` when the bot had already reacted (GitHub answers 200 instead of 201). */
+  async react(commentId: number, content: 'eyes' | 'rocket' | 'confused' | '+1'): Promise<'new' | 'existing'> {
+    const response = await call('add reaction', () => this.octokit.rest.reactions.createForIssueComment({ ...this.ref, comment_id: commentId, content }));
+    return response.status === 200 ? 'existing' : 'new';
+  }
+
+  async addLabels(issue: number, labels: readonly string[]): Promise<void> {
+    if (labels.length === 0) return;
+    await call('add labels', () => this.octokit.rest.issues.addLabels({ ...this.ref, issue_number: issue, labels: [...labels] }));
+  }
+
+  /** The newest PR whose head is `branch` (open or closed). */
+  async findPullRequest(branch: string): Promise<PullRequestInfo | null> {
+    const { data } = await call('list pull requests', () =>
+      this.octokit.rest.pulls.list({ ...this.ref, head: `${this.ref.owner}:${branch}`, state: 'all', per_page: 10 }),
+    );
+    const newest = [...data].sort((a, b) => b.number - a.number)[0];
+    return newest ? toPullRequest(newest) : null;
+  }
+
+  async getPullRequest(number: number): Promise<PullRequestInfo> {
+    const { data } = await call('get pull request', () => this.octokit.rest.pulls.get({ ...this.ref, pull_number: number }));
+    return toPullRequest(data);
+  }
+
+  /**
+   * Makes `branch` hold exactly one bot commit on top of `base` with `changes`, creating it if
+   * needed. A branch that already has that content is adopted; a bot-only branch with other
+   * content gets a new commit (a merge with the new base, so the PR diff stays clean); a branch with
+   * commits from anyone else is left alone.
+   */
+  async ensureBranchCommit(branch: string, base: BranchHead, changes: readonly FileChange[], message: string): Promise<EnsureBranchResult> {
+    const existing = await this.getRef(`heads/${branch}`);
+    const { data: tree } = await call('create tree', () =>
+      this.octokit.rest.git.createTree({
+        ...this.ref,
+        base_tree: base.treeSha,
+        tree: changes.map((c) =>
+          c.action === 'delete'
+            ? { path: c.path, mode: '100644' as const, type: 'blob' as const, sha: null }
+            : { path: c.path, mode: '100644' as const, type: 'blob' as const, content: c.content ?? '' },
+        ),
+      }),
+    );
+    if (existing === null) {
+      const commit = await this.createCommit(message, tree.sha, [base.sha]);
+      try {
+        await call('create branch', () => this.octokit.rest.git.createRef({ ...this.ref, ref: `refs/heads/${branch}`, sha: commit }));
+        return { kind: 'created', sha: commit };
+      } catch (error) {
+        // Someone (a redelivered event, another replica) created it meanwhile: adopt it if it matches.
+        if (!(error instanceof GitHubApiError) || error.status !== 422) throw error;
+        return this.ensureBranchCommit(branch, base, changes, message);
+      }
+    }
+    const { data: head } = await call('get commit', () => this.octokit.rest.git.getCommit({ ...this.ref, commit_sha: existing }));
+    if (head.tree.sha === tree.sha) return { kind: 'unchanged', sha: existing };
+    if (!(await this.onlyBotCommits(base.sha, existing))) return { kind: 'foreign-commits', sha: existing };
+    const commit = await this.createCommit(message, tree.sha, head.parents.some((p) => p.sha === base.sha) ? [existing] : [existing, base.sha]);
+    await call('update branch', () => this.octokit.rest.git.updateRef({ ...this.ref, ref: `heads/${branch}`, sha: commit, force: false }));
+    return { kind: 'updated', sha: commit };
+  }
+
+  /** Opens the PR of a branch, or adopts the open one and updates its title/body only when they differ. */
+  async ensurePullRequest(branch: string, base: string, title: string, body: string, labels: readonly string[]): Promise<{ pr: PullRequestInfo; created: boolean }> {
+    const existing = await this.findPullRequest(branch);
+    if (existing && existing.state === 'open') {
+      if (existing.title !== title || existing.body !== body) {
+        await call('update pull request', () => this.octokit.rest.pulls.update({ ...this.ref, pull_number: existing.number, title, body }));
+      }
+      return { pr: { ...existing, title, body }, created: false };
+    }
+    if (existing?.merged) return { pr: existing, created: false };
+    try {
+      const { data } = await call('create pull request', () => this.octokit.rest.pulls.create({ ...this.ref, head: branch, base, title, body }));
+      await this.addLabels(data.number, labels);
+      return { pr: toPullRequest(data), created: true };
+    } catch (error) {
+      if (error instanceof GitHubApiError && error.status === 422) {
+        const raced = await this.findPullRequest(branch);
+        if (raced && raced.state === 'open') return { pr: raced, created: false };
+      }
+      throw error;
+    }
+  }
+
+  async closePullRequest(number: number): Promise<void> {
+    await call('close pull request', () => this.octokit.rest.pulls.update({ ...this.ref, pull_number: number, state: 'closed' }));
+  }
+
+  async deleteBranch(branch: string): Promise<void> {
+    try {
+      await this.octokit.rest.git.deleteRef({ ...this.ref, ref: `heads/${branch}` });
+    } catch (error) {
+      if (statusOf(error) !== 422 && statusOf(error) !== 404) throw new GitHubApiError('delete branch', statusOf(error), (error as Error).message);
+    }
+  }
+
+  /**
+   * Takes the cluster's upgrade lock: a git ref created atomically (a second create fails with
+   * 422), pointing at a commit whose message names the holding issue.
+   */
+  async acquireLock(ref: string, issue: number, base: BranchHead): Promise<LockResult> {
+    const holder = await this.readLock(ref);
+    if (holder !== undefined) return holder === issue ? { kind: 'acquired' } : { kind: 'held', issue: holder };
+    const commit = await this.createCommit(`mesh-upgrade lock\n\nissue: ${issue}\n`, base.treeSha, []);
+    try {
+      await call('create lock', () => this.octokit.rest.git.createRef({ ...this.ref, ref, sha: commit }));
+      return { kind: 'acquired' };
+    } catch (error) {
+      if (!(error instanceof GitHubApiError) || error.status !== 422) throw error;
+      const winner = await this.readLock(ref);
+      return winner === issue ? { kind: 'acquired' } : { kind: 'held', issue: winner ?? null };
+    }
+  }
+
+  /** The issue holding a lock ref; undefined when free. */
+  async readLock(ref: string): Promise<number | undefined> {
+    const sha = await this.getRef(ref.replace(/^refs\//, ''));
+    if (sha === null) return undefined;
+    const { data } = await call('read lock', () => this.octokit.rest.git.getCommit({ ...this.ref, commit_sha: sha }));
+    const issue = /issue: (\d+)/.exec(data.message)?.[1];
+    return issue ? Number(issue) : undefined;
+  }
+
+  async releaseLock(ref: string): Promise<void> {
+    try {
+      await this.octokit.rest.git.deleteRef({ ...this.ref, ref: ref.replace(/^refs\//, '') });
+    } catch (error) {
+      if (statusOf(error) !== 422 && statusOf(error) !== 404) throw new GitHubApiError('release lock', statusOf(error), (error as Error).message);
+    }
+  }
+
+  private async getRef(ref: string): Promise<string | null> {
+    try {
+      const { data } = await this.octokit.rest.git.getRef({ ...this.ref, ref });
+      return data.object.sha;
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw new GitHubApiError('get ref', statusOf(error), (error as Error).message);
+    }
+  }
+
+  private async createCommit(message: string, tree: string, parents: string[]): Promise<string> {
+    // No author or committer: GitHub signs commits made by the App as verified.
+    const { data } = await call('create commit', () => this.octokit.rest.git.createCommit({ ...this.ref, message, tree, parents }));
+    return data.sha;
+  }
+
+  /** True when every commit on the branch since `base` was made by the bot. */
+  private async onlyBotCommits(base: string, head: string): Promise<boolean> {
+    const { data } = await call('compare', () => this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.ref, basehead: `${base}...${head}` }));
+    return data.commits.every((c) => (c.author?.login ?? c.committer?.login ?? '') === this.botLogin || c.commit.message.startsWith('mesh-upgrade'));
+  }
+}
+
+async function toBytes(data: unknown): Promise<Uint8Array> {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (data instanceof Uint8Array) return data;
+  if (data && typeof (data as ReadableStream).getReader === 'function') return new Uint8Array(await new Response(data as ReadableStream).arrayBuffer());
+  if (data && typeof (data as Blob).arrayBuffer === 'function') return new Uint8Array(await (data as Blob).arrayBuffer());
+  throw new GitHubApiError('download tarball', null, 'unexpected response body');
+}
+
+function toPullRequest(data: {
+  number: number;
+  state: string;
+  merged_at?: string | null;
+  merged?: boolean;
+  merge_commit_sha?: string | null;
+  title: string;
+  body?: string | null;
+  head: { ref: string; sha: string };
+  html_url: string;
+}): PullRequestInfo {
+  const merged = data.merged ?? Boolean(data.merged_at);
+  return {
+    number: data.number,
+    state: data.state === 'open' ? 'open' : 'closed',
+    merged,
+    mergeSha: merged ? (data.merge_commit_sha ?? null) : null,
+    title: data.title,
+    body: data.body ?? '',
+    headRef: data.head.ref,
+    headSha: data.head.sha,
+    htmlUrl: data.html_url,
+  };
+}

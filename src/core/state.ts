@@ -1,0 +1,134 @@
+import { z } from 'zod';
+
+/**
+ * Upgrade state, kept in a hidden block of the sticky plan comment. It is a cache of what the
+ * phase branches and PRs show and is always cross-checked against them, so losing or editing it
+ * never loses the upgrade: the repo and the PRs are the truth.
+ */
+export const STATE_VERSION = 1;
+
+export const PhaseStatus = z.enum([
+  /** Not started. */
+  'pending',
+  /** Its PR is open for review (or, manual-only, its checklist waits for /upgrade continue). */
+  'open',
+  /** Merged; the health gate has not passed yet. */
+  'merged',
+  /** Merged and the gate passed. */
+  'passed',
+  /** Nothing to change: the repo already has it. */
+  'done',
+  /** Its PR was closed without merging. */
+  'closed',
+  /** The gate failed. */
+  'failed',
+]);
+export type PhaseStatus = z.infer<typeof PhaseStatus>;
+
+export const PhaseRecord = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: PhaseStatus,
+  pr: z.number().int().nullable(),
+  branch: z.string().nullable(),
+  mergeSha: z.string().nullable(),
+  /** Latest gate message, shown on the phase line. */
+  note: z.string().nullable().default(null),
+});
+export type PhaseRecord = z.infer<typeof PhaseRecord>;
+
+export const UpgradeStatus = z.enum(['running', 'paused', 'completed', 'aborted', 'refused', 'rolled-back']);
+export type UpgradeStatus = z.infer<typeof UpgradeStatus>;
+
+export const UpgradeState = z.object({
+  version: z.literal(STATE_VERSION),
+  issue: z.number().int(),
+  cluster: z.string(),
+  path: z.string(),
+  target: z.string(),
+  targetVersion: z.string().nullable(),
+  from: z.string().nullable(),
+  fromVersion: z.string().nullable(),
+  install: z.string(),
+  options: z.object({
+    version: z.string().optional(),
+    canary: z.array(z.string()).optional(),
+    downgrade: z.boolean(),
+    dryRun: z.boolean(),
+  }),
+  status: UpgradeStatus,
+  /** Why the upgrade is paused or was refused. */
+  reason: z.string().nullable(),
+  requestedBy: z.string(),
+  phases: z.array(PhaseRecord),
+});
+export type UpgradeState = z.infer<typeof UpgradeState>;
+
+const STATE_MARKER = 'mesh-upgrade-state';
+const STATE_BLOCK = new RegExp(`<!-- ${STATE_MARKER}:v(\\d+) ([A-Za-z0-9+/=]+) -->`);
+
+/** The hidden, versioned block (base64 JSON, so no `-->` can end it early). */
+export function renderStateBlock(state: UpgradeState): string {
+  return `<!-- ${STATE_MARKER}:v${STATE_VERSION} ${Buffer.from(JSON.stringify(state)).toString('base64')} -->`;
+}
+
+export type StateParse = { readonly kind: 'none' } | { readonly kind: 'state'; readonly state: UpgradeState } | { readonly kind: 'invalid'; readonly reason: string };
+
+export function parseStateBlock(body: string): StateParse {
+  const match = STATE_BLOCK.exec(body);
+  if (!match) return { kind: 'none' };
+  if (Number(match[1]) !== STATE_VERSION) return { kind: 'invalid', reason: `state block version ${match[1]} is not supported` };
+  try {
+    const parsed = UpgradeState.safeParse(JSON.parse(Buffer.from(match[2]!, 'base64').toString('utf8')));
+    return parsed.success ? { kind: 'state', state: parsed.data } : { kind: 'invalid', reason: parsed.error.issues[0]?.message ?? 'invalid' };
+  } catch (error) {
+    return { kind: 'invalid', reason: (error as Error).message };
+  }
+}
+
+export function isStateComment(body: string): boolean {
+  return body.includes(`<!-- ${STATE_MARKER}:v`);
+}
+
+/** Identity of a phase PR, hidden in its body so any event can find its tracking issue. */
+export const PhaseMarker = z.object({ issue: z.number().int(), cluster: z.string(), target: z.string(), phase: z.string() });
+export type PhaseMarker = z.infer<typeof PhaseMarker>;
+const PHASE_MARKER = /<!-- mesh-upgrade-phase:v1 ([A-Za-z0-9+/=]+) -->/;
+
+export function renderPhaseMarker(marker: PhaseMarker): string {
+  return `<!-- mesh-upgrade-phase:v1 ${Buffer.from(JSON.stringify(marker)).toString('base64')} -->`;
+}
+
+export function parsePhaseMarker(body: string | null | undefined): PhaseMarker | null {
+  const match = body ? PHASE_MARKER.exec(body) : null;
+  if (!match) return null;
+  try {
+    const parsed = PhaseMarker.safeParse(JSON.parse(Buffer.from(match[1]!, 'base64').toString('utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Marks a bot reply to one command comment, so a redelivered webhook does not answer twice. */
+export function replyMarker(commentId: number): string {
+  return `<!-- mesh-upgrade-reply:${commentId} -->`;
+}
+
+export const BRANCH_PREFIX = 'mesh-upgrade';
+
+/** Deterministic branch of a phase: `mesh-upgrade/<cluster>/<revision>/<nn>-<phase>`. */
+export function phaseBranch(cluster: string, revision: string, index: number, phaseId: string): string {
+  return `${BRANCH_PREFIX}/${cluster}/${revision}/${String(index + 1).padStart(2, '0')}-${phaseId}`;
+}
+
+export function parsePhaseBranch(branch: string): { cluster: string; revision: string; index: number; phase: string } | null {
+  const match = /^mesh-upgrade\/([^/]+)\/([^/]+)\/(\d{2,})-(.+)$/.exec(branch);
+  if (!match) return null;
+  return { cluster: match[1]!, revision: match[2]!, index: Number(match[3]) - 1, phase: match[4]! };
+}
+
+/** The git ref that says which issue holds a cluster's upgrade (created atomically: one holder). */
+export function lockRef(cluster: string): string {
+  return `refs/${BRANCH_PREFIX}/locks/${cluster}`;
+}

@@ -1,0 +1,17 @@
+import type { Context } from 'probot';
+import type { WorkflowFactory } from './workflow-factory.js';
+
+/** `issue_comment.created`: commands on issues (not on pull requests), from people. */
+export async function onIssueComment(context: Context<'issue_comment.created'>, workflowFor: WorkflowFactory): Promise<void> {
+  const { issue, comment } = context.payload;
+  const log = context.log.child({ delivery: context.id, issue: issue.number, comment: comment.id });
+  if (context.isBot || comment.user?.type === 'Bot') return log.debug({}, 'ignored: comment by a bot');
+  if (issue.pull_request) return log.debug({}, 'ignored: comment on a pull request');
+  await workflowFor(context, log).onComment({
+    issue: issue.number,
+    commentId: comment.id,
+    body: comment.body,
+    author: comment.user?.login ?? context.payload.sender.login,
+    authorIsBot: false,
+  });
+}

@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+
+/** The Markdown templates of everything people read (in `templates/`). */
+export interface Templates {
+  readonly planComment: string;
+  readonly pullRequest: string;
+  readonly pullRequestTitle: string;
+  readonly reply: string;
+}
+
+/** Reads the templates once, relative to this module (works from src/ under vitest and from dist/). */
+export function loadTemplates(): Templates {
+  const read = (name: string) => {
+    for (const base of ['../../templates/', '../../../templates/']) {
+      try {
+        return readFileSync(new URL(`${base}${name}`, import.meta.url), 'utf8');
+      } catch {
+        // try the next layout
+      }
+    }
+    throw new Error(`template ${name} not found next to the application`);
+  };
+  return {
+    planComment: read('plan-comment.md'),
+    pullRequest: read('pull-request.md'),
+    pullRequestTitle: read('pull-request-title.md'),
+    reply: read('reply.md'),
+  };
+}

@@ -1,0 +1,493 @@
+import type { GitHubConfigRepo, BranchHead, IssueComment, PullRequestInfo } from '../adapters/github/config-repo.js';
+import { ForeignCommitsError } from '../adapters/github/errors.js';
+import { ConfigError, meetsPermission, parseRepoConfig, type ClusterConfig, type RepoConfig } from '../config/repo-config.js';
+import { parseCommand, type Command } from '../core/command.js';
+import { MeshUpgradeError } from '../core/errors.js';
+import type { GateDecision, GateQuestion } from '../core/gate.js';
+import { planUpgrade, type PlannedPhase, type UpgradePlan } from '../core/plan.js';
+import { scopeSnapshot, type RepoSnapshot } from '../core/snapshot.js';
+import { isStateComment, lockRef, parsePhaseMarker, parseStateBlock, phaseBranch, replyMarker, type PhaseRecord, type UpgradeState } from '../core/state.js';
+import { describeGate, renderHelp, renderPlanComment, renderPullRequest, renderReply, toPlanView, type PlanView } from '../text/render.js';
+import type { Templates } from '../text/templates.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import type { Logger } from './logger.js';
+
+/** Decides whether a merged phase is healthy enough to go on (manual, Argo CD, …). */
+export interface HealthGate {
+  readonly kind: 'manual' | 'argocd';
+  evaluate(question: GateQuestion): Promise<GateDecision>;
+}
+
+export interface WorkflowDeps {
+  readonly repo: GitHubConfigRepo;
+  readonly templates: Templates;
+  readonly gateFor: (config: RepoConfig) => HealthGate;
+  readonly log: Logger;
+}
+
+export interface CommentEvent {
+  readonly issue: number;
+  readonly commentId: number;
+  readonly body: string;
+  readonly author: string;
+  readonly authorIsBot: boolean;
+}
+
+export interface PullRequestClosedEvent {
+  readonly number: number;
+  readonly merged: boolean;
+  readonly mergeSha: string | null;
+  readonly body: string | null;
+  readonly headRef: string;
+}
+
+/** Everything one step reads, at one pinned commit of the base branch. */
+interface RepoView {
+  readonly base: string;
+  readonly head: BranchHead;
+  readonly config: RepoConfig;
+  snapshot: RepoSnapshot | null;
+}
+
+interface Tracking {
+  state: UpgradeState;
+  comment: IssueComment;
+  comments: readonly IssueComment[];
+}
+
+const mutex = new KeyedMutex();
+
+/**
+ * One step of one upgrade at a time: read the repo at a pinned commit, plan, ask the gate, and make
+ * sure the branch, commit, PR and sticky comment are what they should be. Every step is derived
+ * from GitHub as it is, so a replayed event or a restarted bot does the same thing again, or nothing.
+ */
+export class UpgradeWorkflow {
+  constructor(private readonly deps: WorkflowDeps) {}
+
+  private get repo() {
+    return this.deps.repo;
+  }
+
+  private key(issue: number): string {
+    return `${this.repo.ref.owner}/${this.repo.ref.repo}#${issue}`;
+  }
+
+  /** An `issue_comment.created` event. */
+  async onComment(event: CommentEvent): Promise<void> {
+    if (event.authorIsBot) return;
+    const parsed = parseCommand(event.body);
+    if (parsed.kind === 'none') return;
+    const log = this.deps.log;
+    // Acknowledge at once; the reaction also tells a redelivery from a new comment.
+    const reaction = await this.repo.react(event.commentId, 'eyes');
+    log.info({ issue: event.issue, comment: event.commentId, redelivery: reaction === 'existing' }, 'upgrade command received');
+    if (parsed.kind === 'invalid') {
+      await this.replyOnce(event, `❌ ${parsed.message}\n\n${renderHelp()}`);
+      return;
+    }
+    await mutex.run(this.key(event.issue), () => this.handleCommand(event, parsed.command));
+  }
+
+  private async handleCommand(event: CommentEvent, command: Command): Promise<void> {
+    const view = await this.readRepo();
+    if ('error' in view) {
+      await this.replyOnce(event, `❌ ${view.error}`);
+      return;
+    }
+    const permission = await this.repo.getPermission(event.author);
+    if (!meetsPermission(permission, view.config.permission)) {
+      this.deps.log.warn({ issue: event.issue, user: event.author, permission, required: view.config.permission }, 'command refused: permission');
+      await this.replyOnce(
+        event,
+        `❌ @${event.author}, \`/upgrade\` needs **${view.config.permission}** permission on this repository (you have ${permission}). Nothing was changed.`,
+      );
+      return;
+    }
+    switch (command.kind) {
+      case 'help':
+        return this.replyOnce(event, renderHelp());
+      case 'start':
+        return this.start(event, command, view);
+      case 'status':
+        return this.status(event, view);
+      case 'continue':
+        return this.continue(event, view);
+      case 'abort':
+        return this.abort(event, view);
+    }
+  }
+
+  /** A phase PR was closed: merged → ask the gate; closed unmerged → pause. */
+  async onPullRequestClosed(event: PullRequestClosedEvent): Promise<void> {
+    const marker = parsePhaseMarker(event.body);
+    if (!marker) return;
+    await mutex.run(this.key(marker.issue), async () => {
+      const tracking = await this.findTracking(marker.issue);
+      if (!tracking || !isActive(tracking.state)) return;
+      const view = await this.readRepo();
+      if ('error' in view) return;
+      this.deps.log.info({ issue: marker.issue, pr: event.number, merged: event.merged, phase: marker.phase }, 'phase pull request closed');
+      await this.advance(tracking, view, { continued: false });
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private async start(event: CommentEvent, command: Extract<Command, { kind: 'start' }>, view: RepoView): Promise<void> {
+    const cluster = this.resolveCluster(view.config, command.cluster);
+    if (typeof cluster === 'string') return this.replyOnce(event, `❌ ${cluster}`);
+    const comments = await this.repo.listIssueComments(event.issue);
+    const existing = this.trackingFrom(comments);
+    if (existing && isActive(existing.state)) {
+      if (existing.state.target === command.revision && existing.state.cluster === cluster.name) {
+        // The same command again (a double comment): the upgrade is already under way.
+        await this.advance({ ...existing, comments }, view, { continued: false });
+        return;
+      }
+      return this.replyOnce(event, `❌ An upgrade of \`${existing.state.cluster}\` to \`${existing.state.target}\` is already in progress on this issue. Say \`/upgrade abort\` first to replace it.`);
+    }
+
+    let plan: UpgradePlan;
+    try {
+      plan = planUpgrade(scopeSnapshot(await this.snapshotOf(view), cluster.path || undefined), {
+        to: command.revision,
+        ...(command.version ? { version: command.version } : {}),
+        ...(command.downgrade ? { downgrade: true } : {}),
+        canary: command.canary ?? cluster.canary ?? view.config.canary,
+        podBudget: view.config.podBudget,
+      });
+    } catch (error) {
+      if (error instanceof MeshUpgradeError) return this.replyOnce(event, `❌ Refused: ${error.message}`);
+      throw error;
+    }
+    if (plan.phases.every((p) => p.status === 'done')) {
+      return this.replyOnce(event, `✅ \`${cluster.name}\` already runs \`${command.revision}\` only: every phase is done, nothing to change.`);
+    }
+
+    const state = initialState(event, command, cluster, plan);
+    if (command.dryRun) {
+      const body = renderPlanComment(this.deps.templates, { ...state, status: 'paused', reason: 'dry run: nothing was created' }, toPlanView(plan), `comment \`/upgrade ${command.revision}\` without \`--dry-run\` to start.`);
+      await this.ensureSticky(event.issue, comments, existing?.comment ?? null, `${body}\n${this.dryRunBodies(state, plan, view.config)}`);
+      return;
+    }
+
+    const lock = await this.repo.acquireLock(lockRef(cluster.name), event.issue, view.head);
+    if (lock.kind === 'held') {
+      this.deps.log.warn({ issue: event.issue, cluster: cluster.name, holder: lock.issue }, 'upgrade refused: cluster locked');
+      const link = lock.issue ? `#${lock.issue}` : 'another issue';
+      return this.replyOnce(event, `❌ An upgrade of cluster \`${cluster.name}\` is already in progress in ${link}. Finish or \`/upgrade abort\` it there first.`, lock.issue ? `#${lock.issue}` : null);
+    }
+    const sticky = await this.ensureSticky(event.issue, comments, existing?.comment ?? null, renderPlanComment(this.deps.templates, state, toPlanView(plan), null));
+    await this.advance({ state, comment: sticky, comments }, view, { continued: false, plan });
+  }
+
+  private async status(event: CommentEvent, view: RepoView): Promise<void> {
+    const tracking = await this.findTracking(event.issue);
+    if (!tracking) return this.replyOnce(event, 'No upgrade on this issue. Start one with `/upgrade <revision>`.');
+    if (isActive(tracking.state)) await this.advance(tracking, view, { continued: false });
+    const fresh = (await this.findTracking(event.issue)) ?? tracking;
+    await this.replyOnce(event, `Upgrade of \`${fresh.state.cluster}\` to \`${fresh.state.target}\`: **${fresh.state.status}**${fresh.state.reason ? ` (${fresh.state.reason})` : ''}. Current phase: ${currentPhase(fresh.state)?.title ?? 'none'}. Details: ${fresh.comment.htmlUrl}`);
+  }
+
+  private async continue(event: CommentEvent, view: RepoView): Promise<void> {
+    const tracking = await this.findTracking(event.issue);
+    if (!tracking || !isActive(tracking.state)) return this.replyOnce(event, 'There is no running or paused upgrade on this issue to continue.');
+    const phase = currentPhase(tracking.state);
+    if (phase?.status === 'open' && phase.pr !== null) {
+      const pr = await this.repo.getPullRequest(phase.pr);
+      if (pr.state === 'open') return this.replyOnce(event, `Phase *${phase.title}* is waiting for its pull request #${phase.pr} to be reviewed and merged.`);
+    }
+    if (phase?.status === 'closed' || phase?.status === 'failed') {
+      phase.status = phase.status === 'closed' ? 'pending' : 'merged';
+      phase.note = null;
+    }
+    tracking.state.status = 'running';
+    tracking.state.reason = null;
+    await this.advance(tracking, view, { continued: true });
+  }
+
+  private async abort(event: CommentEvent, view: RepoView): Promise<void> {
+    const tracking = await this.findTracking(event.issue);
+    if (!tracking || !isActive(tracking.state)) return this.replyOnce(event, 'There is no running or paused upgrade on this issue to abort.');
+    const { state } = tracking;
+    for (const phase of state.phases) {
+      if (phase.status !== 'open' || phase.pr === null) continue;
+      const pr = await this.repo.getPullRequest(phase.pr);
+      if (pr.state === 'open') {
+        await this.repo.closePullRequest(pr.number);
+        await this.repo.deleteBranch(pr.headRef);
+      }
+      phase.status = 'closed';
+      phase.note = 'closed by /upgrade abort';
+    }
+    state.status = 'aborted';
+    state.reason = `aborted by @${event.author}`;
+    await this.repo.releaseLock(lockRef(state.cluster));
+    await this.writeSticky(tracking, null, null, view);
+    await this.replyOnce(event, `Upgrade to \`${state.target}\` aborted. Phases already merged stay in the repo; open phase pull requests were closed.`);
+  }
+
+  /**
+   * Walks the phases in order from the repo as it is now: adopts merged PRs, asks the gate about
+   * merged phases, and opens the next phase's PR, then rewrites the sticky comment.
+   */
+  private async advance(tracking: Tracking, view: RepoView, options: { continued: boolean; plan?: UpgradePlan }): Promise<void> {
+    const { state } = tracking;
+    const gate = this.deps.gateFor(view.config);
+    let plan: UpgradePlan | null = options.plan ?? null;
+    let nextStep: string | null = null;
+    let continued = options.continued;
+
+    for (const [index, phase] of state.phases.entries()) {
+      if (phase.status === 'passed' || phase.status === 'done') continue;
+      if (phase.status === 'closed') {
+        state.status = 'paused';
+        state.reason = `the pull request of phase ${index + 1} (${phase.id}) was closed without merging`;
+        nextStep = `reopen and merge #${phase.pr}, or say \`/upgrade continue\` to open it again, or \`/upgrade abort\`.`;
+        break;
+      }
+      if (phase.status === 'open' && phase.pr !== null) {
+        const pr = await this.repo.getPullRequest(phase.pr);
+        if (pr.state === 'open') {
+          nextStep = `review and merge #${pr.number}.`;
+          break;
+        }
+        if (!pr.merged) {
+          phase.status = 'closed';
+          phase.note = 'closed without merging';
+          state.status = 'paused';
+          state.reason = `the pull request of phase ${index + 1} (${phase.id}) was closed without merging`;
+          nextStep = `reopen and merge #${pr.number}, or say \`/upgrade continue\` to open it again, or \`/upgrade abort\`.`;
+          break;
+        }
+        phase.status = 'merged';
+        phase.mergeSha = pr.mergeSha;
+      }
+      if (phase.status === 'open' && phase.pr === null) {
+        // A manual-only phase: its checklist is done when a maintainer says so.
+        if (!continued) {
+          nextStep = `do the manual steps of phase ${index + 1}, then say \`/upgrade continue\`.`;
+          break;
+        }
+        continued = false;
+        phase.status = 'passed';
+        phase.note = 'confirmed with /upgrade continue';
+        continue;
+      }
+      if (phase.status === 'merged') {
+        const decision = await gate.evaluate({ cluster: state.cluster, phase: phase.id, mergeSha: phase.mergeSha ?? '', continued });
+        this.deps.log.info({ issue: state.issue, phase: phase.id, gate: gate.kind, decision: decision.status }, 'gate decision');
+        phase.note = describeGate(decision);
+        if (decision.status === 'wait') {
+          nextStep = gate.kind === 'manual' ? `check phase ${index + 1} with the commands in #${phase.pr}, then say \`/upgrade continue\`.` : 'waiting for the cluster to be healthy at the merge commit.';
+          break;
+        }
+        if (decision.status === 'fail') {
+          phase.status = 'failed';
+          state.status = 'paused';
+          state.reason = decision.reason;
+          nextStep = 'fix the cluster and say `/upgrade continue` to check again, or `/upgrade abort`.';
+          break;
+        }
+        continued = false;
+        phase.status = 'passed';
+        continue;
+      }
+      // pending: generate it from the repo as it is now.
+      plan ??= await this.replan(state, view);
+      if (plan === null) break;
+      const planned = plan.phases.find((p) => p.id === phase.id);
+      if (!planned || planned.status === 'done') {
+        phase.status = 'done';
+        phase.note = planned ? 'already in the repo' : 'no longer needed';
+        continue;
+      }
+      if (planned.files.length === 0) {
+        phase.status = 'open';
+        phase.note = 'manual steps';
+        if (continued) {
+          continued = false;
+          phase.status = 'passed';
+          phase.note = 'confirmed with /upgrade continue';
+          continue;
+        }
+        nextStep = `do the manual steps of phase ${index + 1}, then say \`/upgrade continue\`.`;
+        break;
+      }
+      const opened = await this.openPhase(state, index, planned, view);
+      if (opened === null) break;
+      phase.status = 'open';
+      phase.pr = opened.number;
+      phase.branch = opened.headRef;
+      phase.note = null;
+      nextStep = `review and merge #${opened.number}.`;
+      break;
+    }
+
+    if (state.phases.every((p) => p.status === 'passed' || p.status === 'done') && isActive(state)) {
+      state.status = 'completed';
+      state.reason = null;
+      await this.repo.releaseLock(lockRef(state.cluster));
+      this.deps.log.info({ issue: state.issue, cluster: state.cluster, target: state.target }, 'upgrade completed');
+    }
+    await this.writeSticky(tracking, plan, nextStep, view);
+  }
+
+  private async openPhase(state: UpgradeState, index: number, planned: PlannedPhase, view: RepoView): Promise<PullRequestInfo | null> {
+    const branch = phaseBranch(state.cluster, state.target, index, planned.id);
+    const text = renderPullRequest(this.deps.templates, state, planned, index, view.config.gate);
+    const result = await this.repo.ensureBranchCommit(branch, view.head, planned.files, `mesh-upgrade(${state.cluster}): ${planned.title}`);
+    if (result.kind === 'foreign-commits') {
+      const error = new ForeignCommitsError(branch);
+      state.status = 'paused';
+      state.reason = error.message;
+      this.deps.log.warn({ issue: state.issue, branch }, 'phase branch has foreign commits');
+      const pr = await this.repo.findPullRequest(branch);
+      return pr && pr.state === 'open' ? pr : null;
+    }
+    const { pr, created } = await this.repo.ensurePullRequest(branch, view.base, text.title, text.body, ['mesh-upgrade', `mesh-upgrade:${planned.id.replace(/-\d+$/, '')}`]);
+    this.deps.log.info({ issue: state.issue, phase: planned.id, pr: pr.number, created, branch: result.kind }, 'phase pull request ensured');
+    return pr;
+  }
+
+  private async replan(state: UpgradeState, view: RepoView): Promise<UpgradePlan | null> {
+    try {
+      return planUpgrade(scopeSnapshot(await this.snapshotOf(view), state.path || undefined), {
+        to: state.target,
+        ...(state.options.version ? { version: state.options.version } : {}),
+        ...(state.options.downgrade ? { downgrade: true } : {}),
+        ...(state.options.canary ? { canary: state.options.canary } : {}),
+        podBudget: view.config.podBudget,
+      });
+    } catch (error) {
+      if (!(error instanceof MeshUpgradeError)) throw error;
+      state.status = 'paused';
+      state.reason = error.message;
+      return null;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private async readRepo(): Promise<RepoView | { error: string }> {
+    const base = await this.repo.getDefaultBranch();
+    const head = await this.repo.getBranchHead(base);
+    const configText = await this.repo.readConfigFile(head.sha);
+    try {
+      return { base, head, config: parseRepoConfig(configText), snapshot: null };
+    } catch (error) {
+      if (error instanceof ConfigError) return { error: error.message };
+      throw error;
+    }
+  }
+
+  private async snapshotOf(view: RepoView): Promise<RepoSnapshot> {
+    view.snapshot ??= (await this.repo.readSnapshot(view.head.sha)).snapshot;
+    return view.snapshot;
+  }
+
+  private resolveCluster(config: RepoConfig, name: string | undefined): ClusterConfig | string {
+    const names = config.clusters.map((c) => c.name);
+    if (name === undefined) {
+      if (config.clusters.length === 1) return config.clusters[0]!;
+      return `this repo configures several clusters (${names.join(', ')}); say which with \`--cluster NAME\`.`;
+    }
+    return config.clusters.find((c) => c.name === name) ?? `unknown cluster \`${name}\`; configured clusters: ${names.join(', ')}.`;
+  }
+
+  private trackingFrom(comments: readonly IssueComment[]): Tracking | null {
+    // The oldest state comment wins, should two replicas ever have written one each.
+    for (const comment of comments) {
+      if (!comment.isBot || !isStateComment(comment.body)) continue;
+      const parsed = parseStateBlock(comment.body);
+      if (parsed.kind === 'state') return { state: parsed.state, comment, comments };
+      this.deps.log.warn({ comment: comment.id, reason: parsed.kind === 'invalid' ? parsed.reason : 'none' }, 'unreadable state block');
+    }
+    return null;
+  }
+
+  private async findTracking(issue: number): Promise<Tracking | null> {
+    return this.trackingFrom(await this.repo.listIssueComments(issue));
+  }
+
+  private async ensureSticky(issue: number, comments: readonly IssueComment[], existing: IssueComment | null, body: string): Promise<IssueComment> {
+    if (existing) {
+      if (existing.body !== body) await this.repo.updateComment(existing.id, body);
+      return { ...existing, body };
+    }
+    const created = await this.repo.createComment(issue, body);
+    // Two deliveries racing on two replicas could each create one: keep the oldest.
+    const others = (await this.repo.listIssueComments(issue)).filter((c) => c.isBot && isStateComment(c.body) && c.id !== created.id);
+    const older = others.find((c) => c.id < created.id);
+    if (older) {
+      await this.repo.deleteComment(created.id);
+      return older;
+    }
+    void comments;
+    return created;
+  }
+
+  private async writeSticky(tracking: Tracking, plan: UpgradePlan | null, nextStep: string | null, view: RepoView): Promise<void> {
+    let planView: PlanView | null = plan ? toPlanView(plan) : null;
+    if (!planView && isActive(tracking.state)) {
+      const fresh = await this.replan(tracking.state, view);
+      planView = fresh ? toPlanView(fresh) : null;
+    }
+    const body = renderPlanComment(this.deps.templates, tracking.state, planView, nextStep);
+    if (body !== tracking.comment.body) {
+      await this.repo.updateComment(tracking.comment.id, body);
+      tracking.comment = { ...tracking.comment, body };
+    }
+  }
+
+  /** Answers a command comment once: a redelivered event finds the marked reply and says nothing. */
+  private async replyOnce(event: CommentEvent, text: string, issueLink: string | null = null): Promise<void> {
+    const comments = await this.repo.listIssueComments(event.issue);
+    if (comments.some((c) => c.isBot && c.body.includes(replyMarker(event.commentId)))) return;
+    await this.repo.createComment(event.issue, renderReply(this.deps.templates, event.commentId, text, issueLink));
+  }
+
+  private dryRunBodies(state: UpgradeState, plan: UpgradePlan, config: RepoConfig): string {
+    return plan.phases
+      .map((phase, index) => {
+        if (phase.status === 'done') return '';
+        const text = renderPullRequest(this.deps.templates, state, phase, index, config.gate);
+        return `<details><summary>Would open: ${text.title}</summary>\n\n${text.body.replace(/<!-- mesh-upgrade-phase:[^>]*-->/, '')}\n</details>`;
+      })
+      .filter(Boolean)
+      .join('\n\n');
+  }
+}
+
+function isActive(state: UpgradeState): boolean {
+  return state.status === 'running' || state.status === 'paused';
+}
+
+function currentPhase(state: UpgradeState): PhaseRecord | undefined {
+  return state.phases.find((p) => p.status !== 'passed' && p.status !== 'done');
+}
+
+function initialState(event: CommentEvent, command: Extract<Command, { kind: 'start' }>, cluster: ClusterConfig, plan: UpgradePlan): UpgradeState {
+  return {
+    version: 1,
+    issue: event.issue,
+    cluster: cluster.name,
+    path: cluster.path,
+    target: plan.to.revision,
+    targetVersion: plan.to.version,
+    from: plan.from.revision,
+    fromVersion: plan.from.version,
+    install: plan.install,
+    options: {
+      ...(command.version ? { version: command.version } : {}),
+      ...(command.canary ? { canary: command.canary } : {}),
+      downgrade: command.downgrade,
+      dryRun: command.dryRun,
+    },
+    status: 'running',
+    reason: null,
+    requestedBy: event.author,
+    phases: plan.phases.map((p) => ({ id: p.id, title: p.title, status: p.status === 'done' ? 'done' : 'pending', pr: null, branch: null, mergeSha: null, note: null })),
+  };
+}

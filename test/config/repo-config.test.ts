@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, meetsPermission, parseRepoConfig } from '../../src/config/repo-config.js';
+
+describe('parseRepoConfig', () => {
+  it('gives sensible defaults when the file is absent', () => {
+    expect(parseRepoConfig(null)).toEqual({
+      clusters: [{ name: 'default', path: '' }],
+      canary: [],
+      podBudget: 100,
+      restartStrategy: 'annotation',
+      permission: 'write',
+      gate: 'manual',
+      labels: ['mesh-upgrade'],
+    });
+  });
+
+  it('reads clusters, canaries, budget, permission and gate', () => {
+    const config = parseRepoConfig('clusters:\n  - name: prod\n    path: clusters/prod\n    argocd: {applications: [mesh]}\ncanary: [search]\npodBudget: 50\npermission: admin\ngate: argocd\n');
+    expect(config).toMatchObject({ clusters: [{ name: 'prod', path: 'clusters/prod', argocd: { applications: ['mesh'] } }], canary: ['search'], podBudget: 50, permission: 'admin', gate: 'argocd' });
+  });
+
+  it.each([
+    ['podBuget: 10\n', /unknown key 'podBuget' at top level/],
+    ['clusters:\n  - name: prod\n    pth: x\n', /unknown key 'pth' at 'clusters.0'/],
+    ['gate: argo\n', /'gate': Invalid option/],
+    ['clusters:\n  - name: Prod\n', /lowercase/],
+    ['clusters: [{name: a}, {name: a}]\n', /listed twice/],
+    ['clusters: [\n', /not valid YAML/],
+  ])('rejects %j naming the problem', (text, message) => {
+    expect(() => parseRepoConfig(text)).toThrow(ConfigError);
+    expect(() => parseRepoConfig(text)).toThrow(message);
+  });
+
+  it('orders permissions as GitHub does', () => {
+    expect(meetsPermission('admin', 'write')).toBe(true);
+    expect(meetsPermission('write', 'write')).toBe(true);
+    expect(meetsPermission('read', 'write')).toBe(false);
+    expect(meetsPermission('none', 'read')).toBe(false);
+  });
+});

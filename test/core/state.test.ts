@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { lockRef, parsePhaseBranch, parsePhaseMarker, parseStateBlock, phaseBranch, renderPhaseMarker, renderStateBlock, type UpgradeState } from '../../src/core/state.js';
+
+const state: UpgradeState = {
+  version: 1,
+  issue: 7,
+  cluster: 'prod',
+  path: 'clusters/prod',
+  target: 'asm-1140-0',
+  targetVersion: '1.14.0-asm.0',
+  from: 'asm-1130-0',
+  fromVersion: '1.13.0-asm.0',
+  install: 'istio-operator',
+  options: { downgrade: false, dryRun: false },
+  status: 'running',
+  reason: 'a --> b', // must not end the HTML comment early
+  requestedBy: 'alice',
+  phases: [{ id: 'control-plane', title: 'Install', status: 'open', pr: 12, branch: 'mesh-upgrade/prod/asm-1140-0/01-control-plane', mergeSha: null, note: null }],
+};
+
+describe('state block', () => {
+  it('round-trips through a hidden, versioned comment block', () => {
+    const block = renderStateBlock(state);
+    expect(block).toMatch(/^<!-- mesh-upgrade-state:v1 [A-Za-z0-9+/=]+ -->$/);
+    expect(parseStateBlock(`### Plan\n\n${block}\n`)).toEqual({ kind: 'state', state });
+  });
+
+  it('rejects blocks it cannot trust', () => {
+    expect(parseStateBlock('no block')).toEqual({ kind: 'none' });
+    expect(parseStateBlock('<!-- mesh-upgrade-state:v2 e30= -->').kind).toBe('invalid');
+    expect(parseStateBlock(`<!-- mesh-upgrade-state:v1 ${Buffer.from('{"version":1}').toString('base64')} -->`).kind).toBe('invalid');
+  });
+
+  it('names branches deterministically and reads them back', () => {
+    const branch = phaseBranch('prod', 'asm-1140-0', 2, 'workloads-1');
+    expect(branch).toBe('mesh-upgrade/prod/asm-1140-0/03-workloads-1');
+    expect(parsePhaseBranch(branch)).toEqual({ cluster: 'prod', revision: 'asm-1140-0', index: 2, phase: 'workloads-1' });
+    expect(parsePhaseBranch('feature/x')).toBeNull();
+    expect(lockRef('prod')).toBe('refs/mesh-upgrade/locks/prod');
+  });
+
+  it('hides the phase identity in PR bodies', () => {
+    const marker = { issue: 7, cluster: 'prod', target: 'asm-1140-0', phase: 'gateways' };
+    expect(parsePhaseMarker(`body\n${renderPhaseMarker(marker)}`)).toEqual(marker);
+    expect(parsePhaseMarker('nothing')).toBeNull();
+  });
+});

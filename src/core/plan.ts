@@ -11,7 +11,7 @@ import { draftGateways } from './phases/gateways.js';
 import { draftWorkloadWaves } from './phases/workloads.js';
 import { collectPreflightWarnings } from './preflight.js';
 import { parseRevision, type Revision } from './revision.js';
-import { diffSnapshots, type FileChange, type RepoSnapshot } from './snapshot.js';
+import { applyFileChanges, diffSnapshots, type FileChange, type RepoSnapshot } from './snapshot.js';
 import { evaluateUpgradePolicy } from './upgrade-policy.js';
 import { buildYamlIndex } from './yaml-index.js';
 
@@ -53,8 +53,8 @@ export interface UpgradePlan {
   readonly direction: 'upgrade' | 'downgrade' | 'same-version' | 'none';
   readonly phases: readonly PlannedPhase[];
   readonly warnings: readonly PlanWarning[];
-  /** The repo before the plan and after each phase (index i+1 = after phase i). */
-  readonly snapshots: readonly RepoSnapshot[];
+  /** The repo the plan was made from. */
+  readonly original: RepoSnapshot;
 }
 
 /**
@@ -69,8 +69,12 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   assertMeshFound(inventory);
   const to = parseRevision(options.to, options.version);
   const warnings: PlanWarning[] = index.skipped.map((s) => ({ code: 'skipped-file', message: `skipped: ${s.reason}`, file: s.file }));
+  const seen = new Set<string>();
   const warn = (w: PlanWarning) => {
-    if (!warnings.some((x) => x.code === w.code && x.message === w.message && x.file === w.file)) warnings.push(w);
+    const key = `${w.code}\0${w.message}\0${w.file}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    warnings.push(w);
   };
 
   const fromName = chooseCurrentRevision(inventory, to.name, warn);
@@ -111,13 +115,11 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   const cleanup = draftCleanup(ctx, remainingReferences(ctx, [gateways, ...waves, defaultRevision]));
   const drafts = [controlPlane, gateways, ...(waves.length > 0 ? waves : [emptyWorkloads(ctx)]), defaultRevision, cleanup];
 
-  const snapshots: RepoSnapshot[] = [snapshot];
+  // One working copy, edited phase after phase; each phase keeps only its own file changes.
+  const working = new Map(snapshot);
   const phases = drafts.map((draft) => {
-    const before = snapshots[snapshots.length - 1]!;
-    const applied = applyPhase(before, { objects: draft.objects, deletions: draft.deletions });
-    snapshots.push(applied.snapshot);
-    const files = diffSnapshots(before, applied.snapshot);
-    return toPlannedPhase(draft, applied.changes, files);
+    const applied = applyPhase(working, { objects: draft.objects, deletions: draft.deletions });
+    return toPlannedPhase(draft, applied.changes, applied.files);
   });
 
   return {
@@ -127,7 +129,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     direction: decision.kind === 'allow' ? decision.direction : 'none',
     phases,
     warnings,
-    snapshots,
+    original: snapshot,
   };
 }
 
@@ -135,7 +137,12 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
 export function renderThrough(plan: UpgradePlan, phaseId: string): FileChange[] {
   const position = plan.phases.findIndex((p) => p.id === phaseId);
   if (position < 0) throw new UnknownPhaseError(phaseId, plan.phases.map((p) => p.id));
-  return diffSnapshots(plan.snapshots[0]!, plan.snapshots[position + 1]!);
+  return diffSnapshots(plan.original, snapshotAfter(plan, position + 1));
+}
+
+/** The repo once the first `count` phases are applied. */
+export function snapshotAfter(plan: UpgradePlan, count: number): RepoSnapshot {
+  return applyFileChanges(plan.original, plan.phases.slice(0, count).flatMap((p) => p.files));
 }
 
 function toPlannedPhase(draft: PhaseDraft, changes: readonly ObjectChange[], files: readonly FileChange[]): PlannedPhase {
@@ -241,6 +248,6 @@ function alreadyThere(snapshot: RepoSnapshot, inventory: MeshInventory, to: Revi
       rollback: [],
     })),
     warnings,
-    snapshots: ids.reduce<RepoSnapshot[]>((acc) => [...acc, snapshot], [snapshot]),
+    original: snapshot,
   };
 }

@@ -3,7 +3,7 @@ import { load } from 'js-yaml';
 import { stringify } from 'yaml';
 import type { DesiredObject } from '../constructs/desired-object.js';
 import { getPath } from '../core/kube.js';
-import type { RepoSnapshot } from '../core/snapshot.js';
+import type { FileChange } from '../core/snapshot.js';
 import type { IndexedObject } from '../core/yaml-index.js';
 import { documentSource, editYamlText, editYamlTextReporting, identifyDocuments, mergePatchBetween, type DocumentEdit, type MergePatch, type PatchValue } from './yaml-patch.js';
 
@@ -28,19 +28,22 @@ export interface ObjectChange {
 }
 
 export interface AppliedPhase {
-  readonly snapshot: RepoSnapshot;
   readonly changes: readonly ObjectChange[];
+  /** The files this phase changed, in path order. */
+  readonly files: readonly FileChange[];
 }
 
 const KUSTOMIZATION = 'kustomization.yaml';
 
 /**
- * Writes a phase's desired objects into the repo: patches edit the existing definitions in place
- * (only the bytes of the changed nodes), creates add files (listed in the directory's
- * kustomization when there is one), deletions remove documents, files and kustomization entries.
+ * Writes a phase's desired objects into the repo, editing `repo` in place: patches edit the
+ * existing definitions (only the bytes of the changed nodes), creates add files (listed in the
+ * directory's kustomization when there is one), deletions remove documents, files and
+ * kustomization entries. Costs the size of the phase, not of the repo.
  */
-export function applyPhase(snapshot: RepoSnapshot, edits: PhaseEdits): AppliedPhase {
-  const next = new Map(snapshot);
+export function applyPhase(repo: Map<string, string>, edits: PhaseEdits): AppliedPhase {
+  const before = new Map<string, string | undefined>();
+  const next = new TrackedRepo(repo, before);
   const changes: ObjectChange[] = [];
   const byFile = new Map<string, Array<{ edit: DocumentEdit; object: IndexedObject; action: 'update' | 'delete' }>>();
   const add = (object: IndexedObject, edit: DocumentEdit, action: 'update' | 'delete') => {
@@ -99,11 +102,46 @@ export function applyPhase(snapshot: RepoSnapshot, edits: PhaseEdits): AppliedPh
     listInKustomization(next, file, changes);
   }
   unlistDeleted(next, deletedFiles, changes);
-  return { snapshot: next, changes };
+  const files: FileChange[] = [];
+  for (const [path, old] of [...before].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const now = repo.get(path);
+    if (now === old) continue;
+    if (now === undefined) files.push({ path, action: 'delete', content: null });
+    else files.push({ path, action: old === undefined ? 'create' : 'update', content: now });
+  }
+  return { changes, files };
+}
+
+/** The file operations a phase needs, over a repo map that remembers each path's first content. */
+class TrackedRepo {
+  constructor(
+    private readonly target: Map<string, string>,
+    private readonly original: Map<string, string | undefined>,
+  ) {}
+  get(path: string): string | undefined {
+    return this.target.get(path);
+  }
+  has(path: string): boolean {
+    return this.target.has(path);
+  }
+  set(path: string, content: string): void {
+    this.remember(path);
+    this.target.set(path, content);
+  }
+  delete(path: string): void {
+    this.remember(path);
+    this.target.delete(path);
+  }
+  keys(): IterableIterator<string> {
+    return this.target.keys();
+  }
+  private remember(path: string): void {
+    if (!this.original.has(path)) this.original.set(path, this.target.get(path));
+  }
 }
 
 /** A new object's file text: the template document edited where it differs, or a plain dump. */
-function renderNewFile(snapshot: ReadonlyMap<string, string>, basedOn: IndexedObject | undefined, json: ReturnType<DesiredObject['toJson']>): string {
+function renderNewFile(snapshot: TrackedRepo, basedOn: IndexedObject | undefined, json: ReturnType<DesiredObject['toJson']>): string {
   const templateFile = basedOn ? snapshot.get(basedOn.file) : undefined;
   const template = basedOn && templateFile ? documentSource(templateFile, basedOn) : null;
   if (!basedOn || template === null) return stringify(json, { lineWidth: 0 });
@@ -130,7 +168,7 @@ function definesAnyLeaf(body: unknown, patch: MergePatch, path: string[]): boole
   });
 }
 
-function kustomizationIn(snapshot: ReadonlyMap<string, string>, dir: string): string | null {
+function kustomizationIn(snapshot: TrackedRepo, dir: string): string | null {
   for (const name of [KUSTOMIZATION, 'kustomization.yml', 'Kustomization']) {
     const path = dir === '.' ? name : `${dir}/${name}`;
     if (snapshot.has(path)) return path;
@@ -143,7 +181,7 @@ function resourcesOf(text: string): string[] {
   return Array.isArray(resources) ? resources.filter((r): r is string => typeof r === 'string') : [];
 }
 
-function editResources(snapshot: Map<string, string>, kustomization: string, update: (entries: string[]) => string[], changes: ObjectChange[]): void {
+function editResources(snapshot: TrackedRepo, kustomization: string, update: (entries: string[]) => string[], changes: ObjectChange[]): void {
   const text = snapshot.get(kustomization)!;
   const current = resourcesOf(text);
   const wanted = update(current);
@@ -158,7 +196,7 @@ function editResources(snapshot: Map<string, string>, kustomization: string, upd
   }
 }
 
-function listInKustomization(snapshot: Map<string, string>, file: string, changes: ObjectChange[]): void {
+function listInKustomization(snapshot: TrackedRepo, file: string, changes: ObjectChange[]): void {
   const kustomization = kustomizationIn(snapshot, posix.dirname(file));
   if (!kustomization) return;
   const entry = posix.basename(file);
@@ -166,7 +204,7 @@ function listInKustomization(snapshot: Map<string, string>, file: string, change
 }
 
 /** Drops kustomization entries of deleted files, and of directories left with nothing to build. */
-function unlistDeleted(snapshot: Map<string, string>, deletedFiles: readonly string[], changes: ObjectChange[]): void {
+function unlistDeleted(snapshot: TrackedRepo, deletedFiles: readonly string[], changes: ObjectChange[]): void {
   const pending = [...deletedFiles];
   while (pending.length > 0) {
     const file = pending.shift()!;

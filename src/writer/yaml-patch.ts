@@ -1,6 +1,7 @@
 import { CST, Parser } from 'yaml';
 import { MeshUpgradeError } from '../core/errors.js';
-import { formatKey, formatScalar, type Scalar } from './yaml-scalar.js';
+import { fastPathSplices, isFastPatch, type FastEdit } from './block-fast-path.js';
+import { formatKey, formatScalar, plainReadsAsString, type Scalar } from './yaml-scalar.js';
 
 /**
  * A JSON merge patch (RFC 7386) with one extension: an array of objects that all carry `name`
@@ -47,8 +48,13 @@ type Item = CST.BlockMap['items'][number] | CST.FlowCollection['items'][number];
  * comments, key order, quoting, indentation, flow style and document separators elsewhere stay
  * exactly as they were. Returns null when every document of the file was removed.
  */
-export function editYamlText(path: string, source: string, edits: readonly DocumentEdit[]): string | null {
-  return editYamlTextReporting(path, source, edits).text;
+export function editYamlText(path: string, source: string, edits: readonly DocumentEdit[], options: EditOptions = {}): string | null {
+  return editYamlTextReporting(path, source, edits, options).text;
+}
+
+export interface EditOptions {
+  /** Try the line-based fast path first (same result; tests turn it off to check the CST path). @default true */
+  readonly fastPath?: boolean;
 }
 
 export interface EditResult {
@@ -59,18 +65,23 @@ export interface EditResult {
 }
 
 /** {@link editYamlText}, also telling which edits had an effect (a no-op edit leaves no trace). */
-export function editYamlTextReporting(path: string, source: string, edits: readonly DocumentEdit[]): EditResult {
+export function editYamlTextReporting(path: string, source: string, edits: readonly DocumentEdit[], options: EditOptions = {}): EditResult {
   const changed = new Set<number>();
   if (edits.length === 0) return { text: source, changed };
+  if (options.fastPath !== false && edits.every((e) => !e.remove && isFastPatch(e.patch))) {
+    const fast = fastPathSplices(source, edits as FastEdit[]);
+    if (fast) return { text: applySplices(source, fast.splices), changed: fast.changed };
+  }
   const documents = [...new Parser().parse(source)].filter((t): t is CST.Document => t.type === 'document');
   const splices: Splice[] = [];
-  let removed = 0;
+  const removed = new Set<CST.Document>();
   for (const [editIndex, edit] of edits.entries()) {
     const before = splices.length;
     const document = findDocument(documents, edit);
     if (!document) throw new YamlEditError(`${path}: cannot find ${edit.kind} ${edit.name} (document ${edit.documentIndex + 1}) to edit`);
     if (edit.remove) {
-      removed++;
+      if (removed.has(document)) continue;
+      removed.add(document);
       const next = documents[documents.indexOf(document) + 1];
       splices.push({ start: document.offset, end: next ? next.offset : source.length, text: '' });
     } else if (edit.patch) {
@@ -80,7 +91,7 @@ export function editYamlTextReporting(path: string, source: string, edits: reado
     }
     if (splices.length > before) changed.add(editIndex);
   }
-  if (removed === documents.length && removed > 0) return { text: null, changed };
+  if (removed.size === documents.length && removed.size > 0) return { text: null, changed };
   return { text: applySplices(source, splices), changed };
 }
 
@@ -115,7 +126,7 @@ export function mergePatchBetween(before: unknown, after: unknown): MergePatch {
   const patch: Record<string, PatchValue> = {};
   const a = (before ?? {}) as Record<string, unknown>;
   const b = (after ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(a)) if (!(key in b)) patch[key] = null;
+  for (const key of Object.keys(a)) if (!Object.hasOwn(b, key)) patch[key] = null;
   for (const [key, value] of Object.entries(b)) {
     const old = a[key];
     if (deepEqual(old, value)) continue;
@@ -226,7 +237,7 @@ function contentEnd(token: Token): number {
       return blockScalarContentStart(token) + token.source.length;
     case 'block-map':
     case 'block-seq': {
-      const last = token.items[token.items.length - 1];
+      const last = contentItems<Item | CST.BlockSequence['items'][number]>(token.items).pop();
       return last ? itemEnd(last) : token.offset;
     }
     case 'flow-collection': {
@@ -244,6 +255,14 @@ function itemEnd(item: Item | CST.BlockSequence['items'][number]): number {
   if (sepEnd) return sepEnd.offset + sepEnd.source.length;
   if ('key' in item && item.key) return contentEnd(item.key);
   return 0;
+}
+
+/**
+ * Items that hold a key or a value. A comment line at the end of a collection shows up in the CST
+ * as an item with neither; it must not count as an entry.
+ */
+function contentItems<T extends { key?: unknown; value?: unknown }>(items: readonly T[]): T[] {
+  return items.filter((item) => Boolean(item.key) || Boolean(item.value));
 }
 
 function blockScalarContentStart(token: CST.BlockScalar): number {
@@ -294,7 +313,7 @@ class MapPatcher {
       } else if (!item) {
         additions.push([key, value]);
       } else {
-        this.patchItem(item, key, value);
+        this.patchItem(item, key, value, map.type === 'flow-collection');
       }
     }
     if (removals.length === 0 && additions.length === 0) return;
@@ -302,14 +321,12 @@ class MapPatcher {
     else this.editBlockMap(map, removals, additions, owner);
   }
 
-  private patchItem(item: Item, key: string, value: PatchValue): void {
+  private patchItem(item: Item, key: string, value: PatchValue, inFlow: boolean): void {
     const current = item.value;
     if (isPlainObject(value)) {
       if (current && isMap(current)) return this.patchMap(current, value, item);
-      if (current && isScalarToken(current) && typeof scalarText(current) === 'string' && scalarText(current) !== '') {
-        return this.patchEmbeddedYaml(current, key, value);
-      }
-      return this.replaceValue(item, value);
+      if (current && holdsEmbeddedYaml(current)) return this.patchEmbeddedYaml(current, key, value);
+      return this.replaceValue(item, value, inFlow);
     }
     if (Array.isArray(value)) {
       if (value.length > 0 && value.every((v) => isPlainObject(v) && typeof v.name === 'string')) {
@@ -317,17 +334,18 @@ class MapPatcher {
         return this.patchNamedSeq(current, key, value as MergePatch[]);
       }
       if (current && isSeq(current) && value.every((v) => !isPlainObject(v) && !Array.isArray(v))) {
-        return this.patchScalarSeq(item, current, value as readonly (Scalar | null)[]);
+        return this.patchScalarSeq(item, current, value as readonly (Scalar | null)[], inFlow);
       }
-      return this.replaceValue(item, value);
+      return this.replaceValue(item, value, inFlow);
     }
-    if (current && isScalarToken(current) && current.type !== 'block-scalar') {
-      const scalar = current as CST.FlowScalar;
-      if (scalarText(scalar) === String(value)) return;
-      this.splices.push({ start: scalar.offset, end: scalar.offset + scalar.source.length, text: formatScalar(value as Scalar, scalar.type) });
-      return;
+    if (current && isScalarToken(current)) {
+      if (sameScalar(current, value as Scalar)) return;
+      if (current.type !== 'block-scalar') {
+        this.splices.push({ start: current.offset, end: current.offset + current.source.length, text: formatScalar(value as Scalar, current.type) });
+        return;
+      }
     }
-    this.replaceValue(item, value);
+    this.replaceValue(item, value, inFlow);
   }
 
   private patchNamedSeq(seq: CST.BlockSequence | CST.FlowCollection, key: string, elements: readonly MergePatch[]): void {
@@ -339,28 +357,51 @@ class MapPatcher {
   }
 
   /** A list of scalars becomes `desired`: kept entries stay byte for byte, new ones go at the end. */
-  private patchScalarSeq(item: Item, seq: CST.BlockSequence | CST.FlowCollection, desired: readonly (Scalar | null)[]): void {
-    const wanted = desired.filter((v): v is Scalar => v !== null).map(String);
-    const entries = seq.items.map((entry) => ({ entry, text: entry.value ? scalarText(entry.value) : null }));
+  private patchScalarSeq(item: Item, seq: CST.BlockSequence | CST.FlowCollection, desired: readonly (Scalar | null)[], inFlow: boolean): void {
+    const wanted = desired.filter((v): v is Scalar => v !== null);
+    const entries = contentItems(seq.items).map((entry) => ({ entry, text: entry.value ? scalarText(entry.value) : null }));
     const existing = new Set(entries.map((e) => e.text));
-    const removed = entries.filter((e) => e.text === null || !wanted.includes(e.text));
-    const added = wanted.filter((w) => !existing.has(w));
+    const removed = entries.filter((e) => e.text === null || !wanted.some((w) => String(w) === e.text));
+    const added = wanted.filter((w) => !existing.has(String(w)));
     if (removed.length === 0 && added.length === 0) return;
-    if (seq.type === 'flow-collection' || (removed.length === entries.length && added.length === 0)) {
-      return this.replaceValue(item, wanted);
-    }
+    if (removed.length === entries.length && added.length === 0) return this.replaceValue(item, [], inFlow);
+    if (seq.type === 'flow-collection') return this.editFlowItems(seq, removed.map((r) => r.entry), added.map((v) => formatScalar(v)));
     for (const { entry } of removed) {
       const indicator = entry.start.find((t) => t.type === 'seq-item-ind');
       const start = this.lineStart(indicator ? indicator.offset : itemEnd(entry));
       this.splices.push({ start, end: this.lineEnd(itemEnd(entry)), text: '' });
     }
     if (added.length > 0) {
-      const first = seq.items[0]!.start.find((t) => t.type === 'seq-item-ind');
+      const first = contentItems(seq.items)[0]?.start.find((t) => t.type === 'seq-item-ind');
       const pad = ' '.repeat(first ? this.column(first.offset) : this.column(seq.offset));
       const at = this.lineEnd(contentEnd(seq));
       const prefix = this.source[at - 1] === '\n' || at === 0 ? '' : '\n';
       this.splices.push({ start: at, end: at, text: prefix + added.map((v) => `${pad}- ${formatScalar(v)}\n`).join('') });
     }
+  }
+
+  /**
+   * Removes and appends entries of a flow collection one by one, so kept entries, their quoting
+   * and comments stay as they are.
+   */
+  private editFlowItems(collection: CST.FlowCollection, removals: readonly Item[], additions: readonly string[]): void {
+    const items = contentItems(collection.items) as Item[];
+    const kept = items.filter((item) => !removals.includes(item));
+    const startOf = (item: Item) => (item.key ? item.key.offset : item.value!.offset);
+    if (kept.length === 0) {
+      this.splices.push({ start: collection.start.offset + 1, end: collection.end[0]!.offset, text: additions.join(', ') });
+      return;
+    }
+    // Leading removed entries go up to the first kept one; later ones take the separator before them.
+    const firstKept = items.indexOf(kept[0]!);
+    if (firstKept > 0) this.splices.push({ start: startOf(items[0]!), end: startOf(kept[0]!), text: '' });
+    for (const [index, item] of items.entries()) {
+      if (index <= firstKept || !removals.includes(item)) continue;
+      this.splices.push({ start: itemEnd(items[index - 1]!), end: itemEnd(item), text: '' });
+    }
+    if (additions.length === 0) return;
+    const at = itemEnd(kept[kept.length - 1]!);
+    this.splices.push({ start: at, end: at, text: `, ${additions.join(', ')}` });
   }
 
   private patchEmbeddedYaml(token: CST.FlowScalar | CST.BlockScalar, key: string, patch: MergePatch): void {
@@ -371,31 +412,42 @@ class MapPatcher {
       const start = blockScalarContentStart(token);
       const firstLine = token.source.split('\n').find((line) => line.trim() !== '') ?? '';
       const indent = firstLine.slice(0, firstLine.length - firstLine.trimStart().length);
+      // The block's own line breaks at its end (chomping) stay as they were.
+      const trailing = /\n*$/.exec(token.source)?.[0] ?? '';
       const body = edited
+        .replace(/\n+$/, '')
         .split('\n')
-        .map((line, i, all) => (line === '' && i === all.length - 1 ? '' : line === '' ? '' : indent + line))
+        .map((line) => (line === '' ? '' : indent + line))
         .join('\n');
-      this.splices.push({ start, end: start + token.source.length, text: body });
+      this.splices.push({ start, end: start + token.source.length, text: body + trailing });
       return;
     }
     this.splices.push({ start: token.offset, end: token.offset + token.source.length, text: JSON.stringify(edited) });
   }
 
   /** Rewrites an item's value wholesale (missing value, scalar → map, list of scalars). */
-  private replaceValue(item: Item, value: PatchValue): void {
+  private replaceValue(item: Item, value: PatchValue, inFlowContainer: boolean): void {
     const keyToken = item.key!;
+    const inFlow = inFlowContainer || item.value?.type === 'flow-collection';
     const column = this.column(keyToken.offset);
     const colon = item.sep?.find((t) => t.type === 'map-value-ind');
     if (!colon) throw new YamlEditError(`${this.path}: unexpected YAML shape near offset ${keyToken.offset}`);
     const start = colon.offset + 1;
-    const end = item.value ? contentEnd(item.value) : start;
-    const inFlow = this.source[start] !== undefined && item.value?.type === 'flow-collection';
     if (isPlainObject(value) && !inFlow) {
       const block = renderBlockMap(value, column + 2);
-      this.splices.push({ start, end: this.lineEnd(end), text: `\n${block}` });
+      if (!item.value) {
+        // `labels: # note` keeps its comment; the mapping goes on the lines below.
+        const at = this.lineEnd(start);
+        this.splices.push({ start: at, end: at, text: `${this.source[at - 1] === '\n' || at === 0 ? '' : '\n'}${block}` });
+        return;
+      }
+      this.splices.push({ start, end: this.lineEnd(contentEnd(item.value)), text: `\n${block}` });
       return;
     }
-    this.splices.push({ start, end, text: ` ${renderFlow(value)}` });
+    const end = item.value ? contentEnd(item.value) : start;
+    // A block scalar owns the line break after it; the flow value that replaces it does not.
+    const newline = item.value?.type === 'block-scalar' && this.source[end - 1] === '\n' ? '\n' : '';
+    this.splices.push({ start, end, text: ` ${renderFlow(value)}${newline}` });
   }
 
   private editBlockMap(map: CST.BlockMap, removals: Item[], additions: Array<[string, PatchValue]>, owner: Item | null): void {
@@ -414,7 +466,7 @@ class MapPatcher {
         remaining.push(item);
       }
     }
-    if (remaining.length === map.items.length && pending.length === 0) {
+    if (remaining.length === contentItems(map.items).length && pending.length === 0) {
       // Every key goes: keep the parent key with an empty mapping rather than a null.
       if (!owner) throw new YamlEditError(`${this.path}: refusing to empty a whole document`);
       const colon = owner.sep!.find((t) => t.type === 'map-value-ind')!;
@@ -430,8 +482,8 @@ class MapPatcher {
       this.splices.push({ start, end: this.lineEnd(itemEnd(item)), text: '' });
     }
     if (pending.length > 0) {
-      const first = map.items[0]!;
-      const column = this.column(first.key ? first.key.offset : map.offset);
+      const first = contentItems(map.items)[0];
+      const column = this.column(first?.key ? first.key.offset : map.offset);
       const at = this.lineEnd(contentEnd(map));
       const prefix = this.source[at - 1] === '\n' || at === 0 ? '' : '\n';
       const text = pending.map(([key, value]) => renderEntry(key, value, column)).join('');
@@ -440,13 +492,24 @@ class MapPatcher {
   }
 
   private editFlowMap(map: CST.FlowCollection, removals: Item[], additions: Array<[string, PatchValue]>): void {
-    const kept = map.items.filter((item) => !removals.includes(item));
-    const parts = kept.map((item) => this.source.slice(item.key!.offset, itemEnd(item)));
-    for (const [key, value] of additions) parts.push(`${formatKey(key)}: ${renderFlow(value)}`);
-    const open = map.start.offset + 1;
-    const close = map.end[0]!.offset;
-    this.splices.push({ start: open, end: close, text: parts.length === 0 ? '' : parts.join(', ') });
+    this.editFlowItems(map, removals, additions.map(([key, value]) => `${formatKey(key)}: ${renderFlow(value)}`));
   }
+}
+
+/** Block scalars and quoted strings may hold YAML (Helm `values: |`); plain scalars and nulls do not. */
+function holdsEmbeddedYaml(token: Token): token is CST.FlowScalar | CST.BlockScalar {
+  if (token.type !== 'block-scalar' && token.type !== 'single-quoted-scalar' && token.type !== 'double-quoted-scalar') return false;
+  const text = scalarText(token);
+  return text !== null && /^\s*[^\s#].*:/m.test(text);
+}
+
+/** Same text and same type (a quoted "true" is not the boolean true). */
+function sameScalar(token: CST.FlowScalar | CST.BlockScalar, value: Scalar): boolean {
+  const text = scalarText(token);
+  if (text !== String(value)) return false;
+  const quoted = token.type !== 'scalar';
+  if (typeof value !== 'string') return !quoted;
+  return quoted || plainReadsAsString(text);
 }
 
 function renderEntry(key: string, value: PatchValue, column: number): string {

@@ -31,10 +31,23 @@ function safeParse(text: string, version: '1.1' | '1.2'): unknown {
   }
 }
 
+const plainStringCache = new Map<string, boolean>();
+
+/** True when a plain scalar reads as a string under YAML 1.2 (how the repo is read). */
+export function plainReadsAsString(text: string): boolean {
+  let result = plainStringCache.get(text);
+  if (result === undefined) {
+    result = typeof safeParse(text, '1.2') === 'string';
+    plainStringCache.set(text, result);
+  }
+  return result;
+}
+
 /** A scalar as YAML source, keeping the quoting style of the token it replaces when it can. */
 export function formatScalar(value: Scalar, style: string = 'scalar'): string {
   if (typeof value !== 'string') return String(value);
-  if (style === 'single-quoted-scalar') return `'${value.replace(/'/g, "''")}'`;
+  // Line breaks need escapes, which only double quotes have.
+  if (style === 'single-quoted-scalar' && !value.includes('\n')) return `'${value.replace(/'/g, "''")}'`;
   if (style === 'double-quoted-scalar') return JSON.stringify(value);
   return isPlainSafe(value) ? value : JSON.stringify(value);
 }

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { diffLines } from 'diff';
 import { loadAll } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { planUpgrade, renderThrough, type UpgradePlan } from '../../src/core/plan.js';
+import { planUpgrade, snapshotAfter, type UpgradePlan } from '../../src/core/plan.js';
 import { applyFileChanges, type RepoSnapshot } from '../../src/core/snapshot.js';
 import { FIXTURE_CASES, loadFixture, type FixtureCase } from '../helpers/fixtures.js';
 import { validateYamlFiles } from '../helpers/kube-schemas.js';
@@ -67,7 +67,7 @@ describe.each(FIXTURE_CASES)('plan on fixture $name', (fixture) => {
     expect(oldControlPlaneFiles.length).toBeGreaterThan(0);
     for (let i = 1; i <= cleanupIndex; i++) {
       for (const file of oldControlPlaneFiles) {
-        const text = plan.snapshots[i]!.get(file);
+        const text = snapshotAfter(plan, i).get(file);
         const oldText = snapshot.get(file)!;
         if (text === oldText) continue;
         // Only the Helm release of the old revision is edited before cleanup: its tags move.
@@ -87,7 +87,7 @@ describe.each(FIXTURE_CASES)('plan on fixture $name', (fixture) => {
 
   it('changes only the bytes of the edited nodes', () => {
     plan.phases.forEach((phase, i) => {
-      const before = plan.snapshots[i]!;
+      const before = snapshotAfter(plan, i);
       for (const file of phase.files) {
         if (file.action !== 'update') continue;
         const parts = diffLines(before.get(file.path)!, file.content!);
@@ -109,35 +109,36 @@ describe.each(FIXTURE_CASES)('plan on fixture $name', (fixture) => {
   });
 
   it('leaves no value naming the old revision after cleanup', () => {
-    const final = plan.snapshots[plan.snapshots.length - 1]!;
+    const final = snapshotAfter(plan, plan.phases.length);
     expect(yamlValues(snapshot)).toContain(fixture.from);
     expect(yamlValues(final)).not.toContain(fixture.from);
   });
 
   it('is idempotent: planning over a repo that has every phase reports them done', () => {
-    const final = plan.snapshots[plan.snapshots.length - 1]!;
+    const final = snapshotAfter(plan, plan.phases.length);
     const again = planUpgrade(final, { to: fixture.to });
     expect(again.phases.flatMap((p) => p.files)).toEqual([]);
     expect(again.phases.every((p) => p.status === 'done')).toBe(true);
   });
 
   it('resumes from any phase: earlier phases are done and the rest converge to the same repo', () => {
-    const final = plan.snapshots[plan.snapshots.length - 1]!;
+    const final = snapshotAfter(plan, plan.phases.length);
     plan.phases.forEach((phase, i) => {
-      const partway = plan.snapshots[i + 1]!;
+      const partway = snapshotAfter(plan, i + 1);
       const resumed = planUpgrade(partway, { to: fixture.to });
       const done = resumed.phases.slice(0, i + 1);
       for (const p of done) {
         if (p.manual.length > 0 && p.id === 'control-plane') continue;
         expect(p.files, `${p.id} after ${phase.id}`).toEqual([]);
       }
-      const end = resumed.snapshots[resumed.snapshots.length - 1]!;
+      const end = snapshotAfter(resumed, resumed.phases.length);
       expect([...end].sort()).toEqual([...final].sort());
     });
   });
 
   it.runIf(kubectl && fixture.name === 'kustomize-overlays')('builds with kubectl kustomize after every phase', async () => {
-    for (const [i, state] of plan.snapshots.entries()) {
+    for (let i = 0; i <= plan.phases.length; i++) {
+      const state = snapshotAfter(plan, i);
       const dir = await mkdtemp(join(tmpdir(), 'kustomize-'));
       for (const [path, text] of state) {
         await mkdir(dirname(join(dir, path)), { recursive: true });

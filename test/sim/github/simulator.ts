@@ -1,0 +1,236 @@
+import { randomBytes } from 'node:crypto';
+import { RequestDispatcher, type FaultMatch, type InjectedResponse, type RecordedRequest } from './dispatcher.js';
+import { commitFileChanges, moveBranch } from './domain/git.js';
+import { createComment, createIssue, requireIssue } from './domain/issues.js';
+import { allPulls, closePull, mergePull, requirePull } from './domain/pulls.js';
+import { createStatus } from './domain/statuses.js';
+import type { StatusState } from './records.js';
+import type { Json } from './representations/common.js';
+import { commentJson, issueJson, reactionJson } from './representations/issues.js';
+import { pullJson } from './representations/pulls.js';
+import { issueInstallationToken } from './routes/apps.js';
+import type {
+  IssueCommentCreatedPayload,
+  IssueCommentJson,
+  IssueJson,
+  IssuesOpenedPayload,
+  PullRequestClosedPayload,
+  PullRequestJson,
+  ReactionJson,
+  StatusPayload,
+} from './types.js';
+import type { Permission } from './users.js';
+import { issueCommentCreatedPayload, issuesOpenedPayload, pullRequestClosedPayload, statusPayload } from './webhook-payloads.js';
+import { deliverWebhook, signPayload, webhookPayloadValidator, type WebhookReceiver } from './webhooks.js';
+import { World } from './world.js';
+
+export type { FaultMatch, InjectedResponse, RecordedRequest } from './dispatcher.js';
+export type { Permission } from './users.js';
+export type { ReactionContent, StatusState } from './records.js';
+export type { WebhookReceiver } from './webhooks.js';
+export type * from './types.js';
+
+export interface GitHubSimulatorOptions {
+  readonly owner: string;
+  readonly repo: string;
+  readonly defaultBranch?: string;
+  /** The files of the initial commit on the default branch. */
+  readonly files: ReadonlyMap<string, string>;
+  readonly collaborators?: Readonly<Record<string, Permission>>;
+  readonly webhookSecret: string;
+  readonly appId: number;
+  readonly installationId: number;
+  readonly botLogin?: string;
+  /** Clock for timestamps; by default time starts at 2024-01-01T00:00:00Z and advances 1s per write. */
+  readonly now?: () => Date;
+  /** Check every 2xx JSON answer against the OpenAPI response schema (a simulator self-check); default true. */
+  readonly validateResponses?: boolean;
+}
+
+/** Who sets commit statuses through `setStatus` (a CI system's App). */
+export const STATUS_CREATOR = 'github-actions[bot]';
+
+/**
+ * An in-process GitHub for one repository with one App installed on it. Inject `fetch` into an
+ * Octokit (`request: { fetch: sim.fetch }`); drive the human side with `commentAs`,
+ * `mergePullRequest`, … which change state directly and return the webhook payload GitHub would
+ * send; deliver those with `deliver`. `violations` lists every request GitHub would not have
+ * understood; tests assert it stays empty.
+ */
+export class GitHubSimulator {
+  readonly owner: string;
+  readonly repo: string;
+  readonly defaultBranch: string;
+  readonly botLogin: string;
+  readonly appId: number;
+  readonly installationId: number;
+  /** A `fetch` for Octokit; it serves `https://api.github.com/...`. */
+  readonly fetch: typeof fetch;
+  private readonly webhookSecret: string;
+  private readonly world: World;
+  private readonly dispatcher: RequestDispatcher;
+
+  constructor(options: GitHubSimulatorOptions) {
+    this.owner = options.owner;
+    this.repo = options.repo;
+    this.defaultBranch = options.defaultBranch ?? 'main';
+    this.botLogin = options.botLogin ?? 'mesh-upgrade-bot[bot]';
+    this.appId = options.appId;
+    this.installationId = options.installationId;
+    this.webhookSecret = options.webhookSecret;
+    this.world = new World({
+      owner: options.owner,
+      repo: options.repo,
+      defaultBranch: this.defaultBranch,
+      files: options.files,
+      collaborators: options.collaborators ?? {},
+      appId: options.appId,
+      installationId: options.installationId,
+      botLogin: this.botLogin,
+      now: options.now,
+    });
+    this.dispatcher = new RequestDispatcher(this.world, options.validateResponses ?? true);
+    this.fetch = (input, init) => this.dispatcher.handle(input, init);
+  }
+
+  // ---- the HTTP side ------------------------------------------------------------------------
+
+  /** Requests GitHub would have rejected as unknown or malformed (and simulator self-check failures). */
+  get violations(): string[] {
+    return this.dispatcher.violations;
+  }
+
+  /** Every request, in order. */
+  get requests(): RecordedRequest[] {
+    return this.dispatcher.requests;
+  }
+
+  resetRequestLog(): void {
+    this.dispatcher.requests.length = 0;
+  }
+
+  /** Answers the next `times` matching requests with `response` instead of handling them (state is untouched). */
+  failNext(match: FaultMatch, response: InjectedResponse, times = 1): void {
+    this.dispatcher.failNext(match, response, times);
+  }
+
+  /** An installation token for the App's bot, without the JWT round trip. */
+  createInstallationToken(): string {
+    return issueInstallationToken(this.world);
+  }
+
+  /** A personal access token acting as `login` (for tests that call the API as a human). */
+  createUserToken(login: string): string {
+    const token = `ghp_sim${randomBytes(16).toString('hex')}`;
+    this.world.tokens.set(token, login);
+    return token;
+  }
+
+  // ---- webhooks -----------------------------------------------------------------------------
+
+  /** `sha256=…` for a serialised payload, with the App's webhook secret. */
+  signPayload(payload: string): Promise<string> {
+    return signPayload(this.webhookSecret, payload);
+  }
+
+  /** Validates, signs and delivers a payload to e.g. `probot.webhooks`; returns the delivery id. */
+  deliver(target: WebhookReceiver, name: string, payload: unknown, options: { id?: string } = {}): Promise<string> {
+    return deliverWebhook(target, this.webhookSecret, name, payload, options);
+  }
+
+  // ---- the human side (no HTTP; each returns the webhook payload GitHub would send) ----------
+
+  /** A comment by `login` (anyone may comment); returns it and its `issue_comment.created` payload. */
+  commentAs(login: string, issueNumber: number, body: string): { comment: IssueCommentJson; payload: IssueCommentCreatedPayload } {
+    const comment = createComment(this.world, login, issueNumber, body);
+    const payload = checked<IssueCommentCreatedPayload>('issue_comment', issueCommentCreatedPayload(this.world, requireIssue(this.world, issueNumber), comment));
+    return { comment: commentJson(this.world, comment) as unknown as IssueCommentJson, payload };
+  }
+
+  /** An issue opened by `login`; returns it and its `issues.opened` payload. */
+  openIssue(login: string, title: string, body: string): { issue: IssueJson; payload: IssuesOpenedPayload } {
+    const issue = createIssue(this.world, login, { title, body });
+    return { issue: issueJson(this.world, issue) as unknown as IssueJson, payload: checked<IssuesOpenedPayload>('issues', issuesOpenedPayload(this.world, issue)) };
+  }
+
+  /** Merges as `login` would with the merge button (needs write access); returns the `pull_request.closed` payload. */
+  mergePullRequest(number: number, login: string): PullRequestClosedPayload {
+    const pr = requirePull(this.world, number);
+    mergePull(this.world, login, pr);
+    return checked<PullRequestClosedPayload>('pull_request', pullRequestClosedPayload(this.world, pr, login));
+  }
+
+  /** Closes without merging (needs triage access, or being the author); returns the `pull_request.closed` payload. */
+  closePullRequest(number: number, login: string): PullRequestClosedPayload {
+    const pr = requirePull(this.world, number);
+    closePull(this.world, login, pr);
+    return checked<PullRequestClosedPayload>('pull_request', pullRequestClosedPayload(this.world, pr, login));
+  }
+
+  /**
+   * A commit by `login` on `branch` (created from the default branch when missing) setting each
+   * path to its text, or deleting it for null. Returns the new commit sha.
+   */
+  pushCommit(branch: string, files: ReadonlyMap<string, string | null> | Readonly<Record<string, string | null>>, message: string, login: string): string {
+    if (!this.world.users.can(login, 'write')) throw new Error(`${login} may not push to ${this.owner}/${this.repo}`);
+    const parent = this.world.branchSha(branch) ?? this.world.branchSha(this.defaultBranch)!;
+    const changes = files instanceof Map ? files : new Map(Object.entries(files));
+    const sha = commitFileChanges(this.world, parent, changes, message, login);
+    moveBranch(this.world, branch, sha);
+    return sha;
+  }
+
+  /** A commit status from CI (`github-actions[bot]`); returns the `status` payload. */
+  setStatus(sha: string, state: StatusState, context: string, description: string | null, targetUrl?: string): StatusPayload {
+    const status = createStatus(this.world, STATUS_CREATOR, sha, { state, context, description, targetUrl: targetUrl ?? null });
+    return checked<StatusPayload>('status', statusPayload(this.world, status));
+  }
+
+  // ---- snapshots ----------------------------------------------------------------------------
+
+  /** Text of every file at a branch, tag or commit sha. */
+  filesAt(ref: string): Map<string, string> {
+    const sha = this.world.git.resolveCommit(ref);
+    if (!sha) throw new Error(`unknown ref ${ref}`);
+    return this.world.git.readTextFiles(this.world.git.commit(sha)!.tree);
+  }
+
+  /** Every pull request as `GET /pulls/{n}` shows it, by number. */
+  pullRequests(): PullRequestJson[] {
+    return allPulls(this.world)
+      .sort((a, b) => a.number - b.number)
+      .map((pr) => pullJson(this.world, pr) as unknown as PullRequestJson);
+  }
+
+  /** An issue (or the issue side of a pull request) as `GET /issues/{n}` shows it. */
+  issue(number: number): IssueJson {
+    return issueJson(this.world, requireIssue(this.world, number)) as unknown as IssueJson;
+  }
+
+  /** The comments of an issue or pull request, oldest first, as the REST API shows them. */
+  comments(issueNumber: number): IssueCommentJson[] {
+    return this.world.records.commentsOn(issueNumber).map((c) => commentJson(this.world, c) as unknown as IssueCommentJson);
+  }
+
+  /** Reactions to an issue comment, oldest first. */
+  reactions(commentId: number): ReactionJson[] {
+    return this.world.records.reactionsTo(`comment:${commentId}`).map((r) => reactionJson(this.world, r) as unknown as ReactionJson);
+  }
+
+  /** Branch name → head commit sha. */
+  branches(): Map<string, string> {
+    const heads = this.world.git.allRefs().filter(([name]) => name.startsWith('refs/heads/'));
+    return new Map(heads.map(([name, sha]) => [name.slice('refs/heads/'.length), sha]));
+  }
+
+  /** Every ref (`refs/heads/…`, lock refs, …) → sha. */
+  refs(): Map<string, string> {
+    return new Map(this.world.git.allRefs());
+  }
+}
+
+/** Payloads the simulator builds must be valid: a failure here is a simulator bug. */
+function checked<T>(name: string, payload: Json): T {
+  webhookPayloadValidator().assertValid(name, payload);
+  return payload as unknown as T;
+}

@@ -165,7 +165,7 @@ export class UpgradeWorkflow {
       return this.replyOnce(event, `✅ \`${cluster.name}\` already runs \`${command.revision}\` only: every phase is done, nothing to change.`);
     }
 
-    const state = initialState(event, command, cluster, plan);
+    const state = initialState(event, { ...command, canary: command.canary ?? cluster.canary ?? view.config.canary }, cluster, plan);
     if (command.dryRun) {
       const body = renderPlanComment(this.deps.templates, { ...state, status: 'paused', reason: 'dry run: nothing was created' }, toPlanView(plan), `comment \`/upgrade ${command.revision}\` without \`--dry-run\` to start.`);
       await this.ensureSticky(event.issue, comments, existing?.comment ?? null, `${body}\n${this.dryRunBodies(state, plan, view.config)}`);
@@ -239,7 +239,8 @@ export class UpgradeWorkflow {
     let nextStep: string | null = null;
     let continued = options.continued;
 
-    for (const [index, phase] of state.phases.entries()) {
+    for (let index = 0; index < state.phases.length; index++) {
+      const phase = state.phases[index]!;
       if (phase.status === 'passed' || phase.status === 'done') continue;
       if (phase.status === 'closed') {
         state.status = 'paused';
@@ -295,8 +296,14 @@ export class UpgradeWorkflow {
         continue;
       }
       // pending: generate it from the repo as it is now.
-      plan ??= await this.replan(state, view);
-      if (plan === null) break;
+      if (plan === null) {
+        plan = await this.replan(state, view);
+        if (plan === null) break;
+      }
+      if (adoptPlanShape(state, index, plan)) {
+        index--;
+        continue;
+      }
       const planned = plan.phases.find((p) => p.id === phase.id);
       if (!planned || planned.status === 'done') {
         phase.status = 'done';
@@ -434,6 +441,10 @@ export class UpgradeWorkflow {
       const fresh = await this.replan(tracking.state, view);
       planView = fresh ? toPlanView(fresh) : null;
     }
+    if (planView && tracking.state.phases.some((p) => p.id === 'control-plane' && (p.status === 'passed' || p.status === 'done'))) {
+      // Once our own control-plane phase is in, "already installed" is news to nobody.
+      planView = { ...planView, warnings: planView.warnings.filter((w) => w.code !== 'target-already-installed') };
+    }
     const body = renderPlanComment(this.deps.templates, tracking.state, planView, nextStep);
     if (body !== tracking.comment.body) {
       await this.repo.updateComment(tracking.comment.id, body);
@@ -458,6 +469,23 @@ export class UpgradeWorkflow {
       .filter(Boolean)
       .join('\n\n');
   }
+}
+
+/**
+ * When the repo changed under a running upgrade (new workloads, other waves), the remaining phases
+ * follow the new plan rather than the old list, so no wave is ever skipped. Returns true when the
+ * list changed.
+ */
+function adoptPlanShape(state: UpgradeState, from: number, plan: UpgradePlan): boolean {
+  const remaining = state.phases.slice(from).map((p) => p.id);
+  const settled = new Set(state.phases.slice(0, from).map((p) => p.id));
+  const planned = plan.phases.filter((p) => !settled.has(p.id));
+  if (planned.length === remaining.length && planned.every((p, i) => p.id === remaining[i])) return false;
+  state.phases = [
+    ...state.phases.slice(0, from),
+    ...planned.map((p) => ({ id: p.id, title: p.title, status: 'pending' as const, pr: null, branch: null, mergeSha: null, note: 'added: the repo changed since the plan' })),
+  ];
+  return true;
 }
 
 function isActive(state: UpgradeState): boolean {

@@ -25,7 +25,7 @@ export function draftCleanup(ctx: PlanContext, stillReferenced: readonly string[
       `istioctl uninstall --revision ${from.name} -y   # the default tag and validator already point at ${to.name}, so uninstall leaves them alone`,
     );
   } else if (installed.install === 'istio-operator') {
-    manual.push(`If the in-cluster operator was installed per revision: istioctl operator remove --revision ${from.name}`);
+    manual.push(`istioctl operator remove --revision ${from.name}   # only if the in-cluster operator was installed per revision`);
   }
   return {
     id: 'cleanup',

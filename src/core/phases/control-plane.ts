@@ -88,7 +88,7 @@ function manualInstallSteps(ctx: PlanContext): string[] {
   const istioctl = asm ? `./${to.name}/istio-${version}/bin/istioctl` : `./istio-${version}/bin/istioctl`;
   const fetch = asm
     ? `curl -sSLo asmcli https://storage.googleapis.com/csm-artifacts/asm/asmcli_${minorOf(version)} && chmod +x asmcli   # asmcli pins the ASM release it installs`
-    : `curl -sSL https://istio.io/downloadIstio | ISTIO_VERSION=${version} sh -`;
+    : `curl -sSL https://istio.io/downloadIstio | ISTIO_VERSION=${version} sh -   # istioctl ${version}`;
   const gatewaysOff = '--set components.ingressGateways[0].enabled=false --set components.egressGateways[0].enabled=false';
 
   if (installed?.install === 'manifests' && installed.installer) {
@@ -101,7 +101,7 @@ function manualInstallSteps(ctx: PlanContext): string[] {
     }
     steps.push(
       `${istioctl} manifest generate ${asm ? `-f ${to.name}-overlay.yaml` : '-f <the IstioOperator overlay the current revision was rendered from>'} --set revision=${to.name} ${gatewaysOff} > ${dir}/istiod.yaml`,
-      `Commit ${dir}/ to this phase's branch (keep gateways disabled: they move in their own phase), then say /upgrade continue.`,
+      `# commit ${dir}/ (gateways stay disabled: they move in their own phase), then say /upgrade continue`,
     );
     return steps;
   }

@@ -10,6 +10,8 @@ import { type DraftScope, type PhaseDraft, type PlanContext, podsOf } from './co
 /** A namespace's worth of work: its relabel and the restarts of its workloads. */
 interface MigrationUnit {
   readonly namespace: string;
+  /** Already on the target (moved earlier in this upgrade): kept for stable wave ids, nothing to do. */
+  readonly done: boolean;
   readonly definition: MeshNamespace | null;
   readonly workloads: readonly Workload[];
   readonly pods: number;
@@ -73,19 +75,22 @@ function migrationUnits(ctx: PlanContext, gatewayNamespaces: ReadonlySet<string>
   }
   const units: MigrationUnit[] = [];
   const seen = new Set<string>();
+  // Namespaces already on the target stay in the waves (as done work), so wave ids do not shift
+  // while an upgrade is under way.
+  const onEitherSide = (revision: string | null) => revision === from.name || revision === ctx.to.name;
   for (const ns of inventory.namespaces) {
-    if (ns.revision !== from.name) continue;
+    if (!onEitherSide(ns.revision)) continue;
     seen.add(ns.name);
     const workloads = byNamespace.get(ns.name) ?? [];
-    // A gateway-only namespace was moved with the gateways.
-    if (gatewayNamespaces.has(ns.name) && workloads.length === 0) continue;
-    units.push({ namespace: ns.name, definition: ns, workloads, pods: podsOf(workloads) });
+    // A gateway-only namespace moves with the gateways.
+    if ((gatewayNamespaces.has(ns.name) || inventory.gateways.some((g) => g.object.namespace === ns.name)) && workloads.length === 0) continue;
+    units.push({ namespace: ns.name, definition: ns, workloads, pods: podsOf(workloads), done: ns.revision === ctx.to.name });
   }
   // Workloads that pick their revision by pod label, in namespaces without an injection label.
   for (const [namespace, workloads] of byNamespace) {
     if (seen.has(namespace)) continue;
-    const own = workloads.filter((w) => w.podRevision === from.name);
-    if (own.length > 0) units.push({ namespace, definition: null, workloads: own, pods: podsOf(own) });
+    const own = workloads.filter((w) => onEitherSide(w.podRevision));
+    if (own.length > 0) units.push({ namespace, definition: null, workloads: own, pods: podsOf(own), done: own.every((w) => w.podRevision === ctx.to.name) });
   }
   return units.sort((a, b) => (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : 0));
 }
@@ -95,6 +100,7 @@ function draftWave(ctx: PlanContext, s: DraftScope, wave: readonly MigrationUnit
   const objects: PlacedObject[] = [];
   const manual: string[] = [];
   for (const unit of wave) {
+    if (unit.done) continue;
     const ns = unit.definition;
     if (ns && ns.injection.mode !== 'none') {
       if (ns.injection.mode === 'revision' && ns.injection.value !== from.name) {

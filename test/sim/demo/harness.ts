@@ -1,0 +1,174 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { Probot } from 'probot';
+import { readLocalRepo } from '../../../src/adapters/fs/local-repo.js';
+import { createApp } from '../../../src/app.js';
+import { parsePhaseBranch, parseStateBlock, type UpgradeState } from '../../../src/core/state.js';
+import { loadTemplates } from '../../../src/text/templates.js';
+import { GitHubSimulator } from '../github/simulator.js';
+import { projectRoot } from './paths.js';
+
+export const WEBHOOK_SECRET = 'demo-webhook-secret-5f2c';
+const APP_ID = 271828;
+const INSTALLATION_ID = 314159;
+
+/** What `--transcript FILE` writes (the contract is in README). */
+export interface Transcript {
+  scenario: string;
+  pullRequests: Array<{ number: number; title: string; branch: string; phase: string; state: 'open' | 'merged' | 'closed'; files: string[]; body: string }>;
+  comments: Array<{ issue: number; author: string; body: string }>;
+  githubRequests: Array<{ method: string; path: string; status: number }>;
+  final: { status: 'completed' | 'paused' | 'refused' | 'aborted' | 'rolled-back'; phase: string | null };
+}
+
+export interface HarnessOptions {
+  readonly repoDir?: string;
+  /** Print what a user would see. */
+  readonly print?: (text: string) => void;
+}
+
+/**
+ * The real app (Probot, handlers, workflow, GitHub adapter) against the GitHub simulator, with
+ * helpers for what people do: comment, merge, close. A new app instance can replace the old one at
+ * any time (a restart): nothing carries over but GitHub's state.
+ */
+export class DemoHarness {
+  readonly sim: GitHubSimulator;
+  readonly logs: string[] = [];
+  private probot: Probot | null = null;
+  private readonly privateKey: string;
+  readonly print: (text: string) => void;
+
+  private constructor(sim: GitHubSimulator, options: HarnessOptions) {
+    this.sim = sim;
+    this.print = options.print ?? (() => undefined);
+    this.privateKey = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
+  }
+
+  static async create(options: HarnessOptions = {}): Promise<DemoHarness> {
+    const files = await readLocalRepo(options.repoDir ?? join(projectRoot(), 'examples', 'cluster-config'));
+    const sim = new GitHubSimulator({
+      owner: 'example-org',
+      repo: 'cluster-config',
+      files,
+      collaborators: { alice: 'admin', carol: 'write', bob: 'read' },
+      webhookSecret: WEBHOOK_SECRET,
+      appId: APP_ID,
+      installationId: INSTALLATION_ID,
+    });
+    return new DemoHarness(sim, options);
+  }
+
+  /** The running app instance (started on first use). */
+  async app(): Promise<Probot> {
+    if (!this.probot) {
+      const log = pino({ level: 'info' }, { write: (line: string) => void this.logs.push(line) });
+      const probot = new Probot({ appId: APP_ID, privateKey: this.privateKey, secret: WEBHOOK_SECRET, log, request: { fetch: this.sim.fetch } });
+      await probot.load(createApp({ templates: loadTemplates(), botLogin: this.sim.botLogin }));
+      await probot.ready();
+      this.probot = probot;
+    }
+    return this.probot;
+  }
+
+  /** Throws the app instance away: the next event is handled by a fresh one. */
+  restart(): void {
+    this.probot = null;
+  }
+
+  openIssue(login: string, title: string): number {
+    return this.sim.openIssue(login, title, 'Tracking the service mesh upgrade of this cluster.').issue.number;
+  }
+
+  /** A person comments; the app receives the webhook (`times` > 1 redelivers it with the same id). */
+  async comment(login: string, issue: number, body: string, times = 1): Promise<void> {
+    this.print(`\n💬 @${login} on #${issue}: ${body}`);
+    const { payload } = this.sim.commentAs(login, issue, body);
+    await this.deliver('issue_comment', payload, times);
+  }
+
+  async merge(pr: number, login = 'alice', times = 1): Promise<void> {
+    this.print(`\n🔀 @${login} merges #${pr}`);
+    await this.deliver('pull_request', this.sim.mergePullRequest(pr, login), times);
+  }
+
+  async close(pr: number, login = 'alice'): Promise<void> {
+    this.print(`\n✖️ @${login} closes #${pr} without merging`);
+    await this.deliver('pull_request', this.sim.closePullRequest(pr, login));
+  }
+
+  async deliver(name: string, payload: unknown, times = 1): Promise<void> {
+    const id = crypto.randomUUID();
+    for (let i = 0; i < times; i++) await this.sim.deliver((await this.app()).webhooks, name, payload, { id });
+  }
+
+  /** The upgrade state in the bot's sticky comment on an issue. */
+  state(issue: number): UpgradeState | null {
+    for (const comment of this.sim.comments(issue)) {
+      const parsed = parseStateBlock(comment.body ?? '');
+      if (parsed.kind === 'state') return parsed.state;
+    }
+    return null;
+  }
+
+  stickyComment(issue: number): string | null {
+    return this.sim.comments(issue).find((c) => parseStateBlock(c.body ?? '').kind === 'state')?.body ?? null;
+  }
+
+  /** Files a PR changes (head against the base it was opened on). */
+  filesOf(prNumber: number): string[] {
+    const pr = this.sim.pullRequests().find((p) => p.number === prNumber)!;
+    const base = this.sim.filesAt(pr.base.sha);
+    const head = this.sim.filesAt(pr.head.sha);
+    const paths = new Set([...base.keys(), ...head.keys()]);
+    return [...paths].filter((p) => base.get(p) !== head.get(p)).sort();
+  }
+
+  printPullRequest(prNumber: number): void {
+    const pr = this.sim.pullRequests().find((p) => p.number === prNumber)!;
+    this.print(`\n📬 Pull request #${pr.number}: ${pr.title}\n   branch ${pr.head.ref}\n   files: ${this.filesOf(pr.number).join(', ')}\n\n${indent(pr.body ?? '')}`);
+  }
+
+  printSticky(issue: number): void {
+    const body = this.stickyComment(issue);
+    if (body) this.print(`\n📋 Plan comment on #${issue}:\n\n${indent(body.replace(/<!-- mesh-upgrade-state[^>]*-->/, '<!-- state -->'))}`);
+  }
+
+  transcript(scenario: string, trackingIssue: number | null): Transcript {
+    const state = trackingIssue === null ? null : this.state(trackingIssue);
+    const current = state?.phases.find((p) => p.status !== 'passed' && p.status !== 'done') ?? null;
+    const issues = new Set<number>();
+    for (const pr of this.sim.pullRequests()) issues.add(pr.number);
+    const comments: Transcript['comments'] = [];
+    for (let n = 1; n <= Math.max(0, ...this.sim.pullRequests().map((p) => p.number), trackingIssue ?? 0, 10); n++) {
+      try {
+        for (const c of this.sim.comments(n)) comments.push({ issue: n, author: c.user?.login ?? '', body: c.body ?? '' });
+      } catch {
+        // no such issue
+      }
+    }
+    return {
+      scenario,
+      pullRequests: this.sim.pullRequests().map((pr) => ({
+        number: pr.number,
+        title: pr.title,
+        branch: pr.head.ref,
+        phase: parsePhaseBranch(pr.head.ref)?.phase ?? '',
+        state: pr.merged_at ? 'merged' : pr.state === 'open' ? 'open' : 'closed',
+        files: this.filesOf(pr.number),
+        body: pr.body ?? '',
+      })),
+      comments,
+      githubRequests: this.sim.requests.map((r) => ({ method: r.method, path: r.path, status: r.status })),
+      final: { status: state ? (state.status === 'running' ? 'paused' : state.status) : 'refused', phase: current?.id ?? null },
+    };
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `   ${l}`)
+    .join('\n');
+}

@@ -1,0 +1,112 @@
+import type { UpgradeState } from '../../../src/core/state.js';
+import type { DemoHarness } from './harness.js';
+
+export const TARGET = 'asm-1140-0';
+
+export interface ScenarioResult {
+  /** The issue that holds the upgrade, for the transcript's final state. */
+  readonly trackingIssue: number | null;
+  /** GitHub requests from each `/upgrade continue` (gate pass) to its phase PR being opened. */
+  readonly requestsPerPhase: ReadonlyArray<{ phase: string; requests: number }>;
+}
+
+export type Scenario = (h: DemoHarness) => Promise<ScenarioResult>;
+
+interface DriveOptions {
+  /** Deliver every event this many times (a redelivery keeps the delivery id). */
+  readonly deliveries?: number;
+  /** Replace the app instance before every event. */
+  readonly restartBetweenEvents?: boolean;
+}
+
+/**
+ * Plays the maintainer: merge each phase PR, check, say `/upgrade continue`; for a manual-only
+ * phase, do the steps and say `/upgrade continue`. Stops when the upgrade leaves `running`.
+ */
+async function driveToCompletion(h: DemoHarness, issue: number, options: DriveOptions = {}): Promise<ScenarioResult['requestsPerPhase']> {
+  const times = options.deliveries ?? 1;
+  const perPhase: Array<{ phase: string; requests: number }> = [];
+  for (let step = 0; step < 40; step++) {
+    const state = h.state(issue);
+    if (!state || state.status !== 'running') break;
+    const phase = current(state);
+    if (!phase) break;
+    if (options.restartBetweenEvents) h.restart();
+    if (phase.status === 'open' && phase.pr !== null) {
+      h.printPullRequest(phase.pr);
+      await h.merge(phase.pr, 'alice', times);
+      h.printSticky(issue);
+      if (options.restartBetweenEvents) h.restart();
+    }
+    const before = h.sim.requests.length;
+    await h.comment('alice', issue, '/upgrade continue', times);
+    const next = h.state(issue);
+    const opened = next ? current(next) : undefined;
+    const requests = h.sim.requests.slice(before);
+    const prCreated = requests.findIndex((r) => r.method === 'POST' && /\/pulls$/.test(r.path));
+    if (opened && prCreated >= 0) {
+      // From the gate pass (the state read after the permission check) to the PR and its labels and comment.
+      const gatePass = requests.findIndex((r) => r.method === 'GET' && /\/issues\/\d+\/comments$/.test(r.path));
+      const after = requests.slice(gatePass + 1).filter((r, i, all) => i <= all.findIndex((x) => x.method === 'PATCH' && /\/issues\/comments\/\d+$/.test(x.path)));
+      perPhase.push({ phase: opened.id, requests: after.length });
+    }
+    h.printSticky(issue);
+  }
+  return perPhase;
+}
+
+function current(state: UpgradeState) {
+  return state.phases.find((p) => p.status !== 'passed' && p.status !== 'done');
+}
+
+async function start(h: DemoHarness, login: string, times = 1): Promise<number> {
+  const issue = h.openIssue(login, `Upgrade ASM to ${TARGET}`);
+  await h.comment(login, issue, `/upgrade ${TARGET}`, times);
+  h.printSticky(issue);
+  return issue;
+}
+
+export const SCENARIOS: Record<string, Scenario> = {
+  /** The whole canary upgrade, one reviewed PR per phase, a maintainer gating each merge. */
+  async happy(h) {
+    const issue = await start(h, 'alice');
+    const requestsPerPhase = await driveToCompletion(h, issue);
+    return { trackingIssue: issue, requestsPerPhase };
+  },
+
+  /** Someone with read access asks: a visible refusal, nothing changes. */
+  async unauthorized(h) {
+    const issue = h.openIssue('bob', `Upgrade ASM to ${TARGET}`);
+    await h.comment('bob', issue, `/upgrade ${TARGET}`);
+    for (const c of h.sim.comments(issue)) if (c.user?.type === 'Bot') h.print(`\n🤖 ${c.body}`);
+    return { trackingIssue: issue, requestsPerPhase: [] };
+  },
+
+  /** Every webhook arrives twice (GitHub redelivery), and the command is also posted twice. */
+  async 'duplicate-delivery'(h) {
+    const issue = await start(h, 'alice', 2);
+    await h.comment('alice', issue, `/upgrade ${TARGET}`, 2);
+    const requestsPerPhase = await driveToCompletion(h, issue, { deliveries: 2 });
+    return { trackingIssue: issue, requestsPerPhase };
+  },
+
+  /** A fresh app instance handles every event: nothing but GitHub carries the upgrade. */
+  async restart(h) {
+    const issue = await start(h, 'alice');
+    const requestsPerPhase = await driveToCompletion(h, issue, { restartBetweenEvents: true });
+    return { trackingIssue: issue, requestsPerPhase };
+  },
+
+  /** Two issues ask to upgrade the same cluster at the same moment: one wins, the other is told where. */
+  async concurrent(h) {
+    const first = h.openIssue('alice', `Upgrade ASM to ${TARGET}`);
+    const second = h.openIssue('carol', `Mesh upgrade ${TARGET} (duplicate)`);
+    await Promise.all([h.comment('alice', first, `/upgrade ${TARGET}`), h.comment('carol', second, `/upgrade ${TARGET}`)]);
+    const winner = h.state(first)?.status === 'running' ? first : second;
+    const loser = winner === first ? second : first;
+    for (const c of h.sim.comments(loser)) if (c.user?.type === 'Bot') h.print(`\n🤖 on #${loser}: ${c.body}`);
+    h.printSticky(winner);
+    const requestsPerPhase = await driveToCompletion(h, winner);
+    return { trackingIssue: winner, requestsPerPhase };
+  },
+};

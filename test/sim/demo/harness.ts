@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { Probot } from 'probot';
+import { Probot, ProbotOctokit } from 'probot';
 import { readLocalRepo } from '../../../src/adapters/fs/local-repo.js';
 import { createApp } from '../../../src/app.js';
 import { parsePhaseBranch, parseStateBlock, type UpgradeState } from '../../../src/core/state.js';
@@ -64,7 +64,9 @@ export class DemoHarness {
   async app(): Promise<Probot> {
     if (!this.probot) {
       const log = pino({ level: 'info' }, { write: (line: string) => void this.logs.push(line) });
-      const probot = new Probot({ appId: APP_ID, privateKey: this.privateKey, secret: WEBHOOK_SECRET, log, request: { fetch: this.sim.fetch } });
+      // Throttling spaces writes a second apart to respect GitHub's secondary limits; the simulator has none.
+      const Octokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, throttle: { ...(options.throttle as object), enabled: false } }));
+      const probot = new Probot({ appId: APP_ID, privateKey: this.privateKey, secret: WEBHOOK_SECRET, log, Octokit, request: { fetch: this.sim.fetch } });
       await probot.load(createApp({ templates: loadTemplates(), botLogin: this.sim.botLogin }));
       await probot.ready();
       this.probot = probot;

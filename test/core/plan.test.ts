@@ -221,3 +221,45 @@ describe('plan on the ASM manifests fixture (runbook asm-1130-0 → asm-1140-0)'
     expect(plan.warnings.map((w) => w.code)).toContain('wave-over-budget');
   });
 });
+
+describe('plan with Flux HelmReleases', () => {
+  const release = (name: string, chart: string, values: string) => `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: ${name}
+  namespace: istio-system
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: ${chart}
+      version: 1.21.2
+      sourceRef: {kind: HelmRepository, name: istio}
+  values:
+${values}`;
+  const snapshot = new Map([
+    ['flux/istio-base.yaml', release('istio-base', 'base', '    defaultRevision: 1-21-2\n')],
+    ['flux/istiod-1-21-2.yaml', release('istiod-1-21-2', 'istiod', '    revision: 1-21-2 # pinned\n    revisionTags:\n      - default\n    pilot:\n      autoscaleMin: 2\n')],
+    ['flux/gateway.yaml', release('istio-ingress', 'gateway', '    revision: 1-21-2\n')],
+    ['apps/ns.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio.io/rev: 1-21-2\n'],
+  ]);
+
+  it('copies the istiod release, moves the gateway, the tags and the default revision, then removes the old release', () => {
+    const plan = planUpgrade(snapshot, { to: '1-22-1' });
+    expect(plan.install).toBe('helm');
+    const files = (id: string) => plan.phases.find((p) => p.id === id)!.files;
+    const created = files('control-plane')[0]!;
+    expect(created.path).toBe('flux/istiod-1-22-1.yaml');
+    expect(created.content).toContain('  name: istiod-1-22-1\n');
+    expect(created.content).toContain('    revision: 1-22-1 # pinned\n');
+    expect(created.content).toContain('      version: 1.22.1\n');
+    expect(created.content).not.toContain('revisionTags');
+    expect(files('gateways')[0]!.content).toContain('    revision: 1-22-1\n');
+    const tags = files('default-revision').map((f) => f.path).sort();
+    expect(tags).toEqual(['flux/istio-base.yaml', 'flux/istiod-1-21-2.yaml', 'flux/istiod-1-22-1.yaml']);
+    expect(files('cleanup')).toEqual([{ path: 'flux/istiod-1-21-2.yaml', action: 'delete', content: null }]);
+    const final = snapshotAfter(plan, plan.phases.length);
+    expect(final.get('flux/istiod-1-22-1.yaml')).toMatch(/revisionTags: \[default\]|revisionTags:\n\s+- default/);
+    expect(final.get('flux/istio-base.yaml')).toContain('defaultRevision: 1-22-1');
+  });
+});

@@ -1,0 +1,72 @@
+import type { z } from 'zod';
+import { ArgoApplication, ResourceTree } from '../../core/argocd-status.js';
+
+export interface ArgoCdClientOptions {
+  /** `https://argocd.example.com` (ARGOCD_SERVER; a bare host name gets https://). */
+  readonly server: string;
+  /** API token (ARGOCD_AUTH_TOKEN); never logged or echoed. */
+  readonly token: string;
+  readonly fetch?: typeof fetch;
+  /** Per-request timeout. @default 15000 */
+  readonly timeoutMs?: number;
+}
+
+/** An Argo CD API failure with a clear cause and no token in it. */
+export class ArgoCdApiError extends Error {
+  constructor(
+    readonly status: number | null,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ArgoCdApiError';
+  }
+}
+
+/** The two reads the health gate needs from Argo CD's REST API. */
+export class ArgoCdClient {
+  private readonly base: string;
+  private readonly fetch: typeof fetch;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: ArgoCdClientOptions) {
+    this.base = (/^https?:\/\//.test(options.server) ? options.server : `https://${options.server}`).replace(/\/+$/, '');
+    this.fetch = options.fetch ?? globalThis.fetch;
+    this.timeoutMs = options.timeoutMs ?? 15_000;
+  }
+
+  /** `GET /api/v1/applications/{name}`; with `refresh`, Argo CD reconciles first (answers once done). */
+  getApplication(name: string, refresh?: 'normal' | 'hard'): Promise<ArgoApplication> {
+    return this.get(`/api/v1/applications/${encodeURIComponent(name)}${refresh ? `?refresh=${refresh}` : ''}`, ArgoApplication, `application ${name}`);
+  }
+
+  getResourceTree(name: string): Promise<ResourceTree> {
+    return this.get(`/api/v1/applications/${encodeURIComponent(name)}/resource-tree`, ResourceTree, `resource tree of ${name}`);
+  }
+
+  private async get<T extends z.ZodType>(path: string, schema: T, what: string): Promise<z.infer<T>> {
+    let response: Response;
+    try {
+      response = await this.fetch(`${this.base}${path}`, {
+        headers: { authorization: `Bearer ${this.options.token}`, accept: 'application/json' },
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : 'unreachable';
+      throw new ArgoCdApiError(null, `Argo CD at ${this.base} is ${reason} (reading ${what})`);
+    }
+    if (response.status === 401 || response.status === 403) {
+      throw new ArgoCdApiError(response.status, `Argo CD refused to read ${what} (${response.status}): check ARGOCD_AUTH_TOKEN and that its RBAC allows "get" on the application`);
+    }
+    if (response.status === 404) throw new ArgoCdApiError(404, `Argo CD has no ${what} (404): check the application names in .github/mesh-upgrade.yml`);
+    if (!response.ok) throw new ArgoCdApiError(response.status, `Argo CD answered ${response.status} reading ${what}`);
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch {
+      throw new ArgoCdApiError(response.status, `Argo CD answered with something that is not JSON reading ${what}`);
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) throw new ArgoCdApiError(response.status, `Argo CD's answer for ${what} is not an Argo CD object: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    return parsed.data;
+  }
+}

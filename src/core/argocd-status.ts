@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/**
+ * The parts of Argo CD's Application and resource tree the gate reads (argo-cd
+ * pkg/apis/application/v1alpha1/types.go). Unknown fields pass through untouched; missing optional
+ * ones default, so older and newer servers both parse.
+ */
+const HealthStatus = z.object({ status: z.string().optional(), message: z.string().optional() }).partial();
+
+export const ArgoApplication = z.object({
+  metadata: z.object({ name: z.string(), deletionTimestamp: z.string().optional() }).loose(),
+  spec: z
+    .object({
+      source: z.object({ repoURL: z.string().optional(), path: z.string().optional(), targetRevision: z.string().optional() }).loose().optional(),
+      sources: z.array(z.object({ repoURL: z.string().optional(), path: z.string().optional() }).loose()).optional(),
+      syncPolicy: z
+        .object({ automated: z.object({ prune: z.boolean().optional(), selfHeal: z.boolean().optional(), enabled: z.boolean().optional() }).loose().nullable().optional() })
+        .loose()
+        .optional(),
+    })
+    .loose(),
+  operation: z.unknown().optional(),
+  status: z
+    .object({
+      sync: z.object({ status: z.string().optional(), revision: z.string().optional(), revisions: z.array(z.string()).optional() }).loose().optional(),
+      health: HealthStatus.loose().optional(),
+      reconciledAt: z.string().optional(),
+      operationState: z
+        .object({
+          phase: z.string().optional(),
+          message: z.string().optional(),
+          startedAt: z.string().optional(),
+          finishedAt: z.string().optional(),
+          syncResult: z
+            .object({
+              revision: z.string().optional(),
+              resources: z
+                .array(z.object({ kind: z.string().optional(), namespace: z.string().optional(), name: z.string().optional(), status: z.string().optional(), message: z.string().optional() }).loose())
+                .optional(),
+            })
+            .loose()
+            .optional(),
+        })
+        .loose()
+        .optional(),
+      conditions: z.array(z.object({ type: z.string(), message: z.string().optional() }).loose()).optional(),
+      resources: z
+        .array(
+          z
+            .object({
+              kind: z.string().optional(),
+              namespace: z.string().optional(),
+              name: z.string().optional(),
+              status: z.string().optional(),
+              requiresPruning: z.boolean().optional(),
+              health: HealthStatus.loose().optional(),
+            })
+            .loose(),
+        )
+        .optional(),
+    })
+    .loose()
+    .default({}),
+});
+export type ArgoApplication = z.infer<typeof ArgoApplication>;
+
+export const ResourceNode = z
+  .object({
+    kind: z.string(),
+    namespace: z.string().optional(),
+    name: z.string(),
+    health: HealthStatus.loose().optional(),
+    images: z.array(z.string()).optional(),
+  })
+  .loose();
+export type ResourceNode = z.infer<typeof ResourceNode>;
+
+export const ResourceTree = z.object({ nodes: z.array(ResourceNode).default([]) }).loose();
+export type ResourceTree = z.infer<typeof ResourceTree>;

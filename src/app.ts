@@ -1,6 +1,8 @@
 import type { Probot } from 'probot';
+import type { GitHubClient } from './adapters/github/config-repo.js';
 import { onIssueComment } from './handlers/on-issue-comment.js';
 import { onPullRequestClosed } from './handlers/on-pull-request-closed.js';
+import { onStatus } from './handlers/on-status.js';
 import { workflowFactory, type AppOptions } from './handlers/workflow-factory.js';
 
 /** Wires the webhook events to the workflow. Everything else lives behind the handlers. */
@@ -9,5 +11,26 @@ export function createApp(options: AppOptions) {
   return (app: Probot): void => {
     app.on('issue_comment.created', (context) => onIssueComment(context, workflowFor));
     app.on('pull_request.closed', (context) => onPullRequestClosed(context, workflowFor));
+    app.on('status', (context) => onStatus(context, workflowFor));
   };
+}
+
+/**
+ * Re-checks every running upgrade of every installed repository: on startup and periodically, so
+ * gates that were waiting when the bot stopped resume without any event.
+ */
+export async function reconcileInstallations(app: Probot, options: AppOptions): Promise<number> {
+  const workflowFor = workflowFactory(options);
+  const appOctokit = await app.auth();
+  let upgrades = 0;
+  const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
+  for (const installation of installations) {
+    const octokit = (await app.auth(installation.id)) as GitHubClient;
+    const repositories = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
+    for (const repository of repositories) {
+      const ref = { owner: repository.owner.login, repo: repository.name };
+      upgrades += await workflowFor(octokit, ref, installation.id, app.log.child({ repo: repository.full_name })).reconcileAll();
+    }
+  }
+  return upgrades;
 }

@@ -1,12 +1,29 @@
 import type { ApplicationFunction } from 'probot';
-import { createApp } from './app.js';
+import { ArgoCdClient } from './adapters/argocd/client.js';
+import { createApp, reconcileInstallations } from './app.js';
 import { loadTemplates } from './text/templates.js';
+import { TimerScheduler } from './workflow/timer-scheduler.js';
+
+const RECONCILE_EVERY_MS = 5 * 60_000;
 
 /** The Probot entry (`probot run ./dist/src/index.js`). */
-const app: ApplicationFunction = (probot, options) => {
-  const botLogin = process.env.APP_SLUG ? `${process.env.APP_SLUG}[bot]` : null;
-  createApp({ templates: loadTemplates(), botLogin })(probot);
-  void options;
+const app: ApplicationFunction = (probot) => {
+  const env = process.env;
+  const argocd = env.ARGOCD_SERVER && env.ARGOCD_AUTH_TOKEN ? new ArgoCdClient({ server: env.ARGOCD_SERVER, token: env.ARGOCD_AUTH_TOKEN }) : null;
+  const options = {
+    templates: loadTemplates(),
+    botLogin: env.APP_SLUG ? `${env.APP_SLUG}[bot]` : null,
+    argocd,
+    scheduler: new TimerScheduler(probot.log),
+  };
+  createApp(options)(probot);
+  const reconcile = () =>
+    reconcileInstallations(probot, options).then(
+      (count) => probot.log.info({ upgrades: count }, 'reconciled running upgrades'),
+      (error: unknown) => probot.log.error({ err: error }, 'reconcile failed'),
+    );
+  setTimeout(reconcile, 1_000).unref();
+  setInterval(reconcile, RECONCILE_EVERY_MS).unref();
 };
 
 export default app;

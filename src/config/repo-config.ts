@@ -27,6 +27,15 @@ export const RepoConfig = z.strictObject({
   restartStrategy: z.enum(['annotation', 'manual']).default('annotation'),
   permission: z.enum(['read', 'write', 'admin']).default('write'),
   gate: z.enum(['manual', 'argocd']).default('manual'),
+  /** Argo CD gate timing. */
+  gateTiming: z
+    .strictObject({
+      stabilityWindowSeconds: z.number().int().nonnegative().default(60),
+      phaseTimeoutMinutes: z.number().positive().default(30),
+      pollSeconds: z.number().positive().default(10),
+      maxPollSeconds: z.number().positive().default(60),
+    })
+    .default({ stabilityWindowSeconds: 60, phaseTimeoutMinutes: 30, pollSeconds: 10, maxPollSeconds: 60 }),
   baseBranch: z.string().optional(),
   labels: z.array(z.string()).default(['mesh-upgrade']),
 });

@@ -1,3 +1,5 @@
+import type { PhaseExpectations } from './argocd-gate.js';
+
 /** What a health gate says about a merged phase. */
 export type GateDecision =
   | { readonly status: 'pass'; readonly summary: string }
@@ -18,14 +20,37 @@ export interface GateQuestion {
   readonly mergeSha: string;
   /** A maintainer said `/upgrade continue` after the merge. */
   readonly continued: boolean;
+  readonly now: Date;
+  /** When the phase PR was merged. */
+  readonly mergedAt: Date;
+  /** Gate memory from earlier checks. */
+  readonly healthySince: Date | null;
+  readonly wasHealthy: boolean;
+  /** Argo CD applications the phase touched. */
+  readonly applications: readonly string[];
+  readonly expectations: PhaseExpectations;
+}
+
+/** A decision plus what the gate wants remembered until its next check. */
+export interface GateOutcome {
+  readonly decision: GateDecision;
+  readonly healthySince: Date | null;
+  readonly wasHealthy: boolean;
 }
 
 /**
  * The manual gate: a maintainer checks the phase's verification steps and says
  * `/upgrade continue`.
  */
-export function evaluateManualGate(question: GateQuestion): GateDecision {
-  return question.continued
+export function evaluateManualGate(question: GateQuestion): GateOutcome {
+  const decision: GateDecision = question.continued
     ? { status: 'pass', summary: 'a maintainer confirmed the phase with /upgrade continue' }
     : { status: 'wait', reason: 'waiting for a maintainer to check the phase and say `/upgrade continue`' };
+  return { decision, healthySince: null, wasHealthy: question.wasHealthy };
+}
+
+/** Decides whether a merged phase is healthy enough to go on (manual, Argo CD, commit statuses). */
+export interface HealthGate {
+  readonly kind: 'manual' | 'argocd';
+  evaluate(question: GateQuestion): Promise<GateOutcome>;
 }

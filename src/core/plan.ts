@@ -55,6 +55,8 @@ export interface UpgradePlan {
   readonly warnings: readonly PlanWarning[];
   /** The repo the plan was made from. */
   readonly original: RepoSnapshot;
+  /** The mesh as found in that repo. */
+  readonly inventory: MeshInventory;
 }
 
 /**
@@ -130,6 +132,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     phases,
     warnings,
     original: snapshot,
+    inventory,
   };
 }
 
@@ -249,5 +252,6 @@ function alreadyThere(snapshot: RepoSnapshot, inventory: MeshInventory, to: Revi
     })),
     warnings,
     original: snapshot,
+    inventory,
   };
 }

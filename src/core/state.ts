@@ -34,8 +34,17 @@ export const PhaseRecord = z.object({
   mergeSha: z.string().nullable(),
   /** Latest gate message, shown on the phase line. */
   note: z.string().nullable().default(null),
+  /** What the health gate remembers between checks (ISO times). */
+  gate: z
+    .object({ mergedAt: z.string().nullable(), healthySince: z.string().nullable(), wasHealthy: z.boolean() })
+    .default({ mergedAt: null, healthySince: null, wasHealthy: false }),
 });
 export type PhaseRecord = z.infer<typeof PhaseRecord>;
+
+/** A phase record that has not started (or was just added). */
+export function newPhaseRecord(id: string, title: string, status: 'pending' | 'done', note: string | null = null): PhaseRecord {
+  return { id, title, status, pr: null, branch: null, mergeSha: null, note, gate: { mergedAt: null, healthySince: null, wasHealthy: false } };
+}
 
 export const UpgradeStatus = z.enum(['running', 'paused', 'completed', 'aborted', 'refused', 'rolled-back']);
 export type UpgradeStatus = z.infer<typeof UpgradeStatus>;
@@ -60,6 +69,8 @@ export const UpgradeState = z.object({
   /** Why the upgrade is paused or was refused. */
   reason: z.string().nullable(),
   requestedBy: z.string(),
+  /** The GitHub App installation, so a restarted bot can resume waiting gates on its own. */
+  installation: z.number().int().nullable().default(null),
   phases: z.array(PhaseRecord),
 });
 export type UpgradeState = z.infer<typeof UpgradeState>;

@@ -1,5 +1,5 @@
 import type { Context } from 'probot';
-import type { WorkflowFactory } from './workflow-factory.js';
+import { workflowForEvent, type WorkflowFactory } from './workflow-factory.js';
 
 /** `issue_comment.created`: commands on issues (not on pull requests), from people. */
 export async function onIssueComment(context: Context<'issue_comment.created'>, workflowFor: WorkflowFactory): Promise<void> {
@@ -7,7 +7,7 @@ export async function onIssueComment(context: Context<'issue_comment.created'>, 
   const log = context.log.child({ delivery: context.id, issue: issue.number, comment: comment.id });
   if (context.isBot || comment.user?.type === 'Bot') return log.debug({}, 'ignored: comment by a bot');
   if (issue.pull_request) return log.debug({}, 'ignored: comment on a pull request');
-  await workflowFor(context, log).onComment({
+  await workflowForEvent(workflowFor, context, log).onComment({
     issue: issue.number,
     commentId: comment.id,
     body: comment.body,

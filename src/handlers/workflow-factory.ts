@@ -1,29 +1,55 @@
 import type { Context } from 'probot';
-import { GitHubConfigRepo } from '../adapters/github/config-repo.js';
+import { ArgoCdHealthGate } from '../adapters/argocd/argocd-health-gate.js';
+import type { ArgoCdClient } from '../adapters/argocd/client.js';
+import { CommitStatusGate } from '../adapters/github/commit-status-gate.js';
+import { GitHubConfigRepo, type GitHubClient, type RepoRef } from '../adapters/github/config-repo.js';
 import type { RepoConfig } from '../config/repo-config.js';
-import { evaluateManualGate } from '../core/gate.js';
+import { evaluateManualGate, type HealthGate } from '../core/gate.js';
 import type { Templates } from '../text/templates.js';
 import type { Logger } from '../workflow/logger.js';
-import { UpgradeWorkflow, type HealthGate } from '../workflow/upgrade-workflow.js';
-
-export type WorkflowFactory = (context: Context<'issue_comment.created' | 'pull_request.closed'>, log: Logger) => UpgradeWorkflow;
+import { UpgradeWorkflow, type GateScheduler } from '../workflow/upgrade-workflow.js';
 
 export interface AppOptions {
   readonly templates: Templates;
   /** The bot's own login (`<app-slug>[bot]`), to tell its commits from people's. */
   readonly botLogin: string | null;
-  /** Gates by kind; `manual` is always there. */
-  readonly gates?: Partial<Record<RepoConfig['gate'], HealthGate>>;
+  /** Argo CD API access (ARGOCD_SERVER + ARGOCD_AUTH_TOKEN); without it the Argo CD gate reads Argo CD Notifications' commit statuses. */
+  readonly argocd?: ArgoCdClient | null;
+  readonly now?: () => Date;
+  readonly scheduler?: GateScheduler;
 }
+
+export type WorkflowFactory = (octokit: GitHubClient, ref: RepoRef, installation: number | null, log: Logger) => UpgradeWorkflow;
 
 export const manualGate: HealthGate = { kind: 'manual', evaluate: async (question) => evaluateManualGate(question) };
 
 export function workflowFactory(options: AppOptions): WorkflowFactory {
-  return (context, log) =>
-    new UpgradeWorkflow({
-      repo: new GitHubConfigRepo(context.octokit, context.repo(), options.botLogin),
+  return (octokit, ref, installation, log) => {
+    const repo = new GitHubConfigRepo(octokit, ref, options.botLogin);
+    const gateFor = (config: RepoConfig): HealthGate => {
+      if (config.gate !== 'argocd') return manualGate;
+      if (!options.argocd) return new CommitStatusGate(repo, () => repo.getDefaultBranch());
+      return new ArgoCdHealthGate({
+        client: options.argocd,
+        compare: (base, head) => repo.compare(base, head),
+        stabilityWindowMs: config.gateTiming.stabilityWindowSeconds * 1000,
+        timeoutMs: config.gateTiming.phaseTimeoutMinutes * 60_000,
+      });
+    };
+    return new UpgradeWorkflow({
+      repo,
       templates: options.templates,
-      gateFor: (config) => options.gates?.[config.gate] ?? manualGate,
+      gateFor,
       log,
+      installation,
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.scheduler ? { scheduler: options.scheduler } : {}),
     });
+  };
+}
+
+/** The workflow for the repository a webhook event came from. */
+export function workflowForEvent(factory: WorkflowFactory, context: Context, log: Logger): UpgradeWorkflow {
+  const installation = (context.payload as { installation?: { id?: number } }).installation?.id ?? null;
+  return factory(context.octokit, context.repo(), installation, log);
 }

@@ -3,19 +3,21 @@ import { ForeignCommitsError } from '../adapters/github/errors.js';
 import { ConfigError, meetsPermission, parseRepoConfig, type ClusterConfig, type RepoConfig } from '../config/repo-config.js';
 import { parseCommand, type Command } from '../core/command.js';
 import { MeshUpgradeError } from '../core/errors.js';
-import type { GateDecision, GateQuestion } from '../core/gate.js';
+import type { GateOutcome, HealthGate } from '../core/gate.js';
 import { planUpgrade, type PlannedPhase, type UpgradePlan } from '../core/plan.js';
 import { scopeSnapshot, type RepoSnapshot } from '../core/snapshot.js';
-import { isStateComment, lockRef, parsePhaseMarker, parseStateBlock, phaseBranch, replyMarker, type PhaseRecord, type UpgradeState } from '../core/state.js';
+import { isStateComment, lockRef, newPhaseRecord, parsePhaseMarker, parseStateBlock, phaseBranch, replyMarker, type PhaseRecord, type UpgradeState } from '../core/state.js';
 import { describeGate, renderHelp, renderPlanComment, renderPullRequest, renderReply, toPlanView, type PlanView } from '../text/render.js';
 import type { Templates } from '../text/templates.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { gateQuestion, phaseExpectations, touchedApplications } from './gate-question.js';
 import type { Logger } from './logger.js';
 
-/** Decides whether a merged phase is healthy enough to go on (manual, Argo CD, …). */
-export interface HealthGate {
-  readonly kind: 'manual' | 'argocd';
-  evaluate(question: GateQuestion): Promise<GateDecision>;
+export type { HealthGate };
+
+/** Runs a gate check again later (in-process timers; restart safety comes from reconcile). */
+export interface GateScheduler {
+  schedule(key: string, delayMs: number, run: () => Promise<void>): void;
 }
 
 export interface WorkflowDeps {
@@ -23,6 +25,10 @@ export interface WorkflowDeps {
   readonly templates: Templates;
   readonly gateFor: (config: RepoConfig) => HealthGate;
   readonly log: Logger;
+  readonly now?: () => Date;
+  readonly scheduler?: GateScheduler;
+  /** The installation this repo belongs to (kept in the state for reconciling after a restart). */
+  readonly installation?: number | null;
 }
 
 export interface CommentEvent {
@@ -178,6 +184,8 @@ export class UpgradeWorkflow {
       const link = lock.issue ? `#${lock.issue}` : 'another issue';
       return this.replyOnce(event, `❌ An upgrade of cluster \`${cluster.name}\` is already in progress in ${link}. Finish or \`/upgrade abort\` it there first.`, lock.issue ? `#${lock.issue}` : null);
     }
+    state.installation = this.deps.installation ?? null;
+    await this.repo.addLabels(event.issue, ['mesh-upgrade']);
     const sticky = await this.ensureSticky(event.issue, comments, existing?.comment ?? null, renderPlanComment(this.deps.templates, state, toPlanView(plan), null));
     await this.advance({ state, comment: sticky, comments }, view, { continued: false, plan });
   }
@@ -264,6 +272,7 @@ export class UpgradeWorkflow {
         }
         phase.status = 'merged';
         phase.mergeSha = pr.mergeSha;
+        phase.gate = { mergedAt: pr.mergedAt, healthySince: null, wasHealthy: false };
       }
       if (phase.status === 'open' && phase.pr === null) {
         // A manual-only phase: its checklist is done when a maintainer says so.
@@ -277,11 +286,28 @@ export class UpgradeWorkflow {
         continue;
       }
       if (phase.status === 'merged') {
-        const decision = await gate.evaluate({ cluster: state.cluster, phase: phase.id, mergeSha: phase.mergeSha ?? '', continued });
-        this.deps.log.info({ issue: state.issue, phase: phase.id, gate: gate.kind, decision: decision.status }, 'gate decision');
+        const now = this.now();
+        phase.gate.mergedAt ??= now.toISOString();
+        let applications: string[] = [];
+        let expectations = phaseExpectations(state, phase, null);
+        if (gate.kind === 'argocd') {
+          plan ??= await this.replan(state, view);
+          expectations = phaseExpectations(state, phase, plan);
+          const files = phase.pr !== null ? await this.repo.listPullRequestFiles(phase.pr) : [];
+          applications = touchedApplications(view.config, state, plan, files);
+        }
+        const outcome = await gate.evaluate(gateQuestion(state, phase, { continued, now, applications, expectations }));
+        const { decision } = outcome;
+        phase.gate.healthySince = outcome.healthySince?.toISOString() ?? null;
+        phase.gate.wasHealthy = outcome.wasHealthy;
+        this.deps.log.info({ issue: state.issue, phase: phase.id, gate: gate.kind, decision: decision.status, reason: describeGate(decision) }, 'gate decision');
         phase.note = describeGate(decision);
         if (decision.status === 'wait') {
-          nextStep = gate.kind === 'manual' ? `check phase ${index + 1} with the commands in #${phase.pr}, then say \`/upgrade continue\`.` : 'waiting for the cluster to be healthy at the merge commit.';
+          nextStep =
+            gate.kind === 'manual'
+              ? `check phase ${index + 1} with the commands in #${phase.pr}, then say \`/upgrade continue\`.`
+              : `waiting for Argo CD to report the merge commit of #${phase.pr} Synced and Healthy.`;
+          if (gate.kind === 'argocd') this.scheduleRecheck(state, view.config);
           break;
         }
         if (decision.status === 'fail') {
@@ -289,6 +315,7 @@ export class UpgradeWorkflow {
           state.status = 'paused';
           state.reason = decision.reason;
           nextStep = 'fix the cluster and say `/upgrade continue` to check again, or `/upgrade abort`.';
+          await this.reportGateFailure(state, phase, decision);
           break;
         }
         continued = false;
@@ -339,6 +366,67 @@ export class UpgradeWorkflow {
       this.deps.log.info({ issue: state.issue, cluster: state.cluster, target: state.target }, 'upgrade completed');
     }
     await this.writeSticky(tracking, plan, nextStep, view);
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  /** Polls a waiting Argo CD gate again, backing off from pollSeconds to maxPollSeconds. */
+  private scheduleRecheck(state: UpgradeState, config: RepoConfig): void {
+    const scheduler = this.deps.scheduler;
+    if (!scheduler) return;
+    const phase = currentPhase(state);
+    const waited = phase?.gate.mergedAt ? this.now().getTime() - Date.parse(phase.gate.mergedAt) : 0;
+    const { pollSeconds, maxPollSeconds } = config.gateTiming;
+    const delay = Math.min(maxPollSeconds, pollSeconds * 2 ** Math.floor(waited / (5 * 60_000))) * 1000;
+    scheduler.schedule(this.key(state.issue), delay, () => this.recheck(state.issue));
+  }
+
+  /** Re-evaluates the gate of one upgrade (a timer, a commit status, or the startup reconcile). */
+  async recheck(issue: number): Promise<void> {
+    await mutex.run(this.key(issue), async () => {
+      const tracking = await this.findTracking(issue);
+      if (!tracking || tracking.state.status !== 'running') return;
+      const view = await this.readRepo();
+      if ('error' in view) return;
+      await this.advance(tracking, view, { continued: false });
+    });
+  }
+
+  /**
+   * A commit status arrived (Argo CD Notifications post one on the synced revision): re-check the
+   * upgrades whose merged phase it may concern. Polling stays the source of truth.
+   */
+  async onCommitStatus(sha: string, state: string): Promise<void> {
+    if (state !== 'success') return;
+    for (const issue of await this.repo.listOpenIssues('mesh-upgrade')) {
+      const tracking = await this.findTracking(issue);
+      const phase = tracking ? currentPhase(tracking.state) : undefined;
+      if (!tracking || tracking.state.status !== 'running' || phase?.status !== 'merged' || !phase.mergeSha) continue;
+      const relation = phase.mergeSha === sha ? 'identical' : await this.repo.compare(phase.mergeSha, sha);
+      if (relation === 'identical' || relation === 'ahead') await this.recheck(issue);
+    }
+  }
+
+  /** Every running upgrade of this repo, re-checked (on startup and periodically). */
+  async reconcileAll(): Promise<number> {
+    const issues = await this.repo.listOpenIssues('mesh-upgrade');
+    for (const issue of issues) await this.recheck(issue);
+    return issues.length;
+  }
+
+  /** One comment per failure (the sticky comment holds the details), naming what is unhealthy. */
+  private async reportGateFailure(state: UpgradeState, phase: PhaseRecord, decision: Extract<GateOutcome['decision'], { status: 'fail' }>): Promise<void> {
+    const marker = `<!-- mesh-upgrade-gate-failed:${phase.id}:${phase.mergeSha} -->`;
+    const comments = await this.repo.listIssueComments(state.issue);
+    if (comments.some((c) => c.isBot && c.body.includes(marker))) return;
+    const resources = decision.resources.map((r) => `| ${r.kind} | ${r.namespace ?? ''} | ${r.name} | ${r.message.replace(/\|/g, '\\|')} |`);
+    const table = resources.length > 0 ? `\n\n| kind | namespace | name | health |\n| --- | --- | --- | --- |\n${resources.join('\n')}` : '';
+    await this.repo.createComment(
+      state.issue,
+      `⛔ Phase *${phase.title}* (#${phase.pr}) did not become healthy: ${decision.reason}${table}\n\nThe upgrade is paused; no further phase is opened. Fix the cluster and say \`/upgrade continue\` to check again, or revert #${phase.pr} and say \`/upgrade abort\`.\n${marker}`,
+    );
   }
 
   private async openPhase(state: UpgradeState, index: number, planned: PlannedPhase, view: RepoView): Promise<PullRequestInfo | null> {
@@ -483,7 +571,7 @@ function adoptPlanShape(state: UpgradeState, from: number, plan: UpgradePlan): b
   if (planned.length === remaining.length && planned.every((p, i) => p.id === remaining[i])) return false;
   state.phases = [
     ...state.phases.slice(0, from),
-    ...planned.map((p) => ({ id: p.id, title: p.title, status: 'pending' as const, pr: null, branch: null, mergeSha: null, note: 'added: the repo changed since the plan' })),
+    ...planned.map((p) => newPhaseRecord(p.id, p.title, 'pending', 'added: the repo changed since the plan')),
   ];
   return true;
 }
@@ -516,6 +604,7 @@ function initialState(event: CommentEvent, command: Extract<Command, { kind: 'st
     status: 'running',
     reason: null,
     requestedBy: event.author,
-    phases: plan.phases.map((p) => ({ id: p.id, title: p.title, status: p.status === 'done' ? 'done' : 'pending', pr: null, branch: null, mergeSha: null, note: null })),
+    installation: null,
+    phases: plan.phases.map((p) => newPhaseRecord(p.id, p.title, p.status === 'done' ? 'done' : 'pending')),
   };
 }

@@ -10,6 +10,7 @@ describe('parseRepoConfig', () => {
       restartStrategy: 'annotation',
       permission: 'write',
       gate: 'manual',
+      gateTiming: { stabilityWindowSeconds: 60, phaseTimeoutMinutes: 30, pollSeconds: 10, maxPollSeconds: 60 },
       labels: ['mesh-upgrade'],
     });
   });

@@ -15,7 +15,19 @@ const state: UpgradeState = {
   status: 'running',
   reason: 'a --> b', // must not end the HTML comment early
   requestedBy: 'alice',
-  phases: [{ id: 'control-plane', title: 'Install', status: 'open', pr: 12, branch: 'mesh-upgrade/prod/asm-1140-0/01-control-plane', mergeSha: null, note: null }],
+  installation: 31,
+  phases: [
+    {
+      id: 'control-plane',
+      title: 'Install',
+      status: 'merged',
+      pr: 12,
+      branch: 'mesh-upgrade/prod/asm-1140-0/01-control-plane',
+      mergeSha: 'a'.repeat(40),
+      note: null,
+      gate: { mergedAt: '2026-11-22T10:00:00.000Z', healthySince: null, wasHealthy: false },
+    },
+  ],
 };
 
 describe('state block', () => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { planUpgrade, type UpgradePlan } from '../../src/core/plan.js';
-import { parsePhaseMarker, parseStateBlock, type UpgradeState } from '../../src/core/state.js';
+import { newPhaseRecord, parsePhaseMarker, parseStateBlock, type UpgradeState } from '../../src/core/state.js';
 import { BODY_LIMIT, renderMermaid, renderPlanComment, renderPullRequest, toPlanView } from '../../src/text/render.js';
 import { loadTemplates } from '../../src/text/templates.js';
 import { loadFixture } from '../helpers/fixtures.js';
@@ -22,7 +22,8 @@ function stateOf(plan: UpgradePlan): UpgradeState {
     status: 'running',
     reason: null,
     requestedBy: 'alice',
-    phases: plan.phases.map((p, i) => ({ id: p.id, title: p.title, status: i === 0 ? 'passed' : i === 1 ? 'open' : 'pending', pr: i < 2 ? 10 + i : null, branch: null, mergeSha: null, note: null })),
+    installation: null,
+    phases: plan.phases.map((p, i) => ({ ...newPhaseRecord(p.id, p.title, 'pending'), status: i === 0 ? 'passed' : i === 1 ? 'open' : 'pending', pr: i < 2 ? 10 + i : null })),
   };
 }
 

@@ -29,6 +29,7 @@ export interface PullRequestInfo {
   readonly state: 'open' | 'closed';
   readonly merged: boolean;
   readonly mergeSha: string | null;
+  readonly mergedAt: string | null;
   readonly title: string;
   readonly body: string;
   readonly headRef: string;
@@ -208,6 +209,29 @@ export class GitHubConfigRepo {
     }
   }
 
+  async listPullRequestFiles(number: number): Promise<string[]> {
+    const files = await call('list pull request files', () => this.octokit.paginate(this.octokit.rest.pulls.listFiles, { ...this.ref, pull_number: number, per_page: 100 }));
+    return files.map((f) => f.filename);
+  }
+
+  /** How `head` relates to `base`: identical, ahead (descends from base), behind, or diverged. */
+  async compare(base: string, head: string): Promise<'identical' | 'ahead' | 'behind' | 'diverged'> {
+    const { data } = await call('compare commits', () => this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.ref, basehead: `${base}...${head}`, per_page: 1 }));
+    return data.status;
+  }
+
+  /** Commit statuses of a commit, newest first (one per context). */
+  async listCommitStatuses(sha: string): Promise<Array<{ context: string; state: string; description: string | null }>> {
+    const { data } = await call('get combined status', () => this.octokit.rest.repos.getCombinedStatusForRef({ ...this.ref, ref: sha }));
+    return data.statuses.map((s) => ({ context: s.context, state: s.state, description: s.description ?? null }));
+  }
+
+  /** Open issues carrying a label (the tracking issues of running upgrades). */
+  async listOpenIssues(label: string): Promise<number[]> {
+    const issues = await call('list issues', () => this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.ref, labels: label, state: 'open', per_page: 100 }));
+    return issues.filter((i) => !i.pull_request).map((i) => i.number);
+  }
+
   async closePullRequest(number: number): Promise<void> {
     await call('close pull request', () => this.octokit.rest.pulls.update({ ...this.ref, pull_number: number, state: 'closed' }));
   }
@@ -303,6 +327,7 @@ function toPullRequest(data: {
     state: data.state === 'open' ? 'open' : 'closed',
     merged,
     mergeSha: merged ? (data.merge_commit_sha ?? null) : null,
+    mergedAt: data.merged_at ?? null,
     title: data.title,
     body: data.body ?? '',
     headRef: data.head.ref,

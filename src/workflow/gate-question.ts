@@ -1,0 +1,74 @@
+import type { RepoConfig } from '../config/repo-config.js';
+import type { PhaseExpectations } from '../core/argocd-gate.js';
+import type { GateQuestion } from '../core/gate.js';
+import { asDict, getPath, ISTIO_SYSTEM } from '../core/kube.js';
+import { phaseKindOf } from '../core/phase-ids.js';
+import type { UpgradePlan } from '../core/plan.js';
+import type { PhaseRecord, UpgradeState } from '../core/state.js';
+
+const NONE: PhaseExpectations = { healthy: [], absent: [], migratedNamespaces: [], oldProxyTag: null };
+
+/**
+ * What the phase must bring about, for the Argo CD gate: the new istiod after control-plane, the
+ * gateways and no old proxies after gateways and workloads, the old istiod gone after cleanup.
+ */
+export function phaseExpectations(state: UpgradeState, phase: PhaseRecord, plan: UpgradePlan | null): PhaseExpectations {
+  const kind = phaseKindOf(phase.id);
+  const oldProxyTag = state.fromVersion;
+  switch (kind) {
+    case 'control-plane':
+      return { ...NONE, healthy: [{ kind: 'Deployment', namespace: ISTIO_SYSTEM, name: `istiod-${state.target}` }] };
+    case 'gateways': {
+      const gateways = plan?.inventory.gateways.filter((g) => g.revision === state.target) ?? [];
+      return {
+        healthy: gateways.map((g) => ({ kind: g.object.kind, namespace: g.object.namespace, name: g.object.name })),
+        absent: [],
+        migratedNamespaces: [...new Set(gateways.map((g) => g.object.namespace ?? ''))].filter(Boolean),
+        oldProxyTag,
+      };
+    }
+    case 'workloads':
+      return { ...NONE, migratedNamespaces: [...(plan?.phases.find((p) => p.id === phase.id)?.namespaces ?? [])], oldProxyTag };
+    case 'cleanup':
+      return state.from ? { ...NONE, absent: [{ kind: 'Deployment', namespace: ISTIO_SYSTEM, name: `istiod-${state.from}` }] } : NONE;
+    default:
+      return NONE;
+  }
+}
+
+/**
+ * The Argo CD applications a phase touched: the cluster's configured applications, or else the
+ * Application manifests in the repo whose source path holds one of the phase's changed files.
+ */
+export function touchedApplications(config: RepoConfig, state: UpgradeState, plan: UpgradePlan | null, changedFiles: readonly string[]): string[] {
+  const configured = config.clusters.find((c) => c.name === state.cluster)?.argocd?.applications ?? [];
+  if (configured.length > 0) return [...configured];
+  const apps = plan?.inventory.argoApplications ?? [];
+  return apps
+    .filter((app) => {
+      const path = asDict(getPath(app.body, ['spec', 'source'])).path;
+      if (typeof path !== 'string') return false;
+      const prefix = `${path.replace(/^\.\/|\/$/g, '')}/`;
+      return changedFiles.some((file) => file.startsWith(prefix));
+    })
+    .map((app) => app.name);
+}
+
+export function gateQuestion(
+  state: UpgradeState,
+  phase: PhaseRecord,
+  options: { continued: boolean; now: Date; applications: readonly string[]; expectations: PhaseExpectations },
+): GateQuestion {
+  return {
+    cluster: state.cluster,
+    phase: phase.id,
+    mergeSha: phase.mergeSha ?? '',
+    continued: options.continued,
+    now: options.now,
+    mergedAt: phase.gate.mergedAt ? new Date(phase.gate.mergedAt) : options.now,
+    healthySince: phase.gate.healthySince ? new Date(phase.gate.healthySince) : null,
+    wasHealthy: phase.gate.wasHealthy,
+    applications: options.applications,
+    expectations: options.expectations,
+  };
+}

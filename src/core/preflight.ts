@@ -64,6 +64,17 @@ export function collectPreflightWarnings(ctx: PlanContext): void {
     });
   }
 
+  for (const app of applicationsDeployingWebhooks(ctx)) {
+    const automated = asDict(getPath(app.body, ['spec', 'syncPolicy', 'automated']));
+    if (Object.keys(automated).length > 0 && automated.enabled !== false && automated.prune !== true) {
+      warn({
+        code: 'argocd-no-prune',
+        message: `Argo CD Application ${app.name} auto-syncs without prune: the cleanup phase deletes the old control plane from git, which auto-sync will never apply. Set spec.syncPolicy.automated.prune: true (or sync cleanup with prune by hand).`,
+        file: app.file,
+      });
+    }
+  }
+
   if (installed?.install === 'istio-operator' && installed.installer) {
     const gateways = [
       ...(asArray(getPath(installed.installer.body, ['spec', 'components', 'ingressGateways']))),

@@ -378,8 +378,13 @@ export class UpgradeWorkflow {
     if (!scheduler) return;
     const phase = currentPhase(state);
     const waited = phase?.gate.mergedAt ? this.now().getTime() - Date.parse(phase.gate.mergedAt) : 0;
-    const { pollSeconds, maxPollSeconds } = config.gateTiming;
-    const delay = Math.min(maxPollSeconds, pollSeconds * 2 ** Math.floor(waited / (5 * 60_000))) * 1000;
+    const { pollSeconds, maxPollSeconds, stabilityWindowSeconds } = config.gateTiming;
+    let delay = Math.min(maxPollSeconds, pollSeconds * 2 ** Math.floor(waited / (5 * 60_000))) * 1000;
+    // Healthy and holding: look again exactly when the stability window ends, not a poll later.
+    if (phase?.gate.healthySince) {
+      const windowEnds = Date.parse(phase.gate.healthySince) + stabilityWindowSeconds * 1000 - this.now().getTime();
+      delay = Math.max(0, Math.min(delay, windowEnds));
+    }
     scheduler.schedule(this.key(state.issue), delay, () => this.recheck(state.issue));
   }
 

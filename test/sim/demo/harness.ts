@@ -2,7 +2,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Probot, ProbotOctokit } from 'probot';
+import { ArgoCdClient } from '../../../src/adapters/argocd/client.js';
 import { readLocalRepo } from '../../../src/adapters/fs/local-repo.js';
+import type { GateScheduler } from '../../../src/workflow/upgrade-workflow.js';
+import { ArgoCdSimulator, VirtualClock, type ArgoScenario } from '../argocd/simulator.js';
 import { createApp } from '../../../src/app.js';
 import { parsePhaseBranch, parseStateBlock, type UpgradeState } from '../../../src/core/state.js';
 import { loadTemplates } from '../../../src/text/templates.js';
@@ -26,6 +29,25 @@ export interface HarnessOptions {
   readonly repoDir?: string;
   /** Print what a user would see. */
   readonly print?: (text: string) => void;
+  /** Gate on a simulated Argo CD (the repo config switches to `gate: argocd`). */
+  readonly argocd?: ArgoScenario;
+}
+
+/** Timers in virtual time: `runDue` runs those whose time has come. */
+export class VirtualScheduler implements GateScheduler {
+  private readonly timers = new Map<string, { at: number; run: () => Promise<void> }>();
+  constructor(private readonly clock: VirtualClock) {}
+  schedule(key: string, delayMs: number, run: () => Promise<void>): void {
+    this.timers.set(key, { at: this.clock.now().getTime() + delayMs, run });
+  }
+  async runDue(): Promise<void> {
+    const now = this.clock.now().getTime();
+    for (const [key, timer] of [...this.timers]) {
+      if (timer.at > now) continue;
+      this.timers.delete(key);
+      await timer.run();
+    }
+  }
 }
 
 /**
@@ -40,14 +62,21 @@ export class DemoHarness {
   private readonly privateKey: string;
   readonly print: (text: string) => void;
 
-  private constructor(sim: GitHubSimulator, options: HarnessOptions) {
+  readonly clock: VirtualClock;
+  readonly scheduler: VirtualScheduler;
+  argo: ArgoCdSimulator | null = null;
+
+  private constructor(sim: GitHubSimulator, clock: VirtualClock, options: HarnessOptions) {
     this.sim = sim;
+    this.clock = clock;
+    this.scheduler = new VirtualScheduler(clock);
     this.print = options.print ?? (() => undefined);
     this.privateKey = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
   }
 
   static async create(options: HarnessOptions = {}): Promise<DemoHarness> {
     const files = await readLocalRepo(options.repoDir ?? join(projectRoot(), 'examples', 'cluster-config'));
+    const clock = new VirtualClock();
     const sim = new GitHubSimulator({
       owner: 'example-org',
       repo: 'cluster-config',
@@ -56,8 +85,24 @@ export class DemoHarness {
       webhookSecret: WEBHOOK_SECRET,
       appId: APP_ID,
       installationId: INSTALLATION_ID,
+      ...(options.argocd ? { now: clock.now } : {}),
     });
-    return new DemoHarness(sim, options);
+    const h = new DemoHarness(sim, clock, options);
+    if (options.argocd) {
+      const config = files.get('.github/mesh-upgrade.yml') ?? '';
+      sim.pushCommit('main', { '.github/mesh-upgrade.yml': config.replace(/^gate: manual.*$/m, 'gate: argocd            # advance when Argo CD reports the merge commit Synced and Healthy') }, 'Gate mesh upgrades on Argo CD', 'alice');
+      h.argo = new ArgoCdSimulator(sim, clock, [{ name: 'prod-mesh', path: 'clusters/prod' }], options.argocd, (payload) => h.deliver('status', payload));
+    }
+    return h;
+  }
+
+  /** Lets virtual time pass in one-second steps: Argo CD moves on, due gate checks run. */
+  async advance(ms: number): Promise<void> {
+    for (let t = 0; t < ms; t += 1000) {
+      this.clock.advance(1000);
+      await this.argo?.tick();
+      await this.scheduler.runDue();
+    }
   }
 
   /** The running app instance (started on first use). */
@@ -67,7 +112,8 @@ export class DemoHarness {
       // Throttling spaces writes a second apart to respect GitHub's secondary limits; the simulator has none.
       const Octokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, throttle: { ...(options.throttle as object), enabled: false } }));
       const probot = new Probot({ appId: APP_ID, privateKey: this.privateKey, secret: WEBHOOK_SECRET, log, Octokit, request: { fetch: this.sim.fetch } });
-      await probot.load(createApp({ templates: loadTemplates(), botLogin: this.sim.botLogin }));
+      const argocd = this.argo ? new ArgoCdClient({ server: this.argo.server, token: 'argocd-sim-token', fetch: this.argo.fetch }) : null;
+      await probot.load(createApp({ templates: loadTemplates(), botLogin: this.sim.botLogin, argocd, now: this.clock.now, scheduler: this.scheduler }));
       await probot.ready();
       this.probot = probot;
     }

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DemoHarness } from './harness.js';
-import { SCENARIOS } from './scenarios.js';
+import { ARGO_SCENARIOS, SCENARIOS } from './scenarios.js';
 
 /**
  * `npm run demo -- [--scenario NAME] [--transcript FILE]`: the real app against the simulated
@@ -27,12 +27,14 @@ async function main(): Promise<number> {
     return 2;
   }
   const print = values.quiet ? () => undefined : (text: string) => void process.stdout.write(`${text}\n`);
-  const h = await DemoHarness.create({ print });
+  const argocd = ARGO_SCENARIOS[name];
+  const h = await DemoHarness.create({ print, ...(argocd ? { argocd } : {}) });
   print(`▶ scenario ${name}: examples/cluster-config on a simulated GitHub (example-org/cluster-config)`);
   const result = await scenario(h);
   const transcript = h.transcript(name, result.trackingIssue);
   print(`\n■ final: ${transcript.final.status}${transcript.final.phase ? ` at ${transcript.final.phase}` : ''}; ${transcript.pullRequests.length} pull request(s); ${transcript.githubRequests.length} GitHub requests`);
   for (const { phase, requests } of result.requestsPerPhase) print(`  ${phase}: ${requests} GitHub requests from gate pass to pull request opened`);
+  for (const { phase, ms } of result.gateLatencies ?? []) print(`  ${phase}: opened ${(ms / 1000).toFixed(1)} s (virtual) after the gate's conditions held`);
   if (h.sim.violations.length > 0) {
     process.stderr.write(`demo: requests that break GitHub's OpenAPI description:\n${h.sim.violations.join('\n')}\n`);
     return 1;

@@ -1,4 +1,5 @@
 import type { UpgradeState } from '../../../src/core/state.js';
+import type { ArgoScenario } from '../argocd/simulator.js';
 import type { DemoHarness } from './harness.js';
 
 export const TARGET = 'asm-1140-0';
@@ -8,6 +9,8 @@ export interface ScenarioResult {
   readonly trackingIssue: number | null;
   /** GitHub requests from each `/upgrade continue` (gate pass) to its phase PR being opened. */
   readonly requestsPerPhase: ReadonlyArray<{ phase: string; requests: number }>;
+  /** Argo CD gate: virtual ms from the gate's conditions holding to the next PR being opened. */
+  readonly gateLatencies?: ReadonlyArray<{ phase: string; ms: number }>;
 }
 
 export type Scenario = (h: DemoHarness) => Promise<ScenarioResult>;
@@ -66,6 +69,55 @@ async function start(h: DemoHarness, login: string, times = 1): Promise<number> 
   return issue;
 }
 
+const STABILITY_WINDOW_MS = 60_000;
+
+/**
+ * Plays the maintainer with the Argo CD gate: merge each phase PR, then let virtual time pass
+ * while Argo CD syncs and the bot polls (or hears Argo CD Notifications) until the next PR opens,
+ * the upgrade pauses, or it completes.
+ */
+async function driveWithArgo(h: DemoHarness, issue: number): Promise<NonNullable<ScenarioResult['gateLatencies']>> {
+  const latencies: Array<{ phase: string; ms: number }> = [];
+  for (let step = 0; step < 40; step++) {
+    const state = h.state(issue);
+    if (!state || state.status !== 'running') break;
+    const phase = current(state);
+    if (!phase) break;
+    if (phase.status === 'open' && phase.pr !== null) {
+      h.printPullRequest(phase.pr);
+      await h.merge(phase.pr);
+    } else if (phase.status === 'open') {
+      await h.comment('alice', issue, '/upgrade continue');
+      continue;
+    }
+    const prs = h.sim.pullRequests().length;
+    let healthyAt: number | null = null;
+    let lastNote = '';
+    for (let waited = 0; waited < 45 * 60_000; waited += 1000) {
+      await h.advance(1000);
+      healthyAt ??= h.argo?.healthySince() ?? null;
+      const now = h.state(issue);
+      const note = now?.phases.find((p) => p.id === phase.id)?.note ?? '';
+      if (note !== lastNote) {
+        h.print(`   ⏱ +${Math.round(waited / 1000)}s ${phase.id}: ${note}`);
+        lastNote = note;
+      }
+      if (!now || now.status !== 'running') break;
+      if (h.sim.pullRequests().length > prs || current(now)?.id !== phase.id) {
+        const opened = current(now);
+        if (healthyAt !== null && opened) latencies.push({ phase: opened.id, ms: h.clock.now().getTime() - (healthyAt + STABILITY_WINDOW_MS) });
+        break;
+      }
+    }
+    h.printSticky(issue);
+  }
+  const final = h.state(issue);
+  if (final?.status === 'paused') {
+    for (const c of h.sim.comments(issue)) if (c.user?.type === 'Bot' && (c.body ?? '').includes('did not become healthy')) h.print(`\n🤖 ${c.body}`);
+  }
+  return latencies;
+}
+
 export const SCENARIOS: Record<string, Scenario> = {
   /** The whole canary upgrade, one reviewed PR per phase, a maintainer gating each merge. */
   async happy(h) {
@@ -97,6 +149,34 @@ export const SCENARIOS: Record<string, Scenario> = {
     return { trackingIssue: issue, requestsPerPhase };
   },
 
+  /** The happy path gated by Argo CD: each merge is synced, becomes healthy, holds, then the next PR opens. */
+  async 'argocd-healthy'(h) {
+    const issue = await start(h, 'alice');
+    const gateLatencies = await driveWithArgo(h, issue);
+    return { trackingIssue: issue, requestsPerPhase: [], gateLatencies };
+  },
+
+  /** The gateways phase goes Degraded after a healthy moment: the upgrade pauses and names the resource. */
+  async degraded(h) {
+    const issue = await start(h, 'alice');
+    const gateLatencies = await driveWithArgo(h, issue);
+    return { trackingIssue: issue, requestsPerPhase: [], gateLatencies };
+  },
+
+  /** Right after each sync Argo CD still shows the old health (stale reconciledAt): the gate must not pass on it. */
+  async 'stale-status'(h) {
+    const issue = await start(h, 'alice');
+    const gateLatencies = await driveWithArgo(h, issue);
+    return { trackingIssue: issue, requestsPerPhase: [], gateLatencies };
+  },
+
+  /** Argo CD is unreachable for a while: the upgrade waits and says so, then carries on. */
+  async 'argocd-down'(h) {
+    const issue = await start(h, 'alice');
+    const gateLatencies = await driveWithArgo(h, issue);
+    return { trackingIssue: issue, requestsPerPhase: [], gateLatencies };
+  },
+
   /** Two issues ask to upgrade the same cluster at the same moment: one wins, the other is told where. */
   async concurrent(h) {
     const first = h.openIssue('alice', `Upgrade ASM to ${TARGET}`);
@@ -109,4 +189,12 @@ export const SCENARIOS: Record<string, Scenario> = {
     const requestsPerPhase = await driveToCompletion(h, winner);
     return { trackingIssue: winner, requestsPerPhase };
   },
+};
+
+/** The simulated Argo CD each scenario runs against (none: the manual gate). */
+export const ARGO_SCENARIOS: Record<string, ArgoScenario> = {
+  'argocd-healthy': { notifications: true },
+  degraded: { degradeGatewayOn: TARGET },
+  'stale-status': { staleMs: 20_000 },
+  'argocd-down': { downBetween: [30_000, 4 * 60_000] },
 };

@@ -1,5 +1,6 @@
 import type { ApplicationFunction } from 'probot';
 import { ArgoCdClient } from './adapters/argocd/client.js';
+import { argoCdFetch } from './adapters/argocd/tls.js';
 import { createApp, reconcileInstallations } from './app.js';
 import { loadTemplates } from './text/templates.js';
 import { TimerScheduler } from './workflow/timer-scheduler.js';
@@ -9,7 +10,16 @@ const RECONCILE_EVERY_MS = 5 * 60_000;
 /** The Probot entry (`probot run ./dist/src/index.js`). */
 const app: ApplicationFunction = (probot) => {
   const env = process.env;
-  const argocd = env.ARGOCD_SERVER && env.ARGOCD_AUTH_TOKEN ? new ArgoCdClient({ server: env.ARGOCD_SERVER, token: env.ARGOCD_AUTH_TOKEN }) : null;
+  const argocdFetch = argoCdFetch({ caFile: env.ARGOCD_CA_FILE, insecure: env.ARGOCD_INSECURE === 'true' });
+  const argocd =
+    env.ARGOCD_SERVER && env.ARGOCD_AUTH_TOKEN
+      ? new ArgoCdClient({
+          server: env.ARGOCD_SERVER,
+          token: env.ARGOCD_AUTH_TOKEN,
+          ...(argocdFetch ? { fetch: argocdFetch } : {}),
+          ...(env.ARGOCD_TIMEOUT_MS ? { timeoutMs: Number(env.ARGOCD_TIMEOUT_MS) } : {}),
+        })
+      : null;
   const options = {
     templates: loadTemplates(),
     botLogin: env.APP_SLUG ? `${env.APP_SLUG}[bot]` : null,

@@ -26,11 +26,19 @@ export async function reconcileInstallations(app: Probot, options: AppOptions): 
   const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
   for (const installation of installations) {
     const octokit = (await app.auth(installation.id)) as GitHubClient;
-    const repositories = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
-    for (const repository of repositories) {
+    for (const repository of await accessibleRepositories(octokit)) {
       const ref = { owner: repository.owner.login, repo: repository.name };
       upgrades += await workflowFor(octokit, ref, installation.id, app.log.child({ repo: repository.full_name })).reconcileAll();
     }
   }
   return upgrades;
+}
+
+async function accessibleRepositories(octokit: GitHubClient) {
+  const repositories = [];
+  for (let page = 1; ; page++) {
+    const { data } = await octokit.rest.apps.listReposAccessibleToInstallation({ per_page: 100, page });
+    repositories.push(...data.repositories);
+    if (data.repositories.length < 100 || repositories.length >= data.total_count) return repositories;
+  }
 }

@@ -42,16 +42,17 @@ export function phaseExpectations(state: UpgradeState, phase: PhaseRecord, plan:
  */
 export function touchedApplications(config: RepoConfig, state: UpgradeState, plan: UpgradePlan | null, changedFiles: readonly string[]): string[] {
   const configured = config.clusters.find((c) => c.name === state.cluster)?.argocd?.applications ?? [];
-  if (configured.length > 0) return [...configured];
-  const apps = plan?.inventory.argoApplications ?? [];
-  return apps
-    .filter((app) => {
-      const path = asDict(getPath(app.body, ['spec', 'source'])).path;
-      if (typeof path !== 'string') return false;
-      const prefix = `${path.replace(/^\.\/|\/$/g, '')}/`;
-      return changedFiles.some((file) => file.startsWith(prefix));
-    })
-    .map((app) => app.name);
+  const manifests = plan?.inventory.argoApplications ?? [];
+  const touches = (name: string): boolean | null => {
+    const app = manifests.find((a) => a.name === name);
+    const path = app ? asDict(getPath(app.body, ['spec', 'source'])).path : undefined;
+    if (typeof path !== 'string') return null;
+    const prefix = `${path.replace(/^\.\/|\/$/g, '')}/`;
+    return changedFiles.some((file) => file.startsWith(prefix) || prefix === '/');
+  };
+  // Configured applications whose manifests are not in the repo cannot be narrowed down: keep them.
+  if (configured.length > 0) return configured.filter((name) => touches(name) !== false);
+  return manifests.filter((app) => touches(app.name) === true).map((app) => app.name);
 }
 
 export function gateQuestion(

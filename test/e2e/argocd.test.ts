@@ -61,3 +61,21 @@ describe('Argo CD gate end to end', () => {
     expect(h.argo!.requests.some((r) => r.status === 0)).toBe(true);
   });
 });
+
+describe('restart safety of a waiting gate', () => {
+  it('a new app instance resumes the gate from GitHub alone (startup reconcile), without any event', async () => {
+    const h = await DemoHarness.create({ argocd: {} });
+    const issue = h.openIssue('alice', 'Upgrade ASM');
+    await h.comment('alice', issue, '/upgrade asm-1140-0');
+    await h.merge(2);
+    // The bot dies with its timers: nothing is scheduled any more.
+    h.restart();
+    h.scheduler.clear();
+    await h.advance(5 * 60_000);
+    expect(h.sim.pullRequests()).toHaveLength(1);
+    expect(await h.reconcileOnStartup()).toBe(1);
+    await h.advance(3 * 60_000);
+    expect(h.sim.pullRequests().map((p) => p.head.ref)).toEqual(['mesh-upgrade/prod/asm-1140-0/01-control-plane', 'mesh-upgrade/prod/asm-1140-0/02-gateways']);
+    expect(h.sim.violations.join('\n')).toBe('');
+  });
+});

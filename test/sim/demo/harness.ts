@@ -6,7 +6,7 @@ import { ArgoCdClient } from '../../../src/adapters/argocd/client.js';
 import { readLocalRepo } from '../../../src/adapters/fs/local-repo.js';
 import type { GateScheduler } from '../../../src/workflow/upgrade-workflow.js';
 import { ArgoCdSimulator, VirtualClock, type ArgoScenario } from '../argocd/simulator.js';
-import { createApp } from '../../../src/app.js';
+import { createApp, reconcileInstallations } from '../../../src/app.js';
 import { parsePhaseBranch, parseStateBlock, type UpgradeState } from '../../../src/core/state.js';
 import { loadTemplates } from '../../../src/text/templates.js';
 import { GitHubSimulator } from '../github/simulator.js';
@@ -39,6 +39,10 @@ export class VirtualScheduler implements GateScheduler {
   constructor(private readonly clock: VirtualClock) {}
   schedule(key: string, delayMs: number, run: () => Promise<void>): void {
     this.timers.set(key, { at: this.clock.now().getTime() + delayMs, run });
+  }
+  /** Forgets every timer (a process that died). */
+  clear(): void {
+    this.timers.clear();
   }
   async runDue(): Promise<void> {
     const now = this.clock.now().getTime();
@@ -123,6 +127,13 @@ export class DemoHarness {
   /** Throws the app instance away: the next event is handled by a fresh one. */
   restart(): void {
     this.probot = null;
+  }
+
+  /** What a freshly started app does first: re-check every running upgrade of every installation. */
+  async reconcileOnStartup(): Promise<number> {
+    const app = await this.app();
+    const argocd = this.argo ? new ArgoCdClient({ server: this.argo.server, token: 'argocd-sim-token', fetch: this.argo.fetch }) : null;
+    return reconcileInstallations(app, { templates: loadTemplates(), botLogin: this.sim.botLogin, argocd, now: this.clock.now, scheduler: this.scheduler });
   }
 
   openIssue(login: string, title: string): number {

@@ -4,6 +4,12 @@ import { OpenApiValidator, type RouteMatch } from './openapi-validator.js';
 import { APP_JWT_OPERATIONS, ROUTES } from './routes.js';
 import type { World } from './world.js';
 
+/**
+ * Operations whose response schema no answer can meet: the description inlines `installation.account`
+ * as `allOf: [simple-user, enterprise]` (the component says `anyOf`), an artefact of its generator.
+ */
+const UNSATISFIABLE_RESPONSE_SCHEMAS: ReadonlySet<string> = new Set(['apps/list-installations']);
+
 export interface RecordedRequest {
   readonly method: string;
   /** Path without host and query, percent-decoded: `/repos/acme/config/git/ref/heads/main`. */
@@ -128,7 +134,7 @@ export class RequestDispatcher {
       return { status: 501, body: errorBody(`${match.operationId} is not simulated`, 501) };
     }
     const response = await handler({ world: this.world, actor, params: { ...parameters.query, ...parameters.path }, query: parameters.query, body, path: url.pathname });
-    if (this.validateResponses && response.status < 300 && !Buffer.isBuffer(response.body)) {
+    if (this.validateResponses && response.status < 300 && !Buffer.isBuffer(response.body) && !UNSATISFIABLE_RESPONSE_SCHEMAS.has(match.operationId)) {
       for (const error of this.validator.checkResponse(match, response.status, response.body)) this.violations.push(`${label}: ${error}`);
     }
     return response;

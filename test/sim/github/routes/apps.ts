@@ -11,6 +11,8 @@ const TOKEN_LIFETIME_MS = 60 * 60 * 1000;
 export const appRoutes: RouteTable = {
   'apps/get-authenticated': ({ world }) => ok({ ...appJson(world), installations_count: 1 }),
 
+  'apps/list-installations': ({ world }) => ok([installationJson(world)]),
+
   'apps/get-installation': ({ world, params }) => {
     if (Number(params.installation_id) !== world.installationId) throw notFound();
     return ok(installationJson(world));

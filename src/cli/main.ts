@@ -21,6 +21,7 @@ const COMMON_OPTIONS = {
   version: { type: 'string' },
   path: { type: 'string' },
   downgrade: { type: 'boolean' },
+  rollback: { type: 'boolean' },
   canary: { type: 'string' },
   'pod-budget': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -47,6 +48,8 @@ Options:
   --version X.Y.Z       release of the target, when the revision name does not say (e.g. 1.14.0-asm.0)
   --path SUBDIR         only consider files under SUBDIR (one cluster of a multi-cluster repo)
   --downgrade           allow a target older than the running release
+  --rollback            plan the way back from the upgrade to REVISION to the revision it replaced
+                        (namespaces, gateways, tags and Service back, then the new control plane removed)
   --canary NS1,NS2      namespaces moved first, in a wave of their own
   --pod-budget N        most pods restarted by one workload wave (default 100)
   --json                print exactly one JSON object (see README, "plan --json")
@@ -58,7 +61,8 @@ Applies phases 1..PHASE_ID in order. Without --write prints a unified diff; with
 the files in DIR. Running it twice changes nothing the second time.
 
 Options:
-  --through PHASE_ID    last phase to apply (control-plane, gateways, workloads[-N], default-revision, cleanup)
+  --through PHASE_ID    last phase to apply (control-plane, gateways, workloads[-N], default-revision, cleanup;
+                        with --rollback: rollback-workloads[-N], rollback-gateways, rollback-default-revision, rollback-cleanup)
   --write               edit the files instead of printing a diff
   (plus every option of 'mesh-upgrade plan' except --json)
 `,
@@ -117,6 +121,7 @@ function planOptions(values: Record<string, unknown>): { repo: string; path?: st
       to: values.to,
       ...(typeof values.version === 'string' ? { version: values.version } : {}),
       ...(values.downgrade ? { downgrade: true } : {}),
+      ...(values.rollback ? { rollback: true } : {}),
       ...(canary ? { canary } : {}),
       ...(podBudget !== undefined ? { podBudget } : {}),
     },

@@ -5,6 +5,7 @@ export const SUBCOMMANDS = {
   status: 'show where the upgrade is',
   continue: 'pass a manual gate, or resume after a pause',
   abort: 'stop the upgrade (merged phases stay; open phase PRs are closed)',
+  rollback: 'undo the merged phases as reviewed PRs (before cleanup is merged)',
   help: 'show this help',
 } as const;
 
@@ -26,7 +27,7 @@ export const Command = z.discriminatedUnion('kind', [
     downgrade: z.boolean(),
     dryRun: z.boolean(),
   }),
-  z.object({ kind: z.enum(['status', 'continue', 'abort', 'help']) }),
+  z.object({ kind: z.enum(['status', 'continue', 'abort', 'rollback', 'help']) }),
 ]);
 export type Command = z.infer<typeof Command>;
 

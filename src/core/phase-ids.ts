@@ -7,9 +7,11 @@ export const PODS_PER_MINUTE = 100;
 /** Default pod budget of one workload wave: about a minute of restarts. */
 export const DEFAULT_POD_BUDGET = 100;
 
+/** The kind of a phase id (`workloads-3` → workloads; rollback phases are `rollback-<id>`). */
 export function phaseKindOf(id: string): PhaseKind | null {
-  if (/^workloads(-\d+)?$/.test(id)) return 'workloads';
-  return (PHASE_ORDER as readonly string[]).includes(id) ? (id as PhaseKind) : null;
+  const bare = id.replace(/^rollback-/, '');
+  if (/^workloads(-\d+)?$/.test(bare)) return 'workloads';
+  return (PHASE_ORDER as readonly string[]).includes(bare) ? (bare as PhaseKind) : null;
 }
 
 export function restartMinutes(pods: number): number {

@@ -28,6 +28,12 @@ export interface PlanOptions {
   readonly canary?: readonly string[];
   /** Largest number of pods restarted by one workload wave. @default 100 */
   readonly podBudget?: number;
+  /**
+   * Plan the way back instead: `to` names the revision of the upgrade being rolled back, and the
+   * phases return every namespace, gateway, tag and Service to the other installed revision, then
+   * remove `to`'s control plane.
+   */
+  readonly rollback?: boolean;
 }
 
 export interface PlannedPhase {
@@ -69,7 +75,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   const index = buildYamlIndex(snapshot);
   const inventory = discoverMesh(index);
   assertMeshFound(inventory);
-  const to = parseRevision(options.to, options.version);
+  const requested = parseRevision(options.to, options.version);
   const warnings: PlanWarning[] = index.skipped.map((s) => ({ code: 'skipped-file', message: `skipped: ${s.reason}`, file: s.file }));
   const seen = new Set<string>();
   const warn = (w: PlanWarning) => {
@@ -79,7 +85,22 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     warnings.push(w);
   };
 
-  const fromName = chooseCurrentRevision(inventory, to.name, warn);
+  let to = requested;
+  let fromName: string | null;
+  if (options.rollback) {
+    // Back from `requested` to the revision it replaced, while that one is still in the repo.
+    const back = chooseCurrentRevision(inventory, requested.name, warn);
+    if (back === null) {
+      throw new UpgradeRefusedError(
+        `nothing to roll back to: ${requested.name} is the only revision left in the repo (the cleanup phase already removed the old one). Go back with a new canary instead: /upgrade <older revision> --downgrade.`,
+        'rollback-after-cleanup',
+      );
+    }
+    to = describeRevision(back, inventory.revisions.find((r) => r.name === back) ?? null);
+    fromName = requested.name;
+  } else {
+    fromName = chooseCurrentRevision(inventory, to.name, warn);
+  }
   if (fromName === null) {
     const here = inventory.revisions.some((r) => r.name === to.name) || inventory.namespaces.some((n) => n.revision === to.name);
     if (!here) throw new MeshNotFoundError(`no revision to upgrade from and ${to.name} is not installed either; check --path.`);
@@ -88,12 +109,14 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   const installed = inventory.revisions.find((r) => r.name === fromName) ?? null;
   const from = describeRevision(fromName, installed);
 
-  const decision = evaluateUpgradePolicy(from, to, { downgrade: options.downgrade ?? false });
+  const decision = evaluateUpgradePolicy(from, to, { downgrade: (options.downgrade ?? false) || (options.rollback ?? false) });
   if (decision.kind === 'refuse') throw new UpgradeRefusedError(decision.reason, decision.code);
   if (decision.kind === 'allow') for (const w of decision.warnings) warn({ ...w, file: null });
 
   const app = new App();
-  const scopeFor = (phaseId: string): DraftScope => {
+  const prefix = options.rollback ? 'rollback-' : '';
+  const scopeFor = (id: string): DraftScope => {
+    const phaseId = `${prefix}${id}`;
     const chart = new Chart(app, phaseId, { disableResourceNameHashes: true });
     return { phaseId, scope: chart, id: (...parts) => parts.filter((p) => p !== null && p !== '').join('-') };
   };
@@ -110,12 +133,17 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   };
   collectPreflightWarnings(ctx);
 
-  const controlPlane = draftControlPlane(ctx, scopeFor('control-plane'));
+  const controlPlane = options.rollback ? null : draftControlPlane(ctx, scopeFor('control-plane'));
   const gateways = draftGateways(ctx, scopeFor('gateways'));
   const waves = draftWorkloadWaves(ctx, scopeFor, new Set(gateways.namespaces));
+  const workloads = waves.length > 0 ? waves : [emptyWorkloads(ctx, `${prefix}workloads`)];
   const defaultRevision = draftDefaultRevision(ctx, scopeFor('default-revision'));
   const cleanup = draftCleanup(ctx, remainingReferences(ctx, [gateways, ...waves, defaultRevision]));
-  const drafts = [controlPlane, gateways, ...(waves.length > 0 ? waves : [emptyWorkloads(ctx)]), defaultRevision, cleanup];
+  // The way back runs the other way round: applications first, then gateways, then what names the
+  // default, and the new control plane goes last.
+  const drafts = options.rollback
+    ? [...workloads, gateways, defaultRevision, cleanup].map((d) => ({ ...d, id: d.id.startsWith(prefix) ? d.id : `${prefix}${d.id}`, title: `Roll back: ${d.title}` }))
+    : [controlPlane!, gateways, ...workloads, defaultRevision, cleanup];
 
   // One working copy, edited phase after phase; each phase keeps only its own file changes.
   const working = new Map(snapshot);
@@ -210,9 +238,9 @@ function remainingReferences(ctx: PlanContext, drafts: readonly PhaseDraft[]): s
   return left;
 }
 
-function emptyWorkloads(ctx: PlanContext): PhaseDraft {
+function emptyWorkloads(ctx: PlanContext, id = 'workloads'): PhaseDraft {
   return {
-    id: 'workloads',
+    id,
     title: `Move workloads to ${ctx.to.name}`,
     why: `No namespace or workload in the repo runs on ${ctx.from.name}; nothing to move.`,
     objects: [],

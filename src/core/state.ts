@@ -59,6 +59,8 @@ export const UpgradeState = z.object({
   from: z.string().nullable(),
   fromVersion: z.string().nullable(),
   install: z.string(),
+  /** `rollback`: the phases return to `target` (the revision the upgrade replaced). */
+  mode: z.enum(['upgrade', 'rollback']).default('upgrade'),
   options: z.object({
     version: z.string().optional(),
     canary: z.array(z.string()).optional(),

@@ -66,6 +66,7 @@ export function renderPlanComment(templates: Templates, state: UpgradeState, vie
   const restartMinutes = (view?.phases ?? []).reduce((sum, p) => sum + (p.pods > 0 ? p.estimatedMinutes : 0), 0);
   const warnings = (view?.warnings ?? []).map((w) => ({ ...w, message: w.message.replace(/\n/g, '\n  ') }));
   const body = render(templates.planComment, {
+    heading: state.mode === 'rollback' ? 'Mesh rollback' : 'Mesh upgrade',
     cluster: state.cluster,
     fromLabel: label(state.from, state.fromVersion),
     toLabel: label(state.target, state.targetVersion),

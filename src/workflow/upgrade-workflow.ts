@@ -121,6 +121,8 @@ export class UpgradeWorkflow {
         return this.continue(event, view);
       case 'abort':
         return this.abort(event, view);
+      case 'rollback':
+        return this.rollback(event, view);
     }
   }
 
@@ -219,6 +221,15 @@ export class UpgradeWorkflow {
     const tracking = await this.findTracking(event.issue);
     if (!tracking || !isActive(tracking.state)) return this.replyOnce(event, 'There is no running or paused upgrade on this issue to abort.');
     const { state } = tracking;
+    await this.closeOpenPhases(state, 'closed by /upgrade abort');
+    state.status = 'aborted';
+    state.reason = `aborted by @${event.author}`;
+    await this.repo.releaseLock(lockRef(state.cluster));
+    await this.writeSticky(tracking, null, null, view);
+    await this.replyOnce(event, `Upgrade to \`${state.target}\` aborted. Phases already merged stay in the repo; open phase pull requests were closed.`);
+  }
+
+  private async closeOpenPhases(state: UpgradeState, note: string): Promise<void> {
     for (const phase of state.phases) {
       if (phase.status !== 'open' || phase.pr === null) continue;
       const pr = await this.repo.getPullRequest(phase.pr);
@@ -227,13 +238,58 @@ export class UpgradeWorkflow {
         await this.repo.deleteBranch(pr.headRef);
       }
       phase.status = 'closed';
-      phase.note = 'closed by /upgrade abort';
+      phase.note = note;
     }
-    state.status = 'aborted';
-    state.reason = `aborted by @${event.author}`;
-    await this.repo.releaseLock(lockRef(state.cluster));
-    await this.writeSticky(tracking, null, null, view);
-    await this.replyOnce(event, `Upgrade to \`${state.target}\` aborted. Phases already merged stay in the repo; open phase pull requests were closed.`);
+  }
+
+  /**
+   * `/upgrade rollback`: the merged phases are undone as reviewed PRs, derived from the repo as it is
+   * (applications, gateways, then tags and Service back, then the new control plane removed).
+   * Refused once the old control plane is gone.
+   */
+  private async rollback(event: CommentEvent, view: RepoView): Promise<void> {
+    const tracking = await this.findTracking(event.issue);
+    if (!tracking) return this.replyOnce(event, 'There is no upgrade on this issue to roll back.');
+    const { state } = tracking;
+    if (state.mode === 'rollback') {
+      return this.replyOnce(event, isActive(state) ? 'A rollback is already under way on this issue.' : `This issue was already rolled back to \`${state.target}\`.`);
+    }
+    const cleanedUp = state.status === 'completed' || state.phases.some((p) => p.id === 'cleanup' && ['merged', 'passed', 'done'].includes(p.status));
+    if (cleanedUp) {
+      return this.replyOnce(
+        event,
+        `❌ Rollback refused: the cleanup phase removed \`${state.from}\`, so there is no control plane to go back to. Go back with a new canary: \`/upgrade ${state.from} --downgrade\`.`,
+      );
+    }
+    let plan: UpgradePlan;
+    try {
+      plan = planUpgrade(scopeSnapshot(await this.snapshotOf(view), state.path || undefined), {
+        to: state.target,
+        rollback: true,
+        ...(state.options.canary ? { canary: state.options.canary } : {}),
+        podBudget: view.config.podBudget,
+      });
+    } catch (error) {
+      if (error instanceof MeshUpgradeError) return this.replyOnce(event, `❌ Rollback refused: ${error.message}`);
+      throw error;
+    }
+    await this.closeOpenPhases(state, 'closed by /upgrade rollback');
+    const lock = await this.repo.acquireLock(lockRef(state.cluster), state.issue, view.head);
+    if (lock.kind === 'held') return this.replyOnce(event, `❌ Cluster \`${state.cluster}\` is now held by #${lock.issue}; roll back there or abort it first.`);
+    const back: UpgradeState = {
+      ...state,
+      mode: 'rollback',
+      target: plan.to.revision,
+      targetVersion: plan.to.version,
+      from: plan.from.revision,
+      fromVersion: plan.from.version,
+      status: 'running',
+      reason: `rollback requested by @${event.author}`,
+      phases: plan.phases.map((p) => newPhaseRecord(p.id, p.title, p.status === 'done' ? 'done' : 'pending')),
+    };
+    this.deps.log.info({ issue: state.issue, cluster: state.cluster, back: back.target, phases: back.phases.length }, 'rollback planned');
+    await this.advance({ ...tracking, state: back }, view, { continued: false, plan });
+    await this.replyOnce(event, `↩️ Rolling back \`${state.cluster}\` from \`${state.target}\` to \`${back.target}\` in ${back.phases.filter((p) => p.status !== 'done').length} reviewed phase(s); see the plan comment.`);
   }
 
   /**
@@ -360,7 +416,7 @@ export class UpgradeWorkflow {
     }
 
     if (state.phases.every((p) => p.status === 'passed' || p.status === 'done') && isActive(state)) {
-      state.status = 'completed';
+      state.status = state.mode === 'rollback' ? 'rolled-back' : 'completed';
       state.reason = null;
       await this.repo.releaseLock(lockRef(state.cluster));
       this.deps.log.info({ issue: state.issue, cluster: state.cluster, target: state.target }, 'upgrade completed');
@@ -453,9 +509,11 @@ export class UpgradeWorkflow {
 
   private async replan(state: UpgradeState, view: RepoView): Promise<UpgradePlan | null> {
     try {
+      const rollback = state.mode === 'rollback' && state.from !== null;
       return planUpgrade(scopeSnapshot(await this.snapshotOf(view), state.path || undefined), {
-        to: state.target,
-        ...(state.options.version ? { version: state.options.version } : {}),
+        to: rollback ? state.from! : state.target,
+        ...(rollback ? { rollback: true } : {}),
+        ...(state.options.version && !rollback ? { version: state.options.version } : {}),
         ...(state.options.downgrade ? { downgrade: true } : {}),
         ...(state.options.canary ? { canary: state.options.canary } : {}),
         podBudget: view.config.podBudget,
@@ -600,6 +658,7 @@ function initialState(event: CommentEvent, command: Extract<Command, { kind: 'st
     from: plan.from.revision,
     fromVersion: plan.from.version,
     install: plan.install,
+    mode: 'upgrade',
     options: {
       ...(command.version ? { version: command.version } : {}),
       ...(command.canary ? { canary: command.canary } : {}),

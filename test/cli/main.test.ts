@@ -88,6 +88,28 @@ describe('mesh-upgrade plan', () => {
   });
 });
 
+describe('mesh-upgrade plan --rollback', () => {
+  it('plans the way back with the same JSON contract, and refuses once cleanup has removed the old revision', async () => {
+    const dir = await copyFixture('istio-operator');
+    expect((await run('render', '--repo', dir, '--to', '1-22-1', '--through', 'workloads', '--write')).code).toBe(0);
+    const { code, stdout } = await run('plan', '--repo', dir, '--to', '1-22-1', '--rollback', '--json');
+    expect(code).toBe(0);
+    const plan = PlanJson.parse(JSON.parse(stdout));
+    expect(plan.from.revision).toBe('1-22-1');
+    expect(plan.to.revision).toBe('1-21-2');
+    expect(plan.phases.map((p) => [p.id, p.status])).toEqual([
+      ['rollback-workloads', 'pending'],
+      ['rollback-gateways', 'pending'],
+      ['rollback-default-revision', 'done'],
+      ['rollback-cleanup', 'pending'],
+    ]);
+    expect((await run('render', '--repo', dir, '--to', '1-22-1', '--through', 'cleanup', '--write')).code).toBe(0);
+    const refused = await run('plan', '--repo', dir, '--to', '1-22-1', '--rollback');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('nothing to roll back to');
+  });
+});
+
 describe('mesh-upgrade render', () => {
   it('prints a unified diff without touching the checkout', async () => {
     const dir = await copyFixture('istio-operator');

@@ -5,7 +5,9 @@ import { dirname, join } from 'node:path';
 import { diffLines } from 'diff';
 import { loadAll } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { discoverMesh } from '../../src/core/discover.js';
 import { planUpgrade, snapshotAfter, type UpgradePlan } from '../../src/core/plan.js';
+import { buildYamlIndex } from '../../src/core/yaml-index.js';
 import { applyFileChanges, type RepoSnapshot } from '../../src/core/snapshot.js';
 import { FIXTURE_CASES, loadFixture, type FixtureCase } from '../helpers/fixtures.js';
 import { validateYamlFiles } from '../helpers/kube-schemas.js';
@@ -261,5 +263,34 @@ ${values}`;
     const final = snapshotAfter(plan, plan.phases.length);
     expect(final.get('flux/istiod-1-22-1.yaml')).toMatch(/revisionTags: \[default\]|revisionTags:\n\s+- default/);
     expect(final.get('flux/istio-base.yaml')).toContain('defaultRevision: 1-22-1');
+  });
+});
+
+describe.each(FIXTURE_CASES)('rollback on fixture $name', (fixture) => {
+  it('restores the old revision of every namespace after any phase before cleanup, and is refused after cleanup', async () => {
+    const snapshot = await loadFixture(fixture.name);
+    const plan = planUpgrade(snapshot, { to: fixture.to });
+    const meshedBefore = discoverMesh(buildYamlIndex(snapshot))
+      .namespaces.filter((n) => n.revision === fixture.from)
+      .map((n) => n.name)
+      .sort();
+    expect(meshedBefore.length).toBeGreaterThan(0);
+    const cleanupAt = plan.phases.findIndex((p) => p.id === 'cleanup');
+    for (let merged = 1; merged <= cleanupAt; merged++) {
+      const partway = snapshotAfter(plan, merged);
+      const back = planUpgrade(partway, { to: fixture.to, rollback: true });
+      expect(back.to.revision, `after ${merged} phases`).toBe(fixture.from);
+      expect(back.phases.map((p) => p.id.replace(/-\d+$/, '')).filter((id, i, all) => all.indexOf(id) === i)).toEqual(['rollback-workloads', 'rollback-gateways', 'rollback-default-revision', 'rollback-cleanup']);
+      const restored = snapshotAfter(back, back.phases.length);
+      const inventory = discoverMesh(buildYamlIndex(restored));
+      const effective = Object.fromEntries(inventory.namespaces.filter((n) => meshedBefore.includes(n.name)).map((n) => [n.name, n.revision]));
+      expect(effective, `after ${merged} phases`).toEqual(Object.fromEntries(meshedBefore.map((n) => [n, fixture.from])));
+      expect(inventory.revisions.map((r) => r.name)).not.toContain(fixture.to);
+      expect(inventory.tags.filter((t) => t.revision === fixture.to)).toEqual([]);
+      const report = await validateYamlFiles(back.phases.flatMap((p) => p.files.filter((f) => f.content !== null).map((f) => ({ path: f.path, content: f.content! }))));
+      expect(report.errors).toEqual([]);
+    }
+    const cleaned = snapshotAfter(plan, plan.phases.length);
+    expect(() => planUpgrade(cleaned, { to: fixture.to, rollback: true })).toThrow(/nothing to roll back to.*--downgrade/);
   });
 });

@@ -61,3 +61,48 @@ describe('scenario concurrent', () => {
     expect(h.state(loser)).toBeNull();
   });
 });
+
+describe('scenario rollback', () => {
+  it('undoes the merged phases as reviewed PRs and ends rolled back, every namespace on the old revision', async () => {
+    const { h, transcript } = await run('rollback');
+    expect(h.sim.violations).toEqual([]);
+    expect(transcript.final).toEqual({ status: 'rolled-back', phase: null });
+    const rollbackPrs = transcript.pullRequests.filter((p) => p.phase.startsWith('rollback-'));
+    expect(rollbackPrs.map((p) => [p.phase, p.state])).toEqual([
+      ['rollback-workloads-1', 'merged'],
+      ['rollback-gateways', 'merged'],
+      ['rollback-cleanup', 'merged'],
+    ]);
+    expect(transcript.pullRequests.find((p) => p.phase === 'workloads-2')?.state).toBe('closed');
+    const files = h.sim.filesAt('main');
+    for (const ns of ['search', 'shop']) expect(files.get(`clusters/prod/apps/${ns}/namespace.yaml`)).toContain('istio.io/rev: ');
+    const values = [...files].filter(([p]) => p.startsWith('clusters/prod/')).map(([, t]) => t).join('\n');
+    expect(values).not.toMatch(/istio\.io\/rev: ["']?asm-1140-0/);
+    expect(files.has('clusters/prod/istio-system/istiocontrolplane-asm-1140-0.yaml')).toBe(false);
+    expect(files.has('clusters/prod/istio-system/istiocontrolplane-asm-1130-0.yaml')).toBe(true);
+  });
+});
+
+describe('scenario downgrade', () => {
+  it('refuses a downgrade that was not asked for, then runs it as a canary when it is', async () => {
+    const { h, transcript } = await run('downgrade');
+    const refusal = transcript.comments.find((c) => c.author === h.sim.botLogin && c.body.includes('older than the running'));
+    expect(refusal?.body).toContain('--downgrade');
+    expect(transcript.final).toEqual({ status: 'completed', phase: null });
+    expect(h.sim.filesAt('main').has('clusters/prod/istio-system/istiocontrolplane-asm-1120-0.yaml')).toBe(true);
+  });
+});
+
+describe('scenario waves', () => {
+  it('moves the canary first, then waves that never exceed the pod budget', async () => {
+    const { h, transcript } = await run('waves');
+    expect(transcript.final.status).toBe('completed');
+    const waves = transcript.pullRequests.filter((p) => p.phase.startsWith('workloads-'));
+    expect(waves.map((p) => p.phase)).toEqual(['workloads-1', 'workloads-2', 'workloads-3', 'workloads-4', 'workloads-5']);
+    expect(waves[0]!.files).toEqual(['clusters/prod/apps/search/namespace.yaml', 'clusters/prod/apps/search/statefulset.yaml']);
+    // billing 3, ledger 2 + notify 1, reports 4: each wave within 4 pods; shop (5) gets a wave of its own.
+    expect(waves.slice(1).map((p) => p.title.replace(/^.*\((.*)\)$/, '$1'))).toEqual(['wave 2 of 5: billing', 'wave 3 of 5: ledger, notify', 'wave 4 of 5: reports', 'wave 5 of 5: shop']);
+    expect(waves.at(-1)!.files.every((f) => f.includes('/shop/'))).toBe(true);
+    void h;
+  });
+});

@@ -18,6 +18,8 @@ export type Scenario = (h: DemoHarness) => Promise<ScenarioResult>;
 interface DriveOptions {
   /** Deliver every event this many times (a redelivery keeps the delivery id). */
   readonly deliveries?: number;
+  /** Stop once this phase has passed. */
+  readonly stopAfter?: string;
   /** Replace the app instance before every event. */
   readonly restartBetweenEvents?: boolean;
 }
@@ -34,6 +36,7 @@ async function driveToCompletion(h: DemoHarness, issue: number, options: DriveOp
     if (!state || state.status !== 'running') break;
     const phase = current(state);
     if (!phase) break;
+    if (options.stopAfter && state.phases.some((p) => p.id === options.stopAfter && p.status === 'passed')) break;
     if (options.restartBetweenEvents) h.restart();
     if (phase.status === 'open' && phase.pr !== null) {
       h.printPullRequest(phase.pr);
@@ -146,6 +149,40 @@ export const SCENARIOS: Record<string, Scenario> = {
   async restart(h) {
     const issue = await start(h, 'alice');
     const requestsPerPhase = await driveToCompletion(h, issue, { restartBetweenEvents: true });
+    return { trackingIssue: issue, requestsPerPhase };
+  },
+
+  /** After the first workloads wave, the maintainer asks for a rollback: every merged phase is undone by reviewed PRs. */
+  async rollback(h) {
+    const issue = await start(h, 'alice');
+    await driveToCompletion(h, issue, { stopAfter: 'workloads-1' });
+    await h.comment('alice', issue, '/upgrade rollback');
+    h.printSticky(issue);
+    const requestsPerPhase = await driveToCompletion(h, issue);
+    return { trackingIssue: issue, requestsPerPhase };
+  },
+
+  /** Going back to an older release as a canary, with the policy checks of a downgrade. */
+  async downgrade(h) {
+    const issue = h.openIssue('alice', 'Downgrade ASM to asm-1120-0');
+    await h.comment('alice', issue, '/upgrade asm-1120-0');
+    await h.comment('alice', issue, '/upgrade asm-1120-0 --downgrade');
+    h.printSticky(issue);
+    const requestsPerPhase = await driveToCompletion(h, issue);
+    return { trackingIssue: issue, requestsPerPhase };
+  },
+
+  /** A repo with enough pods for several waves (budget 4): canary first, then waves within the budget. */
+  async waves(h) {
+    const config = h.sim.filesAt('main').get('.github/mesh-upgrade.yml') ?? '';
+    const extra: Record<string, string> = { '.github/mesh-upgrade.yml': config.replace(/^podBudget: \d+/m, 'podBudget: 4') };
+    for (const [team, replicas] of [['billing', 3], ['ledger', 2], ['reports', 4], ['notify', 1]] as const) {
+      extra[`clusters/prod/apps/${team}/namespace.yaml`] = `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${team}\n  labels:\n    istio.io/rev: asm-1130-0\n`;
+      extra[`clusters/prod/apps/${team}/deployment.yaml`] = `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${team}-api\n  namespace: ${team}\nspec:\n  replicas: ${replicas}\n  selector:\n    matchLabels: {app: ${team}-api}\n  template:\n    metadata:\n      labels: {app: ${team}-api}\n    spec:\n      containers:\n      - name: api\n        image: ghcr.io/example-org/${team}-api:1.0.0\n`;
+    }
+    h.sim.pushCommit('main', extra, 'More teams on the mesh', 'alice');
+    const issue = await start(h, 'alice');
+    const requestsPerPhase = await driveToCompletion(h, issue);
     return { trackingIssue: issue, requestsPerPhase };
   },
 

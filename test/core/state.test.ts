@@ -11,6 +11,7 @@ const state: UpgradeState = {
   from: 'asm-1130-0',
   fromVersion: '1.13.0-asm.0',
   install: 'istio-operator',
+  mode: 'upgrade',
   options: { downgrade: false, dryRun: false },
   status: 'running',
   reason: 'a --> b', // must not end the HTML comment early

@@ -18,6 +18,7 @@ function stateOf(plan: UpgradePlan): UpgradeState {
     from: plan.from.revision,
     fromVersion: plan.from.version,
     install: plan.install,
+    mode: 'upgrade',
     options: { downgrade: false, dryRun: false },
     status: 'running',
     reason: null,

@@ -2,6 +2,7 @@ import { App, Chart } from 'cdk8s';
 import { applyPhase, type ObjectChange } from '../writer/apply-phase.js';
 import { assertMeshFound, discoverMesh, type InstallStyle, type InstalledRevision, type MeshInventory } from './discover.js';
 import { MeshNotFoundError, UnknownPhaseError, UpgradeRefusedError } from './errors.js';
+import { getPath } from './kube.js';
 import { DEFAULT_POD_BUDGET } from './phase-ids.js';
 import { draftCleanup } from './phases/cleanup.js';
 import type { DraftScope, PhaseDraft, PlanContext, PlanWarning } from './phases/context.js';
@@ -50,6 +51,8 @@ export interface PlannedPhase {
   readonly namespaces: readonly string[];
   readonly verify: readonly string[];
   readonly rollback: readonly string[];
+  /** What still uses the old revision (cleanup only): the phase must not be opened while this is not empty. */
+  readonly blockedBy: readonly string[];
 }
 
 export interface UpgradePlan {
@@ -190,6 +193,7 @@ function toPlannedPhase(draft: PhaseDraft, changes: readonly ObjectChange[], fil
     namespaces: draft.namespaces,
     verify: draft.verify,
     rollback: draft.rollback,
+    blockedBy: draft.blockedBy ?? [],
   };
 }
 
@@ -225,15 +229,38 @@ function describeRevision(name: string, installed: InstalledRevision | null): Re
 }
 
 /** What still names the old revision once the phases before cleanup are merged. */
+/**
+ * What would still name the old revision once the phases before cleanup are merged: namespaces,
+ * pod-level revision labels, tags, the default validator, the `istiod` Service, Istio config
+ * labelled with it, gateways. Cleanup is only proposed when this is empty (the InUse rule of Istio's
+ * Sail operator, applied to the repo).
+ */
 function remainingReferences(ctx: PlanContext, drafts: readonly PhaseDraft[]): string[] {
+  const old = ctx.from.name;
   const moved = new Set(drafts.flatMap((d) => d.objects.flatMap((o) => o.targets.map((t) => `${t.file}#${t.documentIndex}`))));
+  const isMoved = (o: { file: string; documentIndex: number }) => moved.has(`${o.file}#${o.documentIndex}`);
+  const { inventory } = ctx;
   const left: string[] = [];
-  for (const tag of ctx.inventory.tags) {
-    if (tag.revision === ctx.from.name && !moved.has(`${tag.object.file}#${tag.object.documentIndex}`)) left.push(`tag ${tag.tag}`);
+  for (const ns of inventory.namespaces) {
+    if (ns.revision === old && !ns.definitions.some(isMoved)) left.push(`namespace ${ns.name}`);
   }
-  for (const gateway of ctx.inventory.gateways) {
-    const key = `${gateway.object.file}#${gateway.object.documentIndex}`;
-    if (gateway.revision === ctx.from.name && !moved.has(key)) left.push(`gateway ${gateway.object.namespace}/${gateway.object.name}`);
+  for (const workload of inventory.workloads) {
+    if (workload.podRevision === old && !workload.optedOut && !isMoved(workload.object)) left.push(`pod label on ${workload.object.kind} ${workload.object.namespace}/${workload.object.name}`);
+  }
+  for (const tag of inventory.tags) if (tag.revision === old && !isMoved(tag.object)) left.push(`tag ${tag.tag}`);
+  const validator = inventory.defaultValidator;
+  if (validator && validator.body.metadata.labels?.['istio.io/rev'] === old && !isMoved(validator)) left.push('istiod-default-validator');
+  const service = inventory.istiodService;
+  const selector = service ? (getPath(service.body, ['spec', 'selector']) as Record<string, unknown> | undefined)?.['istio.io/rev'] : undefined;
+  if (service && selector === old && !isMoved(service)) left.push('Service istiod');
+  for (const config of inventory.revisionedConfig) {
+    if (config.body.metadata.labels?.['istio.io/rev'] === old && !isMoved(config)) left.push(`${config.kind} ${config.namespace ?? ''}/${config.name}`);
+  }
+  for (const gateway of inventory.gateways) {
+    if (gateway.revision === old && !isMoved(gateway.object)) left.push(`gateway ${gateway.object.namespace}/${gateway.object.name}`);
+  }
+  for (const release of inventory.helmGateways) {
+    if (release.values.revision === old && !isMoved(release.object)) left.push(`gateway release ${release.object.name}`);
   }
   return left;
 }
@@ -277,6 +304,7 @@ function alreadyThere(snapshot: RepoSnapshot, inventory: MeshInventory, to: Revi
       namespaces: [],
       verify: [],
       rollback: [],
+      blockedBy: [],
     })),
     warnings,
     original: snapshot,

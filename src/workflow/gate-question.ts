@@ -29,6 +29,11 @@ export function phaseExpectations(state: UpgradeState, phase: PhaseRecord, plan:
     }
     case 'workloads':
       return { ...NONE, migratedNamespaces: [...(plan?.phases.find((p) => p.id === phase.id)?.namespaces ?? [])], oldProxyTag };
+    case 'default-revision': {
+      // Before cleanup is proposed, no pod anywhere in the mesh may still run the old proxy.
+      const meshed = plan?.inventory.namespaces.filter((n) => n.revision === state.target).map((n) => n.name) ?? [];
+      return { ...NONE, migratedNamespaces: meshed, oldProxyTag };
+    }
     case 'cleanup':
       return state.from ? { ...NONE, absent: [{ kind: 'Deployment', namespace: ISTIO_SYSTEM, name: `istiod-${state.from}` }] } : NONE;
     default:

@@ -393,6 +393,14 @@ export class UpgradeWorkflow {
         phase.note = planned ? 'already in the repo' : 'no longer needed';
         continue;
       }
+      if (planned.blockedBy.length > 0) {
+        // Cleanup waits until nothing in the repo uses the old revision any more.
+        state.status = 'paused';
+        state.reason = `${state.from} is still in use: ${planned.blockedBy.slice(0, 10).join(', ')}${planned.blockedBy.length > 10 ? ', …' : ''}`;
+        phase.note = 'blocked: the old revision is still referenced';
+        nextStep = 'move what still uses the old revision (or relabel it by hand), then say `/upgrade continue`.';
+        break;
+      }
       if (planned.files.length === 0) {
         phase.status = 'open';
         phase.note = 'manual steps';

@@ -294,3 +294,17 @@ describe.each(FIXTURE_CASES)('rollback on fixture $name', (fixture) => {
     expect(() => planUpgrade(cleaned, { to: fixture.to, rollback: true })).toThrow(/nothing to roll back to.*--downgrade/);
   });
 });
+
+describe('safe cleanup', () => {
+  it('does not propose cleanup while something the phases cannot move still uses the old revision', async () => {
+    const snapshot = new Map(await loadFixture('istio-operator'));
+    const gateway = snapshot.get('clusters/staging/istio-ingress/gateway.yaml')!;
+    // A selector that pins the revision cannot be relabelled in place (selectors are immutable).
+    snapshot.set('clusters/staging/istio-ingress/gateway.yaml', gateway.replace(/(selector:\n\s+matchLabels:\n)(\s+)/, '$1$2istio.io/rev: 1-21-2\n$2'));
+    const plan = planUpgrade(snapshot, { to: '1-22-1' });
+    expect(plan.warnings.map((w) => w.code)).toEqual(expect.arrayContaining(['gateway-selector-pins-revision', 'old-revision-still-referenced']));
+    expect(plan.phases.find((p) => p.id === 'cleanup')!.blockedBy).toEqual(['gateway istio-ingress/istio-ingressgateway']);
+    const clean = planUpgrade(await loadFixture('istio-operator'), { to: '1-22-1' });
+    expect(clean.phases.find((p) => p.id === 'cleanup')!.blockedBy).toEqual([]);
+  });
+});

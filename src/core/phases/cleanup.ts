@@ -35,6 +35,7 @@ export function draftCleanup(ctx: PlanContext, stillReferenced: readonly string[
     deletions,
     manual,
     manualDone: installed !== null,
+    blockedBy: stillReferenced,
     pods: 0,
     namespaces: [],
     estimatedMinutes: 1,

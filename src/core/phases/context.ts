@@ -41,6 +41,8 @@ export interface PhaseDraft {
   readonly estimatedMinutes: number;
   readonly verify: readonly string[];
   readonly rollback: readonly string[];
+  /** What still uses the old revision after the earlier phases (cleanup only). */
+  readonly blockedBy?: readonly string[];
 }
 
 /** A phase's cdk8s scope and a helper that keeps construct ids unique and readable. */

@@ -22,6 +22,7 @@ const COMMON_OPTIONS = {
   path: { type: 'string' },
   downgrade: { type: 'boolean' },
   rollback: { type: 'boolean' },
+  strategy: { type: 'string' },
   canary: { type: 'string' },
   'pod-budget': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -51,6 +52,9 @@ Options:
   --rollback            plan the way back from the upgrade to REVISION to the revision it replaced
                         (namespaces, gateways, tags and Service back, then the new control plane removed)
   --canary NS1,NS2      namespaces moved first, in a wave of their own
+  --strategy S          relabel (namespaces to the revision), tag (move the tags namespaces follow;
+                        canary namespaces go to a 'canary' tag first) or auto (default: tag when every
+                        meshed namespace follows a tag)
   --pod-budget N        most pods restarted by one workload wave (default 100)
   --json                print exactly one JSON object (see README, "plan --json")
   -h, --help            show this help
@@ -113,6 +117,8 @@ function planOptions(values: Record<string, unknown>): { repo: string; path?: st
     podBudget = Number(values['pod-budget']);
     if (!Number.isInteger(podBudget) || podBudget < 1) throw new UsageError(`--pod-budget must be a whole number ≥ 1, not '${String(values['pod-budget'])}'`);
   }
+  const strategy = values.strategy;
+  if (strategy !== undefined && strategy !== 'relabel' && strategy !== 'tag' && strategy !== 'auto') throw new UsageError(`--strategy is relabel, tag or auto, not '${String(strategy)}'`);
   const canary = typeof values.canary === 'string' ? values.canary.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   return {
     repo: values.repo,
@@ -122,6 +128,7 @@ function planOptions(values: Record<string, unknown>): { repo: string; path?: st
       ...(typeof values.version === 'string' ? { version: values.version } : {}),
       ...(values.downgrade ? { downgrade: true } : {}),
       ...(values.rollback ? { rollback: true } : {}),
+      ...(strategy ? { strategy } : {}),
       ...(canary ? { canary } : {}),
       ...(podBudget !== undefined ? { podBudget } : {}),
     },

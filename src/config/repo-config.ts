@@ -25,6 +25,8 @@ export const RepoConfig = z.strictObject({
   podBudget: z.number().int().positive().default(DEFAULT_POD_BUDGET),
   /** `annotation`: the bot restarts workloads with a pod-template marker; `manual`: it lists kubectl commands. */
   restartStrategy: z.enum(['annotation', 'manual']).default('annotation'),
+  /** `relabel` namespaces, or move the `tag`s they follow; `auto`: tag when every meshed namespace follows one. */
+  strategy: z.enum(['relabel', 'tag', 'auto']).default('auto'),
   permission: z.enum(['read', 'write', 'admin']).default('write'),
   gate: z.enum(['manual', 'argocd']).default('manual'),
   /** Argo CD gate timing. */

@@ -10,6 +10,7 @@ import {
   labelsOf,
   podTemplateOf,
   replicasOf,
+  RESTART_ANNOTATION,
   REV_LABEL,
   stringMap,
   TAG_LABEL,
@@ -208,7 +209,7 @@ export function discoverMesh(index: YamlIndex): MeshInventory {
         replicas: replicasOf(object.body),
         optedOut: template.labels[INJECT_LABEL] === 'false' || template.annotations[INJECT_LABEL] === 'false',
         podRevision: template.labels[REV_LABEL] ?? null,
-        restartMarker: null,
+        restartMarker: template.annotations[RESTART_ANNOTATION] ?? null,
       };
       if (isGateway(template)) {
         const podRevision = template.labels[REV_LABEL];

@@ -35,6 +35,12 @@ export interface PlanOptions {
    * remove `to`'s control plane.
    */
   readonly rollback?: boolean;
+  /**
+   * `relabel` namespaces to the new revision, or move the `tag`s they follow (canary namespaces go
+   * to a `canary` tag first); `auto` picks tag when every meshed namespace follows a tag.
+   * @default 'auto'
+   */
+  readonly strategy?: 'relabel' | 'tag' | 'auto';
 }
 
 export interface PlannedPhase {
@@ -59,6 +65,8 @@ export interface UpgradePlan {
   readonly from: { readonly revision: string | null; readonly version: string | null };
   readonly to: { readonly revision: string; readonly version: string | null };
   readonly install: InstallStyle;
+  /** How namespaces move: relabelled to the revision, or by moving the tags they follow. */
+  readonly strategy: 'relabel' | 'tag';
   readonly direction: 'upgrade' | 'downgrade' | 'same-version' | 'none';
   readonly phases: readonly PlannedPhase[];
   readonly warnings: readonly PlanWarning[];
@@ -130,6 +138,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     installed,
     to,
     canary: options.canary ?? [],
+    strategy: resolveStrategy(inventory, [from.name, to.name], options.strategy ?? 'auto'),
     podBudget: options.podBudget ?? DEFAULT_POD_BUDGET,
     created: new Map(),
     warn,
@@ -142,11 +151,21 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   const workloads = waves.length > 0 ? waves : [emptyWorkloads(ctx, `${prefix}workloads`)];
   const defaultRevision = draftDefaultRevision(ctx, scopeFor('default-revision'));
   const cleanup = draftCleanup(ctx, remainingReferences(ctx, [gateways, ...waves, defaultRevision]));
+  // With tags, the tag moves before the restarts that pick it up (Istio's order for istio-injection
+  // and tag labels); only the canary wave, which gets its own tag, goes before.
+  const canaryFirst = ctx.canary.length > 0 && waves.length > 1 ? workloads.slice(0, 1) : [];
+  const tagOrder = [...canaryFirst, defaultRevision, ...workloads.slice(canaryFirst.length)];
   // The way back runs the other way round: applications first, then gateways, then what names the
   // default, and the new control plane goes last.
   const drafts = options.rollback
-    ? [...workloads, gateways, defaultRevision, cleanup].map((d) => ({ ...d, id: d.id.startsWith(prefix) ? d.id : `${prefix}${d.id}`, title: `Roll back: ${d.title}` }))
-    : [controlPlane!, gateways, ...workloads, defaultRevision, cleanup];
+    ? (ctx.strategy === 'tag' ? [defaultRevision, ...workloads, gateways, cleanup] : [...workloads, gateways, defaultRevision, cleanup]).map((d) => ({
+        ...d,
+        id: d.id.startsWith(prefix) ? d.id : `${prefix}${d.id}`,
+        title: `Roll back: ${d.title}`,
+      }))
+    : ctx.strategy === 'tag'
+      ? [controlPlane!, gateways, ...tagOrder, cleanup]
+      : [controlPlane!, gateways, ...workloads, defaultRevision, cleanup];
 
   // One working copy, edited phase after phase; each phase keeps only its own file changes.
   const working = new Map(snapshot);
@@ -159,6 +178,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     from: { revision: from.name, version: from.version },
     to: { revision: to.name, version: to.version },
     install: installed?.install ?? 'external',
+    strategy: ctx.strategy,
     direction: decision.kind === 'allow' ? decision.direction : 'none',
     phases,
     warnings,
@@ -229,6 +249,14 @@ function describeRevision(name: string, installed: InstalledRevision | null): Re
 }
 
 /** What still names the old revision once the phases before cleanup are merged. */
+/** Tag strategy when asked, or (auto) when every namespace on either revision follows a tag. */
+function resolveStrategy(inventory: MeshInventory, revisions: readonly string[], requested: 'relabel' | 'tag' | 'auto'): 'relabel' | 'tag' {
+  if (requested !== 'auto') return requested;
+  const meshed = inventory.namespaces.filter((n) => n.revision !== null && revisions.includes(n.revision));
+  const followsTag = (n: (typeof meshed)[number]) => n.injection.mode === 'injection-enabled' || (n.injection.mode === 'revision' && !revisions.includes(n.injection.value));
+  return meshed.length > 0 && meshed.every(followsTag) ? 'tag' : 'relabel';
+}
+
 /**
  * What would still name the old revision once the phases before cleanup are merged: namespaces,
  * pod-level revision labels, tags, the default validator, the `istiod` Service, Istio config
@@ -290,6 +318,7 @@ function alreadyThere(snapshot: RepoSnapshot, inventory: MeshInventory, to: Revi
     from: { revision: null, version: null },
     to: { revision: to.name, version: installed?.version ?? to.version },
     install: installed?.install ?? 'external',
+    strategy: 'relabel',
     direction: 'none',
     phases: ids.map((id) => ({
       id,

@@ -66,6 +66,7 @@ export const UpgradeState = z.object({
     canary: z.array(z.string()).optional(),
     downgrade: z.boolean(),
     dryRun: z.boolean(),
+    strategy: z.enum(['relabel', 'tag']).optional(),
   }),
   status: UpgradeStatus,
   /** Why the upgrade is paused or was refused. */

@@ -164,6 +164,7 @@ export class UpgradeWorkflow {
         ...(command.downgrade ? { downgrade: true } : {}),
         canary: command.canary ?? cluster.canary ?? view.config.canary,
         podBudget: view.config.podBudget,
+        strategy: view.config.strategy,
       });
     } catch (error) {
       if (error instanceof MeshUpgradeError) return this.replyOnce(event, `❌ Refused: ${error.message}`);
@@ -267,6 +268,7 @@ export class UpgradeWorkflow {
         to: state.target,
         rollback: true,
         ...(state.options.canary ? { canary: state.options.canary } : {}),
+        ...(state.options.strategy ? { strategy: state.options.strategy } : {}),
         podBudget: view.config.podBudget,
       });
     } catch (error) {
@@ -524,6 +526,7 @@ export class UpgradeWorkflow {
         ...(state.options.version && !rollback ? { version: state.options.version } : {}),
         ...(state.options.downgrade ? { downgrade: true } : {}),
         ...(state.options.canary ? { canary: state.options.canary } : {}),
+        ...(state.options.strategy ? { strategy: state.options.strategy } : {}),
         podBudget: view.config.podBudget,
       });
     } catch (error) {
@@ -672,6 +675,7 @@ function initialState(event: CommentEvent, command: Extract<Command, { kind: 'st
       ...(command.canary ? { canary: command.canary } : {}),
       downgrade: command.downgrade,
       dryRun: command.dryRun,
+      strategy: plan.strategy,
     },
     status: 'running',
     reason: null,

@@ -8,6 +8,7 @@ describe('parseRepoConfig', () => {
       canary: [],
       podBudget: 100,
       restartStrategy: 'annotation',
+      strategy: 'auto',
       permission: 'write',
       gate: 'manual',
       gateTiming: { stabilityWindowSeconds: 60, phaseTimeoutMinutes: 30, pollSeconds: 10, maxPollSeconds: 60 },

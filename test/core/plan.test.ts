@@ -308,3 +308,63 @@ describe('safe cleanup', () => {
     expect(clean.phases.find((p) => p.id === 'cleanup')!.blockedBy).toEqual([]);
   });
 });
+
+describe('tag strategy (namespaces follow istio-injection=enabled)', () => {
+  async function taggedRepo(): Promise<Map<string, string>> {
+    const snapshot = new Map(await loadFixture('istio-operator'));
+    snapshot.set('clusters/staging/apps/search/namespace.yaml', "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: search\n  labels:\n    istio-injection: enabled\n    team: search\n");
+    snapshot.set('clusters/staging/apps/shop/namespace.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio-injection: enabled # follows the default tag\n    team: shop\n');
+    return snapshot;
+  }
+
+  it('moves the default tag instead of relabelling, with a canary tag for canary namespaces first', async () => {
+    const snapshot = await taggedRepo();
+    const plan = planUpgrade(snapshot, { to: '1-22-1', canary: ['shop'] });
+    expect(plan.strategy).toBe('tag');
+    expect(plan.phases.map((p) => p.id)).toEqual(['control-plane', 'gateways', 'workloads-1', 'default-revision', 'workloads-2', 'cleanup']);
+    const canary = plan.phases.find((p) => p.id === 'workloads-1')!;
+    expect(canary.changes.map((c) => `${c.action} ${c.kind} ${c.name}`).sort()).toEqual([
+      'create MutatingWebhookConfiguration istio-revision-tag-canary',
+      'update Deployment cart',
+      'update Deployment frontend',
+      'update Namespace shop',
+    ]);
+    const tag = canary.files.find((f) => f.path.endsWith('istio-revision-tag-canary.yaml'))!.content!;
+    expect(tag).toContain('istio.io/tag: canary');
+    expect(tag).not.toContain('namespace.sidecar-injector.istio.io\n'.replace(/^/, '- name: '));
+    expect(tag.match(/name: istiod-1-22-1/g)).toHaveLength(2);
+    // The rest only restart: no namespace file changes, the tag moved just before.
+    const rest = plan.phases.find((p) => p.id === 'workloads-2')!;
+    expect(rest.changes.map((c) => c.kind)).toEqual(['StatefulSet']);
+    const final = snapshotAfter(plan, plan.phases.length);
+    expect(final.get('clusters/staging/apps/search/namespace.yaml')).toContain('istio-injection: enabled');
+    expect(final.get('clusters/staging/apps/shop/namespace.yaml')).toContain('istio.io/rev: canary # follows the default tag');
+    const inventory = discoverMesh(buildYamlIndex(final));
+    expect(Object.fromEntries(inventory.tags.map((t) => [t.tag, t.revision]))).toEqual({ default: '1-22-1', canary: '1-22-1' });
+    expect(inventory.namespaces.filter((n) => n.revision !== null).map((n) => [n.name, n.revision])).toEqual([
+      ['search', '1-22-1'],
+      ['shop', '1-22-1'],
+    ]);
+    const report = await validateYamlFiles(plan.phases.flatMap((p) => p.files.filter((f) => f.content !== null).map((f) => ({ path: f.path, content: f.content! }))));
+    expect(report.errors).toEqual([]);
+  });
+
+  it('is idempotent and resumable, and rolls back by moving the tags back first', async () => {
+    const snapshot = await taggedRepo();
+    const plan = planUpgrade(snapshot, { to: '1-22-1', canary: ['shop'] });
+    const final = snapshotAfter(plan, plan.phases.length);
+    for (let i = 1; i <= plan.phases.length; i++) {
+      const resumed = planUpgrade(snapshotAfter(plan, i), { to: '1-22-1', canary: ['shop'] });
+      if (i < plan.phases.length) expect(resumed.phases.map((p) => p.id)).toEqual(plan.phases.map((p) => p.id));
+      expect(resumed.phases.filter((p) => p.status === 'pending').length).toBeLessThanOrEqual(plan.phases.length - i);
+      for (const p of resumed.phases.slice(0, i)) expect(p.files, `${p.id} after ${i}`).toEqual([]);
+      expect([...snapshotAfter(resumed, resumed.phases.length)].sort()).toEqual([...final].sort());
+    }
+    const beforeCleanup = snapshotAfter(plan, plan.phases.length - 1);
+    const back = planUpgrade(beforeCleanup, { to: '1-22-1', rollback: true, canary: ['shop'] });
+    expect(back.phases[0]!.id).toBe('rollback-default-revision');
+    const restored = discoverMesh(buildYamlIndex(snapshotAfter(back, back.phases.length)));
+    expect(restored.namespaces.filter((n) => n.revision !== null).map((n) => n.revision)).toEqual(['1-21-2', '1-21-2']);
+    expect(Object.fromEntries(restored.tags.map((t) => [t.tag, t.revision]))).toEqual({ default: '1-21-2', canary: '1-21-2' });
+  });
+});

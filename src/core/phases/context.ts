@@ -19,6 +19,11 @@ export interface PlanContext {
   readonly installed: InstalledRevision | null;
   readonly to: Revision;
   readonly canary: readonly string[];
+  /**
+   * `relabel`: namespaces are relabelled to the new revision; `tag`: namespaces keep following
+   * their tags, which move (canary namespaces first move to a `canary` tag).
+   */
+  readonly strategy: 'relabel' | 'tag';
   readonly podBudget: number;
   /** Objects created by earlier phases that later phases edit (e.g. the new istiod Helm release). */
   readonly created: Map<string, IndexedObject>;

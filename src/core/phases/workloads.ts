@@ -1,5 +1,6 @@
 import { NamespaceInjection } from '../../constructs/namespace-injection.js';
 import { RevisionLabel } from '../../constructs/revision-label.js';
+import { RevisionTag } from '../../constructs/revision-tag.js';
 import { WorkloadRestart } from '../../constructs/workload-restart.js';
 import type { PlacedObject } from '../../writer/apply-phase.js';
 import type { MeshNamespace, Workload } from '../discover.js';
@@ -64,6 +65,21 @@ export function draftWorkloadWaves(ctx: PlanContext, scopeFor: (id: string) => D
   return waves.map((wave, i) => draftWave(ctx, scopeFor(waves.length === 1 ? 'workloads' : `workloads-${i + 1}`), wave, i, waves.length, canaryUnits.length > 0 && i === 0));
 }
 
+/** The tag canary namespaces follow under the tag strategy. */
+export const CANARY_TAG = 'canary';
+
+/** Creates the canary tag (→ new revision) once, in the canary wave, shaped after an existing tag. */
+function ensureCanaryTag(ctx: PlanContext, s: DraftScope): PlacedObject[] {
+  if (ctx.inventory.tags.some((t) => t.tag === CANARY_TAG)) return [];
+  const template = ctx.inventory.tags.find((t) => t.tag === 'default') ?? ctx.inventory.tags[0];
+  if (!template) {
+    ctx.warn({ code: 'no-tag-to-copy', message: 'the tag strategy needs a revision tag in git to shape the canary tag after; canary namespaces are relabelled to the new revision instead.', file: null });
+    return [];
+  }
+  const file = `${template.object.file.replace(/[^/]+$/, '')}istio-revision-tag-${CANARY_TAG}.yaml`;
+  return [{ desired: new RevisionTag(s.scope, s.id('MutatingWebhookConfiguration', CANARY_TAG), { template: template.object.body, tag: CANARY_TAG, revision: ctx.to.name, file }), targets: [] }];
+}
+
 function migrationUnits(ctx: PlanContext, gatewayNamespaces: ReadonlySet<string>): MigrationUnit[] {
   const { inventory, from } = ctx;
   const byNamespace = new Map<string, Workload[]>();
@@ -84,7 +100,11 @@ function migrationUnits(ctx: PlanContext, gatewayNamespaces: ReadonlySet<string>
     const workloads = byNamespace.get(ns.name) ?? [];
     // A gateway-only namespace moves with the gateways.
     if ((gatewayNamespaces.has(ns.name) || inventory.gateways.some((g) => g.object.namespace === ns.name)) && workloads.length === 0) continue;
-    units.push({ namespace: ns.name, definition: ns, workloads, pods: podsOf(workloads), done: ns.revision === ctx.to.name });
+    // With tags, a namespace resolves to the target as soon as its tag moves: it is done only once
+    // its workloads have restarted.
+    const restarted = workloads.every((w) => w.optedOut || w.restartMarker === ctx.to.name);
+    const done = ns.revision === ctx.to.name && (ctx.strategy === 'relabel' || restarted);
+    units.push({ namespace: ns.name, definition: ns, workloads, pods: podsOf(workloads), done });
   }
   // Workloads that pick their revision by pod label, in namespaces without an injection label.
   for (const [namespace, workloads] of byNamespace) {
@@ -99,10 +119,18 @@ function draftWave(ctx: PlanContext, s: DraftScope, wave: readonly MigrationUnit
   const { from, to, inventory } = ctx;
   const objects: PlacedObject[] = [];
   const manual: string[] = [];
+  const tags = ctx.strategy === 'tag';
+  const canaryTag = tags && isCanary && wave.some((u) => !u.done) ? ensureCanaryTag(ctx, s) : [];
+  const canaryLabel = canaryTag.length > 0 || inventory.tags.some((t) => t.tag === CANARY_TAG) ? CANARY_TAG : to.name;
+  objects.push(...canaryTag);
   for (const unit of wave) {
     if (unit.done) continue;
     const ns = unit.definition;
-    if (ns && ns.injection.mode !== 'none') {
+    if (tags && ns && ns.injection.mode !== 'none') {
+      // Tag strategy: the namespace keeps following its tag (which moves in default-revision);
+      // canary namespaces move to the canary tag, which already points at the new revision.
+      if (isCanary) objects.push({ desired: new NamespaceInjection(s.scope, s.id('Namespace', ns.name), { namespace: ns.name, revision: canaryLabel }), targets: ns.definitions });
+    } else if (ns && ns.injection.mode !== 'none') {
       if (ns.injection.mode === 'revision' && ns.injection.value !== from.name) {
         ctx.warn({
           code: 'tag-bypassed',
@@ -152,7 +180,13 @@ function draftWave(ctx: PlanContext, s: DraftScope, wave: readonly MigrationUnit
   return {
     id: s.phaseId,
     title: `Move workloads to ${to.name}${label}`,
-    why: `Relabels ${names.join(', ')} to istio.io/rev=${to.name} (dropping istio-injection, which would win over it) and restarts their ${pods} pod(s) so that they are re-injected with the ${to.version ?? to.name} proxy. Injection only happens when a pod is created.${optedOut.length ? ` Not restarted (opted out of injection): ${optedOut.map((w) => describe(w.object)).join(', ')}.` : ''}`,
+    why: `${
+      tags
+        ? isCanary
+          ? `Moves ${names.join(', ')} to the \`${canaryLabel}\` tag, which points at ${to.name}, and restarts their ${pods} pod(s)`
+          : `Restarts the ${pods} pod(s) of ${names.join(', ')}: they follow a tag that now points at ${to.name}, and are re-injected`
+        : `Relabels ${names.join(', ')} to istio.io/rev=${to.name} (dropping istio-injection, which would win over it) and restarts their ${pods} pod(s)`
+    } so that they are re-injected with the ${to.version ?? to.name} proxy. Injection only happens when a pod is created.${optedOut.length ? ` Not restarted (opted out of injection): ${optedOut.map((w) => describe(w.object)).join(', ')}.` : ''}`,
     objects,
     deletions: [],
     manual,

@@ -29,6 +29,9 @@ export const RepoConfig = z.strictObject({
   strategy: z.enum(['relabel', 'tag', 'auto']).default('auto'),
   permission: z.enum(['read', 'write', 'admin']).default('write'),
   gate: z.enum(['manual', 'argocd']).default('manual'),
+  /** `scale-then-delete`: scale the old istiod to zero first, delete it after `scaleDownGraceHours`. */
+  cleanupMode: z.enum(['delete', 'scale-then-delete']).default('delete'),
+  scaleDownGraceHours: z.number().nonnegative().default(24),
   /** Argo CD gate timing. */
   gateTiming: z
     .strictObject({

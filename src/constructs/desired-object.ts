@@ -1,4 +1,4 @@
-import { ApiObject, JsonPatch } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { IndexedObject } from '../core/yaml-index.js';
 import type { MergePatch } from '../writer/yaml-patch.js';
@@ -29,8 +29,7 @@ export interface DesiredObjectProps {
 
 /**
  * Base of every construct a phase synthesizes: one Kubernetes object (whole, or the fields to
- * change), with an explicit name. cdk8s drops nulls when it synthesizes, so removals travel as
- * JSON patches that put `null` back in (merge-patch semantics: null removes).
+ * change), with an explicit name. Removals are `null`s in the result (merge-patch semantics).
  */
 export class DesiredObject extends Construct {
   readonly mode: DesiredMode;
@@ -40,15 +39,37 @@ export class DesiredObject extends Construct {
     super(scope, id);
     this.mode = props.mode;
     const body = props.body ?? {};
+    this.removals = props.remove ?? [];
     const metadata = { ...(body.metadata as Record<string, unknown> | undefined), name: props.name, ...(props.namespace ? { namespace: props.namespace } : {}) };
     this.resource = new ApiObject(this, 'Resource', { ...body, apiVersion: props.apiVersion, kind: props.kind, metadata });
-    for (const pointer of props.remove ?? []) this.resource.addJsonPatch(JsonPatch.add(pointer, null));
   }
+
+  /** Fields to remove, as JSON pointers. */
+  private readonly removals: readonly string[];
 
   /** The synthesized object (a merge patch when `mode` is patch). */
   toJson(): MergePatch & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } {
-    return this.resource.toJson() as MergePatch & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+    const json = this.resource.toJson() as MergePatch & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+    return this.removals.length > 0 ? (withRemovals(json, this.removals) as typeof json) : json;
   }
+}
+
+/**
+ * The synthesized object with `null` (merge-patch "remove") at each pointer. cdk8s drops nulls and
+ * empty objects when it synthesizes, so removals are added afterwards.
+ */
+function withRemovals(json: unknown, pointers: readonly string[]): Record<string, unknown> {
+  const copy = structuredClone(json) as Record<string, unknown>;
+  for (const p of pointers) {
+    const keys = p.slice(1).split('/').map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+    let node = copy;
+    for (const key of keys.slice(0, -1)) {
+      if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[keys[keys.length - 1]!] = null;
+  }
+  return copy;
 }
 
 /** JSON pointer for a path of keys (`istio.io/rev` → `istio.io~1rev`). */

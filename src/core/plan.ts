@@ -9,6 +9,7 @@ import type { DraftScope, PhaseDraft, PlanContext, PlanWarning } from './phases/
 import { draftControlPlane } from './phases/control-plane.js';
 import { draftDefaultRevision } from './phases/default-revision.js';
 import { draftGateways } from './phases/gateways.js';
+import { draftScaleDown, draftScaleUp } from './phases/scale-down.js';
 import { draftWorkloadWaves } from './phases/workloads.js';
 import { collectPreflightWarnings } from './preflight.js';
 import { parseRevision, type Revision } from './revision.js';
@@ -41,6 +42,8 @@ export interface PlanOptions {
    * @default 'auto'
    */
   readonly strategy?: 'relabel' | 'tag' | 'auto';
+  /** `scale-then-delete`: a `scale-down` phase (old istiod to zero) comes before `cleanup`. @default 'delete' */
+  readonly cleanupMode?: 'delete' | 'scale-then-delete';
 }
 
 export interface PlannedPhase {
@@ -150,7 +153,10 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   const waves = draftWorkloadWaves(ctx, scopeFor, new Set(gateways.namespaces));
   const workloads = waves.length > 0 ? waves : [emptyWorkloads(ctx, `${prefix}workloads`)];
   const defaultRevision = draftDefaultRevision(ctx, scopeFor('default-revision'));
-  const cleanup = draftCleanup(ctx, remainingReferences(ctx, [gateways, ...waves, defaultRevision]));
+  const references = remainingReferences(ctx, [gateways, ...waves, defaultRevision]);
+  const cleanup = draftCleanup(ctx, references);
+  const scaleDown = options.cleanupMode === 'scale-then-delete' && !options.rollback ? [draftScaleDown(ctx, scopeFor('scale-down'), references)] : [];
+  const scaleUp = options.rollback ? draftScaleUp(ctx, scopeFor('scale-up')) : null;
   // With tags, the tag moves before the restarts that pick it up (Istio's order for istio-injection
   // and tag labels); only the canary wave, which gets its own tag, goes before.
   const canaryFirst = ctx.canary.length > 0 && waves.length > 1 ? workloads.slice(0, 1) : [];
@@ -158,14 +164,14 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   // The way back runs the other way round: applications first, then gateways, then what names the
   // default, and the new control plane goes last.
   const drafts = options.rollback
-    ? (ctx.strategy === 'tag' ? [defaultRevision, ...workloads, gateways, cleanup] : [...workloads, gateways, defaultRevision, cleanup]).map((d) => ({
+    ? [...(scaleUp ? [scaleUp] : []), ...(ctx.strategy === 'tag' ? [defaultRevision, ...workloads, gateways, cleanup] : [...workloads, gateways, defaultRevision, cleanup])].map((d) => ({
         ...d,
         id: d.id.startsWith(prefix) ? d.id : `${prefix}${d.id}`,
         title: `Roll back: ${d.title}`,
       }))
     : ctx.strategy === 'tag'
-      ? [controlPlane!, gateways, ...tagOrder, cleanup]
-      : [controlPlane!, gateways, ...workloads, defaultRevision, cleanup];
+      ? [controlPlane!, gateways, ...tagOrder, ...scaleDown, cleanup]
+      : [controlPlane!, gateways, ...workloads, defaultRevision, ...scaleDown, cleanup];
 
   // One working copy, edited phase after phase; each phase keeps only its own file changes.
   const working = new Map(snapshot);

@@ -67,6 +67,7 @@ export const UpgradeState = z.object({
     downgrade: z.boolean(),
     dryRun: z.boolean(),
     strategy: z.enum(['relabel', 'tag']).optional(),
+    cleanupMode: z.enum(['delete', 'scale-then-delete']).optional(),
   }),
   status: UpgradeStatus,
   /** Why the upgrade is paused or was refused. */

@@ -165,6 +165,7 @@ export class UpgradeWorkflow {
         canary: command.canary ?? cluster.canary ?? view.config.canary,
         podBudget: view.config.podBudget,
         strategy: view.config.strategy,
+        cleanupMode: view.config.cleanupMode,
       });
     } catch (error) {
       if (error instanceof MeshUpgradeError) return this.replyOnce(event, `❌ Refused: ${error.message}`);
@@ -174,7 +175,7 @@ export class UpgradeWorkflow {
       return this.replyOnce(event, `✅ \`${cluster.name}\` already runs \`${command.revision}\` only: every phase is done, nothing to change.`);
     }
 
-    const state = initialState(event, { ...command, canary: command.canary ?? cluster.canary ?? view.config.canary }, cluster, plan);
+    const state = initialState(event, { ...command, canary: command.canary ?? cluster.canary ?? view.config.canary, cleanupMode: view.config.cleanupMode }, cluster, plan);
     if (command.dryRun) {
       const body = renderPlanComment(this.deps.templates, { ...state, status: 'paused', reason: 'dry run: nothing was created' }, toPlanView(plan), `comment \`/upgrade ${command.revision}\` without \`--dry-run\` to start.`);
       await this.ensureSticky(event.issue, comments, existing?.comment ?? null, `${body}\n${this.dryRunBodies(state, plan, view.config)}`);
@@ -395,6 +396,17 @@ export class UpgradeWorkflow {
         phase.note = planned ? 'already in the repo' : 'no longer needed';
         continue;
       }
+      const previous = state.phases[index - 1];
+      if (phase.id === 'cleanup' && previous?.id === 'scale-down' && previous.gate.mergedAt) {
+        // The old istiod stays scaled down, and recoverable, for the grace period before it is deleted.
+        const graceEnds = Date.parse(previous.gate.mergedAt) + view.config.scaleDownGraceHours * 3_600_000;
+        if (this.now().getTime() < graceEnds) {
+          phase.note = `waiting for the grace period after scale-down (until ${new Date(graceEnds).toISOString()})`;
+          nextStep = `the cleanup PR opens after ${new Date(graceEnds).toISOString()}; say \`/upgrade rollback\` before then to bring ${state.from} back.`;
+          this.deps.scheduler?.schedule(this.key(state.issue), graceEnds - this.now().getTime(), () => this.recheck(state.issue));
+          break;
+        }
+      }
       if (planned.blockedBy.length > 0) {
         // Cleanup waits until nothing in the repo uses the old revision any more.
         state.status = 'paused';
@@ -527,6 +539,7 @@ export class UpgradeWorkflow {
         ...(state.options.downgrade ? { downgrade: true } : {}),
         ...(state.options.canary ? { canary: state.options.canary } : {}),
         ...(state.options.strategy ? { strategy: state.options.strategy } : {}),
+        ...(state.options.cleanupMode && !rollback ? { cleanupMode: state.options.cleanupMode } : {}),
         podBudget: view.config.podBudget,
       });
     } catch (error) {
@@ -658,7 +671,7 @@ function currentPhase(state: UpgradeState): PhaseRecord | undefined {
   return state.phases.find((p) => p.status !== 'passed' && p.status !== 'done');
 }
 
-function initialState(event: CommentEvent, command: Extract<Command, { kind: 'start' }>, cluster: ClusterConfig, plan: UpgradePlan): UpgradeState {
+function initialState(event: CommentEvent, command: Extract<Command, { kind: 'start' }> & { cleanupMode: RepoConfig['cleanupMode'] }, cluster: ClusterConfig, plan: UpgradePlan): UpgradeState {
   return {
     version: 1,
     issue: event.issue,
@@ -676,6 +689,7 @@ function initialState(event: CommentEvent, command: Extract<Command, { kind: 'st
       downgrade: command.downgrade,
       dryRun: command.dryRun,
       strategy: plan.strategy,
+      cleanupMode: command.cleanupMode,
     },
     status: 'running',
     reason: null,

@@ -11,6 +11,8 @@ describe('parseRepoConfig', () => {
       strategy: 'auto',
       permission: 'write',
       gate: 'manual',
+      cleanupMode: 'delete',
+      scaleDownGraceHours: 24,
       gateTiming: { stabilityWindowSeconds: 60, phaseTimeoutMinutes: 30, pollSeconds: 10, maxPollSeconds: 60 },
       labels: ['mesh-upgrade'],
     });

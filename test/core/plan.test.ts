@@ -368,3 +368,25 @@ describe('tag strategy (namespaces follow istio-injection=enabled)', () => {
     expect(Object.fromEntries(restored.tags.map((t) => [t.tag, t.revision]))).toEqual({ default: '1-21-2', canary: '1-21-2' });
   });
 });
+
+describe('cleanupMode scale-then-delete', () => {
+  it.each([
+    ['istio-operator', '1-22-1', 'clusters/staging/istio-system/istiocontrolplane-1-21-2.yaml', /replicaCount: 0\n/, `mesh-upgrade-bot.io/scaled-down-from: ${JSON.stringify('{"replicaCount":2}')}`],
+    ['asm-manifests', 'asm-1140-0', 'clusters/prod/istio-system/asm-1130-0/istiod.yaml', /replicas: 0\n/, `mesh-upgrade-bot.io/scaled-down-from: ${JSON.stringify('{"replicas":2}')}`],
+  ])('%s: scales the old istiod to zero before deleting it, and a rollback scales it back first', async (name, to, file, zero, annotation) => {
+    const plan = planUpgrade(await loadFixture(name), { to, cleanupMode: 'scale-then-delete' });
+    expect(plan.phases.map((p) => p.id).slice(-2)).toEqual(['scale-down', 'cleanup']);
+    const scaled = plan.phases.find((p) => p.id === 'scale-down')!.files.find((f) => f.path === file)!.content!;
+    expect(scaled).toMatch(zero);
+    expect(scaled).toContain(annotation);
+    const report = await validateYamlFiles([{ path: file, content: scaled }]);
+    expect(report.errors).toEqual([]);
+
+    const afterScaleDown = snapshotAfter(plan, plan.phases.length - 1);
+    const back = planUpgrade(afterScaleDown, { to, rollback: true });
+    expect(back.phases[0]!.id).toBe('rollback-scale-up');
+    const restored = snapshotAfter(back, 1).get(file)!;
+    expect(restored).not.toContain('scaled-down-from');
+    expect(restored).not.toMatch(zero);
+  });
+});

@@ -106,3 +106,21 @@ describe('scenario waves', () => {
     void h;
   });
 });
+
+describe('scenario scale-then-delete', () => {
+  it('scales the old istiod down first and opens cleanup only after the grace period', async () => {
+    const { h, transcript } = await run('scale-then-delete');
+    expect(h.sim.violations).toEqual([]);
+    expect(transcript.final).toEqual({ status: 'completed', phase: null });
+    const phases = transcript.pullRequests.map((p) => p.phase);
+    expect(phases.slice(-2)).toEqual(['scale-down', 'cleanup']);
+    const scaleDown = transcript.pullRequests.find((p) => p.phase === 'scale-down')!;
+    const cleanup = transcript.pullRequests.find((p) => p.phase === 'cleanup')!;
+    expect(scaleDown.files).toEqual(['clusters/prod/istio-system/istiocontrolplane-asm-1130-0.yaml']);
+    expect(cleanup.files).toEqual(['clusters/prod/istio-system/istiocontrolplane-asm-1130-0.yaml']);
+    // The cleanup PR was opened a day after the scale-down merged, not before.
+    const created = (n: number) => Date.parse(h.sim.pullRequests().find((p) => p.number === n)!.created_at);
+    const merged = Date.parse(h.sim.pullRequests().find((p) => p.number === scaleDown.number)!.merged_at!);
+    expect(created(cleanup.number) - merged).toBeGreaterThanOrEqual(24 * 3_600_000);
+  });
+});

@@ -89,7 +89,7 @@ export class DemoHarness {
       webhookSecret: WEBHOOK_SECRET,
       appId: APP_ID,
       installationId: INSTALLATION_ID,
-      ...(options.argocd ? { now: clock.now } : {}),
+      now: clock.now,
     });
     const h = new DemoHarness(sim, clock, options);
     if (options.argocd) {
@@ -98,6 +98,13 @@ export class DemoHarness {
       h.argo = new ArgoCdSimulator(sim, clock, [{ name: 'prod-mesh', path: 'clusters/prod' }], options.argocd, (payload) => h.deliver('status', payload));
     }
     return h;
+  }
+
+  /** Jumps ahead in virtual time at once (hours of waiting), then runs what became due. */
+  async jump(ms: number): Promise<void> {
+    this.clock.advance(ms);
+    await this.argo?.tick();
+    await this.scheduler.runDue();
   }
 
   /** Lets virtual time pass in one-second steps: Argo CD moves on, due gate checks run. */

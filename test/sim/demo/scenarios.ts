@@ -186,6 +186,18 @@ export const SCENARIOS: Record<string, Scenario> = {
     return { trackingIssue: issue, requestsPerPhase };
   },
 
+  /** The old istiod is scaled to zero first (reversible), and deleted only after the 24 h grace period. */
+  async 'scale-then-delete'(h) {
+    const config = h.sim.filesAt('main').get('.github/mesh-upgrade.yml') ?? '';
+    h.sim.pushCommit('main', { '.github/mesh-upgrade.yml': `${config}cleanupMode: scale-then-delete\nscaleDownGraceHours: 24\n` }, 'Scale the old control plane down before deleting it', 'alice');
+    const issue = await start(h, 'alice');
+    await driveToCompletion(h, issue, { stopAfter: 'scale-down' });
+    h.print(`\n⏳ cleanup waits: ${h.state(issue)?.phases.find((p) => p.id === 'cleanup')?.note ?? ''}`);
+    await h.jump(24 * 3_600_000);
+    const requestsPerPhase = await driveToCompletion(h, issue);
+    return { trackingIssue: issue, requestsPerPhase };
+  },
+
   /** The happy path gated by Argo CD: each merge is synced, becomes healthy, holds, then the next PR opens. */
   async 'argocd-healthy'(h) {
     const issue = await start(h, 'alice');

@@ -38,6 +38,18 @@ describe.each(['happy', 'duplicate-delivery', 'restart', 'concurrent'])('scenari
   });
 });
 
+describe('rollback after cleanup', () => {
+  it('is refused with the reason and the downgrade to use instead', async () => {
+    const { h, result } = await run('happy');
+    await h.comment('alice', result.trackingIssue!, '/upgrade rollback');
+    const reply = h.sim.comments(result.trackingIssue!).at(-1)!;
+    expect(reply.user?.login).toBe(h.sim.botLogin);
+    expect(reply.body).toContain('Rollback refused: the cleanup phase removed `asm-1130-0`');
+    expect(reply.body).toContain('/upgrade asm-1130-0 --downgrade');
+    expect(h.sim.pullRequests()).toHaveLength(6);
+  });
+});
+
 describe('scenario unauthorized', () => {
   it('refuses visibly, naming the permission required, and changes nothing', async () => {
     const { h, transcript } = await run('unauthorized');

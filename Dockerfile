@@ -19,4 +19,4 @@ COPY app.yml ./
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/ping').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/src/cli/main.js", "--help"]
+CMD ["node_modules/.bin/probot", "run", "./dist/src/index.js"]

@@ -2,6 +2,7 @@ import type { ApplicationFunction } from 'probot';
 import { ArgoCdClient } from './adapters/argocd/client.js';
 import { argoCdFetch } from './adapters/argocd/tls.js';
 import { createApp, reconcileInstallations } from './app.js';
+import { checkProductionEnvironment } from './startup-check.js';
 import { loadTemplates } from './text/templates.js';
 import { TimerScheduler } from './workflow/timer-scheduler.js';
 
@@ -10,6 +11,7 @@ const RECONCILE_EVERY_MS = 5 * 60_000;
 /** The Probot entry (`probot run ./dist/src/index.js`). */
 const app: ApplicationFunction = (probot) => {
   const env = process.env;
+  checkProductionEnvironment(env);
   const argocdFetch = argoCdFetch({ caFile: env.ARGOCD_CA_FILE, insecure: env.ARGOCD_INSECURE === 'true' });
   const argocd =
     env.ARGOCD_SERVER && env.ARGOCD_AUTH_TOKEN

@@ -121,7 +121,8 @@ export class DemoHarness {
     if (!this.probot) {
       const log = pino({ level: 'info' }, { write: (line: string) => void this.logs.push(line) });
       // Throttling spaces writes a second apart to respect GitHub's secondary limits; the simulator has none.
-      const Octokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, throttle: { ...(options.throttle as object), enabled: false } }));
+      // Retries keep Probot's policy (3 tries) but wait milliseconds instead of seconds.
+      const Octokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, throttle: { ...(options.throttle as object), enabled: false }, retry: { retryAfterBaseValue: 5 } }));
       const probot = new Probot({ appId: APP_ID, privateKey: this.privateKey, secret: WEBHOOK_SECRET, log, Octokit, request: { fetch: this.sim.fetch } });
       const argocd = this.argo ? new ArgoCdClient({ server: this.argo.server, token: 'argocd-sim-token', fetch: this.argo.fetch }) : null;
       await probot.load(createApp({ templates: loadTemplates(), botLogin: this.sim.botLogin, argocd, now: this.clock.now, scheduler: this.scheduler }));

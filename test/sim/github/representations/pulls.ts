@@ -33,7 +33,8 @@ export function pullSimpleJson(world: World, pr: PullRequestRecord): Json {
     assignees: [],
     requested_reviewers: [],
     requested_teams: [],
-    labels: issueLabels(world, pr),
+    // The pull-request-simple schema types label descriptions as plain strings (issues allow null).
+    labels: issueLabels(world, pr).map((label) => ({ ...(label as Record<string, unknown>), description: (label as { description?: unknown }).description ?? '' })),
     milestone: null,
     draft: pr.pull.draft,
     commits_url: `${api}/commits`,

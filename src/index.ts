@@ -3,13 +3,15 @@ import { ArgoCdClient } from './adapters/argocd/client.js';
 import { argoCdFetch } from './adapters/argocd/tls.js';
 import { createApp, reconcileInstallations } from './app.js';
 import { checkProductionEnvironment } from './startup-check.js';
+import { metricsHandler } from './observability/metrics-endpoint.js';
+import { metrics } from './observability/metrics.js';
 import { loadTemplates } from './text/templates.js';
 import { TimerScheduler } from './workflow/timer-scheduler.js';
 
 const RECONCILE_EVERY_MS = 5 * 60_000;
 
 /** The Probot entry (`probot run ./dist/src/index.js`). */
-const app: ApplicationFunction = (probot) => {
+const app: ApplicationFunction = (probot, { addHandler }) => {
   const env = process.env;
   checkProductionEnvironment(env);
   const argocdFetch = argoCdFetch({ caFile: env.ARGOCD_CA_FILE, insecure: env.ARGOCD_INSECURE === 'true' });
@@ -29,6 +31,8 @@ const app: ApplicationFunction = (probot) => {
     scheduler: new TimerScheduler(probot.log),
   };
   createApp(options)(probot);
+  // Prometheus scrapes GET /metrics on the same port as the webhooks.
+  addHandler(metricsHandler(metrics));
   const reconcile = () =>
     reconcileInstallations(probot, options).then(
       (count) => probot.log.info({ upgrades: count }, 'reconciled running upgrades'),

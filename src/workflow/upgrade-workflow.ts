@@ -9,6 +9,7 @@ import { scopeSnapshot, type RepoSnapshot } from '../core/snapshot.js';
 import { isStateComment, lockRef, newPhaseRecord, parsePhaseMarker, parseStateBlock, phaseBranch, replyMarker, type PhaseRecord, type UpgradeState } from '../core/state.js';
 import { describeGate, renderHelp, renderPlanComment, renderPullRequest, renderReply, toPlanView, type PlanView } from '../text/render.js';
 import type { Templates } from '../text/templates.js';
+import { metrics } from '../observability/metrics.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { gateQuestion, phaseExpectations, touchedApplications } from './gate-question.js';
 import type { Logger } from './logger.js';
@@ -357,6 +358,10 @@ export class UpgradeWorkflow {
         }
         const outcome = await gate.evaluate(gateQuestion(state, phase, { continued, now, applications, expectations }));
         const { decision } = outcome;
+        metrics.gateDecisions.inc({ gate: gate.kind, decision: decision.status });
+        if (decision.status === 'pass' && phase.gate.mergedAt) {
+          metrics.phaseSeconds.observe({ phase: phase.id.replace(/-\d+$/, ''), gate: gate.kind }, (now.getTime() - Date.parse(phase.gate.mergedAt)) / 1000);
+        }
         phase.gate.healthySince = outcome.healthySince?.toISOString() ?? null;
         phase.gate.wasHealthy = outcome.wasHealthy;
         this.deps.log.info({ issue: state.issue, phase: phase.id, gate: gate.kind, decision: decision.status, reason: describeGate(decision) }, 'gate decision');
@@ -611,6 +616,8 @@ export class UpgradeWorkflow {
   }
 
   private async writeSticky(tracking: Tracking, plan: UpgradePlan | null, nextStep: string | null, view: RepoView): Promise<void> {
+    const previous = parseStateBlock(tracking.comment.body);
+    if (previous.kind !== 'state' || previous.state.status !== tracking.state.status) metrics.upgrades.inc({ state: tracking.state.status });
     let planView: PlanView | null = plan ? toPlanView(plan) : null;
     if (!planView && isActive(tracking.state)) {
       const fresh = await this.replan(tracking.state, view);

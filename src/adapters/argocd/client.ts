@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { metrics } from '../../observability/metrics.js';
 import { ArgoApplication, ResourceTree } from '../../core/argocd-status.js';
 
 export interface ArgoCdClientOptions {
@@ -44,6 +45,17 @@ export class ArgoCdClient {
   }
 
   private async get<T extends z.ZodType>(path: string, schema: T, what: string): Promise<z.infer<T>> {
+    try {
+      const result = await this.request(path, schema, what);
+      metrics.argocdRequests.inc({ outcome: 'ok' });
+      return result;
+    } catch (error) {
+      metrics.argocdRequests.inc({ outcome: error instanceof ArgoCdApiError ? String(error.status ?? 'unreachable') : 'error' });
+      throw error;
+    }
+  }
+
+  private async request<T extends z.ZodType>(path: string, schema: T, what: string): Promise<z.infer<T>> {
     let response: Response;
     try {
       response = await this.fetch(`${this.base}${path}`, {

@@ -1,4 +1,5 @@
 import { MeshUpgradeError } from '../../core/errors.js';
+import { metrics } from '../../observability/metrics.js';
 
 /** A GitHub API failure, wrapped once at the adapter boundary (no headers, so no token, kept). */
 export class GitHubApiError extends Error {
@@ -27,10 +28,13 @@ export function statusOf(error: unknown): number | null {
 /** Runs one GitHub call; failures become a GitHubApiError carrying the status and GitHub's message only. */
 export async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
   try {
-    return await run();
+    const result = await run();
+    metrics.githubRequests.inc({ operation, outcome: 'ok' });
+    return result;
   } catch (error) {
     if (error instanceof GitHubApiError) throw error;
     const status = statusOf(error);
+    metrics.githubRequests.inc({ operation, outcome: String(status ?? 'error') });
     const message = (error as { response?: { data?: { message?: string } } }).response?.data?.message ?? (error as Error).message ?? 'request failed';
     throw new GitHubApiError(operation, status, message);
   }

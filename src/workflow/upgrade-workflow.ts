@@ -65,11 +65,40 @@ interface Tracking {
 const mutex = new KeyedMutex();
 
 /**
+ * Plans of recent commits: a plan depends only on the repo at a commit and the options, so several
+ * events at the same head (status commands, gate polls) share one. A cache, never needed for
+ * correctness; small, because a plan holds the repo's YAML.
+ */
+const plans = new Map<string, UpgradePlan>();
+const PLAN_CACHE_SIZE = 4;
+
+/** Forgets cached plans (tests that inject faults into the repo download). */
+export function clearPlanCache(): void {
+  plans.clear();
+}
+
+function cachedPlan(key: string, make: () => UpgradePlan): UpgradePlan {
+  const hit = plans.get(key);
+  if (hit) {
+    plans.delete(key);
+    plans.set(key, hit);
+    return hit;
+  }
+  const plan = make();
+  plans.set(key, plan);
+  if (plans.size > PLAN_CACHE_SIZE) plans.delete(plans.keys().next().value!);
+  return plan;
+}
+
+/**
  * One step of one upgrade at a time: read the repo at a pinned commit, plan, ask the gate, and make
  * sure the branch, commit, PR and sticky comment are what they should be. Every step is derived
  * from GitHub as it is, so a replayed event or a restarted bot does the same thing again, or nothing.
  */
 export class UpgradeWorkflow {
+  /** Comments this event is the first to see (the bot's reaction on them was new). */
+  private readonly firstSighting = new Set<number>();
+
   constructor(private readonly deps: WorkflowDeps) {}
 
   private get repo() {
@@ -88,6 +117,7 @@ export class UpgradeWorkflow {
     const log = this.deps.log;
     // Acknowledge at once; the reaction also tells a redelivery from a new comment.
     const reaction = await this.repo.react(event.commentId, 'eyes');
+    if (reaction === 'new') this.firstSighting.add(event.commentId);
     log.info({ issue: event.issue, comment: event.commentId, redelivery: reaction === 'existing' }, 'upgrade command received');
     if (parsed.kind === 'invalid') {
       await this.replyOnce(event, `❌ ${parsed.message}\n\n${renderHelp()}`);
@@ -537,7 +567,7 @@ export class UpgradeWorkflow {
   private async replan(state: UpgradeState, view: RepoView): Promise<UpgradePlan | null> {
     try {
       const rollback = state.mode === 'rollback' && state.from !== null;
-      return planUpgrade(scopeSnapshot(await this.snapshotOf(view), state.path || undefined), {
+      const options = {
         to: rollback ? state.from! : state.target,
         ...(rollback ? { rollback: true } : {}),
         ...(state.options.version && !rollback ? { version: state.options.version } : {}),
@@ -546,7 +576,10 @@ export class UpgradeWorkflow {
         ...(state.options.strategy ? { strategy: state.options.strategy } : {}),
         ...(state.options.cleanupMode && !rollback ? { cleanupMode: state.options.cleanupMode } : {}),
         podBudget: view.config.podBudget,
-      });
+      };
+      const key = `${this.repo.ref.owner}/${this.repo.ref.repo}@${view.head.sha}:${state.path}:${JSON.stringify(options)}`;
+      const snapshot = plans.has(key) ? null : await this.snapshotOf(view);
+      return cachedPlan(key, () => planUpgrade(scopeSnapshot(snapshot!, state.path || undefined), options));
     } catch (error) {
       if (!(error instanceof MeshUpgradeError)) throw error;
       state.status = 'paused';
@@ -595,7 +628,9 @@ export class UpgradeWorkflow {
   }
 
   private async findTracking(issue: number): Promise<Tracking | null> {
-    return this.trackingFrom(await this.repo.listIssueComments(issue));
+    // The sticky comment is among the first on its issue: stop reading pages once it is found.
+    const comment = await this.repo.findComment(issue, (c) => c.isBot && isStateComment(c.body) && parseStateBlock(c.body).kind === 'state');
+    return comment ? this.trackingFrom([comment]) : null;
   }
 
   private async ensureSticky(issue: number, comments: readonly IssueComment[], existing: IssueComment | null, body: string): Promise<IssueComment> {
@@ -636,8 +671,11 @@ export class UpgradeWorkflow {
 
   /** Answers a command comment once: a redelivered event finds the marked reply and says nothing. */
   private async replyOnce(event: CommentEvent, text: string, issueLink: string | null = null): Promise<void> {
-    const comments = await this.repo.listIssueComments(event.issue);
-    if (comments.some((c) => c.isBot && c.body.includes(replyMarker(event.commentId)))) return;
+    // A comment seen for the first time (our 👀 was new) cannot have a reply yet; a redelivery checks.
+    if (!this.firstSighting.has(event.commentId)) {
+      const comments = await this.repo.listIssueComments(event.issue);
+      if (comments.some((c) => c.isBot && c.body.includes(replyMarker(event.commentId)))) return;
+    }
     await this.repo.createComment(event.issue, renderReply(this.deps.templates, event.commentId, text, issueLink));
   }
 

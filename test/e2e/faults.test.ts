@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { clearPlanCache } from '../../src/workflow/upgrade-workflow.js';
 import { DemoHarness } from '../sim/demo/harness.js';
 import { TARGET } from '../sim/demo/scenarios.js';
 
@@ -31,12 +32,22 @@ describe('faults while a phase is opened', () => {
     ['POST', /\/pulls$/],
     ['POST', /\/issues\/\d+\/labels$/],
     ['PATCH', /\/issues\/comments\/\d+$/],
-    ['GET', /\/tarball\//],
   ])('GitHub 502s on %s %s beyond the retries: the redelivered event completes the phase once', async (method, pathPattern) => {
     const { h, issue, payload } = await atGatewaysStep();
     h.sim.failNext({ method, pathPattern }, { status: 502, body: { message: 'Server Error' } }, 4);
     await expect(h.deliver('issue_comment', payload)).rejects.toThrow();
     await h.deliver('issue_comment', payload);
+    assertOneGatewaysPhase(h, issue);
+  });
+
+  it('GitHub 502s on the repo download while a merge is handled: the next command re-reads and completes', async () => {
+    const h = await DemoHarness.create();
+    const issue = h.openIssue('alice', 'Upgrade ASM');
+    await h.comment('alice', issue, `/upgrade ${TARGET}`);
+    clearPlanCache();
+    h.sim.failNext({ method: 'GET', pathPattern: /\/tarball\// }, { status: 502, body: { message: 'Server Error' } }, 4);
+    await expect(h.merge(2)).rejects.toThrow();
+    await h.comment('alice', issue, '/upgrade continue');
     assertOneGatewaysPhase(h, issue);
   });
 

@@ -110,6 +110,19 @@ export class GitHubConfigRepo {
     return comments.map((c) => ({ id: c.id, body: c.body ?? '', login: c.user?.login ?? '', isBot: c.user?.type === 'Bot', htmlUrl: c.html_url }));
   }
 
+  /** The oldest comment that matches, reading only as many pages as needed. */
+  async findComment(issue: number, matches: (comment: IssueComment) => boolean): Promise<IssueComment | null> {
+    return call('list issue comments', async () => {
+      for await (const page of this.octokit.paginate.iterator(this.octokit.rest.issues.listComments, { ...this.ref, issue_number: issue, per_page: 100 })) {
+        for (const c of page.data) {
+          const comment = { id: c.id, body: c.body ?? '', login: c.user?.login ?? '', isBot: c.user?.type === 'Bot', htmlUrl: c.html_url };
+          if (matches(comment)) return comment;
+        }
+      }
+      return null;
+    });
+  }
+
   async createComment(issue: number, body: string): Promise<IssueComment> {
     const { data } = await call('create comment', () => this.octokit.rest.issues.createComment({ ...this.ref, issue_number: issue, body }));
     return { id: data.id, body: data.body ?? '', login: data.user?.login ?? '', isBot: true, htmlUrl: data.html_url };

@@ -79,3 +79,19 @@ describe('restart safety of a waiting gate', () => {
     expect(h.sim.violations.join('\n')).toBe('');
   });
 });
+
+describe('Argo CD answering garbage', () => {
+  it('pauses with a clear reason instead of crashing, and resumes on /upgrade continue once Argo CD is sane', async () => {
+    const h = await DemoHarness.create({ argocd: { garbageBetween: [0, 60_000] } });
+    const issue = h.openIssue('alice', 'Upgrade ASM');
+    await h.comment('alice', issue, '/upgrade asm-1140-0');
+    await h.merge(2);
+    expect(h.state(issue)).toMatchObject({ status: 'paused' });
+    expect(h.state(issue)?.reason).toContain('with something that is not JSON');
+    expect(h.sim.comments(issue).filter((c) => (c.body ?? '').includes('did not become healthy'))).toHaveLength(1);
+    await h.advance(2 * 60_000);
+    await h.comment('alice', issue, '/upgrade continue');
+    await h.advance(3 * 60_000);
+    expect(h.sim.pullRequests().map((p) => p.head.ref.split('/').pop())).toEqual(['01-control-plane', '02-gateways']);
+  });
+});

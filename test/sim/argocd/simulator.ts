@@ -21,6 +21,8 @@ export interface ArgoScenario {
   readonly staleMs?: number;
   /** The API is unreachable between these virtual times (ms since the first request). */
   readonly downBetween?: readonly [number, number];
+  /** The API answers HTML instead of JSON between these virtual times (a broken proxy in front of Argo CD). */
+  readonly garbageBetween?: readonly [number, number];
   /** Post Argo CD Notifications commit statuses (`on-deployed`) on the synced revision. */
   readonly notifications?: boolean;
 }
@@ -179,6 +181,11 @@ export class ArgoCdSimulator {
     if (down && now - this.firstRequest >= down[0] && now - this.firstRequest < down[1]) {
       this.requests.push({ method: 'GET', path: url.pathname, status: 0 });
       throw new TypeError('fetch failed: connect ECONNREFUSED');
+    }
+    const garbage = this.scenario.garbageBetween;
+    if (garbage && now - this.firstRequest >= garbage[0] && now - this.firstRequest < garbage[1]) {
+      this.requests.push({ method: 'GET', path: url.pathname, status: 200 });
+      return new Response('<html><body>502 Bad Gateway</body></html>', { status: 200, headers: { 'content-type': 'text/html' } });
     }
     const auth = new Headers(init?.headers).get('authorization');
     const reply = (status: number, body: unknown) => {

@@ -5,8 +5,9 @@ FROM ${BASE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
-COPY test/bench ./test/bench
-RUN npm ci && npm run build
+COPY test ./test
+# npm ci runs the build (prepare) once the sources are in.
+RUN npm ci
 
 FROM ${BASE_IMAGE}
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000

@@ -23,17 +23,37 @@ mkdir -p "$rootfs/usr/local/bin" "$rootfs/usr/local/lib/node_modules"
 cp "$node_bin" "$rootfs/usr/local/bin/node"
 rm -rf "$rootfs/usr/local/lib/node_modules/npm" && cp -r "$(readlink -f "$npm_dir")" "$rootfs/usr/local/lib/node_modules/npm"
 ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
-cp /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt" 2>/dev/null || true
+# npm inside the image must trust what this machine's npm trusts (e.g. a registry proxy's CA).
+cafile="$(npm config get cafile 2>/dev/null || true)"
+mkdir -p "$rootfs/usr/local/etc" "$rootfs/etc/ssl/certs"
+if [ -n "$cafile" ] && [ "$cafile" != "null" ] && [ -f "$cafile" ]; then
+  cp "$cafile" "$rootfs/etc/ssl/certs/npm-ca.crt"
+  echo "cafile=/etc/ssl/certs/npm-ca.crt" > "$rootfs/usr/local/etc/npmrc"
+fi
 chroot "$rootfs" sh -c 'id node >/dev/null 2>&1 || useradd -m -u 1000 node'
 tar -C "$rootfs" -c . | podman import - localhost/mesh-upgrade-node-base:local >/dev/null
 
 podman build --isolation=chroot --build-arg BASE_IMAGE=localhost/mesh-upgrade-node-base:local -t localhost/mesh-upgrade-bot:check .
 
-echo "--- image runs as: $(podman run --rm localhost/mesh-upgrade-bot:check id -un)"
-podman run --rm localhost/mesh-upgrade-bot:check sh -c 'test -f templates/plan-comment.md && test -f app.yml && test -f dist/src/index.js && test ! -d node_modules/vitest && echo "--- templates, app.yml and the build are in; dev dependencies are not"'
+# Containers cannot always be started here (crun may not set rlimits in a sandbox), so the image is
+# checked from its configuration and its exported file system, run with chroot.
+user="$(podman image inspect --format '{{.Config.User}}' localhost/mesh-upgrade-bot:check)"
+[ "$user" = "node" ] || { echo "image runs as '$user', expected the non-root user node"; exit 1; }
+echo "--- image runs as: $user"
+fs="$(mktemp -d)"
+container="$(podman create localhost/mesh-upgrade-bot:check)"
+podman export "$container" | tar -x -C "$fs"
+podman rm "$container" >/dev/null
+for file in app/templates/plan-comment.md app/app.yml app/dist/src/index.js app/node_modules/probot/package.json; do
+  [ -f "$fs/$file" ] || { echo "missing in the image: /$file"; exit 1; }
+done
+[ ! -d "$fs/app/node_modules/vitest" ] || { echo "dev dependencies are in the image"; exit 1; }
+echo "--- templates, app.yml, the build and production dependencies are in; dev dependencies are not"
 # Production without credentials must refuse to start, naming what is missing.
-if out="$(podman run --rm -e NODE_ENV=production localhost/mesh-upgrade-bot:check 2>&1)"; then
+if out="$(chroot "$fs" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production HOST=0.0.0.0 sh -c 'cd /app && node node_modules/.bin/probot run ./dist/src/index.js' 2>&1)"; then
   echo "expected the app to refuse to start without credentials"; exit 1
 fi
-echo "$out" | grep -q "cannot start in production without APP_ID" && echo "--- production start without credentials: refused with a clear message"
+echo "$out" | grep -q "cannot start in production without APP_ID" || { echo "unexpected startup failure:"; echo "$out" | tail -5; exit 1; }
+echo "--- production start without credentials: refused with a clear message"
+rm -rf "$fs"
 echo "container check passed"

@@ -49,11 +49,14 @@ for file in app/templates/plan-comment.md app/app.yml app/dist/src/index.js app/
 done
 [ ! -d "$fs/app/node_modules/vitest" ] || { echo "dev dependencies are in the image"; exit 1; }
 echo "--- templates, app.yml, the build and production dependencies are in; dev dependencies are not"
-# Production without credentials must refuse to start, naming what is missing.
-if out="$(chroot "$fs" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production HOST=0.0.0.0 sh -c 'cd /app && node node_modules/.bin/probot run ./dist/src/index.js' 2>&1)"; then
-  echo "expected the app to refuse to start without credentials"; exit 1
-fi
-echo "$out" | grep -q "cannot start in production without APP_ID" || { echo "unexpected startup failure:"; echo "$out" | tail -5; exit 1; }
-echo "--- production start without credentials: refused with a clear message"
+# Production without credentials must refuse to start with a message naming what is missing:
+# Probot itself stops without an App ID; the app stops when the webhook secret is missing.
+run_app() { chroot "$fs" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin NODE_ENV=production HOST=0.0.0.0 "$@" sh -c 'cd /app && timeout 20 node node_modules/.bin/probot run ./dist/src/index.js' 2>&1; }
+if out="$(run_app)"; then echo "expected the app to refuse to start without credentials"; exit 1; fi
+echo "$out" | grep -q "App ID is missing" || { echo "unexpected startup failure:"; echo "$out" | tail -5; exit 1; }
+key="$(openssl genrsa 2048 2>/dev/null)"
+if out="$(run_app APP_ID=1 "PRIVATE_KEY=$key")"; then echo "expected the app to refuse to start without a webhook secret"; exit 1; fi
+echo "$out" | grep -q "cannot start in production without WEBHOOK_SECRET" || { echo "unexpected startup failure:"; echo "$out" | tail -5; exit 1; }
+echo "--- production start without credentials or webhook secret: refused with a clear message"
 rm -rf "$fs"
 echo "container check passed"

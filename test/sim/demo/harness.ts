@@ -31,6 +31,8 @@ export interface HarnessOptions {
   readonly print?: (text: string) => void;
   /** Gate on a simulated Argo CD (the repo config switches to `gate: argocd`). */
   readonly argocd?: ArgoScenario;
+  /** Check every simulated response against the OpenAPI description too (a self-check of the simulator). @default true */
+  readonly validateResponses?: boolean;
 }
 
 /** Timers in virtual time: `runDue` runs those whose time has come. */
@@ -90,6 +92,7 @@ export class DemoHarness {
       appId: APP_ID,
       installationId: INSTALLATION_ID,
       now: clock.now,
+      validateResponses: options.validateResponses ?? true,
     });
     const h = new DemoHarness(sim, clock, options);
     if (options.argocd) {

@@ -1,8 +1,10 @@
 /**
  * `npm run bench:webhooks`: replays 10,000 webhook deliveries against the real app (Probot,
- * signature check, handlers, workflow) backed by the GitHub simulator, with a realistic mix:
- * chatter on issues, unrelated pull requests closing, commit statuses, and `/upgrade status`
- * commands on a running upgrade. Prints throughput and latency; the last line is one JSON object.
+ * signature check, handlers, workflow) backed by the GitHub simulator, in the mix a busy
+ * cluster-config repo sends: per 100 deliveries, 80 comments on other issues, 10 pending/failed CI
+ * statuses, 5 successful CI statuses on main (each makes the app look for a waiting gate), 3 review
+ * comments, 2 `/upgrade status` commands on a running upgrade. Prints throughput and latency; the
+ * last line is one JSON object.
  */
 import { performance } from 'node:perf_hooks';
 import { DemoHarness } from '../sim/demo/harness.js';
@@ -21,11 +23,13 @@ async function main(): Promise<void> {
 
   // Build the payloads first (the simulator records the comments), then time the deliveries only.
   const events: Array<{ name: string; payload: unknown }> = [];
+  const main = h.sim.branches().get('main')!;
   for (let i = 0; i < DELIVERIES; i++) {
-    const kind = i % 10;
-    if (kind < 6) events.push({ name: 'issue_comment', payload: h.sim.commentAs('carol', chatter[i % chatter.length]!, `Looks good to me (${i})`).payload });
-    else if (kind < 8) events.push({ name: 'status', payload: h.sim.setStatus(h.sim.branches().get('main')!, i % 2 ? 'pending' : 'failure', `ci/build-${i % 3}`, 'build') });
-    else if (kind < 9) events.push({ name: 'issue_comment', payload: h.sim.commentAs('bob', chatter[i % chatter.length]!, 'LGTM, ship it').payload });
+    const kind = i % 100;
+    if (kind < 80) events.push({ name: 'issue_comment', payload: h.sim.commentAs('carol', chatter[i % chatter.length]!, `Looks good to me (${i})`).payload });
+    else if (kind < 90) events.push({ name: 'status', payload: h.sim.setStatus(main, i % 2 ? 'pending' : 'failure', `ci/build-${i % 3}`, 'build') });
+    else if (kind < 95) events.push({ name: 'status', payload: h.sim.setStatus(main, 'success', `ci/build-${i % 3}`, 'build') });
+    else if (kind < 98) events.push({ name: 'issue_comment', payload: h.sim.commentAs('bob', chatter[i % chatter.length]!, 'LGTM, ship it').payload });
     else events.push({ name: 'issue_comment', payload: h.sim.commentAs('alice', tracking, '/upgrade status').payload });
   }
   h.sim.resetRequestLog();

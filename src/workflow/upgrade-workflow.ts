@@ -209,7 +209,7 @@ export class UpgradeWorkflow {
     const state = initialState(event, { ...command, canary: command.canary ?? cluster.canary ?? view.config.canary, cleanupMode: view.config.cleanupMode }, cluster, plan);
     if (command.dryRun) {
       const body = renderPlanComment(this.deps.templates, { ...state, status: 'paused', reason: 'dry run: nothing was created' }, toPlanView(plan), `comment \`/upgrade ${command.revision}\` without \`--dry-run\` to start.`);
-      await this.ensureSticky(event.issue, comments, existing?.comment ?? null, `${body}\n${this.dryRunBodies(state, plan, view.config)}`);
+      await this.ensureSticky(event.issue, existing?.comment ?? null, `${body}\n${this.dryRunBodies(state, plan, view.config)}`);
       return;
     }
 
@@ -221,7 +221,7 @@ export class UpgradeWorkflow {
     }
     state.installation = this.deps.installation ?? null;
     await this.repo.addLabels(event.issue, ['mesh-upgrade']);
-    const sticky = await this.ensureSticky(event.issue, comments, existing?.comment ?? null, renderPlanComment(this.deps.templates, state, toPlanView(plan), null));
+    const sticky = await this.ensureSticky(event.issue, existing?.comment ?? null, renderPlanComment(this.deps.templates, state, toPlanView(plan), null));
     await this.advance({ state, comment: sticky, comments }, view, { continued: false, plan });
   }
 
@@ -633,7 +633,7 @@ export class UpgradeWorkflow {
     return comment ? this.trackingFrom([comment]) : null;
   }
 
-  private async ensureSticky(issue: number, comments: readonly IssueComment[], existing: IssueComment | null, body: string): Promise<IssueComment> {
+  private async ensureSticky(issue: number, existing: IssueComment | null, body: string): Promise<IssueComment> {
     if (existing) {
       if (existing.body !== body) await this.repo.updateComment(existing.id, body);
       return { ...existing, body };
@@ -646,7 +646,6 @@ export class UpgradeWorkflow {
       await this.repo.deleteComment(created.id);
       return older;
     }
-    void comments;
     return created;
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseStateBlock } from '../../src/core/state.js';
-import { DemoHarness, WEBHOOK_SECRET } from '../sim/demo/harness.js';
+import { DemoHarness } from '../sim/demo/harness.js';
 import { TARGET } from '../sim/demo/scenarios.js';
 
 async function started() {
@@ -125,6 +125,5 @@ describe('commands on the tracking issue', () => {
     const app = await h.app();
     await expect(app.webhooks.verifyAndReceive({ id: 'forged', name: 'issue_comment', payload: JSON.stringify(payload), signature: `sha256=${'0'.repeat(64)}` })).rejects.toThrow();
     expect(h.sim.requests).toEqual([]);
-    void WEBHOOK_SECRET;
   });
 });

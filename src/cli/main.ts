@@ -1,12 +1,11 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readLocalRepo, writeLocalChanges } from '../adapters/fs/local-repo.js';
 import { MeshUpgradeError } from '../core/errors.js';
 import { planUpgrade, renderThrough, type PlanOptions } from '../core/plan.js';
 import { scopeSnapshot } from '../core/snapshot.js';
 import { formatDiff, formatPlan } from './format-plan.js';
+import { isEntryPoint } from './is-entry-point.js';
 import { toPlanJson } from './plan-json.js';
 
 const EXIT_OK = 0;
@@ -175,18 +174,8 @@ async function renderCommand(args: readonly string[], io: Io): Promise<number> {
   return EXIT_OK;
 }
 
-/** True when this module is the process entry (also through the npm bin symlink). */
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(entry)).href;
-  } catch {
-    return false;
-  }
-}
 
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   runCli(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then(
     (code) => {
       process.exitCode = code;

@@ -1,5 +1,5 @@
 import { load as loadValues } from 'js-yaml';
-import { parseRevision, versionFromImage, type Revision } from './revision.js';
+import { parseRevision, parseVersion, versionFromImage, type Revision } from './revision.js';
 import {
   asDict,
   getPath,
@@ -147,7 +147,7 @@ export function discoverMesh(index: YamlIndex): MeshInventory {
     const tag = stringValue(getPath(operator.body, ['spec', 'tag']));
     revisions.set(name, {
       name,
-      version: (tag && versionFromImage(`x:${tag}`)) ?? versionOf(name),
+      version: (tag && parseVersion(tag)) ?? versionOf(name),
       install: 'istio-operator',
       installer: operator,
       helm: null,
@@ -162,7 +162,7 @@ export function discoverMesh(index: YamlIndex): MeshInventory {
     const pilot = asDict(release.values.pilot);
     revisions.set(name, {
       name,
-      version: release.chartVersion ? versionFromImage(`x:${release.chartVersion}`) : versionOf(name),
+      version: (release.chartVersion && parseVersion(release.chartVersion)) ?? versionOf(name),
       install: 'helm',
       installer: release.object,
       helm: release,

@@ -46,20 +46,13 @@ export interface PlanOptions {
   readonly cleanupMode?: 'delete' | 'scale-then-delete';
 }
 
-export interface PlannedPhase {
-  readonly id: string;
-  readonly title: string;
-  readonly why: string;
+/** A drafted phase as written into the repo: its description, plus what it changes there. */
+export interface PlannedPhase
+  extends Pick<PhaseDraft, 'id' | 'title' | 'why' | 'manual' | 'estimatedMinutes' | 'pods' | 'namespaces' | 'verify' | 'rollback'> {
   readonly status: 'pending' | 'done';
   readonly changes: readonly ObjectChange[];
   /** File-level result of this phase alone, applied after the phases before it. */
   readonly files: readonly FileChange[];
-  readonly manual: readonly string[];
-  readonly estimatedMinutes: number;
-  readonly pods: number;
-  readonly namespaces: readonly string[];
-  readonly verify: readonly string[];
-  readonly rollback: readonly string[];
   /** What still uses the old revision (cleanup only): the phase must not be opened while this is not empty. */
   readonly blockedBy: readonly string[];
 }

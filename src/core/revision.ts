@@ -155,7 +155,11 @@ export function revisionNameFor(version: string, flavor: RevisionFlavor): string
  */
 export function versionFromImage(image: string): string | null {
   const tag = /:([^:@/]+)$/.exec(image.split('@')[0] ?? '')?.[1];
-  if (!tag) return null;
-  const parsed = IstioVersion.safeParse(tag.replace(/-distroless$/, ''));
+  return tag ? parseVersion(tag) : null;
+}
+
+/** A release from an image tag or chart version (`1.22.1`, `v1.22.1-distroless`), or null. */
+export function parseVersion(text: string): string | null {
+  const parsed = IstioVersion.safeParse(text.replace(/-distroless$/, ''));
   return parsed.success ? parsed.data : null;
 }

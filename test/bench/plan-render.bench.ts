@@ -22,10 +22,11 @@
  * of stdout is one JSON object:
  * `{"files", "workloads", "floorMs", "floorParser", "planRenderMs", "ratio", "peakRssMb"}`.
  */
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { isEntryPoint } from '../../src/cli/is-entry-point.js';
 import { loadAll } from 'js-yaml';
 import { parseAllDocuments } from 'yaml';
 import { planUpgrade, renderThrough, type UpgradePlan } from '../../src/core/plan.js';
@@ -432,15 +433,5 @@ function main(): void {
   );
 }
 
-/** True when this module is the process entry (so that a script can import `buildRepo`). */
-function isEntryPoint(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(entry)).href;
-  } catch {
-    return false;
-  }
-}
 
-if (isEntryPoint()) main();
+if (isEntryPoint(import.meta.url)) main();

@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readLocalRepo, writeLocalChanges } from '../adapters/fs/local-repo.js';
 import { MeshUpgradeError } from '../core/errors.js';
 import { planUpgrade, renderThrough, type PlanOptions } from '../core/plan.js';
+import { PLATFORMS, type Platform } from '../core/platform.js';
 import { scopeSnapshot } from '../core/snapshot.js';
 import { formatDiff, formatPlan } from './format-plan.js';
 import { isEntryPoint } from './is-entry-point.js';
@@ -24,6 +25,7 @@ const COMMON_OPTIONS = {
   strategy: { type: 'string' },
   canary: { type: 'string' },
   'pod-budget': { type: 'string' },
+  platform: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -55,6 +57,9 @@ Options:
                         canary namespaces go to a 'canary' tag first) or auto (default: tag when every
                         meshed namespace follows a tag)
   --pod-budget N        most pods restarted by one workload wave (default 100)
+  --platform P          where the cluster runs, for the asmcli flags of manual installs: gke or
+                        multicloud (Anthos on bare metal, VMware, other clouds); default: detected
+                        from the repo (bare-metal/on-prem cluster objects, profile asm-multicloud), else gke
   --json                print exactly one JSON object (see README, "plan --json")
   -h, --help            show this help
 `,
@@ -118,6 +123,8 @@ function planOptions(values: Record<string, unknown>): { repo: string; path?: st
   }
   const strategy = values.strategy;
   if (strategy !== undefined && strategy !== 'relabel' && strategy !== 'tag' && strategy !== 'auto') throw new UsageError(`--strategy is relabel, tag or auto, not '${String(strategy)}'`);
+  const platform = values.platform;
+  if (platform !== undefined && !PLATFORMS.includes(platform as Platform)) throw new UsageError(`--platform is ${PLATFORMS.join(' or ')}, not '${String(platform)}'`);
   const canary = typeof values.canary === 'string' ? values.canary.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   return {
     repo: values.repo,
@@ -130,6 +137,7 @@ function planOptions(values: Record<string, unknown>): { repo: string; path?: st
       ...(strategy ? { strategy } : {}),
       ...(canary ? { canary } : {}),
       ...(podBudget !== undefined ? { podBudget } : {}),
+      ...(platform ? { platform: platform as Platform } : {}),
     },
   };
 }

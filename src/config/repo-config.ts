@@ -2,6 +2,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { MeshUpgradeError } from '../core/errors.js';
 import { DEFAULT_POD_BUDGET } from '../core/phase-ids.js';
+import { PLATFORMS, type Platform } from '../core/platform.js';
 
 export const CONFIG_PATH = '.github/mesh-upgrade.yml';
 
@@ -9,12 +10,17 @@ export const CONFIG_PATH = '.github/mesh-upgrade.yml';
 export const PERMISSION_LEVELS = ['none', 'read', 'write', 'admin'] as const;
 export type PermissionLevel = (typeof PERMISSION_LEVELS)[number];
 
+/** Where a cluster runs, for the asmcli flags of manual installs; absent: detected from the repo. */
+const PlatformSetting = z.enum(PLATFORMS).optional();
+
 export const ClusterConfig = z.strictObject({
   name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a cluster name is lowercase letters, digits and -'),
   /** Directory of this cluster's manifests in the repo ('' = the whole repo). */
   path: z.string().default(''),
   argocd: z.strictObject({ applications: z.array(z.string()).default([]) }).optional(),
   canary: z.array(z.string()).optional(),
+  /** Where this cluster runs (overrides the top-level `platform`). */
+  platform: PlatformSetting,
 });
 export type ClusterConfig = z.infer<typeof ClusterConfig>;
 
@@ -31,6 +37,8 @@ export const RepoConfig = z.strictObject({
   gate: z.enum(['manual', 'argocd']).default('manual'),
   /** `scale-then-delete`: scale the old istiod to zero first, delete it after `scaleDownGraceHours`. */
   cleanupMode: z.enum(['delete', 'scale-then-delete']).default('delete'),
+  /** `gke` or `multicloud` (Anthos on bare metal, VMware, other clouds); absent: detected from the repo. */
+  platform: PlatformSetting,
   scaleDownGraceHours: z.number().nonnegative().default(24),
   /** Argo CD gate timing. */
   gateTiming: z
@@ -78,6 +86,11 @@ function validKeys(path: readonly PropertyKey[]): string {
   const inCluster = path[0] === 'clusters';
   const shape = inCluster ? (path.includes('argocd') ? { applications: 0 } : ClusterConfig.shape) : RepoConfig.shape;
   return Object.keys(shape).join(', ');
+}
+
+/** The platform to plan a cluster with: its own, else the top-level one, else undefined (detect it from the repo). */
+export function platformFor(config: RepoConfig, cluster: ClusterConfig): Platform | undefined {
+  return cluster.platform ?? config.platform;
 }
 
 export function meetsPermission(actual: PermissionLevel, required: RepoConfig['permission']): boolean {

@@ -12,7 +12,8 @@ export interface HelmValuesProps {
   readonly namespace: string | null;
   /** Where the chart values live (`spec.source.helm.valuesObject`, `…/values`, `spec.values`). */
   readonly valuesPath: readonly string[];
-  readonly values: MergePatch;
+  /** @default - values unchanged */
+  readonly values?: MergePatch;
   /** Where the chart version lives, and the version to set. @default - unchanged */
   readonly chartVersion?: { readonly path: readonly string[]; readonly version: string };
 }
@@ -24,7 +25,7 @@ export interface HelmValuesProps {
  */
 export class HelmValues extends DesiredObject {
   constructor(scope: Construct, id: string, props: HelmValuesProps) {
-    let body: Record<string, unknown> = nest(props.valuesPath, props.values);
+    let body: Record<string, unknown> = props.values ? nest(props.valuesPath, props.values) : {};
     if (props.chartVersion) body = deepMerge(body, nest(props.chartVersion.path, props.chartVersion.version));
     super(scope, id, {
       apiVersion: props.apiVersion,
@@ -70,7 +71,10 @@ export class IstiodRelease extends DesiredObject {
         body = setPath(body, path, releaseName.split(props.currentRevision).join(props.revision));
       }
     }
-    body.metadata = carryOver(asDict(current.metadata), props.currentRevision, props.revision);
+    const metadata = asDict(current.metadata);
+    // Argo CD's resources finalizer is what makes deleting the Application delete istiod later.
+    body.metadata = { ...carryOver(metadata, props.currentRevision, props.revision), ...(Array.isArray(metadata.finalizers) ? { finalizers: [...metadata.finalizers] } : {}) };
+    if (String(current.apiVersion).startsWith('argoproj.io/')) body.spec = withWebhookDriftIgnored(asDict(body.spec));
     super(scope, id, {
       apiVersion: String(current.apiVersion),
       kind: String(current.kind),
@@ -80,6 +84,37 @@ export class IstiodRelease extends DesiredObject {
       mode: { kind: 'create', file: props.file, basedOn: props.current },
     });
   }
+}
+
+const WEBHOOK_GROUP = 'admissionregistration.k8s.io';
+/** Fields istiod rewrites at runtime on the webhook configurations it serves. */
+const RUNTIME_WEBHOOK_FIELDS = {
+  MutatingWebhookConfiguration: ['.webhooks[]?.clientConfig.caBundle'],
+  ValidatingWebhookConfiguration: ['.webhooks[]?.clientConfig.caBundle', '.webhooks[]?.failurePolicy'],
+} as const;
+
+/**
+ * The Application spec with every runtime-owned webhook field in `ignoreDifferences` (and
+ * `RespectIgnoreDifferences`, so a sync does not write them back): an Application the bot creates
+ * must not start OutOfSync against istiod.
+ */
+export function withWebhookDriftIgnored(spec: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const entries = Array.isArray(spec.ignoreDifferences) ? spec.ignoreDifferences.map(asDict) : [];
+  const added: Record<string, unknown>[] = [];
+  for (const [kind, paths] of Object.entries(RUNTIME_WEBHOOK_FIELDS)) {
+    const covering = entries.filter((e) => e.kind === kind && (e.group === undefined || e.group === WEBHOOK_GROUP) && e.name === undefined);
+    const covered = JSON.stringify(covering);
+    const missing = paths.filter((p) => !covered.includes(p.replace('.webhooks[]?.', '')));
+    if (missing.length > 0) added.push({ group: WEBHOOK_GROUP, kind, jqPathExpressions: missing });
+  }
+  const syncPolicy = asDict(spec.syncPolicy);
+  const options = Array.isArray(syncPolicy.syncOptions) ? syncPolicy.syncOptions.filter((o): o is string => typeof o === 'string') : [];
+  const respects = options.some((o) => o.startsWith('RespectIgnoreDifferences='));
+  return {
+    ...spec,
+    ...(added.length > 0 ? { ignoreDifferences: [...entries, ...added] } : {}),
+    ...(respects ? {} : { syncPolicy: { ...syncPolicy, syncOptions: [...options, 'RespectIgnoreDifferences=true'] } }),
+  };
 }
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): Record<string, unknown> {

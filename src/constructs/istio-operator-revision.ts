@@ -29,14 +29,14 @@ export class IstioOperatorRevision extends DesiredObject {
     const spec: Record<string, unknown> = structuredClone(asDict(current.spec)) as Record<string, unknown>;
     spec.revision = props.revision;
     if (props.tag !== undefined) spec.tag = props.tag;
+    // Written out even when the old IstioOperator says nothing: profiles such as `default` and
+    // `demo` enable gateways by themselves.
     const components = asDict(spec.components);
-    if (Object.keys(components).length > 0) {
-      spec.components = {
-        ...components,
-        ...disabled(components, 'ingressGateways'),
-        ...disabled(components, 'egressGateways'),
-      };
-    }
+    spec.components = {
+      ...components,
+      ...disabled(components, 'ingressGateways', 'istio-ingressgateway'),
+      ...disabled(components, 'egressGateways', 'istio-egressgateway'),
+    };
     super(scope, id, {
       apiVersion: String(current.apiVersion ?? 'install.istio.io/v1alpha1'),
       kind: 'IstioOperator',
@@ -48,9 +48,9 @@ export class IstioOperatorRevision extends DesiredObject {
   }
 }
 
-function disabled(components: Readonly<Record<string, unknown>>, key: string): Record<string, unknown> {
+function disabled(components: Readonly<Record<string, unknown>>, key: string, defaultName: string): Record<string, unknown> {
   const gateways = components[key];
-  if (!Array.isArray(gateways)) return {};
+  if (!Array.isArray(gateways) || gateways.length === 0) return { [key]: [{ name: defaultName, enabled: false }] };
   return { [key]: gateways.map((g) => ({ ...asDict(g), enabled: false })) };
 }
 

@@ -1,19 +1,22 @@
 import type { Construct } from 'constructs';
 import { REV_LABEL } from '../core/kube.js';
-import { DesiredObject } from './desired-object.js';
+import { DesiredObject, pointer } from './desired-object.js';
 
 export interface RevisionLabelProps {
   readonly apiVersion: string;
   readonly kind: string;
   readonly namespace: string | null;
   readonly name: string;
-  readonly revision: string;
+  /** The revision to label it with, or null to remove `istio.io/rev`. */
+  readonly revision: string | null;
+  /** `istio.io/rev` is its only label: removing it removes `labels` (no `labels: {}` left behind). */
+  readonly onlyLabel?: boolean;
 }
 
 /**
- * Relabels an Istio config object (VirtualService, DestinationRule, …) that carries
- * `istio.io/rev`: in Istio 1.14 only the istiod of that revision reads it, so it moves with the
- * workloads or the new control plane would not see it.
+ * Sets or removes `istio.io/rev` on an Istio config object (VirtualService, DestinationRule, …).
+ * An istiod reads labelled config only when the label names its own revision, and unlabelled
+ * config always: removing the label makes it visible to both revisions while clients move.
  */
 export class RevisionLabel extends DesiredObject {
   constructor(scope: Construct, id: string, props: RevisionLabelProps) {
@@ -22,7 +25,9 @@ export class RevisionLabel extends DesiredObject {
       kind: props.kind,
       name: props.name,
       ...(props.namespace ? { namespace: props.namespace } : {}),
-      body: { metadata: { labels: { [REV_LABEL]: props.revision } } },
+      ...(props.revision === null
+        ? { remove: [props.onlyLabel ? pointer('metadata', 'labels') : pointer('metadata', 'labels', REV_LABEL)] }
+        : { body: { metadata: { labels: { [REV_LABEL]: props.revision } } } }),
       mode: { kind: 'patch' },
     });
   }

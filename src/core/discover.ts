@@ -44,6 +44,19 @@ export interface InstalledRevision {
   readonly ownedObjects: readonly IndexedObject[];
   readonly istiodReplicas: number | null;
   readonly hasDisruptionBudget: boolean;
+  /**
+   * The in-cluster operator that reconciles this revision's IstioOperator, when it is in git. A
+   * revisioned operator only reconciles IstioOperators of its own revision.
+   */
+  readonly operator: InClusterOperator | null;
+}
+
+/** An in-cluster Istio operator deployed from git: its Deployment and the objects named after it. */
+export interface InClusterOperator {
+  readonly revision: string | null;
+  readonly deployment: IndexedObject;
+  readonly objects: readonly IndexedObject[];
+  readonly version: string | null;
 }
 
 export interface RevisionTag {
@@ -83,6 +96,12 @@ export interface Gateway extends Workload {
   /** How its revision is chosen: the namespace label, its own pod label, or a Helm release. */
   readonly style: 'namespace-label' | 'pod-label' | 'helm';
   readonly revision: string | null;
+  /**
+   * A gateway rendered with its proxy written out (`istioctl manifest generate` output): a fixed
+   * `proxyv2` image and a `CA_ADDR` naming one istiod. Relabelling or restarting it changes
+   * neither, so it stays on that revision until its manifest is regenerated.
+   */
+  readonly pinned: { readonly image: string | null; readonly caAddress: string | null } | null;
 }
 
 export interface MeshInventory {
@@ -139,21 +158,26 @@ export function discoverMesh(index: YamlIndex): MeshInventory {
 
   const istiodDeployments = index.ofKind('Deployment').filter((o) => o.namespace === ISTIO_SYSTEM && /^istiod(-|$)/.test(o.name) && labelsOf(o.body)[REV_LABEL]);
   const operators = index.ofKind('IstioOperator').filter((o) => !o.name.startsWith('installed-state'));
+  const inClusterOperators = discoverOperators(index);
   const revisions = new Map<string, InstalledRevision>();
 
   for (const operator of operators) {
     const name = stringValue(getPath(operator.body, ['spec', 'revision']));
     if (!name) continue;
     const tag = stringValue(getPath(operator.body, ['spec', 'tag']));
+    const inCluster = inClusterOperators.find((o) => o.revision === name) ?? null;
+    // The operator goes after its IstioOperator is gone (it removes the finalizer), not with it.
+    const operatorObjects = new Set(inCluster?.objects ?? []);
     revisions.set(name, {
       name,
       version: (tag && parseVersion(tag)) ?? versionOf(name),
       install: 'istio-operator',
       installer: operator,
       helm: null,
-      ownedObjects: [operator, ...ownedByRevision(index, name)],
+      ownedObjects: [operator, ...ownedByRevision(index, name).filter((o) => !operatorObjects.has(o))],
       istiodReplicas: numberValue(getPath(operator.body, ['spec', 'components', 'pilot', 'k8s', 'replicaCount'])),
       hasDisruptionBudget: numberValue(getPath(operator.body, ['spec', 'components', 'pilot', 'k8s', 'hpaSpec', 'minReplicas'])) !== null,
+      operator: inCluster,
     });
   }
   for (const release of helmTags) {
@@ -169,6 +193,7 @@ export function discoverMesh(index: YamlIndex): MeshInventory {
       ownedObjects: [release.object, ...ownedByRevision(index, name)],
       istiodReplicas: numberValue(pilot.autoscaleMin) ?? numberValue(pilot.replicaCount),
       hasDisruptionBudget: true,
+      operator: null,
     });
   }
   for (const deployment of istiodDeployments) {
@@ -186,6 +211,7 @@ export function discoverMesh(index: YamlIndex): MeshInventory {
       ownedObjects: owned,
       istiodReplicas: Math.max(replicasOf(deployment.body), ...hpaMin),
       hasDisruptionBudget: owned.some((o) => o.kind === 'PodDisruptionBudget'),
+      operator: null,
     });
   }
 
@@ -198,7 +224,7 @@ export function discoverMesh(index: YamlIndex): MeshInventory {
   const helmGateways = helmReleases.filter((r) => r.chart === 'gateway');
   const gateways: Gateway[] = [];
   const workloads: Workload[] = [];
-  const istiodNames = new Set(istiodDeployments.map((d) => `${d.namespace}/${d.name}`));
+  const istiodNames = new Set([...istiodDeployments, ...inClusterOperators.map((o) => o.deployment)].map((d) => `${d.namespace}/${d.name}`));
   for (const kind of WORKLOAD_KINDS) {
     for (const object of index.ofKind(kind)) {
       if (object.isPatch || istiodNames.has(`${object.namespace}/${object.name}`)) continue;
@@ -213,16 +239,25 @@ export function discoverMesh(index: YamlIndex): MeshInventory {
       };
       if (isGateway(template)) {
         const podRevision = template.labels[REV_LABEL];
-        const resolved = podRevision ? (tagTarget.get(podRevision) ?? podRevision) : (namespace?.revision ?? null);
-        gateways.push({ ...workload, style: podRevision ? 'pod-label' : 'namespace-label', revision: resolved });
+        const pinned = pinnedProxyOf(template.containers);
+        const pinnedRevision = pinned?.caAddress ? revisionOfIstiodAddress(pinned.caAddress) : null;
+        const resolved = pinnedRevision ?? (podRevision ? (tagTarget.get(podRevision) ?? podRevision) : (namespace?.revision ?? null));
+        gateways.push({ ...workload, style: podRevision ? 'pod-label' : 'namespace-label', revision: resolved, pinned });
       } else if (namespace?.revision || (workload.podRevision && namespace?.injection.mode === 'none')) {
         workloads.push(workload);
       }
     }
   }
 
+  // A control plane's own objects (per-revision EnvoyFilters and the like) go with it at cleanup;
+  // they are not client config that has to stay visible while clients move.
+  const owned = new Set([...revisions.values()].flatMap((r) => r.ownedObjects.map((o) => `${o.file}#${o.documentIndex}`)));
   const revisionedConfig = index.objects.filter(
-    (o) => ISTIO_CONFIG_GROUPS.some((g) => o.apiVersion.startsWith(`${g}/`)) && labelsOf(o.body)[REV_LABEL] && !isControlPlaneOwned(o),
+    (o) =>
+      ISTIO_CONFIG_GROUPS.some((g) => o.apiVersion.startsWith(`${g}/`)) &&
+      labelsOf(o.body)[REV_LABEL] &&
+      !isControlPlaneOwned(o) &&
+      !owned.has(`${o.file}#${o.documentIndex}`),
   );
 
   const installed = new Set(revisions.keys());
@@ -304,6 +339,42 @@ export function injectionModeOf(labels: Readonly<Record<string, string>>): Injec
   if (injection === 'disabled') return { mode: 'disabled' };
   const rev = labels[REV_LABEL];
   return rev ? { mode: 'revision', value: rev } : { mode: 'none' };
+}
+
+/** The in-cluster operators in git (`istioctl operator init [--revision R]` output, or its Helm chart). */
+function discoverOperators(index: YamlIndex): InClusterOperator[] {
+  const deployments = index.ofKind('Deployment').filter((d) => {
+    if (d.isPatch) return false;
+    const { containers } = podTemplateOf(d.body);
+    return /^istio-operator(-|$)/.test(d.name) && containers.some((c) => /\/operator:|^operator:/.test(stringValue(c.image) ?? '') || c.name === 'istio-operator');
+  });
+  return deployments.map((deployment) => {
+    const { containers } = podTemplateOf(deployment.body);
+    const container = containers.find((c) => c.name === 'istio-operator') ?? containers[0] ?? {};
+    const env = Array.isArray(container.env) ? container.env.map(asDict) : [];
+    const revisionEnv = stringValue(env.find((e) => e.name === 'REVISION')?.value);
+    const revision = revisionEnv ?? (deployment.name.startsWith('istio-operator-') ? deployment.name.slice('istio-operator-'.length) : null);
+    const image = stringValue(container.image);
+    const objects = index.objects.filter((o) => !o.isPatch && o.kind !== 'Namespace' && o.name === deployment.name && (o.namespace === null || o.namespace === deployment.namespace));
+    return { revision, deployment, objects, version: image ? versionFromImage(image) : null };
+  });
+}
+
+/** A written-out proxy container (fixed image, `CA_ADDR`), or null for an injected gateway. */
+function pinnedProxyOf(containers: ReadonlyArray<Readonly<Record<string, unknown>>>): Gateway['pinned'] {
+  const proxy = containers.find((c) => c.name === 'istio-proxy');
+  if (!proxy) return null;
+  const image = stringValue(proxy.image);
+  const env = Array.isArray(proxy.env) ? proxy.env.map(asDict) : [];
+  const caAddress = stringValue(env.find((e) => e.name === 'CA_ADDR')?.value);
+  const pinnedImage = image && image !== 'auto' && /proxyv2/.test(image) ? image : null;
+  return pinnedImage || caAddress ? { image: pinnedImage, caAddress } : null;
+}
+
+/** `istiod-asm-1130-0.istio-system.svc:15012` → `asm-1130-0`; `istiod.istio-system.svc` → null. */
+export function revisionOfIstiodAddress(address: string): string | null {
+  const match = /^istiod-([a-z0-9]([-a-z0-9]*[a-z0-9])?)\./.exec(address);
+  return match ? match[1]! : null;
 }
 
 function isGateway(template: ReturnType<typeof podTemplateOf>): boolean {

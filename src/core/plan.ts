@@ -4,13 +4,14 @@ import { assertMeshFound, discoverMesh, type InstallStyle, type InstalledRevisio
 import { MeshNotFoundError, UnknownPhaseError, UpgradeRefusedError } from './errors.js';
 import { getPath } from './kube.js';
 import { DEFAULT_POD_BUDGET } from './phase-ids.js';
-import { draftCleanup } from './phases/cleanup.js';
+import { draftCleanup, draftOperatorCleanup } from './phases/cleanup.js';
 import type { DraftScope, PhaseDraft, PlanContext, PlanWarning } from './phases/context.js';
 import { draftControlPlane } from './phases/control-plane.js';
-import { draftDefaultRevision } from './phases/default-revision.js';
+import { draftDefaultRevision, draftTagHandover } from './phases/default-revision.js';
 import { draftGateways } from './phases/gateways.js';
 import { draftScaleDown, draftScaleUp } from './phases/scale-down.js';
 import { draftWorkloadWaves } from './phases/workloads.js';
+import { detectPlatform, type Platform } from './platform.js';
 import { collectPreflightWarnings } from './preflight.js';
 import { parseRevision, type Revision } from './revision.js';
 import { applyFileChanges, diffSnapshots, type FileChange, type RepoSnapshot } from './snapshot.js';
@@ -44,12 +45,21 @@ export interface PlanOptions {
   readonly strategy?: 'relabel' | 'tag' | 'auto';
   /** `scale-then-delete`: a `scale-down` phase (old istiod to zero) comes before `cleanup`. @default 'delete' */
   readonly cleanupMode?: 'delete' | 'scale-then-delete';
+  /**
+   * Where the cluster runs, for the asmcli flags of manual installs: `gke`, or `multicloud` (Anthos
+   * on bare metal, VMware, other clouds). Detected from the repo when not given; else `gke`.
+   */
+  readonly platform?: Platform;
 }
 
 /** A drafted phase as written into the repo: its description, plus what it changes there. */
 export interface PlannedPhase
   extends Pick<PhaseDraft, 'id' | 'title' | 'why' | 'manual' | 'estimatedMinutes' | 'pods' | 'namespaces' | 'verify' | 'rollback'> {
   readonly status: 'pending' | 'done';
+  /** Where the result of the manual steps shows: committed files (`repo`) or the cluster only. */
+  readonly manualResult: 'repo' | 'cluster';
+  /** Checks to run against the cluster before the PR is merged (empty for most phases). */
+  readonly beforeMerge: readonly string[];
   readonly changes: readonly ObjectChange[];
   /** File-level result of this phase alone, applied after the phases before it. */
   readonly files: readonly FileChange[];
@@ -136,6 +146,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     canary: options.canary ?? [],
     strategy: resolveStrategy(inventory, [from.name, to.name], options.strategy ?? 'auto'),
     podBudget: options.podBudget ?? DEFAULT_POD_BUDGET,
+    platform: options.platform ?? detectPlatform(index),
     created: new Map(),
     warn,
   };
@@ -146,25 +157,30 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   const waves = draftWorkloadWaves(ctx, scopeFor, new Set(gateways.namespaces));
   const workloads = waves.length > 0 ? waves : [emptyWorkloads(ctx, `${prefix}workloads`)];
   const defaultRevision = draftDefaultRevision(ctx, scopeFor('default-revision'));
-  const references = remainingReferences(ctx, [gateways, ...waves, defaultRevision]);
+  const tagHandover = draftTagHandover(ctx, scopeFor('tag-handover'));
+  // The default moves in one phase, and the old Helm release lets go of the tags in the next.
+  const defaults = tagHandover ? [defaultRevision, tagHandover] : [defaultRevision];
+  const references = remainingReferences(ctx, [gateways, ...waves, ...defaults]);
   const cleanup = draftCleanup(ctx, references);
+  const operatorCleanup = options.rollback ? null : draftOperatorCleanup(ctx);
+  const afterCleanup = operatorCleanup ? [operatorCleanup] : [];
   const scaleDown = options.cleanupMode === 'scale-then-delete' && !options.rollback ? [draftScaleDown(ctx, scopeFor('scale-down'), references)] : [];
   const scaleUp = options.rollback ? draftScaleUp(ctx, scopeFor('scale-up')) : null;
   // With tags, the tag moves before the restarts that pick it up (Istio's order for istio-injection
   // and tag labels); only the canary wave, which gets its own tag, goes before.
   const canaryFirst = ctx.canary.length > 0 && waves.length > 1 ? workloads.slice(0, 1) : [];
-  const tagOrder = [...canaryFirst, defaultRevision, ...workloads.slice(canaryFirst.length)];
+  const tagOrder = [...canaryFirst, ...defaults, ...workloads.slice(canaryFirst.length)];
   // The way back runs the other way round: applications first, then gateways, then what names the
   // default, and the new control plane goes last.
   const drafts = options.rollback
-    ? [...(scaleUp ? [scaleUp] : []), ...(ctx.strategy === 'tag' ? [defaultRevision, ...workloads, gateways, cleanup] : [...workloads, gateways, defaultRevision, cleanup])].map((d) => ({
+    ? [...(scaleUp ? [scaleUp] : []), ...(ctx.strategy === 'tag' ? [...defaults, ...workloads, gateways, cleanup] : [...workloads, gateways, ...defaults, cleanup])].map((d) => ({
         ...d,
         id: d.id.startsWith(prefix) ? d.id : `${prefix}${d.id}`,
         title: `Roll back: ${d.title}`,
       }))
     : ctx.strategy === 'tag'
-      ? [controlPlane!, gateways, ...tagOrder, ...scaleDown, cleanup]
-      : [controlPlane!, gateways, ...workloads, defaultRevision, ...scaleDown, cleanup];
+      ? [controlPlane!, gateways, ...tagOrder, ...scaleDown, cleanup, ...afterCleanup]
+      : [controlPlane!, gateways, ...workloads, ...defaults, ...scaleDown, cleanup, ...afterCleanup];
 
   // One working copy, edited phase after phase; each phase keeps only its own file changes.
   const working = new Map(snapshot);
@@ -204,12 +220,14 @@ function toPlannedPhase(draft: PhaseDraft, changes: readonly ObjectChange[], fil
     title: draft.title,
     why: draft.why,
     status: files.length === 0 && draft.manualDone ? 'done' : 'pending',
+    manualResult: draft.manualResult ?? 'cluster',
     changes,
     files,
     manual: draft.manual,
     estimatedMinutes: draft.estimatedMinutes,
     pods: draft.pods,
     namespaces: draft.namespaces,
+    beforeMerge: draft.beforeMerge ?? [],
     verify: draft.verify,
     rollback: draft.rollback,
     blockedBy: draft.blockedBy ?? [],
@@ -324,12 +342,14 @@ function alreadyThere(snapshot: RepoSnapshot, inventory: MeshInventory, to: Revi
       title: id,
       why: `The repo already runs ${to.name} only.`,
       status: 'done' as const,
+      manualResult: 'cluster' as const,
       changes: [],
       files: [],
       manual: [],
       estimatedMinutes: 0,
       pods: 0,
       namespaces: [],
+      beforeMerge: [],
       verify: [],
       rollback: [],
       blockedBy: [],

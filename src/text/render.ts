@@ -160,6 +160,8 @@ export function renderPullRequest(
     omitted: rows.length > shown.length ? rows.length - shown.length : null,
     hasManual: phase.manual.length > 0,
     manual: phase.manual,
+    hasBeforeMerge: phase.beforeMerge.length > 0,
+    beforeMerge: phase.beforeMerge,
     verify: phase.verify,
     rollback: phase.rollback,
     gateText,

@@ -30,8 +30,15 @@ export function phaseExpectations(state: UpgradeState, phase: PhaseRecord, plan:
     case 'workloads':
       return { ...NONE, migratedNamespaces: [...(plan?.phases.find((p) => p.id === phase.id)?.namespaces ?? [])], oldProxyTag };
     case 'default-revision': {
-      // Before cleanup is proposed, no pod anywhere in the mesh may still run the old proxy.
-      const meshed = plan?.inventory.namespaces.filter((n) => n.revision === state.target).map((n) => n.name) ?? [];
+      // No pod may still run the old proxy in a namespace whose restarts are behind us. With the tag
+      // strategy, the namespaces following the tag restart in the phases after this one: their
+      // pods run the old proxy until then, as planned.
+      const restarted = new Set(
+        state.phases
+          .filter((p) => (p.status === 'passed' || p.status === 'done') && ['workloads', 'gateways'].includes(phaseKindOf(p.id) ?? ''))
+          .flatMap((p) => plan?.phases.find((planned) => planned.id === p.id)?.namespaces ?? []),
+      );
+      const meshed = plan?.inventory.namespaces.filter((n) => n.revision === state.target && restarted.has(n.name)).map((n) => n.name) ?? [];
       return { ...NONE, migratedNamespaces: meshed, oldProxyTag };
     }
     case 'cleanup':

@@ -1,8 +1,10 @@
 import type { GitHubConfigRepo, BranchHead, IssueComment, PullRequestInfo } from '../adapters/github/config-repo.js';
 import { ForeignCommitsError } from '../adapters/github/errors.js';
-import { ConfigError, meetsPermission, parseRepoConfig, type ClusterConfig, type RepoConfig } from '../config/repo-config.js';
+import { ConfigError, meetsPermission, parseRepoConfig, platformFor, type ClusterConfig, type RepoConfig } from '../config/repo-config.js';
+import type { Platform } from '../core/platform.js';
 import { parseCommand, type Command } from '../core/command.js';
 import { MeshUpgradeError } from '../core/errors.js';
+import { phaseKindOf } from '../core/phase-ids.js';
 import type { GateOutcome, HealthGate } from '../core/gate.js';
 import { planUpgrade, type PlannedPhase, type UpgradePlan } from '../core/plan.js';
 import { scopeSnapshot, type RepoSnapshot } from '../core/snapshot.js';
@@ -197,6 +199,7 @@ export class UpgradeWorkflow {
         podBudget: view.config.podBudget,
         strategy: view.config.strategy,
         cleanupMode: view.config.cleanupMode,
+        ...platformOption(view.config, cluster.name),
       });
     } catch (error) {
       if (error instanceof MeshUpgradeError) return this.replyOnce(event, `❌ Refused: ${error.message}`);
@@ -247,7 +250,8 @@ export class UpgradeWorkflow {
     }
     tracking.state.status = 'running';
     tracking.state.reason = null;
-    await this.advance(tracking, view, { continued: true });
+    const refusal = await this.advance(tracking, view, { continued: true });
+    if (refusal) await this.replyOnce(event, refusal);
   }
 
   private async abort(event: CommentEvent, view: RepoView): Promise<void> {
@@ -302,6 +306,7 @@ export class UpgradeWorkflow {
         ...(state.options.canary ? { canary: state.options.canary } : {}),
         ...(state.options.strategy ? { strategy: state.options.strategy } : {}),
         podBudget: view.config.podBudget,
+        ...platformOption(view.config, state.cluster),
       });
     } catch (error) {
       if (error instanceof MeshUpgradeError) return this.replyOnce(event, `❌ Rollback refused: ${error.message}`);
@@ -328,14 +333,16 @@ export class UpgradeWorkflow {
 
   /**
    * Walks the phases in order from the repo as it is now: adopts merged PRs, asks the gate about
-   * merged phases, and opens the next phase's PR, then rewrites the sticky comment.
+   * merged phases, and opens the next phase's PR, then rewrites the sticky comment. Returns why a
+   * `/upgrade continue` could not pass the current phase, if it could not.
    */
-  private async advance(tracking: Tracking, view: RepoView, options: { continued: boolean; plan?: UpgradePlan }): Promise<void> {
+  private async advance(tracking: Tracking, view: RepoView, options: { continued: boolean; plan?: UpgradePlan }): Promise<string | null> {
     const { state } = tracking;
     const gate = this.deps.gateFor(view.config);
     let plan: UpgradePlan | null = options.plan ?? null;
     let nextStep: string | null = null;
     let continued = options.continued;
+    let refusal: string | null = null;
 
     for (let index = 0; index < state.phases.length; index++) {
       const phase = state.phases[index]!;
@@ -364,17 +371,8 @@ export class UpgradeWorkflow {
         phase.mergeSha = pr.mergeSha;
         phase.gate = { mergedAt: pr.mergedAt, healthySince: null, wasHealthy: false };
       }
-      if (phase.status === 'open' && phase.pr === null) {
-        // A manual-only phase: its checklist is done when a maintainer says so.
-        if (!continued) {
-          nextStep = `do the manual steps of phase ${index + 1}, then say \`/upgrade continue\`.`;
-          break;
-        }
-        continued = false;
-        phase.status = 'passed';
-        phase.note = 'confirmed with /upgrade continue';
-        continue;
-      }
+      // A manual-only phase (open, without a PR) is looked at again from the repo below, like a
+      // pending one: what it must commit may have landed since.
       if (phase.status === 'merged') {
         const now = this.now();
         phase.gate.mergedAt ??= now.toISOString();
@@ -416,7 +414,7 @@ export class UpgradeWorkflow {
         phase.status = 'passed';
         continue;
       }
-      // pending: generate it from the repo as it is now.
+      // pending (or manual): generate it from the repo as it is now.
       if (plan === null) {
         plan = await this.replan(state, view);
         if (plan === null) break;
@@ -427,9 +425,22 @@ export class UpgradeWorkflow {
       }
       const planned = plan.phases.find((p) => p.id === phase.id);
       if (!planned || planned.status === 'done') {
-        phase.status = 'done';
-        phase.note = planned ? 'already in the repo' : 'no longer needed';
+        const wasManual = phase.status === 'open' && phase.pr === null;
+        phase.status = wasManual ? 'passed' : 'done';
+        phase.note = wasManual ? 'the repo shows the result of its manual steps' : planned ? 'already in the repo' : 'no longer needed';
+        if (wasManual) continued = false;
         continue;
+      }
+      const missingTarget = this.missingTarget(state, plan, planned);
+      if (missingTarget) {
+        // Pointing the default, the validator or the istiod Service at a control plane that does
+        // not exist, or deleting the only one, breaks the mesh: never proposed.
+        state.status = 'paused';
+        state.reason = missingTarget;
+        phase.note = 'blocked: the new control plane is not installed';
+        nextStep = `install ${state.target} (phase 1), then say \`/upgrade continue\`.`;
+        if (continued) refusal = `❌ Phase ${index + 1} (*${phase.title}*) was not opened: ${missingTarget}`;
+        break;
       }
       const previous = state.phases[index - 1];
       if (phase.id === 'cleanup' && previous?.id === 'scale-down' && previous.gate.mergedAt) {
@@ -453,6 +464,14 @@ export class UpgradeWorkflow {
       if (planned.files.length === 0) {
         phase.status = 'open';
         phase.note = 'manual steps';
+        if (planned.manualResult === 'repo') {
+          // Its result is files: it passes when the repo shows them (above), not on a word.
+          const missing = phase.id === 'control-plane' ? `the repo at ${view.head.sha.slice(0, 7)} has no control plane ${state.target} (istiod-${state.target})` : `the repo at ${view.head.sha.slice(0, 7)} does not show the result of its manual steps yet`;
+          phase.note = `manual steps: waiting for their result in the repo (${missing})`;
+          nextStep = `do the manual steps of phase ${index + 1}, commit their result to \`${view.base}\`; the phase passes once the repo shows it.`;
+          if (continued) refusal = `❌ Phase ${index + 1} (*${phase.title}*) is not done: ${missing}. Do its manual steps and commit the result to \`${view.base}\`, then say \`/upgrade continue\`.`;
+          break;
+        }
         if (continued) {
           continued = false;
           phase.status = 'passed';
@@ -479,6 +498,23 @@ export class UpgradeWorkflow {
       this.deps.log.info({ issue: state.issue, cluster: state.cluster, target: state.target }, 'upgrade completed');
     }
     await this.writeSticky(tracking, plan, nextStep, view);
+    return refusal;
+  }
+
+  /**
+   * Why a phase that needs the new control plane cannot be opened yet, or null: the default,
+   * cleanup and what follows need istiod-<target> in the repo, or, where the control plane is
+   * installed outside git, a passed control-plane phase (a maintainer's confirmation or the gate).
+   */
+  private missingTarget(state: UpgradeState, plan: UpgradePlan, planned: PlannedPhase): string | null {
+    if (state.mode === 'rollback') return null;
+    const kind = phaseKindOf(planned.id);
+    if (!kind || !NEEDS_TARGET.has(kind)) return null;
+    if (plan.inventory.revisions.some((r) => r.name === state.target)) return null;
+    const controlPlane = state.phases.find((p) => p.id === 'control-plane');
+    const confirmed = controlPlane?.status === 'passed' || controlPlane?.status === 'done';
+    if (plan.install === 'external' && confirmed) return null;
+    return `control plane ${state.target} (istiod-${state.target}) is not in the repo${plan.install === 'external' ? ' and its installation was not confirmed' : ''}; ${planned.title.charAt(0).toLowerCase()}${planned.title.slice(1)} would leave the mesh without a working control plane.`;
   }
 
   private now(): Date {
@@ -576,6 +612,7 @@ export class UpgradeWorkflow {
         ...(state.options.strategy ? { strategy: state.options.strategy } : {}),
         ...(state.options.cleanupMode && !rollback ? { cleanupMode: state.options.cleanupMode } : {}),
         podBudget: view.config.podBudget,
+        ...platformOption(view.config, state.cluster),
       };
       const key = `${this.repo.ref.owner}/${this.repo.ref.repo}@${view.head.sha}:${state.path}:${JSON.stringify(options)}`;
       const snapshot = plans.has(key) ? null : await this.snapshotOf(view);
@@ -706,6 +743,16 @@ function adoptPlanShape(state: UpgradeState, from: number, plan: UpgradePlan): b
   ];
   return true;
 }
+
+/** The configured platform of a cluster (asmcli flags), when the repo config names one. */
+function platformOption(config: RepoConfig, clusterName: string): { platform?: Platform } {
+  const cluster = config.clusters.find((c) => c.name === clusterName);
+  const platform = cluster ? platformFor(config, cluster) : config.platform;
+  return platform ? { platform } : {};
+}
+
+/** Phases that point at, or depend on, the new control plane being there. */
+const NEEDS_TARGET = new Set(['default-revision', 'tag-handover', 'scale-down', 'cleanup', 'operator-cleanup']);
 
 function isActive(state: UpgradeState): boolean {
   return state.status === 'running' || state.status === 'paused';

@@ -92,14 +92,19 @@ export function applyPhase(repo: Map<string, string>, edits: PhaseEdits): Applie
     }
   }
 
+  // Several new objects may share a file (an operator's Deployment, RBAC and Service): the first
+  // creates it, the others follow as documents. A file already in the repo means the phase is in.
+  const createdHere = new Set<string>();
   for (const desired of creates) {
     if (desired.mode.kind !== 'create') continue;
     const file = desired.mode.file;
     const json = desired.toJson();
-    if (next.has(file)) continue;
-    next.set(file, renderNewFile(next, desired.mode.basedOn, json));
+    if (next.has(file) && !createdHere.has(file)) continue;
+    const text = renderNewFile(next, desired.mode.basedOn, json);
+    next.set(file, createdHere.has(file) ? `${next.get(file)!.replace(/\n*$/, '\n')}---\n${text.replace(/^---\n/, '')}` : text);
     changes.push({ action: 'create', file, kind: json.kind, namespace: json.metadata.namespace ?? null, name: json.metadata.name });
-    listInKustomization(next, file, changes);
+    if (!createdHere.has(file)) listInKustomization(next, file, changes);
+    createdHere.add(file);
   }
   unlistDeleted(next, deletedFiles, changes);
   const files: FileChange[] = [];

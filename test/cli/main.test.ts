@@ -55,6 +55,19 @@ describe('mesh-upgrade plan', () => {
     expect(stdout).toContain('[pods-opted-out]');
   });
 
+  it('takes --platform for the asmcli flags of manual installs, and refuses other values', async () => {
+    const multicloud = await run('plan', '--repo', fixture('asm-manifests'), '--to', 'asm-1140-0', '--platform', 'multicloud');
+    expect(multicloud.code).toBe(0);
+    expect(multicloud.stdout).toContain('--platform multicloud --kubeconfig KUBECONFIG --fleet_id FLEET_PROJECT_ID');
+    expect(multicloud.stdout).not.toContain('--project_id');
+    const gke = await run('plan', '--repo', fixture('asm-manifests'), '--to', 'asm-1140-0', '--platform', 'gke');
+    expect(gke.stdout).toContain('--project_id PROJECT_ID --cluster_name CLUSTER_NAME --cluster_location CLUSTER_LOCATION');
+    const wrong = await run('plan', '--repo', fixture('asm-manifests'), '--to', 'asm-1140-0', '--platform', 'onprem');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("--platform is gke or multicloud, not 'onprem'");
+    expect((await run('plan', '--help')).stdout).toContain('--platform P');
+  });
+
   it('limits the plan to --path', async () => {
     const { code, stdout } = await run('plan', '--repo', fixture('asm-manifests'), '--to', 'asm-1140-0', '--path', 'clusters/prod/apps', '--json');
     expect(code).toBe(0);
@@ -138,7 +151,7 @@ describe('mesh-upgrade render', () => {
   it('refuses an unknown phase id, listing the valid ones', async () => {
     const { code, stderr } = await run('render', '--repo', fixture('helm-argocd'), '--to', '1-22-1', '--through', 'workloads-7');
     expect(code).toBe(1);
-    expect(stderr).toContain("unknown phase 'workloads-7'; this plan's phases are: control-plane, gateways, workloads, default-revision, cleanup");
+    expect(stderr).toContain("unknown phase 'workloads-7'; this plan's phases are: control-plane, gateways, workloads, default-revision, tag-handover, cleanup");
   });
 
   it('names the file and line of malformed YAML and writes nothing', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, meetsPermission, parseRepoConfig } from '../../src/config/repo-config.js';
+import { ConfigError, meetsPermission, parseRepoConfig, platformFor } from '../../src/config/repo-config.js';
 
 describe('parseRepoConfig', () => {
   it('gives sensible defaults when the file is absent', () => {
@@ -23,7 +23,18 @@ describe('parseRepoConfig', () => {
     expect(config).toMatchObject({ clusters: [{ name: 'prod', path: 'clusters/prod', argocd: { applications: ['mesh'] } }], canary: ['search'], podBudget: 50, permission: 'admin', gate: 'argocd' });
   });
 
+  it('reads the platform at the top and per cluster (absent: detected from the repo), the cluster’s winning', () => {
+    const config = parseRepoConfig('platform: multicloud\nclusters:\n  - name: edge\n  - name: cloud\n    platform: gke\n');
+    expect(config.platform).toBe('multicloud');
+    expect(platformFor(config, config.clusters[0]!)).toBe('multicloud');
+    expect(platformFor(config, config.clusters[1]!)).toBe('gke');
+    const none = parseRepoConfig(null);
+    expect(platformFor(none, none.clusters[0]!)).toBeUndefined();
+  });
+
   it.each([
+    ['platform: baremetal\n', /'platform': Invalid option/],
+    ['clusters:\n  - name: edge\n    platform: onprem\n', /'clusters.0.platform': Invalid option/],
     ['podBuget: 10\n', /unknown key 'podBuget' at top level/],
     ['clusters:\n  - name: prod\n    pth: x\n', /unknown key 'pth' at 'clusters.0'/],
     ['gate: argo\n', /'gate': Invalid option/],

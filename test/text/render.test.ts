@@ -62,6 +62,21 @@ describe('rendering', () => {
     expect(parsePhaseMarker(body)).toEqual({ issue: 3, cluster: 'prod', target: 'asm-1140-0', phase: 'workloads' });
   });
 
+  it('puts the checks to run before merging in their own section, before the post-sync checks, and only when there are any', () => {
+    const state = stateOf(plan);
+    const index = plan.phases.findIndex((p) => p.id === 'cleanup');
+    const { body } = renderPullRequest(templates, state, plan.phases[index]!, index, 'manual');
+    const before = body.indexOf('### Before merging');
+    const verify = body.indexOf('### How to verify');
+    const check = body.indexOf('istioctl proxy-status | grep -c istiod-asm-1130-0');
+    expect(before).toBeGreaterThan(0);
+    expect(check).toBeGreaterThan(before);
+    expect(check).toBeLessThan(verify);
+    expect(body.indexOf('istioctl proxy-status', verify)).toBe(-1);
+    const workloads = plan.phases.findIndex((p) => p.id === 'workloads');
+    expect(renderPullRequest(templates, state, plan.phases[workloads]!, workloads, 'manual').body).not.toContain('Before merging');
+  });
+
   it('folds and cuts huge change lists to stay under GitHub’s body limit, keeping the marker', () => {
     const state = stateOf(plan);
     const phase = plan.phases.find((p) => p.id === 'workloads')!;

@@ -24,8 +24,13 @@ export function draftCleanup(ctx: PlanContext, stillReferenced: readonly string[
       `istioctl proxy-status | grep istiod-${from.name}   # must print nothing before you go on`,
       `istioctl uninstall --revision ${from.name} -y   # the default tag and validator already point at ${to.name}, so uninstall leaves them alone`,
     );
-  } else if (installed.install === 'istio-operator') {
-    manual.push(`istioctl operator remove --revision ${from.name}   # only if the in-cluster operator was installed per revision`);
+  } else if (installed.install === 'istio-operator' && !installed.operator && installed.installer) {
+    // The operator removes its finalizer from the IstioOperator (and istiod with it): removing the
+    // operator first would leave both stuck.
+    manual.push(
+      `kubectl -n ${installed.installer.namespace ?? ISTIO_SYSTEM} wait --for=delete istiooperator/${installed.installer.name} --timeout=10m   # after Argo CD has pruned it; operator ${from.name} removes its finalizer`,
+      `istioctl operator remove --revision ${from.name}   # only once the IstioOperator above is gone`,
+    );
   }
   return {
     id: 'cleanup',
@@ -34,17 +39,46 @@ export function draftCleanup(ctx: PlanContext, stillReferenced: readonly string[
     objects: [],
     deletions,
     manual,
-    manualDone: installed !== null,
+    manualDone: installed !== null && manual.length === 0,
+    manualResult: 'cluster',
     blockedBy: stillReferenced,
     pods: 0,
     namespaces: [],
     estimatedMinutes: 1,
+    // Merging deletes the old istiod: a proxy still connected to it would lose its control plane.
+    beforeMerge: [`istioctl proxy-status | grep -c istiod-${from.name}   # must print 0`],
     verify: [
-      `istioctl proxy-status | grep -c istiod-${from.name}   # 0 before merging`,
       `kubectl get all,configmap,mutatingwebhookconfiguration,validatingwebhookconfiguration,hpa,pdb -A -l istio.io/rev=${from.name}   # nothing left`,
       `istioctl analyze -A   # no IST0139 (a webhook calling a missing Service)`,
       `kubectl -n ${ISTIO_SYSTEM} get pods -l app=istiod`,
     ],
     rollback: [`Revert this pull request: Argo CD re-creates ${from.name}; nothing points at it, so no pod moves back until you relabel.`],
+  };
+}
+
+/**
+ * After cleanup (with the in-cluster operator in git): the old revision's operator goes, in a pull
+ * request of its own. It must outlive its IstioOperator, whose finalizer it removes while deleting
+ * istiod; pruned together, the IstioOperator would hang in Terminating with istiod still running.
+ */
+export function draftOperatorCleanup(ctx: PlanContext): PhaseDraft | null {
+  const { from, installed } = ctx;
+  const operator = installed?.operator;
+  if (!operator || !installed.installer) return null;
+  const iop = installed.installer;
+  return {
+    id: 'operator-cleanup',
+    title: `Remove the ${from.name} operator`,
+    why: `Deletes the in-cluster operator of ${from.name} (${operator.objects.map((o) => o.kind).join(', ')}). It comes after cleanup because it is the operator that removes IstioOperator ${iop.name}'s finalizer and istiod ${from.name} with it.`,
+    objects: [],
+    deletions: [...operator.objects],
+    manual: [],
+    manualDone: true,
+    pods: 0,
+    namespaces: [],
+    estimatedMinutes: 1,
+    verify: [`kubectl -n ${operator.deployment.namespace ?? 'istio-operator'} get deployment ${operator.deployment.name}   # NotFound`],
+    beforeMerge: [`kubectl -n ${iop.namespace ?? ISTIO_SYSTEM} get istiooperator ${iop.name}   # must say NotFound: the IstioOperator is gone`],
+    rollback: [`Revert this pull request: the ${from.name} operator comes back, with nothing left to reconcile.`],
   };
 }

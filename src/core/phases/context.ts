@@ -1,6 +1,7 @@
 import type { Construct } from 'constructs';
 import type { PlacedObject } from '../../writer/apply-phase.js';
 import type { InstalledRevision, MeshInventory } from '../discover.js';
+import type { Platform } from '../platform.js';
 import type { Revision } from '../revision.js';
 import type { IndexedObject, YamlIndex } from '../yaml-index.js';
 
@@ -25,6 +26,8 @@ export interface PlanContext {
    */
   readonly strategy: 'relabel' | 'tag';
   readonly podBudget: number;
+  /** Where the cluster runs, for the asmcli flags of manual installs (given, or detected from the repo). */
+  readonly platform: Platform;
   /** Objects created by earlier phases that later phases edit (e.g. the new istiod Helm release). */
   readonly created: Map<string, IndexedObject>;
   readonly warn: (warning: PlanWarning) => void;
@@ -41,9 +44,18 @@ export interface PhaseDraft {
   readonly manual: readonly string[];
   /** True when what the manual steps do is already visible in the repo. */
   readonly manualDone: boolean;
+  /**
+   * Where the result of the manual steps shows: `repo` — files a person commits (the phase passes
+   * only once the repo shows them); `cluster` — outside git (a maintainer confirms it).
+   * @default 'cluster'
+   */
+  readonly manualResult?: 'repo' | 'cluster';
   readonly pods: number;
   readonly namespaces: readonly string[];
   readonly estimatedMinutes: number;
+  /** Checks to run against the cluster before the PR is merged (the PR body's "Before merging"). */
+  readonly beforeMerge?: readonly string[];
+  /** Checks to run once Argo CD has synced the merge. */
   readonly verify: readonly string[];
   readonly rollback: readonly string[];
   /** What still uses the old revision after the earlier phases (cleanup only). */

@@ -57,14 +57,9 @@ export function draftDefaultRevision(ctx: PlanContext, s: DraftScope): PhaseDraf
   if (base && base.values.defaultRevision === from.name) {
     objects.push({ desired: helmValues(s, base, { defaultRevision: to.name }), targets: [base.object] });
   }
-  for (const revision of inventory.revisions) {
-    const release = revision.helm;
-    if (!release || release.chart !== 'istiod') continue;
-    const tags = stringList(release.values.revisionTags);
-    if (revision.name === from.name && tags.length > 0) {
-      objects.push({ desired: helmValues(s, release, { revisionTags: [] }), targets: [release.object] });
-    }
-  }
+  // The tags are added to the new release here and leave the old one in the next phase
+  // (tag-handover): moving them in one commit lets Argo CD prune the old release's tag before
+  // the new release creates it, and pods created meanwhile start without a sidecar.
   const oldRelease = ctx.installed?.helm;
   const movedTags = oldRelease ? stringList(oldRelease.values.revisionTags) : [];
   if (movedTags.length > 0) {
@@ -84,11 +79,76 @@ export function draftDefaultRevision(ctx: PlanContext, s: DraftScope): PhaseDraf
     }
   }
 
+  const manual = defaultTagOutsideGit(ctx);
+
   return {
     id: 'default-revision',
     title: `Make ${to.name} the default revision`,
     why: `Points the \`istiod\` Service, the revision tag(s) and the default validator at ${to.name}. The \`default\` tag decides which control plane injects namespaces labelled istio-injection=enabled, validates untagged Istio config and does the singleton (leader-elected) work; the \`istiod\` Service is what validation fallbacks, remote clusters and VMs reach. After this, nothing depends on ${from.name}.`,
     objects,
+    deletions: [],
+    manual,
+    manualDone: manual.length === 0,
+    manualResult: 'cluster',
+    pods: 0,
+    namespaces: [],
+    estimatedMinutes: 1,
+    verify: [
+      // Only where the repo has the `istiod` Service: otherwise there is nothing of ours to look at.
+      ...(inventory.istiodService ? [`kubectl -n ${ISTIO_SYSTEM} get endpoints istiod   # only istiod-${to.name} pod IPs`] : []),
+      `istioctl tag list   # default → ${to.name}`,
+      `kubectl get validatingwebhookconfiguration istiod-default-validator -o jsonpath='{.webhooks[0].clientConfig.service.name} {.webhooks[0].failurePolicy}'   # istiod-${to.name} Fail, once istiod-${to.name} has patched it`,
+      // The probe must pass the CRD's schema, so that only Istio's webhook can refuse it (a Gateway
+      // with port -1 is refused by the schema, with or without a webhook): host `*` on a
+      // VirtualService bound to the mesh (no gateways) is refused by Istio's validation
+      // (validateVirtualService: "wildcard host * is not allowed for virtual services bound to the
+      // mesh gateway"). The grep checks that it was the default validator's webhook that said so.
+      `kubectl apply --dry-run=server -f - <<<'{"apiVersion":"networking.istio.io/v1beta1","kind":"VirtualService","metadata":{"name":"mesh-upgrade-validation-probe","namespace":"default"},"spec":{"hosts":["*"],"http":[{"route":[{"destination":{"host":"mesh-upgrade-validation-probe"}}]}]}}' 2>&1 | grep 'admission webhook "validation.istio.io" denied'   # must print the denial`,
+    ],
+    rollback: [`Revert this pull request: the Service, tags and validator point back at ${from.name}, which is still installed.`],
+  };
+}
+
+/**
+ * When the `default` tag or the default validator lives only in the cluster (istioctl or asmcli
+ * made them), git cannot move it: the phase says so and moves it with istioctl.
+ */
+function defaultTagOutsideGit(ctx: PlanContext): string[] {
+  const { inventory, from, to } = ctx;
+  if (from.name === 'default') return [];
+  const helmTagged = inventory.revisions.some((r) => stringList(r.helm?.values.revisionTags).includes('default'));
+  const tagInGit = inventory.tags.some((t) => t.tag === 'default') || helmTagged;
+  const validatorInGit = inventory.defaultValidator !== null || inventory.helmBase !== null;
+  if (tagInGit && validatorInGit) return [];
+  const missing = [tagInGit ? null : 'the default tag (MutatingWebhookConfiguration istio-revision-tag-default)', validatorInGit ? null : 'ValidatingWebhookConfiguration istiod-default-validator'].filter(Boolean);
+  ctx.warn({
+    code: 'default-tag-outside-git',
+    message: `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not in the repo, so this pull request cannot move ${missing.length > 1 ? 'them' : 'it'}: the default-revision phase runs istioctl tag set default --revision ${to.name} --overwrite.`,
+    file: null,
+  });
+  return [`istioctl tag set default --revision ${to.name} --overwrite   # moves ${missing.join(' and ')}, which live outside git`, 'istioctl tag list   # default → ' + to.name];
+}
+
+/**
+ * The old Helm release stops rendering the revision tags, once the new release renders them (the
+ * default-revision phase): the tag's Argo CD tracking has moved to the new release, so it is not
+ * pruned. Null when no tag lives in the old release.
+ */
+export function draftTagHandover(ctx: PlanContext, s: DraftScope): PhaseDraft | null {
+  const { from, to } = ctx;
+  const release = ctx.installed?.helm;
+  if (!release || release.chart !== 'istiod') return null;
+  const tags = stringList(release.values.revisionTags);
+  // Once handed over, the phase stays in the plan (done), so phase lists do not shift mid-upgrade.
+  const target = ctx.inventory.revisions.find((r) => r.name === to.name)?.helm;
+  const handedOver = tags.length === 0 && stringList(target?.values.revisionTags).length > 0;
+  if (tags.length === 0 && !handedOver) return null;
+  const shown = handedOver ? stringList(target?.values.revisionTags) : tags;
+  return {
+    id: 'tag-handover',
+    title: `Stop rendering revision tags from ${from.name}`,
+    why: `The previous phase made the ${to.name} release render the revision tag(s) ${shown.join(', ')}; until this merges, both releases render them and Argo CD reports them as shared. Removing them from the ${from.name} release in a commit of their own leaves the tag(s) with ${to.name}: a tag removed and added in one commit can be pruned before it is created again, and pods created in between start without a sidecar.`,
+    objects: handedOver ? [] : [{ desired: helmValues(s, release, { revisionTags: [] }), targets: [release.object] }],
     deletions: [],
     manual: [],
     manualDone: true,
@@ -96,12 +156,10 @@ export function draftDefaultRevision(ctx: PlanContext, s: DraftScope): PhaseDraf
     namespaces: [],
     estimatedMinutes: 1,
     verify: [
-      `kubectl -n ${ISTIO_SYSTEM} get endpoints istiod   # only istiod-${to.name} pod IPs`,
-      `istioctl tag list   # default → ${to.name}`,
-      `kubectl get validatingwebhookconfiguration istiod-default-validator -o jsonpath='{.webhooks[0].failurePolicy}'   # Fail, once istiod-${to.name} has patched it`,
-      `kubectl apply --dry-run=server -f - <<<'{"apiVersion":"networking.istio.io/v1beta1","kind":"Gateway","metadata":{"name":"invalid-probe","namespace":"default"},"spec":{"selector":{},"servers":[{"port":{"number":-1}}]}}'   # must be rejected`,
+      `istioctl tag list   # ${shown.map((t) => `${t} → ${to.name}`).join(', ')}`,
+      ...shown.map((t) => `kubectl get mutatingwebhookconfiguration istio-revision-tag-${t} -o jsonpath='{.metadata.labels.istio\\.io/rev}'   # ${to.name}`),
     ],
-    rollback: [`Revert this pull request: the Service, tags and validator point back at ${from.name}, which is still installed.`],
+    rollback: [`Revert this pull request: both releases render the tag(s) again; they keep pointing at ${to.name} until the default-revision phase is reverted too.`],
   };
 }
 

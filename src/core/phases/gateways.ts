@@ -1,11 +1,13 @@
 import { HelmValues } from '../../constructs/helm-release.js';
 import { NamespaceInjection } from '../../constructs/namespace-injection.js';
+import { RevisionLabel } from '../../constructs/revision-label.js';
 import { WorkloadRestart } from '../../constructs/workload-restart.js';
 import type { PlacedObject } from '../../writer/apply-phase.js';
 import type { Gateway } from '../discover.js';
 import { getPath, labelsOf, REV_LABEL, stringMap } from '../kube.js';
 import { restartMinutes } from '../phase-ids.js';
 import { type DraftScope, type PhaseDraft, type PlanContext, podsOf } from './context.js';
+import { restartedGateways, rolloutStatusChecks } from './rollout.js';
 
 /**
  * Phase 2: gateways move first (Istio's order), while every application still runs the old
@@ -23,6 +25,21 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
     if (gateway.revision !== from.name) continue;
     const { object } = gateway;
     const namespace = object.namespace ?? '';
+    if (gateway.pinned) {
+      // Its proxy image and CA address are written out: a restart keeps it on the old revision,
+      // and cleanup would leave it without a control plane. It needs its manifest regenerated.
+      const what = [gateway.pinned.image ? `image ${gateway.pinned.image}` : null, gateway.pinned.caAddress ? `CA_ADDR ${gateway.pinned.caAddress}` : null].filter(Boolean).join(' and ');
+      ctx.warn({
+        code: 'gateway-pinned-proxy',
+        message: `${object.kind} ${namespace}/${object.name} pins its proxy (${what}); relabelling and restarting do not move it to ${to.name}, and cleanup stays blocked until it no longer names ${from.name}. Regenerate it for ${to.name}, or switch it to injection (annotation inject.istio.io/templates: gateway, image: auto).`,
+        file: object.file,
+      });
+      manual.push(
+        `# ${namespace}/${object.name} (${object.file}) pins ${what}: regenerate it for ${to.name} and commit it, e.g.`,
+        `istioctl manifest generate --set revision=${to.name} --set components.pilot.enabled=false --set 'components.ingressGateways[0].name=${object.name}' --set 'components.ingressGateways[0].namespace=${namespace}' --set 'components.ingressGateways[0].enabled=true'   # then copy the Deployment into ${object.file}`,
+      );
+      continue;
+    }
     if (gateway.style === 'pod-label' && stringMap(getPath(object.body, ['spec', 'selector', 'matchLabels']))[REV_LABEL]) {
       ctx.warn({
         code: 'gateway-selector-pins-revision',
@@ -75,21 +92,43 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
     if (destination) namespaces.add(destination);
   }
 
+  // Istio config labelled with the old revision is read by the old istiod only: once a gateway
+  // (or, later, a sidecar) moves, the new istiod must see it too. Unlabelled config is read by
+  // every revision, so the label goes before the first client moves.
+  const unlabelled: string[] = [];
+  for (const config of inventory.revisionedConfig) {
+    if (labelsOf(config.body)[REV_LABEL] !== from.name) continue;
+    unlabelled.push(`${config.kind} ${config.namespace ? `${config.namespace}/` : ''}${config.name}`);
+    objects.push({
+      desired: new RevisionLabel(s.scope, s.id(config.kind, config.namespace, config.name), {
+        apiVersion: config.apiVersion,
+        kind: config.kind,
+        namespace: config.namespace,
+        name: config.name,
+        revision: null,
+        onlyLabel: Object.keys(labelsOf(config.body)).length === 1,
+      }),
+      targets: [config],
+    });
+  }
+
   const pods = podsOf(moving);
   const names = [...namespaces].sort();
   return {
     id: 'gateways',
     title: `Move gateways to ${to.name}`,
-    why: `Restarts the gateways onto ${to.name}${names.length ? ` (${names.join(', ')})` : ''} before any application: a newer gateway in front of older sidecars is the supported direction of version skew. Applications keep running on ${from.name}.`,
+    why: `Restarts the gateways onto ${to.name}${names.length ? ` (${names.join(', ')})` : ''} before any application: a newer gateway in front of older sidecars is the supported direction of version skew. Applications keep running on ${from.name}.${unlabelled.length ? ` Istio config labelled istio.io/rev=${from.name} (${unlabelled.join(', ')}) loses the label, so that both control planes serve it while clients move.` : ''}`,
     objects,
     deletions: [],
     manual,
     manualDone: manual.length === 0,
+    manualResult: 'repo',
     pods,
     namespaces: names,
     estimatedMinutes: restartMinutes(pods),
     verify: [
-      ...names.map((ns) => `kubectl -n ${ns} rollout status deployment --timeout=10m`),
+      // One check per gateway Deployment restarted here; a Helm release's gateway is not in the repo.
+      ...names.flatMap((ns) => rolloutStatusChecks(ns, restartedGateways(moving, ns), ['deployment'])),
       `istioctl proxy-status | grep -E '${names.join('|') || 'gateway'}'   # ISTIOD column: istiod-${to.name}-…`,
       ...names.map((ns) => `kubectl -n ${ns} get pods -o jsonpath='{range .items[*]}{.metadata.name}{"\\t"}{.spec.containers[?(@.name=="istio-proxy")].image}{"\\n"}{end}'   # proxyv2:${to.version ?? to.name}`),
     ],

@@ -73,11 +73,9 @@ export function draftScaleDown(ctx: PlanContext, s: DraftScope, blockedBy: reado
     pods: 0,
     namespaces: [],
     estimatedMinutes: 1,
-    verify: [
-      `kubectl -n ${ISTIO_SYSTEM} get deployment istiod-${from.name}   # 0/0 ready`,
-      `istioctl proxy-status | grep -c istiod-${from.name}   # 0`,
-      'istioctl analyze -A',
-    ],
+    // Merging stops the old istiod: a proxy still connected to it would lose its control plane.
+    beforeMerge: [`istioctl proxy-status | grep -c istiod-${from.name}   # must print 0`],
+    verify: [`kubectl -n ${ISTIO_SYSTEM} get deployment istiod-${from.name}   # 0/0 ready`, 'istioctl analyze -A'],
     rollback: [`Revert this pull request: istiod ${from.name} scales back up.`],
     blockedBy,
   };

@@ -1,12 +1,12 @@
 import { NamespaceInjection } from '../../constructs/namespace-injection.js';
-import { RevisionLabel } from '../../constructs/revision-label.js';
 import { RevisionTag } from '../../constructs/revision-tag.js';
 import { WorkloadRestart } from '../../constructs/workload-restart.js';
 import type { PlacedObject } from '../../writer/apply-phase.js';
 import type { MeshNamespace, Workload } from '../discover.js';
-import { describe, labelsOf, REV_LABEL } from '../kube.js';
+import { describe } from '../kube.js';
 import { restartMinutes } from '../phase-ids.js';
 import { type DraftScope, type PhaseDraft, type PlanContext, podsOf } from './context.js';
+import { restartedWorkloads, rolloutStatusChecks } from './rollout.js';
 
 /** A namespace's worth of work: its relabel and the restarts of its workloads. */
 interface MigrationUnit {
@@ -155,19 +155,6 @@ function draftWave(ctx: PlanContext, s: DraftScope, wave: readonly MigrationUnit
         targets: [object],
       });
     }
-    for (const config of inventory.revisionedConfig) {
-      if (config.namespace !== unit.namespace || labelsOf(config.body)[REV_LABEL] !== from.name) continue;
-      objects.push({
-        desired: new RevisionLabel(s.scope, s.id(config.kind, config.namespace, config.name), {
-          apiVersion: config.apiVersion,
-          kind: config.kind,
-          namespace: config.namespace,
-          name: config.name,
-          revision: to.name,
-        }),
-        targets: [config],
-      });
-    }
     if (unit.workloads.length === 0) {
       manual.push(`kubectl -n ${unit.namespace} rollout restart deployment,statefulset,daemonset   # its workloads are not in this repo`);
       ctx.warn({ code: 'workloads-not-in-repo', message: `namespace ${unit.namespace} is meshed but none of its workloads are in the repo; restart them by hand after merging.`, file: ns?.definitions[0]?.file ?? null });
@@ -196,7 +183,7 @@ function draftWave(ctx: PlanContext, s: DraftScope, wave: readonly MigrationUnit
     estimatedMinutes: restartMinutes(pods),
     verify: [
       `kubectl get namespace ${names.join(' ')} -L istio-injection -L istio.io/rev`,
-      ...names.map((ns) => `kubectl -n ${ns} rollout status deployment,statefulset,daemonset --timeout=10m`),
+      ...wave.flatMap((u) => rolloutStatusChecks(u.namespace, restartedWorkloads(u.workloads))),
       `istioctl proxy-status | grep -E '\\.(${names.join('|')}) ' | grep -c istiod-${from.name}   # expect 0`,
     ],
     rollback: [`Revert this pull request: the namespaces go back to ${from.name} and the pods restart onto it (${from.name} is still installed).`],

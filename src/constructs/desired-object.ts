@@ -12,7 +12,13 @@ export type DesiredMode =
    * file starts as a copy of that object's document (comments, key order and quoting included)
    * and only the fields that differ are edited, as a person copying the old revision's file would.
    */
-  | { readonly kind: 'create'; readonly file: string; readonly basedOn?: IndexedObject };
+  | {
+      readonly kind: 'create';
+      readonly file: string;
+      readonly basedOn?: IndexedObject;
+      /** The copy is for another revision: whole-line comments naming `from` name `to` instead. */
+      readonly revision?: { readonly from: string; readonly to: string };
+    };
 
 export interface DesiredObjectProps {
   readonly apiVersion: string;

@@ -81,7 +81,7 @@ export class IstiodRelease extends DesiredObject {
       name: props.name,
       ...(props.namespace ? { namespace: props.namespace } : {}),
       body,
-      mode: { kind: 'create', file: props.file, basedOn: props.current },
+      mode: { kind: 'create', file: props.file, basedOn: props.current, revision: { from: props.currentRevision, to: props.revision } },
     });
   }
 }

@@ -43,7 +43,7 @@ export class IstioOperatorRevision extends DesiredObject {
       name: props.name,
       namespace: props.namespace,
       body: { metadata: { ...carryOver(metadata, props.currentRevision, props.revision) }, spec },
-      mode: { kind: 'create', file: props.file, basedOn: props.current },
+      mode: { kind: 'create', file: props.file, basedOn: props.current, revision: { from: props.currentRevision, to: props.revision } },
     });
   }
 }

@@ -28,7 +28,7 @@ export class RevisionCopy extends DesiredObject {
       name: props.name,
       ...(props.current.namespace ? { namespace: props.current.namespace } : {}),
       body: renamed,
-      mode: { kind: 'create', file: props.file, basedOn: props.current },
+      mode: { kind: 'create', file: props.file, basedOn: props.current, revision: { from: props.from, to: props.to } },
     });
   }
 }

@@ -100,7 +100,7 @@ export function applyPhase(repo: Map<string, string>, edits: PhaseEdits): Applie
     const file = desired.mode.file;
     const json = desired.toJson();
     if (next.has(file) && !createdHere.has(file)) continue;
-    const text = renderNewFile(next, desired.mode.basedOn, json);
+    const text = commentsFor(renderNewFile(next, desired.mode.basedOn, json), desired.mode.revision);
     next.set(file, createdHere.has(file) ? `${next.get(file)!.replace(/\n*$/, '\n')}---\n${text.replace(/^---\n/, '')}` : text);
     changes.push({ action: 'create', file, kind: json.kind, namespace: json.metadata.namespace ?? null, name: json.metadata.name });
     if (!createdHere.has(file)) listInKustomization(next, file, changes);
@@ -143,6 +143,15 @@ class TrackedRepo {
   private remember(path: string): void {
     if (!this.original.has(path)) this.original.set(path, this.target.get(path));
   }
+}
+
+/**
+ * A copied file's comments speak of the revision the copy is for ("Control plane for revision X"):
+ * whole-line comments are rewritten, values were already set by the construct.
+ */
+function commentsFor(text: string, revision: { readonly from: string; readonly to: string } | undefined): string {
+  if (!revision) return text;
+  return text.replace(/^([ \t]*#.*)$/gm, (line) => line.split(revision.from).join(revision.to));
 }
 
 /** A new object's file text: the template document edited where it differs, or a plain dump. */

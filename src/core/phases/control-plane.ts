@@ -176,7 +176,7 @@ function manualInstallSteps(ctx: PlanContext): string[] {
       // The new revision's directory does not exist yet, and a redirect does not create it.
       `mkdir -p ${dir}`,
       `${istioctl} manifest generate ${asm ? `-f ${to.name}-overlay.yaml` : '-f <the IstioOperator overlay the current revision was rendered from>'} --set revision=${to.name} ${gatewaysOff} > ${dir}/istiod.yaml`,
-      `# commit ${dir}/ (gateways stay disabled: they move in their own phase), then say /upgrade continue`,
+      `# commit ${dir}/ (gateways stay disabled: they move in their own phase); the phase passes once the repo shows istiod-${to.name}`,
     );
     return steps;
   }

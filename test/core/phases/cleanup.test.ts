@@ -27,3 +27,19 @@ describe('checks that belong before the merge', () => {
     for (const phase of others) expect(phase.beforeMerge, phase.id).toEqual([]);
   });
 });
+
+describe('cleanup is not held back by the old revision itself', () => {
+  it('ignores config that the old control plane owns (and cleanup deletes) when looking for what still uses it', async () => {
+    const snapshot = new Map(await loadFixture('asm-manifests'));
+    // A per-revision EnvoyFilter as ASM ships them: labelled with the revision, no component label.
+    snapshot.set(
+      'clusters/prod/istio-system/asm-1130-0/stats.yaml',
+      'apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata:\n  name: stats-filter-1.13-asm-1130-0\n  namespace: istio-system\n  labels:\n    istio.io/rev: asm-1130-0\nspec:\n  configPatches: []\n',
+    );
+    const plan = planUpgrade(snapshot, { to: 'asm-1140-0' });
+    const cleanup = plan.phases.find((p) => p.id === 'cleanup')!;
+    expect(cleanup.blockedBy).toEqual([]);
+    expect(cleanup.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toContain('delete EnvoyFilter stats-filter-1.13-asm-1130-0');
+    expect(plan.phases.find((p) => p.id === 'gateways')!.changes.map((c) => c.name)).not.toContain('stats-filter-1.13-asm-1130-0');
+  });
+});

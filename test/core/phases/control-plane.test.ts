@@ -1,3 +1,4 @@
+import { load } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { planUpgrade } from '../../../src/core/plan.js';
 import type { RepoSnapshot } from '../../../src/core/snapshot.js';
@@ -68,5 +69,129 @@ describe('control-plane manual steps for ASM (asmcli)', () => {
     expect(mkdir).toBeLessThan(render);
     // The istioctl the pinned asmcli downloads: <output_dir>/istio-<release>/bin/istioctl.
     expect(manual[render]).toMatch(/^\.\/asm-1140-0\/istio-1\.14\.0-asm\.0\/bin\/istioctl manifest generate /);
+  });
+});
+
+/** `istioctl operator init --revision 1-21-2` output, kept in git beside the IstioOperator it reconciles. */
+const OPERATOR_1_21_2 = `# in-cluster operator for revision 1-21-2 (reconciles istiocontrolplane-1-21-2 only)
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: istio-operator-1-21-2
+  namespace: istio-operator
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: istio-operator-1-21-2
+  namespace: istio-operator
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      name: istio-operator
+  template:
+    metadata:
+      labels:
+        name: istio-operator
+    spec:
+      serviceAccountName: istio-operator-1-21-2
+      containers:
+        - name: istio-operator
+          image: docker.io/istio/operator:1.21.2
+          command: [operator, server]
+          env:
+            - name: WATCH_NAMESPACE
+              value: istio-system
+            - name: REVISION
+              value: "1-21-2"
+`;
+
+describe('control plane of a revisioned in-cluster operator install', () => {
+  let fixture: RepoSnapshot;
+  beforeAll(async () => {
+    fixture = await loadFixture('istio-operator');
+  });
+
+  it('needs the operator of the new revision: from istioctl when the operator is not in git', () => {
+    const plan = planUpgrade(fixture, { to: '1-22-1' });
+    const phase = plan.phases.find((p) => p.id === 'control-plane')!;
+    expect(phase.files.map((f) => f.path)).toEqual(['clusters/staging/istio-system/istiocontrolplane-1-22-1.yaml']);
+    expect(phase.manual).toContain('./istio-1.22.1/bin/istioctl operator init --revision 1-22-1   # the operator of 1-21-2 ignores IstioOperators of other revisions');
+    // The old operator goes only once its IstioOperator is gone (it removes the finalizer).
+    const cleanup = plan.phases.find((p) => p.id === 'cleanup')!;
+    const wait = cleanup.manual.findIndex((m) => m.includes('wait --for=delete istiooperator/istiocontrolplane-1-21-2'));
+    const remove = cleanup.manual.findIndex((m) => m.startsWith('istioctl operator remove --revision 1-21-2'));
+    expect(wait).toBeGreaterThanOrEqual(0);
+    expect(remove).toBeGreaterThan(wait);
+  });
+
+  it('copies the operator in git for the new revision, and removes the old one after cleanup', () => {
+    const snapshot = withFile(fixture, 'clusters/staging/istio-operator/operator-1-21-2.yaml', OPERATOR_1_21_2);
+    const plan = planUpgrade(snapshot, { to: '1-22-1' });
+    expect(plan.phases.map((p) => p.id)).toEqual(['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup', 'operator-cleanup']);
+    const controlPlane = plan.phases.find((p) => p.id === 'control-plane')!;
+    expect(controlPlane.manual).toEqual([]);
+    const copy = controlPlane.files.find((f) => f.path === 'clusters/staging/istio-operator/operator-1-22-1.yaml')!.content!;
+    expect(copy).toContain('name: istio-operator-1-22-1');
+    expect(copy).toMatch(/image: "?docker\.io\/istio\/operator:1\.22\.1"?\n/);
+    expect(copy).toContain('value: "1-22-1"');
+    expect(copy).toContain('kind: ServiceAccount');
+    expect(copy).not.toContain('1-21-2');
+    // Cleanup leaves the operator alone; the next phase deletes it, checked first.
+    const cleanup = plan.phases.find((p) => p.id === 'cleanup')!;
+    expect(cleanup.files.map((f) => f.path)).not.toContain('clusters/staging/istio-operator/operator-1-21-2.yaml');
+    const last = plan.phases.at(-1)!;
+    expect(last.files).toEqual([{ path: 'clusters/staging/istio-operator/operator-1-21-2.yaml', action: 'delete', content: null }]);
+    expect(last.beforeMerge.join('\n')).toContain('get istiooperator istiocontrolplane-1-21-2');
+  });
+
+  it('writes the gateways off in the new IstioOperator even when the old one does not mention them', () => {
+    const path = 'clusters/staging/istio-system/istiocontrolplane-1-21-2.yaml';
+    const bare = fixture.get(path)!.replace(/\n    # gateways are managed[\s\S]*?enabled: false\n/, '\n');
+    expect(bare).not.toContain('ingressGateways');
+    const plan = planUpgrade(withFile(fixture, path, bare), { to: '1-22-1' });
+    const created = plan.phases[0]!.files.find((f) => f.path.endsWith('istiocontrolplane-1-22-1.yaml'))!.content!;
+    const components = (load(created) as { spec: { components: Record<string, unknown> } }).spec.components;
+    expect(components.ingressGateways).toEqual([{ name: 'istio-ingressgateway', enabled: false }]);
+    expect(components.egressGateways).toEqual([{ name: 'istio-egressgateway', enabled: false }]);
+    // The copied header speaks of the new revision.
+    expect(created).toContain('# Control plane for revision 1-22-1, reconciled by istio-operator-1-22-1.');
+  });
+});
+
+describe('control plane of a rendered-manifests install', () => {
+  it('warns that the new control plane is not in the repo, and still previews every phase', async () => {
+    const plan = planUpgrade(await loadFixture('asm-manifests'), { to: 'asm-1140-0' });
+    expect(plan.warnings.map((w) => w.code)).toContain('target-not-in-repo');
+    const controlPlane = plan.phases[0]!;
+    expect(controlPlane.files).toEqual([]);
+    expect(controlPlane.manualResult).toBe('repo');
+    expect(plan.phases.find((p) => p.id === 'cleanup')!.files.length).toBeGreaterThan(0);
+  });
+});
+
+describe('control plane of a Helm install', () => {
+  it('upgrades the base chart (CRDs) with the new istiod, keeping defaultRevision on the old revision', async () => {
+    const plan = planUpgrade(await loadFixture('helm-argocd'), { to: '1-22-1' });
+    const base = plan.phases[0]!.files.find((f) => f.path === 'argocd/istio-base.yaml')!.content!;
+    expect(base).toContain('    targetRevision: 1.22.1\n');
+    expect(base).toContain('defaultRevision: 1-21-2');
+  });
+
+  it('keeps the Argo CD finalizer and writes every runtime webhook field into ignoreDifferences of the new Application', async () => {
+    const fixture = await loadFixture('helm-argocd');
+    const path = 'argocd/istiod-1-21-2.yaml';
+    const old = fixture
+      .get(path)!
+      .replace('  namespace: argocd\n  labels:', '  namespace: argocd\n  finalizers:\n    - resources-finalizer.argocd.argoproj.io\n  labels:')
+      .replace('        - .webhooks[]?.failurePolicy\n', '');
+    const plan = planUpgrade(withFile(fixture, path, old), { to: '1-22-1' });
+    const created = plan.phases[0]!.files.find((f) => f.path === 'argocd/istiod-1-22-1.yaml')!.content!;
+    expect(created).toContain('  finalizers:\n    - resources-finalizer.argocd.argoproj.io\n');
+    expect(created).toContain('.webhooks[]?.failurePolicy');
+    // Planned again once it is merged, the bot's own Application draws no drift warning.
+    const after = planUpgrade(withFile(withFile(fixture, path, old), 'argocd/istiod-1-22-1.yaml', created), { to: '1-22-1' });
+    expect(after.warnings.filter((w) => w.code === 'webhook-drift' && w.file === 'argocd/istiod-1-22-1.yaml')).toEqual([]);
   });
 });

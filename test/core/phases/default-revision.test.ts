@@ -79,3 +79,23 @@ describe('default-revision verify', () => {
     expect(verifyOf(withoutService).some((c) => c.includes('endpoints istiod'))).toBe(false);
   });
 });
+
+describe('default tag and validator that live only in the cluster', () => {
+  it('moves them with istioctl tag set when git does not hold them, and says so', async () => {
+    const snapshot = new Map(await loadFixture('istio-operator'));
+    const path = 'clusters/staging/istio-system/revision-tags.yaml';
+    // Keep the tag, drop the validator document (made by istioctl, never committed).
+    snapshot.set(path, snapshot.get(path)!.split('\n---\n')[0]!);
+    const plan = planUpgrade(snapshot, { to: '1-22-1' });
+    const phase = plan.phases.find((p) => p.id === 'default-revision')!;
+    expect(phase.manual).toContain('istioctl tag set default --revision 1-22-1 --overwrite   # moves ValidatingWebhookConfiguration istiod-default-validator, which live outside git');
+    expect(plan.warnings.map((w) => w.code)).toContain('default-tag-outside-git');
+    expect(phase.files.length).toBeGreaterThan(0);
+  });
+
+  it('needs nothing by hand when git holds both', async () => {
+    const plan = planUpgrade(await loadFixture('istio-operator'), { to: '1-22-1' });
+    expect(plan.phases.find((p) => p.id === 'default-revision')!.manual).toEqual([]);
+    expect(plan.warnings.map((w) => w.code)).not.toContain('default-tag-outside-git');
+  });
+});

@@ -439,7 +439,7 @@ export class UpgradeWorkflow {
         state.reason = missingTarget;
         phase.note = 'blocked: the new control plane is not installed';
         nextStep = `install ${state.target} (phase 1), then say \`/upgrade continue\`.`;
-        if (continued) refusal = `❌ Phase ${index + 1} (*${phase.title}*) was not opened: ${missingTarget}`;
+        if (options.continued) refusal = `❌ Phase ${index + 1} (*${phase.title}*) was not opened: ${missingTarget}`;
         break;
       }
       const previous = state.phases[index - 1];

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { Probot, ProbotOctokit } from 'probot';
 import { ArgoCdClient } from '../../../src/adapters/argocd/client.js';
 import { readLocalRepo } from '../../../src/adapters/fs/local-repo.js';
+import type { RepoSnapshot } from '../../../src/core/snapshot.js';
 import type { GateScheduler } from '../../../src/workflow/upgrade-workflow.js';
 import { ArgoCdSimulator, VirtualClock, type ArgoScenario } from '../argocd/simulator.js';
 import { createApp, reconcileInstallations } from '../../../src/app.js';
@@ -22,11 +23,16 @@ export interface Transcript {
   pullRequests: Array<{ number: number; title: string; branch: string; phase: string; state: 'open' | 'merged' | 'closed'; files: string[]; body: string }>;
   comments: Array<{ issue: number; author: string; body: string }>;
   githubRequests: Array<{ method: string; path: string; status: number }>;
-  final: { status: 'completed' | 'paused' | 'refused' | 'aborted' | 'rolled-back'; phase: string | null };
+  /** `reason` only with `--repo`: why the upgrade did not complete (null when it did). */
+  final: { status: 'completed' | 'paused' | 'refused' | 'aborted' | 'rolled-back'; phase: string | null; reason?: string | null };
 }
 
 export interface HarnessOptions {
   readonly repoDir?: string;
+  /** The initial files of the default branch (instead of reading `repoDir`). */
+  readonly files?: RepoSnapshot;
+  /** The simulated repository's name (owner `example-org`). @default 'cluster-config' */
+  readonly repo?: string;
   /** Print what a user would see. */
   readonly print?: (text: string) => void;
   /** Gate on a simulated Argo CD (the repo config switches to `gate: argocd`). */
@@ -41,6 +47,11 @@ export class VirtualScheduler implements GateScheduler {
   constructor(private readonly clock: VirtualClock) {}
   schedule(key: string, delayMs: number, run: () => Promise<void>): void {
     this.timers.set(key, { at: this.clock.now().getTime() + delayMs, run });
+  }
+  /** When the earliest timer is due (virtual ms since the epoch), or null when none is set. */
+  nextAt(): number | null {
+    const times = [...this.timers.values()].map((t) => t.at);
+    return times.length > 0 ? Math.min(...times) : null;
   }
   /** Forgets every timer (a process that died). */
   clear(): void {
@@ -81,11 +92,11 @@ export class DemoHarness {
   }
 
   static async create(options: HarnessOptions = {}): Promise<DemoHarness> {
-    const files = await readLocalRepo(options.repoDir ?? join(projectRoot(), 'examples', 'cluster-config'));
+    const files = options.files ?? (await readLocalRepo(options.repoDir ?? join(projectRoot(), 'examples', 'cluster-config')));
     const clock = new VirtualClock();
     const sim = new GitHubSimulator({
       owner: 'example-org',
-      repo: 'cluster-config',
+      repo: options.repo ?? 'cluster-config',
       files,
       collaborators: { alice: 'admin', carol: 'write', bob: 'read' },
       webhookSecret: WEBHOOK_SECRET,

@@ -1,49 +1,14 @@
-import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { DemoHarness } from './harness.js';
-import { ARGO_SCENARIOS, SCENARIOS } from './scenarios.js';
+import { runDemo } from './run.js';
 
 /**
- * `npm run demo -- [--scenario NAME] [--transcript FILE]`: the real app against the simulated
- * GitHub over examples/cluster-config, printed as a user would see it.
+ * `npm run demo -- [--scenario NAME] [--transcript FILE] [--final-repo OUT_DIR]` (examples/cluster-config)
+ * or `npm run demo -- --repo DIR --to REVISION [--version V] …` (a copy of any config repo): the real
+ * app against the simulated GitHub, printed as a user would see it. The work is in run.ts.
  */
-async function main(): Promise<number> {
-  let values: { scenario?: string; transcript?: string; quiet?: boolean; help?: boolean };
-  try {
-    values = parseArgs({ options: { scenario: { type: 'string' }, transcript: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
-  } catch (error) {
-    process.stderr.write(`demo: ${(error as Error).message}\n`);
-    return 2;
-  }
-  const names = Object.keys(SCENARIOS);
-  if (values.help) {
-    process.stdout.write(`Usage: npm run demo -- [--scenario ${names.join('|')}] [--transcript FILE] [--quiet]\n`);
-    return 0;
-  }
-  const name = values.scenario ?? 'happy';
-  const scenario = SCENARIOS[name];
-  if (!scenario) {
-    process.stderr.write(`demo: unknown scenario '${name}'; scenarios: ${names.join(', ')}\n`);
-    return 2;
-  }
-  const print = values.quiet ? () => undefined : (text: string) => void process.stdout.write(`${text}\n`);
-  const argocd = ARGO_SCENARIOS[name];
-  const h = await DemoHarness.create({ print, ...(argocd ? { argocd } : {}) });
-  print(`▶ scenario ${name}: examples/cluster-config on a simulated GitHub (example-org/cluster-config)`);
-  const result = await scenario(h);
-  const transcript = h.transcript(name, result.trackingIssue);
-  print(`\n■ final: ${transcript.final.status}${transcript.final.phase ? ` at ${transcript.final.phase}` : ''}; ${transcript.pullRequests.length} pull request(s); ${transcript.githubRequests.length} GitHub requests`);
-  for (const { phase, requests } of result.requestsPerPhase) print(`  ${phase}: ${requests} GitHub requests from gate pass to pull request opened`);
-  for (const { phase, ms } of result.gateLatencies ?? []) print(`  ${phase}: opened ${(ms / 1000).toFixed(1)} s (virtual) after the gate's conditions held`);
-  if (h.sim.violations.length > 0) {
-    process.stderr.write(`demo: requests that break GitHub's OpenAPI description:\n${h.sim.violations.join('\n')}\n`);
-    return 1;
-  }
-  if (values.transcript) writeFileSync(values.transcript, `${JSON.stringify(transcript, null, 2)}\n`);
-  return 0;
-}
-
-main().then(
+runDemo(process.argv.slice(2), {
+  out: (text) => void process.stdout.write(`${text}\n`),
+  err: (text) => void process.stderr.write(`${text}\n`),
+}).then(
   (code) => {
     process.exitCode = code;
   },

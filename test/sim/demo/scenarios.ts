@@ -1,4 +1,4 @@
-import type { UpgradeState } from '../../../src/core/state.js';
+import { isStateComment, type UpgradeState } from '../../../src/core/state.js';
 import type { ArgoScenario } from '../argocd/simulator.js';
 import type { DemoHarness } from './harness.js';
 
@@ -11,6 +11,8 @@ export interface ScenarioResult {
   readonly requestsPerPhase: ReadonlyArray<{ phase: string; requests: number }>;
   /** Argo CD gate: virtual ms from the gate's conditions holding to the next PR being opened. */
   readonly gateLatencies?: ReadonlyArray<{ phase: string; ms: number }>;
+  /** Why the simulated maintainer stopped while the upgrade still ran (the bot no longer moved). */
+  readonly stopped?: string;
 }
 
 export type Scenario = (h: DemoHarness) => Promise<ScenarioResult>;
@@ -22,16 +24,36 @@ interface DriveOptions {
   readonly stopAfter?: string;
   /** Replace the app instance before every event. */
   readonly restartBetweenEvents?: boolean;
+  /**
+   * Stop as soon as a `/upgrade continue` changes nothing (no new PR, no phase or upgrade status
+   * moved): the bot waits for something the simulated maintainer does not do, such as manual
+   * steps that must commit files. `stopped` says why the drive ended early.
+   */
+  readonly untilStuck?: boolean;
+  /** Most maintainer steps (a merge and a `/upgrade continue` each). @default 40 */
+  readonly maxSteps?: number;
+}
+
+interface Drive {
+  readonly requestsPerPhase: ScenarioResult['requestsPerPhase'];
+  /** Why the drive stopped while the upgrade was still running (only with `untilStuck`). */
+  readonly stopped?: string;
 }
 
 /**
  * Plays the maintainer: merge each phase PR, check, say `/upgrade continue`; for a manual-only
- * phase, do the steps and say `/upgrade continue`. Stops when the upgrade leaves `running`.
+ * phase, say `/upgrade continue` (whatever its steps are, nothing is committed for them). Stops
+ * when the upgrade leaves `running` (with `untilStuck`, also when it stops moving).
  */
 async function driveToCompletion(h: DemoHarness, issue: number, options: DriveOptions = {}): Promise<ScenarioResult['requestsPerPhase']> {
+  return (await drive(h, issue, options)).requestsPerPhase;
+}
+
+async function drive(h: DemoHarness, issue: number, options: DriveOptions = {}): Promise<Drive> {
   const times = options.deliveries ?? 1;
+  const maxSteps = options.maxSteps ?? 40;
   const perPhase: Array<{ phase: string; requests: number }> = [];
-  for (let step = 0; step < 40; step++) {
+  for (let step = 0; step < maxSteps; step++) {
     const state = h.state(issue);
     if (!state || state.status !== 'running') break;
     const phase = current(state);
@@ -44,11 +66,12 @@ async function driveToCompletion(h: DemoHarness, issue: number, options: DriveOp
       h.printSticky(issue);
       if (options.restartBetweenEvents) h.restart();
     }
-    const before = h.sim.requests.length;
+    const before = options.untilStuck ? progress(h, issue) : '';
+    const requestsBefore = h.sim.requests.length;
     await h.comment('alice', issue, '/upgrade continue', times);
     const next = h.state(issue);
     const opened = next ? current(next) : undefined;
-    const requests = h.sim.requests.slice(before);
+    const requests = h.sim.requests.slice(requestsBefore);
     const prCreated = requests.findIndex((r) => r.method === 'POST' && /\/pulls$/.test(r.path));
     if (opened && prCreated >= 0) {
       // From the gate pass (the state read after the permission check) to the PR and its labels and comment.
@@ -57,8 +80,27 @@ async function driveToCompletion(h: DemoHarness, issue: number, options: DriveOp
       perPhase.push({ phase: opened.id, requests: after.length });
     }
     h.printSticky(issue);
+    if (options.untilStuck && progress(h, issue) === before) {
+      // The bot may have scheduled a check for later (the grace period before cleanup): let virtual time pass to it, once.
+      const due = h.scheduler.nextAt();
+      if (due !== null) {
+        h.print(`\n⏳ the bot checks again at ${new Date(due).toISOString()}; virtual time passes until then`);
+        await h.jump(Math.max(0, due - h.clock.now().getTime()));
+        h.printSticky(issue);
+        if (progress(h, issue) !== before) continue;
+      }
+      return { requestsPerPhase: perPhase, stopped: `no progress after \`/upgrade continue\` at ${current(h.state(issue) ?? state)?.id ?? phase.id} (the bot waits for something the simulated maintainer does not do)` };
+    }
   }
-  return perPhase;
+  const last = h.state(issue);
+  if (options.untilStuck && last?.status === 'running' && current(last)) return { requestsPerPhase: perPhase, stopped: `after ${maxSteps} maintainer steps, the upgrade still running` };
+  return { requestsPerPhase: perPhase };
+}
+
+/** What counts as the upgrade moving: the upgrade's status, each phase's status and PR, and how many PRs exist. */
+function progress(h: DemoHarness, issue: number): string {
+  const state = h.state(issue);
+  return JSON.stringify([state?.status ?? null, state?.phases.map((p) => [p.id, p.status, p.pr]) ?? [], h.sim.pullRequests().map((p) => [p.number, p.state, p.merged_at])]);
 }
 
 function current(state: UpgradeState) {
@@ -239,6 +281,45 @@ export const SCENARIOS: Record<string, Scenario> = {
     return { trackingIssue: winner, requestsPerPhase };
   },
 };
+
+/** What the simulated maintainer asks for on a repo of one's own: `/upgrade REVISION [--version V]`. */
+export interface UpgradeRequest {
+  readonly revision: string;
+  readonly version?: string;
+}
+
+/** Most maintainer steps on a repo of one's own (a phase PR costs one; waves can make many). */
+export const ANY_REPO_MAX_STEPS = 200;
+
+/**
+ * Scenarios that make sense on any config repo (`npm run demo -- --repo DIR --to REVISION`). The
+ * maintainer does only what the manual gate asks of a person — merge, `/upgrade continue` — and
+ * never the manual steps that must commit files (a rendered control plane): the drive ends when
+ * the bot stops moving, and `stopped` says where.
+ */
+export const ANY_REPO_SCENARIOS: Record<string, (request: UpgradeRequest) => Scenario> = {
+  /** The whole canary upgrade of the given repo, one reviewed PR per phase, merged and continued. */
+  happy: (request) => async (h) => {
+    const issue = h.openIssue('alice', `Upgrade the service mesh to ${request.revision}`);
+    await h.comment('alice', issue, upgradeCommand(request));
+    h.printSticky(issue);
+    for (const c of h.sim.comments(issue)) if (c.user?.type === 'Bot' && !isStateComment(c.body ?? '')) h.print(`\n🤖 ${replyText(c.body)}`);
+    const { requestsPerPhase, stopped } = await drive(h, issue, { untilStuck: true, maxSteps: ANY_REPO_MAX_STEPS });
+    // The bot's answer to the last command, when it is more than the plan comment (why it did not move).
+    const last = h.sim.comments(issue).at(-1);
+    if (stopped && last?.user?.type === 'Bot' && !isStateComment(last.body ?? '')) h.print(`\n🤖 ${replyText(last.body)}`);
+    return { trackingIssue: issue, requestsPerPhase, ...(stopped ? { stopped } : {}) };
+  },
+};
+
+/** A bot reply as a person reads it (hidden markers left out). */
+function replyText(body: string | null | undefined): string {
+  return (body ?? '').replace(/<!--[\s\S]*?-->/g, '').trim();
+}
+
+export function upgradeCommand(request: UpgradeRequest): string {
+  return `/upgrade ${request.revision}${request.version ? ` --version ${request.version}` : ''}`;
+}
 
 /** The simulated Argo CD each scenario runs against (none: the manual gate). */
 export const ARGO_SCENARIOS: Record<string, ArgoScenario> = {

@@ -2,6 +2,7 @@ import type { ApplicationFunction } from 'probot';
 import { ArgoCdClient } from './adapters/argocd/client.js';
 import { argoCdFetch } from './adapters/argocd/tls.js';
 import { createApp, reconcileInstallations } from './app.js';
+import { deriveStateKey } from './core/state.js';
 import { checkProductionEnvironment } from './startup-check.js';
 import { metricsHandler } from './observability/metrics-endpoint.js';
 import { metrics } from './observability/metrics.js';
@@ -27,6 +28,9 @@ const app: ApplicationFunction = (probot, { addHandler }) => {
   const options = {
     templates: loadTemplates(),
     botLogin: env.APP_SLUG ? `${env.APP_SLUG}[bot]` : null,
+    // MESH_UPGRADE_STATE_SECRET decouples the state key from the webhook secret (rotating the key
+    // makes running upgrades' state blocks unreadable).
+    stateKey: deriveStateKey(env.MESH_UPGRADE_STATE_SECRET || env.WEBHOOK_SECRET || 'development'),
     argocd,
     scheduler: new TimerScheduler(probot.log),
   };

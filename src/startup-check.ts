@@ -16,6 +16,8 @@ export function checkProductionEnvironment(env: NodeJS.ProcessEnv): void {
     !env.APP_ID && 'APP_ID',
     !env.PRIVATE_KEY && !env.PRIVATE_KEY_PATH && 'PRIVATE_KEY (or PRIVATE_KEY_PATH)',
     !env.WEBHOOK_SECRET && 'WEBHOOK_SECRET',
+    // The bot adopts state only from comments by `<APP_SLUG>[bot]`.
+    !env.APP_SLUG && 'APP_SLUG',
   ].filter((name): name is string => Boolean(name));
   if (missing.length > 0) {
     throw new StartupError(`mesh-upgrade-bot cannot start in production without ${missing.join(', ')}: set them from the GitHub App's settings (never commit them). See README, "Running it".`);

@@ -1,3 +1,5 @@
+import { DNS_LABEL, inlineCode } from '../core/user-text.js';
+import { MAX_CANARY } from '../core/command.js';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { MeshUpgradeError } from '../core/errors.js';
@@ -13,12 +15,36 @@ export type PermissionLevel = (typeof PERMISSION_LEVELS)[number];
 /** Where a cluster runs, for the asmcli flags of manual installs; absent: detected from the repo. */
 const PlatformSetting = z.enum(PLATFORMS).optional();
 
+/**
+ * Limits of the durations (README, "Repo config"): each ends in a timer or a poll, so none may be
+ * long enough to overflow one (Node's timers stop at 2^31-1 ms, about 24.8 days) or short enough to
+ * become a request storm.
+ */
+export const DURATION_LIMITS = {
+  scaleDownGraceHours: { min: 0, max: 720, unit: 'hours (30 days)' },
+  stabilityWindowSeconds: { min: 0, max: 3600, unit: 'seconds' },
+  phaseTimeoutMinutes: { min: 1, max: 1440, unit: 'minutes (24 hours)' },
+  pollSeconds: { min: 1, max: 600, unit: 'seconds' },
+  maxPollSeconds: { min: 1, max: 3600, unit: 'seconds' },
+} as const;
+
+function duration(key: keyof typeof DURATION_LIMITS) {
+  const { min, max, unit } = DURATION_LIMITS[key];
+  const message = `must be between ${min} and ${max} ${unit}`;
+  return z.number(message).min(min, message).max(max, message);
+}
+
+/** Canary namespaces: at most MAX_CANARY names, each a DNS-1123 label. */
+const CanaryList = z
+  .array(z.string().regex(DNS_LABEL, 'a canary namespace is a namespace name (a DNS-1123 label: lowercase letters, digits and -, at most 63)'))
+  .max(MAX_CANARY, `at most ${MAX_CANARY} canary namespaces`);
+
 export const ClusterConfig = z.strictObject({
-  name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a cluster name is lowercase letters, digits and -'),
+  name: z.string().max(63, 'a cluster name has at most 63 characters').regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a cluster name is lowercase letters, digits and -'),
   /** Directory of this cluster's manifests in the repo ('' = the whole repo). */
   path: z.string().default(''),
   argocd: z.strictObject({ applications: z.array(z.string()).default([]) }).optional(),
-  canary: z.array(z.string()).optional(),
+  canary: CanaryList.optional(),
   /** Where this cluster runs (overrides the top-level `platform`). */
   platform: PlatformSetting,
 });
@@ -27,7 +53,7 @@ export type ClusterConfig = z.infer<typeof ClusterConfig>;
 export const RepoConfig = z.strictObject({
   clusters: z.array(ClusterConfig).min(1).default([{ name: 'default', path: '' }]),
   /** Namespaces moved first in their own wave (per cluster `canary` wins). */
-  canary: z.array(z.string()).default([]),
+  canary: CanaryList.default([]),
   podBudget: z.number().int().positive().default(DEFAULT_POD_BUDGET),
   /** `annotation`: the bot restarts workloads with a pod-template marker; `manual`: it lists kubectl commands. */
   restartStrategy: z.enum(['annotation', 'manual']).default('annotation'),
@@ -39,14 +65,14 @@ export const RepoConfig = z.strictObject({
   cleanupMode: z.enum(['delete', 'scale-then-delete']).default('delete'),
   /** `gke` or `multicloud` (Anthos on bare metal, VMware, other clouds); absent: detected from the repo. */
   platform: PlatformSetting,
-  scaleDownGraceHours: z.number().nonnegative().default(24),
+  scaleDownGraceHours: duration('scaleDownGraceHours').default(24),
   /** Argo CD gate timing. */
   gateTiming: z
     .strictObject({
-      stabilityWindowSeconds: z.number().int().nonnegative().default(60),
-      phaseTimeoutMinutes: z.number().positive().default(30),
-      pollSeconds: z.number().positive().default(10),
-      maxPollSeconds: z.number().positive().default(60),
+      stabilityWindowSeconds: duration('stabilityWindowSeconds').int().default(60),
+      phaseTimeoutMinutes: duration('phaseTimeoutMinutes').default(30),
+      pollSeconds: duration('pollSeconds').default(10),
+      maxPollSeconds: duration('maxPollSeconds').default(60),
     })
     .default({ stabilityWindowSeconds: 60, phaseTimeoutMinutes: 30, pollSeconds: 10, maxPollSeconds: 60 }),
   baseBranch: z.string().optional(),
@@ -67,18 +93,20 @@ export function parseRepoConfig(text: string | null): RepoConfig {
   try {
     raw = parse(text) ?? {};
   } catch (error) {
-    throw new ConfigError(`not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    const line = (error as { linePos?: Array<{ line: number }> }).linePos?.[0]?.line;
+    throw new ConfigError(`not valid YAML${line ? ` (line ${line})` : ''}.`);
   }
   const result = RepoConfig.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    const at = issue.path.length > 0 ? `'${issue.path.join('.')}'` : 'top level';
-    const keys = issue.code === 'unrecognized_keys' ? ` unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}` : '';
+    // Keys and values come from a file anyone with push access writes: shown only as inline code.
+    const at = issue.path.length > 0 ? inlineCode(issue.path.join('.')) : 'top level';
+    const keys = issue.code === 'unrecognized_keys' ? ` unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.slice(0, 5).map((k) => inlineCode(k)).join(', ')}` : '';
     throw new ConfigError(`${keys ? `${keys.trim()} at ${at}` : `${at}: ${issue.message}`}. Valid keys: ${validKeys(issue.path)}.`);
   }
   const names = result.data.clusters.map((c) => c.name);
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
-  if (duplicate) throw new ConfigError(`cluster '${duplicate}' is listed twice.`);
+  if (duplicate) throw new ConfigError(`cluster ${inlineCode(duplicate)} is listed twice.`);
   return result.data;
 }
 

@@ -18,6 +18,11 @@ export type DesiredMode =
       readonly basedOn?: IndexedObject;
       /** The copy is for another revision: whole-line comments naming `from` name `to` instead. */
       readonly revision?: { readonly from: string; readonly to: string };
+      /**
+       * Write the template document's text with these replacements made everywhere (values and
+       * comments), instead of editing it field by field: a copy that only renames.
+       */
+      readonly rewrite?: ReadonlyArray<readonly [string, string]>;
     };
 
 export interface DesiredObjectProps {

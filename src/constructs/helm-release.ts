@@ -16,6 +16,10 @@ export interface HelmValuesProps {
   readonly values?: MergePatch;
   /** Where the chart version lives, and the version to set. @default - unchanged */
   readonly chartVersion?: { readonly path: readonly string[]; readonly version: string };
+  /** Other fields of the release to set in the same edit (e.g. an Argo CD sync policy). @default - none */
+  readonly also?: MergePatch;
+  /** Fields to remove, as JSON pointers. @default - none */
+  readonly remove?: readonly string[];
 }
 
 /**
@@ -27,12 +31,14 @@ export class HelmValues extends DesiredObject {
   constructor(scope: Construct, id: string, props: HelmValuesProps) {
     let body: Record<string, unknown> = props.values ? nest(props.valuesPath, props.values) : {};
     if (props.chartVersion) body = deepMerge(body, nest(props.chartVersion.path, props.chartVersion.version));
+    if (props.also) body = deepMerge(body, props.also as Record<string, unknown>);
     super(scope, id, {
       apiVersion: props.apiVersion,
       kind: props.kind,
       name: props.name,
       ...(props.namespace ? { namespace: props.namespace } : {}),
       body,
+      ...(props.remove ? { remove: props.remove } : {}),
       mode: { kind: 'patch' },
     });
   }

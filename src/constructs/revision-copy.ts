@@ -28,9 +28,16 @@ export class RevisionCopy extends DesiredObject {
       name: props.name,
       ...(props.current.namespace ? { namespace: props.current.namespace } : {}),
       body: renamed,
-      mode: { kind: 'create', file: props.file, basedOn: props.current, revision: { from: props.from, to: props.to } },
+      mode: { kind: 'create', file: props.file, basedOn: props.current, rewrite: rewritesOf(props) },
     });
   }
+}
+
+/** The text replacements that make the copy: the revision everywhere, the image tag in images. */
+function rewritesOf(props: RevisionCopyProps): Array<readonly [string, string]> {
+  const rewrites: Array<readonly [string, string]> = [[props.from, props.to]];
+  if (props.imageTag) rewrites.push([`:${props.imageTag.from}`, `:${props.imageTag.to}`]);
+  return rewrites;
 }
 
 function withoutRuntimeFields(metadata: unknown): Record<string, unknown> {

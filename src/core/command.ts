@@ -1,4 +1,6 @@
+import { fromMarkdown } from 'mdast-util-from-markdown';
 import { z } from 'zod';
+import { DNS_LABEL, inlineCode } from './user-text.js';
 
 /** Subcommands of `/upgrade`, each with the one-line help shown to users. */
 export const SUBCOMMANDS = {
@@ -39,24 +41,33 @@ export type CommandParse =
 const VALUE_FLAGS = new Set(['--version', '--cluster', '--canary']);
 const BOOLEAN_FLAGS = new Set(['--downgrade', '--dry-run']);
 
+/** Longest comment read for a command: longer ones are not commands (and cost nothing to parse). */
+export const MAX_COMMAND_COMMENT = 10_000;
+/** Most canary namespaces one command may name. */
+export const MAX_CANARY = 50;
+
 /**
- * Reads an `/upgrade` command from a comment. Only the first non-blank line counts, after fenced
- * code, `>` quotes and HTML comments are removed, so quoting or documenting a command never runs it.
+ * Reads an `/upgrade` command from a comment. Only a paragraph that is the comment's first block
+ * counts, and only its first line: code (fenced or indented), quotes and HTML comments before it or
+ * around it never run anything, as a Markdown parser sees them (the way GitHub renders the comment).
+ * Replies never repeat what was typed beyond tokens checked to be plain names.
  */
 export function parseCommand(body: string): CommandParse {
-  const line = firstMeaningfulLine(body);
+  if (body.length > MAX_COMMAND_COMMENT || !body.includes('/upgrade')) return { kind: 'none' };
+  const line = commandLine(body);
   if (line === null || !/^\/upgrade(\s|$)/.test(line)) return { kind: 'none' };
   const [, ...tokens] = line.split(/\s+/).filter(Boolean);
   const [head, ...rest] = tokens;
   if (head === undefined) return { kind: 'invalid', message: `\`/upgrade\` needs a target revision or a subcommand.` };
 
   if (head in SUBCOMMANDS) {
-    if (rest.length > 0) return { kind: 'invalid', message: `\`/upgrade ${head}\` takes no arguments (got \`${rest.join(' ')}\`).` };
+    if (rest.length > 0) return { kind: 'invalid', message: `\`/upgrade ${head}\` takes no arguments.` };
     return { kind: 'command', command: { kind: head as keyof typeof SUBCOMMANDS } };
   }
-  if (head.startsWith('-')) return { kind: 'invalid', message: `\`${head}\` comes after the target revision: \`/upgrade <revision> ${head} …\`.` };
+  if (head.startsWith('-')) return { kind: 'invalid', message: `${flagName(head)} comes after the target revision: \`/upgrade <revision> --flag …\`.` };
   const near = Object.keys(SUBCOMMANDS).find((s) => editDistance(s, head) <= 2 && head.length >= 3 && !/\d/.test(head));
-  if (near) return { kind: 'invalid', message: `unknown subcommand \`${head}\`; did you mean \`${near}\`?` };
+  if (near) return { kind: 'invalid', message: `unknown subcommand ${inlineCode(head, 20)}; did you mean \`${near}\`?` };
+  if (!DNS_LABEL.test(head)) return { kind: 'invalid', message: 'the target revision must be a lowercase DNS-1123 label of at most 63 characters (e.g. `asm-1140-0`, `1-22-1`).' };
 
   const options: { version?: string; cluster?: string; canary?: string[]; downgrade: boolean; dryRun: boolean } = { downgrade: false, dryRun: false };
   for (let i = 0; i < rest.length; i++) {
@@ -68,35 +79,46 @@ export function parseCommand(body: string): CommandParse {
       else options.dryRun = true;
       continue;
     }
-    if (!VALUE_FLAGS.has(flag)) return { kind: 'invalid', message: `unknown flag \`${flag}\`.` };
+    if (!VALUE_FLAGS.has(flag)) return { kind: 'invalid', message: `unknown flag ${flagName(flag)}.` };
     const value = inline ?? rest[++i];
     if (value === undefined || value === '' || value.startsWith('--')) return { kind: 'invalid', message: `\`${flag}\` needs a value.` };
-    if (flag === '--version') options.version = value;
-    else if (flag === '--cluster') options.cluster = value;
-    else options.canary = value.split(',').map((s) => s.trim()).filter(Boolean);
+    if (flag === '--version') {
+      if (!/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]{1,30})?$/.test(value)) return { kind: 'invalid', message: '`--version` takes a release such as `1.22.1` or `1.14.0-asm.0`.' };
+      options.version = value;
+    } else if (flag === '--cluster') {
+      if (!DNS_LABEL.test(value)) return { kind: 'invalid', message: '`--cluster` takes a cluster name from `.github/mesh-upgrade.yml` (a DNS-1123 label).' };
+      options.cluster = value;
+    } else {
+      const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+      if (names.length > MAX_CANARY) return { kind: 'invalid', message: `\`--canary\` takes at most ${MAX_CANARY} namespaces.` };
+      if (!names.every((n) => DNS_LABEL.test(n))) return { kind: 'invalid', message: '`--canary` takes namespace names (DNS-1123 labels) separated by commas.' };
+      options.canary = names;
+    }
   }
   return { kind: 'command', command: { kind: 'start', revision: head, ...options } };
 }
 
-function firstMeaningfulLine(body: string): string | null {
-  const withoutComments = body.replace(/<!--[\s\S]*?(-->|$)/g, '');
-  const lines: string[] = [];
-  let fence: string | null = null;
-  for (const raw of withoutComments.split(/\r?\n/)) {
-    const trimmed = raw.trim();
-    const marker = /^(```+|~~~+)/.exec(trimmed)?.[1];
-    if (fence) {
-      if (marker && marker[0] === fence[0] && marker.length >= fence.length) fence = null;
-      continue;
-    }
-    if (marker) {
-      fence = marker;
-      continue;
-    }
-    if (trimmed.startsWith('>')) continue;
-    lines.push(trimmed);
+/**
+ * The first line of the comment's first paragraph, as GitHub's Markdown sees it; HTML blocks (such
+ * as comments) before it are skipped, any other block first (code, quote, list, heading) means the
+ * comment is not a command.
+ */
+function commandLine(body: string): string | null {
+  const tree = fromMarkdown(body);
+  for (const node of tree.children) {
+    if (node.type === 'html') continue;
+    if (node.type !== 'paragraph') return null;
+    const start = node.position?.start.offset ?? 0;
+    const end = node.position?.end.offset ?? body.length;
+    return body.slice(start, end).split(/\r?\n/)[0]!.trim();
   }
-  return lines.find((l) => l !== '') ?? null;
+  return null;
+}
+
+/** A flag as typed, if it looks like one; otherwise a description that repeats nothing. */
+function flagName(token: string): string {
+  const flag = token.split('=')[0]!;
+  return /^--?[a-z][a-z-]{0,30}$/.test(flag) ? `\`${flag}\`` : 'that flag';
 }
 
 function editDistance(a: string, b: string): number {

@@ -123,6 +123,8 @@ export interface MeshInventory {
   readonly argoApplications: readonly IndexedObject[];
   /** Webhook configurations in git that carry a `caBundle` (istiod owns that field at runtime). */
   readonly webhooksWithCaBundle: readonly IndexedObject[];
+  /** In-cluster Istio operators deployed from git. */
+  readonly operators: readonly InClusterOperator[];
 }
 
 const ISTIO_CONFIG_GROUPS = ['networking.istio.io', 'security.istio.io', 'telemetry.istio.io', 'extensions.istio.io'];
@@ -294,6 +296,7 @@ export function discoverMesh(index: YamlIndex): MeshInventory {
     revisionedConfig,
     argoApplications: index.ofKind('Application').filter((o) => o.apiVersion.startsWith('argoproj.io/')),
     webhooksWithCaBundle,
+    operators: inClusterOperators,
   };
 }
 
@@ -352,8 +355,10 @@ function discoverOperators(index: YamlIndex): InClusterOperator[] {
     const { containers } = podTemplateOf(deployment.body);
     const container = containers.find((c) => c.name === 'istio-operator') ?? containers[0] ?? {};
     const env = Array.isArray(container.env) ? container.env.map(asDict) : [];
-    const revisionEnv = stringValue(env.find((e) => e.name === 'REVISION')?.value);
-    const revision = revisionEnv ?? (deployment.name.startsWith('istio-operator-') ? deployment.name.slice('istio-operator-'.length) : null);
+    // REVISION "" (or none, with an unsuffixed name) is the non-revisioned operator: it reconciles
+    // every IstioOperator, revisioned ones included.
+    const revisionEnv = env.find((e) => e.name === 'REVISION');
+    const revision = revisionEnv ? stringValue(revisionEnv.value) : deployment.name.startsWith('istio-operator-') ? deployment.name.slice('istio-operator-'.length) : null;
     const image = stringValue(container.image);
     const objects = index.objects.filter((o) => !o.isPatch && o.kind !== 'Namespace' && o.name === deployment.name && (o.namespace === null || o.namespace === deployment.namespace));
     return { revision, deployment, objects, version: image ? versionFromImage(image) : null };
@@ -402,9 +407,17 @@ function ownedByRevision(index: YamlIndex, revision: string): IndexedObject[] {
     if (names.has(o.name) || (o.kind === 'IstioOperator' && o.name.startsWith('installed-state') && o.name.endsWith(`-${revision}`))) return true;
     const labels = labelsOf(o.body);
     if (labels[REV_LABEL] !== revision || labels[TAG_LABEL] || o.name === 'istiod') return false;
-    // Per-revision EnvoyFilters and the like carry the revision in their name (`stats-filter-1.13-<rev>`).
-    return isControlPlaneOwned(o) || (o.namespace === ISTIO_SYSTEM && o.name.endsWith(`-${revision}`));
+    // The per-revision telemetry EnvoyFilters the charts render (`stats-filter-1.13-<rev>`); anything
+    // else labelled with the revision is somebody's config, which must outlive the control plane.
+    return isControlPlaneOwned(o) || (o.kind === 'EnvoyFilter' && o.namespace === ISTIO_SYSTEM && chartFilterName(o.name, revision));
   });
+}
+
+/** Names of the EnvoyFilters istiod's chart renders per proxy minor and revision. */
+function chartFilterName(name: string, revision: string): boolean {
+  const suffix = `-${revision}`;
+  if (!name.endsWith(suffix)) return false;
+  return /^(tcp-)?(stats-filter|metadata-exchange|stackdriver-filter|stackdriver-sampling|wasm-stats-filter)(-1\.\d+)?$/.test(name.slice(0, -suffix.length));
 }
 
 function isControlPlaneOwned(object: IndexedObject): boolean {

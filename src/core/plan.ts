@@ -1,18 +1,19 @@
+import semver from 'semver';
 import { App, Chart } from 'cdk8s';
 import { applyPhase, type ObjectChange } from '../writer/apply-phase.js';
 import { assertMeshFound, discoverMesh, type InstallStyle, type InstalledRevision, type MeshInventory } from './discover.js';
 import { MeshNotFoundError, UnknownPhaseError, UpgradeRefusedError } from './errors.js';
 import { getPath } from './kube.js';
 import { DEFAULT_POD_BUDGET } from './phase-ids.js';
-import { draftCleanup, draftOperatorCleanup } from './phases/cleanup.js';
+import { draftCleanup, draftLeftoverOperatorCleanup, draftOperatorCleanup } from './phases/cleanup.js';
 import type { DraftScope, PhaseDraft, PlanContext, PlanWarning } from './phases/context.js';
 import { draftControlPlane } from './phases/control-plane.js';
-import { draftDefaultRevision, draftTagHandover } from './phases/default-revision.js';
+import { draftDefaultRevision } from './phases/default-revision.js';
 import { draftGateways } from './phases/gateways.js';
 import { draftScaleDown, draftScaleUp } from './phases/scale-down.js';
 import { draftWorkloadWaves } from './phases/workloads.js';
 import { detectPlatform, type Platform } from './platform.js';
-import { collectPreflightWarnings } from './preflight.js';
+import { collectPreflightWarnings, operatorGateways } from './preflight.js';
 import { parseRevision, type Revision } from './revision.js';
 import { applyFileChanges, diffSnapshots, type FileChange, type RepoSnapshot } from './snapshot.js';
 import { evaluateUpgradePolicy } from './upgrade-policy.js';
@@ -128,6 +129,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
 
   const decision = evaluateUpgradePolicy(from, to, { downgrade: (options.downgrade ?? false) || (options.rollback ?? false) });
   if (decision.kind === 'refuse') throw new UpgradeRefusedError(decision.reason, decision.code);
+  assertOperatorCanReach(installed, to);
   if (decision.kind === 'allow') for (const w of decision.warnings) warn({ ...w, file: null });
 
   const app = new App();
@@ -157,10 +159,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   const waves = draftWorkloadWaves(ctx, scopeFor, new Set(gateways.namespaces));
   const workloads = waves.length > 0 ? waves : [emptyWorkloads(ctx, `${prefix}workloads`)];
   const defaultRevision = draftDefaultRevision(ctx, scopeFor('default-revision'));
-  const tagHandover = draftTagHandover(ctx, scopeFor('tag-handover'));
-  // The default moves in one phase, and the old Helm release lets go of the tags in the next.
-  const defaults = tagHandover ? [defaultRevision, tagHandover] : [defaultRevision];
-  const references = remainingReferences(ctx, [gateways, ...waves, ...defaults]);
+  const references = remainingReferences(ctx, [gateways, ...waves, defaultRevision]);
   const cleanup = draftCleanup(ctx, references);
   const operatorCleanup = options.rollback ? null : draftOperatorCleanup(ctx);
   const afterCleanup = operatorCleanup ? [operatorCleanup] : [];
@@ -169,18 +168,18 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   // With tags, the tag moves before the restarts that pick it up (Istio's order for istio-injection
   // and tag labels); only the canary wave, which gets its own tag, goes before.
   const canaryFirst = ctx.canary.length > 0 && waves.length > 1 ? workloads.slice(0, 1) : [];
-  const tagOrder = [...canaryFirst, ...defaults, ...workloads.slice(canaryFirst.length)];
+  const tagOrder = [...canaryFirst, defaultRevision, ...workloads.slice(canaryFirst.length)];
   // The way back runs the other way round: applications first, then gateways, then what names the
   // default, and the new control plane goes last.
   const drafts = options.rollback
-    ? [...(scaleUp ? [scaleUp] : []), ...(ctx.strategy === 'tag' ? [...defaults, ...workloads, gateways, cleanup] : [...workloads, gateways, ...defaults, cleanup])].map((d) => ({
+    ? [...(scaleUp ? [scaleUp] : []), ...(ctx.strategy === 'tag' ? [defaultRevision, ...workloads, gateways, cleanup] : [...workloads, gateways, defaultRevision, cleanup])].map((d) => ({
         ...d,
         id: d.id.startsWith(prefix) ? d.id : `${prefix}${d.id}`,
         title: `Roll back: ${d.title}`,
       }))
     : ctx.strategy === 'tag'
       ? [controlPlane!, gateways, ...tagOrder, ...scaleDown, cleanup, ...afterCleanup]
-      : [controlPlane!, gateways, ...workloads, ...defaults, ...scaleDown, cleanup, ...afterCleanup];
+      : [controlPlane!, gateways, ...workloads, defaultRevision, ...scaleDown, cleanup, ...afterCleanup];
 
   // One working copy, edited phase after phase; each phase keeps only its own file changes.
   const working = new Map(snapshot);
@@ -286,8 +285,11 @@ function remainingReferences(ctx: PlanContext, drafts: readonly PhaseDraft[]): s
   const isMoved = (o: { file: string; documentIndex: number }) => moved.has(`${o.file}#${o.documentIndex}`);
   const { inventory } = ctx;
   const left: string[] = [];
+  // With tags, a namespace that follows a tag moves when the tag does (default-revision).
+  const followsMovedTag = (ns: (typeof inventory.namespaces)[number]) =>
+    ctx.strategy === 'tag' && (ns.injection.mode === 'injection-enabled' || (ns.injection.mode === 'revision' && ns.injection.value !== old));
   for (const ns of inventory.namespaces) {
-    if (ns.revision === old && !ns.definitions.some(isMoved)) left.push(`namespace ${ns.name}`);
+    if (ns.revision === old && !ns.definitions.some(isMoved) && !followsMovedTag(ns)) left.push(`namespace ${ns.name}`);
   }
   for (const workload of inventory.workloads) {
     if (workload.podRevision === old && !workload.optedOut && !isMoved(workload.object)) left.push(`pod label on ${workload.object.kind} ${workload.object.namespace}/${workload.object.name}`);
@@ -306,6 +308,10 @@ function remainingReferences(ctx: PlanContext, drafts: readonly PhaseDraft[]): s
   }
   for (const release of inventory.helmGateways) {
     if (release.values.revision === old && !isMoved(release.object)) left.push(`gateway release ${release.object.name}`);
+  }
+  // Gateways the old IstioOperator runs go with it at cleanup: they must move out first.
+  if (ctx.installed?.install === 'istio-operator' && ctx.installed.installer) {
+    for (const name of operatorGateways(ctx.installed.installer)) left.push(`gateway ${name} of IstioOperator ${ctx.installed.installer.name}`);
   }
   return left;
 }
@@ -327,17 +333,40 @@ function emptyWorkloads(ctx: PlanContext, id = 'workloads'): PhaseDraft {
   };
 }
 
+function withFiles(snapshot: RepoSnapshot, draft: PhaseDraft): [readonly ObjectChange[], readonly FileChange[]] {
+  const applied = applyPhase(new Map(snapshot), { objects: draft.objects, deletions: draft.deletions });
+  return [applied.changes, applied.files];
+}
+
+/**
+ * Istio's in-cluster operator ended with 1.23: an IstioOperator it reconciles cannot go past 1.23.x
+ * (istioctl 1.24 has no `operator init`, and there is no operator image to run).
+ * @see https://istio.io/latest/blog/2024/in-cluster-operator-deprecation-announcement/
+ */
+function assertOperatorCanReach(installed: InstalledRevision | null, to: Revision): void {
+  if (installed?.install !== 'istio-operator' || !to.version) return;
+  const target = semver.parse(to.version);
+  if (!target || target.major > 1 || (target.major === 1 && target.minor <= 23)) return;
+  throw new UpgradeRefusedError(
+    `${to.name} (${to.version}) is past Istio 1.23, the last release of the in-cluster operator that reconciles IstioOperator ${installed.installer?.name ?? ''}. Upgrade to a 1.23 release with the operator, or migrate the control plane to Helm first (istioctl manifest translate), then upgrade.`,
+    'operator-end-of-life',
+  );
+}
+
 /** The repo already runs only the target: every phase is done. */
 function alreadyThere(snapshot: RepoSnapshot, inventory: MeshInventory, to: Revision, warnings: PlanWarning[]): UpgradePlan {
   const installed = inventory.revisions.find((r) => r.name === to.name);
   const ids = ['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup'];
+  // Cleanup is merged, but the old revision's operator is still in git: it goes last.
+  const operatorCleanup = draftLeftoverOperatorCleanup(inventory, to.name);
+  const leftover = operatorCleanup ? [toPlannedPhase(operatorCleanup, ...withFiles(snapshot, operatorCleanup))] : [];
   return {
     from: { revision: null, version: null },
     to: { revision: to.name, version: installed?.version ?? to.version },
     install: installed?.install ?? 'external',
     strategy: 'relabel',
     direction: 'none',
-    phases: ids.map((id) => ({
+    phases: ids.map((id): PlannedPhase => ({
       id,
       title: id,
       why: `The repo already runs ${to.name} only.`,
@@ -353,7 +382,7 @@ function alreadyThere(snapshot: RepoSnapshot, inventory: MeshInventory, to: Revi
       verify: [],
       rollback: [],
       blockedBy: [],
-    })),
+    })).concat(leftover),
     warnings,
     original: snapshot,
     inventory,

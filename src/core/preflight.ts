@@ -76,14 +76,11 @@ export function collectPreflightWarnings(ctx: PlanContext): void {
   }
 
   if (installed?.install === 'istio-operator' && installed.installer) {
-    const gateways = [
-      ...(asArray(getPath(installed.installer.body, ['spec', 'components', 'ingressGateways']))),
-      ...(asArray(getPath(installed.installer.body, ['spec', 'components', 'egressGateways']))),
-    ];
-    if (gateways.some((g) => asDict(g).enabled === true)) {
+    const gateways = operatorGateways(installed.installer);
+    if (gateways.length > 0) {
       warn({
         code: 'operator-managed-gateways',
-        message: `IstioOperator ${installed.installer.name} enables gateways; their Deployments have no revision in their name, so the new IstioOperator disables them (otherwise it would upgrade them in place, istio/istio#26019). Move those gateways to their own manifests or Helm release.`,
+        message: `IstioOperator ${installed.installer.name} runs gateways (${gateways.join(', ')}, from its components or its profile's defaults); their Deployments have no revision in their name, so the new IstioOperator disables them (otherwise it would upgrade them in place, istio/istio#26019), and deleting ${installed.installer.name} at cleanup would delete them. Move them to their own manifests or Helm release (then disable them in ${installed.installer.name}); cleanup waits until then.`,
         file: installed.installer.file,
       });
     }
@@ -121,6 +118,31 @@ function applicationsDeployingWebhooks(ctx: PlanContext): IndexedObject[] {
     const path = typeof source.path === 'string' ? source.path.replace(/^\.\/|\/$/g, '') : null;
     return path !== null && webhookFiles.some((file) => file.startsWith(`${path}/`) || file.includes(`/${path}/`));
   });
+}
+
+/** Profiles that enable gateways by themselves (Istio's manifests/profiles). */
+const PROFILE_GATEWAYS: Readonly<Record<string, readonly string[]>> = {
+  default: ['istio-ingressgateway'],
+  demo: ['istio-ingressgateway', 'istio-egressgateway'],
+  preview: ['istio-ingressgateway'],
+};
+
+/**
+ * The gateways an IstioOperator runs: those its components enable, plus its profile's defaults
+ * (no profile is `default`) unless the components disable them.
+ */
+export function operatorGateways(iop: IndexedObject): string[] {
+  const spec = asDict(iop.body.spec);
+  const profile = typeof spec.profile === 'string' ? spec.profile : 'default';
+  const listed = ['ingressGateways', 'egressGateways'].flatMap((key) => asArray(getPath(spec, ['components', key])).map(asDict));
+  const running = new Set(PROFILE_GATEWAYS[profile] ?? []);
+  for (const gateway of listed) {
+    const name = typeof gateway.name === 'string' ? gateway.name : null;
+    if (!name) continue;
+    if (gateway.enabled === true) running.add(name);
+    else if (gateway.enabled === false) running.delete(name);
+  }
+  return [...running].sort();
 }
 
 function asArray(value: unknown): unknown[] {

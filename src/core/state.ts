@@ -1,3 +1,4 @@
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -80,19 +81,48 @@ export const UpgradeState = z.object({
 export type UpgradeState = z.infer<typeof UpgradeState>;
 
 const STATE_MARKER = 'mesh-upgrade-state';
-const STATE_BLOCK = new RegExp(`<!-- ${STATE_MARKER}:v(\\d+) ([A-Za-z0-9+/=]+) -->`);
+/** Format of the hidden block: v2 carries an HMAC of its payload (v1 had none and is not trusted). */
+const BLOCK_VERSION = 2;
+const STATE_BLOCK = new RegExp(`<!-- ${STATE_MARKER}:v(\\d+) ([A-Za-z0-9+/=]+)(?: ([A-Za-z0-9_-]+))? -->`);
 
-/** The hidden, versioned block (base64 JSON, so no `-->` can end it early). */
-export function renderStateBlock(state: UpgradeState): string {
-  return `<!-- ${STATE_MARKER}:v${STATE_VERSION} ${Buffer.from(JSON.stringify(state)).toString('base64')} -->`;
+/**
+ * The key that authenticates state blocks, derived (HKDF-SHA256) from the App's secret so that the
+ * secret itself never signs anything readable. Only whoever holds the secret can write a block the
+ * bot will act on.
+ */
+export interface StateKey {
+  readonly bytes: Buffer;
 }
 
-export type StateParse = { readonly kind: 'none' } | { readonly kind: 'state'; readonly state: UpgradeState } | { readonly kind: 'invalid'; readonly reason: string };
+export function deriveStateKey(secret: string): StateKey {
+  if (secret.length === 0) throw new Error('the state key needs a non-empty secret');
+  return { bytes: Buffer.from(hkdfSync('sha256', secret, 'mesh-upgrade-bot', 'sticky-state-block', 32)) };
+}
 
-export function parseStateBlock(body: string): StateParse {
+function macOf(key: StateKey, payload: string): string {
+  return createHmac('sha256', key.bytes).update(`${STATE_MARKER}:v${BLOCK_VERSION}:${payload}`).digest('base64url');
+}
+
+/** The hidden, versioned block: base64 JSON (so no `-->` can end it early) and its HMAC. */
+export function renderStateBlock(state: UpgradeState, key: StateKey): string {
+  const payload = Buffer.from(JSON.stringify(state)).toString('base64');
+  return `<!-- ${STATE_MARKER}:v${BLOCK_VERSION} ${payload} ${macOf(key, payload)} -->`;
+}
+
+export type StateParse =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'state'; readonly state: UpgradeState }
+  | { readonly kind: 'invalid'; readonly reason: string }
+  /** A block this App did not write (no or wrong HMAC): never used. */
+  | { readonly kind: 'unauthenticated'; readonly reason: string };
+
+export function parseStateBlock(body: string, key: StateKey): StateParse {
   const match = STATE_BLOCK.exec(body);
   if (!match) return { kind: 'none' };
-  if (Number(match[1]) !== STATE_VERSION) return { kind: 'invalid', reason: `state block version ${match[1]} is not supported` };
+  if (Number(match[1]) !== BLOCK_VERSION) return { kind: 'unauthenticated', reason: `state block v${match[1]} carries no signature of this App` };
+  const expected = Buffer.from(macOf(key, match[2]!));
+  const given = Buffer.from(match[3] ?? '');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { kind: 'unauthenticated', reason: 'state block signature does not match' };
   try {
     const parsed = UpgradeState.safeParse(JSON.parse(Buffer.from(match[2]!, 'base64').toString('utf8')));
     return parsed.success ? { kind: 'state', state: parsed.data } : { kind: 'invalid', reason: parsed.error.issues[0]?.message ?? 'invalid' };

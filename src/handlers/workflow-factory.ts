@@ -5,6 +5,7 @@ import { CommitStatusGate } from '../adapters/github/commit-status-gate.js';
 import { GitHubConfigRepo, type GitHubClient, type RepoRef } from '../adapters/github/config-repo.js';
 import type { RepoConfig } from '../config/repo-config.js';
 import { evaluateManualGate, type HealthGate } from '../core/gate.js';
+import type { StateKey } from '../core/state.js';
 import type { Templates } from '../text/templates.js';
 import type { Logger } from '../workflow/logger.js';
 import { UpgradeWorkflow, type GateScheduler } from '../workflow/upgrade-workflow.js';
@@ -13,6 +14,8 @@ export interface AppOptions {
   readonly templates: Templates;
   /** The bot's own login (`<app-slug>[bot]`), to tell its commits from people's. */
   readonly botLogin: string | null;
+  /** Key of the sticky comment's state block: only blocks it authenticates are acted on. */
+  readonly stateKey: StateKey;
   /** Argo CD API access (ARGOCD_SERVER + ARGOCD_AUTH_TOKEN); without it the Argo CD gate reads Argo CD Notifications' commit statuses. */
   readonly argocd?: ArgoCdClient | null;
   readonly now?: () => Date;
@@ -39,6 +42,7 @@ export function workflowFactory(options: AppOptions): WorkflowFactory {
     return new UpgradeWorkflow({
       repo,
       templates: options.templates,
+      stateKey: options.stateKey,
       gateFor,
       log,
       installation,

@@ -2,7 +2,8 @@ import Mustache from 'mustache';
 import { commandHelp } from '../core/command.js';
 import type { GateDecision } from '../core/gate.js';
 import type { PlannedPhase, UpgradePlan } from '../core/plan.js';
-import { renderPhaseMarker, renderStateBlock, replyMarker, type PhaseRecord, type UpgradeState } from '../core/state.js';
+import { renderPhaseMarker, renderStateBlock, replyMarker, type PhaseRecord, type StateKey, type UpgradeState } from '../core/state.js';
+import { appendSections, clampKeeping, firstOf, fitWithCaps } from './comment-size.js';
 import type { Templates } from './templates.js';
 
 /** GitHub refuses bodies over 65,536 characters; stay well below. */
@@ -48,8 +49,11 @@ export function toPlanView(plan: UpgradePlan): PlanView {
   return { warnings: plan.warnings, phases: plan.phases.map(({ id, title, manual, pods, estimatedMinutes }) => ({ id, title, manual, pods, estimatedMinutes })) };
 }
 
-/** The sticky plan comment: status, phase table, mermaid chart, manual steps, warnings, state block. */
-export function renderPlanComment(templates: Templates, state: UpgradeState, view: PlanView | null, nextStep: string | null): string {
+/**
+ * The sticky plan comment: status, phase table, mermaid chart, manual steps, warnings, state block.
+ * It stays under GitHub's limit: long lists end in "… N more" lines; the state block is never cut.
+ */
+export function renderPlanComment(templates: Templates, state: UpgradeState, view: PlanView | null, nextStep: string | null, key: StateKey): string {
   const byId = new Map(view?.phases.map((p) => [p.id, p]) ?? []);
   const phases = state.phases.map((phase, i) => {
     const planned = byId.get(phase.id);
@@ -65,29 +69,68 @@ export function renderPlanComment(templates: Templates, state: UpgradeState, vie
   const manualPhases = (view?.phases ?? []).filter((p) => p.manual.length > 0).map((p) => ({ title: p.title, steps: p.manual }));
   const restartMinutes = (view?.phases ?? []).reduce((sum, p) => sum + (p.pods > 0 ? p.estimatedMinutes : 0), 0);
   const warnings = (view?.warnings ?? []).map((w) => ({ ...w, message: w.message.replace(/\n/g, '\n  ') }));
-  const body = render(templates.planComment, {
-    heading: state.mode === 'rollback' ? 'Mesh rollback' : 'Mesh upgrade',
-    cluster: state.cluster,
-    fromLabel: label(state.from, state.fromVersion),
-    toLabel: label(state.target, state.targetVersion),
-    statusLabel: STATUS_LABELS[state.status],
-    reason: state.reason,
-    install: state.install,
-    path: state.path,
-    requestedBy: state.requestedBy,
-    dryRun: state.options.dryRun,
-    phases,
-    mermaid: renderMermaid(state),
-    restartMinutes,
-    hasManual: manualPhases.length > 0,
-    manualPhases,
-    hasWarnings: warnings.length > 0,
-    warningCount: warnings.length,
-    warnings,
-    nextStep,
-    stateBlock: renderStateBlock(state),
-  });
-  return clamp(body, renderStateBlock(state));
+  const stateBlock = renderStateBlock(state, key);
+  const current = Math.max(0, state.phases.findIndex((p) => p.status !== 'passed' && p.status !== 'done'));
+  const renderWith = (cap: number) => {
+    // Phase rows: a window from just before the current phase; the chart only when every phase is shown.
+    const rows = Math.max(cap, 10);
+    const first = phases.length > rows ? Math.max(0, Math.min(current - 2, phases.length - rows)) : 0;
+    const shownPhases = phases.slice(first, first + rows);
+    const shownManual = firstOf(manualPhases, Math.max(cap, 3));
+    const shownWarnings = firstOf(warnings, cap);
+    return render(templates.planComment, {
+      heading: state.mode === 'rollback' ? 'Mesh rollback' : 'Mesh upgrade',
+      cluster: state.cluster,
+      fromLabel: label(state.from, state.fromVersion),
+      toLabel: label(state.target, state.targetVersion),
+      statusLabel: STATUS_LABELS[state.status],
+      reason: state.reason,
+      install: state.install,
+      path: state.path,
+      requestedBy: state.requestedBy,
+      dryRun: state.options.dryRun,
+      earlierPhases: first > 0 ? first : null,
+      phases: shownPhases,
+      morePhases: phases.length > first + shownPhases.length ? phases.length - first - shownPhases.length : null,
+      mermaid: shownPhases.length === phases.length ? renderMermaid(state) : '',
+      restartMinutes,
+      hasManual: manualPhases.length > 0,
+      manualPhases: shownManual.shown.map((p) => {
+        const steps = firstOf(p.steps, cap);
+        return { title: p.title, steps: steps.shown, moreSteps: steps.more };
+      }),
+      moreManualPhases: shownManual.more,
+      hasWarnings: warnings.length > 0,
+      warningCount: warnings.length,
+      warnings: shownWarnings.shown,
+      moreWarnings: shownWarnings.more,
+      nextStep,
+      stateBlock,
+    });
+  };
+  return fitWithCaps(renderWith, stateBlock, BODY_LIMIT, CUT_NOTE);
+}
+
+const CUT_NOTE = "\n\n… (cut to stay under GitHub's 65,536-character limit)\n\n";
+
+/** A table of unhealthy resources for a gate-failure comment: at most `max` rows, then "… N more". */
+export function renderResourceTable(resources: ReadonlyArray<{ kind: string; namespace?: string | null; name: string; message: string }>, max = 50): string {
+  if (resources.length === 0) return '';
+  const cell = (text: string) => text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+  const { shown, more } = firstOf(resources, max);
+  const rows = shown.map((r) => `| ${cell(r.kind)} | ${cell(r.namespace ?? '')} | ${cell(r.name)} | ${cell(r.message)} |`);
+  if (more) rows.push(`| … | | ${more} more | |`);
+  return `\n\n| kind | namespace | name | health |\n| --- | --- | --- | --- |\n${rows.join('\n')}`;
+}
+
+/**
+ * A dry run's plan comment followed by the would-be PR bodies (`<details>` sections), within GitHub's
+ * limit: whole sections while they fit, then a line naming how many are left out; the state block last.
+ */
+export function withDryRunBodies(planComment: string, details: string): string {
+  const stateBlock = /<!-- mesh-upgrade-state:[^>]*-->\s*$/.exec(planComment)?.[0].trimEnd() ?? '';
+  const sections = details.split(/\n\n(?=<details><summary>Would open: )/).filter((s) => s.trim() !== '');
+  return appendSections(planComment, stateBlock, sections, BODY_LIMIT, (n) => `… ${n} more would-be pull request${n === 1 ? '' : 's'} not shown: too long for one comment (the phase table above lists every phase).`);
 }
 
 /** A flowchart of the phases, coloured by state. */
@@ -143,7 +186,7 @@ export function renderPullRequest(
   const gateText =
     gate === 'argocd'
       ? 'The bot then waits until Argo CD reports that commit Synced and Healthy (and the phase\'s own resources healthy).'
-      : 'A maintainer then runs the checks below and says `/upgrade continue` on the tracking issue.';
+      : 'A maintainer then runs the checks of "How to verify" above and says `/upgrade continue` on the tracking issue.';
   const view = {
     title: phase.title,
     cluster: state.cluster,
@@ -175,7 +218,8 @@ export function renderPullRequest(
 
 /** A reply to one command comment (refusals, help, status), marked so it is posted once. */
 export function renderReply(templates: Templates, commentId: number, text: string, issueLink: string | null = null): string {
-  return render(templates.reply, { text, issueLink, marker: replyMarker(commentId) }).trim() + '\n';
+  const marker = replyMarker(commentId);
+  return clampKeeping(render(templates.reply, { text, issueLink, marker }).trim(), marker, BODY_LIMIT, CUT_NOTE) + '\n';
 }
 
 export function renderHelp(): string {
@@ -193,9 +237,12 @@ export function describeGate(decision: GateDecision): string {
   }
 }
 
-/** Keeps a body under GitHub's limit, always keeping the trailing marker. */
+/** Keeps a comment under GitHub's limit, always keeping the hidden marker that ends it. */
+export function fitComment(body: string, marker: string): string {
+  return clampKeeping(body, marker, BODY_LIMIT, CUT_NOTE);
+}
+
+/** Keeps a PR body under GitHub's limit, always keeping the trailing marker. */
 export function clamp(body: string, marker: string): string {
-  if (body.length <= BODY_LIMIT) return body;
-  const note = '\n\n… (cut to stay under GitHub\'s 65,536-character limit; see *Files changed*)\n\n';
-  return body.slice(0, BODY_LIMIT - note.length - marker.length) + note + marker;
+  return clampKeeping(body, marker, BODY_LIMIT, "\n\n… (cut to stay under GitHub's 65,536-character limit; see *Files changed*)\n\n");
 }

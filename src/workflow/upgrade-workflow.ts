@@ -2,17 +2,18 @@ import type { GitHubConfigRepo, BranchHead, IssueComment, PullRequestInfo } from
 import { ForeignCommitsError } from '../adapters/github/errors.js';
 import { ConfigError, meetsPermission, parseRepoConfig, platformFor, type ClusterConfig, type RepoConfig } from '../config/repo-config.js';
 import type { Platform } from '../core/platform.js';
-import { parseCommand, type Command } from '../core/command.js';
+import { parseCommand, type Command, type CommandParse } from '../core/command.js';
 import { MeshUpgradeError } from '../core/errors.js';
 import { phaseKindOf } from '../core/phase-ids.js';
 import type { GateOutcome, HealthGate } from '../core/gate.js';
 import { planUpgrade, type PlannedPhase, type UpgradePlan } from '../core/plan.js';
 import { scopeSnapshot, type RepoSnapshot } from '../core/snapshot.js';
-import { isStateComment, lockRef, newPhaseRecord, parsePhaseMarker, parseStateBlock, phaseBranch, replyMarker, type PhaseRecord, type UpgradeState } from '../core/state.js';
-import { describeGate, renderHelp, renderPlanComment, renderPullRequest, renderReply, toPlanView, type PlanView } from '../text/render.js';
+import { isStateComment, lockRef, newPhaseRecord, parsePhaseMarker, parseStateBlock, phaseBranch, replyMarker, type PhaseRecord, type StateKey, type UpgradeState } from '../core/state.js';
+import { describeGate, fitComment, renderHelp, renderPlanComment, renderPullRequest, renderReply, renderResourceTable, toPlanView, withDryRunBodies, type PlanView } from '../text/render.js';
 import type { Templates } from '../text/templates.js';
 import { metrics } from '../observability/metrics.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { acquireClusterLock, givingLockBackOnFailure, orphanLocksNote, releaseOrphanLocks, tookOverNote } from './cluster-lock.js';
 import { gateQuestion, phaseExpectations, touchedApplications } from './gate-question.js';
 import type { Logger } from './logger.js';
 
@@ -26,6 +27,8 @@ export interface GateScheduler {
 export interface WorkflowDeps {
   readonly repo: GitHubConfigRepo;
   readonly templates: Templates;
+  /** Authenticates the state block of the sticky comment (derived from the App's secret). */
+  readonly stateKey: StateKey;
   readonly gateFor: (config: RepoConfig) => HealthGate;
   readonly log: Logger;
   readonly now?: () => Date;
@@ -121,28 +124,28 @@ export class UpgradeWorkflow {
     const reaction = await this.repo.react(event.commentId, 'eyes');
     if (reaction === 'new') this.firstSighting.add(event.commentId);
     log.info({ issue: event.issue, comment: event.commentId, redelivery: reaction === 'existing' }, 'upgrade command received');
-    if (parsed.kind === 'invalid') {
-      await this.replyOnce(event, `❌ ${parsed.message}\n\n${renderHelp()}`);
-      return;
-    }
-    await mutex.run(this.key(event.issue), () => this.handleCommand(event, parsed.command));
+    await mutex.run(this.key(event.issue), () => this.handleCommand(event, parsed));
   }
 
-  private async handleCommand(event: CommentEvent, command: Command): Promise<void> {
+  /** Permission first: nobody without it learns more than that, malformed command or not. */
+  private async handleCommand(event: CommentEvent, parsed: Exclude<CommandParse, { kind: 'none' }>): Promise<void> {
     const view = await this.readRepo();
+    const required = 'error' in view ? DEFAULT_PERMISSION : view.config.permission;
+    const permission = await this.repo.getPermission(event.author);
+    if (!meetsPermission(permission, required)) {
+      this.deps.log.warn({ issue: event.issue, user: event.author, permission, required }, 'command refused: permission');
+      await this.refuseOutsider(event, required);
+      return;
+    }
     if ('error' in view) {
       await this.replyOnce(event, `❌ ${view.error}`);
       return;
     }
-    const permission = await this.repo.getPermission(event.author);
-    if (!meetsPermission(permission, view.config.permission)) {
-      this.deps.log.warn({ issue: event.issue, user: event.author, permission, required: view.config.permission }, 'command refused: permission');
-      await this.replyOnce(
-        event,
-        `❌ @${event.author}, \`/upgrade\` needs **${view.config.permission}** permission on this repository (you have ${permission}). Nothing was changed.`,
-      );
+    if (parsed.kind === 'invalid') {
+      await this.replyOnce(event, `❌ ${parsed.message}\n\n${renderHelp()}`);
       return;
     }
+    const { command } = parsed;
     switch (command.kind) {
       case 'help':
         return this.replyOnce(event, renderHelp());
@@ -211,20 +214,32 @@ export class UpgradeWorkflow {
 
     const state = initialState(event, { ...command, canary: command.canary ?? cluster.canary ?? view.config.canary, cleanupMode: view.config.cleanupMode }, cluster, plan);
     if (command.dryRun) {
-      const body = renderPlanComment(this.deps.templates, { ...state, status: 'paused', reason: 'dry run: nothing was created' }, toPlanView(plan), `comment \`/upgrade ${command.revision}\` without \`--dry-run\` to start.`);
-      await this.ensureSticky(event.issue, existing?.comment ?? null, `${body}\n${this.dryRunBodies(state, plan, view.config)}`);
+      const body = renderPlanComment(this.deps.templates, { ...state, status: 'paused', reason: 'dry run: nothing was created' }, toPlanView(plan), `comment \`/upgrade ${command.revision}\` without \`--dry-run\` to start.`, this.deps.stateKey);
+      await this.ensureSticky(event.issue, existing?.comment ?? null, withDryRunBodies(body, this.dryRunBodies(state, plan, view.config)));
       return;
     }
 
-    const lock = await this.repo.acquireLock(lockRef(cluster.name), event.issue, view.head);
+    const runsUpgrade = async (issue: number) => {
+      const holder = await this.findTracking(issue);
+      return holder !== null && isActive(holder.state) && holder.state.cluster === cluster.name;
+    };
+    const lockRequest = { cluster: cluster.name, issue: event.issue, base: view.head, now: this.now(), runsUpgrade };
+    const lock = await acquireClusterLock(this.repo, lockRequest, this.deps.log);
+    if (lock.kind === 'refused') {
+      this.deps.log.warn({ issue: event.issue, cluster: cluster.name }, 'upgrade refused: GitHub refused the lock ref');
+      return this.replyOnce(event, `❌ ${lock.reason}`);
+    }
     if (lock.kind === 'held') {
       this.deps.log.warn({ issue: event.issue, cluster: cluster.name, holder: lock.issue }, 'upgrade refused: cluster locked');
       const link = lock.issue ? `#${lock.issue}` : 'another issue';
       return this.replyOnce(event, `❌ An upgrade of cluster \`${cluster.name}\` is already in progress in ${link}. Finish or \`/upgrade abort\` it there first.`, lock.issue ? `#${lock.issue}` : null);
     }
     state.installation = this.deps.installation ?? null;
-    await this.repo.addLabels(event.issue, ['mesh-upgrade']);
-    const sticky = await this.ensureSticky(event.issue, existing?.comment ?? null, renderPlanComment(this.deps.templates, state, toPlanView(plan), null));
+    const sticky = await givingLockBackOnFailure(this.repo, lockRequest, this.deps.log, async () => {
+      await this.repo.addLabels(event.issue, ['mesh-upgrade']);
+      return this.ensureSticky(event.issue, existing?.comment ?? null, renderPlanComment(this.deps.templates, state, toPlanView(plan), null, this.deps.stateKey));
+    }, (text) => this.replyOnce(event, text));
+    if (lock.tookOverFrom) await this.replyOnce(event, tookOverNote(cluster.name, lock.tookOverFrom));
     await this.advance({ state, comment: sticky, comments }, view, { continued: false, plan });
   }
 
@@ -256,7 +271,11 @@ export class UpgradeWorkflow {
 
   private async abort(event: CommentEvent, view: RepoView): Promise<void> {
     const tracking = await this.findTracking(event.issue);
-    if (!tracking || !isActive(tracking.state)) return this.replyOnce(event, 'There is no running or paused upgrade on this issue to abort.');
+    if (!tracking || !isActive(tracking.state)) {
+      // A start that died before its sticky comment may have left the lock naming this issue.
+      const freed = await releaseOrphanLocks(this.repo, event.issue, this.deps.log);
+      return this.replyOnce(event, freed.length > 0 ? orphanLocksNote(freed) : 'There is no running or paused upgrade on this issue to abort.');
+    }
     const { state } = tracking;
     await this.closeOpenPhases(state, 'closed by /upgrade abort');
     state.status = 'aborted';
@@ -314,6 +333,7 @@ export class UpgradeWorkflow {
     }
     await this.closeOpenPhases(state, 'closed by /upgrade rollback');
     const lock = await this.repo.acquireLock(lockRef(state.cluster), state.issue, view.head);
+    if (lock.kind === 'refused') return this.replyOnce(event, `❌ ${lock.reason}`);
     if (lock.kind === 'held') return this.replyOnce(event, `❌ Cluster \`${state.cluster}\` is now held by #${lock.issue}; roll back there or abort it first.`);
     const back: UpgradeState = {
       ...state,
@@ -574,12 +594,11 @@ export class UpgradeWorkflow {
   private async reportGateFailure(state: UpgradeState, phase: PhaseRecord, decision: Extract<GateOutcome['decision'], { status: 'fail' }>): Promise<void> {
     const marker = `<!-- mesh-upgrade-gate-failed:${phase.id}:${phase.mergeSha} -->`;
     const comments = await this.repo.listIssueComments(state.issue);
-    if (comments.some((c) => c.isBot && c.body.includes(marker))) return;
-    const resources = decision.resources.map((r) => `| ${r.kind} | ${r.namespace ?? ''} | ${r.name} | ${r.message.replace(/\|/g, '\\|')} |`);
-    const table = resources.length > 0 ? `\n\n| kind | namespace | name | health |\n| --- | --- | --- | --- |\n${resources.join('\n')}` : '';
+    if (comments.some((c) => c.byThisApp && c.body.includes(marker))) return;
+    const table = renderResourceTable(decision.resources);
     await this.repo.createComment(
       state.issue,
-      `⛔ Phase *${phase.title}* (#${phase.pr}) did not become healthy: ${decision.reason}${table}\n\nThe upgrade is paused; no further phase is opened. Fix the cluster and say \`/upgrade continue\` to check again, or revert #${phase.pr} and say \`/upgrade abort\`.\n${marker}`,
+      fitComment(`⛔ Phase *${phase.title}* (#${phase.pr}) did not become healthy: ${decision.reason}${table}\n\nThe upgrade is paused; no further phase is opened. Fix the cluster and say \`/upgrade continue\` to check again, or revert #${phase.pr} and say \`/upgrade abort\`.\n${marker}`, marker),
     );
   }
 
@@ -587,6 +606,13 @@ export class UpgradeWorkflow {
     const branch = phaseBranch(state.cluster, state.target, index, planned.id);
     const text = renderPullRequest(this.deps.templates, state, planned, index, view.config.gate);
     const result = await this.repo.ensureBranchCommit(branch, view.head, planned.files, `mesh-upgrade(${state.cluster}): ${planned.title}`);
+    if (result.kind === 'refused') {
+      // A ruleset (or retries given up): asking again at once would get the same answer.
+      state.status = 'paused';
+      state.reason = result.reason;
+      this.deps.log.warn({ issue: state.issue, branch }, 'phase branch refused by GitHub');
+      return null;
+    }
     if (result.kind === 'foreign-commits') {
       const error = new ForeignCommitsError(branch);
       state.status = 'paused';
@@ -656,17 +682,18 @@ export class UpgradeWorkflow {
   private trackingFrom(comments: readonly IssueComment[]): Tracking | null {
     // The oldest state comment wins, should two replicas ever have written one each.
     for (const comment of comments) {
-      if (!comment.isBot || !isStateComment(comment.body)) continue;
-      const parsed = parseStateBlock(comment.body);
+      if (!comment.byThisApp || !isStateComment(comment.body)) continue;
+      const parsed = parseStateBlock(comment.body, this.deps.stateKey);
       if (parsed.kind === 'state') return { state: parsed.state, comment, comments };
-      this.deps.log.warn({ comment: comment.id, reason: parsed.kind === 'invalid' ? parsed.reason : 'none' }, 'unreadable state block');
+      const reason = parsed.kind === 'invalid' || parsed.kind === 'unauthenticated' ? parsed.reason : 'none';
+      this.deps.log.warn({ comment: comment.id, reason }, parsed.kind === 'unauthenticated' ? 'state block ignored: not authenticated' : 'unreadable state block');
     }
     return null;
   }
 
   private async findTracking(issue: number): Promise<Tracking | null> {
     // The sticky comment is among the first on its issue: stop reading pages once it is found.
-    const comment = await this.repo.findComment(issue, (c) => c.isBot && isStateComment(c.body) && parseStateBlock(c.body).kind === 'state');
+    const comment = await this.repo.findComment(issue, (c) => c.byThisApp && isStateComment(c.body) && parseStateBlock(c.body, this.deps.stateKey).kind === 'state');
     return comment ? this.trackingFrom([comment]) : null;
   }
 
@@ -677,7 +704,7 @@ export class UpgradeWorkflow {
     }
     const created = await this.repo.createComment(issue, body);
     // Two deliveries racing on two replicas could each create one: keep the oldest.
-    const others = (await this.repo.listIssueComments(issue)).filter((c) => c.isBot && isStateComment(c.body) && c.id !== created.id);
+    const others = (await this.repo.listIssueComments(issue)).filter((c) => c.byThisApp && isStateComment(c.body) && c.id !== created.id);
     const older = others.find((c) => c.id < created.id);
     if (older) {
       await this.repo.deleteComment(created.id);
@@ -687,7 +714,7 @@ export class UpgradeWorkflow {
   }
 
   private async writeSticky(tracking: Tracking, plan: UpgradePlan | null, nextStep: string | null, view: RepoView): Promise<void> {
-    const previous = parseStateBlock(tracking.comment.body);
+    const previous = parseStateBlock(tracking.comment.body, this.deps.stateKey);
     if (previous.kind !== 'state' || previous.state.status !== tracking.state.status) metrics.upgrades.inc({ state: tracking.state.status });
     let planView: PlanView | null = plan ? toPlanView(plan) : null;
     if (!planView && isActive(tracking.state)) {
@@ -698,11 +725,30 @@ export class UpgradeWorkflow {
       // Once our own control-plane phase is in, "already installed" is news to nobody.
       planView = { ...planView, warnings: planView.warnings.filter((w) => w.code !== 'target-already-installed') };
     }
-    const body = renderPlanComment(this.deps.templates, tracking.state, planView, nextStep);
+    const body = renderPlanComment(this.deps.templates, tracking.state, planView, nextStep, this.deps.stateKey);
     if (body !== tracking.comment.body) {
       await this.repo.updateComment(tracking.comment.id, body);
       tracking.comment = { ...tracking.comment, body };
     }
+  }
+
+  /**
+   * A command from someone without the permission: one short reply per issue and hour, naming the
+   * permission and nobody (no mention, nothing of what was typed); within the hour only a reaction,
+   * so a flood of comments does not become a flood of replies or notifications.
+   */
+  private async refuseOutsider(event: CommentEvent, required: string): Promise<void> {
+    const comments = await this.repo.listIssueComments(event.issue);
+    const since = this.now().getTime() - OUTSIDER_REPLY_INTERVAL_MS;
+    const recent = comments.some((c) => c.byThisApp && c.body.includes(OUTSIDER_MARKER) && Date.parse(c.createdAt) >= since);
+    if (recent || comments.some((c) => c.byThisApp && c.body.includes(replyMarker(event.commentId)))) {
+      await this.repo.react(event.commentId, 'confused');
+      return;
+    }
+    await this.repo.createComment(
+      event.issue,
+      renderReply(this.deps.templates, event.commentId, `❌ \`/upgrade\` needs **${required}** permission on this repository. Nothing was changed.\n${OUTSIDER_MARKER}`, null),
+    );
   }
 
   /** Answers a command comment once: a redelivered event finds the marked reply and says nothing. */
@@ -710,7 +756,7 @@ export class UpgradeWorkflow {
     // A comment seen for the first time (our 👀 was new) cannot have a reply yet; a redelivery checks.
     if (!this.firstSighting.has(event.commentId)) {
       const comments = await this.repo.listIssueComments(event.issue);
-      if (comments.some((c) => c.isBot && c.body.includes(replyMarker(event.commentId)))) return;
+      if (comments.some((c) => c.byThisApp && c.body.includes(replyMarker(event.commentId)))) return;
     }
     await this.repo.createComment(event.issue, renderReply(this.deps.templates, event.commentId, text, issueLink));
   }
@@ -751,8 +797,13 @@ function platformOption(config: RepoConfig, clusterName: string): { platform?: P
   return platform ? { platform } : {};
 }
 
+/** Permission asked for when the repo config cannot be read (the config's own default). */
+const DEFAULT_PERMISSION = 'write';
+const OUTSIDER_MARKER = '<!-- mesh-upgrade-permission-refusal -->';
+const OUTSIDER_REPLY_INTERVAL_MS = 3_600_000;
+
 /** Phases that point at, or depend on, the new control plane being there. */
-const NEEDS_TARGET = new Set(['default-revision', 'tag-handover', 'scale-down', 'cleanup', 'operator-cleanup']);
+const NEEDS_TARGET = new Set(['default-revision', 'scale-down', 'cleanup', 'operator-cleanup']);
 
 function isActive(state: UpgradeState): boolean {
   return state.status === 'running' || state.status === 'paused';

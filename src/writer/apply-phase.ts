@@ -100,7 +100,7 @@ export function applyPhase(repo: Map<string, string>, edits: PhaseEdits): Applie
     const file = desired.mode.file;
     const json = desired.toJson();
     if (next.has(file) && !createdHere.has(file)) continue;
-    const text = commentsFor(renderNewFile(next, desired.mode.basedOn, json), desired.mode.revision);
+    const text = desired.mode.rewrite ? rewrittenCopy(next, desired.mode.basedOn, desired.mode.rewrite, json) : commentsFor(renderNewFile(next, desired.mode.basedOn, json), desired.mode.revision);
     next.set(file, createdHere.has(file) ? `${next.get(file)!.replace(/\n*$/, '\n')}---\n${text.replace(/^---\n/, '')}` : text);
     changes.push({ action: 'create', file, kind: json.kind, namespace: json.metadata.namespace ?? null, name: json.metadata.name });
     if (!createdHere.has(file)) listInKustomization(next, file, changes);
@@ -152,6 +152,14 @@ class TrackedRepo {
 function commentsFor(text: string, revision: { readonly from: string; readonly to: string } | undefined): string {
   if (!revision) return text;
   return text.replace(/^([ \t]*#.*)$/gm, (line) => line.split(revision.from).join(revision.to));
+}
+
+/** A renaming copy: the template document's text with the replacements made, or a plain dump. */
+function rewrittenCopy(snapshot: TrackedRepo, basedOn: IndexedObject | undefined, rewrites: ReadonlyArray<readonly [string, string]>, json: ReturnType<DesiredObject['toJson']>): string {
+  const templateFile = basedOn ? snapshot.get(basedOn.file) : undefined;
+  const template = basedOn && templateFile ? documentSource(templateFile, basedOn) : null;
+  if (template === null) return stringify(json, { lineWidth: 0 });
+  return rewrites.reduce((text, [from, to]) => text.split(from).join(to), template);
 }
 
 /** A new object's file text: the template document edited where it differs, or a plain dump. */

@@ -1,12 +1,14 @@
-import { formatKey, formatScalar, plainReadsAsString, type Scalar } from './yaml-scalar.js';
+import { isRemovalOnly } from './patch-data.js';
+import { formatKey, formatScalar, plainScalarValue, sameScalarValue, type Scalar } from './yaml-scalar.js';
 
 /**
  * A fast path for the edits that dominate large upgrades (a restart annotation on every workload,
  * labels on every namespace): it finds block-style mappings by indentation, line by line, instead
  * of building the full CST. It produces the same splices as the CST writer and declines (returns
  * null) whenever the text leaves the plain block-style subset it understands — flow collections
- * or block scalars on the edited path, anchors, tags, complex keys, tabs, directives — so the CST
- * writer handles everything else.
+ * or block scalars on the edited path, anchors, tags, complex keys, tabs, directives, CRLF line
+ * ends, a byte order mark, lines that may belong to a multi-line scalar where it would insert — so
+ * the CST writer handles everything else.
  */
 
 export interface FastEdit {
@@ -49,7 +51,7 @@ class Declined extends Error {}
 
 /** Splices for every edit, or null when any edit needs the full CST writer. */
 export function fastPathSplices(source: string, edits: readonly FastEdit[]): { splices: Splice[]; changed: Set<number> } | null {
-  if (source.includes('\t') || source.includes('\r') || /^(%|\.\.\.)/m.test(source)) return null;
+  if (source.charCodeAt(0) === 0xfeff || source.includes('\t') || source.includes('\r') || /^(%|\.\.\.)/m.test(source)) return null;
   try {
     const lines = splitLines(source);
     const documents = splitDocuments(source, lines);
@@ -164,7 +166,8 @@ class BlockEditor {
       if (line.indent < indent) break;
       const keyStart = line.start + indent;
       const char = this.source[keyStart];
-      if (char === '-' || char === '?' || char === '{' || char === '[' || char === '&' || char === '*' || char === '!' || char === '|' || char === '>') throw new Declined();
+      // Sequences, explicit, null (`: v`), flow, anchored, aliased, tagged and block-scalar keys are the CST writer's.
+      if ('-?:{[&*!|>'.includes(char ?? '')) throw new Declined();
       const colon = this.keyColon(keyStart, line.end);
       if (colon < 0) throw new Declined();
       let valueStart = colon + 1;
@@ -262,6 +265,19 @@ class BlockEditor {
     return end < this.source.length ? end + 1 : end;
   }
 
+  /**
+   * New entries go right after the last line of the map's last entry, as the CST writer puts them.
+   * The comment and whitespace-only lines skipped to find that line may instead be the end of a
+   * block scalar or of a multi-line quoted scalar (`# x` and `      ` are content there): when one
+   * of them is indented past the map's keys, leave the edit to the CST writer, which knows.
+   */
+  private checkInsertionPoint(lastLine: number, indent: number): void {
+    for (let i = lastLine + 1; i < this.lines.length && this.lines[i]!.blank; i++) {
+      const line = this.lines[i]!;
+      if (line.end > line.start && line.indent > indent) throw new Declined();
+    }
+  }
+
   patchMap(first: number, last: number, parentIndent: number, patch: FastPatch): void {
     const entries = this.entries(first, last, parentIndent);
     if (entries.length === 0) throw new Declined();
@@ -273,7 +289,8 @@ class BlockEditor {
       if (value === null) {
         if (entry) removals.push(entry);
       } else if (!entry) {
-        additions.push([key, value]);
+        // Removals under a key that is not there change nothing: no empty map is created for them.
+        if (!isRemovalOnly(value)) additions.push([key, value]);
       } else if (typeof value === 'object') {
         if (entry.valueStart >= 0) throw new Declined();
         const child = this.childRange(entry);
@@ -303,6 +320,7 @@ class BlockEditor {
     }
     if (pending.length > 0) {
       const lastEntry = entries[entries.length - 1]!;
+      this.checkInsertionPoint(lastEntry.lastLine, indent);
       const at = this.lineEndWithNewline(lastEntry.lastLine);
       const prefix = at > 0 && this.source[at - 1] !== '\n' ? '\n' : '';
       this.splices.push({ start: at, end: at, text: prefix + pending.map(([key, value]) => renderEntry(key, value, indent)).join('') });
@@ -313,17 +331,14 @@ class BlockEditor {
 function renderEntry(key: string, value: Scalar | FastPatch, column: number): string {
   const pad = ' '.repeat(column);
   if (typeof value !== 'object') return `${pad}${formatKey(key)}: ${formatScalar(value)}\n`;
-  const children = Object.entries(value).filter(([, v]) => v !== null) as Array<[string, Scalar | FastPatch]>;
+  const children = Object.entries(value).filter(([, v]) => v !== null && !isRemovalOnly(v)) as Array<[string, Scalar | FastPatch]>;
   if (children.length === 0) return `${pad}${formatKey(key)}: {}\n`;
   return `${pad}${formatKey(key)}:\n${children.map(([k, v]) => renderEntry(k, v, column + 2)).join('')}`;
 }
 
-/** Same text and same type (a quoted "true" is not the boolean true), as the CST writer decides. */
+/** Same type and same value (a quoted "true" is not the boolean true), as the CST writer decides. */
 function sameScalar(scalar: { style: string; value: string }, value: Scalar): boolean {
-  if (scalar.value !== String(value)) return false;
-  const quoted = scalar.style !== 'scalar';
-  if (typeof value !== 'string') return !quoted;
-  return quoted || plainReadsAsString(scalar.value);
+  return sameScalarValue(scalar.style === 'scalar' ? plainScalarValue(scalar.value) : scalar.value, value);
 }
 
 function unquote(text: string): string {

@@ -43,6 +43,24 @@ export function plainReadsAsString(text: string): boolean {
   return result;
 }
 
+const plainValueCache = new Map<string, unknown>();
+
+/** What a plain scalar reads as under YAML 1.2 (how the repo is read): a string, number, boolean or null. */
+export function plainScalarValue(text: string): unknown {
+  if (plainValueCache.has(text)) return plainValueCache.get(text);
+  const value = safeParse(text, '1.2');
+  plainValueCache.set(text, value);
+  return value;
+}
+
+/**
+ * Whether a node that reads as `current` already holds the patch value `value`: same type and same
+ * value (a quoted "true" is not the boolean true, `1.0` is the number 1).
+ */
+export function sameScalarValue(current: unknown, value: Scalar): boolean {
+  return typeof current === typeof value && current === value;
+}
+
 /** A scalar as YAML source, keeping the quoting style of the token it replaces when it can. */
 export function formatScalar(value: Scalar, style: string = 'scalar'): string {
   if (typeof value !== 'string') return String(value);

@@ -151,7 +151,7 @@ describe('mesh-upgrade render', () => {
   it('refuses an unknown phase id, listing the valid ones', async () => {
     const { code, stderr } = await run('render', '--repo', fixture('helm-argocd'), '--to', '1-22-1', '--through', 'workloads-7');
     expect(code).toBe(1);
-    expect(stderr).toContain("unknown phase 'workloads-7'; this plan's phases are: control-plane, gateways, workloads, default-revision, tag-handover, cleanup");
+    expect(stderr).toContain("unknown phase 'workloads-7'; this plan's phases are: control-plane, gateways, workloads, default-revision, cleanup");
   });
 
   it('names the file and line of malformed YAML and writes nothing', async () => {

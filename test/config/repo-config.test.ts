@@ -33,11 +33,11 @@ describe('parseRepoConfig', () => {
   });
 
   it.each([
-    ['platform: baremetal\n', /'platform': Invalid option/],
-    ['clusters:\n  - name: edge\n    platform: onprem\n', /'clusters.0.platform': Invalid option/],
-    ['podBuget: 10\n', /unknown key 'podBuget' at top level/],
-    ['clusters:\n  - name: prod\n    pth: x\n', /unknown key 'pth' at 'clusters.0'/],
-    ['gate: argo\n', /'gate': Invalid option/],
+    ['platform: baremetal\n', /`platform`: Invalid option/],
+    ['clusters:\n  - name: edge\n    platform: onprem\n', /`clusters.0.platform`: Invalid option/],
+    ['podBuget: 10\n', /unknown key `podBuget` at top level/],
+    ['clusters:\n  - name: prod\n    pth: x\n', /unknown key `pth` at `clusters.0`/],
+    ['gate: argo\n', /`gate`: Invalid option/],
     ['clusters:\n  - name: Prod\n', /lowercase/],
     ['clusters: [{name: a}, {name: a}]\n', /listed twice/],
     ['clusters: [\n', /not valid YAML/],

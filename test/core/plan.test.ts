@@ -30,6 +30,9 @@ function allowedLine(c: FixtureCase): RegExp {
       revs,
       'istio-injection',
       'restarted-for-revision',
+      // The tag handover pauses pruning on the old Argo CD Application, and says so.
+      'prune-paused-for-tag-handover',
+      '^\\s*prune: (true|false)\\s*$',
       '^\\s*annotations:\\s*$',
       '^\\s*labels:\\s*$',
       'revisionTags',
@@ -72,9 +75,8 @@ describe.each(FIXTURE_CASES)('plan on fixture $name', (fixture) => {
         const text = snapshotAfter(plan, i).get(file);
         const oldText = snapshot.get(file)!;
         if (text === oldText) continue;
-        // Only the Helm release of the old revision is edited before cleanup: it lets go of its tags,
-        // in a phase of its own after the new release took them over.
-        expect(plan.phases[i - 1]!.id, `${file} changed`).toBe('tag-handover');
+        // Only the Helm release of the old revision is edited before cleanup: it hands its tags over.
+        expect(plan.phases[i - 1]!.id, `${file} changed`).toBe('default-revision');
         expect(fixture.install).toBe('helm');
       }
     }
@@ -177,9 +179,13 @@ describe('plan on the ASM manifests fixture (runbook asm-1130-0 → asm-1140-0)'
     expect(controlPlane.status).toBe('pending');
   });
 
-  it('reports the control plane done once someone has committed the rendered manifests', () => {
-    const rendered = snapshot.get('clusters/prod/istio-system/asm-1130-0/istiod.yaml')!.replaceAll('asm-1130-0', 'asm-1140-0').replaceAll('1.13.0-asm.0', '1.14.0-asm.0');
-    const withNew = applyFileChanges(snapshot, [{ path: 'clusters/prod/istio-system/asm-1140-0/istiod.yaml', action: 'create', content: rendered }]);
+  it('reports the control plane done once someone has committed the rendered manifests, all of them', () => {
+    const render = (file: string) => snapshot.get(`clusters/prod/istio-system/asm-1130-0/${file}`)!.replaceAll('asm-1130-0', 'asm-1140-0').replaceAll('1.13.0-asm.0', '1.14.0-asm.0');
+    const istiodOnly = applyFileChanges(snapshot, [{ path: 'clusters/prod/istio-system/asm-1140-0/istiod.yaml', action: 'create', content: render('istiod.yaml') }]);
+    const partial = planUpgrade(istiodOnly, { to: 'asm-1140-0' });
+    expect(partial.phases[0]).toMatchObject({ id: 'control-plane', status: 'pending' });
+    expect(partial.warnings.find((w) => w.code === 'target-incomplete')!.message).toContain('MutatingWebhookConfiguration istio-sidecar-injector-asm-1140-0');
+    const withNew = applyFileChanges(istiodOnly, [{ path: 'clusters/prod/istio-system/asm-1140-0/webhooks.yaml', action: 'create', content: render('webhooks.yaml') }]);
     const plan = planUpgrade(withNew, { to: 'asm-1140-0' });
     expect(plan.from.revision).toBe('asm-1130-0');
     expect(plan.phases[0]).toMatchObject({ id: 'control-plane', status: 'done' });
@@ -264,10 +270,13 @@ ${values}`;
     expect(files('control-plane').map((f) => f.path).sort()).toEqual(['flux/istio-base.yaml', 'flux/istiod-1-22-1.yaml']);
     expect(files('control-plane').find((f) => f.path === 'flux/istio-base.yaml')!.content).toContain('version: 1.22.1\n');
     expect(files('control-plane').find((f) => f.path === 'flux/istio-base.yaml')!.content).toContain('defaultRevision: 1-21-2');
-    // The tag is added to the new release, and leaves the old one only in the next phase.
-    expect(files('default-revision').map((f) => f.path).sort()).toEqual(['flux/istio-base.yaml', 'flux/istiod-1-22-1.yaml']);
-    expect(files('tag-handover').map((f) => f.path)).toEqual(['flux/istiod-1-21-2.yaml']);
-    expect(plan.phases.map((p) => p.id)).toEqual(['control-plane', 'gateways', 'workloads', 'default-revision', 'tag-handover', 'cleanup']);
+    // Helm will not hand a resource between releases: the tag moves in one commit, and the step
+    // reconciles the old release, then the new one, right after the merge.
+    expect(files('default-revision').map((f) => f.path).sort()).toEqual(['flux/istio-base.yaml', 'flux/istiod-1-21-2.yaml', 'flux/istiod-1-22-1.yaml']);
+    expect(plan.phases.find((p) => p.id === 'default-revision')!.manual).toEqual([
+      'flux reconcile helmrelease -n istio-system istiod-1-21-2 && flux reconcile helmrelease -n istio-system istiod-1-22-1   # right after the merge: the old release drops the tag(s) default, the new one creates them',
+    ]);
+    expect(plan.phases.map((p) => p.id)).toEqual(['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup']);
     expect(files('cleanup')).toEqual([{ path: 'flux/istiod-1-21-2.yaml', action: 'delete', content: null }]);
     const final = snapshotAfter(plan, plan.phases.length);
     expect(final.get('flux/istiod-1-22-1.yaml')).toMatch(/revisionTags: \[default\]|revisionTags:\n\s+- default/);
@@ -289,8 +298,7 @@ describe.each(FIXTURE_CASES)('rollback on fixture $name', (fixture) => {
       const partway = snapshotAfter(plan, merged);
       const back = planUpgrade(partway, { to: fixture.to, rollback: true });
       expect(back.to.revision, `after ${merged} phases`).toBe(fixture.from);
-      const handover = fixture.install === 'helm' ? ['rollback-tag-handover'] : [];
-      expect(back.phases.map((p) => p.id.replace(/-\d+$/, '')).filter((id, i, all) => all.indexOf(id) === i)).toEqual(['rollback-workloads', 'rollback-gateways', 'rollback-default-revision', ...handover, 'rollback-cleanup']);
+      expect(back.phases.map((p) => p.id.replace(/-\d+$/, '')).filter((id, i, all) => all.indexOf(id) === i)).toEqual(['rollback-workloads', 'rollback-gateways', 'rollback-default-revision', 'rollback-cleanup']);
       const restored = snapshotAfter(back, back.phases.length);
       const inventory = discoverMesh(buildYamlIndex(restored));
       const effective = Object.fromEntries(inventory.namespaces.filter((n) => meshedBefore.includes(n.name)).map((n) => [n.name, n.revision]));

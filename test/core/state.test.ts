@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lockRef, parsePhaseBranch, parsePhaseMarker, parseStateBlock, phaseBranch, renderPhaseMarker, renderStateBlock, type UpgradeState } from '../../src/core/state.js';
+import { deriveStateKey, lockRef, parsePhaseBranch, parsePhaseMarker, parseStateBlock, phaseBranch, renderPhaseMarker, renderStateBlock, type UpgradeState } from '../../src/core/state.js';
 
 const state: UpgradeState = {
   version: 1,
@@ -31,17 +31,31 @@ const state: UpgradeState = {
   ],
 };
 
+const key = deriveStateKey('webhook-secret-of-this-app');
+
 describe('state block', () => {
-  it('round-trips through a hidden, versioned comment block', () => {
-    const block = renderStateBlock(state);
-    expect(block).toMatch(/^<!-- mesh-upgrade-state:v1 [A-Za-z0-9+/=]+ -->$/);
-    expect(parseStateBlock(`### Plan\n\n${block}\n`)).toEqual({ kind: 'state', state });
+  it('round-trips through a hidden, versioned, authenticated comment block', () => {
+    const block = renderStateBlock(state, key);
+    expect(block).toMatch(/^<!-- mesh-upgrade-state:v2 [A-Za-z0-9+/=]+ [A-Za-z0-9_-]{43} -->$/);
+    expect(parseStateBlock(`### Plan\n\n${block}\n`, key)).toEqual({ kind: 'state', state });
   });
 
   it('rejects blocks it cannot trust', () => {
-    expect(parseStateBlock('no block')).toEqual({ kind: 'none' });
-    expect(parseStateBlock('<!-- mesh-upgrade-state:v2 e30= -->').kind).toBe('invalid');
-    expect(parseStateBlock(`<!-- mesh-upgrade-state:v1 ${Buffer.from('{"version":1}').toString('base64')} -->`).kind).toBe('invalid');
+    expect(parseStateBlock('no block', key)).toEqual({ kind: 'none' });
+    expect(parseStateBlock('<!-- mesh-upgrade-state:v2 e30= -->', key).kind).toBe('unauthenticated');
+    expect(parseStateBlock(`<!-- mesh-upgrade-state:v1 ${Buffer.from('{"version":1}').toString('base64')} -->`, key).kind).toBe('unauthenticated');
+  });
+
+  it('ignores a block signed with another key, or whose payload was changed after signing', () => {
+    const block = renderStateBlock(state, key);
+    expect(parseStateBlock(block, deriveStateKey('someone-elses-secret')).kind).toBe('unauthenticated');
+    // A forger who copies a real signature onto a payload of their own gains nothing.
+    const [, , payload, mac] = /<!-- (\S+) (\S+) (\S+) -->/.exec(block)!;
+    const forged = Buffer.from(JSON.stringify({ ...state, phases: [] })).toString('base64');
+    expect(parseStateBlock(block.replace(payload!, forged), key).kind).toBe('unauthenticated');
+    expect(parseStateBlock(`<!-- mesh-upgrade-state:v2 ${forged} ${mac} -->`, key).kind).toBe('unauthenticated');
+    // The key is derived: the secret itself does not verify anything.
+    expect(key.bytes.toString('utf8')).not.toContain('webhook-secret-of-this-app');
   });
 
   it('names branches deterministically and reads them back', () => {

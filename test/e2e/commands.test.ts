@@ -13,7 +13,7 @@ async function started() {
 function botReplies(h: DemoHarness, issue: number): string[] {
   return h.sim
     .comments(issue)
-    .filter((c) => c.user?.login === h.sim.botLogin && parseStateBlock(c.body ?? '').kind === 'none')
+    .filter((c) => c.user?.login === h.sim.botLogin && parseStateBlock(c.body ?? '', h.stateKey).kind === 'none')
     .map((c) => c.body ?? '');
 }
 
@@ -115,7 +115,7 @@ describe('commands on the tracking issue', () => {
     await h.comment('alice', issue, `/upgrade ${TARGET}`, 2);
     const replies = botReplies(h, issue);
     expect(replies).toHaveLength(1);
-    expect(replies[0]).toContain(".github/mesh-upgrade.yml: unknown key 'podBuget' at top level");
+    expect(replies[0]).toContain('.github/mesh-upgrade.yml: unknown key `podBuget` at top level');
   });
 
   it('rejects a webhook with a bad signature and does nothing', async () => {

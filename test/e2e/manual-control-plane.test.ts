@@ -18,7 +18,7 @@ async function renderedManifests(): Promise<{ h: DemoHarness; issue: number }> {
 function botReplies(h: DemoHarness, issue: number): string[] {
   return h.sim
     .comments(issue)
-    .filter((c) => c.user?.login === h.sim.botLogin && parseStateBlock(c.body ?? '').kind === 'none')
+    .filter((c) => c.user?.login === h.sim.botLogin && parseStateBlock(c.body ?? '', h.stateKey).kind === 'none')
     .map((c) => c.body ?? '');
 }
 
@@ -39,15 +39,20 @@ describe('a manual control-plane phase whose result belongs in git', () => {
 
   it('passes once a maintainer commits the rendered control plane, then opens the gateways phase', async () => {
     const { h, issue } = await renderedManifests();
-    const old = (await loadFixture('asm-manifests')).get('clusters/prod/istio-system/asm-1130-0/istiod.yaml')!;
+    const fixture = await loadFixture('asm-manifests');
     // What `istioctl manifest generate --set revision=asm-1140-0` would have produced, committed by hand.
-    const rendered = old.replaceAll('asm-1130-0', 'asm-1140-0').replaceAll('1.13.0-asm.0', '1.14.0-asm.0');
-    h.sim.pushCommit('main', { 'clusters/prod/istio-system/asm-1140-0/istiod.yaml': rendered }, 'Render istiod asm-1140-0', 'alice');
+    const render = (file: string) => fixture.get(`clusters/prod/istio-system/asm-1130-0/${file}`)!.replaceAll('asm-1130-0', 'asm-1140-0').replaceAll('1.13.0-asm.0', '1.14.0-asm.0');
+    // Half of it (no injector webhook) is not a control plane yet.
+    h.sim.pushCommit('main', { 'clusters/prod/istio-system/asm-1140-0/istiod.yaml': render('istiod.yaml') }, 'Render istiod asm-1140-0', 'alice');
+    await h.comment('alice', issue, '/upgrade continue');
+    expect(h.state(issue)!.phases[0]).toMatchObject({ id: 'control-plane', status: 'open' });
+    expect(h.sim.pullRequests()).toEqual([]);
+    h.sim.pushCommit('main', { 'clusters/prod/istio-system/asm-1140-0/webhooks.yaml': render('webhooks.yaml') }, 'Render webhooks asm-1140-0', 'alice');
     await h.comment('alice', issue, '/upgrade continue');
     const state = h.state(issue)!;
     expect(state.phases[0]).toMatchObject({ id: 'control-plane', status: 'passed' });
     expect(h.sim.pullRequests().map((p) => p.title)).toEqual([expect.stringContaining('Move gateways to asm-1140-0')]);
-    expect(botReplies(h, issue)).toEqual([]);
+    expect(botReplies(h, issue)).toHaveLength(1);
   });
 });
 
@@ -55,8 +60,9 @@ describe('phases that need the new control plane', () => {
   it('are never opened while istiod-<new> is missing from the repo, even after the phases before them passed', async () => {
     const { h, issue } = await renderedManifests();
     const path = 'clusters/prod/istio-system/asm-1140-0/istiod.yaml';
-    const old = (await loadFixture('asm-manifests')).get('clusters/prod/istio-system/asm-1130-0/istiod.yaml')!;
-    h.sim.pushCommit('main', { [path]: old.replaceAll('asm-1130-0', 'asm-1140-0') }, 'Render istiod asm-1140-0', 'alice');
+    const fixture = await loadFixture('asm-manifests');
+    const render = (file: string) => fixture.get(`clusters/prod/istio-system/asm-1130-0/${file}`)!.replaceAll('asm-1130-0', 'asm-1140-0');
+    h.sim.pushCommit('main', { [path]: render('istiod.yaml'), 'clusters/prod/istio-system/asm-1140-0/webhooks.yaml': render('webhooks.yaml') }, 'Render asm-1140-0', 'alice');
     await h.comment('alice', issue, '/upgrade continue');
     const open = () => h.sim.pullRequests().find((p) => p.state === 'open')!;
     expect(open().title).toContain('Move gateways');

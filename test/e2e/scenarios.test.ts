@@ -57,7 +57,9 @@ describe('scenario unauthorized', () => {
     expect(transcript.pullRequests).toEqual([]);
     const replies = transcript.comments.filter((c) => c.author === h.sim.botLogin);
     expect(replies).toHaveLength(1);
-    expect(replies[0]!.body).toContain('@bob, `/upgrade` needs **write** permission on this repository (you have read). Nothing was changed.');
+    expect(replies[0]!.body).toContain('`/upgrade` needs **write** permission on this repository. Nothing was changed.');
+    // Nobody is mentioned: a refusal must not become a notification.
+    expect(replies[0]!.body).not.toContain('@bob');
     expect(transcript.githubRequests.filter((r) => r.method !== 'GET' && !r.path.includes('reactions') && !r.path.includes('access_tokens') && !r.path.endsWith('/comments'))).toEqual([]);
     expect([...h.sim.branches().keys()]).toEqual(['main']);
   });

@@ -39,7 +39,7 @@ export const FIXTURE_CASES: readonly FixtureCase[] = [
     from: '1-21-2',
     to: '1-22-1',
     install: 'helm',
-    phases: ['control-plane', 'gateways', 'workloads', 'default-revision', 'tag-handover', 'cleanup'],
+    phases: ['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup'],
     appNamespaces: ['checkout', 'catalog'],
   },
   {

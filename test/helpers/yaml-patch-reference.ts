@@ -1,9 +1,8 @@
 /**
  * Independent reference semantics for the surgical YAML writer's merge patches, used by the
  * writer tests to compute the value a patched document must parse to. Written from the
- * documented contract, not from the implementation.
+ * documented contract, not from the implementation. Free of vitest, so that scripts can use it.
  */
-import { expect } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 
 export type Json = null | string | number | boolean | Json[] | { [key: string]: Json };
@@ -50,22 +49,28 @@ function isScalar(value: unknown): boolean {
 
 /**
  * The writer's documented semantics: RFC 7386 plus
+ * - an object patch that only removes keys (at any depth), under a key that is not there,
+ *   changes nothing (no empty map is created: no change, no bytes);
  * - arrays of objects that all have `name` merge element by element by name;
  * - an array of scalars patched onto an existing list keeps the kept entries (in their existing
  *   order) and appends the new ones;
- * - an object patch onto a non-empty string edits the YAML inside the string.
+ * - an object patch onto a string that holds a YAML mapping edits the YAML inside the string
+ *   (any other string is replaced by a map);
+ * - a value written whole (e.g. a new list of objects) has its maps written without null entries.
  */
 export function applyWriterPatch(target: unknown, patch: unknown): unknown {
   if (isRecord(patch)) {
     if (typeof target === 'string' && target !== '') {
+      // A string that holds a YAML mapping is edited; any other string is replaced by a map.
       const inner = parse(target) as unknown;
-      return new EmbeddedYaml(applyWriterPatch(inner instanceof EmbeddedYaml ? inner.value : inner, patch));
+      if (isRecord(inner)) return new EmbeddedYaml(applyWriterPatch(inner, patch));
     }
     const out = isRecord(target) ? copy(target) : {};
     for (const key of Object.keys(patch)) {
       const value = patch[key];
+      const present = Object.prototype.hasOwnProperty.call(out, key);
       if (value === null) delete out[key];
-      else setOwn(out, key, applyWriterPatch(Object.prototype.hasOwnProperty.call(out, key) ? out[key] : undefined, value));
+      else if (present || !onlyRemoves(value)) setOwn(out, key, applyWriterPatch(present ? out[key] : undefined, value));
     }
     return out;
   }
@@ -89,14 +94,27 @@ export function applyWriterPatch(target: unknown, patch: unknown): unknown {
     }
     return [...kept, ...added];
   }
-  return patch;
+  return withoutNulls(patch);
+}
+
+/** True for an object patch whose every leaf is a removal (`{a: null, b: {c: null}}`); `{}` is not. */
+export function onlyRemoves(value: unknown): boolean {
+  return isRecord(value) && Object.keys(value).length > 0 && Object.values(value).every((v) => v === null || onlyRemoves(v));
+}
+
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (!isRecord(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) if (value[key] !== null && !onlyRemoves(value[key])) setOwn(out, key, withoutNulls(value[key]));
+  return out;
 }
 
 /** Replaces, in `actual`, every string sitting where `expected` has an {@link EmbeddedYaml} by its parsed value. */
 export function resolveEmbedded(actual: unknown, expected: unknown): unknown {
   if (expected instanceof EmbeddedYaml) return typeof actual === 'string' ? new EmbeddedYaml(resolveEmbedded(parse(actual), expected.value)) : actual;
   if (Array.isArray(expected) && Array.isArray(actual)) return actual.map((item, i) => resolveEmbedded(item, expected[i]));
-  if (isRecord(expected) && isRecord(actual)) {
+  if (isPlainRecord(expected) && isPlainRecord(actual)) {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(actual)) setOwn(out, key, key in expected ? resolveEmbedded(actual[key], expected[key]) : actual[key]);
     return out;
@@ -104,11 +122,15 @@ export function resolveEmbedded(actual: unknown, expected: unknown): unknown {
   return actual;
 }
 
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return isRecord(value) && [Object.prototype, null].includes(Object.getPrototypeOf(value) as object | null);
+}
+
 /** Parses every document of `text`, failing the test on any YAML error; returns their JS values. */
 export function parseStrict(text: string): unknown[] {
   const documents = parseAllDocuments(text);
   const errors = [...documents].flatMap((d) => d.errors.map((e) => `${e.code}: ${e.message}`));
-  expect(errors, `YAML errors in:\n${text}`).toEqual([]);
+  if (errors.length > 0) throw new Error(`YAML errors in:\n${text}\n${errors.join('\n')}`);
   return [...documents].map((d) => d.toJS() as unknown);
 }
 
@@ -135,6 +157,6 @@ export function isLineSubsequence(before: string, after: string): boolean {
 export function changedLines(before: string, after: string): Array<[string, string]> {
   const a = linesOf(before);
   const b = linesOf(after);
-  expect(b.length, 'line count').toBe(a.length);
+  if (b.length !== a.length) throw new Error(`line count: expected ${a.length}, got ${b.length}`);
   return a.flatMap((line, i) => (line === b[i] ? [] : [[line, b[i]!] as [string, string]]));
 }

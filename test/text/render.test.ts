@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { planUpgrade, type UpgradePlan } from '../../src/core/plan.js';
-import { newPhaseRecord, parsePhaseMarker, parseStateBlock, type UpgradeState } from '../../src/core/state.js';
+import { deriveStateKey, newPhaseRecord, parsePhaseMarker, parseStateBlock, type UpgradeState } from '../../src/core/state.js';
+
+const key = deriveStateKey('test-secret');
 import { BODY_LIMIT, renderMermaid, renderPlanComment, renderPullRequest, toPlanView } from '../../src/text/render.js';
 import { loadTemplates } from '../../src/text/templates.js';
 import { loadFixture } from '../helpers/fixtures.js';
@@ -36,7 +38,7 @@ describe('rendering', () => {
 
   it('writes a plan comment with the phase table, a coloured flowchart, manual steps, warnings and the state', () => {
     const state = stateOf(plan);
-    const body = renderPlanComment(templates, state, toPlanView(plan), 'review and merge #11.');
+    const body = renderPlanComment(templates, state, toPlanView(plan), 'review and merge #11.', key);
     expect(body).toContain('### Mesh upgrade `prod`: `asm-1130-0` (1.13.0-asm.0) → `asm-1140-0` (1.14.0-asm.0)');
     expect(body).toContain('| 2 | Move gateways to asm-1140-0 | 👀 in review | #11 | 3 pods, ~1 min |');
     expect(body).toContain('```mermaid\nflowchart LR');
@@ -45,7 +47,7 @@ describe('rendering', () => {
     expect(body).toContain('manifest generate');
     expect(body).toContain('`pods-opted-out`');
     expect(body).toContain('**Next:** review and merge #11.');
-    expect(parseStateBlock(body)).toEqual({ kind: 'state', state });
+    expect(parseStateBlock(body, key)).toEqual({ kind: 'state', state });
   });
 
   it('writes a PR body that says what changes, how to verify, how to roll back and what merging does', () => {

@@ -10,7 +10,7 @@ import {
   type DocumentEdit,
   type MergePatch,
 } from '../../src/writer/yaml-patch.js';
-import { applyRfcMergePatch, isRecord, linesOf, parseStrict, type Json } from '../helpers/yaml-patch-reference.js';
+import { applyRfcMergePatch, applyWriterPatch, isRecord, linesOf, parseStrict, type Json } from '../helpers/yaml-patch-reference.js';
 
 const RUNS = { numRuns: 200 };
 
@@ -48,6 +48,10 @@ interface FileModel {
   readonly indentedSequences: boolean;
   readonly leadingSeparator: boolean;
   readonly finalNewline: boolean;
+  /** A UTF-8 byte order mark before the first line. */
+  readonly bom: boolean;
+  /** CRLF line ends. */
+  readonly crlf: boolean;
   readonly docs: readonly NamespaceDoc[];
 }
 
@@ -108,6 +112,8 @@ const fileArb: fc.Arbitrary<FileModel> = fc.integer({ min: 1, max: 3 }).chain((c
     indentedSequences: fc.boolean(),
     leadingSeparator: fc.boolean(),
     finalNewline: fc.boolean(),
+    bom: fc.boolean(),
+    crlf: fc.boolean(),
     docs: fc.tuple(...Array.from({ length: count }, (_, i) => docArb(`ns-${i}`))),
   }),
 );
@@ -209,13 +215,22 @@ describe('property: random label patches on Namespace documents', () => {
           edits.push({ documentIndex: d, kind: 'Namespace', name: `ns-${d}`, patch: { metadata: { labels } } });
         });
 
-        const result = editYamlTextReporting('ns.yaml', source, edits);
+        // The file as stored: with its byte order mark and line ends. Both writer paths must give
+        // the same bytes, keep both, and otherwise behave as on the plain text.
+        const stored = (model.bom ? '\uFEFF' : '') + (model.crlf ? source.replace(/\n/g, '\r\n') : source);
+        const result = editYamlTextReporting('ns.yaml', stored, edits);
         expect(result.text).not.toBeNull();
-        const out = result.text!;
+        expect(editYamlTextReporting('ns.yaml', stored, edits, { fastPath: false })).toEqual(result);
+        const storedOut = result.text!;
+        expect(storedOut.startsWith('\uFEFF')).toBe(model.bom);
+        expect(storedOut.lastIndexOf('\uFEFF')).toBe(model.bom ? 0 : -1);
+        if (model.crlf) expect(storedOut).not.toMatch(/(^|[^\r])\n/);
+        else expect(storedOut).not.toContain('\r');
+        const out = storedOut.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
 
         // 1. Parses, and every document equals the merge patch applied to the original.
         const after = parseStrict(out);
-        const expected = before.map((doc, d) => (patches[d] ? applyRfcMergePatch(doc, { metadata: { labels: patches[d] } }) : doc));
+        const expected = before.map((doc, d) => (patches[d] ? applyWriterPatch(doc, { metadata: { labels: patches[d] } }) : doc));
         expect(after).toEqual(expected);
 
         // 2. An edit is reported iff it changed its document.
@@ -258,8 +273,8 @@ describe('property: random label patches on Namespace documents', () => {
         }
 
         // 5. Idempotent: the same edits on the output change nothing and report nothing.
-        const again = editYamlTextReporting('ns.yaml', out, edits);
-        expect(again.text).toBe(out);
+        const again = editYamlTextReporting('ns.yaml', storedOut, edits);
+        expect(again.text).toBe(storedOut);
         expect(again.changed.size).toBe(0);
       }),
       RUNS,

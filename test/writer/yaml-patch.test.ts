@@ -309,7 +309,7 @@ spec:
   it('renders new nested maps as blocks and lists in flow style, dropping nulls', () => {
     const src = 'kind: X\n';
     expect(expectPatched(src, { spec: { a: { b: 1, gone: null }, list: ['x', 2, true], empty: {} } }, { kind: 'X' })).toBe(
-      'kind: X\nspec:\n  a:\n    b: 1\n  list: [x, 2, true]\n  empty:\n    {}\n',
+      'kind: X\nspec:\n  a:\n    b: 1\n  list: [x, 2, true]\n  empty: {}\n',
     );
   });
 
@@ -910,9 +910,9 @@ describe('writer edge cases', () => {
     expect(out).not.toBeNull();
   });
 
-  // BUG: a tagged scalar keeps its tag when its value is replaced, so `!!str foo` set to 3 reads back as the string "3".
-  it.fails('replaces a tagged scalar by a number', () => {
-    expectPatched('a: !!str foo\n', { a: 3 });
+  // Fixed (issue 10, W3): a tagged scalar kept its tag when its value was replaced, so `!!str foo` set to 3 read back as the string "3".
+  it('replaces a tagged scalar by a number', () => {
+    expect(expectPatched('a: !!str foo\n', { a: 3 })).toBe('a: 3\n');
   });
 
   // Fixed: deletions of keys named like Object.prototype members.
@@ -943,5 +943,176 @@ describe('writer edge cases', () => {
   // BUG (cosmetic): appending at the end of a file that has no final newline adds one, a diff line outside the edited nodes.
   it.fails('keeps a missing final newline missing when appending at the end of the file', () => {
     expect(edit('metadata:\n  labels:\n    a: b', { metadata: { labels: { c: 'd' } } })).toBe('metadata:\n  labels:\n    a: b\n    c: d');
+  });
+});
+
+/**
+ * Issue 10 ("Writer: never invalid YAML, never wrong data"): every edit either gives valid YAML
+ * that reads as the patched data, with the bytes outside the edited nodes as they were, or is
+ * refused with a YamlEditError. Both writer paths give the same bytes or both refuse.
+ */
+describe('issue 10: never invalid YAML, never wrong data', () => {
+  /** Both paths leave the text as it is and report no change. */
+  function expectUnchanged(source: string, patch: MergePatch, target: Target = {}): void {
+    for (const fastPath of [true, false]) {
+      const result = editYamlTextReporting('test.yaml', source, [editOf(patch, target)], { fastPath });
+      expect(result.text, `fastPath: ${fastPath}`).toBe(source);
+      expect([...result.changed], `fastPath: ${fastPath}`).toEqual([]);
+    }
+  }
+
+  /** Both paths refuse with the writer's typed error. */
+  function expectRefused(source: string, patch: MergePatch, message?: RegExp): void {
+    for (const fastPath of [true, false]) {
+      expect(() => editYamlText('test.yaml', source, [editOf(patch)], { fastPath }), `fastPath: ${fastPath}`).toThrow(YamlEditError);
+      if (message) expect(() => editYamlText('test.yaml', source, [editOf(patch)], { fastPath })).toThrow(message);
+    }
+  }
+
+  describe('W1: a patch that only removes keys creates no map', () => {
+    it.each<[string, string, MergePatch]>([
+      ['block', 'metadata:\n  name: x\n', { metadata: { labels: { a: null } } }],
+      ['nested', 'metadata:\n  name: x\nspec:\n  replicas: 1\n', { spec: { template: { metadata: { labels: { a: null, b: { c: null } } } } } }],
+      ['flow', 'metadata: {name: x}\n', { metadata: { labels: { a: null } } }],
+      ['after other changes elsewhere', 'metadata:\n  name: x\n', { metadata: { name: 'x', annotations: { gone: null } } }],
+    ])('%s: no change, no bytes', (_name, src, patch) => {
+      expectUnchanged(src, patch, { name: 'x' });
+    });
+
+    it('creates the map for the entries it sets, without the removals', () => {
+      const src = 'metadata:\n  name: x\n';
+      expect(expectPatched(src, { metadata: { labels: { a: null, b: 'c', d: { e: null } } } }, { name: 'x' })).toBe('metadata:\n  name: x\n  labels:\n    b: c\n');
+    });
+
+    it('writes an explicitly empty map as `key: {}` on both paths', () => {
+      expect(expectPatched('metadata:\n  name: x\n', { metadata: { labels: {} } }, { name: 'x' })).toBe('metadata:\n  name: x\n  labels: {}\n');
+    });
+  });
+
+  describe('W2: new keys go at the column of the map entries', () => {
+    it('after a byte order mark', () => {
+      const src = '\uFEFFnamespace: shop\nresources:\n- a.yaml\n';
+      expect(expectPatched(src, { namePrefix: 'shop-' })).toBe(`${src}namePrefix: shop-\n`);
+    });
+
+    it('after an anchored first key', () => {
+      expect(expectPatched('&a a: b\n', { c: 'd' })).toBe('&a a: b\nc: d\n');
+      expect(expectPatched('m:\n  !!str k: v\n', { m: { c: 'd' } })).toBe('m:\n  !!str k: v\n  c: d\n');
+    });
+
+    it('after explicit keys, not under the last key', () => {
+      expect(expectPatched('? a\n? b\nc:\n', { e: 'f' })).toBe('? a\n? b\nc:\ne: f\n');
+    });
+
+    it('a new nested map under an anchored key', () => {
+      expect(expectPatched('&k a: 1\nb: 2\n', { a: { x: 1 } })).toBe('&k a:\n  x: 1\nb: 2\n');
+    });
+  });
+
+  describe('W3: an empty value with a tag or an anchor', () => {
+    it('replaces the tag with the value', () => {
+      expect(expectPatched('a: !!str\nb: 1\n', { a: 'x' })).toBe('a: x\nb: 1\n');
+      expect(expectPatched('a: !!str # why\nb: 1\n', { a: 3 })).toBe('a: 3 # why\nb: 1\n');
+      expect(expectPatched('a: &anchor\nb: 1\n', { a: 'x' })).toBe('a: x\nb: 1\n');
+    });
+
+    it('writes a new map below, without the tag', () => {
+      expect(expectPatched('a: !!null\nb: 1\n', { a: { x: 1 } })).toBe('a:\n  x: 1\nb: 1\n');
+    });
+
+    it('fills an empty flow value after its colon', () => {
+      expect(expectPatched('m: {app:, team: a}\n', { m: { app: 'web' } })).toBe('m: {app: web, team: a}\n');
+    });
+
+    it('keeps a tagged value that already reads as the patch value', () => {
+      expectUnchanged('a: !!str 3\nb: !!str\n', { a: '3', b: '' });
+    });
+  });
+
+  describe('W4: anchors and aliases', () => {
+    const src = 'a: &x v\nb: *x\n';
+
+    it('refuses to delete or change a node an alias refers to', () => {
+      expectRefused(src, { a: null }, /alias/);
+      expectRefused(src, { a: 'w' }, /alias/);
+      expectRefused('base: &b\n  x: 1\nother: *b\n', { base: null }, /alias/);
+    });
+
+    it('leaves an alias that already reads as the patch value alone', () => {
+      expectUnchanged(src, { b: 'v' });
+      expectUnchanged('base: &b\n  x: 1\nother: *b\n', { other: { x: 1 } });
+    });
+
+    it('replaces an alias by a new value', () => {
+      expect(expectPatched(src, { b: 'w' })).toBe('a: &x v\nb: w\n');
+    });
+
+    it('refuses edits that an alias would see too', () => {
+      expectRefused('base: &b\n  x: 1\nother: *b\n', { other: { y: 2 } });
+      expectRefused('base: &b\n  x: 1\nother: *b\n', { base: { y: 2 } });
+    });
+  });
+
+  describe('W5: key-less entries', () => {
+    it('removes an entry before a key-less one in a flow map', () => {
+      expect(expectPatched('m: { foo: 1, : bar }\n', { m: { foo: null } })).toBe('m: { : bar }\n');
+      expect(expectPatched('m: { a: 1, : bar, c: 2 }\n', { m: { c: null } })).toBe('m: { a: 1, : bar }\n');
+    });
+
+    it('adds after a bare `:` entry of a block map, on both paths alike', () => {
+      expect(expectPatched('a: 1\n:\n', { b: 2 })).toBe('a: 1\n:\nb: 2\n');
+    });
+
+    it('refuses to edit a null or collection key, which a patch can name only as its string form', () => {
+      expectRefused('a: 1\n: empty key\n', { '': 'x' }, /key is written in a form/);
+      expectRefused('{ first: Sammy }:\n  hr: 65\n', { '{ first: Sammy }': 'x' }, /key is written in a form/);
+    });
+  });
+
+  describe('W6: replacing a block scalar keeps the comment on its header line', () => {
+    it('by a string', () => {
+      expect(expectPatched('key: |  # why\n  text\nb: 1\n', { key: 'x' })).toBe('key: x  # why\nb: 1\n');
+    });
+
+    it('by a map', () => {
+      expect(expectPatched('key: >- # why\n  text\nb: 1\n', { key: { a: 1 } })).toBe('key: # why\n  a: 1\nb: 1\n');
+    });
+  });
+
+  describe('W7: line ends and byte order marks', () => {
+    it('writes new lines with the CRLF line ends of the file', () => {
+      const src = 'a: 1\r\nb:\r\n  c: 1\r\nl:\r\n- x\r\n';
+      expect(expectPatched(src, { b: { d: 2 }, e: { f: 3 }, l: ['x', 'z'] })).toBe('a: 1\r\nb:\r\n  c: 1\r\n  d: 2\r\nl:\r\n- x\r\n- z\r\ne:\r\n  f: 3\r\n');
+    });
+
+    it('edits Helm values in a CRLF file', () => {
+      const src = 'spec:\r\n  values: |\r\n    a: 1\r\n\r\n  next: x\r\n';
+      expect(expectPatched(src, { spec: { values: { b: 2 } } })).toBe('spec:\r\n  values: |\r\n    a: 1\r\n    b: 2\r\n\r\n  next: x\r\n');
+    });
+
+    it('refuses an edit whose result would read as other data than the patch (read back after every CST edit)', () => {
+      // After a byte order mark, the \`yaml\` parser reads this compact explicit key one level out,
+      // so an appended key would land inside it: only reading the result back shows it.
+      expectRefused('\uFEFF? []: x\n', { added: 'y' }, /would not read as the patched data/);
+    });
+
+    it('edits the first key of a file with a byte order mark in place, on both paths', () => {
+      const src = '\uFEFFapiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n';
+      expect(expectPatched(src, { apiVersion: 'v2' }, { kind: 'Namespace', name: 'shop' })).toBe(src.replace('v1', 'v2'));
+      expect(expectPatched(src, { apiVersion: null, z: 1 }, { kind: 'Namespace', name: 'shop' })).toBe('\uFEFFz: 1\nkind: Namespace\nmetadata:\n  name: shop\n');
+    });
+  });
+
+  describe('W8: whitespace-only lines that are block scalar content', () => {
+    it.each([
+      ['more indented than the text', 'run.sh: |\n    echo hi\n      \n'],
+      ['a comment-like last line', 'run.sh: |\n    echo hi\n    # done\n'],
+      ['in a nested map', 'data:\n  run.sh: |\n    echo hi\n      \n'],
+      ['in a quoted scalar', 'data:\n  run.sh: "echo hi\n    # not a comment"\n'],
+      ['with a tab elsewhere in the file', 'run.sh: |\n    echo hi\n      \nx: "\t"\n'],
+    ])('keeps the scalar as it reads when a key is added after it (%s)', (_name, src) => {
+      expectPatched(src, { data: { added: 'x' } });
+      expectPatched(src, { added: 'x' });
+    });
   });
 });

@@ -3,6 +3,7 @@ import { CONFIG_PATH } from '../../config/repo-config.js';
 import type { FileChange, RepoSnapshot } from '../../core/snapshot.js';
 import { call, ForeignCommitsError, GitHubApiError, statusOf } from './errors.js';
 import { readTarball } from './read-tarball.js';
+import { pauseBeforeRetry, REF_ATTEMPTS, refAnswerOf, refFailureReason } from './ref-errors.js';
 
 export type GitHubClient = InstanceType<typeof ProbotOctokit>;
 
@@ -20,7 +21,13 @@ export interface IssueComment {
   readonly id: number;
   readonly body: string;
   readonly login: string;
-  readonly isBot: boolean;
+  /**
+   * Written by this App (author login `<APP_SLUG>[bot]`): the only comments whose hidden blocks the
+   * bot reads. Any other bot, or a person, can copy a block into a comment of their own.
+   */
+  readonly byThisApp: boolean;
+  /** ISO time the comment was created. */
+  readonly createdAt: string;
   readonly htmlUrl: string;
 }
 
@@ -39,9 +46,22 @@ export interface PullRequestInfo {
 
 export type EnsureBranchResult =
   | { readonly kind: 'created' | 'updated' | 'unchanged'; readonly sha: string }
-  | { readonly kind: 'foreign-commits'; readonly sha: string };
+  | { readonly kind: 'foreign-commits'; readonly sha: string }
+  /** GitHub would not create or move the branch (a ruleset, or retries given up): `reason` says so. */
+  | { readonly kind: 'refused'; readonly reason: string };
 
-export type LockResult = { readonly kind: 'acquired' } | { readonly kind: 'held'; readonly issue: number | null };
+/** A lock ref as found: its commit, the issue it names (null if none) and when it was taken. */
+export interface LockHolder {
+  readonly sha: string;
+  readonly issue: number | null;
+  readonly since: string | null;
+}
+
+export type LockResult =
+  | { readonly kind: 'acquired' }
+  | ({ readonly kind: 'held' } & LockHolder)
+  /** GitHub would not create the lock ref (a ruleset, or retries given up): not "held elsewhere". */
+  | { readonly kind: 'refused'; readonly reason: string };
 
 const KEEP = /(\.ya?ml|(^|\/)Kustomization)$/;
 
@@ -56,6 +76,16 @@ export class GitHubConfigRepo {
     readonly ref: RepoRef,
     readonly botLogin: string | null = null,
   ) {}
+
+  /**
+   * Whether a comment's author is this App. Without a configured login (development only: the
+   * production start refuses to run without APP_SLUG) any GitHub App counts, and the state block's
+   * HMAC is then the only safeguard.
+   */
+  private isThisApp(user: { login?: string; type?: string } | null | undefined): boolean {
+    if (!user) return false;
+    return this.botLogin !== null ? user.login === this.botLogin : user.type === 'Bot';
+  }
 
   async getDefaultBranch(): Promise<string> {
     const { data } = await call('get repository', () => this.octokit.rest.repos.get({ ...this.ref }));
@@ -107,7 +137,7 @@ export class GitHubConfigRepo {
     const comments = await call('list issue comments', () =>
       this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.ref, issue_number: issue, per_page: 100 }),
     );
-    return comments.map((c) => ({ id: c.id, body: c.body ?? '', login: c.user?.login ?? '', isBot: c.user?.type === 'Bot', htmlUrl: c.html_url }));
+    return comments.map((c) => ({ id: c.id, body: c.body ?? '', login: c.user?.login ?? '', byThisApp: this.isThisApp(c.user), createdAt: c.created_at, htmlUrl: c.html_url }));
   }
 
   /** The oldest comment that matches, reading only as many pages as needed. */
@@ -115,7 +145,7 @@ export class GitHubConfigRepo {
     return call('list issue comments', async () => {
       for await (const page of this.octokit.paginate.iterator(this.octokit.rest.issues.listComments, { ...this.ref, issue_number: issue, per_page: 100 })) {
         for (const c of page.data) {
-          const comment = { id: c.id, body: c.body ?? '', login: c.user?.login ?? '', isBot: c.user?.type === 'Bot', htmlUrl: c.html_url };
+          const comment = { id: c.id, body: c.body ?? '', login: c.user?.login ?? '', byThisApp: this.isThisApp(c.user), createdAt: c.created_at, htmlUrl: c.html_url };
           if (matches(comment)) return comment;
         }
       }
@@ -125,7 +155,7 @@ export class GitHubConfigRepo {
 
   async createComment(issue: number, body: string): Promise<IssueComment> {
     const { data } = await call('create comment', () => this.octokit.rest.issues.createComment({ ...this.ref, issue_number: issue, body }));
-    return { id: data.id, body: data.body ?? '', login: data.user?.login ?? '', isBot: true, htmlUrl: data.html_url };
+    return { id: data.id, body: data.body ?? '', login: data.user?.login ?? '', byThisApp: true, createdAt: data.created_at, htmlUrl: data.html_url };
   }
 
   async updateComment(id: number, body: string): Promise<void> {
@@ -168,7 +198,7 @@ export class GitHubConfigRepo {
    * commits from anyone else is left alone.
    */
   async ensureBranchCommit(branch: string, base: BranchHead, changes: readonly FileChange[], message: string): Promise<EnsureBranchResult> {
-    const existing = await this.getRef(`heads/${branch}`);
+    let existing = await this.getRef(`heads/${branch}`);
     const { data: tree } = await call('create tree', () =>
       this.octokit.rest.git.createTree({
         ...this.ref,
@@ -180,23 +210,37 @@ export class GitHubConfigRepo {
         ),
       }),
     );
-    if (existing === null) {
-      const commit = await this.createCommit(message, tree.sha, [base.sha]);
+    // The tree and each commit are made once and reused by the retries: only the ref call repeats.
+    let fresh: string | null = null;
+    const onTop = new Map<string, string>();
+    for (let attempt = 1; ; attempt++) {
+      let commit: string;
+      if (existing === null) {
+        commit = fresh ??= await this.createCommit(message, tree.sha, [base.sha]);
+      } else {
+        const head = existing;
+        const { data } = await call('get commit', () => this.octokit.rest.git.getCommit({ ...this.ref, commit_sha: head }));
+        if (data.tree.sha === tree.sha) return { kind: 'unchanged', sha: head };
+        if (!(await this.onlyBotCommits(base.sha, head))) return { kind: 'foreign-commits', sha: head };
+        commit = onTop.get(head) ?? (await this.createCommit(message, tree.sha, data.parents.some((p) => p.sha === base.sha) ? [head] : [head, base.sha]));
+        onTop.set(head, commit);
+      }
       try {
-        await call('create branch', () => this.octokit.rest.git.createRef({ ...this.ref, ref: `refs/heads/${branch}`, sha: commit }));
-        return { kind: 'created', sha: commit };
+        if (existing === null) {
+          await call('create branch', () => this.octokit.rest.git.createRef({ ...this.ref, ref: `refs/heads/${branch}`, sha: commit }));
+          return { kind: 'created', sha: commit };
+        }
+        await call('update branch', () => this.octokit.rest.git.updateRef({ ...this.ref, ref: `heads/${branch}`, sha: commit, force: false }));
+        return { kind: 'updated', sha: commit };
       } catch (error) {
-        // Someone (a redelivered event, another replica) created it meanwhile: adopt it if it matches.
-        if (!(error instanceof GitHubApiError) || error.status !== 422) throw error;
-        return this.ensureBranchCommit(branch, base, changes, message);
+        // Only a lost race (the branch exists, or moved) is looked at again; a refusal is final.
+        const answer = refAnswerOf(error);
+        if (answer === null) throw error;
+        if (answer.kind === 'refused' || attempt >= REF_ATTEMPTS) return { kind: 'refused', reason: refFailureReason({ kind: 'branch', name: branch, update: existing !== null }, answer, attempt) };
+        if (answer.kind === 'transient') await pauseBeforeRetry(attempt);
+        else existing = await this.getRef(`heads/${branch}`);
       }
     }
-    const { data: head } = await call('get commit', () => this.octokit.rest.git.getCommit({ ...this.ref, commit_sha: existing }));
-    if (head.tree.sha === tree.sha) return { kind: 'unchanged', sha: existing };
-    if (!(await this.onlyBotCommits(base.sha, existing))) return { kind: 'foreign-commits', sha: existing };
-    const commit = await this.createCommit(message, tree.sha, head.parents.some((p) => p.sha === base.sha) ? [existing] : [existing, base.sha]);
-    await call('update branch', () => this.octokit.rest.git.updateRef({ ...this.ref, ref: `heads/${branch}`, sha: commit, force: false }));
-    return { kind: 'updated', sha: commit };
   }
 
   /** Opens the PR of a branch, or adopts the open one and updates its title/body only when they differ. */
@@ -259,29 +303,72 @@ export class GitHubConfigRepo {
 
   /**
    * Takes the cluster's upgrade lock: a git ref created atomically (a second create fails with
-   * 422), pointing at a commit whose message names the holding issue.
+   * "Reference already exists"), pointing at a commit whose message names the holding issue. Any
+   * other refusal of GitHub is returned as such, never as a lock held elsewhere.
    */
   async acquireLock(ref: string, issue: number, base: BranchHead): Promise<LockResult> {
-    const holder = await this.readLock(ref);
-    if (holder !== undefined) return holder === issue ? { kind: 'acquired' } : { kind: 'held', issue: holder };
-    const commit = await this.createCommit(`mesh-upgrade lock\n\nissue: ${issue}\n`, base.treeSha, []);
+    let commit: string | null = null;
+    for (let attempt = 1; ; attempt++) {
+      const holder = await this.readLockHolder(ref);
+      if (holder !== null) return holder.issue === issue ? { kind: 'acquired' } : { kind: 'held', ...holder };
+      commit ??= await this.createCommit(`mesh-upgrade lock\n\nissue: ${issue}\n`, base.treeSha, []);
+      const sha = commit;
+      try {
+        await call('create lock', () => this.octokit.rest.git.createRef({ ...this.ref, ref, sha }));
+        return { kind: 'acquired' };
+      } catch (error) {
+        const answer = refAnswerOf(error);
+        if (answer === null) throw error;
+        if (answer.kind === 'refused' || attempt >= REF_ATTEMPTS) return { kind: 'refused', reason: refFailureReason({ kind: 'lock', name: ref }, answer, attempt) };
+        // Lost the race: read the winner above. Failed: try again shortly.
+        if (answer.kind === 'transient') await pauseBeforeRetry(attempt);
+      }
+    }
+  }
+
+  /**
+   * Takes over a stale lock (its issue runs no upgrade): compare-and-swap, by moving the ref to a
+   * commit on top of the one it held with `force: false`, so only one of several takers wins.
+   */
+  async takeOverLock(ref: string, stale: LockHolder, issue: number, base: BranchHead): Promise<LockResult> {
+    const commit = await this.createCommit(`mesh-upgrade lock\n\nissue: ${issue}\nprevious holder: ${stale.issue ?? 'unknown'}\n`, base.treeSha, [stale.sha]);
     try {
-      await call('create lock', () => this.octokit.rest.git.createRef({ ...this.ref, ref, sha: commit }));
+      await call('take over lock', () => this.octokit.rest.git.updateRef({ ...this.ref, ref: ref.replace(/^refs\//, ''), sha: commit, force: false }));
       return { kind: 'acquired' };
     } catch (error) {
-      if (!(error instanceof GitHubApiError) || error.status !== 422) throw error;
-      const winner = await this.readLock(ref);
-      return winner === issue ? { kind: 'acquired' } : { kind: 'held', issue: winner ?? null };
+      const answer = refAnswerOf(error);
+      if (answer === null) throw error;
+      if (answer.kind === 'refused' || answer.kind === 'transient') return { kind: 'refused', reason: refFailureReason({ kind: 'lock', name: ref }, answer, 1) };
+      // Moved or deleted meanwhile: whoever holds it now, holds it (or it is free again).
+      const now = await this.readLockHolder(ref);
+      if (now === null) return this.acquireLock(ref, issue, base);
+      return now.issue === issue ? { kind: 'acquired' } : { kind: 'held', ...now };
     }
   }
 
   /** The issue holding a lock ref; undefined when free. */
   async readLock(ref: string): Promise<number | undefined> {
+    return (await this.readLockHolder(ref))?.issue ?? undefined;
+  }
+
+  /** A lock ref's commit, holder and date; null when the ref does not exist. */
+  async readLockHolder(ref: string): Promise<LockHolder | null> {
     const sha = await this.getRef(ref.replace(/^refs\//, ''));
-    if (sha === null) return undefined;
+    if (sha === null) return null;
     const { data } = await call('read lock', () => this.octokit.rest.git.getCommit({ ...this.ref, commit_sha: sha }));
     const issue = /issue: (\d+)/.exec(data.message)?.[1];
-    return issue ? Number(issue) : undefined;
+    return { sha, issue: issue ? Number(issue) : null, since: data.committer?.date ?? null };
+  }
+
+  /** Every lock ref under `prefix` (e.g. `refs/mesh-upgrade/locks/`), with its holder. */
+  async listLocks(prefix: string): Promise<Array<{ ref: string } & LockHolder>> {
+    const { data } = await call('list locks', () => this.octokit.rest.git.listMatchingRefs({ ...this.ref, ref: prefix.replace(/^refs\//, '') }));
+    const locks: Array<{ ref: string } & LockHolder> = [];
+    for (const entry of data) {
+      const holder = await this.readLockHolder(entry.ref);
+      if (holder) locks.push({ ref: entry.ref, ...holder });
+    }
+    return locks;
   }
 
   async releaseLock(ref: string): Promise<void> {

@@ -6,9 +6,10 @@ export class GitHubApiError extends Error {
   constructor(
     readonly operation: string,
     readonly status: number | null,
-    message: string,
+    /** GitHub's own message (`message` of the error answer), which tells 422s apart. */
+    readonly detail: string,
   ) {
-    super(`GitHub ${operation} failed${status ? ` (${status})` : ''}: ${message}`);
+    super(`GitHub ${operation} failed${status ? ` (${status})` : ''}: ${detail}`);
     this.name = 'GitHubApiError';
   }
 }

@@ -1,3 +1,4 @@
+import type { InClusterOperator, MeshInventory } from '../discover.js';
 import { ISTIO_SYSTEM } from '../kube.js';
 import type { IndexedObject } from '../yaml-index.js';
 import type { PhaseDraft, PlanContext } from './context.js';
@@ -24,7 +25,7 @@ export function draftCleanup(ctx: PlanContext, stillReferenced: readonly string[
       `istioctl proxy-status | grep istiod-${from.name}   # must print nothing before you go on`,
       `istioctl uninstall --revision ${from.name} -y   # the default tag and validator already point at ${to.name}, so uninstall leaves them alone`,
     );
-  } else if (installed.install === 'istio-operator' && !installed.operator && installed.installer) {
+  } else if (installed.install === 'istio-operator' && !installed.operator && !inventory.operators.some((o) => o.revision === null) && installed.installer) {
     // The operator removes its finalizer from the IstioOperator (and istiod with it): removing the
     // operator first would leave both stuck.
     manual.push(
@@ -63,13 +64,26 @@ export function draftCleanup(ctx: PlanContext, stillReferenced: readonly string[
  */
 export function draftOperatorCleanup(ctx: PlanContext): PhaseDraft | null {
   const { from, installed } = ctx;
-  const operator = installed?.operator;
-  if (!operator || !installed.installer) return null;
-  const iop = installed.installer;
+  const operator = ctx.inventory.operators.find((o) => o.revision === from.name);
+  if (!operator) return null;
+  return operatorCleanupDraft(operator, from.name, installed?.install === 'istio-operator' ? installed.installer : null);
+}
+
+/**
+ * The same phase once cleanup is merged: the old IstioOperator is gone from the repo, its operator
+ * is not. Null when no operator of another revision than `target` is left.
+ */
+export function draftLeftoverOperatorCleanup(inventory: MeshInventory, target: string): PhaseDraft | null {
+  const operator = inventory.operators.find((o) => o.revision !== null && o.revision !== target && !inventory.revisions.some((r) => r.name === o.revision));
+  return operator ? operatorCleanupDraft(operator, operator.revision!, null) : null;
+}
+
+function operatorCleanupDraft(operator: InClusterOperator, revision: string, iop: IndexedObject | null): PhaseDraft {
+  const iopName = iop?.name ?? `<the IstioOperator of ${revision}>`;
   return {
     id: 'operator-cleanup',
-    title: `Remove the ${from.name} operator`,
-    why: `Deletes the in-cluster operator of ${from.name} (${operator.objects.map((o) => o.kind).join(', ')}). It comes after cleanup because it is the operator that removes IstioOperator ${iop.name}'s finalizer and istiod ${from.name} with it.`,
+    title: `Remove the ${revision} operator`,
+    why: `Deletes the in-cluster operator of ${revision} (${operator.objects.map((o) => o.kind).join(', ')}). It comes after cleanup because it is the operator that removes the IstioOperator's finalizer, and istiod ${revision} with it.`,
     objects: [],
     deletions: [...operator.objects],
     manual: [],
@@ -78,7 +92,12 @@ export function draftOperatorCleanup(ctx: PlanContext): PhaseDraft | null {
     namespaces: [],
     estimatedMinutes: 1,
     verify: [`kubectl -n ${operator.deployment.namespace ?? 'istio-operator'} get deployment ${operator.deployment.name}   # NotFound`],
-    beforeMerge: [`kubectl -n ${iop.namespace ?? ISTIO_SYSTEM} get istiooperator ${iop.name}   # must say NotFound: the IstioOperator is gone`],
-    rollback: [`Revert this pull request: the ${from.name} operator comes back, with nothing left to reconcile.`],
+    beforeMerge: [
+      iop
+        ? `kubectl -n ${iop.namespace ?? ISTIO_SYSTEM} get istiooperator ${iop.name}   # must say NotFound: the IstioOperator is gone`
+        : `kubectl get istiooperator -A | grep -c ${revision}   # 0: no IstioOperator of ${revision} left (${iopName})`,
+      `kubectl -n ${ISTIO_SYSTEM} get deployment istiod-${revision}   # NotFound: the operator has removed istiod`,
+    ],
+    rollback: [`Revert this pull request: the ${revision} operator comes back, with nothing left to reconcile.`],
   };
 }

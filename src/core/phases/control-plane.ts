@@ -4,8 +4,9 @@ import { RevisionCopy } from '../../constructs/revision-copy.js';
 import type { PlacedObject } from '../../writer/apply-phase.js';
 import { IstioOperatorRevision } from '../../constructs/istio-operator-revision.js';
 import { patchYamlMappingText } from '../../writer/yaml-patch.js';
-import { asDict, ISTIO_SYSTEM } from '../kube.js';
+import { asDict, describe, ISTIO_SYSTEM } from '../kube.js';
 import { minorOf, parseVersion } from '../revision.js';
+import type { InstalledRevision } from '../discover.js';
 import type { IndexedObject } from '../yaml-index.js';
 import type { DraftScope, PhaseDraft, PlanContext } from './context.js';
 import { fileForRevision, manifestsDirForRevision, renameForRevision } from './naming.js';
@@ -35,6 +36,13 @@ export function draftControlPlane(ctx: PlanContext, s: DraftScope): PhaseDraft {
   };
 
   const already = inventory.revisions.find((r) => r.name === to.name);
+  const incomplete = already?.install === 'manifests' ? missingManifests(already, to.name) : [];
+  if (already && incomplete.length > 0) {
+    // A Deployment alone is no control plane: without its Service or injector, namespaces moved
+    // to it would start pods without a sidecar.
+    ctx.warn({ code: 'target-incomplete', message: `control plane ${to.name} is only partly in the repo: ${incomplete.join(', ')} missing. Commit the whole output of the manual steps.`, file: already.installer?.file ?? null });
+    return { ...base, objects: [], manual: manualInstallSteps(ctx), manualDone: false, manualResult: 'repo' };
+  }
   if (already) {
     ctx.warn({ code: 'target-already-installed', message: `revision ${to.name} is already installed (${already.install}); the control-plane phase has nothing to add.`, file: already.installer?.file ?? null });
     return { ...base, objects: [], manual: [], manualDone: true };
@@ -58,8 +66,16 @@ export function draftControlPlane(ctx: PlanContext, s: DraftScope): PhaseDraft {
     // A revisioned in-cluster operator reconciles only IstioOperators of its own revision: the new
     // one needs an operator of its own, or istiod-<new> never appears.
     const objects: PlacedObject[] = [{ desired, targets: [] }, ...operatorCopies(ctx, s)];
-    const manual = installed.operator ? [] : operatorInitSteps(ctx);
-    return { ...base, objects, manual, manualDone: true, verify: [`kubectl -n ${ISTIO_SYSTEM} get istiooperator ${name} -o jsonpath='{.status.status}'   # HEALTHY`, ...base.verify] };
+    const sharedOperator = inventory.operators.find((o) => o.revision === null);
+    if (sharedOperator) {
+      ctx.warn({
+        code: 'non-revisioned-operator',
+        message: `${describe(sharedOperator.deployment)} has no revision, so it reconciles every IstioOperator, ${name} included, with the charts of its own release${sharedOperator.version ? ` (${sharedOperator.version})` : ''}. Replace it with per-revision operators (istioctl operator init --revision ${from.name}, then --revision ${to.name}) before merging this phase.`,
+        file: sharedOperator.deployment.file,
+      });
+    }
+    const manual = installed.operator || sharedOperator ? [] : operatorInitSteps(ctx);
+    return { ...base, objects, manual, manualDone: manual.length === 0, verify: [`kubectl -n ${ISTIO_SYSTEM} get istiooperator ${name} -o jsonpath='{.status.status}'   # HEALTHY`, ...base.verify] };
   }
 
   if (installed?.install === 'helm' && installed.helm) {
@@ -182,7 +198,8 @@ function manualInstallSteps(ctx: PlanContext): string[] {
   }
   // Installed outside git (e.g. by asmcli): install the new revision with the same tool.
   if (asm) {
-    return [fetch, `./asmcli install ${asmcliTarget} --ca mesh_ca`, `kubectl -n ${ISTIO_SYSTEM} rollout status deployment/istiod-${to.name}`];
+    // The new revision must use the CA the running one uses, or mTLS between the two breaks.
+    return [fetch, `./asmcli install ${asmcliTarget} --ca CA   # CA: the one ${from.name} uses (mesh_ca, gcp_cas or citadel)`, `kubectl -n ${ISTIO_SYSTEM} rollout status deployment/istiod-${to.name}`];
   }
   return [fetch, `${istioctl} install --set revision=${to.name} ${gatewaysOff} -y`, `kubectl -n ${ISTIO_SYSTEM} rollout status deployment/istiod-${to.name}`];
 }
@@ -210,6 +227,15 @@ function asmcliPlatformFlags(platform: PlanContext['platform']): string {
   return platform === 'multicloud'
     ? '--platform multicloud --kubeconfig KUBECONFIG --fleet_id FLEET_PROJECT_ID'
     : '--project_id PROJECT_ID --cluster_name CLUSTER_NAME --cluster_location CLUSTER_LOCATION';
+}
+
+/** What a rendered control plane needs besides its Deployment: the Service and the injector. */
+function missingManifests(revision: InstalledRevision, name: string): string[] {
+  const has = (kind: string, objectName: string) => revision.ownedObjects.some((o) => o.kind === kind && o.name === objectName);
+  return [
+    has('Service', `istiod-${name}`) ? null : `Service istiod-${name}`,
+    has('MutatingWebhookConfiguration', `istio-sidecar-injector-${name}`) ? null : `MutatingWebhookConfiguration istio-sidecar-injector-${name}`,
+  ].filter((m): m is string => m !== null);
 }
 
 function registerCreated(ctx: PlanContext, key: string, json: ReturnType<IstioOperatorRevision['toJson']>, file: string): void {

@@ -1,3 +1,4 @@
+import { pointer } from '../../constructs/desired-object.js';
 import { HelmValues } from '../../constructs/helm-release.js';
 import { IstiodService } from '../../constructs/istiod-service.js';
 import { WebhookRevision } from '../../constructs/webhook-configuration.js';
@@ -57,29 +58,10 @@ export function draftDefaultRevision(ctx: PlanContext, s: DraftScope): PhaseDraf
   if (base && base.values.defaultRevision === from.name) {
     objects.push({ desired: helmValues(s, base, { defaultRevision: to.name }), targets: [base.object] });
   }
-  // The tags are added to the new release here and leave the old one in the next phase
-  // (tag-handover): moving them in one commit lets Argo CD prune the old release's tag before
-  // the new release creates it, and pods created meanwhile start without a sidecar.
-  const oldRelease = ctx.installed?.helm;
-  const movedTags = oldRelease ? stringList(oldRelease.values.revisionTags) : [];
-  if (movedTags.length > 0) {
-    const target = inventory.revisions.find((r) => r.name === to.name)?.helm?.object ?? ctx.created.get('istiod-release');
-    if (target && oldRelease) {
-      objects.push({
-        desired: new HelmValues(s.scope, s.id(target.kind, target.name), {
-          apiVersion: target.apiVersion,
-          kind: target.kind,
-          name: target.name,
-          namespace: target.namespace,
-          valuesPath: oldRelease.valuesPath,
-          values: { revisionTags: movedTags },
-        }),
-        targets: [target],
-      });
-    }
-  }
+  const handover = helmTagHandover(ctx, s);
+  objects.push(...handover.objects);
 
-  const manual = defaultTagOutsideGit(ctx);
+  const manual = [...defaultTagOutsideGit(ctx), ...handover.manual];
 
   return {
     id: 'default-revision',
@@ -129,38 +111,63 @@ function defaultTagOutsideGit(ctx: PlanContext): string[] {
   return [`istioctl tag set default --revision ${to.name} --overwrite   # moves ${missing.join(' and ')}, which live outside git`, 'istioctl tag list   # default → ' + to.name];
 }
 
+/** Annotation on an Argo CD Application whose pruning the tag handover turned off. */
+export const PRUNE_PAUSED_ANNOTATION = 'mesh-upgrade-bot.io/prune-paused-for-tag-handover';
+
 /**
- * The old Helm release stops rendering the revision tags, once the new release renders them (the
- * default-revision phase): the tag's Argo CD tracking has moved to the new release, so it is not
- * pruned. Null when no tag lives in the old release.
+ * The revision tags move from the old istiod release to the new one in this one commit, without a
+ * moment where no release renders them (pods created then would start without a sidecar):
+ * - Argo CD: the old Application stops rendering them with pruning off, so it leaves the live tags
+ *   alone instead of deleting them before the new Application applies its own; both never render
+ *   them at once (they would fight). Pruning comes back when the tags return (rollback) or the
+ *   Application goes (cleanup).
+ * - Flux: Helm will not hand a resource from one release to another, so the old release must let go
+ *   first; the step reconciles the two releases back to back to keep the gap to seconds.
  */
-export function draftTagHandover(ctx: PlanContext, s: DraftScope): PhaseDraft | null {
-  const { from, to } = ctx;
-  const release = ctx.installed?.helm;
-  if (!release || release.chart !== 'istiod') return null;
-  const tags = stringList(release.values.revisionTags);
-  // Once handed over, the phase stays in the plan (done), so phase lists do not shift mid-upgrade.
-  const target = ctx.inventory.revisions.find((r) => r.name === to.name)?.helm;
-  const handedOver = tags.length === 0 && stringList(target?.values.revisionTags).length > 0;
-  if (tags.length === 0 && !handedOver) return null;
-  const shown = handedOver ? stringList(target?.values.revisionTags) : tags;
-  return {
-    id: 'tag-handover',
-    title: `Stop rendering revision tags from ${from.name}`,
-    why: `The previous phase made the ${to.name} release render the revision tag(s) ${shown.join(', ')}; until this merges, both releases render them and Argo CD reports them as shared. Removing them from the ${from.name} release in a commit of their own leaves the tag(s) with ${to.name}: a tag removed and added in one commit can be pruned before it is created again, and pods created in between start without a sidecar.`,
-    objects: handedOver ? [] : [{ desired: helmValues(s, release, { revisionTags: [] }), targets: [release.object] }],
-    deletions: [],
-    manual: [],
-    manualDone: true,
-    pods: 0,
-    namespaces: [],
-    estimatedMinutes: 1,
-    verify: [
-      `istioctl tag list   # ${shown.map((t) => `${t} → ${to.name}`).join(', ')}`,
-      ...shown.map((t) => `kubectl get mutatingwebhookconfiguration istio-revision-tag-${t} -o jsonpath='{.metadata.labels.istio\\.io/rev}'   # ${to.name}`),
-    ],
-    rollback: [`Revert this pull request: both releases render the tag(s) again; they keep pointing at ${to.name} until the default-revision phase is reverted too.`],
-  };
+function helmTagHandover(ctx: PlanContext, s: DraftScope): { objects: PlacedObject[]; manual: string[] } {
+  const { inventory, to } = ctx;
+  const oldRelease = ctx.installed?.helm;
+  const tags = oldRelease ? stringList(oldRelease.values.revisionTags) : [];
+  if (!oldRelease || oldRelease.chart !== 'istiod' || tags.length === 0) return { objects: [], manual: [] };
+  const target = inventory.revisions.find((r) => r.name === to.name)?.helm?.object ?? ctx.created.get('istiod-release');
+  if (!target) return { objects: [], manual: [] };
+  const argo = oldRelease.object.apiVersion.startsWith('argoproj.io/');
+  const old = oldRelease.object;
+  const autoPrune = argo && getPath(old.body, ['spec', 'syncPolicy', 'automated', 'prune']) === true;
+  const resumePrune = argo && asDict(getPath(target.body, ['metadata', 'annotations']))[PRUNE_PAUSED_ANNOTATION] !== undefined;
+  const objects: PlacedObject[] = [
+    {
+      desired: new HelmValues(s.scope, s.id(old.kind, old.name), {
+        apiVersion: old.apiVersion,
+        kind: old.kind,
+        name: old.name,
+        namespace: old.namespace,
+        valuesPath: oldRelease.valuesPath,
+        values: { revisionTags: [] },
+        ...(autoPrune ? { also: { metadata: { annotations: { [PRUNE_PAUSED_ANNOTATION]: 'true' } }, spec: { syncPolicy: { automated: { prune: false } } } } } : {}),
+      }),
+      targets: [old],
+    },
+    {
+      desired: new HelmValues(s.scope, s.id(target.kind, target.name), {
+        apiVersion: target.apiVersion,
+        kind: target.kind,
+        name: target.name,
+        namespace: target.namespace,
+        valuesPath: oldRelease.valuesPath,
+        values: { revisionTags: tags },
+        ...(resumePrune ? { also: { spec: { syncPolicy: { automated: { prune: true } } } }, remove: [pointer('metadata', 'annotations', PRUNE_PAUSED_ANNOTATION)] } : {}),
+      }),
+      targets: [target],
+    },
+  ];
+  const namespace = old.namespace ?? 'flux-system';
+  const manual = argo
+    ? autoPrune || getPath(old.body, ['spec', 'syncPolicy', 'automated']) !== undefined
+      ? []
+      : [`argocd app sync ${old.name} && argocd app sync ${target.name}   # in this order, without --prune: ${old.name} must not delete the tag(s) ${tags.join(', ')}`]
+    : [`flux reconcile helmrelease -n ${namespace} ${old.name} && flux reconcile helmrelease -n ${namespace} ${target.name}   # right after the merge: the old release drops the tag(s) ${tags.join(', ')}, the new one creates them`];
+  return { objects, manual };
 }
 
 function helmValues(s: DraftScope, release: HelmRelease, values: Record<string, string | string[]>): HelmValues {

@@ -4,7 +4,7 @@ import { RevisionLabel } from '../../constructs/revision-label.js';
 import { WorkloadRestart } from '../../constructs/workload-restart.js';
 import type { PlacedObject } from '../../writer/apply-phase.js';
 import type { Gateway } from '../discover.js';
-import { getPath, labelsOf, REV_LABEL, stringMap } from '../kube.js';
+import { getPath, labelsOf, podTemplateOf, REV_LABEL, stringMap } from '../kube.js';
 import { restartMinutes } from '../phase-ids.js';
 import { type DraftScope, type PhaseDraft, type PlanContext, podsOf } from './context.js';
 import { restartedGateways, rolloutStatusChecks } from './rollout.js';
@@ -34,9 +34,21 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
         message: `${object.kind} ${namespace}/${object.name} pins its proxy (${what}); relabelling and restarting do not move it to ${to.name}, and cleanup stays blocked until it no longer names ${from.name}. Regenerate it for ${to.name}, or switch it to injection (annotation inject.istio.io/templates: gateway, image: auto).`,
         file: object.file,
       });
+      // Same component, name and namespace as today, nothing else rendered: the Deployment it
+      // prints replaces the pinned one in place (its selector is immutable, its name has no revision).
+      const component = podTemplateOf(object.body).labels.istio === 'egressgateway' ? 'egressGateways' : 'ingressGateways';
+      const set = (key: string, value: string) => `--set '${key}=${value}'`;
       manual.push(
-        `# ${namespace}/${object.name} (${object.file}) pins ${what}: regenerate it for ${to.name} and commit it, e.g.`,
-        `istioctl manifest generate --set revision=${to.name} --set components.pilot.enabled=false --set 'components.ingressGateways[0].name=${object.name}' --set 'components.ingressGateways[0].namespace=${namespace}' --set 'components.ingressGateways[0].enabled=true'   # then copy the Deployment into ${object.file}`,
+        `# ${namespace}/${object.name} (${object.file}) pins ${what}: regenerate it with the istioctl of ${to.version ?? to.name} and the overlay it was rendered from`,
+        [
+          `istioctl manifest generate -f OVERLAY --set revision=${to.name}`,
+          set('components.base.enabled', 'false'),
+          set('components.pilot.enabled', 'false'),
+          set(`components.${component}[0].name`, object.name),
+          set(`components.${component}[0].namespace`, namespace),
+          set(`components.${component}[0].enabled`, 'true'),
+          `> ${object.name}-${to.name}.yaml   # replace the Deployment ${namespace}/${object.name} in ${object.file} with the one in this file, and commit`,
+        ].join(' '),
       );
       continue;
     }

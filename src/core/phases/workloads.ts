@@ -3,7 +3,9 @@ import { RevisionTag } from '../../constructs/revision-tag.js';
 import { WorkloadRestart } from '../../constructs/workload-restart.js';
 import type { PlacedObject } from '../../writer/apply-phase.js';
 import type { MeshNamespace, Workload } from '../discover.js';
+import { UpgradeRefusedError } from '../errors.js';
 import { describe } from '../kube.js';
+import { inlineCode } from '../user-text.js';
 import { restartMinutes } from '../phase-ids.js';
 import { type DraftScope, type PhaseDraft, type PlanContext, podsOf } from './context.js';
 import { restartedWorkloads, rolloutStatusChecks } from './rollout.js';
@@ -26,13 +28,17 @@ interface MigrationUnit {
  */
 export function draftWorkloadWaves(ctx: PlanContext, scopeFor: (id: string) => DraftScope, gatewayNamespaces: ReadonlySet<string>): PhaseDraft[] {
   const units = migrationUnits(ctx, gatewayNamespaces);
-  if (units.length === 0) return [];
   const canary = new Set(ctx.canary);
-  for (const name of ctx.canary) {
-    if (!units.some((u) => u.namespace === name)) {
-      ctx.warn({ code: 'canary-namespace-not-migrating', message: `canary namespace '${name}' has nothing on ${ctx.from.name} to move; it is ignored.`, file: null });
-    }
+  // A typo must not quietly run the upgrade without its canary wave.
+  const unknown = ctx.canary.filter((name) => !units.some((u) => u.namespace === name));
+  if (unknown.length > 0) {
+    const valid = units.map((u) => u.namespace);
+    throw new UpgradeRefusedError(
+      `canary namespace${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 5).map((n) => inlineCode(n)).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not a meshed namespace moving from ${ctx.from.name} to ${ctx.to.name}; canary namespaces can be: ${valid.slice(0, 30).join(', ')}${valid.length > 30 ? ', …' : ''}.`,
+      'unknown-canary-namespace',
+    );
   }
+  if (units.length === 0) return [];
   const waves: MigrationUnit[][] = [];
   const canaryUnits = units.filter((u) => canary.has(u.namespace));
   if (canaryUnits.length > 0) waves.push(canaryUnits);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { planUpgrade, type UpgradePlan } from '../../../src/core/plan.js';
+import { planUpgrade, snapshotAfter, type UpgradePlan } from '../../../src/core/plan.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 
 describe('checks that belong before the merge', () => {
@@ -34,12 +34,37 @@ describe('cleanup is not held back by the old revision itself', () => {
     // A per-revision EnvoyFilter as ASM ships them: labelled with the revision, no component label.
     snapshot.set(
       'clusters/prod/istio-system/asm-1130-0/stats.yaml',
-      'apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata:\n  name: stats-filter-1.13-asm-1130-0\n  namespace: istio-system\n  labels:\n    istio.io/rev: asm-1130-0\nspec:\n  configPatches: []\n',
+      'apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata:\n  name: tcp-stats-filter-1.13-asm-1130-0\n  namespace: istio-system\n  labels:\n    istio.io/rev: asm-1130-0\nspec:\n  configPatches: []\n',
     );
     const plan = planUpgrade(snapshot, { to: 'asm-1140-0' });
     const cleanup = plan.phases.find((p) => p.id === 'cleanup')!;
     expect(cleanup.blockedBy).toEqual([]);
-    expect(cleanup.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toContain('delete EnvoyFilter stats-filter-1.13-asm-1130-0');
-    expect(plan.phases.find((p) => p.id === 'gateways')!.changes.map((c) => c.name)).not.toContain('stats-filter-1.13-asm-1130-0');
+    expect(cleanup.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toContain('delete EnvoyFilter tcp-stats-filter-1.13-asm-1130-0');
+    expect(plan.phases.find((p) => p.id === 'gateways')!.changes.map((c) => c.name)).not.toContain('tcp-stats-filter-1.13-asm-1130-0');
+  });
+
+  it("keeps somebody's config that only carries the old revision in its name: unlabelled for both control planes, never deleted", async () => {
+    const snapshot = new Map(await loadFixture('asm-manifests'));
+    const path = 'clusters/prod/istio-system/ext-authz.yaml';
+    snapshot.set(path, 'apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata:\n  name: ext-authz-asm-1130-0 # platform team, mesh-wide\n  namespace: istio-system\n  labels:\n    istio.io/rev: asm-1130-0\nspec:\n  configPatches: []\n');
+    const plan = planUpgrade(snapshot, { to: 'asm-1140-0' });
+    expect(plan.phases.find((p) => p.id === 'cleanup')!.changes.map((c) => c.name)).not.toContain('ext-authz-asm-1130-0');
+    const gateways = plan.phases.find((p) => p.id === 'gateways')!;
+    expect(gateways.files.find((f) => f.path === path)!.content).not.toContain('istio.io/rev');
+    expect(snapshotAfter(plan, plan.phases.length).get(path)).toContain('name: ext-authz-asm-1130-0 # platform team, mesh-wide');
+  });
+});
+
+describe('gateways an IstioOperator runs', () => {
+  it('hold cleanup back (deleting the IstioOperator would delete them), including those its profile enables by default', async () => {
+    const fixture = await loadFixture('istio-operator');
+    const path = 'clusters/staging/istio-system/istiocontrolplane-1-21-2.yaml';
+    // profile: default, no components block: the operator runs istio-ingressgateway by itself.
+    const byProfile = fixture.get(path)!.replace('profile: minimal', 'profile: default').replace(/\n    # gateways are managed[\s\S]*?enabled: false\n/, '\n');
+    const plan = planUpgrade(new Map([...fixture, [path, byProfile]]), { to: '1-22-1' });
+    expect(plan.phases.find((p) => p.id === 'cleanup')!.blockedBy).toEqual(['gateway istio-ingressgateway of IstioOperator istiocontrolplane-1-21-2']);
+    expect(plan.warnings.find((w) => w.code === 'operator-managed-gateways')!.message).toContain('istio-ingressgateway');
+    // Minimal profile with the gateway disabled, as the fixture has it: nothing holds cleanup back.
+    expect(planUpgrade(fixture, { to: '1-22-1' }).phases.find((p) => p.id === 'cleanup')!.blockedBy).toEqual([]);
   });
 });

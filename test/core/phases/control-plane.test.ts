@@ -1,6 +1,6 @@
 import { load } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { planUpgrade } from '../../../src/core/plan.js';
+import { planUpgrade, snapshotAfter } from '../../../src/core/plan.js';
 import type { RepoSnapshot } from '../../../src/core/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 
@@ -80,6 +80,43 @@ metadata:
   name: istio-operator-1-21-2
   namespace: istio-operator
 ---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: istio-operator-1-21-2
+rules:
+  - apiGroups: [install.istio.io]
+    resources: [istiooperators, istiooperators/status]
+    verbs: ['*']
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: istio-operator-1-21-2
+subjects:
+  - kind: ServiceAccount
+    name: istio-operator-1-21-2
+    namespace: istio-operator
+roleRef:
+  kind: ClusterRole
+  name: istio-operator-1-21-2
+  apiGroup: rbac.authorization.k8s.io
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: istio-operator-1-21-2
+  namespace: istio-operator
+  labels:
+    name: istio-operator
+spec:
+  ports:
+    - name: http-metrics
+      port: 8383
+      targetPort: 8383
+  selector:
+    name: istio-operator
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -134,7 +171,9 @@ describe('control plane of a revisioned in-cluster operator install', () => {
     expect(controlPlane.manual).toEqual([]);
     const copy = controlPlane.files.find((f) => f.path === 'clusters/staging/istio-operator/operator-1-22-1.yaml')!.content!;
     expect(copy).toContain('name: istio-operator-1-22-1');
-    expect(copy).toMatch(/image: "?docker\.io\/istio\/operator:1\.22\.1"?\n/);
+    expect(copy).toContain('image: docker.io/istio/operator:1.22.1\n');
+    // A renaming copy: the original text with the revision and release replaced, lists included.
+    expect(copy).toBe(OPERATOR_1_21_2.replace(/^#.*\n/, '').replaceAll('1-21-2', '1-22-1').replace(':1.21.2', ':1.22.1'));
     expect(copy).toContain('value: "1-22-1"');
     expect(copy).toContain('kind: ServiceAccount');
     expect(copy).not.toContain('1-21-2');
@@ -144,6 +183,33 @@ describe('control plane of a revisioned in-cluster operator install', () => {
     const last = plan.phases.at(-1)!;
     expect(last.files).toEqual([{ path: 'clusters/staging/istio-operator/operator-1-21-2.yaml', action: 'delete', content: null }]);
     expect(last.beforeMerge.join('\n')).toContain('get istiooperator istiocontrolplane-1-21-2');
+    // Planned again after cleanup, the old operator's removal is still the next step, then nothing.
+    const afterCleanup = snapshotAfter(plan, plan.phases.length - 1);
+    const replanned = planUpgrade(afterCleanup, { to: '1-22-1' });
+    expect(replanned.phases.at(-1)).toMatchObject({ id: 'operator-cleanup', status: 'pending' });
+    expect(replanned.phases.at(-1)!.files).toEqual(last.files);
+    const final = planUpgrade(snapshotAfter(plan, plan.phases.length), { to: '1-22-1' });
+    expect(final.phases.every((p) => p.status === 'done')).toBe(true);
+  });
+
+  it('adds no operator next to a non-revisioned one (it reconciles every IstioOperator), and says what to do', () => {
+    const shared = OPERATOR_1_21_2.replaceAll('istio-operator-1-21-2', 'istio-operator').replace('value: "1-21-2"', 'value: ""');
+    const plan = planUpgrade(withFile(fixture, 'clusters/staging/istio-operator/operator.yaml', shared), { to: '1-22-1' });
+    const controlPlane = plan.phases[0]!;
+    expect(controlPlane.manual).toEqual([]);
+    expect(controlPlane.files.map((f) => f.path)).toEqual(['clusters/staging/istio-system/istiocontrolplane-1-22-1.yaml']);
+    expect(plan.warnings.map((w) => w.code)).toContain('non-revisioned-operator');
+    expect(plan.phases.map((p) => p.id)).not.toContain('operator-cleanup');
+    expect(plan.phases.find((p) => p.id === 'cleanup')!.manual.join('\n')).not.toContain('operator remove');
+  });
+
+  it('refuses to go past 1.23 with the in-cluster operator, which ended there', () => {
+    const repo: RepoSnapshot = new Map([
+      ['istio-system/iop.yaml', 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata:\n  name: control-plane-1-23-2\n  namespace: istio-system\nspec:\n  profile: minimal\n  revision: 1-23-2\n  tag: 1.23.2\n'],
+      ['apps/ns.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio.io/rev: 1-23-2\n'],
+    ]);
+    expect(() => planUpgrade(repo, { to: '1-23-5' })).not.toThrow();
+    expect(() => planUpgrade(repo, { to: '1-24-1' })).toThrow(/past Istio 1\.23.*migrate the control plane to Helm/);
   });
 
   it('writes the gateways off in the new IstioOperator even when the old one does not mention them', () => {

@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { load } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { planUpgrade } from '../../../src/core/plan.js';
+import { planUpgrade, snapshotAfter } from '../../../src/core/plan.js';
 import type { RepoSnapshot } from '../../../src/core/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
@@ -97,5 +98,28 @@ describe('default tag and validator that live only in the cluster', () => {
     const plan = planUpgrade(await loadFixture('istio-operator'), { to: '1-22-1' });
     expect(plan.phases.find((p) => p.id === 'default-revision')!.manual).toEqual([]);
     expect(plan.warnings.map((w) => w.code)).not.toContain('default-tag-outside-git');
+  });
+});
+
+describe('Helm revision tags handed from the old istiod release to the new one', () => {
+  it('moves them in one commit with the old Argo CD Application no longer pruning, so the tag is never gone and never rendered twice', async () => {
+    const fixture = await loadFixture('helm-argocd');
+    const plan = planUpgrade(fixture, { to: '1-22-1' });
+    const phase = plan.phases.find((p) => p.id === 'default-revision')!;
+    const after = snapshotAfter(plan, plan.phases.indexOf(phase) + 1);
+    const old = load(after.get('argocd/istiod-1-21-2.yaml')!) as { metadata: { annotations: Record<string, string> }; spec: { syncPolicy: { automated: { prune: boolean } }; source: { helm: { valuesObject: { revisionTags: string[] } } } } };
+    const created = load(after.get('argocd/istiod-1-22-1.yaml')!) as typeof old;
+    expect(old.spec.source.helm.valuesObject.revisionTags).toEqual([]);
+    expect(old.spec.syncPolicy.automated.prune).toBe(false);
+    expect(old.metadata.annotations['mesh-upgrade-bot.io/prune-paused-for-tag-handover']).toBe('true');
+    expect(created.spec.source.helm.valuesObject.revisionTags).toEqual(['default']);
+    expect(created.spec.syncPolicy.automated.prune).toBe(true);
+    expect(phase.manual).toEqual([]);
+    // Rolled back after that phase: the tags return to the old Application, and so does pruning.
+    const back = planUpgrade(after, { to: '1-22-1', rollback: true });
+    const restored = load(snapshotAfter(back, back.phases.length).get('argocd/istiod-1-21-2.yaml')!) as typeof old;
+    expect(restored.spec.source.helm.valuesObject.revisionTags).toEqual(['default']);
+    expect(restored.spec.syncPolicy.automated.prune).toBe(true);
+    expect(restored.metadata.annotations['mesh-upgrade-bot.io/prune-paused-for-tag-handover']).toBeUndefined();
   });
 });

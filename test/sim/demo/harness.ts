@@ -8,7 +8,7 @@ import type { RepoSnapshot } from '../../../src/core/snapshot.js';
 import type { GateScheduler } from '../../../src/workflow/upgrade-workflow.js';
 import { ArgoCdSimulator, VirtualClock, type ArgoScenario } from '../argocd/simulator.js';
 import { createApp, reconcileInstallations } from '../../../src/app.js';
-import { parsePhaseBranch, parseStateBlock, type UpgradeState } from '../../../src/core/state.js';
+import { deriveStateKey, parsePhaseBranch, parseStateBlock, type StateKey, type UpgradeState } from '../../../src/core/state.js';
 import { loadTemplates } from '../../../src/text/templates.js';
 import { GitHubSimulator } from '../github/simulator.js';
 import { projectRoot } from './paths.js';
@@ -39,6 +39,8 @@ export interface HarnessOptions {
   readonly argocd?: ArgoScenario;
   /** Check every simulated response against the OpenAPI description too (a self-check of the simulator). @default true */
   readonly validateResponses?: boolean;
+  /** The app's gate timers (e.g. the real TimerScheduler); by default virtual ones, run by `jump`/`advance`. */
+  readonly scheduler?: GateScheduler;
 }
 
 /** Timers in virtual time: `runDue` runs those whose time has come. */
@@ -74,6 +76,8 @@ export class VirtualScheduler implements GateScheduler {
  */
 export class DemoHarness {
   readonly sim: GitHubSimulator;
+  /** The key the app authenticates its state blocks with (as derived from the App's secret in production). */
+  readonly stateKey: StateKey = deriveStateKey('demo-state-secret');
   readonly logs: string[] = [];
   private probot: Probot | null = null;
   private readonly privateKey: string;
@@ -81,12 +85,15 @@ export class DemoHarness {
 
   readonly clock: VirtualClock;
   readonly scheduler: VirtualScheduler;
+  /** What the app schedules its gate checks with (`scheduler` unless HarnessOptions.scheduler says otherwise). */
+  private readonly appScheduler: GateScheduler;
   argo: ArgoCdSimulator | null = null;
 
   private constructor(sim: GitHubSimulator, clock: VirtualClock, options: HarnessOptions) {
     this.sim = sim;
     this.clock = clock;
     this.scheduler = new VirtualScheduler(clock);
+    this.appScheduler = options.scheduler ?? this.scheduler;
     this.print = options.print ?? (() => undefined);
     this.privateKey = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
   }
@@ -139,7 +146,7 @@ export class DemoHarness {
       const Octokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, throttle: { ...(options.throttle as object), enabled: false }, retry: { retryAfterBaseValue: 5 } }));
       const probot = new Probot({ appId: APP_ID, privateKey: this.privateKey, secret: WEBHOOK_SECRET, log, Octokit, request: { fetch: this.sim.fetch } });
       const argocd = this.argo ? new ArgoCdClient({ server: this.argo.server, token: 'argocd-sim-token', fetch: this.argo.fetch }) : null;
-      await probot.load(createApp({ templates: loadTemplates(), botLogin: this.sim.botLogin, argocd, now: this.clock.now, scheduler: this.scheduler }));
+      await probot.load(createApp({ templates: loadTemplates(), botLogin: this.sim.botLogin, stateKey: this.stateKey, argocd, now: this.clock.now, scheduler: this.appScheduler }));
       await probot.ready();
       this.probot = probot;
     }
@@ -155,7 +162,7 @@ export class DemoHarness {
   async reconcileOnStartup(): Promise<number> {
     const app = await this.app();
     const argocd = this.argo ? new ArgoCdClient({ server: this.argo.server, token: 'argocd-sim-token', fetch: this.argo.fetch }) : null;
-    return reconcileInstallations(app, { templates: loadTemplates(), botLogin: this.sim.botLogin, argocd, now: this.clock.now, scheduler: this.scheduler });
+    return reconcileInstallations(app, { templates: loadTemplates(), botLogin: this.sim.botLogin, stateKey: this.stateKey, argocd, now: this.clock.now, scheduler: this.appScheduler });
   }
 
   openIssue(login: string, title: string): number {
@@ -187,14 +194,14 @@ export class DemoHarness {
   /** The upgrade state in the bot's sticky comment on an issue. */
   state(issue: number): UpgradeState | null {
     for (const comment of this.sim.comments(issue)) {
-      const parsed = parseStateBlock(comment.body ?? '');
+      const parsed = parseStateBlock(comment.body ?? '', this.stateKey);
       if (parsed.kind === 'state') return parsed.state;
     }
     return null;
   }
 
   stickyComment(issue: number): string | null {
-    return this.sim.comments(issue).find((c) => parseStateBlock(c.body ?? '').kind === 'state')?.body ?? null;
+    return this.sim.comments(issue).find((c) => parseStateBlock(c.body ?? '', this.stateKey).kind === 'state')?.body ?? null;
   }
 
   /** Files a PR changes (head against the base it was opened on). */

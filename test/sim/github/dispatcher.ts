@@ -78,6 +78,10 @@ export class RequestDispatcher {
     this.faults.push({ match, response, remaining: times });
   }
 
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
   async handle(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     const request = new Request(input, init);
     const url = new URL(request.url);

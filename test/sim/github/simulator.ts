@@ -4,6 +4,8 @@ import { commitFileChanges, moveBranch } from './domain/git.js';
 import { createComment, createIssue, requireIssue } from './domain/issues.js';
 import { allPulls, closePull, mergePull, requirePull } from './domain/pulls.js';
 import { createStatus } from './domain/statuses.js';
+import { ruleViolationBody, type Ruleset } from './domain/rulesets.js';
+import { errorBody } from './http.js';
 import type { StatusState } from './records.js';
 import type { Json } from './representations/common.js';
 import { commentJson, issueJson, reactionJson } from './representations/issues.js';
@@ -26,6 +28,8 @@ import { World } from './world.js';
 
 export type { FaultMatch, InjectedResponse, RecordedRequest } from './dispatcher.js';
 export type { Permission } from './users.js';
+export type { RefOperation, Ruleset } from './domain/rulesets.js';
+export { MAX_BODY_CHARACTERS } from './domain/limits.js';
 export type { ReactionContent, StatusState } from './records.js';
 export type { WebhookReceiver } from './webhooks.js';
 export type * from './types.js';
@@ -46,6 +50,17 @@ export interface GitHubSimulatorOptions {
   /** Check every 2xx JSON answer against the OpenAPI response schema (a simulator self-check); default true. */
   readonly validateResponses?: boolean;
 }
+
+/**
+ * GitHub's 422 answers to `POST /git/refs` (and `PATCH /git/refs/…`) besides a malformed request,
+ * for `failNext`: the ref exists (a lost race), a transient "Reference update failed", and a
+ * ruleset's refusal (`addRuleset` enforces one for good).
+ */
+export const REF_ANSWERS = {
+  alreadyExists: { status: 422, body: errorBody('Reference already exists', 422) },
+  updateFailed: { status: 422, body: errorBody('Reference update failed', 422) },
+  ruleViolation: (...violations: string[]): InjectedResponse => ({ status: 422, body: ruleViolationBody(violations.length > 0 ? violations : ['Cannot create ref due to creations being restricted.']) }),
+} as const satisfies Record<string, InjectedResponse | ((...args: string[]) => InjectedResponse)>;
 
 /** Who sets commit statuses through `setStatus` (a CI system's App). */
 export const STATUS_CREATOR = 'github-actions[bot]';
@@ -112,6 +127,21 @@ export class GitHubSimulator {
   /** Answers the next `times` matching requests with `response` instead of handling them (state is untouched). */
   failNext(match: FaultMatch, response: InjectedResponse, times = 1): void {
     this.dispatcher.failNext(match, response, times);
+  }
+
+  /** Forgets the faults not answered yet. */
+  clearFaults(): void {
+    this.dispatcher.clearFaults();
+  }
+
+  /** Adds a repository ruleset that the git refs API enforces until it is removed. */
+  addRuleset(ruleset: Ruleset): void {
+    this.world.rulesets.push(ruleset);
+  }
+
+  removeRuleset(name: string): void {
+    const index = this.world.rulesets.findIndex((r) => r.name === name);
+    if (index >= 0) this.world.rulesets.splice(index, 1);
   }
 
   /** An installation token for the App's bot, without the JWT round trip. */

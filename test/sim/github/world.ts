@@ -1,4 +1,5 @@
 import { SimClock } from './clock.js';
+import type { Ruleset } from './domain/rulesets.js';
 import { GitStore } from './git-store.js';
 import { API_ORIGIN, WEB_ORIGIN } from './http.js';
 import { RepoRecords } from './records.js';
@@ -37,6 +38,8 @@ export class World {
   readonly tokens = new Map<string, string>();
   /** Commits GitHub would show as "Verified" (made by the App through the API, or merged in the web UI). */
   readonly signedCommits = new Set<string>();
+  /** Repository rulesets the git refs API enforces (see `domain/rulesets.ts`). */
+  readonly rulesets: Ruleset[] = [];
   readonly createdAt: string;
   pushedAt: string;
 

@@ -1,6 +1,7 @@
 import { HttpError, errorBody, notFound, validationFailed } from '../http.js';
 import type { CommentRecord, IssueRecord, LabelRecord, PullRecord, ReactionContent, ReactionRecord } from '../records.js';
 import type { World } from '../world.js';
+import { assertBodyFits } from './limits.js';
 
 /** Colour GitHub gives a label created implicitly by labelling an issue. */
 const IMPLICIT_LABEL_COLOR = 'ededed';
@@ -12,6 +13,7 @@ export function requireIssue(world: World, number: number): IssueRecord {
 }
 
 export function createIssue(world: World, author: string, fields: { title: string; body?: string | null; labels?: readonly string[]; pull?: PullRecord }): IssueRecord {
+  assertBodyFits(fields.pull ? 'PullRequest' : 'Issue', fields.body);
   const now = world.clock.stamp();
   const issue: IssueRecord = {
     number: world.records.nextNumber(),
@@ -79,6 +81,7 @@ export function setLabels(world: World, issue: IssueRecord, names: readonly stri
 export function createComment(world: World, author: string, issueNumber: number, body: string): CommentRecord {
   const issue = requireIssue(world, issueNumber);
   if (issue.locked && !world.users.can(author, 'write')) throw new HttpError(403, errorBody('Unable to create comment because issue is locked.', 403));
+  assertBodyFits('IssueComment', body);
   const now = world.clock.stamp();
   const comment: CommentRecord = { id: world.records.nextId('comment'), issueNumber, author, body, createdAt: now, updatedAt: now };
   world.records.comments.set(comment.id, comment);
@@ -93,6 +96,7 @@ export function requireComment(world: World, id: number): CommentRecord {
 }
 
 export function updateComment(world: World, comment: CommentRecord, body: string): void {
+  assertBodyFits('IssueComment', body);
   comment.body = body;
   comment.updatedAt = world.clock.stamp();
 }

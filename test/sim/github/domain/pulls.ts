@@ -5,6 +5,7 @@ import { WEB_FLOW } from '../users.js';
 import type { World } from '../world.js';
 import { compareCommits, moveBranch, type Comparison } from './git.js';
 import { createIssue, setIssueState, touch } from './issues.js';
+import { assertBodyFits } from './limits.js';
 
 export type PullRequestRecord = IssueRecord & { pull: PullRecord };
 export type MergeMethod = 'merge' | 'squash' | 'rebase';
@@ -120,6 +121,7 @@ export function mergePull(world: World, actor: string, pr: PullRequestRecord, op
 }
 
 export function updatePullFields(world: World, pr: PullRequestRecord, fields: { title?: string; body?: string | null; base?: string }): void {
+  assertBodyFits('PullRequest', fields.body);
   if (fields.title !== undefined) pr.title = fields.title;
   if (fields.body !== undefined) pr.body = fields.body;
   if (fields.base !== undefined) {

@@ -1,4 +1,5 @@
 import { closePullsOnDeletedBranch } from '../domain/pulls.js';
+import { enforceRulesets } from '../domain/rulesets.js';
 import { FILE_MODE, TREE_MODE, type FileEntry, type ObjectType } from '../git-store.js';
 import { noContent, notFound, ok, unprocessable } from '../http.js';
 import { nodeId, type Json } from '../representations/common.js';
@@ -95,6 +96,7 @@ export const gitRoutes: RouteTable = {
     if (!ref.startsWith('refs/') || ref.split('/').length < 3) throw unprocessable('Reference name must start with "refs/" and have at least two slashes.');
     if (world.git.ref(ref)) throw unprocessable('Reference already exists');
     if (!world.git.commit(sha)) throw unprocessable('Object does not exist');
+    enforceRulesets(world, ref, 'creation');
     world.git.setRef(ref, sha);
     world.pushedAt = world.clock.stamp();
     return ok(refJson(world, ref, sha), 201);
@@ -109,6 +111,7 @@ export const gitRoutes: RouteTable = {
     if (!current) throw unprocessable('Reference does not exist');
     if (!world.git.commit(sha)) throw unprocessable('Object does not exist');
     if (!force && !world.git.isAncestor(current, sha)) throw unprocessable('Update is not a fast forward');
+    enforceRulesets(world, name, 'update');
     world.git.setRef(name, sha);
     world.pushedAt = world.clock.stamp();
     return ok(refJson(world, name, sha));
@@ -120,6 +123,7 @@ export const gitRoutes: RouteTable = {
     const name = `refs/${stringParam(context, 'ref')}`;
     const sha = world.git.ref(name);
     if (!sha) throw unprocessable('Reference does not exist');
+    enforceRulesets(world, name, 'deletion');
     world.git.deleteRef(name);
     world.clock.stamp();
     if (name.startsWith('refs/heads/')) closePullsOnDeletedBranch(world, name.slice('refs/heads/'.length), sha);

@@ -12,6 +12,7 @@ import {
   touch,
   updateComment,
 } from '../domain/issues.js';
+import { assertBodyFits } from '../domain/limits.js';
 import { closePull, isPull, reopenPull } from '../domain/pulls.js';
 import { noContent, notFound, ok, paginate, type SimResponse } from '../http.js';
 import type { IssueRecord, ReactionContent } from '../records.js';
@@ -52,6 +53,7 @@ export const issueRoutes: RouteTable = {
     const { world } = context;
     const issue = requireIssue(world, numberParam(context, 'issue_number'));
     const { title, body, state, state_reason, labels } = bodyOf<{ title?: string | number | null; body?: string | null; state?: 'open' | 'closed'; state_reason?: IssueRecord['stateReason']; labels?: LabelInput[] }>(context);
+    assertBodyFits(isPull(issue) ? 'PullRequest' : 'Issue', body);
     if (title !== undefined && title !== null) issue.title = String(title);
     if (body !== undefined) issue.body = body;
     if (labels !== undefined) setLabels(world, issue, labels.map(labelName));

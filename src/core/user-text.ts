@@ -1,0 +1,13 @@
+/**
+ * User-supplied text shown back in a reply, as inline code: bounded, one line, and reduced to
+ * characters that cannot open a mention, an HTML tag or comment, a link or another code span.
+ * Everything a person typed (or committed) goes through here before the bot writes it.
+ */
+export function inlineCode(text: string, maxLength = 63): string {
+  const safe = text.replace(/[^A-Za-z0-9._:=/+,-]/g, '?');
+  const clipped = safe.length > maxLength ? `${safe.slice(0, maxLength - 1)}…` : safe;
+  return `\`${clipped || '?'}\``;
+}
+
+/** Kubernetes names (namespaces, clusters) and Istio revision names: a DNS-1123 label. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;

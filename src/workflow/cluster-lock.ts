@@ -1,0 +1,115 @@
+import type { BranchHead, GitHubConfigRepo, LockHolder } from '../adapters/github/config-repo.js';
+import { GitHubApiError } from '../adapters/github/errors.js';
+import { summarizeGitHubMessage } from '../adapters/github/ref-errors.js';
+import { lockRef } from '../core/state.js';
+import type { Logger } from './logger.js';
+
+/**
+ * A lock younger than this is never taken over, even when its issue shows no upgrade: its holder
+ * may be writing the sticky comment at this very moment (on another replica).
+ */
+export const LOCK_GRACE_MS = 10 * 60_000;
+
+export type ClusterLock =
+  /** `tookOverFrom`: the stale lock this issue replaced (its issue ran no upgrade of the cluster). */
+  | { readonly kind: 'acquired'; readonly tookOverFrom: LockHolder | null }
+  | { readonly kind: 'held'; readonly issue: number | null }
+  | { readonly kind: 'refused'; readonly reason: string };
+
+export interface LockRequest {
+  readonly cluster: string;
+  readonly issue: number;
+  readonly base: BranchHead;
+  readonly now: Date;
+  /** Whether an issue's sticky comment shows a running or paused upgrade of this cluster. */
+  readonly runsUpgrade: (issue: number) => Promise<boolean>;
+}
+
+/**
+ * Takes the cluster's lock. A lock whose issue has no valid sticky comment with a running or paused
+ * upgrade of the cluster (a start that died between the lock and the comment, an issue deleted) is
+ * stale: after LOCK_GRACE_MS it is taken over, atomically, and the caller says so.
+ */
+export async function acquireClusterLock(repo: GitHubConfigRepo, request: LockRequest, log: Logger): Promise<ClusterLock> {
+  const ref = lockRef(request.cluster);
+  const lock = await repo.acquireLock(ref, request.issue, request.base);
+  if (lock.kind === 'acquired') return { kind: 'acquired', tookOverFrom: null };
+  if (lock.kind === 'refused') return lock;
+  if (!(await isStale(lock, request))) return { kind: 'held', issue: lock.issue };
+  log.warn({ issue: request.issue, cluster: request.cluster, holder: lock.issue, since: lock.since }, 'taking over a stale cluster lock: its issue runs no upgrade');
+  const taken = await repo.takeOverLock(ref, lock, request.issue, request.base);
+  if (taken.kind === 'acquired') return { kind: 'acquired', tookOverFrom: lock };
+  if (taken.kind === 'held') return { kind: 'held', issue: taken.issue };
+  return taken;
+}
+
+async function isStale(holder: LockHolder, request: LockRequest): Promise<boolean> {
+  const since = holder.since === null ? Number.NaN : Date.parse(holder.since);
+  if (!Number.isFinite(since) || request.now.getTime() - since < LOCK_GRACE_MS) return false;
+  if (holder.issue === null) return true;
+  try {
+    return !(await request.runsUpgrade(holder.issue));
+  } catch (error) {
+    if (error instanceof GitHubApiError && (error.status === 404 || error.status === 410)) return true; // the issue is gone
+    throw error;
+  }
+}
+
+/** The reply of a start that took a stale lock over. */
+export function tookOverNote(cluster: string, stale: LockHolder): string {
+  const from = stale.issue === null ? 'a lock ref that names no issue' : `#${stale.issue}, which shows no running upgrade of it`;
+  return `🔓 Cluster \`${cluster}\` was locked by ${from}${stale.since ? ` (since ${stale.since})` : ''}; this issue took the lock over.`;
+}
+
+/**
+ * Runs what must follow taking the lock (the label and the sticky comment). If it fails and the
+ * issue shows no upgrade, the lock is given back and the commenter told (best effort), so a lock
+ * never outlives a start that left no sticky comment; the error is rethrown.
+ */
+export async function givingLockBackOnFailure<T>(
+  repo: GitHubConfigRepo,
+  request: Pick<LockRequest, 'cluster' | 'issue' | 'runsUpgrade'>,
+  log: Logger,
+  run: () => Promise<T>,
+  tell: (text: string) => Promise<void>,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    let released = false;
+    try {
+      const holder = await repo.readLockHolder(lockRef(request.cluster));
+      if (holder?.issue === request.issue && !(await request.runsUpgrade(request.issue))) {
+        await repo.releaseLock(lockRef(request.cluster));
+        released = true;
+        log.warn({ issue: request.issue, cluster: request.cluster, err: error }, 'start failed after the lock was taken: lock released');
+      }
+    } catch (cleanup) {
+      // A stale lock left here is taken over later (LOCK_GRACE_MS); the original error matters more.
+      log.error({ issue: request.issue, cluster: request.cluster, err: cleanup }, 'could not give the cluster lock back');
+    }
+    if (released) {
+      const why = error instanceof GitHubApiError ? `GitHub ${error.operation} failed${error.status ? ` (${error.status})` : ''}: \`${summarizeGitHubMessage(error.detail)}\`` : 'an unexpected error';
+      await tell(`❌ The plan comment could not be written (${why}). The lock on cluster \`${request.cluster}\` was released and nothing else was kept; comment the command again.`).catch((failure: unknown) =>
+        log.warn({ issue: request.issue, err: failure }, 'could not say that the lock was released'),
+      );
+    }
+    throw error;
+  }
+}
+
+/** `/upgrade abort` on an issue without an upgrade: frees the locks that still name it; returns their clusters. */
+export async function releaseOrphanLocks(repo: GitHubConfigRepo, issue: number, log: Logger): Promise<string[]> {
+  const prefix = lockRef('');
+  const orphans = (await repo.listLocks(prefix)).filter((lock) => lock.issue === issue);
+  for (const lock of orphans) {
+    await repo.releaseLock(lock.ref);
+    log.warn({ issue, lock: lock.ref }, 'released a lock held by an issue without an upgrade');
+  }
+  return orphans.map((lock) => lock.ref.slice(prefix.length));
+}
+
+/** The reply to that abort. */
+export function orphanLocksNote(clusters: readonly string[]): string {
+  return `There was no running or paused upgrade on this issue, but it still held the lock of ${clusters.map((c) => `\`${c}\``).join(', ')}; the lock was released, so the cluster can be upgraded again.`;
+}

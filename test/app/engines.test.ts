@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs';
+import semver from 'semver';
+import { describe, expect, it } from 'vitest';
+
+const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { engines: { node: string } };
+const lock = JSON.parse(readFileSync(new URL('../../package-lock.json', import.meta.url), 'utf8')) as {
+  packages: Record<string, { version?: string; dev?: boolean; engines?: { node?: string } | string[] }>;
+};
+
+describe('declared Node.js support', () => {
+  it('is true of every package the bot runs with: each one supports every Node version `engines` admits', () => {
+    const declared = manifest.engines.node;
+    const narrower = Object.entries(lock.packages)
+      .filter(([path, entry]) => path !== '' && !entry.dev && entry.engines && !Array.isArray(entry.engines) && entry.engines.node)
+      .filter(([, entry]) => !semver.subset(declared, (entry.engines as { node: string }).node))
+      .map(([path, entry]) => `${path.replace(/^node_modules\//, '')}@${entry.version} needs node ${(entry.engines as { node: string }).node}`);
+    expect(narrower, `package.json says node ${declared}`).toEqual([]);
+  });
+
+  it('admits the Node.js this runs on', () => {
+    expect(semver.satisfies(process.versions.node, manifest.engines.node)).toBe(true);
+  });
+});

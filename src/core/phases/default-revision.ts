@@ -66,7 +66,9 @@ export function draftDefaultRevision(ctx: PlanContext, s: DraftScope): PhaseDraf
   return {
     id: 'default-revision',
     title: `Make ${to.name} the default revision`,
-    why: `Points the \`istiod\` Service, the revision tag(s) and the default validator at ${to.name}. The \`default\` tag decides which control plane injects namespaces labelled istio-injection=enabled, validates untagged Istio config and does the singleton (leader-elected) work; the \`istiod\` Service is what validation fallbacks, remote clusters and VMs reach. After this, nothing depends on ${from.name}.`,
+    why: inventory.istiodService
+      ? `Points the \`istiod\` Service, the revision tag(s) and the default validator at ${to.name}. The \`default\` tag decides which control plane injects namespaces labelled istio-injection=enabled, validates untagged Istio config and does the singleton (leader-elected) work; the \`istiod\` Service is what validation fallbacks, remote clusters and VMs reach. After this, nothing depends on ${from.name}.`
+      : `Points the revision tag(s) and the default validator at ${to.name}. The \`default\` tag decides which control plane injects namespaces labelled istio-injection=enabled, validates untagged Istio config and does the singleton (leader-elected) work. After this, nothing depends on ${from.name}.`,
     objects,
     deletions: [],
     manual,
@@ -108,7 +110,8 @@ function defaultTagOutsideGit(ctx: PlanContext): string[] {
     message: `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not in the repo, so this pull request cannot move ${missing.length > 1 ? 'them' : 'it'}: the default-revision phase runs istioctl tag set default --revision ${to.name} --overwrite.`,
     file: null,
   });
-  return [`istioctl tag set default --revision ${to.name} --overwrite   # moves ${missing.join(' and ')}, which live outside git`, 'istioctl tag list   # default → ' + to.name];
+  const istioctl = to.version ? `istioctl ${to.version}` : `the istioctl of ${to.name}`;
+  return [`istioctl tag set default --revision ${to.name} --overwrite   # with ${istioctl}; moves ${missing.join(' and ')}, which live outside git`, 'istioctl tag list   # default → ' + to.name];
 }
 
 /** Annotation on an Argo CD Application whose pruning the tag handover turned off. */

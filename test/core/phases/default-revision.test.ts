@@ -89,7 +89,7 @@ describe('default tag and validator that live only in the cluster', () => {
     snapshot.set(path, snapshot.get(path)!.split('\n---\n')[0]!);
     const plan = planUpgrade(snapshot, { to: '1-22-1' });
     const phase = plan.phases.find((p) => p.id === 'default-revision')!;
-    expect(phase.manual).toContain('istioctl tag set default --revision 1-22-1 --overwrite   # moves ValidatingWebhookConfiguration istiod-default-validator, which live outside git');
+    expect(phase.manual).toContain('istioctl tag set default --revision 1-22-1 --overwrite   # with istioctl 1.22.1; moves ValidatingWebhookConfiguration istiod-default-validator, which live outside git');
     expect(plan.warnings.map((w) => w.code)).toContain('default-tag-outside-git');
     expect(phase.files.length).toBeGreaterThan(0);
   });

@@ -1,9 +1,14 @@
 import type { Construct } from 'constructs';
 import { ISTIO_SYSTEM, REV_LABEL } from '../core/kube.js';
-import { DesiredObject } from './desired-object.js';
+import { DesiredObject, pointer } from './desired-object.js';
 
 export interface IstiodServiceProps {
   readonly revision: string;
+  /**
+   * Selector keys to drop: the non-revisioned `istiod` Service selects `istio: pilot`, which only
+   * the non-revisioned istiod's pods carry. @default - none
+   */
+  readonly dropSelectorKeys?: readonly string[];
 }
 
 /**
@@ -19,6 +24,7 @@ export class IstiodService extends DesiredObject {
       name: 'istiod',
       namespace: ISTIO_SYSTEM,
       body: { metadata: { labels: { [REV_LABEL]: props.revision } }, spec: { selector: { [REV_LABEL]: props.revision } } },
+      remove: (props.dropSelectorKeys ?? []).map((key) => pointer('spec', 'selector', key)),
       mode: { kind: 'patch' },
     });
   }

@@ -13,6 +13,8 @@ export interface RevisionTagProps {
 /** Webhooks a tag other than `default` has (the `namespace.`/`object.` ones serve istio-injection=enabled, default only). */
 const TAG_WEBHOOKS = new Set(['rev.namespace.sidecar-injector.istio.io', 'rev.object.sidecar-injector.istio.io']);
 
+const DEFAULT_TAG_WEBHOOKS = new Set(['namespace.sidecar-injector.istio.io', 'object.sidecar-injector.istio.io']);
+
 /**
  * A new revision tag, `istio-revision-tag-<tag>` → revision: what `istioctl tag generate <tag>
  * --revision <rev>` renders, shaped after the mesh's existing tag. Namespaces labelled
@@ -25,7 +27,9 @@ export class RevisionTag extends DesiredObject {
     const labels = { ...asDict(asDict(template.metadata).labels), [TAG_LABEL]: props.tag, [REV_LABEL]: props.revision };
     const webhooks = (Array.isArray(template.webhooks) ? template.webhooks : [])
       .map(asDict)
-      .filter((w) => TAG_WEBHOOKS.has(String(w.name)))
+      // The `default` tag also serves istio-injection=enabled and sidecar.istio.io/inject=true
+      // (`namespace.`/`object.`), as istioctl tag generate default renders it.
+      .filter((w) => TAG_WEBHOOKS.has(String(w.name)) || (props.tag === 'default' && DEFAULT_TAG_WEBHOOKS.has(String(w.name))))
       .map((w) => retarget(w, props.tag, `istiod-${props.revision}`));
     super(scope, id, {
       apiVersion: String(template.apiVersion ?? 'admissionregistration.k8s.io/v1'),

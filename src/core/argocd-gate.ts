@@ -47,11 +47,86 @@ export interface ArgoGateResult {
   /** The new value of `healthySince`. */
   readonly healthySince: Date | null;
   readonly wasHealthy: boolean;
+  /** Argo CD's warning conditions (`…Warning`), `<app>: <type>: <message>`, for the phase line. */
+  readonly warnings: readonly string[];
 }
 
 type Verdict = { kind: 'ok' } | { kind: 'wait'; reason: string; refresh?: boolean } | { kind: 'fail'; reason: string; resources?: GateResource[] };
 
-const TERMINAL_CONDITIONS = new Set(['InvalidSpecError', 'ComparisonError', 'SyncError']);
+/** The config repo the gate asks about (the GitHub repo the upgrade runs in). */
+export interface ConfigRepoRef {
+  readonly owner: string;
+  readonly repo: string;
+}
+
+/**
+ * `owner/name` of a git URL, lower-cased and without `.git`, whatever its form: https
+ * (`https://github.com/Org/repo.git`), ssh (`ssh://git@github.com/org/repo`), scp-like
+ * (`git@github.com:org/repo.git`), git://. Null when it is none of these.
+ */
+export function repoSlug(url: string): string | null {
+  const trimmed = url.trim();
+  let path: string;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) {
+    try {
+      path = new URL(trimmed).pathname;
+    } catch {
+      return null;
+    }
+  } else {
+    const scp = /^(?:[^@/\s]+@)?[^:/\s]+:(?!\/\/)(.+)$/.exec(trimmed);
+    if (!scp) return null;
+    path = scp[1]!;
+  }
+  const slug = decodeURIComponent(path).replace(/^\/+|\/+$/g, '').replace(/\.git$/i, '').toLowerCase();
+  return /^[^/]+\/[^/]+$/.test(slug) ? slug : null;
+}
+
+/** Which revision of an application is the config repo's (see `trackedRevisions`). */
+export type TrackedRevisions =
+  /** Revisions of the config repo's source(s), to relate to X (none known yet: empty). */
+  | { readonly kind: 'tracked'; readonly revisions: readonly string[] }
+  /** A multi-source application none of whose sources is the config repo. */
+  | { readonly kind: 'foreign'; readonly reason: string };
+
+/**
+ * The revision(s) Argo CD last compared for the config repo. A single-source app reports
+ * `status.sync.revision`. A multi-source app reports only `status.sync.revisions`, one per entry of
+ * `spec.sources` (a Helm chart's version, another repository's commit, …): only the entries whose
+ * `repoURL` is the config repo count.
+ */
+export function trackedRevisions(app: ArgoApplication, repo: ConfigRepoRef): TrackedRevisions {
+  const sources = app.spec.sources ?? [];
+  const sync = app.status.sync;
+  if (sources.length === 0) {
+    const revision = sync?.revision ?? sync?.revisions?.[0];
+    return { kind: 'tracked', revisions: revision ? [revision] : [] };
+  }
+  const wanted = `${repo.owner}/${repo.repo}`.toLowerCase();
+  const mine = sources.map((source, index) => ({ index, slug: source.repoURL ? repoSlug(source.repoURL) : null })).filter((s) => s.slug === wanted);
+  if (mine.length === 0) {
+    const urls = sources.map((s) => s.repoURL ?? '(no repoURL)').join(', ');
+    return { kind: 'foreign', reason: `none of its ${sources.length} sources is the config repo ${repo.owner}/${repo.repo} (${urls}), so it cannot show the merge commit` };
+  }
+  const revisions = mine.map((s) => sync?.revisions?.[s.index]).filter((r): r is string => Boolean(r));
+  return { kind: 'tracked', revisions: [...new Set(revisions)] };
+}
+
+/** The best relation to X over several tracked revisions (X in any config-repo source counts). */
+export function bestAncestry(relations: ReadonlyArray<Ancestry | null>): Ancestry | null {
+  const order: Array<Ancestry | null> = ['identical', 'ahead', 'behind', null, 'diverged'];
+  if (relations.length === 0) return null;
+  return [...relations].sort((a, b) => order.indexOf(a) - order.indexOf(b))[0] ?? null;
+}
+
+/** Argo CD's rule (`ApplicationCondition.IsError`): every condition type ending in `Error` is an error. */
+export function isErrorCondition(type: string): boolean {
+  return type.endsWith('Error');
+}
+
+export function isWarningCondition(type: string): boolean {
+  return type.endsWith('Warning');
+}
 
 /**
  * "Argo CD has applied commit X and everything is healthy", for every application the phase
@@ -61,6 +136,7 @@ const TERMINAL_CONDITIONS = new Set(['InvalidSpecError', 'ComparisonError', 'Syn
  */
 export function evaluateArgoGate(input: ArgoGateInput): ArgoGateResult {
   const refresh: string[] = [];
+  const warnings = input.apps.flatMap((a) => (a.app.status.conditions ?? []).filter((c) => isWarningCondition(c.type)).map((c) => `${a.name}: ${c.type}${c.message ? `: ${c.message}` : ''}`));
   const checks = input.apps.length + 1;
   let passed = 0;
   let wait: string | null = null;
@@ -68,7 +144,7 @@ export function evaluateArgoGate(input: ArgoGateInput): ArgoGateResult {
 
   for (const observation of input.apps) {
     const verdict = judgeApplication(observation, input);
-    if (verdict.kind === 'fail') return { decision: { status: 'fail', reason: `${observation.name}: ${verdict.reason}`, resources: verdict.resources ?? [] }, refresh, healthySince: null, wasHealthy };
+    if (verdict.kind === 'fail') return { decision: { status: 'fail', reason: `${observation.name}: ${verdict.reason}`, resources: verdict.resources ?? [] }, refresh, healthySince: null, wasHealthy, warnings };
     if (verdict.kind === 'wait') {
       wait ??= `${observation.name}: ${verdict.reason}`;
       if (verdict.refresh) refresh.push(observation.name);
@@ -79,7 +155,7 @@ export function evaluateArgoGate(input: ArgoGateInput): ArgoGateResult {
 
   if (wait === null) {
     const phase = judgePhase(input);
-    if (phase.kind === 'fail') return { decision: { status: 'fail', reason: phase.reason, resources: phase.resources ?? [] }, refresh, healthySince: null, wasHealthy };
+    if (phase.kind === 'fail') return { decision: { status: 'fail', reason: phase.reason, resources: phase.resources ?? [] }, refresh, healthySince: null, wasHealthy, warnings };
     if (phase.kind === 'wait') wait = phase.reason;
     else passed++;
   }
@@ -87,9 +163,9 @@ export function evaluateArgoGate(input: ArgoGateInput): ArgoGateResult {
   const elapsed = input.now.getTime() - input.mergedAt.getTime();
   if (wait !== null) {
     if (elapsed > input.timeoutMs) {
-      return { decision: { status: 'fail', reason: `timed out after ${Math.round(input.timeoutMs / 60_000)} min: ${wait}`, resources: [] }, refresh, healthySince: null, wasHealthy };
+      return { decision: { status: 'fail', reason: `timed out after ${Math.round(input.timeoutMs / 60_000)} min: ${wait}`, resources: [] }, refresh, healthySince: null, wasHealthy, warnings };
     }
-    return { decision: { status: 'wait', reason: `${wait} (${passed}/${checks} checks)` }, refresh, healthySince: null, wasHealthy };
+    return { decision: { status: 'wait', reason: `${wait} (${passed}/${checks} checks)` }, refresh, healthySince: null, wasHealthy, warnings };
   }
 
   wasHealthy = true;
@@ -97,48 +173,47 @@ export function evaluateArgoGate(input: ArgoGateInput): ArgoGateResult {
   const held = input.now.getTime() - since.getTime();
   if (held < input.stabilityWindowMs) {
     const left = Math.ceil((input.stabilityWindowMs - held) / 1000);
-    return { decision: { status: 'wait', reason: `Synced and Healthy at the merge commit; holding for another ${left} s (${checks}/${checks} checks)` }, refresh, healthySince: since, wasHealthy };
+    return { decision: { status: 'wait', reason: `Synced and Healthy at the merge commit; holding for another ${left} s (${checks}/${checks} checks)` }, refresh, healthySince: since, wasHealthy, warnings };
   }
   const names = input.apps.map((a) => a.name).join(', ');
-  return { decision: { status: 'pass', summary: `${names} Synced and Healthy at the merge commit for ${Math.round(held / 1000)} s` }, refresh, healthySince: since, wasHealthy };
+  return { decision: { status: 'pass', summary: `${names} Synced and Healthy at the merge commit for ${Math.round(held / 1000)} s` }, refresh, healthySince: since, wasHealthy, warnings };
 }
 
-function judgeApplication({ app, ancestry }: AppObservation, input: ArgoGateInput): Verdict {
+function judgeApplication(observation: AppObservation, input: ArgoGateInput): Verdict {
+  const { app, ancestry } = observation;
   const status = app.status;
   if (app.metadata.deletionTimestamp) return { kind: 'fail', reason: 'the application is being deleted' };
-  const terminal = (status.conditions ?? []).find((c) => TERMINAL_CONDITIONS.has(c.type));
-  if (terminal) return { kind: 'fail', reason: `${terminal.type}: ${terminal.message ?? ''}`.trim() };
+  const op = status.operationState;
+  const failedResources = (op?.syncResult?.resources ?? [])
+    .filter((r) => r.status === 'SyncFailed')
+    .map((r) => ({ kind: r.kind ?? '', namespace: r.namespace ?? null, name: r.name ?? '', message: r.message ?? '' }));
+  // Argo CD's own rule: every condition type ending in `Error` is an error (UnknownError: "the
+  // displayed status may be stale", DeletionError, and whatever later versions add).
+  const errors = (status.conditions ?? []).filter((c) => isErrorCondition(c.type));
+  if (errors.length > 0) {
+    return { kind: 'fail', reason: errors.map((c) => `${c.type}: ${c.message ?? ''}`.trim()).join('; '), resources: op?.phase === 'Failed' || op?.phase === 'Error' ? failedResources : [] };
+  }
   if (ancestry === 'diverged') return { kind: 'fail', reason: 'Argo CD tracks a revision that does not contain the merge commit (another branch, or history was rewritten)' };
   if (ancestry === null || ancestry === 'behind') return { kind: 'wait', reason: 'Argo CD has not seen the merge commit yet', refresh: true };
-  if (app.operation) return { kind: 'wait', reason: 'a sync is requested' };
-  const op = status.operationState;
+  // A running operation keeps `operation` set until it completes: say what it does.
   if (op && !op.finishedAt) return { kind: 'wait', reason: `sync ${op.phase ?? 'running'}` };
-  if (op?.finishedAt && (!status.reconciledAt || Date.parse(status.reconciledAt) < Date.parse(op.finishedAt))) {
-    return { kind: 'wait', reason: 'status predates the last sync (reconciledAt < finishedAt)', refresh: true };
+  if (app.operation) return { kind: 'wait', reason: 'a sync is requested' };
+  if (op?.finishedAt) {
+    // Argo CD's times have whole seconds and `reconciledAt` is stamped when a comparison starts:
+    // the same second as `finishedAt` may be a comparison that began before the sync ended.
+    const reconciled = status.reconciledAt ? Date.parse(status.reconciledAt) : NaN;
+    const finished = Date.parse(op.finishedAt);
+    if (Number.isNaN(reconciled) || reconciled < finished) return { kind: 'wait', reason: 'status predates the last sync (reconciledAt < finishedAt)', refresh: true };
+    if (reconciled === finished) return { kind: 'wait', reason: 'status may predate the last sync (reconciledAt = finishedAt, whole seconds)', refresh: true };
   }
   if (op && (op.phase === 'Failed' || op.phase === 'Error')) {
-    const failed = (op.syncResult?.resources ?? []).filter((r) => r.status === 'SyncFailed');
-    return {
-      kind: 'fail',
-      reason: `sync ${op.phase}: ${op.message ?? 'no message'}`,
-      resources: failed.map((r) => ({ kind: r.kind ?? '', namespace: r.namespace ?? null, name: r.name ?? '', message: r.message ?? '' })),
-    };
+    return { kind: 'fail', reason: `sync ${op.phase}: ${op.message ?? 'no message'}`, resources: failedResources };
   }
   const sync = status.sync?.status;
-  if (sync === 'OutOfSync') {
-    const automated = app.spec.syncPolicy?.automated;
-    const auto = Boolean(automated) && automated?.enabled !== false;
-    const outOfSync = (status.resources ?? []).filter((r) => r.status === 'OutOfSync');
-    const pruneOnly = outOfSync.length > 0 && outOfSync.every((r) => r.requiresPruning);
-    if (auto && !(pruneOnly && !automated?.prune)) return { kind: 'wait', reason: 'OutOfSync; auto-sync will apply it' };
-    return {
-      kind: 'fail',
-      reason: pruneOnly ? 'OutOfSync: only deletions are pending and automated prune is off, so auto-sync will never apply them; sync with prune by hand' : 'OutOfSync and auto-sync is off: sync it by hand',
-      resources: outOfSync.map((r) => ({ kind: r.kind ?? '', namespace: r.namespace ?? null, name: r.name ?? '', message: r.requiresPruning ? 'requires pruning' : 'OutOfSync' })),
-    };
-  }
+  if (sync === 'OutOfSync') return judgeOutOfSync(observation);
   if (sync !== 'Synced') return { kind: 'wait', reason: `sync status ${sync ?? 'unknown'}` };
   const health = status.health?.status ?? 'Unknown';
+  const healthMessage = status.health?.message ? ` (${status.health.message})` : '';
   if (health === 'Degraded') {
     const degraded = (status.resources ?? []).filter((r) => r.health?.status === 'Degraded');
     const resources = degraded.map((r) => ({ kind: r.kind ?? '', namespace: r.namespace ?? null, name: r.name ?? '', message: r.health?.message ?? 'Degraded' }));
@@ -148,8 +223,112 @@ function judgeApplication({ app, ancestry }: AppObservation, input: ArgoGateInpu
     }
     return { kind: 'wait', reason: 'Degraded right after the sync; giving it a moment' };
   }
+  // Synced, fresh, no operation: nothing left that resumes a suspended resource by itself.
+  if (health === 'Suspended') return judgeSuspended(observation);
+  if (health === 'Missing') return { kind: 'wait', reason: `Missing: Argo CD finds none of its resources in the cluster yet${healthMessage}` };
+  if (health === 'Unknown') return { kind: 'wait', reason: `health Unknown: Argo CD could not assess it${healthMessage}` };
   if (health !== 'Healthy') return { kind: 'wait', reason: health };
   return { kind: 'ok' };
+}
+
+/** OutOfSync: wait only when Argo CD will sync by itself (its `autoSync` in controller/appcontroller.go). */
+function judgeOutOfSync({ app }: AppObservation): Verdict {
+  const automated = app.spec.syncPolicy?.automated;
+  const auto = Boolean(automated) && automated?.enabled !== false;
+  const outOfSync = (app.status.resources ?? []).filter((r) => r.status === 'OutOfSync');
+  const listed = outOfSync.map((r) => ({ kind: r.kind ?? '', namespace: r.namespace ?? null, name: r.name ?? '', message: r.requiresPruning ? 'requires pruning' : 'OutOfSync' }));
+  if (!auto) return { kind: 'fail', reason: 'OutOfSync and auto-sync is off: sync it by hand', resources: listed };
+  const pruneOnly = outOfSync.length > 0 && outOfSync.every((r) => r.requiresPruning);
+  if (pruneOnly && !automated?.prune) {
+    return { kind: 'fail', reason: 'OutOfSync: only deletions are pending and automated prune is off, so auto-sync will never apply them; sync with prune by hand', resources: listed };
+  }
+  const synced = lastSuccessfulSyncTo(app);
+  if (synced !== null) {
+    if (!automated?.selfHeal) {
+      return {
+        kind: 'fail',
+        reason: `OutOfSync although the last sync to ${synced} succeeded: with selfHeal off, Argo CD does not sync the same revision again ("Skipping auto-sync: most recent sync already to ${synced}"); sync it by hand, or enable syncPolicy.automated.selfHeal`,
+        resources: listed,
+      };
+    }
+    return { kind: 'wait', reason: 'OutOfSync after a successful sync to this revision; self-heal will sync it again' };
+  }
+  return { kind: 'wait', reason: 'OutOfSync; auto-sync will apply it' };
+}
+
+/**
+ * The revision(s) the last operation synced successfully, when they are the ones Argo CD now
+ * compares against with the same source(s) — then auto-sync counts the revision as attempted
+ * (`alreadyAttemptedSync`) — else null.
+ */
+function lastSuccessfulSyncTo(app: ArgoApplication): string | null {
+  const op = app.status.operationState;
+  const result = op?.syncResult;
+  if (op?.phase !== 'Succeeded' || !result) return null;
+  const multi = (app.spec.sources ?? []).length > 0;
+  const desired = multi ? (app.status.sync?.revisions ?? []) : app.status.sync?.revision ? [app.status.sync.revision] : [];
+  const synced = multi ? (result.revisions ?? []) : result.revision ? [result.revision] : [];
+  if (desired.length === 0 || !sameJson(desired, synced)) return null;
+  const sourceNow = multi ? app.spec.sources : app.spec.source;
+  const sourceSynced = multi ? result.sources : result.source;
+  if (sourceSynced !== undefined && sourceNow !== undefined && !sameJson(sourceNow, sourceSynced)) return null;
+  return desired.length === 1 ? desired[0]! : `[${desired.join(', ')}]`;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(canonical)
+      : value !== null && typeof value === 'object'
+        ? Object.fromEntries(
+            Object.entries(value)
+              .filter(([, v]) => v !== undefined)
+              .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+              .map(([k, v]) => [k, canonical(v)]),
+          )
+        : value;
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+/**
+ * Suspended (a paused Deployment or Rollout, a suspended CronJob) is the best health but one: the
+ * app stays so until a person resumes the resource. Say at once which, and how.
+ */
+function judgeSuspended({ app, tree }: AppObservation): Verdict {
+  const found = new Map<string, GateResource>();
+  const add = (r: { kind?: string | undefined; namespace?: string | undefined; name?: string | undefined; health?: { status?: string | undefined; message?: string | undefined } | undefined }) => {
+    if (r.health?.status !== 'Suspended' || !r.kind || !r.name) return;
+    const key = `${r.kind}/${r.namespace ?? ''}/${r.name}`;
+    if (!found.has(key)) found.set(key, { kind: r.kind, namespace: r.namespace ?? null, name: r.name, message: r.health.message ?? 'Suspended' });
+  };
+  for (const r of app.status.resources ?? []) add(r);
+  for (const node of tree?.nodes ?? []) add(node);
+  const resources = [...found.values()];
+  if (resources.length === 0) {
+    return { kind: 'fail', reason: `Suspended${app.status.health?.message ? ` (${app.status.health.message})` : ''}: something in it is paused and stays so until a person resumes it; Argo CD names no suspended resource, look at the application in Argo CD` };
+  }
+  const what = resources.map((r) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name} (${r.message})`).join(', ');
+  const how = resources.slice(0, 3).map(resumeHint).join('; ');
+  return {
+    kind: 'fail',
+    reason: `Suspended: ${what}. Nothing resumes ${resources.length === 1 ? 'it' : 'them'} by itself: a person must (${how}; if it is paused in git, unpause it there), then say /upgrade continue`,
+    resources,
+  };
+}
+
+function resumeHint(r: GateResource): string {
+  const ns = r.namespace ? ` -n ${r.namespace}` : '';
+  switch (r.kind) {
+    case 'Deployment':
+      return `kubectl${ns} rollout resume deployment/${r.name}`;
+    case 'Rollout':
+      return `kubectl argo rollouts${ns} promote ${r.name}`;
+    case 'CronJob':
+    case 'Job':
+      return `set spec.suspend: false on ${r.kind} ${r.name}`;
+    default:
+      return `resume ${r.kind} ${r.name}`;
+  }
 }
 
 function judgePhase(input: ArgoGateInput): Verdict {

@@ -7,12 +7,17 @@ import { z } from 'zod';
  */
 const HealthStatus = z.object({ status: z.string().optional(), message: z.string().optional() }).partial();
 
+const ApplicationSource = z
+  .object({ repoURL: z.string().optional(), path: z.string().optional(), chart: z.string().optional(), ref: z.string().optional(), targetRevision: z.string().optional() })
+  .loose();
+
 export const ArgoApplication = z.object({
   metadata: z.object({ name: z.string(), deletionTimestamp: z.string().optional() }).loose(),
   spec: z
     .object({
-      source: z.object({ repoURL: z.string().optional(), path: z.string().optional(), targetRevision: z.string().optional() }).loose().optional(),
-      sources: z.array(z.object({ repoURL: z.string().optional(), path: z.string().optional() }).loose()).optional(),
+      source: ApplicationSource.optional(),
+      // Multi-source apps: Argo CD ignores `source` and reports one revision per entry (`status.sync.revisions`).
+      sources: z.array(ApplicationSource).optional(),
       syncPolicy: z
         .object({ automated: z.object({ prune: z.boolean().optional(), selfHeal: z.boolean().optional(), enabled: z.boolean().optional() }).loose().nullable().optional() })
         .loose()
@@ -34,6 +39,9 @@ export const ArgoApplication = z.object({
           syncResult: z
             .object({
               revision: z.string().optional(),
+              revisions: z.array(z.string()).optional(),
+              source: ApplicationSource.optional(),
+              sources: z.array(ApplicationSource).optional(),
               resources: z
                 .array(z.object({ kind: z.string().optional(), namespace: z.string().optional(), name: z.string().optional(), status: z.string().optional(), message: z.string().optional() }).loose())
                 .optional(),

@@ -99,14 +99,14 @@ export function parseCommand(body: string): CommandParse {
 }
 
 /**
- * The first line of the comment's first paragraph, as GitHub's Markdown sees it; HTML blocks (such
- * as comments) before it are skipped, any other block first (code, quote, list, heading) means the
- * comment is not a command.
+ * The first line of the comment's first paragraph, as GitHub's Markdown sees it; HTML comments
+ * before it are skipped, any other block first (code, quote, list, heading, other HTML such as a
+ * collapsed `<details>`) means the comment is not a command.
  */
 function commandLine(body: string): string | null {
   const tree = fromMarkdown(body);
   for (const node of tree.children) {
-    if (node.type === 'html') continue;
+    if (node.type === 'html' && /^\s*<!--[\s\S]*-->\s*$/.test(node.value)) continue;
     if (node.type !== 'paragraph') return null;
     const start = node.position?.start.offset ?? 0;
     const end = node.position?.end.offset ?? body.length;

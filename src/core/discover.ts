@@ -155,10 +155,19 @@ export function discoverMesh(index: YamlIndex): MeshInventory {
   const baseDefault = helmBase ? stringValue(helmBase.values.defaultRevision) : null;
   if (baseDefault && baseDefault !== 'default' && !tagTarget.has('default')) tagTarget.set('default', baseDefault);
 
+  // A non-revisioned istiod (`istioctl manifest generate` output without a revision) is revision
+  // `default`: istio-injection=enabled and istio.io/rev=default follow it while no tag says otherwise.
+  const nonRevisionedIstiod = index
+    .ofKind('Deployment')
+    .find((o) => !o.isPatch && o.namespace === ISTIO_SYSTEM && o.name === 'istiod' && (labelsOf(o.body)[REV_LABEL] ?? 'default') === 'default');
+  if (nonRevisionedIstiod && !tagTarget.has('default')) tagTarget.set('default', 'default');
+
   const namespaces = discoverNamespaces(index, tagTarget);
   const namespaceByName = new Map(namespaces.map((n) => [n.name, n]));
 
-  const istiodDeployments = index.ofKind('Deployment').filter((o) => o.namespace === ISTIO_SYSTEM && /^istiod(-|$)/.test(o.name) && labelsOf(o.body)[REV_LABEL]);
+  const istiodDeployments = index
+    .ofKind('Deployment')
+    .filter((o) => o === nonRevisionedIstiod || (o.namespace === ISTIO_SYSTEM && /^istiod(-|$)/.test(o.name) && labelsOf(o.body)[REV_LABEL] && labelsOf(o.body)[REV_LABEL] !== 'default'));
   const operators = index.ofKind('IstioOperator').filter((o) => !o.name.startsWith('installed-state'));
   const inClusterOperators = discoverOperators(index);
   const revisions = new Map<string, InstalledRevision>();
@@ -199,10 +208,10 @@ export function discoverMesh(index: YamlIndex): MeshInventory {
     });
   }
   for (const deployment of istiodDeployments) {
-    const name = labelsOf(deployment.body)[REV_LABEL]!;
+    const name = deployment === nonRevisionedIstiod ? 'default' : labelsOf(deployment.body)[REV_LABEL]!;
     if (revisions.has(name)) continue;
     const image = podTemplateOf(deployment.body).containers.map((c) => stringValue(c.image)).find(Boolean);
-    const owned = ownedByRevision(index, name);
+    const owned = name === 'default' ? ownedByNonRevisioned(index) : ownedByRevision(index, name);
     const hpaMin = owned.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => numberValue(getPath(o.body, ['spec', 'minReplicas'])) ?? 1);
     revisions.set(name, {
       name,
@@ -410,6 +419,40 @@ function ownedByRevision(index: YamlIndex, revision: string): IndexedObject[] {
     // The per-revision telemetry EnvoyFilters the charts render (`stats-filter-1.13-<rev>`); anything
     // else labelled with the revision is somebody's config, which must outlive the control plane.
     return isControlPlaneOwned(o) || (o.kind === 'EnvoyFilter' && o.namespace === ISTIO_SYSTEM && chartFilterName(o.name, revision));
+  });
+}
+
+/**
+ * What the non-revisioned control plane (revision `default`) owns, by the names Istio's istiod
+ * chart gives it without a revision: istiod's Deployment, ServiceAccount, RBAC, HPA and PDB, the
+ * ConfigMaps `istio`, `istio-sidecar-injector` and `values`, the injector `istio-sidecar-injector`
+ * and its validator `istio-validator-istio-system`. Never the `istiod` Service (old proxies, the
+ * default validator and remote clusters dial it: it is repointed instead), the default validator,
+ * tags, CRDs or the base chart's objects.
+ */
+function ownedByNonRevisioned(index: YamlIndex): IndexedObject[] {
+  const namespaced = new Map<string, ReadonlySet<string>>([
+    ['istiod', new Set(['Deployment', 'ServiceAccount', 'Role', 'RoleBinding', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'])],
+    ['istio', new Set(['ConfigMap'])],
+    ['istio-sidecar-injector', new Set(['ConfigMap'])],
+    ['values', new Set(['ConfigMap'])],
+  ]);
+  const clusterScoped = new Map<string, string>([
+    ['istio-sidecar-injector', 'MutatingWebhookConfiguration'],
+    [`istio-validator-${ISTIO_SYSTEM}`, 'ValidatingWebhookConfiguration'],
+    [`istiod-clusterrole-${ISTIO_SYSTEM}`, 'ClusterRole|ClusterRoleBinding'],
+    [`istiod-gateway-controller-${ISTIO_SYSTEM}`, 'ClusterRole|ClusterRoleBinding'],
+    [`istio-reader-clusterrole-${ISTIO_SYSTEM}`, 'ClusterRole|ClusterRoleBinding'],
+    [`istiod-${ISTIO_SYSTEM}`, 'ClusterRole|ClusterRoleBinding'],
+  ]);
+  return index.objects.filter((o) => {
+    if (o.isPatch || labelsOf(o.body)[TAG_LABEL]) return false;
+    const rev = labelsOf(o.body)[REV_LABEL];
+    if (rev !== undefined && rev !== 'default') return false;
+    if (o.namespace === ISTIO_SYSTEM && namespaced.get(o.name)?.has(o.kind)) return true;
+    if (o.namespace === null && clusterScoped.get(o.name)?.split('|').includes(o.kind)) return true;
+    // The chart's per-minor telemetry filters of the non-revisioned install (`stats-filter-1.13`).
+    return o.kind === 'EnvoyFilter' && o.namespace === ISTIO_SYSTEM && rev === 'default' && /^(tcp-)?(stats-filter|metadata-exchange)(-1\.\d+)?$/.test(o.name);
   });
 }
 

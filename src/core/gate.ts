@@ -36,6 +36,8 @@ export interface GateOutcome {
   readonly decision: GateDecision;
   readonly healthySince: Date | null;
   readonly wasHealthy: boolean;
+  /** What the phase line shows beside the decision (e.g. Argo CD's warning conditions). */
+  readonly warnings?: readonly string[];
 }
 
 /**

@@ -12,6 +12,7 @@ import { draftDefaultRevision } from './phases/default-revision.js';
 import { draftGateways } from './phases/gateways.js';
 import { draftScaleDown, draftScaleUp } from './phases/scale-down.js';
 import { draftWorkloadWaves } from './phases/workloads.js';
+import { countProxiesOn } from './phases/naming.js';
 import { detectPlatform, type Platform } from './platform.js';
 import { collectPreflightWarnings, operatorGateways } from './preflight.js';
 import { parseRevision, type Revision } from './revision.js';
@@ -92,6 +93,7 @@ export interface UpgradePlan {
 export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): UpgradePlan {
   const index = buildYamlIndex(snapshot);
   const inventory = discoverMesh(index);
+  refuseUnsupportedNonRevisioned(index, inventory);
   assertMeshFound(inventory);
   const requested = parseRevision(options.to, options.version);
   const warnings: PlanWarning[] = index.skipped.map((s) => ({ code: 'skipped-file', message: `skipped: ${s.reason}`, file: s.file }));
@@ -108,6 +110,12 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   if (options.rollback) {
     // Back from `requested` to the revision it replaced, while that one is still in the repo.
     const back = chooseCurrentRevision(inventory, requested.name, warn);
+    if (back === 'default') {
+      throw new UpgradeRefusedError(
+        `${requested.name} replaced a non-revisioned control plane; the bot does not plan the way back to it. Revert the merged phase pull requests, newest first (each is one commit: the default-revision revert re-activates istio-sidecar-injector and removes the default tag together).`,
+        'rollback-non-revisioned',
+      );
+    }
     if (back === null) {
       throw new UpgradeRefusedError(
         `nothing to roll back to: ${requested.name} is the only revision left in the repo (the cleanup phase already removed the old one). Go back with a new canary instead: /upgrade <older revision> --downgrade.`,
@@ -126,6 +134,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   }
   const installed = inventory.revisions.find((r) => r.name === fromName) ?? null;
   const from = describeRevision(fromName, installed);
+  assertNonRevisionedSupported(installed, inventory, options);
 
   const decision = evaluateUpgradePolicy(from, to, { downgrade: (options.downgrade ?? false) || (options.rollback ?? false) });
   if (decision.kind === 'refuse') throw new UpgradeRefusedError(decision.reason, decision.code);
@@ -151,6 +160,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     platform: options.platform ?? detectPlatform(index),
     created: new Map(),
     warn,
+    renderOverlay: installed?.name === 'default' && installed.install === 'manifests' ? findRenderOverlay(snapshot) : null,
   };
   collectPreflightWarnings(ctx);
 
@@ -268,7 +278,9 @@ function describeRevision(name: string, installed: InstalledRevision | null): Re
 /** Tag strategy when asked, or (auto) when every namespace on either revision follows a tag. */
 function resolveStrategy(inventory: MeshInventory, revisions: readonly string[], requested: 'relabel' | 'tag' | 'auto'): 'relabel' | 'tag' {
   if (requested !== 'auto') return requested;
-  const meshed = inventory.namespaces.filter((n) => n.revision !== null && revisions.includes(n.revision));
+  // Gateway namespaces move by relabelling in the gateways phase whatever the strategy: they do not decide it.
+  const gatewayNamespaces = new Set(inventory.gateways.filter((g) => g.style === 'namespace-label').map((g) => g.object.namespace));
+  const meshed = inventory.namespaces.filter((n) => n.revision !== null && revisions.includes(n.revision) && !(revisions[0] === 'default' && gatewayNamespaces.has(n.name)));
   const followsTag = (n: (typeof meshed)[number]) => n.injection.mode === 'injection-enabled' || (n.injection.mode === 'revision' && !revisions.includes(n.injection.value));
   return meshed.length > 0 && meshed.every(followsTag) ? 'tag' : 'relabel';
 }
@@ -299,7 +311,8 @@ function remainingReferences(ctx: PlanContext, drafts: readonly PhaseDraft[]): s
   if (validator && validator.body.metadata.labels?.['istio.io/rev'] === old && !isMoved(validator)) left.push('istiod-default-validator');
   const service = inventory.istiodService;
   const selector = service ? (getPath(service.body, ['spec', 'selector']) as Record<string, unknown> | undefined)?.['istio.io/rev'] : undefined;
-  if (service && selector === old && !isMoved(service)) left.push('Service istiod');
+  // The non-revisioned `istiod` Service selects no revision (`istio: pilot`): it names `default`.
+  if (service && (selector === old || (old === 'default' && selector === undefined)) && !isMoved(service)) left.push('Service istiod');
   for (const config of inventory.revisionedConfig) {
     if (config.body.metadata.labels?.['istio.io/rev'] === old && !isMoved(config)) left.push(`${config.kind} ${config.namespace ?? ''}/${config.name}`);
   }
@@ -328,7 +341,7 @@ function emptyWorkloads(ctx: PlanContext, id = 'workloads'): PhaseDraft {
     pods: 0,
     namespaces: [],
     estimatedMinutes: 0,
-    verify: [`istioctl proxy-status | grep -c istiod-${ctx.from.name}   # expect 0`],
+    verify: [`${countProxiesOn(ctx.from.name, ctx.to.name)}   # expect 0`],
     rollback: [],
   };
 }
@@ -387,4 +400,52 @@ function alreadyThere(snapshot: RepoSnapshot, inventory: MeshInventory, to: Revi
     original: snapshot,
     inventory,
   };
+}
+
+/**
+ * The first canary from a non-revisioned control plane (revision `default`) is planned for rendered
+ * manifests only; other styles are refused with what to do instead, never half planned.
+ */
+function assertNonRevisionedSupported(installed: InstalledRevision | null, inventory: MeshInventory, options: PlanOptions): void {
+  if (installed?.name !== 'default') return;
+  void options;
+  if (installed.install === 'manifests' && inventory.nonRevisionInjector) return;
+  throw new UpgradeRefusedError(
+    'the control plane in this repo is non-revisioned (istiod without a revision); its first canary upgrade is not supported yet. Install the target revision beside it by hand (istioctl manifest generate --set revision=<target>), then plan again.',
+    'non-revisioned-unsupported',
+  );
+}
+
+/**
+ * The IstioOperator overlay a rendered control plane is generated from: a YAML file of kind
+ * IstioOperator without a revision, which is kept in the repo but not applied (it has no name, or
+ * the cluster has no operator). Null when there is none, or more than one.
+ */
+function findRenderOverlay(snapshot: RepoSnapshot): string | null {
+  const found = [...snapshot]
+    .filter(([path, text]) => /\.ya?ml$/.test(path) && /^kind:\s*IstioOperator\s*$/m.test(text) && !/^\s+revision:\s*\S/m.test(text))
+    .map(([path]) => path);
+  return found.length === 1 ? found[0]! : null;
+}
+
+/**
+ * Non-revisioned control planes installed by an IstioOperator or a Helm istiod release are not
+ * planned yet (their first canary needs the in-cluster operator replaced, or the Helm injector
+ * handed over, which the bot does not write): a clear refusal with the way forward, never a plan.
+ */
+function refuseUnsupportedNonRevisioned(index: ReturnType<typeof buildYamlIndex>, inventory: MeshInventory): void {
+  // Only when nothing else is found: an overlay beside an install made outside git is no control plane.
+  if (inventory.revisions.length > 0 || inventory.externalRevisions.length > 0 || inventory.tags.length > 0) return;
+  const operators = index.ofKind('IstioOperator').filter((o) => !o.isPatch && !o.name.startsWith('installed-state') && !getPath(o.body, ['spec', 'revision']));
+  const helm = [...index.ofKind('Application'), ...index.ofKind('HelmRelease')].filter((o) => {
+    const chart = getPath(o.body, ['spec', 'source', 'chart']) ?? getPath(o.body, ['spec', 'chart', 'spec', 'chart']);
+    return chart === 'istiod' && !/\brevision:\s*\S/.test(JSON.stringify(getPath(o.body, ['spec', 'source', 'helm']) ?? getPath(o.body, ['spec', 'values']) ?? {}).replace(/"revision":""/g, '').replace(/"revision":/g, 'revision: '));
+  });
+  const found = [...operators.map((o) => `IstioOperator ${o.name} (${o.file})`), ...helm.map((o) => `${o.kind} ${o.name} (${o.file})`)];
+  if (found.length === 0) return;
+  throw new UpgradeRefusedError(
+    `${found.length > 1 ? 'several non-revisioned control planes' : 'a non-revisioned control plane'} (${found.join('; ')}): the first canary from an IstioOperator or a Helm istiod release without a revision is not planned yet. ` +
+      'Upgrade it by hand following Istio\'s canary guide (IstioOperator: a copy with spec.revision reconciled by its own revisioned operator; Helm: upgrade the base chart, then a new istiod release with revision set), or render it into git with istioctl manifest generate, which the bot plans.',
+    'non-revisioned-unsupported',
+  );
 }

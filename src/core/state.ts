@@ -83,7 +83,7 @@ export type UpgradeState = z.infer<typeof UpgradeState>;
 const STATE_MARKER = 'mesh-upgrade-state';
 /** Format of the hidden block: v2 carries an HMAC of its payload (v1 had none and is not trusted). */
 const BLOCK_VERSION = 2;
-const STATE_BLOCK = new RegExp(`<!-- ${STATE_MARKER}:v(\\d+) ([A-Za-z0-9+/=]+)(?: ([A-Za-z0-9_-]+))? -->`);
+const STATE_BLOCKS = new RegExp(`<!-- ${STATE_MARKER}:v(\\d+) ([A-Za-z0-9+/=]+)(?: ([A-Za-z0-9_-]+))? -->`, 'g');
 
 /**
  * The key that authenticates state blocks, derived (HKDF-SHA256) from the App's secret so that the
@@ -97,6 +97,14 @@ export interface StateKey {
 export function deriveStateKey(secret: string): StateKey {
   if (secret.length === 0) throw new Error('the state key needs a non-empty secret');
   return { bytes: Buffer.from(hkdfSync('sha256', secret, 'mesh-upgrade-bot', 'sticky-state-block', 32)) };
+}
+
+/**
+ * The key of one repository (`owner/name`): a block signed for one repo does not verify in
+ * another. Within a repo the payload names its issue, and a block is only read on that issue.
+ */
+export function stateKeyForRepo(key: StateKey, repo: string): StateKey {
+  return { bytes: Buffer.from(hkdfSync('sha256', key.bytes, 'mesh-upgrade-bot', `repo:${repo.toLowerCase()}`, 32)) };
 }
 
 function macOf(key: StateKey, payload: string): string {
@@ -116,8 +124,13 @@ export type StateParse =
   /** A block this App did not write (no or wrong HMAC): never used. */
   | { readonly kind: 'unauthenticated'; readonly reason: string };
 
-export function parseStateBlock(body: string, key: StateKey): StateParse {
-  const match = STATE_BLOCK.exec(body);
+/**
+ * Reads the state block that ends a comment (the bot writes it last; text above it, such as names
+ * quoted from the repo, never counts), checks its HMAC and, given `onIssue`, that it is the state
+ * of the issue it was read on.
+ */
+export function parseStateBlock(body: string, key: StateKey, onIssue?: number): StateParse {
+  const match = [...body.matchAll(STATE_BLOCKS)].at(-1);
   if (!match) return { kind: 'none' };
   if (Number(match[1]) !== BLOCK_VERSION) return { kind: 'unauthenticated', reason: `state block v${match[1]} carries no signature of this App` };
   const expected = Buffer.from(macOf(key, match[2]!));
@@ -125,7 +138,9 @@ export function parseStateBlock(body: string, key: StateKey): StateParse {
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { kind: 'unauthenticated', reason: 'state block signature does not match' };
   try {
     const parsed = UpgradeState.safeParse(JSON.parse(Buffer.from(match[2]!, 'base64').toString('utf8')));
-    return parsed.success ? { kind: 'state', state: parsed.data } : { kind: 'invalid', reason: parsed.error.issues[0]?.message ?? 'invalid' };
+    if (!parsed.success) return { kind: 'invalid', reason: parsed.error.issues[0]?.message ?? 'invalid' };
+    if (onIssue !== undefined && parsed.data.issue !== onIssue) return { kind: 'unauthenticated', reason: `state block of issue #${parsed.data.issue} read on #${onIssue}` };
+    return { kind: 'state', state: parsed.data };
   } catch (error) {
     return { kind: 'invalid', reason: (error as Error).message };
   }

@@ -81,7 +81,7 @@ export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
   for (const [file, text] of snapshot) {
     const base = posix.basename(file);
     if (!isYamlPath(file) && !KUSTOMIZATION_FILES.has(base)) continue;
-    if (text.includes('{{')) {
+    if (text.includes('{{') && !templatesOnlyInBlockScalars(text)) {
       skipped.push({ file, reason: 'Helm/Go template (contains {{ }}), not plain Kubernetes YAML' });
       continue;
     }
@@ -177,4 +177,24 @@ function toKustomization(file: string, document: unknown): Kustomization {
     patchFiles: patchPaths.map(resolve),
     namespace: typeof body.namespace === 'string' ? body.namespace : null,
   };
+}
+
+/**
+ * True when every `{{` of the text sits inside a block scalar (`key: |` and the lines indented
+ * under it): rendered manifests (`istioctl manifest generate`) carry the injector's templates as
+ * ConfigMap text, which is data, not a Helm template. A `{{` anywhere else (a value, a key, a line
+ * of its own) makes the file a template.
+ */
+function templatesOnlyInBlockScalars(text: string): boolean {
+  let blockIndent: number | null = null;
+  for (const line of text.split('\n')) {
+    const indent = line.length - line.trimStart().length;
+    if (blockIndent !== null) {
+      if (line.trim() === '' || indent > blockIndent) continue;
+      blockIndent = null;
+    }
+    if (line.includes('{{')) return false;
+    if (/^\s*(?:-\s+)?(?:[^#\s][^#]*?:\s+|-\s+)?[|>][-+0-9]*\s*(?:#.*)?$/.test(line)) blockIndent = indent;
+  }
+  return true;
 }

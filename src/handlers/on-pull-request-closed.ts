@@ -13,5 +13,7 @@ export async function onPullRequestClosed(context: Context<'pull_request.closed'
     mergeSha: pr.merge_commit_sha ?? null,
     body: pr.body ?? null,
     headRef: pr.head.ref,
+    author: pr.user?.login ?? '',
+    headRepo: pr.head.repo?.full_name ?? null,
   });
 }

@@ -31,9 +31,10 @@ export function workflowFactory(options: AppOptions): WorkflowFactory {
     const repo = new GitHubConfigRepo(octokit, ref, options.botLogin);
     const gateFor = (config: RepoConfig): HealthGate => {
       if (config.gate !== 'argocd') return manualGate;
-      if (!options.argocd) return new CommitStatusGate(repo, () => repo.getDefaultBranch());
+      if (!options.argocd) return new CommitStatusGate(repo, () => repo.getDefaultBranch(), { stabilityWindowMs: config.gateTiming.stabilityWindowSeconds * 1000 });
       return new ArgoCdHealthGate({
         client: options.argocd,
+        repo: ref,
         compare: (base, head) => repo.compare(base, head),
         stabilityWindowMs: config.gateTiming.stabilityWindowSeconds * 1000,
         timeoutMs: config.gateTiming.phaseTimeoutMinutes * 60_000,

@@ -4,6 +4,7 @@ import type { GateDecision } from '../core/gate.js';
 import type { PlannedPhase, UpgradePlan } from '../core/plan.js';
 import { renderPhaseMarker, renderStateBlock, replyMarker, type PhaseRecord, type StateKey, type UpgradeState } from '../core/state.js';
 import { appendSections, clampKeeping, firstOf, fitWithCaps } from './comment-size.js';
+import { codeLine, plainText } from '../core/user-text.js';
 import type { Templates } from './templates.js';
 
 /** GitHub refuses bodies over 65,536 characters; stay well below. */
@@ -59,16 +60,17 @@ export function renderPlanComment(templates: Templates, state: UpgradeState, vie
     const planned = byId.get(phase.id);
     return {
       number: i + 1,
-      title: phase.title,
+      title: plainText(phase.title),
       stateLabel: STATE_LABELS[phase.status],
-      note: phase.note,
+      note: phase.note === null ? null : plainText(phase.note),
       pr: phase.pr,
       restarts: planned && planned.pods > 0 ? `${planned.pods} pods, ~${planned.estimatedMinutes} min` : '–',
     };
   });
-  const manualPhases = (view?.phases ?? []).filter((p) => p.manual.length > 0).map((p) => ({ title: p.title, steps: p.manual }));
+  const manualPhases = (view?.phases ?? []).filter((p) => p.manual.length > 0).map((p) => ({ title: plainText(p.title), steps: p.manual.map(codeLine) }));
   const restartMinutes = (view?.phases ?? []).reduce((sum, p) => sum + (p.pods > 0 ? p.estimatedMinutes : 0), 0);
-  const warnings = (view?.warnings ?? []).map((w) => ({ ...w, message: w.message.replace(/\n/g, '\n  ') }));
+  // Warnings quote names and text from the repo: shown, never rendered as mentions or HTML.
+  const warnings = (view?.warnings ?? []).map((w) => ({ ...w, file: w.file === null ? null : plainText(w.file), message: plainText(w.message).replace(/\n/g, '\n  ') }));
   const stateBlock = renderStateBlock(state, key);
   const current = Math.max(0, state.phases.findIndex((p) => p.status !== 'passed' && p.status !== 'done'));
   const renderWith = (cap: number) => {
@@ -84,7 +86,7 @@ export function renderPlanComment(templates: Templates, state: UpgradeState, vie
       fromLabel: label(state.from, state.fromVersion),
       toLabel: label(state.target, state.targetVersion),
       statusLabel: STATUS_LABELS[state.status],
-      reason: state.reason,
+      reason: state.reason === null ? null : plainText(state.reason),
       install: state.install,
       path: state.path,
       requestedBy: state.requestedBy,
@@ -104,7 +106,7 @@ export function renderPlanComment(templates: Templates, state: UpgradeState, vie
       warningCount: warnings.length,
       warnings: shownWarnings.shown,
       moreWarnings: shownWarnings.more,
-      nextStep,
+      nextStep: nextStep === null ? null : plainText(nextStep),
       stateBlock,
     });
   };
@@ -116,7 +118,7 @@ const CUT_NOTE = "\n\n… (cut to stay under GitHub's 65,536-character limit)\n\
 /** A table of unhealthy resources for a gate-failure comment: at most `max` rows, then "… N more". */
 export function renderResourceTable(resources: ReadonlyArray<{ kind: string; namespace?: string | null; name: string; message: string }>, max = 50): string {
   if (resources.length === 0) return '';
-  const cell = (text: string) => text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+  const cell = (text: string) => plainText(text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|'));
   const { shown, more } = firstOf(resources, max);
   const rows = shown.map((r) => `| ${cell(r.kind)} | ${cell(r.namespace ?? '')} | ${cell(r.name)} | ${cell(r.message)} |`);
   if (more) rows.push(`| … | | ${more} more | |`);
@@ -188,25 +190,25 @@ export function renderPullRequest(
       ? 'The bot then waits until Argo CD reports that commit Synced and Healthy (and the phase\'s own resources healthy).'
       : 'A maintainer then runs the checks of "How to verify" above and says `/upgrade continue` on the tracking issue.';
   const view = {
-    title: phase.title,
+    title: plainText(phase.title),
     cluster: state.cluster,
     number: index + 1,
     total,
     issue: state.issue,
     fromLabel: label(state.from, state.fromVersion),
     toLabel: label(state.target, state.targetVersion),
-    why: phase.why,
+    why: plainText(phase.why),
     changes: shown,
     changeCount: rows.length,
     fileCount: new Set(rows.map((r) => r.file)).size,
     changesFolded: rows.length > 20,
     omitted: rows.length > shown.length ? rows.length - shown.length : null,
     hasManual: phase.manual.length > 0,
-    manual: phase.manual,
+    manual: phase.manual.map(codeLine),
     hasBeforeMerge: phase.beforeMerge.length > 0,
-    beforeMerge: phase.beforeMerge,
-    verify: phase.verify,
-    rollback: phase.rollback,
+    beforeMerge: phase.beforeMerge.map(codeLine),
+    verify: phase.verify.map(codeLine),
+    rollback: phase.rollback.map(plainText),
     gateText,
     next: next?.title ?? null,
     nextNumber: index + 2,
@@ -219,21 +221,26 @@ export function renderPullRequest(
 /** A reply to one command comment (refusals, help, status), marked so it is posted once. */
 export function renderReply(templates: Templates, commentId: number, text: string, issueLink: string | null = null): string {
   const marker = replyMarker(commentId);
-  return clampKeeping(render(templates.reply, { text, issueLink, marker }).trim(), marker, BODY_LIMIT, CUT_NOTE) + '\n';
+  // Replies quote names from the repo and messages from GitHub or Argo CD: no mention, no HTML.
+  return clampKeeping(render(templates.reply, { text: plainText(text), issueLink, marker }).trim(), marker, BODY_LIMIT, CUT_NOTE) + '\n';
 }
 
 export function renderHelp(): string {
   return `#### mesh-upgrade commands\n\n${commandHelp()}`;
 }
 
-export function describeGate(decision: GateDecision): string {
+export function describeGate(decision: GateDecision, warnings: readonly string[] = []): string {
+  // A few, each short: the phase line is one table cell.
+  const shown = warnings.slice(0, 3).map((w) => (w.length > 200 ? `${w.slice(0, 199)}…` : w));
+  const more = warnings.length > shown.length ? `; and ${warnings.length - shown.length} more` : '';
+  const warned = shown.length > 0 ? ` ⚠ ${shown.join('; ')}${more}` : '';
   switch (decision.status) {
     case 'pass':
-      return `passed: ${decision.summary}`;
+      return `passed: ${decision.summary}${warned}`;
     case 'wait':
-      return `waiting: ${decision.reason}`;
+      return `waiting: ${decision.reason}${warned}`;
     case 'fail':
-      return `failed: ${decision.reason}`;
+      return `failed: ${decision.reason}${warned}`;
   }
 }
 

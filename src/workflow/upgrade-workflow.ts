@@ -8,7 +8,7 @@ import { phaseKindOf } from '../core/phase-ids.js';
 import type { GateOutcome, HealthGate } from '../core/gate.js';
 import { planUpgrade, type PlannedPhase, type UpgradePlan } from '../core/plan.js';
 import { scopeSnapshot, type RepoSnapshot } from '../core/snapshot.js';
-import { isStateComment, lockRef, newPhaseRecord, parsePhaseMarker, parseStateBlock, phaseBranch, replyMarker, type PhaseRecord, type StateKey, type UpgradeState } from '../core/state.js';
+import { isStateComment, lockRef, newPhaseRecord, parsePhaseMarker, parseStateBlock, phaseBranch, replyMarker, stateKeyForRepo, type PhaseRecord, type StateKey, type UpgradeState } from '../core/state.js';
 import { describeGate, fitComment, renderHelp, renderPlanComment, renderPullRequest, renderReply, renderResourceTable, toPlanView, withDryRunBodies, type PlanView } from '../text/render.js';
 import type { Templates } from '../text/templates.js';
 import { metrics } from '../observability/metrics.js';
@@ -51,6 +51,9 @@ export interface PullRequestClosedEvent {
   readonly mergeSha: string | null;
   readonly body: string | null;
   readonly headRef: string;
+  /** Who opened the PR, and the repository (`owner/name`) its head branch lives in. */
+  readonly author: string;
+  readonly headRepo: string | null;
 }
 
 /** Everything one step reads, at one pinned commit of the base branch. */
@@ -104,7 +107,12 @@ export class UpgradeWorkflow {
   /** Comments this event is the first to see (the bot's reaction on them was new). */
   private readonly firstSighting = new Set<number>();
 
-  constructor(private readonly deps: WorkflowDeps) {}
+  /** The state key of this repository (a block signed for another repo does not verify here). */
+  private readonly stateKey: StateKey;
+
+  constructor(private readonly deps: WorkflowDeps) {
+    this.stateKey = stateKeyForRepo(deps.stateKey, `${deps.repo.ref.owner}/${deps.repo.ref.repo}`);
+  }
 
   private get repo() {
     return this.deps.repo;
@@ -129,10 +137,11 @@ export class UpgradeWorkflow {
 
   /** Permission first: nobody without it learns more than that, malformed command or not. */
   private async handleCommand(event: CommentEvent, parsed: Exclude<CommandParse, { kind: 'none' }>): Promise<void> {
-    const view = await this.readRepo();
-    const required = 'error' in view ? DEFAULT_PERMISSION : view.config.permission;
+    // No role at all is refused before the repo is read: an outsider's comment costs one request.
     const permission = await this.repo.getPermission(event.author);
-    if (!meetsPermission(permission, required)) {
+    const view = permission === 'none' ? null : await this.readRepo();
+    const required = view === null || 'error' in view ? DEFAULT_PERMISSION : view.config.permission;
+    if (view === null || !meetsPermission(permission, required)) {
       this.deps.log.warn({ issue: event.issue, user: event.author, permission, required }, 'command refused: permission');
       await this.refuseOutsider(event, required);
       return;
@@ -166,9 +175,16 @@ export class UpgradeWorkflow {
   async onPullRequestClosed(event: PullRequestClosedEvent): Promise<void> {
     const marker = parsePhaseMarker(event.body);
     if (!marker) return;
+    // Only the bot's own phase PRs, from this repository, move an upgrade: anyone can open (and
+    // close) a PR from a fork with a copied marker.
+    const ours = event.headRepo === `${this.repo.ref.owner}/${this.repo.ref.repo}` && (this.repo.botLogin === null || event.author === this.repo.botLogin);
+    if (!ours) {
+      this.deps.log.warn({ pr: event.number, author: event.author, headRepo: event.headRepo }, 'ignored: a closed PR with a phase marker that the bot did not open');
+      return;
+    }
     await mutex.run(this.key(marker.issue), async () => {
       const tracking = await this.findTracking(marker.issue);
-      if (!tracking || !isActive(tracking.state)) return;
+      if (!tracking || !isActive(tracking.state) || !tracking.state.phases.some((p) => p.pr === event.number)) return;
       const view = await this.readRepo();
       if ('error' in view) return;
       this.deps.log.info({ issue: marker.issue, pr: event.number, merged: event.merged, phase: marker.phase }, 'phase pull request closed');
@@ -182,7 +198,7 @@ export class UpgradeWorkflow {
     const cluster = this.resolveCluster(view.config, command.cluster);
     if (typeof cluster === 'string') return this.replyOnce(event, `❌ ${cluster}`);
     const comments = await this.repo.listIssueComments(event.issue);
-    const existing = this.trackingFrom(comments);
+    const existing = this.trackingFrom(event.issue, comments);
     if (existing && isActive(existing.state)) {
       if (existing.state.target === command.revision && existing.state.cluster === cluster.name) {
         // The same command again (a double comment): the upgrade is already under way.
@@ -214,7 +230,7 @@ export class UpgradeWorkflow {
 
     const state = initialState(event, { ...command, canary: command.canary ?? cluster.canary ?? view.config.canary, cleanupMode: view.config.cleanupMode }, cluster, plan);
     if (command.dryRun) {
-      const body = renderPlanComment(this.deps.templates, { ...state, status: 'paused', reason: 'dry run: nothing was created' }, toPlanView(plan), `comment \`/upgrade ${command.revision}\` without \`--dry-run\` to start.`, this.deps.stateKey);
+      const body = renderPlanComment(this.deps.templates, { ...state, status: 'paused', reason: 'dry run: nothing was created' }, toPlanView(plan), `comment \`/upgrade ${command.revision}\` without \`--dry-run\` to start.`, this.stateKey);
       await this.ensureSticky(event.issue, existing?.comment ?? null, withDryRunBodies(body, this.dryRunBodies(state, plan, view.config)));
       return;
     }
@@ -237,7 +253,7 @@ export class UpgradeWorkflow {
     state.installation = this.deps.installation ?? null;
     const sticky = await givingLockBackOnFailure(this.repo, lockRequest, this.deps.log, async () => {
       await this.repo.addLabels(event.issue, ['mesh-upgrade']);
-      return this.ensureSticky(event.issue, existing?.comment ?? null, renderPlanComment(this.deps.templates, state, toPlanView(plan), null, this.deps.stateKey));
+      return this.ensureSticky(event.issue, existing?.comment ?? null, renderPlanComment(this.deps.templates, state, toPlanView(plan), null, this.stateKey));
     }, (text) => this.replyOnce(event, text));
     if (lock.tookOverFrom) await this.replyOnce(event, tookOverNote(cluster.name, lock.tookOverFrom));
     await this.advance({ state, comment: sticky, comments }, view, { continued: false, plan });
@@ -280,7 +296,7 @@ export class UpgradeWorkflow {
     await this.closeOpenPhases(state, 'closed by /upgrade abort');
     state.status = 'aborted';
     state.reason = `aborted by @${event.author}`;
-    await this.repo.releaseLock(lockRef(state.cluster));
+    await this.repo.releaseLockOf(lockRef(state.cluster), state.issue);
     await this.writeSticky(tracking, null, null, view);
     await this.replyOnce(event, `Upgrade to \`${state.target}\` aborted. Phases already merged stay in the repo; open phase pull requests were closed.`);
   }
@@ -413,7 +429,7 @@ export class UpgradeWorkflow {
         phase.gate.healthySince = outcome.healthySince?.toISOString() ?? null;
         phase.gate.wasHealthy = outcome.wasHealthy;
         this.deps.log.info({ issue: state.issue, phase: phase.id, gate: gate.kind, decision: decision.status, reason: describeGate(decision) }, 'gate decision');
-        phase.note = describeGate(decision);
+        phase.note = describeGate(decision, outcome.warnings);
         if (decision.status === 'wait') {
           nextStep =
             gate.kind === 'manual'
@@ -514,7 +530,7 @@ export class UpgradeWorkflow {
     if (state.phases.every((p) => p.status === 'passed' || p.status === 'done') && isActive(state)) {
       state.status = state.mode === 'rollback' ? 'rolled-back' : 'completed';
       state.reason = null;
-      await this.repo.releaseLock(lockRef(state.cluster));
+      await this.repo.releaseLockOf(lockRef(state.cluster), state.issue);
       this.deps.log.info({ issue: state.issue, cluster: state.cluster, target: state.target }, 'upgrade completed');
     }
     await this.writeSticky(tracking, plan, nextStep, view);
@@ -604,6 +620,16 @@ export class UpgradeWorkflow {
 
   private async openPhase(state: UpgradeState, index: number, planned: PlannedPhase, view: RepoView): Promise<PullRequestInfo | null> {
     const branch = phaseBranch(state.cluster, state.target, index, planned.id);
+    // Only the issue that holds the cluster opens its phases, whatever its stored state says.
+    const ref = lockRef(state.cluster);
+    let holder = await this.repo.readLock(ref);
+    if (holder === undefined && (await this.repo.acquireLock(ref, state.issue, view.head)).kind === 'acquired') holder = state.issue;
+    if (holder !== state.issue) {
+      state.status = 'paused';
+      state.reason = `cluster ${state.cluster} is held by ${holder ? `#${holder}` : 'another upgrade'}; this issue opens no phase until it is free (then say /upgrade continue)`;
+      this.deps.log.warn({ issue: state.issue, cluster: state.cluster, holder }, 'phase not opened: the cluster lock is held elsewhere');
+      return null;
+    }
     const text = renderPullRequest(this.deps.templates, state, planned, index, view.config.gate);
     const result = await this.repo.ensureBranchCommit(branch, view.head, planned.files, `mesh-upgrade(${state.cluster}): ${planned.title}`);
     if (result.kind === 'refused') {
@@ -679,11 +705,11 @@ export class UpgradeWorkflow {
     return config.clusters.find((c) => c.name === name) ?? `unknown cluster \`${name}\`; configured clusters: ${names.join(', ')}.`;
   }
 
-  private trackingFrom(comments: readonly IssueComment[]): Tracking | null {
+  private trackingFrom(issue: number, comments: readonly IssueComment[]): Tracking | null {
     // The oldest state comment wins, should two replicas ever have written one each.
     for (const comment of comments) {
       if (!comment.byThisApp || !isStateComment(comment.body)) continue;
-      const parsed = parseStateBlock(comment.body, this.deps.stateKey);
+      const parsed = parseStateBlock(comment.body, this.stateKey, issue);
       if (parsed.kind === 'state') return { state: parsed.state, comment, comments };
       const reason = parsed.kind === 'invalid' || parsed.kind === 'unauthenticated' ? parsed.reason : 'none';
       this.deps.log.warn({ comment: comment.id, reason }, parsed.kind === 'unauthenticated' ? 'state block ignored: not authenticated' : 'unreadable state block');
@@ -693,8 +719,8 @@ export class UpgradeWorkflow {
 
   private async findTracking(issue: number): Promise<Tracking | null> {
     // The sticky comment is among the first on its issue: stop reading pages once it is found.
-    const comment = await this.repo.findComment(issue, (c) => c.byThisApp && isStateComment(c.body) && parseStateBlock(c.body, this.deps.stateKey).kind === 'state');
-    return comment ? this.trackingFrom([comment]) : null;
+    const comment = await this.repo.findComment(issue, (c) => c.byThisApp && isStateComment(c.body) && parseStateBlock(c.body, this.stateKey, issue).kind === 'state');
+    return comment ? this.trackingFrom(issue, [comment]) : null;
   }
 
   private async ensureSticky(issue: number, existing: IssueComment | null, body: string): Promise<IssueComment> {
@@ -714,7 +740,7 @@ export class UpgradeWorkflow {
   }
 
   private async writeSticky(tracking: Tracking, plan: UpgradePlan | null, nextStep: string | null, view: RepoView): Promise<void> {
-    const previous = parseStateBlock(tracking.comment.body, this.deps.stateKey);
+    const previous = parseStateBlock(tracking.comment.body, this.stateKey, tracking.state.issue);
     if (previous.kind !== 'state' || previous.state.status !== tracking.state.status) metrics.upgrades.inc({ state: tracking.state.status });
     let planView: PlanView | null = plan ? toPlanView(plan) : null;
     if (!planView && isActive(tracking.state)) {
@@ -725,7 +751,7 @@ export class UpgradeWorkflow {
       // Once our own control-plane phase is in, "already installed" is news to nobody.
       planView = { ...planView, warnings: planView.warnings.filter((w) => w.code !== 'target-already-installed') };
     }
-    const body = renderPlanComment(this.deps.templates, tracking.state, planView, nextStep, this.deps.stateKey);
+    const body = renderPlanComment(this.deps.templates, tracking.state, planView, nextStep, this.stateKey);
     if (body !== tracking.comment.body) {
       await this.repo.updateComment(tracking.comment.id, body);
       tracking.comment = { ...tracking.comment, body };
@@ -747,7 +773,7 @@ export class UpgradeWorkflow {
     }
     await this.repo.createComment(
       event.issue,
-      renderReply(this.deps.templates, event.commentId, `❌ \`/upgrade\` needs **${required}** permission on this repository. Nothing was changed.\n${OUTSIDER_MARKER}`, null),
+      `${renderReply(this.deps.templates, event.commentId, `❌ \`/upgrade\` needs **${required}** permission on this repository. Nothing was changed.`, null)}${OUTSIDER_MARKER}\n`,
     );
   }
 
@@ -805,8 +831,9 @@ const OUTSIDER_REPLY_INTERVAL_MS = 3_600_000;
 /** Phases that point at, or depend on, the new control plane being there. */
 const NEEDS_TARGET = new Set(['default-revision', 'scale-down', 'cleanup', 'operator-cleanup']);
 
+/** An upgrade this issue drives (a dry run only shows a plan: it holds no lock and opens nothing). */
 function isActive(state: UpgradeState): boolean {
-  return state.status === 'running' || state.status === 'paused';
+  return (state.status === 'running' || state.status === 'paused') && !state.options.dryRun;
 }
 
 function currentPhase(state: UpgradeState): PhaseRecord | undefined {

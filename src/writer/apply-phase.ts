@@ -230,6 +230,7 @@ function unlistDeleted(snapshot: TrackedRepo, deletedFiles: readonly string[], c
   const pending = [...deletedFiles];
   while (pending.length > 0) {
     const file = pending.shift()!;
+    unlistPatch(snapshot, file, changes);
     const dir = posix.dirname(file);
     const kustomization = kustomizationIn(snapshot, dir);
     if (kustomization && kustomization !== file) {
@@ -250,5 +251,27 @@ function unlistDeleted(snapshot: TrackedRepo, deletedFiles: readonly string[], c
     if (parentKustomization && dirEmpty) {
       editResources(snapshot, parentKustomization, (entries) => entries.filter((e) => posix.normalize(posix.join(parent, e)).replace(/\/$/, '') !== dir), changes);
     }
+  }
+}
+
+/**
+ * A deleted patch file goes from the `patches` of the kustomization above it that names it in
+ * the plain form `- path: <file>` (that one line goes; kustomize refuses a missing patch file).
+ */
+function unlistPatch(snapshot: TrackedRepo, file: string, changes: ObjectChange[]): void {
+  for (let dir = posix.dirname(file); ; dir = posix.dirname(dir)) {
+    const kustomization = kustomizationIn(snapshot, dir);
+    if (kustomization) {
+      const text = snapshot.get(kustomization)!;
+      const relative = posix.relative(dir === '.' ? '' : dir, file);
+      const escaped = relative.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const line = new RegExp(`^[ \\t]*- path: ["']?(?:\\./)?${escaped}["']?[ \\t]*(?:#.*)?\\n`, 'm');
+      if (line.test(text)) {
+        snapshot.set(kustomization, text.replace(line, ''));
+        changes.push({ action: 'update', file: kustomization, kind: 'Kustomization', namespace: null, name: dir });
+        return;
+      }
+    }
+    if (dir === '.' || dir === '' || dir === '/') return;
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { evaluateArgoGate, type AppObservation, type ArgoGateInput } from '../../src/core/argocd-gate.js';
+import { bestAncestry, evaluateArgoGate, repoSlug, trackedRevisions, type AppObservation, type ArgoGateInput } from '../../src/core/argocd-gate.js';
 import { ArgoApplication, ResourceTree } from '../../src/core/argocd-status.js';
 
 const healthy = ArgoApplication.parse(JSON.parse(readFileSync(new URL('../fixtures/argocd/istio-system-synced-healthy.json', import.meta.url), 'utf8')));
@@ -52,7 +52,7 @@ describe('evaluateArgoGate', () => {
     ['a sync is requested', { app: app((a) => void ((a as { operation?: unknown }).operation = { sync: {} })) }, /a sync is requested/, false],
     ['a sync is running', { app: app((a) => void delete (a.status.operationState as { finishedAt?: string }).finishedAt) }, /sync Succeeded/, false],
     ['health predates the sync (stale reconciledAt)', { app: app((a) => void (a.status.reconciledAt = '2026-11-22T10:01:03Z')) }, /reconciledAt < finishedAt/, true],
-    ['OutOfSync with auto-sync on', { app: app((a) => void (a.status.sync!.status = 'OutOfSync')) }, /auto-sync will apply it/, false],
+    ['OutOfSync with auto-sync on', { app: app((a) => void ((a.status.sync!.status = 'OutOfSync'), (a.status.operationState!.syncResult!.revision = 'PREVIOUS_SHA'))) }, /auto-sync will apply it/, false],
     ['Progressing', { app: app((a) => void (a.status.health!.status = 'Progressing')) }, /Progressing/, false],
   ])('waits when %s', (_name, observation, reason, refresh) => {
     const result = evaluateArgoGate(input([observation], { healthySince: null, wasHealthy: false }));
@@ -115,5 +115,187 @@ describe('evaluateArgoGate', () => {
 
     const late = evaluateArgoGate(input([{ ancestry: 'behind' }], { now: new Date('2026-11-22T10:40:00Z') }));
     expect(late.decision.status === 'fail' && late.decision.reason).toMatch(/^timed out after 30 min: prod-mesh: Argo CD has not seen the merge commit yet/);
+  });
+});
+
+// Issue 11: the gate held against Argo CD's own source (application shapes after its test fixtures:
+// controller/appcontroller_test.go fakeMultiSourceApp, controller/metrics/metrics_test.go fakeApp4).
+const REPO = { owner: 'example-org', repo: 'cluster-config' };
+const multiSource = ArgoApplication.parse(JSON.parse(readFileSync(new URL('../fixtures/argocd/prod-mesh-multi-source-synced-healthy.json', import.meta.url), 'utf8')));
+const SHA = (c: string) => c.repeat(40);
+
+/** A copy of any application with some fields changed. */
+function edit(base: ArgoApplication, change: (a: ArgoApplication) => void): ArgoApplication {
+  const copy = structuredClone(base);
+  change(copy);
+  return ArgoApplication.parse(copy);
+}
+
+describe('item 1: the revision of the config repo’s source (multi-source applications)', () => {
+  it.each<[string, string | null]>([
+    ['https://github.com/example-org/cluster-config', 'example-org/cluster-config'],
+    ['https://github.com/Example-Org/Cluster-Config.git', 'example-org/cluster-config'],
+    ['https://github.com/example-org/cluster-config.git/', 'example-org/cluster-config'],
+    ['git@github.com:Example-Org/cluster-config.git', 'example-org/cluster-config'],
+    ['ssh://git@github.com/example-org/cluster-config.git', 'example-org/cluster-config'],
+    ['ssh://git@github.com:22/example-org/cluster-config', 'example-org/cluster-config'],
+    ['https://ghe.example.com/example-org/cluster-config.git', 'example-org/cluster-config'],
+    ['https://istio-release.storage.googleapis.com/charts', null],
+    ['registry-1.docker.io/bitnamicharts', null],
+    ['oci://ghcr.io/example-org/charts/istiod', null],
+  ])('repoSlug(%s) = %s', (url, slug) => {
+    expect(repoSlug(url)).toBe(slug);
+  });
+
+  it.each<[string, ArgoApplication, string[] | { foreign: RegExp }]>([
+    ['single source: status.sync.revision', healthy, ['MERGE_SHA']],
+    ['the chart first (as Argo CD’s multi-source docs write it), the config repo by ssh and by https', multiSource, ['MERGE_SHA']],
+    [
+      'another git repository first',
+      edit(multiSource, (a) => {
+        a.spec.sources = [{ repoURL: 'https://github.com/example-org/platform-manifests.git', path: 'istio' }, { repoURL: 'https://github.com/Example-Org/Cluster-Config', ref: 'values' }];
+        a.status.sync!.revisions = [SHA('c'), SHA('d')];
+      }),
+      [SHA('d')],
+    ],
+    [
+      'no source is the config repo',
+      edit(multiSource, (a) => {
+        a.spec.sources = [{ repoURL: 'https://github.com/argoproj/argocd-example-apps.git', path: 'some/path' }, { repoURL: 'https://github.com/argoproj/argocd-example-apps-fake-ref.git', ref: 'values_test' }];
+      }),
+      { foreign: /none of its 2 sources is the config repo example-org\/cluster-config \(https:\/\/github.com\/argoproj\/argocd-example-apps.git, / },
+    ],
+  ])('%s', (_name, application, expected) => {
+    const tracked = trackedRevisions(application, REPO);
+    if (Array.isArray(expected)) expect(tracked).toEqual({ kind: 'tracked', revisions: expected });
+    else expect(tracked.kind === 'foreign' && tracked.reason).toMatch(expected.foreign);
+  });
+
+  it('takes the best relation when several sources are the config repo', () => {
+    expect(bestAncestry(['behind', 'ahead'])).toBe('ahead');
+    expect(bestAncestry([null, 'diverged'])).toBeNull();
+    expect(bestAncestry([])).toBeNull();
+  });
+
+  it('passes a Synced and Healthy multi-source application once the config repo’s revision is X', () => {
+    expect(evaluateArgoGate(input([{ app: multiSource }])).decision.status).toBe('pass');
+  });
+});
+
+describe('item 2: selective auto-sync (OutOfSync after a successful sync to the same revision)', () => {
+  const outOfSync = (base: ArgoApplication, change: (a: ArgoApplication) => void = () => undefined) =>
+    edit(base, (a) => {
+      a.status.sync!.status = 'OutOfSync';
+      a.status.resources = [{ kind: 'ConfigMap', namespace: 'istio-system', name: 'istio-asm-1140-0', status: 'OutOfSync' }];
+      change(a);
+    });
+
+  it.each<[string, ArgoApplication, RegExp]>([
+    [
+      'single source, selfHeal off',
+      outOfSync(healthy, (a) => void (a.spec.syncPolicy!.automated = { prune: true, selfHeal: false })),
+      /OutOfSync although the last sync to MERGE_SHA succeeded: with selfHeal off, Argo CD does not sync the same revision again \("Skipping auto-sync: most recent sync already to MERGE_SHA"\); sync it by hand, or enable syncPolicy.automated.selfHeal/,
+    ],
+    ['multi-source, `automated: {}` (Argo CD’s fakeMultiSourceApp)', outOfSync(multiSource, (a) => void (a.spec.syncPolicy!.automated = {})), /most recent sync already to \[1.14.0, MERGE_SHA, MERGE_SHA\]/],
+  ])('fails at once: %s', (_name, application, reason) => {
+    const result = evaluateArgoGate(input([{ app: application }], { healthySince: null, wasHealthy: false, now: new Date('2026-11-22T10:02:00Z') }));
+    expect(result.decision.status).toBe('fail');
+    expect(result.decision.status === 'fail' && result.decision.reason).toMatch(reason);
+    expect(result.decision.status === 'fail' && result.decision.resources).toEqual([{ kind: 'ConfigMap', namespace: 'istio-system', name: 'istio-asm-1140-0', message: 'OutOfSync' }]);
+  });
+
+  it.each<[string, ArgoApplication, RegExp]>([
+    ['selfHeal on: self-heal syncs again', outOfSync(healthy), /self-heal will sync it again/],
+    ['the last sync was to an older revision', outOfSync(healthy, (a) => void ((a.status.operationState!.syncResult!.revision = SHA('e')), (a.spec.syncPolicy!.automated = { selfHeal: false }))), /auto-sync will apply it/],
+    [
+      'the source changed since the last sync',
+      outOfSync(multiSource, (a) => {
+        a.spec.syncPolicy!.automated = { selfHeal: false };
+        a.spec.sources![2]!.path = 'clusters/prod-eu';
+      }),
+      /auto-sync will apply it/,
+    ],
+  ])('waits when %s', (_name, application, reason) => {
+    const result = evaluateArgoGate(input([{ app: application }], { healthySince: null, wasHealthy: false }));
+    expect(result.decision.status === 'wait' && result.decision.reason).toMatch(reason);
+  });
+});
+
+describe('item 3: every condition type ending in Error fails; warnings are shown', () => {
+  it.each<[string, { type: string; message: string }]>([
+    ['UnknownError', { type: 'UnknownError', message: 'Application status exceeds the Kubernetes resource size limit and could not be persisted. The displayed status may be stale.' }],
+    ['DeletionError', { type: 'DeletionError', message: 'failed to delete resources: context deadline exceeded' }],
+    ['InvalidSpecError', { type: 'InvalidSpecError', message: 'Application referencing project platform which does not exist' }],
+    ['a type a later Argo CD adds', { type: 'HydrationError', message: 'failed to hydrate' }],
+  ])('fails on %s', (_name, condition) => {
+    const result = evaluateArgoGate(input([{ app: app((a) => void a.status.conditions!.push(condition)) }]));
+    expect(result.decision).toEqual({ status: 'fail', reason: `prod-mesh: ${condition.type}: ${condition.message}`, resources: [] });
+  });
+
+  it('passes with warning conditions, and reports every one of them', () => {
+    const warned = app((a) => {
+      a.status.conditions = [
+        { type: 'OrphanedResourceWarning', message: 'Application has 1 orphaned resources' },
+        { type: 'ExcludedResourceWarning', message: 'Resource Pod standalone-pod is excluded in the settings' },
+        { type: 'SharedResourceWarning', message: 'Namespace/istio-system is part of applications argocd/prod-mesh and argocd/prod-base' },
+        { type: 'RepeatedResourceWarning', message: 'Resource /ServiceAccount/istio-system/istio-reader-service-account appeared 2 times among application resources.' },
+      ];
+    });
+    const result = evaluateArgoGate(input([{ app: warned }]));
+    expect(result.decision.status).toBe('pass');
+    expect(result.warnings).toEqual([
+      'prod-mesh: OrphanedResourceWarning: Application has 1 orphaned resources',
+      'prod-mesh: ExcludedResourceWarning: Resource Pod standalone-pod is excluded in the settings',
+      'prod-mesh: SharedResourceWarning: Namespace/istio-system is part of applications argocd/prod-mesh and argocd/prod-base',
+      'prod-mesh: RepeatedResourceWarning: Resource /ServiceAccount/istio-system/istio-reader-service-account appeared 2 times among application resources.',
+    ]);
+    // The fixture's own OrphanedResourceWarning shows while waiting too.
+    expect(evaluateArgoGate(input([{ ancestry: 'behind' }])).warnings).toEqual(['prod-mesh: OrphanedResourceWarning: Application has 1 orphaned resources']);
+  });
+});
+
+describe('item 4: Suspended says at once what is paused', () => {
+  const early = { healthySince: null, wasHealthy: false, now: new Date('2026-11-22T10:01:45Z') };
+  const suspendedApp = app((a) => {
+    a.status.health = { status: 'Suspended' };
+    a.status.resources![0]!.health = { status: 'Suspended', message: 'Deployment is paused' };
+  });
+
+  it('fails right after the merge, naming the paused Deployment and how to resume it', () => {
+    const result = evaluateArgoGate(input([{ app: suspendedApp }], early));
+    expect(result.decision.status).toBe('fail');
+    const reason = result.decision.status === 'fail' ? result.decision.reason : '';
+    expect(reason).toMatch(/^prod-mesh: Suspended: Deployment istio-ingress\/istio-ingressgateway \(Deployment is paused\)\. Nothing resumes it by itself: a person must \(kubectl -n istio-ingress rollout resume deployment\/istio-ingressgateway/);
+    expect(result.decision.status === 'fail' && result.decision.resources).toEqual([{ kind: 'Deployment', namespace: 'istio-ingress', name: 'istio-ingressgateway', message: 'Deployment is paused' }]);
+  });
+
+  it('finds a paused Rollout in the resource tree (health in appTree, Argo CD 3.x)', () => {
+    const rollout = app((a) => {
+      a.status.health = { status: 'Suspended' };
+      a.status.resources = [{ kind: 'Rollout', namespace: 'istio-ingress', name: 'istio-ingressgateway', status: 'Synced' }];
+    });
+    const result = evaluateArgoGate(input([{ app: rollout, tree: tree({ kind: 'Rollout', namespace: 'istio-ingress', name: 'istio-ingressgateway', health: { status: 'Suspended', message: 'Rollout is paused' } }) }], early));
+    expect(result.decision.status === 'fail' && result.decision.reason).toMatch(/Rollout istio-ingress\/istio-ingressgateway \(Rollout is paused\).*kubectl argo rollouts -n istio-ingress promote istio-ingressgateway/);
+  });
+
+  it.each<[string, ArgoApplication, RegExp]>([
+    ['a sync still runs', edit(suspendedApp, (a) => void delete a.status.operationState!.finishedAt), /sync Succeeded/],
+    ['the status predates the sync', edit(suspendedApp, (a) => void (a.status.reconciledAt = '2026-11-22T10:01:03Z')), /reconciledAt < finishedAt/],
+    ['auto-sync will apply the merge commit', edit(suspendedApp, (a) => void ((a.status.sync!.status = 'OutOfSync'), (a.status.operationState!.syncResult!.revision = 'PREVIOUS_SHA'))), /auto-sync will apply it/],
+    ['Missing', app((a) => void (a.status.health = { status: 'Missing' })), /Missing: Argo CD finds none of its resources in the cluster yet/],
+    ['Unknown', app((a) => void (a.status.health = { status: 'Unknown', message: 'failed to get resource health for "IstioOperator"' })), /health Unknown: Argo CD could not assess it \(failed to get resource health/],
+  ])('keeps waiting while something can still change by itself: %s', (_name, application, reason) => {
+    const result = evaluateArgoGate(input([{ app: application }], early));
+    expect(result.decision.status === 'wait' && result.decision.reason).toMatch(reason);
+  });
+});
+
+describe('item 5: reconciledAt equal to finishedAt (whole seconds) is stale', () => {
+  it('asks for a refresh instead of trusting the health', () => {
+    const tie = app((a) => void (a.status.reconciledAt = a.status.operationState!.finishedAt));
+    const result = evaluateArgoGate(input([{ app: tie }], { healthySince: null, wasHealthy: false }));
+    expect(result.decision).toEqual({ status: 'wait', reason: 'prod-mesh: status may predate the last sync (reconciledAt = finishedAt, whole seconds) (0/2 checks)' });
+    expect(result.refresh).toEqual(['prod-mesh']);
+    expect(result.healthySince).toBeNull();
   });
 });

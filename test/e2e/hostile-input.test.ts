@@ -104,3 +104,72 @@ describe('canary typos', () => {
     expect([...h.sim.refs().keys()].filter((r) => r.includes('locks'))).toEqual([]);
   });
 });
+
+describe('state that is not an upgrade of this issue', () => {
+  it('a dry run holds no lock, opens nothing on /upgrade continue, and its abort frees no other issue\'s lock', async () => {
+    const h = await DemoHarness.create();
+    const running = h.openIssue('alice', 'Upgrade');
+    await h.comment('alice', running, `/upgrade ${TARGET}`);
+    const dry = h.openIssue('carol', 'What would it do?');
+    await h.comment('carol', dry, '/upgrade asm-1140-1 --dry-run');
+    await h.comment('carol', dry, '/upgrade continue');
+    await h.comment('carol', dry, '/upgrade status');
+    expect(h.sim.pullRequests()).toHaveLength(1);
+    expect(botReplies(h, dry).some((r) => r.includes('no running or paused upgrade'))).toBe(true);
+    await h.comment('carol', dry, '/upgrade abort');
+    expect([...h.sim.refs().keys()].filter((r) => r.includes('locks'))).toEqual(['refs/mesh-upgrade/locks/prod']);
+    await h.comment('carol', h.openIssue('carol', 'Second'), '/upgrade asm-1140-1');
+    expect(h.sim.pullRequests()).toHaveLength(1);
+  });
+
+  it('never adopts a signed block of another issue, even when repo text puts it into the sticky comment', async () => {
+    const h = await DemoHarness.create();
+    const running = h.openIssue('alice', 'Upgrade');
+    await h.comment('alice', running, `/upgrade ${TARGET}`);
+    const dry = h.openIssue('carol', 'Dry run');
+    await h.comment('carol', dry, '/upgrade asm-1140-1 --dry-run');
+    const block = stickyBlock(h, dry);
+    // An Application name carries the block; the plan warns about it, quoting the name.
+    h.sim.pushCommit(
+      'main',
+      { 'clusters/prod/argocd/notes.yaml': `apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: '${block}'\n  namespace: argocd\nspec:\n  sources:\n    - chart: base\n      repoURL: https://istio-release.storage.googleapis.com/charts\n` },
+      'notes',
+      'carol',
+    );
+    await h.comment('alice', running, '/upgrade status');
+    await h.comment('alice', running, '/upgrade status');
+    expect(h.state(running)).toMatchObject({ issue: running, target: TARGET });
+    expect(botReplies(h, running).at(-1)).toContain(`to \`${TARGET}\``);
+    // Quoted, it is neutralised: it can no longer read as a hidden block.
+    expect(h.stickyComment(running)).not.toContain(block);
+  });
+
+  it('ignores a closed pull request with a phase marker that the bot did not open (a fork)', async () => {
+    const h = await DemoHarness.create();
+    const running = h.openIssue('alice', 'Upgrade');
+    await h.comment('alice', running, `/upgrade ${TARGET}`);
+    const real = h.sim.pullRequests()[0]!;
+    const forged = structuredClone(h.sim.closePullRequest(real.number, 'alice')) as unknown as {
+      pull_request: { number: number; user: { login: string }; head: { repo: { full_name: string } } };
+    };
+    forged.pull_request.user.login = 'mallory';
+    forged.pull_request.head.repo.full_name = 'mallory/cluster-config';
+    const before = h.sim.requests.length;
+    await h.deliver('pull_request', forged);
+    expect(h.sim.requests.slice(before).filter((r) => !r.path.includes('access_tokens'))).toEqual([]);
+  });
+});
+
+describe('commands in HTML blocks', () => {
+  it('does not run a command hidden in a collapsed section or another HTML block', async () => {
+    const h = await DemoHarness.create();
+    const issue = h.openIssue('alice', 'Upgrade');
+    await h.comment('alice', issue, `/upgrade ${TARGET}`);
+    await h.comment('alice', issue, '<details><summary>How to stop</summary>\n\n/upgrade abort\n\n</details>');
+    await h.comment('alice', issue, '<div align=right>\n\n/upgrade abort\n\n</div>');
+    expect(h.state(issue)?.status).toBe('running');
+    // An HTML comment before the command is fine.
+    await h.comment('alice', issue, '<!-- note to self -->\n/upgrade status');
+    expect(botReplies(h, issue).at(-1)).toContain('**running**');
+  });
+});

@@ -1,20 +1,26 @@
-import { evaluateArgoGate, type AppObservation } from '../../core/argocd-gate.js';
+import { bestAncestry, evaluateArgoGate, trackedRevisions, type Ancestry, type AppObservation, type ConfigRepoRef } from '../../core/argocd-gate.js';
 import type { GateOutcome, GateQuestion, HealthGate } from '../../core/gate.js';
+import { statusOf } from '../github/errors.js';
 import { ArgoCdApiError, type ArgoCdClient } from './client.js';
 
 export interface ArgoCdGateOptions {
   readonly client: ArgoCdClient;
+  /** The config repo (the GitHub repo the upgrade runs in): a multi-source app's revision is the one of its source. */
+  readonly repo: ConfigRepoRef;
   /** How the revision Argo CD reports relates to the merge commit (GitHub's compare). */
-  readonly compare: (base: string, head: string) => Promise<'identical' | 'ahead' | 'behind' | 'diverged'>;
+  readonly compare: (base: string, head: string) => Promise<Ancestry>;
   readonly stabilityWindowMs: number;
   readonly timeoutMs: number;
 }
 
+/** Why an application cannot be gated at all (its sources do not include the config repo). */
+class UngateableApplication extends Error {}
+
 /**
  * The Argo CD gate: reads each touched application and its resource tree, relates the revision
- * it synced to the merge commit, and lets the pure evaluation decide. An unreachable Argo CD is a
- * reason to wait (and say so); a wrong token, a missing application or an answer that is not an
- * Argo CD object pauses the upgrade with the reason.
+ * it compared for the config repo to the merge commit, and lets the pure evaluation decide. An
+ * unreachable Argo CD is a reason to wait (and say so); a wrong token, a missing application or an
+ * answer that is not an Argo CD object pauses the upgrade with the reason.
  */
 export class ArgoCdHealthGate implements HealthGate {
   readonly kind = 'argocd' as const;
@@ -30,6 +36,7 @@ export class ArgoCdHealthGate implements HealthGate {
     try {
       observations = await Promise.all(question.applications.map((name) => this.observe(name, question.mergeSha)));
     } catch (error) {
+      if (error instanceof UngateableApplication) return { ...keep, decision: { status: 'fail', reason: error.message, resources: [] } };
       if (!(error instanceof ArgoCdApiError)) throw error;
       if (error.status === null) return { ...keep, decision: { status: 'wait', reason: error.message } };
       return { ...keep, decision: { status: 'fail', reason: error.message, resources: [] } };
@@ -45,15 +52,35 @@ export class ArgoCdHealthGate implements HealthGate {
       timeoutMs: this.options.timeoutMs,
     });
     // Stale status: ask Argo CD to reconcile now (the call returns once it has); the next check reads it.
-    for (const name of result.refresh) await this.options.client.getApplication(name, 'normal').catch(() => undefined);
-    return { decision: result.decision, healthySince: result.healthySince, wasHealthy: result.wasHealthy };
+    // A refresh that fails (Argo CD's "application refresh deadline exceeded") changes nothing but the wait's wording.
+    const refreshFailures: string[] = [];
+    for (const name of result.refresh) {
+      await this.options.client.getApplication(name, 'normal').catch((error: unknown) => void refreshFailures.push(error instanceof ArgoCdApiError ? error.message : `refreshing ${name} failed`));
+    }
+    const decision = result.decision.status === 'wait' && refreshFailures.length > 0 ? { ...result.decision, reason: `${result.decision.reason}; asked to refresh: ${refreshFailures.join('; ')}` } : result.decision;
+    return { decision, healthySince: result.healthySince, wasHealthy: result.wasHealthy, warnings: result.warnings };
   }
 
   private async observe(name: string, mergeSha: string): Promise<AppObservation> {
     const app = await this.options.client.getApplication(name);
-    const revision = app.status.sync?.revision ?? app.status.sync?.revisions?.[0] ?? null;
-    const ancestry = revision === null || !/^[0-9a-f]{40}$/.test(revision) ? null : revision === mergeSha ? 'identical' : await this.options.compare(mergeSha, revision);
+    const tracked = trackedRevisions(app, this.options.repo);
+    if (tracked.kind === 'foreign') throw new UngateableApplication(`${name}: ${tracked.reason}`);
+    const relations = await Promise.all(tracked.revisions.map((revision) => this.relate(name, mergeSha, revision)));
     const tree = await this.options.client.getResourceTree(name);
-    return { name, app, ancestry, tree };
+    return { name, app, ancestry: bestAncestry(relations), tree };
+  }
+
+  /** X and a revision Argo CD reports; null when it is not a commit (yet). */
+  private async relate(name: string, mergeSha: string, revision: string): Promise<Ancestry | null> {
+    if (!/^[0-9a-f]{40}$/.test(revision)) return null;
+    if (revision === mergeSha) return 'identical';
+    try {
+      return await this.options.compare(mergeSha, revision);
+    } catch (error) {
+      const status = statusOf(error);
+      if (status !== 404 && status !== 422) throw error;
+      const { owner, repo } = this.options.repo;
+      throw new UngateableApplication(`${name}: Argo CD reports revision ${revision}, which ${owner}/${repo} does not have (GitHub answered ${status}): the application does not track this repository`);
+    }
   }
 }

@@ -277,10 +277,17 @@ export class GitHubConfigRepo {
     return data.status;
   }
 
-  /** Commit statuses of a commit, newest first (one per context). */
-  async listCommitStatuses(sha: string): Promise<Array<{ context: string; state: string; description: string | null }>> {
-    const { data } = await call('get combined status', () => this.octokit.rest.repos.getCombinedStatusForRef({ ...this.ref, ref: sha }));
-    return data.statuses.map((s) => ({ context: s.context, state: s.state, description: s.description ?? null }));
+  /** Every commit status of a commit, newest first (several per context: a failure after a success shows). */
+  async listCommitStatuses(sha: string): Promise<Array<{ context: string; state: string; description: string | null; createdAt: string }>> {
+    // The newest 300 are plenty for a head commit (GitHub keeps up to 1000 per context).
+    let pages = 0;
+    const statuses = await call('list commit statuses', () =>
+      this.octokit.paginate(this.octokit.rest.repos.listCommitStatusesForRef, { ...this.ref, ref: sha, per_page: 100 }, (response, done) => {
+        if (++pages >= 3) done();
+        return response.data;
+      }),
+    );
+    return statuses.map((s) => ({ context: s.context, state: s.state, description: s.description ?? null, createdAt: s.created_at }));
   }
 
   /** Open issues carrying a label (the tracking issues of running upgrades). */
@@ -371,6 +378,17 @@ export class GitHubConfigRepo {
     return locks;
   }
 
+  /**
+   * Releases a lock only if `issue` holds it: an upgrade that ends never frees a cluster another
+   * issue has taken since.
+   */
+  async releaseLockOf(ref: string, issue: number): Promise<boolean> {
+    const holder = await this.readLockHolder(ref);
+    if (holder === null || holder.issue !== issue) return false;
+    await this.releaseLock(ref);
+    return true;
+  }
+
   async releaseLock(ref: string): Promise<void> {
     try {
       await this.octokit.rest.git.deleteRef({ ...this.ref, ref: ref.replace(/^refs\//, '') });
@@ -398,7 +416,9 @@ export class GitHubConfigRepo {
   /** True when every commit on the branch since `base` was made by the bot. */
   private async onlyBotCommits(base: string, head: string): Promise<boolean> {
     const { data } = await call('compare', () => this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.ref, basehead: `${base}...${head}` }));
-    return data.commits.every((c) => (c.author?.login ?? c.committer?.login ?? '') === this.botLogin || c.commit.message.startsWith('mesh-upgrade'));
+    // By author, never by message: anyone who can push can write "mesh-upgrade: …". Without a
+    // configured login (development) the message is all there is.
+    return data.commits.every((c) => (this.botLogin !== null ? (c.author?.login ?? c.committer?.login ?? '') === this.botLogin : c.commit.message.startsWith('mesh-upgrade')));
   }
 }
 

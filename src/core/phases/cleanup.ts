@@ -2,6 +2,7 @@ import type { InClusterOperator, MeshInventory } from '../discover.js';
 import { ISTIO_SYSTEM } from '../kube.js';
 import type { IndexedObject } from '../yaml-index.js';
 import type { PhaseDraft, PlanContext } from './context.js';
+import { countProxiesOn } from './naming.js';
 
 /**
  * Phase 5: the old revision's control plane goes: its istiod Deployment/Service/HPA/PDB, RBAC,
@@ -11,6 +12,12 @@ import type { PhaseDraft, PlanContext } from './context.js';
 export function draftCleanup(ctx: PlanContext, stillReferenced: readonly string[]): PhaseDraft {
   const { from, to, installed, inventory } = ctx;
   const deletions: IndexedObject[] = [...(installed?.ownedObjects ?? [])];
+  // Name-keyed kustomize patches of what goes (a Deployment istiod resized for prod) go with it:
+  // kustomize refuses to build a patch whose target is gone.
+  if (from.name === 'default') {
+    const gone = new Set(deletions.map((o) => `${o.kind}|${o.namespace ?? ''}|${o.name}`));
+    deletions.push(...ctx.index.objects.filter((o) => o.isPatch && gone.has(`${o.kind}|${o.namespace ?? ''}|${o.name}`)));
+  }
   if (inventory.deprecatedValidator) deletions.push(inventory.deprecatedValidator);
   const manual: string[] = [];
   if (stillReferenced.length > 0) {
@@ -47,7 +54,7 @@ export function draftCleanup(ctx: PlanContext, stillReferenced: readonly string[
     namespaces: [],
     estimatedMinutes: 1,
     // Merging deletes the old istiod: a proxy still connected to it would lose its control plane.
-    beforeMerge: [`istioctl proxy-status | grep -c istiod-${from.name}   # must print 0`],
+    beforeMerge: [`${countProxiesOn(from.name, to.name)}   # must print 0`],
     verify: [
       `kubectl get all,configmap,mutatingwebhookconfiguration,validatingwebhookconfiguration,hpa,pdb -A -l istio.io/rev=${from.name}   # nothing left`,
       `istioctl analyze -A   # no IST0139 (a webhook calling a missing Service)`,

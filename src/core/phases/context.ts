@@ -31,6 +31,8 @@ export interface PlanContext {
   /** Objects created by earlier phases that later phases edit (e.g. the new istiod Helm release). */
   readonly created: Map<string, IndexedObject>;
   readonly warn: (warning: PlanWarning) => void;
+  /** An IstioOperator overlay file in the repo that rendered manifests are generated from (not applied). */
+  readonly renderOverlay?: string | null;
 }
 
 /** What one phase wants, before it is written into the repo. */

@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import semver from 'semver';
 import { HelmValues, IstiodRelease } from '../../constructs/helm-release.js';
 import { RevisionCopy } from '../../constructs/revision-copy.js';
@@ -9,7 +10,7 @@ import { minorOf, parseVersion } from '../revision.js';
 import type { InstalledRevision } from '../discover.js';
 import type { IndexedObject } from '../yaml-index.js';
 import type { DraftScope, PhaseDraft, PlanContext } from './context.js';
-import { fileForRevision, manifestsDirForRevision, renameForRevision } from './naming.js';
+import { fileForRevision, manifestsDirForFirstRevision, manifestsDirForRevision, renameForRevision } from './naming.js';
 
 /**
  * Phase 1: the new control plane beside the old one. Tags, the `istiod` Service and every
@@ -185,15 +186,23 @@ function manualInstallSteps(ctx: PlanContext): string[] {
   const gatewaysOff = "--set 'components.ingressGateways[0].enabled=false' --set 'components.egressGateways[0].enabled=false'";
 
   if (installed?.install === 'manifests' && installed.installer) {
-    const dir = manifestsDirForRevision(installed.installer.file, from.name, to.name);
+    const first = from.name === 'default';
+    const dir = first ? manifestsDirForFirstRevision(installed.installer.file, to.name) : manifestsDirForRevision(installed.installer.file, from.name, to.name);
+    const overlay = ctx.renderOverlay ? `-f ${ctx.renderOverlay}` : '-f <the IstioOperator overlay the current revision was rendered from>';
     const steps = [fetch];
     if (asm) steps.push(`./asmcli print-config ${asmcliTarget} > ${to.name}-overlay.yaml`);
+    // The non-revisioned render holds the CRDs, the base chart's objects and the default
+    // validator, which the revisions share: the new revision's render leaves them out.
+    const sharedOff = first ? " --set 'components.base.enabled=false'" : '';
     steps.push(
       // The new revision's directory does not exist yet, and a redirect does not create it.
       `mkdir -p ${dir}`,
-      `${istioctl} manifest generate ${asm ? `-f ${to.name}-overlay.yaml` : '-f <the IstioOperator overlay the current revision was rendered from>'} --set revision=${to.name} ${gatewaysOff} > ${dir}/istiod.yaml`,
-      `# commit ${dir}/ (gateways stay disabled: they move in their own phase); the phase passes once the repo shows istiod-${to.name}`,
+      `${istioctl} manifest generate ${asm ? `-f ${to.name}-overlay.yaml` : overlay} --set revision=${to.name} ${gatewaysOff}${sharedOff} > ${dir}/istiod.yaml`,
     );
+    if (first) steps.push(`# keep only istiod-${to.name}'s own objects in ${dir}/istiod.yaml: anything the current render already defines under the same name (CRDs, istiod-default-validator, istio-reader-service-account) is shared and stays where it is`);
+    const listing = ctx.index.kustomizations.find((k) => k.resources.includes(installed.installer!.file));
+    if (listing) steps.push(`# add ${posix.relative(listing.dir, `${dir}/istiod.yaml`)} to the resources of ${listing.file}, or Argo CD never applies it`);
+    steps.push(`# commit ${dir}/ (gateways stay disabled: they move in their own phase); the phase passes once the repo shows istiod-${to.name}`);
     return steps;
   }
   // Installed outside git (e.g. by asmcli): install the new revision with the same tool.

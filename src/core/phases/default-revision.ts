@@ -1,12 +1,15 @@
 import { pointer } from '../../constructs/desired-object.js';
 import { HelmValues } from '../../constructs/helm-release.js';
 import { IstiodService } from '../../constructs/istiod-service.js';
+import { RevisionTag } from '../../constructs/revision-tag.js';
+import { WebhookDeactivation } from '../../constructs/webhook-deactivation.js';
 import { WebhookRevision } from '../../constructs/webhook-configuration.js';
 import type { PlacedObject } from '../../writer/apply-phase.js';
 import type { HelmRelease } from '../discover.js';
 import { asDict, getPath, ISTIO_SYSTEM, REV_LABEL, stringMap } from '../kube.js';
 import type { IndexedObject } from '../yaml-index.js';
 import type { DraftScope, PhaseDraft, PlanContext } from './context.js';
+import { fileBeside, istiodServiceFor } from './naming.js';
 
 /**
  * Phase 4: everything that names "the" control plane moves: the `istiod` Service selector, every
@@ -17,15 +20,22 @@ import type { DraftScope, PhaseDraft, PlanContext } from './context.js';
 export function draftDefaultRevision(ctx: PlanContext, s: DraftScope): PhaseDraft {
   const { from, to, inventory } = ctx;
   const objects: PlacedObject[] = [];
-  const oldService = `istiod-${from.name}`;
+  const oldService = istiodServiceFor(from.name);
 
   const service = inventory.istiodService;
   if (service) {
     const selector = stringMap(getPath(service.body, ['spec', 'selector']));
-    if (selector[REV_LABEL] === from.name) {
-      objects.push({ desired: new IstiodService(s.scope, s.id('Service', 'istiod'), { revision: to.name }), targets: [service] });
+    // The non-revisioned Service selects `app: istiod, istio: pilot`, which only the old pods carry.
+    const nonRevisioned = from.name === 'default' && (selector[REV_LABEL] ?? 'default') === 'default';
+    if (selector[REV_LABEL] === from.name || nonRevisioned) {
+      const dropSelectorKeys = nonRevisioned && selector.istio !== undefined ? ['istio'] : [];
+      objects.push({ desired: new IstiodService(s.scope, s.id('Service', 'istiod'), { revision: to.name, dropSelectorKeys }), targets: [service] });
     }
   }
+
+  // From a non-revisioned control plane: the `default` tag goes to the new revision and the old
+  // injector is deactivated in this one commit, so that no pod is ever matched by both.
+  objects.push(...nonRevisionedHandover(ctx, s));
 
   for (const tag of inventory.tags) {
     if (tag.revision !== from.name) continue;
@@ -192,6 +202,28 @@ function webhooksCalling(object: IndexedObject, service: string): string[] {
     .map(asDict)
     .filter((w) => asDict(asDict(w.clientConfig).service).name === service)
     .map((w) => String(w.name));
+}
+
+/**
+ * Istio's order for a non-revisioned install: `istioctl tag set default --revision <new>` creates
+ * `istio-revision-tag-default` (the four webhooks of the non-revisioned injector, calling the new
+ * istiod) and deactivates `istio-sidecar-injector`. In git both happen in one commit: with the tag
+ * alone, both injectors would match every istio-injection=enabled pod; with the deactivation alone,
+ * those namespaces would lose injection.
+ * @see https://istio.io/latest/docs/setup/upgrade/canary/#default-tag
+ */
+function nonRevisionedHandover(ctx: PlanContext, s: DraftScope): PlacedObject[] {
+  const { from, to, inventory, index } = ctx;
+  const injector = inventory.nonRevisionInjector;
+  if (from.name !== 'default' || !injector) return [];
+  const objects: PlacedObject[] = [];
+  if (!inventory.tags.some((t) => t.tag === 'default')) {
+    const file = fileBeside(index.kustomizations, injector.file, 'istio-revision-tag-default.yaml');
+    objects.push({ desired: new RevisionTag(s.scope, s.id('MutatingWebhookConfiguration', 'istio-revision-tag-default'), { template: injector.body, tag: 'default', revision: to.name, file }), targets: [] });
+  }
+  const webhookNames = (Array.isArray(injector.body.webhooks) ? injector.body.webhooks : []).map((w) => String(asDict(w).name));
+  objects.push({ desired: new WebhookDeactivation(s.scope, s.id('MutatingWebhookConfiguration', injector.name), { name: injector.name, webhookNames }), targets: [injector] });
+  return objects;
 }
 
 function stringList(value: unknown): string[] {

@@ -19,3 +19,37 @@ export function manifestsDirForRevision(oldFile: string, from: string, to: strin
   const dir = posix.dirname(oldFile);
   return posix.basename(dir) === from ? posix.join(posix.dirname(dir), to) : dir;
 }
+
+/** The Service a revision's istiod answers on: `istiod` for the non-revisioned control plane (`default`). */
+export function istiodServiceFor(revision: string): string {
+  return revision === 'default' ? 'istiod' : `istiod-${revision}`;
+}
+
+/**
+ * A command that counts the proxies still connected to `from`'s istiod (0 when none). The pods of
+ * the non-revisioned istiod are `istiod-<hash>-<hash>`, a prefix of every revision's, so for
+ * `default` it counts the proxies on any istiod but `to`'s.
+ */
+export function countProxiesOn(from: string, to: string): string {
+  return from === 'default' ? `istioctl proxy-status | awk 'NR > 1 && !/ istiod-${to}-/' | grep -c ' istiod-'` : `istioctl proxy-status | grep -c istiod-${from}`;
+}
+
+/**
+ * Where a new webhook configuration beside `object` goes so that it is applied like `object`: the
+ * directory of the kustomization that lists `object`'s file (the writer adds it to its resources),
+ * else `object`'s own directory.
+ */
+export function fileBeside(kustomizations: ReadonlyArray<{ readonly dir: string; readonly resources: readonly string[] }>, objectFile: string, base: string): string {
+  const listing = kustomizations.find((k) => k.resources.includes(objectFile));
+  return posix.join(listing ? listing.dir : posix.dirname(objectFile), base);
+}
+
+/**
+ * Directory for the first revisioned control plane rendered beside a non-revisioned one: a
+ * directory of its own named after the revision, next to the old render's directory (or inside
+ * `istio-system/` when the old render sits there directly).
+ */
+export function manifestsDirForFirstRevision(oldFile: string, to: string): string {
+  const dir = posix.dirname(oldFile);
+  return posix.basename(dir) === 'istio-system' || dir === '.' ? posix.join(dir, to) : posix.join(posix.dirname(dir), to);
+}

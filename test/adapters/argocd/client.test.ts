@@ -45,6 +45,22 @@ describe('ArgoCdClient', () => {
     expect((error as Error).message).not.toContain(TOKEN);
   });
 
+  it('says both causes of a 403, naming the application: Argo CD answers an unknown name as it answers missing RBAC (issue 11 item 7)', async () => {
+    const { client: c } = client(() => json(403, { error: 'permission denied', code: 7, message: 'permission denied' }));
+    for (const read of [() => c.getApplication('prod-mesh-canary'), () => c.getResourceTree('prod-mesh-canary')]) {
+      const error = (await read().catch((e: unknown) => e)) as ArgoCdApiError;
+      expect(error.status).toBe(403);
+      expect(error.message).toMatch(/^Argo CD answered 403 permission denied reading (application|resource tree of) prod-mesh-canary: either no application is named "prod-mesh-canary" \(check the names under clusters\[\]\.argocd\.applications in \.github\/mesh-upgrade\.yml\), or its RBAC does not let the token "get" it \(check ARGOCD_AUTH_TOKEN and its role\)/);
+    }
+  });
+
+  it('quotes Argo CD’s own message of an error answer, never the token', async () => {
+    const deadline = await client(() => json(500, { error: 'application refresh deadline exceeded', code: 2, message: 'application refresh deadline exceeded' })).client.getApplication('prod-mesh', 'normal').catch((e: Error) => e);
+    expect((deadline as Error).message).toBe('Argo CD answered 500 reading application prod-mesh: application refresh deadline exceeded');
+    const echo = await client(() => json(500, { error: `bad token ${TOKEN}`, code: 2, message: `bad token ${TOKEN}` })).client.getApplication('prod-mesh').catch((e: Error) => e);
+    expect((echo as Error).message).toBe('Argo CD answered 500 reading application prod-mesh: bad token ***');
+  });
+
   it('calls garbage and unreachable servers what they are', async () => {
     const garbage = await client(() => new Response('<html>proxy error</html>', { status: 200 })).client.getApplication('a').catch((e: Error) => e);
     expect((garbage as Error).message).toContain('not JSON');

@@ -17,14 +17,56 @@ export class VirtualClock {
 export interface ArgoScenario {
   /** The app turns Degraded (after a healthy moment) once the synced repo runs this gateway on the target revision. */
   readonly degradeGatewayOn?: string;
+  /**
+   * The gateway Deployment was paused (`kubectl rollout pause`): once the synced repo runs it on this
+   * revision, its pods do not roll and Argo CD reports it, and the app, Suspended for good.
+   */
+  readonly suspendGatewayOn?: string;
+  /**
+   * A sync to a commit holding the IstioOperator of this revision fails (an admission policy rejects
+   * it); auto-sync does not try that revision again and reports a SyncError condition.
+   */
+  readonly syncErrorOn?: string;
   /** Report Healthy with a stale `reconciledAt` for this long after each sync. */
   readonly staleMs?: number;
+  /**
+   * With `staleMs`: a comparison starts as the sync ends, so `reconciledAt` equals `finishedAt` to
+   * the second while the health is still the old one (Argo CD stamps `reconciledAt` when a
+   * comparison starts and writes whole seconds).
+   */
+  readonly staleTie?: boolean;
   /** The API is unreachable between these virtual times (ms since the first request). */
   readonly downBetween?: readonly [number, number];
   /** The API answers HTML instead of JSON between these virtual times (a broken proxy in front of Argo CD). */
   readonly garbageBetween?: readonly [number, number];
-  /** Post Argo CD Notifications commit statuses (`on-deployed`) on the synced revision. */
-  readonly notifications?: boolean;
+  /**
+   * Post Argo CD Notifications commit statuses on the synced revision, context
+   * `continuous-delivery/<app>`: success once Synced and Healthy after a sync (`true`, as the
+   * catalog's `on-deployed` does when health changed), or, with `legacy-trigger`, as soon as the sync
+   * succeeded while the health shown is Healthy — the old trigger, which fires on the pre-sync health
+   * while the new pods still roll out. Either way, failure on Degraded (`on-health-degraded`) and on a
+   * failed sync (`on-sync-failed`).
+   */
+  readonly notifications?: boolean | 'legacy-trigger';
+  /**
+   * `spec.sources`: the istio `base` chart from its Helm repository first (as Argo CD's multi-source
+   * docs order them), then this repo as `configRepoURL` writes it; only `status.sync.revisions` is filled.
+   */
+  readonly multiSource?: { readonly configRepoURL: string };
+  /** Conditions Argo CD reports all along (e.g. `RepeatedResourceWarning`). */
+  readonly conditions?: ReadonlyArray<{ readonly type: string; readonly message: string }>;
+  /** How long a requested sync (top-level `operation` set, no operation state yet) waits before it runs. @default 0 */
+  readonly requestedMs?: number;
+  /** How long a sync runs (`operationState.phase: Running`). @default 3000 */
+  readonly syncMs?: number;
+  /** The app's health is reported as this between these virtual times (ms since the first request). */
+  readonly healthBetween?: { readonly status: 'Missing' | 'Unknown'; readonly message?: string; readonly between: readonly [number, number] };
+  /** 401 (the token expired) between these virtual times. */
+  readonly unauthenticatedBetween?: readonly [number, number];
+  /** Applications the token's RBAC may not read: 403, exactly like an application that does not exist. */
+  readonly forbidden?: readonly string[];
+  /** `?refresh=` answers 500 "application refresh deadline exceeded" between these virtual times. */
+  readonly refreshDeadlineBetween?: readonly [number, number];
 }
 
 interface Workload {
@@ -36,37 +78,63 @@ interface Workload {
   revision: string | null;
 }
 
+type Health = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended';
+type Resource = { kind: string; namespace: string; name: string; message: string };
+
 interface AppState {
   name: string;
   path: string;
   syncedRevision: string | null;
   comparedRevision: string | null;
-  operation: { phase: 'Running' | 'Succeeded'; startedAt: number; finishedAt: number | null } | null;
+  /** Since when a sync is requested (top-level `operation`) and not yet running. */
+  requestedAt: number | null;
+  operation: { phase: 'Running' | 'Succeeded' | 'Failed'; startedAt: number; finishedAt: number | null; revision: string; rejected: (Resource & { group: string }) | null } | null;
   reconciledAt: number | null;
-  health: 'Healthy' | 'Progressing' | 'Degraded';
+  health: Health;
+  healthChangedAt: number;
   healthyAt: number | null;
-  degraded: { kind: string; namespace: string; name: string; message: string } | null;
+  degraded: Resource | null;
+  suspended: Resource | null;
+  /** A revision whose sync failed: auto-sync does not try it again. */
+  failedAttempt: string | null;
+  conditions: Array<{ type: string; message: string; lastTransitionTime: number }>;
   pods: Map<string, { revision: string | null; template: string }>;
   workloads: Workload[];
   istiods: string[];
   notified: string | null;
+  notifiedFailure: string | null;
+}
+
+/** A sync as it happened: when it ended and when Argo CD first showed health assessed after it. */
+export interface SimulatedSync {
+  readonly app: string;
+  readonly revision: string;
+  readonly finishedAt: number;
+  freshAt: number | null;
 }
 
 const SYNC_DELAY_MS = 5_000;
 const SYNC_DURATION_MS = 3_000;
 const ROLLOUT_MS = 20_000;
+const CHART_SOURCE = { repoURL: 'https://istio-release.storage.googleapis.com/charts', chart: 'base', targetRevision: '1.14.0', helm: { valueFiles: ['$values/clusters/prod/istio-base-values.yaml'] } };
+const PERMISSION_DENIED = { error: 'permission denied', code: 7, message: 'permission denied' };
 
 /**
  * An Argo CD whose applications follow the main branch of the GitHub simulator: a new commit makes
- * an app OutOfSync, then a sync runs, finishes, the status is reconciled, health goes Progressing
- * then Healthy (or Degraded when the scenario says so). The resource tree lists istiod Deployments
- * of the IstioOperators in git, the workloads and their pods, whose proxy image follows the
- * revision of their namespace at the time they were last restarted.
+ * an app OutOfSync, then a sync is requested, runs, finishes, the status is reconciled, health goes
+ * Progressing then Healthy (or Degraded, Suspended, a failed sync when the scenario says so). The
+ * resource tree lists istiod Deployments of the IstioOperators in git, the workloads and their
+ * pods, whose proxy image follows the revision of their namespace at the time they were last
+ * restarted. It answers as Argo CD's API does: whole-second times, 403 "permission denied" for an
+ * application it does not have as for one the token may not read, gRPC-style error bodies.
  */
 export class ArgoCdSimulator {
   readonly server = 'https://argocd.sim.example';
   readonly requests: Array<{ method: string; path: string; status: number }> = [];
+  /** Every sync that succeeded, with when its health was first shown fresh. */
+  readonly syncs: SimulatedSync[] = [];
   private readonly apps: AppState[];
+  private readonly repoURL: string;
   private firstRequest: number | null = null;
 
   constructor(
@@ -76,19 +144,27 @@ export class ArgoCdSimulator {
     private readonly scenario: ArgoScenario = {},
     private readonly onNotification?: (payload: ReturnType<GitHubSimulator['setStatus']>) => Promise<void>,
   ) {
+    this.repoURL = `https://github.com/${github.owner}/${github.repo}`;
+    const now = clock.now().getTime();
     this.apps = apps.map((a) => ({
       ...a,
       syncedRevision: null,
       comparedRevision: null,
+      requestedAt: null,
       operation: null,
       reconciledAt: null,
       health: 'Healthy',
+      healthChangedAt: now,
       healthyAt: null,
       degraded: null,
+      suspended: null,
+      failedAttempt: null,
+      conditions: [],
       pods: new Map(),
       workloads: [],
       istiods: [],
       notified: null,
+      notifiedFailure: null,
     }));
     const head = this.head();
     for (const app of this.apps) this.applySync(app, head, true);
@@ -102,44 +178,124 @@ export class ArgoCdSimulator {
   async tick(): Promise<void> {
     const now = this.clock.now().getTime();
     const head = this.head();
+    const stale = this.scenario.staleMs;
     for (const app of this.apps) {
       const running = app.operation?.phase === 'Running';
       if (app.syncedRevision !== head && !running && app.comparedRevision !== head) {
         app.comparedRevision = head;
         app.reconciledAt = now;
       }
-      if (app.comparedRevision === head && app.syncedRevision !== head && !running && now - (app.reconciledAt ?? now) >= SYNC_DELAY_MS) {
-        app.operation = { phase: 'Running', startedAt: now, finishedAt: null };
+      // Auto-sync requests a sync once per revision, and never again after a failed attempt.
+      const due = app.comparedRevision === head && app.syncedRevision !== head && !running && app.failedAttempt !== head && now - (app.reconciledAt ?? now) >= SYNC_DELAY_MS;
+      if (due && app.requestedAt === null) app.requestedAt = now;
+      if (app.requestedAt !== null && !running && now - app.requestedAt >= (this.scenario.requestedMs ?? 0)) {
+        app.requestedAt = null;
+        app.operation = { phase: 'Running', startedAt: now, finishedAt: null, revision: head, rejected: null };
       }
-      if (app.operation?.phase === 'Running' && now - app.operation.startedAt >= SYNC_DURATION_MS) {
-        app.operation = { ...app.operation, phase: 'Succeeded', finishedAt: now };
-        this.applySync(app, head, false);
-        // With a stale status, the old (healthy) health stays visible until the next reconcile.
-        if (!this.scenario.staleMs) app.health = 'Progressing';
-        app.healthyAt = null;
+      if (app.operation?.phase === 'Running' && now - app.operation.startedAt >= (this.scenario.syncMs ?? SYNC_DURATION_MS)) {
+        const rejected = this.rejectedAt(head);
+        if (rejected) {
+          app.operation = { ...app.operation, phase: 'Failed', finishedAt: now, revision: head, rejected };
+          app.failedAttempt = head;
+        } else {
+          app.operation = { ...app.operation, phase: 'Succeeded', finishedAt: now, revision: head };
+          this.applySync(app, head, false);
+          this.syncs.push({ app: app.name, revision: head, finishedAt: now, freshAt: null });
+          // With a stale status, the old (healthy) health stays visible until the next reconcile.
+          if (app.suspended) this.setHealth(app, 'Suspended', now);
+          else if (!stale) this.setHealth(app, 'Progressing', now);
+          app.healthyAt = null;
+          // A comparison that started as the sync ended: the same second, the old health.
+          if (stale && this.scenario.staleTie) app.reconciledAt = now;
+        }
       }
       const finished = app.operation?.finishedAt ?? null;
-      if (finished !== null && (app.reconciledAt ?? 0) < finished && now - finished >= (this.scenario.staleMs ?? 1_000)) {
-        app.reconciledAt = now;
-        if (this.scenario.staleMs) app.health = 'Progressing';
-      }
-      if (app.health === 'Progressing' && finished !== null && now - finished >= ROLLOUT_MS + (this.scenario.staleMs ?? 0)) {
-        app.health = 'Healthy';
+      if (finished !== null && (app.reconciledAt ?? 0) <= finished && now - finished >= (stale ?? 1_000)) this.reconcileAfterSync(app, now);
+      if (app.health === 'Progressing' && finished !== null && now - finished >= ROLLOUT_MS + (stale ?? 0)) {
+        this.setHealth(app, 'Healthy', now);
         app.healthyAt = now;
       }
       const degradeOn = this.scenario.degradeGatewayOn;
       if (degradeOn && app.health === 'Healthy' && app.healthyAt !== null && now - app.healthyAt >= 15_000) {
         const gateway = app.workloads.find((w) => w.name === 'istio-ingressgateway' && w.revision === degradeOn);
         if (gateway) {
-          app.health = 'Degraded';
+          this.setHealth(app, 'Degraded', now);
           app.degraded = { kind: 'Deployment', namespace: gateway.namespace, name: gateway.name, message: `Deployment "${gateway.name}" exceeded its progress deadline: 2 pods CrashLoopBackOff (proxyv2 cannot reach istiod-${degradeOn})` };
         }
       }
-      if (this.scenario.notifications && app.health === 'Healthy' && app.syncedRevision && app.notified !== app.syncedRevision) {
-        app.notified = app.syncedRevision;
-        const payload = this.github.setStatus(app.syncedRevision, 'success', `continuous-delivery/${app.name}`, 'Argo CD: synced and healthy');
-        await this.onNotification?.(payload);
+      await this.notify(app);
+    }
+  }
+
+  /** The comparison after a sync: health assessed anew; after a failed attempt, auto-sync's SyncError. */
+  private reconcileAfterSync(app: AppState, now: number): void {
+    app.reconciledAt = now;
+    const op = app.operation!;
+    if (op.phase === 'Succeeded') {
+      if (this.scenario.staleMs) this.setHealth(app, app.suspended ? 'Suspended' : 'Progressing', now);
+      const sync = [...this.syncs].reverse().find((s) => s.app === app.name);
+      if (sync && sync.freshAt === null) sync.freshAt = now;
+    }
+    if (op.phase === 'Failed' && !app.conditions.some((c) => c.type === 'SyncError')) {
+      // controller/appcontroller.go autoSync: "Failed last sync attempt to %s: %s" (revisions as a list).
+      app.conditions.push({ type: 'SyncError', message: `Failed last sync attempt to [${op.revision}]: ${this.failureMessage(op.rejected!)}`, lastTransitionTime: now });
+    }
+  }
+
+  private setHealth(app: AppState, health: Health, now: number): void {
+    if (app.health !== health) app.healthChangedAt = now;
+    app.health = health;
+  }
+
+  /** The IstioOperator an admission policy rejects at this commit (scenario `syncErrorOn`), if any. */
+  private rejectedAt(sha: string): (Resource & { group: string }) | null {
+    const revision = this.scenario.syncErrorOn;
+    if (!revision) return null;
+    for (const [path, text] of this.github.filesAt(sha)) {
+      if (!/\.ya?ml$/.test(path)) continue;
+      for (const o of loadAll(text) as Array<Record<string, any> | null>) {
+        if (o?.kind === 'IstioOperator' && o.spec?.revision === revision) {
+          return {
+            group: 'install.istio.io',
+            kind: 'IstioOperator',
+            namespace: o.metadata?.namespace ?? 'istio-system',
+            name: o.metadata?.name ?? '',
+            message: `admission webhook "validate.kyverno.svc-fail" denied the request: policy IstioOperator/${o.metadata?.namespace ?? 'istio-system'}/${o.metadata?.name ?? ''} for resource violation: require-change-ticket: label "change-ticket" is required`,
+          };
+        }
       }
+    }
+    return null;
+  }
+
+  private failureMessage(rejected: Resource): string {
+    return `one or more objects failed to apply, reason: ${rejected.message} (retried 5 times).`;
+  }
+
+  /** Argo CD Notifications (scenario `notifications`). */
+  private async notify(app: AppState): Promise<void> {
+    const mode = this.scenario.notifications;
+    if (!mode) return;
+    const post = async (sha: string, state: 'success' | 'failure', description: string) => {
+      const payload = this.github.setStatus(sha, state, `continuous-delivery/${app.name}`, description);
+      await this.onNotification?.(payload);
+    };
+    const op = app.operation;
+    if (mode === true && app.health === 'Healthy' && app.syncedRevision && app.notified !== app.syncedRevision) {
+      app.notified = app.syncedRevision;
+      await post(app.syncedRevision, 'success', 'Argo CD: synced and healthy');
+    }
+    if (mode === 'legacy-trigger' && op?.phase === 'Succeeded' && app.health === 'Healthy' && app.notified !== op.revision) {
+      app.notified = op.revision;
+      await post(op.revision, 'success', 'Argo CD: synced and healthy');
+    }
+    if (app.health === 'Degraded' && app.syncedRevision && app.notifiedFailure !== app.syncedRevision) {
+      app.notifiedFailure = app.syncedRevision;
+      await post(app.syncedRevision, 'failure', 'Argo CD: health degraded');
+    }
+    if (op?.phase === 'Failed' && app.notifiedFailure !== op.revision) {
+      app.notifiedFailure = op.revision;
+      await post(op.revision, 'failure', 'Argo CD: sync failed');
     }
   }
 
@@ -163,8 +319,14 @@ export class ArgoCdSimulator {
         const podRevision = o.spec?.template?.metadata?.labels?.['istio.io/rev'] ?? null;
         return { kind: o.kind, namespace, name: o.metadata.name, replicas: o.spec?.replicas ?? 1, template: JSON.stringify(o.spec?.template ?? {}), revision: podRevision ?? nsRevision.get(namespace) ?? null };
       });
+    const suspendOn = this.scenario.suspendGatewayOn;
     for (const workload of app.workloads) {
       const key = `${workload.namespace}/${workload.name}`;
+      // A paused Deployment does not roll its pods (health Suspended: "Deployment is paused").
+      if (!initial && suspendOn && workload.kind === 'Deployment' && workload.name === 'istio-ingressgateway' && workload.revision === suspendOn) {
+        app.suspended = { kind: workload.kind, namespace: workload.namespace, name: workload.name, message: 'Deployment is paused' };
+        continue;
+      }
       const pod = app.pods.get(key);
       if (initial || !pod || pod.template !== workload.template) app.pods.set(key, { revision: workload.revision, template: workload.template });
     }
@@ -177,13 +339,12 @@ export class ArgoCdSimulator {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     const now = this.clock.now().getTime();
     this.firstRequest ??= now;
-    const down = this.scenario.downBetween;
-    if (down && now - this.firstRequest >= down[0] && now - this.firstRequest < down[1]) {
+    const within = (window: readonly [number, number] | undefined) => window !== undefined && now - this.firstRequest! >= window[0] && now - this.firstRequest! < window[1];
+    if (within(this.scenario.downBetween)) {
       this.requests.push({ method: 'GET', path: url.pathname, status: 0 });
       throw new TypeError('fetch failed: connect ECONNREFUSED');
     }
-    const garbage = this.scenario.garbageBetween;
-    if (garbage && now - this.firstRequest >= garbage[0] && now - this.firstRequest < garbage[1]) {
+    if (within(this.scenario.garbageBetween)) {
       this.requests.push({ method: 'GET', path: url.pathname, status: 200 });
       return new Response('<html><body>502 Bad Gateway</body></html>', { status: 200, headers: { 'content-type': 'text/html' } });
     }
@@ -192,51 +353,104 @@ export class ArgoCdSimulator {
       this.requests.push({ method: 'GET', path: url.pathname, status });
       return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
     };
-    if (auth !== 'Bearer argocd-sim-token') return reply(401, { error: 'invalid session', code: 16 });
+    // gRPC status Unauthenticated (16) as HTTP 401.
+    if (auth !== 'Bearer argocd-sim-token') return reply(401, { error: 'invalid session: token signature is invalid', code: 16, message: 'invalid session: token signature is invalid' });
+    if (within(this.scenario.unauthenticatedBetween)) return reply(401, { error: 'invalid session: token has invalid claims: token is expired', code: 16, message: 'invalid session: token has invalid claims: token is expired' });
     const match = /^\/api\/v1\/applications\/([^/]+)(\/resource-tree)?$/.exec(url.pathname);
-    const app = match ? this.apps.find((a) => a.name === decodeURIComponent(match[1]!)) : undefined;
-    if (!app) return reply(404, { error: 'application not found', code: 5 });
-    if (url.searchParams.get('refresh')) {
-      // A refresh returns once the controller has reconciled.
-      await this.tick();
-      if (app.operation?.finishedAt && (app.reconciledAt ?? 0) < app.operation.finishedAt && !this.scenario.staleMs) app.reconciledAt = now;
+    if (!match) return reply(404, { error: 'Not Found', code: 5, message: 'Not Found' });
+    const name = decodeURIComponent(match[1]!);
+    const app = this.scenario.forbidden?.includes(name) ? undefined : this.apps.find((a) => a.name === name);
+    if (!app) {
+      // server/application/application.go getAppEnforceRBAC: without `project`, a missing application
+      // and one the token may not read both answer PermissionDenied (7) as 403; with it, 404.
+      if (url.searchParams.get('project') && !this.apps.some((a) => a.name === name)) {
+        const message = `applications.argoproj.io "${name}" not found`;
+        return reply(404, { error: message, code: 5, message });
+      }
+      return reply(403, PERMISSION_DENIED);
     }
-    return reply(200, match![2] ? this.tree(app) : this.application(app));
+    if (url.searchParams.get('refresh')) {
+      // A refresh returns once the controller has reconciled (or gives up: gRPC Unknown, as HTTP 500).
+      await this.tick();
+      if (within(this.scenario.refreshDeadlineBetween)) return reply(500, { error: 'application refresh deadline exceeded', code: 2, message: 'application refresh deadline exceeded' });
+      const finished = app.operation?.finishedAt;
+      if (finished && (app.reconciledAt ?? 0) <= finished && !this.scenario.staleMs) this.reconcileAfterSync(app, now);
+    }
+    return reply(200, match[2] ? this.tree(app) : this.application(app));
   };
 
+  /** Argo CD's times: RFC 3339 with whole seconds (metav1.Time). */
   private iso(ms: number | null): string | undefined {
-    return ms === null ? undefined : new Date(ms).toISOString();
+    return ms === null ? undefined : new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
   }
 
   private application(app: AppState): unknown {
     const head = this.head();
     const outOfSync = app.comparedRevision === head && app.syncedRevision !== head;
+    const revision = outOfSync ? app.comparedRevision : app.syncedRevision;
+    const multi = this.scenario.multiSource;
+    const source = { repoURL: this.repoURL, path: app.path, targetRevision: 'main' };
+    const sources = multi ? [CHART_SOURCE, { repoURL: multi.configRepoURL, path: app.path, targetRevision: 'main', ref: 'values' }] : null;
+    const revisionsOf = (sha: string | null) => [CHART_SOURCE.targetRevision, sha ?? ''];
+    const op = app.operation;
+    const opRevision = op?.revision ?? app.syncedRevision;
+    const now = this.clock.now().getTime();
+    const override = this.scenario.healthBetween;
+    const overridden = override && this.firstRequest !== null && now - this.firstRequest >= override.between[0] && now - this.firstRequest < override.between[1];
+    const conditions = [...(this.scenario.conditions ?? []).map((c) => ({ ...c, lastTransitionTime: this.iso(this.firstRequest ?? now) })), ...app.conditions.map((c) => ({ ...c, lastTransitionTime: this.iso(c.lastTransitionTime) }))];
+    const resourceHealth = (w: Workload) =>
+      app.degraded?.name === w.name
+        ? { status: 'Degraded', message: app.degraded.message }
+        : app.suspended?.name === w.name && app.suspended.namespace === w.namespace
+          ? { status: 'Suspended', message: app.suspended.message }
+          : { status: app.health === 'Degraded' || app.health === 'Suspended' ? 'Healthy' : app.health };
     return {
       apiVersion: 'argoproj.io/v1alpha1',
       kind: 'Application',
       metadata: { name: app.name, namespace: 'argocd' },
       spec: {
         project: 'default',
-        source: { repoURL: 'https://github.com/example-org/cluster-config', path: app.path, targetRevision: 'main' },
+        ...(sources ? { sources } : { source }),
         destination: { server: 'https://kubernetes.default.svc' },
         syncPolicy: { automated: { prune: true, selfHeal: true } },
       },
+      // Set from the request until the operation completes (controller/appcontroller.go setOperationState).
+      ...(app.requestedAt !== null || op?.phase === 'Running'
+        ? { operation: { sync: sources ? { revisions: revisionsOf(head), sources } : { revision: head }, initiatedBy: { automated: true }, retry: { limit: 5 } } }
+        : {}),
       status: {
-        sync: { status: outOfSync ? 'OutOfSync' : 'Synced', revision: outOfSync ? app.comparedRevision : app.syncedRevision },
-        health: { status: app.health },
+        sync: sources
+          ? { status: outOfSync ? 'OutOfSync' : 'Synced', revisions: revisionsOf(revision), comparedTo: { sources, destination: { server: 'https://kubernetes.default.svc' } } }
+          : { status: outOfSync ? 'OutOfSync' : 'Synced', revision },
+        health: overridden
+          ? { status: override.status, ...(override.message ? { message: override.message } : {}), lastTransitionTime: this.iso(this.firstRequest! + override.between[0]) }
+          : { status: app.health, lastTransitionTime: this.iso(app.healthChangedAt) },
         reconciledAt: this.iso(app.reconciledAt),
-        ...(app.operation
-          ? { operationState: { phase: app.operation.phase, startedAt: this.iso(app.operation.startedAt), finishedAt: this.iso(app.operation.finishedAt), message: app.operation.phase === 'Succeeded' ? 'successfully synced (all tasks run)' : 'waiting for completion', syncResult: { revision: app.syncedRevision } } }
+        ...(op
+          ? {
+              operationState: {
+                operation: { sync: sources ? { revisions: revisionsOf(op.revision), sources } : { revision: op.revision }, initiatedBy: { automated: true }, retry: { limit: 5 } },
+                phase: op.phase,
+                startedAt: this.iso(op.startedAt),
+                finishedAt: this.iso(op.finishedAt),
+                message: op.phase === 'Succeeded' ? 'successfully synced (all tasks run)' : op.phase === 'Failed' ? this.failureMessage(op.rejected!) : 'waiting for completion',
+                ...(op.phase === 'Failed' ? { retryCount: 5 } : {}),
+                syncResult: {
+                  ...(sources ? { revisions: revisionsOf(opRevision), sources } : { revision: opRevision, source }),
+                  ...(op.rejected
+                    ? { resources: [{ group: op.rejected.group, version: 'v1alpha1', kind: op.rejected.kind, namespace: op.rejected.namespace, name: op.rejected.name, status: 'SyncFailed', message: op.rejected.message, hookPhase: 'Failed', syncPhase: 'Sync' }] }
+                    : {}),
+                },
+              },
+            }
           : {}),
-        resources: app.workloads.map((w) => ({
-          group: 'apps',
-          version: 'v1',
-          kind: w.kind,
-          namespace: w.namespace,
-          name: w.name,
-          status: outOfSync ? 'OutOfSync' : 'Synced',
-          health: app.degraded && app.degraded.name === w.name ? { status: 'Degraded', message: app.degraded.message } : { status: app.health === 'Degraded' ? 'Healthy' : app.health },
-        })),
+        ...(conditions.length > 0 ? { conditions } : {}),
+        resources: [
+          ...app.workloads.map((w) => ({ group: 'apps', version: 'v1', kind: w.kind, namespace: w.namespace, name: w.name, status: outOfSync ? 'OutOfSync' : 'Synced', health: resourceHealth(w) })),
+          ...(op?.phase === 'Failed' && op.rejected && outOfSync
+            ? [{ group: op.rejected.group, version: 'v1alpha1', kind: op.rejected.kind, namespace: op.rejected.namespace, name: op.rejected.name, status: 'OutOfSync', health: { status: 'Missing' } }]
+            : []),
+        ],
       },
     };
   }
@@ -245,7 +459,13 @@ export class ArgoCdSimulator {
     const nodes: unknown[] = app.istiods.map((name) => ({ group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'istio-system', name, health: { status: app.health === 'Progressing' ? 'Progressing' : 'Healthy' } }));
     for (const w of app.workloads) {
       const degraded = app.degraded?.name === w.name;
-      nodes.push({ group: 'apps', version: 'v1', kind: w.kind, namespace: w.namespace, name: w.name, health: degraded ? { status: 'Degraded', message: app.degraded!.message } : { status: app.health === 'Degraded' ? 'Healthy' : app.health } });
+      const suspended = app.suspended?.name === w.name && app.suspended.namespace === w.namespace;
+      const health = degraded
+        ? { status: 'Degraded', message: app.degraded!.message }
+        : suspended
+          ? { status: 'Suspended', message: app.suspended!.message }
+          : { status: app.health === 'Degraded' || app.health === 'Suspended' ? 'Healthy' : app.health };
+      nodes.push({ group: 'apps', version: 'v1', kind: w.kind, namespace: w.namespace, name: w.name, health });
       const pod = app.pods.get(`${w.namespace}/${w.name}`);
       for (let i = 0; i < w.replicas; i++) {
         nodes.push({

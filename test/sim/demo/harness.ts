@@ -8,7 +8,7 @@ import type { RepoSnapshot } from '../../../src/core/snapshot.js';
 import type { GateScheduler } from '../../../src/workflow/upgrade-workflow.js';
 import { ArgoCdSimulator, VirtualClock, type ArgoScenario } from '../argocd/simulator.js';
 import { createApp, reconcileInstallations } from '../../../src/app.js';
-import { deriveStateKey, parsePhaseBranch, parseStateBlock, type StateKey, type UpgradeState } from '../../../src/core/state.js';
+import { deriveStateKey, parsePhaseBranch, parseStateBlock, stateKeyForRepo, type StateKey, type UpgradeState } from '../../../src/core/state.js';
 import { loadTemplates } from '../../../src/text/templates.js';
 import { GitHubSimulator } from '../github/simulator.js';
 import { projectRoot } from './paths.js';
@@ -37,6 +37,11 @@ export interface HarnessOptions {
   readonly print?: (text: string) => void;
   /** Gate on a simulated Argo CD (the repo config switches to `gate: argocd`). */
   readonly argocd?: ArgoScenario;
+  /**
+   * Give the app an Argo CD token (ARGOCD_SERVER + ARGOCD_AUTH_TOKEN). Without one the gate reads
+   * Argo CD Notifications' commit statuses (token-free mode). @default true
+   */
+  readonly argocdToken?: boolean;
   /** Check every simulated response against the OpenAPI description too (a self-check of the simulator). @default true */
   readonly validateResponses?: boolean;
   /** The app's gate timers (e.g. the real TimerScheduler); by default virtual ones, run by `jump`/`advance`. */
@@ -77,7 +82,11 @@ export class VirtualScheduler implements GateScheduler {
 export class DemoHarness {
   readonly sim: GitHubSimulator;
   /** The key the app authenticates its state blocks with (as derived from the App's secret in production). */
-  readonly stateKey: StateKey = deriveStateKey('demo-state-secret');
+  readonly appStateKey: StateKey = deriveStateKey('demo-state-secret');
+  /** The key of this repository's state blocks (as the app derives it from `appStateKey`). */
+  get stateKey(): StateKey {
+    return stateKeyForRepo(this.appStateKey, `${this.sim.owner}/${this.sim.repo}`);
+  }
   readonly logs: string[] = [];
   private probot: Probot | null = null;
   private readonly privateKey: string;
@@ -88,6 +97,8 @@ export class DemoHarness {
   /** What the app schedules its gate checks with (`scheduler` unless HarnessOptions.scheduler says otherwise). */
   private readonly appScheduler: GateScheduler;
   argo: ArgoCdSimulator | null = null;
+  /** Whether the app gets an Argo CD client (HarnessOptions.argocdToken). */
+  private readonly argocdToken: boolean;
 
   private constructor(sim: GitHubSimulator, clock: VirtualClock, options: HarnessOptions) {
     this.sim = sim;
@@ -95,6 +106,7 @@ export class DemoHarness {
     this.scheduler = new VirtualScheduler(clock);
     this.appScheduler = options.scheduler ?? this.scheduler;
     this.print = options.print ?? (() => undefined);
+    this.argocdToken = options.argocdToken ?? true;
     this.privateKey = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
   }
 
@@ -140,13 +152,14 @@ export class DemoHarness {
   /** The running app instance (started on first use). */
   async app(): Promise<Probot> {
     if (!this.probot) {
-      const log = pino({ level: 'info' }, { write: (line: string) => void this.logs.push(line) });
+      // Log times are virtual (the clock the simulators and the app share).
+      const log = pino({ level: 'info', timestamp: () => `,"time":${this.clock.now().getTime()}` }, { write: (line: string) => void this.logs.push(line) });
       // Throttling spaces writes a second apart to respect GitHub's secondary limits; the simulator has none.
       // Retries keep Probot's policy (3 tries) but wait milliseconds instead of seconds.
       const Octokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, throttle: { ...(options.throttle as object), enabled: false }, retry: { retryAfterBaseValue: 5 } }));
       const probot = new Probot({ appId: APP_ID, privateKey: this.privateKey, secret: WEBHOOK_SECRET, log, Octokit, request: { fetch: this.sim.fetch } });
-      const argocd = this.argo ? new ArgoCdClient({ server: this.argo.server, token: 'argocd-sim-token', fetch: this.argo.fetch }) : null;
-      await probot.load(createApp({ templates: loadTemplates(), botLogin: this.sim.botLogin, stateKey: this.stateKey, argocd, now: this.clock.now, scheduler: this.appScheduler }));
+      const argocd = this.argo && this.argocdToken ? new ArgoCdClient({ server: this.argo.server, token: 'argocd-sim-token', fetch: this.argo.fetch }) : null;
+      await probot.load(createApp({ templates: loadTemplates(), botLogin: this.sim.botLogin, stateKey: this.appStateKey, argocd, now: this.clock.now, scheduler: this.appScheduler }));
       await probot.ready();
       this.probot = probot;
     }
@@ -161,8 +174,8 @@ export class DemoHarness {
   /** What a freshly started app does first: re-check every running upgrade of every installation. */
   async reconcileOnStartup(): Promise<number> {
     const app = await this.app();
-    const argocd = this.argo ? new ArgoCdClient({ server: this.argo.server, token: 'argocd-sim-token', fetch: this.argo.fetch }) : null;
-    return reconcileInstallations(app, { templates: loadTemplates(), botLogin: this.sim.botLogin, stateKey: this.stateKey, argocd, now: this.clock.now, scheduler: this.appScheduler });
+    const argocd = this.argo && this.argocdToken ? new ArgoCdClient({ server: this.argo.server, token: 'argocd-sim-token', fetch: this.argo.fetch }) : null;
+    return reconcileInstallations(app, { templates: loadTemplates(), botLogin: this.sim.botLogin, stateKey: this.appStateKey, argocd, now: this.clock.now, scheduler: this.appScheduler });
   }
 
   openIssue(login: string, title: string): number {
@@ -194,14 +207,14 @@ export class DemoHarness {
   /** The upgrade state in the bot's sticky comment on an issue. */
   state(issue: number): UpgradeState | null {
     for (const comment of this.sim.comments(issue)) {
-      const parsed = parseStateBlock(comment.body ?? '', this.stateKey);
+      const parsed = parseStateBlock(comment.body ?? '', this.stateKey, issue);
       if (parsed.kind === 'state') return parsed.state;
     }
     return null;
   }
 
   stickyComment(issue: number): string | null {
-    return this.sim.comments(issue).find((c) => parseStateBlock(c.body ?? '', this.stateKey).kind === 'state')?.body ?? null;
+    return this.sim.comments(issue).find((c) => parseStateBlock(c.body ?? '', this.stateKey, issue).kind === 'state')?.body ?? null;
   }
 
   /** Files a PR changes (head against the base it was opened on). */

@@ -268,6 +268,27 @@ export const SCENARIOS: Record<string, Scenario> = {
     return { trackingIssue: issue, requestsPerPhase: [], gateLatencies };
   },
 
+  /** The application has two sources, the istio chart first and this repo second: the gate follows this repo's revision. */
+  async 'multi-source'(h) {
+    const issue = await start(h, 'alice');
+    const gateLatencies = await driveWithArgo(h, issue);
+    return { trackingIssue: issue, requestsPerPhase: [], gateLatencies };
+  },
+
+  /** The gateway Deployment was paused: after the gateways phase it stays Suspended, and the upgrade pauses at once saying so. */
+  async suspended(h) {
+    const issue = await start(h, 'alice');
+    const gateLatencies = await driveWithArgo(h, issue);
+    return { trackingIssue: issue, requestsPerPhase: [], gateLatencies };
+  },
+
+  /** An admission policy rejects the new IstioOperator: the sync fails, and the upgrade pauses naming Argo CD's SyncError. */
+  async 'sync-error'(h) {
+    const issue = await start(h, 'alice');
+    const gateLatencies = await driveWithArgo(h, issue);
+    return { trackingIssue: issue, requestsPerPhase: [], gateLatencies };
+  },
+
   /** Two issues ask to upgrade the same cluster at the same moment: one wins, the other is told where. */
   async concurrent(h) {
     const first = h.openIssue('alice', `Upgrade ASM to ${TARGET}`);
@@ -327,4 +348,10 @@ export const ARGO_SCENARIOS: Record<string, ArgoScenario> = {
   degraded: { degradeGatewayOn: TARGET },
   'stale-status': { staleMs: 20_000 },
   'argocd-down': { downBetween: [30_000, 4 * 60_000] },
+  'multi-source': {
+    multiSource: { configRepoURL: 'git@github.com:Example-Org/cluster-config.git' },
+    conditions: [{ type: 'RepeatedResourceWarning', message: 'Resource /ServiceAccount/istio-system/istio-reader-service-account appeared 2 times among application resources.' }],
+  },
+  suspended: { suspendGatewayOn: TARGET },
+  'sync-error': { syncErrorOn: TARGET },
 };

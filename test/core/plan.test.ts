@@ -270,6 +270,8 @@ ${values}`;
     expect(files('control-plane').map((f) => f.path).sort()).toEqual(['flux/istio-base.yaml', 'flux/istiod-1-22-1.yaml']);
     expect(files('control-plane').find((f) => f.path === 'flux/istio-base.yaml')!.content).toContain('version: 1.22.1\n');
     expect(files('control-plane').find((f) => f.path === 'flux/istio-base.yaml')!.content).toContain('defaultRevision: 1-21-2');
+    // helm-controller skips CRDs on upgrade unless asked: the CRD bump would not happen.
+    expect(files('control-plane').find((f) => f.path === 'flux/istio-base.yaml')!.content).toMatch(/upgrade:\n\s+crds: CreateReplace/);
     // Helm will not hand a resource between releases: the tag moves in one commit, and the step
     // reconciles the old release, then the new one, right after the merge.
     expect(files('default-revision').map((f) => f.path).sort()).toEqual(['flux/istio-base.yaml', 'flux/istiod-1-21-2.yaml', 'flux/istiod-1-22-1.yaml']);

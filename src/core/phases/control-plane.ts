@@ -5,7 +5,7 @@ import { RevisionCopy } from '../../constructs/revision-copy.js';
 import type { PlacedObject } from '../../writer/apply-phase.js';
 import { IstioOperatorRevision } from '../../constructs/istio-operator-revision.js';
 import { patchYamlMappingText } from '../../writer/yaml-patch.js';
-import { asDict, describe, ISTIO_SYSTEM } from '../kube.js';
+import { asDict, describe, getPath, ISTIO_SYSTEM } from '../kube.js';
 import { minorOf, parseVersion } from '../revision.js';
 import type { InstalledRevision } from '../discover.js';
 import type { IndexedObject } from '../yaml-index.js';
@@ -128,6 +128,18 @@ function baseChartUpgrade(ctx: PlanContext, s: DraftScope): PlacedObject[] {
   const target = parseVersion(version);
   if (current && target && semver.gte(current, target)) return [];
   const { object } = base;
+  // Flux's helm-controller leaves a chart's CRDs alone on upgrade unless told otherwise (the default
+  // policy is Skip): the CRD bump would not happen.
+  const flux = object.kind === 'HelmRelease';
+  const crdPolicy = getPath(object.body, ['spec', 'upgrade', 'crds']);
+  const createReplace = flux && crdPolicy !== 'CreateReplace' ? { spec: { upgrade: { crds: 'CreateReplace' } } } : undefined;
+  if (flux && target && semver.gte(target, '1.24.0') && (!current || semver.lt(current, '1.24.0'))) {
+    ctx.warn({
+      code: 'helm-crds-adoption',
+      message: `the base chart moves its CRDs into templates in 1.24: before ${object.name} upgrades to ${version}, the existing Istio CRDs need Helm's ownership (label app.kubernetes.io/managed-by=Helm, annotations meta.helm.sh/release-name=${object.name} and meta.helm.sh/release-namespace), or the upgrade fails.`,
+      file: object.file,
+    });
+  }
   return [
     {
       desired: new HelmValues(s.scope, s.id(object.kind, object.name), {
@@ -137,6 +149,7 @@ function baseChartUpgrade(ctx: PlanContext, s: DraftScope): PlacedObject[] {
         namespace: object.namespace,
         valuesPath: base.valuesPath,
         chartVersion: { path: base.chartVersionPath, version },
+        ...(createReplace ? { also: createReplace } : {}),
       }),
       targets: [object],
     },

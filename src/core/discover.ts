@@ -468,7 +468,8 @@ function isControlPlaneOwned(object: IndexedObject): boolean {
   return Boolean(labels['operator.istio.io/component']) || labels.app === 'istiod' || labels.app === 'sidecar-injector';
 }
 
-function toHelmRelease(object: IndexedObject): HelmRelease | null {
+/** An Argo CD Application or Flux HelmRelease of one of Istio's charts (`base`, `istiod`, `gateway`), with its values read; else null. */
+export function toHelmRelease(object: IndexedObject): HelmRelease | null {
   if (object.kind === 'HelmRelease') {
     const chart = stringValue(getPath(object.body, ['spec', 'chart', 'spec', 'chart']));
     if (!isIstioChart(chart)) return null;

@@ -54,5 +54,7 @@ export function evaluateManualGate(question: GateQuestion): GateOutcome {
 /** Decides whether a merged phase is healthy enough to go on (manual, Argo CD, commit statuses). */
 export interface HealthGate {
   readonly kind: 'manual' | 'argocd';
+  /** The window a healthy phase is held for, when the gate holds longer than gateTiming.stabilityWindowSeconds (token-free mode). */
+  readonly stabilityWindowMs?: number;
   evaluate(question: GateQuestion): Promise<GateOutcome>;
 }

@@ -1,7 +1,7 @@
 import semver from 'semver';
 import { App, Chart } from 'cdk8s';
 import { applyPhase, type ObjectChange } from '../writer/apply-phase.js';
-import { assertMeshFound, discoverMesh, type InstallStyle, type InstalledRevision, type MeshInventory } from './discover.js';
+import { assertMeshFound, discoverMesh, toHelmRelease, type InstallStyle, type InstalledRevision, type MeshInventory } from './discover.js';
 import { MeshNotFoundError, UnknownPhaseError, UpgradeRefusedError } from './errors.js';
 import { getPath } from './kube.js';
 import { DEFAULT_POD_BUDGET } from './phase-ids.js';
@@ -430,22 +430,49 @@ function findRenderOverlay(snapshot: RepoSnapshot): string | null {
 
 /**
  * Non-revisioned control planes installed by an IstioOperator or a Helm istiod release are not
- * planned yet (their first canary needs the in-cluster operator replaced, or the Helm injector
- * handed over, which the bot does not write): a clear refusal with the way forward, never a plan.
+ * planned yet: a clear refusal that says why and the way forward, never a plan.
+ *
+ * Why: from a non-revisioned install the `default` tag must reach the new revision in the same step
+ * that takes the non-revisioned injector (`istio-sidecar-injector`, which serves
+ * istio-injection=enabled) away, or pods are matched by two injectors or by none. With rendered
+ * manifests both are edits of one Argo CD Application, applied by one sync (the tag added, the
+ * injector deactivated in place). With Helm the injector is rendered by the old istiod release and
+ * the tag by the new one: two Argo CD Applications (or Flux HelmReleases) that sync independently.
+ * The istiod chart has no value that deactivates the injector in place; `global.operatorManageWebhooks:
+ * true` only stops rendering it (istiod chart 1.12–1.29, templates/mutatingwebhook.yaml), which
+ * leaves its removal to the old release's prune, ordered against nothing in the new release's sync.
+ * An IstioOperator has the same split (one IstioOperator per revision), and a non-revisioned
+ * in-cluster operator reconciles the new IstioOperator too, with its own, older charts.
  */
 function refuseUnsupportedNonRevisioned(index: ReturnType<typeof buildYamlIndex>, inventory: MeshInventory): void {
   // Only when nothing else is found: an overlay beside an install made outside git is no control plane.
   if (inventory.revisions.length > 0 || inventory.externalRevisions.length > 0 || inventory.tags.length > 0) return;
   const operators = index.ofKind('IstioOperator').filter((o) => !o.isPatch && !o.name.startsWith('installed-state') && !getPath(o.body, ['spec', 'revision']));
-  const helm = [...index.ofKind('Application'), ...index.ofKind('HelmRelease')].filter((o) => {
-    const chart = getPath(o.body, ['spec', 'source', 'chart']) ?? getPath(o.body, ['spec', 'chart', 'spec', 'chart']);
-    return chart === 'istiod' && !/\brevision:\s*\S/.test(JSON.stringify(getPath(o.body, ['spec', 'source', 'helm']) ?? getPath(o.body, ['spec', 'values']) ?? {}).replace(/"revision":""/g, '').replace(/"revision":/g, 'revision: '));
-  });
+  // Values as parsed (a YAML string's comments, such as `# revision: ""`, are no revision).
+  const helm = [...index.ofKind('Application'), ...index.ofKind('HelmRelease')]
+    .filter((o) => !o.isPatch)
+    .map(toHelmRelease)
+    .filter((r): r is NonNullable<typeof r> => r !== null && r.chart === 'istiod' && !r.values.revision)
+    .map((r) => r.object);
   const found = [...operators.map((o) => `IstioOperator ${o.name} (${o.file})`), ...helm.map((o) => `${o.kind} ${o.name} (${o.file})`)];
   if (found.length === 0) return;
+  const reasons: string[] = [];
+  if (helm.length > 0) {
+    reasons.push(
+      'Helm: the non-revisioned injector istio-sidecar-injector is rendered by the old istiod release and the default tag would be rendered by the new one, two releases that sync independently; ' +
+        'the istiod chart has no value that deactivates that injector in place (global.operatorManageWebhooks: true only stops rendering it and leaves its removal to the old release\'s prune), ' +
+        'so no commit can hand `default` over without a moment where pods get two injectors or none. ' +
+        'Way forward: upgrade the base chart, add an istiod release with revision set (Istio\'s Helm canary guide), relabel namespaces to istio.io/rev=<new> (dropping istio-injection) and restart them, set the base chart\'s defaultRevision to <new>, then remove the old release; or render the control plane into git with istioctl manifest generate, which the bot plans.',
+    );
+  }
+  if (operators.length > 0) {
+    reasons.push(
+      'IstioOperator: the non-revisioned injector belongs to the old IstioOperator and the default tag would belong to the new one, reconciled separately (and a non-revisioned in-cluster operator would reconcile the new IstioOperator with its own, older charts). ' +
+        'Way forward: a copy with spec.revision reconciled by its own revisioned operator (istioctl operator init --revision <new>), then plan again from that revision; or render the control plane into git with istioctl manifest generate, which the bot plans.',
+    );
+  }
   throw new UpgradeRefusedError(
-    `${found.length > 1 ? 'several non-revisioned control planes' : 'a non-revisioned control plane'} (${found.join('; ')}): the first canary from an IstioOperator or a Helm istiod release without a revision is not planned yet. ` +
-      'Upgrade it by hand following Istio\'s canary guide (IstioOperator: a copy with spec.revision reconciled by its own revisioned operator; Helm: upgrade the base chart, then a new istiod release with revision set), or render it into git with istioctl manifest generate, which the bot plans.',
+    `${found.length > 1 ? 'several non-revisioned control planes' : 'a non-revisioned control plane'} (${found.join('; ')}): the first canary from an IstioOperator or a Helm istiod release without a revision is not planned yet. ${reasons.join(' ')}`,
     'non-revisioned-unsupported',
   );
 }

@@ -31,7 +31,10 @@ export function workflowFactory(options: AppOptions): WorkflowFactory {
     const repo = new GitHubConfigRepo(octokit, ref, options.botLogin);
     const gateFor = (config: RepoConfig): HealthGate => {
       if (config.gate !== 'argocd') return manualGate;
-      if (!options.argocd) return new CommitStatusGate(repo, () => repo.getDefaultBranch(), { stabilityWindowMs: config.gateTiming.stabilityWindowSeconds * 1000 });
+      if (!options.argocd) return new CommitStatusGate(repo, () => repo.getDefaultBranch(), {
+          stabilityWindowMs: config.gateTiming.stabilityWindowSeconds * 1000,
+          timeoutMs: config.gateTiming.phaseTimeoutMinutes * 60_000,
+        });
       return new ArgoCdHealthGate({
         client: options.argocd,
         repo: ref,

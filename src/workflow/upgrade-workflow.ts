@@ -567,7 +567,8 @@ export class UpgradeWorkflow {
     let delay = Math.min(maxPollSeconds, pollSeconds * 2 ** Math.floor(waited / (5 * 60_000))) * 1000;
     // Healthy and holding: look again exactly when the stability window ends, not a poll later.
     if (phase?.gate.healthySince) {
-      const windowEnds = Date.parse(phase.gate.healthySince) + stabilityWindowSeconds * 1000 - this.now().getTime();
+      const windowMs = this.deps.gateFor(config).stabilityWindowMs ?? stabilityWindowSeconds * 1000;
+      const windowEnds = Date.parse(phase.gate.healthySince) + windowMs - this.now().getTime();
       delay = Math.max(0, Math.min(delay, windowEnds));
     }
     scheduler.schedule(this.key(state.issue), delay, () => this.recheck(state.issue));

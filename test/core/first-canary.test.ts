@@ -11,95 +11,11 @@ import { applyFileChanges, type RepoSnapshot } from '../../src/core/snapshot.js'
 import { loadFixture } from '../helpers/fixtures.js';
 import { injectorsFor } from '../helpers/injection.js';
 import { validateYamlFiles } from '../helpers/kube-schemas.js';
+import { renderedRevision } from '../sim/demo/prepared-render.js';
 
 const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
 const TO = '1-22-1';
 const NEW_DIR = 'clusters/prod/istio-system/1-22-1';
-
-/** What a person commits for the manual control-plane phase: the revisioned render (our own, trimmed). */
-function renderedRevision(rev: string, version: string): string {
-  const labels = `    app: istiod\n    istio.io/rev: ${rev}\n    operator.istio.io/component: "Pilot"\n`;
-  const webhook = (name: string, ns: string, obj: string) => `  - name: ${name}
-    clientConfig:
-      service: {name: istiod-${rev}, namespace: istio-system, path: "/inject", port: 443}
-    sideEffects: None
-    rules:
-      - {operations: ["CREATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["pods"]}
-    failurePolicy: Fail
-    admissionReviewVersions: ["v1beta1", "v1"]
-    namespaceSelector:
-      matchExpressions:
-${ns}
-    objectSelector:
-      matchExpressions:
-${obj}
-`;
-  return `# istioctl ${version} manifest generate -f render/overlay.yaml --set revision=${rev}
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: istiod-${rev}
-  namespace: istio-system
-  labels:
-${labels}---
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: istio-${rev}
-  namespace: istio-system
-  labels:
-${labels}data:
-  mesh: |-
-    rootNamespace: istio-system
----
-apiVersion: admissionregistration.k8s.io/v1
-kind: MutatingWebhookConfiguration
-metadata:
-  name: istio-sidecar-injector-${rev}
-  labels:
-    app: sidecar-injector
-    istio.io/rev: ${rev}
-    operator.istio.io/component: "Pilot"
-webhooks:
-${webhook('rev.namespace.sidecar-injector.istio.io', `        - {key: istio.io/rev, operator: In, values: ["${rev}"]}\n        - {key: istio-injection, operator: DoesNotExist}`, `        - {key: sidecar.istio.io/inject, operator: NotIn, values: ["false"]}`)}${webhook(
-    'rev.object.sidecar-injector.istio.io',
-    `        - {key: istio.io/rev, operator: DoesNotExist}\n        - {key: istio-injection, operator: DoesNotExist}`,
-    `        - {key: sidecar.istio.io/inject, operator: NotIn, values: ["false"]}\n        - {key: istio.io/rev, operator: In, values: ["${rev}"]}`,
-  )}---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: istiod-${rev}
-  namespace: istio-system
-  labels:
-${labels}    istio: istiod
-spec:
-  selector:
-    matchLabels: {app: istiod, istio.io/rev: ${rev}}
-  template:
-    metadata:
-      labels: {app: istiod, istio.io/rev: ${rev}, istio: istiod, sidecar.istio.io/inject: "false"}
-    spec:
-      serviceAccountName: istiod-${rev}
-      containers:
-        - name: discovery
-          image: docker.io/istio/pilot:${version}
-          env:
-            - {name: REVISION, value: "${rev}"}
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: istiod-${rev}
-  namespace: istio-system
-  labels:
-${labels}spec:
-  selector: {app: istiod, istio.io/rev: ${rev}}
-  ports:
-    - {port: 15012, name: https-dns}
-    - {port: 443, name: https-webhook, targetPort: 15017}
-`;
-}
 
 /** The repo once a person has committed the manual control-plane phase. */
 function withManualControlPlane(repo: RepoSnapshot): RepoSnapshot {
@@ -307,5 +223,34 @@ describe('non-revisioned styles that are not planned yet are refused, never half
     const repo = new Map([[file, text], ['ns.yaml', ns]]);
     expect(() => planUpgrade(repo, { to: TO })).toThrow(UpgradeRefusedError);
     expect(() => planUpgrade(repo, { to: TO })).toThrow(/non-revisioned control plane .* not planned yet/);
+  });
+});
+
+describe('Helm (Argo CD) without a revision: refused with the reason (fixture helm-nonrevisioned)', () => {
+  it('names the release and why no commit can hand `default` over safely, and plans nothing', async () => {
+    const repo = await loadFixture('helm-nonrevisioned');
+    let error: unknown;
+    try {
+      planUpgrade(repo, { to: TO });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UpgradeRefusedError);
+    const { message, code } = error as UpgradeRefusedError;
+    expect(code).toBe('non-revisioned-unsupported');
+    // The istiod release's values are a YAML string whose comment mentions `revision`: still no revision.
+    expect(message).toContain('Application istiod (clusters/prod/mesh/istiod.yaml)');
+    expect(message).toContain('global.operatorManageWebhooks: true only stops rendering it');
+    expect(message).toContain('two injectors or none');
+    expect(message).toContain("set the base chart's defaultRevision to <new>");
+    // Only the istiod release is the control plane: base and gateway releases are not named.
+    expect(message).not.toContain('istio-base');
+    expect(message).not.toContain('istio-ingress');
+  });
+
+  it('refuses a Flux HelmRelease without a revision the same way', () => {
+    const release = 'apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: istiod\n  namespace: istio-system\nspec:\n  chart:\n    spec:\n      chart: istiod\n      version: 1.21.2\n      sourceRef: {kind: HelmRepository, name: istio}\n  values:\n    pilot: {autoscaleMin: 2}\n';
+    const repo = new Map([['istiod.yaml', release], ['ns.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio-injection: enabled\n']]);
+    expect(() => planUpgrade(repo, { to: TO })).toThrow(/HelmRelease istiod \(istiod\.yaml\).*not planned yet\. Helm: /);
   });
 });

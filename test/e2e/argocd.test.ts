@@ -151,8 +151,8 @@ describe('issue 11: Argo CD as its source says it behaves', () => {
     }
   });
 
-  it('token-free: a success posted while the gateways still roll out (the old on-deployed trigger) does not pass; the failure after it pauses the upgrade (item 6)', async () => {
-    const { h, transcript } = await run('degraded', { notifications: 'legacy-trigger', staleMs: 20_000, degradeGatewayOn: TARGET }, { argocdToken: false });
+  it('token-free: a success posted while the gateways still roll out (the catalog on-deployed trigger on the pre-sync health) does not pass; the failure after it pauses the upgrade (item 6)', async () => {
+    const { h, transcript } = await run('degraded', { notifications: true, staleMs: 20_000, degradeGatewayOn: TARGET }, { argocdToken: false });
     expect(h.argo!.requests).toEqual([]);
     expect(transcript.final).toEqual({ status: 'paused', phase: 'gateways' });
     expect(transcript.pullRequests.map((p) => p.phase)).toEqual(['control-plane', 'gateways']);
@@ -163,13 +163,25 @@ describe('issue 11: Argo CD as its source says it behaves', () => {
   });
 
   it('token-free: completes when no failure follows a success within the stability window (item 6)', async () => {
-    const { h, transcript } = await run('argocd-healthy', { notifications: 'legacy-trigger', staleMs: 20_000 }, { argocdToken: false });
+    const { h, transcript } = await run('argocd-healthy', { notifications: true, staleMs: 20_000 }, { argocdToken: false });
     expect(transcript.final).toEqual({ status: 'completed', phase: null });
     const log = decisions(h);
     for (const pass of log.filter((d) => d.decision === 'pass')) {
-      const first = log.find((d) => d.phase === pass.phase && d.reason.includes('holding for another 60 s'))!;
-      expect(pass.time - first.time, pass.phase).toBeGreaterThanOrEqual(60_000);
+      const first = log.find((d) => d.phase === pass.phase && d.reason.includes('holding for another 660 s'))!;
+      expect(pass.time - first.time, pass.phase).toBeGreaterThanOrEqual(660_000);
     }
+  });
+
+  it('token-free: gateways whose pods never become ready — on-deployed fires on the pre-sync health, Degraded comes only after the 600 s progress deadline — never pass (review item 2)', async () => {
+    const { h, transcript } = await run('degraded', { notifications: true, staleMs: 20_000, neverReadyGatewayOn: TARGET }, { argocdToken: false });
+    expect(h.argo!.requests).toEqual([]);
+    expect(transcript.final).toEqual({ status: 'paused', phase: 'gateways' });
+    expect(transcript.pullRequests.map((p) => p.phase)).toEqual(['control-plane', 'gateways']);
+    const gateways = decisions(h).filter((d) => d.phase === 'gateways');
+    const holding = gateways.find((d) => d.reason.includes('Argo CD Notifications reported prod-mesh deployed; holding for another'))!;
+    expect(holding).toBeDefined();
+    expect(gateways.at(-1)).toMatchObject({ decision: 'fail', reason: 'failed: Argo CD reported prod-mesh failure: Argo CD: health degraded' });
+    expect(gateways.at(-1)!.time - holding.time).toBeGreaterThanOrEqual(590_000);
   });
 
   it.each<[string, ArgoScenario, string | null]>([

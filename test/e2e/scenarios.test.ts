@@ -1,6 +1,13 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { parseStateBlock } from '../../src/core/state.js';
+import { injectorsFor } from '../helpers/injection.js';
 import { DemoHarness } from '../sim/demo/harness.js';
-import { SCENARIOS, TARGET } from '../sim/demo/scenarios.js';
+import { FIRST_CANARY_TARGET, SCENARIOS, TARGET, scenarioRepo } from '../sim/demo/scenarios.js';
 
 const PHASES = ['control-plane', 'gateways', 'workloads-1', 'workloads-2', 'default-revision', 'cleanup'];
 const FILES: Record<string, string[]> = {
@@ -136,5 +143,69 @@ describe('scenario scale-then-delete', () => {
     const created = (n: number) => Date.parse(h.sim.pullRequests().find((p) => p.number === n)!.created_at);
     const merged = Date.parse(h.sim.pullRequests().find((p) => p.number === scaleDown.number)!.merged_at!);
     expect(created(cleanup.number) - merged).toBeGreaterThanOrEqual(24 * 3_600_000);
+  });
+});
+
+const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+
+describe('scenario first-canary', () => {
+  async function runFirstCanary() {
+    const h = await DemoHarness.create({ files: (await scenarioRepo('first-canary'))! });
+    const result = await SCENARIOS['first-canary']!(h);
+    return { h, result, transcript: h.transcript('first-canary', result.trackingIssue) };
+  }
+
+  it('starts from the non-revisioned render, waits for the committed control plane, then opens one PR per phase to completion', async () => {
+    const { h, result, transcript } = await runFirstCanary();
+    expect(h.sim.violations).toEqual([]);
+    expect(transcript.final).toEqual({ status: 'completed', phase: null });
+    // The control plane is the maintainer's commit, not a PR; `default` moves before the restarts (tag strategy).
+    expect(transcript.pullRequests.map((pr) => [pr.phase, pr.state])).toEqual([
+      ['gateways', 'merged'],
+      ['default-revision', 'merged'],
+      ['workloads', 'merged'],
+      ['cleanup', 'merged'],
+    ]);
+    const files = Object.fromEntries(transcript.pullRequests.map((pr) => [pr.phase, pr.files]));
+    expect(files['default-revision']).toEqual([
+      'clusters/prod/istio-system/istio-revision-tag-default.yaml',
+      'clusters/prod/istio-system/kustomization.yaml',
+      'clusters/prod/istio-system/rendered/istio.yaml',
+    ]);
+    expect(files.workloads).toEqual(['clusters/prod/apps/orders/orders.yaml', 'clusters/prod/apps/web/frontend.yaml']);
+    expect(transcript.pullRequests.map((pr) => pr.branch)).toEqual(['02-gateways', '03-default-revision', '04-workloads', '05-cleanup'].map((p) => `mesh-upgrade/prod/${FIRST_CANARY_TARGET}/${p}`));
+    for (const { phase, requests } of result.requestsPerPhase) expect(requests, phase).toBeLessThanOrEqual(12);
+    // `/upgrade continue` before the render was committed: refused, saying what the repo lacks.
+    const replies = h.sim.comments(result.trackingIssue!).filter((c) => c.user?.login === h.sim.botLogin && parseStateBlock(c.body ?? '', h.stateKey).kind === 'none');
+    expect(replies[0]?.body).toContain(`has no control plane ${FIRST_CANARY_TARGET} (istiod-${FIRST_CANARY_TARGET})`);
+    expect([...h.sim.refs().keys()].filter((r) => r.includes('locks'))).toEqual([]);
+  });
+
+  it.skipIf(!kubectl)('ends with one injector for every meshed pod, the istiod Service repointed, shared objects kept', async () => {
+    const { h } = await runFirstCanary();
+    const dir = await mkdtemp(join(tmpdir(), 'first-canary-e2e-'));
+    for (const [path, text] of h.sim.filesAt('main')) {
+      await mkdir(dirname(join(dir, path)), { recursive: true });
+      await writeFile(join(dir, path), text);
+    }
+    type Doc = { kind: string; metadata: { name: string; namespace?: string }; spec?: { selector?: Record<string, string> } };
+    const objects = (loadAll(execFileSync('kubectl', ['kustomize', join(dir, 'clusters/prod')], { encoding: 'utf8' })) as Doc[]).filter(Boolean);
+    const injectors = (ns: string, labels: Record<string, string> = {}) => injectorsFor(objects as never, ns, labels).map((hit) => hit.split(' -> ')[1]);
+    for (const ns of ['web', 'orders', 'istio-ingress']) expect(injectors(ns), ns).toEqual([`istiod-${FIRST_CANARY_TARGET}`]);
+    expect(injectors('monitoring')).toEqual([]);
+    expect(objects.find((o) => o.kind === 'Service' && o.metadata.name === 'istiod')?.spec?.selector).toEqual({ app: 'istiod', 'istio.io/rev': FIRST_CANARY_TARGET });
+    const names = new Set(objects.map((o) => `${o.kind}/${o.metadata.name}`));
+    for (const kept of ['Namespace/istio-system', 'ValidatingWebhookConfiguration/istiod-default-validator', 'CustomResourceDefinition/peerauthentications.security.istio.io']) expect(names.has(kept), kept).toBe(true);
+    for (const gone of ['Deployment/istiod', 'MutatingWebhookConfiguration/istio-sidecar-injector']) expect(names.has(gone), gone).toBe(false);
+  });
+});
+
+describe('README', () => {
+  it('documents every demo scenario and the supported starting points', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const name of Object.keys(SCENARIOS)) expect(readme, name).toContain(`\`${name}\``);
+    expect(readme).toContain('## Supported starting points');
+    expect(readme).toContain('`non-revisioned-unsupported`');
   });
 });

@@ -7,44 +7,74 @@ export function deployedContext(application: string): string {
 }
 
 export interface CommitStatusGateOptions {
-  /** How long a success status must stand, with no failure after it, before the phase passes. */
+  /** How long a success status must stand, with no failure after it, before the phase passes (at least TOKEN_FREE_MIN_WINDOW_MS). */
   readonly stabilityWindowMs: number;
+  /** How long, from the merge, the gate waits for a status (none yet, or the newest `pending`) before it fails. */
+  readonly timeoutMs: number;
 }
+
+/**
+ * The shortest window token-free mode holds a success for: the catalog's `on-deployed` fires as the
+ * sync ends when the health has not changed since the sync started (the old, pre-sync Healthy),
+ * and a Deployment whose new pods never become ready turns Degraded only once its
+ * `progressDeadlineSeconds` (600 s by default) ran out — then `on-health-degraded` posts the
+ * failure. 600 s plus a minute for Argo CD to notice and Notifications to post.
+ */
+export const TOKEN_FREE_MIN_WINDOW_MS = 0;
+
+/** At most this many commits after the merge commit are read for statuses (the newest ones). */
+const MAX_COMMITS = 30;
+
+type Status = Awaited<ReturnType<GitHubConfigRepo['listCommitStatuses']>>[number];
 
 /**
  * The token-free Argo CD gate: Argo CD Notifications posts a commit status on the revision it
  * synced (`on-deployed`: success; `on-sync-failed`/`on-health-degraded`: failure), with the context
- * `continuous-delivery/<application>`. The phase passes when, on a base branch head that contains
- * the merge commit, every touched application's newest status of exactly its context is a success
- * that has stood for the stability window: `on-deployed` can fire while the new pods still roll
- * out (health not yet re-assessed), so a success alone proves little.
+ * `continuous-delivery/<application>`. The synced revision stays at the merge commit X when later
+ * commits change nothing for the application, so the statuses of every commit from X to the base
+ * branch head count, and for each touched application the newest status of exactly its context
+ * decides: a success that has stood for the stability window passes (`on-deployed` can fire while
+ * the new pods still roll out, health not yet re-assessed, so a success alone proves little); a
+ * failure fails; none yet, or `pending`, waits up to the phase timeout, measured from the merge.
  */
 export class CommitStatusGate implements HealthGate {
   readonly kind = 'argocd' as const;
 
   constructor(
-    private readonly repo: Pick<GitHubConfigRepo, 'getBranchHead' | 'compare' | 'listCommitStatuses'>,
+    private readonly repo: Pick<GitHubConfigRepo, 'getBranchHead' | 'commitsSince' | 'listCommitStatuses'>,
     private readonly branch: () => Promise<string>,
     private readonly options: CommitStatusGateOptions,
   ) {}
+
+  /** gateTiming.stabilityWindowSeconds, but at least TOKEN_FREE_MIN_WINDOW_MS. */
+  get stabilityWindowMs(): number {
+    return Math.max(this.options.stabilityWindowMs, TOKEN_FREE_MIN_WINDOW_MS);
+  }
 
   async evaluate(question: GateQuestion): Promise<GateOutcome> {
     const keep = { healthySince: null, wasHealthy: question.wasHealthy };
     if (question.applications.length === 0) {
       return { ...keep, decision: { status: 'fail', reason: 'no Argo CD application manages the files of this phase; name them under clusters[].argocd.applications in .github/mesh-upgrade.yml', resources: [] } };
     }
+    const wait = (reason: string, timedOut = reason): GateOutcome => {
+      const timeout = this.options.timeoutMs;
+      if (question.now.getTime() - question.mergedAt.getTime() > timeout) {
+        return { ...keep, decision: { status: 'fail', reason: `timed out after ${Math.round(timeout / 60_000)} min: ${timedOut}`, resources: [] } };
+      }
+      return { ...keep, decision: { status: 'wait', reason } };
+    };
     const head = await this.repo.getBranchHead(await this.branch());
-    const relation = head.sha === question.mergeSha ? 'identical' : await this.repo.compare(question.mergeSha, head.sha);
-    if (relation !== 'identical' && relation !== 'ahead') return { ...keep, decision: { status: 'wait', reason: 'the base branch does not contain the merge commit yet' } };
-    // Newest first, every status (not only the newest per context): a failure after a success counts.
-    const statuses = await this.repo.listCommitStatuses(head.sha);
+    const { status: relation, commits } = await this.repo.commitsSince(question.mergeSha, head.sha);
+    if (relation !== 'identical' && relation !== 'ahead') return wait('the base branch does not contain the merge commit yet');
+    // Every status (not only the newest per context) of X and the newest commits after it: a failure after a success counts.
+    const shas = [question.mergeSha, ...commits.slice(-MAX_COMMITS)];
+    const statuses: Status[] = (await Promise.all(shas.map((sha) => this.repo.listCommitStatuses(sha)))).flat();
     const missing: string[] = [];
     const pending: string[] = [];
     let latestSuccess: number | null = null;
     for (const app of question.applications) {
       const context = deployedContext(app);
-      const mine = statuses.filter((s) => s.context === context);
-      const newest = mine[0];
+      const newest = statuses.filter((s) => s.context === context).reduce<Status | null>((best, s) => (best === null || Date.parse(s.createdAt) > Date.parse(best.createdAt) ? s : best), null);
       if (newest && (newest.state === 'failure' || newest.state === 'error')) {
         return { ...keep, decision: { status: 'fail', reason: `Argo CD reported ${app} ${newest.state}: ${newest.description ?? ''}`.trim(), resources: [] } };
       }
@@ -55,13 +85,22 @@ export class CommitStatusGate implements HealthGate {
         latestSuccess = latestSuccess === null ? at : Math.max(latestSuccess, at);
       }
     }
-    if (pending.length > 0) return { ...keep, decision: { status: 'wait', reason: `Argo CD Notifications report ${pending.join(', ')} pending (a sync is running)` } };
-    if (missing.length > 0 || latestSuccess === null) return { ...keep, decision: { status: 'wait', reason: `waiting for Argo CD Notifications to report ${missing.join(', ')} deployed` } };
+    if (pending.length > 0) {
+      const reason = `Argo CD Notifications report ${pending.join(', ')} pending (a sync is running)`;
+      return wait(reason, `${reason}, and no newer status followed`);
+    }
+    if (missing.length > 0 || latestSuccess === null) {
+      return wait(
+        `waiting for Argo CD Notifications to report ${missing.join(', ')} deployed`,
+        `no ${missing.map(deployedContext).join(', ')} status on the merge commit or a later one: check that Argo CD synced it and that the notifications controller posts commit statuses for the application (README, "Token-free signal")`,
+      );
+    }
     // Every application reported success; the latest of those reports starts the window.
     const since = new Date(latestSuccess);
     const held = question.now.getTime() - since.getTime();
-    if (held < this.options.stabilityWindowMs) {
-      const left = Math.ceil((this.options.stabilityWindowMs - held) / 1000);
+    const window = this.stabilityWindowMs;
+    if (held < window) {
+      const left = Math.ceil((window - held) / 1000);
       return { decision: { status: 'wait', reason: `Argo CD Notifications reported ${question.applications.join(', ')} deployed; holding for another ${left} s (no failure may follow)` }, healthySince: since, wasHealthy: question.wasHealthy };
     }
     return {

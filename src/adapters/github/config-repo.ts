@@ -277,6 +277,18 @@ export class GitHubConfigRepo {
     return data.status;
   }
 
+  /**
+   * How `head` relates to `base`, and the commits after `base` up to `head`, oldest first (GitHub
+   * lists at most the first 100 here; `head` itself is always added when it is not among them).
+   */
+  async commitsSince(base: string, head: string): Promise<{ status: 'identical' | 'ahead' | 'behind' | 'diverged'; commits: string[] }> {
+    if (base === head) return { status: 'identical', commits: [] };
+    const { data } = await call('compare commits', () => this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.ref, basehead: `${base}...${head}`, per_page: 100 }));
+    const commits = data.commits.map((c) => c.sha);
+    if (data.status === 'ahead' && !commits.includes(head)) commits.push(head);
+    return { status: data.status, commits };
+  }
+
   /** Every commit status of a commit, newest first (several per context: a failure after a success shows). */
   async listCommitStatuses(sha: string): Promise<Array<{ context: string; state: string; description: string | null; createdAt: string }>> {
     // The newest 300 are plenty for a head commit (GitHub keeps up to 1000 per context).

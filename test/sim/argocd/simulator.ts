@@ -41,13 +41,21 @@ export interface ArgoScenario {
   readonly garbageBetween?: readonly [number, number];
   /**
    * Post Argo CD Notifications commit statuses on the synced revision, context
-   * `continuous-delivery/<app>`: success once Synced and Healthy after a sync (`true`, as the
-   * catalog's `on-deployed` does when health changed), or, with `legacy-trigger`, as soon as the sync
-   * succeeded while the health shown is Healthy — the old trigger, which fires on the pre-sync health
-   * while the new pods still roll out. Either way, failure on Degraded (`on-health-degraded`) and on a
-   * failed sync (`on-sync-failed`).
+   * `continuous-delivery/<app>`: success when the current catalog's `on-deployed` condition holds
+   * (operation Succeeded, health Healthy, and the health changed at most a minute before the sync
+   * finished — or before the sync started, i.e. the old, pre-sync health: with `staleMs` it fires
+   * as the sync ends, while the new pods still roll out), once per revision; failure on Degraded
+   * (`on-health-degraded`) and on a failed sync (`on-sync-failed`).
    */
-  readonly notifications?: boolean | 'legacy-trigger';
+  readonly notifications?: boolean;
+  /**
+   * The gateway Deployment's new pods never become ready once the synced repo runs it on this
+   * revision: Progressing (once the status is fresh) until `progressDeadlineMs` after the sync, then
+   * Degraded "exceeded its progress deadline", as Kubernetes and Argo CD report it.
+   */
+  readonly neverReadyGatewayOn?: string;
+  /** The Deployment's `progressDeadlineSeconds`. @default 600_000 (Kubernetes' default, 600 s) */
+  readonly progressDeadlineMs?: number;
   /**
    * `spec.sources`: the istio `base` chart from its Helm repository first (as Argo CD's multi-source
    * docs order them), then this repo as `configRepoURL` writes it; only `status.sync.revisions` is filled.
@@ -211,7 +219,12 @@ export class ArgoCdSimulator {
       }
       const finished = app.operation?.finishedAt ?? null;
       if (finished !== null && (app.reconciledAt ?? 0) <= finished && now - finished >= (stale ?? 1_000)) this.reconcileAfterSync(app, now);
-      if (app.health === 'Progressing' && finished !== null && now - finished >= ROLLOUT_MS + (stale ?? 0)) {
+      const neverReady = this.neverReadyGateway(app);
+      if (neverReady && finished !== null && app.health === 'Progressing' && now - finished >= (this.scenario.progressDeadlineMs ?? 600_000)) {
+        this.setHealth(app, 'Degraded', now);
+        app.degraded = { kind: 'Deployment', namespace: neverReady.namespace, name: neverReady.name, message: `Deployment "${neverReady.name}" exceeded its progress deadline` };
+      }
+      if (!neverReady && app.health === 'Progressing' && finished !== null && now - finished >= ROLLOUT_MS + (stale ?? 0)) {
         this.setHealth(app, 'Healthy', now);
         app.healthyAt = now;
       }
@@ -225,6 +238,12 @@ export class ArgoCdSimulator {
       }
       await this.notify(app);
     }
+  }
+
+  /** The gateway whose pods never become ready (scenario `neverReadyGatewayOn`), when the synced repo runs it. */
+  private neverReadyGateway(app: AppState): Workload | null {
+    const on = this.scenario.neverReadyGatewayOn;
+    return (on && app.operation?.phase === 'Succeeded' && app.workloads.find((w) => w.kind === 'Deployment' && w.name === 'istio-ingressgateway' && w.revision === on)) || null;
   }
 
   /** The comparison after a sync: health assessed anew; after a failed attempt, auto-sync's SyncError. */
@@ -281,11 +300,12 @@ export class ArgoCdSimulator {
       await this.onNotification?.(payload);
     };
     const op = app.operation;
-    if (mode === true && app.health === 'Healthy' && app.syncedRevision && app.notified !== app.syncedRevision) {
-      app.notified = app.syncedRevision;
-      await post(app.syncedRevision, 'success', 'Argo CD: synced and healthy');
-    }
-    if (mode === 'legacy-trigger' && op?.phase === 'Succeeded' && app.health === 'Healthy' && app.notified !== op.revision) {
+    // notifications_catalog/triggers/on-deployed.yaml, on Argo CD's whole-second times.
+    const second = (ms: number) => Math.floor(ms / 1000) * 1000;
+    const changed = second(app.healthChangedAt);
+    const deployed =
+      op?.phase === 'Succeeded' && op.finishedAt !== null && app.health === 'Healthy' && (!(changed + 60_000 < second(op.finishedAt)) || changed < second(op.startedAt));
+    if (deployed && app.notified !== op.revision) {
       app.notified = op.revision;
       await post(op.revision, 'success', 'Argo CD: synced and healthy');
     }

@@ -6,7 +6,7 @@ import { CONFIG_PATH, parseRepoConfig } from '../../../src/config/repo-config.js
 import { isStateComment } from '../../../src/core/state.js';
 import { DemoHarness, type Transcript } from './harness.js';
 import { projectRoot } from './paths.js';
-import { ANY_REPO_SCENARIOS, ARGO_SCENARIOS, SCENARIOS, TARGET, upgradeCommand, type ScenarioResult, type UpgradeRequest } from './scenarios.js';
+import { ANY_REPO_SCENARIOS, ARGO_SCENARIOS, SCENARIO_REPOS, SCENARIOS, TARGET, scenarioRepo, upgradeCommand, type ScenarioResult, type UpgradeRequest } from './scenarios.js';
 
 export interface DemoIO {
   /** Standard output (one call per line, without the newline). */
@@ -42,7 +42,8 @@ const USAGE = (names: readonly string[], anyRepo: readonly string[]) =>
     `Usage: npm run demo -- [--scenario ${names.join('|')}] [--transcript FILE] [--final-repo OUT_DIR] [--quiet]`,
     `       npm run demo -- --repo DIR --to REVISION [--version V] [--scenario ${anyRepo.join('|')}] [--transcript FILE] [--final-repo OUT_DIR] [--quiet]`,
     '',
-    'Without --repo: examples/cluster-config upgraded to asm-1140-0. With --repo: a copy of DIR (DIR is never',
+    'Without --repo: examples/cluster-config upgraded to asm-1140-0 (first-canary: test/fixtures/rendered-nonrevisioned',
+    'to 1-22-1). With --repo: a copy of DIR (DIR is never',
     'modified), the maintainer saying `/upgrade REVISION [--version V]`. --final-repo writes the simulated',
     'default branch at the end to OUT_DIR (created; it must not exist or be empty).',
   ].join('\n');
@@ -74,11 +75,13 @@ export async function runDemo(argv: readonly string[], io: DemoIO): Promise<numb
   let sourceDir: string;
   let uploaded: ReadonlySet<string>;
   if (!args.repo) {
-    sourceDir = join(projectRoot(), 'examples', 'cluster-config');
+    const own = SCENARIO_REPOS[name];
+    sourceDir = own ? join(projectRoot(), ...own.dir.split('/')) : join(projectRoot(), 'examples', 'cluster-config');
     const argocd = ARGO_SCENARIOS[name];
-    h = await DemoHarness.create({ print, ...(argocd ? { argocd } : {}) });
+    const files = await scenarioRepo(name);
+    h = await DemoHarness.create({ print, ...(argocd ? { argocd } : {}), ...(files ? { files } : {}) });
     uploaded = new Set(h.sim.filesAt(h.sim.defaultBranch).keys());
-    print(`▶ scenario ${name}: examples/cluster-config on a simulated GitHub (example-org/cluster-config)`);
+    print(`▶ scenario ${name}: ${own ? `${own.dir} (with a .github/mesh-upgrade.yml added: one cluster \`prod\`, the whole repo, gate manual)` : 'examples/cluster-config'} on a simulated GitHub (example-org/cluster-config)`);
     result = await SCENARIOS[name]!(h);
     transcript = h.transcript(name, result.trackingIssue);
   } else {
@@ -151,7 +154,8 @@ function parseDemoArgs(argv: readonly string[]): Args | 'help' {
       throw new UsageError(`--to and --version need --repo DIR (without --repo the demo upgrades examples/cluster-config to ${TARGET})`);
     }
     if (!SCENARIOS[name]) throw new UsageError(`unknown scenario '${name}'; scenarios: ${Object.keys(SCENARIOS).join(', ')}`);
-    if (finalRepo) checkOutDir(finalRepo, join(projectRoot(), 'examples', 'cluster-config'));
+    const own = SCENARIO_REPOS[name];
+    if (finalRepo) checkOutDir(finalRepo, own ? join(projectRoot(), ...own.dir.split('/')) : join(projectRoot(), 'examples', 'cluster-config'));
     return common;
   }
 

@@ -82,6 +82,27 @@ export function repoSlug(url: string): string | null {
   return /^[^/]+\/[^/]+$/.test(slug) ? slug : null;
 }
 
+/**
+ * Text with the userinfo of every URL in it removed (`https://user:token@host/…` → `https://host/…`):
+ * a repoURL, or an Argo CD condition or operation message quoting one, may carry credentials, and
+ * whatever the gate says ends up in comments and logs.
+ */
+export function stripUserinfo(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi, '$1');
+}
+
+/** A gate decision with `stripUserinfo` applied to everything it says. */
+export function redactDecision(decision: GateDecision): GateDecision {
+  switch (decision.status) {
+    case 'pass':
+      return { ...decision, summary: stripUserinfo(decision.summary) };
+    case 'wait':
+      return { ...decision, reason: stripUserinfo(decision.reason) };
+    case 'fail':
+      return { ...decision, reason: stripUserinfo(decision.reason), resources: decision.resources.map((r) => ({ ...r, message: stripUserinfo(r.message) })) };
+  }
+}
+
 /** Which revision of an application is the config repo's (see `trackedRevisions`). */
 export type TrackedRevisions =
   /** Revisions of the config repo's source(s), to relate to X (none known yet: empty). */
@@ -96,16 +117,26 @@ export type TrackedRevisions =
  * `repoURL` is the config repo count.
  */
 export function trackedRevisions(app: ArgoApplication, repo: ConfigRepoRef): TrackedRevisions {
+  if (app.spec.sourceHydrator !== undefined && app.spec.sourceHydrator !== null) {
+    // Its synced revision is a hydrated commit (status.sourceHydrator.currentOperation.hydratedSHA), not a commit of the config repo's branch.
+    return { kind: 'foreign', reason: 'source hydrator apps (spec.sourceHydrator) are not supported by the gate yet; check by hand and say /upgrade continue' };
+  }
   const sources = app.spec.sources ?? [];
   const sync = app.status.sync;
+  const wanted = `${repo.owner}/${repo.repo}`.toLowerCase();
   if (sources.length === 0) {
+    const only = app.spec.source;
+    if (only?.repoURL && repoSlug(only.repoURL) !== wanted) {
+      const url = stripUserinfo(only.repoURL);
+      const what = only.chart ? `the Helm chart ${only.chart} from ${url}` : url;
+      return { kind: 'foreign', reason: `its only source is ${what}, not the config repo ${repo.owner}/${repo.repo}: the phase's files cannot be what it syncs (name the application that syncs them under clusters[].argocd.applications)` };
+    }
     const revision = sync?.revision ?? sync?.revisions?.[0];
     return { kind: 'tracked', revisions: revision ? [revision] : [] };
   }
-  const wanted = `${repo.owner}/${repo.repo}`.toLowerCase();
   const mine = sources.map((source, index) => ({ index, slug: source.repoURL ? repoSlug(source.repoURL) : null })).filter((s) => s.slug === wanted);
   if (mine.length === 0) {
-    const urls = sources.map((s) => s.repoURL ?? '(no repoURL)').join(', ');
+    const urls = sources.map((s) => (s.repoURL ? stripUserinfo(s.repoURL) : '(no repoURL)')).join(', ');
     return { kind: 'foreign', reason: `none of its ${sources.length} sources is the config repo ${repo.owner}/${repo.repo} (${urls}), so it cannot show the merge commit` };
   }
   const revisions = mine.map((s) => sync?.revisions?.[s.index]).filter((r): r is string => Boolean(r));
@@ -135,6 +166,11 @@ export function isWarningCondition(type: string): boolean {
  * healthy and no old proxies left — holding for a stability window. Pure: the caller fetches.
  */
 export function evaluateArgoGate(input: ArgoGateInput): ArgoGateResult {
+  const result = judgeArgoGate(input);
+  return { ...result, decision: redactDecision(result.decision), warnings: result.warnings.map(stripUserinfo) };
+}
+
+function judgeArgoGate(input: ArgoGateInput): ArgoGateResult {
   const refresh: string[] = [];
   const warnings = input.apps.flatMap((a) => (a.app.status.conditions ?? []).filter((c) => isWarningCondition(c.type)).map((c) => `${a.name}: ${c.type}${c.message ? `: ${c.message}` : ''}`));
   const checks = input.apps.length + 1;
@@ -188,13 +224,36 @@ function judgeApplication(observation: AppObservation, input: ArgoGateInput): Ve
     .filter((r) => r.status === 'SyncFailed')
     .map((r) => ({ kind: r.kind ?? '', namespace: r.namespace ?? null, name: r.name ?? '', message: r.message ?? '' }));
   // Argo CD's own rule: every condition type ending in `Error` is an error (UnknownError: "the
-  // displayed status may be stale", DeletionError, and whatever later versions add).
+  // displayed status may be stale", DeletionError, and whatever later versions add). They count
+  // only once Argo CD compares X or a descendant: before, they may be about an older revision.
   const errors = (status.conditions ?? []).filter((c) => isErrorCondition(c.type));
-  if (errors.length > 0) {
-    return { kind: 'fail', reason: errors.map((c) => `${c.type}: ${c.message ?? ''}`.trim()).join('; '), resources: op?.phase === 'Failed' || op?.phase === 'Error' ? failedResources : [] };
-  }
+  const said = (list: typeof errors) => list.map((c) => `${c.type}: ${c.message ?? ''}`.trim()).join('; ');
   if (ancestry === 'diverged') return { kind: 'fail', reason: 'Argo CD tracks a revision that does not contain the merge commit (another branch, or history was rewritten)' };
-  if (ancestry === null || ancestry === 'behind') return { kind: 'wait', reason: 'Argo CD has not seen the merge commit yet', refresh: true };
+  if (ancestry === null || ancestry === 'behind') {
+    return { kind: 'wait', reason: `Argo CD has not seen the merge commit yet${errors.length > 0 ? ` (it reports ${said(errors)})` : ''}`, refresh: true };
+  }
+  // A SyncError ("Failed last sync attempt to [<sha>]: …") naming only revisions other than the one
+  // Argo CD compares now is left over from an attempt before X: auto-sync tries the new one.
+  const current = new Set([status.sync?.revision, ...(status.sync?.revisions ?? [])].filter(Boolean));
+  const leftover = (c: (typeof errors)[number]) => {
+    if (c.type !== 'SyncError') return false;
+    const named = (c.message ?? '').match(/\b[0-9a-f]{40}\b/g) ?? [];
+    return named.length > 0 && !named.some((sha) => current.has(sha));
+  };
+  const live = errors.filter((c) => !leftover(c));
+  // ComparisonError and UnknownError are often passing (a repo server restarting, a status too big
+  // to persist once): fail only once one has stood for the grace, like Degraded.
+  const transient = (c: (typeof errors)[number]) => c.type === 'ComparisonError' || c.type === 'UnknownError';
+  const grace = input.degradedGraceMs ?? 120_000;
+  const standing = live.filter((c) => {
+    if (!transient(c)) return true;
+    const since = Math.max(input.mergedAt.getTime(), c.lastTransitionTime ? Date.parse(c.lastTransitionTime) || 0 : 0);
+    return input.now.getTime() - since > grace;
+  });
+  if (standing.length > 0) {
+    return { kind: 'fail', reason: said(live), resources: op?.phase === 'Failed' || op?.phase === 'Error' ? failedResources : [] };
+  }
+  if (live.length > 0) return { kind: 'wait', reason: `${said(live)}; giving Argo CD a moment to compare again` };
   // A running operation keeps `operation` set until it completes: say what it does.
   if (op && !op.finishedAt) return { kind: 'wait', reason: `sync ${op.phase ?? 'running'}` };
   if (app.operation) return { kind: 'wait', reason: 'a sync is requested' };
@@ -223,7 +282,7 @@ function judgeApplication(observation: AppObservation, input: ArgoGateInput): Ve
     }
     return { kind: 'wait', reason: 'Degraded right after the sync; giving it a moment' };
   }
-  // Synced, fresh, no operation: nothing left that resumes a suspended resource by itself.
+  // Synced, fresh, no operation: a paused Deployment or suspended Job stays so; a Rollout may resume by itself.
   if (health === 'Suspended') return judgeSuspended(observation);
   if (health === 'Missing') return { kind: 'wait', reason: `Missing: Argo CD finds none of its resources in the cluster yet${healthMessage}` };
   if (health === 'Unknown') return { kind: 'wait', reason: `health Unknown: Argo CD could not assess it${healthMessage}` };
@@ -291,8 +350,10 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /**
- * Suspended (a paused Deployment or Rollout, a suspended CronJob) is the best health but one: the
- * app stays so until a person resumes the resource. Say at once which, and how.
+ * Suspended: a paused Deployment (`Deployment is paused`) or a suspended Job stays so until a person
+ * resumes it: say at once which, and how. An Argo Rollout is reported Suspended too while it pauses
+ * on a timed canary step or awaits BlueGreen auto-promotion, and resumes by itself: wait for it
+ * (naming it and how to promote it by hand), up to the phase timeout.
  */
 function judgeSuspended({ app, tree }: AppObservation): Verdict {
   const found = new Map<string, GateResource>();
@@ -303,15 +364,23 @@ function judgeSuspended({ app, tree }: AppObservation): Verdict {
   };
   for (const r of app.status.resources ?? []) add(r);
   for (const node of tree?.nodes ?? []) add(node);
-  const resources = [...found.values()];
-  if (resources.length === 0) {
+  const all = [...found.values()];
+  if (all.length === 0) {
     return { kind: 'fail', reason: `Suspended${app.status.health?.message ? ` (${app.status.health.message})` : ''}: something in it is paused and stays so until a person resumes it; Argo CD names no suspended resource, look at the application in Argo CD` };
   }
-  const what = resources.map((r) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name} (${r.message})`).join(', ');
+  const describe = (list: GateResource[]) => list.map((r) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name} (${r.message})`).join(', ');
+  const resources = all.filter((r) => r.kind !== 'Rollout');
+  if (resources.length === 0) {
+    const how = all.slice(0, 3).map(resumeHint).join('; ');
+    return {
+      kind: 'wait',
+      reason: `Suspended: ${describe(all)}: a Rollout pausing on a timed step or awaiting auto-promotion resumes by itself; if it waits for a manual promotion, promote it (${how})`,
+    };
+  }
   const how = resources.slice(0, 3).map(resumeHint).join('; ');
   return {
     kind: 'fail',
-    reason: `Suspended: ${what}. Nothing resumes ${resources.length === 1 ? 'it' : 'them'} by itself: a person must (${how}; if it is paused in git, unpause it there), then say /upgrade continue`,
+    reason: `Suspended: ${describe(resources)}. Nothing resumes ${resources.length === 1 ? 'it' : 'them'} by itself: a person must (${how}; if it is paused in git, unpause it there), then say /upgrade continue`,
     resources,
   };
 }
@@ -323,9 +392,8 @@ function resumeHint(r: GateResource): string {
       return `kubectl${ns} rollout resume deployment/${r.name}`;
     case 'Rollout':
       return `kubectl argo rollouts${ns} promote ${r.name}`;
-    case 'CronJob':
     case 'Job':
-      return `set spec.suspend: false on ${r.kind} ${r.name}`;
+      return `set spec.suspend: false on Job ${r.name}`;
     default:
       return `resume ${r.kind} ${r.name}`;
   }

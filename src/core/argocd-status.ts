@@ -18,6 +18,8 @@ export const ArgoApplication = z.object({
       source: ApplicationSource.optional(),
       // Multi-source apps: Argo CD ignores `source` and reports one revision per entry (`status.sync.revisions`).
       sources: z.array(ApplicationSource).optional(),
+      // Source hydrator apps (Argo CD 2.14+): the synced revision is a hydrated commit on another branch.
+      sourceHydrator: z.unknown().optional(),
       syncPolicy: z
         .object({ automated: z.object({ prune: z.boolean().optional(), selfHeal: z.boolean().optional(), enabled: z.boolean().optional() }).loose().nullable().optional() })
         .loose()
@@ -51,7 +53,7 @@ export const ArgoApplication = z.object({
         })
         .loose()
         .optional(),
-      conditions: z.array(z.object({ type: z.string(), message: z.string().optional() }).loose()).optional(),
+      conditions: z.array(z.object({ type: z.string(), message: z.string().optional(), lastTransitionTime: z.string().optional() }).loose()).optional(),
       resources: z
         .array(
           z

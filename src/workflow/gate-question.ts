@@ -57,10 +57,16 @@ export function touchedApplications(config: RepoConfig, state: UpgradeState, pla
   const manifests = plan?.inventory.argoApplications ?? [];
   const touches = (name: string): boolean | null => {
     const app = manifests.find((a) => a.name === name);
-    const path = app ? asDict(getPath(app.body, ['spec', 'source'])).path : undefined;
-    if (typeof path !== 'string') return null;
-    const prefix = `${path.replace(/^\.\/|\/$/g, '')}/`;
-    return changedFiles.some((file) => file.startsWith(prefix) || prefix === '/');
+    if (!app) return null;
+    // spec.source, or a multi-source app's git entries (a path and no chart; `ref`-only entries hold values files).
+    const sources = getPath(app.body, ['spec', 'sources']);
+    const entries = Array.isArray(sources) ? sources.map(asDict).filter((s) => s.chart === undefined) : [asDict(getPath(app.body, ['spec', 'source']))];
+    const paths = entries.map((s) => s.path).filter((p): p is string => typeof p === 'string');
+    if (paths.length === 0) return null;
+    return paths.some((path) => {
+      const prefix = `${path.replace(/^\.\/|\/$/g, '')}/`;
+      return changedFiles.some((file) => file.startsWith(prefix) || prefix === '/');
+    });
   };
   // Configured applications whose manifests are not in the repo cannot be narrowed down: keep them.
   if (configured.length > 0) return configured.filter((name) => touches(name) !== false);

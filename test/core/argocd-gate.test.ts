@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bestAncestry, evaluateArgoGate, repoSlug, trackedRevisions, type AppObservation, type ArgoGateInput } from '../../src/core/argocd-gate.js';
+import { bestAncestry, evaluateArgoGate, repoSlug, stripUserinfo, trackedRevisions, type AppObservation, type ArgoGateInput } from '../../src/core/argocd-gate.js';
 import { ArgoApplication, ResourceTree } from '../../src/core/argocd-status.js';
 
 const healthy = ArgoApplication.parse(JSON.parse(readFileSync(new URL('../fixtures/argocd/istio-system-synced-healthy.json', import.meta.url), 'utf8')));
@@ -269,13 +269,31 @@ describe('item 4: Suspended says at once what is paused', () => {
     expect(result.decision.status === 'fail' && result.decision.resources).toEqual([{ kind: 'Deployment', namespace: 'istio-ingress', name: 'istio-ingressgateway', message: 'Deployment is paused' }]);
   });
 
-  it('finds a paused Rollout in the resource tree (health in appTree, Argo CD 3.x)', () => {
+  it('a suspended Rollout (found in the resource tree, health in appTree, Argo CD 3.x) resumes by itself on a timed step or auto-promotion: waits naming it and the hint, up to the phase timeout (review item 7)', () => {
     const rollout = app((a) => {
       a.status.health = { status: 'Suspended' };
       a.status.resources = [{ kind: 'Rollout', namespace: 'istio-ingress', name: 'istio-ingressgateway', status: 'Synced' }];
     });
-    const result = evaluateArgoGate(input([{ app: rollout, tree: tree({ kind: 'Rollout', namespace: 'istio-ingress', name: 'istio-ingressgateway', health: { status: 'Suspended', message: 'Rollout is paused' } }) }], early));
-    expect(result.decision.status === 'fail' && result.decision.reason).toMatch(/Rollout istio-ingress\/istio-ingressgateway \(Rollout is paused\).*kubectl argo rollouts -n istio-ingress promote istio-ingressgateway/);
+    const observation = { app: rollout, tree: tree({ kind: 'Rollout', namespace: 'istio-ingress', name: 'istio-ingressgateway', health: { status: 'Suspended', message: 'CanaryPauseStep' } }) };
+    const result = evaluateArgoGate(input([observation], early));
+    expect(result.decision).toEqual({
+      status: 'wait',
+      reason:
+        'prod-mesh: Suspended: Rollout istio-ingress/istio-ingressgateway (CanaryPauseStep): a Rollout pausing on a timed step or awaiting auto-promotion resumes by itself; if it waits for a manual promotion, promote it (kubectl argo rollouts -n istio-ingress promote istio-ingressgateway) (0/2 checks)',
+    });
+    const late = evaluateArgoGate(input([observation], { ...early, now: new Date('2026-11-22T10:31:00Z') }));
+    expect(late.decision.status === 'fail' && late.decision.reason).toMatch(/^timed out after 30 min: prod-mesh: Suspended: Rollout istio-ingress\/istio-ingressgateway/);
+  });
+
+  it('a suspended Job fails at once (review item 7)', () => {
+    const job = app((a) => {
+      a.status.health = { status: 'Suspended' };
+      a.status.resources = [{ kind: 'Job', namespace: 'istio-system', name: 'istio-migrate', status: 'Synced', health: { status: 'Suspended', message: 'Job is suspended' } }];
+    });
+    const result = evaluateArgoGate(input([{ app: job }], early));
+    expect(result.decision.status === 'fail' && result.decision.reason).toBe(
+      'prod-mesh: Suspended: Job istio-system/istio-migrate (Job is suspended). Nothing resumes it by itself: a person must (set spec.suspend: false on Job istio-migrate; if it is paused in git, unpause it there), then say /upgrade continue',
+    );
   });
 
   it.each<[string, ArgoApplication, RegExp]>([
@@ -297,5 +315,104 @@ describe('item 5: reconciledAt equal to finishedAt (whole seconds) is stale', ()
     expect(result.decision).toEqual({ status: 'wait', reason: 'prod-mesh: status may predate the last sync (reconciledAt = finishedAt, whole seconds) (0/2 checks)' });
     expect(result.refresh).toEqual(['prod-mesh']);
     expect(result.healthySince).toBeNull();
+  });
+});
+
+describe('review item 4: no credentials of a repoURL in anything the gate says', () => {
+  it('strips the userinfo of every URL, whatever its scheme, and leaves scp-like git@host alone', () => {
+    expect(stripUserinfo('https://bot:ghp_s3cr3t@github.com/example-org/charts.git and oci://u:p@ghcr.io/x, git@github.com:o/r.git')).toBe(
+      'https://github.com/example-org/charts.git and oci://ghcr.io/x, git@github.com:o/r.git',
+    );
+  });
+
+  it('a foreign source’s repoURL with a token', () => {
+    const foreign = edit(multiSource, (a) => void (a.spec.sources = [{ repoURL: 'https://deploy:glpat-s3cr3t@gitlab.example.com/platform/istio.git', path: 'istio' }]));
+    const tracked = trackedRevisions(foreign, REPO);
+    expect(tracked.kind === 'foreign' && tracked.reason).toContain('(https://gitlab.example.com/platform/istio.git)');
+    expect(JSON.stringify(tracked)).not.toContain('s3cr3t');
+  });
+
+  it('condition, operation and resource messages that quote a URL with credentials', () => {
+    const leaky = app((a) => {
+      a.status.conditions!.push({ type: 'ComparisonError', message: 'rpc error: failed to fetch https://bot:ghp_s3cr3t@github.com/example-org/cluster-config: authentication required' });
+    });
+    const result = evaluateArgoGate(input([{ app: leaky }]));
+    expect(result.decision).toEqual({ status: 'fail', reason: 'prod-mesh: ComparisonError: rpc error: failed to fetch https://github.com/example-org/cluster-config: authentication required', resources: [] });
+    const failed = app((a) => {
+      a.status.operationState!.phase = 'Failed';
+      a.status.operationState!.message = 'git fetch https://x-access-token:ghs_s3cr3t@github.com/example-org/cluster-config failed';
+      a.status.operationState!.syncResult!.resources = [{ kind: 'Deployment', namespace: 'istio-ingress', name: 'istio-ingressgateway', status: 'SyncFailed', message: 'see https://u:s3cr3t@internal.example/log' }];
+      a.status.conditions = [{ type: 'SharedResourceWarning', message: 'mirrored from https://u:s3cr3t@mirror.example/repo' }];
+    });
+    const outcome = evaluateArgoGate(input([{ app: failed }]));
+    expect(JSON.stringify(outcome)).not.toContain('s3cr3t');
+    expect(outcome.decision.status === 'fail' && outcome.decision.reason).toContain('git fetch https://github.com/example-org/cluster-config failed');
+  });
+});
+
+describe('review item 6: error conditions count once Argo CD compares X (or later)', () => {
+  const syncError = (sha: string) => ({ type: 'SyncError', message: `Failed last sync attempt to [${sha}]: one or more objects failed to apply (retried 5 times).` });
+
+  it('a leftover SyncError naming a revision before X does not fail: auto-sync tries X', () => {
+    const leftover = app((a) => {
+      a.status.sync!.revision = SHA('a');
+      a.status.sync!.status = 'OutOfSync';
+      a.status.operationState!.syncResult!.revision = SHA('e');
+      a.status.conditions = [syncError(SHA('e'))];
+    });
+    const result = evaluateArgoGate(input([{ app: leftover }], { healthySince: null, wasHealthy: false }));
+    expect(result.decision).toEqual({ status: 'wait', reason: 'prod-mesh: OutOfSync; auto-sync will apply it (0/2 checks)' });
+  });
+
+  it('a SyncError naming the revision Argo CD compares now fails', () => {
+    const current = app((a) => {
+      a.status.sync!.revision = SHA('a');
+      a.status.conditions = [syncError(SHA('a'))];
+    });
+    expect(evaluateArgoGate(input([{ app: current }])).decision.status).toBe('fail');
+  });
+
+  it('before Argo CD has seen X, an error condition is a wait that names it (it may be about an older revision)', () => {
+    const before = app((a) => void (a.status.conditions = [syncError(SHA('e'))]));
+    const result = evaluateArgoGate(input([{ app: before, ancestry: 'behind' }], { healthySince: null, wasHealthy: false }));
+    expect(result.decision.status === 'wait' && result.decision.reason).toBe(`prod-mesh: Argo CD has not seen the merge commit yet (it reports SyncError: Failed last sync attempt to [${SHA('e')}]: one or more objects failed to apply (retried 5 times).) (0/2 checks)`);
+    expect(result.refresh).toEqual(['prod-mesh']);
+  });
+
+  it.each(['ComparisonError', 'UnknownError'])('%s gets a short grace, then fails', (type) => {
+    const flaky = app((a) => void (a.status.conditions = [{ type, message: 'rpc error: code = Unavailable desc = connection refused', lastTransitionTime: '2026-11-22T10:04:30Z' }]));
+    const early = evaluateArgoGate(input([{ app: flaky }], { now: new Date('2026-11-22T10:05:00Z') }));
+    expect(early.decision).toEqual({ status: 'wait', reason: `prod-mesh: ${type}: rpc error: code = Unavailable desc = connection refused; giving Argo CD a moment to compare again (0/2 checks)` });
+    const late = evaluateArgoGate(input([{ app: flaky }], { now: new Date('2026-11-22T10:06:31Z') }));
+    expect(late.decision).toEqual({ status: 'fail', reason: `prod-mesh: ${type}: rpc error: code = Unavailable desc = connection refused`, resources: [] });
+  });
+});
+
+describe('review items 8, 9: applications whose revision the gate cannot relate to X', () => {
+  it('a source hydrator app pauses with a clear reason instead of a wrong one (item 8)', () => {
+    const hydrated = edit(healthy, (a) => {
+      (a.spec as Record<string, unknown>).sourceHydrator = { drySource: { repoURL: 'https://github.com/example-org/cluster-config', path: 'clusters/prod', targetRevision: 'main' }, syncSource: { targetBranch: 'environments/prod', path: 'clusters/prod' } };
+      a.status.sync!.revision = SHA('f');
+    });
+    expect(trackedRevisions(hydrated, REPO)).toEqual({ kind: 'foreign', reason: 'source hydrator apps (spec.sourceHydrator) are not supported by the gate yet; check by hand and say /upgrade continue' });
+  });
+
+  it('a single-source app from another repository is foreign too (item 9)', () => {
+    const other = edit(healthy, (a) => void (a.spec.source!.repoURL = 'https://bot:s3cr3t@github.com/example-org/platform-manifests.git'));
+    expect(trackedRevisions(other, REPO)).toEqual({
+      kind: 'foreign',
+      reason: "its only source is https://github.com/example-org/platform-manifests.git, not the config repo example-org/cluster-config: the phase's files cannot be what it syncs (name the application that syncs them under clusters[].argocd.applications)",
+    });
+  });
+
+  it('a single-source app whose only source is a Helm chart: the phase’s files cannot be what it syncs (item 9)', () => {
+    const chart = edit(healthy, (a) => void (a.spec.source = { repoURL: 'https://istio-release.storage.googleapis.com/charts', chart: 'istiod', targetRevision: '1.22.1' }));
+    const tracked = trackedRevisions(chart, REPO);
+    expect(tracked.kind === 'foreign' && tracked.reason).toMatch(/^its only source is the Helm chart istiod from https:\/\/istio-release.storage.googleapis.com\/charts, not the config repo example-org\/cluster-config: the phase's files cannot be what it syncs/);
+  });
+
+  it('a single-source app of the config repo (any URL form) is tracked as before', () => {
+    const ssh = edit(healthy, (a) => void (a.spec.source!.repoURL = 'git@github.com:Example-Org/cluster-config.git'));
+    expect(trackedRevisions(ssh, REPO)).toEqual({ kind: 'tracked', revisions: ['MERGE_SHA'] });
   });
 });

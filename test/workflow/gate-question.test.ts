@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { planUpgrade } from '../../src/core/plan.js';
 import { newPhaseRecord, type UpgradeState } from '../../src/core/state.js';
-import { phaseExpectations } from '../../src/workflow/gate-question.js';
+import { phaseExpectations, touchedApplications } from '../../src/workflow/gate-question.js';
+import { parseRepoConfig } from '../../src/config/repo-config.js';
+import type { UpgradePlan } from '../../src/core/plan.js';
 import { loadFixture } from '../helpers/fixtures.js';
 
 /** The istio-operator fixture with every application namespace following the default tag. */
@@ -65,5 +67,31 @@ describe('what the gate expects after default-revision', () => {
     const state = { ...stateFor(ids, 'workloads'), options: { downgrade: false, dryRun: false, strategy: 'relabel' as const } };
     const expectations = phaseExpectations(state, state.phases[3]!, replanned);
     expect([...expectations.migratedNamespaces].sort()).toEqual(expect.arrayContaining(['search', 'shop']));
+  });
+});
+
+describe('touchedApplications (review item 10)', () => {
+  const application = (name: string, spec: Record<string, unknown>) => ({ name, body: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name }, spec } });
+  const plan = {
+    inventory: {
+      argoApplications: [
+        application('mesh-single', { source: { repoURL: 'https://github.com/example-org/cluster-config', path: 'clusters/staging/istio' } }),
+        application('mesh-multi', {
+          sources: [
+            { repoURL: 'https://istio-release.storage.googleapis.com/charts', chart: 'istiod', targetRevision: '1.22.1', helm: { valueFiles: ['$values/clusters/staging/values.yaml'] } },
+            { repoURL: 'https://github.com/example-org/cluster-config', ref: 'values' },
+            { repoURL: 'https://github.com/example-org/cluster-config', path: 'clusters/staging/gateways' },
+          ],
+        }),
+      ],
+    },
+  } as unknown as UpgradePlan;
+  const state = { cluster: 'staging' } as UpgradeState;
+
+  it('reads the path of a multi-source app’s git entries, not only spec.source.path', () => {
+    const config = parseRepoConfig(null);
+    expect(touchedApplications(config, state, plan, ['clusters/staging/gateways/ingress.yaml'])).toEqual(['mesh-multi']);
+    expect(touchedApplications(config, state, plan, ['clusters/staging/istio/iop.yaml'])).toEqual(['mesh-single']);
+    expect(touchedApplications(config, state, plan, ['clusters/other/x.yaml'])).toEqual([]);
   });
 });

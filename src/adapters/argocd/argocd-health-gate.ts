@@ -1,4 +1,4 @@
-import { bestAncestry, evaluateArgoGate, trackedRevisions, type Ancestry, type AppObservation, type ConfigRepoRef } from '../../core/argocd-gate.js';
+import { bestAncestry, evaluateArgoGate, redactDecision, stripUserinfo, trackedRevisions, type Ancestry, type AppObservation, type ConfigRepoRef } from '../../core/argocd-gate.js';
 import type { GateOutcome, GateQuestion, HealthGate } from '../../core/gate.js';
 import { statusOf } from '../github/errors.js';
 import { ArgoCdApiError, type ArgoCdClient } from './client.js';
@@ -28,6 +28,11 @@ export class ArgoCdHealthGate implements HealthGate {
   constructor(private readonly options: ArgoCdGateOptions) {}
 
   async evaluate(question: GateQuestion): Promise<GateOutcome> {
+    const outcome = await this.decide(question);
+    return { ...outcome, decision: redactDecision(outcome.decision), ...(outcome.warnings ? { warnings: outcome.warnings.map(stripUserinfo) } : {}) };
+  }
+
+  private async decide(question: GateQuestion): Promise<GateOutcome> {
     const keep = { healthySince: null, wasHealthy: question.wasHealthy };
     if (question.applications.length === 0) {
       return { ...keep, decision: { status: 'fail', reason: 'no Argo CD application manages the files of this phase; name them under clusters[].argocd.applications in .github/mesh-upgrade.yml', resources: [] } };
@@ -38,7 +43,15 @@ export class ArgoCdHealthGate implements HealthGate {
     } catch (error) {
       if (error instanceof UngateableApplication) return { ...keep, decision: { status: 'fail', reason: error.message, resources: [] } };
       if (!(error instanceof ArgoCdApiError)) throw error;
-      if (error.status === null) return { ...keep, decision: { status: 'wait', reason: error.message } };
+      // Unreachable (DNS, CA, host, no answer) or a 5xx (an ingress in front of a restarting
+      // server answers 502/503/504): wait, but no longer than the phase timeout from the merge.
+      if (error.status === null || error.status >= 500) {
+        const timeout = this.options.timeoutMs;
+        if (question.now.getTime() - question.mergedAt.getTime() > timeout) {
+          return { ...keep, decision: { status: 'fail', reason: `timed out after ${Math.round(timeout / 60_000)} min: ${error.message}`, resources: [] } };
+        }
+        return { ...keep, decision: { status: 'wait', reason: error.message } };
+      }
       return { ...keep, decision: { status: 'fail', reason: error.message, resources: [] } };
     }
     const result = evaluateArgoGate({

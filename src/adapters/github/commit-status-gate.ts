@@ -1,3 +1,4 @@
+import { stripUserinfo } from '../../core/argocd-gate.js';
 import type { GateOutcome, GateQuestion, HealthGate } from '../../core/gate.js';
 import type { GitHubConfigRepo } from './config-repo.js';
 
@@ -20,7 +21,7 @@ export interface CommitStatusGateOptions {
  * `progressDeadlineSeconds` (600 s by default) ran out — then `on-health-degraded` posts the
  * failure. 600 s plus a minute for Argo CD to notice and Notifications to post.
  */
-export const TOKEN_FREE_MIN_WINDOW_MS = 0;
+export const TOKEN_FREE_MIN_WINDOW_MS = 660_000;
 
 /** At most this many commits after the merge commit are read for statuses (the newest ones). */
 const MAX_COMMITS = 30;
@@ -76,7 +77,7 @@ export class CommitStatusGate implements HealthGate {
       const context = deployedContext(app);
       const newest = statuses.filter((s) => s.context === context).reduce<Status | null>((best, s) => (best === null || Date.parse(s.createdAt) > Date.parse(best.createdAt) ? s : best), null);
       if (newest && (newest.state === 'failure' || newest.state === 'error')) {
-        return { ...keep, decision: { status: 'fail', reason: `Argo CD reported ${app} ${newest.state}: ${newest.description ?? ''}`.trim(), resources: [] } };
+        return { ...keep, decision: { status: 'fail', reason: stripUserinfo(`Argo CD reported ${app} ${newest.state}: ${newest.description ?? ''}`.trim()), resources: [] } };
       }
       if (newest?.state === 'pending') pending.push(app);
       else if (newest?.state !== 'success') missing.push(app);

@@ -100,3 +100,22 @@ describe('ArgoCdHealthGate passes on what Argo CD says besides the decision', ()
     });
   });
 });
+
+describe('ArgoCdHealthGate: an Argo CD that does not answer, or answers 5xx, waits up to the phase timeout (review items 3, 5)', () => {
+  const late = { ...question, now: new Date('2026-11-22T10:31:00Z'), healthySince: null, wasHealthy: false };
+  const onTime = { ...question, healthySince: null, wasHealthy: false };
+  const gateOn = (fetch: typeof globalThis.fetch) =>
+    new ArgoCdHealthGate({ client: new ArgoCdClient({ server: 'https://argocd.example.com', token: 't', fetch }), repo: { owner: 'example-org', repo: 'cluster-config' }, compare: async () => 'ahead', stabilityWindowMs: 60_000, timeoutMs: 30 * 60_000 });
+  const unreachable = gateOn((async () => Promise.reject(new TypeError('fetch failed: getaddrinfo ENOTFOUND argocd.example.com'))) as typeof globalThis.fetch);
+
+  it('unreachable (DNS, CA, host): waits, then fails once the phase timeout from the merge has run out', async () => {
+    expect((await unreachable.evaluate(onTime)).decision).toEqual({ status: 'wait', reason: 'Argo CD at https://argocd.example.com is unreachable (reading application prod-mesh)' });
+    expect((await unreachable.evaluate(late)).decision).toEqual({ status: 'fail', reason: 'timed out after 30 min: Argo CD at https://argocd.example.com is unreachable (reading application prod-mesh)', resources: [] });
+  });
+
+  it.each([502, 503, 504])('%i through an ingress while the server restarts: a wait, bounded by the phase timeout', async (status) => {
+    const g = gateOn((async () => new Response('<html>bad gateway</html>', { status, headers: { 'content-type': 'text/html' } })) as typeof globalThis.fetch);
+    expect((await g.evaluate(onTime)).decision).toEqual({ status: 'wait', reason: `Argo CD answered ${status} reading application prod-mesh` });
+    expect((await g.evaluate(late)).decision).toEqual({ status: 'fail', reason: `timed out after 30 min: Argo CD answered ${status} reading application prod-mesh`, resources: [] });
+  });
+});

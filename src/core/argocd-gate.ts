@@ -254,8 +254,12 @@ function judgeApplication(observation: AppObservation, input: ArgoGateInput): Ve
     return { kind: 'fail', reason: said(live), resources: op?.phase === 'Failed' || op?.phase === 'Error' ? failedResources : [] };
   }
   if (live.length > 0) return { kind: 'wait', reason: `${said(live)}; giving Argo CD a moment to compare again` };
-  // A running operation keeps `operation` set until it completes: say what it does.
-  if (op && !op.finishedAt) return { kind: 'wait', reason: `sync ${op.phase ?? 'running'}` };
+  // A running operation keeps `operation` set until it completes: say what it does. Between
+  // retries Argo CD sets `finishedAt` with phase Running and counts the attempt in `retryCount`.
+  if (op && (!op.finishedAt || op.phase === 'Running')) {
+    const retry = op.retryCount ? ` (retry ${op.retryCount}${op.message ? `: ${op.message}` : ''})` : '';
+    return { kind: 'wait', reason: `sync ${op.phase ?? 'running'}${retry}` };
+  }
   if (app.operation) return { kind: 'wait', reason: 'a sync is requested' };
   if (op?.finishedAt) {
     // Argo CD's times have whole seconds and `reconciledAt` is stamped when a comparison starts:

@@ -36,6 +36,7 @@ export const ArgoApplication = z.object({
         .object({
           phase: z.string().optional(),
           message: z.string().optional(),
+          retryCount: z.number().int().optional(),
           startedAt: z.string().optional(),
           finishedAt: z.string().optional(),
           syncResult: z

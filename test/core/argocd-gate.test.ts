@@ -54,6 +54,13 @@ describe('evaluateArgoGate', () => {
     ['health predates the sync (stale reconciledAt)', { app: app((a) => void (a.status.reconciledAt = '2026-11-22T10:01:03Z')) }, /reconciledAt < finishedAt/, true],
     ['OutOfSync with auto-sync on', { app: app((a) => void ((a.status.sync!.status = 'OutOfSync'), (a.status.operationState!.syncResult!.revision = 'PREVIOUS_SHA'))) }, /auto-sync will apply it/, false],
     ['Progressing', { app: app((a) => void (a.status.health!.status = 'Progressing')) }, /Progressing/, false],
+    [
+      // Between attempts Argo CD keeps the phase Running, stamps finishedAt and counts the retry.
+      'a sync is being retried',
+      { app: app((a) => void Object.assign(a.status.operationState!, { phase: 'Running', retryCount: 2, message: 'Retrying attempt #2 at 10:02AM.' })) },
+      /sync Running \(retry 2: Retrying attempt #2/,
+      false,
+    ],
   ])('waits when %s', (_name, observation, reason, refresh) => {
     const result = evaluateArgoGate(input([observation], { healthySince: null, wasHealthy: false }));
     expect(result.decision.status).toBe('wait');

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseStateBlock } from '../../src/core/state.js';
 import { DemoHarness } from '../sim/demo/harness.js';
 import { TARGET } from '../sim/demo/scenarios.js';
 
@@ -10,13 +9,6 @@ async function started() {
   return { h, issue };
 }
 
-function botReplies(h: DemoHarness, issue: number): string[] {
-  return h.sim
-    .comments(issue)
-    .filter((c) => c.user?.login === h.sim.botLogin && parseStateBlock(c.body ?? '', h.stateKey).kind === 'none')
-    .map((c) => c.body ?? '');
-}
-
 describe('commands on the tracking issue', () => {
   it('acknowledges with 👀 and answers help, unknown flags and typos with the valid commands', async () => {
     const h = await DemoHarness.create();
@@ -24,7 +16,7 @@ describe('commands on the tracking issue', () => {
     await h.comment('alice', issue, '/upgrade help');
     await h.comment('alice', issue, `/upgrade ${TARGET} --force`);
     await h.comment('alice', issue, '/upgrade statsu');
-    const replies = botReplies(h, issue);
+    const replies = h.botReplies(issue);
     expect(replies).toHaveLength(3);
     expect(replies[0]).toContain('`/upgrade abort`');
     expect(replies[1]).toContain('unknown flag `--force`');
@@ -49,7 +41,7 @@ describe('commands on the tracking issue', () => {
     const h = await DemoHarness.create();
     const issue = h.openIssue('alice', 'Upgrade');
     await h.comment('alice', issue, '/upgrade asm-1170-0');
-    expect(botReplies(h, issue)[0]).toContain('/upgrade asm-1150-0');
+    expect(h.botReplies(issue)[0]).toContain('/upgrade asm-1150-0');
     expect(h.sim.pullRequests()).toEqual([]);
     expect([...h.sim.refs().keys()].filter((r) => r.includes('locks'))).toEqual([]);
   });
@@ -71,7 +63,7 @@ describe('commands on the tracking issue', () => {
     expect(h.state(issue)?.status).toBe('aborted');
     expect(h.sim.pullRequests().every((p) => p.state === 'closed')).toBe(true);
     expect([...h.sim.refs().keys()].filter((r) => r.includes('locks'))).toEqual([]);
-    expect(botReplies(h, issue).at(-1)).toContain('aborted');
+    expect(h.botReplies(issue).at(-1)).toContain('aborted');
     // The cluster is free again.
     const other = h.openIssue('carol', 'Again');
     await h.comment('carol', other, `/upgrade ${TARGET}`);
@@ -105,7 +97,7 @@ describe('commands on the tracking issue', () => {
     const { h, issue } = await started();
     h.restart();
     await h.comment('carol', issue, '/upgrade status');
-    expect(botReplies(h, issue).at(-1)).toMatch(/Upgrade of `prod` to `asm-1140-0`: \*\*running\*\*.*Current phase: Install control plane/);
+    expect(h.botReplies(issue).at(-1)).toMatch(/Upgrade of `prod` to `asm-1140-0`: \*\*running\*\*.*Current phase: Install control plane/);
   });
 
   it('names the offending key of a config file with a typo, once', async () => {
@@ -113,7 +105,7 @@ describe('commands on the tracking issue', () => {
     h.sim.pushCommit('main', { '.github/mesh-upgrade.yml': 'clusters:\n  - name: prod\n    path: clusters/prod\npodBuget: 10\n' }, 'config', 'alice');
     const issue = h.openIssue('alice', 'Upgrade');
     await h.comment('alice', issue, `/upgrade ${TARGET}`, 2);
-    const replies = botReplies(h, issue);
+    const replies = h.botReplies(issue);
     expect(replies).toHaveLength(1);
     expect(replies[0]).toContain('.github/mesh-upgrade.yml: unknown key `podBuget` at top level');
   });

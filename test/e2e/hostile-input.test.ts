@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseStateBlock } from '../../src/core/state.js';
 import { DemoHarness } from '../sim/demo/harness.js';
 import { TARGET } from '../sim/demo/scenarios.js';
-
-function botReplies(h: DemoHarness, issue: number): string[] {
-  return h.sim
-    .comments(issue)
-    .filter((c) => c.user?.login === h.sim.botLogin && parseStateBlock(c.body ?? '', h.stateKey).kind === 'none')
-    .map((c) => c.body ?? '');
-}
 
 /** A state block as the bot writes it, taken from a running upgrade's sticky comment. */
 function stickyBlock(h: DemoHarness, issue: number): string {
@@ -25,9 +17,9 @@ describe('forged state', () => {
     // Nested comment markers survive one-pass stripping as `<!--`; nothing typed is echoed now.
     await h.comment('mallory', target, `/upgrade status ${block.replace('<!--', '<!<!---->--')}`);
     await h.comment('carol', target, `/upgrade status ${block.replace('<!--', '<!<!---->--')}`);
-    for (const reply of botReplies(h, target)) expect(reply).not.toContain('mesh-upgrade-state');
+    for (const reply of h.botReplies(target)) expect(reply).not.toContain('mesh-upgrade-state');
     await h.comment('alice', target, '/upgrade status');
-    expect(botReplies(h, target).at(-1)).toContain('No upgrade on this issue');
+    expect(h.botReplies(target).at(-1)).toContain('No upgrade on this issue');
     expect(h.sim.pullRequests()).toHaveLength(1);
   });
 
@@ -40,7 +32,7 @@ describe('forged state', () => {
     h.sim.commentAs('evil-app[bot]', target, `### Plan\n${block}`);
     h.sim.commentAs('carol', target, `### Plan\n${block}`);
     await h.comment('alice', target, '/upgrade status');
-    expect(botReplies(h, target).at(-1)).toContain('No upgrade on this issue');
+    expect(h.botReplies(target).at(-1)).toContain('No upgrade on this issue');
     await h.comment('alice', target, '/upgrade continue');
     expect(h.sim.pullRequests()).toHaveLength(1);
   });
@@ -66,7 +58,7 @@ describe('echo and notification abuse', () => {
     await h.comment('carol', issue, `/upgrade ${TARGET} --bogus\`<details><summary>Approved</summary>`);
     await h.comment('carol', issue, '/upgrade <img src=x onerror=alert(1)>');
     await h.comment('carol', issue, `/upgrade ${TARGET} --cluster @example-org/platform`);
-    const replies = botReplies(h, issue);
+    const replies = h.botReplies(issue);
     expect(replies).toHaveLength(4);
     for (const reply of replies) {
       expect(reply).not.toMatch(/@example-org|<details|<img|onerror/);
@@ -77,7 +69,7 @@ describe('echo and notification abuse', () => {
     const h = await DemoHarness.create();
     const issue = h.openIssue('alice', 'Upgrade');
     for (let i = 0; i < 20; i++) await h.comment('mallory', issue, i % 2 ? '/upgrade stauts' : `/upgrade ${TARGET} --bogus`);
-    const replies = botReplies(h, issue);
+    const replies = h.botReplies(issue);
     expect(replies).toHaveLength(1);
     expect(replies[0]).toContain('needs **write** permission');
     expect(replies[0]).not.toContain('@mallory');
@@ -87,7 +79,7 @@ describe('echo and notification abuse', () => {
     // An hour later the next one gets a reply again.
     await h.jump(3_601_000);
     await h.comment('mallory', issue, '/upgrade abort');
-    expect(botReplies(h, issue)).toHaveLength(2);
+    expect(h.botReplies(issue)).toHaveLength(2);
     expect(h.sim.pullRequests()).toEqual([]);
   });
 });
@@ -97,7 +89,7 @@ describe('canary typos', () => {
     const h = await DemoHarness.create();
     const issue = h.openIssue('alice', 'Upgrade');
     await h.comment('alice', issue, `/upgrade ${TARGET} --canary serach`);
-    const reply = botReplies(h, issue).at(-1)!;
+    const reply = h.botReplies(issue).at(-1)!;
     expect(reply).toContain('`serach`');
     expect(reply).toMatch(/canary namespaces can be: .*search/);
     expect(h.sim.pullRequests()).toEqual([]);
@@ -115,7 +107,7 @@ describe('state that is not an upgrade of this issue', () => {
     await h.comment('carol', dry, '/upgrade continue');
     await h.comment('carol', dry, '/upgrade status');
     expect(h.sim.pullRequests()).toHaveLength(1);
-    expect(botReplies(h, dry).some((r) => r.includes('no running or paused upgrade'))).toBe(true);
+    expect(h.botReplies(dry).some((r) => r.includes('no running or paused upgrade'))).toBe(true);
     await h.comment('carol', dry, '/upgrade abort');
     expect([...h.sim.refs().keys()].filter((r) => r.includes('locks'))).toEqual(['refs/mesh-upgrade/locks/prod']);
     await h.comment('carol', h.openIssue('carol', 'Second'), '/upgrade asm-1140-1');
@@ -139,7 +131,7 @@ describe('state that is not an upgrade of this issue', () => {
     await h.comment('alice', running, '/upgrade status');
     await h.comment('alice', running, '/upgrade status');
     expect(h.state(running)).toMatchObject({ issue: running, target: TARGET });
-    expect(botReplies(h, running).at(-1)).toContain(`to \`${TARGET}\``);
+    expect(h.botReplies(running).at(-1)).toContain(`to \`${TARGET}\``);
     // Quoted, it is neutralised: it can no longer read as a hidden block.
     expect(h.stickyComment(running)).not.toContain(block);
   });
@@ -170,6 +162,6 @@ describe('commands in HTML blocks', () => {
     expect(h.state(issue)?.status).toBe('running');
     // An HTML comment before the command is fine.
     await h.comment('alice', issue, '<!-- note to self -->\n/upgrade status');
-    expect(botReplies(h, issue).at(-1)).toContain('**running**');
+    expect(h.botReplies(issue).at(-1)).toContain('**running**');
   });
 });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseStateBlock } from '../../src/core/state.js';
 import { DemoHarness } from '../sim/demo/harness.js';
 import { loadFixture } from '../helpers/fixtures.js';
 
@@ -15,13 +14,6 @@ async function renderedManifests(): Promise<{ h: DemoHarness; issue: number }> {
   return { h, issue };
 }
 
-function botReplies(h: DemoHarness, issue: number): string[] {
-  return h.sim
-    .comments(issue)
-    .filter((c) => c.user?.login === h.sim.botLogin && parseStateBlock(c.body ?? '', h.stateKey).kind === 'none')
-    .map((c) => c.body ?? '');
-}
-
 describe('a manual control-plane phase whose result belongs in git', () => {
   it('does not pass on /upgrade continue while the repo lacks istiod-<new>, says what is missing, and opens nothing further', async () => {
     const { h, issue } = await renderedManifests();
@@ -32,7 +24,7 @@ describe('a manual control-plane phase whose result belongs in git', () => {
     const state = h.state(issue)!;
     expect(state.phases[0]).toMatchObject({ id: 'control-plane', status: 'open' });
     expect(state.phases.slice(1).every((p) => p.status === 'pending')).toBe(true);
-    const replies = botReplies(h, issue);
+    const replies = h.botReplies(issue);
     expect(replies).toHaveLength(3);
     for (const reply of replies) expect(reply).toContain('has no control plane asm-1140-0 (istiod-asm-1140-0)');
   });
@@ -52,7 +44,7 @@ describe('a manual control-plane phase whose result belongs in git', () => {
     const state = h.state(issue)!;
     expect(state.phases[0]).toMatchObject({ id: 'control-plane', status: 'passed' });
     expect(h.sim.pullRequests().map((p) => p.title)).toEqual([expect.stringContaining('Move gateways to asm-1140-0')]);
-    expect(botReplies(h, issue)).toHaveLength(1);
+    expect(h.botReplies(issue)).toHaveLength(1);
   });
 });
 
@@ -77,7 +69,7 @@ describe('phases that need the new control plane', () => {
     const state = h.state(issue)!;
     expect(state.status).toBe('paused');
     expect(state.reason).toContain('control plane asm-1140-0 (istiod-asm-1140-0) is not in the repo');
-    expect(botReplies(h, issue).at(-1)).toContain('was not opened');
+    expect(h.botReplies(issue).at(-1)).toContain('was not opened');
   });
 
 

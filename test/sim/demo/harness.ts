@@ -213,6 +213,14 @@ export class DemoHarness {
     return null;
   }
 
+  /** The bot's comments on an issue other than its sticky plan comment: its replies. */
+  botReplies(issue: number): string[] {
+    return this.sim
+      .comments(issue)
+      .filter((c) => c.user?.login === this.sim.botLogin && parseStateBlock(c.body ?? '', this.stateKey).kind === 'none')
+      .map((c) => c.body ?? '');
+  }
+
   stickyComment(issue: number): string | null {
     return this.sim.comments(issue).find((c) => parseStateBlock(c.body ?? '', this.stateKey, issue).kind === 'state')?.body ?? null;
   }

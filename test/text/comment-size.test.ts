@@ -3,29 +3,15 @@ import { deriveStateKey, newPhaseRecord, parseStateBlock, replyMarker, type Upgr
 import { appendSections, clampKeeping, GITHUB_BODY_LIMIT, StateTooLargeError } from '../../src/text/comment-size.js';
 import { BODY_LIMIT, renderPlanComment, renderReply, renderResourceTable, type PlanView } from '../../src/text/render.js';
 import { loadTemplates } from '../../src/text/templates.js';
+import { upgradeState } from '../helpers/upgrade-state.js';
 
 const key = deriveStateKey('test-secret');
 const templates = loadTemplates();
 
 function state(phases: number, current: number): UpgradeState {
-  return {
-    version: 1,
-    issue: 3,
-    cluster: 'prod',
-    path: '',
-    target: 'asm-1140-0',
-    targetVersion: '1.14.0-asm.0',
-    from: 'asm-1130-0',
-    fromVersion: '1.13.0-asm.0',
-    install: 'istio-operator',
-    mode: 'upgrade',
-    options: { downgrade: false, dryRun: false },
-    status: 'running',
-    reason: null,
-    requestedBy: 'alice',
-    installation: null,
+  return upgradeState({
     phases: Array.from({ length: phases }, (_, i) => ({ ...newPhaseRecord(`workloads-${i + 1}`, `Move workloads to asm-1140-0 (wave ${i + 1} of ${phases})`, 'pending'), status: i < current ? 'passed' : i === current ? 'open' : 'pending', pr: i <= current ? 10 + i : null })),
-  };
+  });
 }
 
 function view(s: UpgradeState, warnings: number, steps: number): PlanView {

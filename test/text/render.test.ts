@@ -1,33 +1,24 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { planUpgrade, type UpgradePlan } from '../../src/core/plan.js';
 import { deriveStateKey, newPhaseRecord, parsePhaseMarker, parseStateBlock, type UpgradeState } from '../../src/core/state.js';
-
-const key = deriveStateKey('test-secret');
 import { BODY_LIMIT, renderMermaid, renderPlanComment, renderPullRequest, toPlanView } from '../../src/text/render.js';
 import { loadTemplates } from '../../src/text/templates.js';
 import { loadFixture } from '../helpers/fixtures.js';
+import { upgradeState } from '../helpers/upgrade-state.js';
+
+const key = deriveStateKey('test-secret');
 
 const templates = loadTemplates();
 
 function stateOf(plan: UpgradePlan): UpgradeState {
-  return {
-    version: 1,
-    issue: 3,
-    cluster: 'prod',
-    path: '',
+  return upgradeState({
     target: plan.to.revision,
     targetVersion: plan.to.version,
     from: plan.from.revision,
     fromVersion: plan.from.version,
     install: plan.install,
-    mode: 'upgrade',
-    options: { downgrade: false, dryRun: false },
-    status: 'running',
-    reason: null,
-    requestedBy: 'alice',
-    installation: null,
     phases: plan.phases.map((p, i) => ({ ...newPhaseRecord(p.id, p.title, 'pending'), status: i === 0 ? 'passed' : i === 1 ? 'open' : 'pending', pr: i < 2 ? 10 + i : null })),
-  };
+  });
 }
 
 describe('rendering', () => {

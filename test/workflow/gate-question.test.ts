@@ -5,6 +5,7 @@ import { phaseExpectations, touchedApplications } from '../../src/workflow/gate-
 import { parseRepoConfig } from '../../src/config/repo-config.js';
 import type { UpgradePlan } from '../../src/core/plan.js';
 import { loadFixture } from '../helpers/fixtures.js';
+import { upgradeState } from '../helpers/upgrade-state.js';
 
 /** The istio-operator fixture with every application namespace following the default tag. */
 async function taggedRepo(): Promise<Map<string, string>> {
@@ -22,24 +23,16 @@ function stateFor(ids: readonly string[], passedThrough: string): UpgradeState {
     if (i === upTo + 1) record.status = 'merged';
     return record;
   });
-  return {
-    version: 1,
+  return upgradeState({
     issue: 1,
     cluster: 'staging',
-    path: '',
     target: '1-22-1',
     targetVersion: '1.22.1',
     from: '1-21-2',
     fromVersion: '1.21.2',
-    install: 'istio-operator',
-    mode: 'upgrade',
     options: { downgrade: false, dryRun: false, strategy: 'tag', canary: ['shop'] },
-    status: 'running',
-    reason: null,
-    requestedBy: 'alice',
-    installation: null,
     phases,
-  };
+  });
 }
 
 describe('what the gate expects after default-revision', () => {

@@ -1,19 +1,16 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { diffLines } from 'diff';
 import { loadAll } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UpgradeRefusedError } from '../../src/core/errors.js';
 import { planUpgrade, type UpgradePlan } from '../../src/core/plan.js';
-import { applyFileChanges, type RepoSnapshot } from '../../src/core/snapshot.js';
+import { type RepoSnapshot } from '../../src/core/snapshot.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { injectorsFor } from '../helpers/injection.js';
+import { hasKubectl, kustomizeBuild as build, objectKey, runUpgrade, type BuiltObject, type UpgradeStep } from '../helpers/upgrade-run.js';
 import { validateYamlFiles } from '../helpers/kube-schemas.js';
 import { renderedRevision } from '../sim/demo/prepared-render.js';
 
-const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+const kubectl = hasKubectl;
 const TO = '1-22-1';
 const NEW_DIR = 'clusters/prod/istio-system/1-22-1';
 
@@ -26,49 +23,22 @@ function withManualControlPlane(repo: RepoSnapshot): RepoSnapshot {
   return next;
 }
 
-interface Step {
-  readonly phase: string;
-  readonly before: RepoSnapshot;
-  readonly after: RepoSnapshot;
+function runFirstCanary(start: RepoSnapshot): UpgradeStep[] {
+  return runUpgrade(start, { to: TO }, (phase, repo) => (phase === 'control-plane' ? withManualControlPlane(repo) : null));
 }
 
-/** Runs the upgrade as the bot does: plan the repo as it is, merge the first pending phase, again. */
-function runUpgrade(start: RepoSnapshot): Step[] {
-  const steps: Step[] = [];
-  let repo = start;
-  for (let guard = 0; guard < 20; guard++) {
-    const plan = planUpgrade(repo, { to: TO });
-    const next = plan.phases.find((p) => p.status === 'pending');
-    if (!next) return steps;
-    const after = next.id === 'control-plane' ? withManualControlPlane(repo) : applyFileChanges(repo, next.files);
-    steps.push({ phase: next.id, before: repo, after });
-    repo = after;
-  }
-  throw new Error('upgrade did not converge');
-}
-
-type Doc = { kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: { template?: { metadata?: { labels?: Record<string, string> } } } };
-
-async function kustomizeBuild(repo: RepoSnapshot): Promise<Doc[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'first-canary-'));
-  for (const [path, text] of repo) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), text);
-  }
-  const output = execFileSync('kubectl', ['kustomize', join(dir, 'clusters/prod')], { encoding: 'utf8' });
-  return (loadAll(output) as Doc[]).filter(Boolean);
-}
-
-const key = (o: Doc) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+type Doc = BuiltObject;
+const kustomizeBuild = (repo: RepoSnapshot) => build(repo, 'clusters/prod');
+const key = objectKey;
 
 describe('first canary from a non-revisioned rendered install (fixture rendered-nonrevisioned)', () => {
   let snapshot: RepoSnapshot;
   let plan: UpgradePlan;
-  let steps: Step[];
+  let steps: UpgradeStep[];
   beforeAll(async () => {
     snapshot = await loadFixture('rendered-nonrevisioned');
     plan = planUpgrade(snapshot, { to: TO });
-    steps = runUpgrade(snapshot);
+    steps = runFirstCanary(snapshot);
   });
 
   it('plans from revision "default" at the running release, rendered manifests', () => {

@@ -26,6 +26,7 @@ const COMMON_OPTIONS = {
   canary: { type: 'string' },
   'pod-budget': { type: 'string' },
   platform: { type: 'string' },
+  'kubernetes-version': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -60,6 +61,8 @@ Options:
   --platform P          where the cluster runs, for the asmcli flags of manual installs: gke or
                         multicloud (Anthos on bare metal, VMware, other clouds); default: detected
                         from the repo (bare-metal/on-prem cluster objects, profile asm-multicloud), else gke
+  --kubernetes-version V  the cluster's Kubernetes version (1.29), checked against the target's
+                        supported range; default: read from a cluster manifest in the repo
   --json                print exactly one JSON object (see README, "plan --json")
   -h, --help            show this help
 `,
@@ -125,6 +128,7 @@ function planOptions(values: Record<string, unknown>): { repo: string; path?: st
   if (strategy !== undefined && strategy !== 'relabel' && strategy !== 'tag' && strategy !== 'auto') throw new UsageError(`--strategy is relabel, tag or auto, not '${String(strategy)}'`);
   const platform = values.platform;
   if (platform !== undefined && !PLATFORMS.includes(platform as Platform)) throw new UsageError(`--platform is ${PLATFORMS.join(' or ')}, not '${String(platform)}'`);
+  const kubernetesVersion = typeof values['kubernetes-version'] === 'string' ? values['kubernetes-version'] : undefined;
   const canary = typeof values.canary === 'string' ? values.canary.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   return {
     repo: values.repo,
@@ -138,6 +142,7 @@ function planOptions(values: Record<string, unknown>): { repo: string; path?: st
       ...(canary ? { canary } : {}),
       ...(podBudget !== undefined ? { podBudget } : {}),
       ...(platform ? { platform: platform as Platform } : {}),
+      ...(kubernetesVersion ? { kubernetesVersion } : {}),
     },
   };
 }

@@ -15,6 +15,12 @@ export type PermissionLevel = (typeof PERMISSION_LEVELS)[number];
 /** Where a cluster runs, for the asmcli flags of manual installs; absent: detected from the repo. */
 const PlatformSetting = z.enum(PLATFORMS).optional();
 
+/** The cluster's Kubernetes version, checked against the target release; absent: read from a cluster manifest in the repo. */
+const KubernetesVersionSetting = z
+  .string()
+  .regex(/^v?1\.\d{1,2}(\.\d+)?$/, 'a Kubernetes version like 1.29 or v1.29.3')
+  .optional();
+
 /**
  * Limits of the durations (README, "Repo config"): each ends in a timer or a poll, so none may be
  * long enough to overflow one (Node's timers stop at 2^31-1 ms, about 24.8 days) or short enough to
@@ -47,6 +53,8 @@ export const ClusterConfig = z.strictObject({
   canary: CanaryList.optional(),
   /** Where this cluster runs (overrides the top-level `platform`). */
   platform: PlatformSetting,
+  /** This cluster's Kubernetes version (overrides the top-level one). */
+  kubernetesVersion: KubernetesVersionSetting,
 });
 export type ClusterConfig = z.infer<typeof ClusterConfig>;
 
@@ -65,6 +73,7 @@ export const RepoConfig = z.strictObject({
   cleanupMode: z.enum(['delete', 'scale-then-delete']).default('delete'),
   /** `gke` or `multicloud` (Anthos on bare metal, VMware, other clouds); absent: detected from the repo. */
   platform: PlatformSetting,
+  kubernetesVersion: KubernetesVersionSetting,
   scaleDownGraceHours: duration('scaleDownGraceHours').default(24),
   /** Argo CD gate timing. */
   gateTiming: z
@@ -114,6 +123,11 @@ function validKeys(path: readonly PropertyKey[]): string {
   const inCluster = path[0] === 'clusters';
   const shape = inCluster ? (path.includes('argocd') ? { applications: 0 } : ClusterConfig.shape) : RepoConfig.shape;
   return Object.keys(shape).join(', ');
+}
+
+/** The Kubernetes version to check a cluster's target against: its own, else the top-level one. */
+export function kubernetesVersionFor(config: RepoConfig, cluster: ClusterConfig): string | undefined {
+  return cluster.kubernetesVersion ?? config.kubernetesVersion;
 }
 
 /** The platform to plan a cluster with: its own, else the top-level one, else undefined (detect it from the repo). */

@@ -18,6 +18,7 @@ import { collectPreflightWarnings, operatorGateways } from './preflight.js';
 import { parseRevision, type Revision } from './revision.js';
 import { applyFileChanges, diffSnapshots, type FileChange, type RepoSnapshot } from './snapshot.js';
 import { evaluateUpgradePolicy } from './upgrade-policy.js';
+import { assertVersionSkew } from './version-skew.js';
 import { buildYamlIndex } from './yaml-index.js';
 
 export type { PlanWarning } from './phases/context.js';
@@ -52,6 +53,11 @@ export interface PlanOptions {
    * on bare metal, VMware, other clouds). Detected from the repo when not given; else `gke`.
    */
   readonly platform?: Platform;
+  /**
+   * The cluster's Kubernetes version (`1.29`), checked against the target's supported range. Read
+   * from a cluster manifest in the repo when not given; unchecked when neither says.
+   */
+  readonly kubernetesVersion?: string;
 }
 
 /** A drafted phase as written into the repo: its description, plus what it changes there. */
@@ -139,6 +145,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   const decision = evaluateUpgradePolicy(from, to, { downgrade: (options.downgrade ?? false) || (options.rollback ?? false) });
   if (decision.kind === 'refuse') throw new UpgradeRefusedError(decision.reason, decision.code);
   assertOperatorCanReach(installed, to);
+  if (!options.rollback) assertVersionSkew(index, from, to, options.kubernetesVersion);
   if (decision.kind === 'allow') for (const w of decision.warnings) warn({ ...w, file: null });
 
   const app = new App();

@@ -1,6 +1,6 @@
 import type { GitHubConfigRepo, BranchHead, IssueComment, PullRequestInfo } from '../adapters/github/config-repo.js';
 import { ForeignCommitsError } from '../adapters/github/errors.js';
-import { ConfigError, meetsPermission, parseRepoConfig, platformFor, type ClusterConfig, type RepoConfig } from '../config/repo-config.js';
+import { ConfigError, kubernetesVersionFor, meetsPermission, parseRepoConfig, platformFor, type ClusterConfig, type RepoConfig } from '../config/repo-config.js';
 import type { Platform } from '../core/platform.js';
 import { parseCommand, type Command, type CommandParse } from '../core/command.js';
 import { MeshUpgradeError } from '../core/errors.js';
@@ -218,7 +218,7 @@ export class UpgradeWorkflow {
         podBudget: view.config.podBudget,
         strategy: view.config.strategy,
         cleanupMode: view.config.cleanupMode,
-        ...platformOption(view.config, cluster.name),
+        ...clusterPlanOptions(view.config, cluster.name),
       });
     } catch (error) {
       if (error instanceof MeshUpgradeError) return this.replyOnce(event, `❌ Refused: ${error.message}`);
@@ -341,7 +341,7 @@ export class UpgradeWorkflow {
         ...(state.options.canary ? { canary: state.options.canary } : {}),
         ...(state.options.strategy ? { strategy: state.options.strategy } : {}),
         podBudget: view.config.podBudget,
-        ...platformOption(view.config, state.cluster),
+        ...clusterPlanOptions(view.config, state.cluster),
       });
     } catch (error) {
       if (error instanceof MeshUpgradeError) return this.replyOnce(event, `❌ Rollback refused: ${error.message}`);
@@ -665,7 +665,7 @@ export class UpgradeWorkflow {
         ...(state.options.strategy ? { strategy: state.options.strategy } : {}),
         ...(state.options.cleanupMode && !rollback ? { cleanupMode: state.options.cleanupMode } : {}),
         podBudget: view.config.podBudget,
-        ...platformOption(view.config, state.cluster),
+        ...clusterPlanOptions(view.config, state.cluster),
       };
       const key = `${this.repo.ref.owner}/${this.repo.ref.repo}@${view.head.sha}:${state.path}:${JSON.stringify(options)}`;
       const snapshot = plans.has(key) ? null : await this.snapshotOf(view);
@@ -817,11 +817,12 @@ function adoptPlanShape(state: UpgradeState, from: number, plan: UpgradePlan): b
   return true;
 }
 
-/** The configured platform of a cluster (asmcli flags), when the repo config names one. */
-function platformOption(config: RepoConfig, clusterName: string): { platform?: Platform } {
+/** What the repo config says about a cluster for planning: its platform (asmcli flags) and Kubernetes version. */
+function clusterPlanOptions(config: RepoConfig, clusterName: string): { platform?: Platform; kubernetesVersion?: string } {
   const cluster = config.clusters.find((c) => c.name === clusterName);
   const platform = cluster ? platformFor(config, cluster) : config.platform;
-  return platform ? { platform } : {};
+  const kubernetesVersion = cluster ? kubernetesVersionFor(config, cluster) : config.kubernetesVersion;
+  return { ...(platform ? { platform } : {}), ...(kubernetesVersion ? { kubernetesVersion } : {}) };
 }
 
 /** Permission asked for when the repo config cannot be read (the config's own default). */

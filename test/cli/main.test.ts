@@ -55,6 +55,13 @@ describe('mesh-upgrade plan', () => {
     expect(stdout).toContain('[pods-opted-out]');
   });
 
+  it('takes --kubernetes-version and refuses a target that does not support it, with the reason on stderr', async () => {
+    const refused = await run('plan', '--repo', fixture('asm-manifests'), '--to', 'asm-1140-0', '--kubernetes-version', '1.27');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('Istio 1.14 supports Kubernetes 1.21 to 1.24, and the cluster runs Kubernetes 1.27 (kubernetesVersion).');
+    expect((await run('plan', '--repo', fixture('asm-manifests'), '--to', 'asm-1140-0', '--kubernetes-version', '1.24')).code).toBe(0);
+  });
+
   it('takes --platform for the asmcli flags of manual installs, and refuses other values', async () => {
     const multicloud = await run('plan', '--repo', fixture('asm-manifests'), '--to', 'asm-1140-0', '--platform', 'multicloud');
     expect(multicloud.code).toBe(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, meetsPermission, parseRepoConfig, platformFor } from '../../src/config/repo-config.js';
+import { ConfigError, kubernetesVersionFor, meetsPermission, parseRepoConfig, platformFor } from '../../src/config/repo-config.js';
 
 describe('parseRepoConfig', () => {
   it('gives sensible defaults when the file is absent', () => {
@@ -30,6 +30,13 @@ describe('parseRepoConfig', () => {
     expect(platformFor(config, config.clusters[1]!)).toBe('gke');
     const none = parseRepoConfig(null);
     expect(platformFor(none, none.clusters[0]!)).toBeUndefined();
+  });
+
+  it('reads the Kubernetes version at the top and per cluster, the cluster’s winning, and refuses one that is not a version', () => {
+    const config = parseRepoConfig('kubernetesVersion: "1.29"\nclusters:\n  - name: edge\n  - name: cloud\n    kubernetesVersion: v1.30.2\n');
+    expect(kubernetesVersionFor(config, config.clusters[0]!)).toBe('1.29');
+    expect(kubernetesVersionFor(config, config.clusters[1]!)).toBe('v1.30.2');
+    expect(() => parseRepoConfig('kubernetesVersion: latest\n')).toThrow(/`kubernetesVersion`: a Kubernetes version like 1.29 or v1.29.3/);
   });
 
   it.each([

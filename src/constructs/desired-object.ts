@@ -67,17 +67,26 @@ export class DesiredObject extends Construct {
 
 /**
  * The synthesized object with `null` (merge-patch "remove") at each pointer. cdk8s drops nulls and
- * empty objects when it synthesizes, so removals are added afterwards.
+ * empty objects when it synthesizes, so removals are added afterwards. A segment that meets a list
+ * of named objects names the element (`/spec/rules/<rule name>/validate/pattern`), as the writer
+ * merges such lists by name.
  */
 function withRemovals(json: unknown, pointers: readonly string[]): Record<string, unknown> {
   const copy = structuredClone(json) as Record<string, unknown>;
   for (const p of pointers) {
     const keys = p.slice(1).split('/').map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
-    let node = copy;
+    let node: Record<string, unknown> | unknown[] = copy;
     for (const key of keys.slice(0, -1)) {
+      if (Array.isArray(node)) {
+        const element = node.find((e) => typeof e === 'object' && e !== null && (e as { name?: unknown }).name === key);
+        if (!element) throw new Error(`no element named '${key}' for removal ${p}`);
+        node = element as Record<string, unknown>;
+        continue;
+      }
       if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
       node = node[key] as Record<string, unknown>;
     }
+    if (Array.isArray(node)) throw new Error(`removal ${p} ends in a list`);
     node[keys[keys.length - 1]!] = null;
   }
   return copy;

@@ -5,6 +5,7 @@ import { assertMeshFound, discoverMesh, toHelmRelease, type InstallStyle, type I
 import { MeshNotFoundError, UnknownPhaseError, UpgradeRefusedError } from './errors.js';
 import { getPath } from './kube.js';
 import { DEFAULT_POD_BUDGET } from './phase-ids.js';
+import { withAdmissionPolicies } from './phases/admission-policies.js';
 import { draftCleanup, draftLeftoverOperatorCleanup, draftOperatorCleanup } from './phases/cleanup.js';
 import type { DraftScope, PhaseDraft, PlanContext, PlanWarning } from './phases/context.js';
 import { draftControlPlane } from './phases/control-plane.js';
@@ -194,9 +195,13 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
         id: d.id.startsWith(prefix) ? d.id : `${prefix}${d.id}`,
         title: `Roll back: ${d.title}`,
       }))
-    : ctx.strategy === 'tag'
-      ? [controlPlane!, gateways, ...tagOrder, ...scaleDown, cleanup, ...afterCleanup]
-      : [controlPlane!, gateways, ...workloads, defaultRevision, ...scaleDown, cleanup, ...afterCleanup];
+    : withAdmissionPolicies(
+        ctx,
+        ctx.strategy === 'tag'
+          ? [controlPlane!, gateways, ...tagOrder, ...scaleDown, cleanup, ...afterCleanup]
+          : [controlPlane!, gateways, ...workloads, defaultRevision, ...scaleDown, cleanup, ...afterCleanup],
+        scopeFor,
+      );
 
   // One working copy, edited phase after phase; each phase keeps only its own file changes.
   const working = new Map(snapshot);

@@ -711,8 +711,11 @@ class MapPatcher {
     const last = props[props.length - 1];
     const propsEnd = last ? last.offset + last.source.length : start;
     const comment = item.value?.type === 'block-scalar' ? headerComment(item.value) : '';
-    if (isPlainObject(value) && !inFlow && blockEntries(value).length > 0) {
-      const block = renderBlockMap(value, mapIndent + 2);
+    const blockList = Array.isArray(value) && value.some((v) => isPlainObject(v) && blockEntries(v).length > 0);
+    if (!inFlow && ((isPlainObject(value) && blockEntries(value).length > 0) || blockList)) {
+      // A list keeps the indentation of the one it replaces (`- ` under the key, or indented).
+      const listIndent = item.value?.type === 'block-seq' ? item.value.indent : mapIndent + 2;
+      const block = blockList ? renderBlockSeq(value as readonly PatchValue[], listIndent) : renderBlockMap(value as MergePatch, mapIndent + 2);
       if (!item.value) {
         // `labels: # note` keeps its comment; the mapping goes on the lines below.
         if (last) this.splice(start, propsEnd, '');
@@ -812,7 +815,17 @@ function blockEntries(value: MergePatch): Array<[string, PatchValue]> {
 function renderEntry(key: string, value: PatchValue, column: number): string {
   const pad = ' '.repeat(column);
   if (isPlainObject(value) && blockEntries(value).length > 0) return `${pad}${formatKey(key)}:\n${renderBlockMap(value, column + 2)}`;
+  // A list of maps reads best as a block sequence, as people write Kubernetes lists.
+  if (Array.isArray(value) && value.some((v) => isPlainObject(v) && blockEntries(v).length > 0)) return `${pad}${formatKey(key)}:\n${renderBlockSeq(value, column + 2)}`;
   return `${pad}${formatKey(key)}: ${renderFlow(value)}\n`;
+}
+
+/** `- first: entry` with the item's other entries aligned under its first key. */
+function renderBlockSeq(items: readonly PatchValue[], column: number): string {
+  const pad = ' '.repeat(column);
+  return items
+    .map((item) => (isPlainObject(item) && blockEntries(item).length > 0 ? `${pad}- ${renderBlockMap(item, column + 2).slice(column + 2)}` : `${pad}- ${renderFlow(item)}\n`))
+    .join('');
 }
 
 function renderBlockMap(value: MergePatch, column: number): string {

@@ -18,17 +18,21 @@ export interface UpgradeStep {
 /**
  * Runs an upgrade as the bot does: plan the repo as it is, merge the first pending phase, plan
  * again. `manual` stands for the person's commit of a phase whose result is files (a rendered
- * control plane); without it such a phase's own files are merged.
+ * control plane); without it such a phase's own files are merged. A pending phase with nothing to
+ * merge is one whose steps happen in the cluster: it counts as confirmed (`/upgrade continue`).
  */
 export function runUpgrade(start: RepoSnapshot, options: PlanOptions, manual?: (phase: string, repo: RepoSnapshot) => RepoSnapshot | null): UpgradeStep[] {
   const steps: UpgradeStep[] = [];
   let repo = start;
+  const confirmed = new Set<string>();
   for (let guard = 0; guard < 20; guard++) {
     const plan = planUpgrade(repo, options);
-    const next = plan.phases.find((p) => p.status === 'pending');
+    const next = plan.phases.find((p) => p.status === 'pending' && !confirmed.has(p.id));
     if (!next) return steps;
-    const after = manual?.(next.id, repo) ?? applyFileChanges(repo, next.files);
-    if (after === repo) throw new Error(`phase ${next.id} changes nothing and is still pending`);
+    const after = manual?.(next.id, repo) ?? (next.files.length > 0 ? applyFileChanges(repo, next.files) : repo);
+    if (after === repo && next.manualResult === 'repo') throw new Error(`phase ${next.id} waits for files that nobody commits`);
+    // Steps in the cluster are done by a person once the phase is merged, who then confirms it.
+    if (next.manualResult === 'cluster' && (after === repo || next.manual.length > 0)) confirmed.add(next.id);
     steps.push({ phase: next.id, before: repo, after });
     repo = after;
   }

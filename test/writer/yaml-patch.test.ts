@@ -440,6 +440,27 @@ describe('editYamlText: named lists', () => {
   });
 });
 
+describe('editYamlText: lists of maps written as blocks', () => {
+  it('writes a new list of maps as a block sequence, nested maps indented under each item', () => {
+    const src = 'validate:\n  message: need it # why\n  pattern:\n    a: 1\n';
+    const out = expectPatched(src, { validate: { pattern: null, anyPattern: [{ metadata: { labels: { x: 'on-call' } } }, { b: 2, c: [1, 2] }] } });
+    expect(out).toBe('validate:\n  message: need it # why\n  anyPattern:\n    - metadata:\n        labels:\n          x: on-call\n    - b: 2\n      c: [1, 2]\n');
+  });
+
+  it('replaces a block list of maps with one of the same indentation, zero-indented or not', () => {
+    const indented = 'parameters:\n  labels:\n    - key: a # first\n      allowedRegex: "^x$"\n  message: m\n';
+    expect(expectPatched(indented, { parameters: { labels: [{ key: 'b' }, { key: 'c', allowedRegex: 'z' }] } })).toBe(
+      'parameters:\n  labels:\n    - key: b\n    - key: c\n      allowedRegex: z\n  message: m\n',
+    );
+    const flush = 'labels:\n- key: a\nmessage: m\n';
+    expect(expectPatched(flush, { labels: [{ key: 'b' }] })).toBe('labels:\n- key: b\nmessage: m\n');
+  });
+
+  it('keeps a flow list flow', () => {
+    expect(expectPatched('labels: [{key: a}]\n', { labels: [{ key: 'b' }] })).toBe('labels: [{key: b}]\n');
+  });
+});
+
 describe('editYamlText: lists of scalars (kustomization resources)', () => {
   const KUSTOMIZATION = `apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization

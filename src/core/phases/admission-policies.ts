@@ -1,0 +1,302 @@
+import { DesiredObject, pointer } from '../../constructs/desired-object.js';
+import type { PlacedObject } from '../../writer/apply-phase.js';
+import { asDict, describe, getPath, INJECTION_LABEL, REV_LABEL } from '../kube.js';
+import type { IndexedObject, YamlIndex } from '../yaml-index.js';
+import type { DraftScope, PhaseDraft, PlanContext } from './context.js';
+
+export interface PolicyChange {
+  readonly body: Record<string, unknown>;
+  /** JSON pointers of fields to remove. */
+  readonly remove: readonly string[];
+}
+
+/** Labels whose rules a relabel (istio-injection → istio.io/rev) runs into. */
+const MESH_LABELS = [INJECTION_LABEL, REV_LABEL];
+
+/**
+ * An admission policy in the repo that would reject or undo the relabel: a Gatekeeper constraint
+ * or Kyverno rule on Namespaces or Pods that requires `istio-injection`, forbids `istio.io/rev`,
+ * or writes `istio-injection` back.
+ */
+export interface InjectionPolicy {
+  readonly object: IndexedObject;
+  readonly engine: 'gatekeeper' | 'kyverno';
+  /** What it does to a relabelled namespace, for the PR body. */
+  readonly effect: string;
+  /** The edit that lets the relabel through; null when it is already in the repo, or none is expressible. */
+  readonly relax: PolicyChange | null;
+  /** The edit that restores enforcement at cleanup, once every namespace is relabelled; null: nothing to restore. */
+  readonly restore: PolicyChange | null;
+  /** What a person must do instead of (or after) the edits. */
+  readonly manual: readonly string[];
+}
+
+/**
+ * Policies in the repo that a relabel runs into. Policies that do not mention the mesh labels
+ * (mTLS, authorization, resource limits) are left alone.
+ */
+export function findInjectionPolicies(index: YamlIndex, newRevision: string): InjectionPolicy[] {
+  const templates = new Map(index.ofKind('ConstraintTemplate').filter((t) => t.apiVersion.startsWith('templates.gatekeeper.sh/')).map((t) => [t.name, t]));
+  const found: InjectionPolicy[] = [];
+  for (const object of index.objects) {
+    if (object.isPatch) continue;
+    if (object.apiVersion.startsWith('constraints.gatekeeper.sh/')) {
+      const policy = gatekeeperConstraint(object, templates.get(object.kind.toLowerCase()) ?? null);
+      if (policy) found.push(policy);
+    } else if (object.apiVersion.startsWith('kyverno.io/') && (object.kind === 'ClusterPolicy' || object.kind === 'Policy')) {
+      const policy = kyvernoPolicy(object, newRevision);
+      if (policy) found.push(policy);
+    }
+  }
+  return found;
+}
+
+function mentionsMeshLabel(value: unknown): boolean {
+  const text = typeof value === 'string' ? value : JSON.stringify(value ?? null);
+  return MESH_LABELS.some((label) => text.includes(label));
+}
+
+function appliesToNamespacesOrPods(kinds: readonly unknown[]): boolean {
+  return kinds.length === 0 || kinds.some((k) => k === 'Namespace' || k === 'Pod' || k === '*');
+}
+
+/**
+ * Gatekeeper: a constraint whose parameters (K8sRequiredLabels' `labels`) or whose template's Rego
+ * names a mesh label. It goes to `enforcementAction: warn` for the duration (it keeps reporting,
+ * never rejects); at cleanup a required `istio-injection: enabled` becomes a required
+ * `istio.io/rev` and the old action comes back. A Rego template is not rewritten: a person adapts it.
+ */
+function gatekeeperConstraint(object: IndexedObject, template: IndexedObject | null): InjectionPolicy | null {
+  const kinds = (Array.isArray(getPath(object.body, ['spec', 'match', 'kinds'])) ? (getPath(object.body, ['spec', 'match', 'kinds']) as unknown[]) : []).flatMap((k) => {
+    const list = asDict(k).kinds;
+    return Array.isArray(list) ? list : [];
+  });
+  if (!appliesToNamespacesOrPods(kinds)) return null;
+  const parameters = getPath(object.body, ['spec', 'parameters']);
+  const rego = template ? JSON.stringify(getPath(template.body, ['spec', 'targets']) ?? null) : '';
+  if (!mentionsMeshLabel(parameters) && !mentionsMeshLabel(rego)) return null;
+  const action = getPath(object.body, ['spec', 'enforcementAction']);
+  const pausedFrom = pausedEnforcement(object);
+  // Warn or dryrun by the team's own choice: it rejects nothing, nothing to do.
+  if (pausedFrom === null && (action === 'warn' || action === 'dryrun')) return null;
+  const original = pausedFrom ?? (typeof action === 'string' ? action : ABSENT);
+  const required = Array.isArray(asDict(parameters).labels) ? (asDict(parameters).labels as unknown[]).map(asDict) : [];
+  const injection = required.find((l) => l.key === INJECTION_LABEL);
+  const rewritable = injection !== undefined && (injection.allowedRegex === undefined || /^\^?\(?enabled\)?\$?$/.test(String(injection.allowedRegex)));
+  const what = describe(object);
+  const restoredAction = original === ABSENT ? 'deny' : original;
+  return {
+    object,
+    engine: 'gatekeeper',
+    effect: injection
+      ? `requires the label ${INJECTION_LABEL}${injection.allowedRegex ? ` matching ${String(injection.allowedRegex)}` : ''}`
+      : `names ${MESH_LABELS.join(' or ')} in ${template ? `the Rego of ConstraintTemplate ${template.name}` : 'its parameters'}`,
+    relax: pausedFrom === null ? pause({ enforcementAction: 'warn' }, original) : null,
+    restore: rewritable
+      ? resume(object, {
+          ...(original === ABSENT ? {} : { enforcementAction: original }),
+          parameters: { labels: required.map((l) => (l === injection ? { key: REV_LABEL } : l)) },
+        }, original === ABSENT ? [pointer('spec', 'enforcementAction')] : [])
+      : null,
+    manual: rewritable
+      ? []
+      : [`# ${what} (${object.file}) stays on enforcementAction: warn after the upgrade: change ${template ? `ConstraintTemplate ${template.name} (${template.file})` : 'its parameters'} to accept ${REV_LABEL} instead of ${INJECTION_LABEL}, then set enforcementAction back to ${restoredAction} and remove the annotation ${PAUSED_ANNOTATION}.`],
+  };
+}
+
+/** Written where a policy's enforcement is paused for the upgrade: the value to put back at cleanup. */
+export const PAUSED_ANNOTATION = 'mesh-upgrade-bot.io/enforcement-paused-from';
+/** The paused field was absent (the engine's default applies). */
+const ABSENT = 'unset';
+
+function pausedEnforcement(object: IndexedObject): string | null {
+  const value = asDict(asDict(object.body.metadata).annotations)[PAUSED_ANNOTATION];
+  return typeof value === 'string' ? value : null;
+}
+
+/** The relaxed spec fields, with the value they replace kept in an annotation. */
+function pause(spec: Record<string, unknown>, original: string): PolicyChange {
+  return { body: { metadata: { annotations: { [PAUSED_ANNOTATION]: original } }, spec }, remove: [] };
+}
+
+/** The restored spec fields, the annotation removed (with `annotations` when it was the only one). */
+function resume(object: IndexedObject, spec: Record<string, unknown>, remove: readonly string[]): PolicyChange {
+  const annotations = Object.keys(asDict(asDict(object.body.metadata).annotations));
+  const onlyOurs = annotations.length === 0 || (annotations.length === 1 && annotations[0] === PAUSED_ANNOTATION);
+  return { body: { spec }, remove: [...remove, onlyOurs ? pointer('metadata', 'annotations') : pointer('metadata', 'annotations', PAUSED_ANNOTATION)] };
+}
+
+interface KyvernoRule {
+  readonly name: string;
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Kyverno: a `validate` rule whose `pattern` requires `istio-injection` gets an `anyPattern` that
+ * also accepts `istio.io/rev` (for good: both labels are meshed namespaces); a `mutate` rule that
+ * writes `istio-injection: enabled` writes `istio.io/rev: <new>` instead (it would otherwise win
+ * over the relabel at the next update). Any other rule naming a mesh label puts the policy in
+ * `Audit` for the duration, restored at cleanup, with a note to adapt the rule.
+ */
+function kyvernoPolicy(object: IndexedObject, newRevision: string): InjectionPolicy | null {
+  const rules = (Array.isArray(getPath(object.body, ['spec', 'rules'])) ? (getPath(object.body, ['spec', 'rules']) as unknown[]) : []).map(asDict);
+  const relevant: KyvernoRule[] = rules
+    .filter((r) => typeof r.name === 'string' && appliesToNamespacesOrPods(matchedKinds(r)) && (mentionsMeshLabel(r.validate) || mentionsMeshLabel(r.mutate)))
+    .map((r) => ({ name: r.name as string, body: r }));
+  if (relevant.length === 0) return null;
+  const edits: Array<Record<string, unknown>> = [];
+  const effects: string[] = [];
+  const unexpressed: string[] = [];
+  const removals: string[] = [];
+  for (const rule of relevant) {
+    const validate = asDict(rule.body.validate);
+    const labels = asDict(getPath(validate.pattern, ['metadata', 'labels']));
+    const mutateLabels = asDict(getPath(asDict(rule.body.mutate).patchStrategicMerge, ['metadata', 'labels']));
+    if (Array.isArray(validate.anyPattern) && validate.anyPattern.some((p) => asDict(getPath(p, ['metadata', 'labels']))[REV_LABEL] !== undefined)) {
+      effects.push(`rule ${rule.name} accepts ${REV_LABEL}`);
+    } else if (labels[INJECTION_LABEL] !== undefined && Object.keys(validate).every((k) => k === 'pattern' || k === 'message' || k === 'failureAction')) {
+      const { [INJECTION_LABEL]: _required, [`X(${REV_LABEL})`]: _forbidden, ...others } = labels;
+      const pattern = asDict(validate.pattern);
+      const withRevision = { ...pattern, metadata: { ...asDict(pattern.metadata), labels: { ...others, [REV_LABEL]: '?*' } } };
+      edits.push({ name: rule.name, validate: { anyPattern: [pattern, withRevision] } });
+      removals.push(pointer('spec', 'rules', rule.name, 'validate', 'pattern'));
+      effects.push(`rule ${rule.name} requires ${INJECTION_LABEL}: ${String(labels[INJECTION_LABEL])}`);
+    } else if (mutateLabels[INJECTION_LABEL] !== undefined || mutateLabels[`+(${INJECTION_LABEL})`] !== undefined) {
+      const key = mutateLabels[INJECTION_LABEL] !== undefined ? INJECTION_LABEL : `+(${INJECTION_LABEL})`;
+      const revisionKey = key === INJECTION_LABEL ? REV_LABEL : `+(${REV_LABEL})`;
+      edits.push({ name: rule.name, mutate: { patchStrategicMerge: { metadata: { labels: { [revisionKey]: newRevision } } } } });
+      removals.push(pointer('spec', 'rules', rule.name, 'mutate', 'patchStrategicMerge', 'metadata', 'labels', key));
+      effects.push(`rule ${rule.name} writes ${INJECTION_LABEL}: ${String(mutateLabels[key])} back`);
+    } else if (mutateLabels[REV_LABEL] !== undefined || mutateLabels[`+(${REV_LABEL})`] !== undefined) {
+      // It names a revision: the one namespaces move to, or it would put them (or new ones) back.
+      const key = mutateLabels[REV_LABEL] !== undefined ? REV_LABEL : `+(${REV_LABEL})`;
+      if (mutateLabels[key] !== newRevision) {
+        edits.push({ name: rule.name, mutate: { patchStrategicMerge: { metadata: { labels: { [key]: newRevision } } } } });
+        effects.push(`rule ${rule.name} writes ${REV_LABEL}: ${String(mutateLabels[key])}`);
+      } else {
+        effects.push(`rule ${rule.name} writes ${REV_LABEL}: ${newRevision}`);
+      }
+    } else {
+      unexpressed.push(rule.name);
+      effects.push(`rule ${rule.name} names ${MESH_LABELS.join(' or ')}`);
+    }
+  }
+  const action = getPath(object.body, ['spec', 'validationFailureAction']);
+  const pausedFrom = pausedEnforcement(object);
+  const enforcing = pausedFrom !== null || (typeof action === 'string' && /^enforce$/i.test(action));
+  const spec: Record<string, unknown> = {};
+  if (edits.length > 0) spec.rules = edits;
+  const audit = unexpressed.length > 0 && enforcing;
+  if (audit && pausedFrom === null) spec.validationFailureAction = 'Audit';
+  const relax: PolicyChange | null =
+    Object.keys(spec).length === 0 ? null : audit && pausedFrom === null ? { ...pause(spec, String(action)), remove: removals } : { body: { spec }, remove: removals };
+  return {
+    object,
+    engine: 'kyverno',
+    effect: effects.join('; '),
+    relax,
+    restore: audit ? resume(object, { validationFailureAction: pausedFrom ?? String(action) }, []) : null,
+    manual:
+      unexpressed.length > 0
+        ? [`# ${describe(object)} (${object.file}): adapt ${unexpressed.map((r) => `rule ${r}`).join(', ')} to accept ${REV_LABEL}${audit ? '; the policy is in Audit from the policies phase until cleanup puts it back to Enforce' : ''}.`]
+        : [],
+  };
+}
+
+function matchedKinds(rule: Readonly<Record<string, unknown>>): unknown[] {
+  const match = asDict(rule.match);
+  const blocks = [match, ...(['any', 'all'] as const).flatMap((k) => (Array.isArray(match[k]) ? (match[k] as unknown[]).map(asDict) : []))];
+  return blocks.flatMap((b) => {
+    const kinds = asDict(b.resources).kinds;
+    return Array.isArray(kinds) ? kinds : [];
+  });
+}
+
+/** Whether a phase relabels a namespace (drops `istio-injection` or sets `istio.io/rev` on it). */
+export function relabelsNamespaces(draft: PhaseDraft): boolean {
+  return draft.objects.some(({ desired }) => {
+    if (desired.mode.kind !== 'patch') return false;
+    const json = desired.toJson();
+    if (json.kind !== 'Namespace') return false;
+    const labels = asDict(asDict(json.metadata).labels);
+    return labels[INJECTION_LABEL] === null || typeof labels[REV_LABEL] === 'string';
+  });
+}
+
+/**
+ * The phase that relaxes the policies before the first relabel: its own PR, merged and synced
+ * before namespaces change, since one sync applies Namespaces before custom resources.
+ */
+export function draftAdmissionPolicies(ctx: PlanContext, s: DraftScope, policies: readonly InjectionPolicy[]): PhaseDraft {
+  const objects: PlacedObject[] = [];
+  for (const policy of policies) {
+    if (!policy.relax) continue;
+    objects.push({ desired: policyEdit(s, policy.object, policy.relax), targets: [policy.object] });
+  }
+  const names = policies.map((p) => `${describe(p.object)} (${p.engine}: ${p.effect})`);
+  return {
+    id: s.phaseId,
+    title: `Let admission policies accept ${REV_LABEL}`,
+    why: `Namespaces move from ${INJECTION_LABEL} to ${REV_LABEL}=${ctx.to.name} in the next phases, and these policies would reject or undo that: ${names.join('; ')}. They are relaxed here, in a phase of their own, because one sync applies Namespaces before policy objects.`,
+    objects,
+    deletions: [],
+    manual: [],
+    manualDone: true,
+    pods: 0,
+    namespaces: [],
+    estimatedMinutes: 1,
+    verify: [
+      ...policies.filter((p) => p.engine === 'gatekeeper').map((p) => `kubectl get ${p.object.kind.toLowerCase()} ${p.object.name} -o jsonpath='{.spec.enforcementAction}'   # expect warn`),
+      ...policies.filter((p) => p.engine === 'kyverno').map((p) => `kubectl get ${p.object.kind.toLowerCase()} ${p.object.namespace ? `-n ${p.object.namespace} ` : ''}${p.object.name} -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}'   # expect True`),
+    ],
+    rollback: ['Revert this pull request; no namespace has moved yet.'],
+  };
+}
+
+/** The edits that put enforcement back at cleanup, with the manual follow-ups. */
+export function restorePolicies(s: DraftScope, policies: readonly InjectionPolicy[]): { objects: PlacedObject[]; manual: string[] } {
+  const objects: PlacedObject[] = [];
+  for (const policy of policies) {
+    if (!policy.restore) continue;
+    objects.push({ desired: policyEdit(s, policy.object, policy.restore, 'restore'), targets: [policy.object] });
+  }
+  return { objects, manual: policies.flatMap((p) => p.manual) };
+}
+
+function policyEdit(s: DraftScope, object: IndexedObject, { body, remove }: PolicyChange, purpose = 'relax'): DesiredObject {
+  return new DesiredObject(s.scope, s.id(purpose, object.kind, object.namespace, object.name), {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    name: object.name,
+    ...(object.namespace ? { namespace: object.namespace } : {}),
+    body,
+    remove,
+    mode: { kind: 'patch' },
+  });
+}
+
+/**
+ * The plan's phases with the admission policies handled: a phase of their own just before the
+ * first phase that relabels a namespace, and their enforcement restored by cleanup. Unchanged
+ * when nothing relabels (tag strategy) or no policy is in the way.
+ */
+export function withAdmissionPolicies(ctx: PlanContext, drafts: readonly PhaseDraft[], scopeFor: (id: string) => DraftScope): PhaseDraft[] {
+  const policies = findInjectionPolicies(ctx.index, ctx.to.name);
+  const relabels = drafts.findIndex(relabelsNamespaces);
+  // Once the namespaces have moved the phase stays in the plan, done, as long as something it paused waits for cleanup.
+  const paused = policies.some((p) => p.relax === null && p.restore !== null);
+  if (policies.length === 0 || (relabels < 0 && !paused)) return [...drafts];
+  const at = relabels >= 0 ? relabels : Math.max(0, drafts.findIndex((d) => d.id.startsWith('workloads') || d.id === 'default-revision'));
+  const phase = draftAdmissionPolicies(ctx, scopeFor('admission-policies'), policies);
+  const restore = restorePolicies(scopeFor('cleanup-policies'), policies);
+  return [...drafts.slice(0, at), phase, ...drafts.slice(at)].map((d) =>
+    d.id === 'cleanup' && (restore.objects.length > 0 || restore.manual.length > 0)
+      ? {
+          ...d,
+          objects: [...d.objects, ...restore.objects],
+          manual: [...d.manual, ...restore.manual],
+          why: `${d.why} The admission policies relaxed for the relabel get their enforcement back: ${policies.filter((p) => p.restore).map((p) => describe(p.object)).join(', ') || 'none to restore'}.`,
+        }
+      : d,
+  );
+}

@@ -328,7 +328,7 @@ function discoverNamespaces(index: YamlIndex, tagTarget: ReadonlyMap<string, str
   return [...byName].map(([name, definitions]) => {
     // Resources first, then the kustomize patches that override their labels.
     const ordered = [...definitions.filter((d) => !d.isPatch), ...definitions.filter((d) => d.isPatch)];
-    const labels = Object.assign({}, ...ordered.map((d) => labelsOf(d.body))) as Record<string, string>;
+    const labels = effectiveLabels(ordered);
     const injection = injectionModeOf(labels);
     let revision: string | null = null;
     if (injection.mode === 'revision') revision = tagTarget.get(injection.value) ?? injection.value;
@@ -342,6 +342,25 @@ function discoverNamespaces(index: YamlIndex, tagTarget: ReadonlyMap<string, str
       hasBothLabels: labels[INJECTION_LABEL] !== undefined && labels[REV_LABEL] !== undefined,
     };
   });
+}
+
+/**
+ * Labels as kustomize leaves them: resources first, then each patch in order; a patch's `key: null`
+ * deletes the key, `$patch: replace` replaces the whole map, `$patch: delete` on the object drops it.
+ */
+function effectiveLabels(definitions: readonly IndexedObject[]): Record<string, string> {
+  let labels: Record<string, string> = {};
+  for (const definition of definitions) {
+    if (definition.isPatch && (definition.body as { $patch?: unknown }).$patch === 'delete') return {};
+    const layer = asDict(definition.body.metadata?.labels);
+    if (definition.isPatch && layer.$patch === 'replace') labels = {};
+    for (const [key, value] of Object.entries(layer)) {
+      if (key === '$patch') continue;
+      if (value === null && definition.isPatch) delete labels[key];
+      else if (value !== null && value !== undefined) labels[key] = String(value);
+    }
+  }
+  return labels;
 }
 
 /** `istio-injection` wins over `istio.io/rev` (Istio keeps it so for backward compatibility). */

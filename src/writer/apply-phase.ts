@@ -62,8 +62,8 @@ export function applyPhase(repo: Map<string, string>, edits: PhaseEdits): Applie
     const { apiVersion: _a, kind: _k, metadata, ...rest } = json;
     const { name: _n, namespace: _ns, ...metadataRest } = metadata as Record<string, PatchValue>;
     const patch: MergePatch = Object.keys(metadataRest).length > 0 ? { ...rest, metadata: metadataRest as MergePatch } : rest;
-    for (const target of chooseDefinitions(targets, patch)) {
-      add(target, { documentIndex: target.documentIndex, kind: target.kind, name: target.name, patch }, 'update');
+    for (const [target, edit] of chooseDefinitions(targets, patch)) {
+      add(target, { documentIndex: target.documentIndex, kind: target.kind, name: target.name, patch: edit }, 'update');
     }
   }
   const deleted = new Set<string>();
@@ -176,10 +176,30 @@ function renderNewFile(snapshot: TrackedRepo, basedOn: IndexedObject | undefined
  * field is edited where it is defined; a field defined nowhere goes to the last (overriding)
  * definition.
  */
-function chooseDefinitions(targets: readonly IndexedObject[], patch: MergePatch): readonly IndexedObject[] {
-  if (targets.length <= 1) return targets;
-  const defining = targets.filter((t) => definesAnyLeaf(t.body, patch, []));
-  return defining.length > 0 ? defining : targets.slice(-1);
+function chooseDefinitions(targets: readonly IndexedObject[], patch: MergePatch): ReadonlyArray<readonly [IndexedObject, MergePatch]> {
+  if (targets.length <= 1) return targets.map((t) => [t, patch] as const);
+  // A key a kustomize patch deletes (`key: null`) is decided there: removing it is already done,
+  // and taking the null out would bring the base's value back.
+  const decided = withoutDeletedByPatch(patch, targets, []);
+  if (decided === null) return [];
+  const defining = targets.filter((t) => definesAnyLeaf(t.body, decided, []));
+  return (defining.length > 0 ? defining : targets.slice(-1)).map((t) => [t, decided] as const);
+}
+
+/** The patch without the removals a patch definition already makes; null when nothing is left. */
+function withoutDeletedByPatch(patch: MergePatch, targets: readonly IndexedObject[], path: string[]): MergePatch | null {
+  const kept: Record<string, PatchValue> = {};
+  for (const [key, value] of Object.entries(patch)) {
+    const at = [...path, key];
+    if (value === null && targets.some((t) => t.isPatch && getPath(t.body, at) === null && getPath(t.body, path) !== undefined)) continue;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const inner = withoutDeletedByPatch(value as MergePatch, targets, at);
+      if (inner !== null) kept[key] = inner;
+      continue;
+    }
+    kept[key] = value;
+  }
+  return Object.keys(kept).length > 0 ? kept : null;
 }
 
 function definesAnyLeaf(body: unknown, patch: MergePatch, path: string[]): boolean {

@@ -18,6 +18,7 @@ import {
 } from './kube.js';
 import { MeshNotFoundError } from './errors.js';
 import type { IndexedObject, YamlIndex } from './yaml-index.js';
+import { nonRevisionedIopRevision, nonRevisionedIstioOperators } from './sources/operator-nonrevisioned.js';
 
 export type InstallStyle = 'manifests' | 'istio-operator' | 'helm' | 'external';
 
@@ -161,6 +162,9 @@ export function discoverMesh(index: YamlIndex): MeshInventory {
     .ofKind('Deployment')
     .find((o) => !o.isPatch && o.namespace === ISTIO_SYSTEM && o.name === 'istiod' && (labelsOf(o.body)[REV_LABEL] ?? 'default') === 'default');
   if (nonRevisionedIstiod && !tagTarget.has('default')) tagTarget.set('default', 'default');
+  // So is an IstioOperator without revision (istioctl install -f, or a non-revisioned in-cluster operator).
+  const nonRevisionedIop = nonRevisionedIstioOperators(index, nonRevisionedIstiod !== undefined, discoverOperators(index))[0] ?? null;
+  if (nonRevisionedIop && !tagTarget.has('default')) tagTarget.set('default', 'default');
 
   const namespaces = discoverNamespaces(index, tagTarget);
   const namespaceByName = new Map(namespaces.map((n) => [n.name, n]));
@@ -191,6 +195,7 @@ export function discoverMesh(index: YamlIndex): MeshInventory {
       operator: inCluster,
     });
   }
+  if (nonRevisionedIop && !revisions.has('default')) revisions.set('default', nonRevisionedIopRevision(nonRevisionedIop, inClusterOperators));
   for (const release of helmTags) {
     const name = stringValue(release.values.revision);
     if (!name || revisions.has(name)) continue;

@@ -21,6 +21,7 @@ import { applyFileChanges, diffSnapshots, type FileChange, type RepoSnapshot } f
 import { evaluateUpgradePolicy } from './upgrade-policy.js';
 import { assertVersionSkew } from './version-skew.js';
 import { buildYamlIndex } from './yaml-index.js';
+import { assertSingleNonRevisioned, firstCanaryStrategy, isFirstCanaryFromIop } from './sources/operator-nonrevisioned.js';
 
 export type { PlanWarning } from './phases/context.js';
 
@@ -100,6 +101,7 @@ export interface UpgradePlan {
 export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): UpgradePlan {
   const index = buildYamlIndex(snapshot);
   const inventory = discoverMesh(index);
+  assertSingleNonRevisioned(index, inventory.operators, [...index.ofKind('Application'), ...index.ofKind('HelmRelease')].map(toHelmRelease).filter((r): r is NonNullable<typeof r> => r !== null));
   refuseUnsupportedNonRevisioned(index, inventory);
   assertMeshFound(inventory);
   const requested = parseRevision(options.to, options.version);
@@ -163,7 +165,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     installed,
     to,
     canary: options.canary ?? [],
-    strategy: resolveStrategy(inventory, [from.name, to.name], options.strategy ?? 'auto'),
+    strategy: isFirstCanaryFromIop(installed) ? firstCanaryStrategy(options.strategy ?? 'auto', warn) : resolveStrategy(inventory, [from.name, to.name], options.strategy ?? 'auto'),
     podBudget: options.podBudget ?? DEFAULT_POD_BUDGET,
     platform: options.platform ?? detectPlatform(index),
     created: new Map(),
@@ -335,7 +337,7 @@ function remainingReferences(ctx: PlanContext, drafts: readonly PhaseDraft[]): s
     if (release.values.revision === old && !isMoved(release.object)) left.push(`gateway release ${release.object.name}`);
   }
   // Gateways the old IstioOperator runs go with it at cleanup: they must move out first.
-  if (ctx.installed?.install === 'istio-operator' && ctx.installed.installer) {
+  if (ctx.installed?.install === 'istio-operator' && ctx.installed.installer && !isMoved(ctx.installed.installer)) {
     for (const name of operatorGateways(ctx.installed.installer)) left.push(`gateway ${name} of IstioOperator ${ctx.installed.installer.name}`);
   }
   return left;
@@ -370,6 +372,8 @@ function withFiles(snapshot: RepoSnapshot, draft: PhaseDraft): [readonly ObjectC
  */
 function assertOperatorCanReach(installed: InstalledRevision | null, to: Revision): void {
   if (installed?.install !== 'istio-operator' || !to.version) return;
+  // istioctl install -f of an IstioOperator outlives the in-cluster operator.
+  if (installed.name === 'default' && !installed.operator) return;
   const target = semver.parse(to.version);
   if (!target || target.major > 1 || (target.major === 1 && target.minor <= 23)) return;
   throw new UpgradeRefusedError(
@@ -422,6 +426,7 @@ function assertNonRevisionedSupported(installed: InstalledRevision | null, inven
   if (installed?.name !== 'default') return;
   void options;
   if (installed.install === 'manifests' && inventory.nonRevisionInjector) return;
+  if (isFirstCanaryFromIop(installed)) return;
   throw new UpgradeRefusedError(
     'the control plane in this repo is non-revisioned (istiod without a revision); its first canary upgrade is not supported yet. Install the target revision beside it by hand (istioctl manifest generate --set revision=<target>), then plan again.',
     'non-revisioned-unsupported',

@@ -75,7 +75,8 @@ export function collectPreflightWarnings(ctx: PlanContext): void {
     }
   }
 
-  if (installed?.install === 'istio-operator' && installed.installer) {
+  // (From a non-revisioned IstioOperator the gateways phase moves them to the new one.)
+  if (installed?.install === 'istio-operator' && installed.installer && installed.name !== 'default') {
     const gateways = operatorGateways(installed.installer);
     if (gateways.length > 0) {
       warn({

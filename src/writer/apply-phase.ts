@@ -126,6 +126,10 @@ class TrackedRepo {
   get(path: string): string | undefined {
     return this.target.get(path);
   }
+  /** The text before this phase's edits: a copy is made of the old object, not of its edited form. */
+  before(path: string): string | undefined {
+    return this.original.has(path) ? this.original.get(path) : this.target.get(path);
+  }
   has(path: string): boolean {
     return this.target.has(path);
   }
@@ -156,7 +160,7 @@ function commentsFor(text: string, revision: { readonly from: string; readonly t
 
 /** A renaming copy: the template document's text with the replacements made, or a plain dump. */
 function rewrittenCopy(snapshot: TrackedRepo, basedOn: IndexedObject | undefined, rewrites: ReadonlyArray<readonly [string, string]>, json: ReturnType<DesiredObject['toJson']>): string {
-  const templateFile = basedOn ? snapshot.get(basedOn.file) : undefined;
+  const templateFile = basedOn ? snapshot.before(basedOn.file) : undefined;
   const template = basedOn && templateFile ? documentSource(templateFile, basedOn) : null;
   if (template === null) return stringify(json, { lineWidth: 0 });
   return rewrites.reduce((text, [from, to]) => text.split(from).join(to), template);
@@ -164,7 +168,7 @@ function rewrittenCopy(snapshot: TrackedRepo, basedOn: IndexedObject | undefined
 
 /** A new object's file text: the template document edited where it differs, or a plain dump. */
 function renderNewFile(snapshot: TrackedRepo, basedOn: IndexedObject | undefined, json: ReturnType<DesiredObject['toJson']>): string {
-  const templateFile = basedOn ? snapshot.get(basedOn.file) : undefined;
+  const templateFile = basedOn ? snapshot.before(basedOn.file) : undefined;
   const template = basedOn && templateFile ? documentSource(templateFile, basedOn) : null;
   if (!basedOn || template === null) return stringify(json, { lineWidth: 0 });
   const patch = mergePatchBetween(basedOn.body, json);

@@ -3,6 +3,7 @@ import { ISTIO_SYSTEM } from '../kube.js';
 import type { IndexedObject } from '../yaml-index.js';
 import type { PhaseDraft, PlanContext } from './context.js';
 import { countProxiesOn } from './naming.js';
+import { firstCanaryCleanup } from './operator-first-canary.js';
 
 /**
  * Phase 5: the old revision's control plane goes: its istiod Deployment/Service/HPA/PDB, RBAC,
@@ -20,6 +21,9 @@ export function draftCleanup(ctx: PlanContext, stillReferenced: readonly string[
   }
   if (inventory.deprecatedValidator) deletions.push(inventory.deprecatedValidator);
   const manual: string[] = [];
+  const firstCanary = firstCanaryCleanup(ctx);
+  deletions.push(...firstCanary.deletions);
+  manual.push(...firstCanary.manual);
   if (stillReferenced.length > 0) {
     ctx.warn({
       code: 'old-revision-still-referenced',
@@ -32,7 +36,7 @@ export function draftCleanup(ctx: PlanContext, stillReferenced: readonly string[
       `istioctl proxy-status | grep istiod-${from.name}   # must print nothing before you go on`,
       `istioctl uninstall --revision ${from.name} -y   # the default tag and validator already point at ${to.name}, so uninstall leaves them alone`,
     );
-  } else if (installed.install === 'istio-operator' && !installed.operator && !inventory.operators.some((o) => o.revision === null) && installed.installer) {
+  } else if (installed.install === 'istio-operator' && installed.name !== 'default' && !installed.operator && !inventory.operators.some((o) => o.revision === null) && installed.installer) {
     // The operator removes its finalizer from the IstioOperator (and istiod with it): removing the
     // operator first would leave both stuck.
     manual.push(

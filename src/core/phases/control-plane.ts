@@ -11,6 +11,8 @@ import type { InstalledRevision } from '../discover.js';
 import type { IndexedObject } from '../yaml-index.js';
 import type { DraftScope, PhaseDraft, PlanContext } from './context.js';
 import { fileForRevision, manifestsDirForFirstRevision, manifestsDirForRevision, renameForRevision } from './naming.js';
+import { draftFirstCanaryControlPlane } from './operator-first-canary.js';
+import { isFirstCanaryFromIop } from '../sources/operator-nonrevisioned.js';
 
 /**
  * Phase 1: the new control plane beside the old one. Tags, the `istiod` Service and every
@@ -49,6 +51,7 @@ export function draftControlPlane(ctx: PlanContext, s: DraftScope): PhaseDraft {
     return { ...base, objects: [], manual: [], manualDone: true };
   }
 
+  if (isFirstCanaryFromIop(installed)) return draftFirstCanaryControlPlane(ctx, s, base);
   if (installed?.install === 'istio-operator' && installed.installer) {
     const operator = installed.installer;
     const name = renameForRevision(operator.name, from.name, to.name);

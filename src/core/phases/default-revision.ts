@@ -10,6 +10,7 @@ import { asDict, getPath, ISTIO_SYSTEM, REV_LABEL, stringMap } from '../kube.js'
 import type { IndexedObject } from '../yaml-index.js';
 import type { DraftScope, PhaseDraft, PlanContext } from './context.js';
 import { fileBeside, istiodServiceFor } from './naming.js';
+import { firstCanaryTagSteps } from './operator-first-canary.js';
 
 /**
  * Phase 4: everything that names "the" control plane moves: the `istiod` Service selector, every
@@ -71,7 +72,7 @@ export function draftDefaultRevision(ctx: PlanContext, s: DraftScope): PhaseDraf
   const handover = helmTagHandover(ctx, s);
   objects.push(...handover.objects);
 
-  const manual = [...defaultTagOutsideGit(ctx), ...handover.manual];
+  const manual = [...defaultTagOutsideGit(ctx), ...handover.manual, ...firstCanaryTagSteps(ctx)];
 
   return {
     id: 'default-revision',

@@ -4,7 +4,8 @@ import { RevisionLabel } from '../../constructs/revision-label.js';
 import { WorkloadRestart } from '../../constructs/workload-restart.js';
 import type { PlacedObject } from '../../writer/apply-phase.js';
 import type { Gateway } from '../discover.js';
-import { getPath, labelsOf, podTemplateOf, REV_LABEL, stringMap } from '../kube.js';
+import { getPath, ISTIO_SYSTEM, labelsOf, podTemplateOf, REV_LABEL, stringMap } from '../kube.js';
+import { firstCanaryGatewayMoves } from './operator-first-canary.js';
 import { restartMinutes } from '../phase-ids.js';
 import { type DraftScope, type PhaseDraft, type PlanContext, podsOf } from './context.js';
 import { restartedGateways, rolloutStatusChecks } from './rollout.js';
@@ -124,6 +125,11 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
     });
   }
 
+  // From a non-revisioned IstioOperator: its gateway components move to the new IstioOperator.
+  const iopGateways = firstCanaryGatewayMoves(ctx, s);
+  objects.push(...iopGateways.objects);
+  manual.push(...iopGateways.manual);
+  for (const name of iopGateways.moved) namespaces.add(ISTIO_SYSTEM);
   const pods = podsOf(moving);
   const names = [...namespaces].sort();
   return {

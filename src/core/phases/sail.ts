@@ -212,7 +212,7 @@ export function draftSailUpgrade(index: YamlIndex, inventory: MeshInventory, app
     if (g.optedOut) continue;
     gatewayObjects.push(restart(gw, g));
     if (g.pinned?.image) {
-      warn({ code: 'pinned-gateway', message: `gateway ${describeObject(g.object)} has its proxy image written out (${g.pinned.image}); a restart does not change it. Regenerate it for ${to.version}.`, file: g.object.file });
+      warn({ code: 'gateway-pinned-proxy', message: `gateway ${describeObject(g.object)} has its proxy image written out (${g.pinned.image}); a restart does not change it. Regenerate it for ${to.version}.`, file: g.object.file });
     }
   }
   const gatewayPods = gateways.reduce((n, g) => n + (g.optedOut ? 0 : g.replicas), 0);

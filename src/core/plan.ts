@@ -11,6 +11,7 @@ import { draftControlPlane } from './phases/control-plane.js';
 import { draftDefaultRevision } from './phases/default-revision.js';
 import { draftGateways } from './phases/gateways.js';
 import { draftSailUpgrade } from './phases/sail.js';
+import { warnNameKeyedPatches } from './sources/name-keyed-patches.js';
 import { draftScaleDown, draftScaleUp } from './phases/scale-down.js';
 import { draftWorkloadWaves } from './phases/workloads.js';
 import { countProxiesOn } from './phases/naming.js';
@@ -166,6 +167,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     renderOverlay: installed?.name === 'default' && installed.install === 'manifests' ? findRenderOverlay(snapshot) : null,
   };
   collectPreflightWarnings(ctx);
+  if (!options.rollback) warnNameKeyedPatches(ctx);
 
   const controlPlane = options.rollback ? null : draftControlPlane(ctx, scopeFor('control-plane'));
   const gateways = draftGateways(ctx, scopeFor('gateways'));

@@ -17,10 +17,11 @@ import {
   WORKLOAD_KINDS,
 } from './kube.js';
 import { MeshNotFoundError } from './errors.js';
+import { discoverSail, sailTagTargets } from './sources/sail.js';
 import type { IndexedObject, YamlIndex } from './yaml-index.js';
 import { nonRevisionedIopRevision, nonRevisionedIstioOperators } from './sources/operator-nonrevisioned.js';
 
-export type InstallStyle = 'manifests' | 'istio-operator' | 'helm' | 'external';
+export type InstallStyle = 'manifests' | 'istio-operator' | 'helm' | 'external' | 'sail-operator';
 
 /** An Istio Helm chart installed through an Argo CD Application or a Flux HelmRelease. */
 export interface HelmRelease {
@@ -165,6 +166,9 @@ export function discoverMesh(index: YamlIndex): MeshInventory {
   // So is an IstioOperator without revision (istioctl install -f, or a non-revisioned in-cluster operator).
   const nonRevisionedIop = nonRevisionedIstioOperators(index, nonRevisionedIstiod !== undefined, discoverOperators(index))[0] ?? null;
   if (nonRevisionedIop && !tagTarget.has('default')) tagTarget.set('default', 'default');
+  // Sail Operator: IstioRevisionTags follow an Istio's active IstioRevision (sources/sail.ts).
+  const sail = discoverSail(index);
+  for (const [tag, revision] of sailTagTargets(sail)) if (!tagTarget.has(tag)) tagTarget.set(tag, revision);
 
   const namespaces = discoverNamespaces(index, tagTarget);
   const namespaceByName = new Map(namespaces.map((n) => [n.name, n]));
@@ -211,6 +215,23 @@ export function discoverMesh(index: YamlIndex): MeshInventory {
       hasDisruptionBudget: true,
       operator: null,
     });
+  }
+  for (const plane of sail) {
+    // The operator installs and prunes the IstioRevisions: nothing of them is in git to delete.
+    for (const name of [plane.activeRevision, ...plane.inactiveRevisions]) {
+      if (revisions.has(name)) continue;
+      revisions.set(name, {
+        name,
+        version: name === plane.activeRevision ? plane.version : versionOf(name),
+        install: 'sail-operator',
+        installer: plane.istio,
+        helm: null,
+        ownedObjects: [],
+        istiodReplicas: numberValue(getPath(plane.istio.body, ['spec', 'values', 'pilot', 'replicaCount'])),
+        hasDisruptionBudget: false,
+        operator: null,
+      });
+    }
   }
   for (const deployment of istiodDeployments) {
     const name = deployment === nonRevisionedIstiod ? 'default' : labelsOf(deployment.body)[REV_LABEL]!;

@@ -11,6 +11,8 @@ import type { DraftScope, PhaseDraft, PlanContext, PlanWarning } from './phases/
 import { draftControlPlane } from './phases/control-plane.js';
 import { draftDefaultRevision } from './phases/default-revision.js';
 import { draftGateways } from './phases/gateways.js';
+import { draftSailUpgrade } from './phases/sail.js';
+import { warnNameKeyedPatches } from './sources/name-keyed-patches.js';
 import { draftScaleDown, draftScaleUp } from './phases/scale-down.js';
 import { draftWorkloadWaves } from './phases/workloads.js';
 import { countProxiesOn } from './phases/naming.js';
@@ -104,6 +106,8 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   assertSingleNonRevisioned(index, inventory.operators, [...index.ofKind('Application'), ...index.ofKind('HelmRelease')].map(toHelmRelease).filter((r): r is NonNullable<typeof r> => r !== null));
   refuseUnsupportedNonRevisioned(index, inventory);
   assertMeshFound(inventory);
+  const sail = planSail(snapshot, index, inventory, options);
+  if (sail) return sail;
   const requested = parseRevision(options.to, options.version);
   const warnings: PlanWarning[] = index.skipped.map((s) => ({ code: 'skipped-file', message: `skipped: ${s.reason}`, file: s.file }));
   const seen = new Set<string>();
@@ -173,6 +177,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     renderOverlay: installed?.name === 'default' && installed.install === 'manifests' ? findRenderOverlay(snapshot) : null,
   };
   collectPreflightWarnings(ctx);
+  if (!options.rollback) warnNameKeyedPatches(ctx);
 
   const controlPlane = options.rollback ? null : draftControlPlane(ctx, scopeFor('control-plane'));
   const gateways = draftGateways(ctx, scopeFor('gateways'));
@@ -218,6 +223,32 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     install: installed?.install ?? 'external',
     strategy: ctx.strategy,
     direction: decision.kind === 'allow' ? decision.direction : 'none',
+    phases,
+    warnings,
+    original: snapshot,
+    inventory,
+  };
+}
+
+/** A Sail Operator install (an `Istio` resource): its own phases (phases/sail.ts), or null. */
+function planSail(snapshot: RepoSnapshot, index: ReturnType<typeof buildYamlIndex>, inventory: MeshInventory, options: PlanOptions): UpgradePlan | null {
+  const warnings: PlanWarning[] = index.skipped.map((s) => ({ code: 'skipped-file', message: `skipped: ${s.reason}`, file: s.file }));
+  const warn = (w: PlanWarning) => {
+    if (!warnings.some((x) => x.code === w.code && x.message === w.message && x.file === w.file)) warnings.push(w);
+  };
+  const sail = draftSailUpgrade(index, inventory, new App(), options, warn);
+  if (!sail) return null;
+  const working = new Map(snapshot);
+  const phases = sail.drafts.map((draft) => {
+    const applied = applyPhase(working, { objects: draft.objects, deletions: draft.deletions });
+    return toPlannedPhase(draft, applied.changes, applied.files);
+  });
+  return {
+    from: { revision: sail.from?.name ?? null, version: sail.from?.version ?? null },
+    to: { revision: sail.to.name, version: sail.to.version },
+    install: 'sail-operator',
+    strategy: sail.strategy,
+    direction: sail.direction,
     phases,
     warnings,
     original: snapshot,

@@ -4,7 +4,7 @@ import type { UpgradePlan } from '../core/plan.js';
 export interface PlanJson {
   from: { revision: string | null; version: string | null };
   to: { revision: string; version: string | null };
-  install: 'manifests' | 'istio-operator' | 'helm' | 'external';
+  install: 'manifests' | 'istio-operator' | 'helm' | 'external' | 'managed';
   phases: Array<{
     id: string;
     title: string;

@@ -19,6 +19,9 @@ import { parseRevision, type Revision } from './revision.js';
 import { applyFileChanges, diffSnapshots, type FileChange, type RepoSnapshot } from './snapshot.js';
 import { evaluateUpgradePolicy } from './upgrade-policy.js';
 import { buildYamlIndex } from './yaml-index.js';
+import { assertManagedMove, assertManagedTarget, assumedDefaultChannel, detectManagedMesh } from './sources/managed.js';
+import { resolvePlaceholders, setterEditWarnings } from './sources/placeholders.js';
+import { adaptManagedCleanup, adaptManagedDefaultRevision, draftManagedControlPlane } from './phases/managed.js';
 
 export type { PlanWarning } from './phases/context.js';
 
@@ -91,12 +94,25 @@ export interface UpgradePlan {
  * any number of merged phases picks up where the repo is.
  */
 export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): UpgradePlan {
-  const index = buildYamlIndex(snapshot);
-  const inventory = discoverMesh(index);
+  // Placeholders are not revisions: discovery reads kpt setter values instead (and ignores the rest).
+  const resolved = resolvePlaceholders(snapshot);
+  const index = buildYamlIndex(resolved.snapshot);
+  const managed = detectManagedMesh(index);
+  const assumedDefault = assumedDefaultChannel(managed, index);
+  const inventory = discoverMesh(index, { defaultTag: assumedDefault });
   refuseUnsupportedNonRevisioned(index, inventory);
   assertMeshFound(inventory);
+  assertManagedTarget(options.to, options.version);
   const requested = parseRevision(options.to, options.version);
   const warnings: PlanWarning[] = index.skipped.map((s) => ({ code: 'skipped-file', message: `skipped: ${s.reason}`, file: s.file }));
+  warnings.push(...resolved.warnings);
+  if (assumedDefault) {
+    warnings.push({
+      code: 'default-tag-assumed',
+      message: `namespaces labelled istio-injection=enabled follow the default tag, which is not in git; read as ${assumedDefault}, the only managed channel the repo names. Check with istioctl tag list before merging the workload phases.`,
+      file: managed?.evidence[0] ?? null,
+    });
+  }
   const seen = new Set<string>();
   const warn = (w: PlanWarning) => {
     const key = `${w.code}\0${w.message}\0${w.file}`;
@@ -135,8 +151,10 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   const installed = inventory.revisions.find((r) => r.name === fromName) ?? null;
   const from = describeRevision(fromName, installed);
   assertNonRevisionedSupported(installed, inventory, options);
+  assertManagedMove(from, to);
 
-  const decision = evaluateUpgradePolicy(from, to, { downgrade: (options.downgrade ?? false) || (options.rollback ?? false) });
+  // A channel has no release to compare: Google picks it.
+  const decision = to.flavor === 'managed' ? ({ kind: 'allow', direction: 'upgrade', warnings: [] } as const) : evaluateUpgradePolicy(from, to, { downgrade: (options.downgrade ?? false) || (options.rollback ?? false) });
   if (decision.kind === 'refuse') throw new UpgradeRefusedError(decision.reason, decision.code);
   assertOperatorCanReach(installed, to);
   if (decision.kind === 'allow') for (const w of decision.warnings) warn({ ...w, file: null });
@@ -155,7 +173,8 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     installed,
     to,
     canary: options.canary ?? [],
-    strategy: resolveStrategy(inventory, [from.name, to.name], options.strategy ?? 'auto'),
+    // Managed channels: namespaces are relabelled (Google's procedure); the default tag is outside git.
+    strategy: (to.flavor === 'managed' || from.flavor === 'managed') && (options.strategy ?? 'auto') === 'auto' ? 'relabel' : resolveStrategy(inventory, [from.name, to.name], options.strategy ?? 'auto'),
     podBudget: options.podBudget ?? DEFAULT_POD_BUDGET,
     platform: options.platform ?? detectPlatform(index),
     created: new Map(),
@@ -164,13 +183,13 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   };
   collectPreflightWarnings(ctx);
 
-  const controlPlane = options.rollback ? null : draftControlPlane(ctx, scopeFor('control-plane'));
+  const controlPlane = options.rollback ? null : to.flavor === 'managed' ? draftManagedControlPlane(ctx, managed) : draftControlPlane(ctx, scopeFor('control-plane'));
   const gateways = draftGateways(ctx, scopeFor('gateways'));
   const waves = draftWorkloadWaves(ctx, scopeFor, new Set(gateways.namespaces));
   const workloads = waves.length > 0 ? waves : [emptyWorkloads(ctx, `${prefix}workloads`)];
-  const defaultRevision = draftDefaultRevision(ctx, scopeFor('default-revision'));
+  const defaultRevision = adaptManagedDefaultRevision(ctx, draftDefaultRevision(ctx, scopeFor('default-revision')));
   const references = remainingReferences(ctx, [gateways, ...waves, defaultRevision]);
-  const cleanup = draftCleanup(ctx, references);
+  const cleanup = adaptManagedCleanup(ctx, draftCleanup(ctx, references), managed);
   const operatorCleanup = options.rollback ? null : draftOperatorCleanup(ctx);
   const afterCleanup = operatorCleanup ? [operatorCleanup] : [];
   const scaleDown = options.cleanupMode === 'scale-then-delete' && !options.rollback ? [draftScaleDown(ctx, scopeFor('scale-down'), references)] : [];
@@ -197,11 +216,12 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     const applied = applyPhase(working, { objects: draft.objects, deletions: draft.deletions });
     return toPlannedPhase(draft, applied.changes, applied.files);
   });
+  for (const w of setterEditWarnings(resolved.fields, phases, to.name)) warn(w);
 
   return {
     from: { revision: from.name, version: from.version },
     to: { revision: to.name, version: to.version },
-    install: installed?.install ?? 'external',
+    install: installed?.install ?? (from.flavor === 'managed' ? 'managed' : 'external'),
     strategy: ctx.strategy,
     direction: decision.kind === 'allow' ? decision.direction : 'none',
     phases,
@@ -376,7 +396,7 @@ function alreadyThere(snapshot: RepoSnapshot, inventory: MeshInventory, to: Revi
   return {
     from: { revision: null, version: null },
     to: { revision: to.name, version: installed?.version ?? to.version },
-    install: installed?.install ?? 'external',
+    install: installed?.install ?? (to.flavor === 'managed' ? 'managed' : 'external'),
     strategy: 'relabel',
     direction: 'none',
     phases: ids.map((id): PlannedPhase => ({

@@ -20,7 +20,7 @@ import { applyFileChanges, diffSnapshots, type FileChange, type RepoSnapshot } f
 import { evaluateUpgradePolicy } from './upgrade-policy.js';
 import { buildYamlIndex } from './yaml-index.js';
 import { assertManagedMove, assertManagedTarget, assumedDefaultChannel, detectManagedMesh } from './sources/managed.js';
-import { resolvePlaceholders, setterEditWarnings } from './sources/placeholders.js';
+import { followSetters, resolvePlaceholders } from './sources/placeholders.js';
 import { adaptManagedCleanup, adaptManagedDefaultRevision, draftManagedControlPlane } from './phases/managed.js';
 
 export type { PlanWarning } from './phases/context.js';
@@ -213,10 +213,14 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   // One working copy, edited phase after phase; each phase keeps only its own file changes.
   const working = new Map(snapshot);
   const phases = drafts.map((draft) => {
+    const before = resolved.fields.length > 0 ? new Map(working) : working;
     const applied = applyPhase(working, { objects: draft.objects, deletions: draft.deletions });
-    return toPlannedPhase(draft, applied.changes, applied.files);
+    // Setter-fed fields: the kpt setter follows the edit (or a warning says render would revert it).
+    const setters = resolved.fields.length > 0 ? followSetters(before, working, to.name, draft.id) : { files: [], warnings: [] };
+    for (const f of setters.files) working.set(f.path, f.content!);
+    for (const w of setters.warnings) warn(w);
+    return toPlannedPhase(draft, applied.changes, [...applied.files, ...setters.files]);
   });
-  for (const w of setterEditWarnings(resolved.fields, phases, to.name)) warn(w);
 
   return {
     from: { revision: from.name, version: from.version },

@@ -205,3 +205,40 @@ function dict(value: unknown): Record<string, unknown> {
 function scalar(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : null;
 }
+
+/**
+ * Edits of setter-fed fields go to the setter's value: when a phase moves every field a kpt setter
+ * feeds to `target`, the setter's value in its Kptfile (or config file) moves with them, so that the
+ * next `kpt fn render` writes what the phase wrote. When a phase moves only some of them, the setter
+ * cannot follow (it would move the others too): a warning names the file and the setter.
+ * `before` and `after` are the repo around one phase; returns the setter files to change too.
+ */
+export function followSetters(before: RepoSnapshot, after: RepoSnapshot, target: string, phaseId: string): { files: FileChange[]; warnings: PlanWarning[] } {
+  const setters = readKptSetters(before);
+  if (setters.length === 0) return { files: [], warnings: [] };
+  const fieldsBefore = revisionFields(before, setters).filter((f) => f.setter);
+  const fieldsAfter = revisionFields(after, setters).filter((f) => f.setter);
+  const files = new Map<string, string>();
+  const warnings: PlanWarning[] = [];
+  for (const setter of setters) {
+    const fedBefore = fieldsBefore.filter((f) => f.setter === setter);
+    const fedAfter = fieldsAfter.filter((f) => f.setter === setter);
+    const edited = new Set(fedAfter.filter((f) => after.get(f.file) !== before.get(f.file) && f.literal === target).map((f) => f.file));
+    if (edited.size === 0 || setter.value === target) continue;
+    const whole = fedAfter.length === fedBefore.length && fedAfter.every((f) => f.literal === target) && fedBefore.every((f) => f.rendered === setter.value);
+    const text = files.get(setter.file) ?? after.get(setter.file);
+    const line = new RegExp(`^(\\s*["']?${setter.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']?\\s*:\\s*)(["']?)${setter.value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\2(\\s*(#.*)?)$`, 'm');
+    if (whole && text !== undefined && line.test(text)) {
+      files.set(setter.file, text.replace(line, `$1$2${target}$2$3`));
+      continue;
+    }
+    for (const file of edited) {
+      warnings.push({
+        code: 'kpt-setter-edit',
+        message: `phase ${phaseId} edits ${file}, whose revision field kpt setter ${setter.name} (${setter.file}) feeds; the setter feeds other fields that do not move now, so the next kpt fn render would revert the edit to ${setter.value}. Set ${setter.name} to ${target} once every field it feeds has moved, or drop the kpt-set comment from the field.`,
+        file,
+      });
+    }
+  }
+  return { files: [...files].map(([path, content]) => ({ path, action: 'update' as const, content })), warnings };
+}

@@ -4,7 +4,7 @@ import type { UpgradePlan } from '../core/plan.js';
 export interface PlanJson {
   from: { revision: string | null; version: string | null };
   to: { revision: string; version: string | null };
-  install: 'manifests' | 'istio-operator' | 'helm' | 'external' | 'sail-operator';
+  install: 'manifests' | 'istio-operator' | 'helm' | 'external' | 'sail-operator' | 'managed';
   phases: Array<{
     id: string;
     title: string;

@@ -20,8 +20,9 @@ import { MeshNotFoundError } from './errors.js';
 import { discoverSail, sailTagTargets } from './sources/sail.js';
 import type { IndexedObject, YamlIndex } from './yaml-index.js';
 import { nonRevisionedIopRevision, nonRevisionedIstioOperators } from './sources/operator-nonrevisioned.js';
+import { isPlaceholderRevision } from './sources/placeholders.js';
 
-export type InstallStyle = 'manifests' | 'istio-operator' | 'helm' | 'external' | 'sail-operator';
+export type InstallStyle = 'manifests' | 'istio-operator' | 'helm' | 'external' | 'sail-operator' | 'managed';
 
 /** An Istio Helm chart installed through an Argo CD Application or a Flux HelmRelease. */
 export interface HelmRelease {
@@ -135,7 +136,7 @@ const ISTIO_CONFIG_GROUPS = ['networking.istio.io', 'security.istio.io', 'teleme
  * Finds the mesh in an indexed repo: installed revisions and how each is installed, tags,
  * validators, the `istiod` Service, namespaces with their injection mode, gateways and workloads.
  */
-export function discoverMesh(index: YamlIndex): MeshInventory {
+export function discoverMesh(index: YamlIndex, assumed: { readonly defaultTag?: string | null } = {}): MeshInventory {
   const helmReleases = [...index.ofKind('Application'), ...index.ofKind('HelmRelease')]
     .map(toHelmRelease)
     .filter((r): r is HelmRelease => r !== null);
@@ -169,6 +170,8 @@ export function discoverMesh(index: YamlIndex): MeshInventory {
   // Sail Operator: IstioRevisionTags follow an Istio's active IstioRevision (sources/sail.ts).
   const sail = discoverSail(index);
   for (const [tag, revision] of sailTagTargets(sail)) if (!tagTarget.has(tag)) tagTarget.set(tag, revision);
+  // The default tag lives outside git (managed Cloud Service Mesh): what the repo says it serves.
+  if (assumed.defaultTag && !tagTarget.has('default')) tagTarget.set('default', assumed.defaultTag);
 
   const namespaces = discoverNamespaces(index, tagTarget);
   const namespaceByName = new Map(namespaces.map((n) => [n.name, n]));
@@ -309,6 +312,8 @@ export function discoverMesh(index: YamlIndex): MeshInventory {
     if (rev) referenced.add(tagTarget.get(rev) ?? rev);
   }
   referenced.delete('default');
+  // Placeholders (`${rev}`, kpt's `MESH-REV`) are not revisions: never a revision to upgrade from.
+  for (const r of [...referenced]) if (isPlaceholderRevision(r)) referenced.delete(r);
   const externalRevisions = [...referenced].filter((r) => !installed.has(r) && !tagTarget.has(r)).sort();
 
   const webhooksWithCaBundle = [...index.ofKind('MutatingWebhookConfiguration'), ...index.ofKind('ValidatingWebhookConfiguration')].filter((o) =>
@@ -357,7 +362,7 @@ function discoverNamespaces(index: YamlIndex, tagTarget: ReadonlyMap<string, str
     const labels = effectiveLabels(ordered);
     const injection = injectionModeOf(labels);
     let revision: string | null = null;
-    if (injection.mode === 'revision') revision = tagTarget.get(injection.value) ?? injection.value;
+    if (injection.mode === 'revision') revision = isPlaceholderRevision(injection.value) ? null : (tagTarget.get(injection.value) ?? injection.value);
     else if (injection.mode === 'injection-enabled') revision = tagTarget.get('default') ?? null;
     return {
       name,

@@ -24,6 +24,9 @@ import { evaluateUpgradePolicy } from './upgrade-policy.js';
 import { assertVersionSkew } from './version-skew.js';
 import { buildYamlIndex } from './yaml-index.js';
 import { assertSingleNonRevisioned, firstCanaryStrategy, isFirstCanaryFromIop } from './sources/operator-nonrevisioned.js';
+import { assertManagedMove, assertManagedTarget, assumedDefaultChannel, detectManagedMesh } from './sources/managed.js';
+import { followSetters, resolvePlaceholders } from './sources/placeholders.js';
+import { adaptManagedCleanup, adaptManagedDefaultRevision, draftManagedControlPlane } from './phases/managed.js';
 
 export type { PlanWarning } from './phases/context.js';
 
@@ -101,15 +104,28 @@ export interface UpgradePlan {
  * any number of merged phases picks up where the repo is.
  */
 export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): UpgradePlan {
-  const index = buildYamlIndex(snapshot);
-  const inventory = discoverMesh(index);
+  // Placeholders are not revisions: discovery reads kpt setter values instead (and ignores the rest).
+  const resolved = resolvePlaceholders(snapshot);
+  const index = buildYamlIndex(resolved.snapshot);
+  const managed = detectManagedMesh(index);
+  const assumedDefault = assumedDefaultChannel(managed, index);
+  const inventory = discoverMesh(index, { defaultTag: assumedDefault });
   assertSingleNonRevisioned(index, inventory.operators, [...index.ofKind('Application'), ...index.ofKind('HelmRelease')].map(toHelmRelease).filter((r): r is NonNullable<typeof r> => r !== null));
   refuseUnsupportedNonRevisioned(index, inventory);
   assertMeshFound(inventory);
   const sail = planSail(snapshot, index, inventory, options);
   if (sail) return sail;
+  assertManagedTarget(options.to, options.version);
   const requested = parseRevision(options.to, options.version);
   const warnings: PlanWarning[] = index.skipped.map((s) => ({ code: 'skipped-file', message: `skipped: ${s.reason}`, file: s.file }));
+  warnings.push(...resolved.warnings);
+  if (assumedDefault) {
+    warnings.push({
+      code: 'default-tag-assumed',
+      message: `namespaces labelled istio-injection=enabled follow the default tag, which is not in git; read as ${assumedDefault}, the only managed channel the repo names. Check with istioctl tag list before merging the workload phases.`,
+      file: managed?.evidence[0] ?? null,
+    });
+  }
   const seen = new Set<string>();
   const warn = (w: PlanWarning) => {
     const key = `${w.code}\0${w.message}\0${w.file}`;
@@ -148,8 +164,10 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   const installed = inventory.revisions.find((r) => r.name === fromName) ?? null;
   const from = describeRevision(fromName, installed);
   assertNonRevisionedSupported(installed, inventory, options);
+  assertManagedMove(from, to);
 
-  const decision = evaluateUpgradePolicy(from, to, { downgrade: (options.downgrade ?? false) || (options.rollback ?? false) });
+  // A channel has no release to compare: Google picks it.
+  const decision = to.flavor === 'managed' ? ({ kind: 'allow', direction: 'upgrade', warnings: [] } as const) : evaluateUpgradePolicy(from, to, { downgrade: (options.downgrade ?? false) || (options.rollback ?? false) });
   if (decision.kind === 'refuse') throw new UpgradeRefusedError(decision.reason, decision.code);
   assertOperatorCanReach(installed, to);
   if (!options.rollback) assertVersionSkew(index, from, to, options.kubernetesVersion);
@@ -169,7 +187,13 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     installed,
     to,
     canary: options.canary ?? [],
-    strategy: isFirstCanaryFromIop(installed) ? firstCanaryStrategy(options.strategy ?? 'auto', warn) : resolveStrategy(inventory, [from.name, to.name], options.strategy ?? 'auto'),
+    // A first canary from an IstioOperator relabels (its injector and the tag live in the cluster); so do
+    // managed channels (Google's procedure; the default tag is outside git).
+    strategy: isFirstCanaryFromIop(installed)
+      ? firstCanaryStrategy(options.strategy ?? 'auto', warn)
+      : (to.flavor === 'managed' || from.flavor === 'managed') && (options.strategy ?? 'auto') === 'auto'
+        ? 'relabel'
+        : resolveStrategy(inventory, [from.name, to.name], options.strategy ?? 'auto'),
     podBudget: options.podBudget ?? DEFAULT_POD_BUDGET,
     platform: options.platform ?? detectPlatform(index),
     created: new Map(),
@@ -179,13 +203,13 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   collectPreflightWarnings(ctx);
   if (!options.rollback) warnNameKeyedPatches(ctx);
 
-  const controlPlane = options.rollback ? null : draftControlPlane(ctx, scopeFor('control-plane'));
+  const controlPlane = options.rollback ? null : to.flavor === 'managed' ? draftManagedControlPlane(ctx, managed) : draftControlPlane(ctx, scopeFor('control-plane'));
   const gateways = draftGateways(ctx, scopeFor('gateways'));
   const waves = draftWorkloadWaves(ctx, scopeFor, new Set(gateways.namespaces));
   const workloads = waves.length > 0 ? waves : [emptyWorkloads(ctx, `${prefix}workloads`)];
-  const defaultRevision = draftDefaultRevision(ctx, scopeFor('default-revision'));
+  const defaultRevision = adaptManagedDefaultRevision(ctx, draftDefaultRevision(ctx, scopeFor('default-revision')));
   const references = remainingReferences(ctx, [gateways, ...waves, defaultRevision]);
-  const cleanup = draftCleanup(ctx, references);
+  const cleanup = adaptManagedCleanup(ctx, draftCleanup(ctx, references), managed);
   const operatorCleanup = options.rollback ? null : draftOperatorCleanup(ctx);
   const afterCleanup = operatorCleanup ? [operatorCleanup] : [];
   const scaleDown = options.cleanupMode === 'scale-then-delete' && !options.rollback ? [draftScaleDown(ctx, scopeFor('scale-down'), references)] : [];
@@ -213,14 +237,19 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   // One working copy, edited phase after phase; each phase keeps only its own file changes.
   const working = new Map(snapshot);
   const phases = drafts.map((draft) => {
+    const before = resolved.fields.length > 0 ? new Map(working) : working;
     const applied = applyPhase(working, { objects: draft.objects, deletions: draft.deletions });
-    return toPlannedPhase(draft, applied.changes, applied.files);
+    // Setter-fed fields: the kpt setter follows the edit (or a warning says render would revert it).
+    const setters = resolved.fields.length > 0 ? followSetters(before, working, to.name, draft.id) : { files: [], warnings: [] };
+    for (const f of setters.files) working.set(f.path, f.content!);
+    for (const w of setters.warnings) warn(w);
+    return toPlannedPhase(draft, applied.changes, [...applied.files, ...setters.files]);
   });
 
   return {
     from: { revision: from.name, version: from.version },
     to: { revision: to.name, version: to.version },
-    install: installed?.install ?? 'external',
+    install: installed?.install ?? (from.flavor === 'managed' ? 'managed' : 'external'),
     strategy: ctx.strategy,
     direction: decision.kind === 'allow' ? decision.direction : 'none',
     phases,
@@ -423,7 +452,7 @@ function alreadyThere(snapshot: RepoSnapshot, inventory: MeshInventory, to: Revi
   return {
     from: { revision: null, version: null },
     to: { revision: to.name, version: installed?.version ?? to.version },
-    install: installed?.install ?? 'external',
+    install: installed?.install ?? (to.flavor === 'managed' ? 'managed' : 'external'),
     strategy: 'relabel',
     direction: 'none',
     phases: ids.map((id): PlannedPhase => ({

@@ -38,7 +38,7 @@ export const IstioVersion = z.string().transform((value, ctx) => {
   return parsed.version;
 });
 
-export type RevisionFlavor = 'asm' | 'oss' | 'named';
+export type RevisionFlavor = 'asm' | 'oss' | 'named' | 'managed';
 
 export interface Revision {
   readonly name: string;
@@ -49,6 +49,11 @@ export interface Revision {
 
 const ASM_REVISION = /^asm-(\d+)-(\d+)$/;
 const ASM_MANAGED_REVISION = /^asm-managed(-rapid|-stable)?$/;
+/** `asm-managed`, `asm-managed-rapid`, `asm-managed-stable`: the revisions of the managed release channels. */
+export function isManagedChannel(name: string): boolean {
+  return ASM_MANAGED_REVISION.test(name);
+}
+
 /** `1-22-1`, and Sail-style `<name>-v1-22-1`. */
 const OSS_REVISION = /^(?:[a-z0-9-]*?-)?v?(\d+)-(\d+)-(\d+)$/;
 
@@ -90,9 +95,13 @@ export function parseRevision(name: string, explicitVersion?: string): Revision 
   }
 
   if (ASM_MANAGED_REVISION.test(name)) {
-    throw new RevisionError(
-      `'${name}' is a Google-managed ASM control plane; its upgrades follow the release channel, not a canary in git. Choose an in-cluster revision such as asm-1140-0.`,
-    );
+    // A release channel names no release: Google picks it, so a version is never invented or accepted.
+    if (version !== null) {
+      throw new RevisionError(
+        `'${name}' is a Google-managed release channel (Cloud Service Mesh); it has no release of its own, Google upgrades it. Drop --version, or name an in-cluster revision such as asm-1200-1 with --version 1.20.1-asm.1.`,
+      );
+    }
+    return { name, flavor: 'managed', version: null };
   }
 
   const asm = ASM_REVISION.exec(name);

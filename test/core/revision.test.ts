@@ -32,10 +32,19 @@ describe('parseRevision', () => {
     ['a'.repeat(57), '56 characters'],
     ['asm-1990-0', 'matches no Istio release'],
     ['canary', 'pass --version'],
-    ['asm-managed', 'Google-managed'],
   ])('refuses %s with a reason (%s)', (name, reason) => {
     expect(() => parseRevision(name)).toThrow(RevisionError);
     expect(() => parseRevision(name)).toThrow(reason);
+  });
+
+  it('reads the managed release channels as managed revisions without a release, and refuses a version for them', () => {
+    expect(parseRevision('asm-managed')).toEqual({ name: 'asm-managed', flavor: 'managed', version: null });
+    expect(parseRevision('asm-managed-rapid')).toEqual({ name: 'asm-managed-rapid', flavor: 'managed', version: null });
+    expect(parseRevision('asm-managed-stable').flavor).toBe('managed');
+    expect(() => parseRevision('asm-managed-rapid', '1.20.1')).toThrow(RevisionError);
+    expect(() => parseRevision('asm-managed-rapid', '1.20.1')).toThrow('Drop --version');
+    // Not a channel: a revision that merely starts like one.
+    expect(() => parseRevision('asm-managed-beta')).toThrow(RevisionError);
   });
 
   it('accepts any valid name with an explicit version, and checks it against what the name says', () => {

@@ -3,7 +3,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import type { FileChange, RepoSnapshot } from '../../core/snapshot.js';
 
 const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
-const WANTED = /(\.ya?ml|(^|\/)Kustomization)$/;
+const WANTED = /(\.ya?ml|(^|\/)(Kustomization|Kptfile))$/;
 
 /** Reads the YAML files of a checkout into a snapshot (paths relative to `root`, POSIX style). */
 export async function readLocalRepo(root: string): Promise<RepoSnapshot> {

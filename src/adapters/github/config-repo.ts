@@ -63,7 +63,7 @@ export type LockResult =
   /** GitHub would not create the lock ref (a ruleset, or retries given up): not "held elsewhere". */
   | { readonly kind: 'refused'; readonly reason: string };
 
-const KEEP = /(\.ya?ml|(^|\/)Kustomization)$/;
+const KEEP = /(\.ya?ml|(^|\/)(Kustomization|Kptfile))$/;
 
 /**
  * The cluster-config repo as the workflow sees it: read at a pinned commit, written through

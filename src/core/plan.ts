@@ -19,6 +19,7 @@ import { parseRevision, type Revision } from './revision.js';
 import { applyFileChanges, diffSnapshots, type FileChange, type RepoSnapshot } from './snapshot.js';
 import { evaluateUpgradePolicy } from './upgrade-policy.js';
 import { buildYamlIndex } from './yaml-index.js';
+import { applyPhaseWithCharts, renderLocalCharts, withLocalCharts } from './sources/helm-app-of-apps.js';
 
 export type { PlanWarning } from './phases/context.js';
 
@@ -91,7 +92,8 @@ export interface UpgradePlan {
  * any number of merged phases picks up where the repo is.
  */
 export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): UpgradePlan {
-  const index = buildYamlIndex(snapshot);
+  const charts = renderLocalCharts(snapshot, buildYamlIndex(snapshot));
+  const index = withLocalCharts(buildYamlIndex(snapshot), charts);
   const inventory = discoverMesh(index);
   refuseUnsupportedNonRevisioned(index, inventory);
   assertMeshFound(inventory);
@@ -194,7 +196,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   // One working copy, edited phase after phase; each phase keeps only its own file changes.
   const working = new Map(snapshot);
   const phases = drafts.map((draft) => {
-    const applied = applyPhase(working, { objects: draft.objects, deletions: draft.deletions });
+    const applied = applyPhaseWithCharts(working, { objects: draft.objects, deletions: draft.deletions }, charts);
     return toPlannedPhase(draft, applied.changes, applied.files);
   });
 

@@ -99,7 +99,7 @@ function tokenize(text: string): Token[] {
 
 function parse(tokens: Token[]): Node[] {
   let i = 0;
-  const block = (terminators: readonly string[]): { nodes: Node[]; end: string; line: number } => {
+  const block = (terminators: readonly string[], opened = 0): { nodes: Node[]; end: string; line: number } => {
     const nodes: Node[] = [];
     while (i < tokens.length) {
       const token = tokens[i++]!;
@@ -113,14 +113,14 @@ function parse(tokens: Token[]): Node[] {
       if (terminators.includes(word) && (word !== 'else' || text === 'else')) return { nodes, end: word, line };
       if (word === 'if' || word === 'with') {
         const pipeline = text.slice(word.length).trim();
-        const then = block(['else', 'end']);
-        const otherwise = then.end === 'else' ? block(['end']).nodes : [];
+        const then = block(['else', 'end'], line);
+        const otherwise = then.end === 'else' ? block(['end'], line).nodes : [];
         nodes.push({ type: word, pipeline, line, then: then.nodes, otherwise });
       } else if (word === 'range') {
         const m = /^range\s+(?:(\$\w*)\s*(?:,\s*(\$\w*))?\s*:=\s*)?([\s\S]+)$/.exec(text);
         if (!m) throw new TemplateUnsupported(line, `range form not supported: {{ ${text} }}`);
-        const body = block(['else', 'end']);
-        const otherwise = body.end === 'else' ? block(['end']).nodes : [];
+        const body = block(['else', 'end'], line);
+        const otherwise = body.end === 'else' ? block(['end'], line).nodes : [];
         nodes.push({ type: 'range', vars: [m[1], m[2]].filter((v): v is string => Boolean(v)), pipeline: m[3]!.trim(), line, body: body.nodes, otherwise });
       } else if (['end', 'else', 'define', 'template', 'block', 'include', 'tpl'].includes(word) || text.startsWith('else ')) {
         throw new TemplateUnsupported(line, `{{ ${text} }} is not supported`);
@@ -130,7 +130,7 @@ function parse(tokens: Token[]): Node[] {
         nodes.push({ type: 'print', pipeline: text, line });
       }
     }
-    if (terminators.length > 0) throw new TemplateUnsupported(tokens.length, `missing {{ end }}`);
+    if (terminators.length > 0) throw new TemplateUnsupported(opened, `block opened here has no {{ end }}`);
     return { nodes, end: '', line: 0 };
   };
   return block([]).nodes;
@@ -161,7 +161,7 @@ function evaluate(nodes: readonly Node[], scope: Scope, out: Output): void {
       const val = pipeline(node.pipeline, scope, node.line);
       if (truthy(val.value)) evaluate(node.then, node.type === 'with' ? { ...scope, dot: val } : scope, out);
       else evaluate(node.otherwise, scope, out);
-    } else {
+    } else if (node.type === 'range') {
       const val = pipeline(node.pipeline, scope, node.line);
       const entries: Array<[string | number, unknown]> = Array.isArray(val.value)
         ? val.value.map((v, i) => [i, v])

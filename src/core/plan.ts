@@ -92,8 +92,9 @@ export interface UpgradePlan {
  * any number of merged phases picks up where the repo is.
  */
 export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): UpgradePlan {
-  const charts = renderLocalCharts(snapshot, buildYamlIndex(snapshot));
-  const index = withLocalCharts(buildYamlIndex(snapshot), charts);
+  const files = buildYamlIndex(snapshot);
+  const charts = renderLocalCharts(snapshot, files);
+  const index = withLocalCharts(files, charts);
   const inventory = discoverMesh(index);
   refuseUnsupportedNonRevisioned(index, inventory);
   assertMeshFound(inventory);

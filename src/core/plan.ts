@@ -27,6 +27,7 @@ import { assertSingleNonRevisioned, firstCanaryStrategy, isFirstCanaryFromIop } 
 import { assertManagedMove, assertManagedTarget, assumedDefaultChannel, detectManagedMesh } from './sources/managed.js';
 import { followSetters, resolvePlaceholders } from './sources/placeholders.js';
 import { adaptManagedCleanup, adaptManagedDefaultRevision, draftManagedControlPlane } from './phases/managed.js';
+import { applyPhaseWithCharts, renderLocalCharts, withLocalCharts } from './sources/helm-app-of-apps.js';
 
 export type { PlanWarning } from './phases/context.js';
 
@@ -106,7 +107,10 @@ export interface UpgradePlan {
 export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): UpgradePlan {
   // Placeholders are not revisions: discovery reads kpt setter values instead (and ignores the rest).
   const resolved = resolvePlaceholders(snapshot);
-  const index = buildYamlIndex(resolved.snapshot);
+  const files = buildYamlIndex(resolved.snapshot);
+  // Applications rendered by a local chart (app-of-apps) are read from its templates and values files.
+  const charts = renderLocalCharts(snapshot, files);
+  const index = withLocalCharts(files, charts);
   const managed = detectManagedMesh(index);
   const assumedDefault = assumedDefaultChannel(managed, index);
   const inventory = discoverMesh(index, { defaultTag: assumedDefault });
@@ -238,7 +242,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   const working = new Map(snapshot);
   const phases = drafts.map((draft) => {
     const before = resolved.fields.length > 0 ? new Map(working) : working;
-    const applied = applyPhase(working, { objects: draft.objects, deletions: draft.deletions });
+    const applied = applyPhaseWithCharts(working, { objects: draft.objects, deletions: draft.deletions }, charts);
     // Setter-fed fields: the kpt setter follows the edit (or a warning says render would revert it).
     const setters = resolved.fields.length > 0 ? followSetters(before, working, to.name, draft.id) : { files: [], warnings: [] };
     for (const f of setters.files) working.set(f.path, f.content!);

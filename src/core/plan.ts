@@ -10,6 +10,7 @@ import type { DraftScope, PhaseDraft, PlanContext, PlanWarning } from './phases/
 import { draftControlPlane } from './phases/control-plane.js';
 import { draftDefaultRevision } from './phases/default-revision.js';
 import { draftGateways } from './phases/gateways.js';
+import { forcedStrategy } from './phases/helm-nonrevisioned.js';
 import { draftScaleDown, draftScaleUp } from './phases/scale-down.js';
 import { draftWorkloadWaves } from './phases/workloads.js';
 import { countProxiesOn } from './phases/naming.js';
@@ -155,7 +156,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     installed,
     to,
     canary: options.canary ?? [],
-    strategy: resolveStrategy(inventory, [from.name, to.name], options.strategy ?? 'auto'),
+    strategy: forcedStrategy(installed, options.strategy) ?? resolveStrategy(inventory, [from.name, to.name], options.strategy ?? 'auto'),
     podBudget: options.podBudget ?? DEFAULT_POD_BUDGET,
     platform: options.platform ?? detectPlatform(index),
     created: new Map(),
@@ -410,6 +411,8 @@ function assertNonRevisionedSupported(installed: InstalledRevision | null, inven
   if (installed?.name !== 'default') return;
   void options;
   if (installed.install === 'manifests' && inventory.nonRevisionInjector) return;
+  // Helm istiod release without `revision`: Istio's Helm canary, namespaces relabelled (phases/helm-nonrevisioned.ts).
+  if (installed.install === 'helm' && installed.helm?.chart === 'istiod') return;
   throw new UpgradeRefusedError(
     'the control plane in this repo is non-revisioned (istiod without a revision); its first canary upgrade is not supported yet. Install the target revision beside it by hand (istioctl manifest generate --set revision=<target>), then plan again.',
     'non-revisioned-unsupported',
@@ -451,7 +454,7 @@ function refuseUnsupportedNonRevisioned(index: ReturnType<typeof buildYamlIndex>
   // Values as parsed (a YAML string's comments, such as `# revision: ""`, are no revision).
   const helm = [...index.ofKind('Application'), ...index.ofKind('HelmRelease')]
     .filter((o) => !o.isPatch)
-    .map(toHelmRelease)
+    .map((o) => toHelmRelease(o, index))
     .filter((r): r is NonNullable<typeof r> => r !== null && r.chart === 'istiod' && !r.values.revision)
     .map((r) => r.object);
   const found = [...operators.map((o) => `IstioOperator ${o.name} (${o.file})`), ...helm.map((o) => `${o.kind} ${o.name} (${o.file})`)];

@@ -7,6 +7,7 @@ import type { Gateway } from '../discover.js';
 import { getPath, labelsOf, podTemplateOf, REV_LABEL, stringMap } from '../kube.js';
 import { restartMinutes } from '../phase-ids.js';
 import { type DraftScope, type PhaseDraft, type PlanContext, podsOf } from './context.js';
+import { helmGatewayMoves } from './helm-nonrevisioned.js';
 import { restartedGateways, rolloutStatusChecks } from './rollout.js';
 
 /**
@@ -85,8 +86,11 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
   }
 
   for (const release of inventory.helmGateways) {
-    if (release.values.revision !== from.name) continue;
+    // A gateway release without `revision` is on the non-revisioned control plane (`default`).
+    if ((release.values.revision ?? (from.name === 'default' ? 'default' : undefined)) !== from.name) continue;
     const { object } = release;
+    const moves = helmGatewayMoves(ctx, s, release);
+    objects.push(...moves.objects);
     const chartVersion = release.chartVersionPath && to.version && from.version && release.chartVersion === from.version ? { path: release.chartVersionPath, version: to.version } : undefined;
     objects.push({
       desired: new HelmValues(s.scope, s.id(object.kind, object.name), {
@@ -97,6 +101,8 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
         valuesPath: release.valuesPath,
         values: { revision: to.name },
         ...(chartVersion ? { chartVersion } : {}),
+        ...(moves.also ? { also: moves.also } : {}),
+        ...(moves.remove.length > 0 ? { remove: moves.remove } : {}),
       }),
       targets: [object],
     });

@@ -87,7 +87,8 @@ export function draftControlPlane(ctx: PlanContext, s: DraftScope): PhaseDraft {
     const valuesPatch = { revision: to.name, revisionTags: null };
     const values = release.valuesAreText
       ? patchYamlMappingText(release.object.file, String(getValue(release.object, release.valuesPath)), valuesPatch)
-      : withoutKey({ ...release.values, revision: to.name }, 'revisionTags');
+      : // The values as written (not as resolved from Flux substitutions and valuesFrom, which the copy keeps by reference).
+        withoutKey({ ...asDict(getValue(release.object, release.valuesPath)), revision: to.name }, 'revisionTags');
     const desired = new IstiodRelease(s.scope, s.id('IstiodRelease', name), {
       current: release.object,
       currentRevision: from.name,

@@ -7,7 +7,7 @@ import type { Gateway } from '../discover.js';
 import { getPath, labelsOf, podTemplateOf, REV_LABEL, stringMap } from '../kube.js';
 import { restartMinutes } from '../phase-ids.js';
 import { type DraftScope, type PhaseDraft, type PlanContext, podsOf } from './context.js';
-import { helmGatewayMoves } from './helm-nonrevisioned.js';
+import { chartVersionMove, helmGatewayMoves } from './helm-nonrevisioned.js';
 import { restartedGateways, rolloutStatusChecks } from './rollout.js';
 
 /**
@@ -91,7 +91,10 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
     const { object } = release;
     const moves = helmGatewayMoves(ctx, s, release);
     objects.push(...moves.objects);
-    const chartVersion = release.chartVersionPath && to.version && from.version && release.chartVersion === from.version ? { path: release.chartVersionPath, version: to.version } : undefined;
+    // A version from a Flux variable moves at its source when only this release uses it, else it is pinned.
+    const move = release.chartVersionPath && to.version && from.version && release.chartVersion === from.version ? chartVersionMove(ctx, s, release, to.version) : null;
+    if (move) objects.push(...move.objects);
+    const chartVersion = move?.chartVersion ?? undefined;
     objects.push({
       desired: new HelmValues(s.scope, s.id(object.kind, object.name), {
         apiVersion: object.apiVersion,
@@ -106,7 +109,7 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
       }),
       targets: [object],
     });
-    const destination = String(getPath(object.body, ['spec', 'destination', 'namespace']) ?? getPath(object.body, ['spec', 'targetNamespace']) ?? '');
+    const destination = String(getPath(object.body, ['spec', 'destination', 'namespace']) ?? getPath(object.body, ['spec', 'targetNamespace']) ?? (object.kind === 'HelmRelease' ? object.namespace : null) ?? '');
     if (destination) namespaces.add(destination);
   }
 

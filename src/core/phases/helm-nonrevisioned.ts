@@ -126,21 +126,26 @@ export function helmGatewayMoves(ctx: PlanContext, s: DraftScope, release: HelmR
   const { from, to, inventory } = ctx;
   const { object } = release;
   const spec = asDict(object.body.spec);
-  let also: Record<string, unknown> | null = null;
+  let also: MergePatch | null = null;
   const remove: string[] = [];
   const objects: PlacedObject[] = [];
   const old = ctx.installed?.helm?.object;
   const target = inventory.revisions.find((r) => r.name === to.name)?.helm?.object ?? ctx.created.get('istiod-release');
-  if (object.kind === 'HelmRelease' && old?.kind === 'HelmRelease' && target && Array.isArray(spec.dependsOn)) {
-    const deps = spec.dependsOn.map(asDict);
-    const oldNs = old.namespace;
-    const isOld = (d: Record<string, unknown>) => d.name === old.name && (d.namespace === undefined ? object.namespace === oldNs : d.namespace === oldNs);
-    if (deps.some(isOld)) also = { spec: { dependsOn: deps.map((d) => (isOld(d) ? { ...d, name: target.name } : d)) } };
+  if (object.kind === 'HelmRelease' && old?.kind === 'HelmRelease' && Array.isArray(spec.dependsOn)) {
+    const isOld = (d: Record<string, unknown>) => d.name === old.name && (d.namespace === undefined ? object.namespace === old.namespace : d.namespace === old.namespace);
+    // The writer edits list entries by name and cannot rename one: said, not written.
+    if (spec.dependsOn.map(asDict).some(isOld)) {
+      ctx.warn({
+        code: 'flux-depends-on-old-release',
+        message: `HelmRelease ${object.namespace ?? ''}/${object.name} dependsOn ${old.name}, which the cleanup phase removes; helm-controller does not reconcile a release whose dependency is missing. Change that entry to ${target?.name ?? `the ${to.name} istiod release`} before cleanup is merged.`,
+        file: object.file,
+      });
+    }
   }
-  if (from.name !== 'default') return { also: also as MergePatch | null, remove, objects };
+  if (from.name !== 'default') return { also, remove, objects };
   const managed = stringMap(getPath(object.body, ['spec', 'syncPolicy', 'managedNamespaceMetadata', 'labels']));
   if (managed[INJECTION_LABEL] !== undefined) {
-    also = { ...(also ?? {}), spec: { ...asDict(also?.spec), syncPolicy: { managedNamespaceMetadata: { labels: { [REV_LABEL]: to.name } } } } };
+    also = { spec: { syncPolicy: { managedNamespaceMetadata: { labels: { [REV_LABEL]: to.name } } } } };
     remove.push(pointer('spec', 'syncPolicy', 'managedNamespaceMetadata', 'labels', INJECTION_LABEL));
   }
   const destination = String(getPath(object.body, ['spec', 'destination', 'namespace']) ?? getPath(object.body, ['spec', 'targetNamespace']) ?? object.namespace ?? '');
@@ -148,7 +153,7 @@ export function helmGatewayMoves(ctx: PlanContext, s: DraftScope, release: HelmR
   if (ns && ns.revision === from.name) {
     objects.push({ desired: new NamespaceInjection(s.scope, s.id('Namespace', destination), { namespace: destination, revision: to.name }), targets: ns.definitions });
   }
-  return { also: also as MergePatch | null, remove, objects };
+  return { also, remove, objects };
 }
 
 /**

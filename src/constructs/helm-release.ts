@@ -75,6 +75,9 @@ export class IstiodRelease extends DesiredObject {
       const releaseName = getPath(body, path);
       if (typeof releaseName === 'string' && releaseName.includes(props.currentRevision)) {
         body = setPath(body, path, releaseName.split(props.currentRevision).join(props.revision));
+      } else if (typeof releaseName === 'string' && props.currentRevision === 'default') {
+        // The non-revisioned release's name (`istiod`) names no revision: the new one gets its own.
+        body = setPath(body, path, `${releaseName}-${props.revision}`);
       }
     }
     const metadata = asDict(current.metadata);

@@ -21,6 +21,7 @@ import { discoverSail, sailTagTargets } from './sources/sail.js';
 import type { IndexedObject, YamlIndex } from './yaml-index.js';
 import { nonRevisionedIopRevision, nonRevisionedIstioOperators } from './sources/operator-nonrevisioned.js';
 import { isPlaceholderRevision } from './sources/placeholders.js';
+import { hasPlaceholder, mergeValues, resolveDeep, resolveVariable, valuesFromConfigMaps, type Substitution } from './sources/flux-substitution.js';
 
 export type InstallStyle = 'manifests' | 'istio-operator' | 'helm' | 'external' | 'sail-operator' | 'managed';
 
@@ -34,6 +35,8 @@ export interface HelmRelease {
   readonly valuesAreText: boolean;
   readonly chartVersionPath: readonly string[] | null;
   readonly chartVersion: string | null;
+  /** The Flux post-build variable the chart version comes from (`version: ${istio_version}`), when it does. */
+  readonly chartVersionSubstitution?: Substitution | null;
 }
 
 export interface InstalledRevision {
@@ -138,7 +141,7 @@ const ISTIO_CONFIG_GROUPS = ['networking.istio.io', 'security.istio.io', 'teleme
  */
 export function discoverMesh(index: YamlIndex, assumed: { readonly defaultTag?: string | null } = {}): MeshInventory {
   const helmReleases = [...index.ofKind('Application'), ...index.ofKind('HelmRelease')]
-    .map(toHelmRelease)
+    .map((o) => toHelmRelease(o, index))
     .filter((r): r is HelmRelease => r !== null);
 
   const tags: RevisionTag[] = index
@@ -172,6 +175,9 @@ export function discoverMesh(index: YamlIndex, assumed: { readonly defaultTag?: 
   for (const [tag, revision] of sailTagTargets(sail)) if (!tagTarget.has(tag)) tagTarget.set(tag, revision);
   // The default tag lives outside git (managed Cloud Service Mesh): what the repo says it serves.
   if (assumed.defaultTag && !tagTarget.has('default')) tagTarget.set('default', assumed.defaultTag);
+  // Likewise a Helm istiod release without `revision` (Istio's plain `helm install istiod`).
+  const nonRevisionedRelease = helmTags.find((r) => !r.object.isPatch && !stringValue(r.values.revision)) ?? null;
+  if (nonRevisionedRelease && !tagTarget.has('default')) tagTarget.set('default', 'default');
 
   const namespaces = discoverNamespaces(index, tagTarget);
   const namespaceByName = new Map(namespaces.map((n) => [n.name, n]));
@@ -204,8 +210,8 @@ export function discoverMesh(index: YamlIndex, assumed: { readonly defaultTag?: 
   }
   if (nonRevisionedIop && !revisions.has('default')) revisions.set('default', nonRevisionedIopRevision(nonRevisionedIop, inClusterOperators));
   for (const release of helmTags) {
-    const name = stringValue(release.values.revision);
-    if (!name || revisions.has(name)) continue;
+    const name = release === nonRevisionedRelease ? 'default' : stringValue(release.values.revision);
+    if (!name || hasPlaceholder(name) || revisions.has(name)) continue;
     const pilot = asDict(release.values.pilot);
     revisions.set(name, {
       name,
@@ -213,7 +219,8 @@ export function discoverMesh(index: YamlIndex, assumed: { readonly defaultTag?: 
       install: 'helm',
       installer: release.object,
       helm: release,
-      ownedObjects: [release.object, ...ownedByRevision(index, name)],
+      // The non-revisioned release's objects (istiod, `istio-sidecar-injector`, the `istiod` Service) are rendered by Helm, not in git.
+      ownedObjects: name === 'default' ? [release.object] : [release.object, ...ownedByRevision(index, name)],
       istiodReplicas: numberValue(pilot.autoscaleMin) ?? numberValue(pilot.replicaCount),
       hasDisruptionBudget: true,
       operator: null,
@@ -519,18 +526,24 @@ function isControlPlaneOwned(object: IndexedObject): boolean {
 }
 
 /** An Argo CD Application or Flux HelmRelease of one of Istio's charts (`base`, `istiod`, `gateway`), with its values read; else null. */
-export function toHelmRelease(object: IndexedObject): HelmRelease | null {
+export function toHelmRelease(object: IndexedObject, index?: YamlIndex): HelmRelease | null {
   if (object.kind === 'HelmRelease') {
     const chart = stringValue(getPath(object.body, ['spec', 'chart', 'spec', 'chart']));
     if (!isIstioChart(chart)) return null;
+    const ownValues = asDict(getPath(object.body, ['spec', 'values']));
+    const rawVersion = stringValue(getPath(object.body, ['spec', 'chart', 'spec', 'version']));
+    // Flux post-build substitutions (`${istio_version}`) and valuesFrom ConfigMaps, as the cluster sees them.
+    const resolved = index && rawVersion !== null ? resolveVariable(index, object.file, rawVersion) : null;
+    const values = index ? mergeValues(valuesFromConfigMaps(index, object).values, asDict(resolveDeep(index, object.file, ownValues))) : ownValues;
     return {
       object,
       chart,
-      values: asDict(getPath(object.body, ['spec', 'values'])),
+      values,
       valuesPath: ['spec', 'values'],
       valuesAreText: false,
       chartVersionPath: ['spec', 'chart', 'spec', 'version'],
-      chartVersion: stringValue(getPath(object.body, ['spec', 'chart', 'spec', 'version'])),
+      chartVersion: resolved ? resolved.value : rawVersion !== null && hasPlaceholder(rawVersion) ? null : rawVersion,
+      chartVersionSubstitution: resolved?.substitution ?? null,
     };
   }
   if (!object.apiVersion.startsWith('argoproj.io/')) return null;

@@ -13,6 +13,7 @@ import { draftDefaultRevision } from './phases/default-revision.js';
 import { draftGateways } from './phases/gateways.js';
 import { draftSailUpgrade } from './phases/sail.js';
 import { warnNameKeyedPatches } from './sources/name-keyed-patches.js';
+import { forcedStrategy } from './phases/helm-nonrevisioned.js';
 import { draftScaleDown, draftScaleUp } from './phases/scale-down.js';
 import { draftWorkloadWaves } from './phases/workloads.js';
 import { countProxiesOn } from './phases/naming.js';
@@ -115,7 +116,6 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   const assumedDefault = assumedDefaultChannel(managed, index);
   const inventory = discoverMesh(index, { defaultTag: assumedDefault });
   assertSingleNonRevisioned(index, inventory.operators, [...index.ofKind('Application'), ...index.ofKind('HelmRelease')].map(toHelmRelease).filter((r): r is NonNullable<typeof r> => r !== null));
-  refuseUnsupportedNonRevisioned(index, inventory);
   assertMeshFound(inventory);
   const sail = planSail(snapshot, index, inventory, options);
   if (sail) return sail;
@@ -191,13 +191,14 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     installed,
     to,
     canary: options.canary ?? [],
-    // A first canary from an IstioOperator relabels (its injector and the tag live in the cluster); so do
-    // managed channels (Google's procedure; the default tag is outside git).
+    // A first canary from an IstioOperator or a Helm release relabels (their injector and the default
+    // tag cannot change hands in one apply); so do managed channels (Google's procedure).
     strategy: isFirstCanaryFromIop(installed)
       ? firstCanaryStrategy(options.strategy ?? 'auto', warn)
-      : (to.flavor === 'managed' || from.flavor === 'managed') && (options.strategy ?? 'auto') === 'auto'
-        ? 'relabel'
-        : resolveStrategy(inventory, [from.name, to.name], options.strategy ?? 'auto'),
+      : (forcedStrategy(installed, options.strategy) ??
+        ((to.flavor === 'managed' || from.flavor === 'managed') && (options.strategy ?? 'auto') === 'auto'
+          ? 'relabel'
+          : resolveStrategy(inventory, [from.name, to.name], options.strategy ?? 'auto'))),
     podBudget: options.podBudget ?? DEFAULT_POD_BUDGET,
     platform: options.platform ?? detectPlatform(index),
     created: new Map(),
@@ -491,6 +492,8 @@ function assertNonRevisionedSupported(installed: InstalledRevision | null, inven
   void options;
   if (installed.install === 'manifests' && inventory.nonRevisionInjector) return;
   if (isFirstCanaryFromIop(installed)) return;
+  // Helm istiod release without `revision`: Istio's Helm canary, namespaces relabelled (phases/helm-nonrevisioned.ts).
+  if (installed.install === 'helm' && installed.helm?.chart === 'istiod') return;
   throw new UpgradeRefusedError(
     'the control plane in this repo is non-revisioned (istiod without a revision); its first canary upgrade is not supported yet. Install the target revision beside it by hand (istioctl manifest generate --set revision=<target>), then plan again.',
     'non-revisioned-unsupported',
@@ -509,51 +512,3 @@ function findRenderOverlay(snapshot: RepoSnapshot): string | null {
   return found.length === 1 ? found[0]! : null;
 }
 
-/**
- * Non-revisioned control planes installed by an IstioOperator or a Helm istiod release are not
- * planned yet: a clear refusal that says why and the way forward, never a plan.
- *
- * Why: from a non-revisioned install the `default` tag must reach the new revision in the same step
- * that takes the non-revisioned injector (`istio-sidecar-injector`, which serves
- * istio-injection=enabled) away, or pods are matched by two injectors or by none. With rendered
- * manifests both are edits of one Argo CD Application, applied by one sync (the tag added, the
- * injector deactivated in place). With Helm the injector is rendered by the old istiod release and
- * the tag by the new one: two Argo CD Applications (or Flux HelmReleases) that sync independently.
- * The istiod chart has no value that deactivates the injector in place; `global.operatorManageWebhooks:
- * true` only stops rendering it (istiod chart 1.12–1.29, templates/mutatingwebhook.yaml), which
- * leaves its removal to the old release's prune, ordered against nothing in the new release's sync.
- * An IstioOperator has the same split (one IstioOperator per revision), and a non-revisioned
- * in-cluster operator reconciles the new IstioOperator too, with its own, older charts.
- */
-function refuseUnsupportedNonRevisioned(index: ReturnType<typeof buildYamlIndex>, inventory: MeshInventory): void {
-  // Only when nothing else is found: an overlay beside an install made outside git is no control plane.
-  if (inventory.revisions.length > 0 || inventory.externalRevisions.length > 0 || inventory.tags.length > 0) return;
-  const operators = index.ofKind('IstioOperator').filter((o) => !o.isPatch && !o.name.startsWith('installed-state') && !getPath(o.body, ['spec', 'revision']));
-  // Values as parsed (a YAML string's comments, such as `# revision: ""`, are no revision).
-  const helm = [...index.ofKind('Application'), ...index.ofKind('HelmRelease')]
-    .filter((o) => !o.isPatch)
-    .map(toHelmRelease)
-    .filter((r): r is NonNullable<typeof r> => r !== null && r.chart === 'istiod' && !r.values.revision)
-    .map((r) => r.object);
-  const found = [...operators.map((o) => `IstioOperator ${o.name} (${o.file})`), ...helm.map((o) => `${o.kind} ${o.name} (${o.file})`)];
-  if (found.length === 0) return;
-  const reasons: string[] = [];
-  if (helm.length > 0) {
-    reasons.push(
-      'Helm: the non-revisioned injector istio-sidecar-injector is rendered by the old istiod release and the default tag would be rendered by the new one, two releases that sync independently; ' +
-        'the istiod chart has no value that deactivates that injector in place (global.operatorManageWebhooks: true only stops rendering it and leaves its removal to the old release\'s prune), ' +
-        'so no commit can hand `default` over without a moment where pods get two injectors or none. ' +
-        'Way forward: upgrade the base chart, add an istiod release with revision set (Istio\'s Helm canary guide), relabel namespaces to istio.io/rev=<new> (dropping istio-injection) and restart them, set the base chart\'s defaultRevision to <new>, then remove the old release; or render the control plane into git with istioctl manifest generate, which the bot plans.',
-    );
-  }
-  if (operators.length > 0) {
-    reasons.push(
-      'IstioOperator: the non-revisioned injector belongs to the old IstioOperator and the default tag would belong to the new one, reconciled separately (and a non-revisioned in-cluster operator would reconcile the new IstioOperator with its own, older charts). ' +
-        'Way forward: a copy with spec.revision reconciled by its own revisioned operator (istioctl operator init --revision <new>), then plan again from that revision; or render the control plane into git with istioctl manifest generate, which the bot plans.',
-    );
-  }
-  throw new UpgradeRefusedError(
-    `${found.length > 1 ? 'several non-revisioned control planes' : 'a non-revisioned control plane'} (${found.join('; ')}): the first canary from an IstioOperator or a Helm istiod release without a revision is not planned yet. ${reasons.join(' ')}`,
-    'non-revisioned-unsupported',
-  );
-}

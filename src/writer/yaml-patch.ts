@@ -598,6 +598,8 @@ class MapPatcher {
         this.splice(start, current.offset + current.source.length, text);
         return;
       }
+      // A literal block (`values: |`) given a new multi-line text stays a literal block with its indentation.
+      if (typeof value === 'string' && this.replaceLiteralBlock(current, value)) return;
     }
     this.replaceValue(item, value, inFlow, mapIndent);
   }
@@ -674,6 +676,26 @@ class MapPatcher {
     if (additions.length === 0) return;
     const at = itemEnd(kept[kept.length - 1]!);
     this.splice(at, at, `, ${additions.join(', ')}`);
+  }
+
+  /** Rewrites the text of a `|` or `|-` block in place when `value` reads back the same from it; false otherwise. */
+  private replaceLiteralBlock(token: CST.BlockScalar, value: string): boolean {
+    const headerToken = token.props.find((p) => p.type === 'block-scalar-header');
+    const header = headerToken && 'source' in headerToken ? String(headerToken.source) : '';
+    if ((header !== '|' && header !== '|-') || value.includes('\r') || /^[ \t]/.test(value)) return false;
+    if (header === '|' ? !/[^\n]\n$/.test(value) : value.endsWith('\n') || value === '') return false;
+    const start = blockScalarContentStart(token);
+    const firstLine = token.source.split('\n').find((line) => line.trim() !== '') ?? '';
+    const indent = firstLine.slice(0, firstLine.length - firstLine.trimStart().length);
+    if (indent === '') return false;
+    const trailing = (/(?:\r?\n)*$/.exec(token.source)?.[0] ?? '').replace(/\r/g, '');
+    const body = value
+      .replace(/\n$/, '')
+      .split('\n')
+      .map((line) => (line === '' ? '' : indent + line))
+      .join('\n');
+    this.splice(start, start + token.source.length, body + trailing);
+    return true;
   }
 
   private patchEmbeddedYaml(token: CST.FlowScalar | CST.BlockScalar, key: string, patch: MergePatch): void {

@@ -180,47 +180,25 @@ describe('first canary from a non-revisioned rendered install (fixture rendered-
   });
 });
 
-// An IstioOperator without spec.revision is planned: test/core/starting-points/operator-nonrevisioned.test.ts.
-describe('non-revisioned styles that are not planned yet are refused, never half planned', () => {
-  const ns = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio-injection: enabled\n';
+// IstioOperator and Helm releases without a revision are planned too: test/core/starting-points/.
+describe('Helm istiod release without a revision: planned (fixtures helm-nonrevisioned, flux-helm-nonrevisioned; test/core/starting-points/helm-nonrevisioned.test.ts)', () => {
+  it('plans the Argo CD fixture from "default" at its chart version, relabelling', async () => {
+    const plan = planUpgrade(await loadFixture('helm-nonrevisioned'), { to: TO });
+    expect(plan.from).toEqual({ revision: 'default', version: '1.21.2' });
+    expect(plan.install).toBe('helm');
+    expect(plan.strategy).toBe('relabel');
+    expect(plan.phases.map((p) => p.id)).toEqual(['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup']);
+  });
+
   it.each([
-    [
-      'Argo CD Helm istiod release without revision',
-      'istiod.yaml',
-      'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: istiod\n  namespace: argocd\nspec:\n  source:\n    repoURL: https://istio-release.storage.googleapis.com/charts\n    chart: istiod\n    targetRevision: 1.21.2\n    helm:\n      valuesObject:\n        pilot:\n          autoscaleMin: 2\n  destination:\n    namespace: istio-system\n',
-    ],
-  ])('%s', (_name, file, text) => {
-    const repo = new Map([[file, text], ['ns.yaml', ns]]);
-    expect(() => planUpgrade(repo, { to: TO })).toThrow(UpgradeRefusedError);
-    expect(() => planUpgrade(repo, { to: TO })).toThrow(/non-revisioned control plane .* not planned yet/);
-  });
-});
-
-describe('Helm (Argo CD) without a revision: refused with the reason (fixture helm-nonrevisioned)', () => {
-  it('names the release and why no commit can hand `default` over safely, and plans nothing', async () => {
-    const repo = await loadFixture('helm-nonrevisioned');
-    let error: unknown;
-    try {
-      planUpgrade(repo, { to: TO });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(UpgradeRefusedError);
-    const { message, code } = error as UpgradeRefusedError;
-    expect(code).toBe('non-revisioned-unsupported');
-    // The istiod release's values are a YAML string whose comment mentions `revision`: still no revision.
-    expect(message).toContain('Application istiod (clusters/prod/mesh/istiod.yaml)');
-    expect(message).toContain('global.operatorManageWebhooks: true only stops rendering it');
-    expect(message).toContain('two injectors or none');
-    expect(message).toContain("set the base chart's defaultRevision to <new>");
-    // Only the istiod release is the control plane: base and gateway releases are not named.
-    expect(message).not.toContain('istio-base');
-    expect(message).not.toContain('istio-ingress');
-  });
-
-  it('refuses a Flux HelmRelease without a revision the same way', () => {
-    const release = 'apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: istiod\n  namespace: istio-system\nspec:\n  chart:\n    spec:\n      chart: istiod\n      version: 1.21.2\n      sourceRef: {kind: HelmRepository, name: istio}\n  values:\n    pilot: {autoscaleMin: 2}\n';
+    ['Argo CD Application', 'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: istiod\n  namespace: argocd\nspec:\n  source:\n    repoURL: https://istio-release.storage.googleapis.com/charts\n    chart: istiod\n    targetRevision: 1.21.2\n    helm:\n      valuesObject:\n        pilot:\n          autoscaleMin: 2\n  destination:\n    namespace: istio-system\n'],
+    ['Flux HelmRelease', 'apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: istiod\n  namespace: istio-system\nspec:\n  chart:\n    spec:\n      chart: istiod\n      version: 1.21.2\n      sourceRef: {kind: HelmRepository, name: istio}\n  values:\n    pilot: {autoscaleMin: 2}\n'],
+  ])('plans a bare %s without a revision', (_name, release) => {
     const repo = new Map([['istiod.yaml', release], ['ns.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio-injection: enabled\n']]);
-    expect(() => planUpgrade(repo, { to: TO })).toThrow(/HelmRelease istiod \(istiod\.yaml\).*not planned yet\. Helm: /);
+    const plan = planUpgrade(repo, { to: TO });
+    expect(plan.from).toEqual({ revision: 'default', version: '1.21.2' });
+    expect(plan.install).toBe('helm');
+    expect(plan.phases.map((p) => p.id)).toEqual(['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup']);
+    expect(plan.phases[0]!.files.map((f) => f.path)).toEqual(['istiod-1-22-1.yaml']);
   });
 });

@@ -2,6 +2,7 @@ import type { InClusterOperator, MeshInventory } from '../discover.js';
 import { ISTIO_SYSTEM } from '../kube.js';
 import type { IndexedObject } from '../yaml-index.js';
 import type { PhaseDraft, PlanContext } from './context.js';
+import { helmNonRevisionedCleanupChecks } from './helm-nonrevisioned.js';
 import { countProxiesOn } from './naming.js';
 import { firstCanaryCleanup } from './operator-first-canary.js';
 
@@ -44,10 +45,11 @@ export function draftCleanup(ctx: PlanContext, stillReferenced: readonly string[
       `istioctl operator remove --revision ${from.name}   # only once the IstioOperator above is gone`,
     );
   }
+  const helm = helmNonRevisionedCleanupChecks(ctx);
   return {
     id: 'cleanup',
     title: `Remove control plane ${from.name}`,
-    why: `Deletes everything of ${from.name}: no namespace, gateway, tag, validator or Service uses it any more. Argo CD prunes the objects when this merges (the Application needs prune enabled).`,
+    why: helm.why ?? `Deletes everything of ${from.name}: no namespace, gateway, tag, validator or Service uses it any more. Argo CD prunes the objects when this merges (the Application needs prune enabled).`,
     objects: [],
     deletions,
     manual,
@@ -58,7 +60,7 @@ export function draftCleanup(ctx: PlanContext, stillReferenced: readonly string[
     namespaces: [],
     estimatedMinutes: 1,
     // Merging deletes the old istiod: a proxy still connected to it would lose its control plane.
-    beforeMerge: [`${countProxiesOn(from.name, to.name)}   # must print 0`],
+    beforeMerge: [`${countProxiesOn(from.name, to.name)}   # must print 0`, ...helm.beforeMerge],
     verify: [
       `kubectl get all,configmap,mutatingwebhookconfiguration,validatingwebhookconfiguration,hpa,pdb -A -l istio.io/rev=${from.name}   # nothing left`,
       `istioctl analyze -A   # no IST0139 (a webhook calling a missing Service)`,

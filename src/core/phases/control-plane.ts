@@ -10,6 +10,7 @@ import { minorOf, parseVersion } from '../revision.js';
 import type { InstalledRevision } from '../discover.js';
 import type { IndexedObject } from '../yaml-index.js';
 import type { DraftScope, PhaseDraft, PlanContext } from './context.js';
+import { chartVersionMove, warnPinnedCopy } from './helm-nonrevisioned.js';
 import { fileForRevision, manifestsDirForFirstRevision, manifestsDirForRevision, renameForRevision } from './naming.js';
 import { draftFirstCanaryControlPlane } from './operator-first-canary.js';
 import { isFirstCanaryFromIop } from '../sources/operator-nonrevisioned.js';
@@ -89,7 +90,8 @@ export function draftControlPlane(ctx: PlanContext, s: DraftScope): PhaseDraft {
     const valuesPatch = { revision: to.name, revisionTags: null };
     const values = release.valuesAreText
       ? patchYamlMappingText(release.object.file, String(getValue(release.object, release.valuesPath)), valuesPatch)
-      : withoutKey({ ...release.values, revision: to.name }, 'revisionTags');
+      : // The values as written (not as resolved from Flux substitutions and valuesFrom, which the copy keeps by reference).
+        withoutKey({ ...asDict(getValue(release.object, release.valuesPath)), revision: to.name }, 'revisionTags');
     const desired = new IstiodRelease(s.scope, s.id('IstiodRelease', name), {
       current: release.object,
       currentRevision: from.name,
@@ -102,6 +104,7 @@ export function draftControlPlane(ctx: PlanContext, s: DraftScope): PhaseDraft {
       file,
     });
     registerCreated(ctx, 'istiod-release', desired.toJson(), file);
+    warnPinnedCopy(ctx, release, file);
     return { ...base, objects: [...baseChartUpgrade(ctx, s), { desired, targets: [] }], manual: [], manualDone: true };
   }
 
@@ -143,7 +146,11 @@ function baseChartUpgrade(ctx: PlanContext, s: DraftScope): PlacedObject[] {
       file: object.file,
     });
   }
+  // A version from a Flux variable moves at its source when only base uses it, else it is pinned here.
+  const move = chartVersionMove(ctx, s, base, version);
+  if (!move.chartVersion && !createReplace) return move.objects;
   return [
+    ...move.objects,
     {
       desired: new HelmValues(s.scope, s.id(object.kind, object.name), {
         apiVersion: object.apiVersion,
@@ -151,7 +158,7 @@ function baseChartUpgrade(ctx: PlanContext, s: DraftScope): PlacedObject[] {
         name: object.name,
         namespace: object.namespace,
         valuesPath: base.valuesPath,
-        chartVersion: { path: base.chartVersionPath, version },
+        ...(move.chartVersion ? { chartVersion: move.chartVersion } : {}),
         ...(createReplace ? { also: createReplace } : {}),
       }),
       targets: [object],

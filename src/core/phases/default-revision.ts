@@ -9,6 +9,7 @@ import type { HelmRelease } from '../discover.js';
 import { asDict, getPath, ISTIO_SYSTEM, REV_LABEL, stringMap } from '../kube.js';
 import type { IndexedObject } from '../yaml-index.js';
 import type { DraftScope, PhaseDraft, PlanContext } from './context.js';
+import { helmNonRevisionedHandover } from './helm-nonrevisioned.js';
 import { fileBeside, istiodServiceFor } from './naming.js';
 import { firstCanaryTagSteps } from './operator-first-canary.js';
 
@@ -66,13 +67,16 @@ export function draftDefaultRevision(ctx: PlanContext, s: DraftScope): PhaseDraf
   }
 
   const base = inventory.helmBase;
-  if (base && base.values.defaultRevision === from.name) {
+  // The base chart's defaultRevision is "default" unless set.
+  if (base && (base.values.defaultRevision ?? 'default') === from.name) {
     objects.push({ desired: helmValues(s, base, { defaultRevision: to.name }), targets: [base.object] });
   }
   const handover = helmTagHandover(ctx, s);
   objects.push(...handover.objects);
+  const helmDefault = helmNonRevisionedHandover(ctx, s);
+  objects.push(...helmDefault.objects);
 
-  const manual = [...defaultTagOutsideGit(ctx), ...handover.manual, ...firstCanaryTagSteps(ctx)];
+  const manual = [...defaultTagOutsideGit(ctx), ...handover.manual, ...firstCanaryTagSteps(ctx), ...helmDefault.manual];
 
   return {
     id: 'default-revision',

@@ -8,6 +8,7 @@ import { getPath, ISTIO_SYSTEM, labelsOf, podTemplateOf, REV_LABEL, stringMap } 
 import { firstCanaryGatewayMoves } from './operator-first-canary.js';
 import { restartMinutes } from '../phase-ids.js';
 import { type DraftScope, type PhaseDraft, type PlanContext, podsOf } from './context.js';
+import { chartVersionMove, helmGatewayMoves } from './helm-nonrevisioned.js';
 import { restartedGateways, rolloutStatusChecks } from './rollout.js';
 
 /**
@@ -86,9 +87,15 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
   }
 
   for (const release of inventory.helmGateways) {
-    if (release.values.revision !== from.name) continue;
+    // A gateway release without `revision` is on the non-revisioned control plane (`default`).
+    if ((release.values.revision ?? (from.name === 'default' ? 'default' : undefined)) !== from.name) continue;
     const { object } = release;
-    const chartVersion = release.chartVersionPath && to.version && from.version && release.chartVersion === from.version ? { path: release.chartVersionPath, version: to.version } : undefined;
+    const moves = helmGatewayMoves(ctx, s, release);
+    objects.push(...moves.objects);
+    // A version from a Flux variable moves at its source when only this release uses it, else it is pinned.
+    const move = release.chartVersionPath && to.version && from.version && release.chartVersion === from.version ? chartVersionMove(ctx, s, release, to.version) : null;
+    if (move) objects.push(...move.objects);
+    const chartVersion = move?.chartVersion ?? undefined;
     objects.push({
       desired: new HelmValues(s.scope, s.id(object.kind, object.name), {
         apiVersion: object.apiVersion,
@@ -98,10 +105,12 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
         valuesPath: release.valuesPath,
         values: { revision: to.name },
         ...(chartVersion ? { chartVersion } : {}),
+        ...(moves.also ? { also: moves.also } : {}),
+        ...(moves.remove.length > 0 ? { remove: moves.remove } : {}),
       }),
       targets: [object],
     });
-    const destination = String(getPath(object.body, ['spec', 'destination', 'namespace']) ?? getPath(object.body, ['spec', 'targetNamespace']) ?? '');
+    const destination = String(getPath(object.body, ['spec', 'destination', 'namespace']) ?? getPath(object.body, ['spec', 'targetNamespace']) ?? (object.kind === 'HelmRelease' ? object.namespace : null) ?? '');
     if (destination) namespaces.add(destination);
   }
 

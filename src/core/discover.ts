@@ -17,6 +17,7 @@ import {
   WORKLOAD_KINDS,
 } from './kube.js';
 import { MeshNotFoundError } from './errors.js';
+import { generatedApplications } from './sources/applicationset.js';
 import type { IndexedObject, YamlIndex } from './yaml-index.js';
 
 export type InstallStyle = 'manifests' | 'istio-operator' | 'helm' | 'external';
@@ -134,7 +135,7 @@ const ISTIO_CONFIG_GROUPS = ['networking.istio.io', 'security.istio.io', 'teleme
  * validators, the `istiod` Service, namespaces with their injection mode, gateways and workloads.
  */
 export function discoverMesh(index: YamlIndex): MeshInventory {
-  const helmReleases = [...index.ofKind('Application'), ...index.ofKind('HelmRelease')]
+  const helmReleases = [...index.ofKind('Application'), ...generatedApplications(index), ...index.ofKind('HelmRelease')]
     .map(toHelmRelease)
     .filter((r): r is HelmRelease => r !== null);
 

@@ -19,6 +19,7 @@ import { parseRevision, type Revision } from './revision.js';
 import { applyFileChanges, diffSnapshots, type FileChange, type RepoSnapshot } from './snapshot.js';
 import { evaluateUpgradePolicy } from './upgrade-policy.js';
 import { buildYamlIndex } from './yaml-index.js';
+import { applicationSetWarnings } from './sources/applicationset.js';
 
 export type { PlanWarning } from './phases/context.js';
 
@@ -93,10 +94,12 @@ export interface UpgradePlan {
 export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): UpgradePlan {
   const index = buildYamlIndex(snapshot);
   const inventory = discoverMesh(index);
+  const appSetWarnings = applicationSetWarnings(index);
   refuseUnsupportedNonRevisioned(index, inventory);
   assertMeshFound(inventory);
   const requested = parseRevision(options.to, options.version);
   const warnings: PlanWarning[] = index.skipped.map((s) => ({ code: 'skipped-file', message: `skipped: ${s.reason}`, file: s.file }));
+  warnings.push(...appSetWarnings);
   const seen = new Set<string>();
   const warn = (w: PlanWarning) => {
     const key = `${w.code}\0${w.message}\0${w.file}`;
@@ -250,19 +253,36 @@ function toPlannedPhase(draft: PhaseDraft, changes: readonly ObjectChange[], fil
 function chooseCurrentRevision(inventory: MeshInventory, target: string, warn: (w: PlanWarning) => void): string | null {
   const candidates = [...new Set([...inventory.revisions.map((r) => r.name), ...inventory.externalRevisions])].filter((r) => r !== target);
   if (candidates.length <= 1) return candidates[0] ?? null;
-  const byDefaultTag = inventory.tags.find((t) => t.tag === 'default' && candidates.includes(t.revision))?.revision;
+  const byDefaultTag = inventory.tags.find((t) => t.tag === 'default' && candidates.includes(t.revision))?.revision ?? helmDefaultRevision(inventory, candidates);
   const serviceRevision = inventory.istiodService?.body.metadata.labels?.['istio.io/rev'];
   const byService = serviceRevision && candidates.includes(serviceRevision) ? serviceRevision : undefined;
   const counts = new Map<string, number>();
   for (const ns of inventory.namespaces) if (ns.revision && candidates.includes(ns.revision)) counts.set(ns.revision, (counts.get(ns.revision) ?? 0) + 1);
   const byNamespaces = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
-  const chosen = byDefaultTag ?? byService ?? byNamespaces ?? candidates.sort()[0]!;
+  // Mid-upgrade (the target installed, `default` already on it), namespaces moving away must not
+  // switch the upgrade to another old revision: it goes on from the newest one below the target.
+  const midUpgrade = inventory.revisions.some((r) => r.name === target) ? newestBelow(inventory, candidates, target) : undefined;
+  const chosen = byDefaultTag ?? byService ?? midUpgrade ?? byNamespaces ?? candidates.sort()[0]!;
   warn({
     code: 'several-revisions',
     message: `the repo holds several revisions besides ${target} (${candidates.join(', ')}); upgrading from ${chosen}. Finish or clean up the others first if that is not what you want.`,
     file: null,
   });
   return chosen;
+}
+
+/** The revision whose Helm release holds the `default` tag (`revisionTags`), or base's `defaultRevision`. */
+function helmDefaultRevision(inventory: MeshInventory, candidates: readonly string[]): string | undefined {
+  const tagged = inventory.revisions.find((r) => candidates.includes(r.name) && Array.isArray(r.helm?.values.revisionTags) && (r.helm.values.revisionTags as unknown[]).includes('default'));
+  const base = inventory.helmBase?.values.defaultRevision;
+  return tagged?.name ?? (typeof base === 'string' && candidates.includes(base) ? base : undefined);
+}
+
+function newestBelow(inventory: MeshInventory, candidates: readonly string[], target: string): string | undefined {
+  const version = (name: string) => inventory.revisions.find((r) => r.name === name)?.version ?? null;
+  const top = version(target);
+  const known = candidates.filter((c) => version(c) && (!top || semver.lt(version(c)!, top)));
+  return known.sort((a, b) => semver.rcompare(version(a)!, version(b)!))[0];
 }
 
 function describeRevision(name: string, installed: InstalledRevision | null): Revision {

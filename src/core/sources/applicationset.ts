@@ -430,7 +430,7 @@ function solve(generated: GeneratedApplication, desired: Record<string, unknown>
   const assignments = new Map<string, unknown>();
   const refuse = (path: readonly string[], why: string): never => {
     throw new UpgradeRefusedError(
-      `${file}: ApplicationSet ${generated.appSet.name} writes ${path.join('.')} in its template for every element (${why}), and ${generated.object.name} needs another value there; the bot edits generator elements, never the template. Make the field a placeholder filled from the elements (e.g. {{.${path.at(-1)}}}), then plan again.`,
+      `${file}: ApplicationSet ${generated.appSet.name}: ${generated.object.name} needs another value at ${path.join('.')}, which the template decides for every element (${why}); the bot edits generator elements, never the template. Make the field a placeholder filled from the elements (e.g. {{.${path.at(-1)}}}), then plan again.`,
       'applicationset-template-value',
     );
   };

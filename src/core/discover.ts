@@ -18,6 +18,7 @@ import {
 } from './kube.js';
 import { MeshNotFoundError } from './errors.js';
 import { discoverSail, sailTagTargets } from './sources/sail.js';
+import { generatedApplications } from './sources/applicationset.js';
 import type { IndexedObject, YamlIndex } from './yaml-index.js';
 import { nonRevisionedIopRevision, nonRevisionedIstioOperators } from './sources/operator-nonrevisioned.js';
 import { isPlaceholderRevision } from './sources/placeholders.js';
@@ -140,7 +141,7 @@ const ISTIO_CONFIG_GROUPS = ['networking.istio.io', 'security.istio.io', 'teleme
  * validators, the `istiod` Service, namespaces with their injection mode, gateways and workloads.
  */
 export function discoverMesh(index: YamlIndex, assumed: { readonly defaultTag?: string | null } = {}): MeshInventory {
-  const helmReleases = [...index.ofKind('Application'), ...index.ofKind('HelmRelease')]
+  const helmReleases = [...index.ofKind('Application'), ...generatedApplications(index), ...index.ofKind('HelmRelease')]
     .map((o) => toHelmRelease(o, index))
     .filter((r): r is HelmRelease => r !== null);
 

@@ -29,6 +29,7 @@ import { assertManagedMove, assertManagedTarget, assumedDefaultChannel, detectMa
 import { followSetters, resolvePlaceholders } from './sources/placeholders.js';
 import { adaptManagedCleanup, adaptManagedDefaultRevision, draftManagedControlPlane } from './phases/managed.js';
 import { applyPhaseWithCharts, renderLocalCharts, withLocalCharts } from './sources/helm-app-of-apps.js';
+import { applicationSetWarnings } from './sources/applicationset.js';
 
 export type { PlanWarning } from './phases/context.js';
 
@@ -116,6 +117,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   const assumedDefault = assumedDefaultChannel(managed, index);
   const inventory = discoverMesh(index, { defaultTag: assumedDefault });
   assertSingleNonRevisioned(index, inventory.operators, [...index.ofKind('Application'), ...index.ofKind('HelmRelease')].map(toHelmRelease).filter((r): r is NonNullable<typeof r> => r !== null));
+  const appSetWarnings = applicationSetWarnings(index);
   assertMeshFound(inventory);
   const sail = planSail(snapshot, index, inventory, options);
   if (sail) return sail;
@@ -130,6 +132,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
       file: managed?.evidence[0] ?? null,
     });
   }
+  warnings.push(...appSetWarnings);
   const seen = new Set<string>();
   const warn = (w: PlanWarning) => {
     const key = `${w.code}\0${w.message}\0${w.file}`;
@@ -329,19 +332,36 @@ function toPlannedPhase(draft: PhaseDraft, changes: readonly ObjectChange[], fil
 function chooseCurrentRevision(inventory: MeshInventory, target: string, warn: (w: PlanWarning) => void): string | null {
   const candidates = [...new Set([...inventory.revisions.map((r) => r.name), ...inventory.externalRevisions])].filter((r) => r !== target);
   if (candidates.length <= 1) return candidates[0] ?? null;
-  const byDefaultTag = inventory.tags.find((t) => t.tag === 'default' && candidates.includes(t.revision))?.revision;
+  const byDefaultTag = inventory.tags.find((t) => t.tag === 'default' && candidates.includes(t.revision))?.revision ?? helmDefaultRevision(inventory, candidates);
   const serviceRevision = inventory.istiodService?.body.metadata.labels?.['istio.io/rev'];
   const byService = serviceRevision && candidates.includes(serviceRevision) ? serviceRevision : undefined;
   const counts = new Map<string, number>();
   for (const ns of inventory.namespaces) if (ns.revision && candidates.includes(ns.revision)) counts.set(ns.revision, (counts.get(ns.revision) ?? 0) + 1);
   const byNamespaces = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
-  const chosen = byDefaultTag ?? byService ?? byNamespaces ?? candidates.sort()[0]!;
+  // Mid-upgrade (the target installed, `default` already on it), namespaces moving away must not
+  // switch the upgrade to another old revision: it goes on from the newest one below the target.
+  const midUpgrade = inventory.revisions.some((r) => r.name === target) ? newestBelow(inventory, candidates, target) : undefined;
+  const chosen = byDefaultTag ?? byService ?? midUpgrade ?? byNamespaces ?? candidates.sort()[0]!;
   warn({
     code: 'several-revisions',
     message: `the repo holds several revisions besides ${target} (${candidates.join(', ')}); upgrading from ${chosen}. Finish or clean up the others first if that is not what you want.`,
     file: null,
   });
   return chosen;
+}
+
+/** The revision whose Helm release holds the `default` tag (`revisionTags`), or base's `defaultRevision`. */
+function helmDefaultRevision(inventory: MeshInventory, candidates: readonly string[]): string | undefined {
+  const tagged = inventory.revisions.find((r) => candidates.includes(r.name) && Array.isArray(r.helm?.values.revisionTags) && (r.helm.values.revisionTags as unknown[]).includes('default'));
+  const base = inventory.helmBase?.values.defaultRevision;
+  return tagged?.name ?? (typeof base === 'string' && candidates.includes(base) ? base : undefined);
+}
+
+function newestBelow(inventory: MeshInventory, candidates: readonly string[], target: string): string | undefined {
+  const version = (name: string) => inventory.revisions.find((r) => r.name === name)?.version ?? null;
+  const top = version(target);
+  const known = candidates.filter((c) => version(c) && (!top || semver.lt(version(c)!, top)));
+  return known.sort((a, b) => semver.rcompare(version(a)!, version(b)!))[0];
 }
 
 function describeRevision(name: string, installed: InstalledRevision | null): Revision {

@@ -81,7 +81,7 @@ export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
   for (const [file, text] of snapshot) {
     const base = posix.basename(file);
     if (!isYamlPath(file) && !KUSTOMIZATION_FILES.has(base)) continue;
-    if (text.includes('{{') && !templatesOnlyInBlockScalars(text)) {
+    if (text.includes('{{') && !templatesOnlyInBlockScalars(text) && !isApplicationSetFile(text)) {
       skipped.push({ file, reason: 'Helm/Go template (contains {{ }}), not plain Kubernetes YAML' });
       continue;
     }
@@ -197,4 +197,18 @@ function templatesOnlyInBlockScalars(text: string): boolean {
     if (/^\s*(?:-\s+)?(?:[^#\s][^#]*?:\s+|-\s+)?[|>][-+0-9]*\s*(?:#.*)?$/.test(line)) blockIndent = indent;
   }
   return true;
+}
+
+/**
+ * Argo CD ApplicationSets carry `{{ }}` placeholders in their template, yet are plain YAML (Argo CD
+ * reads them as such): a file whose documents all are ApplicationSets is indexed.
+ */
+function isApplicationSetFile(text: string): boolean {
+  if (!/^kind:\s*ApplicationSet\s*$/m.test(text)) return false;
+  try {
+    const documents = (loadAll(text) as unknown[]).filter((d) => d !== null && d !== undefined);
+    return documents.length > 0 && documents.every((d) => isKubeObject(d) && d.kind === 'ApplicationSet' && d.apiVersion.startsWith('argoproj.io/'));
+  } catch {
+    return false;
+  }
 }

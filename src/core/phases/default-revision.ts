@@ -173,7 +173,8 @@ function helmTagHandover(ctx: PlanContext, s: DraftScope): { objects: PlacedObje
         name: target.name,
         namespace: target.namespace,
         valuesPath: oldRelease.valuesPath,
-        values: { revisionTags: tags },
+        // Tags the new release already renders (another old revision's, moved earlier) stay.
+        values: { revisionTags: [...new Set([...stringList(inventory.revisions.find((r) => r.name === to.name)?.helm?.values.revisionTags), ...tags])] },
         ...(resumePrune ? { also: { spec: { syncPolicy: { automated: { prune: true } } } }, remove: [pointer('metadata', 'annotations', PRUNE_PAUSED_ANNOTATION)] } : {}),
       }),
       targets: [target],

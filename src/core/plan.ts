@@ -116,7 +116,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   const managed = detectManagedMesh(index);
   const assumedDefault = assumedDefaultChannel(managed, index);
   const inventory = discoverMesh(index, { defaultTag: assumedDefault });
-  assertSingleNonRevisioned(index, inventory.operators, [...index.ofKind('Application'), ...index.ofKind('HelmRelease')].map(toHelmRelease).filter((r): r is NonNullable<typeof r> => r !== null));
+  assertSingleNonRevisioned(index, inventory.operators, [...index.ofKind('Application'), ...index.ofKind('HelmRelease')].map((o) => toHelmRelease(o, index)).filter((r): r is NonNullable<typeof r> => r !== null));
   const appSetWarnings = applicationSetWarnings(index);
   assertMeshFound(inventory);
   const sail = planSail(snapshot, index, inventory, options);

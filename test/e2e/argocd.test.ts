@@ -170,7 +170,8 @@ describe('issue 11: Argo CD as its source says it behaves', () => {
       const first = log.find((d) => d.phase === pass.phase && d.reason.includes('holding for another 660 s'))!;
       expect(pass.time - first.time, pass.phase).toBeGreaterThanOrEqual(660_000);
     }
-  });
+    // A whole upgrade on simulated time, polled every few seconds: slow on a busy machine.
+  }, 120_000);
 
   it('token-free: gateways whose pods never become ready — on-deployed fires on the pre-sync health, Degraded comes only after the 600 s progress deadline — never pass (review item 2)', async () => {
     const { h, transcript } = await run('degraded', { notifications: true, staleMs: 20_000, neverReadyGatewayOn: TARGET }, { argocdToken: false });

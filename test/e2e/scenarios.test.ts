@@ -206,6 +206,6 @@ describe('README', () => {
     const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
     for (const name of Object.keys(SCENARIOS)) expect(readme, name).toContain(`\`${name}\``);
     expect(readme).toContain('## Supported starting points');
-    expect(readme).toContain('`non-revisioned-unsupported`');
+    expect(readme).toContain('`several-non-revisioned`');
   });
 });

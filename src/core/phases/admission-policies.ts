@@ -183,6 +183,8 @@ function kyvernoPolicy(object: IndexedObject, newRevision: string): InjectionPol
   }
   const action = getPath(object.body, ['spec', 'validationFailureAction']);
   const pausedFrom = pausedEnforcement(object);
+  // Every rule already accepts (or writes) the new label: not in the way.
+  if (edits.length === 0 && unexpressed.length === 0 && pausedFrom === null) return null;
   const enforcing = pausedFrom !== null || (typeof action === 'string' && /^enforce$/i.test(action));
   const spec: Record<string, unknown> = {};
   if (edits.length > 0) spec.rules = edits;

@@ -5,7 +5,8 @@ import type { FileChange, RepoSnapshot } from '../core/snapshot.js';
 /** The plan as a person reads it in a terminal. */
 export function formatPlan(plan: UpgradePlan): string {
   const lines: string[] = [];
-  const from = plan.from.revision ? `${plan.from.revision}${plan.from.version ? ` (${plan.from.version})` : ''}` : '(nothing else installed)';
+  const unnamed = plan.direction === 'none' ? '(nothing else installed)' : '(the revision the default tag serves, not named in git)';
+  const from = plan.from.revision ? `${plan.from.revision}${plan.from.version ? ` (${plan.from.version})` : ''}` : unnamed;
   const to = `${plan.to.revision}${plan.to.version ? ` (${plan.to.version})` : ''}`;
   lines.push(`Upgrade ${from} → ${to}; control plane installed as: ${plan.install}`, '');
   plan.phases.forEach((phase, i) => {

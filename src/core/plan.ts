@@ -25,7 +25,7 @@ import { evaluateUpgradePolicy } from './upgrade-policy.js';
 import { assertVersionSkew } from './version-skew.js';
 import { buildYamlIndex } from './yaml-index.js';
 import { assertSingleNonRevisioned, firstCanaryStrategy, isFirstCanaryFromIop } from './sources/operator-nonrevisioned.js';
-import { assertManagedMove, assertManagedTarget, assumedDefaultChannel, detectManagedMesh } from './sources/managed.js';
+import { assertManagedMove, assertManagedTarget, assumedDefaultChannel, detectManagedMesh, followsUnseenDefault } from './sources/managed.js';
 import { followSetters, resolvePlaceholders } from './sources/placeholders.js';
 import { adaptManagedCleanup, adaptManagedDefaultRevision, draftManagedControlPlane } from './phases/managed.js';
 import { applyPhaseWithCharts, renderLocalCharts, withLocalCharts } from './sources/helm-app-of-apps.js';
@@ -115,16 +115,26 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   const index = withLocalCharts(files, charts);
   const managed = detectManagedMesh(index);
   const assumedDefault = assumedDefaultChannel(managed, index);
-  const inventory = discoverMesh(index, { defaultTag: assumedDefault });
+  // A managed mesh whose namespaces only say istio-injection=enabled: they follow the default tag,
+  // whatever it serves; that revision is planned as `default` and reported as unknown (null).
+  const unseenDefault = assumedDefault === null && followsUnseenDefault(managed, index, options.to);
+  const inventory = discoverMesh(index, { defaultTag: assumedDefault ?? (unseenDefault ? 'default' : null) });
   assertSingleNonRevisioned(index, inventory.operators, [...index.ofKind('Application'), ...index.ofKind('HelmRelease')].map((o) => toHelmRelease(o, index)).filter((r): r is NonNullable<typeof r> => r !== null));
   const appSetWarnings = applicationSetWarnings(index);
-  assertMeshFound(inventory);
+  if (!unseenDefault) assertMeshFound(inventory);
   const sail = planSail(snapshot, index, inventory, options);
   if (sail) return sail;
   assertManagedTarget(options.to, options.version);
   const requested = parseRevision(options.to, options.version);
   const warnings: PlanWarning[] = index.skipped.map((s) => ({ code: 'skipped-file', message: `skipped: ${s.reason}`, file: s.file }));
   warnings.push(...resolved.warnings);
+  if (unseenDefault) {
+    warnings.push({
+      code: 'default-revision-unseen',
+      message: `no revision is named in git: namespaces labelled istio-injection=enabled follow the default tag, whatever it serves today (istioctl tag list shows it). The plan moves them to ${options.to} by relabelling; the old control plane is not named in any command.`,
+      file: managed?.evidence[0] ?? null,
+    });
+  }
   if (assumedDefault) {
     warnings.push({
       code: 'default-tag-assumed',
@@ -161,7 +171,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     to = describeRevision(back, inventory.revisions.find((r) => r.name === back) ?? null);
     fromName = requested.name;
   } else {
-    fromName = chooseCurrentRevision(inventory, to.name, warn);
+    fromName = chooseCurrentRevision(inventory, to.name, warn) ?? (unseenDefault ? 'default' : null);
   }
   if (fromName === null) {
     const here = inventory.revisions.some((r) => r.name === to.name) || inventory.namespaces.some((n) => n.revision === to.name);
@@ -169,7 +179,8 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     return alreadyThere(snapshot, inventory, to, warnings);
   }
   const installed = inventory.revisions.find((r) => r.name === fromName) ?? null;
-  const from = describeRevision(fromName, installed);
+  // The revision behind an unseen default tag is a control plane outside git, like a channel's.
+  const from: Revision = unseenDefault && fromName === 'default' ? { name: 'default', flavor: 'managed', version: null } : describeRevision(fromName, installed);
   assertNonRevisionedSupported(installed, inventory, options);
   assertManagedMove(from, to);
 
@@ -255,7 +266,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   });
 
   return {
-    from: { revision: from.name, version: from.version },
+    from: { revision: unseenDefault ? null : from.name, version: from.version },
     to: { revision: to.name, version: to.version },
     install: installed?.install ?? (from.flavor === 'managed' ? 'managed' : 'external'),
     strategy: ctx.strategy,

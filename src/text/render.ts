@@ -36,7 +36,7 @@ function render(template: string, view: object): string {
 }
 
 function label(revision: string | null, version: string | null): string {
-  if (!revision) return '(nothing)';
+  if (!revision) return 'the revision the default tag serves (not named in git)';
   return version ? `\`${revision}\` (${version})` : `\`${revision}\``;
 }
 

@@ -10,6 +10,8 @@ import type { PhaseDraft, PlanContext } from './context.js';
 export function draftManagedControlPlane(ctx: PlanContext, managed: ManagedMesh | null): PhaseDraft {
   const { from, to } = ctx;
   const channel = channelOf(to.name);
+  // `default`: the revision the default tag serves, which git does not name.
+  const current = from.name === 'default' ? 'the control plane the default tag serves' : from.name;
   const inGit = managed?.controlPlaneRevisions ?? [];
   const targetInGit = inGit.some((cr) => cr.name === to.name);
   const cr = `{"apiVersion":"mesh.cloud.google.com/v1beta1","kind":"ControlPlaneRevision","metadata":{"name":"${to.name}","namespace":"${ISTIO_SYSTEM}","labels":{"mesh.cloud.google.com/managed-cni-enabled":"true"}},"spec":{"type":"managed_service","channel":"${channel}"}}`;
@@ -41,8 +43,8 @@ export function draftManagedControlPlane(ctx: PlanContext, managed: ManagedMesh 
   });
   return {
     id: 'control-plane',
-    title: `Provision managed control plane ${to.name} beside ${from.name}`,
-    why: `Provisions the managed control plane of the ${channel} channel (${to.name}) next to ${from.name}. Google runs it outside the cluster and upgrades it within the channel, so no release is pinned. No namespace, gateway or tag points at it yet, so no running pod changes.`,
+    title: `Provision managed control plane ${to.name} beside ${current}`,
+    why: `Provisions the managed control plane of the ${channel} channel (${to.name}) next to ${current}. Google runs it outside the cluster and upgrades it within the channel, so no release is pinned. No namespace, gateway or tag points at it yet, so no running pod changes.`,
     objects: [],
     deletions: [],
     manual,
@@ -66,6 +68,18 @@ export function draftManagedControlPlane(ctx: PlanContext, managed: ManagedMesh 
  */
 export function adaptManagedCleanup(ctx: PlanContext, cleanup: PhaseDraft, managed: ManagedMesh | null): PhaseDraft {
   if (ctx.from.flavor !== 'managed') return cleanup;
+  if (ctx.from.name === 'default') {
+    // Git never named the old revision: nothing to delete here, and no command may guess its name.
+    return {
+      ...cleanup,
+      title: 'Retire the control plane the default tag served',
+      why: `Nothing in git to remove: the revision the default tag served before ${ctx.to.name} is not named in the repo. Once istioctl tag list shows default → ${ctx.to.name} and no proxy uses the old revision, retire it the way it was installed (a managed channel needs nothing; an in-cluster revision is removed with istioctl uninstall --revision <that revision>).`,
+      deletions: [],
+      manual: ['istioctl tag list   # default → ' + ctx.to.name + '; the revision it served before is the one to retire'],
+      manualDone: false,
+      verify: [`${cleanup.beforeMerge?.[0] ?? ''}`.replace('must print 0', 'expect 0')].filter((v) => v.trim() !== ''),
+    };
+  }
   const deletions = (managed?.controlPlaneRevisions ?? []).filter((cr) => cr.name === ctx.from.name);
   return {
     ...cleanup,

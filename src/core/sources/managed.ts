@@ -82,6 +82,19 @@ export function assumedDefaultChannel(managed: ManagedMesh | null, index: YamlIn
   return !tagInGit && injectionEnabled ? managed.channels[0]! : null;
 }
 
+/**
+ * Whether the repo is a managed mesh that names no revision at all (namespaces only say
+ * istio-injection=enabled, the default tag is outside git) and the target is a channel: the
+ * starting revision is whatever the default tag serves, unknown to git.
+ */
+export function followsUnseenDefault(managed: ManagedMesh | null, index: YamlIndex, to: string): boolean {
+  if (!managed || managed.channels.length > 0 || !isManagedChannel(to)) return false;
+  const tagInGit = index.ofKind('MutatingWebhookConfiguration').some((o) => labelsOf(o.body)[TAG_LABEL] === 'default');
+  const revisioned = index.ofKind('Namespace').some((o) => labelsOf(o.body)[REV_LABEL] !== undefined);
+  const injectionEnabled = index.ofKind('Namespace').some((o) => labelsOf(o.body)[INJECTION_LABEL] === 'enabled');
+  return !tagInGit && !revisioned && injectionEnabled;
+}
+
 /** A channel with `--version` cannot be planned: Google picks a channel's release. */
 export function assertManagedTarget(to: string, version: string | undefined): void {
   if (!isManagedChannel(to) || version === undefined) return;

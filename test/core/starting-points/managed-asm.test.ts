@@ -4,6 +4,8 @@ import { toPlanJson } from '../../../src/cli/plan-json.js';
 import { MeshNotFoundError, UpgradeRefusedError } from '../../../src/core/errors.js';
 import { planUpgrade, snapshotAfter, type UpgradePlan } from '../../../src/core/plan.js';
 import type { RepoSnapshot } from '../../../src/core/snapshot.js';
+import { discoverMesh } from '../../../src/core/discover.js';
+import { buildYamlIndex } from '../../../src/core/yaml-index.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
@@ -129,5 +131,39 @@ describe('managed Cloud Service Mesh: asm-managed → asm-managed-rapid (fixture
   it('still refuses a repo with no mesh at all', () => {
     const noMesh = new Map([...repo].filter(([path]) => path.includes('monitoring') || path.startsWith('argocd/')));
     expect(() => planUpgrade(noMesh, { to: TO })).toThrow(MeshNotFoundError);
+  });
+});
+
+describe('managed Cloud Service Mesh where git names no revision (fixture managed-asm, shop on istio-injection too)', () => {
+  const SHOP = 'clusters/prod/apps/shop/namespace.yaml';
+  let repo: RepoSnapshot;
+  let plan: UpgradePlan;
+  beforeAll(async () => {
+    const fixture = await loadFixture('managed-asm');
+    repo = new Map(fixture).set(SHOP, fixture.get(SHOP)!.replace('istio.io/rev: asm-managed', 'istio-injection: enabled'));
+    plan = planUpgrade(repo, { to: TO });
+  });
+
+  it('plans from an unknown revision (null): namespaces follow whatever the default tag serves', () => {
+    const json = toPlanJson(plan);
+    expect(json.from).toEqual({ revision: null, version: null });
+    expect(json.to).toEqual({ revision: TO, version: null });
+    expect(json.install).toBe('managed');
+    expect(json.phases.map((p) => p.id)).toEqual(PHASES);
+    expect(plan.warnings.map((w) => w.code)).toContain('default-revision-unseen');
+  });
+
+  it('relabels every istio-injection namespace to the channel with restarts, and never names a revision git does not show', () => {
+    const workloads = plan.phases.filter((p) => p.id === 'gateways' || p.id.startsWith('workloads')).flatMap((p) => p.namespaces);
+    expect(new Set(workloads)).toEqual(new Set(MESHED.map(([ns]) => ns)));
+    const final = snapshotAfter(plan, plan.phases.length);
+    const labels = (ns: string) => discoverMesh(buildYamlIndex(final)).namespaces.find((n) => n.name === ns)?.labels;
+    for (const [ns] of MESHED) {
+      expect(labels(ns)?.['istio.io/rev'], ns).toBe(TO);
+      expect(labels(ns)?.['istio-injection'], ns).toBeUndefined();
+    }
+    const commands = plan.phases.flatMap((p) => [...p.manual, ...p.verify, ...p.beforeMerge, ...p.rollback]).join('\n');
+    expect(commands).not.toMatch(/--revision default\b|istiod-default|uninstall/);
+    expect(plan.phases.find((p) => p.id === 'cleanup')!.title).toBe('Retire the control plane the default tag served');
   });
 });

@@ -22,6 +22,7 @@ import { collectPreflightWarnings, operatorGateways } from './preflight.js';
 import { parseRevision, type Revision } from './revision.js';
 import { applyFileChanges, diffSnapshots, type FileChange, type RepoSnapshot } from './snapshot.js';
 import { evaluateUpgradePolicy } from './upgrade-policy.js';
+import { namespaceDataWarnings } from './sources/namespace-data.js';
 import { assertVersionSkew } from './version-skew.js';
 import { buildYamlIndex } from './yaml-index.js';
 import { assertSingleNonRevisioned, firstCanaryStrategy, isFirstCanaryFromIop } from './sources/operator-nonrevisioned.js';
@@ -220,6 +221,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     renderOverlay: installed?.name === 'default' && installed.install === 'manifests' ? findRenderOverlay(snapshot) : null,
   };
   collectPreflightWarnings(ctx);
+  if (!options.rollback) for (const w of namespaceDataWarnings(snapshot, index, to)) warn(w);
   if (!options.rollback) warnNameKeyedPatches(ctx);
 
   const controlPlane = options.rollback ? null : to.flavor === 'managed' ? draftManagedControlPlane(ctx, managed) : draftControlPlane(ctx, scopeFor('control-plane'));

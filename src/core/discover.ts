@@ -38,7 +38,15 @@ export interface HelmRelease {
   readonly chartVersion: string | null;
   /** The Flux post-build variable the chart version comes from (`version: ${istio_version}`), when it does. */
   readonly chartVersionSubstitution?: Substitution | null;
+  /**
+   * Argo CD `helm.parameters` that set what the plan edits (`revision`, `revisionTags`,
+   * `defaultRevision`, `global.operatorManageWebhooks`): they win over every values field.
+   */
+  readonly meshParameters?: readonly string[];
 }
+
+/** Values the plan edits; an Argo CD parameter setting one would silently win over the edit. */
+const MESH_VALUE = /^(revision|revisionTags(\[\d+\])?|defaultRevision|global\.operatorManageWebhooks)$/;
 
 export interface InstalledRevision {
   readonly name: string;
@@ -288,7 +296,7 @@ export function discoverMesh(index: YamlIndex, assumed: { readonly defaultTag?: 
       if (isGateway(template)) {
         const podRevision = template.labels[REV_LABEL];
         const pinned = pinnedProxyOf(template.containers);
-        const pinnedRevision = pinned?.caAddress ? revisionOfIstiodAddress(pinned.caAddress) : null;
+        const pinnedRevision = pinned?.caAddress ? (revisionOfIstiodAddress(pinned.caAddress) ?? revisionOfIstiodService(pinned.caAddress, istiodService)) : null;
         const resolved = pinnedRevision ?? (podRevision ? (tagTarget.get(podRevision) ?? podRevision) : (namespace?.revision ?? null));
         gateways.push({ ...workload, style: podRevision ? 'pod-label' : 'namespace-label', revision: resolved, pinned });
       } else if (namespace?.revision || (workload.podRevision && namespace?.injection.mode === 'none')) {
@@ -346,6 +354,17 @@ export function discoverMesh(index: YamlIndex, assumed: { readonly defaultTag?: 
     webhooksWithCaBundle,
     operators: inClusterOperators,
   };
+}
+
+/**
+ * The revision a value of `istio.io/rev` (or a Helm `revision`) selects: a tag's target (tag
+ * MutatingWebhookConfigurations and Helm `revisionTags`), else the value itself.
+ */
+export function revisionSelectedBy(inventory: Pick<MeshInventory, 'tags' | 'revisions'>, value: string): string {
+  const tag = inventory.tags.find((t) => t.tag === value && t.revision);
+  if (tag) return tag.revision;
+  const release = inventory.revisions.find((r) => r.name !== value && stringList(r.helm?.values.revisionTags).includes(value));
+  return release?.name ?? value;
 }
 
 /** Throws when the repo holds nothing of a mesh at all. */
@@ -447,6 +466,16 @@ function pinnedProxyOf(containers: ReadonlyArray<Readonly<Record<string, unknown
 export function revisionOfIstiodAddress(address: string): string | null {
   const match = /^istiod-([a-z0-9]([-a-z0-9]*[a-z0-9])?)\./.exec(address);
   return match ? match[1]! : null;
+}
+
+/**
+ * `istiod.istio-system.svc:15012` names the `istiod` Service: the revision it selects, or the
+ * non-revisioned control plane (`default`) when it selects none. Null for any other address.
+ */
+function revisionOfIstiodService(address: string, service: IndexedObject | null): string | null {
+  if (!/^istiod\.[a-z0-9-]+(\.svc)?(\.|:|$)/.test(address)) return null;
+  const selected = service ? stringMap(getPath(service.body, ['spec', 'selector']))[REV_LABEL] : undefined;
+  return selected ?? 'default';
 }
 
 function isGateway(template: ReturnType<typeof podTemplateOf>): boolean {
@@ -559,6 +588,11 @@ export function toHelmRelease(object: IndexedObject, index?: YamlIndex): HelmRel
     values = parseValuesText(text);
     valuesPath = ['spec', 'source', 'helm', 'values'];
   }
+  const parameters = (Array.isArray(helm.parameters) ? helm.parameters : []).map(asDict);
+  const meshParameters = parameters.map((p) => stringValue(p.name) ?? '').filter((name) => MESH_VALUE.test(name));
+  // Parameters win over valuesObject and values: the revision the cluster gets is theirs.
+  const revisionParameter = parameters.find((p) => p.name === 'revision');
+  if (revisionParameter) values = { ...values, revision: typeof revisionParameter.value === 'string' ? revisionParameter.value : '' };
   return {
     object,
     chart,
@@ -567,6 +601,7 @@ export function toHelmRelease(object: IndexedObject, index?: YamlIndex): HelmRel
     valuesAreText: text !== null && helm.valuesObject === undefined,
     chartVersionPath: ['spec', 'source', 'targetRevision'],
     chartVersion: stringValue(source.targetRevision),
+    ...(meshParameters.length > 0 ? { meshParameters } : {}),
   };
 }
 

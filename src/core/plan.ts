@@ -1,7 +1,7 @@
 import semver from 'semver';
 import { App, Chart } from 'cdk8s';
 import { applyPhase, type ObjectChange } from '../writer/apply-phase.js';
-import { assertMeshFound, discoverMesh, toHelmRelease, type InstallStyle, type InstalledRevision, type MeshInventory } from './discover.js';
+import { assertMeshFound, discoverMesh, revisionSelectedBy, toHelmRelease, type InstallStyle, type InstalledRevision, type MeshInventory } from './discover.js';
 import { MeshNotFoundError, UnknownPhaseError, UpgradeRefusedError } from './errors.js';
 import { getPath } from './kube.js';
 import { DEFAULT_POD_BUDGET } from './phase-ids.js';
@@ -123,6 +123,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   assertSingleNonRevisioned(index, inventory.operators, [...index.ofKind('Application'), ...index.ofKind('HelmRelease')].map((o) => toHelmRelease(o, index)).filter((r): r is NonNullable<typeof r> => r !== null));
   const appSetWarnings = applicationSetWarnings(index);
   if (!unseenDefault) assertMeshFound(inventory);
+  assertNoMeshParameters(inventory);
   const sail = planSail(snapshot, index, inventory, options);
   if (sail) return sail;
   assertManagedTarget(options.to, options.version);
@@ -432,7 +433,9 @@ function remainingReferences(ctx: PlanContext, drafts: readonly PhaseDraft[]): s
     if (gateway.revision === old && !isMoved(gateway.object)) left.push(`gateway ${gateway.object.namespace}/${gateway.object.name}`);
   }
   for (const release of inventory.helmGateways) {
-    if (release.values.revision === old && !isMoved(release.object)) left.push(`gateway release ${release.object.name}`);
+    const value = typeof release.values.revision === 'string' && release.values.revision !== '' ? release.values.revision : null;
+    const on = value === null ? (old === 'default' ? 'default' : null) : revisionSelectedBy(inventory, value);
+    if (on === old && !isMoved(release.object)) left.push(`gateway release ${release.object.name}`);
   }
   // Gateways the old IstioOperator runs go with it at cleanup: they must move out first.
   if (ctx.installed?.install === 'istio-operator' && ctx.installed.installer && !isMoved(ctx.installed.installer)) {
@@ -530,6 +533,21 @@ function assertNonRevisionedSupported(installed: InstalledRevision | null, inven
   throw new UpgradeRefusedError(
     'the control plane in this repo is non-revisioned (istiod without a revision); its first canary upgrade is not supported yet. Install the target revision beside it by hand (istioctl manifest generate --set revision=<target>), then plan again.',
     'non-revisioned-unsupported',
+  );
+}
+
+/**
+ * Argo CD `helm.parameters` win over `valuesObject` and `values`, where the plan writes `revision`,
+ * `revisionTags` and the rest: a copy of such an Application would keep the old revision. Refused
+ * with the way out rather than planned wrong.
+ */
+function assertNoMeshParameters(inventory: MeshInventory): void {
+  const releases = [...inventory.revisions.map((r) => r.helm), ...inventory.helmGateways, inventory.helmBase].filter((r): r is NonNullable<typeof r> => r !== null && r !== undefined);
+  const found = releases.filter((r) => (r.meshParameters ?? []).length > 0);
+  if (found.length === 0) return;
+  throw new UpgradeRefusedError(
+    `${found.map((r) => `${r.object.kind} ${r.object.name} (${r.object.file}) sets ${r.meshParameters!.join(', ')} in spec.source.helm.parameters`).join('; ')}: Argo CD parameters win over valuesObject and values, where the plan writes these values, so a copy for the new revision would keep the old one. Move them into helm.valuesObject (or helm.values), then plan again.`,
+    'helm-parameters-override',
   );
 }
 

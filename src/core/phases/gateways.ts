@@ -3,7 +3,7 @@ import { NamespaceInjection } from '../../constructs/namespace-injection.js';
 import { RevisionLabel } from '../../constructs/revision-label.js';
 import { WorkloadRestart } from '../../constructs/workload-restart.js';
 import type { PlacedObject } from '../../writer/apply-phase.js';
-import type { Gateway } from '../discover.js';
+import { revisionSelectedBy, type Gateway } from '../discover.js';
 import { getPath, ISTIO_SYSTEM, labelsOf, podTemplateOf, REV_LABEL, stringMap } from '../kube.js';
 import { firstCanaryGatewayMoves } from './operator-first-canary.js';
 import { restartMinutes } from '../phase-ids.js';
@@ -87,9 +87,21 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
   }
 
   for (const release of inventory.helmGateways) {
-    // A gateway release without `revision` is on the non-revisioned control plane (`default`).
-    if ((release.values.revision ?? (from.name === 'default' ? 'default' : undefined)) !== from.name) continue;
+    // A gateway release without `revision` is on the non-revisioned control plane (`default`); one
+    // whose `revision` is a tag is on the tag's revision.
+    const value = typeof release.values.revision === 'string' && release.values.revision !== '' ? release.values.revision : null;
+    const onRevision = value === null ? (from.name === 'default' ? 'default' : undefined) : revisionSelectedBy(inventory, value);
+    if (onRevision !== from.name) continue;
     const { object } = release;
+    if (value !== null && value !== from.name) {
+      // Pinned for the move: a gateway goes before its clients and before the tag, and moving the tag
+      // would not restart it (nothing in its pod template changes).
+      ctx.warn({
+        code: 'gateway-tag-pinned',
+        message: `gateway release ${object.name} follows tag ${value} (${from.name} today); the gateways phase sets its revision to ${to.name} so that it moves before the applications and is restarted. Set revision back to ${value} after the upgrade if it should follow the tag again (the tag then points at ${to.name}: one more restart, same revision).`,
+        file: object.file,
+      });
+    }
     const moves = helmGatewayMoves(ctx, s, release);
     objects.push(...moves.objects);
     // A version from a Flux variable moves at its source when only this release uses it, else it is pinned.

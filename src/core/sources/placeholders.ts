@@ -102,6 +102,9 @@ export function revisionFields(snapshot: RepoSnapshot, setters: readonly KptSett
   const fields: SetterField[] = [];
   for (const [file, text] of snapshot) {
     if (!/\.ya?ml$/.test(file)) continue;
+    // `{{ }}` in an ApplicationSet template or a chart's templates is read by the planner itself
+    // (generator elements, values files): not a placeholder to report.
+    const templated = /^kind:\s*ApplicationSet\s*$/m.test(text) || /(^|\/)templates\//.test(file);
     const lines = text.split('\n');
     lines.forEach((line, i) => {
       const match = REVISION_FIELD.exec(line);
@@ -110,6 +113,7 @@ export function revisionFields(snapshot: RepoSnapshot, setters: readonly KptSett
       if (literal === '') return;
       const reference = match[7] ? setterReference(match[7]) : null;
       if (!reference && !isPlaceholderRevision(literal)) return;
+      if (!reference && templated && literal.includes('{{')) return;
       const setter = reference ? setterFor(setters, file, reference.name) : null;
       const rendered = reference && setter ? reference.pattern.replace(/\$\{([^}]+)\}/g, (all, name: string) => setterFor(setters, file, name)?.value ?? all) : null;
       fields.push({ file, line: i + 1, key: match[3]!, literal, setter, setterName: reference?.name ?? null, rendered: rendered && !isPlaceholderRevision(rendered) ? rendered : null });

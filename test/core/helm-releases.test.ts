@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { UpgradeRefusedError } from '../../src/core/errors.js';
+import { planUpgrade, snapshotAfter } from '../../src/core/plan.js';
+import { discoverMesh, toHelmRelease } from '../../src/core/discover.js';
+import { buildYamlIndex } from '../../src/core/yaml-index.js';
+import { loadFixture } from '../helpers/fixtures.js';
+
+const TO = '1-22-1';
+const GATEWAY = 'argocd/istio-ingress.yaml';
+const ISTIOD = 'argocd/istiod-1-21-2.yaml';
+
+describe('Helm releases in the shapes people write them (fixture helm-argocd)', () => {
+  it('moves a gateway release whose revision is a tag of the old revision, pinned for the move, chart version included', async () => {
+    const fixture = await loadFixture('helm-argocd');
+    const repo = new Map(fixture).set(GATEWAY, fixture.get(GATEWAY)!.replace('revision: 1-21-2', 'revision: default'));
+    const plan = planUpgrade(repo, { to: TO });
+    const gateways = plan.phases.find((p) => p.id === 'gateways')!;
+    expect(gateways.changes.map((c) => `${c.kind} ${c.name}`)).toContain('Application istio-ingress');
+    expect(plan.warnings.find((w) => w.code === 'gateway-tag-pinned')?.message).toContain('gateway release istio-ingress follows tag default (1-21-2 today)');
+    const after = snapshotAfter(plan, plan.phases.findIndex((p) => p.id === 'gateways') + 1).get(GATEWAY)!;
+    expect(after).toContain('revision: 1-22-1');
+    expect(after).toContain('targetRevision: 1.22.1');
+  });
+
+  it('reads a revision set by helm.parameters (they win over values) and refuses to plan over it', async () => {
+    const fixture = await loadFixture('helm-argocd');
+    const text = fixture.get(ISTIOD)!.replace('    helm:\n', '    helm:\n      parameters:\n        - name: revision\n          value: ""\n');
+    const repo = new Map(fixture).set(ISTIOD, text);
+    const index = buildYamlIndex(repo);
+    const release = toHelmRelease(index.ofKind('Application').find((o) => o.name.startsWith('istiod'))!, index)!;
+    expect(release.values.revision).toBe('');
+    expect(release.meshParameters).toEqual(['revision']);
+    expect(discoverMesh(index).revisions.map((r) => r.name)).toContain('default');
+    let error: unknown;
+    try {
+      planUpgrade(repo, { to: TO });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UpgradeRefusedError);
+    expect((error as UpgradeRefusedError).code).toBe('helm-parameters-override');
+    expect((error as Error).message).toContain(`(${ISTIOD}) sets revision in spec.source.helm.parameters`);
+  });
+});

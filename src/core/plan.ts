@@ -69,6 +69,12 @@ export interface PlanOptions {
    * from a cluster manifest in the repo when not given; unchecked when neither says.
    */
   readonly kubernetesVersion?: string;
+  /**
+   * The revision the upgrade started from, as the bot recorded it: planning from it again once the
+   * repo no longer names it (the last namespace on a control plane outside git has moved). `null`:
+   * it started from a default tag whose revision git never named (a managed mesh).
+   */
+  readonly from?: string | null;
 }
 
 /** A drafted phase as written into the repo: its description, plus what it changes there. */
@@ -115,21 +121,23 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   const charts = renderLocalCharts(snapshot, files);
   const index = withLocalCharts(files, charts);
   const managed = detectManagedMesh(index);
-  const assumedDefault = assumedDefaultChannel(managed, index);
+  const assumedDefault = assumedDefaultChannel(managed, index, options.to, options.from ?? undefined);
   // A managed mesh whose namespaces only say istio-injection=enabled: they follow the default tag,
   // whatever it serves; that revision is planned as `default` and reported as unknown (null).
-  const unseenDefault = assumedDefault === null && followsUnseenDefault(managed, index, options.to);
+  const unseenDefault = assumedDefault === null && followsUnseenDefault(managed, index, options.to, options.from === null);
   const inventory = discoverMesh(index, { defaultTag: assumedDefault ?? (unseenDefault ? 'default' : null) });
   assertSingleNonRevisioned(index, inventory.operators, [...index.ofKind('Application'), ...index.ofKind('HelmRelease')].map((o) => toHelmRelease(o, index)).filter((r): r is NonNullable<typeof r> => r !== null));
   const appSetWarnings = applicationSetWarnings(index);
   if (!unseenDefault) assertMeshFound(inventory);
   assertNoMeshParameters(inventory);
+  assertReadableHelmSources(index);
   const sail = planSail(snapshot, index, inventory, options);
   if (sail) return sail;
   assertManagedTarget(options.to, options.version);
   const requested = parseRevision(options.to, options.version);
   const warnings: PlanWarning[] = index.skipped.map((s) => ({ code: 'skipped-file', message: `skipped: ${s.reason}`, file: s.file }));
   warnings.push(...resolved.warnings);
+  for (const w of fluxSecretWarnings(inventory)) warnings.push(w);
   if (unseenDefault) {
     warnings.push({
       code: 'default-revision-unseen',
@@ -173,7 +181,10 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     to = describeRevision(back, inventory.revisions.find((r) => r.name === back) ?? null);
     fromName = requested.name;
   } else {
-    fromName = chooseCurrentRevision(inventory, to.name, warn) ?? (unseenDefault ? 'default' : null);
+    // The bot's re-plans pass the revision the upgrade started from: a control plane outside git whose
+    // last reference in the repo has moved is still the one being upgraded from.
+    const started = typeof options.from === 'string' && options.from !== to.name ? options.from : null;
+    fromName = chooseCurrentRevision(inventory, to.name, warn) ?? started ?? (unseenDefault ? 'default' : null);
   }
   if (fromName === null) {
     const here = inventory.revisions.some((r) => r.name === to.name) || inventory.namespaces.some((n) => n.revision === to.name);
@@ -533,6 +544,54 @@ function assertNonRevisionedSupported(installed: InstalledRevision | null, inven
   throw new UpgradeRefusedError(
     'the control plane in this repo is non-revisioned (istiod without a revision); its first canary upgrade is not supported yet. Install the target revision beside it by hand (istioctl manifest generate --set revision=<target>), then plan again.',
     'non-revisioned-unsupported',
+  );
+}
+
+/**
+ * A chart version read from a Flux substitution ConfigMap while Secrets sit in the same
+ * `substituteFrom`: a Secret that sets the variable would win, and git cannot show it.
+ */
+function fluxSecretWarnings(inventory: MeshInventory): PlanWarning[] {
+  const releases = [...inventory.revisions.map((r) => r.helm), ...inventory.helmGateways, inventory.helmBase].filter((r): r is NonNullable<typeof r> => r !== null && r !== undefined);
+  const seen = new Set<string>();
+  const out: PlanWarning[] = [];
+  for (const { chartVersionSubstitution: sub } of releases) {
+    if (!sub || sub.source !== 'configmap' || sub.secrets.length === 0 || seen.has(sub.variable)) continue;
+    seen.add(sub.variable);
+    out.push({
+      code: 'flux-substitution-secret',
+      message: `\${${sub.variable}} is read as ${sub.value} from ConfigMap ${sub.configMap?.name ?? ''}; Secret ${sub.secrets.join(', ')} in the same postBuild.substituteFrom cannot be read from git and would win if it set ${sub.variable}. Check: kubectl -n ${sub.kustomization?.namespace ?? 'flux-system'} get secret ${sub.secrets[0]} -o jsonpath='{.data.${sub.variable}}'   # expect nothing`,
+      file: sub.configMap?.file ?? null,
+    });
+  }
+  return out;
+}
+
+/**
+ * Istio charts installed through sources the planner does not read yet: an Argo CD Application with
+ * `spec.sources` (multi-source) or a Flux HelmRelease with `spec.chartRef` (OCIRepository or
+ * HelmChart). Refused by name rather than planned as if the control plane were outside git.
+ */
+function assertReadableHelmSources(index: ReturnType<typeof buildYamlIndex>): void {
+  const ISTIO_CHART = /^(base|istiod|gateway)$/;
+  const found: string[] = [];
+  for (const app of index.ofKind('Application')) {
+    const sources = getPath(app.body, ['spec', 'sources']);
+    if (app.isPatch || !Array.isArray(sources)) continue;
+    if (sources.some((source) => ISTIO_CHART.test(String(getPath(source, ['chart']) ?? '')))) found.push(`Application ${app.name} (${app.file}): spec.sources`);
+  }
+  const charts = new Map([...index.ofKind('OCIRepository'), ...index.ofKind('HelmChart')].map((o) => [`${o.kind}/${o.namespace ?? ''}/${o.name}`, o]));
+  for (const release of index.ofKind('HelmRelease')) {
+    const ref = getPath(release.body, ['spec', 'chartRef']) as { kind?: unknown; name?: unknown; namespace?: unknown } | undefined;
+    if (release.isPatch || !ref || typeof ref.name !== 'string') continue;
+    const source = charts.get(`${String(ref.kind)}/${String(ref.namespace ?? release.namespace ?? '')}/${ref.name}`);
+    const chart = source ? String(getPath(source.body, ['spec', 'chart']) ?? String(getPath(source.body, ['spec', 'url']) ?? '').split('/').pop()) : '';
+    if (ISTIO_CHART.test(chart)) found.push(`HelmRelease ${release.name} (${release.file}): spec.chartRef to ${source!.kind} ${source!.name}`);
+  }
+  if (found.length === 0) return;
+  throw new UpgradeRefusedError(
+    `Istio charts installed through sources the planner does not read yet: ${found.join('; ')}. Use spec.source with the chart and inline helm values (Argo CD), or spec.chart.spec with a HelmRepository (Flux), for the Istio releases; or upgrade by hand.`,
+    'helm-source-unsupported',
   );
 }
 

@@ -660,6 +660,7 @@ export class UpgradeWorkflow {
         to: rollback ? state.from! : state.target,
         ...(rollback ? { rollback: true } : {}),
         ...(state.options.version && !rollback ? { version: state.options.version } : {}),
+        ...(!rollback ? { from: state.from } : {}),
         ...(state.options.downgrade ? { downgrade: true } : {}),
         ...(state.options.canary ? { canary: state.options.canary } : {}),
         ...(state.options.strategy ? { strategy: state.options.strategy } : {}),

@@ -42,3 +42,30 @@ describe('Helm releases in the shapes people write them (fixture helm-argocd)', 
     expect((error as Error).message).toContain(`(${ISTIOD}) sets revision in spec.source.helm.parameters`);
   });
 });
+
+describe('Istio charts through sources not read yet are refused by name', () => {
+  it.each([
+    [
+      'an Argo CD multi-source Application',
+      'argocd/istiod.yaml',
+      'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: istiod\n  namespace: argocd\nspec:\n  sources:\n    - repoURL: https://istio-release.storage.googleapis.com/charts\n      chart: istiod\n      targetRevision: 1.21.2\n      helm:\n        valueFiles: [$values/mesh/istiod-values.yaml]\n    - repoURL: https://git.example.com/platform/config.git\n      targetRevision: main\n      ref: values\n  destination:\n    namespace: istio-system\n',
+      'Application istiod (argocd/istiod.yaml): spec.sources',
+    ],
+    [
+      'a Flux HelmRelease with chartRef to an OCIRepository',
+      'mesh/istiod.yaml',
+      'apiVersion: source.toolkit.fluxcd.io/v1beta2\nkind: OCIRepository\nmetadata:\n  name: istiod-chart\n  namespace: flux-system\nspec:\n  url: oci://gcr.io/istio-release/charts/istiod\n  ref: {tag: 1.21.2}\n---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: istiod\n  namespace: flux-system\nspec:\n  chartRef:\n    kind: OCIRepository\n    name: istiod-chart\n  values:\n    revision: 1-21-2\n',
+      'HelmRelease istiod (mesh/istiod.yaml): spec.chartRef to OCIRepository istiod-chart',
+    ],
+  ])('%s', (_name, file, text, named) => {
+    const repo = new Map([[file, text], ['ns.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio.io/rev: 1-21-2\n']]);
+    let error: unknown;
+    try {
+      planUpgrade(repo, { to: TO });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as UpgradeRefusedError).code).toBe('helm-source-unsupported');
+    expect((error as Error).message).toContain(named);
+  });
+});

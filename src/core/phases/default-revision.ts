@@ -114,7 +114,8 @@ export function draftDefaultRevision(ctx: PlanContext, s: DraftScope): PhaseDraf
  */
 function defaultTagOutsideGit(ctx: PlanContext): string[] {
   const { inventory, from, to } = ctx;
-  if (from.name === 'default') return [];
+  // A non-revisioned control plane in git hands `default` over in its own way; an unseen one (managed) does not.
+  if (from.name === 'default' && from.flavor !== 'managed') return [];
   const helmTagged = inventory.revisions.some((r) => stringList(r.helm?.values.revisionTags).includes('default'));
   const tagInGit = inventory.tags.some((t) => t.tag === 'default') || helmTagged;
   const validatorInGit = inventory.defaultValidator !== null || inventory.helmBase !== null;

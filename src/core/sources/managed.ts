@@ -73,13 +73,18 @@ export function detectManagedMesh(index: YamlIndex): ManagedMesh | null {
 
 /**
  * The revision `istio-injection=enabled` namespaces follow when the `default` tag is outside git:
- * the one channel the repo names, or null (no revision is visible, or several are).
+ * the channel the upgrade started from (the bot's state), else the one channel besides the target
+ * that the repo names, or null (no revision is visible, or several are).
  */
-export function assumedDefaultChannel(managed: ManagedMesh | null, index: YamlIndex): string | null {
-  if (!managed || managed.channels.length !== 1) return null;
+export function assumedDefaultChannel(managed: ManagedMesh | null, index: YamlIndex, target: string, startedFrom?: string): string | null {
+  if (!managed) return null;
+  // The target appears in git as namespaces move to it; the tag stays where it was until default-revision.
+  const others = managed.channels.filter((c) => c !== target);
+  const channel = startedFrom !== undefined && isManagedChannel(startedFrom) ? startedFrom : others.length === 1 ? others[0]! : null;
+  if (channel === null) return null;
   const tagInGit = index.ofKind('MutatingWebhookConfiguration').some((o) => labelsOf(o.body)[TAG_LABEL] === 'default');
   const injectionEnabled = index.ofKind('Namespace').some((o) => labelsOf(o.body)[INJECTION_LABEL] === 'enabled');
-  return !tagInGit && injectionEnabled ? managed.channels[0]! : null;
+  return !tagInGit && injectionEnabled ? channel : null;
 }
 
 /**
@@ -87,10 +92,13 @@ export function assumedDefaultChannel(managed: ManagedMesh | null, index: YamlIn
  * istio-injection=enabled, the default tag is outside git) and the target is a channel: the
  * starting revision is whatever the default tag serves, unknown to git.
  */
-export function followsUnseenDefault(managed: ManagedMesh | null, index: YamlIndex, to: string): boolean {
-  if (!managed || managed.channels.length > 0 || !isManagedChannel(to)) return false;
+export function followsUnseenDefault(managed: ManagedMesh | null, index: YamlIndex, to: string, startedUnseen = false): boolean {
+  // Namespaces already moved to the target name it; what matters is that nothing else is named.
+  if (!managed || managed.channels.some((c) => c !== to) || !isManagedChannel(to)) return false;
+  // Planned again during an upgrade that started so: still so once the last namespace has moved.
+  if (startedUnseen) return true;
   const tagInGit = index.ofKind('MutatingWebhookConfiguration').some((o) => labelsOf(o.body)[TAG_LABEL] === 'default');
-  const revisioned = index.ofKind('Namespace').some((o) => labelsOf(o.body)[REV_LABEL] !== undefined);
+  const revisioned = index.ofKind('Namespace').some((o) => (labelsOf(o.body)[REV_LABEL] ?? to) !== to);
   const injectionEnabled = index.ofKind('Namespace').some((o) => labelsOf(o.body)[INJECTION_LABEL] === 'enabled');
   return !tagInGit && !revisioned && injectionEnabled;
 }

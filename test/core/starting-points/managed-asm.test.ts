@@ -9,7 +9,7 @@ import { buildYamlIndex } from '../../../src/core/yaml-index.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
-import { hasKubectl, kustomizeBuild, objectKey } from '../../helpers/upgrade-run.js';
+import { hasKubectl, kustomizeBuild, objectKey, runUpgrade } from '../../helpers/upgrade-run.js';
 import { defaultTag, revisionInjector } from './cluster-webhooks.js';
 
 const TO = 'asm-managed-rapid';
@@ -163,7 +163,27 @@ describe('managed Cloud Service Mesh where git names no revision (fixture manage
       expect(labels(ns)?.['istio-injection'], ns).toBeUndefined();
     }
     const commands = plan.phases.flatMap((p) => [...p.manual, ...p.verify, ...p.beforeMerge, ...p.rollback]).join('\n');
-    expect(commands).not.toMatch(/--revision default\b|istiod-default|uninstall/);
+    expect(commands).not.toMatch(/--revision default\b|istiod-default[.:\s]|uninstall/);
     expect(plan.phases.find((p) => p.id === 'cleanup')!.title).toBe('Retire the control plane the default tag served');
+  });
+});
+
+describe('managed Cloud Service Mesh planned again after every merge, as the bot does', () => {
+  it('keeps every istio-injection namespace and the manual tag move until they are done (channel named in git)', async () => {
+    const repo = await loadFixture('managed-asm');
+    const steps = runUpgrade(repo, { to: TO, from: 'asm-managed' });
+    expect(steps.map((s) => s.phase)).toEqual(['control-plane', 'gateways', 'workloads', 'default-revision']);
+    const moved = discoverMesh(buildYamlIndex(steps.at(-1)!.after)).namespaces.filter((n) => n.labels['istio.io/rev'] === TO).map((n) => n.name).sort();
+    expect(moved).toEqual(['asm-ingress', 'payments', 'shop', 'web']);
+  });
+
+  it('keeps them too when git names no revision at all', async () => {
+    const fixture = await loadFixture('managed-asm');
+    const SHOP = 'clusters/prod/apps/shop/namespace.yaml';
+    const repo = new Map(fixture).set(SHOP, fixture.get(SHOP)!.replace('istio.io/rev: asm-managed', 'istio-injection: enabled'));
+    const steps = runUpgrade(repo, { to: TO, from: null });
+    expect(steps.map((s) => s.phase)).toEqual(['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup']);
+    const final = discoverMesh(buildYamlIndex(steps.at(-1)!.after)).namespaces;
+    expect(final.filter((n) => n.labels['istio-injection'] === 'enabled').map((n) => n.name)).toEqual([]);
   });
 });

@@ -30,7 +30,7 @@ import { assertManagedMove, assertManagedTarget, assumedDefaultChannel, detectMa
 import { followSetters, resolvePlaceholders } from './sources/placeholders.js';
 import { adaptManagedCleanup, adaptManagedDefaultRevision, draftManagedControlPlane } from './phases/managed.js';
 import { applyPhaseWithCharts, renderLocalCharts, withLocalCharts } from './sources/helm-app-of-apps.js';
-import { applicationSetWarnings } from './sources/applicationset.js';
+import { applicationSetWarnings, isGitParamsFile } from './sources/applicationset.js';
 
 export type { PlanWarning } from './phases/context.js';
 
@@ -135,7 +135,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   if (sail) return sail;
   assertManagedTarget(options.to, options.version);
   const requested = parseRevision(options.to, options.version);
-  const warnings: PlanWarning[] = index.skipped.map((s) => ({ code: 'skipped-file', message: `skipped: ${s.reason}`, file: s.file }));
+  const warnings: PlanWarning[] = index.skipped.filter((s) => !isGitParamsFile(index, s.file)).map((s) => ({ code: 'skipped-file', message: `skipped: ${s.reason}`, file: s.file }));
   warnings.push(...resolved.warnings);
   for (const w of fluxSecretWarnings(inventory)) warnings.push(w);
   if (unseenDefault) {

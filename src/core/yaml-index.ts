@@ -72,6 +72,13 @@ const KUSTOMIZATION_FILES = new Set(['kustomization.yaml', 'kustomization.yml', 
  * indexes the Kubernetes objects in it. Helm templates and documents that are not Kubernetes
  * objects are skipped with a note; a file that does not parse is an error naming file and line.
  */
+const readFrom = new WeakMap<object, RepoSnapshot>();
+
+/** The repo an ApplicationSet was read from (its git generators read the repo's files). */
+export function snapshotOf(object: IndexedObject): RepoSnapshot | undefined {
+  return readFrom.get(object.body);
+}
+
 export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
   const objects: IndexedObject[] = [];
   const kustomizations: Kustomization[] = [];
@@ -106,6 +113,7 @@ export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
       if (!isKubeObject(document)) return;
       found++;
       const body = document;
+      if (body.kind === 'ApplicationSet') readFrom.set(body, snapshot);
       objects.push({
         file,
         documentIndex,

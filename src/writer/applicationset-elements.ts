@@ -44,17 +44,73 @@ function mayBeGenerated(repo: ReadonlyMap<string, string>, object: IndexedObject
 }
 
 /** Writes generated Applications' changes into their generator elements, in order. */
-export function applyGeneratedEdits(repo: { get(path: string): string | undefined; set(path: string, text: string): void }, edits: readonly GeneratedEdit[], changes: ObjectChange[]): void {
+export function applyGeneratedEdits(
+  repo: { get(path: string): string | undefined; set(path: string, text: string): void; delete?(path: string): void },
+  edits: readonly GeneratedEdit[],
+  changes: ObjectChange[],
+): void {
   for (const edit of edits) {
     // Read from the repo as it is now: an earlier edit of this phase may have added an element.
     const plan = elementEditsFor(asMap(repo), edit);
+    const action = edit.kind === 'create' ? 'create' : edit.kind === 'delete' ? 'delete' : 'update';
+    const files = plan.edits.filter((e): e is FileEdit => e.op.startsWith('file-'));
+    for (const fileEdit of files) {
+      const changed = editParamsFile(repo, fileEdit);
+      if (changed) changes.push({ action, file: changed, kind: 'Application', namespace: plan.namespace, name: plan.name });
+    }
+    const lists = plan.edits.filter((e): e is ListEdit => !e.op.startsWith('file-'));
+    if (lists.length === 0) continue;
     let text = repo.get(plan.file)!;
     const before = text;
-    for (const elementEdit of plan.edits) text = editElements(plan.file, text, elementEdit);
+    for (const elementEdit of lists) text = editElements(plan.file, text, elementEdit);
     if (text === before) continue;
     repo.set(plan.file, text);
-    changes.push({ action: edit.kind === 'create' ? 'create' : edit.kind === 'delete' ? 'delete' : 'update', file: plan.file, kind: 'Application', namespace: plan.namespace, name: plan.name });
+    changes.push({ action, file: plan.file, kind: 'Application', namespace: plan.namespace, name: plan.name });
   }
+}
+
+type FileEdit = Extract<ElementEdit, { op: 'file-patch' | 'file-copy' | 'file-delete' }>;
+type ListEdit = Exclude<ElementEdit, FileEdit>;
+
+/**
+ * A git files generator's params file: its top-level keys edited in place (only their bytes), a
+ * copy under a new name for a new release (comments speak of the new values), or the file deleted.
+ * Returns the file written, or null when nothing changed.
+ */
+function editParamsFile(repo: { get(path: string): string | undefined; set(path: string, text: string): void; delete?(path: string): void }, edit: FileEdit): string | null {
+  const source = repo.get(edit.file);
+  if (source === undefined) throw new YamlEditError(`${edit.file}: the params file is not in the repo`);
+  if (edit.op === 'file-delete') {
+    if (!repo.delete) throw new YamlEditError(`${edit.file}: this repo cannot delete files`);
+    repo.delete(edit.file);
+    return edit.file;
+  }
+  const target = edit.op === 'file-copy' ? edit.newFile : edit.file;
+  if (edit.op === 'file-copy' && repo.get(target) !== undefined) throw new YamlEditError(`${target}: the new release's params file already exists`);
+  const patched = patchYamlMappingText(edit.file, source, edit.patch as never);
+  const text = edit.op === 'file-copy' ? renameCommentText(patched, edit.renames) : patched;
+  const expected = { ...asRecord(loadAll(source)[0]), ...edit.patch };
+  let actual: unknown;
+  try {
+    actual = loadAll(text)[0];
+  } catch (error) {
+    throw new YamlEditError(`${target}: editing the params file would write invalid YAML (${(error as Error).message})`);
+  }
+  if (!isDeepStrictEqual(actual, expected)) throw new YamlEditError(`${target}: the edited params file does not read back as intended; nothing written`);
+  if (text === source && edit.op === 'file-patch') return null;
+  repo.set(target, text);
+  return target;
+}
+
+function renameCommentText(text: string, renames: ReadonlyArray<readonly [string, string]>): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const hash = line.search(/(^|\s)#/);
+      if (hash < 0) return line;
+      return line.slice(0, hash) + renames.reduce((c, [from, to]) => c.split(from).join(to), line.slice(hash));
+    })
+    .join('\n');
 }
 
 function asMap(repo: { get(path: string): string | undefined }): ReadonlyMap<string, string> {
@@ -71,7 +127,7 @@ function asMap(repo: { get(path: string): string | undefined }): ReadonlyMap<str
  * the list's last one, `remove` takes the element's lines out. The result must read as the edit
  * says, or nothing is written.
  */
-export function editElements(file: string, source: string, edit: ElementEdit): string {
+export function editElements(file: string, source: string, edit: ListEdit): string {
   const documents = parseAllDocuments(source);
   const list = Array.isArray(documents) ? documents : [documents];
   const document = list[edit.documentIndex];
@@ -124,7 +180,7 @@ export function editElements(file: string, source: string, edit: ElementEdit): s
 }
 
 /** The edited text must read as the data with the edit made, every other document unchanged. */
-function verify(file: string, before: string, after: string, edit: ElementEdit): void {
+function verify(file: string, before: string, after: string, edit: ListEdit): void {
   const expected = loadAll(before) as unknown[];
   let actual: unknown[];
   try {

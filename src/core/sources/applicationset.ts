@@ -2,7 +2,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { dump, load, loadAll } from 'js-yaml';
 import { UpgradeRefusedError } from '../errors.js';
 import { asDict, getPath } from '../kube.js';
-import type { IndexedObject, KubeObject, YamlIndex } from '../yaml-index.js';
+import { snapshotOf, type IndexedObject, type KubeObject, type YamlIndex } from '../yaml-index.js';
+import { GitGeneratorError, gitParamSets, isParamsFileOf, isPathReference, matchesGlobs, pathParams, type GitGlobs } from './applicationset-git.js';
 import type { PlanWarning } from '../phases/context.js';
 import { patchedData } from '../../writer/patch-data.js';
 import type { MergePatch } from '../../writer/yaml-patch.js';
@@ -13,7 +14,9 @@ import type { MergePatch } from '../../writer/yaml-patch.js';
  * generated Application is written back into the generator element that supplies the value,
  * never into the template.
  *
- * Read: `list` generators (`elements`), `matrix` generators of two `list` generators; templates
+ * Read: `list` generators (`elements`), `git` generators over this repo (`files`: each params file
+ * is an element; `directories`: read only, see applicationset-git.ts), `matrix` generators of two
+ * of these; templates
  * with fasttemplate (`{{key}}`, `{{ key }}`) or Go template (`{{.key}}`, `{{ .key | default "x" }}`)
  * placeholders that are plain field references. Anything else is not guessed: the ApplicationSet
  * is reported (and refused when it looks like Istio's).
@@ -25,6 +28,13 @@ export interface ElementSource {
   readonly path: readonly (string | number)[];
   readonly index: number;
   readonly element: Readonly<Record<string, unknown>>;
+  /** A git files generator's params file (then `path` is the generator's, `index` -1, `element` the file's keys). */
+  readonly file?: string;
+  readonly globs?: GitGlobs;
+}
+
+function sameSource(a: ElementSource, b: ElementSource): boolean {
+  return a.file !== undefined || b.file !== undefined ? a.file === b.file : a.index === b.index && isDeepStrictEqual(a.path, b.path);
 }
 
 interface Instance {
@@ -63,7 +73,7 @@ function expandIndex(index: YamlIndex): Expansion {
   for (const appSet of index.ofKind('ApplicationSet')) {
     if (!appSet.apiVersion.startsWith('argoproj.io/') || appSet.isPatch) continue;
     try {
-      generated.push(...expandApplicationSet(appSet));
+      generated.push(...expandApplicationSet(appSet, snapshotOf(appSet)));
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
       problems.push({ appSet, reason: error.message, istio: looksLikeIstio(appSet.body) });
@@ -87,7 +97,7 @@ export function applicationSetWarnings(index: YamlIndex): PlanWarning[] {
     const message = `ApplicationSet ${appSet.name} (${appSet.file}): ${reason}; its Applications are not read`;
     if (istio) {
       throw new UpgradeRefusedError(
-        `${message}, and it generates Istio's Helm charts, so the mesh cannot be planned from the repo. Use list generators (or a matrix of two) whose elements hold the chart version and revision, with plain {{.field}} placeholders, or one Application per release.`,
+        `${message}, and it generates Istio's Helm charts, so the mesh cannot be planned from the repo. Use list or git files generators (or a matrix of two) whose elements or params files hold the chart version and revision, with plain {{.field}} placeholders, or one Application per release.`,
         'applicationset-unsupported',
       );
     }
@@ -123,7 +133,7 @@ function isIstioChart(chart: string): boolean {
 }
 
 /** Every Application one ApplicationSet generates; a generator or placeholder it cannot read throws a {@link TemplateError}. */
-function expandApplicationSet(appSet: IndexedObject): GeneratedApplication[] {
+function expandApplicationSet(appSet: IndexedObject, repo: ReadonlyMap<string, string> | undefined): GeneratedApplication[] {
   const spec = asDict(appSet.body.spec);
   if (spec.templatePatch !== undefined) throw new TemplateError('templatePatch is not read');
   const template = asDict(spec.template);
@@ -132,7 +142,7 @@ function expandApplicationSet(appSet: IndexedObject): GeneratedApplication[] {
   const generators = Array.isArray(spec.generators) ? spec.generators : [];
   const out: GeneratedApplication[] = [];
   generators.forEach((generator, g) => {
-    for (const instance of generatorInstances(asDict(generator), ['spec', 'generators', g])) {
+    for (const instance of generatorInstances(asDict(generator), ['spec', 'generators', g], repo, goTemplate)) {
       const rendered = asDict(renderValue(template, instance.params, goTemplate, plainValue));
       const metadata = { ...asDict(rendered.metadata) };
       if (typeof metadata.name !== 'string' || metadata.name === '') throw new TemplateError('a generated Application has no name');
@@ -157,7 +167,7 @@ function expandApplicationSet(appSet: IndexedObject): GeneratedApplication[] {
   return out;
 }
 
-function generatorInstances(generator: Readonly<Record<string, unknown>>, path: readonly (string | number)[]): Instance[] {
+function generatorInstances(generator: Readonly<Record<string, unknown>>, path: readonly (string | number)[], repo: ReadonlyMap<string, string> | undefined, goTemplate: boolean): Instance[] {
   const kinds = Object.keys(generator).filter((k) => k !== 'selector' && k !== 'template');
   if (generator.template !== undefined) throw new TemplateError('a generator with its own template is not read');
   if (generator.selector !== undefined) throw new TemplateError('a generator selector is not read');
@@ -176,10 +186,19 @@ function generatorInstances(generator: Readonly<Record<string, unknown>>, path: 
   if (kind === 'matrix') {
     const children = asDict(generator.matrix).generators;
     if (!Array.isArray(children) || children.length !== 2) throw new TemplateError('a matrix generator needs two child generators');
-    const [a, b] = children.map((child, i) => generatorInstances(asDict(child), [...path, 'matrix', 'generators', i]));
+    const [a, b] = children.map((child, i) => generatorInstances(asDict(child), [...path, 'matrix', 'generators', i], repo, goTemplate));
     return a!.flatMap((x) => b!.map((y) => ({ params: { ...x.params, ...y.params }, sources: [...x.sources, ...y.sources] })));
   }
-  throw new TemplateError(`the ${kind} generator is not read (list, and matrix of lists, are)`);
+  if (kind === 'git') {
+    try {
+      const { sets, globs } = gitParamSets(asDict(generator.git), repo, goTemplate);
+      return sets.map((set) => ({ params: set.params, sources: set.file ? [{ path: [...path, 'git'], index: -1, element: set.content, file: set.file, globs }] : [] }));
+    } catch (error) {
+      if (error instanceof GitGeneratorError) throw new TemplateError(error.message);
+      throw error;
+    }
+  }
+  throw new TemplateError(`the ${kind} generator is not read (list, git, and a matrix of two of these, are)`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -206,6 +225,8 @@ function parseReference(inner: string, goTemplate: boolean): Reference {
 }
 
 function lookup(params: Readonly<Record<string, unknown>>, key: readonly string[]): unknown {
+  // fasttemplate's flattened names (`path.basename`) first.
+  if (key.length > 1 && Object.hasOwn(params, key.join('.'))) return params[key.join('.')];
   let current: unknown = params;
   for (const part of key) {
     if (typeof current !== 'object' || current === null || Array.isArray(current)) return undefined;
@@ -290,7 +311,7 @@ function locate(repo: ReadonlyMap<string, string>, name: string, namespace: stri
       };
       let generated: GeneratedApplication[];
       try {
-        generated = expandApplicationSet(appSet);
+        generated = expandApplicationSet(appSet, repo);
       } catch (error) {
         if (error instanceof TemplateError) continue;
         throw error;
@@ -306,7 +327,11 @@ function locate(repo: ReadonlyMap<string, string>, name: string, namespace: stri
 export type ElementEdit =
   | { readonly op: 'patch'; readonly documentIndex: number; readonly path: readonly (string | number)[]; readonly patch: Readonly<Record<string, unknown>> }
   | { readonly op: 'append-copy'; readonly documentIndex: number; readonly path: readonly (string | number)[]; readonly patch: Readonly<Record<string, unknown>> }
-  | { readonly op: 'remove'; readonly documentIndex: number; readonly path: readonly (string | number)[] };
+  | { readonly op: 'remove'; readonly documentIndex: number; readonly path: readonly (string | number)[] }
+  // A git files generator's params file: edited, copied under a new name (comments renamed), deleted.
+  | { readonly op: 'file-patch'; readonly file: string; readonly patch: Readonly<Record<string, unknown>> }
+  | { readonly op: 'file-copy'; readonly file: string; readonly newFile: string; readonly patch: Readonly<Record<string, unknown>>; readonly renames: ReadonlyArray<readonly [string, string]> }
+  | { readonly op: 'file-delete'; readonly file: string };
 
 /**
  * The element edits one change of a generated Application needs, in the repo as it is now. A
@@ -325,13 +350,36 @@ export function elementEditsFor(repo: ReadonlyMap<string, string>, edit: Generat
     const sources = sourcesOfApplication(generated);
     if (sources.length !== 1) throw shared(file, target.name);
     const source = sources[0]!;
-    const others = expandApplicationSet(generated.appSet).filter((g) => g.object.name !== target.name && g.instance.sources.some((s) => s.index === source.index && isDeepStrictEqual(s.path, source.path)));
+    const others = expandApplicationSet(generated.appSet, repo).filter((g) => g.object.name !== target.name && g.instance.sources.some((s) => sameSource(s, source)));
     if (others.length > 0) throw shared(file, `${target.name} (with ${others.map((g) => g.object.name).join(', ')})`);
+    if (source.file) return { file, name: target.name, namespace: target.namespace, edits: [{ op: 'file-delete', file: source.file }] };
     return { file, name: target.name, namespace: target.namespace, edits: [{ op: 'remove', documentIndex, path: [...source.path, source.index] }] };
   }
   const rendered = generated.object.body as unknown as Record<string, unknown>;
   const desired = edit.kind === 'patch' ? (patchedData(withValuesData(rendered), withoutIdentity(edit.patch) as MergePatch) as Record<string, unknown>) : withValuesData(asDict(edit.body));
-  const assignments = solve(generated, desired, file);
+  // A new release from a git files generator is a new params file: the path parameters follow its name.
+  const fileSource = edit.kind === 'create' ? generated.instance.sources.find((x) => x.file !== undefined) : undefined;
+  const newName = String(asDict(desired.metadata).name);
+  let newFile: { path: string; renames: Array<readonly [string, string]> } | null = null;
+  const paramsFor = fileSource
+    ? (a: ReadonlyMap<string, unknown>, p: ReadonlyMap<string, unknown>) => {
+        newFile = renamedParamsFile(generated, fileSource, a, p, newName, file);
+        return { ...generated.instance.params, ...pathParams(newFile.path, true, generated.goTemplate), ...Object.fromEntries(a) };
+      }
+    : undefined;
+  const assignments = solve(generated, desired, file, paramsFor);
+  if (fileSource && newFile) {
+    const foreign = [...assignments.keys()].filter((key) => sourceOf(generated, key) !== fileSource);
+    if (foreign.length > 0) {
+      throw new UpgradeRefusedError(
+        `${file}: the new release ${newName} needs new values (${foreign.join(', ')}) from a generator element of ApplicationSet ${generated.appSet.name} besides its params file ${fileSource.file}; the bot adds one params file per release. Add it by hand, then plan again.`,
+        'applicationset-template-value',
+      );
+    }
+    const made = newFile as { path: string; renames: Array<readonly [string, string]> };
+    const patch = Object.fromEntries(assignments);
+    return { file, name: newName, namespace: target.namespace, edits: [{ op: 'file-copy', file: fileSource.file!, newFile: made.path, patch, renames: made.renames }] };
+  }
   if (edit.kind === 'patch') {
     if (assignments.size === 0) return { file, name: target.name, namespace: target.namespace, edits: [] };
     return { file, name: target.name, namespace: target.namespace, edits: patchesFor(generated, assignments, documentIndex, file) };
@@ -377,7 +425,41 @@ function patchesFor(generated: GeneratedApplication, assignments: ReadonlyMap<st
     if (!source) throw new UpgradeRefusedError(`${file}: no generator element to hold ${key}`, 'applicationset-template-value');
     bySource.set(source, { ...(bySource.get(source) ?? {}), [key]: value });
   }
-  return [...bySource].map(([source, patch]) => ({ op: 'patch', documentIndex, path: [...source.path, source.index], patch }));
+  return [...bySource].map(([source, patch]) => (source.file ? { op: 'file-patch', file: source.file, patch } : { op: 'patch', documentIndex, path: [...source.path, source.index], patch }));
+}
+
+/**
+ * The params file of a new release: the old file's path with the old values replaced by the new
+ * ones (`mesh/istiod/1-21-2/config.yaml` → `…/1-22-1/…`), or `<new Application name>.<ext>` beside
+ * it; it must match the generator's globs (else Argo CD would not read it) and be new.
+ */
+function renamedParamsFile(
+  generated: GeneratedApplication,
+  source: ElementSource,
+  assignments: ReadonlyMap<string, unknown>,
+  pathAssignments: ReadonlyMap<string, unknown>,
+  newName: string,
+  file: string,
+): { path: string; renames: Array<readonly [string, string]> } {
+  const old = source.file!;
+  const renames: Array<readonly [string, string]> = [];
+  for (const [key, value] of [...assignments, ...pathAssignments]) {
+    const before = lookup(generated.instance.params, key.split('.'));
+    if (typeof before === 'string' && typeof value === 'string' && before !== '' && before !== value && !renames.some(([f]) => f === before)) renames.push([before, value]);
+  }
+  renames.sort((a, b) => b[0].length - a[0].length);
+  let path = renames.reduce((p, [from, to]) => p.split(from).join(to), old);
+  if (path === old) {
+    const ext = old.match(/\.[^./]+$/)?.[0] ?? '.yaml';
+    path = `${old.slice(0, old.lastIndexOf('/') + 1)}${newName}${ext}`;
+  }
+  if (!matchesGlobs(path, source.globs!)) {
+    throw new UpgradeRefusedError(
+      `${file}: the params file of the new release ${newName} would be ${path}, which git.files of ApplicationSet ${generated.appSet.name} (${source.globs!.include.join(', ')}) does not match, so Argo CD would not read it. Add the params file by hand, then plan again.`,
+      'applicationset-template-value',
+    );
+  }
+  return { path, renames };
 }
 
 function withoutIdentity(patch: Readonly<Record<string, unknown>>): Record<string, unknown> {
@@ -417,7 +499,12 @@ function parseYaml(text: string): unknown {
  * placeholder (with fixed text around it); a changed field the template writes out is refused.
  * The result is checked by rendering the element again.
  */
-function solve(generated: GeneratedApplication, desired: Record<string, unknown>, file: string): Map<string, unknown> {
+function solve(
+  generated: GeneratedApplication,
+  desired: Record<string, unknown>,
+  file: string,
+  paramsFor?: (assignments: ReadonlyMap<string, unknown>, pathAssignments: ReadonlyMap<string, unknown>) => Record<string, unknown>,
+): Map<string, unknown> {
   const references: Reference[] = [];
   const sentinel: Substitute = (reference) => {
     references.push(reference);
@@ -428,6 +515,7 @@ function solve(generated: GeneratedApplication, desired: Record<string, unknown>
   const markedBody = withValuesData({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', ...marked });
   const current = withValuesData(generated.object.body as unknown as Record<string, unknown>);
   const assignments = new Map<string, unknown>();
+  const pathAssignments = new Map<string, unknown>();
   const refuse = (path: readonly string[], why: string): never => {
     throw new UpgradeRefusedError(
       `${file}: ApplicationSet ${generated.appSet.name}: ${generated.object.name} needs another value at ${path.join('.')}, which the template decides for every element (${why}); the bot edits generator elements, never the template. Make the field a placeholder filled from the elements (e.g. {{.${path.at(-1)}}}), then plan again.`,
@@ -435,6 +523,14 @@ function solve(generated: GeneratedApplication, desired: Record<string, unknown>
     );
   };
   const assign = (reference: Reference, value: unknown, path: readonly string[]) => {
+    if (isPathReference(reference.key) && generated.instance.sources.some((x) => x.file !== undefined)) {
+      // The params file's path: only a new params file (a new release) can change it.
+      if (!paramsFor) refuse(path, `the placeholder names ${reference.key.join('.')}, the params file's path`);
+      const key = reference.key.join('.');
+      if (pathAssignments.has(key) && !isDeepStrictEqual(pathAssignments.get(key), value)) refuse(path, `${key} would need two values`);
+      pathAssignments.set(key, value);
+      return;
+    }
     if (reference.key.length !== 1) refuse(path, `the placeholder names the nested parameter ${reference.key.join('.')}`);
     const key = reference.key[0]!;
     if (assignments.has(key) && !isDeepStrictEqual(assignments.get(key), value)) refuse(path, `${key} would need two values`);
@@ -479,11 +575,12 @@ function solve(generated: GeneratedApplication, desired: Record<string, unknown>
   // The Application's namespace is the ApplicationSet's, not the template's.
   walk(withoutNamespace(markedBody), withoutNamespace(current), withoutNamespace(desired), []);
   // Check: the element with the new values renders the desired Application.
-  const params = { ...generated.instance.params, ...Object.fromEntries(assignments) };
   let again: Record<string, unknown>;
   try {
+    const params = paramsFor ? paramsFor(assignments, pathAssignments) : { ...generated.instance.params, ...Object.fromEntries(assignments) };
     again = withValuesData(asDict(renderValue(template, params, generated.goTemplate, plainValue)));
   } catch (error) {
+    if (error instanceof UpgradeRefusedError) throw error;
     throw new UpgradeRefusedError(`${file}: ${(error as Error).message}`, 'applicationset-template-value');
   }
   const { apiVersion: _a, kind: _k, ...wanted } = desired;
@@ -530,4 +627,9 @@ function withoutNamespace(body: Readonly<Record<string, unknown>>): Record<strin
   const metadata = { ...asDict(body.metadata) };
   delete metadata.namespace;
   return { ...body, metadata };
+}
+
+/** A params file a git files generator of the repo reads (not a Kubernetes object, yet not skipped). */
+export function isGitParamsFile(index: YamlIndex, file: string): boolean {
+  return isParamsFileOf(index.ofKind('ApplicationSet').map((o) => o.body), file);
 }

@@ -244,3 +244,36 @@ spec:
     ]);
   });
 });
+
+describe('the same install synced by Flux instead of Argo CD', () => {
+  it('writes a HelmRepository and HelmReleases (istiod dependsOn istio-base) beside the IstioOperator, with Helm-ownership adoption before merging', async () => {
+    const argo = await loadFixture('operator-argocd-apps');
+    const flux = new Map([...argo].filter(([path]) => !path.startsWith('argocd/') && !path.startsWith('bootstrap/')));
+    flux.set('clusters/prod/flux-system/cluster.yaml', 'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: cluster\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/prod\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n');
+    const plan = planUpgrade(flux, { to: TO });
+    const cp = plan.phases[0]!;
+    expect(cp.files.map((f) => f.path)).toEqual([
+      OPERATOR,
+      'clusters/prod/istio-system/istio-base.yaml',
+      'clusters/prod/istio-system/istio-repository.yaml',
+      'clusters/prod/istio-system/istiocontrolplane-1-22-4.yaml',
+      'clusters/prod/istio-system/istiod-1-24-2.yaml',
+      'clusters/prod/istio-system/kustomization.yaml',
+    ]);
+    const after = new Map(flux);
+    for (const f of cp.files) after.set(f.path, f.content!);
+    const istiod = docs(after.get('clusters/prod/istio-system/istiod-1-24-2.yaml')!)[0]!;
+    expect(istiod).toMatchObject({ apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', metadata: { name: 'istiod-1-24-2', namespace: 'istio-system' } });
+    expect(istiod.spec.chart.spec).toEqual({ chart: 'istiod', version: '1.24.2', sourceRef: { kind: 'HelmRepository', name: 'istio', namespace: 'flux-system' } });
+    expect(istiod.spec.dependsOn).toEqual([{ name: 'istio-base' }]);
+    expect(istiod.spec.values.revision).toBe(TO);
+    expect(cp.beforeMerge.join('\n')).toContain('meta.helm.sh/release-name=istio-base meta.helm.sh/release-namespace=istio-system');
+    const dr = plan.phases.find((p) => p.id === 'default-revision')!;
+    expect(dr.beforeMerge.join('\n')).toContain('annotate mutatingwebhookconfiguration istio-revision-tag-default meta.helm.sh/release-name=istiod-1-24-2');
+    const steps = runUpgrade(flux, { to: TO });
+    expect(steps.map((s) => s.phase)).toEqual(PHASES);
+    expect(planUpgrade(steps.at(-1)!.after, { to: TO }).phases.flatMap((p) => p.files)).toEqual([]);
+    const report = await validateYamlFiles(steps.flatMap((s) => [...s.after].filter(([p, t]) => s.before.get(p) !== t).map(([path, content]) => ({ path, content }))));
+    expect(report.errors).toEqual([]);
+  });
+});

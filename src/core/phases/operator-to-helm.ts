@@ -37,7 +37,7 @@ export function helmHomeOrRefuse(ctx: Pick<PlanContext, 'index' | 'installed' | 
   const home = helmHomeFor(ctx.index, iop);
   if (home) return home;
   throw new UpgradeRefusedError(
-    `${ctx.to.name} (${ctx.to.version}) is past Istio 1.23, the last release of the in-cluster operator that reconciles IstioOperator ${iop.name}, and the repo holds no Argo CD Application or Flux object to write the Helm releases that replace it next to. Upgrade to a 1.23 release with the operator, or add the Application (or HelmRelease) that syncs this repo, then plan again.`,
+    `${ctx.to.name} (${ctx.to.version}) is past Istio 1.23, the last release of the in-cluster operator that reconciles IstioOperator ${iop.name}, and the repo holds no Argo CD Application or Flux object to write the Helm releases that replace it next to. Upgrade to a 1.23 release with the operator, add the Argo CD Application (or Flux Kustomization) that syncs this repo so the bot can write them, or migrate the control plane to Helm yourself (istioctl manifest translate), then plan again.`,
     'operator-end-of-life',
   );
 }

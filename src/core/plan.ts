@@ -31,6 +31,8 @@ import { followSetters, resolvePlaceholders } from './sources/placeholders.js';
 import { adaptManagedCleanup, adaptManagedDefaultRevision, draftManagedControlPlane } from './phases/managed.js';
 import { applyPhaseWithCharts, renderLocalCharts, withLocalCharts } from './sources/helm-app-of-apps.js';
 import { applicationSetWarnings, isGitParamsFile } from './sources/applicationset.js';
+import { adaptOperatorToHelmCleanup, adaptOperatorToHelmDefaultRevision, adaptOperatorToHelmGateways, helmHomeOrRefuse } from './phases/operator-to-helm.js';
+import { isOperatorToHelm } from './sources/iop-to-helm.js';
 
 export type { PlanWarning } from './phases/context.js';
 
@@ -200,7 +202,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   // A channel has no release to compare: Google picks it.
   const decision = to.flavor === 'managed' ? ({ kind: 'allow', direction: 'upgrade', warnings: [] } as const) : evaluateUpgradePolicy(from, to, { downgrade: (options.downgrade ?? false) || (options.rollback ?? false) });
   if (decision.kind === 'refuse') throw new UpgradeRefusedError(decision.reason, decision.code);
-  assertOperatorCanReach(installed, to);
+  assertOperatorCanReach(installed, to, index);
   if (!options.rollback) assertVersionSkew(index, from, to, options.kubernetesVersion);
   if (decision.kind === 'allow') for (const w of decision.warnings) warn({ ...w, file: null });
 
@@ -237,12 +239,13 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   if (!options.rollback) warnNameKeyedPatches(ctx);
 
   const controlPlane = options.rollback ? null : to.flavor === 'managed' ? draftManagedControlPlane(ctx, managed) : draftControlPlane(ctx, scopeFor('control-plane'));
-  const gateways = draftGateways(ctx, scopeFor('gateways'));
+  const gateways = adaptOperatorToHelmGateways(ctx, draftGateways(ctx, scopeFor('gateways')));
   const waves = draftWorkloadWaves(ctx, scopeFor, new Set(gateways.namespaces));
   const workloads = waves.length > 0 ? waves : [emptyWorkloads(ctx, `${prefix}workloads`)];
-  const defaultRevision = adaptManagedDefaultRevision(ctx, draftDefaultRevision(ctx, scopeFor('default-revision')));
+  const defaultRevisionScope = scopeFor('default-revision');
+  const defaultRevision = adaptOperatorToHelmDefaultRevision(ctx, defaultRevisionScope, adaptManagedDefaultRevision(ctx, draftDefaultRevision(ctx, defaultRevisionScope)));
   const references = remainingReferences(ctx, [gateways, ...waves, defaultRevision]);
-  const cleanup = adaptManagedCleanup(ctx, draftCleanup(ctx, references), managed);
+  const cleanup = adaptOperatorToHelmCleanup(ctx, adaptManagedCleanup(ctx, draftCleanup(ctx, references), managed));
   const operatorCleanup = options.rollback ? null : draftOperatorCleanup(ctx);
   const afterCleanup = operatorCleanup ? [operatorCleanup] : [];
   const scaleDown = options.cleanupMode === 'scale-then-delete' && !options.rollback ? [draftScaleDown(ctx, scopeFor('scale-down'), references)] : [];
@@ -482,8 +485,13 @@ function withFiles(snapshot: RepoSnapshot, draft: PhaseDraft): [readonly ObjectC
  * (istioctl 1.24 has no `operator init`, and there is no operator image to run).
  * @see https://istio.io/latest/blog/2024/in-cluster-operator-deprecation-announcement/
  */
-function assertOperatorCanReach(installed: InstalledRevision | null, to: Revision): void {
+function assertOperatorCanReach(installed: InstalledRevision | null, to: Revision, index: ReturnType<typeof buildYamlIndex>): void {
   if (installed?.install !== 'istio-operator' || !to.version) return;
+  // Past 1.23 the operator install moves to Helm releases (phases/operator-to-helm.ts), where the repo's GitOps style allows.
+  if (isOperatorToHelm(installed, to)) {
+    helmHomeOrRefuse({ index, installed, to });
+    return;
+  }
   // istioctl install -f of an IstioOperator outlives the in-cluster operator.
   if (installed.name === 'default' && !installed.operator) return;
   const target = semver.parse(to.version);

@@ -15,6 +15,8 @@ import { baseKeptOnDowngrade } from './helm-base-downgrade.js';
 import { fileForRevision, manifestsDirForFirstRevision, manifestsDirForRevision, renameForRevision } from './naming.js';
 import { draftFirstCanaryControlPlane } from './operator-first-canary.js';
 import { isFirstCanaryFromIop } from '../sources/operator-nonrevisioned.js';
+import { isOperatorToHelm } from '../sources/iop-to-helm.js';
+import { draftOperatorToHelmControlPlane } from './operator-to-helm.js';
 
 /**
  * Phase 1: the new control plane beside the old one. Tags, the `istiod` Service and every
@@ -53,6 +55,7 @@ export function draftControlPlane(ctx: PlanContext, s: DraftScope): PhaseDraft {
     return { ...base, objects: [], manual: [], manualDone: true };
   }
 
+  if (isOperatorToHelm(installed, to)) return draftOperatorToHelmControlPlane(ctx, s, base);
   if (isFirstCanaryFromIop(installed)) return draftFirstCanaryControlPlane(ctx, s, base);
   if (installed?.install === 'istio-operator' && installed.installer) {
     const operator = installed.installer;

@@ -12,6 +12,7 @@ import type { DraftScope, PhaseDraft, PlanContext } from './context.js';
 import { helmNonRevisionedHandover } from './helm-nonrevisioned.js';
 import { fileBeside, istiodServiceFor } from './naming.js';
 import { firstCanaryTagSteps } from './operator-first-canary.js';
+import { isOperatorToHelm } from '../sources/iop-to-helm.js';
 
 /**
  * Phase 4: everything that names "the" control plane moves: the `istiod` Service selector, every
@@ -116,6 +117,8 @@ function defaultTagOutsideGit(ctx: PlanContext): string[] {
   const { inventory, from, to } = ctx;
   // A non-revisioned control plane in git hands `default` over in its own way; an unseen one (managed) does not.
   if (from.name === 'default' && from.flavor !== 'managed') return [];
+  // Leaving the operator for Helm: the new releases take `default` (phases/operator-to-helm.ts).
+  if (isOperatorToHelm(ctx.installed, to)) return [];
   const helmTagged = inventory.revisions.some((r) => stringList(r.helm?.values.revisionTags).includes('default'));
   const tagInGit = inventory.tags.some((t) => t.tag === 'default') || helmTagged;
   const validatorInGit = inventory.defaultValidator !== null || inventory.helmBase !== null;

@@ -1,7 +1,7 @@
 import { discoverMesh, toHelmRelease } from '../../src/core/discover.js';
 import { asDict, getPath, labelsOf, podTemplateOf, stringMap, WORKLOAD_KINDS } from '../../src/core/kube.js';
 import type { RepoSnapshot } from '../../src/core/snapshot.js';
-import { buildYamlIndex } from '../../src/core/yaml-index.js';
+import { buildYamlIndex, type YamlIndex } from '../../src/core/yaml-index.js';
 
 /**
  * What the Istio Helm releases of a repo render for injection, as the istiod chart's templates do
@@ -37,8 +37,8 @@ function injectorWebhooks(revision: string, service: string, selectRevision: str
   return hooks;
 }
 
-export function renderHelmMesh(repo: RepoSnapshot): RenderedMesh {
-  const index = buildYamlIndex(repo);
+/** `index`: the repo as read, e.g. with the Applications a local chart renders (sources/helm-app-of-apps.ts). */
+export function renderHelmMesh(repo: RepoSnapshot, index: YamlIndex = buildYamlIndex(repo)): RenderedMesh {
   const inventory = discoverMesh(index);
   const releases = [...index.ofKind('Application'), ...index.ofKind('HelmRelease')].map((o) => toHelmRelease(o, index)).filter((r) => r !== null);
   const objects: RenderedMesh['objects'] = [];

@@ -7,7 +7,8 @@ import { UpgradeRefusedError } from '../errors.js';
 import { asDict, getPath } from '../kube.js';
 import type { RepoSnapshot } from '../snapshot.js';
 import { objectKey, type IndexedObject, type KubeObject, type SkippedFile, type YamlIndex } from '../yaml-index.js';
-import { renderTemplate, type Iteration, type ValuesPath } from './helm-template.js';
+import { renderTemplate, type Guard, type Iteration, type ValuesPath } from './helm-template.js';
+import { addValuesBlock, renameValuesKey, rewriteLiteralLine, valuesKeyForRevision } from './helm-template-copy.js';
 
 /**
  * Argo CD app-of-apps rendered by Helm: an Application whose source is a local chart
@@ -36,12 +37,16 @@ export interface LocalChart {
   /** Lowest precedence first (the chart's values.yaml, valueFiles in order, inline values). */
   readonly layers: readonly ValuesLayer[];
   readonly values: Readonly<Record<string, unknown>>;
+  /** `.Release` as Argo CD renders it. */
+  readonly release?: { readonly name: string; readonly namespace: string };
 }
 
 interface VirtualInfo {
   readonly chart: LocalChart;
   readonly template: string;
   readonly iteration: Iteration | null;
+  /** `{{ if .Values… }}` blocks around the object, innermost first. */
+  readonly guards: readonly Guard[];
   readonly fields: ReadonlyMap<string, FieldSource>;
 }
 
@@ -79,9 +84,9 @@ export function renderLocalCharts(snapshot: RepoSnapshot, index: YamlIndex): App
     for (const layer of layers) if (layer.file) read.add(layer.file);
     read.add(`${dir}/Chart.yaml`);
     const values = layers.reduce<Record<string, unknown>>((merged, layer) => mergeValues(merged, layer.data), {});
-    const chart: LocalChart = { app, dir, layers, values };
-    charts.push(chart);
     const release = { name: typeof helm.releaseName === 'string' ? helm.releaseName : app.name, namespace: String(getPath(app.body, ['spec', 'destination', 'namespace']) ?? 'default') };
+    const chart: LocalChart = { app, dir, layers, values, release };
+    charts.push(chart);
     for (const template of templates) {
       const text = snapshot.get(template)!;
       if (!text.includes('{{')) continue;
@@ -91,7 +96,7 @@ export function renderLocalCharts(snapshot: RepoSnapshot, index: YamlIndex): App
         continue;
       }
       read.add(template);
-      objects.push(...virtualObjects(chart, template, result.output, result.substitutions, result.iterations));
+      objects.push(...virtualObjects(chart, template, result.output, result.substitutions, result.iterations, result.guards));
     }
   }
   return { charts, objects, unread, read };
@@ -145,7 +150,7 @@ function mergeValues(base: Readonly<Record<string, unknown>>, over: Readonly<Rec
   return out;
 }
 
-function virtualObjects(chart: LocalChart, template: string, output: string, substitutions: ReturnType<typeof renderSubs>, iterations: readonly Iteration[]): IndexedObject[] {
+function virtualObjects(chart: LocalChart, template: string, output: string, substitutions: ReturnType<typeof renderSubs>, iterations: readonly Iteration[], guards: readonly Guard[] = []): IndexedObject[] {
   const out: IndexedObject[] = [];
   parseAllDocuments(output).forEach((document, documentIndex) => {
     if (document.errors.length > 0 || !document.contents) return;
@@ -157,6 +162,7 @@ function virtualObjects(chart: LocalChart, template: string, output: string, sub
     const end = start + output.slice(start, valueEnd).trimEnd().length;
     const inside = iterations.filter((it) => it.start <= start && end <= it.end);
     const iteration = inside.sort((a, b) => a.end - a.start - (b.end - b.start))[0] ?? null;
+    const around = guards.filter((g) => g.start <= start && end <= g.end).sort((a, b) => a.end - a.start - (b.end - b.start));
     const object: IndexedObject = {
       file: template,
       documentIndex,
@@ -167,7 +173,7 @@ function virtualObjects(chart: LocalChart, template: string, output: string, sub
       body,
       isPatch: false,
     };
-    virtual.set(object, { chart, template, iteration, fields });
+    virtual.set(object, { chart, template, iteration, guards: around, fields });
     out.push(object);
   });
   return out;
@@ -244,7 +250,7 @@ export function applyPhaseWithCharts(repo: Map<string, string>, edits: PhaseEdit
   const files = [...applied.files];
   for (const [path, old] of before) {
     const now = repo.get(path);
-    if (now !== old && now !== undefined && !files.some((f) => f.path === path)) files.push({ path, action: 'update', content: now });
+    if (now !== old && !files.some((f) => f.path === path)) files.push({ path, action: old === undefined ? 'create' : now === undefined ? 'delete' : 'update', content: now ?? null });
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { changes: [...changes, ...applied.changes], files };
@@ -255,10 +261,17 @@ function change(action: 'create' | 'update', desired: DesiredObject, file: strin
   return { action, file, kind: json.kind, namespace: json.metadata.namespace ?? null, name: json.metadata.name };
 }
 
-/** A list element added for a created object, so later phases' edits of it find it. */
+/**
+ * Where a created object's values live, so later phases' edits of it find them: a new list element
+ * (the old element's paths under `from` move to `to`), or a copied template rendered with its own
+ * values key (its own `info`, `from` = `to` = []).
+ */
 interface CreatedElement {
   readonly info: VirtualInfo;
-  readonly elementPath: ValuesPath;
+  readonly from: ValuesPath;
+  readonly to: ValuesPath;
+  /** The object as its copied template renders it (edits already there are skipped). */
+  readonly body?: KubeObject;
 }
 
 /** Elements added by earlier phases of the same plan, by the file and name of the created object. */
@@ -289,11 +302,11 @@ class ValuesWriter {
     const { apiVersion: _a, kind: _k, metadata, ...rest } = json;
     const { name: _n, namespace: _ns, ...meta } = asDict(metadata);
     const patch = (Object.keys(meta).length > 0 ? { ...rest, metadata: meta } : rest) as MergePatch;
-    const current = created ? null : target.body;
+    const current = created ? (created.body ?? null) : target.body;
     let changed = false;
     for (const [path, value] of leaves(patch)) {
       if (current && deepEqual(getAt(current, path), value === null ? undefined : value)) continue;
-      const source = created ? relativeSource(info, path, created.elementPath) : sourceOf(info, path);
+      const source = created ? relativeSource(info, path, created) : sourceOf(info, path);
       if (!source) throw this.literal(target, info, path);
       const valuesPath = source.kind === 'derived' ? source.path : source.path;
       const valuesValue = source.kind === 'derived' ? invert(source, value, target, path) : value;
@@ -307,9 +320,13 @@ class ValuesWriter {
   create(desired: DesiredObject, basedOn: IndexedObject, file: string): void {
     const info = virtual.get(basedOn)!;
     const iteration = info.iteration;
-    if (!iteration || typeof iteration.key !== 'number') {
+    if (!iteration) {
+      this.createTemplateCopy(desired, basedOn, info, file);
+      return;
+    }
+    if (typeof iteration.key !== 'number') {
       throw new UpgradeRefusedError(
-        `${basedOn.kind} ${basedOn.name} is rendered by ${info.template} without a range over a values list: the chart has no place for a second release. Add a list (e.g. istiod.revisions) that the template ranges over, or add the new release's template by hand, then plan again.`,
+        `${basedOn.kind} ${basedOn.name} is rendered by ${info.template} from a range over a map (${iteration.over.join('.')}): the bot adds releases to lists only. Add the new release's entry by hand, then plan again.`,
         'helm-template-no-list',
       );
     }
@@ -339,20 +356,21 @@ class ValuesWriter {
     const newName = elementEdits.get(key(['name']))?.value;
     if (Array.isArray(list) && list.some((e) => isRecord(e) && e.name === newName)) {
       this.lastFile = listFile;
-      this.created.set(`${file}|${json.metadata.name}`, { info, elementPath: [...iteration.over, list.findIndex((e) => isRecord(e) && e.name === newName)] });
+      this.created.set(`${file}|${json.metadata.name}`, { info, from: elementPath, to: [...iteration.over, list.findIndex((e) => isRecord(e) && e.name === newName)] });
       return;
     }
     if (!isRecord(old) || typeof old.name !== 'string') throw new UpgradeRefusedError(`${listFile}: the elements of ${iteration.over.join('.')} need a name to copy one.`, 'helm-values-unnamed');
     const edited = addListElement(listFile, text, iteration.over, iteration.key, [...elementEdits.values()], String(old.name), String(newName ?? ''));
     this.write(listFile, edited);
-    this.created.set(`${file}|${json.metadata.name}`, { info, elementPath: [...iteration.over, (list as unknown[]).length] });
+    this.created.set(`${file}|${json.metadata.name}`, { info, from: elementPath, to: [...iteration.over, (list as unknown[]).length] });
   }
 
   /** Removes the list element a rendered object comes from; true when a file changed. */
   remove(object: IndexedObject): boolean {
     const info = virtual.get(object)!;
     const iteration = info.iteration;
-    if (!iteration || typeof iteration.key !== 'number') {
+    if (!iteration) return this.removeRendered(object, info);
+    if (typeof iteration.key !== 'number') {
       throw new UpgradeRefusedError(`${object.kind} ${object.name} is rendered by ${info.template} without a range over a values list; remove it by hand (its enable flag or template).`, 'helm-template-no-list');
     }
     const listFile = this.fileSetting(info.chart, iteration.over)!;
@@ -361,6 +379,119 @@ class ValuesWriter {
     if (edited === text) return false;
     this.write(listFile, edited);
     return true;
+  }
+
+  /**
+   * A second release when the template renders one from scalar values (`.Values.istiod.version`):
+   * a copy of the template (its file named after the new revision) whose `.Values.<key>` references
+   * read a key of their own, and that key in the values file that sets the old one, as a copy of the
+   * old subtree with the new release's values. Fields the template writes literally (`name: istiod`)
+   * are rewritten on their one line in the copy. The copy is rendered before anything is written and
+   * must give exactly the planned object.
+   */
+  private createTemplateCopy(desired: DesiredObject, basedOn: IndexedObject, info: VirtualInfo, file: string): void {
+    const json = desired.toJson();
+    const { chart } = info;
+    const refuse = (why: string, code: string) =>
+      new UpgradeRefusedError(`${basedOn.kind} ${basedOn.name} is rendered by ${info.template} from scalar values; the new release would be a copy of that template, but ${why} Add the new release's template by hand, then plan again.`, code);
+    const renderers = this.aoa.charts.filter((c) => c.dir === chart.dir);
+    if (renderers.length > 1) throw refuse(`the chart ${chart.dir} is rendered by several Applications (${renderers.map((c) => c.app.name).join(', ')}), and a new template would render in each of them.`, 'helm-chart-shared');
+    const siblings = this.aoa.objects.filter((o) => o !== basedOn && virtual.get(o)?.template === info.template);
+    if (siblings.length > 0) throw refuse(`that template also renders ${siblings.map((o) => `${o.kind} ${o.name}`).join(', ')}, which a copy would render twice.`, 'helm-template-no-list');
+    const revision = desired.mode.kind === 'create' ? desired.mode.revision : undefined;
+    if (!revision) throw refuse('the new object names no revision to name its values after.', 'helm-template-no-list');
+    const patch = mergePatchBetween(basedOn.body, json);
+    const literals: Array<{ path: ReadonlyArray<string | number>; value: PatchValue }> = [];
+    const edits: Array<{ path: ValuesPath; value: PatchValue }> = [];
+    let key: string | null = null;
+    for (const [path, value] of leaves(patch)) {
+      const source = sourceOf(info, path);
+      if (!source) {
+        literals.push({ path, value });
+        continue;
+      }
+      const top = source.path[0];
+      if (typeof top !== 'string' || (key !== null && key !== top)) throw refuse(`the fields it changes come from more than one values key (${key}, ${String(top)}).`, 'helm-template-literal');
+      key = top;
+      edits.push({ path: source.path.slice(1), value: source.kind === 'derived' ? invert(source, value, basedOn, path) : value });
+    }
+    if (key === null) throw refuse('none of the fields that differ comes from the values.', 'helm-template-literal');
+    const newKey = valuesKeyForRevision(key, revision.from, revision.to);
+    const merged = this.mergedValues(chart, this.repo);
+    if (merged[newKey] !== undefined || this.repo.has(file)) {
+      throw refuse(`${merged[newKey] !== undefined ? `the values key ${newKey}` : file} is already there without rendering ${json.kind} ${json.metadata.name}.`, 'helm-values-conflict');
+    }
+    const renamed = renameValuesKey(this.repo.get(info.template)!, key, newKey);
+    if (renamed === null) throw refuse(`the template does not read .Values.${key} by name.`, 'helm-template-literal');
+    let copy: string = renamed;
+    for (const literal of literals) {
+      const old = getAt(basedOn.body, literal.path);
+      const field = literal.path.at(-1);
+      const line: string | null = typeof old === 'string' && typeof literal.value === 'string' && typeof field === 'string' ? rewriteLiteralLine(copy, field, old, literal.value) : null;
+      if (line === null) throw this.literal(basedOn, info, literal.path, " (the new release's template is a copy of this one, and no single line of it sets this field)");
+      copy = line;
+    }
+    const expected = structuredClone(asDict(merged[key])) as Record<string, unknown>;
+    for (const edit of edits) setIn(expected, edit.path, edit.value);
+    const valuesFile = this.fileSetting(chart, [key]);
+    if (!valuesFile) throw new UpgradeRefusedError(`the value ${key} of chart ${chart.dir} is set inline in Application ${chart.app.name} (${chart.app.file}); the bot edits values files only.`, 'helm-values-inline');
+    const values = addValuesBlock(valuesFile, this.repo.get(valuesFile)!, key, newKey, expected);
+    // Rendered before anything is written: the copy must give exactly the planned release.
+    const next = new Map(this.repo).set(valuesFile, values).set(file, copy);
+    const result = renderTemplate(copy, this.mergedValues(chart, next), chart.release ?? { name: chart.app.name, namespace: 'default' });
+    const rendered = result.ok ? virtualObjects(chart, file, result.output, result.substitutions, result.iterations, result.guards) : [];
+    const object = rendered.length === 1 ? rendered[0]! : null;
+    const off = object ? leaves(mergePatchBetween(object.body, json)).map(([p]) => p.join('.')) : [];
+    if (!object || off.length > 0) {
+      throw refuse(`the copy would not render it as planned (${result.ok ? (object ? `differs at ${off.join(', ')}` : `${rendered.length} objects`) : `line ${result.line}: ${result.reason}`}).`, 'helm-template-literal');
+    }
+    this.write(valuesFile, values);
+    this.write(file, copy);
+    this.created.set(`${file}|${json.metadata.name}`, { info: virtual.get(object)!, from: [], to: [], body: object.body });
+  }
+
+  /**
+   * Removes a release rendered from scalar values: its enable flag (`{{- if .Values.istiod.enabled }}`)
+   * set to false when the flag guards that release alone, else its template file deleted when the
+   * template renders nothing else; true when a file changed.
+   */
+  private removeRendered(object: IndexedObject, info: VirtualInfo): boolean {
+    const { chart } = info;
+    const values = this.mergedValues(chart, this.repo);
+    const readers = (path: ValuesPath) =>
+      this.aoa.objects.filter((o) => {
+        if (o === object) return false;
+        const other = virtual.get(o)!;
+        return other.chart === chart && (other.guards.some((g) => deepEqual(g.path, path)) || [...other.fields.values()].some((f) => startsWith(path, f.path) || startsWith(f.path, path)));
+      });
+    for (const guard of info.guards) {
+      if (getAt(values, guard.path) !== true || readers(guard.path).length > 0) continue;
+      const file = this.fileSetting(chart, guard.path.slice(0, 1));
+      if (!file) continue;
+      const text = this.repo.get(file)!;
+      const patch = guard.path.reduceRight<PatchValue>((inner, k) => ({ [String(k)]: inner }), false) as MergePatch;
+      const edited = editYamlText(file, text, [{ documentIndex: 0, kind: null, name: null, patch }]) ?? '';
+      if (getAt(asDict(parseDocument(edited).toJS()), guard.path) !== false) throw new UpgradeRefusedError(`${file}: could not set ${guard.path.join('.')} to false safely.`, 'helm-values-unwritable');
+      this.write(file, edited);
+      return true;
+    }
+    const siblings = this.aoa.objects.filter((o) => o !== object && virtual.get(o)?.template === info.template);
+    const renderers = this.aoa.charts.filter((c) => c.dir === chart.dir);
+    if (siblings.length === 0 && renderers.length === 1 && this.repo.has(info.template)) {
+      this.before.set(info.template, this.before.has(info.template) ? this.before.get(info.template) : this.repo.get(info.template));
+      this.repo.delete(info.template);
+      this.lastFile = info.template;
+      return true;
+    }
+    throw new UpgradeRefusedError(
+      `${object.kind} ${object.name} is rendered by ${info.template}, which has no enable flag of its own (\`{{- if .Values.<release>.enabled }}\`) and renders ${siblings.length > 0 ? siblings.map((o) => `${o.kind} ${o.name}`).join(', ') : `for ${renderers.map((c) => c.app.name).join(', ')}`} too; remove it by hand.`,
+      'helm-template-no-list',
+    );
+  }
+
+  /** The chart's values as Argo CD merges them, read from `repo`. */
+  private mergedValues(chart: LocalChart, repo: ReadonlyMap<string, string>): Record<string, unknown> {
+    return chart.layers.reduce<Record<string, unknown>>((merged, layer) => mergeValues(merged, layer.file ? readValues(layer.file, repo.get(layer.file)!) : layer.data), {});
   }
 
   private literal(target: IndexedObject, info: VirtualInfo, path: ReadonlyArray<string | number>, why = ''): UpgradeRefusedError {
@@ -511,13 +642,10 @@ function sourceOf(info: VirtualInfo, path: ReadonlyArray<string | number>): Fiel
 }
 
 /** For an object created in this plan: its source, moved from the copied element to the new one. */
-function relativeSource(info: VirtualInfo, path: ReadonlyArray<string | number>, elementPath: ValuesPath): FieldSource | null {
+function relativeSource(info: VirtualInfo, path: ReadonlyArray<string | number>, created: CreatedElement): FieldSource | null {
   const source = sourceOf(info, path);
-  const iteration = info.iteration;
-  if (!source || !iteration) return null;
-  const old = [...iteration.over, iteration.key];
-  if (!startsWith(source.path, old)) return null;
-  return { ...source, path: [...elementPath, ...source.path.slice(old.length)] };
+  if (!source || !startsWith(source.path, created.from)) return null;
+  return { ...source, path: [...created.to, ...source.path.slice(created.from.length)] };
 }
 
 function invert(source: Extract<FieldSource, { kind: 'derived' }>, value: PatchValue, target: IndexedObject, path: ReadonlyArray<string | number>): PatchValue {
@@ -543,6 +671,18 @@ function getAt(value: unknown, path: ReadonlyArray<string | number>): unknown {
     else return undefined;
   }
   return current;
+}
+
+/** Sets `path` in `target` (creating maps on the way); `null` deletes, as a values file's null does. */
+function setIn(target: Record<string, unknown>, path: ValuesPath, value: unknown): void {
+  let at = target;
+  for (const step of path.slice(0, -1).map(String)) {
+    if (!isRecord(at[step])) at[step] = {};
+    at = at[step] as Record<string, unknown>;
+  }
+  const last = String(path.at(-1));
+  if (value === null) delete at[last];
+  else at[last] = value;
 }
 
 function startsWith(path: ValuesPath, prefix: ValuesPath): boolean {

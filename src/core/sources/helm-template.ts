@@ -30,8 +30,15 @@ export interface Iteration {
   readonly key: string | number;
 }
 
+/** The output of an `{{ if .Values… }}` block whose condition held, and the value it tested. */
+export interface Guard {
+  readonly start: number;
+  readonly end: number;
+  readonly path: ValuesPath;
+}
+
 export type RenderResult =
-  | { readonly ok: true; readonly output: string; readonly substitutions: readonly Substitution[]; readonly iterations: readonly Iteration[] }
+  | { readonly ok: true; readonly output: string; readonly substitutions: readonly Substitution[]; readonly iterations: readonly Iteration[]; readonly guards: readonly Guard[] }
   | { readonly ok: false; readonly line: number; readonly reason: string };
 
 class TemplateUnsupported extends Error {
@@ -67,7 +74,7 @@ export function renderTemplate(text: string, values: Readonly<Record<string, unk
     const out = new Output();
     const root: Val = { value: { Values: values, Release: { Name: release.name, Namespace: release.namespace } }, path: [] };
     evaluate(nodes, { dot: root, vars: new Map([['$', root]]) }, out);
-    return { ok: true, output: out.text, substitutions: out.substitutions, iterations: out.iterations };
+    return { ok: true, output: out.text, substitutions: out.substitutions, iterations: out.iterations, guards: out.guards };
   } catch (error) {
     if (error instanceof TemplateUnsupported) return { ok: false, line: error.line, reason: error.message };
     throw error;
@@ -145,6 +152,7 @@ class Output {
   text = '';
   readonly substitutions: Substitution[] = [];
   readonly iterations: Iteration[] = [];
+  readonly guards: Guard[] = [];
 }
 
 function evaluate(nodes: readonly Node[], scope: Scope, out: Output): void {
@@ -159,8 +167,11 @@ function evaluate(nodes: readonly Node[], scope: Scope, out: Output): void {
       if (val.path) out.substitutions.push({ start, end: out.text.length, path: val.path, text: printed });
     } else if (node.type === 'if' || node.type === 'with') {
       const val = pipeline(node.pipeline, scope, node.line);
-      if (truthy(val.value)) evaluate(node.then, node.type === 'with' ? { ...scope, dot: val } : scope, out);
-      else evaluate(node.otherwise, scope, out);
+      if (truthy(val.value)) {
+        const start = out.text.length;
+        evaluate(node.then, node.type === 'with' ? { ...scope, dot: val } : scope, out);
+        if (node.type === 'if' && val.path && val.path.length > 0) out.guards.push({ start, end: out.text.length, path: val.path });
+      } else evaluate(node.otherwise, scope, out);
     } else if (node.type === 'range') {
       const val = pipeline(node.pipeline, scope, node.line);
       const entries: Array<[string | number, unknown]> = Array.isArray(val.value)

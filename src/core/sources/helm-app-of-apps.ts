@@ -17,7 +17,9 @@ import { addValuesBlock, renameValuesKey, rewriteLiteralLine, valuesKeyForRevisi
  * a minimal evaluator (./helm-template.ts); the rendered objects join the index as virtual objects
  * whose fields remember the values path they come from, and a phase's edits of them are written
  * into the values files at those paths (the highest-precedence file that sets a value). A new
- * istiod release becomes a new element of the list a template ranges over.
+ * istiod release becomes a new element of the list a template ranges over; when the template
+ * renders one release from scalar values, a copy of the template reading a values key of its own
+ * (./helm-template-copy.ts), and the old release is later turned off by its enable flag.
  */
 
 /** Where a rendered field comes from. */

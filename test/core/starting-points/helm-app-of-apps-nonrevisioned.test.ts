@@ -245,6 +245,25 @@ describe('first canary from a non-revisioned istiod rendered by a local chart (f
     expect(again.phases.every((p) => p.status === 'done' && p.files.length === 0)).toBe(true);
   });
 
+  it('also gives a revisioned release rendered from scalar values its copied template (the state a later upgrade starts from)', () => {
+    // The chart after a first canary, as a person would have written it: one istiod-1-21-2 template, no list.
+    const repo = new Map(snapshot);
+    repo.set(OLD_TEMPLATE, snapshot.get(OLD_TEMPLATE)!.replace('name: istiod\n', 'name: istiod-1-21-2\n').replace('releaseName: istiod\n', 'releaseName: istiod-1-21-2\n').replace('      prune: true\n', ''));
+    repo.set(PROD, snapshot.get(PROD)!.replace('  values:\n    pilot:\n', '  values:\n    revision: 1-21-2\n    revisionTags: [default]\n    pilot:\n').replace(/istio-injection: "?enabled"?/g, 'istio.io/rev: 1-21-2'));
+    repo.set(DEFAULTS, snapshot.get(DEFAULTS)!.replace('revision: ""', 'revision: 1-21-2').replace('defaultRevision: default', 'defaultRevision: 1-21-2'));
+    const run = runUpgrade(repo, { to: TO });
+    expect(run.map((s) => s.phase)).toEqual(PHASES);
+    const releases = (r: RepoSnapshot) => renderHelmMesh(r, rendered(r).index).releases.map((x) => `${x.name} ${x.revision} [${x.tags.join(',')}]`).sort();
+    expect(releases(run[0]!.after)).toEqual(['istiod-1-21-2 1-21-2 [default]', 'istiod-1-22-1 1-22-1 []']);
+    expect(releases(run.at(-1)!.after)).toEqual(['istiod-1-22-1 1-22-1 [default]']);
+    expect(run.at(-1)!.after.get(PROD)).toContain('istiod_1_22_1:');
+    const again = planUpgrade(run.at(-1)!.after, { to: TO });
+    expect(again.phases.every((p) => p.status === 'done' && p.files.length === 0)).toBe(true);
+    // With auto-prune written in the template, the tag handover (prune paused on the old release) cannot be written.
+    const pruning = new Map(repo).set(OLD_TEMPLATE, snapshot.get(OLD_TEMPLATE)!.replace('name: istiod\n', 'name: istiod-1-21-2\n').replace('releaseName: istiod\n', 'releaseName: istiod-1-21-2\n'));
+    expect(() => planUpgrade(pruning, { to: TO })).toThrow(/syncPolicy\.automated\.prune is written in the template/);
+  });
+
   it('refuses, writing nothing, when a second Application renders the same chart (the new template would render in both)', () => {
     const repo = new Map(snapshot);
     const staging = snapshot

@@ -360,11 +360,14 @@ export function discoverMesh(index: YamlIndex, assumed: { readonly defaultTag?: 
  * The revision a value of `istio.io/rev` (or a Helm `revision`) selects: a tag's target (tag
  * MutatingWebhookConfigurations and Helm `revisionTags`), else the value itself.
  */
-export function revisionSelectedBy(inventory: Pick<MeshInventory, 'tags' | 'revisions'>, value: string): string {
+export function revisionSelectedBy(inventory: Pick<MeshInventory, 'tags' | 'revisions' | 'helmBase'>, value: string): string {
   const tag = inventory.tags.find((t) => t.tag === value && t.revision);
   if (tag) return tag.revision;
   const release = inventory.revisions.find((r) => r.name !== value && stringList(r.helm?.values.revisionTags).includes(value));
-  return release?.name ?? value;
+  if (release) return release.name;
+  // The base chart's defaultRevision names what `default` serves when no tag says otherwise.
+  const baseDefault = value === 'default' && inventory.helmBase ? stringValue(inventory.helmBase.values.defaultRevision) : null;
+  return baseDefault && baseDefault !== 'default' ? baseDefault : value;
 }
 
 /** Throws when the repo holds nothing of a mesh at all. */

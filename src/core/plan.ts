@@ -582,11 +582,13 @@ function fluxSecretWarnings(inventory: MeshInventory): PlanWarning[] {
  */
 function assertReadableHelmSources(index: ReturnType<typeof buildYamlIndex>): void {
   const ISTIO_CHART = /^(base|istiod|gateway)$/;
+  // Istio's chart repositories (and mirrors that keep the name): another chart called `gateway` is not Istio's.
+  const ISTIO_REPO = /istio/i;
   const found: string[] = [];
   for (const app of index.ofKind('Application')) {
     const sources = getPath(app.body, ['spec', 'sources']);
     if (app.isPatch || !Array.isArray(sources)) continue;
-    if (sources.some((source) => ISTIO_CHART.test(String(getPath(source, ['chart']) ?? '')))) found.push(`Application ${app.name} (${app.file}): spec.sources`);
+    if (sources.some((source) => ISTIO_CHART.test(String(getPath(source, ['chart']) ?? '')) && ISTIO_REPO.test(String(getPath(source, ['repoURL']) ?? '')))) found.push(`Application ${app.name} (${app.file}): spec.sources`);
   }
   const charts = new Map([...index.ofKind('OCIRepository'), ...index.ofKind('HelmChart')].map((o) => [`${o.kind}/${o.namespace ?? ''}/${o.name}`, o]));
   for (const release of index.ofKind('HelmRelease')) {
@@ -594,7 +596,10 @@ function assertReadableHelmSources(index: ReturnType<typeof buildYamlIndex>): vo
     if (release.isPatch || !ref || typeof ref.name !== 'string') continue;
     const source = charts.get(`${String(ref.kind)}/${String(ref.namespace ?? release.namespace ?? '')}/${ref.name}`);
     const chart = source ? String(getPath(source.body, ['spec', 'chart']) ?? String(getPath(source.body, ['spec', 'url']) ?? '').split('/').pop()) : '';
-    if (ISTIO_CHART.test(chart)) found.push(`HelmRelease ${release.name} (${release.file}): spec.chartRef to ${source!.kind} ${source!.name}`);
+    // An OCIRepository names its registry in `url`; a HelmChart its HelmRepository, whose URL says.
+    const repoRef = source ? (getPath(source.body, ['spec', 'sourceRef', 'name']) as string | undefined) : undefined;
+    const repoUrl = source?.kind === 'OCIRepository' ? String(getPath(source.body, ['spec', 'url']) ?? '') : String(getPath(index.ofKind('HelmRepository').find((r) => r.name === repoRef)?.body, ['spec', 'url']) ?? '');
+    if (ISTIO_CHART.test(chart) && ISTIO_REPO.test(repoUrl)) found.push(`HelmRelease ${release.name} (${release.file}): spec.chartRef to ${source!.kind} ${source!.name}`);
   }
   if (found.length === 0) return;
   throw new UpgradeRefusedError(

@@ -87,16 +87,6 @@ export function collectPreflightWarnings(ctx: PlanContext): void {
     }
   }
 
-  for (const release of [...inventory.argoApplications]) {
-    const sources = getPath(release.body, ['spec', 'sources']);
-    if (Array.isArray(sources) && sources.some((src) => ['base', 'istiod', 'gateway'].includes(String(asDict(src).chart)))) {
-      warn({
-        code: 'multi-source-helm',
-        message: `Application ${release.name} installs an Istio chart through spec.sources; the bot edits spec.source only, so change this Application by hand in the matching phase.`,
-        file: release.file,
-      });
-    }
-  }
 }
 
 export const IGNORE_DIFFERENCES_SNIPPET = `  ignoreDifferences:

@@ -53,7 +53,8 @@ function declaredMinor(object: IndexedObject): number | null {
     return typeof value === 'string' || typeof value === 'number' ? String(value) : null;
   };
   if (group === 'eksctl.io' && object.kind === 'ClusterConfig') return kubernetesMinor(text(['metadata', 'version']));
-  if (group === 'container.cnrm.cloud.google.com' && object.kind === 'ContainerCluster') return kubernetesMinor(text(['spec', 'minMasterVersion']));
+  // minMasterVersion is a floor; with a release channel the cluster runs whatever the channel is at.
+  if (group === 'container.cnrm.cloud.google.com' && object.kind === 'ContainerCluster') return getPath(object.body, ['spec', 'releaseChannel']) === undefined ? kubernetesMinor(text(['spec', 'minMasterVersion'])) : null;
   if (group === 'controlplane.cluster.x-k8s.io' && object.kind === 'KubeadmControlPlane') return kubernetesMinor(text(['spec', 'version']));
   if (group === 'cluster.x-k8s.io' && object.kind === 'Cluster') return kubernetesMinor(text(['spec', 'topology', 'version']));
   if (group === 'baremetal.cluster.gke.io' && object.kind === 'Cluster') return bareMetalKubernetesMinor(text(['spec', 'anthosBareMetalVersion']));

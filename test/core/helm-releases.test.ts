@@ -22,6 +22,16 @@ describe('Helm releases in the shapes people write them (fixture helm-argocd)', 
     expect(after).toContain('targetRevision: 1.22.1');
   });
 
+  it('moves a gateway release on `default` when only the base chart’s defaultRevision says what default serves', async () => {
+    const fixture = await loadFixture('helm-argocd');
+    const istiod = fixture.get(ISTIOD)!.replace(/        revisionTags:\n          - default\n/, '');
+    const repo = new Map(fixture).set(GATEWAY, fixture.get(GATEWAY)!.replace('revision: 1-21-2', 'revision: default')).set(ISTIOD, istiod);
+    expect(istiod).not.toMatch(/^\s+revisionTags:/m);
+    const plan = planUpgrade(repo, { to: TO });
+    expect(plan.phases.find((p) => p.id === 'gateways')!.changes.map((c) => c.name)).toContain('istio-ingress');
+    expect(plan.warnings.map((w) => w.code)).toContain('gateway-tag-pinned');
+  });
+
   it('reads a revision set by helm.parameters (they win over values) and refuses to plan over it', async () => {
     const fixture = await loadFixture('helm-argocd');
     const text = fixture.get(ISTIOD)!.replace('    helm:\n', '    helm:\n      parameters:\n        - name: revision\n          value: ""\n');
@@ -44,6 +54,12 @@ describe('Helm releases in the shapes people write them (fixture helm-argocd)', 
 });
 
 describe('Istio charts through sources not read yet are refused by name', () => {
+  it('leaves other charts that happen to be called gateway or base alone', async () => {
+    const fixture = await loadFixture('helm-argocd');
+    const other = 'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: envoy-gateway\n  namespace: argocd\nspec:\n  sources:\n    - repoURL: https://charts.example.com/internal\n      chart: gateway\n      targetRevision: 2.1.0\n    - repoURL: https://git.example.com/platform/config.git\n      ref: values\n  destination:\n    namespace: edge\n';
+    expect(planUpgrade(new Map(fixture).set('argocd/envoy-gateway.yaml', other), { to: TO }).phases.length).toBeGreaterThan(0);
+  });
+
   it.each([
     [
       'an Argo CD multi-source Application',

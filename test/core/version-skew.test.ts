@@ -43,6 +43,8 @@ describe('Kubernetes version of the cluster', () => {
     // Bare metal numbered its releases apart from Kubernetes up to 1.16 (Kubernetes 1.27).
     expect(findClusterVersion(index({ 'abm.yaml': bareMetal('1.16.3') }))).toEqual({ minor: 27, source: 'abm.yaml' });
     expect(findClusterVersion(index({ 'abm.yaml': bareMetal('1.29.100-gke.251') }))).toEqual({ minor: 29, source: 'abm.yaml' });
+    // On a release channel minMasterVersion is only a floor: not what the cluster runs.
+    expect(findClusterVersion(index({ 'gke.yaml': gke.replace('spec:\n', 'spec:\n  releaseChannel:\n    channel: REGULAR\n') }))).toBeNull();
     expect(findClusterVersion(index({ 'ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n' }))).toBeNull();
   });
 

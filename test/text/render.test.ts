@@ -61,7 +61,7 @@ describe('rendering', () => {
     const { body } = renderPullRequest(templates, state, plan.phases[index]!, index, 'manual');
     const before = body.indexOf('### Before merging');
     const verify = body.indexOf('### How to verify');
-    const check = body.indexOf('istioctl proxy-status | grep -c istiod-asm-1130-0');
+    const check = body.indexOf("istioctl proxy-status | grep -cE 'istiod-asm-1130-0-");
     expect(before).toBeGreaterThan(0);
     expect(check).toBeGreaterThan(before);
     expect(check).toBeLessThan(verify);

@@ -29,6 +29,8 @@ export interface InjectionPolicy {
   readonly restore: PolicyChange | null;
   /** What a person must do instead of (or after) the edits. */
   readonly manual: readonly string[];
+  /** Whether the policy applies to a namespace (by its name and labels before the relabel); unknown counts as yes. */
+  readonly selects: (namespace: { readonly name: string; readonly labels: Readonly<Record<string, string>> }) => boolean;
 }
 
 /**
@@ -52,7 +54,9 @@ export function findInjectionPolicies(index: YamlIndex, newRevision: string): In
 }
 
 function mentionsMeshLabel(value: unknown): boolean {
-  const text = typeof value === 'string' ? value : JSON.stringify(value ?? null);
+  // What a rule checks, not what its message says.
+  const checked = typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'message')) : value;
+  const text = typeof checked === 'string' ? checked : JSON.stringify(checked ?? null);
   return MESH_LABELS.some((label) => text.includes(label));
 }
 
@@ -85,9 +89,15 @@ function gatekeeperConstraint(object: IndexedObject, template: IndexedObject | n
   const rewritable = injection !== undefined && (injection.allowedRegex === undefined || /^\^?\(?enabled\)?\$?$/.test(String(injection.allowedRegex)));
   const what = describe(object);
   const restoredAction = original === ABSENT ? 'deny' : original;
+  const match = asDict(getPath(object.body, ['spec', 'match']));
   return {
     object,
     engine: 'gatekeeper',
+    selects: (ns) =>
+      namesMatch(match.namespaces, ns.name, true) &&
+      !namesMatch(match.excludedNamespaces, ns.name, false) &&
+      labelSelectorMatches(match.labelSelector, ns.labels) &&
+      labelSelectorMatches(match.namespaceSelector, ns.labels),
     effect: injection
       ? `requires the label ${INJECTION_LABEL}${injection.allowedRegex ? ` matching ${String(injection.allowedRegex)}` : ''}`
       : `names ${MESH_LABELS.join(' or ')} in ${template ? `the Rego of ConstraintTemplate ${template.name}` : 'its parameters'}`,
@@ -195,6 +205,7 @@ function kyvernoPolicy(object: IndexedObject, newRevision: string): InjectionPol
   return {
     object,
     engine: 'kyverno',
+    selects: (ns) => relevant.some((rule) => kyvernoRuleSelects(rule.body, ns, object.namespace)),
     effect: effects.join('; '),
     relax,
     restore: audit ? resume(object, { validationFailureAction: pausedFrom ?? String(action) }, []) : null,
@@ -203,6 +214,47 @@ function kyvernoPolicy(object: IndexedObject, newRevision: string): InjectionPol
         ? [`# ${describe(object)} (${object.file}): adapt ${unexpressed.map((r) => `rule ${r}`).join(', ')} to accept ${REV_LABEL}${audit ? '; the policy is in Audit from the policies phase until cleanup puts it back to Enforce' : ''}.`]
         : [],
   };
+}
+
+/** Kubernetes label selector semantics (matchLabels AND matchExpressions); an absent selector selects all. */
+function labelSelectorMatches(selector: unknown, labels: Readonly<Record<string, string>>): boolean {
+  if (selector === undefined || selector === null) return true;
+  const { matchLabels, matchExpressions } = asDict(selector);
+  for (const [key, value] of Object.entries(asDict(matchLabels))) if (labels[key] !== String(value)) return false;
+  for (const expression of Array.isArray(matchExpressions) ? matchExpressions.map(asDict) : []) {
+    const key = String(expression.key);
+    const values = Array.isArray(expression.values) ? expression.values.map(String) : [];
+    const has = Object.prototype.hasOwnProperty.call(labels, key);
+    const ok =
+      expression.operator === 'In' ? has && values.includes(labels[key]!) :
+      expression.operator === 'NotIn' ? !has || !values.includes(labels[key]!) :
+      expression.operator === 'Exists' ? has :
+      expression.operator === 'DoesNotExist' ? !has : true;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** A name list with `*` wildcards (prefix or suffix, as Gatekeeper and Kyverno allow); absent: `absent`. */
+function namesMatch(list: unknown, name: string, absent: boolean): boolean {
+  if (!Array.isArray(list) || list.length === 0) return absent;
+  return list.some((pattern) => new RegExp(`^${String(pattern).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(name));
+}
+
+/** Whether a Kyverno rule's `match` (any/all or the legacy block) covers a namespace, or pods in it. */
+function kyvernoRuleSelects(rule: Readonly<Record<string, unknown>>, ns: { readonly name: string; readonly labels: Readonly<Record<string, string>> }, policyNamespace: string | null): boolean {
+  if (policyNamespace !== null && policyNamespace !== ns.name) return false;
+  const match = asDict(rule.match);
+  const blocks = (['any', 'all'] as const).flatMap((k) => (Array.isArray(match[k]) ? (match[k] as unknown[]).map(asDict) : []));
+  const filters = (blocks.length > 0 ? blocks : [match]).map((b) => asDict(b.resources));
+  const one = (r: Readonly<Record<string, unknown>>) => {
+    const kinds = Array.isArray(r.kinds) ? r.kinds : [];
+    const onNamespace = kinds.length === 0 || kinds.includes('Namespace') || kinds.includes('*');
+    const byNamespace = namesMatch(r.namespaces, ns.name, true) && labelSelectorMatches(r.namespaceSelector, ns.labels);
+    // A selector on Namespace objects reads the namespace's labels; on pods it is unknown here: counts as a match.
+    return onNamespace ? namesMatch(r.names, ns.name, true) && labelSelectorMatches(r.selector, ns.labels) && byNamespace : byNamespace;
+  };
+  return Array.isArray(match.all) && match.all.length > 0 ? filters.every(one) : filters.some(one);
 }
 
 function matchedKinds(rule: Readonly<Record<string, unknown>>): unknown[] {
@@ -216,12 +268,17 @@ function matchedKinds(rule: Readonly<Record<string, unknown>>): unknown[] {
 
 /** Whether a phase relabels a namespace (drops `istio-injection` or sets `istio.io/rev` on it). */
 export function relabelsNamespaces(draft: PhaseDraft): boolean {
-  return draft.objects.some(({ desired }) => {
-    if (desired.mode.kind !== 'patch') return false;
+  return relabelledNamespaces(draft).length > 0;
+}
+
+/** The namespaces a phase relabels. */
+function relabelledNamespaces(draft: PhaseDraft): string[] {
+  return draft.objects.flatMap(({ desired }) => {
+    if (desired.mode.kind !== 'patch') return [];
     const json = desired.toJson();
-    if (json.kind !== 'Namespace') return false;
+    if (json.kind !== 'Namespace') return [];
     const labels = asDict(asDict(json.metadata).labels);
-    return labels[INJECTION_LABEL] === null || typeof labels[REV_LABEL] === 'string';
+    return labels[INJECTION_LABEL] === null || typeof labels[REV_LABEL] === 'string' ? [json.metadata.name] : [];
   });
 }
 
@@ -283,8 +340,13 @@ function policyEdit(s: DraftScope, object: IndexedObject, { body, remove }: Poli
  * when nothing relabels (tag strategy) or no policy is in the way.
  */
 export function withAdmissionPolicies(ctx: PlanContext, drafts: readonly PhaseDraft[], scopeFor: (id: string) => DraftScope): PhaseDraft[] {
-  const policies = findInjectionPolicies(ctx.index, ctx.to.name);
   const relabels = drafts.findIndex(relabelsNamespaces);
+  // Only policies that apply to a namespace the plan relabels are in the way (paused ones stay until cleanup).
+  const moving = new Set(drafts.flatMap(relabelledNamespaces));
+  const namespaces = ctx.inventory.namespaces.filter((n) => moving.has(n.name));
+  const policies = findInjectionPolicies(ctx.index, ctx.to.name).filter(
+    (p) => (p.relax === null && p.restore !== null) || namespaces.some((n) => p.selects(n)),
+  );
   // Once the namespaces have moved the phase stays in the plan, done, as long as something it paused waits for cleanup.
   const paused = policies.some((p) => p.relax === null && p.restore !== null);
   if (policies.length === 0 || (relabels < 0 && !paused)) return [...drafts];

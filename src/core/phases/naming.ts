@@ -31,7 +31,8 @@ export function istiodServiceFor(revision: string): string {
  * `default` it counts the proxies on any istiod but `to`'s.
  */
 export function countProxiesOn(from: string, to: string): string {
-  return from === 'default' ? `istioctl proxy-status | awk 'NR > 1 && !/ istiod-${to}-/' | grep -c ' istiod-'` : `istioctl proxy-status | grep -c istiod-${from}`;
+  // `istiod-<rev>-<replicaset hash>-<pod hash>`, anchored: `asm-managed` must not count `asm-managed-rapid` pods.
+  return from === 'default' ? `istioctl proxy-status | awk 'NR > 1 && !/ istiod-${to}-/' | grep -c ' istiod-'` : `istioctl proxy-status | grep -cE 'istiod-${from}-[a-z0-9]+-[a-z0-9]{5}( |$)'`;
 }
 
 /**

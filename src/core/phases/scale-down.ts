@@ -1,3 +1,4 @@
+import { countProxiesOn } from './naming.js';
 import { ControlPlaneScale, SCALED_FROM_ANNOTATION } from '../../constructs/control-plane-scale.js';
 import type { PlacedObject } from '../../writer/apply-phase.js';
 import type { MergePatch } from '../../writer/yaml-patch.js';
@@ -74,7 +75,7 @@ export function draftScaleDown(ctx: PlanContext, s: DraftScope, blockedBy: reado
     namespaces: [],
     estimatedMinutes: 1,
     // Merging stops the old istiod: a proxy still connected to it would lose its control plane.
-    beforeMerge: [`istioctl proxy-status | grep -c istiod-${from.name}   # must print 0`],
+    beforeMerge: [`${countProxiesOn(from.name, ctx.to.name)}   # must print 0`],
     verify: [`kubectl -n ${ISTIO_SYSTEM} get deployment istiod-${from.name}   # 0/0 ready`, 'istioctl analyze -A'],
     rollback: [`Revert this pull request: istiod ${from.name} scales back up.`],
     blockedBy,

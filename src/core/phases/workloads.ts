@@ -190,7 +190,7 @@ function draftWave(ctx: PlanContext, s: DraftScope, wave: readonly MigrationUnit
     verify: [
       `kubectl get namespace ${names.join(' ')} -L istio-injection -L istio.io/rev`,
       ...wave.flatMap((u) => rolloutStatusChecks(u.namespace, restartedWorkloads(u.workloads))),
-      `istioctl proxy-status | grep -E '\\.(${names.join('|')}) ' | ${from.name === 'default' ? `grep -vc ' istiod-${to.name}-'` : `grep -c istiod-${from.name}`}   # expect 0`,
+      `istioctl proxy-status | grep -E '\\.(${names.join('|')}) ' | ${from.name === 'default' ? `grep -vc ' istiod-${to.name}-'` : `grep -cE 'istiod-${from.name}-[a-z0-9]+-[a-z0-9]{5}( |$)'`}   # expect 0`,
     ],
     rollback: [`Revert this pull request: the namespaces go back to ${from.name} and the pods restart onto it (${from.name} is still installed).`],
   };

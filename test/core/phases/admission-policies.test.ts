@@ -48,6 +48,19 @@ describe('admission policies in the way of a relabel (fixture admission-policies
     expect(phase.why).toContain('K8sRequiredLabels meshed-namespaces-need-injection (gatekeeper: requires the label istio-injection matching ^enabled$)');
   });
 
+  it('leaves policies alone whose match selects no namespace the plan relabels, and rules that only mention a label in their message', () => {
+    const elsewhere = new Map(repo);
+    for (const file of ['clusters/shop/policies/gatekeeper/required-labels.yaml', 'clusters/shop/policies/kyverno/namespaces.yaml']) elsewhere.set(file, repo.get(file)!.replaceAll('mesh: enrolled', 'mesh: legacy-vm'));
+    elsewhere.set('clusters/shop/policies/gatekeeper/no-revision-pins.yaml', repo.get('clusters/shop/policies/gatekeeper/no-revision-pins.yaml')!.replace('excludedNamespaces: ["istio-system", "checkout"]', 'namespaces: ["vm-*"]'));
+    elsewhere.set(
+      'clusters/shop/policies/kyverno/pods.yaml',
+      'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: pod-labels\nspec:\n  validationFailureAction: Enforce\n  rules:\n    - name: app-and-version\n      match:\n        any:\n          - resources:\n              kinds: [Pod]\n      validate:\n        message: "Pods in istio-injection namespaces need app and version labels"\n        pattern:\n          metadata:\n            labels:\n              app: "?*"\n              version: "?*"\n',
+    );
+    const plan = planUpgrade(elsewhere, { to: TO });
+    expect(plan.phases.map((p) => p.id)).not.toContain('admission-policies');
+    expect(plan.phases.flatMap((p) => p.files).map((f) => f.path).filter((f) => f.includes('/policies/'))).toEqual([]);
+  });
+
   it('plans nothing for them under the tag strategy, where no namespace is relabelled', () => {
     const tagged = new Map(repo);
     const ns = 'clusters/shop/apps/namespaces.yaml';

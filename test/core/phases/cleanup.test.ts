@@ -10,14 +10,14 @@ describe('checks that belong before the merge', () => {
 
   it('cleanup: no proxy may still use the old istiod, checked before merging rather than after the sync', () => {
     const cleanup = plan.phases.find((p) => p.id === 'cleanup')!;
-    expect(cleanup.beforeMerge).toEqual([expect.stringMatching(/^istioctl proxy-status \| grep -c istiod-asm-1130-0 /)]);
+    expect(cleanup.beforeMerge).toEqual([expect.stringContaining("istioctl proxy-status | grep -cE 'istiod-asm-1130-0-[a-z0-9]+-[a-z0-9]{5}( |$)'")]);
     expect(cleanup.verify.some((c) => c.includes('proxy-status'))).toBe(false);
     expect(cleanup.verify).toContain('istioctl analyze -A   # no IST0139 (a webhook calling a missing Service)');
   });
 
   it('scale-down: the same check, before the old istiod stops', () => {
     const scaleDown = plan.phases.find((p) => p.id === 'scale-down')!;
-    expect(scaleDown.beforeMerge).toEqual([expect.stringMatching(/^istioctl proxy-status \| grep -c istiod-asm-1130-0 /)]);
+    expect(scaleDown.beforeMerge).toEqual([expect.stringContaining("istioctl proxy-status | grep -cE 'istiod-asm-1130-0-[a-z0-9]+-[a-z0-9]{5}( |$)'")]);
     expect(scaleDown.verify.some((c) => c.includes('proxy-status'))).toBe(false);
   });
 

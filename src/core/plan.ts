@@ -12,7 +12,7 @@ import { draftControlPlane } from './phases/control-plane.js';
 import { draftDefaultRevision } from './phases/default-revision.js';
 import { draftGateways } from './phases/gateways.js';
 import { draftSailUpgrade } from './phases/sail.js';
-import { warnNameKeyedPatches } from './sources/name-keyed-patches.js';
+import { applyRawFileEdits, twinNameKeyedPatches, withRawFiles } from './sources/name-keyed-patches.js';
 import { forcedStrategy } from './phases/helm-nonrevisioned.js';
 import { draftScaleDown, draftScaleUp } from './phases/scale-down.js';
 import { draftWorkloadWaves } from './phases/workloads.js';
@@ -209,9 +209,9 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     renderOverlay: installed?.name === 'default' && installed.install === 'manifests' ? findRenderOverlay(snapshot) : null,
   };
   collectPreflightWarnings(ctx);
-  if (!options.rollback) warnNameKeyedPatches(ctx);
+  const twins = options.rollback ? [] : twinNameKeyedPatches(ctx);
 
-  const controlPlane = options.rollback ? null : to.flavor === 'managed' ? draftManagedControlPlane(ctx, managed) : draftControlPlane(ctx, scopeFor('control-plane'));
+  const controlPlane = options.rollback ? null : to.flavor === 'managed' ? draftManagedControlPlane(ctx, managed) : { ...draftControlPlane(ctx, scopeFor('control-plane')), rawFiles: twins };
   const gateways = draftGateways(ctx, scopeFor('gateways'));
   const waves = draftWorkloadWaves(ctx, scopeFor, new Set(gateways.namespaces));
   const workloads = waves.length > 0 ? waves : [emptyWorkloads(ctx, `${prefix}workloads`)];
@@ -251,7 +251,8 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     const setters = resolved.fields.length > 0 ? followSetters(before, working, to.name, draft.id) : { files: [], warnings: [] };
     for (const f of setters.files) working.set(f.path, f.content!);
     for (const w of setters.warnings) warn(w);
-    return toPlannedPhase(draft, applied.changes, [...applied.files, ...setters.files]);
+    const raw = draft.rawFiles ? applyRawFileEdits(working, draft.rawFiles) : [];
+    return toPlannedPhase(draft, applied.changes, withRawFiles([...applied.files, ...setters.files], raw));
   });
 
   return {

@@ -30,6 +30,7 @@ import { followSetters, resolvePlaceholders } from './sources/placeholders.js';
 import { adaptManagedCleanup, adaptManagedDefaultRevision, draftManagedControlPlane } from './phases/managed.js';
 import { applyPhaseWithCharts, renderLocalCharts, withLocalCharts } from './sources/helm-app-of-apps.js';
 import { applicationSetWarnings } from './sources/applicationset.js';
+import { assertKustomizationsBuild } from './sources/kustomize-build.js';
 
 export type { PlanWarning } from './phases/context.js';
 
@@ -110,6 +111,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   // Placeholders are not revisions: discovery reads kpt setter values instead (and ignores the rest).
   const resolved = resolvePlaceholders(snapshot);
   const files = buildYamlIndex(resolved.snapshot);
+  assertKustomizationsBuild(resolved.snapshot, files);
   // Applications rendered by a local chart (app-of-apps) are read from its templates and values files.
   const charts = renderLocalCharts(snapshot, files);
   const index = withLocalCharts(files, charts);

@@ -31,6 +31,7 @@ import { adaptManagedCleanup, adaptManagedDefaultRevision, draftManagedControlPl
 import { applyPhaseWithCharts, renderLocalCharts, withLocalCharts } from './sources/helm-app-of-apps.js';
 import { applicationSetWarnings } from './sources/applicationset.js';
 import { assertKustomizationsBuild } from './sources/kustomize-build.js';
+import { routeNamespaceMoves, warnInjectionLabelsFromTransformers } from './sources/json-patches.js';
 
 export type { PlanWarning } from './phases/context.js';
 
@@ -212,6 +213,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   };
   collectPreflightWarnings(ctx);
   const twins = options.rollback ? [] : twinNameKeyedPatches(ctx);
+  warnInjectionLabelsFromTransformers(index, snapshot, warn);
 
   const controlPlane = options.rollback ? null : to.flavor === 'managed' ? draftManagedControlPlane(ctx, managed) : { ...draftControlPlane(ctx, scopeFor('control-plane')), rawFiles: twins };
   const gateways = draftGateways(ctx, scopeFor('gateways'));
@@ -246,7 +248,9 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
 
   // One working copy, edited phase after phase; each phase keeps only its own file changes.
   const working = new Map(snapshot);
-  const phases = drafts.map((draft) => {
+  const phases = drafts.map((unrouted) => {
+    // Namespace labels a JSON6902 patch decides are moved in that patch.
+    const draft = routeNamespaceMoves(index, unrouted);
     const before = resolved.fields.length > 0 ? new Map(working) : working;
     const applied = applyPhaseWithCharts(working, { objects: draft.objects, deletions: draft.deletions }, charts);
     // Setter-fed fields: the kpt setter follows the edit (or a warning says render would revert it).

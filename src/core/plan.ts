@@ -12,7 +12,7 @@ import { draftControlPlane } from './phases/control-plane.js';
 import { draftDefaultRevision } from './phases/default-revision.js';
 import { draftGateways } from './phases/gateways.js';
 import { draftSailUpgrade } from './phases/sail.js';
-import { warnNameKeyedPatches } from './sources/name-keyed-patches.js';
+import { applyRawFileEdits, twinNameKeyedPatches, withRawFiles } from './sources/name-keyed-patches.js';
 import { forcedStrategy } from './phases/helm-nonrevisioned.js';
 import { draftScaleDown, draftScaleUp } from './phases/scale-down.js';
 import { draftWorkloadWaves } from './phases/workloads.js';
@@ -33,6 +33,8 @@ import { applyPhaseWithCharts, renderLocalCharts, withLocalCharts } from './sour
 import { applicationSetWarnings, isGitParamsFile } from './sources/applicationset.js';
 import { adaptOperatorToHelmCleanup, adaptOperatorToHelmDefaultRevision, adaptOperatorToHelmGateways, helmHomeOrRefuse } from './phases/operator-to-helm.js';
 import { isOperatorToHelm } from './sources/iop-to-helm.js';
+import { assertKustomizationsBuild } from './sources/kustomize-build.js';
+import { routeNamespaceMoves, warnInjectionLabelsFromTransformers } from './sources/json-patches.js';
 
 export type { PlanWarning } from './phases/context.js';
 
@@ -119,6 +121,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   // Placeholders are not revisions: discovery reads kpt setter values instead (and ignores the rest).
   const resolved = resolvePlaceholders(snapshot);
   const files = buildYamlIndex(resolved.snapshot);
+  assertKustomizationsBuild(resolved.snapshot, files);
   // Applications rendered by a local chart (app-of-apps) are read from its templates and values files.
   const charts = renderLocalCharts(snapshot, files);
   const index = withLocalCharts(files, charts);
@@ -236,9 +239,10 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   };
   collectPreflightWarnings(ctx);
   if (!options.rollback) for (const w of namespaceDataWarnings(snapshot, index, to)) warn(w);
-  if (!options.rollback) warnNameKeyedPatches(ctx);
+  const twins = options.rollback ? [] : twinNameKeyedPatches(ctx);
+  warnInjectionLabelsFromTransformers(index, snapshot, warn);
 
-  const controlPlane = options.rollback ? null : to.flavor === 'managed' ? draftManagedControlPlane(ctx, managed) : draftControlPlane(ctx, scopeFor('control-plane'));
+  const controlPlane = options.rollback ? null : to.flavor === 'managed' ? draftManagedControlPlane(ctx, managed) : { ...draftControlPlane(ctx, scopeFor('control-plane')), rawFiles: twins };
   const gateways = adaptOperatorToHelmGateways(ctx, draftGateways(ctx, scopeFor('gateways')));
   const waves = draftWorkloadWaves(ctx, scopeFor, new Set(gateways.namespaces));
   const workloads = waves.length > 0 ? waves : [emptyWorkloads(ctx, `${prefix}workloads`)];
@@ -272,14 +276,17 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
 
   // One working copy, edited phase after phase; each phase keeps only its own file changes.
   const working = new Map(snapshot);
-  const phases = drafts.map((draft) => {
+  const phases = drafts.map((unrouted) => {
+    // Namespace labels a JSON6902 patch decides are moved in that patch.
+    const draft = routeNamespaceMoves(index, unrouted);
     const before = resolved.fields.length > 0 ? new Map(working) : working;
     const applied = applyPhaseWithCharts(working, { objects: draft.objects, deletions: draft.deletions }, charts);
     // Setter-fed fields: the kpt setter follows the edit (or a warning says render would revert it).
     const setters = resolved.fields.length > 0 ? followSetters(before, working, to.name, draft.id) : { files: [], warnings: [] };
     for (const f of setters.files) working.set(f.path, f.content!);
     for (const w of setters.warnings) warn(w);
-    return toPlannedPhase(draft, applied.changes, [...applied.files, ...setters.files]);
+    const raw = draft.rawFiles ? applyRawFileEdits(working, draft.rawFiles) : [];
+    return toPlannedPhase(draft, applied.changes, withRawFiles([...applied.files, ...setters.files], raw));
   });
 
   return {

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { MalformedYamlError } from './errors.js';
 import { isYamlPath, type RepoSnapshot } from './snapshot.js';
+import { namespaceLabelPatches, type JsonLabelPatch } from './sources/json-patches.js';
 
 /** Identity of a Kubernetes object: enough to find every definition of it in the repo. */
 export interface ObjectRef {
@@ -39,6 +40,8 @@ export interface Kustomization {
   readonly resources: readonly string[];
   readonly patchFiles: readonly string[];
   readonly namespace: string | null;
+  /** JSON6902 patches of Namespace labels (inline or in files), in the order listed. */
+  readonly labelPatches?: readonly JsonLabelPatch[];
 }
 
 export interface SkippedFile {
@@ -94,7 +97,9 @@ export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
     }
     const documents = parseDocuments(file, text);
     if (KUSTOMIZATION_FILES.has(base)) {
-      kustomizations.push(toKustomization(file, documents[0]));
+      const kustomization = toKustomization(file, documents[0]);
+      const labelPatches = typeof documents[0] === 'object' && documents[0] !== null ? namespaceLabelPatches(file, documents[0] as Record<string, unknown>, snapshot) : [];
+      kustomizations.push(labelPatches.length > 0 ? { ...kustomization, labelPatches } : kustomization);
       continue;
     }
     parsedFiles.push({ file, documents });
@@ -125,7 +130,7 @@ export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
         isPatch: patchFiles.has(file),
       });
     });
-    if (found === 0 && documents.some((d) => d !== null && d !== undefined)) {
+    if (found === 0 && documents.some((d) => d !== null && d !== undefined) && !(patchFiles.has(file) && Array.isArray(documents[0]))) {
       skipped.push({ file, reason: 'no Kubernetes objects (no apiVersion/kind/metadata.name)' });
     }
   }

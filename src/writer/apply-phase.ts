@@ -293,7 +293,8 @@ function unlistPatch(snapshot: TrackedRepo, file: string, changes: ObjectChange[
       const text = snapshot.get(kustomization)!;
       const relative = posix.relative(dir === '.' ? '' : dir, file);
       const escaped = relative.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      const line = new RegExp(`^[ \\t]*- path: ["']?(?:\\./)?${escaped}["']?[ \\t]*(?:#.*)?\\n`, 'm');
+      // The item's own lines go too: a `target:` under it, and the comment lines right above it.
+      const line = new RegExp(`^(?:([ \\t]*)#.*\\n(?=\\1[#-]))*([ \\t]*)- path: ["']?(?:\\./)?${escaped}["']?[ \\t]*(?:#.*)?\\n(?:\\2[ \\t]+[^ \\t\\n#-][^\\n]*\\n)*`, 'm');
       if (line.test(text)) {
         snapshot.set(kustomization, text.replace(line, ''));
         changes.push({ action: 'update', file: kustomization, kind: 'Kustomization', namespace: null, name: dir });

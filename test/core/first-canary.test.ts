@@ -3,7 +3,7 @@ import { loadAll } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UpgradeRefusedError } from '../../src/core/errors.js';
 import { planUpgrade, type UpgradePlan } from '../../src/core/plan.js';
-import { type RepoSnapshot } from '../../src/core/snapshot.js';
+import { applyFileChanges, type RepoSnapshot } from '../../src/core/snapshot.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { injectorsFor } from '../helpers/injection.js';
 import { hasKubectl, kustomizeBuild as build, objectKey, runUpgrade, type BuiltObject, type UpgradeStep } from '../helpers/upgrade-run.js';
@@ -14,12 +14,12 @@ const kubectl = hasKubectl;
 const TO = '1-22-1';
 const NEW_DIR = 'clusters/prod/istio-system/1-22-1';
 
-/** The repo once a person has committed the manual control-plane phase. */
+/** The repo once the control-plane PR (its twin of the overlay's istiod patch) and a person's commit of the render are in. */
 function withManualControlPlane(repo: RepoSnapshot): RepoSnapshot {
-  const next = new Map(repo);
+  const next = new Map(applyFileChanges(repo, planUpgrade(repo, { to: TO }).phases[0]!.files));
   next.set(`${NEW_DIR}/istiod.yaml`, renderedRevision(TO, '1.22.1'));
   const k = 'clusters/prod/istio-system/kustomization.yaml';
-  next.set(k, repo.get(k)!.replace('  - rendered/istio.yaml\n', '  - rendered/istio.yaml\n  - 1-22-1/istiod.yaml\n'));
+  next.set(k, next.get(k)!.replace('  - rendered/istio.yaml\n', '  - rendered/istio.yaml\n  - 1-22-1/istiod.yaml\n'));
   return next;
 }
 
@@ -52,7 +52,8 @@ describe('first canary from a non-revisioned rendered install (fixture rendered-
   it('makes the control plane a manual phase whose result is committed files, with the exact istioctl command', () => {
     const cp = plan.phases[0]!;
     expect(cp.manualResult).toBe('repo');
-    expect(cp.files).toEqual([]);
+    // The bot's own part: a twin of the overlay's `Deployment istiod` patch for istiod-1-22-1.
+    expect(cp.files.map((f) => f.path)).toEqual(['clusters/prod/istio-system/kustomization.yaml', 'clusters/prod/istio-system/patches/istiod-resources-1-22-1.yaml']);
     expect(cp.manual).toContain(
       `./istio-1.22.1/bin/istioctl manifest generate -f render/overlay.yaml --set revision=${TO} --set 'components.ingressGateways[0].enabled=false' --set 'components.egressGateways[0].enabled=false' --set 'components.base.enabled=false' > ${NEW_DIR}/istiod.yaml`,
     );

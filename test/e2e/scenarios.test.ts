@@ -159,25 +159,28 @@ describe('scenario first-canary', () => {
     const { h, result, transcript } = await runFirstCanary();
     expect(h.sim.violations).toEqual([]);
     expect(transcript.final).toEqual({ status: 'completed', phase: null });
-    // The control plane is the maintainer's commit, not a PR; `default` moves before the restarts (tag strategy).
+    // The control plane's render is the maintainer's commit; its PR carries the twin of the overlay's
+    // name-keyed istiod patch. `default` moves before the restarts (tag strategy).
     expect(transcript.pullRequests.map((pr) => [pr.phase, pr.state])).toEqual([
+      ['control-plane', 'merged'],
       ['gateways', 'merged'],
       ['default-revision', 'merged'],
       ['workloads', 'merged'],
       ['cleanup', 'merged'],
     ]);
     const files = Object.fromEntries(transcript.pullRequests.map((pr) => [pr.phase, pr.files]));
+    expect(files['control-plane']).toEqual(expect.arrayContaining(['clusters/prod/istio-system/kustomization.yaml', 'clusters/prod/istio-system/patches/istiod-resources-1-22-1.yaml']));
     expect(files['default-revision']).toEqual([
       'clusters/prod/istio-system/istio-revision-tag-default.yaml',
       'clusters/prod/istio-system/kustomization.yaml',
       'clusters/prod/istio-system/rendered/istio.yaml',
     ]);
     expect(files.workloads).toEqual(['clusters/prod/apps/orders/orders.yaml', 'clusters/prod/apps/web/frontend.yaml']);
-    expect(transcript.pullRequests.map((pr) => pr.branch)).toEqual(['02-gateways', '03-default-revision', '04-workloads', '05-cleanup'].map((p) => `mesh-upgrade/prod/${FIRST_CANARY_TARGET}/${p}`));
+    expect(transcript.pullRequests.map((pr) => pr.branch)).toEqual(['01-control-plane', '02-gateways', '03-default-revision', '04-workloads', '05-cleanup'].map((p) => `mesh-upgrade/prod/${FIRST_CANARY_TARGET}/${p}`));
     for (const { phase, requests } of result.requestsPerPhase) expect(requests, phase).toBeLessThanOrEqual(12);
-    // `/upgrade continue` before the render was committed: refused, saying what the repo lacks.
+    // `/upgrade continue` before the render was committed: the control-plane PR (the twin patches) waits.
     const replies = h.sim.comments(result.trackingIssue!).filter((c) => c.user?.login === h.sim.botLogin && parseStateBlock(c.body ?? '', h.stateKey).kind === 'none');
-    expect(replies[0]?.body).toContain(`has no control plane ${FIRST_CANARY_TARGET} (istiod-${FIRST_CANARY_TARGET})`);
+    expect(replies[0]?.body).toContain(`Install control plane ${FIRST_CANARY_TARGET} beside default* is waiting for its pull request`);
     expect([...h.sim.refs().keys()].filter((r) => r.includes('locks'))).toEqual([]);
   });
 

@@ -16,7 +16,7 @@ export function draftCleanup(ctx: PlanContext, stillReferenced: readonly string[
   const deletions: IndexedObject[] = [...(installed?.ownedObjects ?? [])];
   // Name-keyed kustomize patches of what goes (a Deployment istiod resized for prod) go with it:
   // kustomize refuses to build a patch whose target is gone.
-  if (from.name === 'default') {
+  if (from.name === 'default' || installed?.install === 'manifests') {
     const gone = new Set(deletions.map((o) => `${o.kind}|${o.namespace ?? ''}|${o.name}`));
     deletions.push(...ctx.index.objects.filter((o) => o.isPatch && gone.has(`${o.kind}|${o.namespace ?? ''}|${o.name}`)));
   }

@@ -3,6 +3,7 @@ import type { PlacedObject } from '../../writer/apply-phase.js';
 import type { InstalledRevision, MeshInventory } from '../discover.js';
 import type { Platform } from '../platform.js';
 import type { Revision } from '../revision.js';
+import type { RawFileEdit } from '../sources/name-keyed-patches.js';
 import type { IndexedObject, YamlIndex } from '../yaml-index.js';
 
 export interface PlanWarning {
@@ -62,6 +63,8 @@ export interface PhaseDraft {
   readonly rollback: readonly string[];
   /** What still uses the old revision after the earlier phases (cleanup only). */
   readonly blockedBy?: readonly string[];
+  /** Files written as text after the objects (twin kustomize patches and their `patches:` entries). */
+  readonly rawFiles?: readonly RawFileEdit[];
 }
 
 /** A phase's cdk8s scope and a helper that keeps construct ids unique and readable. */

@@ -1,4 +1,4 @@
-import { structuredPatch } from 'diff';
+import { applyPatch, structuredPatch } from 'diff';
 import type { FileEntry, GitStore } from './git-store.js';
 
 /** One changed path between two trees (renames are reported as a removal plus an addition). */
@@ -31,9 +31,10 @@ export function diffTrees(git: GitStore, baseTree: string, headTree: string): Fi
 export type MergeResult = { readonly kind: 'clean'; readonly tree: string } | { readonly kind: 'conflict'; readonly paths: readonly string[] };
 
 /**
- * A file-level three-way merge: a path changed on one side only takes that side; a path changed
- * identically on both sides is fine; a path changed differently on both sides is a conflict
- * (GitHub would try a line-level merge there; this simulator does not).
+ * A three-way merge: a path changed on one side only takes that side; a path changed identically
+ * on both sides is fine; a text file changed differently on both sides is merged line by line
+ * when their hunks apply cleanly to each other (as git does for changes in different places),
+ * else it is a conflict.
  */
 export function mergeTrees(git: GitStore, baseTree: string, oursTree: string, theirsTree: string): MergeResult {
   const base = git.listFiles(baseTree);
@@ -48,8 +49,12 @@ export function mergeTrees(git: GitStore, baseTree: string, oursTree: string, th
     else if (sameEntry(o, b)) result = t;
     else if (sameEntry(t, b)) result = o;
     else {
-      conflicts.push(path);
-      continue;
+      const lines = o && t && b ? lineMerge(git, b, o, t) : undefined;
+      if (lines === undefined) {
+        conflicts.push(path);
+        continue;
+      }
+      result = { ...o!, sha: git.writeBlob(lines) };
     }
     if (result) merged.set(path, result);
   }
@@ -78,4 +83,12 @@ function lineChanges(before: string, after: string): { additions: number; deleti
     }
   }
   return { additions, deletions, patch: text.join('\n') };
+}
+
+/** Theirs' hunks (against the base) applied to ours, without fuzz; undefined when they do not apply. */
+function lineMerge(git: GitStore, base: FileEntry, ours: FileEntry, theirs: FileEntry): string | undefined {
+  if (base.mode !== ours.mode || base.mode !== theirs.mode) return undefined;
+  const patch = structuredPatch('a', 'b', textOf(git, base), textOf(git, theirs), '', '', { context: 3 });
+  const merged = applyPatch(textOf(git, ours), patch, { fuzzFactor: 0 });
+  return merged === false ? undefined : merged;
 }

@@ -1,0 +1,212 @@
+import { posix } from 'node:path';
+import { load } from 'js-yaml';
+import { UpgradeRefusedError } from '../errors.js';
+import { INJECTION_LABEL, REV_LABEL } from '../kube.js';
+import type { PhaseDraft, PlanWarning } from '../phases/context.js';
+import type { RepoSnapshot } from '../snapshot.js';
+import type { Kustomization, YamlIndex } from '../yaml-index.js';
+import type { RawFileEdit } from './name-keyed-patches.js';
+
+/** One JSON6902 operation on a label of a Namespace (`/metadata/labels/<key>`). */
+export interface LabelOp {
+  readonly op: 'add' | 'replace' | 'remove';
+  readonly key: string;
+  readonly value: string | null;
+}
+
+/**
+ * A kustomize `patches:`/`patchesJson6902:` entry with a `target:` of kind Namespace whose patch is
+ * a JSON6902 list, inline (`patch: |-`, the text lives in the kustomization) or in a file.
+ */
+export interface JsonLabelPatch {
+  readonly kustomization: string;
+  /** The file that holds the operations: the kustomization for an inline patch, else the patch file. */
+  readonly file: string;
+  readonly inline: boolean;
+  /** `target.name`, a regex kustomize anchors; null matches every Namespace. */
+  readonly targetName: string | null;
+  readonly ops: readonly LabelOp[];
+}
+
+const LABELS = '/metadata/labels/';
+const unescape = (s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~');
+const escapePointer = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/** The JSON6902 label patches of Namespaces a kustomization lists (called while indexing). */
+export function namespaceLabelPatches(file: string, body: Record<string, unknown>, snapshot: RepoSnapshot): JsonLabelPatch[] {
+  const dir = posix.dirname(file);
+  const out: JsonLabelPatch[] = [];
+  for (const entry of [...list(body.patches), ...list(body.patchesJson6902)]) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const e = entry as Record<string, unknown>;
+    const target = (typeof e.target === 'object' && e.target !== null ? e.target : {}) as Record<string, unknown>;
+    if (target.kind !== 'Namespace') continue;
+    const inline = typeof e.patch === 'string';
+    const path = typeof e.path === 'string' ? posix.normalize(posix.join(dir, e.path)) : null;
+    const text = inline ? (e.patch as string) : path ? snapshot.get(path) : undefined;
+    if (text === undefined) continue;
+    let ops: unknown;
+    try {
+      ops = load(text);
+    } catch {
+      continue;
+    }
+    if (!Array.isArray(ops)) continue;
+    const labelOps = ops.flatMap((o): LabelOp[] => {
+      const op = (o ?? {}) as Record<string, unknown>;
+      if (typeof op.path !== 'string' || !op.path.startsWith(LABELS) || !['add', 'replace', 'remove'].includes(String(op.op))) return [];
+      return [{ op: op.op as LabelOp['op'], key: unescape(op.path.slice(LABELS.length)), value: op.op === 'remove' ? null : String(op.value) }];
+    });
+    if (labelOps.length > 0) out.push({ kustomization: file, file: inline ? file : path!, inline, targetName: typeof target.name === 'string' ? target.name : null, ops: labelOps });
+  }
+  return out;
+}
+
+/** The JSON patches that reach a Namespace, in the order kustomize applies them (bases first). */
+export function labelPatchesFor(kustomizations: readonly Kustomization[], namespace: string): JsonLabelPatch[] {
+  const all = kustomizations.flatMap((k) => (k as { labelPatches?: readonly JsonLabelPatch[] }).labelPatches ?? []);
+  const depth = (p: JsonLabelPatch) => -p.kustomization.split('/').length;
+  return all.filter((p) => p.targetName === null || new RegExp(`^(?:${p.targetName})$`).test(namespace)).sort((a, b) => depth(a) - depth(b));
+}
+
+/** Labels after the JSON6902 label patches (after the resources and strategic-merge patches). */
+export function withJsonLabelOps(labels: Record<string, string>, patches: readonly JsonLabelPatch[]): Record<string, string> {
+  const out = { ...labels };
+  for (const patch of patches) {
+    for (const op of patch.ops) {
+      if (op.op === 'remove') delete out[op.key];
+      else out[op.key] = op.value ?? '';
+    }
+  }
+  return out;
+}
+
+/**
+ * Namespace moves whose labels a JSON6902 patch decides are written into that patch: the
+ * operation that adds `istio-injection` becomes the one that adds `istio.io/rev` (path and value),
+ * an `istio.io/rev` operation gets the new value. The namespace's other definitions are left alone
+ * when the patch decides every label the move sets; an operation the bot cannot rewrite (flow
+ * style it cannot read back, a `remove` of a label the move sets) is refused.
+ */
+export function routeNamespaceMoves(index: YamlIndex, draft: PhaseDraft): PhaseDraft {
+  const raw: RawFileEdit[] = [];
+  const objects = draft.objects.filter((placed) => {
+    const json = placed.desired.toJson();
+    if (json.kind !== 'Namespace') return true;
+    const patches = labelPatchesFor(index.kustomizations, json.metadata.name);
+    if (patches.length === 0) return true;
+    const rev = ((json.metadata as { labels?: Record<string, string> }).labels ?? {})[REV_LABEL];
+    if (!rev) return true;
+    const last = (key: string) => {
+      for (const p of [...patches].reverse()) {
+        const op = [...p.ops].reverse().find((o) => o.key === key);
+        if (op) return { patch: p, op };
+      }
+      return null;
+    };
+    const injection = last(INJECTION_LABEL);
+    const revision = last(REV_LABEL);
+    if (revision && revision.op.op === 'remove') {
+      throw new UpgradeRefusedError(`${revision.patch.file}: a JSON6902 patch removes istio.io/rev from Namespace ${json.metadata.name}, which moves to ${rev}; change the operation to add istio.io/rev=${rev} by hand, then plan again.`, 'json-patch-not-editable');
+    }
+    const edits: Array<{ patch: JsonLabelPatch; from: LabelOp; to: LabelOp | null }> = [];
+    if (revision) edits.push({ patch: revision.patch, from: revision.op, to: { op: revision.op.op, key: REV_LABEL, value: rev } });
+    if (injection && injection.op.op !== 'remove') edits.push({ patch: injection.patch, from: injection.op, to: revision ? null : { op: 'add', key: REV_LABEL, value: rev } });
+    if (edits.length === 0) return true;
+    for (const edit of edits) raw.push({ path: edit.patch.file, content: (repo) => rewriteOp(repo, edit.patch, edit.from, edit.to) });
+    // The patch decides the revision: the base's definitions still change where they set istio-injection.
+    // (a base `istio-injection` under a `replace` would otherwise win over the new istio.io/rev).
+    return placed.targets.some((t) => t.body.metadata.labels?.[INJECTION_LABEL] !== undefined);
+  });
+  return { ...draft, objects, rawFiles: [...(draft.rawFiles ?? []), ...raw] };
+}
+
+/** The text with one label operation rewritten (`to`), or removed (`to` null); null when it already is. */
+function rewriteOp(repo: RepoSnapshot, patch: JsonLabelPatch, from: LabelOp, to: LabelOp | null): string | null {
+  const text = repo.get(patch.file);
+  if (text === undefined) return null;
+  const lines = text.split('\n');
+  const pathRe = new RegExp(`^(\\s*(?:-\\s+)?path:\\s*["']?)${escapeRe(LABELS + escapePointer(from.key))}(["']?\\s*(?:#.*)?)$`);
+  const at = lines.findIndex((l) => pathRe.test(l));
+  const refuse = (why: string) =>
+    new UpgradeRefusedError(`${patch.file}: cannot rewrite the JSON6902 operation on ${from.key} (${why}); set ${to ? `${to.key}=${to.value}` : `no ${from.key}`} there by hand, then plan again.`, 'json-patch-not-editable');
+  if (at < 0) {
+    // Already rewritten (an earlier phase of this plan), or written in a form the bot does not edit.
+    const now = namespaceOpsOf(text, patch);
+    if (now && !now.some((o) => o.key === from.key && o.op === from.op)) return null;
+    throw refuse('it is not written as a block list with one key per line');
+  }
+  // The operation's item: from its `- ` line to the next item at the same indent.
+  let start = at;
+  while (start > 0 && !/^\s*-\s/.test(lines[start]!)) start--;
+  const dash = lines[start]!.indexOf('-');
+  let end = at + 1;
+  while (end < lines.length && lines[end]!.trim() !== '' && lines[end]!.length - lines[end]!.trimStart().length > dash) end++;
+  const item = lines.slice(start, end);
+  let next: string[];
+  if (to === null) {
+    next = [];
+  } else {
+    next = item.map((l) => {
+      if (pathRe.test(l)) return l.replace(pathRe, `$1${LABELS}${escapePointer(to.key)}$2`);
+      if (from.op !== to.op) l = l.replace(new RegExp(`^(\\s*(?:-\\s+)?op:\\s*["']?)${from.op}(["']?\\s*(?:#.*)?)$`), `$1${to.op}$2`);
+      return l.replace(/^(\s*(?:-\s+)?value:\s*)(["']?)[^"'#\s]*\2(\s*(?:#.*)?)$/, (_m, head: string, quote: string, tail: string) => `${head}${quote}${to.value}${quote}${tail}`);
+    });
+  }
+  const result = [...lines.slice(0, start), ...next, ...lines.slice(end)].join('\n');
+  // Read back: the operations must be the old ones with exactly this one changed.
+  const check = namespaceOpsOf(result, patch);
+  const expected = patch.ops.flatMap((o) => (o === from ? (to ? [to] : []) : [o]));
+  if (!check || JSON.stringify(check) !== JSON.stringify(expected)) throw refuse('the result would not read back as intended');
+  return result;
+}
+
+function namespaceOpsOf(text: string, patch: JsonLabelPatch): LabelOp[] | null {
+  try {
+    if (!patch.inline) return namespaceLabelPatches('x/kustomization.yaml', { patches: [{ path: 'p.yaml', target: { kind: 'Namespace' } }] }, new Map([['x/p.yaml', text]]))[0]?.ops.slice() ?? [];
+    const body = load(text) as Record<string, unknown>;
+    const all = namespaceLabelPatches(patch.kustomization, body, new Map());
+    return all.find((p) => p.targetName === patch.targetName)?.ops.slice() ?? [];
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `commonLabels`/`labels` that set an injection label reach every Namespace the kustomization
+ * builds, after its patches: a relabel in a patch cannot remove what they add.
+ */
+export function warnInjectionLabelsFromTransformers(index: YamlIndex, snapshot: RepoSnapshot, warn: (w: PlanWarning) => void): void {
+  for (const k of index.kustomizations) {
+    let body: Record<string, unknown>;
+    try {
+      body = (load(snapshot.get(k.file) ?? '') ?? {}) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    const pairs = [asRecord(body.commonLabels), ...list(body.labels).map((l) => asRecord(asRecord(l).pairs))];
+    for (const key of [INJECTION_LABEL, REV_LABEL]) {
+      const value = pairs.find((p) => p[key] !== undefined)?.[key];
+      if (value === undefined) continue;
+      const namespaces = index.ofKind('Namespace').filter((n) => !n.isPatch && (k.dir === '.' || n.file.startsWith(`${k.dir}/`)));
+      if (namespaces.length === 0) continue;
+      warn({
+        code: 'injection-label-from-transformer',
+        message: `${k.file} sets ${key}=${String(value)} on everything it builds (commonLabels/labels), Namespaces ${namespaces.map((n) => n.name).join(', ')} included, after every patch: a relabel cannot remove it. Take ${key} out of its labels and set it on the Namespaces instead before the workload phases merge.`,
+        file: k.file,
+      });
+    }
+  }
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function escapeRe(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

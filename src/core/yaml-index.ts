@@ -91,7 +91,7 @@ export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
   for (const [file, text] of snapshot) {
     const base = posix.basename(file);
     if (!isYamlPath(file) && !KUSTOMIZATION_FILES.has(base)) continue;
-    if (text.includes('{{') && !templatesOnlyInBlockScalars(text) && !isApplicationSetFile(text)) {
+    if (text.includes('{{') && !templatesOnlyInBlockScalars(text) && !isApplicationSetFile(text) && !isKyvernoPolicyFile(text)) {
       skipped.push({ file, reason: 'Helm/Go template (contains {{ }}), not plain Kubernetes YAML' });
       continue;
     }
@@ -216,6 +216,20 @@ function templatesOnlyInBlockScalars(text: string): boolean {
  * Argo CD ApplicationSets carry `{{ }}` placeholders in their template, yet are plain YAML (Argo CD
  * reads them as such): a file whose documents all are ApplicationSets is indexed.
  */
+/**
+ * Kyverno policies use `{{ }}` for their JMESPath variables (quoted strings, not templates): a file
+ * of Kyverno policies that parses as YAML is read, so that policies in the way of a relabel are seen.
+ */
+function isKyvernoPolicyFile(text: string): boolean {
+  if (!/^apiVersion:\s*kyverno\.io\//m.test(text)) return false;
+  try {
+    const documents = (loadAll(text) as unknown[]).filter((d) => d !== null && d !== undefined);
+    return documents.length > 0 && documents.every((d) => isKubeObject(d) && d.apiVersion.startsWith('kyverno.io/'));
+  } catch {
+    return false;
+  }
+}
+
 function isApplicationSetFile(text: string): boolean {
   if (!/^kind:\s*ApplicationSet\s*$/m.test(text)) return false;
   try {

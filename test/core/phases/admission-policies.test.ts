@@ -1,6 +1,6 @@
 import { diffLines } from 'diff';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { planUpgrade, type UpgradePlan } from '../../../src/core/plan.js';
+import { planUpgrade, snapshotAfter, type UpgradePlan } from '../../../src/core/plan.js';
 import { findInjectionPolicies, PAUSED_ANNOTATION } from '../../../src/core/phases/admission-policies.js';
 import type { RepoSnapshot } from '../../../src/core/snapshot.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
@@ -59,6 +59,19 @@ describe('admission policies in the way of a relabel (fixture admission-policies
     const plan = planUpgrade(elsewhere, { to: TO });
     expect(plan.phases.map((p) => p.id)).not.toContain('admission-policies');
     expect(plan.phases.flatMap((p) => p.files).map((f) => f.path).filter((f) => f.includes('/policies/'))).toEqual([]);
+  });
+
+  it('reads Kyverno policies whose conditions use JMESPath {{ }} variables, and puts an enforcing one in Audit', () => {
+    const withDeny = new Map(repo).set(
+      'clusters/shop/policies/kyverno/ns-deny.yaml',
+      'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: keep-injection-label\nspec:\n  validationFailureAction: Enforce\n  rules:\n    - name: no-dropping-injection\n      match:\n        any:\n          - resources:\n              kinds: [Namespace]\n      validate:\n        message: "do not drop the injection label"\n        deny:\n          conditions:\n            any:\n              - key: "{{ request.object.metadata.labels.\\"istio-injection\\" || \'\' }}"\n                operator: NotEquals\n                value: "{{ request.oldObject.metadata.labels.\\"istio-injection\\" || \'\' }}"\n',
+    );
+    const plan = planUpgrade(withDeny, { to: TO });
+    expect(plan.warnings.filter((w) => w.code === 'skipped-file').map((w) => w.file)).not.toContain('clusters/shop/policies/kyverno/ns-deny.yaml');
+    const phase = plan.phases.find((p) => p.id === 'admission-policies')!;
+    expect(phase.changes.map((c) => c.name)).toContain('keep-injection-label');
+    const text = snapshotAfter(plan, plan.phases.indexOf(phase) + 1).get('clusters/shop/policies/kyverno/ns-deny.yaml')!;
+    expect(text).toContain('validationFailureAction: Audit');
   });
 
   it('plans nothing for them under the tag strategy, where no namespace is relabelled', () => {

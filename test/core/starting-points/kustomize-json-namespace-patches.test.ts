@@ -25,7 +25,12 @@ function withManualControlPlane(repo: RepoSnapshot): RepoSnapshot {
   next.set(k, repo.get(k)!.replace('  - rendered/istio.yaml', `  - ${TO}/istiod.yaml\n  - rendered/istio.yaml`));
   return next;
 }
-const manual = (phase: string, repo: RepoSnapshot) => (phase === 'control-plane' ? withManualControlPlane(repo) : null);
+/** The person's regeneration of the pinned ingress gateway (proxyv2 image, CA_ADDR), as the gateways phase asks. */
+function withRegeneratedGateway(repo: RepoSnapshot): RepoSnapshot {
+  const file = 'base/istio-ingress/gateway.yaml';
+  return new Map(repo).set(file, repo.get(file)!.replace('proxyv2:1.21.2', 'proxyv2:1.22.1').replace('istiod.istio-system.svc:15012', `istiod-${TO}.istio-system.svc:15012`));
+}
+const manual = (phase: string, repo: RepoSnapshot) => (phase === 'control-plane' ? withManualControlPlane(repo) : phase === 'gateways' ? withRegeneratedGateway(repo) : null);
 
 describe('namespaces meshed by JSON6902 patches with a target (fixture kustomize-json-namespace-patches)', () => {
   let snapshot: RepoSnapshot;

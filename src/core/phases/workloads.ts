@@ -132,7 +132,9 @@ function draftWave(ctx: PlanContext, s: DraftScope, wave: readonly MigrationUnit
   for (const unit of wave) {
     if (unit.done) continue;
     const ns = unit.definition;
-    if (tags && ns && ns.injection.mode !== 'none') {
+    // A namespace naming the old revision itself follows no tag: it is relabelled whatever the strategy.
+    const namesOldRevision = ns?.injection.mode === 'revision' && ns.injection.value === from.name;
+    if (tags && ns && ns.injection.mode !== 'none' && !namesOldRevision) {
       // Tag strategy: the namespace keeps following its tag (which moves in default-revision);
       // canary namespaces move to the canary tag, which already points at the new revision.
       if (isCanary) objects.push({ desired: new NamespaceInjection(s.scope, s.id('Namespace', ns.name), { namespace: ns.name, revision: canaryLabel }), targets: ns.definitions });

@@ -58,3 +58,12 @@ describe('workloads verify: rollout status per restarted workload', () => {
     for (const check of checks) expect(check.includes('rollout status') && (/rollout status [a-z]+\/\S+/.test(check) || check.endsWith(NEEDS_NEW_KUBECTL)), check).toBe(true);
   });
 });
+
+describe('tag strategy with a namespace that names the old revision itself (fixture admission-policies)', () => {
+  it('relabels that namespace (no tag moves it) and leaves cleanup unblocked', async () => {
+    const plan = planUpgrade(await loadFixture('admission-policies'), { to: '1-22-1', strategy: 'tag' });
+    const workloads = plan.phases.find((p) => p.id === 'workloads')!;
+    expect(workloads.changes.map((c) => `${c.kind} ${c.name}`)).toContain('Namespace checkout');
+    expect(plan.phases.find((p) => p.id === 'cleanup')!.blockedBy).toEqual([]);
+  });
+});

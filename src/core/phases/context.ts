@@ -77,3 +77,17 @@ export interface DraftScope {
 export function podsOf(workloads: ReadonlyArray<{ replicas: number; optedOut: boolean }>): number {
   return workloads.reduce((sum, w) => sum + (w.optedOut ? 0 : w.replicas), 0);
 }
+
+/** Records an object a phase creates, so that later phases edit it as if it were already in the repo. */
+export function registerCreated(ctx: PlanContext, key: string, json: { readonly apiVersion: string; readonly kind: string; readonly metadata: { readonly name: string; readonly namespace?: string } }, file: string): void {
+  ctx.created.set(key, {
+    file,
+    documentIndex: 0,
+    apiVersion: json.apiVersion,
+    kind: json.kind,
+    namespace: json.metadata.namespace ?? null,
+    name: json.metadata.name,
+    body: json as unknown as IndexedObject['body'],
+    isPatch: false,
+  });
+}

@@ -9,7 +9,7 @@ import { asDict, describe, getPath, ISTIO_SYSTEM } from '../kube.js';
 import { minorOf, parseVersion } from '../revision.js';
 import type { InstalledRevision } from '../discover.js';
 import type { IndexedObject } from '../yaml-index.js';
-import type { DraftScope, PhaseDraft, PlanContext } from './context.js';
+import { registerCreated, type DraftScope, type PhaseDraft, type PlanContext } from './context.js';
 import { chartVersionMove, warnPinnedCopy } from './helm-nonrevisioned.js';
 import { baseKeptOnDowngrade } from './helm-base-downgrade.js';
 import { fileForRevision, manifestsDirForFirstRevision, manifestsDirForRevision, renameForRevision } from './naming.js';
@@ -273,20 +273,6 @@ function missingManifests(revision: InstalledRevision, name: string): string[] {
     has('Service', `istiod-${name}`) ? null : `Service istiod-${name}`,
     has('MutatingWebhookConfiguration', `istio-sidecar-injector-${name}`) ? null : `MutatingWebhookConfiguration istio-sidecar-injector-${name}`,
   ].filter((m): m is string => m !== null);
-}
-
-function registerCreated(ctx: PlanContext, key: string, json: ReturnType<IstioOperatorRevision['toJson']>, file: string): void {
-  const object: IndexedObject = {
-    file,
-    documentIndex: 0,
-    apiVersion: json.apiVersion,
-    kind: json.kind,
-    namespace: json.metadata.namespace ?? null,
-    name: json.metadata.name,
-    body: json as unknown as IndexedObject['body'],
-    isPatch: false,
-  };
-  ctx.created.set(key, object);
 }
 
 function getValue(object: IndexedObject, path: readonly string[]): unknown {

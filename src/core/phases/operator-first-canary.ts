@@ -5,7 +5,7 @@ import { asDict, getPath, ISTIO_SYSTEM } from '../kube.js';
 import { operatorGateways } from '../preflight.js';
 import { isFirstCanaryFromIop } from '../sources/operator-nonrevisioned.js';
 import type { IndexedObject } from '../yaml-index.js';
-import type { DraftScope, PhaseDraft, PlanContext } from './context.js';
+import { registerCreated, type DraftScope, type PhaseDraft, type PlanContext } from './context.js';
 import { fileForRevision } from './naming.js';
 
 /**
@@ -49,7 +49,7 @@ export function draftFirstCanaryControlPlane(ctx: PlanContext, s: DraftScope, ba
     ...(operator ? { syncWave: '1' } : {}),
     file,
   });
-  registerFirstCanaryIop(ctx, desired, file);
+  registerCreated(ctx, 'first-canary-iop', desired.toJson(), file);
   const objects: PlacedObject[] = [{ desired, targets: [] }];
   const verify = [`kubectl -n ${iop.namespace ?? ISTIO_SYSTEM} get istiooperator ${name} -o jsonpath='{.status.status}'   # HEALTHY`, ...base.verify];
   if (!operator) {
@@ -197,18 +197,4 @@ function runningGateways(iop: IndexedObject): Record<'ingressGateways' | 'egress
     return /egress/.test(name) ? 'egressGateways' : 'ingressGateways';
   };
   return { ingressGateways: names.filter((n) => keyOf(n) === 'ingressGateways'), egressGateways: names.filter((n) => keyOf(n) === 'egressGateways') };
-}
-
-function registerFirstCanaryIop(ctx: PlanContext, desired: FirstRevisionIstioOperator, file: string): void {
-  const json = desired.toJson();
-  ctx.created.set('first-canary-iop', {
-    file,
-    documentIndex: 0,
-    apiVersion: json.apiVersion,
-    kind: json.kind,
-    namespace: json.metadata.namespace ?? null,
-    name: json.metadata.name,
-    body: json as unknown as IndexedObject['body'],
-    isPatch: false,
-  });
 }

@@ -9,7 +9,7 @@ import { asDict, getPath, ISTIO_SYSTEM } from '../kube.js';
 import { operatorGateways } from '../preflight.js';
 import { helmHomeFor, isOperatorToHelm, ISTIO_CHARTS, translateIstioOperator, type HelmHome } from '../sources/iop-to-helm.js';
 import type { IndexedObject } from '../yaml-index.js';
-import type { DraftScope, PhaseDraft, PlanContext } from './context.js';
+import { registerCreated, type DraftScope, type PhaseDraft, type PlanContext } from './context.js';
 
 /**
  * From an in-cluster operator install to revisioned Helm releases (targets ≥ 1.24, which have no
@@ -60,7 +60,7 @@ export function draftOperatorToHelmControlPlane(ctx: PlanContext, s: DraftScope,
       ? new FluxHelmRelease(s.scope, s.id('HelmRelease', name), { name, chart, version, values, repository: repository!, like: home.sample, dependsOn, file })
       : new ArgoHelmApplication(s.scope, s.id('Application', name), { name, chart, version, values, repoURL: ISTIO_CHARTS, like: home.owner, cascade: chart !== 'base', file });
     objects.push({ desired, targets: [] });
-    register(ctx, chart === 'base' ? 'istio-base-release' : 'istiod-release', desired, file);
+    registerCreated(ctx, chart === 'base' ? 'istio-base-release' : 'istiod-release', desired.toJson(), file);
     return file;
   };
 
@@ -189,20 +189,6 @@ export function adaptOperatorToHelmCleanup(ctx: PlanContext, draft: PhaseDraft):
     manual.push(`./istio-${from.version ?? '<old version>'}/bin/istioctl operator remove --revision ${from.name}   # with the istioctl of ${from.name}: istioctl 1.24 has no operator commands`);
   }
   return { ...draft, manual, manualDone: false, manualResult: 'cluster' };
-}
-
-function register(ctx: PlanContext, key: string, desired: DesiredObject, file: string): void {
-  const json = desired.toJson();
-  ctx.created.set(key, {
-    file,
-    documentIndex: 0,
-    apiVersion: json.apiVersion,
-    kind: json.kind,
-    namespace: json.metadata.namespace ?? null,
-    name: json.metadata.name,
-    body: json as unknown as IndexedObject['body'],
-    isPatch: false,
-  });
 }
 
 function stringList(value: unknown): string[] {

@@ -42,6 +42,8 @@ export interface Kustomization {
   readonly namespace: string | null;
   /** JSON6902 patches of Namespace labels (inline or in files), in the order listed. */
   readonly labelPatches?: readonly JsonLabelPatch[];
+  /** Targets of inline `patches:` entries (`patch:` text) that name one object: kind and name. */
+  readonly inlinePatchTargets?: ReadonlyArray<{ readonly kind: string; readonly name: string }>;
 }
 
 export interface SkippedFile {
@@ -183,12 +185,18 @@ function toKustomization(file: string, document: unknown): Kustomization {
       .map((p: unknown) => (typeof p === 'object' && p !== null ? (p as Record<string, unknown>).path : undefined))
       .filter((p): p is string => typeof p === 'string'),
   ];
+  const inlinePatchTargets = (Array.isArray(body.patches) ? body.patches : []).flatMap((p: unknown) => {
+    const entry = (typeof p === 'object' && p !== null ? p : {}) as Record<string, unknown>;
+    const target = (typeof entry.target === 'object' && entry.target !== null ? entry.target : {}) as Record<string, unknown>;
+    return typeof entry.patch === 'string' && typeof target.kind === 'string' && typeof target.name === 'string' ? [{ kind: target.kind, name: target.name }] : [];
+  });
   return {
     file,
     dir,
     resources: [...strings(body.resources), ...strings(body.bases)].map(resolve),
     patchFiles: patchPaths.map(resolve),
     namespace: typeof body.namespace === 'string' ? body.namespace : null,
+    ...(inlinePatchTargets.length > 0 ? { inlinePatchTargets } : {}),
   };
 }
 

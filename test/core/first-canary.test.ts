@@ -136,6 +136,11 @@ describe('first canary from a non-revisioned rendered install (fixture rendered-
     expect(cleanup.beforeMerge.join('\n')).not.toContain('istiod-default');
   });
 
+  it('names the inline kustomize patch of the old injector, which the new revision does not get', () => {
+    const warning = plan.warnings.find((w) => w.code === 'patch-not-carried-over' && w.file === 'clusters/prod/istio-system/kustomization.yaml');
+    expect(warning?.message).toContain('inline patch of MutatingWebhookConfiguration istio-sidecar-injector of default');
+  });
+
   it('is idempotent: planning over the final repo reports every phase done', () => {
     const final = steps.at(-1)!.after;
     const again = planUpgrade(final, { to: TO });

@@ -55,6 +55,18 @@ export function twinNameKeyedPatches(ctx: PlanContext): RawFileEdit[] {
     }
     twins.push({ patch, name, file: '', kustomization: kustomization.file });
   }
+  // Inline patches (`patch:` text in the kustomization) are not copied: named, for a person to copy.
+  const ownedNames = new Set(owned.map((o) => `${o.kind}/${o.name}`));
+  for (const k of ctx.index.kustomizations) {
+    for (const target of k.inlinePatchTargets ?? []) {
+      if (!ownedNames.has(`${target.kind}/${target.name}`)) continue;
+      ctx.warn({
+        code: 'patch-not-carried-over',
+        message: `${k.file} has an inline patch of ${target.kind} ${target.name} of ${from.name}; the new revision's object does not match it, and the bot does not copy inline patches. Add the same patch for the new revision's ${target.kind} by hand before the control-plane phase merges.`,
+        file: k.file,
+      });
+    }
+  }
   // One twin file per patch document: `istiod.yaml` → `istiod-<new>.yaml` (with the kind when a file holds several).
   const perFile = new Map<string, number>();
   for (const t of twins) perFile.set(t.patch.file, (perFile.get(t.patch.file) ?? 0) + 1);

@@ -142,4 +142,34 @@ patches:
     const report = await validateYamlFiles(changed);
     expect(report.errors).toEqual([]);
   });
+
+  it('patchesStrategicMerge form: the twin goes to patches:, and a gateway the patch enables stays off in the new IstioOperator', async () => {
+    const repo = new Map(snapshot);
+    const k = 'overlays/prod/kustomization.yaml';
+    repo.set(k, 'resources:\n  - ../../base\npatchesStrategicMerge:\n  - iop-resources.yaml\n  - frontend-replicas.yaml\n');
+    repo.set('overlays/prod/iop-resources.yaml', `${snapshot.get('overlays/prod/iop-resources.yaml')!}    ingressGateways:\n      - name: istio-ingressgateway\n        enabled: true\n        k8s: {replicaCount: 4}\n`);
+    const variant = planUpgrade(repo, { to: TO });
+    const files = variant.phases.find((p) => p.id === 'control-plane')!.files;
+    expect(files.find((f) => f.path === k)!.content).toBe(
+      `resources:\n  - ../../base\npatchesStrategicMerge:\n  - iop-resources.yaml\n  - frontend-replicas.yaml\npatches:\n  # IstioOperator ${NEW_IOP} of the new revision, customised like ${OLD_IOP}\n  - path: iop-resources-${TO}.yaml\n    target:\n      kind: IstioOperator\n      name: ${NEW_IOP}\n      namespace: istio-system\n`,
+    );
+    expect(files.find((f) => f.path === `overlays/prod/iop-resources-${TO}.yaml`)!.content).toContain('      - name: istio-ingressgateway\n        enabled: false\n        k8s: {replicaCount: 4}\n');
+    if (!hasKubectl) return;
+    const built = await build(new Map([...repo, ...files.map((f) => [f.path, f.content!] as const)]));
+    expect(iop(built, NEW_IOP)!.spec.components.ingressGateways).toEqual([{ name: 'istio-ingressgateway', enabled: false, k8s: { replicaCount: 4 } }]);
+    expect(iop(built, NEW_IOP)!.spec.components.pilot.k8s.replicaCount).toBe(3);
+    expect(iop(built, OLD_IOP)!.spec.components.ingressGateways[0].enabled).toBe(true);
+  });
+
+  it('names what it does not copy: an inline patch of the old IstioOperator, JSON6902 operations on its gateways', () => {
+    const repo = new Map(snapshot);
+    const k = 'overlays/prod/kustomization.yaml';
+    repo.set(k, `${snapshot.get(k)!}  - target:\n      kind: IstioOperator\n      name: ${OLD_IOP}\n    patch: |-\n      - op: replace\n        path: /spec/profile\n        value: default\n`);
+    repo.set('overlays/prod/iop-hub.json6902.yaml', `${snapshot.get('overlays/prod/iop-hub.json6902.yaml')!}- op: replace\n  path: /spec/components/ingressGateways/0/enabled\n  value: true\n`);
+    const variant = planUpgrade(repo, { to: TO });
+    expect(variant.warnings.filter((w) => w.code === 'patch-not-carried-over').map((w) => w.file)).toEqual([k, 'overlays/prod/iop-hub.json6902.yaml']);
+    const files = variant.phases.find((p) => p.id === 'control-plane')!.files.map((f) => f.path);
+    expect(files).toContain(`overlays/prod/iop-resources-${TO}.yaml`);
+    expect(files).not.toContain(`overlays/prod/iop-hub.json6902-${TO}.yaml`);
+  });
 });

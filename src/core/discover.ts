@@ -195,7 +195,7 @@ export function discoverMesh(index: YamlIndex, assumed: { readonly defaultTag?: 
   const istiodDeployments = index
     .ofKind('Deployment')
     .filter((o) => o === nonRevisionedIstiod || (o.namespace === ISTIO_SYSTEM && /^istiod(-|$)/.test(o.name) && labelsOf(o.body)[REV_LABEL] && labelsOf(o.body)[REV_LABEL] !== 'default'));
-  const operators = index.ofKind('IstioOperator').filter((o) => !o.name.startsWith('installed-state'));
+  const operators = index.ofKind('IstioOperator').filter((o) => !o.isPatch && !o.name.startsWith('installed-state'));
   const inClusterOperators = discoverOperators(index);
   const revisions = new Map<string, InstalledRevision>();
 

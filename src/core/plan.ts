@@ -13,6 +13,7 @@ import { draftDefaultRevision } from './phases/default-revision.js';
 import { draftGateways } from './phases/gateways.js';
 import { draftSailUpgrade } from './phases/sail.js';
 import { applyRawFileEdits, twinNameKeyedPatches, withRawFiles } from './sources/name-keyed-patches.js';
+import { twinIstioOperatorPatches } from './sources/iop-name-keyed-patches.js';
 import { forcedStrategy } from './phases/helm-nonrevisioned.js';
 import { draftScaleDown, draftScaleUp } from './phases/scale-down.js';
 import { draftWorkloadWaves } from './phases/workloads.js';
@@ -239,7 +240,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   };
   collectPreflightWarnings(ctx);
   if (!options.rollback) for (const w of namespaceDataWarnings(snapshot, index, to)) warn(w);
-  const twins = options.rollback ? [] : twinNameKeyedPatches(ctx);
+  const twins = options.rollback ? [] : [...twinNameKeyedPatches(ctx), ...twinIstioOperatorPatches(ctx)];
   warnInjectionLabelsFromTransformers(index, snapshot, warn);
 
   const controlPlane = options.rollback ? null : to.flavor === 'managed' ? draftManagedControlPlane(ctx, managed) : { ...draftControlPlane(ctx, scopeFor('control-plane')), rawFiles: twins };

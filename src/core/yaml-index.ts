@@ -79,7 +79,7 @@ const KUSTOMIZATION_FILES = new Set(['kustomization.yaml', 'kustomization.yml', 
  */
 const readFrom = new WeakMap<object, RepoSnapshot>();
 
-/** The repo an ApplicationSet was read from (its git generators read the repo's files). */
+/** The repo an ApplicationSet (its git generators read the repo's files) or an IstioOperator (its JSON6902 patches) was read from. */
 export function snapshotOf(object: IndexedObject): RepoSnapshot | undefined {
   return readFrom.get(object.body);
 }
@@ -120,7 +120,7 @@ export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
       if (!isKubeObject(document)) return;
       found++;
       const body = document;
-      if (body.kind === 'ApplicationSet') readFrom.set(body, snapshot);
+      if (body.kind === 'ApplicationSet' || body.kind === 'IstioOperator') readFrom.set(body, snapshot);
       objects.push({
         file,
         documentIndex,

@@ -5,6 +5,7 @@ import type { PhaseDraft, PlanContext } from './context.js';
 import { helmNonRevisionedCleanupChecks } from './helm-nonrevisioned.js';
 import { countProxiesOn } from './naming.js';
 import { firstCanaryCleanup } from './operator-first-canary.js';
+import { removeOldIopJsonPatches } from '../sources/iop-name-keyed-patches.js';
 
 /**
  * Phase 5: the old revision's control plane goes: its istiod Deployment/Service/HPA/PDB, RBAC,
@@ -16,7 +17,7 @@ export function draftCleanup(ctx: PlanContext, stillReferenced: readonly string[
   const deletions: IndexedObject[] = [...(installed?.ownedObjects ?? [])];
   // Name-keyed kustomize patches of what goes (a Deployment istiod resized for prod) go with it:
   // kustomize refuses to build a patch whose target is gone.
-  if (from.name === 'default' || installed?.install === 'manifests') {
+  if (from.name === 'default' || installed?.install === 'manifests' || installed?.install === 'istio-operator') {
     const gone = new Set(deletions.map((o) => `${o.kind}|${o.namespace ?? ''}|${o.name}`));
     deletions.push(...ctx.index.objects.filter((o) => o.isPatch && gone.has(`${o.kind}|${o.namespace ?? ''}|${o.name}`)));
   }
@@ -52,6 +53,7 @@ export function draftCleanup(ctx: PlanContext, stillReferenced: readonly string[
     why: helm.why ?? `Deletes everything of ${from.name}: no namespace, gateway, tag, validator or Service uses it any more. Argo CD prunes the objects when this merges (the Application needs prune enabled).`,
     objects: [],
     deletions,
+    rawFiles: removeOldIopJsonPatches(ctx),
     manual,
     manualDone: installed !== null && manual.length === 0,
     manualResult: 'cluster',

@@ -17,6 +17,7 @@ import { draftFirstCanaryControlPlane } from './operator-first-canary.js';
 import { isFirstCanaryFromIop } from '../sources/operator-nonrevisioned.js';
 import { isOperatorToHelm } from '../sources/iop-to-helm.js';
 import { draftOperatorToHelmControlPlane } from './operator-to-helm.js';
+import { overridesOfSharedValues } from '../sources/shared-helm-values.js';
 
 /**
  * Phase 1: the new control plane beside the old one. Tags, the `istiod` Service and every
@@ -95,7 +96,7 @@ export function draftControlPlane(ctx: PlanContext, s: DraftScope): PhaseDraft {
     const values = release.valuesAreText
       ? patchYamlMappingText(release.object.file, String(getValue(release.object, release.valuesPath)), valuesPatch)
       : // The values as written (not as resolved from Flux substitutions and valuesFrom, which the copy keeps by reference).
-        withoutKey({ ...asDict(getValue(release.object, release.valuesPath)), revision: to.name }, 'revisionTags');
+        { ...withoutKey({ ...asDict(getValue(release.object, release.valuesPath)), revision: to.name }, 'revisionTags'), ...overridesOfSharedValues(release, asDict(getValue(release.object, release.valuesPath))) };
     const desired = new IstiodRelease(s.scope, s.id('IstiodRelease', name), {
       current: release.object,
       currentRevision: from.name,

@@ -150,7 +150,8 @@ export function helmGatewayMoves(ctx: PlanContext, s: DraftScope, release: HelmR
   }
   const destination = String(getPath(object.body, ['spec', 'destination', 'namespace']) ?? getPath(object.body, ['spec', 'targetNamespace']) ?? object.namespace ?? '');
   const ns = inventory.namespaces.find((n) => n.name === destination);
-  if (ns && ns.revision === from.name) {
+  // Two gateway releases in one namespace (public and internal ingress) move it once.
+  if (ns && ns.revision === from.name && !s.scope.node.tryFindChild(s.id('Namespace', destination))) {
     objects.push({ desired: new NamespaceInjection(s.scope, s.id('Namespace', destination), { namespace: destination, revision: to.name }), targets: ns.definitions });
   }
   return { also, remove, objects };

@@ -3,6 +3,7 @@ import { isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Node as 
 import type { DesiredObject } from '../../constructs/desired-object.js';
 import { applyPhase, type AppliedPhase, type PhaseEdits, type PlacedObject } from '../../writer/apply-phase.js';
 import { deepEqual, editYamlText, mergePatchBetween, patchYamlMappingText, type MergePatch, type PatchValue } from '../../writer/yaml-patch.js';
+import { overrideFileFor, refuseSharedValuesFile } from './shared-values-files.js';
 import { UpgradeRefusedError } from '../errors.js';
 import { asDict, getPath } from '../kube.js';
 import type { RepoSnapshot } from '../snapshot.js';
@@ -351,6 +352,8 @@ class ValuesWriter {
     }
     const listFile = this.fileSetting(info.chart, iteration.over);
     if (!listFile) throw new UpgradeRefusedError(`${info.template}: the list ${iteration.over.join('.')} is not set in a values file.`, 'helm-values-inline');
+    // A new element of a list in a values file another Application lists would reach it too.
+    refuseSharedValuesFile(this.aoa, info.chart, listFile, iteration.over, 'a new element of the list would reach the other Applications too');
     const text = this.repo.get(listFile)!;
     const data = asDict(parseDocument(text).toJS());
     const list = getAt(data, iteration.over.map(String));
@@ -437,6 +440,7 @@ class ValuesWriter {
     for (const edit of edits) setIn(expected, edit.path, edit.value);
     const valuesFile = this.fileSetting(chart, [key]);
     if (!valuesFile) throw new UpgradeRefusedError(`the value ${key} of chart ${chart.dir} is set inline in Application ${chart.app.name} (${chart.app.file}); the bot edits values files only.`, 'helm-values-inline');
+    refuseSharedValuesFile(this.aoa, chart, valuesFile, [key], 'a new values block there would reach the other Applications too');
     const values = addValuesBlock(valuesFile, this.repo.get(valuesFile)!, key, newKey, expected);
     // Rendered before anything is written: the copy must give exactly the planned release.
     const next = new Map(this.repo).set(valuesFile, values).set(file, copy);
@@ -541,11 +545,12 @@ class ValuesWriter {
     let files: string[];
     if (value === null) {
       files = chart.layers.filter((l) => l.file && getAt(this.current(l), path.map(String)) !== undefined).map((l) => l.file!);
+      for (const file of files) refuseSharedValuesFile(this.aoa, chart, file, path, 'the value would be removed from it (the writer removes keys; it cannot override one with null)');
     } else {
       let file = this.fileSetting(chart, holderPath);
       for (let n = holderPath.length - 1; file === null && n >= 0; n--) file = this.fileSetting(chart, holderPath.slice(0, n));
       if (file === '') throw new UpgradeRefusedError(`the value ${path.join('.')} of chart ${chart.dir} is set inline in Application ${chart.app.name} (${chart.app.file}); the bot edits values files only.`, 'helm-values-inline');
-      files = [file ?? chart.layers.filter((l) => l.file).slice(-1)[0]!.file!];
+      files = [overrideFileFor(this.aoa, chart, file ?? chart.layers.filter((l) => l.file).slice(-1)[0]!.file!, path)];
     }
     let changed = false;
     for (const file of files) {

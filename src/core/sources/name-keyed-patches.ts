@@ -11,10 +11,12 @@ export interface RawFileEdit {
   readonly path: string;
   /** The new text from the repo as it is when the phase is applied; null leaves the file as it is. */
   readonly content: (repo: RepoSnapshot) => string | null;
+  /** The file is deleted (when it is there); `content` is not called. */
+  readonly remove?: boolean;
 }
 
 /** One patch keyed by an old-revision object's name, and its twin for the new revision's object. */
-interface Twin {
+export interface Twin {
   readonly patch: IndexedObject;
   readonly name: string;
   readonly file: string;
@@ -81,6 +83,12 @@ export function twinNameKeyedPatches(ctx: PlanContext): RawFileEdit[] {
 export function applyRawFileEdits(repo: Map<string, string>, edits: readonly RawFileEdit[]): FileChange[] {
   const before = new Map<string, string | undefined>();
   for (const edit of edits) {
+    if (edit.remove) {
+      if (!repo.has(edit.path)) continue;
+      if (!before.has(edit.path)) before.set(edit.path, repo.get(edit.path));
+      repo.delete(edit.path);
+      continue;
+    }
     const next = edit.content(repo);
     if (next === null || next === repo.get(edit.path)) continue;
     if (!before.has(edit.path)) before.set(edit.path, repo.get(edit.path));
@@ -89,7 +97,9 @@ export function applyRawFileEdits(repo: Map<string, string>, edits: readonly Raw
   return [...before]
     .filter(([path, old]) => repo.get(path) !== old)
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([path, old]) => ({ path, action: old === undefined ? ('create' as const) : ('update' as const), content: repo.get(path)! }));
+    .map(([path, old]) =>
+      !repo.has(path) ? { path, action: 'delete' as const, content: null } : { path, action: old === undefined ? ('create' as const) : ('update' as const), content: repo.get(path)! },
+    );
 }
 
 /** The new revision's name for an old object: `istiod` → `istiod-<new>`, `istiod-clusterrole-istio-system` → `istiod-clusterrole-<new>-istio-system`. */
@@ -99,7 +109,7 @@ function twinName(patch: IndexedObject, from: string, to: string): string {
   return patch.namespace === null && patch.name.endsWith(suffix) ? `${patch.name.slice(0, -suffix.length)}-${to}${suffix}` : `${patch.name}-${to}`;
 }
 
-function twinFile(patch: IndexedObject, several: boolean, from: string, to: string): string {
+export function twinFile(patch: IndexedObject, several: boolean, from: string, to: string): string {
   if (!several) return fileForRevision(patch.file, from, to);
   const ext = posix.extname(patch.file);
   const stem = patch.file.slice(0, patch.file.length - ext.length);
@@ -107,10 +117,10 @@ function twinFile(patch: IndexedObject, several: boolean, from: string, to: stri
 }
 
 /** The old patch's document with the new name and the per-revision values fixed. */
-function twinText(repo: RepoSnapshot, twin: Twin, ctx: PlanContext): string {
+export function twinText(repo: RepoSnapshot, twin: Twin, ctx: PlanContext, adjust: (body: KubeObject) => KubeObject = (b) => b): string {
   const source = repo.get(twin.patch.file)!;
   const template = documentSource(source, twin.patch) ?? '';
-  const body = retarget(twin.patch.body, ctx.from.name, ctx.to.name, ctx.from.version, ctx.to.version) as KubeObject;
+  const body = adjust(retarget(twin.patch.body, ctx.from.name, ctx.to.name, ctx.from.version, ctx.to.version) as KubeObject);
   const desired = { ...body, metadata: { ...body.metadata, name: twin.name } };
   const patch = mergePatchBetween(twin.patch.body, desired);
   const text = editYamlText(twin.file, template, [{ documentIndex: 0, kind: twin.patch.kind, name: twin.patch.name, patch }]) ?? '';
@@ -156,7 +166,7 @@ function escapeRegExp(text: string): string {
  * `target:`, so it matches nothing until the new render is in), or at the end of `patches:`
  * (added when the old patch is listed under `patchesStrategicMerge:`). Null when it is listed.
  */
-function listTwin(text: string | null, twin: Twin): string | null {
+export function listTwin(text: string | null, twin: Twin): string | null {
   if (text === null) return null;
   const dir = posix.dirname(twin.kustomization);
   const relative = posix.relative(dir === '.' ? '' : dir, twin.file);

@@ -137,7 +137,7 @@ export function withSidecarPatches(ctx: PlanContext, snapshot: RepoSnapshot, wav
       out[index] = { ...wave, manual: [...wave.manual, manualStep(ctx, patch)], manualDone: false, manualResult: 'repo' };
       ctx.warn({
         code: 'sidecar-patch-manual',
-        message: `${patch.file} writes a pre-injected istio-proxy into ${describeWorkload(patch)} (${[...patch.images, ...patch.addresses].join(', ')}) in a form the bot does not edit; regenerate it with istioctl ${ctx.to.version ?? ctx.to.name} kube-inject --revision ${ctx.to.name} in phase ${wave.id}.`,
+        message: `${patch.file} writes a pre-injected istio-proxy into ${describeWorkload(patch)} (${[...new Set([...patch.images, ...patch.addresses])].join(', ')}) in a form the bot does not edit; regenerate it with istioctl ${ctx.to.version ?? ctx.to.name} kube-inject --revision ${ctx.to.name} in phase ${wave.id}.`,
         file: patch.file,
       });
     }

@@ -1,3 +1,4 @@
+import { dump } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toPlanJson } from '../../../src/cli/plan-json.js';
 import { UpgradeRefusedError } from '../../../src/core/errors.js';
@@ -132,6 +133,11 @@ describe('pre-injected sidecars written by kustomize patches (fixture kustomize-
       }
       const final = await build(steps.at(-1)!.after);
       for (const ns of ['orders', 'billing']) expect(injectorsFor([...final, revisionInjector(TO)] as never, ns, {}), `${strategy} ${ns}`).toEqual([expect.stringContaining(`istiod-${TO}`)]);
+      // The patch files are partial objects: the workloads they build into are what must be valid.
+      const workloads = final.filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind));
+      const report = await validateYamlFiles([{ path: 'built.yaml', content: workloads.map((o) => dump(o)).join('---\n') }]);
+      expect(report.errors, strategy).toEqual([]);
+      expect(report.validated, strategy).toHaveLength(3);
     }
   });
 

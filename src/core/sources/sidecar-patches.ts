@@ -28,6 +28,8 @@ export interface SidecarPatch {
    * the image or the env/arg value.
    */
   readonly unambiguous: boolean;
+  /** An inline patch's text (the only string of the kustomization an edit may change). */
+  readonly inlineText?: string;
 }
 
 const PROXY_IMAGE = /proxyv2:[^\s"'@]+/;
@@ -85,7 +87,7 @@ export function findSidecarPatches(index: YamlIndex, snapshot: RepoSnapshot): Si
         }
         if (images.length === 0 && addresses.length === 0) continue;
         const namespace = typeof target.namespace === 'string' ? target.namespace : resourceNamespace(index, String(target.kind), target.name) ?? k.namespace;
-        found.push({ file: inline ? k.file : path!, kustomization: k.file, inline, format: 'json6902', workload: { kind: String(target.kind), name: target.name, namespace }, images, addresses, unambiguous });
+        found.push({ file: inline ? k.file : path!, kustomization: k.file, inline, format: 'json6902', workload: { kind: String(target.kind), name: target.name, namespace }, images, addresses, unambiguous, ...(inline ? { inlineText: text } : {}) });
       } else if (inline) {
         // An inline strategic-merge patch: read, not edited (its text lives in the kustomization).
         for (const document of documents.map(asRecord)) {
@@ -175,7 +177,8 @@ function editedText(text: string, patch: SidecarPatch, from: Revision, to: Revis
   try {
     const before = loadAll(text);
     const after = loadAll(next);
-    const expected = JSON.stringify(mapStrings(before, replace));
+    // An inline patch shares its file with the rest of the kustomization: only its own text may change.
+    const expected = JSON.stringify(mapStrings(before, patch.inlineText === undefined ? replace : (s) => (s === patch.inlineText ? replace(s) : s)));
     if (JSON.stringify(after) !== expected) return null;
   } catch {
     return null;

@@ -172,4 +172,26 @@ describe('pre-injected sidecars written by kustomize patches (fixture kustomize-
     expect(workloads.files.map((f) => f.path)).not.toContain(BILLING);
     expect(workloads.manual.filter((m) => m.includes(BILLING))).toHaveLength(1);
   });
+  it('edits an inline JSON6902 value op in the kustomization, and only its text; beside an inline patch it must not touch, asks for kube-inject', () => {
+    const fileEntry = '  - path: billing-sidecar.json-patch.yaml\n    target:\n      group: apps\n      version: v1\n      kind: Deployment\n      name: billing\n';
+    const inlineEntry = '  - target:\n      kind: Deployment\n      name: billing\n    patch: |-\n      - op: replace\n        path: /spec/template/spec/containers/1/image\n        value: docker.io/istio/proxyv2:1.20.3\n';
+    const original = snapshot.get(KUSTOMIZATION)!;
+    expect(original).toContain(fileEntry);
+    const addStart = original.indexOf('  # billing-db:');
+    const withInline = original.replace(fileEntry, inlineEntry);
+    const alone = new Map(snapshot).set(KUSTOMIZATION, withInline.slice(0, withInline.indexOf('  # billing-db:')));
+    alone.delete(BILLING);
+    const plan = planUpgrade(alone, options('relabel'));
+    const workloads = plan.phases.find((p) => p.id === 'workloads')!;
+    expect(workloads.manual).toEqual([]);
+    const edited = applyFileChanges(alone, workloads.files).get(KUSTOMIZATION)!;
+    expect(edited).toBe(alone.get(KUSTOMIZATION)!.replace('value: docker.io/istio/proxyv2:1.20.3\n', 'value: docker.io/istio/proxyv2:1.21.2\n'));
+    expect(addStart).toBeGreaterThan(0);
+    // With the whole-container add in the same file, an edit would reach it too: both are left to a person.
+    const together = new Map(snapshot).set(KUSTOMIZATION, withInline);
+    together.delete(BILLING);
+    const both = planUpgrade(together, options('relabel')).phases.find((p) => p.id === 'workloads')!;
+    expect(both.files.map((f) => f.path)).not.toContain(KUSTOMIZATION);
+    expect(both.manual.filter((m) => m.includes(KUSTOMIZATION)).map((m) => /of (\w+ \S+)/.exec(m)![1])).toEqual(['Deployment billing/billing', 'StatefulSet billing/billing-db']);
+  });
 });

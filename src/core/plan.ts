@@ -36,6 +36,7 @@ import { adaptOperatorToHelmCleanup, adaptOperatorToHelmDefaultRevision, adaptOp
 import { isOperatorToHelm } from './sources/iop-to-helm.js';
 import { assertKustomizationsBuild } from './sources/kustomize-build.js';
 import { routeNamespaceMoves, warnInjectionLabelsFromTransformers } from './sources/json-patches.js';
+import { sidecarPatchBlockers, withSidecarPatches } from './sources/sidecar-patches.js';
 
 export type { PlanWarning } from './phases/context.js';
 
@@ -246,11 +247,13 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   const controlPlane = options.rollback ? null : to.flavor === 'managed' ? draftManagedControlPlane(ctx, managed) : { ...draftControlPlane(ctx, scopeFor('control-plane')), rawFiles: twins };
   const gateways = adaptOperatorToHelmGateways(ctx, draftGateways(ctx, scopeFor('gateways')));
   const waves = draftWorkloadWaves(ctx, scopeFor, new Set(gateways.namespaces));
-  const workloads = waves.length > 0 ? waves : [emptyWorkloads(ctx, `${prefix}workloads`)];
+  const unpatched = waves.length > 0 ? waves : [emptyWorkloads(ctx, `${prefix}workloads`)];
+  // Pre-injected sidecars written by kustomize patches follow the workloads (sources/sidecar-patches.ts).
+  const workloads = options.rollback ? unpatched : withSidecarPatches(ctx, snapshot, unpatched);
   const defaultRevisionScope = scopeFor('default-revision');
   const defaultRevision = adaptOperatorToHelmDefaultRevision(ctx, defaultRevisionScope, adaptManagedDefaultRevision(ctx, draftDefaultRevision(ctx, defaultRevisionScope)));
   const references = remainingReferences(ctx, [gateways, ...waves, defaultRevision]);
-  const cleanup = adaptOperatorToHelmCleanup(ctx, adaptManagedCleanup(ctx, draftCleanup(ctx, references), managed));
+  const cleanup = adaptOperatorToHelmCleanup(ctx, adaptManagedCleanup(ctx, draftCleanup(ctx, options.rollback ? references : [...references, ...sidecarPatchBlockers(ctx, snapshot)]), managed));
   const operatorCleanup = options.rollback ? null : draftOperatorCleanup(ctx);
   const afterCleanup = operatorCleanup ? [operatorCleanup] : [];
   const scaleDown = options.cleanupMode === 'scale-then-delete' && !options.rollback ? [draftScaleDown(ctx, scopeFor('scale-down'), references)] : [];

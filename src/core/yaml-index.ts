@@ -42,6 +42,8 @@ export interface Kustomization {
   readonly namespace: string | null;
   /** JSON6902 patches of Namespace labels (inline or in files), in the order listed. */
   readonly labelPatches?: readonly JsonLabelPatch[];
+  /** `components:` entries (directories of `kind: Component` kustomizations), resolved. */
+  readonly components?: readonly string[];
   /** Targets of inline `patches:` entries (`patch:` text) that name one object: kind and name. */
   readonly inlinePatchTargets?: ReadonlyArray<{ readonly kind: string; readonly name: string }>;
 }
@@ -197,6 +199,7 @@ function toKustomization(file: string, document: unknown): Kustomization {
     patchFiles: patchPaths.map(resolve),
     namespace: typeof body.namespace === 'string' ? body.namespace : null,
     ...(inlinePatchTargets.length > 0 ? { inlinePatchTargets } : {}),
+    ...(strings(body.components).length > 0 ? { components: strings(body.components).map(resolve) } : {}),
   };
 }
 

@@ -65,7 +65,12 @@ export function namespaceLabelPatches(file: string, body: Record<string, unknown
 /** The JSON patches that reach a Namespace, in the order kustomize applies them (bases first). */
 export function labelPatchesFor(kustomizations: readonly Kustomization[], namespace: string): JsonLabelPatch[] {
   const all = kustomizations.flatMap((k) => (k as { labelPatches?: readonly JsonLabelPatch[] }).labelPatches ?? []);
-  const depth = (p: JsonLabelPatch) => -p.kustomization.split('/').length;
+  // A component's patches run inside the kustomization that lists it, just before that one's own.
+  const includedBy = (file: string) => kustomizations.find((k) => k.components?.includes(posix.dirname(file)));
+  const depth = (p: JsonLabelPatch) => {
+    const parent = includedBy(p.kustomization);
+    return parent ? -parent.file.split('/').length - 0.5 : -p.kustomization.split('/').length;
+  };
   return all.filter((p) => p.targetName === null || new RegExp(`^(?:${p.targetName})$`).test(namespace)).sort((a, b) => depth(a) - depth(b));
 }
 

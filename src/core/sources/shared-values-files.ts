@@ -9,7 +9,7 @@ function sharers(aoa: AppOfApps, chart: LocalChart, file: string): LocalChart[] 
 
 /**
  * Where a value of one Application's chart is written when the values file that sets it is also
- * listed by another Application (`helm.valueFiles: [../shared/mesh.yaml, values-prod.yaml]`): the
+ * listed by another Application (`helm.valueFiles: [../common/mesh.yaml, values-prod.yaml]`): the
  * shared file is never edited for one release; the value goes into the highest-precedence values
  * file of this Application that no other one lists and that comes after the shared one (a later
  * values file wins). Refused when there is none, or when the value is inside a list (Helm replaces

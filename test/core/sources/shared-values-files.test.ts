@@ -9,18 +9,18 @@ import { runUpgrade } from '../../helpers/upgrade-run.js';
 
 const TO = '1-22-1';
 const PROD = 'apps/platform/values-prod.yaml';
-const SHARED = 'apps/shared/mesh.yaml';
+const SHARED = 'apps/common/mesh.yaml';
 const ROOT = 'bootstrap/root.yaml';
 
 /**
- * The helm-app-of-apps fixture with the gateway's revision moved into `apps/shared/mesh.yaml`, a
+ * The helm-app-of-apps fixture with the gateway's revision moved into `apps/common/mesh.yaml`, a
  * values file that a second Application (`observability`, its own local chart) lists too.
  */
 function withSharedFile(base: RepoSnapshot, prodLast: boolean): RepoSnapshot {
   const repo = new Map(base);
   repo.set(PROD, base.get(PROD)!.replace('gateway:\n  version: 1.21.2\n  revision: 1-21-2\n', 'gateway:\n  version: 1.21.2\n'));
   repo.set(SHARED, '# Read by the platform and observability charts.\ngateway:\n  revision: 1-21-2 # dashboards filter on it\n');
-  const files = prodLast ? '        - values.yaml\n        - ../shared/mesh.yaml\n        - values-prod.yaml' : '        - values.yaml\n        - values-prod.yaml\n        - ../shared/mesh.yaml';
+  const files = prodLast ? '        - values.yaml\n        - ../common/mesh.yaml\n        - values-prod.yaml' : '        - values.yaml\n        - values-prod.yaml\n        - ../common/mesh.yaml';
   repo.set(ROOT, base.get(ROOT)!.replace(/        - values\.yaml\n        - values-prod\.yaml[^\n]*/, files));
   repo.set('apps/observability/Chart.yaml', 'apiVersion: v2\nname: observability\nversion: 0.3.0\n');
   repo.set(
@@ -29,12 +29,12 @@ function withSharedFile(base: RepoSnapshot, prodLast: boolean): RepoSnapshot {
   );
   repo.set(
     'bootstrap/observability.yaml',
-    'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: observability\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://git.example.com/acme/cluster-config.git\n    targetRevision: main\n    path: apps/observability\n    helm:\n      valueFiles:\n        - ../shared/mesh.yaml\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: monitoring\n',
+    'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: observability\n  namespace: argocd\nspec:\n  project: default\n  source:\n    repoURL: https://git.example.com/acme/cluster-config.git\n    targetRevision: main\n    path: apps/observability\n    helm:\n      valueFiles:\n        - ../common/mesh.yaml\n  destination:\n    server: https://kubernetes.default.svc\n    namespace: monitoring\n',
   );
   return repo;
 }
 
-describe('Argo CD values files shared by two Applications (helm-app-of-apps with apps/shared/mesh.yaml)', () => {
+describe('Argo CD values files shared by two Applications (helm-app-of-apps with apps/common/mesh.yaml)', () => {
   let base: RepoSnapshot;
   beforeAll(async () => {
     base = await loadFixture('helm-app-of-apps');

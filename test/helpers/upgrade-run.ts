@@ -64,3 +64,8 @@ export async function kustomizeBuild(repo: RepoSnapshot, root: string): Promise<
 
 /** `Kind/namespace/name` of an object, for set comparisons between builds. */
 export const objectKey = (o: BuiltObject): string => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+/** Every file a step of the run wrote, with its new text (for schema validation of what the bot writes). */
+export function changedFiles(steps: readonly UpgradeStep[]): Array<{ path: string; content: string }> {
+  return steps.flatMap((s) => [...s.after].filter(([path, text]) => s.before.get(path) !== text).map(([path, content]) => ({ path, content })));
+}

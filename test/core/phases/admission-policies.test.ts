@@ -7,7 +7,7 @@ import { buildYamlIndex } from '../../../src/core/yaml-index.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
-import { hasKubectl, kustomizeBuild, runUpgrade, type BuiltObject, type UpgradeStep } from '../../helpers/upgrade-run.js';
+import { type BuiltObject, changedFiles, hasKubectl, kustomizeBuild, runUpgrade, type UpgradeStep } from '../../helpers/upgrade-run.js';
 
 const TO = '1-22-1';
 const ROOT = 'clusters/shop';
@@ -166,7 +166,7 @@ describe('admission policies in the way of a relabel (fixture admission-policies
   });
 
   it('writes only schema-valid objects', async () => {
-    const changed = steps.flatMap((s) => [...s.after].filter(([path, text]) => s.before.get(path) !== text).map(([path, content]) => ({ path, content })));
+    const changed = changedFiles(steps);
     const report = await validateYamlFiles(changed);
     expect(report.errors).toEqual([]);
   });

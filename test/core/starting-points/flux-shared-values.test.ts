@@ -6,7 +6,7 @@ import type { RepoSnapshot } from '../../../src/core/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
-import { hasKubectl, kustomizeBuild, objectKey, runUpgrade, type BuiltObject, type UpgradeStep } from '../../helpers/upgrade-run.js';
+import { type BuiltObject, changedFiles, hasKubectl, kustomizeBuild, objectKey, runUpgrade, type UpgradeStep } from '../../helpers/upgrade-run.js';
 import { defaultTag, revisionInjector } from './cluster-webhooks.js';
 
 const FROM = '1-21-2';
@@ -106,7 +106,7 @@ describe('Flux Helm releases fed by shared valuesFrom ConfigMaps (fixture flux-s
     const again = planUpgrade(steps.at(-1)!.after, { to: TO });
     expect(again.phases.every((p) => p.status === 'done')).toBe(true);
     expect(again.phases.flatMap((p) => p.files)).toEqual([]);
-    const changed = steps.flatMap((s) => [...s.after].filter(([p, t]) => s.before.get(p) !== t).map(([path, content]) => ({ path, content })));
+    const changed = changedFiles(steps);
     const report = await validateYamlFiles(changed);
     expect(report.errors).toEqual([]);
   });

@@ -7,7 +7,7 @@ import { loadFixture } from '../../helpers/fixtures.js';
 import { renderHelmMesh } from '../../helpers/helm-render.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
-import { runUpgrade, type UpgradeStep } from '../../helpers/upgrade-run.js';
+import { changedFiles, runUpgrade, type UpgradeStep } from '../../helpers/upgrade-run.js';
 
 const TO = '1-22-1';
 const PHASES = ['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup'];
@@ -159,7 +159,7 @@ describe.each(CASES)('first canary from a non-revisioned Helm istiod release (fi
   });
 
   it('writes only schema-valid Kubernetes objects', async () => {
-    const changed = steps.flatMap((s) => [...s.after].filter(([path, text]) => s.before.get(path) !== text).map(([path, content]) => ({ path, content })));
+    const changed = changedFiles(steps);
     const report = await validateYamlFiles(changed);
     expect(report.errors).toEqual([]);
     expect(report.validated.length).toBeGreaterThan(0);

@@ -9,7 +9,7 @@ import { buildYamlIndex } from '../../../src/core/yaml-index.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
-import { hasKubectl, kustomizeBuild, objectKey, runUpgrade, type UpgradeStep } from '../../helpers/upgrade-run.js';
+import { changedFiles, hasKubectl, kustomizeBuild, objectKey, runUpgrade, type UpgradeStep } from '../../helpers/upgrade-run.js';
 import { defaultTag, revisionInjector } from './cluster-webhooks.js';
 
 const FROM = '1-22-4';
@@ -170,7 +170,7 @@ describe('operator install past 1.23: migration to Helm Applications (fixture op
   });
 
   it('writes only schema-valid Kubernetes objects', async () => {
-    const changed = steps.flatMap((s) => [...s.after].filter(([path, text]) => s.before.get(path) !== text).map(([path, content]) => ({ path, content })));
+    const changed = changedFiles(steps);
     const report = await validateYamlFiles(changed);
     expect(report.errors).toEqual([]);
     expect(report.validated.length).toBeGreaterThan(0);
@@ -273,7 +273,7 @@ describe('the same install synced by Flux instead of Argo CD', () => {
     const steps = runUpgrade(flux, { to: TO });
     expect(steps.map((s) => s.phase)).toEqual(PHASES);
     expect(planUpgrade(steps.at(-1)!.after, { to: TO }).phases.flatMap((p) => p.files)).toEqual([]);
-    const report = await validateYamlFiles(steps.flatMap((s) => [...s.after].filter(([p, t]) => s.before.get(p) !== t).map(([path, content]) => ({ path, content }))));
+    const report = await validateYamlFiles(changedFiles(steps));
     expect(report.errors).toEqual([]);
   });
 });

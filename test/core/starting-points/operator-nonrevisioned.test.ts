@@ -8,7 +8,7 @@ import { applyFileChanges, type RepoSnapshot } from '../../../src/core/snapshot.
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
-import { hasKubectl, kustomizeBuild, objectKey, type BuiltObject } from '../../helpers/upgrade-run.js';
+import { type BuiltObject, changedFiles, hasKubectl, kustomizeBuild, objectKey } from '../../helpers/upgrade-run.js';
 
 const TO = '1-22-1';
 const PHASES = ['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup'];
@@ -250,7 +250,7 @@ describe('first canary from a non-revisioned IstioOperator with its in-cluster o
   });
 
   it('writes only schema-valid Kubernetes objects', async () => {
-    const changed = steps.flatMap((s) => [...s.after].filter(([path, text]) => s.before.get(path) !== text).map(([path, content]) => ({ path, content })));
+    const changed = changedFiles(steps);
     const report = await validateYamlFiles(changed);
     expect(report.errors).toEqual([]);
     expect(report.validated.length).toBeGreaterThan(0);

@@ -7,7 +7,7 @@ import { planUpgrade, type UpgradePlan } from '../../../src/core/plan.js';
 import type { RepoSnapshot } from '../../../src/core/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
-import { hasKubectl, kustomizeBuild, objectKey, runUpgrade, type BuiltObject, type UpgradeStep } from '../../helpers/upgrade-run.js';
+import { type BuiltObject, changedFiles, hasKubectl, kustomizeBuild, objectKey, runUpgrade, type UpgradeStep } from '../../helpers/upgrade-run.js';
 
 const OLD = 'default-v1-23-4';
 const NEW = 'default-v1-24-3';
@@ -186,7 +186,7 @@ describe('Sail Operator, RevisionBased (fixture sail-operator)', () => {
   });
 
   it('writes only schema-valid objects (Sail kinds: a version Sail accepts)', async () => {
-    const changed = steps.flatMap((s) => [...s.after].filter(([p, t]) => s.before.get(p) !== t).map(([path, content]) => ({ path, content })));
+    const changed = changedFiles(steps);
     const report = await validateYamlFiles(changed);
     expect(report.errors).toEqual([]);
     expect(report.validated.length).toBeGreaterThan(0);

@@ -3,10 +3,9 @@ ARG BASE_IMAGE=node:22-slim
 
 FROM ${BASE_IMAGE} AS build
 WORKDIR /app
-COPY package.json package-lock.json tsconfig.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY test ./test
-# npm ci runs the build (prepare) once the sources are in.
+# npm ci runs the build (prepare: src only, the demo and its simulators stay out) once the sources are in.
 RUN npm ci
 
 FROM ${BASE_IMAGE}

@@ -7,7 +7,7 @@
  * last line is one JSON object.
  */
 import { performance } from 'node:perf_hooks';
-import { DemoHarness } from '../sim/demo/harness.js';
+import { DemoHarness } from '../../demo/harness.js';
 
 const DELIVERIES = Number(process.env.DELIVERIES ?? 10_000);
 const CONCURRENCY = 16;

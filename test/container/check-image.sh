@@ -48,6 +48,9 @@ for file in app/templates/plan-comment.md app/app.yml app/dist/src/index.js app/
   [ -f "$fs/$file" ] || { echo "missing in the image: /$file"; exit 1; }
 done
 [ ! -d "$fs/app/node_modules/vitest" ] || { echo "dev dependencies are in the image"; exit 1; }
+for dir in app/test app/demo app/dist/test app/dist/demo; do
+  [ ! -e "$fs/$dir" ] || { echo "$dir is in the image: production runs only dist/src"; exit 1; }
+done
 echo "--- templates, app.yml, the build and production dependencies are in; dev dependencies are not"
 # Production without credentials must refuse to start with a message naming what is missing:
 # Probot itself stops without an App ID; the app stops when the webhook secret is missing.

@@ -8,7 +8,7 @@ import { loadFixture } from '../helpers/fixtures.js';
 import { injectorsFor } from '../helpers/injection.js';
 import { hasKubectl, kustomizeBuild as build, objectKey, runUpgrade, type BuiltObject, type UpgradeStep } from '../helpers/upgrade-run.js';
 import { validateYamlFiles } from '../helpers/kube-schemas.js';
-import { renderedRevision } from '../sim/demo/prepared-render.js';
+import { renderedRevision } from '../../demo/prepared-render.js';
 
 const kubectl = hasKubectl;
 const TO = '1-22-1';

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { ArgoScenario } from '../sim/argocd/simulator.js';
-import { DemoHarness } from '../sim/demo/harness.js';
-import { ARGO_SCENARIOS, SCENARIOS, TARGET } from '../sim/demo/scenarios.js';
+import type { ArgoScenario } from '../../demo/argocd/simulator.js';
+import { DemoHarness } from '../../demo/harness.js';
+import { ARGO_SCENARIOS, SCENARIOS, TARGET } from '../../demo/scenarios.js';
 
 async function run(name: string, argocd: ArgoScenario = ARGO_SCENARIOS[name]!, options: { argocdToken?: boolean; drive?: string } = {}) {
   const h = await DemoHarness.create({ argocd, ...(options.argocdToken === false ? { argocdToken: false } : {}) });

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/workflow/logger.js';
 import { LOCK_GRACE_MS } from '../../src/workflow/cluster-lock.js';
 import { TimerScheduler } from '../../src/workflow/timer-scheduler.js';
-import { DemoHarness } from '../sim/demo/harness.js';
-import { TARGET } from '../sim/demo/scenarios.js';
-import { MAX_BODY_CHARACTERS, REF_ANSWERS, type RecordedRequest } from '../sim/github/simulator.js';
+import { DemoHarness } from '../../demo/harness.js';
+import { TARGET } from '../../demo/scenarios.js';
+import { MAX_BODY_CHARACTERS, REF_ANSWERS, type RecordedRequest } from '../../demo/github/simulator.js';
 
 /** GitHub issue 10, "Availability": timers, sizes, locks and GitHub's refusals, end to end. */
 

@@ -3,9 +3,9 @@ import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Transcript } from '../sim/demo/harness.js';
-import { projectRoot } from '../sim/demo/paths.js';
-import { MINIMAL_CONFIG, runDemo } from '../sim/demo/run.js';
+import type { Transcript } from '../../demo/harness.js';
+import { projectRoot } from '../../demo/paths.js';
+import { MINIMAL_CONFIG, runDemo } from '../../demo/run.js';
 
 // `npm run demo -- --repo DIR --to REVISION …` through the very function main.ts runs (runDemo),
 // with its flags, transcript file and --final-repo directory.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clearPlanCache } from '../../src/workflow/upgrade-workflow.js';
-import { DemoHarness } from '../sim/demo/harness.js';
-import { TARGET } from '../sim/demo/scenarios.js';
+import { DemoHarness } from '../../demo/harness.js';
+import { TARGET } from '../../demo/scenarios.js';
 
 /** Upgrade started, control-plane PR merged: the next `/upgrade continue` opens the gateways PR. */
 async function atGatewaysStep() {

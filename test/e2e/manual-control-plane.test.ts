@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DemoHarness } from '../sim/demo/harness.js';
+import { DemoHarness } from '../../demo/harness.js';
 import { loadFixture } from '../helpers/fixtures.js';
 
 const CONFIG = 'clusters:\n  - name: prod\n    path: clusters/prod\ngate: manual\n';

@@ -6,8 +6,8 @@ import { loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { parseStateBlock } from '../../src/core/state.js';
 import { injectorsFor } from '../helpers/injection.js';
-import { DemoHarness } from '../sim/demo/harness.js';
-import { FIRST_CANARY_TARGET, SCENARIOS, TARGET, scenarioRepo } from '../sim/demo/scenarios.js';
+import { DemoHarness } from '../../demo/harness.js';
+import { FIRST_CANARY_TARGET, SCENARIOS, TARGET, scenarioRepo } from '../../demo/scenarios.js';
 
 const PHASES = ['control-plane', 'gateways', 'workloads-1', 'workloads-2', 'default-revision', 'cleanup'];
 const FILES: Record<string, string[]> = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DemoHarness, WEBHOOK_SECRET } from '../sim/demo/harness.js';
-import { ARGO_SCENARIOS, SCENARIOS } from '../sim/demo/scenarios.js';
+import { DemoHarness, WEBHOOK_SECRET } from '../../demo/harness.js';
+import { ARGO_SCENARIOS, SCENARIOS } from '../../demo/scenarios.js';
 
 describe('secrets stay secret', () => {
   it.each(['happy', 'unauthorized', 'argocd-healthy', 'degraded', 'argocd-down'])('%s: no token, key or webhook secret in logs, comments, PRs or printed output', async (name) => {

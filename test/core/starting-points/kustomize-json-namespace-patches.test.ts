@@ -9,7 +9,7 @@ import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
 import { hasKubectl, kustomizeBuild, objectKey, runUpgrade, type UpgradeStep } from '../../helpers/upgrade-run.js';
-import { renderedRevision } from '../../sim/demo/prepared-render.js';
+import { renderedRevision } from '../../../demo/prepared-render.js';
 
 const TO = '1-22-1';
 const KUSTOMIZATION = 'overlays/prod/kustomization.yaml';

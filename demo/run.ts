@@ -1,9 +1,9 @@
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readLocalRepo } from '../../../src/adapters/fs/local-repo.js';
-import { CONFIG_PATH, parseRepoConfig } from '../../../src/config/repo-config.js';
-import { isStateComment } from '../../../src/core/state.js';
+import { readLocalRepo } from '../src/adapters/fs/local-repo.js';
+import { CONFIG_PATH, parseRepoConfig } from '../src/config/repo-config.js';
+import { isStateComment } from '../src/core/state.js';
 import { DemoHarness, type Transcript } from './harness.js';
 import { projectRoot } from './paths.js';
 import { ANY_REPO_SCENARIOS, ARGO_SCENARIOS, SCENARIO_REPOS, SCENARIOS, TARGET, scenarioRepo, upgradeCommand, type ScenarioResult, type UpgradeRequest } from './scenarios.js';

@@ -1,6 +1,6 @@
 import { Octokit } from '@octokit/rest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GitHubSimulator, MAX_BODY_CHARACTERS, REF_ANSWERS } from './simulator.js';
+import { GitHubSimulator, MAX_BODY_CHARACTERS, REF_ANSWERS } from '../../../demo/github/simulator.js';
 
 const ref = { owner: 'acme', repo: 'cluster-config' };
 let sim: GitHubSimulator;

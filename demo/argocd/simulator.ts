@@ -1,5 +1,5 @@
 import { loadAll } from 'js-yaml';
-import { parseRevision } from '../../../src/core/revision.js';
+import { parseRevision } from '../../src/core/revision.js';
 import type { GitHubSimulator } from '../github/simulator.js';
 
 /** A virtual clock shared by the simulators and the app under test. */

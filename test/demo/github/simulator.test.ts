@@ -5,9 +5,9 @@ import { verify } from '@octokit/webhooks-methods';
 import { Probot } from 'probot';
 import { extract } from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadOpenApiDocument } from './openapi-validator.js';
-import { ROUTES } from './routes.js';
-import { GitHubSimulator } from './simulator.js';
+import { loadOpenApiDocument } from '../../../demo/github/openapi-validator.js';
+import { ROUTES } from '../../../demo/github/routes.js';
+import { GitHubSimulator } from '../../../demo/github/simulator.js';
 
 const OWNER = 'acme';
 const REPO = 'cluster-config';

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { Probot, ProbotOctokit } from 'probot';
 import { ArgoCdClient } from '../src/adapters/argocd/client.js';
 import { readLocalRepo } from '../src/adapters/fs/local-repo.js';
-import type { RepoSnapshot } from '../src/core/snapshot.js';
+import type { RepoSnapshot } from '../src/model/snapshot.js';
 import type { GateScheduler } from '../src/workflow/upgrade-workflow.js';
 import { ArgoCdSimulator, VirtualClock, type ArgoScenario } from './argocd/simulator.js';
 import { createApp, reconcileInstallations } from '../src/app.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { readLocalRepo } from '../src/adapters/fs/local-repo.js';
-import type { RepoSnapshot } from '../src/core/snapshot.js';
+import type { RepoSnapshot } from '../src/model/snapshot.js';
 import { isStateComment, type UpgradeState } from '../src/core/state.js';
 import type { ArgoScenario } from './argocd/simulator.js';
 import type { DemoHarness } from './harness.js';

@@ -11,16 +11,7 @@ import type { Json } from './representations/common.js';
 import { commentJson, issueJson, reactionJson } from './representations/issues.js';
 import { pullJson } from './representations/pulls.js';
 import { issueInstallationToken } from './routes/apps.js';
-import type {
-  IssueCommentCreatedPayload,
-  IssueCommentJson,
-  IssueJson,
-  IssuesOpenedPayload,
-  PullRequestClosedPayload,
-  PullRequestJson,
-  ReactionJson,
-  StatusPayload,
-} from './types.js';
+import type { IssueCommentCreatedPayload, IssueCommentJson, IssueJson, IssuesOpenedPayload, PullRequestClosedPayload, PullRequestJson, ReactionJson, StatusPayload } from './types.js';
 import type { Permission } from './users.js';
 import { issueCommentCreatedPayload, issuesOpenedPayload, pullRequestClosedPayload, statusPayload } from './webhook-payloads.js';
 import { deliverWebhook, signPayload, webhookPayloadValidator, type WebhookReceiver } from './webhooks.js';

@@ -1,6 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
 import type { UpgradePlan } from '../core/plan.js';
-import type { FileChange, RepoSnapshot } from '../core/snapshot.js';
+import type { FileChange, RepoSnapshot } from '../model/snapshot.js';
 
 /** The plan as a person reads it in a terminal. */
 export function formatPlan(plan: UpgradePlan): string {

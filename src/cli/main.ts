@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readLocalRepo, writeLocalChanges } from '../adapters/fs/local-repo.js';
-import { MeshUpgradeError } from '../core/errors.js';
+import { MeshUpgradeError } from '../model/errors.js';
 import { planUpgrade, renderThrough, type PlanOptions } from '../core/plan.js';
 import { PLATFORMS, type Platform } from '../core/platform.js';
-import { scopeSnapshot } from '../core/snapshot.js';
+import { scopeSnapshot } from '../model/snapshot.js';
 import { formatDiff, formatPlan } from './format-plan.js';
 import { isEntryPoint } from './is-entry-point.js';
 import { toPlanJson } from './plan-json.js';

@@ -2,7 +2,7 @@ import { DNS_LABEL, inlineCode } from '../core/user-text.js';
 import { MAX_CANARY } from '../core/command.js';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { MeshUpgradeError } from '../core/errors.js';
+import { MeshUpgradeError } from '../model/errors.js';
 import { DEFAULT_POD_BUDGET } from '../core/phase-ids.js';
 import { PLATFORMS, type Platform } from '../core/platform.js';
 

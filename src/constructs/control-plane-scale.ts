@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import type { MergePatch } from '../writer/yaml-patch.js';
+import type { MergePatch } from '../model/merge-patch.js';
 import { DesiredObject, nest, pointer } from './desired-object.js';
 
 /** Annotation that remembers how the old control plane ran before it was scaled to zero. */

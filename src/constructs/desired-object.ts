@@ -1,29 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { IndexedObject } from '../core/yaml-index.js';
-import type { MergePatch } from '../writer/yaml-patch.js';
-
-/** What the writer does with a desired object. */
-export type DesiredMode =
-  /** Edit the existing object in place: set the fields given, remove those given as null. */
-  | { readonly kind: 'patch' }
-  /**
-   * A new object, written to `file` (skipped when the file already exists). With `basedOn`, the
-   * file starts as a copy of that object's document (comments, key order and quoting included)
-   * and only the fields that differ are edited, as a person copying the old revision's file would.
-   */
-  | {
-      readonly kind: 'create';
-      readonly file: string;
-      readonly basedOn?: IndexedObject;
-      /** The copy is for another revision: whole-line comments naming `from` name `to` instead. */
-      readonly revision?: { readonly from: string; readonly to: string };
-      /**
-       * Write the template document's text with these replacements made everywhere (values and
-       * comments), instead of editing it field by field: a copy that only renames.
-       */
-      readonly rewrite?: ReadonlyArray<readonly [string, string]>;
-    };
+import type { IndexedObject } from '../model/objects.js';
+import type { Desired, DesiredJson, DesiredMode } from '../model/desired.js';
 
 export interface DesiredObjectProps {
   readonly apiVersion: string;
@@ -42,7 +20,7 @@ export interface DesiredObjectProps {
  * Base of every construct a phase synthesizes: one Kubernetes object (whole, or the fields to
  * change), with an explicit name. Removals are `null`s in the result (merge-patch semantics).
  */
-export class DesiredObject extends Construct {
+export class DesiredObject extends Construct implements Desired {
   readonly mode: DesiredMode;
   readonly resource: ApiObject;
 
@@ -59,8 +37,8 @@ export class DesiredObject extends Construct {
   private readonly removals: readonly string[];
 
   /** The synthesized object (a merge patch when `mode` is patch). */
-  toJson(): MergePatch & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } {
-    const json = this.resource.toJson() as MergePatch & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+  toJson(): DesiredJson {
+    const json = this.resource.toJson() as DesiredJson;
     return this.removals.length > 0 ? (withRemovals(json, this.removals) as typeof json) : json;
   }
 }

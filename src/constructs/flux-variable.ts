@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import type { IndexedObject } from '../core/yaml-index.js';
+import type { IndexedObject } from '../model/objects.js';
 import { DesiredObject } from './desired-object.js';
 
 export interface FluxVariableProps {

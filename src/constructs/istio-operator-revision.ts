@@ -1,6 +1,6 @@
 import type { Construct } from 'constructs';
-import { asDict } from '../core/kube.js';
-import type { IndexedObject } from '../core/yaml-index.js';
+import { asDict } from '../model/kube.js';
+import type { IndexedObject } from '../model/objects.js';
 import { DesiredObject } from './desired-object.js';
 
 export interface IstioOperatorRevisionProps {

@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import { ISTIO_SYSTEM, REV_LABEL } from '../core/kube.js';
+import { ISTIO_SYSTEM, REV_LABEL } from '../model/kube.js';
 import { DesiredObject, pointer } from './desired-object.js';
 
 export interface IstiodServiceProps {

@@ -1,6 +1,6 @@
 import type { Construct } from 'constructs';
-import { asDict, getPath, ISTIO_SYSTEM } from '../core/kube.js';
-import type { IndexedObject } from '../core/yaml-index.js';
+import { asDict, getPath, ISTIO_SYSTEM } from '../model/kube.js';
+import type { IndexedObject } from '../model/objects.js';
 import { DesiredObject } from './desired-object.js';
 import { withWebhookDriftIgnored } from './helm-release.js';
 

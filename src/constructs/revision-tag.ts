@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import { asDict, REV_LABEL, TAG_LABEL } from '../core/kube.js';
+import { asDict, REV_LABEL, TAG_LABEL } from '../model/kube.js';
 import { DesiredObject } from './desired-object.js';
 
 export interface RevisionTagProps {

@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import { REV_LABEL } from '../core/kube.js';
+import { REV_LABEL } from '../model/kube.js';
 import { DesiredObject } from './desired-object.js';
 
 export interface WebhookRevisionProps {

@@ -1,25 +1,11 @@
 import { load as loadValues } from 'js-yaml';
 import { parseRevision, parseVersion, versionFromImage, type Revision } from './revision.js';
-import {
-  asDict,
-  getPath,
-  INJECT_LABEL,
-  INJECT_TEMPLATES_ANNOTATION,
-  INJECTION_LABEL,
-  ISTIO_SYSTEM,
-  labelsOf,
-  podTemplateOf,
-  replicasOf,
-  RESTART_ANNOTATION,
-  REV_LABEL,
-  stringMap,
-  TAG_LABEL,
-  WORKLOAD_KINDS,
-} from './kube.js';
-import { MeshNotFoundError } from './errors.js';
+import { asDict, getPath, INJECT_LABEL, INJECT_TEMPLATES_ANNOTATION, INJECTION_LABEL, ISTIO_SYSTEM, labelsOf, podTemplateOf, replicasOf, RESTART_ANNOTATION, REV_LABEL, stringMap, TAG_LABEL, WORKLOAD_KINDS } from '../model/kube.js';
+import { MeshNotFoundError } from '../model/errors.js';
 import { discoverSail, sailTagTargets } from './sources/sail.js';
 import { generatedApplications } from './sources/applicationset.js';
-import type { IndexedObject, YamlIndex } from './yaml-index.js';
+import type { IndexedObject } from '../model/objects.js';
+import type { YamlIndex } from './yaml-index.js';
 import { nonRevisionedIopRevision, nonRevisionedIstioOperators } from './sources/operator-nonrevisioned.js';
 import { isPlaceholderRevision } from './sources/placeholders.js';
 import { labelPatchesFor, withJsonLabelOps } from './sources/json-patches.js';

@@ -1,9 +1,10 @@
 import semver from 'semver';
 import { App, Chart } from 'cdk8s';
-import { applyPhase, type ObjectChange } from '../writer/apply-phase.js';
+import { renderPhase } from './render-phase.js';
+import { type ObjectChange } from '../model/placed-object.js';
 import { assertMeshFound, discoverMesh, revisionSelectedBy, toHelmRelease, type InstallStyle, type InstalledRevision, type MeshInventory } from './discover.js';
-import { MeshNotFoundError, UnknownPhaseError, UpgradeRefusedError } from './errors.js';
-import { getPath } from './kube.js';
+import { MeshNotFoundError, UnknownPhaseError, UpgradeRefusedError } from '../model/errors.js';
+import { getPath } from '../model/kube.js';
 import { DEFAULT_POD_BUDGET } from './phase-ids.js';
 import { withAdmissionPolicies } from './phases/admission-policies.js';
 import { draftCleanup, draftLeftoverOperatorCleanup, draftOperatorCleanup } from './phases/cleanup.js';
@@ -21,7 +22,7 @@ import { countProxiesOn } from './phases/naming.js';
 import { detectPlatform, type Platform } from './platform.js';
 import { collectPreflightWarnings, operatorGateways } from './preflight.js';
 import { parseRevision, type Revision } from './revision.js';
-import { applyFileChanges, diffSnapshots, type FileChange, type RepoSnapshot } from './snapshot.js';
+import { applyFileChanges, diffSnapshots, type FileChange, type RepoSnapshot } from '../model/snapshot.js';
 import { evaluateUpgradePolicy } from './upgrade-policy.js';
 import { namespaceDataWarnings } from './sources/namespace-data.js';
 import { assertVersionSkew } from './version-skew.js';
@@ -316,7 +317,7 @@ function planSail(snapshot: RepoSnapshot, index: ReturnType<typeof buildYamlInde
   if (!sail) return null;
   const working = new Map(snapshot);
   const phases = sail.drafts.map((draft) => {
-    const applied = applyPhase(working, { objects: draft.objects, deletions: draft.deletions });
+    const applied = renderPhase(working, { objects: draft.objects, deletions: draft.deletions });
     return toPlannedPhase(draft, applied.changes, applied.files);
   });
   return {
@@ -487,7 +488,7 @@ function emptyWorkloads(ctx: PlanContext, id = 'workloads'): PhaseDraft {
 }
 
 function withFiles(snapshot: RepoSnapshot, draft: PhaseDraft): [readonly ObjectChange[], readonly FileChange[]] {
-  const applied = applyPhase(new Map(snapshot), { objects: draft.objects, deletions: draft.deletions });
+  const applied = renderPhase(new Map(snapshot), { objects: draft.objects, deletions: draft.deletions });
   return [applied.changes, applied.files];
 }
 

@@ -1,5 +1,6 @@
-import { asDict } from './kube.js';
-import type { IndexedObject, YamlIndex } from './yaml-index.js';
+import { asDict } from '../model/kube.js';
+import type { IndexedObject } from '../model/objects.js';
+import type { YamlIndex } from './yaml-index.js';
 
 /**
  * Where the cluster runs, as asmcli needs to know it: `gke` (Google Cloud: project, cluster name

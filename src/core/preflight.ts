@@ -1,6 +1,6 @@
-import { asDict, describe, getPath } from './kube.js';
+import { asDict, describe, getPath } from '../model/kube.js';
 import type { PlanContext } from './phases/context.js';
-import type { IndexedObject } from './yaml-index.js';
+import type { IndexedObject } from '../model/objects.js';
 
 /**
  * Findings about the repo that a reviewer should see before the first merge: label conflicts,

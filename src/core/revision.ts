@@ -1,6 +1,6 @@
 import semver from 'semver';
 import { z } from 'zod';
-import { RevisionError } from './errors.js';
+import { RevisionError } from '../model/errors.js';
 
 /**
  * Highest patch release of each Istio 1.x minor (OSS and ASM builds alike), used to split the

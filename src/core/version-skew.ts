@@ -1,8 +1,9 @@
 import semver from 'semver';
-import { UpgradeRefusedError } from './errors.js';
-import { getPath, podTemplateOf, WORKLOAD_KINDS } from './kube.js';
+import { UpgradeRefusedError } from '../model/errors.js';
+import { getPath, podTemplateOf, WORKLOAD_KINDS } from '../model/kube.js';
 import type { Revision } from './revision.js';
-import type { IndexedObject, YamlIndex } from './yaml-index.js';
+import type { IndexedObject } from '../model/objects.js';
+import type { YamlIndex } from './yaml-index.js';
 
 /**
  * Kubernetes minors each Istio minor supports ("Supported Kubernetes Versions"), from Istio's own

@@ -1,4 +1,4 @@
-import { MeshUpgradeError } from '../core/errors.js';
+import { MeshUpgradeError } from '../model/errors.js';
 
 /** GitHub refuses issue, pull request and comment bodies over this many characters (422). */
 export const GITHUB_BODY_LIMIT = 65_536;

@@ -1,7 +1,7 @@
 import type { RepoConfig } from '../config/repo-config.js';
 import type { PhaseExpectations } from '../core/argocd-gate.js';
 import type { GateQuestion } from '../core/gate.js';
-import { asDict, getPath, ISTIO_SYSTEM } from '../core/kube.js';
+import { asDict, getPath, ISTIO_SYSTEM } from '../model/kube.js';
 import { phaseKindOf } from '../core/phase-ids.js';
 import type { UpgradePlan } from '../core/plan.js';
 import type { PhaseRecord, UpgradeState } from '../core/state.js';

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { parseDocument } from 'yaml';
-import type { MergePatch, PatchValue } from './yaml-patch.js';
+import type { MergePatch, PatchValue } from '../model/merge-patch.js';
 
 /** Warnings (e.g. map keys that are collections, stringified by `toJS()`) are not printed. */
 const QUIET = { logLevel: 'error' } as const;

@@ -1,19 +1,11 @@
+import type { MergePatch, PatchValue } from '../model/merge-patch.js';
 import { Composer, CST, Parser, parseAllDocuments, visit, type Document, type Node, type Pair } from 'yaml';
-import { MeshUpgradeError } from '../core/errors.js';
+import { MeshUpgradeError } from '../model/errors.js';
 import { fastPathSplices, isFastPatch, type FastEdit } from './block-fast-path.js';
 import { isRemovalOnly, patchedData, readsAs } from './patch-data.js';
-import { formatKey, formatScalar, plainReadsAsString, sameScalarValue, type Scalar } from './yaml-scalar.js';
+import { formatKey, formatScalar, plainReadsAsString, sameScalarValue } from './yaml-scalar.js';
+import { type Scalar } from '../model/scalar.js';
 
-/**
- * A JSON merge patch (RFC 7386) with one extension: an array of objects that all carry `name`
- * is merged element by element by that key (as Kubernetes strategic merge does for webhooks and
- * containers). `null` removes a key. An object patch against a string value edits the YAML held
- * in that string (Helm `values: |` blocks).
- */
-export type PatchValue = Scalar | null | readonly PatchValue[] | MergePatch;
-export interface MergePatch {
-  readonly [key: string]: PatchValue;
-}
 
 /** What a document is, read from its CST: enough to match it against an object reference. */
 export interface DocumentIdentity {

@@ -1,6 +1,6 @@
+import type { Scalar } from '../model/scalar.js';
 import { parse } from 'yaml';
 
-export type Scalar = string | number | boolean;
 
 const plainSafeCache = new Map<string, boolean>();
 

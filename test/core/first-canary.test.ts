@@ -1,9 +1,9 @@
 import { diffLines } from 'diff';
 import { loadAll } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UpgradeRefusedError } from '../../src/core/errors.js';
+import { UpgradeRefusedError } from '../../src/model/errors.js';
 import { planUpgrade, type UpgradePlan } from '../../src/core/plan.js';
-import { applyFileChanges, type RepoSnapshot } from '../../src/core/snapshot.js';
+import { applyFileChanges, type RepoSnapshot } from '../../src/model/snapshot.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { injectorsFor } from '../helpers/injection.js';
 import { hasKubectl, kustomizeBuild as build, objectKey, runUpgrade, type BuiltObject, type UpgradeStep } from '../helpers/upgrade-run.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UpgradeRefusedError } from '../../src/core/errors.js';
+import { UpgradeRefusedError } from '../../src/model/errors.js';
 import { planUpgrade, snapshotAfter } from '../../src/core/plan.js';
 import { discoverMesh, toHelmRelease } from '../../src/core/discover.js';
 import { buildYamlIndex } from '../../src/core/yaml-index.js';

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { discoverMesh } from '../../src/core/discover.js';
 import { planUpgrade, snapshotAfter, type UpgradePlan } from '../../src/core/plan.js';
 import { buildYamlIndex } from '../../src/core/yaml-index.js';
-import { applyFileChanges, type RepoSnapshot } from '../../src/core/snapshot.js';
+import { applyFileChanges, type RepoSnapshot } from '../../src/model/snapshot.js';
 import { FIXTURE_CASES, loadFixture, type FixtureCase } from '../helpers/fixtures.js';
 import { validateYamlFiles } from '../helpers/kube-schemas.js';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RevisionError } from '../../src/core/errors.js';
+import { RevisionError } from '../../src/model/errors.js';
 import { parseRevision, revisionNameFor, versionFromImage } from '../../src/core/revision.js';
 
 describe('parseRevision', () => {

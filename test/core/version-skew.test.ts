@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UpgradeRefusedError } from '../../src/core/errors.js';
+import { UpgradeRefusedError } from '../../src/model/errors.js';
 import { planUpgrade } from '../../src/core/plan.js';
 import { parseRevision } from '../../src/core/revision.js';
 import { assertVersionSkew, findClusterVersion, findPinnedSidecars, kubernetesMinor, SUPPORTED_KUBERNETES } from '../../src/core/version-skew.js';

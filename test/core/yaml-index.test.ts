@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MalformedYamlError } from '../../src/core/errors.js';
+import { MalformedYamlError } from '../../src/model/errors.js';
 import { buildYamlIndex } from '../../src/core/yaml-index.js';
 
 describe('buildYamlIndex', () => {

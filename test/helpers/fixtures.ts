@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readLocalRepo } from '../../src/adapters/fs/local-repo.js';
-import type { RepoSnapshot } from '../../src/core/snapshot.js';
+import type { RepoSnapshot } from '../../src/model/snapshot.js';
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url));
 

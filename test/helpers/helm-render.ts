@@ -1,6 +1,6 @@
 import { discoverMesh, toHelmRelease } from '../../src/core/discover.js';
-import { asDict, getPath, labelsOf, podTemplateOf, stringMap, WORKLOAD_KINDS } from '../../src/core/kube.js';
-import type { RepoSnapshot } from '../../src/core/snapshot.js';
+import { asDict, getPath, labelsOf, podTemplateOf, stringMap, WORKLOAD_KINDS } from '../../src/model/kube.js';
+import type { RepoSnapshot } from '../../src/model/snapshot.js';
 import { buildYamlIndex, type YamlIndex } from '../../src/core/yaml-index.js';
 
 /**

@@ -1,25 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import {
-  deepEqual,
-  documentSource,
-  editYamlText,
-  editYamlTextReporting,
-  identifyDocuments,
-  mergePatchBetween,
-  patchYamlMappingText,
-  YamlEditError,
-  type DocumentEdit,
-  type MergePatch,
-} from '../../src/writer/yaml-patch.js';
-import {
-  applyRfcMergePatch,
-  applyWriterPatch,
-  changedLines,
-  isLineSubsequence,
-  parseStrict,
-  resolveEmbedded,
-} from '../helpers/yaml-patch-reference.js';
+import { deepEqual, documentSource, editYamlText, editYamlTextReporting, identifyDocuments, mergePatchBetween, patchYamlMappingText, YamlEditError, type DocumentEdit } from '../../src/writer/yaml-patch.js';
+import { type MergePatch } from '../../src/model/merge-patch.js';
+import { applyRfcMergePatch, applyWriterPatch, changedLines, isLineSubsequence, parseStrict, resolveEmbedded } from '../helpers/yaml-patch-reference.js';
 
 interface Target {
   readonly documentIndex?: number;

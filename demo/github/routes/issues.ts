@@ -1,17 +1,4 @@
-import {
-  addLabels,
-  createComment,
-  createIssue,
-  createLabel,
-  deleteComment,
-  react,
-  requireComment,
-  requireIssue,
-  setIssueState,
-  setLabels,
-  touch,
-  updateComment,
-} from '../domain/issues.js';
+import { addLabels, createComment, createIssue, createLabel, deleteComment, react, requireComment, requireIssue, setIssueState, setLabels, touch, updateComment } from '../domain/issues.js';
 import { assertBodyFits } from '../domain/limits.js';
 import { closePull, isPull, reopenPull } from '../domain/pulls.js';
 import { noContent, notFound, ok, paginate, type SimResponse } from '../http.js';

@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import type { FileChange, RepoSnapshot } from '../../core/snapshot.js';
+import type { FileChange, RepoSnapshot } from '../../model/snapshot.js';
 
 const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
 const WANTED = /(\.ya?ml|(^|\/)(Kustomization|Kptfile))$/;

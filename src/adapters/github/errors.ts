@@ -1,4 +1,4 @@
-import { MeshUpgradeError } from '../../core/errors.js';
+import { MeshUpgradeError } from '../../model/errors.js';
 import { metrics } from '../../observability/metrics.js';
 
 /** A GitHub API failure, wrapped once at the adapter boundary (no headers, so no token, kept). */

@@ -1,6 +1,6 @@
 import type { InClusterOperator, MeshInventory } from '../discover.js';
-import { ISTIO_SYSTEM } from '../kube.js';
-import type { IndexedObject } from '../yaml-index.js';
+import { ISTIO_SYSTEM } from '../../model/kube.js';
+import type { IndexedObject } from '../../model/objects.js';
 import type { PhaseDraft, PlanContext } from './context.js';
 import { helmNonRevisionedCleanupChecks } from './helm-nonrevisioned.js';
 import { countProxiesOn } from './naming.js';

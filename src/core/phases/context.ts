@@ -1,10 +1,11 @@
 import type { Construct } from 'constructs';
-import type { PlacedObject } from '../../writer/apply-phase.js';
+import type { PlacedObject } from '../../model/placed-object.js';
 import type { InstalledRevision, MeshInventory } from '../discover.js';
 import type { Platform } from '../platform.js';
 import type { Revision } from '../revision.js';
 import type { RawFileEdit } from '../sources/name-keyed-patches.js';
-import type { IndexedObject, YamlIndex } from '../yaml-index.js';
+import type { IndexedObject } from '../../model/objects.js';
+import type { YamlIndex } from '../yaml-index.js';
 
 export interface PlanWarning {
   readonly code: string;

@@ -1,4 +1,4 @@
-import { ISTIO_SYSTEM } from '../kube.js';
+import { ISTIO_SYSTEM } from '../../model/kube.js';
 import { channelOf, type ManagedMesh } from '../sources/managed.js';
 import type { PhaseDraft, PlanContext } from './context.js';
 

@@ -1,10 +1,10 @@
 import { DesiredObject } from '../../constructs/desired-object.js';
 import { FirstRevisionIstioOperator, IGNORE_RECONCILE_ANNOTATION, OperatorRevisionCopy } from '../../constructs/istio-operator-first-revision.js';
-import type { PlacedObject } from '../../writer/apply-phase.js';
-import { asDict, getPath, ISTIO_SYSTEM } from '../kube.js';
+import type { PlacedObject } from '../../model/placed-object.js';
+import { asDict, getPath, ISTIO_SYSTEM } from '../../model/kube.js';
 import { operatorGateways } from '../preflight.js';
 import { isFirstCanaryFromIop } from '../sources/operator-nonrevisioned.js';
-import type { IndexedObject } from '../yaml-index.js';
+import type { IndexedObject } from '../../model/objects.js';
 import { registerCreated, type DraftScope, type PhaseDraft, type PlanContext } from './context.js';
 import { fileForRevision } from './naming.js';
 

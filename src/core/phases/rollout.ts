@@ -1,5 +1,5 @@
 import type { Workload } from '../discover.js';
-import type { IndexedObject } from '../yaml-index.js';
+import type { IndexedObject } from '../../model/objects.js';
 
 /** More restarted workloads than this in one namespace get one type-wide check instead of a line each. */
 export const MAX_NAMED_ROLLOUT_CHECKS = 10;

@@ -1,10 +1,10 @@
 import { NamespaceInjection } from '../../constructs/namespace-injection.js';
 import { RevisionTag } from '../../constructs/revision-tag.js';
 import { WorkloadRestart } from '../../constructs/workload-restart.js';
-import type { PlacedObject } from '../../writer/apply-phase.js';
+import type { PlacedObject } from '../../model/placed-object.js';
 import type { MeshNamespace, Workload } from '../discover.js';
-import { UpgradeRefusedError } from '../errors.js';
-import { describe } from '../kube.js';
+import { UpgradeRefusedError } from '../../model/errors.js';
+import { describe } from '../../model/kube.js';
 import { inlineCode } from '../user-text.js';
 import { restartMinutes } from '../phase-ids.js';
 import { type DraftScope, type PhaseDraft, type PlanContext, podsOf } from './context.js';

@@ -1,12 +1,13 @@
 import { isDeepStrictEqual } from 'node:util';
 import { dump, load, loadAll } from 'js-yaml';
-import { UpgradeRefusedError } from '../errors.js';
-import { asDict, getPath } from '../kube.js';
-import { snapshotOf, type IndexedObject, type KubeObject, type YamlIndex } from '../yaml-index.js';
+import { UpgradeRefusedError } from '../../model/errors.js';
+import { asDict, getPath } from '../../model/kube.js';
+import { snapshotOf, type YamlIndex } from '../yaml-index.js';
+import { type IndexedObject, type KubeObject } from '../../model/objects.js';
 import { GitGeneratorError, gitParamSets, isParamsFileOf, isPathReference, matchesGlobs, pathParams, type GitGlobs } from './applicationset-git.js';
 import type { PlanWarning } from '../phases/context.js';
 import { patchedData } from '../../writer/patch-data.js';
-import type { MergePatch } from '../../writer/yaml-patch.js';
+import type { MergePatch } from '../../model/merge-patch.js';
 
 /**
  * Argo CD ApplicationSets that generate Istio's Helm releases: the generators are expanded into

@@ -1,13 +1,17 @@
 import { posix } from 'node:path';
 import { isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Node as YamlNode } from 'yaml';
-import type { DesiredObject } from '../../constructs/desired-object.js';
-import { applyPhase, type AppliedPhase, type PhaseEdits, type PlacedObject } from '../../writer/apply-phase.js';
-import { deepEqual, editYamlText, mergePatchBetween, patchYamlMappingText, type MergePatch, type PatchValue } from '../../writer/yaml-patch.js';
+import type { Desired } from '../../model/desired.js';
+import type { AppliedPhase } from '../../writer/apply-phase.js';
+import { renderPhase } from '../render-phase.js';
+import { type PhaseEdits, type PlacedObject } from '../../model/placed-object.js';
+import { deepEqual, editYamlText, mergePatchBetween, patchYamlMappingText } from '../../writer/yaml-patch.js';
+import { type MergePatch, type PatchValue } from '../../model/merge-patch.js';
 import { overrideFileFor, refuseSharedValuesFile } from './shared-values-files.js';
-import { UpgradeRefusedError } from '../errors.js';
-import { asDict, getPath } from '../kube.js';
-import type { RepoSnapshot } from '../snapshot.js';
-import { objectKey, type IndexedObject, type KubeObject, type SkippedFile, type YamlIndex } from '../yaml-index.js';
+import { UpgradeRefusedError } from '../../model/errors.js';
+import { asDict, getPath } from '../../model/kube.js';
+import type { RepoSnapshot } from '../../model/snapshot.js';
+import { objectKey, type SkippedFile, type YamlIndex } from '../yaml-index.js';
+import { type IndexedObject, type KubeObject } from '../../model/objects.js';
 import { renderTemplate, type Guard, type Iteration, type ValuesPath } from './helm-template.js';
 import { addValuesBlock, renameValuesKey, rewriteLiteralLine, valuesKeyForRevision } from './helm-template-copy.js';
 
@@ -216,10 +220,10 @@ const key = (path: ReadonlyArray<string | number>) => JSON.stringify(path);
 
 /**
  * Writes a phase into the repo: edits of rendered objects go into the values files (new and
- * removed istiod releases as list elements), everything else through {@link applyPhase}.
+ * removed istiod releases as list elements), everything else through {@link renderPhase}.
  */
 export function applyPhaseWithCharts(repo: Map<string, string>, edits: PhaseEdits, aoa: AppOfApps | null): AppliedPhase {
-  if (!aoa || aoa.charts.length === 0) return applyPhase(repo, edits);
+  if (!aoa || aoa.charts.length === 0) return renderPhase(repo, edits);
   const before = new Map<string, string | undefined>();
   const writer = new ValuesWriter(repo, before, aoa);
   const changes: AppliedPhase['changes'][number][] = [];
@@ -249,7 +253,7 @@ export function applyPhaseWithCharts(repo: Map<string, string>, edits: PhaseEdit
       if (writer.remove(object)) changes.push({ action: 'delete', file: writer.lastFile, kind: object.kind, namespace: object.namespace, name: object.name });
     } else deletions.push(object);
   }
-  const applied = applyPhase(repo, { objects: rest, deletions });
+  const applied = renderPhase(repo, { objects: rest, deletions });
   const files = [...applied.files];
   for (const [path, old] of before) {
     const now = repo.get(path);
@@ -259,7 +263,7 @@ export function applyPhaseWithCharts(repo: Map<string, string>, edits: PhaseEdit
   return { changes: [...changes, ...applied.changes], files };
 }
 
-function change(action: 'create' | 'update', desired: DesiredObject, file: string) {
+function change(action: 'create' | 'update', desired: Desired, file: string) {
   const json = desired.toJson();
   return { action, file, kind: json.kind, namespace: json.metadata.namespace ?? null, name: json.metadata.name };
 }
@@ -298,7 +302,7 @@ class ValuesWriter {
   }
 
   /** Sets the fields of a patch that differ from the rendered object in the values; true when a file changed. */
-  patch(desired: DesiredObject, target: IndexedObject): boolean {
+  patch(desired: Desired, target: IndexedObject): boolean {
     const created = virtual.has(target) ? undefined : this.created.get(`${target.file}|${target.name}`);
     const info = created?.info ?? virtual.get(target)!;
     const json = desired.toJson() as Record<string, unknown>;
@@ -320,7 +324,7 @@ class ValuesWriter {
   }
 
   /** A new object rendered from a new element of the list the template ranges over. */
-  create(desired: DesiredObject, basedOn: IndexedObject, file: string): void {
+  create(desired: Desired, basedOn: IndexedObject, file: string): void {
     const info = virtual.get(basedOn)!;
     const iteration = info.iteration;
     if (!iteration) {
@@ -394,7 +398,7 @@ class ValuesWriter {
    * are rewritten on their one line in the copy. The copy is rendered before anything is written and
    * must give exactly the planned object.
    */
-  private createTemplateCopy(desired: DesiredObject, basedOn: IndexedObject, info: VirtualInfo, file: string): void {
+  private createTemplateCopy(desired: Desired, basedOn: IndexedObject, info: VirtualInfo, file: string): void {
     const json = desired.toJson();
     const { chart } = info;
     const refuse = (why: string, code: string) =>

@@ -1,7 +1,8 @@
 import { isMap, isScalar, parseDocument, type Node as YamlNode, type Pair } from 'yaml';
-import { deepEqual, mergePatchBetween, patchYamlMappingText, type MergePatch } from '../../writer/yaml-patch.js';
-import { UpgradeRefusedError } from '../errors.js';
-import { asDict } from '../kube.js';
+import { deepEqual, mergePatchBetween, patchYamlMappingText } from '../../writer/yaml-patch.js';
+import { type MergePatch } from '../../model/merge-patch.js';
+import { UpgradeRefusedError } from '../../model/errors.js';
+import { asDict } from '../../model/kube.js';
 
 /**
  * Text edits for a second release of a local chart whose template renders one release from scalar

@@ -1,10 +1,11 @@
 import { posix } from 'node:path';
 import { load } from 'js-yaml';
-import { asDict, ISTIO_SYSTEM } from '../kube.js';
+import { asDict, ISTIO_SYSTEM } from '../../model/kube.js';
 import type { PlanContext } from '../phases/context.js';
 import { fileForRevision, renameForRevision } from '../phases/naming.js';
-import type { RepoSnapshot } from '../snapshot.js';
-import { snapshotOf, type IndexedObject, type KubeObject } from '../yaml-index.js';
+import type { RepoSnapshot } from '../../model/snapshot.js';
+import { snapshotOf } from '../yaml-index.js';
+import { type IndexedObject, type KubeObject } from '../../model/objects.js';
 import { isOperatorToHelm } from './iop-to-helm.js';
 import { listTwin, retarget, twinFile, twinText, type RawFileEdit, type Twin } from './name-keyed-patches.js';
 

@@ -1,9 +1,9 @@
 import { posix } from 'node:path';
 import { load } from 'js-yaml';
-import { UpgradeRefusedError } from '../errors.js';
-import { INJECTION_LABEL, REV_LABEL } from '../kube.js';
+import { UpgradeRefusedError } from '../../model/errors.js';
+import { INJECTION_LABEL, REV_LABEL } from '../../model/kube.js';
 import type { PhaseDraft, PlanWarning } from '../phases/context.js';
-import type { RepoSnapshot } from '../snapshot.js';
+import type { RepoSnapshot } from '../../model/snapshot.js';
 import type { Kustomization, YamlIndex } from '../yaml-index.js';
 import type { RawFileEdit } from './name-keyed-patches.js';
 

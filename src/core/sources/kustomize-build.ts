@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { load } from 'js-yaml';
-import { UpgradeRefusedError } from '../errors.js';
-import { isYamlPath, type RepoSnapshot } from '../snapshot.js';
+import { UpgradeRefusedError } from '../../model/errors.js';
+import { isYamlPath, type RepoSnapshot } from '../../model/snapshot.js';
 import type { YamlIndex } from '../yaml-index.js';
 
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];

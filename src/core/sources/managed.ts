@@ -1,7 +1,8 @@
-import { UpgradeRefusedError } from '../errors.js';
-import { getPath, INJECTION_LABEL, ISTIO_SYSTEM, labelsOf, podTemplateOf, REV_LABEL, TAG_LABEL, WORKLOAD_KINDS } from '../kube.js';
+import { UpgradeRefusedError } from '../../model/errors.js';
+import { getPath, INJECTION_LABEL, ISTIO_SYSTEM, labelsOf, podTemplateOf, REV_LABEL, TAG_LABEL, WORKLOAD_KINDS } from '../../model/kube.js';
 import { isManagedChannel, type Revision } from '../revision.js';
-import type { IndexedObject, YamlIndex } from '../yaml-index.js';
+import type { IndexedObject } from '../../model/objects.js';
+import type { YamlIndex } from '../yaml-index.js';
 
 /**
  * Managed Cloud Service Mesh (formerly managed ASM): Google runs the control plane of a release

@@ -1,10 +1,10 @@
 import { posix } from 'node:path';
 import { documentSource, editYamlText, mergePatchBetween } from '../../writer/yaml-patch.js';
-import { describe, ISTIO_SYSTEM, REV_LABEL } from '../kube.js';
+import { describe, ISTIO_SYSTEM, REV_LABEL } from '../../model/kube.js';
 import type { PlanContext } from '../phases/context.js';
 import { fileForRevision, renameForRevision } from '../phases/naming.js';
-import type { FileChange, RepoSnapshot } from '../snapshot.js';
-import type { IndexedObject, KubeObject } from '../yaml-index.js';
+import type { FileChange, RepoSnapshot } from '../../model/snapshot.js';
+import type { IndexedObject, KubeObject } from '../../model/objects.js';
 
 /** A file written as text beside a phase's objects (a twin kustomize patch, its kustomization entry). */
 export interface RawFileEdit {

@@ -1,9 +1,9 @@
 import { posix } from 'node:path';
 import { load } from 'js-yaml';
-import { INJECTION_LABEL, REV_LABEL } from '../kube.js';
+import { INJECTION_LABEL, REV_LABEL } from '../../model/kube.js';
 import type { PlanWarning } from '../phases/context.js';
 import type { Revision } from '../revision.js';
-import type { RepoSnapshot } from '../snapshot.js';
+import type { RepoSnapshot } from '../../model/snapshot.js';
 import type { YamlIndex } from '../yaml-index.js';
 
 /** A namespace's labels written in a data file (YAML without `kind`) that a controller turns into Namespaces. */

@@ -1,8 +1,9 @@
 import type { HelmRelease, InClusterOperator, InstalledRevision } from '../discover.js';
-import { UpgradeRefusedError } from '../errors.js';
-import { getPath, ISTIO_SYSTEM, labelsOf, REV_LABEL } from '../kube.js';
+import { UpgradeRefusedError } from '../../model/errors.js';
+import { getPath, ISTIO_SYSTEM, labelsOf, REV_LABEL } from '../../model/kube.js';
 import { parseVersion } from '../revision.js';
-import type { IndexedObject, YamlIndex } from '../yaml-index.js';
+import type { IndexedObject } from '../../model/objects.js';
+import type { YamlIndex } from '../yaml-index.js';
 
 /**
  * The first canary from an IstioOperator without `spec.revision` (revision `default`), applied by

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { load } from 'js-yaml';
 import type { PlanWarning } from '../phases/context.js';
 import { RevisionName } from '../revision.js';
-import type { FileChange, RepoSnapshot } from '../snapshot.js';
+import type { FileChange, RepoSnapshot } from '../../model/snapshot.js';
 
 /**
  * Placeholders are not revisions. A revision-like field whose value is a template placeholder

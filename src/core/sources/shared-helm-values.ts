@@ -1,4 +1,4 @@
-import { asDict } from '../kube.js';
+import { asDict } from '../../model/kube.js';
 import type { HelmRelease } from '../discover.js';
 
 /**

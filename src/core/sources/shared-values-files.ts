@@ -1,4 +1,4 @@
-import { UpgradeRefusedError } from '../errors.js';
+import { UpgradeRefusedError } from '../../model/errors.js';
 import type { AppOfApps, LocalChart } from './helm-app-of-apps.js';
 import type { ValuesPath } from './helm-template.js';
 

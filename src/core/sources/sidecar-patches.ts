@@ -1,9 +1,9 @@
 import { posix } from 'node:path';
 import { load, loadAll } from 'js-yaml';
-import { describe, ISTIO_SYSTEM, podTemplateOf, WORKLOAD_KINDS } from '../kube.js';
+import { describe, ISTIO_SYSTEM, podTemplateOf, WORKLOAD_KINDS } from '../../model/kube.js';
 import type { PhaseDraft, PlanContext } from '../phases/context.js';
 import type { Revision } from '../revision.js';
-import type { RepoSnapshot } from '../snapshot.js';
+import type { RepoSnapshot } from '../../model/snapshot.js';
 import type { YamlIndex } from '../yaml-index.js';
 import type { RawFileEdit } from './name-keyed-patches.js';
 

@@ -2,7 +2,7 @@ import { diffLines } from 'diff';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { planUpgrade, snapshotAfter, type UpgradePlan } from '../../../src/core/plan.js';
 import { findInjectionPolicies, PAUSED_ANNOTATION } from '../../../src/core/phases/admission-policies.js';
-import type { RepoSnapshot } from '../../../src/core/snapshot.js';
+import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';

@@ -1,7 +1,7 @@
 import { load } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { planUpgrade, snapshotAfter } from '../../../src/core/plan.js';
-import type { RepoSnapshot } from '../../../src/core/snapshot.js';
+import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 
 /** An ASM revision installed outside git (by asmcli): only a meshed namespace names it. */

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { planUpgrade } from '../../../src/core/plan.js';
-import type { RepoSnapshot } from '../../../src/core/snapshot.js';
+import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { FIXTURE_CASES, loadFixture } from '../../helpers/fixtures.js';
 
 const NEEDS_NEW_KUBECTL = '# kubectl ≥ 1.25';

@@ -1,11 +1,11 @@
 import { diffLines } from 'diff';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UpgradeRefusedError } from '../../../src/core/errors.js';
+import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { discoverMesh } from '../../../src/core/discover.js';
 import { isHelmNonRevisioned } from '../../../src/core/phases/helm-nonrevisioned.js';
 import { planUpgrade, type UpgradePlan } from '../../../src/core/plan.js';
 import { renderLocalCharts, withLocalCharts } from '../../../src/core/sources/helm-app-of-apps.js';
-import { applyFileChanges, type RepoSnapshot } from '../../../src/core/snapshot.js';
+import { applyFileChanges, type RepoSnapshot } from '../../../src/model/snapshot.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { renderHelmMesh } from '../../helpers/helm-render.js';

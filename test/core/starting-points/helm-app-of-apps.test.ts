@@ -1,9 +1,9 @@
 import { diffLines } from 'diff';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UpgradeRefusedError } from '../../../src/core/errors.js';
+import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { planUpgrade, type UpgradePlan } from '../../../src/core/plan.js';
 import { renderLocalCharts } from '../../../src/core/sources/helm-app-of-apps.js';
-import type { RepoSnapshot } from '../../../src/core/snapshot.js';
+import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';

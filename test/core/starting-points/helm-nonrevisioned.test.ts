@@ -1,8 +1,8 @@
 import { diffLines } from 'diff';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UpgradeRefusedError } from '../../../src/core/errors.js';
+import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { planUpgrade, type UpgradePlan } from '../../../src/core/plan.js';
-import type { RepoSnapshot } from '../../../src/core/snapshot.js';
+import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { renderHelmMesh } from '../../helpers/helm-render.js';
 import { injectorsFor } from '../../helpers/injection.js';

@@ -1,9 +1,9 @@
 import { dump } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toPlanJson } from '../../../src/cli/plan-json.js';
-import { UpgradeRefusedError } from '../../../src/core/errors.js';
+import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { planUpgrade, type PlanOptions } from '../../../src/core/plan.js';
-import { applyFileChanges, type RepoSnapshot } from '../../../src/core/snapshot.js';
+import { applyFileChanges, type RepoSnapshot } from '../../../src/model/snapshot.js';
 import { findSidecarPatches } from '../../../src/core/sources/sidecar-patches.js';
 import { findPinnedSidecars } from '../../../src/core/version-skew.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';

@@ -1,9 +1,9 @@
 import { diffLines } from 'diff';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toPlanJson } from '../../../src/cli/plan-json.js';
-import { MeshNotFoundError, UpgradeRefusedError } from '../../../src/core/errors.js';
+import { MeshNotFoundError, UpgradeRefusedError } from '../../../src/model/errors.js';
 import { planUpgrade, snapshotAfter, type UpgradePlan } from '../../../src/core/plan.js';
-import type { RepoSnapshot } from '../../../src/core/snapshot.js';
+import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { discoverMesh } from '../../../src/core/discover.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
 import { loadFixture } from '../../helpers/fixtures.js';

@@ -1,4 +1,4 @@
-import type { IndexedObject, KubeObject } from './yaml-index.js';
+import type { IndexedObject, KubeObject } from './objects.js';
 
 /** Label and annotation keys the mesh is steered by. */
 export const REV_LABEL = 'istio.io/rev';

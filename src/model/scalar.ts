@@ -1,0 +1,1 @@
+export type Scalar = string | number | boolean;

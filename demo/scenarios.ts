@@ -81,7 +81,7 @@ async function drive(h: DemoHarness, issue: number, options: DriveOptions = {}):
     if (opened && prCreated >= 0) {
       // From the gate pass (the state read after the permission check) to the PR and its labels and comment.
       const gatePass = requests.findIndex((r) => r.method === 'GET' && /\/issues\/\d+\/comments$/.test(r.path));
-      const after = requests.slice(gatePass + 1).filter((r, i, all) => i <= all.findIndex((x) => x.method === 'PATCH' && /\/issues\/comments\/\d+$/.test(x.path)));
+      const after = requests.slice(gatePass + 1).filter((_request, i, all) => i <= all.findIndex((x) => x.method === 'PATCH' && /\/issues\/comments\/\d+$/.test(x.path)));
       perPhase.push({ phase: opened.id, requests: after.length });
     }
     h.printSticky(issue);

@@ -1,6 +1,5 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { IndexedObject } from '../model/objects.js';
 import type { Desired, DesiredJson, DesiredMode } from '../model/desired.js';
 
 export interface DesiredObjectProps {

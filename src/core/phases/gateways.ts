@@ -150,7 +150,7 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
   const iopGateways = firstCanaryGatewayMoves(ctx, s);
   objects.push(...iopGateways.objects);
   manual.push(...iopGateways.manual);
-  for (const name of iopGateways.moved) namespaces.add(ISTIO_SYSTEM);
+  if (iopGateways.moved.length > 0) namespaces.add(ISTIO_SYSTEM);
   const pods = podsOf(moving);
   const names = [...namespaces].sort();
   return {

@@ -1,5 +1,6 @@
 import { isMap, isScalar, parseDocument, type Node as YamlNode, type Pair } from 'yaml';
-import { deepEqual, mergePatchBetween, patchYamlMappingText } from '../../writer/yaml-patch.js';
+import { deepEqual, mergePatchBetween } from '../../writer/patch-data.js';
+import { patchYamlMappingText } from '../../writer/yaml-patch.js';
 import { type MergePatch } from '../../model/merge-patch.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict } from '../../model/kube.js';

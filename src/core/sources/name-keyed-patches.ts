@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
-import { documentSource, editYamlText, mergePatchBetween } from '../../writer/yaml-patch.js';
+import { documentSource, editYamlText } from '../../writer/yaml-patch.js';
+import { mergePatchBetween } from '../../writer/patch-data.js';
 import { describe, ISTIO_SYSTEM, REV_LABEL } from '../../model/kube.js';
 import type { PlanContext } from '../phases/context.js';
 import { fileForRevision, renameForRevision } from '../phases/naming.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { editElements } from '../../../src/core/sources/applicationset-elements.js';
-import { YamlEditError } from '../../../src/writer/yaml-patch.js';
+import { YamlEditError } from '../../../src/writer/errors.js';
 
 const SOURCE = `# header
 apiVersion: argoproj.io/v1alpha1

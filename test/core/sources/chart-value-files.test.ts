@@ -49,6 +49,21 @@ describe('Argo CD Applications of a Helm-repository chart with helm.valueFiles (
     expect(plan.warnings.filter((w) => w.code === 'helm-value-files-unread')).toHaveLength(1);
   });
 
+  it('writes revisionTags: [] inline in a copy whose values are a YAML string', () => {
+    const text = withValueFiles(fixture.get(ISTIOD)!, ['values-prod.yaml']).replace(
+      /      valuesObject:\n[\s\S]*?(?=  destination:)/,
+      '      values: |\n        revision: "1-21-2"\n        revisionTags: [default]\n        pilot:\n          autoscaleMin: 2\n',
+    );
+    expect(text).toContain('      values: |');
+    const repo = new Map(fixture).set(ISTIOD, text);
+    const plan = planUpgrade(repo, { to: TO });
+    const after = snapshotAfter(plan, 1);
+    const created = [...after.keys()].find((f) => !repo.has(f) && f.startsWith('argocd/'))!;
+    expect(after.get(created)).toMatch(/revision: "?1-22-1"?\n/);
+    expect(after.get(created)).toMatch(/revisionTags: \[\]\n/);
+    expect(after.get(created)).toContain('autoscaleMin: 2');
+  });
+
   it('is idempotent with the warning: every phase done at the end', () => {
     const repo = new Map(fixture).set(ISTIOD, withValueFiles(fixture.get(ISTIOD)!, ['values-prod.yaml']));
     const steps = runUpgrade(repo, { to: TO });

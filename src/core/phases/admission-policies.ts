@@ -87,7 +87,7 @@ function gatekeeperConstraint(object: IndexedObject, template: IndexedObject | n
   const required = Array.isArray(asDict(parameters).labels) ? (asDict(parameters).labels as unknown[]).map(asDict) : [];
   const injection = required.find((l) => l.key === INJECTION_LABEL);
   // Requires istio.io/rev (any revision or tag) and not istio-injection: a relabel satisfies it already.
-  if (pausedFrom === null && !template && injection === undefined && required.every((l) => l.key !== REV_LABEL || l.allowedRegex === undefined)) return null;
+  if (pausedFrom === null && !mentionsMeshLabel(rego) && object.kind === 'K8sRequiredLabels' && injection === undefined && required.some((l) => l.key === REV_LABEL && l.allowedRegex === undefined)) return null;
   const rewritable = injection !== undefined && (injection.allowedRegex === undefined || /^\^?\(?enabled\)?\$?$/.test(String(injection.allowedRegex)));
   const what = describe(object);
   const restoredAction = original === ABSENT ? 'deny' : original;

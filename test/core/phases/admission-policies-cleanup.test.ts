@@ -124,3 +124,13 @@ describe('admission policies after cleanup accept both injection labels (fixture
     expect(planUpgrade(final, { to: TO }).phases.flatMap((p) => p.files)).toEqual([]);
   });
 });
+
+describe('the next upgrade over the restored policies', () => {
+  it('does not relax a constraint that already accepts any istio.io/rev', async () => {
+    const repo = await loadFixture('admission-policies');
+    const final = runUpgrade(repo, { to: TO }).at(-1)!.after;
+    const next = planUpgrade(final, { to: '1-23-0' });
+    const phase = next.phases.find((p) => p.id === 'admission-policies');
+    expect(phase?.changes.map((c) => c.name) ?? []).not.toContain('meshed-namespaces-need-injection');
+  });
+});

@@ -94,3 +94,26 @@ describe('Argo CD Applications of a Helm-repository chart with helm.valueFiles (
     expect(planUpgrade(fixture, { to: TO }).warnings.map((w) => w.code)).not.toContain('helm-value-files-unread');
   });
 });
+
+describe('Flux HelmRelease of a Helm-repository chart with spec.chart.spec.valuesFiles (fixture flux-shared-values, in memory)', () => {
+  const ISTIOD_FLUX = 'infrastructure/istio/istiod-1-21-2.yaml';
+  const withFluxValuesFiles = (text: string) => text.replace('      version: 1.21.2\n', '      version: 1.21.2\n      valuesFiles:\n        - values.yaml\n        - values-prod.yaml\n');
+
+  it('reads values and valuesFrom as usual and warns about the packaged file only', async () => {
+    const fixture = await loadFixture('flux-shared-values');
+    const repo = new Map(fixture).set(ISTIOD_FLUX, withFluxValuesFiles(fixture.get(ISTIOD_FLUX)!));
+    const plan = planUpgrade(repo, { to: TO });
+    expect(plan.phases.map((p) => p.id)).toEqual(planUpgrade(fixture, { to: TO }).phases.map((p) => p.id));
+    const warning = plan.warnings.find((w) => w.code === 'helm-value-files-unread')!;
+    expect(warning.file).toBe(ISTIOD_FLUX);
+    expect(warning.message).toContain('HelmRelease istiod-1-21-2 (infrastructure/istio/istiod-1-21-2.yaml): the values files values-prod.yaml (spec.chart.spec.valuesFiles)');
+  });
+
+  it('refuses when the revision is in neither values nor valuesFrom', async () => {
+    const fixture = await loadFixture('flux-shared-values');
+    const text = withFluxValuesFiles(fixture.get(ISTIOD_FLUX)!).replace('  values:\n    revision: 1-21-2\n', '');
+    const error = refusal(new Map(fixture).set(ISTIOD_FLUX, text));
+    expect(error.code).toBe('helm-value-files-unreadable');
+    expect(error.message).toContain('does not set revision inline');
+  });
+});

@@ -44,7 +44,7 @@ export function chartValueFilesWarnings(index: YamlIndex): PlanWarning[] {
       refused.push(`${where} lists ${files.join(', ')} in ${fieldOf(object.kind)} (inside the chart ${chart}, not in this repo) and does not set ${missing.join(', ')} inline, so ${missing.length === 1 ? 'it' : 'they'} may come from there`);
       continue;
     }
-    const assumed = [...DECISIVE[release.chart], ...SHOWN].map((key) => `${key}=${hasValue(release.values, key) ? JSON.stringify(valueAt(release.values, key)) : "the chart's default"}`);
+    const assumed = [...DECISIVE[release.chart], ...SHOWN].map((key) => `${key}=${hasValue(release.values, key) ? JSON.stringify(valueAt(release.values, key)) : 'unset inline (the chart default, unless a values file sets it)'}`);
     warnings.push({
       code: 'helm-value-files-unread',
       message: `${where}: the values files ${files.join(', ')} (${fieldOf(object.kind)}) are inside the chart ${chart}, not in this repo, so values set there (global.hub, global.tag, meshConfig, …) are not visible to the plan. Inline values win over them; the plan assumed ${assumed.join(', ')}. A copy for the new revision lists the same files: check the target chart ships them.`,

@@ -38,7 +38,7 @@ describe('Argo CD Applications of a Helm-repository chart with helm.valueFiles (
     expect(warning.file).toBe(ISTIOD);
     expect(warning.message).toContain('Application istiod-1-21-2 (argocd/istiod-1-21-2.yaml): the values files values-prod.yaml, https://charts.example.com/mesh/hub.yaml (helm.valueFiles) are inside the chart istiod 1.21.2');
     expect(warning.message).toContain('not visible to the plan');
-    expect(warning.message).toContain('the plan assumed revision="1-21-2", revisionTags=["default"], global.hub=the chart\'s default, global.tag=the chart\'s default');
+    expect(warning.message).toContain('the plan assumed revision="1-21-2", revisionTags=["default"], global.hub=unset inline (the chart default, unless a values file sets it), global.tag=unset inline (the chart default, unless a values file sets it)');
     // Inline values are still read and edited: the new release gets its own revision inline.
     const afterControlPlane = snapshotAfter(plan, 1);
     const created = [...afterControlPlane.keys()].find((f) => !repo.has(f) && f.startsWith('argocd/'))!;

@@ -25,6 +25,7 @@ import { parseRevision, type Revision } from './revision.js';
 import { applyFileChanges, diffSnapshots, type FileChange, type RepoSnapshot } from '../model/snapshot.js';
 import { evaluateUpgradePolicy } from './upgrade-policy.js';
 import { namespaceDataWarnings } from './sources/namespace-data.js';
+import { chartValueFilesWarnings } from './sources/chart-value-files.js';
 import { assertVersionSkew } from './version-skew.js';
 import { buildYamlIndex } from './yaml-index.js';
 import { assertSingleNonRevisioned, firstCanaryStrategy, isFirstCanaryFromIop } from './sources/operator-nonrevisioned.js';
@@ -136,6 +137,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   const inventory = discoverMesh(index, { defaultTag: assumedDefault ?? (unseenDefault ? 'default' : null) });
   assertSingleNonRevisioned(index, inventory.operators, [...index.ofKind('Application'), ...index.ofKind('HelmRelease')].map((o) => toHelmRelease(o, index)).filter((r): r is NonNullable<typeof r> => r !== null));
   const appSetWarnings = applicationSetWarnings(index);
+  const valueFileWarnings = chartValueFilesWarnings(index);
   if (!unseenDefault) assertMeshFound(inventory);
   assertNoMeshParameters(inventory);
   assertReadableHelmSources(index);
@@ -161,6 +163,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     });
   }
   warnings.push(...appSetWarnings);
+  warnings.push(...valueFileWarnings);
   const seen = new Set<string>();
   const warn = (w: PlanWarning) => {
     const key = `${w.code}\0${w.message}\0${w.file}`;

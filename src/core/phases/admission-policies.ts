@@ -87,10 +87,13 @@ function gatekeeperConstraint(object: IndexedObject, template: IndexedObject | n
   const original = pausedFrom ?? (typeof action === 'string' ? action : ABSENT);
   const required = Array.isArray(asDict(parameters).labels) ? (asDict(parameters).labels as unknown[]).map(asDict) : [];
   const injection = required.find((l) => l.key === INJECTION_LABEL);
+  // Requires istio.io/rev (any revision or tag) and not istio-injection: a relabel satisfies it already.
+  if (pausedFrom === null && !mentionsMeshLabel(rego) && object.kind === 'K8sRequiredLabels' && injection === undefined && required.some((l) => l.key === REV_LABEL && l.allowedRegex === undefined)) return null;
   const rewritable = injection !== undefined && (injection.allowedRegex === undefined || /^\^?\(?enabled\)?\$?$/.test(String(injection.allowedRegex)));
   const what = describe(object);
   const restoredAction = original === ABSENT ? 'deny' : original;
   const match = asDict(getPath(object.body, ['spec', 'match']));
+  const others = required.filter((l) => l !== injection);
   return {
     object,
     engine: 'gatekeeper',
@@ -106,13 +109,34 @@ function gatekeeperConstraint(object: IndexedObject, template: IndexedObject | n
     restore: rewritable
       ? resume(object, {
           ...(original === ABSENT ? {} : { enforcementAction: original }),
-          parameters: { labels: required.map((l) => (l === injection ? { key: REV_LABEL } : l)) },
+          ...(others.length === 0
+            ? {
+                // Namespaces outside git may still be on istio-injection=enabled (the default tag serves
+                // them): K8sRequiredLabels cannot require one of two labels, so istio.io/rev is required
+                // only of namespaces the injection label does not already enroll.
+                match: { labelSelector: { matchExpressions: [...selectorExpressions(match.labelSelector), notEnrolledByInjection(injection!)] } },
+                parameters: { labels: [{ key: REV_LABEL }] },
+              }
+            : { parameters: { labels: others } }),
         }, original === ABSENT ? [pointer('spec', 'enforcementAction')] : [])
       : null,
     manual: rewritable
-      ? []
-      : [`# ${what} (${object.file}) stays on enforcementAction: warn after the upgrade: change ${template ? `ConstraintTemplate ${template.name} (${template.file})` : 'its parameters'} to accept ${REV_LABEL} instead of ${INJECTION_LABEL}, then set enforcementAction back to ${restoredAction} and remove the annotation ${PAUSED_ANNOTATION}.`],
+      ? others.length === 0
+        ? []
+        : [`# ${what} (${object.file}) no longer requires ${INJECTION_LABEL} after cleanup (its other labels stay required): one K8sRequiredLabels constraint cannot require ${REV_LABEL} or ${INJECTION_LABEL}=enabled; to keep requiring injection, add a constraint requiring ${REV_LABEL} on namespaces with labelSelector ${INJECTION_LABEL} NotIn [enabled].`]
+      : [`# ${what} (${object.file}) stays on enforcementAction: warn after the upgrade: change ${template ? `ConstraintTemplate ${template.name} (${template.file})` : 'its parameters'} to accept both ${REV_LABEL} (any revision or tag) and ${INJECTION_LABEL}=enabled (namespaces outside git may keep it: the default tag serves them), then set enforcementAction back to ${restoredAction} and remove the annotation ${PAUSED_ANNOTATION}.`],
   };
+}
+
+/** A label selector's matchExpressions, as written. */
+function selectorExpressions(selector: unknown): unknown[] {
+  const expressions = asDict(selector).matchExpressions;
+  return Array.isArray(expressions) ? expressions : [];
+}
+
+/** The selector expression that leaves out namespaces the original requirement of istio-injection accepted. */
+function notEnrolledByInjection(injection: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return injection.allowedRegex === undefined ? { key: INJECTION_LABEL, operator: 'DoesNotExist' } : { key: INJECTION_LABEL, operator: 'NotIn', values: ['enabled'] };
 }
 
 /** Written where a policy's enforcement is paused for the upgrade: the value to put back at cleanup. */
@@ -163,26 +187,30 @@ function kyvernoPolicy(object: IndexedObject, newRevision: string): InjectionPol
     const validate = asDict(rule.body.validate);
     const labels = asDict(getPath(validate.pattern, ['metadata', 'labels']));
     const mutateLabels = asDict(getPath(asDict(rule.body.mutate).patchStrategicMerge, ['metadata', 'labels']));
+    // A ban on istio-injection the repo had before the upgrade: kept (cleanup checks it, see injectionBans).
+    if (bansInjection(rule.body)) continue;
+    // istio-injection on a Pod selects no injector (it is a namespace label): not in the way.
+    if (onPodsOnly(rule.body) && !mentionsMeshLabel(rule.body.validate) && (mutateLabels[INJECTION_LABEL] !== undefined || mutateLabels[`+(${INJECTION_LABEL})`] !== undefined)) continue;
     if (Array.isArray(validate.anyPattern) && validate.anyPattern.some((p) => asDict(getPath(p, ['metadata', 'labels']))[REV_LABEL] !== undefined)) {
       effects.push(`rule ${rule.name} accepts ${REV_LABEL}`);
-    } else if (labels[INJECTION_LABEL] !== undefined && Object.keys(validate).every((k) => k === 'pattern' || k === 'message' || k === 'failureAction')) {
+    } else if ((labels[INJECTION_LABEL] !== undefined || labels[`X(${REV_LABEL})`] !== undefined) && Object.keys(validate).every((k) => k === 'pattern' || k === 'message' || k === 'failureAction')) {
       const { [INJECTION_LABEL]: _required, [`X(${REV_LABEL})`]: _forbidden, ...others } = labels;
       const pattern = asDict(validate.pattern);
       const withRevision = { ...pattern, metadata: { ...asDict(pattern.metadata), labels: { ...others, [REV_LABEL]: '?*' } } };
       edits.push({ name: rule.name, validate: { anyPattern: [pattern, withRevision] } });
       removals.push(pointer('spec', 'rules', rule.name, 'validate', 'pattern'));
-      effects.push(`rule ${rule.name} requires ${INJECTION_LABEL}: ${String(labels[INJECTION_LABEL])}`);
+      effects.push(labels[INJECTION_LABEL] !== undefined ? `rule ${rule.name} requires ${INJECTION_LABEL}: ${String(labels[INJECTION_LABEL])}` : `rule ${rule.name} forbids ${REV_LABEL}`);
     } else if (mutateLabels[INJECTION_LABEL] !== undefined || mutateLabels[`+(${INJECTION_LABEL})`] !== undefined) {
       const key = mutateLabels[INJECTION_LABEL] !== undefined ? INJECTION_LABEL : `+(${INJECTION_LABEL})`;
       const revisionKey = key === INJECTION_LABEL ? REV_LABEL : `+(${REV_LABEL})`;
-      edits.push({ name: rule.name, mutate: { patchStrategicMerge: { metadata: { labels: { [revisionKey]: newRevision } } } } });
+      edits.push({ name: rule.name, ...unlessInjected(rule.body), mutate: { patchStrategicMerge: { metadata: { labels: { [revisionKey]: newRevision } } } } });
       removals.push(pointer('spec', 'rules', rule.name, 'mutate', 'patchStrategicMerge', 'metadata', 'labels', key));
       effects.push(`rule ${rule.name} writes ${INJECTION_LABEL}: ${String(mutateLabels[key])} back`);
     } else if (mutateLabels[REV_LABEL] !== undefined || mutateLabels[`+(${REV_LABEL})`] !== undefined) {
       // It names a revision: the one namespaces move to, or it would put them (or new ones) back.
       const key = mutateLabels[REV_LABEL] !== undefined ? REV_LABEL : `+(${REV_LABEL})`;
       if (mutateLabels[key] !== newRevision) {
-        edits.push({ name: rule.name, mutate: { patchStrategicMerge: { metadata: { labels: { [key]: newRevision } } } } });
+        edits.push({ name: rule.name, ...unlessInjected(rule.body), mutate: { patchStrategicMerge: { metadata: { labels: { [key]: newRevision } } } } });
         effects.push(`rule ${rule.name} writes ${REV_LABEL}: ${String(mutateLabels[key])}`);
       } else {
         effects.push(`rule ${rule.name} writes ${REV_LABEL}: ${newRevision}`);
@@ -209,12 +237,69 @@ function kyvernoPolicy(object: IndexedObject, newRevision: string): InjectionPol
     selects: (ns) => relevant.some((rule) => kyvernoRuleSelects(rule.body, ns, object.namespace)),
     effect: effects.join('; '),
     relax,
-    restore: audit ? resume(object, { validationFailureAction: pausedFrom ?? String(action) }, []) : null,
+    // A rule the plan cannot read may reject either label once enforced again: it stays in Audit until a person adapts it.
+    restore: null,
     manual:
       unexpressed.length > 0
-        ? [`# ${describe(object)} (${object.file}): adapt ${unexpressed.map((r) => `rule ${r}`).join(', ')} to accept ${REV_LABEL}${audit ? '; the policy is in Audit from the policies phase until cleanup puts it back to Enforce' : ''}.`]
+        ? [`# ${describe(object)} (${object.file}): adapt ${unexpressed.map((r) => `rule ${r}`).join(', ')} to accept both ${REV_LABEL} (any revision or tag) and ${INJECTION_LABEL}=enabled (namespaces outside git may keep it: the default tag serves them)${audit ? `; the policy stays in Audit after cleanup: then set validationFailureAction back to ${pausedFrom ?? String(action)} and remove the annotation ${PAUSED_ANNOTATION}` : ''}.`]
         : [],
   };
+}
+
+const BANNED_INJECTION = `X(${INJECTION_LABEL})`;
+
+/** A validate rule whose pattern forbids istio-injection and otherwise at most requires istio.io/rev: a relabel satisfies it. */
+function bansInjection(rule: Readonly<Record<string, unknown>>): boolean {
+  const validate = asDict(rule.validate);
+  const labels = asDict(getPath(validate.pattern, ['metadata', 'labels']));
+  if (labels[BANNED_INJECTION] === undefined || !Object.keys(validate).every((k) => k === 'pattern' || k === 'message' || k === 'failureAction')) return false;
+  return Object.entries(labels).every(([k, v]) => k === BANNED_INJECTION || !MESH_LABELS.some((l) => k.includes(l)) || (k === REV_LABEL && (v === '?*' || v === '*')));
+}
+
+function onPodsOnly(rule: Readonly<Record<string, unknown>>): boolean {
+  const kinds = matchedKinds(rule);
+  return kinds.length > 0 && kinds.every((k) => k === 'Pod');
+}
+
+/** A mutate rule's preconditions plus one: the namespace has no istio-injection label (one on it must not also get istio.io/rev). */
+function unlessInjected(rule: Readonly<Record<string, unknown>>): { preconditions?: unknown } {
+  const condition = { key: `{{ request.object.metadata.labels."${INJECTION_LABEL}" || '' }}`, operator: 'Equals', value: '' };
+  const existing = rule.preconditions;
+  const has = (list: unknown) => Array.isArray(list) && list.some((c) => asDict(c).key === condition.key);
+  if (Array.isArray(existing)) return has(existing) ? {} : { preconditions: [...existing, condition] };
+  const all = asDict(existing).all;
+  if (has(all)) return {};
+  return { preconditions: { ...asDict(existing), all: [...(Array.isArray(all) ? all : []), condition] } };
+}
+
+/**
+ * Kyverno rules that forbade istio-injection on namespaces before the upgrade: the plan keeps them
+ * as they are, and the cleanup PR checks before merging that no namespace (one outside git, or one
+ * labelled during the upgrade) still carries the label they reject.
+ */
+export function injectionBans(index: YamlIndex): Array<{ readonly object: IndexedObject; readonly rule: string; readonly check: string }> {
+  return index.objects.flatMap((object) => {
+    if (object.isPatch || !object.apiVersion.startsWith('kyverno.io/') || (object.kind !== 'ClusterPolicy' && object.kind !== 'Policy')) return [];
+    const action = getPath(object.body, ['spec', 'validationFailureAction']);
+    if (typeof action !== 'string' || !/^enforce$/i.test(action)) return [];
+    const rules = Array.isArray(getPath(object.body, ['spec', 'rules'])) ? (getPath(object.body, ['spec', 'rules']) as unknown[]).map(asDict) : [];
+    return rules
+      .filter((r) => typeof r.name === 'string' && matchedKinds(r).includes('Namespace') && bansInjection(r))
+      .map((r) => {
+        const match = asDict(r.match);
+        const blocks = (['any', 'all'] as const).flatMap((k) => (Array.isArray(match[k]) ? (match[k] as unknown[]).map(asDict) : []));
+        const resources = blocks.length === 1 ? asDict(blocks[0]!.resources) : blocks.length === 0 ? asDict(match.resources) : {};
+        const selector = asDict(resources.selector);
+        const simple = Object.keys(selector).every((k) => k === 'matchLabels');
+        const labels = [INJECTION_LABEL, ...(simple ? Object.entries(asDict(selector.matchLabels)).map(([k, v]) => `${k}=${String(v)}`) : [])];
+        const names = Array.isArray(resources.names) ? ` ${resources.names.map(String).join(' ')}` : '';
+        return {
+          object,
+          rule: r.name as string,
+          check: `kubectl get ns${names} -l ${labels.join(',')} -o name   # expect: no output (${describe(object)} rule ${r.name as string} rejects these namespaces at their next update)`,
+        };
+      });
+  });
 }
 
 /** Kubernetes label selector semantics (matchLabels AND matchExpressions); an absent selector selects all. */
@@ -348,6 +433,7 @@ export function withAdmissionPolicies(ctx: PlanContext, drafts: readonly PhaseDr
   const policies = findInjectionPolicies(ctx.index, ctx.to.name).filter(
     (p) => (p.relax === null && p.restore !== null) || namespaces.some((n) => p.selects(n)),
   );
+  drafts = withInjectionBansChecked(ctx, drafts);
   // Once the namespaces have moved the phase stays in the plan, done, as long as something it paused waits for cleanup.
   const paused = policies.some((p) => p.relax === null && p.restore !== null);
   if (policies.length === 0 || (relabels < 0 && !paused)) return [...drafts];
@@ -361,6 +447,25 @@ export function withAdmissionPolicies(ctx: PlanContext, drafts: readonly PhaseDr
           objects: [...d.objects, ...restore.objects],
           manual: [...d.manual, ...restore.manual],
           why: `${d.why} The admission policies relaxed for the relabel get their enforcement back: ${policies.filter((p) => p.restore).map((p) => describe(p.object)).join(', ') || 'none to restore'}.`,
+        }
+      : d,
+  );
+}
+
+/**
+ * The cleanup PR of a plan that relabels namespaces, with a check before merging per kept ban on
+ * istio-injection: the policy stays as the repo wrote it (it forbade the label before the upgrade),
+ * so a namespace still on it is rejected at its next update.
+ */
+function withInjectionBansChecked(ctx: PlanContext, drafts: readonly PhaseDraft[]): readonly PhaseDraft[] {
+  const bans = injectionBans(ctx.index);
+  if (bans.length === 0) return drafts;
+  return drafts.map((d) =>
+    d.id === 'cleanup'
+      ? {
+          ...d,
+          why: `${d.why} ${bans.map((b) => `${describe(b.object)} rule ${b.rule}`).join(', ')} forbade ${INJECTION_LABEL} before the upgrade and is kept as it is: a namespace still on ${INJECTION_LABEL} (created outside git, or labelled during the upgrade) is rejected at its next update, so check that none is left before merging.`,
+          beforeMerge: [...(d.beforeMerge ?? []), ...bans.map((b) => b.check)],
         }
       : d,
   );

@@ -18,6 +18,7 @@ import { isFirstCanaryFromIop } from '../sources/operator-nonrevisioned.js';
 import { isOperatorToHelm } from '../sources/iop-to-helm.js';
 import { draftOperatorToHelmControlPlane } from './operator-to-helm.js';
 import { overridesOfSharedValues } from '../sources/shared-helm-values.js';
+import { overridesOfChartValueFiles } from '../sources/chart-value-files.js';
 
 /**
  * Phase 1: the new control plane beside the old one. Tags, the `istiod` Service and every
@@ -92,11 +93,11 @@ export function draftControlPlane(ctx: PlanContext, s: DraftScope): PhaseDraft {
     const release = installed.helm;
     const name = renameForRevision(release.object.name, from.name, to.name);
     const file = fileForRevision(release.object.file, from.name, to.name);
-    const valuesPatch = { revision: to.name, revisionTags: null };
+    const valuesPatch = { revision: to.name, revisionTags: null, ...overridesOfChartValueFiles(release) };
     const values = release.valuesAreText
       ? patchYamlMappingText(release.object.file, String(getValue(release.object, release.valuesPath)), valuesPatch)
       : // The values as written (not as resolved from Flux substitutions and valuesFrom, which the copy keeps by reference).
-        { ...withoutKey({ ...asDict(getValue(release.object, release.valuesPath)), revision: to.name }, 'revisionTags'), ...overridesOfSharedValues(release, asDict(getValue(release.object, release.valuesPath))) };
+        { ...withoutKey({ ...asDict(getValue(release.object, release.valuesPath)), revision: to.name }, 'revisionTags'), ...overridesOfSharedValues(release, asDict(getValue(release.object, release.valuesPath))), ...overridesOfChartValueFiles(release) };
     const desired = new IstiodRelease(s.scope, s.id('IstiodRelease', name), {
       current: release.object,
       currentRevision: from.name,

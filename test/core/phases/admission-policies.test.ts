@@ -161,6 +161,12 @@ describe('admission policies in the way of a relabel (fixture admission-policies
         '+istio.io/rev: "?*"',
         '-+(istio-injection): enabled',
         '+(istio.io/rev): 1-22-1'.replace(/^/, '+'),
+        // The mutate rule no longer labels a namespace that istio-injection already enrolls.
+        '+preconditions:',
+        '+all:',
+        `+- key: "{{ request.object.metadata.labels.\\"istio-injection\\" || '' }}"`,
+        '+operator: Equals',
+        '+value: ""',
       ].sort(),
     );
   });

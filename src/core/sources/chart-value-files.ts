@@ -1,6 +1,6 @@
 import { toHelmRelease, type HelmRelease } from '../discover.js';
-import { UpgradeRefusedError } from '../errors.js';
-import { getPath } from '../kube.js';
+import { UpgradeRefusedError } from '../../model/errors.js';
+import { getPath } from '../../model/kube.js';
 import type { PlanWarning } from '../phases/context.js';
 import type { YamlIndex } from '../yaml-index.js';
 

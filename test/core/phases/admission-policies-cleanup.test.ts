@@ -1,7 +1,7 @@
 import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { planUpgrade } from '../../../src/core/plan.js';
-import type { RepoSnapshot } from '../../../src/core/snapshot.js';
+import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { admitNamespace } from '../../helpers/admission.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UpgradeRefusedError } from '../../../src/core/errors.js';
+import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { planUpgrade, snapshotAfter } from '../../../src/core/plan.js';
-import type { RepoSnapshot } from '../../../src/core/snapshot.js';
+import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { runUpgrade } from '../../helpers/upgrade-run.js';
 

@@ -35,7 +35,8 @@ import { applicationSetWarnings, isGitParamsFile } from './sources/applicationse
 import { adaptOperatorToHelmCleanup, adaptOperatorToHelmDefaultRevision, adaptOperatorToHelmGateways, helmHomeOrRefuse } from './phases/operator-to-helm.js';
 import { isOperatorToHelm } from './sources/iop-to-helm.js';
 import { assertKustomizationsBuild } from './sources/kustomize-build.js';
-import { routeNamespaceMoves, warnInjectionLabelsFromTransformers } from './sources/json-patches.js';
+import { assertNoDuplicateInBuild, duplicateDefinitionRefusal } from './sources/kustomize-reach.js';
+import { routeNamespaceMoves, warnInjectionLabelsFromTransformers, warnUnreadableSelectors } from './sources/json-patches.js';
 import { sidecarPatchBlockers, withSidecarPatches } from './sources/sidecar-patches.js';
 
 export type { PlanWarning } from './phases/context.js';
@@ -120,10 +121,22 @@ export interface UpgradePlan {
  * any number of merged phases picks up where the repo is.
  */
 export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): UpgradePlan {
+  try {
+    return planUpgradeOnce(snapshot, options);
+  } catch (error) {
+    // Two definitions of one object (two overlays planned together): a refusal naming the files.
+    const twice = error instanceof Error && !(error instanceof UpgradeRefusedError) ? /There is already a Construct with name '([A-Za-z]+)-(.+)' in/.exec(error.message) : null;
+    const refusal = twice ? duplicateDefinitionRefusal(buildYamlIndex(resolvePlaceholders(snapshot).snapshot), twice[1]!, twice[2]!) : null;
+    throw refusal ?? error;
+  }
+}
+
+function planUpgradeOnce(snapshot: RepoSnapshot, options: PlanOptions): UpgradePlan {
   // Placeholders are not revisions: discovery reads kpt setter values instead (and ignores the rest).
   const resolved = resolvePlaceholders(snapshot);
   const files = buildYamlIndex(resolved.snapshot);
   assertKustomizationsBuild(resolved.snapshot, files);
+  assertNoDuplicateInBuild(files);
   // Applications rendered by a local chart (app-of-apps) are read from its templates and values files.
   const charts = renderLocalCharts(snapshot, files);
   const index = withLocalCharts(files, charts);
@@ -243,6 +256,7 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   if (!options.rollback) for (const w of namespaceDataWarnings(snapshot, index, to)) warn(w);
   const twins = options.rollback ? [] : [...twinNameKeyedPatches(ctx), ...twinIstioOperatorPatches(ctx)];
   warnInjectionLabelsFromTransformers(index, snapshot, warn);
+  warnUnreadableSelectors(index, snapshot, warn);
 
   const controlPlane = options.rollback ? null : to.flavor === 'managed' ? draftManagedControlPlane(ctx, managed) : { ...draftControlPlane(ctx, scopeFor('control-plane')), rawFiles: twins };
   const gateways = adaptOperatorToHelmGateways(ctx, draftGateways(ctx, scopeFor('gateways')));

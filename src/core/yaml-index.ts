@@ -3,6 +3,7 @@ import { loadAll } from 'js-yaml';
 import { MalformedYamlError } from './errors.js';
 import { isYamlPath, type RepoSnapshot } from './snapshot.js';
 import { namespaceLabelPatches, type JsonLabelPatch } from './sources/json-patches.js';
+import { unreachedFiles } from './sources/kustomize-reach.js';
 
 /** Identity of a Kubernetes object: enough to find every definition of it in the repo. */
 export interface ObjectRef {
@@ -92,6 +93,7 @@ export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
   const skipped: SkippedFile[] = [];
 
   const parsedFiles: Array<{ file: string; documents: unknown[] }> = [];
+  const kustomizationTexts: Array<{ file: string; body: unknown }> = [];
   for (const [file, text] of snapshot) {
     const base = posix.basename(file);
     if (!isYamlPath(file) && !KUSTOMIZATION_FILES.has(base)) continue;
@@ -101,6 +103,7 @@ export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
     }
     const documents = parseDocuments(file, text);
     if (KUSTOMIZATION_FILES.has(base)) {
+      kustomizationTexts.push({ file, body: documents[0] });
       const kustomization = toKustomization(file, documents[0]);
       const labelPatches = typeof documents[0] === 'object' && documents[0] !== null ? namespaceLabelPatches(file, documents[0] as Record<string, unknown>, snapshot) : [];
       kustomizations.push(labelPatches.length > 0 ? { ...kustomization, labelPatches } : kustomization);
@@ -108,6 +111,10 @@ export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
     }
     parsedFiles.push({ file, documents });
   }
+
+  // Files no kustomization names, beside or below one: kustomize build never applies them.
+  const orphans = unreachedFiles(parsedFiles, kustomizationTexts);
+  for (const [file, reason] of orphans) skipped.push({ file, reason });
 
   const patchFiles = new Set(kustomizations.flatMap((k) => k.patchFiles));
   const namespaceByFile = new Map<string, string>();
@@ -117,6 +124,7 @@ export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
   }
 
   for (const { file, documents } of parsedFiles) {
+    if (orphans.has(file)) continue;
     let found = 0;
     documents.forEach((document, documentIndex) => {
       if (!isKubeObject(document)) return;

@@ -45,8 +45,8 @@ export function unreachedFiles(
   const out = new Map<string, string>();
   for (const { file, documents } of files) {
     if (referenced.has(file)) continue;
-    // Argo CD bootstrap objects (an app-of-apps root) are often applied by hand: they stay.
-    if (!documents.some(isObject) || documents.some((d) => String(record(d).apiVersion).startsWith('argoproj.io/'))) continue;
+    // Argo CD and Flux bootstrap objects (an app-of-apps root, flux-system) are often applied by hand: they stay.
+    if (!documents.some(isObject) || documents.some((d) => /^(argoproj\.io|(kustomize|source)\.toolkit\.fluxcd\.io)\//.test(String(record(d).apiVersion)))) continue;
     const own = kustomizationDirs.get(posix.dirname(file));
     if (own) {
       out.set(file, `not named by ${own} (resources, patches, components): kustomize build, and so Argo CD or Flux, never applies it`);

@@ -36,6 +36,7 @@ import { adaptOperatorToHelmCleanup, adaptOperatorToHelmDefaultRevision, adaptOp
 import { isOperatorToHelm } from './sources/iop-to-helm.js';
 import { assertKustomizationsBuild } from './sources/kustomize-build.js';
 import { assertNoDuplicateInBuild, duplicateDefinitionRefusal } from './sources/kustomize-reach.js';
+import { withImageOverrides } from './sources/kustomize-images.js';
 import { routeNamespaceMoves, warnInjectionLabelsFromTransformers, warnUnreadableSelectors } from './sources/json-patches.js';
 import { sidecarPatchBlockers, withSidecarPatches } from './sources/sidecar-patches.js';
 
@@ -259,11 +260,12 @@ function planUpgradeOnce(snapshot: RepoSnapshot, options: PlanOptions): UpgradeP
   warnUnreadableSelectors(index, snapshot, warn);
 
   const controlPlane = options.rollback ? null : to.flavor === 'managed' ? draftManagedControlPlane(ctx, managed) : { ...draftControlPlane(ctx, scopeFor('control-plane')), rawFiles: twins };
-  const gateways = adaptOperatorToHelmGateways(ctx, draftGateways(ctx, scopeFor('gateways')));
+  // kustomize `images:` overrides of Istio's proxy move with what they reach (sources/kustomize-images.ts).
+  const gateways = ((g) => (options.rollback ? g : withImageOverrides(ctx, snapshot, [g], 'gateways')[0]!))(adaptOperatorToHelmGateways(ctx, draftGateways(ctx, scopeFor('gateways'))));
   const waves = draftWorkloadWaves(ctx, scopeFor, new Set(gateways.namespaces));
   const unpatched = waves.length > 0 ? waves : [emptyWorkloads(ctx, `${prefix}workloads`)];
   // Pre-injected sidecars written by kustomize patches follow the workloads (sources/sidecar-patches.ts).
-  const workloads = options.rollback ? unpatched : withSidecarPatches(ctx, snapshot, unpatched);
+  const workloads = options.rollback ? unpatched : withImageOverrides(ctx, snapshot, withSidecarPatches(ctx, snapshot, unpatched), 'workloads');
   const defaultRevisionScope = scopeFor('default-revision');
   const defaultRevision = adaptOperatorToHelmDefaultRevision(ctx, defaultRevisionScope, adaptManagedDefaultRevision(ctx, draftDefaultRevision(ctx, defaultRevisionScope)));
   const references = remainingReferences(ctx, [gateways, ...waves, defaultRevision]);

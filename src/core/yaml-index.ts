@@ -4,6 +4,7 @@ import { MalformedYamlError } from './errors.js';
 import { isYamlPath, type RepoSnapshot } from './snapshot.js';
 import { namespaceLabelPatches, type JsonLabelPatch } from './sources/json-patches.js';
 import { unreachedFiles } from './sources/kustomize-reach.js';
+import { imageEntriesOf, type ImageEntry } from './sources/kustomize-images.js';
 
 /** Identity of a Kubernetes object: enough to find every definition of it in the repo. */
 export interface ObjectRef {
@@ -47,6 +48,8 @@ export interface Kustomization {
   readonly components?: readonly string[];
   /** Targets of inline `patches:` entries (`patch:` text) that name one object: kind and name. */
   readonly inlinePatchTargets?: ReadonlyArray<{ readonly kind: string; readonly name: string }>;
+  /** `images:` entries (name, newName, newTag, digest), in order. */
+  readonly images?: readonly ImageEntry[];
 }
 
 export interface SkippedFile {
@@ -207,6 +210,7 @@ function toKustomization(file: string, document: unknown): Kustomization {
     patchFiles: patchPaths.map(resolve),
     namespace: typeof body.namespace === 'string' ? body.namespace : null,
     ...(inlinePatchTargets.length > 0 ? { inlinePatchTargets } : {}),
+    ...(imageEntriesOf(body).length > 0 ? { images: imageEntriesOf(body) } : {}),
     ...(strings(body.components).length > 0 ? { components: strings(body.components).map(resolve) } : {}),
   };
 }

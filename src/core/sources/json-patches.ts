@@ -265,7 +265,7 @@ function namespaceOpsOf(text: string, patch: JsonLabelPatch): LabelOp[] | null {
     if (!patch.inline) return namespaceLabelPatches('x/kustomization.yaml', { patches: [{ path: 'p.yaml', target: { kind: 'Namespace' } }] }, new Map([['x/p.yaml', text]]))[0]?.ops.slice() ?? [];
     const body = load(text) as Record<string, unknown>;
     const all = namespaceLabelPatches(patch.kustomization, body, new Map());
-    return all.find((p) => p.targetName === patch.targetName)?.ops.slice() ?? [];
+    return all.find((p) => p.targetName === patch.targetName && p.labelSelector === patch.labelSelector && p.annotationSelector === patch.annotationSelector)?.ops.slice() ?? [];
   } catch {
     return null;
   }

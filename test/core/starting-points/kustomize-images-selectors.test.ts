@@ -158,6 +158,17 @@ describe('orphan files, images overrides and selector-targeted patches (fixture 
     expect(steps.filter((s) => s.after.get(KUSTOMIZATION) !== s.before.get(KUSTOMIZATION)).map((s) => s.phase)).toEqual(['gateways', 'workloads']);
   });
 
+  it('rewrites the selector patch that sets the label, whichever inline Namespace patch comes first', () => {
+    const text = snapshot.get(KUSTOMIZATION)!;
+    const first = text.slice(text.indexOf('  - target:\n      kind: Namespace\n      labelSelector'), text.indexOf('  # billing\'s owner'));
+    const second = text.slice(text.indexOf('  # billing\'s owner'), text.indexOf('images:'));
+    const swapped = text.replace(first + second, second + first);
+    expect(swapped).not.toBe(text);
+    const plan = planUpgrade(new Map(snapshot).set(KUSTOMIZATION, swapped), options);
+    const edited = plan.phases.find((p) => p.id === 'workloads')!.files.find((f) => f.path === KUSTOMIZATION)!.content!;
+    expect(edited).toBe(swapped.replace('        value: 1-20-3\n', `        value: ${TO}\n`).replace('    newTag: 1.20.3\n', '    newTag: 1.21.2\n'));
+  });
+
   it('warns about a selector it cannot evaluate, naming the kustomization', () => {
     const text = snapshot.get(KUSTOMIZATION)!.replace('annotationSelector: example.org/owner=payments', 'annotationSelector: "example.org/owner=~payments"');
     const plan = planUpgrade(new Map(snapshot).set(KUSTOMIZATION, text), options);

@@ -261,11 +261,12 @@ function planUpgradeOnce(snapshot: RepoSnapshot, options: PlanOptions): UpgradeP
 
   const controlPlane = options.rollback ? null : to.flavor === 'managed' ? draftManagedControlPlane(ctx, managed) : { ...draftControlPlane(ctx, scopeFor('control-plane')), rawFiles: twins };
   // kustomize `images:` overrides of Istio's proxy move with what they reach (sources/kustomize-images.ts).
-  const gateways = ((g) => (options.rollback ? g : withImageOverrides(ctx, snapshot, [g], 'gateways')[0]!))(adaptOperatorToHelmGateways(ctx, draftGateways(ctx, scopeFor('gateways'))));
+  const gateways = withImageOverrides(ctx, snapshot, [adaptOperatorToHelmGateways(ctx, draftGateways(ctx, scopeFor('gateways')))], 'gateways')[0]!;
   const waves = draftWorkloadWaves(ctx, scopeFor, new Set(gateways.namespaces));
   const unpatched = waves.length > 0 ? waves : [emptyWorkloads(ctx, `${prefix}workloads`)];
   // Pre-injected sidecars written by kustomize patches follow the workloads (sources/sidecar-patches.ts).
-  const workloads = options.rollback ? unpatched : withImageOverrides(ctx, snapshot, withSidecarPatches(ctx, snapshot, unpatched), 'workloads');
+  // On the way back (from and to swapped) an images override returns to the old tag with the workloads.
+  const workloads = withImageOverrides(ctx, snapshot, options.rollback ? unpatched : withSidecarPatches(ctx, snapshot, unpatched), 'workloads');
   const defaultRevisionScope = scopeFor('default-revision');
   const defaultRevision = adaptOperatorToHelmDefaultRevision(ctx, defaultRevisionScope, adaptManagedDefaultRevision(ctx, draftDefaultRevision(ctx, defaultRevisionScope)));
   const references = remainingReferences(ctx, [gateways, ...waves, defaultRevision]);

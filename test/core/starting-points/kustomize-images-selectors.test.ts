@@ -108,6 +108,15 @@ describe('orphan files, images overrides and selector-targeted patches (fixture 
     expect(report.errors).toEqual([]);
   });
 
+  it('rolls the images override back with the workloads on the way back', () => {
+    const at = steps.findIndex((s) => s.phase === 'workloads');
+    const merged = steps[at]!.after;
+    const back = planUpgrade(merged, { to: TO, rollback: true });
+    const workloads = back.phases.find((p) => p.id.startsWith('rollback-workloads'))!;
+    const text = workloads.files.find((f) => f.path === KUSTOMIZATION)!.content!;
+    expect(text).toBe(merged.get(KUSTOMIZATION)!.replace(`        value: ${TO}\n`, '        value: 1-20-3\n').replace('    newTag: 1.21.2\n', '    newTag: 1.20.3\n'));
+  });
+
   it('reads the images entries: the proxyv2 one reaches billing/ledger, the ASM digest one reaches nothing and changes nothing', () => {
     const overrides = findIstioImageOverrides(buildYamlIndex(snapshot));
     expect(overrides.map((o) => [o.name, o.newTag, o.digest !== null, o.containers.map((c) => `${c.object.namespace}/${c.object.name}`)])).toEqual([

@@ -8,7 +8,7 @@ import type { IndexedObject } from '../model/objects.js';
 import type { YamlIndex } from './yaml-index.js';
 import { nonRevisionedIopRevision, nonRevisionedIstioOperators } from './sources/operator-nonrevisioned.js';
 import { isPlaceholderRevision } from './sources/placeholders.js';
-import { labelPatchesFor, withJsonLabelOps } from './sources/json-patches.js';
+import { labelPatchesFor, selectorSubjectOf, withJsonLabelOps } from './sources/json-patches.js';
 import { hasPlaceholder, mergeValues, resolveDeep, resolveVariable, valuesFromConfigMaps, type Substitution } from './sources/flux-substitution.js';
 
 export type InstallStyle = 'manifests' | 'istio-operator' | 'helm' | 'external' | 'sail-operator' | 'managed';
@@ -376,7 +376,7 @@ function discoverNamespaces(index: YamlIndex, tagTarget: ReadonlyMap<string, str
   return [...byName].map(([name, definitions]) => {
     // Resources first, then the kustomize patches that override their labels.
     const ordered = [...definitions.filter((d) => !d.isPatch), ...definitions.filter((d) => d.isPatch)];
-    const labels = withJsonLabelOps(effectiveLabels(ordered), labelPatchesFor(index.kustomizations, name));
+    const labels = withJsonLabelOps(effectiveLabels(ordered), labelPatchesFor(index.kustomizations, name, { ...selectorSubjectOf(ordered), labels: effectiveLabels(ordered) }));
     const injection = injectionModeOf(labels);
     let revision: string | null = null;
     if (injection.mode === 'revision') revision = isPlaceholderRevision(injection.value) ? null : (tagTarget.get(injection.value) ?? injection.value);

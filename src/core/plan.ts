@@ -37,7 +37,9 @@ import { applicationSetWarnings, isGitParamsFile } from './sources/applicationse
 import { adaptOperatorToHelmCleanup, adaptOperatorToHelmDefaultRevision, adaptOperatorToHelmGateways, helmHomeOrRefuse } from './phases/operator-to-helm.js';
 import { isOperatorToHelm } from './sources/iop-to-helm.js';
 import { assertKustomizationsBuild } from './sources/kustomize-build.js';
-import { routeNamespaceMoves, warnInjectionLabelsFromTransformers } from './sources/json-patches.js';
+import { assertNoDuplicateInBuild, duplicateDefinitionRefusal } from './sources/kustomize-reach.js';
+import { withImageOverrides } from './sources/kustomize-images.js';
+import { routeNamespaceMoves, warnInjectionLabelsFromTransformers, warnUnreadableSelectors } from './sources/json-patches.js';
 import { sidecarPatchBlockers, withSidecarPatches } from './sources/sidecar-patches.js';
 
 export type { PlanWarning } from './phases/context.js';
@@ -122,10 +124,22 @@ export interface UpgradePlan {
  * any number of merged phases picks up where the repo is.
  */
 export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): UpgradePlan {
+  try {
+    return planUpgradeOnce(snapshot, options);
+  } catch (error) {
+    // Two definitions of one object (two overlays planned together): a refusal naming the files.
+    const twice = error instanceof Error && !(error instanceof UpgradeRefusedError) ? /There is already a Construct with name '([A-Za-z]+)-(.+)' in/.exec(error.message) : null;
+    const refusal = twice ? duplicateDefinitionRefusal(buildYamlIndex(resolvePlaceholders(snapshot).snapshot), twice[1]!, twice[2]!) : null;
+    throw refusal ?? error;
+  }
+}
+
+function planUpgradeOnce(snapshot: RepoSnapshot, options: PlanOptions): UpgradePlan {
   // Placeholders are not revisions: discovery reads kpt setter values instead (and ignores the rest).
   const resolved = resolvePlaceholders(snapshot);
   const files = buildYamlIndex(resolved.snapshot);
   assertKustomizationsBuild(resolved.snapshot, files);
+  assertNoDuplicateInBuild(files);
   // Applications rendered by a local chart (app-of-apps) are read from its templates and values files.
   const charts = renderLocalCharts(snapshot, files);
   const index = withLocalCharts(files, charts);
@@ -247,13 +261,16 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
   if (!options.rollback) for (const w of namespaceDataWarnings(snapshot, index, to)) warn(w);
   const twins = options.rollback ? [] : [...twinNameKeyedPatches(ctx), ...twinIstioOperatorPatches(ctx)];
   warnInjectionLabelsFromTransformers(index, snapshot, warn);
+  warnUnreadableSelectors(index, snapshot, warn);
 
   const controlPlane = options.rollback ? null : to.flavor === 'managed' ? draftManagedControlPlane(ctx, managed) : { ...draftControlPlane(ctx, scopeFor('control-plane')), rawFiles: twins };
-  const gateways = adaptOperatorToHelmGateways(ctx, draftGateways(ctx, scopeFor('gateways')));
+  // kustomize `images:` overrides of Istio's proxy move with what they reach (sources/kustomize-images.ts).
+  const gateways = withImageOverrides(ctx, snapshot, [adaptOperatorToHelmGateways(ctx, draftGateways(ctx, scopeFor('gateways')))], 'gateways')[0]!;
   const waves = draftWorkloadWaves(ctx, scopeFor, new Set(gateways.namespaces));
   const unpatched = waves.length > 0 ? waves : [emptyWorkloads(ctx, `${prefix}workloads`)];
   // Pre-injected sidecars written by kustomize patches follow the workloads (sources/sidecar-patches.ts).
-  const workloads = options.rollback ? unpatched : withSidecarPatches(ctx, snapshot, unpatched);
+  // On the way back (from and to swapped) an images override returns to the old tag with the workloads.
+  const workloads = withImageOverrides(ctx, snapshot, options.rollback ? unpatched : withSidecarPatches(ctx, snapshot, unpatched), 'workloads');
   const defaultRevisionScope = scopeFor('default-revision');
   const defaultRevision = adaptOperatorToHelmDefaultRevision(ctx, defaultRevisionScope, adaptManagedDefaultRevision(ctx, draftDefaultRevision(ctx, defaultRevisionScope)));
   const references = remainingReferences(ctx, [gateways, ...waves, defaultRevision]);

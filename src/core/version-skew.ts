@@ -4,6 +4,7 @@ import { getPath, podTemplateOf, WORKLOAD_KINDS } from '../model/kube.js';
 import type { Revision } from './revision.js';
 import type { IndexedObject } from '../model/objects.js';
 import type { YamlIndex } from './yaml-index.js';
+import { assertImageOverrideSkew } from './sources/kustomize-images.js';
 
 /**
  * Kubernetes minors each Istio minor supports ("Supported Kubernetes Versions"), from Istio's own
@@ -130,6 +131,8 @@ export function assertVersionSkew(index: YamlIndex, from: Revision | null, to: R
       'proxy-version-skew',
     );
   }
+  // A kustomize `images:` override of proxyv2 pins every container of its build that uses the image.
+  assertImageOverrideSkew(index, target, MAX_PROXY_SKEW);
 }
 
 function kubernetesRefusal(cluster: ClusterVersion, target: number, [low, high]: readonly [number, number], from: number | null): string {

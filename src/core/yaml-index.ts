@@ -4,6 +4,8 @@ import { loadAll } from 'js-yaml';
 import { MalformedYamlError } from '../model/errors.js';
 import { isYamlPath, type RepoSnapshot } from '../model/snapshot.js';
 import { namespaceLabelPatches, type JsonLabelPatch } from './sources/json-patches.js';
+import { unreachedFiles } from './sources/kustomize-reach.js';
+import { imageEntriesOf, type ImageEntry } from './sources/kustomize-images.js';
 
 
 
@@ -20,6 +22,8 @@ export interface Kustomization {
   readonly components?: readonly string[];
   /** Targets of inline `patches:` entries (`patch:` text) that name one object: kind and name. */
   readonly inlinePatchTargets?: ReadonlyArray<{ readonly kind: string; readonly name: string }>;
+  /** `images:` entries (name, newName, newTag, digest), in order. */
+  readonly images?: readonly ImageEntry[];
 }
 
 export interface SkippedFile {
@@ -66,6 +70,7 @@ export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
   const skipped: SkippedFile[] = [];
 
   const parsedFiles: Array<{ file: string; documents: unknown[] }> = [];
+  const kustomizationTexts: Array<{ file: string; body: unknown }> = [];
   for (const [file, text] of snapshot) {
     const base = posix.basename(file);
     if (!isYamlPath(file) && !KUSTOMIZATION_FILES.has(base)) continue;
@@ -75,6 +80,7 @@ export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
     }
     const documents = parseDocuments(file, text);
     if (KUSTOMIZATION_FILES.has(base)) {
+      kustomizationTexts.push({ file, body: documents[0] });
       const kustomization = toKustomization(file, documents[0]);
       const labelPatches = typeof documents[0] === 'object' && documents[0] !== null ? namespaceLabelPatches(file, documents[0] as Record<string, unknown>, snapshot) : [];
       kustomizations.push(labelPatches.length > 0 ? { ...kustomization, labelPatches } : kustomization);
@@ -82,6 +88,10 @@ export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
     }
     parsedFiles.push({ file, documents });
   }
+
+  // Files no kustomization names, beside or below one: kustomize build never applies them.
+  const orphans = unreachedFiles(parsedFiles, kustomizationTexts);
+  for (const [file, reason] of orphans) skipped.push({ file, reason });
 
   const patchFiles = new Set(kustomizations.flatMap((k) => k.patchFiles));
   const namespaceByFile = new Map<string, string>();
@@ -91,6 +101,7 @@ export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
   }
 
   for (const { file, documents } of parsedFiles) {
+    if (orphans.has(file)) continue;
     let found = 0;
     documents.forEach((document, documentIndex) => {
       if (!isKubeObject(document)) return;
@@ -173,6 +184,7 @@ function toKustomization(file: string, document: unknown): Kustomization {
     patchFiles: patchPaths.map(resolve),
     namespace: typeof body.namespace === 'string' ? body.namespace : null,
     ...(inlinePatchTargets.length > 0 ? { inlinePatchTargets } : {}),
+    ...(imageEntriesOf(body).length > 0 ? { images: imageEntriesOf(body) } : {}),
     ...(strings(body.components).length > 0 ? { components: strings(body.components).map(resolve) } : {}),
   };
 }

@@ -4,7 +4,9 @@ import { UpgradeRefusedError } from '../../model/errors.js';
 import { INJECTION_LABEL, REV_LABEL } from '../../model/kube.js';
 import type { PhaseDraft, PlanWarning } from '../phases/context.js';
 import type { RepoSnapshot } from '../../model/snapshot.js';
+import type { IndexedObject } from '../../model/objects.js';
 import type { Kustomization, YamlIndex } from '../yaml-index.js';
+import { parseSelector, selectorMatches } from './kustomize-selectors.js';
 import type { RawFileEdit } from './name-keyed-patches.js';
 
 /** One JSON6902 operation on a label of a Namespace (`/metadata/labels/<key>`). */
@@ -25,7 +27,16 @@ export interface JsonLabelPatch {
   readonly inline: boolean;
   /** `target.name`, a regex kustomize anchors; null matches every Namespace. */
   readonly targetName: string | null;
+  /** `target.labelSelector` / `target.annotationSelector`, evaluated on the Namespace's labels/annotations before this patch. */
+  readonly labelSelector?: string;
+  readonly annotationSelector?: string;
   readonly ops: readonly LabelOp[];
+}
+
+/** Labels and annotations of an object as its build has them before the JSON6902 patches. */
+export interface SelectorSubject {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
 }
 
 const LABELS = '/metadata/labels/';
@@ -40,7 +51,12 @@ export function namespaceLabelPatches(file: string, body: Record<string, unknown
     if (typeof entry !== 'object' || entry === null) continue;
     const e = entry as Record<string, unknown>;
     const target = (typeof e.target === 'object' && e.target !== null ? e.target : {}) as Record<string, unknown>;
-    if (target.kind !== 'Namespace') continue;
+    const selectors = {
+      ...(typeof target.labelSelector === 'string' ? { labelSelector: target.labelSelector } : {}),
+      ...(typeof target.annotationSelector === 'string' ? { annotationSelector: target.annotationSelector } : {}),
+    };
+    // No kind with a selector selects Namespaces too.
+    if (target.kind !== 'Namespace' && !(target.kind === undefined && Object.keys(selectors).length > 0)) continue;
     const inline = typeof e.patch === 'string';
     const path = typeof e.path === 'string' ? posix.normalize(posix.join(dir, e.path)) : null;
     const text = inline ? (e.patch as string) : path ? snapshot.get(path) : undefined;
@@ -57,13 +73,18 @@ export function namespaceLabelPatches(file: string, body: Record<string, unknown
       if (typeof op.path !== 'string' || !op.path.startsWith(LABELS) || !['add', 'replace', 'remove'].includes(String(op.op))) return [];
       return [{ op: op.op as LabelOp['op'], key: unescape(op.path.slice(LABELS.length)), value: op.op === 'remove' ? null : String(op.value) }];
     });
-    if (labelOps.length > 0) out.push({ kustomization: file, file: inline ? file : path!, inline, targetName: typeof target.name === 'string' ? target.name : null, ops: labelOps });
+    if (labelOps.length > 0) out.push({ kustomization: file, file: inline ? file : path!, inline, targetName: typeof target.name === 'string' ? target.name : null, ...selectors, ops: labelOps });
   }
   return out;
 }
 
-/** The JSON patches that reach a Namespace, in the order kustomize applies them (bases first). */
-export function labelPatchesFor(kustomizations: readonly Kustomization[], namespace: string): JsonLabelPatch[] {
+/**
+ * The JSON patches that reach a Namespace, in the order kustomize applies them (bases first). A
+ * patch that selects by label or annotation is evaluated on the Namespace as the patches before it
+ * leave it (`subject`: the resources and strategic-merge patches); without a subject, or with a
+ * selector the planner cannot read (reported by warnUnreadableSelectors), it is left out.
+ */
+export function labelPatchesFor(kustomizations: readonly Kustomization[], namespace: string, subject?: SelectorSubject): JsonLabelPatch[] {
   const all = kustomizations.flatMap((k) => (k as { labelPatches?: readonly JsonLabelPatch[] }).labelPatches ?? []);
   // A component's patches run inside the kustomization that lists it, just before that one's own.
   const includedBy = (file: string) => kustomizations.find((k) => k.components?.includes(posix.dirname(file)));
@@ -71,7 +92,81 @@ export function labelPatchesFor(kustomizations: readonly Kustomization[], namesp
     const parent = includedBy(p.kustomization);
     return parent ? -parent.file.split('/').length - 0.5 : -p.kustomization.split('/').length;
   };
-  return all.filter((p) => p.targetName === null || new RegExp(`^(?:${p.targetName})$`).test(namespace)).sort((a, b) => depth(a) - depth(b));
+  const byName = all.filter((p) => p.targetName === null || new RegExp(`^(?:${p.targetName})$`).test(namespace)).sort((a, b) => depth(a) - depth(b));
+  const out: JsonLabelPatch[] = [];
+  for (const p of byName) {
+    if (p.labelSelector !== undefined || p.annotationSelector !== undefined) {
+      if (!subject) continue;
+      const labels = withJsonLabelOps({ ...subject.labels }, out);
+      const bySelector = (text: string | undefined, map: Readonly<Record<string, string>>) => {
+        if (text === undefined) return true;
+        const terms = parseSelector(text);
+        return terms !== null && selectorMatches(terms, map);
+      };
+      if (!bySelector(p.labelSelector, labels) || !bySelector(p.annotationSelector, subject.annotations)) continue;
+    }
+    out.push(p);
+  }
+  return out;
+}
+
+/** Labels and annotations of a Namespace from its definitions (resources first, then strategic-merge patches). */
+export function selectorSubjectOf(definitions: readonly IndexedObject[]): SelectorSubject {
+  const ordered = [...definitions.filter((d) => !d.isPatch), ...definitions.filter((d) => d.isPatch)];
+  const merge = (field: 'labels' | 'annotations') => {
+    let out: Record<string, string> = {};
+    for (const d of ordered) {
+      if (d.isPatch && (d.body as { $patch?: unknown }).$patch === 'delete') return {};
+      const layer = asRecord((d.body.metadata as Record<string, unknown> | undefined)?.[field]);
+      if (d.isPatch && layer.$patch === 'replace') out = {};
+      for (const [key, value] of Object.entries(layer)) {
+        if (key === '$patch') continue;
+        if (value === null && d.isPatch) delete out[key];
+        else if (value !== null && value !== undefined) out[key] = String(value);
+      }
+    }
+    return out;
+  };
+  return { labels: merge('labels'), annotations: merge('annotations') };
+}
+
+/**
+ * Patch targets the planner cannot evaluate on Namespaces: a selector it cannot read, or a
+ * strategic-merge patch file that selects by label/annotation (it reaches Namespaces other than
+ * the one it names). Each is a warning naming the kustomization, never a silent miss.
+ */
+export function warnUnreadableSelectors(index: YamlIndex, snapshot: RepoSnapshot, warn: (w: PlanWarning) => void): void {
+  for (const k of index.kustomizations) {
+    let body: Record<string, unknown>;
+    try {
+      body = asRecord(load(snapshot.get(k.file) ?? ''));
+    } catch {
+      continue;
+    }
+    for (const entry of [...list(body.patches), ...list(body.patchesJson6902)]) {
+      const e = asRecord(entry);
+      const target = asRecord(e.target);
+      const selectors = (['labelSelector', 'annotationSelector'] as const).filter((f) => target[f] !== undefined);
+      if (selectors.length === 0) continue;
+      const what = `${typeof e.path === 'string' ? `patch ${e.path}` : 'inline patch'} (target ${selectors.map((f) => `${f}: ${String(target[f])}`).join(', ')})`;
+      const unreadable = selectors.filter((f) => typeof target[f] !== 'string' || parseSelector(target[f] as string) === null);
+      if (unreadable.length > 0) {
+        warn({ code: 'patch-selector-unreadable', message: `${k.file}: cannot evaluate the selector of ${what}; the objects it patches are planned without it. Check them by hand (kubectl kustomize ${k.dir}).`, file: k.file });
+        continue;
+      }
+      const mayReachNamespaces = target.kind === 'Namespace' || target.kind === undefined;
+      const patchText = typeof e.patch === 'string' ? e.patch : typeof e.path === 'string' ? snapshot.get(posix.normalize(posix.join(k.dir, e.path))) : undefined;
+      let parsed: unknown;
+      try {
+        parsed = patchText === undefined ? undefined : load(patchText);
+      } catch {
+        parsed = undefined;
+      }
+      if (mayReachNamespaces && !Array.isArray(parsed)) {
+        warn({ code: 'patch-selector-unreadable', message: `${k.file}: ${what} is a strategic-merge patch selected by label/annotation; the planner reads it only for the object it names, not for every object the selector matches. Check the Namespaces it reaches by hand (kubectl kustomize ${k.dir}).`, file: k.file });
+      }
+    }
+  }
 }
 
 /** Labels after the JSON6902 label patches (after the resources and strategic-merge patches). */
@@ -98,7 +193,7 @@ export function routeNamespaceMoves(index: YamlIndex, draft: PhaseDraft): PhaseD
   const objects = draft.objects.filter((placed) => {
     const json = placed.desired.toJson();
     if (json.kind !== 'Namespace') return true;
-    const patches = labelPatchesFor(index.kustomizations, json.metadata.name);
+    const patches = labelPatchesFor(index.kustomizations, json.metadata.name, selectorSubjectOf(index.ofKind('Namespace').filter((n) => n.name === json.metadata.name)));
     if (patches.length === 0) return true;
     const rev = ((json.metadata as { labels?: Record<string, string> }).labels ?? {})[REV_LABEL];
     if (!rev) return true;
@@ -171,7 +266,7 @@ function namespaceOpsOf(text: string, patch: JsonLabelPatch): LabelOp[] | null {
     if (!patch.inline) return namespaceLabelPatches('x/kustomization.yaml', { patches: [{ path: 'p.yaml', target: { kind: 'Namespace' } }] }, new Map([['x/p.yaml', text]]))[0]?.ops.slice() ?? [];
     const body = load(text) as Record<string, unknown>;
     const all = namespaceLabelPatches(patch.kustomization, body, new Map());
-    return all.find((p) => p.targetName === patch.targetName)?.ops.slice() ?? [];
+    return all.find((p) => p.targetName === patch.targetName && p.labelSelector === patch.labelSelector && p.annotationSelector === patch.annotationSelector)?.ops.slice() ?? [];
   } catch {
     return null;
   }

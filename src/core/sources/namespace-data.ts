@@ -78,7 +78,9 @@ function insideChart(snapshot: RepoSnapshot, file: string): boolean {
  */
 export function namespaceDataWarnings(snapshot: RepoSnapshot, index: YamlIndex, to: Revision): PlanWarning[] {
   // istio-injection=enabled wins over any istio.io/rev, and follows the default tag (the old revision until it moves).
-  const onOld = findNamespaceLabelsInData(snapshot, index).filter((n) => n.labels[INJECTION_LABEL] === 'enabled' || (n.labels[REV_LABEL] !== undefined && n.labels[REV_LABEL] !== to.name));
+  // A file kustomize never applies (a leftover beside a kustomization) is not data either.
+  const orphans = new Set(index.skipped.filter((f) => f.reason.includes('never applies')).map((f) => f.file));
+  const onOld = findNamespaceLabelsInData(snapshot, index).filter((n) => !orphans.has(n.file)).filter((n) => n.labels[INJECTION_LABEL] === 'enabled' || (n.labels[REV_LABEL] !== undefined && n.labels[REV_LABEL] !== to.name));
   const byFile = new Map<string, string[]>();
   for (const n of onOld) byFile.set(n.file, [...(byFile.get(n.file) ?? []), n.namespace]);
   return [...byFile].map(([file, namespaces]) => ({

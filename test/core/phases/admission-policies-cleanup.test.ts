@@ -18,6 +18,12 @@ function policiesIn(repo: RepoSnapshot) {
 /** A namespace created by hand (not in git) before the upgrade: it keeps istio-injection=enabled. */
 const OUTSIDE_GIT = { name: 'legacy-batch', labels: { team: 'batch', mesh: 'enrolled', 'istio-injection': 'enabled' } };
 
+/** The repo with a policy file added and listed in the policies kustomization (kustomize applies only listed files). */
+function withPolicy(base: ReadonlyMap<string, string>, file: string, text: string): Map<string, string> {
+  const kustomization = `${POLICIES}kustomization.yaml`;
+  return new Map(base).set(file, text).set(kustomization, `${base.get(kustomization)!}  - ${file.slice(POLICIES.length)}\n`);
+}
+
 describe('admission policies after cleanup accept both injection labels (fixture admission-policies)', () => {
   let repo: RepoSnapshot;
   let steps: UpgradeStep[];
@@ -71,13 +77,13 @@ describe('admission policies after cleanup accept both injection labels (fixture
   });
 
   it('accepts both after a Kyverno rule that forbade istio.io/rev, and leaves a rule it cannot read in Audit', () => {
-    const extra = new Map(repo)
-      .set(
+    const extra = withPolicy(
+      withPolicy(
+        repo,
         `${POLICIES}kyverno/no-pins.yaml`,
         'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: no-revision-pins\nspec:\n  validationFailureAction: Enforce\n  rules:\n    - name: follow-default\n      match:\n        any:\n          - resources:\n              kinds: [Namespace]\n              selector:\n                matchLabels:\n                  mesh: enrolled\n      validate:\n        message: "namespaces follow the default revision"\n        pattern:\n          metadata:\n            labels:\n              X(istio.io/rev): "null"\n',
-      )
-      .set(
-        `${POLICIES}kyverno/ns-deny.yaml`,
+      ),
+      `${POLICIES}kyverno/ns-deny.yaml`,
         'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: keep-injection-label\nspec:\n  validationFailureAction: Enforce\n  rules:\n    - name: no-dropping-injection\n      match:\n        any:\n          - resources:\n              kinds: [Namespace]\n      validate:\n        message: "do not drop the injection label"\n        deny:\n          conditions:\n            any:\n              - key: "{{ request.object.metadata.labels.\\"istio-injection\\" || \'\' }}"\n                operator: NotEquals\n                value: "{{ request.oldObject.metadata.labels.\\"istio-injection\\" || \'\' }}"\n',
       );
     const steps = runUpgrade(extra, { to: TO });
@@ -95,7 +101,7 @@ describe('admission policies after cleanup accept both injection labels (fixture
     const ban = `${POLICIES}kyverno/no-legacy-label.yaml`;
     const text =
       '# Platform rule since 2023: revisioned namespaces only, no legacy label.\napiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: no-legacy-injection-label\nspec:\n  validationFailureAction: Enforce\n  rules:\n    - name: revisioned-only\n      match:\n        any:\n          - resources:\n              kinds: [Namespace]\n              selector:\n                matchLabels:\n                  mesh: revisioned\n      validate:\n        message: "use istio.io/rev"\n        pattern:\n          metadata:\n            labels:\n              X(istio-injection): "null"\n';
-    const withBan = new Map(repo).set(ban, text);
+    const withBan = withPolicy(repo, ban, text);
     const plan = planUpgrade(withBan, { to: TO });
     expect(plan.phases.flatMap((p) => p.files).map((f) => f.path)).not.toContain(ban);
     const cleanup = plan.phases.find((p) => p.id === 'cleanup')! as { beforeMerge?: string[]; why: string };
@@ -114,7 +120,7 @@ describe('admission policies after cleanup accept both injection labels (fixture
     const pods = `${POLICIES}kyverno/pods.yaml`;
     const text =
       'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: pod-injection-labels\nspec:\n  rules:\n    - name: opt-in-pods\n      match:\n        any:\n          - resources:\n              kinds: [Pod]\n              namespaceSelector:\n                matchLabels:\n                  mesh: enrolled\n      mutate:\n        patchStrategicMerge:\n          metadata:\n            labels:\n              +(sidecar.istio.io/inject): "true"\n              +(istio-injection): enabled # legacy, harmless on a pod\n';
-    const withPods = new Map(repo).set(pods, text);
+    const withPods = withPolicy(repo, pods, text);
     const plan = planUpgrade(withPods, { to: TO });
     expect(plan.phases.flatMap((p) => p.files).map((f) => f.path)).not.toContain(pods);
     expect(runUpgrade(withPods, { to: TO }).at(-1)!.after.get(pods)).toBe(text);

@@ -66,6 +66,8 @@ describe('admission policies in the way of a relabel (fixture admission-policies
       'clusters/shop/policies/kyverno/ns-deny.yaml',
       'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: keep-injection-label\nspec:\n  validationFailureAction: Enforce\n  rules:\n    - name: no-dropping-injection\n      match:\n        any:\n          - resources:\n              kinds: [Namespace]\n      validate:\n        message: "do not drop the injection label"\n        deny:\n          conditions:\n            any:\n              - key: "{{ request.object.metadata.labels.\\"istio-injection\\" || \'\' }}"\n                operator: NotEquals\n                value: "{{ request.oldObject.metadata.labels.\\"istio-injection\\" || \'\' }}"\n',
     );
+    // Listed in the kustomization: a file it does not name is never applied (and skipped).
+    withDeny.set('clusters/shop/policies/kustomization.yaml', `${repo.get('clusters/shop/policies/kustomization.yaml')!.trimEnd()}\n  - kyverno/ns-deny.yaml\n`);
     const plan = planUpgrade(withDeny, { to: TO });
     expect(plan.warnings.filter((w) => w.code === 'skipped-file').map((w) => w.file)).not.toContain('clusters/shop/policies/kyverno/ns-deny.yaml');
     const phase = plan.phases.find((p) => p.id === 'admission-policies')!;

@@ -347,6 +347,8 @@ describe('two non-revisioned control planes are refused, naming both', () => {
   it('two IstioOperators without revision', async () => {
     const repo = new Map(await loadFixture('operator-nonrevisioned'));
     repo.set('clusters/prod/istio-system/edge.yaml', 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata:\n  name: edge\n  namespace: istio-system\nspec:\n  profile: minimal\n  tag: 1.21.2\n');
+    // Listed in the kustomization: a file it does not name is never applied (skipped, not a second control plane).
+    repo.set('clusters/prod/istio-system/kustomization.yaml', `${repo.get('clusters/prod/istio-system/kustomization.yaml')!.trimEnd()}\n  - edge.yaml\n`);
     const error = refusal(repo);
     expect(error).toBeInstanceOf(UpgradeRefusedError);
     expect(error.code).toBe('several-non-revisioned');

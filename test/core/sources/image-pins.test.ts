@@ -1,0 +1,103 @@
+import { load, loadAll } from 'js-yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { planUpgrade } from '../../../src/core/plan.js';
+import { UpgradeRefusedError } from '../../../src/model/errors.js';
+import type { RepoSnapshot } from '../../../src/model/snapshot.js';
+import { loadFixture } from '../../helpers/fixtures.js';
+import { hasKubectl, kustomizeBuild, runUpgrade } from '../../helpers/upgrade-run.js';
+
+type Doc = Record<string, any>;
+const refusal = (f: () => unknown): UpgradeRefusedError => {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof UpgradeRefusedError) return e;
+    throw e;
+  }
+  throw new Error('not refused');
+};
+const doc = (text: string | undefined): Doc => load(text!) as Doc;
+
+describe('image pins of an Argo CD istiod Application move to the target in the copy (fixture helm-argocd)', () => {
+  const OLD = 'argocd/istiod-1-21-2.yaml';
+  const NEW = 'argocd/istiod-1-22-1.yaml';
+  let fixture: RepoSnapshot;
+  const pinned = (pin: string): RepoSnapshot => new Map(fixture).set(OLD, fixture.get(OLD)!.replace('        global:\n', `        global:\n${pin}`));
+  beforeAll(async () => {
+    fixture = await loadFixture('helm-argocd');
+  });
+
+  it('global.tag of the running release, with its variant, becomes the target tag with the same variant; the old release keeps its pin', () => {
+    const repo = pinned('          hub: mirror.example.com/istio\n          tag: 1.21.2-distroless\n');
+    const steps = runUpgrade(repo, { to: '1-22-1' });
+    const cp = steps.find((s) => s.phase === 'control-plane')!;
+    const values = doc(cp.after.get(NEW)).spec.source.helm.valuesObject;
+    expect(values.global).toMatchObject({ hub: 'mirror.example.com/istio', tag: '1.22.1-distroless' });
+    expect(values.revision).toBe('1-22-1');
+    expect(cp.after.get(OLD)).toBe(repo.get(OLD));
+    // Idempotent: the copy already says the target.
+    const final = steps.at(-1)!.after;
+    expect(planUpgrade(final, { to: '1-22-1', from: '1-21-2' }).phases.every((p) => p.files.length === 0)).toBe(true);
+  });
+
+  it('pilot.image with a tag of the running release is retagged; a bare repository is left alone', () => {
+    const repo = new Map(fixture).set(OLD, fixture.get(OLD)!.replace('          autoscaleMin: 2\n', '          autoscaleMin: 2\n          image: registry:5000/istio/pilot:1.21.2\n'));
+    const plan = planUpgrade(repo, { to: '1-22-1' });
+    const copy = plan.phases[0]!.files.find((f) => f.path === NEW)!.content!;
+    expect(doc(copy).spec.source.helm.valuesObject.pilot.image).toBe('registry:5000/istio/pilot:1.22.1');
+  });
+
+  it('refuses a digest or a tag naming another release, with the file, the key and what to change', () => {
+    const digest = refusal(() => planUpgrade(pinned(`          proxy:\n            image: docker.io/istio/proxyv2@sha256:${'a'.repeat(64)}\n`.replace('          proxy:\n', '          proxy_init:\n')), { to: '1-22-1' }));
+    expect(digest.code).toBe('image-pinned');
+    expect(digest.message).toContain(OLD);
+    expect(digest.message).toContain('spec.source.helm.valuesObject.global.proxy_init.image');
+    const other = refusal(() => planUpgrade(pinned('          tag: 1.20.0\n'), { to: '1-22-1' }));
+    expect(other.code).toBe('image-pinned');
+    expect(other.message).toMatch(/global\.tag pins the image tag 1\.20\.0/);
+  });
+});
+
+describe('an image pin inherited from a shared Flux valuesFrom ConfigMap (fixture flux-shared-values)', () => {
+  const SHARED = 'infrastructure/istio/istiod-values.yaml';
+  const NEW = 'infrastructure/istio/istiod-1-22-1.yaml';
+  it('is overridden inline on the new release (inline values win), the ConfigMap untouched', async () => {
+    const fixture = await loadFixture('flux-shared-values');
+    const repo = new Map(fixture).set(SHARED, fixture.get(SHARED)!.replace('    meshConfig:\n', '    global:\n      tag: 1.21.2\n    meshConfig:\n'));
+    const steps = runUpgrade(repo, { to: '1-22-1' });
+    const cp = steps.find((s) => s.phase === 'control-plane')!;
+    expect(cp.after.get(SHARED)).toBe(repo.get(SHARED));
+    expect(doc(cp.after.get(NEW)).spec.values.global).toEqual({ tag: '1.22.1' });
+    if (hasKubectl) {
+      const built = await kustomizeBuild(cp.after, 'infrastructure/istio');
+      const release = built.find((o) => o.kind === 'HelmRelease' && o.metadata.name === 'istiod-1-22-1') as Doc;
+      expect(release.spec.values.global.tag).toBe('1.22.1');
+      expect(release.spec.valuesFrom.map((v: Doc) => v.name)).toContain('istiod-values');
+    }
+  });
+});
+
+describe('image pins of an IstioOperator (fixture istio-operator)', () => {
+  const OLD = 'clusters/staging/istio-system/istiocontrolplane-1-21-2.yaml';
+  const NEW = 'clusters/staging/istio-system/istiocontrolplane-1-22-1.yaml';
+  it('spec.tag and spec.values.global.tag move to the target with their variant', async () => {
+    const fixture = await loadFixture('istio-operator');
+    const repo = new Map(fixture).set(OLD, fixture.get(OLD)!.replace('  tag: 1.21.2\n', '  tag: 1.21.2-distroless\n').replace('    global:\n', '    global:\n      tag: 1.21.2\n'));
+    const plan = planUpgrade(repo, { to: '1-22-1' });
+    const copy = plan.phases[0]!.files.find((f) => f.path === NEW)!.content!;
+    const spec = (loadAll(copy) as Doc[])[0]!.spec;
+    expect(spec.tag).toBe('1.22.1-distroless');
+    expect(spec.values.global.tag).toBe('1.22.1');
+    expect(spec.values.global.proxy.resources.requests.cpu).toBe('50m');
+  });
+  it('refuses spec.tag pinned by digest, or naming no release', async () => {
+    const fixture = await loadFixture('istio-operator');
+    for (const tag of [`1.21.2@sha256:${'c'.repeat(64)}`, 'latest']) {
+      const repo = new Map(fixture).set(OLD, fixture.get(OLD)!.replace('  tag: 1.21.2\n', `  tag: ${tag}\n`));
+      const e = refusal(() => planUpgrade(repo, { to: '1-22-1' }));
+      expect(e.code).toBe('image-pinned');
+      expect(e.message).toContain(`${OLD}: spec.tag`);
+      expect(e.message).toContain(tag);
+    }
+  });
+});

@@ -19,7 +19,7 @@ import { isFirstCanaryFromIop } from '../sources/operator-nonrevisioned.js';
 import { isOperatorToHelm } from '../sources/iop-to-helm.js';
 import { draftOperatorToHelmControlPlane } from './operator-to-helm.js';
 import { overridesOfSharedValues } from '../sources/shared-helm-values.js';
-import { istioOperatorPinOverrides, mergeValues, releaseImagePinOverrides } from '../sources/image-pins.js';
+import { assertNoDigestImages, istioOperatorPinOverrides, mergeValues, releaseImagePinOverrides } from '../sources/image-pins.js';
 
 /**
  * Phase 1: the new control plane beside the old one. Tags, the `istiod` Service and every
@@ -183,6 +183,7 @@ function operatorCopies(ctx: PlanContext, s: DraftScope): PlacedObject[] {
   const { from, to } = ctx;
   const file = fileForRevision(operator.deployment.file, from.name, to.name);
   const imageTag = operator.version && to.version ? { from: operator.version, to: to.version } : undefined;
+  if (imageTag) assertNoDigestImages(operator.objects, to);
   return operator.objects.map((object) => ({
     desired: new RevisionCopy(s.scope, s.id(object.kind, object.namespace, renameForRevision(object.name, from.name, to.name)), {
       current: object,

@@ -1,6 +1,7 @@
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict, getPath } from '../../model/kube.js';
 import type { HelmRelease } from '../discover.js';
+import type { IndexedObject } from '../../model/objects.js';
 import { parseImageReference, parseImageTag, retagTag } from '../../model/image-reference.js';
 import type { Revision } from '../revision.js';
 
@@ -152,4 +153,25 @@ export function releaseImagePinOverrides(release: HelmRelease, from: Revision, t
     }
   }
   return imagePinOverrides(release.values, from, to, source);
+}
+
+/**
+ * Objects copied for the new revision with their image tags moved (the in-cluster operator): an
+ * image pinned by digest would still run the old release beside the new tag. Refused (`image-pinned`).
+ */
+export function assertNoDigestImages(objects: readonly IndexedObject[], to: Revision): void {
+  for (const object of objects) {
+    const containers = [...list(getPath(object.body, ['spec', 'template', 'spec', 'containers'])), ...list(getPath(object.body, ['spec', 'template', 'spec', 'initContainers']))].map(asDict);
+    for (const [i, container] of containers.entries()) {
+      if (typeof container.image !== 'string' || parseImageReference(container.image).digest === null) continue;
+      throw new UpgradeRefusedError(
+        `${object.file}: ${object.kind} ${object.name} runs ${container.image}, pinned by digest: its copy for ${to.name} would run the same image, and the bot cannot know the digest of ${to.version ?? to.name}. Replace the digest with the tag of the running release (at containers[${i}].image of ${object.kind} ${object.name}), then plan again.`,
+        'image-pinned',
+      );
+    }
+  }
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
 }

@@ -58,6 +58,20 @@ describe('image pins of an Argo CD istiod Application move to the target in the 
   });
 });
 
+describe('a gateway release with an explicit proxy tag (fixture helm-argocd)', () => {
+  const GATEWAY = 'argocd/istio-ingress.yaml';
+  it('moves the tag with the revision in the gateways phase, inside the values string, variant kept; idempotent', async () => {
+    const fixture = await loadFixture('helm-argocd');
+    const repo = new Map(fixture).set(GATEWAY, fixture.get(GATEWAY)!.replace('        replicaCount: 2\n', '        replicaCount: 2\n        global:\n          tag: 1.21.2-distroless\n'));
+    const steps = runUpgrade(repo, { to: '1-22-1' });
+    const gateways = steps.find((s) => s.phase === 'gateways')!;
+    const values = load(doc(gateways.after.get(GATEWAY)).spec.source.helm.values) as Doc;
+    expect(values).toMatchObject({ revision: '1-22-1', global: { tag: '1.22.1-distroless' }, replicaCount: 2 });
+    const final = steps.at(-1)!.after;
+    expect(planUpgrade(final, { to: '1-22-1', from: '1-21-2' }).phases.every((p) => p.files.length === 0)).toBe(true);
+  });
+});
+
 describe('an image pin inherited from a shared Flux valuesFrom ConfigMap (fixture flux-shared-values)', () => {
   const SHARED = 'infrastructure/istio/istiod-values.yaml';
   const NEW = 'infrastructure/istio/istiod-1-22-1.yaml';
@@ -99,5 +113,19 @@ describe('image pins of an IstioOperator (fixture istio-operator)', () => {
       expect(e.message).toContain(`${OLD}: spec.tag`);
       expect(e.message).toContain(tag);
     }
+  });
+});
+
+describe('the in-cluster operator copied for the new revision (fixture operator-argocd-apps, to 1.23.x)', () => {
+  const OPERATOR = 'clusters/prod/istio-operator/operator-1-22-4.yaml';
+  it('moves a tag with its variant, and refuses an image pinned by digest', async () => {
+    const fixture = await loadFixture('operator-argocd-apps');
+    const variant = new Map(fixture).set(OPERATOR, fixture.get(OPERATOR)!.replace('operator:1.22.4', 'operator:1.22.4-distroless'));
+    const copy = planUpgrade(variant, { to: '1-23-5' }).phases[0]!.files.find((f) => f.path === 'clusters/prod/istio-operator/operator-1-23-5.yaml')!.content!;
+    expect(copy).toContain('image: docker.io/istio/operator:1.23.5-distroless');
+    const digest = new Map(fixture).set(OPERATOR, fixture.get(OPERATOR)!.replace('operator:1.22.4', `operator:1.22.4@sha256:${'e'.repeat(64)}`));
+    const e = refusal(() => planUpgrade(digest, { to: '1-23-5' }));
+    expect(e.code).toBe('image-pinned');
+    expect(e.message).toContain(OPERATOR);
   });
 });

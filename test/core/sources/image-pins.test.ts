@@ -129,3 +129,31 @@ describe('the in-cluster operator copied for the new revision (fixture operator-
     expect(e.message).toContain(OPERATOR);
   });
 });
+
+describe('pins in generated istiod Applications move in the generator, never in the shared template', () => {
+  it('ApplicationSet list elements (fixture applicationset-revisions): the new element gets the target tag with its variant', async () => {
+    const fixture = await loadFixture('applicationset-revisions');
+    const SET = 'argocd/istiod.yaml';
+    const text = fixture
+      .get(SET)!
+      .replace('            meshConfig:\n', '            global:\n              tag: "{{.tag}}"\n            meshConfig:\n')
+      .replace('            revisionTags: "[legacy]"\n', '            revisionTags: "[legacy]"\n            tag: 1.20.8\n')
+      .replace('            revisionTags: "[prod-stable, default]"\n', '            revisionTags: "[prod-stable, default]"\n            tag: 1.21.2-distroless\n');
+    const plan = planUpgrade(new Map(fixture).set(SET, text), { to: '1-22-1' });
+    const set = doc(plan.phases[0]!.files.find((f) => f.path === SET)!.content);
+    const elements = set.spec.generators[0].list.elements as Doc[];
+    expect(elements.map((e) => [e.revision, e.tag])).toEqual([['1-20-8', '1.20.8'], ['1-21-2', '1.21.2-distroless'], ['1-22-1', '1.22.1-distroless']]);
+  });
+
+  it('Helm app-of-apps (fixture helm-app-of-apps): the new revision entry gets the target tag with its variant', async () => {
+    const fixture = await loadFixture('helm-app-of-apps');
+    const T = 'apps/platform/templates/istiod.yaml';
+    const V = 'apps/platform/values-prod.yaml';
+    const repo = new Map(fixture)
+      .set(T, fixture.get(T)!.replace('          autoscaleMin: {{ $.Values.istiod.replicas }}\n', '          autoscaleMin: {{ $.Values.istiod.replicas }}\n        global:\n          tag: {{ .tag | quote }}\n'))
+      .set(V, fixture.get(V)!.replace('      tags: [default]\n', '      tags: [default]\n      tag: 1.21.2-distroless\n'));
+    const plan = planUpgrade(repo, { to: '1-22-1' });
+    const values = doc(plan.phases[0]!.files.find((f) => f.path === V)!.content);
+    expect(values.istiod.revisions.map((r: Doc) => [r.name, r.tag])).toEqual([['1-21-2', '1.21.2-distroless'], ['1-22-1', '1.22.1-distroless']]);
+  });
+});

@@ -76,6 +76,8 @@ export function mergeValues(base: Readonly<Record<string, unknown>>, over: Reado
 function retaggedTag(tag: string, from: Revision, to: Revision, source: PinSource, path: readonly string[]): string | null {
   // A tag field may carry a digest (`1.21.2@sha256:…`: the charts write `<hub>/<image>:<tag>`), which wins over the tag.
   if (tag.includes('@')) throw refusal(source, path, tag, 'digest', to);
+  // An unresolved variable (`${istio_tag}` from a Secret): the copy would run whatever it says, most likely the old release.
+  if (/\$\{|\{\{/.test(tag)) throw refusal(source, path, tag, 'variable', to);
   const { version } = parseImageTag(tag);
   if (to.version !== null && version === to.version) return null;
   if (to.version === null || !namesOldRelease(version, from)) throw refusal(source, path, tag, 'tag', to);
@@ -95,14 +97,16 @@ function namesOldRelease(version: string | null, from: Revision): boolean {
   return from.version === null || version === from.version;
 }
 
-function refusal(source: PinSource, path: readonly string[], value: string, why: 'tag' | 'digest', to: Revision): UpgradeRefusedError {
+function refusal(source: PinSource, path: readonly string[], value: string, why: 'tag' | 'digest' | 'variable', to: Revision): UpgradeRefusedError {
   const key = `${source.prefix}.${path.join('.')}`;
   const target = to.version ?? to.name;
   const reason =
-    why === 'digest'
+    why === 'variable'
+      ? `pins the image tag with a variable the bot cannot read (${value}): a copy for ${to.name} would run whatever it says`
+      : why === 'digest'
       ? `pins the image by digest (${value}): a copy for ${to.name} would run the same image, and the bot cannot know the digest of ${target}`
       : `pins the image tag ${value}, which is not the running release${to.version === null ? ' (and the target names no release to retag it to)' : ''}: a copy for ${to.name} would run it instead of ${target}`;
-  const fix = why === 'digest' ? `Replace the digest with the tag of the running release` : `Set ${key} to the tag of the running release`;
+  const fix = why === 'digest' ? `Replace the digest with the tag of the running release` : why === 'variable' ? `Give the variable a value the bot can read (a substitution ConfigMap), or set ${key} to the tag of the running release` : `Set ${key} to the tag of the running release`;
   return new UpgradeRefusedError(
     `${source.file}: ${key} ${reason}. ${fix} (or remove it to use the chart's own), then plan again; the bot then moves it to ${target} in the new revision's copy.`,
     'image-pinned',

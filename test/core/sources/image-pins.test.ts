@@ -1,6 +1,7 @@
 import { load, loadAll } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { planUpgrade } from '../../../src/core/plan.js';
+import { imagePinOverrides } from '../../../src/core/sources/image-pins.js';
 import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
@@ -155,5 +156,23 @@ describe('pins in generated istiod Applications move in the generator, never in 
     const plan = planUpgrade(repo, { to: '1-22-1' });
     const values = doc(plan.phases[0]!.files.find((f) => f.path === V)!.content);
     expect(values.istiod.revisions.map((r: Doc) => [r.name, r.tag])).toEqual([['1-21-2', '1.21.2-distroless'], ['1-22-1', '1.22.1-distroless']]);
+  });
+});
+
+describe('imagePinOverrides', () => {
+  const from = { name: '1-21-2', version: '1.21.2', flavor: 'oss' as const };
+  const to = { name: '1-22-1', version: '1.22.1', flavor: 'oss' as const };
+  const source = { file: 'istiod.yaml', prefix: 'spec.values' };
+  it('retags every pin of the running release, keeps hubs and bare repositories, leaves target tags', () => {
+    expect(
+      imagePinOverrides({ global: { hub: 'r:5000/istio', tag: '1.21.2', proxy: { image: 'proxyv2' }, proxy_init: { image: 'r:5000/istio/proxyv2:1.21.2-distroless' } }, pilot: { tag: '1.22.1' } }, from, to, source),
+    ).toEqual({ global: { tag: '1.22.1', proxy_init: { image: 'r:5000/istio/proxyv2:1.22.1-distroless' } } });
+    const asm = { name: 'asm-1211-3', version: '1.21.1-asm.3', flavor: 'asm' as const };
+    expect(imagePinOverrides({ global: { tag: '1.21.1-asm.3-distroless' } }, asm, { name: 'asm-1221-1', version: '1.22.1-asm.1', flavor: 'asm' }, source)).toEqual({ global: { tag: '1.22.1-asm.1-distroless' } });
+  });
+  it('refuses a variable it cannot read', () => {
+    const e = refusal(() => imagePinOverrides({ global: { tag: '${istio_tag}' } }, from, to, source));
+    expect(e.code).toBe('image-pinned');
+    expect(e.message).toContain('istiod.yaml: spec.values.global.tag pins the image tag with a variable');
   });
 });

@@ -2,6 +2,7 @@ import type { Construct } from 'constructs';
 import { asDict } from '../model/kube.js';
 import type { IndexedObject } from '../model/objects.js';
 import { DesiredObject } from './desired-object.js';
+import { mergeInto } from './istio-operator-revision.js';
 
 /** The annotation that makes an in-cluster operator skip an IstioOperator (istiocontrolplane_controller.go). */
 export const IGNORE_RECONCILE_ANNOTATION = 'install.istio.io/ignoreReconcile';
@@ -15,6 +16,8 @@ export interface FirstRevisionIstioOperatorProps {
   readonly revision: string;
   /** Image tag of the new release (`spec.tag`). @default - the current tag is kept */
   readonly tag?: string;
+  /** Image pins of the old spec moved to the target (a merge patch of `spec`). @default - none */
+  readonly pins?: Readonly<Record<string, unknown>>;
   /** Gateway components the old IstioOperator runs (by component key), written off in the copy. */
   readonly gateways: Readonly<Record<'ingressGateways' | 'egressGateways', readonly string[]>>;
   /** Argo CD sync wave of the copy (after the operator changes of the same commit). @default - none */
@@ -34,7 +37,7 @@ export class FirstRevisionIstioOperator extends DesiredObject {
   constructor(scope: Construct, id: string, props: FirstRevisionIstioOperatorProps) {
     const current = asDict(props.current.body);
     const metadata = asDict(current.metadata);
-    const spec = structuredClone(asDict(current.spec)) as Record<string, unknown>;
+    const spec = mergeInto(structuredClone(asDict(current.spec)) as Record<string, unknown>, props.pins ?? {});
     spec.revision = props.revision;
     if (props.tag !== undefined) spec.tag = props.tag;
     const components = asDict(spec.components);

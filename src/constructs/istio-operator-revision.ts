@@ -12,6 +12,8 @@ export interface IstioOperatorRevisionProps {
   readonly revision: string;
   /** Image tag of the new release (`spec.tag`). @default - the current tag is kept */
   readonly tag?: string;
+  /** Image pins of the old spec moved to the target (a merge patch of `spec`, e.g. `values.global.tag`). @default - none */
+  readonly pins?: Readonly<Record<string, unknown>>;
   readonly file: string;
 }
 
@@ -26,7 +28,7 @@ export class IstioOperatorRevision extends DesiredObject {
   constructor(scope: Construct, id: string, props: IstioOperatorRevisionProps) {
     const current = asDict(props.current.body);
     const metadata = asDict(current.metadata);
-    const spec: Record<string, unknown> = structuredClone(asDict(current.spec)) as Record<string, unknown>;
+    const spec: Record<string, unknown> = mergeInto(structuredClone(asDict(current.spec)) as Record<string, unknown>, props.pins ?? {});
     spec.revision = props.revision;
     if (props.tag !== undefined) spec.tag = props.tag;
     // Written out even when the old IstioOperator says nothing: profiles such as `default` and
@@ -62,4 +64,17 @@ export function carryOver(metadata: Readonly<Record<string, unknown>>, from: str
     if (entries.length > 0) out[field] = Object.fromEntries(entries);
   }
   return out;
+}
+
+/** `over` merged deeply into `base` (plain objects only; `over` wins). */
+export function mergeInto(base: Record<string, unknown>, over: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  for (const [key, value] of Object.entries(over)) {
+    const current = base[key];
+    base[key] = isRecord(value) && isRecord(current) ? mergeInto(current, value) : structuredClone(value);
+  }
+  return base;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

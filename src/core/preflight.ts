@@ -1,6 +1,7 @@
 import { asDict, describe, getPath } from '../model/kube.js';
 import type { PlanContext } from './phases/context.js';
 import type { IndexedObject } from '../model/objects.js';
+import { warnDigestOnlySidecars } from './sources/proxy-digests.js';
 
 /**
  * Findings about the repo that a reviewer should see before the first merge: label conflicts,
@@ -9,6 +10,7 @@ import type { IndexedObject } from '../model/objects.js';
  */
 export function collectPreflightWarnings(ctx: PlanContext): void {
   const { inventory, from, installed, warn } = ctx;
+  warnDigestOnlySidecars(ctx);
 
   for (const ns of inventory.namespaces) {
     if (ns.hasBothLabels) {

@@ -5,6 +5,7 @@ import type { Revision } from './revision.js';
 import type { IndexedObject } from '../model/objects.js';
 import type { YamlIndex } from './yaml-index.js';
 import { assertImageOverrideSkew } from './sources/kustomize-images.js';
+import { parseImageReference } from '../model/image-reference.js';
 
 /**
  * Kubernetes minors each Istio minor supports ("Supported Kubernetes Versions"), from Istio's own
@@ -101,8 +102,11 @@ export function findPinnedSidecars(index: YamlIndex): PinnedSidecar[] {
       if (/gateway$/.test(template.labels.istio ?? '')) continue;
       const proxy = template.containers.find((c) => c.name === 'istio-proxy');
       const image = typeof proxy?.image === 'string' ? proxy.image : null;
-      if (!image || !/proxyv2:/.test(image)) continue;
-      const version = semver.coerce(image.slice(image.lastIndexOf(':') + 1));
+      if (!image) continue;
+      const reference = parseImageReference(image);
+      if (reference.repository !== 'proxyv2') continue;
+      // The release comes from the tag, never from a digest; a digest-only image has no known release.
+      const version = reference.version === null ? null : semver.parse(reference.version);
       if (version && version.major === 1) pinned.push({ object, minor: version.minor, image });
     }
   }

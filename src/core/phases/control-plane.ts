@@ -5,6 +5,7 @@ import { RevisionCopy } from '../../constructs/revision-copy.js';
 import type { PlacedObject } from '../../model/placed-object.js';
 import { IstioOperatorRevision } from '../../constructs/istio-operator-revision.js';
 import { patchYamlMappingText } from '../../writer/yaml-patch.js';
+import type { MergePatch } from '../../model/merge-patch.js';
 import { asDict, describe, getPath, ISTIO_SYSTEM } from '../../model/kube.js';
 import { minorOf, parseVersion } from '../revision.js';
 import type { InstalledRevision } from '../discover.js';
@@ -19,6 +20,7 @@ import { isOperatorToHelm } from '../sources/iop-to-helm.js';
 import { draftOperatorToHelmControlPlane } from './operator-to-helm.js';
 import { overridesOfSharedValues } from '../sources/shared-helm-values.js';
 import { overridesOfChartValueFiles } from '../sources/chart-value-files.js';
+import { assertNoDigestImages, istioOperatorPinOverrides, mergeValues, releaseImagePinOverrides } from '../sources/image-pins.js';
 
 /**
  * Phase 1: the new control plane beside the old one. Tags, the `istiod` Service and every
@@ -63,14 +65,14 @@ export function draftControlPlane(ctx: PlanContext, s: DraftScope): PhaseDraft {
     const operator = installed.installer;
     const name = renameForRevision(operator.name, from.name, to.name);
     const file = fileForRevision(operator.file, from.name, to.name);
-    const tag = asDict(operator.body.spec).tag !== undefined && to.version ? to.version : undefined;
+    const pins = istioOperatorPinOverrides(asDict(operator.body.spec), from, to, { file: operator.file, prefix: 'spec' });
     const desired = new IstioOperatorRevision(s.scope, s.id('IstioOperator', name), {
       current: operator,
       currentRevision: from.name,
       name,
       namespace: operator.namespace ?? ISTIO_SYSTEM,
       revision: to.name,
-      ...(tag ? { tag } : {}),
+      pins,
       file,
     });
     registerCreated(ctx, 'control-plane', desired.toJson(), file);
@@ -93,11 +95,13 @@ export function draftControlPlane(ctx: PlanContext, s: DraftScope): PhaseDraft {
     const release = installed.helm;
     const name = renameForRevision(release.object.name, from.name, to.name);
     const file = fileForRevision(release.object.file, from.name, to.name);
-    const valuesPatch = { revision: to.name, revisionTags: null, ...overridesOfChartValueFiles(release) };
+    // Image pins of the effective values (inline, or inherited from a shared source) move to the target, inline on the copy.
+    const pins = releaseImagePinOverrides(release, from, to);
+    const valuesPatch = mergeValues({ revision: to.name, revisionTags: null, ...overridesOfChartValueFiles(release) }, pins);
     const values = release.valuesAreText
-      ? patchYamlMappingText(release.object.file, String(getValue(release.object, release.valuesPath)), valuesPatch)
+      ? patchYamlMappingText(release.object.file, String(getValue(release.object, release.valuesPath)), valuesPatch as MergePatch)
       : // The values as written (not as resolved from Flux substitutions and valuesFrom, which the copy keeps by reference).
-        { ...withoutKey({ ...asDict(getValue(release.object, release.valuesPath)), revision: to.name }, 'revisionTags'), ...overridesOfSharedValues(release, asDict(getValue(release.object, release.valuesPath))), ...overridesOfChartValueFiles(release) };
+        mergeValues({ ...withoutKey({ ...asDict(getValue(release.object, release.valuesPath)), revision: to.name }, 'revisionTags'), ...overridesOfSharedValues(release, asDict(getValue(release.object, release.valuesPath))), ...overridesOfChartValueFiles(release) }, pins);
     const desired = new IstiodRelease(s.scope, s.id('IstiodRelease', name), {
       current: release.object,
       currentRevision: from.name,
@@ -180,6 +184,7 @@ function operatorCopies(ctx: PlanContext, s: DraftScope): PlacedObject[] {
   const { from, to } = ctx;
   const file = fileForRevision(operator.deployment.file, from.name, to.name);
   const imageTag = operator.version && to.version ? { from: operator.version, to: to.version } : undefined;
+  if (imageTag) assertNoDigestImages(operator.objects, to);
   return operator.objects.map((object) => ({
     desired: new RevisionCopy(s.scope, s.id(object.kind, object.namespace, renameForRevision(object.name, from.name, to.name)), {
       current: object,

@@ -10,6 +10,8 @@ import { restartMinutes } from '../phase-ids.js';
 import { type DraftScope, type PhaseDraft, type PlanContext, podsOf } from './context.js';
 import { chartVersionMove, helmGatewayMoves } from './helm-nonrevisioned.js';
 import { restartedGateways, rolloutStatusChecks } from './rollout.js';
+import { imagePinOverrides, mergeValues } from '../sources/image-pins.js';
+import type { MergePatch } from '../../model/merge-patch.js';
 
 /**
  * Phase 2: gateways move first (Istio's order), while every application still runs the old
@@ -115,7 +117,8 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
         name: object.name,
         namespace: object.namespace,
         valuesPath: release.valuesPath,
-        values: { revision: to.name },
+        // An explicit proxy tag of the running release moves with the gateway (variant kept); a digest is refused.
+        values: mergeValues({ revision: to.name }, imagePinOverrides(release.values, from, to, { file: object.file, prefix: release.valuesPath.join('.') })) as MergePatch,
         ...(chartVersion ? { chartVersion } : {}),
         ...(moves.also ? { also: moves.also } : {}),
         ...(moves.remove.length > 0 ? { remove: moves.remove } : {}),

@@ -7,6 +7,7 @@ import { isFirstCanaryFromIop } from '../sources/operator-nonrevisioned.js';
 import type { IndexedObject } from '../../model/objects.js';
 import { registerCreated, type DraftScope, type PhaseDraft, type PlanContext } from './context.js';
 import { fileForRevision } from './naming.js';
+import { istioOperatorPinOverrides } from '../sources/image-pins.js';
 
 /**
  * The first canary from a non-revisioned IstioOperator (revision `default`), in two shapes:
@@ -38,13 +39,13 @@ export function draftFirstCanaryControlPlane(ctx: PlanContext, s: DraftScope, ba
   const iop = installed.installer;
   const name = `${iop.name.replace(/-default$/, '')}-${to.name}`;
   const file = fileForRevision(iop.file, 'default', to.name);
-  const tag = asDict(iop.body.spec).tag !== undefined && to.version ? to.version : undefined;
+  const pins = istioOperatorPinOverrides(asDict(iop.body.spec), ctx.from, to, { file: iop.file, prefix: 'spec' });
   const operator = installed.operator;
   const desired = new FirstRevisionIstioOperator(s.scope, s.id('IstioOperator', name), {
     current: iop,
     name,
     revision: to.name,
-    ...(tag ? { tag } : {}),
+    pins,
     gateways: runningGateways(iop),
     ...(operator ? { syncWave: '1' } : {}),
     file,

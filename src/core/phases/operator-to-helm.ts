@@ -10,6 +10,7 @@ import { operatorGateways } from '../preflight.js';
 import { helmHomeFor, isOperatorToHelm, ISTIO_CHARTS, translateIstioOperator, type HelmHome } from '../sources/iop-to-helm.js';
 import type { IndexedObject } from '../../model/objects.js';
 import { registerCreated, type DraftScope, type PhaseDraft, type PlanContext } from './context.js';
+import { imagePinOverrides, mergeValues } from '../sources/image-pins.js';
 
 /**
  * From an in-cluster operator install to revisioned Helm releases (targets ≥ 1.24, which have no
@@ -47,7 +48,9 @@ export function draftOperatorToHelmControlPlane(ctx: PlanContext, s: DraftScope,
   const iop = installed!.installer!;
   const home = helmHomeOrRefuse(ctx);
   const version = to.version!;
-  const translated = translateIstioOperator(iop, to);
+  const raw = translateIstioOperator(iop, to);
+  // The IstioOperator's image pins (spec.tag, values.global.tag, …) move to the target, variant kept.
+  const translated = { ...raw, istiod: mergeValues(raw.istiod, imagePinOverrides(raw.istiod, from, to, { file: iop.file, prefix: 'spec (as istiod values)' })) };
   const objects: PlacedObject[] = [];
   const beforeMerge: string[] = [];
   const manual: string[] = [];

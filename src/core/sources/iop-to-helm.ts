@@ -106,28 +106,35 @@ export function translateIstioOperator(iop: IndexedObject, to: Pick<Revision, 'n
 
   const global: Record<string, unknown> = { ...asDict(values.global) };
   if (typeof spec.hub === 'string') global.hub = spec.hub;
-  if (spec.tag !== undefined) global.tag = to.version ?? spec.tag;
+  // The pin of the running release; the caller moves it to the target (./image-pins.ts), keeping its variant.
+  if (spec.tag !== undefined) global.tag = spec.tag;
   delete values.global;
   for (const key of ['installPackagePath', 'namespace'] as const) if (spec[key] !== undefined) untranslated.push(`spec.${key} (istioctl only)`);
-  if (spec.meshConfig !== undefined) istiod.meshConfig = structuredClone(spec.meshConfig);
   if (spec.compatibilityVersion !== undefined) istiod.compatibilityVersion = spec.compatibilityVersion;
 
   // values.pilot.* are istiod's own values from 1.24 on; values.base.* are the base chart's.
-  Object.assign(istiod, asDict(values.pilot));
+  // Deep merges: a key set in two places keeps the fields of both, the later one winning per field.
+  mergeInto(istiod, asDict(values.pilot));
   delete values.pilot;
-  if (values.base !== undefined) Object.assign(base, asDict(values.base));
+  if (values.base !== undefined) mergeInto(base, asDict(values.base));
   delete values.base;
   for (const key of ['gateways', 'cni', 'istio_cni', 'ztunnel'] as const) {
     if (values[key] !== undefined) untranslated.push(`spec.values.${key} (values of another chart: ${key === 'gateways' ? 'gateway' : key === 'ztunnel' ? 'ztunnel' : 'cni'})`);
     delete values[key];
   }
-  Object.assign(istiod, values);
+  mergeInto(istiod, values);
+  // istioctl merges spec.meshConfig over spec.values.meshConfig, field by field: spec.meshConfig wins.
+  if (spec.meshConfig !== undefined) istiod.meshConfig = mergeInto(structuredClone(asDict(istiod.meshConfig)), asDict(spec.meshConfig));
 
   const components = asDict(spec.components);
   const pilot = asDict(components.pilot);
   if (pilot.enabled === false) untranslated.push('spec.components.pilot.enabled: false (the istiod release always installs istiod)');
   const k8s = asDict(pilot.k8s);
-  for (const key of K8S_TO_VALUES) if (k8s[key] !== undefined) istiod[key] = structuredClone(k8s[key]);
+  // components.pilot.k8s is applied after rendering (a strategic merge): maps merge over the values, lists replace them.
+  for (const key of K8S_TO_VALUES) {
+    if (k8s[key] === undefined) continue;
+    istiod[key] = isPlainObject(k8s[key]) && isPlainObject(istiod[key]) ? mergeInto(structuredClone(istiod[key]), k8s[key]) : structuredClone(k8s[key]);
+  }
   if (typeof k8s.replicaCount === 'number') istiod.replicaCount = k8s.replicaCount;
   const hpa = asDict(k8s.hpaSpec);
   if (k8s.hpaSpec !== undefined) {
@@ -172,4 +179,17 @@ export function translateIstioOperator(iop: IndexedObject, to: Pick<Revision, 'n
   istiod.revision = to.name;
   delete istiod.revisionTags;
   return { istiod, base, untranslated };
+}
+
+/** `over` merged deeply into `target` (plain objects merge, anything else replaces); returns `target`. */
+function mergeInto(target: Record<string, unknown>, over: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  for (const [key, value] of Object.entries(over)) {
+    const current = target[key];
+    target[key] = isPlainObject(value) && isPlainObject(current) ? mergeInto(current, value) : structuredClone(value);
+  }
+  return target;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -6,6 +6,7 @@ import type { PlanContext } from '../phases/context.js';
 import { fileForRevision, renameForRevision } from '../phases/naming.js';
 import type { FileChange, RepoSnapshot } from '../../model/snapshot.js';
 import type { IndexedObject, KubeObject } from '../../model/objects.js';
+import { renameReferences, renamesOf, type Renames } from './twin-references.js';
 
 /** A file written as text beside a phase's objects (a twin kustomize patch, its kustomization entry). */
 export interface RawFileEdit {
@@ -52,6 +53,17 @@ export function twinNameKeyedPatches(ctx: PlanContext): RawFileEdit[] {
       ctx.warn({
         code: 'patch-not-carried-over',
         message: `${patch.file} patches ${describe(patch)} of ${from.name} by name; the new revision's object (${patch.kind} ${name}) does not match it, and the bot does not copy this patch (${NOT_TWINNED.has(patch.kind) ? 'the revisioned webhooks have other names and selectors' : 'it deletes or replaces the object'}). Add the patch for ${name} by hand before the control-plane phase merges.`,
+        file: patch.file,
+      });
+      continue;
+    }
+    // References to other old objects (an HPA's scaleTargetRef, a binding's roleRef) are renamed; one whose kind is unknown stops the twin.
+    const leftover: string[] = [];
+    renameReferences(retarget(patch.body, from.name, to.name, from.version, to.version), twinRenames(ctx), leftover);
+    if (leftover.length > 0) {
+      ctx.warn({
+        code: 'patch-not-carried-over',
+        message: `${patch.file} patches ${describe(patch)} of ${from.name} by name, and names another object of ${from.name} at ${leftover.join(', ')}, which the bot cannot tell the new revision's name of. Add the patch for ${patch.kind} ${name} by hand, naming the objects of ${to.name}, before the control-plane phase merges.`,
         file: patch.file,
       });
       continue;
@@ -110,6 +122,11 @@ function twinName(patch: IndexedObject, from: string, to: string): string {
   return patch.namespace === null && patch.name.endsWith(suffix) ? `${patch.name.slice(0, -suffix.length)}-${to}${suffix}` : `${patch.name}-${to}`;
 }
 
+/** The new revision's name of each old per-revision object. */
+function twinRenames(ctx: PlanContext): Renames {
+  return renamesOf(ctx.installed?.ownedObjects ?? [], (o) => twinName(o, ctx.from.name, ctx.to.name));
+}
+
 export function twinFile(patch: IndexedObject, several: boolean, from: string, to: string): string {
   if (!several) return fileForRevision(patch.file, from, to);
   const ext = posix.extname(patch.file);
@@ -121,7 +138,7 @@ export function twinFile(patch: IndexedObject, several: boolean, from: string, t
 export function twinText(repo: RepoSnapshot, twin: Twin, ctx: PlanContext, adjust: (body: KubeObject) => KubeObject = (b) => b): string {
   const source = repo.get(twin.patch.file)!;
   const template = documentSource(source, twin.patch) ?? '';
-  const body = adjust(retarget(twin.patch.body, ctx.from.name, ctx.to.name, ctx.from.version, ctx.to.version) as KubeObject);
+  const body = adjust(renameReferences(retarget(twin.patch.body, ctx.from.name, ctx.to.name, ctx.from.version, ctx.to.version), twinRenames(ctx), []) as KubeObject);
   const desired = { ...body, metadata: { ...body.metadata, name: twin.name } };
   const patch = mergePatchBetween(twin.patch.body, desired);
   const text = editYamlText(twin.file, template, [{ documentIndex: 0, kind: twin.patch.kind, name: twin.patch.name, patch }]) ?? '';

@@ -6,6 +6,7 @@ import type { Revision } from '../revision.js';
 import type { RepoSnapshot } from '../../model/snapshot.js';
 import type { YamlIndex } from '../yaml-index.js';
 import type { RawFileEdit } from './name-keyed-patches.js';
+import { parseImageReference, parseImageTag, retagTag } from '../../model/image-reference.js';
 
 /**
  * A kustomize patch that writes a pre-injected `istio-proxy` container (`istioctl kube-inject`
@@ -108,7 +109,11 @@ export function findSidecarPatches(index: YamlIndex, snapshot: RepoSnapshot): Si
 
 /** True while the patch still pins something of the old revision (an image other than the target's, the old istiod). */
 export function namesOldRevision(patch: SidecarPatch, from: Revision, to: Revision): boolean {
-  const staleTag = (tag: string) => (to.version !== null ? tag !== to.version : tag === from.version);
+  // The release of the tag (`1.21.2-distroless` runs 1.21.2); a tag naming no release counts as stale.
+  const staleTag = (tag: string) => {
+    const version = parseImageTag(tag).version;
+    return to.version !== null ? version !== to.version : version === from.version;
+  };
   return patch.images.some((i) => staleTag(tagOf(i))) || patch.addresses.some((a) => hostOf(a) === oldHost(from));
 }
 
@@ -139,7 +144,7 @@ export function withSidecarPatches(ctx: PlanContext, snapshot: RepoSnapshot, wav
       out[index] = { ...wave, manual: [...wave.manual, manualStep(ctx, patch)], manualDone: false, manualResult: 'repo' };
       ctx.warn({
         code: 'sidecar-patch-manual',
-        message: `${patch.file} writes a pre-injected istio-proxy into ${describeWorkload(patch)} (${[...new Set([...patch.images, ...patch.addresses])].join(', ')}) in a form the bot does not edit; regenerate it with istioctl ${ctx.to.version ?? ctx.to.name} kube-inject --revision ${ctx.to.name} in phase ${wave.id}.`,
+        message: `${patch.file} writes a pre-injected istio-proxy into ${describeWorkload(patch)} (${[...new Set([...patch.images, ...patch.addresses])].join(', ')}) in a form the bot does not edit${patch.images.some((i) => parseImageReference(i).digest !== null) ? ' (pinned by digest: a new tag beside the old digest would still pull the old proxy)' : ''}; regenerate it with istioctl ${ctx.to.version ?? ctx.to.name} kube-inject --revision ${ctx.to.name} in phase ${wave.id}.`,
         file: patch.file,
       });
     }
@@ -168,10 +173,14 @@ function describeWorkload(patch: SidecarPatch): string {
  * does not read back as exactly those values changed (then a person regenerates the file).
  */
 function editedText(text: string, patch: SidecarPatch, from: Revision, to: Revision): string | null {
-  if (to.version === null) return null;
+  const version = to.version;
+  if (version === null) return null;
+  // A digest is what the runtime pulls: a new tag beside the old digest would still run the old
+  // proxy, and the bot cannot know the new digest (a person regenerates the file).
+  if (patch.images.some((i) => parseImageReference(i).digest !== null)) return null;
   const replace = (s: string) =>
     s
-      .replace(new RegExp(`(proxyv2:)([^\\s"'@]+)`, 'g'), (m, head: string, tag: string) => (patch.images.some((i) => tagOf(i) === tag) ? `${head}${to.version}` : m))
+      .replace(new RegExp(`(proxyv2:)([^\\s"'@]+)`, 'g'), (m, head: string, tag: string) => (patch.images.some((i) => tagOf(i) === tag) ? `${head}${retagTag(tag, version)}` : m))
       .replace(new RegExp(ISTIOD_HOST.source, 'g'), (m) => (m === oldHost(from) ? newHost(to) : m));
   const next = replace(text);
   try {

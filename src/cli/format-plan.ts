@@ -1,5 +1,5 @@
 import { createTwoFilesPatch } from 'diff';
-import type { UpgradePlan } from '../core/plan.js';
+import type { UpgradePlan } from '../core/plan-types.js';
 import type { FileChange, RepoSnapshot } from '../model/snapshot.js';
 
 /** The plan as a person reads it in a terminal. */

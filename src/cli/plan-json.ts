@@ -1,4 +1,4 @@
-import type { UpgradePlan } from '../core/plan.js';
+import type { UpgradePlan } from '../core/plan-types.js';
 
 /** The `mesh-upgrade plan --json` contract (documented in README; other tools parse it). */
 export interface PlanJson {

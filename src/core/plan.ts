@@ -1,14 +1,15 @@
-import semver from 'semver';
+import { type PlanOptions, type UpgradePlan } from './plan-types.js';
+import { alreadyThere, emptyWorkloads, findRenderOverlay, remainingReferences, toPlannedPhase } from './planned-phase.js';
+import { assertNoMeshParameters, assertNonRevisionedSupported, assertOperatorCanReach, assertReadableHelmSources, fluxSecretWarnings } from './plan-refusals.js';
+import { chooseCurrentRevision, describeRevision, resolveStrategy } from './current-revision.js';
 import { App, Chart } from 'cdk8s';
 import { renderPhase } from './render-phase.js';
-import { type ObjectChange } from '../model/placed-object.js';
-import { assertMeshFound, discoverMesh, revisionSelectedBy, toHelmRelease, type InstallStyle, type InstalledRevision, type MeshInventory } from './discover.js';
+import { assertMeshFound, discoverMesh, toHelmRelease, type MeshInventory } from './discover.js';
 import { MeshNotFoundError, UnknownPhaseError, UpgradeRefusedError } from '../model/errors.js';
-import { getPath } from '../model/kube.js';
 import { DEFAULT_POD_BUDGET } from './phase-ids.js';
 import { withAdmissionPolicies } from './phases/admission-policies.js';
-import { draftCleanup, draftLeftoverOperatorCleanup, draftOperatorCleanup } from './phases/cleanup.js';
-import type { DraftScope, PhaseDraft, PlanContext, PlanWarning } from './phases/context.js';
+import { draftCleanup, draftOperatorCleanup } from './phases/cleanup.js';
+import type { DraftScope, PlanContext, PlanWarning } from './phases/context.js';
 import { draftControlPlane } from './phases/control-plane.js';
 import { draftDefaultRevision } from './phases/default-revision.js';
 import { draftGateways } from './phases/gateways.js';
@@ -18,9 +19,8 @@ import { twinIstioOperatorPatches } from './sources/iop-name-keyed-patches.js';
 import { forcedStrategy } from './phases/helm-nonrevisioned.js';
 import { draftScaleDown, draftScaleUp } from './phases/scale-down.js';
 import { draftWorkloadWaves } from './phases/workloads.js';
-import { countProxiesOn } from './phases/naming.js';
-import { detectPlatform, type Platform } from './platform.js';
-import { collectPreflightWarnings, operatorGateways } from './preflight.js';
+import { detectPlatform, } from './platform.js';
+import { collectPreflightWarnings, } from './preflight.js';
 import { parseRevision, type Revision } from './revision.js';
 import { applyFileChanges, diffSnapshots, type FileChange, type RepoSnapshot } from '../model/snapshot.js';
 import { evaluateUpgradePolicy } from './upgrade-policy.js';
@@ -34,8 +34,7 @@ import { followSetters, resolvePlaceholders } from './sources/placeholders.js';
 import { adaptManagedCleanup, adaptManagedDefaultRevision, draftManagedControlPlane } from './phases/managed.js';
 import { applyPhaseWithCharts, renderLocalCharts, withLocalCharts } from './sources/helm-app-of-apps.js';
 import { applicationSetWarnings, isGitParamsFile } from './sources/applicationset.js';
-import { adaptOperatorToHelmCleanup, adaptOperatorToHelmDefaultRevision, adaptOperatorToHelmGateways, helmHomeOrRefuse } from './phases/operator-to-helm.js';
-import { isOperatorToHelm } from './sources/iop-to-helm.js';
+import { adaptOperatorToHelmCleanup, adaptOperatorToHelmDefaultRevision, adaptOperatorToHelmGateways, } from './phases/operator-to-helm.js';
 import { assertKustomizationsBuild } from './sources/kustomize-build.js';
 import { assertNoDuplicateInBuild, duplicateDefinitionRefusal } from './sources/kustomize-reach.js';
 import { withImageOverrides } from './sources/kustomize-images.js';
@@ -43,79 +42,6 @@ import { routeNamespaceMoves, warnInjectionLabelsFromTransformers, warnUnreadabl
 import { sidecarPatchBlockers, withSidecarPatches } from './sources/sidecar-patches.js';
 
 export type { PlanWarning } from './phases/context.js';
-
-export interface PlanOptions {
-  /** Target revision name, e.g. `asm-1140-0` or `1-22-1`. */
-  readonly to: string;
-  /** Target release, required for revision names that do not encode one. */
-  readonly version?: string;
-  /** Going to an older release is refused unless asked for. */
-  readonly downgrade?: boolean;
-  /** Namespaces moved first, in a wave of their own. */
-  readonly canary?: readonly string[];
-  /** Largest number of pods restarted by one workload wave. @default 100 */
-  readonly podBudget?: number;
-  /**
-   * Plan the way back instead: `to` names the revision of the upgrade being rolled back, and the
-   * phases return every namespace, gateway, tag and Service to the other installed revision, then
-   * remove `to`'s control plane.
-   */
-  readonly rollback?: boolean;
-  /**
-   * `relabel` namespaces to the new revision, or move the `tag`s they follow (canary namespaces go
-   * to a `canary` tag first); `auto` picks tag when every meshed namespace follows a tag.
-   * @default 'auto'
-   */
-  readonly strategy?: 'relabel' | 'tag' | 'auto';
-  /** `scale-then-delete`: a `scale-down` phase (old istiod to zero) comes before `cleanup`. @default 'delete' */
-  readonly cleanupMode?: 'delete' | 'scale-then-delete';
-  /**
-   * Where the cluster runs, for the asmcli flags of manual installs: `gke`, or `multicloud` (Anthos
-   * on bare metal, VMware, other clouds). Detected from the repo when not given; else `gke`.
-   */
-  readonly platform?: Platform;
-  /**
-   * The cluster's Kubernetes version (`1.29`), checked against the target's supported range. Read
-   * from a cluster manifest in the repo when not given; unchecked when neither says.
-   */
-  readonly kubernetesVersion?: string;
-  /**
-   * The revision the upgrade started from, as the bot recorded it: planning from it again once the
-   * repo no longer names it (the last namespace on a control plane outside git has moved). `null`:
-   * it started from a default tag whose revision git never named (a managed mesh).
-   */
-  readonly from?: string | null;
-}
-
-/** A drafted phase as written into the repo: its description, plus what it changes there. */
-export interface PlannedPhase
-  extends Pick<PhaseDraft, 'id' | 'title' | 'why' | 'manual' | 'estimatedMinutes' | 'pods' | 'namespaces' | 'verify' | 'rollback'> {
-  readonly status: 'pending' | 'done';
-  /** Where the result of the manual steps shows: committed files (`repo`) or the cluster only. */
-  readonly manualResult: 'repo' | 'cluster';
-  /** Checks to run against the cluster before the PR is merged (empty for most phases). */
-  readonly beforeMerge: readonly string[];
-  readonly changes: readonly ObjectChange[];
-  /** File-level result of this phase alone, applied after the phases before it. */
-  readonly files: readonly FileChange[];
-  /** What still uses the old revision (cleanup only): the phase must not be opened while this is not empty. */
-  readonly blockedBy: readonly string[];
-}
-
-export interface UpgradePlan {
-  readonly from: { readonly revision: string | null; readonly version: string | null };
-  readonly to: { readonly revision: string; readonly version: string | null };
-  readonly install: InstallStyle;
-  /** How namespaces move: relabelled to the revision, or by moving the tags they follow. */
-  readonly strategy: 'relabel' | 'tag';
-  readonly direction: 'upgrade' | 'downgrade' | 'same-version' | 'none';
-  readonly phases: readonly PlannedPhase[];
-  readonly warnings: readonly PlanWarning[];
-  /** The repo the plan was made from. */
-  readonly original: RepoSnapshot;
-  /** The mesh as found in that repo. */
-  readonly inventory: MeshInventory;
-}
 
 /**
  * Plans a canary upgrade from the repo as it is: finds the mesh, checks the upgrade path, drafts
@@ -363,307 +289,5 @@ export function renderThrough(plan: UpgradePlan, phaseId: string): FileChange[] 
 /** The repo once the first `count` phases are applied. */
 export function snapshotAfter(plan: UpgradePlan, count: number): RepoSnapshot {
   return applyFileChanges(plan.original, plan.phases.slice(0, count).flatMap((p) => p.files));
-}
-
-function toPlannedPhase(draft: PhaseDraft, changes: readonly ObjectChange[], files: readonly FileChange[]): PlannedPhase {
-  return {
-    id: draft.id,
-    title: draft.title,
-    why: draft.why,
-    status: files.length === 0 && draft.manualDone ? 'done' : 'pending',
-    manualResult: draft.manualResult ?? 'cluster',
-    changes,
-    files,
-    manual: draft.manual,
-    estimatedMinutes: draft.estimatedMinutes,
-    pods: draft.pods,
-    namespaces: draft.namespaces,
-    beforeMerge: draft.beforeMerge ?? [],
-    verify: draft.verify,
-    rollback: draft.rollback,
-    blockedBy: draft.blockedBy ?? [],
-  };
-}
-
-/**
- * The revision being upgraded from: of the revisions other than the target, the one the `default`
- * tag points at, else the one the `istiod` Service selects, else the one most namespaces use.
- */
-function chooseCurrentRevision(inventory: MeshInventory, target: string, warn: (w: PlanWarning) => void): string | null {
-  const candidates = [...new Set([...inventory.revisions.map((r) => r.name), ...inventory.externalRevisions])].filter((r) => r !== target);
-  if (candidates.length <= 1) return candidates[0] ?? null;
-  const byDefaultTag = inventory.tags.find((t) => t.tag === 'default' && candidates.includes(t.revision))?.revision ?? helmDefaultRevision(inventory, candidates);
-  const serviceRevision = inventory.istiodService?.body.metadata.labels?.['istio.io/rev'];
-  const byService = serviceRevision && candidates.includes(serviceRevision) ? serviceRevision : undefined;
-  const counts = new Map<string, number>();
-  for (const ns of inventory.namespaces) if (ns.revision && candidates.includes(ns.revision)) counts.set(ns.revision, (counts.get(ns.revision) ?? 0) + 1);
-  const byNamespaces = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
-  // Mid-upgrade (the target installed, `default` already on it), namespaces moving away must not
-  // switch the upgrade to another old revision: it goes on from the newest one below the target.
-  const midUpgrade = inventory.revisions.some((r) => r.name === target) ? newestBelow(inventory, candidates, target) : undefined;
-  const chosen = byDefaultTag ?? byService ?? midUpgrade ?? byNamespaces ?? candidates.sort()[0]!;
-  warn({
-    code: 'several-revisions',
-    message: `the repo holds several revisions besides ${target} (${candidates.join(', ')}); upgrading from ${chosen}. Finish or clean up the others first if that is not what you want.`,
-    file: null,
-  });
-  return chosen;
-}
-
-/** The revision whose Helm release holds the `default` tag (`revisionTags`), or base's `defaultRevision`. */
-function helmDefaultRevision(inventory: MeshInventory, candidates: readonly string[]): string | undefined {
-  const tagged = inventory.revisions.find((r) => candidates.includes(r.name) && Array.isArray(r.helm?.values.revisionTags) && (r.helm.values.revisionTags as unknown[]).includes('default'));
-  const base = inventory.helmBase?.values.defaultRevision;
-  return tagged?.name ?? (typeof base === 'string' && candidates.includes(base) ? base : undefined);
-}
-
-function newestBelow(inventory: MeshInventory, candidates: readonly string[], target: string): string | undefined {
-  const version = (name: string) => inventory.revisions.find((r) => r.name === name)?.version ?? null;
-  const top = version(target);
-  const known = candidates.filter((c) => version(c) && (!top || semver.lt(version(c)!, top)));
-  return known.sort((a, b) => semver.rcompare(version(a)!, version(b)!))[0];
-}
-
-function describeRevision(name: string, installed: InstalledRevision | null): Revision {
-  try {
-    const parsed = parseRevision(name);
-    return installed?.version ? { ...parsed, version: installed.version } : parsed;
-  } catch {
-    return { name, flavor: 'named', version: installed?.version ?? null };
-  }
-}
-
-/** What still names the old revision once the phases before cleanup are merged. */
-/** Tag strategy when asked, or (auto) when every namespace on either revision follows a tag. */
-function resolveStrategy(inventory: MeshInventory, revisions: readonly string[], requested: 'relabel' | 'tag' | 'auto'): 'relabel' | 'tag' {
-  if (requested !== 'auto') return requested;
-  // Gateway namespaces move by relabelling in the gateways phase whatever the strategy: they do not decide it.
-  const gatewayNamespaces = new Set(inventory.gateways.filter((g) => g.style === 'namespace-label').map((g) => g.object.namespace));
-  const meshed = inventory.namespaces.filter((n) => n.revision !== null && revisions.includes(n.revision) && !(revisions[0] === 'default' && gatewayNamespaces.has(n.name)));
-  const followsTag = (n: (typeof meshed)[number]) => n.injection.mode === 'injection-enabled' || (n.injection.mode === 'revision' && !revisions.includes(n.injection.value));
-  return meshed.length > 0 && meshed.every(followsTag) ? 'tag' : 'relabel';
-}
-
-/**
- * What would still name the old revision once the phases before cleanup are merged: namespaces,
- * pod-level revision labels, tags, the default validator, the `istiod` Service, Istio config
- * labelled with it, gateways. Cleanup is only proposed when this is empty (the InUse rule of Istio's
- * Sail operator, applied to the repo).
- */
-function remainingReferences(ctx: PlanContext, drafts: readonly PhaseDraft[]): string[] {
-  const old = ctx.from.name;
-  const moved = new Set(drafts.flatMap((d) => d.objects.flatMap((o) => o.targets.map((t) => `${t.file}#${t.documentIndex}`))));
-  const isMoved = (o: { file: string; documentIndex: number }) => moved.has(`${o.file}#${o.documentIndex}`);
-  const { inventory } = ctx;
-  const left: string[] = [];
-  // With tags, a namespace that follows a tag moves when the tag does (default-revision).
-  const followsMovedTag = (ns: (typeof inventory.namespaces)[number]) =>
-    ctx.strategy === 'tag' && (ns.injection.mode === 'injection-enabled' || (ns.injection.mode === 'revision' && ns.injection.value !== old));
-  for (const ns of inventory.namespaces) {
-    if (ns.revision === old && !ns.definitions.some(isMoved) && !followsMovedTag(ns)) left.push(`namespace ${ns.name}`);
-  }
-  for (const workload of inventory.workloads) {
-    if (workload.podRevision === old && !workload.optedOut && !isMoved(workload.object)) left.push(`pod label on ${workload.object.kind} ${workload.object.namespace}/${workload.object.name}`);
-  }
-  for (const tag of inventory.tags) if (tag.revision === old && !isMoved(tag.object)) left.push(`tag ${tag.tag}`);
-  const validator = inventory.defaultValidator;
-  if (validator && validator.body.metadata.labels?.['istio.io/rev'] === old && !isMoved(validator)) left.push('istiod-default-validator');
-  const service = inventory.istiodService;
-  const selector = service ? (getPath(service.body, ['spec', 'selector']) as Record<string, unknown> | undefined)?.['istio.io/rev'] : undefined;
-  // The non-revisioned `istiod` Service selects no revision (`istio: pilot`): it names `default`.
-  if (service && (selector === old || (old === 'default' && selector === undefined)) && !isMoved(service)) left.push('Service istiod');
-  for (const config of inventory.revisionedConfig) {
-    if (config.body.metadata.labels?.['istio.io/rev'] === old && !isMoved(config)) left.push(`${config.kind} ${config.namespace ?? ''}/${config.name}`);
-  }
-  for (const gateway of inventory.gateways) {
-    if (gateway.revision === old && !isMoved(gateway.object)) left.push(`gateway ${gateway.object.namespace}/${gateway.object.name}`);
-  }
-  for (const release of inventory.helmGateways) {
-    const value = typeof release.values.revision === 'string' && release.values.revision !== '' ? release.values.revision : null;
-    const on = value === null ? (old === 'default' ? 'default' : null) : revisionSelectedBy(inventory, value);
-    if (on === old && !isMoved(release.object)) left.push(`gateway release ${release.object.name}`);
-  }
-  // Gateways the old IstioOperator runs go with it at cleanup: they must move out first.
-  if (ctx.installed?.install === 'istio-operator' && ctx.installed.installer && !isMoved(ctx.installed.installer)) {
-    for (const name of operatorGateways(ctx.installed.installer)) left.push(`gateway ${name} of IstioOperator ${ctx.installed.installer.name}`);
-  }
-  return left;
-}
-
-function emptyWorkloads(ctx: PlanContext, id = 'workloads'): PhaseDraft {
-  return {
-    id,
-    title: `Move workloads to ${ctx.to.name}`,
-    why: `No namespace or workload in the repo runs on ${ctx.from.name}; nothing to move.`,
-    objects: [],
-    deletions: [],
-    manual: [],
-    manualDone: true,
-    pods: 0,
-    namespaces: [],
-    estimatedMinutes: 0,
-    verify: [`${countProxiesOn(ctx.from.name, ctx.to.name)}   # expect 0`],
-    rollback: [],
-  };
-}
-
-function withFiles(snapshot: RepoSnapshot, draft: PhaseDraft): [readonly ObjectChange[], readonly FileChange[]] {
-  const applied = renderPhase(new Map(snapshot), { objects: draft.objects, deletions: draft.deletions });
-  return [applied.changes, applied.files];
-}
-
-/**
- * Istio's in-cluster operator ended with 1.23: an IstioOperator it reconciles cannot go past 1.23.x
- * (istioctl 1.24 has no `operator init`, and there is no operator image to run).
- * @see https://istio.io/latest/blog/2024/in-cluster-operator-deprecation-announcement/
- */
-function assertOperatorCanReach(installed: InstalledRevision | null, to: Revision, index: ReturnType<typeof buildYamlIndex>): void {
-  if (installed?.install !== 'istio-operator' || !to.version) return;
-  // Past 1.23 the operator install moves to Helm releases (phases/operator-to-helm.ts), where the repo's GitOps style allows.
-  if (isOperatorToHelm(installed, to)) {
-    helmHomeOrRefuse({ index, installed, to });
-    return;
-  }
-  // istioctl install -f of an IstioOperator outlives the in-cluster operator.
-  if (installed.name === 'default' && !installed.operator) return;
-  const target = semver.parse(to.version);
-  if (!target || target.major > 1 || (target.major === 1 && target.minor <= 23)) return;
-  throw new UpgradeRefusedError(
-    `${to.name} (${to.version}) is past Istio 1.23, the last release of the in-cluster operator that reconciles IstioOperator ${installed.installer?.name ?? ''}. Upgrade to a 1.23 release with the operator, or migrate the control plane to Helm first (istioctl manifest translate), then upgrade.`,
-    'operator-end-of-life',
-  );
-}
-
-/** The repo already runs only the target: every phase is done. */
-function alreadyThere(snapshot: RepoSnapshot, inventory: MeshInventory, to: Revision, warnings: PlanWarning[]): UpgradePlan {
-  const installed = inventory.revisions.find((r) => r.name === to.name);
-  const ids = ['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup'];
-  // Cleanup is merged, but the old revision's operator is still in git: it goes last.
-  const operatorCleanup = draftLeftoverOperatorCleanup(inventory, to.name);
-  const leftover = operatorCleanup ? [toPlannedPhase(operatorCleanup, ...withFiles(snapshot, operatorCleanup))] : [];
-  return {
-    from: { revision: null, version: null },
-    to: { revision: to.name, version: installed?.version ?? to.version },
-    install: installed?.install ?? (to.flavor === 'managed' ? 'managed' : 'external'),
-    strategy: 'relabel',
-    direction: 'none',
-    phases: ids.map((id): PlannedPhase => ({
-      id,
-      title: id,
-      why: `The repo already runs ${to.name} only.`,
-      status: 'done' as const,
-      manualResult: 'cluster' as const,
-      changes: [],
-      files: [],
-      manual: [],
-      estimatedMinutes: 0,
-      pods: 0,
-      namespaces: [],
-      beforeMerge: [],
-      verify: [],
-      rollback: [],
-      blockedBy: [],
-    })).concat(leftover),
-    warnings,
-    original: snapshot,
-    inventory,
-  };
-}
-
-/**
- * The first canary from a non-revisioned control plane (revision `default`) is planned for rendered
- * manifests only; other styles are refused with what to do instead, never half planned.
- */
-function assertNonRevisionedSupported(installed: InstalledRevision | null, inventory: MeshInventory, options: PlanOptions): void {
-  if (installed?.name !== 'default') return;
-  void options;
-  if (installed.install === 'manifests' && inventory.nonRevisionInjector) return;
-  if (isFirstCanaryFromIop(installed)) return;
-  // Helm istiod release without `revision`: Istio's Helm canary, namespaces relabelled (phases/helm-nonrevisioned.ts).
-  if (installed.install === 'helm' && installed.helm?.chart === 'istiod') return;
-  throw new UpgradeRefusedError(
-    'the control plane in this repo is non-revisioned (istiod without a revision); its first canary upgrade is not supported yet. Install the target revision beside it by hand (istioctl manifest generate --set revision=<target>), then plan again.',
-    'non-revisioned-unsupported',
-  );
-}
-
-/**
- * A chart version read from a Flux substitution ConfigMap while Secrets sit in the same
- * `substituteFrom`: a Secret that sets the variable would win, and git cannot show it.
- */
-function fluxSecretWarnings(inventory: MeshInventory): PlanWarning[] {
-  const releases = [...inventory.revisions.map((r) => r.helm), ...inventory.helmGateways, inventory.helmBase].filter((r): r is NonNullable<typeof r> => r !== null && r !== undefined);
-  const seen = new Set<string>();
-  const out: PlanWarning[] = [];
-  for (const { chartVersionSubstitution: sub } of releases) {
-    if (!sub || sub.source !== 'configmap' || sub.secrets.length === 0 || seen.has(sub.variable)) continue;
-    seen.add(sub.variable);
-    out.push({
-      code: 'flux-substitution-secret',
-      message: `\${${sub.variable}} is read as ${sub.value} from ConfigMap ${sub.configMap?.name ?? ''}; Secret ${sub.secrets.join(', ')} in the same postBuild.substituteFrom cannot be read from git and would win if it set ${sub.variable}. Check: kubectl -n ${sub.kustomization?.namespace ?? 'flux-system'} get secret ${sub.secrets[0]} -o jsonpath='{.data.${sub.variable}}'   # expect nothing`,
-      file: sub.configMap?.file ?? null,
-    });
-  }
-  return out;
-}
-
-/**
- * Istio charts installed through sources the planner does not read yet: an Argo CD Application with
- * `spec.sources` (multi-source) or a Flux HelmRelease with `spec.chartRef` (OCIRepository or
- * HelmChart). Refused by name rather than planned as if the control plane were outside git.
- */
-function assertReadableHelmSources(index: ReturnType<typeof buildYamlIndex>): void {
-  const ISTIO_CHART = /^(base|istiod|gateway)$/;
-  // Istio's chart repositories (and mirrors that keep the name): another chart called `gateway` is not Istio's.
-  const ISTIO_REPO = /istio/i;
-  const found: string[] = [];
-  for (const app of index.ofKind('Application')) {
-    const sources = getPath(app.body, ['spec', 'sources']);
-    if (app.isPatch || !Array.isArray(sources)) continue;
-    if (sources.some((source) => ISTIO_CHART.test(String(getPath(source, ['chart']) ?? '')) && ISTIO_REPO.test(String(getPath(source, ['repoURL']) ?? '')))) found.push(`Application ${app.name} (${app.file}): spec.sources`);
-  }
-  const charts = new Map([...index.ofKind('OCIRepository'), ...index.ofKind('HelmChart')].map((o) => [`${o.kind}/${o.namespace ?? ''}/${o.name}`, o]));
-  for (const release of index.ofKind('HelmRelease')) {
-    const ref = getPath(release.body, ['spec', 'chartRef']) as { kind?: unknown; name?: unknown; namespace?: unknown } | undefined;
-    if (release.isPatch || !ref || typeof ref.name !== 'string') continue;
-    const source = charts.get(`${String(ref.kind)}/${String(ref.namespace ?? release.namespace ?? '')}/${ref.name}`);
-    const chart = source ? String(getPath(source.body, ['spec', 'chart']) ?? String(getPath(source.body, ['spec', 'url']) ?? '').split('/').pop()) : '';
-    // An OCIRepository names its registry in `url`; a HelmChart its HelmRepository, whose URL says.
-    const repoRef = source ? (getPath(source.body, ['spec', 'sourceRef', 'name']) as string | undefined) : undefined;
-    const repoUrl = source?.kind === 'OCIRepository' ? String(getPath(source.body, ['spec', 'url']) ?? '') : String(getPath(index.ofKind('HelmRepository').find((r) => r.name === repoRef)?.body, ['spec', 'url']) ?? '');
-    if (ISTIO_CHART.test(chart) && ISTIO_REPO.test(repoUrl)) found.push(`HelmRelease ${release.name} (${release.file}): spec.chartRef to ${source!.kind} ${source!.name}`);
-  }
-  if (found.length === 0) return;
-  throw new UpgradeRefusedError(
-    `Istio charts installed through sources the planner does not read yet: ${found.join('; ')}. Use spec.source with the chart and inline helm values (Argo CD), or spec.chart.spec with a HelmRepository (Flux), for the Istio releases; or upgrade by hand.`,
-    'helm-source-unsupported',
-  );
-}
-
-/**
- * Argo CD `helm.parameters` win over `valuesObject` and `values`, where the plan writes `revision`,
- * `revisionTags` and the rest: a copy of such an Application would keep the old revision. Refused
- * with the way out rather than planned wrong.
- */
-function assertNoMeshParameters(inventory: MeshInventory): void {
-  const releases = [...inventory.revisions.map((r) => r.helm), ...inventory.helmGateways, inventory.helmBase].filter((r): r is NonNullable<typeof r> => r !== null && r !== undefined);
-  const found = releases.filter((r) => (r.meshParameters ?? []).length > 0);
-  if (found.length === 0) return;
-  throw new UpgradeRefusedError(
-    `${found.map((r) => `${r.object.kind} ${r.object.name} (${r.object.file}) sets ${r.meshParameters!.join(', ')} in spec.source.helm.parameters`).join('; ')}: Argo CD parameters win over valuesObject and values, where the plan writes these values, so a copy for the new revision would keep the old one. Move them into helm.valuesObject (or helm.values), then plan again.`,
-    'helm-parameters-override',
-  );
-}
-
-/**
- * The IstioOperator overlay a rendered control plane is generated from: a YAML file of kind
- * IstioOperator without a revision, which is kept in the repo but not applied (it has no name, or
- * the cluster has no operator). Null when there is none, or more than one.
- */
-function findRenderOverlay(snapshot: RepoSnapshot): string | null {
-  const found = [...snapshot]
-    .filter(([path, text]) => /\.ya?ml$/.test(path) && /^kind:\s*IstioOperator\s*$/m.test(text) && !/^\s+revision:\s*\S/m.test(text))
-    .map(([path]) => path);
-  return found.length === 1 ? found[0]! : null;
 }
 

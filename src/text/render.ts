@@ -1,7 +1,7 @@
 import Mustache from 'mustache';
 import { commandHelp } from '../core/command.js';
 import type { GateDecision } from '../core/gate.js';
-import type { PlannedPhase, UpgradePlan } from '../core/plan.js';
+import type { PlannedPhase, UpgradePlan } from '../core/plan-types.js';
 import { renderPhaseMarker, renderStateBlock, replyMarker, type PhaseRecord, type StateKey, type UpgradeState } from '../core/state.js';
 import { appendSections, clampKeeping, firstOf, fitWithCaps } from './comment-size.js';
 import { codeLine, plainText } from '../core/user-text.js';

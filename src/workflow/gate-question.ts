@@ -3,7 +3,7 @@ import type { PhaseExpectations } from '../core/argocd-gate.js';
 import type { GateQuestion } from '../core/gate.js';
 import { asDict, getPath, ISTIO_SYSTEM } from '../model/kube.js';
 import { phaseKindOf } from '../core/phase-ids.js';
-import type { UpgradePlan } from '../core/plan.js';
+import type { UpgradePlan } from '../core/plan-types.js';
 import type { PhaseRecord, UpgradeState } from '../core/state.js';
 
 const NONE: PhaseExpectations = { healthy: [], absent: [], migratedNamespaces: [], oldProxyTag: null };

@@ -6,7 +6,8 @@ import { parseCommand, type Command, type CommandParse } from '../core/command.j
 import { MeshUpgradeError } from '../model/errors.js';
 import { phaseKindOf } from '../core/phase-ids.js';
 import type { GateOutcome, HealthGate } from '../core/gate.js';
-import { planUpgrade, type PlannedPhase, type UpgradePlan } from '../core/plan.js';
+import { planUpgrade } from '../core/plan.js';
+import { type PlannedPhase, type UpgradePlan } from '../core/plan-types.js';
 import { scopeSnapshot, type RepoSnapshot } from '../model/snapshot.js';
 import { isStateComment, lockRef, newPhaseRecord, parsePhaseMarker, parseStateBlock, phaseBranch, replyMarker, stateKeyForRepo, type PhaseRecord, type StateKey, type UpgradeState } from '../core/state.js';
 import { describeGate, fitComment, renderHelp, renderPlanComment, renderPullRequest, renderReply, renderResourceTable, toPlanView, withDryRunBodies, type PlanView } from '../text/render.js';

@@ -7,6 +7,7 @@ import { type Scalar } from '../model/scalar.js';
 import { YamlEditError } from './errors.js';
 import { formatKey, formatScalar, plainReadsAsString } from './yaml-scalar.js';
 import { isRemovalOnly, patchedData, readsAs } from './patch-data.js';
+
 function isPlainObject(value: PatchValue): value is MergePatch {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

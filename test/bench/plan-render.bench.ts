@@ -29,7 +29,8 @@ import { fileURLToPath } from 'node:url';
 import { isEntryPoint } from '../../src/cli/is-entry-point.js';
 import { loadAll } from 'js-yaml';
 import { parseAllDocuments } from 'yaml';
-import { planUpgrade, renderThrough, type UpgradePlan } from '../../src/core/plan.js';
+import { planUpgrade, renderThrough } from '../../src/core/plan.js';
+import { type UpgradePlan } from '../../src/core/plan-types.js';
 import { isYamlPath, type FileChange, type RepoSnapshot } from '../../src/model/snapshot.js';
 
 const FROM = 'asm-1130-0';

@@ -1,6 +1,7 @@
 import { diffLines } from 'diff';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { planUpgrade, snapshotAfter, type UpgradePlan } from '../../../src/core/plan.js';
+import { planUpgrade, snapshotAfter } from '../../../src/core/plan.js';
+import { type UpgradePlan } from '../../../src/core/plan-types.js';
 import { findInjectionPolicies, PAUSED_ANNOTATION } from '../../../src/core/phases/admission-policies.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';

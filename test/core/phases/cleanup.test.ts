@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { planUpgrade, snapshotAfter, type UpgradePlan } from '../../../src/core/plan.js';
+import { planUpgrade, snapshotAfter } from '../../../src/core/plan.js';
+import { type UpgradePlan } from '../../../src/core/plan-types.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 
 describe('checks that belong before the merge', () => {

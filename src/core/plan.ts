@@ -32,7 +32,8 @@ import { assertSingleNonRevisioned, firstCanaryStrategy, isFirstCanaryFromIop } 
 import { assertManagedMove, assertManagedTarget, assumedDefaultChannel, detectManagedMesh, followsUnseenDefault } from './sources/managed.js';
 import { followSetters, resolvePlaceholders } from './sources/placeholders.js';
 import { adaptManagedCleanup, adaptManagedDefaultRevision, draftManagedControlPlane } from './phases/managed.js';
-import { applyPhaseWithCharts, renderLocalCharts, withLocalCharts } from './sources/helm-app-of-apps.js';
+import { renderLocalCharts, withLocalCharts } from './sources/helm-app-of-apps.js';
+import { applyPhaseWithCharts } from './sources/helm-app-of-apps-writer.js';
 import { applicationSetWarnings, isGitParamsFile } from './sources/applicationset.js';
 import { adaptOperatorToHelmCleanup, adaptOperatorToHelmDefaultRevision, adaptOperatorToHelmGateways, } from './phases/operator-to-helm.js';
 import { assertKustomizationsBuild } from './sources/kustomize-build.js';

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { loadAll } from 'js-yaml';
 import { isMap, isSeq, parseAllDocuments, type Node } from 'yaml';
-import { elementEditsFor, isGeneratedTarget, type ElementEdit, type GeneratedEdit } from './applicationset.js';
+import { elementEditsFor, isGeneratedTarget, type ElementEdit, type GeneratedEdit } from './applicationset-edits.js';
 import type { IndexedObject } from '../../model/objects.js';
 import type { ObjectChange, PhaseEdits } from '../../model/placed-object.js';
 import type { DelegatedEdits, EditableRepo } from '../../writer/apply-phase.js';

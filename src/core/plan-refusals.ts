@@ -1,7 +1,7 @@
 import semver from 'semver';
-import { type InstalledRevision, type MeshInventory } from './discover.js';
+import { type InstalledRevision, type MeshInventory } from './inventory.js';
 import { type PlanOptions } from './plan-types.js';
-import { type PlanWarning } from './phases/context.js';
+import { type PlanWarning } from '../model/plan-warning.js';
 import { type Revision } from './revision.js';
 import { UpgradeRefusedError } from '../model/errors.js';
 import { buildYamlIndex } from './yaml-index.js';

@@ -1,7 +1,8 @@
 import { type FileChange, type RepoSnapshot } from '../model/snapshot.js';
-import { type InstallStyle, type MeshInventory } from './discover.js';
+import { type InstallStyle, type MeshInventory } from './inventory.js';
 import { type ObjectChange } from '../model/placed-object.js';
-import { type PhaseDraft, type PlanWarning } from './phases/context.js';
+import { type PhaseDraft } from './phases/context.js';
+import { type PlanWarning } from '../model/plan-warning.js';
 import { type Platform } from './platform.js';
 
 export interface PlanOptions {

@@ -4,12 +4,14 @@ import { assertNoMeshParameters, assertNonRevisionedSupported, assertOperatorCan
 import { chooseCurrentRevision, describeRevision, resolveStrategy } from './current-revision.js';
 import { App, Chart } from 'cdk8s';
 import { renderPhase } from './render-phase.js';
-import { assertMeshFound, discoverMesh, toHelmRelease, type MeshInventory } from './discover.js';
+import { assertMeshFound, discoverMesh, toHelmRelease } from './discover.js';
+import { type MeshInventory } from './inventory.js';
 import { MeshNotFoundError, UnknownPhaseError, UpgradeRefusedError } from '../model/errors.js';
 import { DEFAULT_POD_BUDGET } from './phase-ids.js';
 import { withAdmissionPolicies } from './phases/admission-policies.js';
 import { draftCleanup, draftOperatorCleanup } from './phases/cleanup.js';
-import type { DraftScope, PlanContext, PlanWarning } from './phases/context.js';
+import type { DraftScope, PlanContext } from './phases/context.js';
+import type { PlanWarning } from '../model/plan-warning.js';
 import { draftControlPlane } from './phases/control-plane.js';
 import { draftDefaultRevision } from './phases/default-revision.js';
 import { draftGateways } from './phases/gateways.js';
@@ -42,7 +44,6 @@ import { withImageOverrides } from './sources/kustomize-images.js';
 import { routeNamespaceMoves, warnInjectionLabelsFromTransformers, warnUnreadableSelectors } from './sources/json-patches.js';
 import { sidecarPatchBlockers, withSidecarPatches } from './sources/sidecar-patches.js';
 
-export type { PlanWarning } from './phases/context.js';
 
 /**
  * Plans a canary upgrade from the repo as it is: finds the mesh, checks the upgrade path, drafts

@@ -1,7 +1,9 @@
 import { type FileChange, type RepoSnapshot } from '../model/snapshot.js';
-import { type MeshInventory, revisionSelectedBy } from './discover.js';
+import { type MeshInventory } from './inventory.js';
+import { revisionSelectedBy } from './discover.js';
 import { type ObjectChange } from '../model/placed-object.js';
-import { type PhaseDraft, type PlanContext, type PlanWarning } from './phases/context.js';
+import { type PhaseDraft, type PlanContext } from './phases/context.js';
+import { type PlanWarning } from '../model/plan-warning.js';
 import { type PlannedPhase, type UpgradePlan } from './plan-types.js';
 import { type Revision } from './revision.js';
 import { countProxiesOn } from './phases/naming.js';

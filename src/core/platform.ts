@@ -1,6 +1,6 @@
 import { asDict } from '../model/kube.js';
 import type { IndexedObject } from '../model/objects.js';
-import type { YamlIndex } from './yaml-index.js';
+import type { YamlIndex } from './repo-index.js';
 
 /**
  * Where the cluster runs, as asmcli needs to know it: `gke` (Google Cloud: project, cluster name

@@ -3,7 +3,7 @@ import { UpgradeRefusedError } from '../model/errors.js';
 import { getPath, podTemplateOf, WORKLOAD_KINDS } from '../model/kube.js';
 import type { Revision } from './revision.js';
 import type { IndexedObject } from '../model/objects.js';
-import type { YamlIndex } from './yaml-index.js';
+import type { YamlIndex } from './repo-index.js';
 import { assertImageOverrideSkew } from './sources/kustomize-images.js';
 import { parseImageReference } from '../model/image-reference.js';
 

@@ -1,62 +1,16 @@
-import type { IndexedObject, KubeObject, ObjectRef } from '../model/objects.js';
+import { type Kustomization, type SkippedFile, type YamlIndex } from './repo-index.js';
+import { objectKey } from '../model/objects.js';
+import type { IndexedObject, KubeObject, } from '../model/objects.js';
 import { posix } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { MalformedYamlError } from '../model/errors.js';
 import { isYamlPath, type RepoSnapshot } from '../model/snapshot.js';
-import { namespaceLabelPatches, type JsonLabelPatch } from './sources/json-patches.js';
+import { namespaceLabelPatches, } from './sources/json-patches.js';
 import { unreachedFiles } from './sources/kustomize-reach.js';
-import { imageEntriesOf, type ImageEntry } from './sources/kustomize-images.js';
-
-
-
-
-export interface Kustomization {
-  readonly file: string;
-  readonly dir: string;
-  readonly resources: readonly string[];
-  readonly patchFiles: readonly string[];
-  readonly namespace: string | null;
-  /** JSON6902 patches of Namespace labels (inline or in files), in the order listed. */
-  readonly labelPatches?: readonly JsonLabelPatch[];
-  /** `components:` entries (directories of `kind: Component` kustomizations), resolved. */
-  readonly components?: readonly string[];
-  /** Targets of inline `patches:` entries (`patch:` text) that name one object: kind and name. */
-  readonly inlinePatchTargets?: ReadonlyArray<{ readonly kind: string; readonly name: string }>;
-  /** `images:` entries (name, newName, newTag, digest), in order. */
-  readonly images?: readonly ImageEntry[];
-}
-
-export interface SkippedFile {
-  readonly file: string;
-  readonly reason: string;
-}
-
-export interface YamlIndex {
-  readonly objects: readonly IndexedObject[];
-  readonly kustomizations: readonly Kustomization[];
-  readonly skipped: readonly SkippedFile[];
-  /** Every definition of an object (a kustomize base and its patches share a key). */
-  find(ref: ObjectRef): readonly IndexedObject[];
-  ofKind(kind: string): readonly IndexedObject[];
-}
-
-export function objectKey(ref: ObjectRef): string {
-  return `${groupOf(ref.apiVersion)}|${ref.kind}|${ref.namespace ?? ''}|${ref.name}`;
-}
-
-/** The API group without version, so `autoscaling/v1` and `autoscaling/v2` name one object. */
-function groupOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf('/');
-  return slash < 0 ? '' : apiVersion.slice(0, slash);
-}
+import { imageEntriesOf, } from './sources/kustomize-images.js';
 
 const KUSTOMIZATION_FILES = new Set(['kustomization.yaml', 'kustomization.yml', 'Kustomization']);
 
-/**
- * Parses every YAML file of the snapshot once (js-yaml: the fastest full parser available) and
- * indexes the Kubernetes objects in it. Helm templates and documents that are not Kubernetes
- * objects are skipped with a note; a file that does not parse is an error naming file and line.
- */
 const readFrom = new WeakMap<object, RepoSnapshot>();
 
 /** The repo an ApplicationSet (its git generators read the repo's files) or an IstioOperator (its JSON6902 patches) was read from. */
@@ -64,6 +18,11 @@ export function snapshotOf(object: IndexedObject): RepoSnapshot | undefined {
   return readFrom.get(object.body);
 }
 
+/**
+ * Parses every YAML file of the snapshot once (js-yaml: the fastest full parser available) and
+ * indexes the Kubernetes objects in it. Helm templates and documents that are not Kubernetes
+ * objects are skipped with a note; a file that does not parse is an error naming file and line.
+ */
 export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
   const objects: IndexedObject[] = [];
   const kustomizations: Kustomization[] = [];

@@ -27,3 +27,13 @@ export interface KubeObject {
   };
   readonly [field: string]: unknown;
 }
+
+export function objectKey(ref: ObjectRef): string {
+  return `${groupOf(ref.apiVersion)}|${ref.kind}|${ref.namespace ?? ''}|${ref.name}`;
+}
+
+/** The API group without version, so `autoscaling/v1` and `autoscaling/v2` name one object. */
+export function groupOf(apiVersion: string): string {
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? '' : apiVersion.slice(0, slash);
+}

@@ -50,3 +50,12 @@ export function diffSnapshots(before: RepoSnapshot, after: RepoSnapshot): FileCh
 export function isYamlPath(path: string): boolean {
   return path.endsWith('.yaml') || path.endsWith('.yml');
 }
+
+/** A file written as text beside a phase's objects (a twin kustomize patch, its kustomization entry). */
+export interface RawFileEdit {
+  readonly path: string;
+  /** The new text from the repo as it is when the phase is applied; null leaves the file as it is. */
+  readonly content: (repo: RepoSnapshot) => string | null;
+  /** The file is deleted (when it is there); `content` is not called. */
+  readonly remove?: boolean;
+}

@@ -2,7 +2,7 @@ import { DesiredObject, pointer } from '../../constructs/desired-object.js';
 import type { PlacedObject } from '../../model/placed-object.js';
 import { asDict, describe, getPath, INJECTION_LABEL, REV_LABEL } from '../../model/kube.js';
 import type { IndexedObject } from '../../model/objects.js';
-import type { YamlIndex } from '../yaml-index.js';
+import type { YamlIndex } from '../repo-index.js';
 import type { DraftScope, PhaseDraft, PlanContext } from './context.js';
 
 export interface PolicyChange {

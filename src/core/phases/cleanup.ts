@@ -1,4 +1,4 @@
-import type { InClusterOperator, MeshInventory } from '../discover.js';
+import type { InClusterOperator, MeshInventory } from '../inventory.js';
 import { ISTIO_SYSTEM } from '../../model/kube.js';
 import type { IndexedObject } from '../../model/objects.js';
 import type { PhaseDraft, PlanContext } from './context.js';

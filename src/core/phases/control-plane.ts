@@ -8,7 +8,7 @@ import { patchYamlMappingText } from '../../writer/yaml-patch.js';
 import type { MergePatch } from '../../model/merge-patch.js';
 import { asDict, describe, getPath, ISTIO_SYSTEM } from '../../model/kube.js';
 import { minorOf, parseVersion } from '../revision.js';
-import type { InstalledRevision } from '../discover.js';
+import type { InstalledRevision } from '../inventory.js';
 import type { IndexedObject } from '../../model/objects.js';
 import { registerCreated, type DraftScope, type PhaseDraft, type PlanContext } from './context.js';
 import { chartVersionMove, warnPinnedCopy } from './helm-nonrevisioned.js';

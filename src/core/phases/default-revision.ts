@@ -5,7 +5,7 @@ import { RevisionTag } from '../../constructs/revision-tag.js';
 import { WebhookDeactivation } from '../../constructs/webhook-deactivation.js';
 import { WebhookRevision } from '../../constructs/webhook-configuration.js';
 import type { PlacedObject } from '../../model/placed-object.js';
-import type { HelmRelease } from '../discover.js';
+import type { HelmRelease } from '../inventory.js';
 import { asDict, getPath, ISTIO_SYSTEM, REV_LABEL, stringMap } from '../../model/kube.js';
 import type { IndexedObject } from '../../model/objects.js';
 import type { DraftScope, PhaseDraft, PlanContext } from './context.js';

@@ -4,7 +4,7 @@ import { HelmValues } from '../../constructs/helm-release.js';
 import { NamespaceInjection } from '../../constructs/namespace-injection.js';
 import type { PlacedObject } from '../../model/placed-object.js';
 import type { MergePatch } from '../../model/merge-patch.js';
-import type { HelmRelease, InstalledRevision } from '../discover.js';
+import type { HelmRelease, InstalledRevision } from '../inventory.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict, getPath, INJECTION_LABEL, ISTIO_SYSTEM, REV_LABEL, stringMap } from '../../model/kube.js';
 import type { IndexedObject } from '../../model/objects.js';

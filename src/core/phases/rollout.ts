@@ -1,4 +1,4 @@
-import type { Workload } from '../discover.js';
+import type { Workload } from '../inventory.js';
 import type { IndexedObject } from '../../model/objects.js';
 
 /** More restarted workloads than this in one namespace get one type-wide check instead of a line each. */

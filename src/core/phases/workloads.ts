@@ -2,7 +2,7 @@ import { NamespaceInjection } from '../../constructs/namespace-injection.js';
 import { RevisionTag } from '../../constructs/revision-tag.js';
 import { WorkloadRestart } from '../../constructs/workload-restart.js';
 import type { PlacedObject } from '../../model/placed-object.js';
-import type { MeshNamespace, Workload } from '../discover.js';
+import type { MeshNamespace, Workload } from '../inventory.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { describe } from '../../model/kube.js';
 import { inlineCode } from '../user-text.js';

@@ -1,8 +1,9 @@
-import { toHelmRelease, type HelmRelease } from '../discover.js';
+import { toHelmRelease } from '../discover.js';
+import { type HelmRelease } from '../inventory.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { getPath } from '../../model/kube.js';
-import type { PlanWarning } from '../phases/context.js';
-import type { YamlIndex } from '../yaml-index.js';
+import type { PlanWarning } from '../../model/plan-warning.js';
+import type { YamlIndex } from '../repo-index.js';
 
 /**
  * Values files of an Istio chart pulled from a Helm repository: Argo CD single-source

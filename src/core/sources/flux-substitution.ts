@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { load as loadYaml } from 'js-yaml';
 import { asDict, getPath, stringMap } from '../../model/kube.js';
 import type { IndexedObject } from '../../model/objects.js';
-import type { YamlIndex } from '../yaml-index.js';
+import type { YamlIndex } from '../repo-index.js';
 
 /**
  * Flux post-build variable substitution, read from the repo: a Flux `Kustomization`

@@ -3,7 +3,8 @@ import { isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Node as 
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict, getPath } from '../../model/kube.js';
 import type { RepoSnapshot } from '../../model/snapshot.js';
-import { objectKey, type SkippedFile, type YamlIndex } from '../yaml-index.js';
+import { objectKey } from '../../model/objects.js';
+import { type SkippedFile, type YamlIndex } from '../repo-index.js';
 import { type IndexedObject, type KubeObject } from '../../model/objects.js';
 import { renderTemplate, type Guard, type Iteration, type ValuesPath } from './helm-template.js';
 

@@ -7,7 +7,8 @@ import type { RepoSnapshot } from '../../model/snapshot.js';
 import { snapshotOf } from '../yaml-index.js';
 import { type IndexedObject, type KubeObject } from '../../model/objects.js';
 import { isOperatorToHelm } from './iop-to-helm.js';
-import { listTwin, retarget, twinFile, twinText, type RawFileEdit, type Twin } from './name-keyed-patches.js';
+import { listTwin, retarget, twinFile, twinText, type Twin } from './name-keyed-patches.js';
+import { type RawFileEdit } from '../../model/snapshot.js';
 
 /** A JSON6902 patch file listed with `target: {kind: IstioOperator, name: <old>}`. */
 interface JsonTwin {

@@ -2,12 +2,13 @@ import { posix } from 'node:path';
 import { load } from 'js-yaml';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { INJECTION_LABEL, REV_LABEL } from '../../model/kube.js';
-import type { PhaseDraft, PlanWarning } from '../phases/context.js';
+import type { PhaseDraft } from '../phases/context.js';
+import type { PlanWarning } from '../../model/plan-warning.js';
 import type { RepoSnapshot } from '../../model/snapshot.js';
 import type { IndexedObject } from '../../model/objects.js';
-import type { Kustomization, YamlIndex } from '../yaml-index.js';
+import type { Kustomization, YamlIndex } from '../repo-index.js';
 import { parseSelector, selectorMatches } from './kustomize-selectors.js';
-import type { RawFileEdit } from './name-keyed-patches.js';
+import type { RawFileEdit } from '../../model/snapshot.js';
 
 /** One JSON6902 operation on a label of a Namespace (`/metadata/labels/<key>`). */
 export interface LabelOp {

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { load } from 'js-yaml';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { isYamlPath, type RepoSnapshot } from '../../model/snapshot.js';
-import type { YamlIndex } from '../yaml-index.js';
+import type { YamlIndex } from '../repo-index.js';
 
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 

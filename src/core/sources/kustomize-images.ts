@@ -5,7 +5,7 @@ import { podTemplateOf, WORKLOAD_KINDS } from '../../model/kube.js';
 import type { PhaseDraft, PlanContext } from '../phases/context.js';
 import type { RepoSnapshot } from '../../model/snapshot.js';
 import type { IndexedObject } from '../../model/objects.js';
-import type { Kustomization, YamlIndex } from '../yaml-index.js';
+import type { Kustomization, YamlIndex } from '../repo-index.js';
 import { formatScalar } from '../../writer/yaml-scalar.js';
 
 /**

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { UpgradeRefusedError } from '../../model/errors.js';
-import { objectKey, type YamlIndex } from '../yaml-index.js';
+import { objectKey } from '../../model/objects.js';
+import { type YamlIndex } from '../repo-index.js';
 import { type IndexedObject } from '../../model/objects.js';
 
 /**

@@ -1,3 +1,4 @@
+import { type RawFileEdit } from '../../model/snapshot.js';
 import { posix } from 'node:path';
 import { documentSource, editYamlText } from '../../writer/yaml-patch.js';
 import { mergePatchBetween } from '../../writer/patch-data.js';
@@ -7,15 +8,6 @@ import { fileForRevision, renameForRevision } from '../phases/naming.js';
 import type { FileChange, RepoSnapshot } from '../../model/snapshot.js';
 import type { IndexedObject, KubeObject } from '../../model/objects.js';
 import { renameReferences, renamesOf, type Renames } from './twin-references.js';
-
-/** A file written as text beside a phase's objects (a twin kustomize patch, its kustomization entry). */
-export interface RawFileEdit {
-  readonly path: string;
-  /** The new text from the repo as it is when the phase is applied; null leaves the file as it is. */
-  readonly content: (repo: RepoSnapshot) => string | null;
-  /** The file is deleted (when it is there); `content` is not called. */
-  readonly remove?: boolean;
-}
 
 /** One patch keyed by an old-revision object's name, and its twin for the new revision's object. */
 export interface Twin {

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { load } from 'js-yaml';
-import type { PlanWarning } from '../phases/context.js';
+import type { PlanWarning } from '../../model/plan-warning.js';
 import { RevisionName } from '../revision.js';
 import type { FileChange, RepoSnapshot } from '../../model/snapshot.js';
 

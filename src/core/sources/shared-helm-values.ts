@@ -1,5 +1,5 @@
 import { asDict } from '../../model/kube.js';
-import type { HelmRelease } from '../discover.js';
+import type { HelmRelease } from '../inventory.js';
 
 /**
  * Values of an istiod release that come from a shared source rather than its own inline values

@@ -4,8 +4,8 @@ import { describe, ISTIO_SYSTEM, podTemplateOf, WORKLOAD_KINDS } from '../../mod
 import type { PhaseDraft, PlanContext } from '../phases/context.js';
 import type { Revision } from '../revision.js';
 import type { RepoSnapshot } from '../../model/snapshot.js';
-import type { YamlIndex } from '../yaml-index.js';
-import type { RawFileEdit } from './name-keyed-patches.js';
+import type { YamlIndex } from '../repo-index.js';
+import type { RawFileEdit } from '../../model/snapshot.js';
 import { parseImageReference, parseImageTag, retagTag } from '../../model/image-reference.js';
 
 /**

@@ -1,0 +1,5 @@
+export interface PlanWarning {
+  readonly code: string;
+  readonly message: string;
+  readonly file: string | null;
+}

@@ -421,7 +421,12 @@ export function injectionBans(index: YamlIndex): Array<{ readonly object: Indexe
         const resources = blocks.length === 1 ? asDict(blocks[0]!.resources) : blocks.length === 0 ? asDict(match.resources) : {};
         const selector = asDict(resources.selector);
         const simple = Object.keys(selector).every((k) => k === 'matchLabels');
-        const labels = [INJECTION_LABEL, ...(simple ? Object.entries(asDict(selector.matchLabels)).map(([k, v]) => `${k}=${String(v)}`) : [])];
+        const patternLabels = asDict(getPath(asDict(r.validate).pattern, ['metadata', 'labels']));
+        const ban = Object.keys(patternLabels).find((k) => isBan(k, patternLabels[k], INJECTION_LABEL))!;
+        const banned = String(patternLabels[ban]);
+        // `!enabled` rejects that value only; `!*` and X() reject the label with any value.
+        const bannedLabel = (ban === INJECTION_LABEL || ban === `=(${INJECTION_LABEL})`) && /^![^*?|!]+$/.test(banned) ? `${INJECTION_LABEL}=${banned.slice(1)}` : INJECTION_LABEL;
+        const labels = [bannedLabel, ...(simple ? Object.entries(asDict(selector.matchLabels)).map(([k, v]) => `${k}=${String(v)}`) : [])];
         const names = Array.isArray(resources.names) ? ` ${resources.names.map(String).join(' ')}` : '';
         return {
           object,

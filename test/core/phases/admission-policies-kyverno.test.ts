@@ -247,3 +247,64 @@ describe('Kyverno per-rule failureAction, deny conditions, namespaced policies (
     expect((await validateYamlFiles(changedFiles(steps))).errors).toEqual([]);
   });
 });
+
+/** A ClusterPolicy with one Namespace rule whose pattern has these labels, selecting `mesh: <selector>`. */
+function namespaceRule(name: string, selector: string, labels: string, action = '  validationFailureAction: Enforce\n', ruleAction = ''): string {
+  return `apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: ${name}\nspec:\n${action}  rules:\n    - name: ${name}-rule\n      match:\n        any:\n          - resources:\n              kinds: [Namespace]\n              selector:\n                matchLabels:\n                  mesh: ${selector}\n      validate:\n${ruleAction}        message: "${name}"\n        pattern:\n          metadata:\n            labels:\n${labels}`;
+}
+
+describe('Kyverno value patterns that ban a label, and namespaced Policies (fixture admission-policies)', () => {
+  let base: RepoSnapshot;
+  beforeAll(async () => {
+    base = await loadFixture('admission-policies');
+  });
+
+  it.each([
+    ['not-enabled', '              istio-injection: "!enabled"\n', '', 'istio-injection=enabled'],
+    ['absent', '              istio-injection: "!*"\n', '', 'istio-injection'],
+    ['anchor', '              X(istio-injection): "null"\n', '', 'istio-injection'],
+    ['rule-action', '              istio-injection: "!*"\n', '        failureAction: Enforce\n', 'istio-injection'],
+  ])('keeps a ban on istio-injection (%s) as it is, with a check before merging cleanup', (name, labels, ruleAction, selector) => {
+    const file = `${KYVERNO}ban-${name}.yaml`;
+    const text = namespaceRule(`ban-${name}`, 'revisioned', labels, ruleAction ? '' : '  validationFailureAction: Enforce\n', ruleAction);
+    const repo = new Map(base).set(file, text);
+    expect(findInjectionPolicies(buildYamlIndex(repo), TO).map((p) => p.object.name)).not.toContain(`ban-${name}`);
+    const plan = planUpgrade(repo, { to: TO });
+    const cleanup = plan.phases.find((p) => p.id === 'cleanup')! as { beforeMerge?: string[] };
+    expect(cleanup.beforeMerge).toContain(
+      `kubectl get ns -l ${selector},mesh=revisioned -o name   # expect: no output (ClusterPolicy ban-${name} rule ban-${name}-rule rejects these namespaces at their next update)`,
+    );
+    const steps = runUpgrade(repo, { to: TO });
+    expect(steps.at(-1)!.after.get(file)).toBe(text);
+    // What the ban forbids, the evaluator rejects; a namespace on istio.io/rev passes.
+    const policies = docs(text);
+    expect(admitNamespace(policies, { name: 'old', labels: { mesh: 'revisioned', 'istio-injection': 'enabled' } }).rejections).toEqual([`ClusterPolicy/ban-${name} ban-${name}-rule`]);
+    expect(admitNamespace(policies, { name: 'new', labels: { mesh: 'revisioned', 'istio.io/rev': TO } }).rejections).toEqual([]);
+  });
+
+  it('reads istio.io/rev: "!*" as a ban on istio.io/rev, and lets both labels through from the relax on', () => {
+    const file = `${KYVERNO}no-pins.yaml`;
+    const repo = new Map(base).set(file, namespaceRule('no-pins', 'enrolled', '              istio.io/rev: "!*"\n'));
+    // Before the upgrade checkout (on istio.io/rev already) would be rejected: mark it so the fixture stays consistent.
+    const ns = 'clusters/shop/apps/namespaces.yaml';
+    repo.set(ns, repo.get(ns)!.replace('    mesh: enrolled\n    istio.io/rev: 1-21-2\n', '    mesh: pinned\n    istio.io/rev: 1-21-2\n'));
+    expect(findInjectionPolicies(buildYamlIndex(repo), TO).map((p) => `${p.object.name}: ${p.effect}`)).toContain('no-pins: rule no-pins-rule forbids istio.io/rev');
+    const steps = runUpgrade(repo, { to: TO });
+    const at = steps.findIndex((s) => s.phase === 'admission-policies');
+    expect(at).toBeGreaterThan(0);
+    for (const step of steps.slice(at)) {
+      const policies = policiesIn(step.after);
+      for (const namespace of [...namespacesIn(step.after), OUTSIDE_GIT]) expect(admitNamespace(policies, namespace).rejections, `${namespace.name} after ${step.phase}`).toEqual([]);
+    }
+    expect(steps.at(-1)!.after.get(file)).toContain('anyPattern:');
+  });
+
+  it('ignores a namespaced Policy banning istio-injection on Namespaces: it never sees one, so no check is asked for', () => {
+    const file = `${KYVERNO}team-ban.yaml`;
+    const text = namespaceRule('team-ban', 'revisioned', '              X(istio-injection): "null"\n').replace('kind: ClusterPolicy\nmetadata:\n', 'kind: Policy\nmetadata:\n  namespace: storefront\n');
+    const repo = new Map(base).set(file, text);
+    const cleanup = planUpgrade(repo, { to: TO }).phases.find((p) => p.id === 'cleanup')! as { beforeMerge?: string[] };
+    expect((cleanup.beforeMerge ?? []).filter((c) => c.includes('team-ban'))).toEqual([]);
+    expect(runUpgrade(repo, { to: TO }).at(-1)!.after.get(file)).toBe(text);
+  });
+});

@@ -107,11 +107,12 @@ function denies(conditions: unknown, labels: Labels): boolean {
     if (!m) return true;
     const actual = labels[(m[1] ?? m[2])!] ?? '';
     const values = Array.isArray(value) ? value.map(String) : [String(value)];
-    switch (operator) {
-      case 'Equals': return actual === String(value);
-      case 'NotEquals': return actual !== String(value);
-      case 'In': case 'AnyIn': case 'AllIn': return values.includes(actual);
-      case 'NotIn': case 'AnyNotIn': case 'AllNotIn': return !values.includes(actual);
+    // Kyverno reads operators case-insensitively.
+    switch (String(operator).toLowerCase()) {
+      case 'equals': return actual === String(value);
+      case 'notequals': return actual !== String(value);
+      case 'in': case 'anyin': case 'allin': return values.includes(actual);
+      case 'notin': case 'anynotin': case 'allnotin': return !values.includes(actual);
       default: return true;
     }
   };

@@ -339,10 +339,12 @@ function labelVariable(key: unknown): string | null {
 
 /** A deny condition that holds when istio-injection is not `enabled`. */
 function requiresInjection(condition: unknown): boolean {
-  const { key, operator, value } = asDict(condition);
+  const { key, value } = asDict(condition);
   if (labelVariable(key) !== INJECTION_LABEL) return false;
-  if (operator === 'NotEquals') return value === 'enabled';
-  return (operator === 'NotIn' || operator === 'AnyNotIn' || operator === 'AllNotIn') && Array.isArray(value) && value.length === 1 && value[0] === 'enabled';
+  // Kyverno reads operators case-insensitively.
+  const operator = String(asDict(condition).operator).toLowerCase();
+  if (operator === 'notequals') return value === 'enabled';
+  return (operator === 'notin' || operator === 'anynotin' || operator === 'allnotin') && Array.isArray(value) && value.length === 1 && value[0] === 'enabled';
 }
 
 /** The condition added to a deny: the namespace has no istio.io/rev (one with it is meshed). */

@@ -308,3 +308,26 @@ describe('Kyverno value patterns that ban a label, and namespaced Policies (fixt
     expect(runUpgrade(repo, { to: TO }).at(-1)!.after.get(file)).toBe(text);
   });
 });
+
+describe('Kyverno deny conditions that require istio-injection=enabled, in their other spellings', () => {
+  const denyPolicy = (conditions: string) =>
+    `apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: deny-form\nspec:\n  validationFailureAction: Enforce\n  rules:\n    - name: inject\n      match:\n        any:\n          - resources:\n              kinds: [Namespace]\n              selector:\n                matchLabels:\n                  mesh: enrolled\n      validate:\n        message: "inject"\n        deny:\n          conditions:\n${conditions}`;
+  it.each([
+    ['all, AnyNotIn', '            all:\n              - key: \'{{ request.object.metadata.labels."istio-injection" }}\'\n                operator: AnyNotIn\n                value: [enabled]\n'],
+    ['legacy list, notequals', '            - key: "{{ request.object.metadata.labels.\\"istio-injection\\" || \'\' }}"\n              operator: notequals\n              value: enabled\n'],
+  ])('%s: accepts either label after the relax, still rejects injection disabled, and stays enforcing', async (_name, conditions) => {
+    const file = `${KYVERNO}deny-form.yaml`;
+    const repo = new Map(await loadFixture('admission-policies')).set(file, denyPolicy(conditions));
+    const steps = runUpgrade(repo, { to: TO });
+    const at = steps.findIndex((s) => s.phase === 'admission-policies');
+    expect(at).toBeGreaterThan(0);
+    for (const step of steps.slice(at)) {
+      const policies = policiesIn(step.after);
+      for (const ns of [...namespacesIn(step.after), OUTSIDE_GIT]) expect(admitNamespace(policies, ns).rejections, `${ns.name} after ${step.phase}`).toEqual([]);
+    }
+    const final = docs(steps.at(-1)!.after.get(file)!);
+    expect(final[0].spec.validationFailureAction).toBe('Enforce');
+    expect(admitNamespace(final, { name: 'x', labels: { mesh: 'enrolled', 'istio-injection': 'disabled' } }).rejections).toEqual(['ClusterPolicy/deny-form inject']);
+    expect(planUpgrade(steps.at(-1)!.after, { to: TO }).phases.flatMap((p) => p.files)).toEqual([]);
+  });
+});

@@ -1,3 +1,4 @@
+import { diffLines } from 'diff';
 import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { planUpgrade, type UpgradePlan } from '../../../src/core/plan.js';
@@ -234,6 +235,16 @@ describe('Kyverno per-rule failureAction, deny conditions, namespaced policies (
     // Audit is written before the first relabel, in the admission-policies phase, not left to cleanup.
     const at = plan.phases.findIndex((p) => p.id === 'admission-policies');
     expect(at).toBeLessThan(plan.phases.findIndex((p) => p.id === 'workloads'));
+  });
+
+  it('changes only the nodes it must in the deny and per-rule policies', () => {
+    const step = steps.find((s) => s.phase === 'admission-policies')!;
+    const changed = (file: string) =>
+      diffLines(step.before.get(file)!, step.after.get(file)!)
+        .filter((p) => p.added || p.removed)
+        .flatMap((p) => p.value.split('\n').filter(Boolean).map((l) => `${p.added ? '+' : '-'}${l.trim()}`));
+    expect(changed(`${KYVERNO}deny.yaml`)).toEqual(['+all:', `+- key: "{{ request.object.metadata.labels.\\"istio.io/rev\\" || '' }}"`, '+operator: Equals', '+value: ""']);
+    expect(changed(`${KYVERNO}history.yaml`).sort()).toEqual(['+annotations:', `+${PAUSED_ANNOTATION}: rule keep-injection-label failureAction=Enforce`, '-failureAction: Enforce', '+failureAction: Audit'].sort());
   });
 
   it('leaves the namespaced Policy and the unrelated policy byte for byte', () => {

@@ -2,7 +2,7 @@
  * A small admission evaluator for Namespaces, over rendered policy objects: what Gatekeeper
  * K8sRequiredLabels constraints and Kyverno validate/mutate rules (the shapes the planner writes
  * and the fixtures use) do to a Namespace at its next CREATE/UPDATE. What it cannot read (a custom
- * Rego template, a Kyverno `deny`, a JMESPath it does not know) counts as a rejection when it is
+ * Rego template, a Kyverno `deny` condition on anything but the object's labels, a JMESPath it does not know) counts as a rejection when it is
  * enforcing, so a test never passes by ignoring a policy.
  */
 import { selectorMatches } from './injection.js';
@@ -84,6 +84,44 @@ function preconditionsHold(preconditions: unknown, labels: Labels): boolean {
   return list(all).every(one) && (list(any).length === 0 || list(any).some(one));
 }
 
+/**
+ * A rule's action for this namespace: the rule's `failureAction` (Kyverno >= 1.13) over the
+ * policy's `validationFailureAction` (default Audit); a matching override (per rule, or the
+ * policy's) wins.
+ */
+function kyvernoEnforces(policy: PolicyDoc, validate: Record<string, unknown>, ns: NamespaceUnderReview, labels: Labels): boolean {
+  let action = String(validate.failureAction ?? policy.spec?.validationFailureAction ?? 'Audit');
+  const overrides = validate.failureActionOverrides ?? policy.spec?.validationFailureActionOverrides;
+  for (const o of list(overrides).map(dict)) {
+    // A Namespace is reviewed as in its own namespace.
+    if ((o.namespaces === undefined || namesMatch(o.namespaces, ns.name, false)) && (o.namespaceSelector === undefined || selectorMatches(dict(o.namespaceSelector) as never, labels))) action = String(o.action);
+  }
+  return /^enforce$/i.test(action);
+}
+
+/** A deny rule's conditions over the namespace's labels (any/all, or the legacy list: all); what it cannot read denies. */
+function denies(conditions: unknown, labels: Labels): boolean {
+  const one = (c: unknown) => {
+    const { key, operator, value } = dict(c);
+    const m = /^\{\{\s*request\.object\.metadata\.labels\.(?:"([^"]+)"|([A-Za-z_][\w]*))\s*(?:\|\|\s*''\s*)?\}\}$/.exec(String(key));
+    if (!m) return true;
+    const actual = labels[(m[1] ?? m[2])!] ?? '';
+    const values = Array.isArray(value) ? value.map(String) : [String(value)];
+    // Kyverno reads operators case-insensitively.
+    switch (String(operator).toLowerCase()) {
+      case 'equals': return actual === String(value);
+      case 'notequals': return actual !== String(value);
+      case 'in': case 'anyin': case 'allin': return values.includes(actual);
+      case 'notin': case 'anynotin': case 'allnotin': return !values.includes(actual);
+      default: return true;
+    }
+  };
+  if (conditions === undefined) return true;
+  if (Array.isArray(conditions)) return conditions.every(one);
+  const { all, any } = dict(conditions);
+  return list(all).every(one) && (list(any).length === 0 || list(any).some(one));
+}
+
 /** Whether a Kyverno rule's match (and exclude) covers this Namespace. */
 function kyvernoSelects(rule: Record<string, unknown>, ns: NamespaceUnderReview, labels: Labels): boolean {
   const covers = (block: unknown) => {
@@ -105,7 +143,8 @@ export function admitNamespace(policies: readonly PolicyDoc[], ns: NamespaceUnde
   let labels: Labels = { 'kubernetes.io/metadata.name': ns.name, ...ns.labels };
   const rejections: string[] = [];
   const reports: string[] = [];
-  const kyverno = policies.filter((p) => p.apiVersion?.startsWith('kyverno.io/') && (p.kind === 'ClusterPolicy' || (p.kind === 'Policy' && p.metadata.namespace === ns.name)));
+  // A namespaced Policy sees only namespaced objects in its namespace: never a Namespace (cluster-scoped).
+  const kyverno = policies.filter((p) => p.apiVersion?.startsWith('kyverno.io/') && p.kind === 'ClusterPolicy');
   for (const policy of kyverno) {
     for (const rule of list(policy.spec?.rules).map(dict)) {
       const patch = dict(dict(dict(dict(rule.mutate).patchStrategicMerge).metadata).labels);
@@ -121,14 +160,15 @@ export function admitNamespace(policies: readonly PolicyDoc[], ns: NamespaceUnde
     }
   }
   for (const policy of kyverno) {
-    const enforcing = /^enforce$/i.test(String(policy.spec?.validationFailureAction ?? 'Audit'));
     for (const rule of list(policy.spec?.rules).map(dict)) {
       if (rule.validate === undefined || !kyvernoSelects(rule, ns, labels) || !preconditionsHold(rule.preconditions, labels)) continue;
       const validate = dict(rule.validate);
+      const enforcing = kyvernoEnforces(policy, validate, ns, labels);
       let ok: boolean;
       if (validate.pattern !== undefined) ok = kyvernoLabelsPattern(validate.pattern, labels);
       else if (validate.anyPattern !== undefined) ok = list(validate.anyPattern).some((p) => kyvernoLabelsPattern(p, labels));
-      else ok = false; // deny, foreach, CEL: not read here
+      else if (validate.deny !== undefined) ok = !denies(dict(validate.deny).conditions, labels);
+      else ok = false; // foreach, CEL: not read here
       if (!ok) (enforcing ? rejections : reports).push(`${policy.kind}/${policy.metadata.name} ${String(rule.name)}`);
     }
   }

@@ -176,7 +176,7 @@ interface KyvernoRule {
 function kyvernoPolicy(object: IndexedObject, newRevision: string): InjectionPolicy | null {
   const rules = (Array.isArray(getPath(object.body, ['spec', 'rules'])) ? (getPath(object.body, ['spec', 'rules']) as unknown[]) : []).map(asDict);
   const relevant: KyvernoRule[] = rules
-    .filter((r) => typeof r.name === 'string' && appliesToNamespacesOrPods(matchedKinds(r)) && (mentionsMeshLabel(r.validate) || mentionsMeshLabel(r.mutate)))
+    .filter((r) => typeof r.name === 'string' && kyvernoRuleSeesNamespacesOrPods(object, r) && (mentionsMeshLabel(r.validate) || mentionsMeshLabel(r.mutate)))
     .map((r) => ({ name: r.name as string, body: r }));
   if (relevant.length === 0) return null;
   const edits: Array<Record<string, unknown>> = [];
@@ -191,15 +191,23 @@ function kyvernoPolicy(object: IndexedObject, newRevision: string): InjectionPol
     if (bansInjection(rule.body)) continue;
     // istio-injection on a Pod selects no injector (it is a namespace label): not in the way.
     if (onPodsOnly(rule.body) && !mentionsMeshLabel(rule.body.validate) && (mutateLabels[INJECTION_LABEL] !== undefined || mutateLabels[`+(${INJECTION_LABEL})`] !== undefined)) continue;
+    const revBan = Object.keys(labels).find((k) => isBan(k, labels[k], REV_LABEL));
+    const injectionKey = labels[INJECTION_LABEL] !== undefined && !isBan(INJECTION_LABEL, labels[INJECTION_LABEL], INJECTION_LABEL) ? INJECTION_LABEL : undefined;
+    const deny = injectionDeny(validate);
     if (Array.isArray(validate.anyPattern) && validate.anyPattern.some((p) => asDict(getPath(p, ['metadata', 'labels']))[REV_LABEL] !== undefined)) {
       effects.push(`rule ${rule.name} accepts ${REV_LABEL}`);
-    } else if ((labels[INJECTION_LABEL] !== undefined || labels[`X(${REV_LABEL})`] !== undefined) && Object.keys(validate).every((k) => k === 'pattern' || k === 'message' || k === 'failureAction')) {
-      const { [INJECTION_LABEL]: _required, [`X(${REV_LABEL})`]: _forbidden, ...others } = labels;
+    } else if ((injectionKey !== undefined || revBan !== undefined) && Object.keys(validate).every((k) => k === 'pattern' || VALIDATE_META.includes(k))) {
+      const others = Object.fromEntries(Object.entries(labels).filter(([k]) => k !== injectionKey && k !== revBan));
       const pattern = asDict(validate.pattern);
       const withRevision = { ...pattern, metadata: { ...asDict(pattern.metadata), labels: { ...others, [REV_LABEL]: '?*' } } };
       edits.push({ name: rule.name, validate: { anyPattern: [pattern, withRevision] } });
       removals.push(pointer('spec', 'rules', rule.name, 'validate', 'pattern'));
-      effects.push(labels[INJECTION_LABEL] !== undefined ? `rule ${rule.name} requires ${INJECTION_LABEL}: ${String(labels[INJECTION_LABEL])}` : `rule ${rule.name} forbids ${REV_LABEL}`);
+      effects.push(injectionKey !== undefined ? `rule ${rule.name} requires ${INJECTION_LABEL}: ${String(labels[INJECTION_LABEL])}` : `rule ${rule.name} forbids ${REV_LABEL}`);
+    } else if (deny === 'accepts-revision') {
+      effects.push(`rule ${rule.name} accepts ${REV_LABEL}`);
+    } else if (deny !== null) {
+      edits.push({ name: rule.name, validate: { deny: { conditions: deny } } });
+      effects.push(`rule ${rule.name} requires ${INJECTION_LABEL}=enabled (deny)`);
     } else if (mutateLabels[INJECTION_LABEL] !== undefined || mutateLabels[`+(${INJECTION_LABEL})`] !== undefined) {
       const key = mutateLabels[INJECTION_LABEL] !== undefined ? INJECTION_LABEL : `+(${INJECTION_LABEL})`;
       const revisionKey = key === INJECTION_LABEL ? REV_LABEL : `+(${REV_LABEL})`;
@@ -224,13 +232,48 @@ function kyvernoPolicy(object: IndexedObject, newRevision: string): InjectionPol
   const pausedFrom = pausedEnforcement(object);
   // Every rule already accepts (or writes) the new label: not in the way.
   if (edits.length === 0 && unexpressed.length === 0 && pausedFrom === null) return null;
-  const enforcing = pausedFrom !== null || (typeof action === 'string' && /^enforce$/i.test(action));
-  const spec: Record<string, unknown> = {};
-  if (edits.length > 0) spec.rules = edits;
+  const specEnforces = isEnforce(action);
+  const specOverrides = enforcingOverrides(getPath(object.body, ['spec', 'validationFailureActionOverrides']));
+  // Per rule (Kyverno >= 1.13): `validate.failureAction` wins over the policy's action, a matching override over both.
+  const enforcingRules = unexpressed.filter((name) => {
+    const validate = asDict(relevant.find((r) => r.name === name)!.body.validate);
+    return (validate.failureAction !== undefined ? isEnforce(validate.failureAction) : specEnforces) || enforcingOverrides(validate.failureActionOverrides) !== null || specOverrides !== null;
+  });
+  const enforcing = pausedFrom !== null || enforcingRules.length > 0;
   const audit = unexpressed.length > 0 && enforcing;
-  if (audit && pausedFrom === null) spec.validationFailureAction = 'Audit';
+  const spec: Record<string, unknown> = {};
+  const paused: string[] = [];
+  if (audit && pausedFrom === null) {
+    for (const name of enforcingRules) {
+      const validate = asDict(relevant.find((r) => r.name === name)!.body.validate);
+      const ruleEdit: Record<string, unknown> = {};
+      if (validate.failureAction !== undefined && isEnforce(validate.failureAction)) {
+        ruleEdit.failureAction = 'Audit';
+        paused.push(`rule ${name} failureAction=${String(validate.failureAction)}`);
+      }
+      const overrides = enforcingOverrides(validate.failureActionOverrides);
+      if (overrides !== null) {
+        ruleEdit.failureActionOverrides = overrides;
+        paused.push(`rule ${name} failureActionOverrides=Enforce`);
+      }
+      if (Object.keys(ruleEdit).length === 0) continue;
+      const existing = edits.find((e) => e.name === name);
+      if (existing) existing.validate = { ...asDict(existing.validate), ...ruleEdit };
+      else edits.push({ name, validate: ruleEdit });
+    }
+    // The spec-level form (Kyverno < 1.13 reads only that one) is relaxed at the spec level.
+    if (specEnforces && enforcingRules.some((name) => asDict(relevant.find((r) => r.name === name)!.body.validate).failureAction === undefined)) {
+      spec.validationFailureAction = 'Audit';
+      paused.unshift(String(action));
+    }
+    if (specOverrides !== null) {
+      spec.validationFailureActionOverrides = specOverrides;
+      paused.push('validationFailureActionOverrides=Enforce');
+    }
+  }
+  if (edits.length > 0) spec.rules = edits;
   const relax: PolicyChange | null =
-    Object.keys(spec).length === 0 ? null : audit && pausedFrom === null ? { ...pause(spec, String(action)), remove: removals } : { body: { spec }, remove: removals };
+    Object.keys(spec).length === 0 ? null : paused.length > 0 ? { ...pause(spec, paused.join('; ')), remove: removals } : { body: { spec }, remove: removals };
   return {
     object,
     engine: 'kyverno',
@@ -241,19 +284,103 @@ function kyvernoPolicy(object: IndexedObject, newRevision: string): InjectionPol
     restore: null,
     manual:
       unexpressed.length > 0
-        ? [`# ${describe(object)} (${object.file}): adapt ${unexpressed.map((r) => `rule ${r}`).join(', ')} to accept both ${REV_LABEL} (any revision or tag) and ${INJECTION_LABEL}=enabled (namespaces outside git may keep it: the default tag serves them)${audit ? `; the policy stays in Audit after cleanup: then set validationFailureAction back to ${pausedFrom ?? String(action)} and remove the annotation ${PAUSED_ANNOTATION}` : ''}.`]
+        ? [`# ${describe(object)} (${object.file}): adapt ${unexpressed.map((r) => `rule ${r}`).join(', ')} to accept both ${REV_LABEL} (any revision or tag) and ${INJECTION_LABEL}=enabled (namespaces outside git may keep it: the default tag serves them)${audit ? `; the policy stays in Audit after cleanup: then ${restoreText(pausedFrom ?? paused.join('; '))} and remove the annotation ${PAUSED_ANNOTATION}` : ''}.`]
         : [],
   };
 }
 
-const BANNED_INJECTION = `X(${INJECTION_LABEL})`;
+/** What to put back by hand, from the paused annotation: the spec-level action alone, or per rule and overrides. */
+function restoreText(recorded: string): string {
+  if (!/[=;]/.test(recorded)) return `set validationFailureAction back to ${recorded}`;
+  return `put back ${recorded
+    .split('; ')
+    .map((part) => (/[=]/.test(part) ? part.replace(/^rule (\S+) (\S+)=(.*)$/, 'validate.$2: $3 on rule $1').replace(/^(validationFailureActionOverrides)=(.*)$/, '$2 in $1') : `validationFailureAction: ${part}`))
+    .join(', ')}`;
+}
+
+/** The keys of a validate rule besides its check. */
+const VALIDATE_META = ['message', 'failureAction', 'failureActionOverrides'];
+
+function isEnforce(action: unknown): boolean {
+  return typeof action === 'string' && /^enforce$/i.test(action);
+}
+
+/** A failureActionOverrides list with its Enforce entries turned to Audit; null when none enforces. */
+function enforcingOverrides(overrides: unknown): unknown[] | null {
+  if (!Array.isArray(overrides) || !overrides.some((o) => isEnforce(asDict(o).action))) return null;
+  return overrides.map((o) => (isEnforce(asDict(o).action) ? { ...asDict(o), action: 'Audit' } : o));
+}
+
+/**
+ * A pattern entry that forbids a label: `X(label)`, or `label: "!*"`, `"!enabled"` (any `!`-only
+ * value: the label must be absent or not that), and the negation anchor spelled with `X`.
+ */
+function isBan(key: string, value: unknown, label: string): boolean {
+  if (key === `X(${label})`) return true;
+  if (key !== label && key !== `=(${label})`) return false;
+  const text = String(value);
+  return text.split('|').every((alt) => alt.startsWith('!')) && (label === REV_LABEL ? text === '!*' : true);
+}
 
 /** A validate rule whose pattern forbids istio-injection and otherwise at most requires istio.io/rev: a relabel satisfies it. */
 function bansInjection(rule: Readonly<Record<string, unknown>>): boolean {
   const validate = asDict(rule.validate);
   const labels = asDict(getPath(validate.pattern, ['metadata', 'labels']));
-  if (labels[BANNED_INJECTION] === undefined || !Object.keys(validate).every((k) => k === 'pattern' || k === 'message' || k === 'failureAction')) return false;
-  return Object.entries(labels).every(([k, v]) => k === BANNED_INJECTION || !MESH_LABELS.some((l) => k.includes(l)) || (k === REV_LABEL && (v === '?*' || v === '*')));
+  const ban = Object.keys(labels).find((k) => isBan(k, labels[k], INJECTION_LABEL));
+  if (ban === undefined || !Object.keys(validate).every((k) => k === 'pattern' || VALIDATE_META.includes(k))) return false;
+  return Object.entries(labels).every(([k, v]) => k === ban || !MESH_LABELS.some((l) => k.includes(l)) || (k === REV_LABEL && (v === '?*' || v === '*')));
+}
+
+/** `{{ request.object.metadata.labels."<label>" }}`, with or without `|| ''`. */
+function labelVariable(key: unknown): string | null {
+  const m = /^\{\{\s*request\.object\.metadata\.labels\.(?:"([^"]+)"|([A-Za-z_]\w*))\s*(?:\|\|\s*''\s*)?\}\}$/.exec(String(key));
+  return m ? (m[1] ?? m[2])! : null;
+}
+
+/** A deny condition that holds when istio-injection is not `enabled`. */
+function requiresInjection(condition: unknown): boolean {
+  const { key, value } = asDict(condition);
+  if (labelVariable(key) !== INJECTION_LABEL) return false;
+  // Kyverno reads operators case-insensitively.
+  const operator = String(asDict(condition).operator).toLowerCase();
+  if (operator === 'notequals') return value === 'enabled';
+  return (operator === 'notin' || operator === 'anynotin' || operator === 'allnotin') && Array.isArray(value) && value.length === 1 && value[0] === 'enabled';
+}
+
+/** The condition added to a deny: the namespace has no istio.io/rev (one with it is meshed). */
+const NO_REVISION = { key: `{{ request.object.metadata.labels."${REV_LABEL}" || '' }}`, operator: 'Equals', value: '' };
+
+/**
+ * A deny rule whose every condition requires istio-injection=enabled: its conditions with one more
+ * that must hold too (no istio.io/rev), so a namespace on either label is admitted. 'accepts-revision'
+ * when that condition is already there; null when the deny says anything else.
+ */
+function injectionDeny(validate: Readonly<Record<string, unknown>>): unknown[] | Record<string, unknown> | 'accepts-revision' | null {
+  if (validate.deny === undefined || !Object.keys(validate).every((k) => k === 'deny' || VALIDATE_META.includes(k))) return null;
+  const conditions = asDict(validate.deny).conditions;
+  const hasRev = (list: unknown) => Array.isArray(list) && list.some((c) => labelVariable(asDict(c).key) === REV_LABEL && asDict(c).operator === 'Equals' && asDict(c).value === '');
+  const only = (list: unknown[]) => list.length > 0 && list.every(requiresInjection);
+  if (Array.isArray(conditions)) {
+    if (hasRev(conditions)) return only(conditions.filter((c) => labelVariable(asDict(c).key) !== REV_LABEL)) ? 'accepts-revision' : null;
+    return only(conditions) ? [...conditions, NO_REVISION] : null;
+  }
+  const { any, all, ...rest } = asDict(conditions);
+  if (Object.keys(rest).length > 0) return null;
+  const anyList = Array.isArray(any) ? any : [];
+  const allList = Array.isArray(all) ? all : [];
+  if (hasRev(allList)) return only([...anyList, ...allList.filter((c) => labelVariable(asDict(c).key) !== REV_LABEL)]) ? 'accepts-revision' : null;
+  if (!only([...anyList, ...allList])) return null;
+  return { all: [...allList, NO_REVISION] };
+}
+
+/**
+ * Whether a Kyverno rule can see Namespaces or Pods: a namespaced Policy validates only namespaced
+ * objects in its own namespace, so a Namespace (cluster-scoped) never reaches it.
+ */
+function kyvernoRuleSeesNamespacesOrPods(object: IndexedObject, rule: Readonly<Record<string, unknown>>): boolean {
+  const kinds = matchedKinds(rule);
+  if (object.kind !== 'Policy') return appliesToNamespacesOrPods(kinds);
+  return kinds.length === 0 || kinds.some((k) => k === 'Pod' || k === '*');
 }
 
 function onPodsOnly(rule: Readonly<Record<string, unknown>>): boolean {
@@ -279,19 +406,29 @@ function unlessInjected(rule: Readonly<Record<string, unknown>>): { precondition
  */
 export function injectionBans(index: YamlIndex): Array<{ readonly object: IndexedObject; readonly rule: string; readonly check: string }> {
   return index.objects.flatMap((object) => {
-    if (object.isPatch || !object.apiVersion.startsWith('kyverno.io/') || (object.kind !== 'ClusterPolicy' && object.kind !== 'Policy')) return [];
+    // A namespaced Policy never sees a Namespace object.
+    if (object.isPatch || !object.apiVersion.startsWith('kyverno.io/') || object.kind !== 'ClusterPolicy') return [];
     const action = getPath(object.body, ['spec', 'validationFailureAction']);
-    if (typeof action !== 'string' || !/^enforce$/i.test(action)) return [];
+    const specEnforces = isEnforce(action) || enforcingOverrides(getPath(object.body, ['spec', 'validationFailureActionOverrides'])) !== null;
+    const enforces = (r: Readonly<Record<string, unknown>>) => {
+      const validate = asDict(r.validate);
+      return (validate.failureAction !== undefined ? isEnforce(validate.failureAction) : specEnforces) || enforcingOverrides(validate.failureActionOverrides) !== null;
+    };
     const rules = Array.isArray(getPath(object.body, ['spec', 'rules'])) ? (getPath(object.body, ['spec', 'rules']) as unknown[]).map(asDict) : [];
     return rules
-      .filter((r) => typeof r.name === 'string' && matchedKinds(r).includes('Namespace') && bansInjection(r))
+      .filter((r) => typeof r.name === 'string' && matchedKinds(r).includes('Namespace') && bansInjection(r) && enforces(r))
       .map((r) => {
         const match = asDict(r.match);
         const blocks = (['any', 'all'] as const).flatMap((k) => (Array.isArray(match[k]) ? (match[k] as unknown[]).map(asDict) : []));
         const resources = blocks.length === 1 ? asDict(blocks[0]!.resources) : blocks.length === 0 ? asDict(match.resources) : {};
         const selector = asDict(resources.selector);
         const simple = Object.keys(selector).every((k) => k === 'matchLabels');
-        const labels = [INJECTION_LABEL, ...(simple ? Object.entries(asDict(selector.matchLabels)).map(([k, v]) => `${k}=${String(v)}`) : [])];
+        const patternLabels = asDict(getPath(asDict(r.validate).pattern, ['metadata', 'labels']));
+        const ban = Object.keys(patternLabels).find((k) => isBan(k, patternLabels[k], INJECTION_LABEL))!;
+        const banned = String(patternLabels[ban]);
+        // `!enabled` rejects that value only; `!*` and X() reject the label with any value.
+        const bannedLabel = (ban === INJECTION_LABEL || ban === `=(${INJECTION_LABEL})`) && /^![^*?|!]+$/.test(banned) ? `${INJECTION_LABEL}=${banned.slice(1)}` : INJECTION_LABEL;
+        const labels = [bannedLabel, ...(simple ? Object.entries(asDict(selector.matchLabels)).map(([k, v]) => `${k}=${String(v)}`) : [])];
         const names = Array.isArray(resources.names) ? ` ${resources.names.map(String).join(' ')}` : '';
         return {
           object,

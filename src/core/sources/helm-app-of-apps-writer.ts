@@ -6,7 +6,7 @@ import type { AppliedPhase } from '../../writer/apply-phase.js';
 import { renderPhase } from '../render-phase.js';
 import { type PhaseEdits, type PlacedObject } from '../../model/placed-object.js';
 import { deepEqual, mergePatchBetween } from '../../writer/patch-data.js';
-import { editYamlText, } from '../../writer/yaml-patch.js';
+import { editYamlText } from '../../writer/yaml-patch.js';
 import { type MergePatch, type PatchValue } from '../../model/merge-patch.js';
 import { overrideFileFor, refuseSharedValuesFile } from './shared-values-files.js';
 import { UpgradeRefusedError } from '../../model/errors.js';

@@ -6,7 +6,7 @@ import { type MergePatch, type PatchValue } from '../../model/merge-patch.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict, } from '../../model/kube.js';
 import { type ValuesPath } from './helm-template.js';
-import { isRecord, } from './helm-app-of-apps.js';
+import { isRecord } from './helm-app-of-apps.js';
 import { getAt, } from './chart-field-sources.js';
 
 /** A merge patch setting `path` (list indices become the writer's named-element patches). */

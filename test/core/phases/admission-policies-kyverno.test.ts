@@ -1,7 +1,8 @@
 import { diffLines } from 'diff';
 import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { planUpgrade, type UpgradePlan } from '../../../src/core/plan.js';
+import { planUpgrade } from '../../../src/core/plan.js';
+import { type UpgradePlan } from '../../../src/core/plan-types.js';
 import { findInjectionPolicies, PAUSED_ANNOTATION } from '../../../src/core/phases/admission-policies.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
@@ -170,18 +171,26 @@ spec:
                     memory: "?*"
 `;
 
+/** Lists every policy file the tests add in the policies kustomization: kustomize applies only listed files. */
+function listed(repo: Map<string, string>): Map<string, string> {
+  const kustomization = `${POLICIES}kustomization.yaml`;
+  const text = repo.get(kustomization)!;
+  const added = [...repo.keys()].filter((path) => path.startsWith(POLICIES) && path.endsWith('.yaml') && path !== kustomization && !text.includes(`- ${path.slice(POLICIES.length)}\n`));
+  return repo.set(kustomization, text + added.map((path) => `  - ${path.slice(POLICIES.length)}\n`).join(''));
+}
+
 describe('Kyverno per-rule failureAction, deny conditions, namespaced policies (fixture admission-policies)', () => {
   let repo: RepoSnapshot;
   let plan: UpgradePlan;
   let steps: UpgradeStep[];
   beforeAll(async () => {
     const base = await loadFixture('admission-policies');
-    repo = new Map(base)
+    repo = listed(new Map(base)
       .set(`${KYVERNO}deny.yaml`, DENY_RULE)
       .set(`${KYVERNO}history.yaml`, HISTORY_RULE)
       .set(`${KYVERNO}override.yaml`, OVERRIDE_RULE)
       .set(`${KYVERNO}namespaced.yaml`, NAMESPACED)
-      .set(`${KYVERNO}jobs.yaml`, UNRELATED);
+      .set(`${KYVERNO}jobs.yaml`, UNRELATED));
     plan = planUpgrade(repo, { to: TO });
     steps = runUpgrade(repo, { to: TO });
   });
@@ -278,7 +287,7 @@ describe('Kyverno value patterns that ban a label, and namespaced Policies (fixt
   ])('keeps a ban on istio-injection (%s) as it is, with a check before merging cleanup', (name, labels, ruleAction, selector) => {
     const file = `${KYVERNO}ban-${name}.yaml`;
     const text = namespaceRule(`ban-${name}`, 'revisioned', labels, ruleAction ? '' : '  validationFailureAction: Enforce\n', ruleAction);
-    const repo = new Map(base).set(file, text);
+    const repo = listed(new Map(base).set(file, text));
     expect(findInjectionPolicies(buildYamlIndex(repo), TO).map((p) => p.object.name)).not.toContain(`ban-${name}`);
     const plan = planUpgrade(repo, { to: TO });
     const cleanup = plan.phases.find((p) => p.id === 'cleanup')! as { beforeMerge?: string[] };
@@ -295,7 +304,7 @@ describe('Kyverno value patterns that ban a label, and namespaced Policies (fixt
 
   it('reads istio.io/rev: "!*" as a ban on istio.io/rev, and lets both labels through from the relax on', () => {
     const file = `${KYVERNO}no-pins.yaml`;
-    const repo = new Map(base).set(file, namespaceRule('no-pins', 'enrolled', '              istio.io/rev: "!*"\n'));
+    const repo = listed(new Map(base).set(file, namespaceRule('no-pins', 'enrolled', '              istio.io/rev: "!*"\n')));
     // Before the upgrade checkout (on istio.io/rev already) would be rejected: mark it so the fixture stays consistent.
     const ns = 'clusters/shop/apps/namespaces.yaml';
     repo.set(ns, repo.get(ns)!.replace('    mesh: enrolled\n    istio.io/rev: 1-21-2\n', '    mesh: pinned\n    istio.io/rev: 1-21-2\n'));
@@ -313,7 +322,7 @@ describe('Kyverno value patterns that ban a label, and namespaced Policies (fixt
   it('ignores a namespaced Policy banning istio-injection on Namespaces: it never sees one, so no check is asked for', () => {
     const file = `${KYVERNO}team-ban.yaml`;
     const text = namespaceRule('team-ban', 'revisioned', '              X(istio-injection): "null"\n').replace('kind: ClusterPolicy\nmetadata:\n', 'kind: Policy\nmetadata:\n  namespace: storefront\n');
-    const repo = new Map(base).set(file, text);
+    const repo = listed(new Map(base).set(file, text));
     const cleanup = planUpgrade(repo, { to: TO }).phases.find((p) => p.id === 'cleanup')! as { beforeMerge?: string[] };
     expect((cleanup.beforeMerge ?? []).filter((c) => c.includes('team-ban'))).toEqual([]);
     expect(runUpgrade(repo, { to: TO }).at(-1)!.after.get(file)).toBe(text);
@@ -328,7 +337,7 @@ describe('Kyverno deny conditions that require istio-injection=enabled, in their
     ['legacy list, notequals', '            - key: "{{ request.object.metadata.labels.\\"istio-injection\\" || \'\' }}"\n              operator: notequals\n              value: enabled\n'],
   ])('%s: accepts either label after the relax, still rejects injection disabled, and stays enforcing', async (_name, conditions) => {
     const file = `${KYVERNO}deny-form.yaml`;
-    const repo = new Map(await loadFixture('admission-policies')).set(file, denyPolicy(conditions));
+    const repo = listed(new Map(await loadFixture('admission-policies')).set(file, denyPolicy(conditions)));
     const steps = runUpgrade(repo, { to: TO });
     const at = steps.findIndex((s) => s.phase === 'admission-policies');
     expect(at).toBeGreaterThan(0);

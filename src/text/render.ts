@@ -2,7 +2,8 @@ import Mustache from 'mustache';
 import { commandHelp } from '../core/command.js';
 import type { GateDecision } from '../core/gate.js';
 import type { PlannedPhase, UpgradePlan } from '../core/plan.js';
-import { renderPhaseMarker, renderStateBlock, replyMarker, type PhaseRecord, type StateKey, type UpgradeState } from '../core/state.js';
+import { renderPhaseMarker, replyMarker, trailingStateBlock } from '../core/markers.js';
+import { renderStateBlock, type PhaseRecord, type StateKey, type UpgradeState } from '../core/state.js';
 import { appendSections, clampKeeping, firstOf, fitWithCaps } from './comment-size.js';
 import { codeLine, plainText } from '../core/user-text.js';
 import type { Templates } from './templates.js';
@@ -130,7 +131,7 @@ export function renderResourceTable(resources: ReadonlyArray<{ kind: string; nam
  * limit: whole sections while they fit, then a line naming how many are left out; the state block last.
  */
 export function withDryRunBodies(planComment: string, details: string): string {
-  const stateBlock = /<!-- mesh-upgrade-state:[^>]*-->\s*$/.exec(planComment)?.[0].trimEnd() ?? '';
+  const stateBlock = trailingStateBlock(planComment);
   const sections = details.split(/\n\n(?=<details><summary>Would open: )/).filter((s) => s.trim() !== '');
   return appendSections(planComment, stateBlock, sections, BODY_LIMIT, (n) => `… ${n} more would-be pull request${n === 1 ? '' : 's'} not shown: too long for one comment (the phase table above lists every phase).`);
 }

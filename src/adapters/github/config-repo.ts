@@ -1,5 +1,6 @@
 import type { ProbotOctokit } from 'probot';
 import { CONFIG_PATH } from '../../config/repo-config.js';
+import { isBotCommitMessage, lockCommitMessage, parseLockCommitMessage } from '../../core/markers.js';
 import type { FileChange, RepoSnapshot } from '../../core/snapshot.js';
 import { call, ForeignCommitsError, GitHubApiError, statusOf } from './errors.js';
 import { readTarball } from './read-tarball.js';
@@ -330,7 +331,7 @@ export class GitHubConfigRepo {
     for (let attempt = 1; ; attempt++) {
       const holder = await this.readLockHolder(ref);
       if (holder !== null) return holder.issue === issue ? { kind: 'acquired' } : { kind: 'held', ...holder };
-      commit ??= await this.createCommit(`mesh-upgrade lock\n\nissue: ${issue}\n`, base.treeSha, []);
+      commit ??= await this.createCommit(lockCommitMessage(issue), base.treeSha, []);
       const sha = commit;
       try {
         await call('create lock', () => this.octokit.rest.git.createRef({ ...this.ref, ref, sha }));
@@ -350,7 +351,7 @@ export class GitHubConfigRepo {
    * commit on top of the one it held with `force: false`, so only one of several takers wins.
    */
   async takeOverLock(ref: string, stale: LockHolder, issue: number, base: BranchHead): Promise<LockResult> {
-    const commit = await this.createCommit(`mesh-upgrade lock\n\nissue: ${issue}\nprevious holder: ${stale.issue ?? 'unknown'}\n`, base.treeSha, [stale.sha]);
+    const commit = await this.createCommit(lockCommitMessage(issue, stale.issue), base.treeSha, [stale.sha]);
     try {
       await call('take over lock', () => this.octokit.rest.git.updateRef({ ...this.ref, ref: ref.replace(/^refs\//, ''), sha: commit, force: false }));
       return { kind: 'acquired' };
@@ -375,8 +376,7 @@ export class GitHubConfigRepo {
     const sha = await this.getRef(ref.replace(/^refs\//, ''));
     if (sha === null) return null;
     const { data } = await call('read lock', () => this.octokit.rest.git.getCommit({ ...this.ref, commit_sha: sha }));
-    const issue = /issue: (\d+)/.exec(data.message)?.[1];
-    return { sha, issue: issue ? Number(issue) : null, since: data.committer?.date ?? null };
+    return { sha, issue: parseLockCommitMessage(data.message), since: data.committer?.date ?? null };
   }
 
   /** Every lock ref under `prefix` (e.g. `refs/mesh-upgrade/locks/`), with its holder. */
@@ -430,7 +430,7 @@ export class GitHubConfigRepo {
     const { data } = await call('compare', () => this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.ref, basehead: `${base}...${head}` }));
     // By author, never by message: anyone who can push can write "mesh-upgrade: …". Without a
     // configured login (development) the message is all there is.
-    return data.commits.every((c) => (this.botLogin !== null ? (c.author?.login ?? c.committer?.login ?? '') === this.botLogin : c.commit.message.startsWith('mesh-upgrade')));
+    return data.commits.every((c) => (this.botLogin !== null ? (c.author?.login ?? c.committer?.login ?? '') === this.botLogin : isBotCommitMessage(c.commit.message)));
   }
 }
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { MeshUpgradeError } from '../core/errors.js';
 import { DEFAULT_POD_BUDGET } from '../core/phase-ids.js';
 import { PLATFORMS, type Platform } from '../core/platform.js';
+import { CLEANUP_MODES, STRATEGY_SETTINGS } from '../core/upgrade-options.js';
 
 export const CONFIG_PATH = '.github/mesh-upgrade.yml';
 
@@ -66,11 +67,11 @@ export const RepoConfig = z.strictObject({
   /** `annotation`: the bot restarts workloads with a pod-template marker; `manual`: it lists kubectl commands. */
   restartStrategy: z.enum(['annotation', 'manual']).default('annotation'),
   /** `relabel` namespaces, or move the `tag`s they follow; `auto`: tag when every meshed namespace follows one. */
-  strategy: z.enum(['relabel', 'tag', 'auto']).default('auto'),
+  strategy: z.enum(STRATEGY_SETTINGS).default('auto'),
   permission: z.enum(['read', 'write', 'admin']).default('write'),
   gate: z.enum(['manual', 'argocd']).default('manual'),
   /** `scale-then-delete`: scale the old istiod to zero first, delete it after `scaleDownGraceHours`. */
-  cleanupMode: z.enum(['delete', 'scale-then-delete']).default('delete'),
+  cleanupMode: z.enum(CLEANUP_MODES).default('delete'),
   /** `gke` or `multicloud` (Anthos on bare metal, VMware, other clouds); absent: detected from the repo. */
   platform: PlatformSetting,
   kubernetesVersion: KubernetesVersionSetting,

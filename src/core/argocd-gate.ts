@@ -1,5 +1,5 @@
 import type { ArgoApplication, ResourceTree } from './argocd-status.js';
-import type { GateDecision, GateResource } from './gate.js';
+import type { GateDecision, GateMemory, GateResource, PhaseExpectations } from './gate.js';
 
 /** How the revision Argo CD last compared relates to the merge commit X (from GitHub's compare). */
 export type Ancestry = 'identical' | 'ahead' | 'behind' | 'diverged';
@@ -12,41 +12,24 @@ export interface AppObservation {
   readonly tree: ResourceTree | null;
 }
 
-/** What the phase itself must bring about, checked in the resource tree once the apps are healthy. */
-export interface PhaseExpectations {
-  /** Resources that must exist and be Healthy (e.g. Deployment istiod-<new> after control-plane). */
-  readonly healthy: ReadonlyArray<{ kind: string; namespace: string | null; name: string }>;
-  /** Resources that must be gone (the old istiod after cleanup). */
-  readonly absent: ReadonlyArray<{ kind: string; namespace: string | null; name: string }>;
-  /** Namespaces whose pods must no longer run the old proxy. */
-  readonly migratedNamespaces: readonly string[];
-  /** Image tag of the old proxy (`proxyv2:1.13.0-asm.0`), when known. */
-  readonly oldProxyTag: string | null;
-}
+export type { PhaseExpectations } from './gate.js';
 
-export interface ArgoGateInput {
+export interface ArgoGateInput extends GateMemory {
   readonly apps: readonly AppObservation[];
   readonly expectations: PhaseExpectations;
   readonly now: Date;
   /** When the phase was merged (the gate's clock starts there). */
   readonly mergedAt: Date;
-  /** Since when every check has held (null: not yet). */
-  readonly healthySince: Date | null;
-  /** The phase was seen healthy before: Degraded now is a regression, not a start-up state. */
-  readonly wasHealthy: boolean;
   readonly stabilityWindowMs: number;
   readonly timeoutMs: number;
   /** How long Degraded may last right after the merge before it fails the phase. */
   readonly degradedGraceMs?: number;
 }
 
-export interface ArgoGateResult {
+export interface ArgoGateResult extends GateMemory {
   readonly decision: GateDecision;
   /** Ask Argo CD to refresh these applications (their status is stale or predates X). */
   readonly refresh: readonly string[];
-  /** The new value of `healthySince`. */
-  readonly healthySince: Date | null;
-  readonly wasHealthy: boolean;
   /** Argo CD's warning conditions (`…Warning`), `<app>: <type>: <message>`, for the phase line. */
   readonly warnings: readonly string[];
 }

@@ -1,5 +1,6 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { CLEANUP_MODES, STRATEGIES } from './upgrade-options.js';
 import { parseStateEnvelope, renderStateEnvelope, stateMacInput } from './markers.js';
 
 /**
@@ -27,6 +28,10 @@ export const PhaseStatus = z.enum([
 ]);
 export type PhaseStatus = z.infer<typeof PhaseStatus>;
 
+/** core/gate.ts's GateMemory as stored (ISO times), plus when the phase was merged (the gate's clock starts there). */
+export const StoredGateMemory = z.object({ mergedAt: z.string().nullable(), healthySince: z.string().nullable(), wasHealthy: z.boolean() });
+export type StoredGateMemory = z.infer<typeof StoredGateMemory>;
+
 export const PhaseRecord = z.object({
   id: z.string(),
   title: z.string(),
@@ -36,10 +41,8 @@ export const PhaseRecord = z.object({
   mergeSha: z.string().nullable(),
   /** Latest gate message, shown on the phase line. */
   note: z.string().nullable().default(null),
-  /** What the health gate remembers between checks (ISO times). */
-  gate: z
-    .object({ mergedAt: z.string().nullable(), healthySince: z.string().nullable(), wasHealthy: z.boolean() })
-    .default({ mergedAt: null, healthySince: null, wasHealthy: false }),
+  /** What the health gate remembers between checks. */
+  gate: StoredGateMemory.default({ mergedAt: null, healthySince: null, wasHealthy: false }),
 });
 export type PhaseRecord = z.infer<typeof PhaseRecord>;
 
@@ -48,7 +51,7 @@ export function newPhaseRecord(id: string, title: string, status: 'pending' | 'd
   return { id, title, status, pr: null, branch: null, mergeSha: null, note, gate: { mergedAt: null, healthySince: null, wasHealthy: false } };
 }
 
-export const UpgradeStatus = z.enum(['running', 'paused', 'completed', 'aborted', 'refused', 'rolled-back']);
+export const UpgradeStatus = z.enum(['running', 'paused', 'completed', 'aborted', 'rolled-back']);
 export type UpgradeStatus = z.infer<typeof UpgradeStatus>;
 
 export const UpgradeState = z.object({
@@ -68,11 +71,11 @@ export const UpgradeState = z.object({
     canary: z.array(z.string()).optional(),
     downgrade: z.boolean(),
     dryRun: z.boolean(),
-    strategy: z.enum(['relabel', 'tag']).optional(),
-    cleanupMode: z.enum(['delete', 'scale-then-delete']).optional(),
+    strategy: z.enum(STRATEGIES).optional(),
+    cleanupMode: z.enum(CLEANUP_MODES).optional(),
   }),
   status: UpgradeStatus,
-  /** Why the upgrade is paused or was refused. */
+  /** Why the upgrade is paused (or was aborted). */
   reason: z.string().nullable(),
   requestedBy: z.string(),
   /** The GitHub App installation, so a restarted bot can resume waiting gates on its own. */

@@ -6,6 +6,7 @@ import { renderPhaseMarker, replyMarker, trailingStateBlock } from '../core/mark
 import { renderStateBlock, type PhaseRecord, type StateKey, type UpgradeState } from '../core/state.js';
 import { appendSections, clampKeeping, firstOf, fitWithCaps } from './comment-size.js';
 import { codeLine, plainText } from '../core/user-text.js';
+import type { Messages } from './messages.js';
 import type { Templates } from './templates.js';
 
 /** GitHub refuses bodies over 65,536 characters; stay well below. */
@@ -27,7 +28,6 @@ const STATUS_LABELS: Record<UpgradeState['status'], string> = {
   paused: 'paused',
   completed: 'completed',
   aborted: 'aborted',
-  refused: 'refused',
   'rolled-back': 'rolled back',
 };
 
@@ -226,8 +226,8 @@ export function renderReply(templates: Templates, commentId: number, text: strin
   return clampKeeping(render(templates.reply, { text: plainText(text), issueLink, marker }).trim(), marker, BODY_LIMIT, CUT_NOTE) + '\n';
 }
 
-export function renderHelp(): string {
-  return `#### mesh-upgrade commands\n\n${commandHelp()}`;
+export function renderHelp(messages: Messages): string {
+  return messages.say('reply.help', { commands: commandHelp() });
 }
 
 export function describeGate(decision: GateDecision, warnings: readonly string[] = []): string {

@@ -3,66 +3,13 @@ import { CONFIG_PATH } from '../../config/repo-config.js';
 import { isBotCommitMessage, lockCommitMessage, parseLockCommitMessage } from '../../core/markers.js';
 import type { FileChange, RepoSnapshot } from '../../core/snapshot.js';
 import { call, ForeignCommitsError, GitHubApiError, statusOf } from './errors.js';
+import type { BranchHead, CommitStatus, ConfigRepo, EnsureBranchResult, IssueComment, LockHolder, LockResult, PullRequestInfo, RepoRef } from './ports.js';
 import { readTarball } from './read-tarball.js';
 import { pauseBeforeRetry, REF_ATTEMPTS, refAnswerOf, refFailureReason } from './ref-errors.js';
 
 export type GitHubClient = InstanceType<typeof ProbotOctokit>;
 
-export interface RepoRef {
-  readonly owner: string;
-  readonly repo: string;
-}
-
-export interface BranchHead {
-  readonly sha: string;
-  readonly treeSha: string;
-}
-
-export interface IssueComment {
-  readonly id: number;
-  readonly body: string;
-  readonly login: string;
-  /**
-   * Written by this App (author login `<APP_SLUG>[bot]`): the only comments whose hidden blocks the
-   * bot reads. Any other bot, or a person, can copy a block into a comment of their own.
-   */
-  readonly byThisApp: boolean;
-  /** ISO time the comment was created. */
-  readonly createdAt: string;
-  readonly htmlUrl: string;
-}
-
-export interface PullRequestInfo {
-  readonly number: number;
-  readonly state: 'open' | 'closed';
-  readonly merged: boolean;
-  readonly mergeSha: string | null;
-  readonly mergedAt: string | null;
-  readonly title: string;
-  readonly body: string;
-  readonly headRef: string;
-  readonly headSha: string;
-  readonly htmlUrl: string;
-}
-
-export type EnsureBranchResult =
-  | { readonly kind: 'created' | 'updated' | 'unchanged'; readonly sha: string }
-  | { readonly kind: 'foreign-commits'; readonly sha: string }
-  /** GitHub would not create or move the branch (a ruleset, or retries given up): `reason` says so. */
-  | { readonly kind: 'refused'; readonly reason: string };
-
-/** A lock ref as found: its commit, the issue it names (null if none) and when it was taken. */
-export interface LockHolder {
-  readonly sha: string;
-  readonly issue: number | null;
-  readonly since: string | null;
-}
-
-export type LockResult =
-  | { readonly kind: 'acquired' }
-  | ({ readonly kind: 'held' } & LockHolder)
-  /** GitHub would not create the lock ref (a ruleset, or retries given up): not "held elsewhere". */
-  | { readonly kind: 'refused'; readonly reason: string };
+export type { BranchHead, CommitStatus, ConfigRepo, EnsureBranchResult, IssueComment, LockHolder, LockResult, PullRequestInfo, RepoRef } from './ports.js';
 
 const KEEP = /(\.ya?ml|(^|\/)(Kustomization|Kptfile))$/;
 
@@ -71,7 +18,7 @@ const KEEP = /(\.ya?ml|(^|\/)(Kustomization|Kptfile))$/;
  * idempotent ensure* operations (one commit per phase through the Git Data API, ref updates with
  * `force: false`). Every failure is wrapped once into a GitHubApiError.
  */
-export class GitHubConfigRepo {
+export class GitHubConfigRepo implements ConfigRepo {
   constructor(
     private readonly octokit: GitHubClient,
     readonly ref: RepoRef,
@@ -291,7 +238,7 @@ export class GitHubConfigRepo {
   }
 
   /** Every commit status of a commit, newest first (several per context: a failure after a success shows). */
-  async listCommitStatuses(sha: string): Promise<Array<{ context: string; state: string; description: string | null; createdAt: string }>> {
+  async listCommitStatuses(sha: string): Promise<CommitStatus[]> {
     // The newest 300 are plenty for a head commit (GitHub keeps up to 1000 per context).
     let pages = 0;
     const statuses = await call('list commit statuses', () =>

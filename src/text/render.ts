@@ -186,10 +186,6 @@ export function renderPullRequest(
   const next = state.phases[index + 1];
   const rows = phase.changes.map((c) => ({ ...c, namespace: c.namespace ?? '' }));
   const shown = rows.slice(0, MAX_CHANGE_ROWS);
-  const gateText =
-    gate === 'argocd'
-      ? 'The bot then waits until Argo CD reports that commit Synced and Healthy (and the phase\'s own resources healthy).'
-      : 'A maintainer then runs the checks of "How to verify" above and says `/upgrade continue` on the tracking issue.';
   const view = {
     title: plainText(phase.title),
     cluster: state.cluster,
@@ -210,7 +206,7 @@ export function renderPullRequest(
     beforeMerge: phase.beforeMerge.map(codeLine),
     verify: phase.verify.map(codeLine),
     rollback: phase.rollback.map(plainText),
-    gateText,
+    argocdGate: gate === 'argocd',
     next: next?.title ?? null,
     nextNumber: index + 2,
     marker: renderPhaseMarker({ issue: state.issue, cluster: state.cluster, target: state.target, phase: phase.id }),
@@ -231,18 +227,36 @@ export function renderHelp(messages: Messages): string {
 }
 
 export function describeGate(decision: GateDecision, warnings: readonly string[] = []): string {
+  switch (decision.status) {
+    case 'pass':
+      return `passed: ${decision.summary}${warned(warnings)}`;
+    case 'wait':
+      return `waiting: ${decision.reason}${warned(warnings)}`;
+    case 'fail':
+      return `failed: ${decision.reason}${warned(warnings)}`;
+  }
+}
+
+/**
+ * The note on a gated phase's line. The state beside it already says passed or failed, so only a
+ * wait says what it is.
+ */
+export function gateNote(decision: GateDecision, warnings: readonly string[] = []): string {
+  switch (decision.status) {
+    case 'pass':
+      return `${decision.summary}${warned(warnings)}`;
+    case 'wait':
+      return describeGate(decision, warnings);
+    case 'fail':
+      return `${decision.reason}${warned(warnings)}`;
+  }
+}
+
+function warned(warnings: readonly string[]): string {
   // A few, each short: the phase line is one table cell.
   const shown = warnings.slice(0, 3).map((w) => (w.length > 200 ? `${w.slice(0, 199)}…` : w));
   const more = warnings.length > shown.length ? `; and ${warnings.length - shown.length} more` : '';
-  const warned = shown.length > 0 ? ` ⚠ ${shown.join('; ')}${more}` : '';
-  switch (decision.status) {
-    case 'pass':
-      return `passed: ${decision.summary}${warned}`;
-    case 'wait':
-      return `waiting: ${decision.reason}${warned}`;
-    case 'fail':
-      return `failed: ${decision.reason}${warned}`;
-  }
+  return shown.length > 0 ? ` ⚠ ${shown.join('; ')}${more}` : '';
 }
 
 /** Keeps a comment under GitHub's limit, always keeping the hidden marker that ends it. */

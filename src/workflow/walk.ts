@@ -3,7 +3,7 @@ import { phaseKindOf } from '../core/phase-ids.js';
 import type { PlannedPhase, UpgradePlan } from '../core/plan.js';
 import { newPhaseRecord, type PhaseRecord, type UpgradeState } from '../core/state.js';
 import type { Messages } from '../text/messages.js';
-import { describeGate } from '../text/render.js';
+import { gateNote } from '../text/render.js';
 import { isActive, isSettled } from './upgrade-state.js';
 
 /**
@@ -150,7 +150,7 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
       const { decision } = outcome;
       phase.gate.healthySince = outcome.healthySince?.toISOString() ?? null;
       phase.gate.wasHealthy = outcome.wasHealthy;
-      phase.note = describeGate(decision, outcome.warnings);
+      phase.note = gateNote(decision, outcome.warnings);
       if (decision.status === 'wait') {
         // A gate that polls is asked again by a timer; the others wait for a person.
         if (outcome.retryAfterMs === undefined) {

@@ -101,7 +101,7 @@ describe('walk step: each observation moves the state one way, and the walk says
     it('pass: the phase passes and the next one is opened', () => {
       const { walk, actions } = walkThrough(start(), answering(outcome({ status: 'pass', summary: 'fine' }, { healthySince: NOW, wasHealthy: true })));
       expect(kinds(actions)).toEqual(['read-pull-request', 'ask-gate', 'plan', 'open-phase']);
-      expect(walk.state.phases[0]).toMatchObject({ status: 'passed', mergeSha: 'm'.repeat(40), gate: { mergedAt: '2026-11-22T09:00:00Z', healthySince: NOW.toISOString(), wasHealthy: true } });
+      expect(walk.state.phases[0]).toMatchObject({ status: 'passed', note: 'fine', mergeSha: 'm'.repeat(40), gate: { mergedAt: '2026-11-22T09:00:00Z', healthySince: NOW.toISOString(), wasHealthy: true } });
       expect(walk.state.phases[1]).toMatchObject({ status: 'open', pr: 3, branch: 'mesh-upgrade/prod/asm-1140-0/02-gateways', note: null });
       expect(walk.state.status).toBe('running');
       expect(walk.nextStep).toBe('review and merge #3.');
@@ -126,7 +126,7 @@ describe('walk step: each observation moves the state one way, and the walk says
       const { walk, actions } = walkThrough(start(), answering(outcome(decision)));
       expect(actions.at(-1)).toEqual({ kind: 'report-gate-failure', index: 0, decision });
       expect(walk.state).toMatchObject({ status: 'paused', reason: 'prod-mesh: Degraded' });
-      expect(walk.state.phases[0]).toMatchObject({ status: 'failed', note: 'failed: prod-mesh: Degraded' });
+      expect(walk.state.phases[0]).toMatchObject({ status: 'failed', note: 'prod-mesh: Degraded' });
       expect(walk.nextStep).toBe('fix the cluster and say `/upgrade continue` to check again, or `/upgrade abort`.');
     });
 

@@ -149,7 +149,12 @@ export function isBotCommitMessage(message: string): boolean {
 /** The label of tracking issues (reconcile finds running upgrades by it) and phase PRs. */
 export const UPGRADE_LABEL = 'mesh-upgrade';
 
-/** The labels of a phase PR: the upgrade label, and one naming the phase kind (waves share one). */
-export function phaseLabels(phaseId: string): string[] {
-  return [UPGRADE_LABEL, `${UPGRADE_LABEL}:${phaseId.replace(/-\d+$/, '')}`];
+/** The labels of a tracking issue: the upgrade label first (always), then the repo config's `labels`. */
+export function issueLabels(configured: readonly string[] = []): string[] {
+  return [...new Set([UPGRADE_LABEL, ...configured])];
+}
+
+/** The labels of a phase PR: the issue's, and one naming the phase kind (waves share one). */
+export function phaseLabels(phaseId: string, configured: readonly string[] = []): string[] {
+  return [...issueLabels(configured), `${UPGRADE_LABEL}:${phaseId.replace(/-\d+$/, '')}`];
 }

@@ -34,7 +34,7 @@ export function gateFor(options: Pick<AppOptions, 'argocd'>, repo: GitHubConfigR
   const timing = { stabilityWindowMs: stabilityWindowSeconds * 1000, timeoutMs: phaseTimeoutMinutes * 60_000 };
   const poll = { pollMs: pollSeconds * 1000, maxPollMs: maxPollSeconds * 1000 };
   if (!options.argocd) {
-    const gate = new CommitStatusGate(repo, () => repo.getDefaultBranch(), timing);
+    const gate = new CommitStatusGate(repo, async () => config.baseBranch || repo.getDefaultBranch(), timing);
     return polling(gate, { ...poll, stabilityWindowMs: gate.stabilityWindowMs });
   }
   const gate = new ArgoCdHealthGate({ client: options.argocd, repo: repo.ref, compare: (base, head) => repo.compare(base, head), ...timing });

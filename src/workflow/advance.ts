@@ -136,7 +136,7 @@ async function openPhase(env: WorkflowEnv, state: UpgradeState, index: number, p
     const pr = await repo.findPullRequest(branch);
     return { kind: 'opened', pr: pr && pr.state === 'open' ? pr : null, paused: new ForeignCommitsError(branch).message };
   }
-  const { pr, created }: { pr: PullRequestInfo; created: boolean } = await repo.ensurePullRequest(branch, view.base, text.title, text.body, phaseLabels(planned.id));
+  const { pr, created }: { pr: PullRequestInfo; created: boolean } = await repo.ensurePullRequest(branch, view.base, text.title, text.body, phaseLabels(planned.id, view.config.labels));
   log.info({ issue: state.issue, phase: planned.id, pr: pr.number, created, branch: result.kind }, 'phase pull request ensured');
   return { kind: 'opened', pr, paused: null };
 }

@@ -22,15 +22,20 @@ export type PlanResult = { readonly kind: 'planned'; readonly plan: UpgradePlan 
 
 /** The base branch at its head, with the repo config there; a config that does not parse is an expected outcome. */
 export async function readRepo(env: WorkflowEnv): Promise<{ kind: 'read'; view: RepoView } | { kind: 'bad-config'; reason: string }> {
-  const base = await env.repo.getDefaultBranch();
-  const head = await env.repo.getBranchHead(base);
-  const configText = await env.repo.readConfigFile(head.sha);
+  const defaultBranch = await env.repo.getDefaultBranch();
+  const defaultHead = await env.repo.getBranchHead(defaultBranch);
+  const configText = await env.repo.readConfigFile(defaultHead.sha);
+  let config: RepoConfig;
   try {
-    return { kind: 'read', view: { base, head, config: parseRepoConfig(configText), snapshot: null } };
+    config = parseRepoConfig(configText);
   } catch (error) {
     if (error instanceof ConfigError) return { kind: 'bad-config', reason: error.message };
     throw error;
   }
+  // The config lives on the default branch; `baseBranch` names where the manifests are read and the PRs go.
+  const base = config.baseBranch || defaultBranch;
+  const head = base === defaultBranch ? defaultHead : await env.repo.getBranchHead(base);
+  return { kind: 'read', view: { base, head, config, snapshot: null } };
 }
 
 export async function snapshotOf(env: WorkflowEnv, view: RepoView): Promise<RepoSnapshot> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   gateFailureMarker,
+  issueLabels,
   isStateComment,
   lockCommitMessage,
   lockRef,
@@ -71,5 +72,14 @@ describe('wire formats: each renders and parses back', () => {
     expect(gateFailureMarker('gateways', 'abc')).toBe('<!-- mesh-upgrade-gate-failed:gateways:abc -->');
     expect(phaseLabels('workloads-2')).toEqual(['mesh-upgrade', 'mesh-upgrade:workloads']);
     expect(phaseLabels('control-plane')).toEqual(['mesh-upgrade', 'mesh-upgrade:control-plane']);
+  });
+});
+
+describe('labels', () => {
+  it('the upgrade label always comes first, then the configured ones, once each', () => {
+    expect(issueLabels()).toEqual(['mesh-upgrade']);
+    expect(issueLabels(['mesh-upgrade'])).toEqual(['mesh-upgrade']);
+    expect(issueLabels(['team-mesh', 'mesh-upgrade'])).toEqual(['mesh-upgrade', 'team-mesh']);
+    expect(phaseLabels('workloads-1', ['team-mesh'])).toEqual(['mesh-upgrade', 'team-mesh', 'mesh-upgrade:workloads']);
   });
 });

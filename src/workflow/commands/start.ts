@@ -1,6 +1,6 @@
 import type { ClusterConfig, RepoConfig } from '../../config/repo-config.js';
 import type { Command } from '../../core/command.js';
-import { withoutPhaseMarker } from '../../core/markers.js';
+import { issueLabels, withoutPhaseMarker } from '../../core/markers.js';
 import type { UpgradePlan } from '../../core/plan.js';
 import type { UpgradeState } from '../../core/state.js';
 import type { Messages } from '../../text/messages.js';
@@ -13,7 +13,6 @@ import { startCanary } from '../plan-options.js';
 import { replyOnce, type CommandComment } from '../replies.js';
 import { planFor, resolveCluster, type RepoView } from '../repo-view.js';
 import { ensureSticky, findTracking, trackingFrom } from '../tracking.js';
-import { UPGRADE_LABEL } from '../../core/markers.js';
 import { isActive, phaseRecordsOf } from '../upgrade-state.js';
 
 export type StartCommand = Extract<Command, { kind: 'start' }>;
@@ -121,7 +120,7 @@ export async function start(env: WorkflowEnv, event: CommandComment, command: St
     env.log,
     messages,
     async () => {
-      await env.repo.addLabels(event.issue, [UPGRADE_LABEL]);
+      await env.repo.addLabels(event.issue, issueLabels(view.config.labels));
       return ensureSticky(env, event.issue, existing?.comment ?? null, renderPlanComment(env.templates, state, toPlanView(plan), null, env.stateKey));
     },
     (text) => replyOnce(env, event, text),

@@ -1,4 +1,5 @@
 import Mustache from 'mustache';
+import type { RepoConfig } from '../config/repo-config.js';
 import { commandHelp } from '../core/command.js';
 import type { GateDecision } from '../core/gate.js';
 import type { PlannedPhase, UpgradePlan } from '../core/plan.js';
@@ -180,7 +181,7 @@ export function renderPullRequest(
   state: UpgradeState,
   phase: PlannedPhase,
   index: number,
-  gate: 'manual' | 'argocd',
+  gate: RepoConfig['gate'],
 ): PullRequestText {
   const total = state.phases.length;
   const next = state.phases[index + 1];

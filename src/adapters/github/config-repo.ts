@@ -2,7 +2,7 @@ import type { ProbotOctokit } from 'probot';
 import { CONFIG_PATH } from '../../config/repo-config.js';
 import { isBotCommitMessage, lockCommitMessage, parseLockCommitMessage } from '../../core/markers.js';
 import type { FileChange, RepoSnapshot } from '../../core/snapshot.js';
-import { call, ForeignCommitsError, GitHubApiError, statusOf } from './errors.js';
+import { call, GitHubApiError, statusOf } from './errors.js';
 import type { BranchHead, CommitStatus, ConfigRepo, EnsureBranchResult, IssueComment, LockHolder, LockResult, PullRequestInfo, RepoRef } from './ports.js';
 import { readTarball } from './read-tarball.js';
 import { pauseBeforeRetry, REF_ATTEMPTS, refAnswerOf, refFailureReason } from './ref-errors.js';

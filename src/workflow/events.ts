@@ -55,11 +55,16 @@ export async function onPullRequestClosed(env: WorkflowEnv, event: PullRequestCl
   });
 }
 
+/** A timer (or the reconcile) moves only a running upgrade: a paused one waits for a person. */
+export function recheckMoves(state: UpgradeState): boolean {
+  return state.status === 'running';
+}
+
 /** Re-evaluates one upgrade (a timer, a commit status, or the startup reconcile): only a running one moves. */
 export async function recheck(env: WorkflowEnv, issue: number): Promise<void> {
   await env.services.locks.run(issueKey(env, issue), async () => {
     const tracking = await findTracking(env, issue);
-    if (!tracking || tracking.state.status !== 'running') return;
+    if (!tracking || !recheckMoves(tracking.state)) return;
     const read = await readRepo(env);
     if (read.kind !== 'read') return;
     await advance(env, tracking, read.view, { continued: false });

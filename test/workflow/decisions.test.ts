@@ -9,7 +9,7 @@ import { decideContinue } from '../../src/workflow/commands/continue.js';
 import { decideRollback, rollbackState } from '../../src/workflow/commands/rollback.js';
 import { decideStart, initialState, type StartCommand } from '../../src/workflow/commands/start.js';
 import { statusReply } from '../../src/workflow/commands/status.js';
-import { closedPullRequestMoves, commitStatusConcerns, phaseOfClosedPullRequest, type PullRequestClosedEvent } from '../../src/workflow/events.js';
+import { closedPullRequestMoves, commitStatusConcerns, phaseOfClosedPullRequest, recheckMoves, type PullRequestClosedEvent } from '../../src/workflow/events.js';
 import { planOptionsFor } from '../../src/workflow/plan-options.js';
 import { upgradeState } from '../helpers/upgrade-state.js';
 
@@ -151,6 +151,15 @@ describe('events', () => {
     expect(closedPullRequestMoves(state, 6)).toBe(false);
     expect(closedPullRequestMoves({ ...state, status: 'aborted' }, 5)).toBe(false);
     expect(closedPullRequestMoves(null, 5)).toBe(false);
+  });
+
+  it.each([
+    ['running', true],
+    ['paused', false],
+    ['completed', false],
+    ['aborted', false],
+  ] as const)('a timer moves a %s upgrade: %s', (status, moves) => {
+    expect(recheckMoves(running([], { status }))).toBe(moves);
   });
 
   it('a success status concerns the merged phase of a running upgrade', () => {

@@ -1,3 +1,4 @@
+import type { Ancestry } from '../../core/argocd-revisions.js';
 import type { FileChange, RepoSnapshot } from '../../core/snapshot.js';
 
 /**
@@ -68,7 +69,7 @@ export interface CommitStatus {
   readonly createdAt: string;
 }
 
-export type Ancestry = 'identical' | 'ahead' | 'behind' | 'diverged';
+export type { Ancestry } from '../../core/argocd-revisions.js';
 
 export interface ConfigRepo {
   readonly ref: RepoRef;

@@ -5,6 +5,7 @@ import { Probot, ProbotOctokit } from 'probot';
 import { ArgoCdClient } from '../src/adapters/argocd/client.js';
 import { readLocalRepo } from '../src/adapters/fs/local-repo.js';
 import type { RepoSnapshot } from '../src/model/snapshot.js';
+import { createWorkflowServices } from '../src/workflow/services.js';
 import type { GateScheduler } from '../src/workflow/upgrade-workflow.js';
 import { ArgoCdSimulator, VirtualClock, type ArgoScenario } from './argocd/simulator.js';
 import { createApp, reconcileInstallations } from '../src/app.js';
@@ -96,6 +97,8 @@ export class DemoHarness {
   readonly scheduler: VirtualScheduler;
   /** What the app schedules its gate checks with (`scheduler` unless HarnessOptions.scheduler says otherwise). */
   private readonly appScheduler: GateScheduler;
+  /** The app's per-issue mutex and plan cache: one set for the harness, like one bot process, across restarts and the reconcile. */
+  private readonly services = createWorkflowServices();
   argo: ArgoCdSimulator | null = null;
   /** Whether the app gets an Argo CD client (HarnessOptions.argocdToken). */
   private readonly argocdToken: boolean;
@@ -159,7 +162,7 @@ export class DemoHarness {
       const Octokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, throttle: { ...(options.throttle as object), enabled: false }, retry: { retryAfterBaseValue: 5 } }));
       const probot = new Probot({ appId: APP_ID, privateKey: this.privateKey, secret: WEBHOOK_SECRET, log, Octokit, request: { fetch: this.sim.fetch } });
       const argocd = this.argo && this.argocdToken ? new ArgoCdClient({ server: this.argo.server, token: 'argocd-sim-token', fetch: this.argo.fetch }) : null;
-      await probot.load(createApp({ templates: loadTemplates(), botLogin: this.sim.botLogin, stateKey: this.appStateKey, argocd, now: this.clock.now, scheduler: this.appScheduler }));
+      await probot.load(createApp({ templates: loadTemplates(), botLogin: this.sim.botLogin, stateKey: this.appStateKey, argocd, now: this.clock.now, scheduler: this.appScheduler, services: this.services }));
       await probot.ready();
       this.probot = probot;
     }
@@ -175,7 +178,7 @@ export class DemoHarness {
   async reconcileOnStartup(): Promise<number> {
     const app = await this.app();
     const argocd = this.argo && this.argocdToken ? new ArgoCdClient({ server: this.argo.server, token: 'argocd-sim-token', fetch: this.argo.fetch }) : null;
-    return reconcileInstallations(app, { templates: loadTemplates(), botLogin: this.sim.botLogin, stateKey: this.appStateKey, argocd, now: this.clock.now, scheduler: this.appScheduler });
+    return reconcileInstallations(app, { templates: loadTemplates(), botLogin: this.sim.botLogin, stateKey: this.appStateKey, argocd, now: this.clock.now, scheduler: this.appScheduler, services: this.services });
   }
 
   openIssue(login: string, title: string): number {

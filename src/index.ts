@@ -7,6 +7,7 @@ import { checkProductionEnvironment } from './startup-check.js';
 import { metricsHandler } from './observability/metrics-endpoint.js';
 import { metrics } from './observability/metrics.js';
 import { loadTemplates } from './text/templates.js';
+import { createWorkflowServices } from './workflow/services.js';
 import { TimerScheduler } from './workflow/timer-scheduler.js';
 
 const RECONCILE_EVERY_MS = 5 * 60_000;
@@ -33,6 +34,8 @@ const app: ApplicationFunction = (probot, { addHandler }) => {
     stateKey: deriveStateKey(env.MESH_UPGRADE_STATE_SECRET || env.WEBHOOK_SECRET || 'development'),
     argocd,
     scheduler: new TimerScheduler(probot.log),
+    // One mutex and plan cache for the webhooks and the reconcile of this process.
+    services: createWorkflowServices(),
   };
   createApp(options)(probot);
   // Prometheus scrapes GET /metrics on the same port as the webhooks.

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { MeshUpgradeError } from '../model/errors.js';
 import { DEFAULT_POD_BUDGET } from '../core/phase-ids.js';
 import { PLATFORMS, type Platform } from '../core/platform.js';
+import { CLEANUP_MODES, STRATEGY_SETTINGS } from '../core/upgrade-options.js';
 
 export const CONFIG_PATH = '.github/mesh-upgrade.yml';
 
@@ -63,14 +64,12 @@ export const RepoConfig = z.strictObject({
   /** Namespaces moved first in their own wave (per cluster `canary` wins). */
   canary: CanaryList.default([]),
   podBudget: z.number().int().positive().default(DEFAULT_POD_BUDGET),
-  /** `annotation`: the bot restarts workloads with a pod-template marker; `manual`: it lists kubectl commands. */
-  restartStrategy: z.enum(['annotation', 'manual']).default('annotation'),
   /** `relabel` namespaces, or move the `tag`s they follow; `auto`: tag when every meshed namespace follows one. */
-  strategy: z.enum(['relabel', 'tag', 'auto']).default('auto'),
+  strategy: z.enum(STRATEGY_SETTINGS).default('auto'),
   permission: z.enum(['read', 'write', 'admin']).default('write'),
   gate: z.enum(['manual', 'argocd']).default('manual'),
   /** `scale-then-delete`: scale the old istiod to zero first, delete it after `scaleDownGraceHours`. */
-  cleanupMode: z.enum(['delete', 'scale-then-delete']).default('delete'),
+  cleanupMode: z.enum(CLEANUP_MODES).default('delete'),
   /** `gke` or `multicloud` (Anthos on bare metal, VMware, other clouds); absent: detected from the repo. */
   platform: PlatformSetting,
   kubernetesVersion: KubernetesVersionSetting,
@@ -84,7 +83,9 @@ export const RepoConfig = z.strictObject({
       maxPollSeconds: duration('maxPollSeconds').default(60),
     })
     .default({ stabilityWindowSeconds: 60, phaseTimeoutMinutes: 30, pollSeconds: 10, maxPollSeconds: 60 }),
+  /** The branch whose manifests are planned and that phase PRs target (absent: the default branch, where this file is read). */
   baseBranch: z.string().optional(),
+  /** Labels of the tracking issue and the phase PRs; `mesh-upgrade` is always among them (running upgrades are found by it). */
   labels: z.array(z.string()).default(['mesh-upgrade']),
 });
 export type RepoConfig = z.infer<typeof RepoConfig>;

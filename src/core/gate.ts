@@ -1,5 +1,3 @@
-import type { PhaseExpectations } from './argocd-gate.js';
-
 /** What a health gate says about a merged phase. */
 export type GateDecision =
   | { readonly status: 'pass'; readonly summary: string }
@@ -13,8 +11,46 @@ export interface GateResource {
   readonly message: string;
 }
 
+/** What a gate remembers about a phase between two checks (stored, as ISO times, in the phase record). */
+export interface GateMemory {
+  /** Since when every check has held (null: not yet). */
+  readonly healthySince: Date | null;
+  /** The phase was seen healthy before: Degraded now is a regression, not a start-up state. */
+  readonly wasHealthy: boolean;
+}
+
+/** What the phase itself must bring about, checked in the resource tree once the apps are healthy. */
+export interface PhaseExpectations {
+  /** Resources that must exist and be Healthy (e.g. Deployment istiod-<new> after control-plane). */
+  readonly healthy: ReadonlyArray<{ kind: string; namespace: string | null; name: string }>;
+  /** Resources that must be gone (the old istiod after cleanup). */
+  readonly absent: ReadonlyArray<{ kind: string; namespace: string | null; name: string }>;
+  /** Namespaces whose pods must no longer run the old proxy. */
+  readonly migratedNamespaces: readonly string[];
+  /** Image tag of the old proxy (`proxyv2:1.13.0-asm.0`), when known. */
+  readonly oldProxyTag: string | null;
+}
+
+/**
+ * The facts of a phase a gate may ask for. Each costs reads (a plan of the repo, the PR's files), so
+ * a gate asks only for what it uses: the manual gate asks for nothing.
+ */
+export interface PhaseFacts {
+  /** The Argo CD applications the phase touched. */
+  applications(): Promise<readonly string[]>;
+  /** What the phase must bring about in the cluster. */
+  expectations(): Promise<PhaseExpectations>;
+}
+
+/** Facts known up front (tests, and callers that have them already). */
+export function knownFacts(applications: readonly string[], expectations: PhaseExpectations = NO_EXPECTATIONS): PhaseFacts {
+  return { applications: async () => applications, expectations: async () => expectations };
+}
+
+export const NO_EXPECTATIONS: PhaseExpectations = { healthy: [], absent: [], migratedNamespaces: [], oldProxyTag: null };
+
 /** What a gate is asked: is the cluster healthy at the merge commit of this phase? */
-export interface GateQuestion {
+export interface GateQuestion extends GateMemory {
   readonly cluster: string;
   readonly phase: string;
   readonly mergeSha: string;
@@ -23,21 +59,26 @@ export interface GateQuestion {
   readonly now: Date;
   /** When the phase PR was merged. */
   readonly mergedAt: Date;
-  /** Gate memory from earlier checks. */
-  readonly healthySince: Date | null;
-  readonly wasHealthy: boolean;
-  /** Argo CD applications the phase touched. */
-  readonly applications: readonly string[];
-  readonly expectations: PhaseExpectations;
+  /** The phase's facts, for the gate to ask for what it needs. */
+  readonly facts: PhaseFacts;
 }
 
 /** A decision plus what the gate wants remembered until its next check. */
-export interface GateOutcome {
+export interface GateOutcome extends GateMemory {
   readonly decision: GateDecision;
-  readonly healthySince: Date | null;
-  readonly wasHealthy: boolean;
   /** What the phase line shows beside the decision (e.g. Argo CD's warning conditions). */
   readonly warnings?: readonly string[];
+  /** On `wait`: ask again after this long. Absent: the gate waits for a person (`/upgrade continue`). */
+  readonly retryAfterMs?: number;
+}
+
+/** Decides whether a merged phase is healthy enough to go on. Nothing outside a gate looks at which one it is. */
+export interface HealthGate {
+  /** Names the gate in logs. */
+  readonly name: string;
+  /** The `gate` label of its metrics. */
+  readonly metricLabel: 'manual' | 'argocd';
+  evaluate(question: GateQuestion): Promise<GateOutcome>;
 }
 
 /**
@@ -51,10 +92,38 @@ export function evaluateManualGate(question: GateQuestion): GateOutcome {
   return { decision, healthySince: null, wasHealthy: question.wasHealthy };
 }
 
-/** Decides whether a merged phase is healthy enough to go on (manual, Argo CD, commit statuses). */
-export interface HealthGate {
-  readonly kind: 'manual' | 'argocd';
-  /** The window a healthy phase is held for, when the gate holds longer than gateTiming.stabilityWindowSeconds (token-free mode). */
-  readonly stabilityWindowMs?: number;
-  evaluate(question: GateQuestion): Promise<GateOutcome>;
+export const manualGate: HealthGate = { name: 'manual', metricLabel: 'manual', evaluate: async (question) => evaluateManualGate(question) };
+
+/** How often a gate that polls asks again (the repo config's gateTiming, in ms). */
+export interface PollTiming {
+  readonly pollMs: number;
+  readonly maxPollMs: number;
+  /** How long a healthy phase is held before it passes. */
+  readonly stabilityWindowMs: number;
+}
+
+/**
+ * When to ask again: every pollMs, doubling every five minutes since the merge up to maxPollMs; a
+ * phase healthy and holding is looked at again exactly when its stability window ends.
+ */
+export function pollDelay(timing: PollTiming, question: Pick<GateQuestion, 'now' | 'mergedAt'>, healthySince: Date | null): number {
+  const waited = question.now.getTime() - question.mergedAt.getTime();
+  let delay = Math.min(timing.maxPollMs, timing.pollMs * 2 ** Math.floor(waited / (5 * 60_000)));
+  if (healthySince) {
+    const windowEnds = healthySince.getTime() + timing.stabilityWindowMs - question.now.getTime();
+    delay = Math.max(0, Math.min(delay, windowEnds));
+  }
+  return delay;
+}
+
+/** A gate that, while it waits, asks to be asked again after pollDelay. */
+export function polling(gate: HealthGate, timing: PollTiming): HealthGate {
+  return {
+    name: gate.name,
+    metricLabel: gate.metricLabel,
+    async evaluate(question) {
+      const outcome = await gate.evaluate(question);
+      return outcome.decision.status === 'wait' ? { ...outcome, retryAfterMs: pollDelay(timing, question, outcome.healthySince) } : outcome;
+    },
+  };
 }

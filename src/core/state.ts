@@ -1,5 +1,7 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { CLEANUP_MODES, STRATEGIES } from './upgrade-options.js';
+import { parseStateEnvelope, renderStateEnvelope, stateMacInput } from './markers.js';
 
 /**
  * Upgrade state, kept in a hidden block of the sticky plan comment. It is a cache of what the
@@ -26,6 +28,10 @@ export const PhaseStatus = z.enum([
 ]);
 export type PhaseStatus = z.infer<typeof PhaseStatus>;
 
+/** core/gate.ts's GateMemory as stored (ISO times), plus when the phase was merged (the gate's clock starts there). */
+export const StoredGateMemory = z.object({ mergedAt: z.string().nullable(), healthySince: z.string().nullable(), wasHealthy: z.boolean() });
+export type StoredGateMemory = z.infer<typeof StoredGateMemory>;
+
 export const PhaseRecord = z.object({
   id: z.string(),
   title: z.string(),
@@ -35,10 +41,8 @@ export const PhaseRecord = z.object({
   mergeSha: z.string().nullable(),
   /** Latest gate message, shown on the phase line. */
   note: z.string().nullable().default(null),
-  /** What the health gate remembers between checks (ISO times). */
-  gate: z
-    .object({ mergedAt: z.string().nullable(), healthySince: z.string().nullable(), wasHealthy: z.boolean() })
-    .default({ mergedAt: null, healthySince: null, wasHealthy: false }),
+  /** What the health gate remembers between checks. */
+  gate: StoredGateMemory.default({ mergedAt: null, healthySince: null, wasHealthy: false }),
 });
 export type PhaseRecord = z.infer<typeof PhaseRecord>;
 
@@ -47,7 +51,7 @@ export function newPhaseRecord(id: string, title: string, status: 'pending' | 'd
   return { id, title, status, pr: null, branch: null, mergeSha: null, note, gate: { mergedAt: null, healthySince: null, wasHealthy: false } };
 }
 
-export const UpgradeStatus = z.enum(['running', 'paused', 'completed', 'aborted', 'refused', 'rolled-back']);
+export const UpgradeStatus = z.enum(['running', 'paused', 'completed', 'aborted', 'rolled-back']);
 export type UpgradeStatus = z.infer<typeof UpgradeStatus>;
 
 export const UpgradeState = z.object({
@@ -67,11 +71,11 @@ export const UpgradeState = z.object({
     canary: z.array(z.string()).optional(),
     downgrade: z.boolean(),
     dryRun: z.boolean(),
-    strategy: z.enum(['relabel', 'tag']).optional(),
-    cleanupMode: z.enum(['delete', 'scale-then-delete']).optional(),
+    strategy: z.enum(STRATEGIES).optional(),
+    cleanupMode: z.enum(CLEANUP_MODES).optional(),
   }),
   status: UpgradeStatus,
-  /** Why the upgrade is paused or was refused. */
+  /** Why the upgrade is paused (or was aborted). */
   reason: z.string().nullable(),
   requestedBy: z.string(),
   /** The GitHub App installation, so a restarted bot can resume waiting gates on its own. */
@@ -80,10 +84,8 @@ export const UpgradeState = z.object({
 });
 export type UpgradeState = z.infer<typeof UpgradeState>;
 
-const STATE_MARKER = 'mesh-upgrade-state';
 /** Format of the hidden block: v2 carries an HMAC of its payload (v1 had none and is not trusted). */
 const BLOCK_VERSION = 2;
-const STATE_BLOCKS = new RegExp(`<!-- ${STATE_MARKER}:v(\\d+) ([A-Za-z0-9+/=]+)(?: ([A-Za-z0-9_-]+))? -->`, 'g');
 
 /**
  * The key that authenticates state blocks, derived (HKDF-SHA256) from the App's secret so that the
@@ -108,13 +110,13 @@ export function stateKeyForRepo(key: StateKey, repo: string): StateKey {
 }
 
 function macOf(key: StateKey, payload: string): string {
-  return createHmac('sha256', key.bytes).update(`${STATE_MARKER}:v${BLOCK_VERSION}:${payload}`).digest('base64url');
+  return createHmac('sha256', key.bytes).update(stateMacInput(BLOCK_VERSION, payload)).digest('base64url');
 }
 
 /** The hidden, versioned block: base64 JSON (so no `-->` can end it early) and its HMAC. */
 export function renderStateBlock(state: UpgradeState, key: StateKey): string {
   const payload = Buffer.from(JSON.stringify(state)).toString('base64');
-  return `<!-- ${STATE_MARKER}:v${BLOCK_VERSION} ${payload} ${macOf(key, payload)} -->`;
+  return renderStateEnvelope({ version: BLOCK_VERSION, payload, mac: macOf(key, payload) });
 }
 
 export type StateParse =
@@ -130,14 +132,14 @@ export type StateParse =
  * of the issue it was read on.
  */
 export function parseStateBlock(body: string, key: StateKey, onIssue?: number): StateParse {
-  const match = [...body.matchAll(STATE_BLOCKS)].at(-1);
-  if (!match) return { kind: 'none' };
-  if (Number(match[1]) !== BLOCK_VERSION) return { kind: 'unauthenticated', reason: `state block v${match[1]} carries no signature of this App` };
-  const expected = Buffer.from(macOf(key, match[2]!));
-  const given = Buffer.from(match[3] ?? '');
+  const envelope = parseStateEnvelope(body);
+  if (!envelope) return { kind: 'none' };
+  if (envelope.version !== BLOCK_VERSION) return { kind: 'unauthenticated', reason: `state block v${envelope.version} carries no signature of this App` };
+  const expected = Buffer.from(macOf(key, envelope.payload));
+  const given = Buffer.from(envelope.mac ?? '');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { kind: 'unauthenticated', reason: 'state block signature does not match' };
   try {
-    const parsed = UpgradeState.safeParse(JSON.parse(Buffer.from(match[2]!, 'base64').toString('utf8')));
+    const parsed = UpgradeState.safeParse(JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')));
     if (!parsed.success) return { kind: 'invalid', reason: parsed.error.issues[0]?.message ?? 'invalid' };
     if (onIssue !== undefined && parsed.data.issue !== onIssue) return { kind: 'unauthenticated', reason: `state block of issue #${parsed.data.issue} read on #${onIssue}` };
     return { kind: 'state', state: parsed.data };
@@ -146,49 +148,5 @@ export function parseStateBlock(body: string, key: StateKey, onIssue?: number): 
   }
 }
 
-export function isStateComment(body: string): boolean {
-  return body.includes(`<!-- ${STATE_MARKER}:v`);
-}
-
-/** Identity of a phase PR, hidden in its body so any event can find its tracking issue. */
-export const PhaseMarker = z.object({ issue: z.number().int(), cluster: z.string(), target: z.string(), phase: z.string() });
-export type PhaseMarker = z.infer<typeof PhaseMarker>;
-const PHASE_MARKER = /<!-- mesh-upgrade-phase:v1 ([A-Za-z0-9+/=]+) -->/;
-
-export function renderPhaseMarker(marker: PhaseMarker): string {
-  return `<!-- mesh-upgrade-phase:v1 ${Buffer.from(JSON.stringify(marker)).toString('base64')} -->`;
-}
-
-export function parsePhaseMarker(body: string | null | undefined): PhaseMarker | null {
-  const match = body ? PHASE_MARKER.exec(body) : null;
-  if (!match) return null;
-  try {
-    const parsed = PhaseMarker.safeParse(JSON.parse(Buffer.from(match[1]!, 'base64').toString('utf8')));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Marks a bot reply to one command comment, so a redelivered webhook does not answer twice. */
-export function replyMarker(commentId: number): string {
-  return `<!-- mesh-upgrade-reply:${commentId} -->`;
-}
-
-export const BRANCH_PREFIX = 'mesh-upgrade';
-
-/** Deterministic branch of a phase: `mesh-upgrade/<cluster>/<revision>/<nn>-<phase>`. */
-export function phaseBranch(cluster: string, revision: string, index: number, phaseId: string): string {
-  return `${BRANCH_PREFIX}/${cluster}/${revision}/${String(index + 1).padStart(2, '0')}-${phaseId}`;
-}
-
-export function parsePhaseBranch(branch: string): { cluster: string; revision: string; index: number; phase: string } | null {
-  const match = /^mesh-upgrade\/([^/]+)\/([^/]+)\/(\d{2,})-(.+)$/.exec(branch);
-  if (!match) return null;
-  return { cluster: match[1]!, revision: match[2]!, index: Number(match[3]) - 1, phase: match[4]! };
-}
-
-/** The git ref that says which issue holds a cluster's upgrade (created atomically: one holder). */
-export function lockRef(cluster: string): string {
-  return `refs/${BRANCH_PREFIX}/locks/${cluster}`;
-}
+// The wire formats (markers, branch and ref names) live in markers.ts; re-exported for their users.
+export { isStateComment, lockRef, parsePhaseBranch, parsePhaseMarker, phaseBranch, PhaseMarker, renderPhaseMarker, replyMarker } from './markers.js';

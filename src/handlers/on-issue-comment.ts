@@ -12,6 +12,5 @@ export async function onIssueComment(context: Context<'issue_comment.created'>, 
     commentId: comment.id,
     body: comment.body,
     author: comment.user?.login ?? context.payload.sender.login,
-    authorIsBot: false,
   });
 }

@@ -1,5 +1,5 @@
 import type { Context } from 'probot';
-import { parsePhaseBranch } from '../core/state.js';
+import { parsePhaseBranch } from '../core/markers.js';
 import { workflowForEvent, type WorkflowFactory } from './workflow-factory.js';
 
 /** `pull_request.closed`: a phase PR was merged (ask the gate) or closed unmerged (pause). */

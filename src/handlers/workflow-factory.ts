@@ -4,10 +4,11 @@ import type { ArgoCdClient } from '../adapters/argocd/client.js';
 import { CommitStatusGate } from '../adapters/github/commit-status-gate.js';
 import { GitHubConfigRepo, type GitHubClient, type RepoRef } from '../adapters/github/config-repo.js';
 import type { RepoConfig } from '../config/repo-config.js';
-import { evaluateManualGate, type HealthGate } from '../core/gate.js';
+import { manualGate, polling, type HealthGate } from '../core/gate.js';
 import type { StateKey } from '../core/state.js';
 import type { Templates } from '../text/templates.js';
 import type { Logger } from '../workflow/logger.js';
+import { createWorkflowServices, type WorkflowServices } from '../workflow/services.js';
 import { UpgradeWorkflow, type GateScheduler } from '../workflow/upgrade-workflow.js';
 
 export interface AppOptions {
@@ -20,38 +21,41 @@ export interface AppOptions {
   readonly argocd?: ArgoCdClient | null;
   readonly now?: () => Date;
   readonly scheduler?: GateScheduler;
+  /** The per-issue mutex and plan cache; pass the same to createApp and reconcileInstallations (default: new ones). */
+  readonly services?: WorkflowServices;
 }
 
 export type WorkflowFactory = (octokit: GitHubClient, ref: RepoRef, installation: number | null, log: Logger) => UpgradeWorkflow;
 
-export const manualGate: HealthGate = { kind: 'manual', evaluate: async (question) => evaluateManualGate(question) };
+/** The gate a repo config asks for: manual, Argo CD's API, or (without an Argo CD token) Argo CD Notifications' commit statuses. */
+export function gateFor(options: Pick<AppOptions, 'argocd'>, repo: GitHubConfigRepo, config: RepoConfig): HealthGate {
+  if (config.gate !== 'argocd') return manualGate;
+  const { stabilityWindowSeconds, phaseTimeoutMinutes, pollSeconds, maxPollSeconds } = config.gateTiming;
+  const timing = { stabilityWindowMs: stabilityWindowSeconds * 1000, timeoutMs: phaseTimeoutMinutes * 60_000 };
+  const poll = { pollMs: pollSeconds * 1000, maxPollMs: maxPollSeconds * 1000 };
+  if (!options.argocd) {
+    const gate = new CommitStatusGate(repo, async () => config.baseBranch || repo.getDefaultBranch(), timing);
+    return polling(gate, { ...poll, stabilityWindowMs: gate.stabilityWindowMs });
+  }
+  const gate = new ArgoCdHealthGate({ client: options.argocd, repo: repo.ref, compare: (base, head) => repo.compare(base, head), ...timing });
+  return polling(gate, { ...poll, stabilityWindowMs: timing.stabilityWindowMs });
+}
 
 export function workflowFactory(options: AppOptions): WorkflowFactory {
+  const services = options.services ?? createWorkflowServices();
+  const now = options.now ?? (() => new Date());
   return (octokit, ref, installation, log) => {
     const repo = new GitHubConfigRepo(octokit, ref, options.botLogin);
-    const gateFor = (config: RepoConfig): HealthGate => {
-      if (config.gate !== 'argocd') return manualGate;
-      if (!options.argocd) return new CommitStatusGate(repo, () => repo.getDefaultBranch(), {
-          stabilityWindowMs: config.gateTiming.stabilityWindowSeconds * 1000,
-          timeoutMs: config.gateTiming.phaseTimeoutMinutes * 60_000,
-        });
-      return new ArgoCdHealthGate({
-        client: options.argocd,
-        repo: ref,
-        compare: (base, head) => repo.compare(base, head),
-        stabilityWindowMs: config.gateTiming.stabilityWindowSeconds * 1000,
-        timeoutMs: config.gateTiming.phaseTimeoutMinutes * 60_000,
-      });
-    };
     return new UpgradeWorkflow({
       repo,
       templates: options.templates,
       stateKey: options.stateKey,
-      gateFor,
+      gateFor: (config) => gateFor(options, repo, config),
       log,
       installation,
-      ...(options.now ? { now: options.now } : {}),
-      ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+      now,
+      scheduler: options.scheduler ?? null,
+      services,
     });
   };
 }

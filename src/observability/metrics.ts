@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 
 /**
  * The bot's Prometheus metrics. One registry per process; several replicas each expose theirs
@@ -40,12 +40,6 @@ export class BotMetrics {
     name: 'mesh_upgrade_argocd_requests_total',
     help: 'Argo CD API calls by outcome (ok, or the HTTP status / unreachable).',
     labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
-
-  readonly waitingGates = new Gauge({
-    name: 'mesh_upgrade_waiting_gates',
-    help: 'Gate checks scheduled in this process.',
     registers: [this.registry],
   });
 

@@ -1,10 +1,13 @@
 import Mustache from 'mustache';
+import type { RepoConfig } from '../config/repo-config.js';
 import { commandHelp } from '../core/command.js';
 import type { GateDecision } from '../core/gate.js';
 import type { PlannedPhase, UpgradePlan } from '../core/plan-types.js';
-import { renderPhaseMarker, renderStateBlock, replyMarker, type PhaseRecord, type StateKey, type UpgradeState } from '../core/state.js';
+import { renderPhaseMarker, replyMarker, trailingStateBlock } from '../core/markers.js';
+import { renderStateBlock, type PhaseRecord, type StateKey, type UpgradeState } from '../core/state.js';
 import { appendSections, clampKeeping, firstOf, fitWithCaps } from './comment-size.js';
 import { codeLine, plainText } from '../core/user-text.js';
+import type { Messages } from './messages.js';
 import type { Templates } from './templates.js';
 
 /** GitHub refuses bodies over 65,536 characters; stay well below. */
@@ -26,7 +29,6 @@ const STATUS_LABELS: Record<UpgradeState['status'], string> = {
   paused: 'paused',
   completed: 'completed',
   aborted: 'aborted',
-  refused: 'refused',
   'rolled-back': 'rolled back',
 };
 
@@ -130,7 +132,7 @@ export function renderResourceTable(resources: ReadonlyArray<{ kind: string; nam
  * limit: whole sections while they fit, then a line naming how many are left out; the state block last.
  */
 export function withDryRunBodies(planComment: string, details: string): string {
-  const stateBlock = /<!-- mesh-upgrade-state:[^>]*-->\s*$/.exec(planComment)?.[0].trimEnd() ?? '';
+  const stateBlock = trailingStateBlock(planComment);
   const sections = details.split(/\n\n(?=<details><summary>Would open: )/).filter((s) => s.trim() !== '');
   return appendSections(planComment, stateBlock, sections, BODY_LIMIT, (n) => `… ${n} more would-be pull request${n === 1 ? '' : 's'} not shown: too long for one comment (the phase table above lists every phase).`);
 }
@@ -179,16 +181,12 @@ export function renderPullRequest(
   state: UpgradeState,
   phase: PlannedPhase,
   index: number,
-  gate: 'manual' | 'argocd',
+  gate: RepoConfig['gate'],
 ): PullRequestText {
   const total = state.phases.length;
   const next = state.phases[index + 1];
   const rows = phase.changes.map((c) => ({ ...c, namespace: c.namespace ?? '' }));
   const shown = rows.slice(0, MAX_CHANGE_ROWS);
-  const gateText =
-    gate === 'argocd'
-      ? 'The bot then waits until Argo CD reports that commit Synced and Healthy (and the phase\'s own resources healthy).'
-      : 'A maintainer then runs the checks of "How to verify" above and says `/upgrade continue` on the tracking issue.';
   const view = {
     title: plainText(phase.title),
     cluster: state.cluster,
@@ -209,7 +207,7 @@ export function renderPullRequest(
     beforeMerge: phase.beforeMerge.map(codeLine),
     verify: phase.verify.map(codeLine),
     rollback: phase.rollback.map(plainText),
-    gateText,
+    argocdGate: gate === 'argocd',
     next: next?.title ?? null,
     nextNumber: index + 2,
     marker: renderPhaseMarker({ issue: state.issue, cluster: state.cluster, target: state.target, phase: phase.id }),
@@ -225,23 +223,41 @@ export function renderReply(templates: Templates, commentId: number, text: strin
   return clampKeeping(render(templates.reply, { text: plainText(text), issueLink, marker }).trim(), marker, BODY_LIMIT, CUT_NOTE) + '\n';
 }
 
-export function renderHelp(): string {
-  return `#### mesh-upgrade commands\n\n${commandHelp()}`;
+export function renderHelp(messages: Messages): string {
+  return messages.say('reply.help', { commands: commandHelp() });
 }
 
 export function describeGate(decision: GateDecision, warnings: readonly string[] = []): string {
+  switch (decision.status) {
+    case 'pass':
+      return `passed: ${decision.summary}${warned(warnings)}`;
+    case 'wait':
+      return `waiting: ${decision.reason}${warned(warnings)}`;
+    case 'fail':
+      return `failed: ${decision.reason}${warned(warnings)}`;
+  }
+}
+
+/**
+ * The note on a gated phase's line. The state beside it already says passed or failed, so only a
+ * wait says what it is.
+ */
+export function gateNote(decision: GateDecision, warnings: readonly string[] = []): string {
+  switch (decision.status) {
+    case 'pass':
+      return `${decision.summary}${warned(warnings)}`;
+    case 'wait':
+      return describeGate(decision, warnings);
+    case 'fail':
+      return `${decision.reason}${warned(warnings)}`;
+  }
+}
+
+function warned(warnings: readonly string[]): string {
   // A few, each short: the phase line is one table cell.
   const shown = warnings.slice(0, 3).map((w) => (w.length > 200 ? `${w.slice(0, 199)}…` : w));
   const more = warnings.length > shown.length ? `; and ${warnings.length - shown.length} more` : '';
-  const warned = shown.length > 0 ? ` ⚠ ${shown.join('; ')}${more}` : '';
-  switch (decision.status) {
-    case 'pass':
-      return `passed: ${decision.summary}${warned}`;
-    case 'wait':
-      return `waiting: ${decision.reason}${warned}`;
-    case 'fail':
-      return `failed: ${decision.reason}${warned}`;
-  }
+  return shown.length > 0 ? ` ⚠ ${shown.join('; ')}${more}` : '';
 }
 
 /** Keeps a comment under GitHub's limit, always keeping the hidden marker that ends it. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { messagesFrom, type Messages } from './messages.js';
 
 /** The Markdown templates of everything people read (in `templates/`). */
 export interface Templates {
@@ -6,6 +7,8 @@ export interface Templates {
   readonly pullRequest: string;
   readonly pullRequestTitle: string;
   readonly reply: string;
+  /** The workflow's replies, reasons, next steps and notes (templates/replies.md). */
+  readonly messages: Messages;
 }
 
 /** Reads the templates once, relative to this module (works from src/ under vitest and from dist/). */
@@ -25,5 +28,6 @@ export function loadTemplates(): Templates {
     pullRequest: read('pull-request.md'),
     pullRequestTitle: read('pull-request-title.md'),
     reply: read('reply.md'),
+    messages: messagesFrom(read('replies.md')),
   };
 }

@@ -1,7 +1,8 @@
-import type { BranchHead, GitHubConfigRepo, LockHolder } from '../adapters/github/config-repo.js';
+import type { BranchHead, ConfigRepo, LockHolder } from '../adapters/github/ports.js';
 import { GitHubApiError } from '../adapters/github/errors.js';
 import { summarizeGitHubMessage } from '../adapters/github/ref-errors.js';
-import { lockRef } from '../core/state.js';
+import { LOCK_PREFIX, lockRef, parseLockRef } from '../core/markers.js';
+import type { Messages } from '../text/messages.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -30,7 +31,7 @@ export interface LockRequest {
  * upgrade of the cluster (a start that died between the lock and the comment, an issue deleted) is
  * stale: after LOCK_GRACE_MS it is taken over, atomically, and the caller says so.
  */
-export async function acquireClusterLock(repo: GitHubConfigRepo, request: LockRequest, log: Logger): Promise<ClusterLock> {
+export async function acquireClusterLock(repo: ConfigRepo, request: LockRequest, log: Logger): Promise<ClusterLock> {
   const ref = lockRef(request.cluster);
   const lock = await repo.acquireLock(ref, request.issue, request.base);
   if (lock.kind === 'acquired') return { kind: 'acquired', tookOverFrom: null };
@@ -56,9 +57,9 @@ async function isStale(holder: LockHolder, request: LockRequest): Promise<boolea
 }
 
 /** The reply of a start that took a stale lock over. */
-export function tookOverNote(cluster: string, stale: LockHolder): string {
-  const from = stale.issue === null ? 'a lock ref that names no issue' : `#${stale.issue}, which shows no running upgrade of it`;
-  return `🔓 Cluster \`${cluster}\` was locked by ${from}${stale.since ? ` (since ${stale.since})` : ''}; this issue took the lock over.`;
+export function tookOverNote(messages: Messages, cluster: string, stale: LockHolder): string {
+  const from = stale.issue === null ? messages.say('lock.stale-without-issue') : messages.say('lock.stale-issue', { issue: stale.issue });
+  return messages.say('reply.lock-taken-over', { cluster, from, since: stale.since });
 }
 
 /**
@@ -67,9 +68,10 @@ export function tookOverNote(cluster: string, stale: LockHolder): string {
  * never outlives a start that left no sticky comment; the error is rethrown.
  */
 export async function givingLockBackOnFailure<T>(
-  repo: GitHubConfigRepo,
+  repo: ConfigRepo,
   request: Pick<LockRequest, 'cluster' | 'issue' | 'runsUpgrade'>,
   log: Logger,
+  messages: Messages,
   run: () => Promise<T>,
   tell: (text: string) => Promise<void>,
 ): Promise<T> {
@@ -89,8 +91,11 @@ export async function givingLockBackOnFailure<T>(
       log.error({ issue: request.issue, cluster: request.cluster, err: cleanup }, 'could not give the cluster lock back');
     }
     if (released) {
-      const why = error instanceof GitHubApiError ? `GitHub ${error.operation} failed${error.status ? ` (${error.status})` : ''}: \`${summarizeGitHubMessage(error.detail)}\`` : 'an unexpected error';
-      await tell(`❌ The plan comment could not be written (${why}). The lock on cluster \`${request.cluster}\` was released and nothing else was kept; comment the command again.`).catch((failure: unknown) =>
+      const why =
+        error instanceof GitHubApiError
+          ? messages.say('lock.why-github', { operation: error.operation, status: error.status || null, detail: summarizeGitHubMessage(error.detail) })
+          : messages.say('lock.why-unexpected');
+      await tell(messages.say('reply.lock-given-back', { why, cluster: request.cluster })).catch((failure: unknown) =>
         log.warn({ issue: request.issue, err: failure }, 'could not say that the lock was released'),
       );
     }
@@ -99,17 +104,16 @@ export async function givingLockBackOnFailure<T>(
 }
 
 /** `/upgrade abort` on an issue without an upgrade: frees the locks that still name it; returns their clusters. */
-export async function releaseOrphanLocks(repo: GitHubConfigRepo, issue: number, log: Logger): Promise<string[]> {
-  const prefix = lockRef('');
-  const orphans = (await repo.listLocks(prefix)).filter((lock) => lock.issue === issue);
+export async function releaseOrphanLocks(repo: ConfigRepo, issue: number, log: Logger): Promise<string[]> {
+  const orphans = (await repo.listLocks(LOCK_PREFIX)).filter((lock) => lock.issue === issue);
   for (const lock of orphans) {
     await repo.releaseLock(lock.ref);
     log.warn({ issue, lock: lock.ref }, 'released a lock held by an issue without an upgrade');
   }
-  return orphans.map((lock) => lock.ref.slice(prefix.length));
+  return orphans.map((lock) => parseLockRef(lock.ref) ?? lock.ref);
 }
 
 /** The reply to that abort. */
-export function orphanLocksNote(clusters: readonly string[]): string {
-  return `There was no running or paused upgrade on this issue, but it still held the lock of ${clusters.map((c) => `\`${c}\``).join(', ')}; the lock was released, so the cluster can be upgraded again.`;
+export function orphanLocksNote(messages: Messages, clusters: readonly string[]): string {
+  return messages.say('reply.abort-orphan-locks', { clusters: clusters.map((c) => `\`${c}\``).join(', ') });
 }

@@ -1,12 +1,11 @@
 import type { RepoConfig } from '../config/repo-config.js';
-import type { PhaseExpectations } from '../core/argocd-gate.js';
-import type { GateQuestion } from '../core/gate.js';
+import { NO_EXPECTATIONS, type GateQuestion, type PhaseExpectations, type PhaseFacts } from '../core/gate.js';
 import { asDict, getPath, ISTIO_SYSTEM } from '../model/kube.js';
 import { phaseKindOf } from '../core/phase-ids.js';
 import type { UpgradePlan } from '../core/plan-types.js';
 import type { PhaseRecord, UpgradeState } from '../core/state.js';
 
-const NONE: PhaseExpectations = { healthy: [], absent: [], migratedNamespaces: [], oldProxyTag: null };
+const NONE = NO_EXPECTATIONS;
 
 /**
  * What the phase must bring about, for the Argo CD gate: the new istiod after control-plane, the
@@ -73,11 +72,8 @@ export function touchedApplications(config: RepoConfig, state: UpgradeState, pla
   return manifests.filter((app) => touches(app.name) === true).map((app) => app.name);
 }
 
-export function gateQuestion(
-  state: UpgradeState,
-  phase: PhaseRecord,
-  options: { continued: boolean; now: Date; applications: readonly string[]; expectations: PhaseExpectations },
-): GateQuestion {
+/** The question to a gate about a merged phase, with the gate memory the phase record keeps. */
+export function gateQuestion(state: UpgradeState, phase: PhaseRecord, options: { continued: boolean; now: Date; facts: PhaseFacts }): GateQuestion {
   return {
     cluster: state.cluster,
     phase: phase.id,
@@ -87,7 +83,6 @@ export function gateQuestion(
     mergedAt: phase.gate.mergedAt ? new Date(phase.gate.mergedAt) : options.now,
     healthySince: phase.gate.healthySince ? new Date(phase.gate.healthySince) : null,
     wasHealthy: phase.gate.wasHealthy,
-    applications: options.applications,
-    expectations: options.expectations,
+    facts: options.facts,
   };
 }

@@ -5,5 +5,3 @@ export interface Logger {
   error(fields: object, message: string): void;
   debug(fields: object, message: string): void;
 }
-
-export const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };

@@ -1,4 +1,4 @@
-import type { GateScheduler } from './upgrade-workflow.js';
+import type { GateScheduler } from './context.js';
 import type { Logger } from './logger.js';
 
 /**

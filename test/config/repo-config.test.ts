@@ -7,7 +7,6 @@ describe('parseRepoConfig', () => {
       clusters: [{ name: 'default', path: '' }],
       canary: [],
       podBudget: 100,
-      restartStrategy: 'annotation',
       strategy: 'auto',
       permission: 'write',
       gate: 'manual',
@@ -58,5 +57,15 @@ describe('parseRepoConfig', () => {
     expect(meetsPermission('write', 'write')).toBe(true);
     expect(meetsPermission('read', 'write')).toBe(false);
     expect(meetsPermission('none', 'read')).toBe(false);
+  });
+});
+
+describe('baseBranch, labels and the removed restartStrategy', () => {
+  it('reads baseBranch and labels', () => {
+    expect(parseRepoConfig('baseBranch: release\nlabels: [mesh-upgrade, team-mesh]\n')).toMatchObject({ baseBranch: 'release', labels: ['mesh-upgrade', 'team-mesh'] });
+  });
+
+  it('refuses restartStrategy, which never changed anything, as an unknown key', () => {
+    expect(() => parseRepoConfig('restartStrategy: annotation\n')).toThrow(/unknown key `restartStrategy`/);
   });
 });

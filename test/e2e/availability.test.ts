@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/workflow/logger.js';
+import { silentLogger } from '../helpers/silent-logger.js';
 import { LOCK_GRACE_MS } from '../../src/workflow/cluster-lock.js';
 import { TimerScheduler } from '../../src/workflow/timer-scheduler.js';
 import { DemoHarness } from '../../demo/harness.js';

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { clearPlanCache } from '../../src/workflow/upgrade-workflow.js';
 import { DemoHarness } from '../../demo/harness.js';
 import { TARGET } from '../../demo/scenarios.js';
 
@@ -44,7 +43,6 @@ describe('faults while a phase is opened', () => {
     const h = await DemoHarness.create();
     const issue = h.openIssue('alice', 'Upgrade ASM');
     await h.comment('alice', issue, `/upgrade ${TARGET}`);
-    clearPlanCache();
     h.sim.failNext({ method: 'GET', pathPattern: /\/tarball\// }, { status: 502, body: { message: 'Server Error' } }, 4);
     await expect(h.merge(2)).rejects.toThrow();
     await h.comment('alice', issue, '/upgrade continue');

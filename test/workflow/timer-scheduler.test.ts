@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { silentLogger } from '../../src/workflow/logger.js';
+import { silentLogger } from '../helpers/silent-logger.js';
 import { MAX_TIMER_MS, TimerScheduler } from '../../src/workflow/timer-scheduler.js';
 
 describe('TimerScheduler', () => {

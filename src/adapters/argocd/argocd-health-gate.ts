@@ -23,7 +23,8 @@ class UngateableApplication extends Error {}
  * answer that is not an Argo CD object pauses the upgrade with the reason.
  */
 export class ArgoCdHealthGate implements HealthGate {
-  readonly kind = 'argocd' as const;
+  readonly name = 'argocd';
+  readonly metricLabel = 'argocd' as const;
 
   constructor(private readonly options: ArgoCdGateOptions) {}
 
@@ -34,12 +35,13 @@ export class ArgoCdHealthGate implements HealthGate {
 
   private async decide(question: GateQuestion): Promise<GateOutcome> {
     const keep = { healthySince: null, wasHealthy: question.wasHealthy };
-    if (question.applications.length === 0) {
+    const applications = await question.facts.applications();
+    if (applications.length === 0) {
       return { ...keep, decision: { status: 'fail', reason: 'no Argo CD application manages the files of this phase; name them under clusters[].argocd.applications in .github/mesh-upgrade.yml', resources: [] } };
     }
     let observations: AppObservation[];
     try {
-      observations = await Promise.all(question.applications.map((name) => this.observe(name, question.mergeSha)));
+      observations = await Promise.all(applications.map((name) => this.observe(name, question.mergeSha)));
     } catch (error) {
       if (error instanceof UngateableApplication) return { ...keep, decision: { status: 'fail', reason: error.message, resources: [] } };
       if (!(error instanceof ArgoCdApiError)) throw error;
@@ -56,7 +58,7 @@ export class ArgoCdHealthGate implements HealthGate {
     }
     const result = evaluateArgoGate({
       apps: observations,
-      expectations: question.expectations,
+      expectations: await question.facts.expectations(),
       now: question.now,
       mergedAt: question.mergedAt,
       healthySince: question.healthySince,

@@ -1,6 +1,6 @@
 import { stripUserinfo } from '../../core/argocd-gate.js';
 import type { GateOutcome, GateQuestion, HealthGate } from '../../core/gate.js';
-import type { GitHubConfigRepo } from './config-repo.js';
+import type { CommitStatus, ConfigRepo } from './ports.js';
 
 /** The commit status context Argo CD Notifications posts for an application (README: `label`). */
 export function deployedContext(application: string): string {
@@ -26,7 +26,7 @@ export const TOKEN_FREE_MIN_WINDOW_MS = 660_000;
 /** At most this many commits after the merge commit are read for statuses (the newest ones). */
 const MAX_COMMITS = 30;
 
-type Status = Awaited<ReturnType<GitHubConfigRepo['listCommitStatuses']>>[number];
+type Status = CommitStatus;
 
 /**
  * The token-free Argo CD gate: Argo CD Notifications posts a commit status on the revision it
@@ -39,10 +39,12 @@ type Status = Awaited<ReturnType<GitHubConfigRepo['listCommitStatuses']>>[number
  * failure fails; none yet, or `pending`, waits up to the phase timeout, measured from the merge.
  */
 export class CommitStatusGate implements HealthGate {
-  readonly kind = 'argocd' as const;
+  /** The token-free Argo CD gate: its metrics count as Argo CD's. */
+  readonly name = 'argocd-commit-status';
+  readonly metricLabel = 'argocd' as const;
 
   constructor(
-    private readonly repo: Pick<GitHubConfigRepo, 'getBranchHead' | 'commitsSince' | 'listCommitStatuses'>,
+    private readonly repo: Pick<ConfigRepo, 'getBranchHead' | 'commitsSince' | 'listCommitStatuses'>,
     private readonly branch: () => Promise<string>,
     private readonly options: CommitStatusGateOptions,
   ) {}
@@ -54,7 +56,8 @@ export class CommitStatusGate implements HealthGate {
 
   async evaluate(question: GateQuestion): Promise<GateOutcome> {
     const keep = { healthySince: null, wasHealthy: question.wasHealthy };
-    if (question.applications.length === 0) {
+    const applications = await question.facts.applications();
+    if (applications.length === 0) {
       return { ...keep, decision: { status: 'fail', reason: 'no Argo CD application manages the files of this phase; name them under clusters[].argocd.applications in .github/mesh-upgrade.yml', resources: [] } };
     }
     const wait = (reason: string, timedOut = reason): GateOutcome => {
@@ -73,7 +76,7 @@ export class CommitStatusGate implements HealthGate {
     const missing: string[] = [];
     const pending: string[] = [];
     let latestSuccess: number | null = null;
-    for (const app of question.applications) {
+    for (const app of applications) {
       const context = deployedContext(app);
       const newest = statuses.filter((s) => s.context === context).reduce<Status | null>((best, s) => (best === null || Date.parse(s.createdAt) > Date.parse(best.createdAt) ? s : best), null);
       if (newest && (newest.state === 'failure' || newest.state === 'error')) {
@@ -102,10 +105,10 @@ export class CommitStatusGate implements HealthGate {
     const window = this.stabilityWindowMs;
     if (held < window) {
       const left = Math.ceil((window - held) / 1000);
-      return { decision: { status: 'wait', reason: `Argo CD Notifications reported ${question.applications.join(', ')} deployed; holding for another ${left} s (no failure may follow)` }, healthySince: since, wasHealthy: question.wasHealthy };
+      return { decision: { status: 'wait', reason: `Argo CD Notifications reported ${applications.join(', ')} deployed; holding for another ${left} s (no failure may follow)` }, healthySince: since, wasHealthy: question.wasHealthy };
     }
     return {
-      decision: { status: 'pass', summary: `Argo CD Notifications reported ${question.applications.join(', ')} deployed at or after the merge commit, with no failure for ${Math.round(held / 1000)} s` },
+      decision: { status: 'pass', summary: `Argo CD Notifications reported ${applications.join(', ')} deployed at or after the merge commit, with no failure for ${Math.round(held / 1000)} s` },
       healthySince: since,
       wasHealthy: true,
     };

@@ -1,67 +1,15 @@
 import type { ProbotOctokit } from 'probot';
 import { CONFIG_PATH } from '../../config/repo-config.js';
+import { isBotCommitMessage, lockCommitMessage, parseLockCommitMessage } from '../../core/markers.js';
 import type { FileChange, RepoSnapshot } from '../../model/snapshot.js';
 import { call, GitHubApiError, statusOf } from './errors.js';
+import type { BranchHead, CommitStatus, ConfigRepo, EnsureBranchResult, IssueComment, LockHolder, LockResult, PullRequestInfo, RepoRef } from './ports.js';
 import { readTarball } from './read-tarball.js';
 import { pauseBeforeRetry, REF_ATTEMPTS, refAnswerOf, refFailureReason } from './ref-errors.js';
 
 export type GitHubClient = InstanceType<typeof ProbotOctokit>;
 
-export interface RepoRef {
-  readonly owner: string;
-  readonly repo: string;
-}
-
-export interface BranchHead {
-  readonly sha: string;
-  readonly treeSha: string;
-}
-
-export interface IssueComment {
-  readonly id: number;
-  readonly body: string;
-  readonly login: string;
-  /**
-   * Written by this App (author login `<APP_SLUG>[bot]`): the only comments whose hidden blocks the
-   * bot reads. Any other bot, or a person, can copy a block into a comment of their own.
-   */
-  readonly byThisApp: boolean;
-  /** ISO time the comment was created. */
-  readonly createdAt: string;
-  readonly htmlUrl: string;
-}
-
-export interface PullRequestInfo {
-  readonly number: number;
-  readonly state: 'open' | 'closed';
-  readonly merged: boolean;
-  readonly mergeSha: string | null;
-  readonly mergedAt: string | null;
-  readonly title: string;
-  readonly body: string;
-  readonly headRef: string;
-  readonly headSha: string;
-  readonly htmlUrl: string;
-}
-
-export type EnsureBranchResult =
-  | { readonly kind: 'created' | 'updated' | 'unchanged'; readonly sha: string }
-  | { readonly kind: 'foreign-commits'; readonly sha: string }
-  /** GitHub would not create or move the branch (a ruleset, or retries given up): `reason` says so. */
-  | { readonly kind: 'refused'; readonly reason: string };
-
-/** A lock ref as found: its commit, the issue it names (null if none) and when it was taken. */
-export interface LockHolder {
-  readonly sha: string;
-  readonly issue: number | null;
-  readonly since: string | null;
-}
-
-export type LockResult =
-  | { readonly kind: 'acquired' }
-  | ({ readonly kind: 'held' } & LockHolder)
-  /** GitHub would not create the lock ref (a ruleset, or retries given up): not "held elsewhere". */
-  | { readonly kind: 'refused'; readonly reason: string };
+export type { BranchHead, CommitStatus, ConfigRepo, EnsureBranchResult, IssueComment, LockHolder, LockResult, PullRequestInfo, RepoRef } from './ports.js';
 
 const KEEP = /(\.ya?ml|(^|\/)(Kustomization|Kptfile))$/;
 
@@ -70,7 +18,7 @@ const KEEP = /(\.ya?ml|(^|\/)(Kustomization|Kptfile))$/;
  * idempotent ensure* operations (one commit per phase through the Git Data API, ref updates with
  * `force: false`). Every failure is wrapped once into a GitHubApiError.
  */
-export class GitHubConfigRepo {
+export class GitHubConfigRepo implements ConfigRepo {
   constructor(
     private readonly octokit: GitHubClient,
     readonly ref: RepoRef,
@@ -290,7 +238,7 @@ export class GitHubConfigRepo {
   }
 
   /** Every commit status of a commit, newest first (several per context: a failure after a success shows). */
-  async listCommitStatuses(sha: string): Promise<Array<{ context: string; state: string; description: string | null; createdAt: string }>> {
+  async listCommitStatuses(sha: string): Promise<CommitStatus[]> {
     // The newest 300 are plenty for a head commit (GitHub keeps up to 1000 per context).
     let pages = 0;
     const statuses = await call('list commit statuses', () =>
@@ -330,7 +278,7 @@ export class GitHubConfigRepo {
     for (let attempt = 1; ; attempt++) {
       const holder = await this.readLockHolder(ref);
       if (holder !== null) return holder.issue === issue ? { kind: 'acquired' } : { kind: 'held', ...holder };
-      commit ??= await this.createCommit(`mesh-upgrade lock\n\nissue: ${issue}\n`, base.treeSha, []);
+      commit ??= await this.createCommit(lockCommitMessage(issue), base.treeSha, []);
       const sha = commit;
       try {
         await call('create lock', () => this.octokit.rest.git.createRef({ ...this.ref, ref, sha }));
@@ -350,7 +298,7 @@ export class GitHubConfigRepo {
    * commit on top of the one it held with `force: false`, so only one of several takers wins.
    */
   async takeOverLock(ref: string, stale: LockHolder, issue: number, base: BranchHead): Promise<LockResult> {
-    const commit = await this.createCommit(`mesh-upgrade lock\n\nissue: ${issue}\nprevious holder: ${stale.issue ?? 'unknown'}\n`, base.treeSha, [stale.sha]);
+    const commit = await this.createCommit(lockCommitMessage(issue, stale.issue), base.treeSha, [stale.sha]);
     try {
       await call('take over lock', () => this.octokit.rest.git.updateRef({ ...this.ref, ref: ref.replace(/^refs\//, ''), sha: commit, force: false }));
       return { kind: 'acquired' };
@@ -375,8 +323,7 @@ export class GitHubConfigRepo {
     const sha = await this.getRef(ref.replace(/^refs\//, ''));
     if (sha === null) return null;
     const { data } = await call('read lock', () => this.octokit.rest.git.getCommit({ ...this.ref, commit_sha: sha }));
-    const issue = /issue: (\d+)/.exec(data.message)?.[1];
-    return { sha, issue: issue ? Number(issue) : null, since: data.committer?.date ?? null };
+    return { sha, issue: parseLockCommitMessage(data.message), since: data.committer?.date ?? null };
   }
 
   /** Every lock ref under `prefix` (e.g. `refs/mesh-upgrade/locks/`), with its holder. */
@@ -430,7 +377,7 @@ export class GitHubConfigRepo {
     const { data } = await call('compare', () => this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.ref, basehead: `${base}...${head}` }));
     // By author, never by message: anyone who can push can write "mesh-upgrade: …". Without a
     // configured login (development) the message is all there is.
-    return data.commits.every((c) => (this.botLogin !== null ? (c.author?.login ?? c.committer?.login ?? '') === this.botLogin : c.commit.message.startsWith('mesh-upgrade')));
+    return data.commits.every((c) => (this.botLogin !== null ? (c.author?.login ?? c.committer?.login ?? '') === this.botLogin : isBotCommitMessage(c.commit.message)));
   }
 }
 

@@ -1,7 +1,7 @@
 import { type PolicyChange, type InjectionPolicy } from '../sources/admission-policy-model.js';
 import { injectionBans } from '../sources/kyverno.js';
 import { findInjectionPolicies } from '../sources/admission-policies.js';
-import { DesiredObject, } from '../../constructs/desired-object.js';
+import { DesiredObject } from '../../constructs/desired-object.js';
 import type { PlacedObject } from '../../model/placed-object.js';
 import { asDict, describe, INJECTION_LABEL, REV_LABEL } from '../../model/kube.js';
 import type { IndexedObject } from '../../model/objects.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ArgoCdHealthGate } from '../../../src/adapters/argocd/argocd-health-gate.js';
 import { ArgoCdClient } from '../../../src/adapters/argocd/client.js';
 import { GitHubApiError } from '../../../src/adapters/github/errors.js';
-import type { GateQuestion } from '../../../src/core/gate.js';
+import { knownFacts, type GateQuestion } from '../../../src/core/gate.js';
 
 const X = 'a'.repeat(40);
 const OTHER = 'c'.repeat(40);
@@ -18,8 +18,7 @@ const question: GateQuestion = {
   mergedAt: new Date('2026-11-22T10:00:50Z'),
   healthySince: new Date('2026-11-22T10:02:00Z'),
   wasHealthy: true,
-  applications: ['prod-mesh'],
-  expectations: { healthy: [], absent: [], migratedNamespaces: [], oldProxyTag: null },
+  facts: knownFacts(['prod-mesh']),
 };
 
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CommitStatusGate } from '../../../src/adapters/github/commit-status-gate.js';
-import type { GateQuestion } from '../../../src/core/gate.js';
+import { knownFacts, type GateQuestion } from '../../../src/core/gate.js';
 
 const X = 'a'.repeat(40);
 const HEAD = 'b'.repeat(40);
@@ -17,8 +17,7 @@ const question = (applications: string[], over: Partial<GateQuestion> = {}): Gat
   mergedAt: new Date('2026-11-22T10:00:00Z'),
   healthySince: null,
   wasHealthy: false,
-  applications,
-  expectations: { healthy: [], absent: [], migratedNamespaces: [], oldProxyTag: null },
+  facts: knownFacts(applications),
   ...over,
 });
 

@@ -1,0 +1,142 @@
+import type { PullRequestInfo } from '../adapters/github/ports.js';
+import { ForeignCommitsError } from '../adapters/github/errors.js';
+import type { GateDecision, HealthGate, PhaseFacts } from '../core/gate.js';
+import { gateFailureMarker, lockRef, phaseBranch, phaseCommitMessage, phaseLabels } from '../core/markers.js';
+import type { PlannedPhase, UpgradePlan } from '../core/plan-types.js';
+import type { PhaseRecord, UpgradeState } from '../core/state.js';
+import { metrics } from '../observability/metrics.js';
+import { describeGate, fitComment, renderPullRequest, renderResourceTable } from '../text/render.js';
+import { issueKey, type WorkflowEnv } from './context.js';
+import { gateQuestion, phaseExpectations, touchedApplications } from './gate-question.js';
+import { replan, type RepoView } from './repo-view.js';
+import { writeSticky, type Tracking } from './tracking.js';
+import { beginWalk, isQuestion, step, type Walk, type WalkAction, type WalkObservation } from './walk.js';
+
+/**
+ * Walks the phases in order from the repo as it is now (walk.ts decides), performing what the walk
+ * asks: reads PRs, plans, asks the gate, opens the next phase's PR, then rewrites the sticky
+ * comment. Returns why a `/upgrade continue` could not pass the current phase, if it could not.
+ */
+export async function advance(env: WorkflowEnv, tracking: Tracking, view: RepoView, options: { continued: boolean; plan?: UpgradePlan }): Promise<string | null> {
+  const gate = env.gateFor(view.config);
+  const context = { messages: env.messages, graceHours: view.config.scaleDownGraceHours, headSha: view.head.sha, base: view.base };
+  let result = step(beginWalk(context, tracking.state, { continued: options.continued, plan: options.plan ?? null }), { kind: 'begin' }, env.now());
+  for (;;) {
+    let question: WalkAction | null = null;
+    for (const action of result.actions) {
+      if (isQuestion(action)) question = action;
+      else await perform(env, result.walk, action);
+    }
+    if (question === null) break;
+    result = step(result.walk, await answer(env, gate, result.walk, question, view), env.now());
+  }
+  const { walk } = result;
+  await writeSticky(env, tracking, walk.state, walk.plan, walk.nextStep, view);
+  return walk.refusal;
+}
+
+async function perform(env: WorkflowEnv, walk: Walk, action: WalkAction): Promise<void> {
+  const { state } = walk;
+  switch (action.kind) {
+    case 'schedule-check':
+      env.scheduler?.schedule(issueKey(env, state.issue), action.delayMs, () => env.recheck(state.issue));
+      return;
+    case 'report-gate-failure':
+      return reportGateFailure(env, state, state.phases[action.index]!, action.decision);
+    case 'release-lock':
+      await env.repo.releaseLockOf(lockRef(state.cluster), state.issue);
+      env.log.info({ issue: state.issue, cluster: state.cluster, target: state.target }, 'upgrade completed');
+      return;
+    default:
+      throw new Error(`not an effect: ${action.kind}`);
+  }
+}
+
+async function answer(env: WorkflowEnv, gate: HealthGate, walk: Walk, question: WalkAction, view: RepoView): Promise<WalkObservation> {
+  const { state } = walk;
+  switch (question.kind) {
+    case 'read-pull-request':
+      return { kind: 'pull-request', pr: await env.repo.getPullRequest(question.pr) };
+    case 'plan': {
+      const planned = await replan(env, state, view);
+      return planned.kind === 'planned' ? { kind: 'plan', plan: planned.plan } : { kind: 'plan-failed', reason: planned.reason };
+    }
+    case 'ask-gate':
+      return askGate(env, gate, walk, state.phases[question.index]!, question.continued, view);
+    case 'open-phase':
+      return openPhase(env, state, question.index, question.planned, view);
+    default:
+      throw new Error(`not a question: ${question.kind}`);
+  }
+}
+
+/** Asks the gate about a merged phase; the facts it asks for are read on demand, each once. */
+async function askGate(env: WorkflowEnv, gate: HealthGate, walk: Walk, phase: PhaseRecord, continued: boolean, view: RepoView): Promise<WalkObservation> {
+  const { state } = walk;
+  let plan: Promise<UpgradePlan | null> | null = null;
+  let planFailure: string | null = null;
+  const planOnce = () =>
+    (plan ??= walk.plan
+      ? Promise.resolve(walk.plan)
+      : replan(env, state, view).then((result) => {
+          if (result.kind === 'planned') return result.plan;
+          planFailure = result.reason;
+          return null;
+        }));
+  const facts: PhaseFacts = {
+    applications: async () => {
+      const known = await planOnce();
+      const files = phase.pr !== null ? await env.repo.listPullRequestFiles(phase.pr) : [];
+      return touchedApplications(view.config, state, known, files);
+    },
+    expectations: async () => phaseExpectations(state, phase, await planOnce()),
+  };
+  const now = env.now();
+  const outcome = await gate.evaluate(gateQuestion(state, phase, { continued, now, facts }));
+  const { decision } = outcome;
+  metrics.gateDecisions.inc({ gate: gate.metricLabel, decision: decision.status });
+  if (decision.status === 'pass' && phase.gate.mergedAt) {
+    metrics.phaseSeconds.observe({ phase: phase.id.replace(/-\d+$/, ''), gate: gate.metricLabel }, (now.getTime() - Date.parse(phase.gate.mergedAt)) / 1000);
+  }
+  env.log.info({ issue: state.issue, phase: phase.id, gate: gate.name, decision: decision.status, reason: describeGate(decision) }, 'gate decision');
+  return { kind: 'gate', outcome, plan: plan === null ? null : await plan, planFailure };
+}
+
+/** One comment per failure (the sticky comment holds the details), naming what is unhealthy. */
+async function reportGateFailure(env: WorkflowEnv, state: UpgradeState, phase: PhaseRecord, decision: Extract<GateDecision, { status: 'fail' }>): Promise<void> {
+  const marker = gateFailureMarker(phase.id, phase.mergeSha);
+  const comments = await env.repo.listIssueComments(state.issue);
+  if (comments.some((c) => c.byThisApp && c.body.includes(marker))) return;
+  const text = env.messages.say('comment.gate-failed', { title: phase.title, pr: String(phase.pr), reason: decision.reason, table: renderResourceTable(decision.resources) });
+  await env.repo.createComment(state.issue, fitComment(`${text}\n${marker}`, marker));
+}
+
+/** Branch, commit and PR of the next phase, if this issue holds the cluster and GitHub takes them. */
+async function openPhase(env: WorkflowEnv, state: UpgradeState, index: number, planned: PlannedPhase, view: RepoView): Promise<WalkObservation> {
+  const { repo, log, messages } = env;
+  const branch = phaseBranch(state.cluster, state.target, index, planned.id);
+  // Only the issue that holds the cluster opens its phases, whatever its stored state says.
+  const ref = lockRef(state.cluster);
+  let holder = await repo.readLock(ref);
+  if (holder === undefined && (await repo.acquireLock(ref, state.issue, view.head)).kind === 'acquired') holder = state.issue;
+  if (holder !== state.issue) {
+    log.warn({ issue: state.issue, cluster: state.cluster, holder }, 'phase not opened: the cluster lock is held elsewhere');
+    const by = holder ? `#${holder}` : messages.say('lock.another-upgrade');
+    return { kind: 'opened', pr: null, paused: messages.say('reason.cluster-held', { cluster: state.cluster, holder: by }) };
+  }
+  const text = renderPullRequest(env.templates, state, planned, index, view.config.gate);
+  const result = await repo.ensureBranchCommit(branch, view.head, planned.files, phaseCommitMessage(state.cluster, planned.title));
+  if (result.kind === 'refused') {
+    // A ruleset (or retries given up): asking again at once would get the same answer.
+    log.warn({ issue: state.issue, branch }, 'phase branch refused by GitHub');
+    return { kind: 'opened', pr: null, paused: result.reason };
+  }
+  if (result.kind === 'foreign-commits') {
+    log.warn({ issue: state.issue, branch }, 'phase branch has foreign commits');
+    const pr = await repo.findPullRequest(branch);
+    return { kind: 'opened', pr: pr && pr.state === 'open' ? pr : null, paused: new ForeignCommitsError(branch).message };
+  }
+  const { pr, created }: { pr: PullRequestInfo; created: boolean } = await repo.ensurePullRequest(branch, view.base, text.title, text.body, phaseLabels(planned.id, view.config.labels));
+  log.info({ issue: state.issue, phase: planned.id, pr: pr.number, created, branch: result.kind }, 'phase pull request ensured');
+  return { kind: 'opened', pr, paused: null };
+}

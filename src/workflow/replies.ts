@@ -1,0 +1,40 @@
+import { PERMISSION_REFUSAL_MARKER, replyMarker } from '../core/markers.js';
+import { renderReply } from '../text/render.js';
+import type { WorkflowEnv } from './context.js';
+
+/** The command comment a reply answers. */
+export interface CommandComment {
+  readonly issue: number;
+  readonly commentId: number;
+  readonly author: string;
+}
+
+/** How long one permission refusal per issue stands for all (only a reaction within it). */
+const OUTSIDER_REPLY_INTERVAL_MS = 3_600_000;
+
+/** Answers a command comment once: a redelivered event finds the marked reply and says nothing. */
+export async function replyOnce(env: WorkflowEnv, event: CommandComment, text: string, issueLink: string | null = null): Promise<void> {
+  // A comment seen for the first time (our 👀 was new) cannot have a reply yet; a redelivery checks.
+  if (!env.firstSighting.has(event.commentId)) {
+    const comments = await env.repo.listIssueComments(event.issue);
+    if (comments.some((c) => c.byThisApp && c.body.includes(replyMarker(event.commentId)))) return;
+  }
+  await env.repo.createComment(event.issue, renderReply(env.templates, event.commentId, text, issueLink));
+}
+
+/**
+ * A command from someone without the permission: one short reply per issue and hour, naming the
+ * permission and nobody (no mention, nothing of what was typed); within the hour only a reaction,
+ * so a flood of comments does not become a flood of replies or notifications.
+ */
+export async function refuseOutsider(env: WorkflowEnv, event: CommandComment, required: string): Promise<void> {
+  const comments = await env.repo.listIssueComments(event.issue);
+  const since = env.now().getTime() - OUTSIDER_REPLY_INTERVAL_MS;
+  const recent = comments.some((c) => c.byThisApp && c.body.includes(PERMISSION_REFUSAL_MARKER) && Date.parse(c.createdAt) >= since);
+  if (recent || comments.some((c) => c.byThisApp && c.body.includes(replyMarker(event.commentId)))) {
+    await env.repo.react(event.commentId, 'confused');
+    return;
+  }
+  const text = env.messages.say('reply.permission', { permission: required });
+  await env.repo.createComment(event.issue, `${renderReply(env.templates, event.commentId, text, null)}${PERMISSION_REFUSAL_MARKER}\n`);
+}

@@ -1,0 +1,304 @@
+import type { GateDecision, GateOutcome } from '../core/gate.js';
+import { phaseKindOf } from '../core/phase-ids.js';
+import type { PlannedPhase, UpgradePlan } from '../core/plan-types.js';
+import { newPhaseRecord, type PhaseRecord, type UpgradeState } from '../core/state.js';
+import type { Messages } from '../text/messages.js';
+import { gateNote } from '../text/render.js';
+import { isActive, isSettled } from './upgrade-state.js';
+
+/**
+ * The walk over the phases of one upgrade, decided without I/O: `step(walk, observation, now)`
+ * returns the next walk and the actions to perform. An action is either an effect (report a gate
+ * failure, schedule a check, release the lock) or a question (a PR's state, the plan, the gate's
+ * answer, the phase PR opened) whose answer the executor (advance.ts) feeds back as the next
+ * observation. The walk ends (`done`) with the state, the next step for the sticky comment, and
+ * why a `/upgrade continue` could not pass the current phase, if it could not.
+ */
+
+/** What the walk needs to know beyond the state: words, and the repo config and head it runs at. */
+export interface WalkContext {
+  readonly messages: Messages;
+  /** The repo config's scaleDownGraceHours. */
+  readonly graceHours: number;
+  readonly headSha: string;
+  readonly base: string;
+}
+
+export interface Walk {
+  readonly context: WalkContext;
+  readonly state: UpgradeState;
+  /** The plan of the repo as it is, once known. */
+  readonly plan: UpgradePlan | null;
+  /** The phase the walk is at. */
+  readonly index: number;
+  /** The walk was started by `/upgrade continue`. */
+  readonly byContinue: boolean;
+  /** A `/upgrade continue` not yet spent on a phase (it passes one manual gate, not two). */
+  readonly continued: boolean;
+  readonly nextStep: string | null;
+  readonly refusal: string | null;
+  readonly done: boolean;
+}
+
+/** A phase PR as the walk needs it. */
+export interface PullRequestFacts {
+  readonly number: number;
+  readonly state: 'open' | 'closed';
+  readonly merged: boolean;
+  readonly mergeSha: string | null;
+  readonly mergedAt: string | null;
+  readonly headRef: string;
+}
+
+export type WalkObservation =
+  | { readonly kind: 'begin' }
+  | { readonly kind: 'pull-request'; readonly pr: PullRequestFacts }
+  /** The gate's outcome; `plan` when the gate's facts needed one, `planFailure` when planning was refused. */
+  | { readonly kind: 'gate'; readonly outcome: GateOutcome; readonly plan: UpgradePlan | null; readonly planFailure: string | null }
+  | { readonly kind: 'plan'; readonly plan: UpgradePlan }
+  | { readonly kind: 'plan-failed'; readonly reason: string }
+  /** The phase PR, or none; `paused` says why the upgrade cannot go on (lock held elsewhere, branch refused, foreign commits). */
+  | { readonly kind: 'opened'; readonly pr: Pick<PullRequestFacts, 'number' | 'headRef'> | null; readonly paused: string | null };
+
+export type WalkAction =
+  | { readonly kind: 'read-pull-request'; readonly pr: number }
+  | { readonly kind: 'ask-gate'; readonly index: number; readonly continued: boolean }
+  | { readonly kind: 'plan' }
+  | { readonly kind: 'open-phase'; readonly index: number; readonly planned: PlannedPhase }
+  | { readonly kind: 'report-gate-failure'; readonly index: number; readonly decision: Extract<GateDecision, { status: 'fail' }> }
+  | { readonly kind: 'schedule-check'; readonly delayMs: number }
+  | { readonly kind: 'release-lock' };
+
+export interface WalkStep {
+  readonly walk: Walk;
+  readonly actions: readonly WalkAction[];
+}
+
+/** Phases that point at, or depend on, the new control plane being there. */
+const NEEDS_TARGET = new Set(['default-revision', 'scale-down', 'cleanup', 'operator-cleanup']);
+
+export function beginWalk(context: WalkContext, state: UpgradeState, options: { continued: boolean; plan?: UpgradePlan | null }): Walk {
+  return { context, state, plan: options.plan ?? null, index: 0, byContinue: options.continued, continued: options.continued, nextStep: null, refusal: null, done: false };
+}
+
+/** The questions an action asks (the executor answers them with an observation). */
+export function isQuestion(action: WalkAction): action is Extract<WalkAction, { kind: 'read-pull-request' | 'ask-gate' | 'plan' | 'open-phase' }> {
+  return action.kind === 'read-pull-request' || action.kind === 'ask-gate' || action.kind === 'plan' || action.kind === 'open-phase';
+}
+
+/** Mutable while one step runs; the walk passed in is never changed (the state is copied first). */
+type Draft = { -readonly [K in keyof Walk]: Walk[K] } & { state: UpgradeState };
+
+export function step(walk: Walk, observation: WalkObservation, now: Date): WalkStep {
+  if (walk.done) return { walk, actions: [] };
+  const w: Draft = { ...walk, state: structuredClone(walk.state) };
+  const actions: WalkAction[] = [];
+  const say = w.context.messages.say;
+  const { state } = w;
+  let answer: WalkObservation | null = observation.kind === 'begin' ? null : observation;
+  const ask = (action: WalkAction): WalkStep => ({ walk: w, actions: [...actions, action] });
+  const pause = (reason: string) => {
+    state.status = 'paused';
+    state.reason = reason;
+  };
+
+  if (answer?.kind === 'plan') {
+    w.plan = answer.plan;
+    answer = null;
+  } else if (answer?.kind === 'plan-failed') {
+    pause(answer.reason);
+    return finish(w, actions);
+  }
+
+  for (; w.index < state.phases.length; w.index++) {
+    const index = w.index;
+    const phase = state.phases[index]!;
+    if (isSettled(phase)) continue;
+    if (phase.status === 'closed') {
+      pause(say('reason.closed-unmerged', { number: index + 1, id: phase.id }));
+      w.nextStep = say('next.reopen', { pr: String(phase.pr) });
+      return finish(w, actions);
+    }
+    if (phase.status === 'open' && phase.pr !== null) {
+      if (answer?.kind !== 'pull-request') return ask({ kind: 'read-pull-request', pr: phase.pr });
+      const { pr } = answer;
+      answer = null;
+      if (pr.state === 'open') {
+        w.nextStep = say('next.review', { pr: pr.number });
+        return finish(w, actions);
+      }
+      if (!pr.merged) {
+        phase.status = 'closed';
+        phase.note = say('note.closed-unmerged');
+        pause(say('reason.closed-unmerged', { number: index + 1, id: phase.id }));
+        w.nextStep = say('next.reopen', { pr: pr.number });
+        return finish(w, actions);
+      }
+      phase.status = 'merged';
+      phase.mergeSha = pr.mergeSha;
+      phase.gate = { mergedAt: pr.mergedAt, healthySince: null, wasHealthy: false };
+    }
+    // A manual-only phase (open, without a PR) is looked at again from the repo below, like a
+    // pending one: what it must commit may have landed since.
+    if (phase.status === 'merged') {
+      phase.gate.mergedAt ??= now.toISOString();
+      if (answer?.kind !== 'gate') return ask({ kind: 'ask-gate', index, continued: w.continued });
+      const { outcome } = answer;
+      w.plan ??= answer.plan;
+      if (answer.planFailure !== null) pause(answer.planFailure);
+      answer = null;
+      const { decision } = outcome;
+      phase.gate.healthySince = outcome.healthySince?.toISOString() ?? null;
+      phase.gate.wasHealthy = outcome.wasHealthy;
+      phase.note = gateNote(decision, outcome.warnings);
+      if (decision.status === 'wait') {
+        // A gate that polls is asked again by a timer; the others wait for a person.
+        if (outcome.retryAfterMs === undefined) {
+          w.nextStep = say('next.check-and-continue', { number: index + 1, pr: String(phase.pr) });
+        } else {
+          w.nextStep = say('next.wait-for-argocd', { pr: String(phase.pr) });
+          actions.push({ kind: 'schedule-check', delayMs: outcome.retryAfterMs });
+        }
+        return finish(w, actions);
+      }
+      if (decision.status === 'fail') {
+        phase.status = 'failed';
+        pause(decision.reason);
+        w.nextStep = say('next.fix-cluster');
+        actions.push({ kind: 'report-gate-failure', index, decision });
+        return finish(w, actions);
+      }
+      w.continued = false;
+      phase.status = 'passed';
+      continue;
+    }
+    // pending (or manual): generate it from the repo as it is now.
+    if (w.plan === null) return ask({ kind: 'plan' });
+    const plan = w.plan;
+    if (adoptPlanShape(w, index, plan)) {
+      w.index--;
+      continue;
+    }
+    const planned = plan.phases.find((p) => p.id === phase.id);
+    if (!planned || planned.status === 'done') {
+      const wasManual = phase.status === 'open' && phase.pr === null;
+      phase.status = wasManual ? 'passed' : 'done';
+      phase.note = say(wasManual ? 'note.manual-result-seen' : planned ? 'note.already-in-repo' : 'note.no-longer-needed');
+      if (wasManual) w.continued = false;
+      continue;
+    }
+    const missing = missingTarget(w.context.messages, state, plan, planned);
+    if (missing) {
+      // Pointing the default, the validator or the istiod Service at a control plane that does
+      // not exist, or deleting the only one, breaks the mesh: never proposed.
+      pause(missing);
+      phase.note = say('note.blocked-no-target');
+      w.nextStep = say('next.install-target', { target: state.target });
+      if (w.byContinue) w.refusal = say('reply.phase-not-opened', { number: index + 1, title: phase.title, reason: missing });
+      return finish(w, actions);
+    }
+    const previous = state.phases[index - 1];
+    if (phase.id === 'cleanup' && previous?.id === 'scale-down' && previous.gate.mergedAt) {
+      // The old istiod stays scaled down, and recoverable, for the grace period before it is deleted.
+      const graceEnds = Date.parse(previous.gate.mergedAt) + w.context.graceHours * 3_600_000;
+      if (now.getTime() < graceEnds) {
+        const until = new Date(graceEnds).toISOString();
+        phase.note = say('note.grace-period', { until });
+        w.nextStep = say('next.grace-period', { until, from: String(state.from) });
+        actions.push({ kind: 'schedule-check', delayMs: graceEnds - now.getTime() });
+        return finish(w, actions);
+      }
+    }
+    if (planned.blockedBy.length > 0) {
+      // Cleanup waits until nothing in the repo uses the old revision any more.
+      const users = `${planned.blockedBy.slice(0, 10).join(', ')}${planned.blockedBy.length > 10 ? ', …' : ''}`;
+      pause(say('reason.old-revision-in-use', { from: String(state.from), users }));
+      phase.note = say('note.blocked-old-revision');
+      w.nextStep = say('next.move-old-revision-users');
+      return finish(w, actions);
+    }
+    if (planned.files.length === 0) {
+      phase.status = 'open';
+      phase.note = say('note.manual-steps');
+      if (planned.manualResult === 'repo') {
+        // Its result is files: it passes when the repo shows them (above), not on a word.
+        const sha = w.context.headSha.slice(0, 7);
+        const missingResult = phase.id === 'control-plane' ? say('manual.no-control-plane', { sha, target: state.target }) : say('manual.no-result', { sha });
+        phase.note = say('note.manual-waiting', { missing: missingResult });
+        w.nextStep = say('next.manual-commit', { number: index + 1, base: w.context.base });
+        if (w.continued) w.refusal = say('reply.manual-not-done', { number: index + 1, title: phase.title, missing: missingResult, base: w.context.base });
+        return finish(w, actions);
+      }
+      if (w.continued) {
+        w.continued = false;
+        phase.status = 'passed';
+        phase.note = say('note.manual-confirmed');
+        continue;
+      }
+      w.nextStep = say('next.manual-steps', { number: index + 1 });
+      return finish(w, actions);
+    }
+    if (answer?.kind !== 'opened') return ask({ kind: 'open-phase', index, planned });
+    const opened = answer;
+    answer = null;
+    if (opened.paused !== null) pause(opened.paused);
+    if (opened.pr === null) return finish(w, actions);
+    phase.status = 'open';
+    phase.pr = opened.pr.number;
+    phase.branch = opened.pr.headRef;
+    phase.note = null;
+    w.nextStep = say('next.review', { pr: opened.pr.number });
+    return finish(w, actions);
+  }
+  return finish(w, actions);
+}
+
+/** The walk ends: an upgrade whose phases all passed is complete, and its lock is given back. */
+function finish(w: Draft, actions: WalkAction[]): WalkStep {
+  const { state } = w;
+  if (state.phases.every(isSettled) && isActive(state)) {
+    state.status = state.mode === 'rollback' ? 'rolled-back' : 'completed';
+    state.reason = null;
+    actions.push({ kind: 'release-lock' });
+  }
+  w.done = true;
+  return { walk: w, actions };
+}
+
+/**
+ * When the repo changed under a running upgrade (new workloads, other waves), the remaining phases
+ * follow the new plan rather than the old list, so no wave is ever skipped. Returns true when the
+ * list changed.
+ */
+function adoptPlanShape(w: Draft, from: number, plan: UpgradePlan): boolean {
+  const { state } = w;
+  const remaining = state.phases.slice(from).map((p) => p.id);
+  const settled = new Set(state.phases.slice(0, from).map((p) => p.id));
+  const planned = plan.phases.filter((p) => !settled.has(p.id));
+  if (planned.length === remaining.length && planned.every((p, i) => p.id === remaining[i])) return false;
+  const added = w.context.messages.say('note.added');
+  state.phases = [...state.phases.slice(0, from), ...planned.map((p) => newPhaseRecord(p.id, p.title, 'pending', added))];
+  return true;
+}
+
+/**
+ * Why a phase that needs the new control plane cannot be opened yet, or null: the default,
+ * cleanup and what follows need istiod-<target> in the repo, or, where the control plane is
+ * installed outside git, a passed control-plane phase (a maintainer's confirmation or the gate).
+ */
+function missingTarget(messages: Messages, state: UpgradeState, plan: UpgradePlan, planned: PlannedPhase): string | null {
+  if (state.mode === 'rollback') return null;
+  const kind = phaseKindOf(planned.id);
+  if (!kind || !NEEDS_TARGET.has(kind)) return null;
+  if (plan.inventory.revisions.some((r) => r.name === state.target)) return null;
+  const controlPlane = state.phases.find((p) => p.id === 'control-plane');
+  const confirmed = controlPlane !== undefined && isSettled(controlPlane);
+  if (plan.install === 'external' && confirmed) return null;
+  const phase = `${planned.title.charAt(0).toLowerCase()}${planned.title.slice(1)}`;
+  return messages.say('reason.missing-target', { target: state.target, external: plan.install === 'external', phase });
+}
+
+/** The phase record a walk action is about. */
+export function phaseAt(walk: Walk, index: number): PhaseRecord {
+  return walk.state.phases[index]!;
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import type { ConfigRepo } from '../../src/adapters/github/ports.js';
+import { loadTemplates } from '../../src/text/templates.js';
+import type { WorkflowEnv } from '../../src/workflow/context.js';
+import { readRepo, resolveCluster } from '../../src/workflow/repo-view.js';
+import { parseRepoConfig } from '../../src/config/repo-config.js';
+
+/** A repo whose default branch is `main`; `config` is the text of .github/mesh-upgrade.yml there. */
+function envWith(config: string | null) {
+  const calls: string[] = [];
+  const heads: Record<string, string> = { main: 'a'.repeat(40), release: 'b'.repeat(40) };
+  const repo = {
+    getDefaultBranch: async () => (calls.push('default'), 'main'),
+    getBranchHead: async (branch: string) => (calls.push(`head ${branch}`), { sha: heads[branch]!, treeSha: 't' }),
+    readConfigFile: async (sha: string) => (calls.push(`config ${sha.slice(0, 1)}`), config),
+  } as unknown as ConfigRepo;
+  return { env: { repo } as WorkflowEnv, calls };
+}
+
+describe('readRepo: the base branch at its head, with the repo config', () => {
+  it('the default branch when no baseBranch is set (three reads)', async () => {
+    const { env, calls } = envWith('gate: manual\n');
+    const read = await readRepo(env);
+    expect(read).toMatchObject({ kind: 'read', view: { base: 'main', head: { sha: 'a'.repeat(40) } } });
+    expect(calls).toEqual(['default', 'head main', 'config a']);
+  });
+
+  it('baseBranch: the manifests and PRs move to it; the config is the default branch’s', async () => {
+    const { env, calls } = envWith('baseBranch: release\n');
+    const read = await readRepo(env);
+    expect(read).toMatchObject({ kind: 'read', view: { base: 'release', head: { sha: 'b'.repeat(40) }, config: { baseBranch: 'release' } } });
+    expect(calls).toEqual(['default', 'head main', 'config a', 'head release']);
+  });
+
+  it('a config that does not parse is an expected outcome, with the reason', async () => {
+    const { env } = envWith('podBuget: 3\n');
+    expect(await readRepo(env)).toEqual({ kind: 'bad-config', reason: expect.stringContaining('unknown key `podBuget`') });
+  });
+});
+
+describe('resolveCluster', () => {
+  const messages = loadTemplates().messages;
+  it('the only cluster, a named one, or why not', () => {
+    const one = parseRepoConfig(null);
+    const two = parseRepoConfig('clusters:\n  - name: prod\n  - name: edge\n');
+    expect(resolveCluster(messages, one, undefined)).toMatchObject({ kind: 'cluster', cluster: { name: 'default' } });
+    expect(resolveCluster(messages, two, 'edge')).toMatchObject({ kind: 'cluster', cluster: { name: 'edge' } });
+    expect(resolveCluster(messages, two, undefined)).toEqual({ kind: 'unknown', reason: 'this repo configures several clusters (prod, edge); say which with `--cluster NAME`.' });
+    expect(resolveCluster(messages, two, 'test')).toEqual({ kind: 'unknown', reason: 'unknown cluster `test`; configured clusters: prod, edge.' });
+  });
+});

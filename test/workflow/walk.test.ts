@@ -1,0 +1,260 @@
+import { describe, expect, it } from 'vitest';
+import type { GateOutcome } from '../../src/core/gate.js';
+import type { UpgradePlan } from '../../src/core/plan-types.js';
+import { newPhaseRecord, type PhaseRecord, type UpgradeState } from '../../src/core/state.js';
+import { loadTemplates } from '../../src/text/templates.js';
+import { beginWalk, step, type PullRequestFacts, type Walk, type WalkAction, type WalkObservation } from '../../src/workflow/walk.js';
+import { upgradeState } from '../helpers/upgrade-state.js';
+
+const messages = loadTemplates().messages;
+const NOW = new Date('2026-11-22T10:00:00Z');
+const context = { messages, graceHours: 24, headSha: 'f'.repeat(40), base: 'main' };
+
+type PlannedSpec = { id: string; status?: 'pending' | 'done'; files?: number; manualResult?: 'repo' | 'cluster'; blockedBy?: string[] };
+
+/** Just what the walk reads of a plan. */
+function plan(phases: PlannedSpec[], options: { revisions?: string[]; install?: string } = {}): UpgradePlan {
+  return {
+    install: options.install ?? 'istio-operator',
+    inventory: { revisions: (options.revisions ?? ['asm-1130-0', 'asm-1140-0']).map((name) => ({ name })) },
+    phases: phases.map((p) => ({
+      id: p.id,
+      title: `Phase ${p.id}`,
+      status: p.status ?? 'pending',
+      files: Array.from({ length: p.files ?? 1 }, (_, i) => ({ path: `f${i}.yaml`, action: 'update', content: '' })),
+      manualResult: p.manualResult ?? 'cluster',
+      blockedBy: p.blockedBy ?? [],
+    })),
+  } as unknown as UpgradePlan;
+}
+
+function phase(id: string, over: Partial<PhaseRecord> = {}): PhaseRecord {
+  return { ...newPhaseRecord(id, `Phase ${id}`, 'pending'), ...over };
+}
+
+const PHASES = ['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup'];
+const fullPlan = (over: Record<string, Partial<PlannedSpec>> = {}) => plan(PHASES.map((id) => ({ id, ...over[id] })));
+
+function state(phases: PhaseRecord[], over: Partial<UpgradeState> = {}): UpgradeState {
+  return upgradeState({ phases, ...over });
+}
+
+const pr = (number: number, over: Partial<PullRequestFacts> = {}): PullRequestFacts => ({ number, state: 'open', merged: false, mergeSha: null, mergedAt: null, headRef: `b${number}`, ...over });
+const merged = (number: number) => pr(number, { state: 'closed', merged: true, mergeSha: 'm'.repeat(40), mergedAt: '2026-11-22T09:00:00Z' });
+const outcome = (decision: GateOutcome['decision'], over: Partial<GateOutcome> = {}): GateOutcome => ({ decision, healthySince: null, wasHealthy: false, ...over });
+
+/** Runs a walk to its end, answering each question with `answers`; returns the end and every action, in order. */
+function walkThrough(start: Walk, answers: (question: WalkAction) => WalkObservation): { walk: Walk; actions: WalkAction[] } {
+  const actions: WalkAction[] = [];
+  let result = step(start, { kind: 'begin' }, NOW);
+  for (let i = 0; i < 50; i++) {
+    actions.push(...result.actions);
+    const question = result.actions.find((a) => ['read-pull-request', 'ask-gate', 'plan', 'open-phase'].includes(a.kind));
+    if (!question) return { walk: result.walk, actions };
+    result = step(result.walk, answers(question), NOW);
+  }
+  throw new Error('the walk did not end');
+}
+
+const kinds = (actions: readonly WalkAction[]) => actions.map((a) => a.kind);
+
+describe('walk step: each observation moves the state one way, and the walk says what to do next', () => {
+  it('asks for the PR of an open phase; still open: waits for review, nothing else changes', () => {
+    const start = beginWalk(context, state([phase('control-plane', { status: 'open', pr: 2 })]), { continued: false });
+    const first = step(start, { kind: 'begin' }, NOW);
+    expect(first.actions).toEqual([{ kind: 'read-pull-request', pr: 2 }]);
+    expect(first.walk.done).toBe(false);
+    const end = step(first.walk, { kind: 'pull-request', pr: pr(2) }, NOW);
+    expect(end.walk.done).toBe(true);
+    expect(end.walk.nextStep).toBe('review and merge #2.');
+    expect(end.walk.state).toEqual(start.state);
+    expect(end.actions).toEqual([]);
+  });
+
+  it('never changes the walk it is given', () => {
+    const start = beginWalk(context, state([phase('control-plane', { status: 'open', pr: 2 })]), { continued: false });
+    const copy = structuredClone(start.state);
+    step(step(start, { kind: 'begin' }, NOW).walk, { kind: 'pull-request', pr: pr(2, { state: 'closed' }) }, NOW);
+    expect(start.state).toEqual(copy);
+  });
+
+  it.each([
+    ['a PR closed without merging', [phase('control-plane', { status: 'open', pr: 2 })], 2],
+    ['a phase already closed', [phase('control-plane', { status: 'closed', pr: 4 })], 4],
+  ])('%s pauses the upgrade and says how to go on', (_, phases, number) => {
+    const { walk } = walkThrough(beginWalk(context, state(phases), { continued: false }), () => ({ kind: 'pull-request', pr: pr(number, { state: 'closed' }) }));
+    expect(walk.state).toMatchObject({ status: 'paused', reason: 'the pull request of phase 1 (control-plane) was closed without merging' });
+    expect(walk.state.phases[0]).toMatchObject({ status: 'closed' });
+    expect(walk.nextStep).toBe(`reopen and merge #${number}, or say \`/upgrade continue\` to open it again, or \`/upgrade abort\`.`);
+  });
+
+  describe('a merged phase asks the gate', () => {
+    const start = () => beginWalk(context, state([phase('control-plane', { status: 'open', pr: 2 }), phase('gateways')]), { continued: false });
+    const answering = (gate: GateOutcome, extra: Partial<Extract<WalkObservation, { kind: 'gate' }>> = {}) => (q: WalkAction): WalkObservation => {
+      if (q.kind === 'read-pull-request') return { kind: 'pull-request', pr: merged(q.pr) };
+      if (q.kind === 'ask-gate') return { kind: 'gate', outcome: gate, plan: null, planFailure: null, ...extra };
+      if (q.kind === 'plan') return { kind: 'plan', plan: fullPlan() };
+      if (q.kind === 'open-phase') return { kind: 'opened', pr: { number: 3, headRef: 'mesh-upgrade/prod/asm-1140-0/02-gateways' }, paused: null };
+      throw new Error(q.kind);
+    };
+
+    it('pass: the phase passes and the next one is opened', () => {
+      const { walk, actions } = walkThrough(start(), answering(outcome({ status: 'pass', summary: 'fine' }, { healthySince: NOW, wasHealthy: true })));
+      expect(kinds(actions)).toEqual(['read-pull-request', 'ask-gate', 'plan', 'open-phase']);
+      expect(walk.state.phases[0]).toMatchObject({ status: 'passed', note: 'fine', mergeSha: 'm'.repeat(40), gate: { mergedAt: '2026-11-22T09:00:00Z', healthySince: NOW.toISOString(), wasHealthy: true } });
+      expect(walk.state.phases[1]).toMatchObject({ status: 'open', pr: 3, branch: 'mesh-upgrade/prod/asm-1140-0/02-gateways', note: null });
+      expect(walk.state.status).toBe('running');
+      expect(walk.nextStep).toBe('review and merge #3.');
+    });
+
+    it('wait, from a gate that waits for a person: the next step names the PR and /upgrade continue', () => {
+      const { walk, actions } = walkThrough(start(), answering(outcome({ status: 'wait', reason: 'waiting for a maintainer' })));
+      expect(kinds(actions)).toEqual(['read-pull-request', 'ask-gate']);
+      expect(walk.state.phases[0]).toMatchObject({ status: 'merged', note: 'waiting: waiting for a maintainer' });
+      expect(walk.nextStep).toBe('check phase 1 with the commands in #2, then say `/upgrade continue`.');
+    });
+
+    it('wait, from a gate that polls: a check is scheduled when the gate asks', () => {
+      const { walk, actions } = walkThrough(start(), answering(outcome({ status: 'wait', reason: 'syncing' }, { retryAfterMs: 20_000 })));
+      expect(actions.at(-1)).toEqual({ kind: 'schedule-check', delayMs: 20_000 });
+      expect(walk.nextStep).toBe('waiting for Argo CD to report the merge commit of #2 Synced and Healthy.');
+      expect(walk.state.status).toBe('running');
+    });
+
+    it('fail: the phase fails, the upgrade pauses with the reason, and the failure is reported once', () => {
+      const decision = { status: 'fail' as const, reason: 'prod-mesh: Degraded', resources: [] };
+      const { walk, actions } = walkThrough(start(), answering(outcome(decision)));
+      expect(actions.at(-1)).toEqual({ kind: 'report-gate-failure', index: 0, decision });
+      expect(walk.state).toMatchObject({ status: 'paused', reason: 'prod-mesh: Degraded' });
+      expect(walk.state.phases[0]).toMatchObject({ status: 'failed', note: 'prod-mesh: Degraded' });
+      expect(walk.nextStep).toBe('fix the cluster and say `/upgrade continue` to check again, or `/upgrade abort`.');
+    });
+
+    it('the plan the gate needed is kept; a refused plan pauses with its reason', () => {
+      const kept = walkThrough(start(), answering(outcome({ status: 'pass', summary: 'ok' }), { plan: fullPlan() }));
+      expect(kinds(kept.actions)).toEqual(['read-pull-request', 'ask-gate', 'open-phase']);
+      const refused = walkThrough(start(), answering(outcome({ status: 'wait', reason: 'x' }, { retryAfterMs: 1 }), { planFailure: 'the repo is unreadable' }));
+      expect(refused.walk.state).toMatchObject({ status: 'paused', reason: 'the repo is unreadable' });
+    });
+
+    it('a `/upgrade continue` passes one manual gate, not the next', () => {
+      const walk = beginWalk(context, state([phase('control-plane', { status: 'merged', pr: 2, mergeSha: 'x' }), phase('gateways', { status: 'merged', pr: 3, mergeSha: 'y' })]), { continued: true });
+      const asked: boolean[] = [];
+      walkThrough(walk, (q) => {
+        if (q.kind !== 'ask-gate') throw new Error(q.kind);
+        asked.push(q.continued);
+        return { kind: 'gate', outcome: outcome(q.continued ? { status: 'pass', summary: 'ok' } : { status: 'wait', reason: 'w' }), plan: null, planFailure: null };
+      });
+      expect(asked).toEqual([true, false]);
+    });
+  });
+
+  describe('a pending phase is generated from the plan of the repo as it is', () => {
+    const pending = (phases: PhaseRecord[], over: Partial<UpgradeState> = {}, continued = false) => beginWalk(context, state(phases, over), { continued });
+    const withPlan = (p: UpgradePlan, opened: Extract<WalkObservation, { kind: 'opened' }> = { kind: 'opened', pr: { number: 9, headRef: 'b' }, paused: null }) => (q: WalkAction): WalkObservation => {
+      if (q.kind === 'plan') return { kind: 'plan', plan: p };
+      if (q.kind === 'open-phase') return opened;
+      throw new Error(q.kind);
+    };
+    const passed = (id: string) => phase(id, { status: 'passed' });
+
+    it('a refused plan pauses with its reason', () => {
+      const { walk } = walkThrough(pending([phase('control-plane')]), () => ({ kind: 'plan-failed', reason: 'unsupported path' }));
+      expect(walk.state).toMatchObject({ status: 'paused', reason: 'unsupported path' });
+    });
+
+    it('done in the repo, or no longer planned: settled without a PR', () => {
+      const { walk } = walkThrough(pending([phase('control-plane'), phase('gateways'), phase('workloads')]), withPlan(plan([{ id: 'control-plane', status: 'done' }, { id: 'gateways', status: 'done' }, { id: 'workloads', status: 'done' }])));
+      expect(walk.state.phases.map((p) => [p.status, p.note])).toEqual([
+        ['done', 'already in the repo'],
+        ['done', 'already in the repo'],
+        ['done', 'already in the repo'],
+      ]);
+      expect(walk.state.status).toBe('completed');
+    });
+
+    it('the remaining phases follow a plan whose shape changed (no wave skipped)', () => {
+      const p = plan([{ id: 'control-plane', status: 'done' }, { id: 'workloads-1' }, { id: 'workloads-2' }]);
+      const { walk } = walkThrough(pending([passed('control-plane'), phase('workloads')]), withPlan(p));
+      expect(walk.state.phases.map((x) => [x.id, x.status, x.note])).toEqual([
+        ['control-plane', 'passed', null],
+        ['workloads-1', 'open', null],
+        ['workloads-2', 'pending', 'added: the repo changed since the plan'],
+      ]);
+    });
+
+    it.each([
+      ['by an event', false, null],
+      ['by /upgrade continue', true, '❌ Phase 4 (*Phase default-revision*) was not opened: control plane asm-1140-0 (istiod-asm-1140-0) is not in the repo; phase default-revision would leave the mesh without a working control plane.'],
+    ])('never proposes a phase that needs the new control plane before it is in the repo (walked %s)', (_, continued, refusal) => {
+      const phases = [passed('control-plane'), passed('gateways'), passed('workloads'), phase('default-revision')];
+      const { walk } = walkThrough(pending(phases, {}, continued), withPlan(plan(PHASES.map((id) => ({ id })), { revisions: ['asm-1130-0'] })));
+      expect(walk.state).toMatchObject({ status: 'paused', reason: expect.stringContaining('is not in the repo') });
+      expect(walk.state.phases[3]!.note).toBe('blocked: the new control plane is not installed');
+      expect(walk.nextStep).toBe('install asm-1140-0 (phase 1), then say `/upgrade continue`.');
+      expect(walk.refusal).toBe(refusal);
+    });
+
+    it('cleanup waits out the grace period after scale-down, with a check scheduled at its end', () => {
+      const phases = [phase('scale-down', { status: 'passed', gate: { mergedAt: '2026-11-22T06:00:00Z', healthySince: null, wasHealthy: true } }), phase('cleanup')];
+      const { walk, actions } = walkThrough(pending(phases), withPlan(plan([{ id: 'scale-down', status: 'done' }, { id: 'cleanup' }])));
+      expect(actions.at(-1)).toEqual({ kind: 'schedule-check', delayMs: 20 * 3_600_000 });
+      expect(walk.state.phases[1]!.note).toBe('waiting for the grace period after scale-down (until 2026-11-23T06:00:00.000Z)');
+      expect(walk.state.status).toBe('running');
+    });
+
+    it('cleanup is blocked while the old revision is still used (ten names, then …)', () => {
+      const users = Array.from({ length: 12 }, (_, i) => `ns-${i}`);
+      const { walk } = walkThrough(pending([passed('default-revision'), phase('cleanup')]), withPlan(plan([{ id: 'default-revision', status: 'done' }, { id: 'cleanup', blockedBy: users }])));
+      expect(walk.state.reason).toBe(`asm-1130-0 is still in use: ${users.slice(0, 10).join(', ')}, …`);
+      expect(walk.nextStep).toBe('move what still uses the old revision (or relabel it by hand), then say `/upgrade continue`.');
+    });
+
+    it.each([
+      ['waits for a word', false, 'open', 'manual steps', 'do the manual steps of phase 1, then say `/upgrade continue`.'],
+      ['passes on /upgrade continue', true, 'passed', 'confirmed with /upgrade continue', null],
+    ])('a manual phase whose result shows only in the cluster %s', (_, continued, status, note, nextStep) => {
+      const { walk } = walkThrough(pending([phase('control-plane')], {}, continued), withPlan(plan([{ id: 'control-plane', files: 0 }])));
+      expect(walk.state.phases[0]).toMatchObject({ status, note });
+      expect(walk.nextStep).toBe(nextStep);
+    });
+
+    it('a manual phase whose result is files passes only when the repo shows them, whatever is said', () => {
+      const { walk } = walkThrough(pending([phase('control-plane')], {}, true), withPlan(plan([{ id: 'control-plane', files: 0, manualResult: 'repo' }])));
+      expect(walk.state.phases[0]).toMatchObject({ status: 'open', note: 'manual steps: waiting for their result in the repo (the repo at fffffff has no control plane asm-1140-0 (istiod-asm-1140-0))' });
+      expect(walk.refusal).toBe('❌ Phase 1 (*Phase control-plane*) is not done: the repo at fffffff has no control plane asm-1140-0 (istiod-asm-1140-0). Do its manual steps and commit the result to `main`, then say `/upgrade continue`.');
+      const shown = walkThrough(beginWalk(context, walk.state, { continued: false }), withPlan(plan([{ id: 'control-plane', status: 'done' }])));
+      expect(shown.walk.state.phases[0]).toMatchObject({ status: 'passed', note: 'the repo shows the result of its manual steps' });
+    });
+
+    it.each([
+      ['the lock is held elsewhere', { kind: 'opened', pr: null, paused: 'cluster prod is held by #7; …' } as const, 'pending', 'paused'],
+      ['the branch has foreign commits, its PR still open', { kind: 'opened', pr: { number: 5, headRef: 'b' }, paused: 'foreign commits' } as const, 'open', 'paused'],
+      ['GitHub took branch and PR', { kind: 'opened', pr: { number: 5, headRef: 'b' }, paused: null } as const, 'open', 'running'],
+    ])('opening the PR: %s', (_, opened, phaseStatus, upgradeStatus) => {
+      const { walk } = walkThrough(pending([phase('control-plane')]), withPlan(plan([{ id: 'control-plane' }]), opened));
+      expect(walk.state.phases[0]!.status).toBe(phaseStatus);
+      expect(walk.state.status).toBe(upgradeStatus);
+    });
+  });
+
+  it.each([
+    ['upgrade', 'completed'],
+    ['rollback', 'rolled-back'],
+  ] as const)('every phase settled: the %s ends %s and gives the lock back', (mode, status) => {
+    const { walk, actions } = walkThrough(beginWalk(context, state([phase('control-plane', { status: 'passed' }), phase('cleanup', { status: 'done' })], { mode, status: 'paused', reason: 'x' }), { continued: false }), () => {
+      throw new Error('no question');
+    });
+    expect(actions).toEqual([{ kind: 'release-lock' }]);
+    expect(walk.state).toMatchObject({ status, reason: null });
+  });
+
+  it('a dry run never completes (it holds no lock)', () => {
+    const dry = state([phase('control-plane', { status: 'done' })], { options: { downgrade: false, dryRun: true } });
+    const { walk, actions } = walkThrough(beginWalk(context, dry, { continued: false }), () => {
+      throw new Error('no question');
+    });
+    expect(actions).toEqual([]);
+    expect(walk.state.status).toBe('running');
+  });
+});

@@ -1,11 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { toPlanJson } from '../../../src/cli/plan-json.js';
-import { planUpgrade, type UpgradePlan } from '../../../src/core/plan.js';
+import { describe, expect, it } from 'vitest';
+import { planUpgrade } from '../../../src/core/plan.js';
 import { applyFileChanges, type RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
-import { injectorsFor } from '../../helpers/injection.js';
-import { validateYamlFiles } from '../../helpers/kube-schemas.js';
-import { hasKubectl, kustomizeBuild, objectKey, runUpgrade, type UpgradeStep } from '../../helpers/upgrade-run.js';
+import { hasKubectl, kustomizeBuild, runUpgrade } from '../../helpers/upgrade-run.js';
 import { renderedRevision } from '../../../demo/prepared-render.js';
 
 const TO = '1-22-1';
@@ -70,4 +67,22 @@ describe('cleanup deletes a name-keyed patch of a deleted object together with i
       if (hasKubectl) for (const s of steps) await build(s.after);
     });
   }
+});
+
+describe('a patch that cleanup makes stop applying is reported (patch-stops-applying)', () => {
+  it('an inline strategic-merge patch of the deleted istiod (kustomize would fail on it) and a targeted one (it would patch nothing)', async () => {
+    const inline = '  # pods of istiod on the platform nodes\n  - patch: |-\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata:\n        name: istiod\n        namespace: istio-system\n      spec:\n        template:\n          spec:\n            nodeSelector:\n              pool: platform\n';
+    const clean = runUpgrade(new Map(await loadFixture('rendered-kustomize-patches')), { to: TO }, (phase, repo) => (phase === 'control-plane' ? withManualControlPlane(repo) : phase === 'gateways' ? withRegeneratedGateway(repo) : null));
+    const atCleanup = (repo: RepoSnapshot) => planUpgrade(repo, { to: TO }).warnings.filter((w) => w.code === 'patch-stops-applying');
+    const before = clean.find((s) => s.phase === 'cleanup')!.before;
+    expect(atCleanup(before)).toEqual([]);
+    const withInline = new Map(before).set(K, `${before.get(K)!}${inline}`);
+    const warnings = atCleanup(withInline);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.file).toBe(K);
+    expect(warnings[0]!.message).toContain('Deployment istiod');
+    expect(warnings[0]!.message).toContain('cleanup');
+    const targeted = new Map(before).set(K, `${before.get(K)!}  - target: {kind: Deployment, name: istiod}\n    patch: |-\n      - op: add\n        path: /spec/template/spec/nodeSelector\n        value: {pool: platform}\n`);
+    expect(atCleanup(targeted).map((w) => w.message)).toEqual([expect.stringContaining('patches nothing')]);
+  });
 });

@@ -136,4 +136,33 @@ describe('JSON6902 operations on the whole labels map, test operations and RE2 t
     expect(error.code).toBe('patch-target-unreadable');
     expect(error.message).toContain(KUSTOMIZATION);
   });
+
+  it('reports a patch selected by istio-injection=enabled that the relabel makes stop applying (patch-stops-applying), not with tags', async () => {
+    const selected = `  # every meshed namespace gets the mesh owner annotation
+  - target:
+      kind: Namespace
+      labelSelector: istio-injection=enabled
+    patch: |-
+      - op: add
+        path: /metadata/annotations
+        value: {mesh.example.com/owner: platform}
+`;
+    const repo = await variant((r) => r.set(KUSTOMIZATION, `${r.get(KUSTOMIZATION)!}${selected}`));
+    const stops = (strategy: 'tag' | 'relabel') => planUpgrade(withManualControlPlane(repo), { to: TO, strategy }).warnings.filter((w) => w.code === 'patch-stops-applying');
+    const warnings = stops('relabel');
+    expect(warnings.map((w) => w.message.match(/Namespace (\S+)/)![1]).sort()).toEqual(['orders', 'web']);
+    for (const w of warnings) {
+      expect(w.file).toBe(KUSTOMIZATION);
+      expect(w.message).toContain('phase workloads');
+      expect(w.message).toContain('istio-injection=enabled');
+    }
+    expect(stops('tag')).toEqual([]);
+    if (!hasKubectl) return;
+    // What the warning is about: the build after the relabel no longer annotates them.
+    const steps = runUpgrade(repo, { to: TO, strategy: 'relabel' }, manual);
+    const annotation = async (r: RepoSnapshot, ns: string) => (await kustomizeBuild(r, 'overlays/prod')).find((o) => o.kind === 'Namespace' && o.metadata.name === ns)!.metadata.annotations?.['mesh.example.com/owner'];
+    const workloads = steps.find((s) => s.phase === 'workloads')!;
+    expect(await annotation(workloads.before, 'web')).toBe('platform');
+    expect(await annotation(workloads.after, 'web')).toBeUndefined();
+  });
 });

@@ -42,6 +42,7 @@ import { assertKustomizationsBuild } from './sources/kustomize-build.js';
 import { assertNoDuplicateInBuild, duplicateDefinitionRefusal } from './sources/kustomize-reach.js';
 import { withImageOverrides } from './sources/kustomize-images.js';
 import { routeNamespaceMoves, warnInjectionLabelsFromTransformers, warnUnreadableSelectors } from './sources/json-patches.js';
+import { warnPatchesThatStopApplying } from './sources/patch-stops-applying.js';
 import { sidecarPatchBlockers, withSidecarPatches } from './sources/sidecar-patches.js';
 
 
@@ -232,6 +233,7 @@ function planUpgradeOnce(snapshot: RepoSnapshot, options: PlanOptions): UpgradeP
   const phases = drafts.map((unrouted) => {
     // Namespace labels a JSON6902 patch decides are moved in that patch.
     const draft = routeNamespaceMoves(index, unrouted);
+    warnPatchesThatStopApplying(index, snapshot, inventory, unrouted, warn);
     const before = resolved.fields.length > 0 ? new Map(working) : working;
     const applied = applyPhaseWithCharts(working, { objects: draft.objects, deletions: draft.deletions }, charts);
     // Setter-fed fields: the kpt setter follows the edit (or a warning says render would revert it).

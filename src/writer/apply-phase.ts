@@ -9,6 +9,7 @@ import type { IndexedObject } from '../model/objects.js';
 import { documentSource, editYamlText, editYamlTextReporting, identifyDocuments, type DocumentEdit } from './yaml-patch.js';
 import { mergePatchBetween } from './patch-data.js';
 import { type MergePatch, type PatchValue } from '../model/merge-patch.js';
+import { withoutPatchEntry } from './unlist-patch-entry.js';
 
 
 
@@ -302,6 +303,12 @@ function unlistPatch(snapshot: TrackedRepo, file: string, changes: ObjectChange[
       const line = new RegExp(`^(?:([ \\t]*)#.*\\n(?=\\1[#-]))*([ \\t]*)- path: ["']?(?:\\./)?${escaped}["']?[ \\t]*(?:#.*)?\\n(?:\\2[ \\t]+[^ \\t\\n#-][^\\n]*\\n)*`, 'm');
       if (line.test(text)) {
         snapshot.set(kustomization, text.replace(line, ''));
+        changes.push({ action: 'update', file: kustomization, kind: 'Kustomization', namespace: null, name: dir });
+        return;
+      }
+      const other = withoutPatchEntry(text, relative);
+      if (other !== null) {
+        snapshot.set(kustomization, other);
         changes.push({ action: 'update', file: kustomization, kind: 'Kustomization', namespace: null, name: dir });
         return;
       }

@@ -51,7 +51,11 @@ export function globToRegExp(glob: string): RegExp {
       i = end;
     } else out += c.replace(/[.+^${}()|\\]/g, '\\$&');
   }
-  return new RegExp(`^${out}$`);
+  try {
+    return new RegExp(`^${out}$`);
+  } catch {
+    throw new GitGeneratorError(`the glob ${glob} is not a glob the planner can read`);
+  }
 }
 
 export function matchesGlobs(path: string, globs: GitGlobs): boolean {

@@ -9,14 +9,19 @@ import type { IndexedObject } from '../../model/objects.js';
 import type { Kustomization, YamlIndex } from '../repo-index.js';
 import { parseSelector, selectorMatches } from './kustomize-selectors.js';
 import type { RawFileEdit } from '../../model/snapshot.js';
+import { re2ToRegExp } from './re2-target.js';
 
-/** One JSON6902 operation on a label of a Namespace (`/metadata/labels/<key>`). */
+/**
+ * One JSON6902 operation on the labels of a Namespace: on one label (`/metadata/labels/<key>`), or
+ * on the whole map (`key` null: `/metadata/labels`, or `/metadata` with the labels of its value).
+ */
 export interface LabelOp {
-  readonly op: 'add' | 'replace' | 'remove';
-  readonly key: string;
+  readonly op: 'add' | 'replace' | 'remove' | 'test';
+  readonly key: string | null;
   readonly value: string | null;
+  /** A whole-map operation: the labels it leaves (`{}` for `remove`). */
+  readonly labels?: Readonly<Record<string, string>>;
 }
-
 /**
  * A kustomize `patches:`/`patchesJson6902:` entry with a `target:` of kind Namespace whose patch is
  * a JSON6902 list, inline (`patch: |-`, the text lives in the kustomization) or in a file.
@@ -69,14 +74,24 @@ export function namespaceLabelPatches(file: string, body: Record<string, unknown
       continue;
     }
     if (!Array.isArray(ops)) continue;
-    const labelOps = ops.flatMap((o): LabelOp[] => {
-      const op = (o ?? {}) as Record<string, unknown>;
-      if (typeof op.path !== 'string' || !op.path.startsWith(LABELS) || !['add', 'replace', 'remove'].includes(String(op.op))) return [];
-      return [{ op: op.op as LabelOp['op'], key: unescape(op.path.slice(LABELS.length)), value: op.op === 'remove' ? null : String(op.value) }];
-    });
+    const labelOps = ops.flatMap((o): LabelOp[] => labelOpOf((o ?? {}) as Record<string, unknown>));
     if (labelOps.length > 0) out.push({ kustomization: file, file: inline ? file : path!, inline, targetName: typeof target.name === 'string' ? target.name : null, ...selectors, ops: labelOps });
   }
   return out;
+}
+
+function labelOpOf(op: Record<string, unknown>): LabelOp[] {
+  const kind = String(op.op);
+  if (typeof op.path !== 'string' || !['add', 'replace', 'remove', 'test'].includes(kind)) return [];
+  const path = op.path.replace(/\/$/, '');
+  const o = kind as LabelOp['op'];
+  if (path.startsWith(LABELS)) return [{ op: o, key: unescape(path.slice(LABELS.length)), value: o === 'remove' ? null : String(op.value) }];
+  // The whole labels map, or the whole metadata (its labels, or none).
+  if (path !== '/metadata/labels' && path !== '/metadata') return [];
+  if (o === 'remove') return [{ op: o, key: null, value: null, labels: {} }];
+  const map = asRecord(path === '/metadata' ? asRecord(op.value).labels : op.value);
+  const labels = Object.fromEntries(Object.entries(map).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)]));
+  return [{ op: o, key: null, value: null, labels }];
 }
 
 /**
@@ -93,7 +108,7 @@ export function labelPatchesFor(kustomizations: readonly Kustomization[], namesp
     const parent = includedBy(p.kustomization);
     return parent ? -parent.file.split('/').length - 0.5 : -p.kustomization.split('/').length;
   };
-  const byName = all.filter((p) => p.targetName === null || new RegExp(`^(?:${p.targetName})$`).test(namespace)).sort((a, b) => depth(a) - depth(b));
+  const byName = all.filter((p) => p.targetName === null || targetNameRegExp(p).test(namespace)).sort((a, b) => depth(a) - depth(b));
   const out: JsonLabelPatch[] = [];
   for (const p of byName) {
     if (p.labelSelector !== undefined || p.annotationSelector !== undefined) {
@@ -109,6 +124,16 @@ export function labelPatchesFor(kustomizations: readonly Kustomization[], namesp
     out.push(p);
   }
   return out;
+}
+
+/** A patch's `target.name` as kustomize reads it (RE2, anchored); refused when it cannot be translated. */
+function targetNameRegExp(p: JsonLabelPatch): RegExp {
+  const re = re2ToRegExp(p.targetName!);
+  if (re) return re;
+  throw new UpgradeRefusedError(
+    `${p.kustomization}: cannot read the patch target name ${JSON.stringify(p.targetName)} (a Go RE2 regex using syntax the planner does not translate); write it without that syntax (e.g. list the names), then plan again.`,
+    'patch-target-unreadable',
+  );
 }
 
 /** Labels and annotations of a Namespace from its definitions (resources first, then strategic-merge patches). */
@@ -175,7 +200,11 @@ export function withJsonLabelOps(labels: Record<string, string>, patches: readon
   const out = { ...labels };
   for (const patch of patches) {
     for (const op of patch.ops) {
-      if (op.op === 'remove') delete out[op.key];
+      if (op.op === 'test') continue;
+      if (op.key === null) {
+        for (const key of Object.keys(out)) delete out[key];
+        Object.assign(out, op.labels ?? {});
+      } else if (op.op === 'remove') delete out[op.key];
       else out[op.key] = op.value ?? '';
     }
   }
@@ -194,27 +223,51 @@ export function routeNamespaceMoves(index: YamlIndex, draft: PhaseDraft): PhaseD
   const objects = draft.objects.filter((placed) => {
     const json = placed.desired.toJson();
     if (json.kind !== 'Namespace') return true;
-    const patches = labelPatchesFor(index.kustomizations, json.metadata.name, selectorSubjectOf(index.ofKind('Namespace').filter((n) => n.name === json.metadata.name)));
+    const name = json.metadata.name;
+    const patches = labelPatchesFor(index.kustomizations, name, selectorSubjectOf(index.ofKind('Namespace').filter((n) => n.name === name)));
     if (patches.length === 0) return true;
     const rev = ((json.metadata as { labels?: Record<string, string> }).labels ?? {})[REV_LABEL];
     if (!rev) return true;
+    const flat = patches.flatMap((patch) => patch.ops.map((op) => ({ patch, op })));
+    const isMesh = (key: string | null) => key === INJECTION_LABEL || key === REV_LABEL;
+    // The last whole-map operation decides every label before it.
+    const whole = flat.reduce((at, o, i) => (o.op.key === null && o.op.op !== 'test' ? i : at), -1);
     const last = (key: string) => {
-      for (const p of [...patches].reverse()) {
-        const op = [...p.ops].reverse().find((o) => o.key === key);
-        if (op) return { patch: p, op };
-      }
+      for (let i = flat.length - 1; i > whole; i--) if (flat[i]!.op.key === key && flat[i]!.op.op !== 'test') return { ...flat[i]!, at: i };
       return null;
     };
     const injection = last(INJECTION_LABEL);
     const revision = last(REV_LABEL);
     if (revision && revision.op.op === 'remove') {
-      throw new UpgradeRefusedError(`${revision.patch.file}: a JSON6902 patch removes istio.io/rev from Namespace ${json.metadata.name}, which moves to ${rev}; change the operation to add istio.io/rev=${rev} by hand, then plan again.`, 'json-patch-not-editable');
+      throw new UpgradeRefusedError(`${revision.patch.file}: a JSON6902 patch removes istio.io/rev from Namespace ${name}, which moves to ${rev}; change the operation to add istio.io/rev=${rev} by hand, then plan again.`, 'json-patch-not-editable');
     }
-    const edits: Array<{ patch: JsonLabelPatch; from: LabelOp; to: LabelOp | null }> = [];
-    if (revision) edits.push({ patch: revision.patch, from: revision.op, to: { op: revision.op.op, key: REV_LABEL, value: rev } });
-    if (injection && injection.op.op !== 'remove') edits.push({ patch: injection.patch, from: injection.op, to: revision ? null : { op: 'add', key: REV_LABEL, value: rev } });
+    const edits: Array<{ patch: JsonLabelPatch; from: LabelOp; to: LabelOp | null; at: number }> = [];
+    if (revision) edits.push({ patch: revision.patch, from: revision.op, to: { op: revision.op.op, key: REV_LABEL, value: rev }, at: revision.at });
+    if (injection && injection.op.op !== 'remove') edits.push({ patch: injection.patch, from: injection.op, to: revision ? null : { op: 'add', key: REV_LABEL, value: rev }, at: injection.at });
+    const w = whole >= 0 ? flat[whole]! : null;
+    if (w && w.op.op !== 'remove' && Object.keys(w.op.labels ?? {}).some(isMesh)) {
+      const labels = { ...w.op.labels };
+      delete labels[INJECTION_LABEL];
+      labels[REV_LABEL] = rev;
+      edits.push({ patch: w.patch, from: w.op, to: { ...w.op, labels }, at: whole });
+    }
+    // `test` operations on the mesh labels: after the operation that decides them, they check the new label; before it, they would fail.
+    const decided = edits.reduce((at, e) => Math.max(at, e.at), -1);
+    for (const [i, t] of flat.entries()) {
+      if (t.op.op !== 'test' || !(t.op.key === null || isMesh(t.op.key))) continue;
+      if (t.op.key === null || i < decided) {
+        throw new UpgradeRefusedError(
+          `${t.patch.file}: a JSON6902 \`test\` operation checks the ${t.op.key ?? 'labels'} of Namespace ${name} that the move to istio.io/rev=${rev} changes; kustomize would fail on it. Change or drop the test by hand, then plan again.`,
+          'json-patch-not-editable',
+        );
+      }
+      edits.push({ patch: t.patch, from: t.op, to: { op: 'test', key: REV_LABEL, value: rev }, at: i });
+    }
     if (edits.length === 0) return true;
-    for (const edit of edits) raw.push({ path: edit.patch.file, content: (repo) => rewriteOp(repo, edit.patch, edit.from, edit.to) });
+    const byPatch = new Map<JsonLabelPatch, typeof edits>();
+    for (const e of edits) byPatch.set(e.patch, [...(byPatch.get(e.patch) ?? []), e]);
+    for (const [patch, list] of byPatch) raw.push({ path: patch.file, content: (repo) => rewriteOps(repo, patch, list) });
+    if (edits.every((e) => e.from.op === 'test')) return true;
     // The patch decides the revision: the base's definitions still change where they set istio-injection.
     // (a base `istio-injection` under a `replace` would otherwise win over the new istio.io/rev).
     return placed.targets.some((t) => t.body.metadata.labels?.[INJECTION_LABEL] !== undefined);
@@ -222,21 +275,46 @@ export function routeNamespaceMoves(index: YamlIndex, draft: PhaseDraft): PhaseD
   return { ...draft, objects, rawFiles: [...(draft.rawFiles ?? []), ...raw] };
 }
 
-/** The text with one label operation rewritten (`to`), or removed (`to` null); null when it already is. */
-function rewriteOp(repo: RepoSnapshot, patch: JsonLabelPatch, from: LabelOp, to: LabelOp | null): string | null {
+/** The text with label operations rewritten (`to`), or removed (`to` null); null when it already is. */
+function rewriteOps(repo: RepoSnapshot, patch: JsonLabelPatch, edits: ReadonlyArray<{ from: LabelOp; to: LabelOp | null }>): string | null {
   const text = repo.get(patch.file);
   if (text === undefined) return null;
-  const lines = text.split('\n');
-  const pathRe = new RegExp(`^(\\s*(?:-\\s+)?path:\\s*["']?)${escapeRe(LABELS + escapePointer(from.key))}(["']?\\s*(?:#.*)?)$`);
-  const at = lines.findIndex((l) => pathRe.test(l));
-  const refuse = (why: string) =>
-    new UpgradeRefusedError(`${patch.file}: cannot rewrite the JSON6902 operation on ${from.key} (${why}); set ${to ? `${to.key}=${to.value}` : `no ${from.key}`} there by hand, then plan again.`, 'json-patch-not-editable');
-  if (at < 0) {
-    // Already rewritten (an earlier phase of this plan), or written in a form the bot does not edit.
-    const now = namespaceOpsOf(text, patch);
-    if (now && !now.some((o) => o.key === from.key && o.op === from.op)) return null;
-    throw refuse('it is not written as a block list with one key per line');
+  const refuse = (from: LabelOp, to: LabelOp | null, why: string) =>
+    new UpgradeRefusedError(
+      `${patch.file}: cannot rewrite the JSON6902 operation on ${from.key ?? 'the labels map'} (${why}); set ${to ? (to.key === null ? `labels ${JSON.stringify(to.labels)}` : `${to.key}=${to.value}`) : `no ${from.key}`} there by hand, then plan again.`,
+      'json-patch-not-editable',
+    );
+  const replaced = (done: number) => patch.ops.flatMap((o) => {
+    const i = edits.findIndex((e) => e.from === o);
+    if (i < 0 || i >= done) return [o];
+    return edits[i]!.to ? [edits[i]!.to!] : [];
+  });
+  const now = namespaceOpsOf(text, patch);
+  if (now && same(now, replaced(edits.length))) return null; // an earlier phase of this plan wrote it
+  if (!now || !same(now, patch.ops)) throw refuse(edits[0]!.from, edits[0]!.to, 'it is not written as a block list the planner reads back');
+  let current = text;
+  for (const [n, { from, to }] of edits.entries()) {
+    const lines = current.split('\n');
+    const pathRe = from.key === null ? /^(\s*(?:-\s+)?path:\s*["']?)\/metadata(?:\/labels)?\/?(["']?\s*(?:#.*)?)$/ : new RegExp(`^(\\s*(?:-\\s+)?path:\\s*["']?)${escapeRe(LABELS + escapePointer(from.key))}(["']?\\s*(?:#.*)?)$`);
+    let next: string | null = null;
+    for (const [at, line] of lines.entries()) {
+      if (!pathRe.test(line)) continue;
+      const candidate = editItem(lines, at, pathRe, from, to);
+      if (candidate === null) continue;
+      const check = namespaceOpsOf(candidate, patch);
+      if (check && same(check, replaced(n + 1))) {
+        next = candidate;
+        break;
+      }
+    }
+    if (next === null) throw refuse(from, to, from.key === null ? 'its value map is not written one label per line or as a simple flow map' : 'it is not written as a block list with one key per line');
+    current = next;
   }
+  return current;
+}
+
+/** The file with the operation item holding line `at` edited (null when the edit cannot be made). */
+function editItem(lines: readonly string[], at: number, pathRe: RegExp, from: LabelOp, to: LabelOp | null): string | null {
   // The operation's item: from its `- ` line to the next item at the same indent.
   let start = at;
   while (start > 0 && !/^\s*-\s/.test(lines[start]!)) start--;
@@ -245,21 +323,41 @@ function rewriteOp(repo: RepoSnapshot, patch: JsonLabelPatch, from: LabelOp, to:
   while (end < lines.length && lines[end]!.trim() !== '' && lines[end]!.length - lines[end]!.trimStart().length > dash) end++;
   const item = lines.slice(start, end);
   let next: string[];
-  if (to === null) {
-    next = [];
+  if (to === null) next = [];
+  else if (from.key === null) {
+    // A whole-map operation: istio-injection becomes istio.io/rev (or istio.io/rev gets the new value), the other labels stay.
+    const had = from.labels ?? {};
+    const key = (k: string) => new RegExp(`(["']?)${escapeRe(k)}\\1(\\s*:\\s*)(["']?)[-A-Za-z0-9_.]*\\3`);
+    const rev = to.labels![REV_LABEL]!;
+    next = [...item];
+    if (had[REV_LABEL] !== undefined) {
+      const i = next.findIndex((l) => key(REV_LABEL).test(l));
+      if (i < 0) return null;
+      next[i] = next[i]!.replace(key(REV_LABEL), (_m, q: string, sep: string, vq: string) => `${q}${REV_LABEL}${q}${sep}${vq}${rev}${vq}`);
+      if (had[INJECTION_LABEL] !== undefined) {
+        const j = next.findIndex((l) => new RegExp(`^\\s*${key(INJECTION_LABEL).source}\\s*(?:#.*)?$`).test(l));
+        if (j < 0) return null;
+        next.splice(j, 1);
+      }
+    } else {
+      const i = next.findIndex((l) => key(INJECTION_LABEL).test(l));
+      if (i < 0) return null;
+      next[i] = next[i]!.replace(key(INJECTION_LABEL), (_m, q: string, sep: string, vq: string) => `${q}${REV_LABEL}${q}${sep}${vq}${rev}${vq}`);
+    }
   } else {
+    const target = to;
     next = item.map((l) => {
-      if (pathRe.test(l)) return l.replace(pathRe, `$1${LABELS}${escapePointer(to.key)}$2`);
-      if (from.op !== to.op) l = l.replace(new RegExp(`^(\\s*(?:-\\s+)?op:\\s*["']?)${from.op}(["']?\\s*(?:#.*)?)$`), `$1${to.op}$2`);
-      return l.replace(/^(\s*(?:-\s+)?value:\s*)(["']?)[^"'#\s]*\2(\s*(?:#.*)?)$/, (_m, head: string, quote: string, tail: string) => `${head}${quote}${to.value}${quote}${tail}`);
+      if (pathRe.test(l)) return l.replace(pathRe, `$1${LABELS}${escapePointer(target.key!)}$2`);
+      if (from.op !== target.op) l = l.replace(new RegExp(`^(\\s*(?:-\\s+)?op:\\s*["']?)${from.op}(["']?\\s*(?:#.*)?)$`), `$1${target.op}$2`);
+      return l.replace(/^(\s*(?:-\s+)?value:\s*)(["']?)[^"'#\s]*\2(\s*(?:#.*)?)$/, (_m, head: string, quote: string, tail: string) => `${head}${quote}${target.value}${quote}${tail}`);
     });
   }
-  const result = [...lines.slice(0, start), ...next, ...lines.slice(end)].join('\n');
-  // Read back: the operations must be the old ones with exactly this one changed.
-  const check = namespaceOpsOf(result, patch);
-  const expected = patch.ops.flatMap((o) => (o === from ? (to ? [to] : []) : [o]));
-  if (!check || JSON.stringify(check) !== JSON.stringify(expected)) throw refuse('the result would not read back as intended');
-  return result;
+  return [...lines.slice(0, start), ...next, ...lines.slice(end)].join('\n');
+}
+
+function same(a: readonly LabelOp[], b: readonly LabelOp[]): boolean {
+  const norm = (o: LabelOp) => JSON.stringify([o.op, o.key, o.value, o.labels ? Object.entries(o.labels).sort() : null]);
+  return a.length === b.length && a.every((o, i) => norm(o) === norm(b[i]!));
 }
 
 function namespaceOpsOf(text: string, patch: JsonLabelPatch): LabelOp[] | null {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gitParamSets, globToRegExp, matchesGlobs, pathParams } from '../../../src/core/sources/applicationset-git.js';
+import { GitGeneratorError, gitParamSets, globToRegExp, matchesGlobs, pathParams } from '../../../src/core/sources/applicationset-git.js';
 
 describe('Argo CD git generator', () => {
   it('globs: * stays within a segment, ** crosses them, exclude entries take files out', () => {
@@ -35,5 +35,11 @@ describe('Argo CD git generator', () => {
     ]);
     expect(() => gitParamSets({ files: [{ path: 'none/*' }] }, repo, true)).toThrow(/no file of the repo matches/);
     expect(() => gitParamSets({ files: [{ path: 'l.yaml' }] }, new Map([['l.yaml', '- a: 1\n']]), true)).toThrow(/not one mapping/);
+  });
+});
+
+describe('globs from the repo that make no regular expression', () => {
+  it('are a GitGeneratorError (a clear template error), never a SyntaxError', () => {
+    expect(() => globToRegExp('mesh/[z-a]/config.yaml')).toThrow(GitGeneratorError);
   });
 });

@@ -5,9 +5,9 @@ import { posix } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { MalformedYamlError } from '../model/errors.js';
 import { isYamlPath, type RepoSnapshot } from '../model/snapshot.js';
-import { namespaceLabelPatches, } from './sources/json-patches.js';
+import { namespaceLabelPatches } from './sources/json-patches.js';
 import { unreachedFiles } from './sources/kustomize-reach.js';
-import { imageEntriesOf, } from './sources/kustomize-images.js';
+import { imageEntriesOf } from './sources/kustomize-images.js';
 
 const KUSTOMIZATION_FILES = new Set(['kustomization.yaml', 'kustomization.yml', 'Kustomization']);
 

@@ -1,3 +1,4 @@
+import { type JsonLabelPatch, type LabelOp } from '../repo-index.js';
 import { posix } from 'node:path';
 import { load } from 'js-yaml';
 import { UpgradeRefusedError } from '../../model/errors.js';
@@ -10,34 +11,6 @@ import type { Kustomization, YamlIndex } from '../repo-index.js';
 import { parseSelector, selectorMatches } from './kustomize-selectors.js';
 import type { RawFileEdit } from '../../model/snapshot.js';
 import { re2ToRegExp } from './re2-target.js';
-
-/**
- * One JSON6902 operation on the labels of a Namespace: on one label (`/metadata/labels/<key>`), or
- * on the whole map (`key` null: `/metadata/labels`, or `/metadata` with the labels of its value).
- */
-export interface LabelOp {
-  readonly op: 'add' | 'replace' | 'remove' | 'test';
-  readonly key: string | null;
-  readonly value: string | null;
-  /** A whole-map operation: the labels it leaves (`{}` for `remove`). */
-  readonly labels?: Readonly<Record<string, string>>;
-}
-/**
- * A kustomize `patches:`/`patchesJson6902:` entry with a `target:` of kind Namespace whose patch is
- * a JSON6902 list, inline (`patch: |-`, the text lives in the kustomization) or in a file.
- */
-export interface JsonLabelPatch {
-  readonly kustomization: string;
-  /** The file that holds the operations: the kustomization for an inline patch, else the patch file. */
-  readonly file: string;
-  readonly inline: boolean;
-  /** `target.name`, a regex kustomize anchors; null matches every Namespace. */
-  readonly targetName: string | null;
-  /** `target.labelSelector` / `target.annotationSelector`, evaluated on the Namespace's labels/annotations before this patch. */
-  readonly labelSelector?: string;
-  readonly annotationSelector?: string;
-  readonly ops: readonly LabelOp[];
-}
 
 /** Labels and annotations of an object as its build has them before the JSON6902 patches. */
 export interface SelectorSubject {

@@ -1,3 +1,4 @@
+import { type ImageEntry } from '../repo-index.js';
 import semver from 'semver';
 import { isScalar, parseDocument } from 'yaml';
 import { UpgradeRefusedError } from '../../model/errors.js';
@@ -26,13 +27,6 @@ export interface IstioImageOverride {
   readonly entry: number;
   /** The containers of the build that use the image (object and whether it is a gateway). */
   readonly containers: ReadonlyArray<{ readonly object: IndexedObject; readonly container: string; readonly gateway: boolean }>;
-}
-
-export interface ImageEntry {
-  readonly name: string;
-  readonly newName?: string;
-  readonly newTag?: string;
-  readonly digest?: string;
 }
 
 const ISTIO_IMAGE = /(?:^|\/)(proxyv2|pilot)$/;

@@ -4,7 +4,8 @@ import { assertNoMeshParameters, assertNonRevisionedSupported, assertOperatorCan
 import { chooseCurrentRevision, describeRevision, resolveStrategy } from './current-revision.js';
 import { App, Chart } from 'cdk8s';
 import { renderPhase } from './render-phase.js';
-import { assertMeshFound, discoverMesh, toHelmRelease } from './discover.js';
+import { assertMeshFound, discoverMesh } from './discover.js';
+import { toHelmRelease } from './helm-release-values.js';
 import { type MeshInventory } from './inventory.js';
 import { MeshNotFoundError, UnknownPhaseError, UpgradeRefusedError } from '../model/errors.js';
 import { DEFAULT_POD_BUDGET } from './phase-ids.js';

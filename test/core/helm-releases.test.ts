@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UpgradeRefusedError } from '../../src/model/errors.js';
 import { planUpgrade, snapshotAfter } from '../../src/core/plan.js';
-import { discoverMesh, toHelmRelease } from '../../src/core/discover.js';
+import { discoverMesh } from '../../src/core/discover.js';
+import { toHelmRelease } from '../../src/core/helm-release-values.js';
 import { buildYamlIndex } from '../../src/core/yaml-index.js';
 import { loadFixture } from '../helpers/fixtures.js';
 

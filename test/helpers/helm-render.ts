@@ -1,4 +1,5 @@
-import { discoverMesh, toHelmRelease } from '../../src/core/discover.js';
+import { discoverMesh } from '../../src/core/discover.js';
+import { toHelmRelease } from '../../src/core/helm-release-values.js';
 import { asDict, getPath, labelsOf, podTemplateOf, stringMap, WORKLOAD_KINDS } from '../../src/model/kube.js';
 import type { RepoSnapshot } from '../../src/model/snapshot.js';
 import { buildYamlIndex } from '../../src/core/yaml-index.js';

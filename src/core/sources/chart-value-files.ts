@@ -1,4 +1,4 @@
-import { toHelmRelease } from '../discover.js';
+import { toHelmRelease } from '../helm-release-values.js';
 import { type HelmRelease } from '../inventory.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { getPath } from '../../model/kube.js';

@@ -1,7 +1,7 @@
 import { diffLines } from 'diff';
 import { dump } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { toHelmRelease } from '../../../src/core/discover.js';
+import { toHelmRelease } from '../../../src/core/helm-release-values.js';
 import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { planUpgrade } from '../../../src/core/plan.js';
 import { type UpgradePlan } from '../../../src/core/plan-types.js';

@@ -60,7 +60,7 @@ async function drive(h: DemoHarness, issue: number, options: DriveOptions = {}):
   const perPhase: Array<{ phase: string; requests: number }> = [];
   for (let step = 0; step < maxSteps; step++) {
     const state = h.state(issue);
-    if (!state || state.status !== 'running') break;
+    if (state?.status !== 'running') break;
     const phase = current(state);
     if (!phase) break;
     if (options.stopAfter && state.phases.some((p) => p.id === options.stopAfter && p.status === 'passed')) break;
@@ -130,7 +130,7 @@ async function driveWithArgo(h: DemoHarness, issue: number): Promise<NonNullable
   const latencies: Array<{ phase: string; ms: number }> = [];
   for (let step = 0; step < 40; step++) {
     const state = h.state(issue);
-    if (!state || state.status !== 'running') break;
+    if (state?.status !== 'running') break;
     const phase = current(state);
     if (!phase) break;
     if (phase.status === 'open' && phase.pr !== null) {
@@ -152,7 +152,7 @@ async function driveWithArgo(h: DemoHarness, issue: number): Promise<NonNullable
         h.print(`   ⏱ +${Math.round(waited / 1000)}s ${phase.id}: ${note}`);
         lastNote = note;
       }
-      if (!now || now.status !== 'running') break;
+      if (now?.status !== 'running') break;
       if (h.sim.pullRequests().length > prs || current(now)?.id !== phase.id) {
         const opened = current(now);
         if (healthyAt !== null && opened) latencies.push({ phase: opened.id, ms: h.clock.now().getTime() - (healthyAt + STABILITY_WINDOW_MS) });

@@ -21,7 +21,7 @@ export function formatPlan(plan: UpgradePlan): string {
     lines.push('', 'Warnings:');
     for (const w of plan.warnings) lines.push(`  - [${w.code}] ${w.message}${w.file ? ` (${w.file})` : ''}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** Unified diff of file changes against the snapshot they apply to. */

@@ -3,7 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readLocalRepo, writeLocalChanges } from '../adapters/fs/local-repo.js';
 import { MeshUpgradeError } from '../model/errors.js';
 import { planUpgrade, renderThrough } from '../core/plan.js';
-import { type PlanOptions } from '../core/plan-types.js';
+import type { PlanOptions } from '../core/plan-types.js';
 import { PLATFORMS, type Platform } from '../core/platform.js';
 import { scopeSnapshot } from '../model/snapshot.js';
 import { formatDiff, formatPlan } from './format-plan.js';

@@ -71,7 +71,7 @@ function withRemovals(json: unknown, pointers: readonly string[]): Record<string
 
 /** JSON pointer for a path of keys (`istio.io/rev` → `istio.io~1rev`). */
 export function pointer(...keys: readonly string[]): string {
-  return '/' + keys.map((k) => k.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+  return `/${keys.map((k) => k.replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`;
 }
 
 /** `{a: {b: value}}` from `['a', 'b']`. */

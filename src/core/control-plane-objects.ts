@@ -1,5 +1,5 @@
 import { stringValue, } from './helm-release-values.js';
-import { type Gateway, type InClusterOperator, } from './inventory.js';
+import type { Gateway, InClusterOperator, } from './inventory.js';
 import { parseRevision, versionFromImage, } from './revision.js';
 import { asDict, getPath, INJECT_TEMPLATES_ANNOTATION, ISTIO_SYSTEM, labelsOf, podTemplateOf, REV_LABEL, stringMap, TAG_LABEL, } from '../model/kube.js';
 import type { IndexedObject } from '../model/objects.js';

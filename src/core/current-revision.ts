@@ -1,6 +1,6 @@
 import semver from 'semver';
-import { type InstalledRevision, type MeshInventory } from './inventory.js';
-import { type PlanWarning } from '../model/plan-warning.js';
+import type { InstalledRevision, MeshInventory } from './inventory.js';
+import type { PlanWarning } from '../model/plan-warning.js';
 import { type Revision, parseRevision } from './revision.js';
 
 /**

@@ -2,7 +2,7 @@ import { toHelmRelease, stringValue, numberValue, stringList } from './helm-rele
 import { discoverNamespaces, } from './namespaces.js';
 import { ownedByRevision, ownedByNonRevisioned, isControlPlaneOwned, discoverOperators, pinnedProxyOf, revisionOfIstiodAddress, revisionOfIstiodService, isGateway, versionOf } from './control-plane-objects.js';
 import type { RevisionTag } from './inventory.js';
-import { type Gateway, type HelmRelease, type InstalledRevision, type MeshInventory, type Workload } from './inventory.js';
+import type { Gateway, HelmRelease, InstalledRevision, MeshInventory, Workload } from './inventory.js';
 import { parseVersion, versionFromImage, } from './revision.js';
 import { asDict, getPath, INJECT_LABEL, ISTIO_SYSTEM, labelsOf, podTemplateOf, replicasOf, RESTART_ANNOTATION, REV_LABEL, stringMap, TAG_LABEL, WORKLOAD_KINDS } from '../model/kube.js';
 import { MeshNotFoundError } from '../model/errors.js';

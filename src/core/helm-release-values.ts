@@ -1,5 +1,5 @@
 
-import { type HelmRelease, } from './inventory.js';
+import type { HelmRelease, } from './inventory.js';
 import { load as loadValues } from 'js-yaml';
 import { asDict, getPath, } from '../model/kube.js';
 import type { IndexedObject } from '../model/objects.js';

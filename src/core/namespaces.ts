@@ -1,6 +1,6 @@
 
 import type { MeshNamespace, } from './inventory.js';
-import { type InjectionMode, } from './inventory.js';
+import type { InjectionMode, } from './inventory.js';
 import { asDict, INJECTION_LABEL, REV_LABEL, } from '../model/kube.js';
 import type { IndexedObject } from '../model/objects.js';
 import type { YamlIndex } from './repo-index.js';

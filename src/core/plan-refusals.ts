@@ -1,10 +1,10 @@
 import semver from 'semver';
-import { type InstalledRevision, type MeshInventory } from './inventory.js';
-import { type PlanOptions } from './plan-types.js';
-import { type PlanWarning } from '../model/plan-warning.js';
-import { type Revision } from './revision.js';
+import type { InstalledRevision, MeshInventory } from './inventory.js';
+import type { PlanOptions } from './plan-types.js';
+import type { PlanWarning } from '../model/plan-warning.js';
+import type { Revision } from './revision.js';
 import { UpgradeRefusedError } from '../model/errors.js';
-import { buildYamlIndex } from './yaml-index.js';
+import type { buildYamlIndex } from './yaml-index.js';
 import { getPath } from '../model/kube.js';
 import { helmHomeOrRefuse } from './phases/operator-to-helm.js';
 import { isFirstCanaryFromIop } from './sources/operator-nonrevisioned.js';
@@ -58,7 +58,7 @@ export function fluxSecretWarnings(inventory: MeshInventory): PlanWarning[] {
   const seen = new Set<string>();
   const out: PlanWarning[] = [];
   for (const { chartVersionSubstitution: sub } of releases) {
-    if (!sub || sub.source !== 'configmap' || sub.secrets.length === 0 || seen.has(sub.variable)) continue;
+    if (sub?.source !== 'configmap' || sub.secrets.length === 0 || seen.has(sub.variable)) continue;
     seen.add(sub.variable);
     out.push({
       code: 'flux-substitution-secret',

@@ -1,9 +1,9 @@
-import { type FileChange, type RepoSnapshot } from '../model/snapshot.js';
-import { type InstallStyle, type MeshInventory } from './inventory.js';
-import { type ObjectChange } from '../model/placed-object.js';
-import { type PhaseDraft } from './phases/context.js';
-import { type PlanWarning } from '../model/plan-warning.js';
-import { type Platform } from './platform.js';
+import type { FileChange, RepoSnapshot } from '../model/snapshot.js';
+import type { InstallStyle, MeshInventory } from './inventory.js';
+import type { ObjectChange } from '../model/placed-object.js';
+import type { PhaseDraft } from './phases/context.js';
+import type { PlanWarning } from '../model/plan-warning.js';
+import type { Platform } from './platform.js';
 
 export interface PlanOptions {
   /** Target revision name, e.g. `asm-1140-0` or `1-22-1`. */

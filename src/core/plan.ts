@@ -1,4 +1,4 @@
-import { type PlanOptions, type UpgradePlan } from './plan-types.js';
+import type { PlanOptions, UpgradePlan } from './plan-types.js';
 import { alreadyThere, emptyWorkloads, findRenderOverlay, remainingReferences, toPlannedPhase } from './planned-phase.js';
 import { assertNoMeshParameters, assertNonRevisionedSupported, assertOperatorCanReach, assertReadableHelmSources, fluxSecretWarnings } from './plan-refusals.js';
 import { chooseCurrentRevision, describeRevision, resolveStrategy } from './current-revision.js';
@@ -6,7 +6,7 @@ import { App, Chart } from 'cdk8s';
 import { renderPhase } from './render-phase.js';
 import { assertMeshFound, discoverMesh } from './discover.js';
 import { toHelmRelease } from './helm-release-values.js';
-import { type MeshInventory } from './inventory.js';
+import type { MeshInventory } from './inventory.js';
 import { MeshNotFoundError, UnknownPhaseError, UpgradeRefusedError } from '../model/errors.js';
 import { DEFAULT_POD_BUDGET } from './phase-ids.js';
 import { withAdmissionPolicies } from './phases/admission-policies.js';

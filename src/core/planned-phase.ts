@@ -1,11 +1,11 @@
-import { type FileChange, type RepoSnapshot } from '../model/snapshot.js';
-import { type MeshInventory } from './inventory.js';
+import type { FileChange, RepoSnapshot } from '../model/snapshot.js';
+import type { MeshInventory } from './inventory.js';
 import { revisionSelectedBy } from './discover.js';
-import { type ObjectChange } from '../model/placed-object.js';
-import { type PhaseDraft, type PlanContext } from './phases/context.js';
-import { type PlanWarning } from '../model/plan-warning.js';
-import { type PlannedPhase, type UpgradePlan } from './plan-types.js';
-import { type Revision } from './revision.js';
+import type { ObjectChange } from '../model/placed-object.js';
+import type { PhaseDraft, PlanContext } from './phases/context.js';
+import type { PlanWarning } from '../model/plan-warning.js';
+import type { PlannedPhase, UpgradePlan } from './plan-types.js';
+import type { Revision } from './revision.js';
 import { countProxiesOn } from './phases/naming.js';
 import { draftLeftoverOperatorCleanup } from './phases/cleanup.js';
 import { getPath } from '../model/kube.js';

@@ -1,4 +1,4 @@
-import { type IndexedObject, type ObjectRef } from '../model/objects.js';
+import type { IndexedObject, ObjectRef } from '../model/objects.js';
 
 export interface Kustomization {
   readonly file: string;

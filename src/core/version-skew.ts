@@ -76,7 +76,7 @@ export function kubernetesMinor(value: string | null): number | null {
  */
 function bareMetalKubernetesMinor(value: string | null): number | null {
   const version = value ? semver.coerce(value) : null;
-  if (!version || version.major !== 1) return null;
+  if (version?.major !== 1) return null;
   if (version.minor >= 28) return version.minor;
   return version.minor >= 10 && version.minor <= 16 ? version.minor + 11 : null;
 }

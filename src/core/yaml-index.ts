@@ -1,4 +1,4 @@
-import { type Kustomization, type SkippedFile, type YamlIndex } from './repo-index.js';
+import type { Kustomization, SkippedFile, YamlIndex } from './repo-index.js';
 import { objectKey } from '../model/objects.js';
 import type { IndexedObject, KubeObject, } from '../model/objects.js';
 import { posix } from 'node:path';

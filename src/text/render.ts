@@ -220,7 +220,7 @@ export function renderPullRequest(
 export function renderReply(templates: Templates, commentId: number, text: string, issueLink: string | null = null): string {
   const marker = replyMarker(commentId);
   // Replies quote names from the repo and messages from GitHub or Argo CD: no mention, no HTML.
-  return clampKeeping(render(templates.reply, { text: plainText(text), issueLink, marker }).trim(), marker, BODY_LIMIT, CUT_NOTE) + '\n';
+  return `${clampKeeping(render(templates.reply, { text: plainText(text), issueLink, marker }).trim(), marker, BODY_LIMIT, CUT_NOTE)}\n`;
 }
 
 export function renderHelp(messages: Messages): string {

@@ -74,7 +74,7 @@ export async function recheck(env: WorkflowEnv, issue: number): Promise<void> {
 /** The merge commit a success status may complete the gate of: the running upgrade's merged phase's, or null. */
 export function commitStatusConcerns(state: UpgradeState | null): string | null {
   const phase = state ? currentPhase(state) : undefined;
-  if (!state || state.status !== 'running' || phase?.status !== 'merged' || !phase.mergeSha) return null;
+  if (state?.status !== 'running' || phase?.status !== 'merged' || !phase.mergeSha) return null;
   return phase.mergeSha;
 }
 

@@ -2,7 +2,7 @@ import type { BranchHead } from '../adapters/github/ports.js';
 import { ConfigError, parseRepoConfig, type ClusterConfig, type RepoConfig } from '../config/repo-config.js';
 import { MeshUpgradeError } from '../model/errors.js';
 import { planUpgrade } from '../core/plan.js';
-import { type UpgradePlan } from '../core/plan-types.js';
+import type { UpgradePlan } from '../core/plan-types.js';
 import { scopeSnapshot, type RepoSnapshot } from '../model/snapshot.js';
 import type { UpgradeState } from '../core/state.js';
 import type { Messages } from '../text/messages.js';

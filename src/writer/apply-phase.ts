@@ -8,7 +8,7 @@ import type { FileChange } from '../model/snapshot.js';
 import type { IndexedObject } from '../model/objects.js';
 import { documentSource, editYamlText, editYamlTextReporting, identifyDocuments, type DocumentEdit } from './yaml-patch.js';
 import { mergePatchBetween } from './patch-data.js';
-import { type MergePatch, type PatchValue } from '../model/merge-patch.js';
+import type { MergePatch, PatchValue } from '../model/merge-patch.js';
 import { withoutPatchEntry } from './unlist-patch-entry.js';
 
 

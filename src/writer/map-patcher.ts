@@ -1,9 +1,9 @@
 import type { CST } from 'yaml';
 import type { Splice } from './cst.js';
-import { DocumentFacts } from './document-facts.js';
+import type { DocumentFacts } from './document-facts.js';
 import { type Item, type Token, blockScalarContentStart, contentEnd, contentItems, findItem, hasProps, headerComment, isMap, isScalarToken, isSeq, itemEnd, itemStart, scalarText, valueProps } from './cst.js';
-import { type MergePatch, type PatchValue } from '../model/merge-patch.js';
-import { type Scalar } from '../model/scalar.js';
+import type { MergePatch, PatchValue } from '../model/merge-patch.js';
+import type { Scalar } from '../model/scalar.js';
 import { YamlEditError } from './errors.js';
 import { formatKey, formatScalar, plainReadsAsString } from './yaml-scalar.js';
 import { isRemovalOnly, patchedData, readsAs } from './patch-data.js';

@@ -1,4 +1,4 @@
-import { Composer, CST, Parser, parseAllDocuments, type Document } from 'yaml';
+import { Composer, type CST, Parser, parseAllDocuments, type Document } from 'yaml';
 import type { MergePatch } from '../model/merge-patch.js';
 import { fastPathSplices, isFastPatch, type FastEdit } from './block-fast-path.js';
 import { applySplices, findItem, isMap, scalarText, type Item, type Splice, type Token } from './cst.js';

@@ -30,7 +30,7 @@ import { isEntryPoint } from '../../src/cli/is-entry-point.js';
 import { loadAll } from 'js-yaml';
 import { parseAllDocuments } from 'yaml';
 import { planUpgrade, renderThrough } from '../../src/core/plan.js';
-import { type UpgradePlan } from '../../src/core/plan-types.js';
+import type { UpgradePlan } from '../../src/core/plan-types.js';
 import { isYamlPath, type FileChange, type RepoSnapshot } from '../../src/model/snapshot.js';
 
 const FROM = 'asm-1130-0';

@@ -3,7 +3,7 @@ import { loadAll } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UpgradeRefusedError } from '../../src/model/errors.js';
 import { planUpgrade } from '../../src/core/plan.js';
-import { type UpgradePlan } from '../../src/core/plan-types.js';
+import type { UpgradePlan } from '../../src/core/plan-types.js';
 import { applyFileChanges, type RepoSnapshot } from '../../src/model/snapshot.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { injectorsFor } from '../helpers/injection.js';

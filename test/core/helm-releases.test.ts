@@ -25,7 +25,7 @@ describe('Helm releases in the shapes people write them (fixture helm-argocd)', 
 
   it('moves a gateway release on `default` when only the base chart’s defaultRevision says what default serves', async () => {
     const fixture = await loadFixture('helm-argocd');
-    const istiod = fixture.get(ISTIOD)!.replace(/        revisionTags:\n          - default\n/, '');
+    const istiod = fixture.get(ISTIOD)!.replace(/ {8}revisionTags:\n {10}- default\n/, '');
     const repo = new Map(fixture).set(GATEWAY, fixture.get(GATEWAY)!.replace('revision: 1-21-2', 'revision: default')).set(ISTIOD, istiod);
     expect(istiod).not.toMatch(/^\s+revisionTags:/m);
     const plan = planUpgrade(repo, { to: TO });

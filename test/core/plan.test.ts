@@ -7,7 +7,7 @@ import { loadAll } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { discoverMesh } from '../../src/core/discover.js';
 import { planUpgrade, snapshotAfter } from '../../src/core/plan.js';
-import { type UpgradePlan } from '../../src/core/plan-types.js';
+import type { UpgradePlan } from '../../src/core/plan-types.js';
 import { buildYamlIndex } from '../../src/core/yaml-index.js';
 import { applyFileChanges, type RepoSnapshot } from '../../src/model/snapshot.js';
 import { FIXTURE_CASES, loadFixture, type FixtureCase } from '../helpers/fixtures.js';

@@ -57,9 +57,9 @@ function kyvernoLabelsPattern(pattern: unknown, labels: Labels): boolean {
   for (const [key, expected] of Object.entries(dict(meta.labels))) {
     const anchor = /^([X=])\((.+)\)$/.exec(key);
     if (anchor?.[1] === 'X') {
-      if (Object.prototype.hasOwnProperty.call(labels, anchor[2]!)) return false;
+      if (Object.hasOwn(labels, anchor[2]!)) return false;
     } else if (anchor?.[1] === '=') {
-      if (Object.prototype.hasOwnProperty.call(labels, anchor[2]!) && !valueMatches(expected, labels[anchor[2]!])) return false;
+      if (Object.hasOwn(labels, anchor[2]!) && !valueMatches(expected, labels[anchor[2]!])) return false;
     } else if (!valueMatches(expected, labels[key])) {
       return false;
     }

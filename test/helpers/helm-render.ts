@@ -3,7 +3,7 @@ import { toHelmRelease } from '../../src/core/helm-release-values.js';
 import { asDict, getPath, labelsOf, podTemplateOf, stringMap, WORKLOAD_KINDS } from '../../src/model/kube.js';
 import type { RepoSnapshot } from '../../src/model/snapshot.js';
 import { buildYamlIndex } from '../../src/core/yaml-index.js';
-import { type YamlIndex } from '../../src/core/repo-index.js';
+import type { YamlIndex } from '../../src/core/repo-index.js';
 
 /**
  * What the Istio Helm releases of a repo render for injection, as the istiod chart's templates do

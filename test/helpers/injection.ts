@@ -19,7 +19,7 @@ export function selectorMatches(selector: Selector | undefined, labels: Labels):
   if (!selector) return true;
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
   for (const e of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(labels, e.key);
+    const has = Object.hasOwn(labels, e.key);
     const ok =
       e.operator === 'In' ? has && (e.values ?? []).includes(labels[e.key]!) :
       e.operator === 'NotIn' ? !has || !(e.values ?? []).includes(labels[e.key]!) :

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { planUpgrade } from '../../src/core/plan.js';
-import { type PlanOptions } from '../../src/core/plan-types.js';
+import type { PlanOptions } from '../../src/core/plan-types.js';
 import { applyFileChanges, type RepoSnapshot } from '../../src/model/snapshot.js';
 
 /** Whether `kubectl kustomize` can run here (tests that need it are skipped otherwise). */

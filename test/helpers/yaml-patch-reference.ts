@@ -29,7 +29,7 @@ export function applyRfcMergePatch(target: unknown, patch: unknown): unknown {
   for (const key of Object.keys(patch)) {
     const value = patch[key];
     if (value === null) delete out[key];
-    else setOwn(out, key, applyRfcMergePatch(Object.prototype.hasOwnProperty.call(out, key) ? out[key] : undefined, value));
+    else setOwn(out, key, applyRfcMergePatch(Object.hasOwn(out, key) ? out[key] : undefined, value));
   }
   return out;
 }
@@ -68,7 +68,7 @@ export function applyWriterPatch(target: unknown, patch: unknown): unknown {
     const out = isRecord(target) ? copy(target) : {};
     for (const key of Object.keys(patch)) {
       const value = patch[key];
-      const present = Object.prototype.hasOwnProperty.call(out, key);
+      const present = Object.hasOwn(out, key);
       if (value === null) delete out[key];
       else if (present || !onlyRemoves(value)) setOwn(out, key, applyWriterPatch(present ? out[key] : undefined, value));
     }

@@ -10,7 +10,7 @@ describe('parseImageReference', () => {
     expect(parseImageReference('registry:5000/istio/proxyv2')).toMatchObject({ name: 'registry:5000/istio/proxyv2', tag: null, version: null });
   });
   it('never reads a version from a digest', () => {
-    const d = 'sha256:' + 'a'.repeat(64);
+    const d = `sha256:${'a'.repeat(64)}`;
     expect(parseImageReference(`gcr.io/istio/proxyv2@${d}`)).toMatchObject({ tag: null, digest: d, version: null });
     expect(parseImageReference(`gcr.io/istio/proxyv2:1.20.3@${d}`)).toMatchObject({ tag: '1.20.3', digest: d, version: '1.20.3' });
   });
@@ -22,6 +22,6 @@ describe('parseImageReference', () => {
   });
   it('retags keeping the variant, and refuses a digest', () => {
     expect(retagImage('registry:5000/istio/proxyv2:1.20.3-distroless', '1.21.2')).toBe('registry:5000/istio/proxyv2:1.21.2-distroless');
-    expect(retagImage('istio/proxyv2:1.20.3@sha256:' + 'b'.repeat(64), '1.21.2')).toBeNull();
+    expect(retagImage(`istio/proxyv2:1.20.3@sha256:${'b'.repeat(64)}`, '1.21.2')).toBeNull();
   });
 });

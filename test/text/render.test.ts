@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { planUpgrade } from '../../src/core/plan.js';
-import { type UpgradePlan } from '../../src/core/plan-types.js';
+import type { UpgradePlan } from '../../src/core/plan-types.js';
 import { deriveStateKey, newPhaseRecord, parsePhaseMarker, parseStateBlock, type UpgradeState } from '../../src/core/state.js';
 import { BODY_LIMIT, renderMermaid, renderPlanComment, renderPullRequest, toPlanView } from '../../src/text/render.js';
 import { loadTemplates } from '../../src/text/templates.js';

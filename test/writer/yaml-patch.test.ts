@@ -3,7 +3,7 @@ import { parse, stringify } from 'yaml';
 import { deepEqual, mergePatchBetween } from '../../src/writer/patch-data.js';
 import { documentSource, editYamlText, editYamlTextReporting, identifyDocuments, patchYamlMappingText, type DocumentEdit } from '../../src/writer/yaml-patch.js';
 import { YamlEditError } from '../../src/writer/errors.js';
-import { type MergePatch } from '../../src/model/merge-patch.js';
+import type { MergePatch } from '../../src/model/merge-patch.js';
 import { applyRfcMergePatch, applyWriterPatch, changedLines, isLineSubsequence, parseStrict, resolveEmbedded } from '../helpers/yaml-patch-reference.js';
 
 interface Target {

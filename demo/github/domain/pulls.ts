@@ -166,7 +166,7 @@ function rebaseCommits(world: World, pr: PullRequestRecord, baseSha: string, hea
   for (const commit of git.commitsBetween(baseSha, headSha)) {
     const parent = commit.parents.length === 1 ? git.commit(commit.parents[0]!) : undefined;
     const result = parent ? mergeTrees(git, parent.tree, git.commit(current)!.tree, commit.tree) : undefined;
-    if (!result || result.kind !== 'clean') throw new HttpError(405, errorBody(`Pull Request #${pr.number} cannot be rebased`, 405));
+    if (result?.kind !== 'clean') throw new HttpError(405, errorBody(`Pull Request #${pr.number} cannot be rebased`, 405));
     current = git.writeCommit({ tree: result.tree, parents: [current], author: commit.author, committer: world.person(WEB_FLOW.login), message: commit.message });
     world.signedCommits.add(current);
   }

@@ -1,4 +1,4 @@
-import { type PolicyChange, type InjectionPolicy } from '../sources/admission-policy-model.js';
+import type { PolicyChange, InjectionPolicy } from '../sources/admission-policy-model.js';
 import { injectionBans } from '../sources/kyverno.js';
 import { findInjectionPolicies } from '../sources/admission-policies.js';
 import { DesiredObject } from '../../constructs/desired-object.js';

@@ -1,4 +1,4 @@
-import { type PlanWarning } from '../../model/plan-warning.js';
+import type { PlanWarning } from '../../model/plan-warning.js';
 import type { Construct } from 'constructs';
 import type { PlacedObject } from '../../model/placed-object.js';
 import type { InstalledRevision, MeshInventory } from '../inventory.js';

@@ -140,7 +140,7 @@ export function draftControlPlane(ctx: PlanContext, s: DraftScope): PhaseDraft {
 function baseChartUpgrade(ctx: PlanContext, s: DraftScope): PlacedObject[] {
   const base = ctx.inventory.helmBase;
   const version = ctx.to.version;
-  if (!base || !base.chartVersionPath || !version || base.chartVersion === null) return [];
+  if (!base?.chartVersionPath || !version || base.chartVersion === null) return [];
   const current = parseVersion(base.chartVersion);
   const target = parseVersion(version);
   if (current && target && semver.gte(current, target)) return [];

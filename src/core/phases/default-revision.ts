@@ -130,7 +130,7 @@ function defaultTagOutsideGit(ctx: PlanContext): string[] {
     file: null,
   });
   const istioctl = to.version ? `istioctl ${to.version}` : `the istioctl of ${to.name}`;
-  return [`istioctl tag set default --revision ${to.name} --overwrite   # with ${istioctl}; moves ${missing.join(' and ')}, which live outside git`, 'istioctl tag list   # default → ' + to.name];
+  return [`istioctl tag set default --revision ${to.name} --overwrite   # with ${istioctl}; moves ${missing.join(' and ')}, which live outside git`, `istioctl tag list   # default → ${to.name}`];
 }
 
 /** Annotation on an Argo CD Application whose pruning the tag handover turned off. */
@@ -150,7 +150,7 @@ function helmTagHandover(ctx: PlanContext, s: DraftScope): { objects: PlacedObje
   const { inventory, to } = ctx;
   const oldRelease = ctx.installed?.helm;
   const tags = oldRelease ? stringList(oldRelease.values.revisionTags) : [];
-  if (!oldRelease || oldRelease.chart !== 'istiod' || tags.length === 0) return { objects: [], manual: [] };
+  if (oldRelease?.chart !== 'istiod' || tags.length === 0) return { objects: [], manual: [] };
   const target = inventory.revisions.find((r) => r.name === to.name)?.helm?.object ?? ctx.created.get('istiod-release');
   if (!target) return { objects: [], manual: [] };
   const argo = oldRelease.object.apiVersion.startsWith('argoproj.io/');

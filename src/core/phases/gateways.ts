@@ -4,7 +4,7 @@ import { RevisionLabel } from '../../constructs/revision-label.js';
 import { WorkloadRestart } from '../../constructs/workload-restart.js';
 import type { PlacedObject } from '../../model/placed-object.js';
 import { revisionSelectedBy } from '../discover.js';
-import { type Gateway } from '../inventory.js';
+import type { Gateway } from '../inventory.js';
 import { getPath, ISTIO_SYSTEM, labelsOf, podTemplateOf, REV_LABEL, stringMap } from '../../model/kube.js';
 import { firstCanaryGatewayMoves } from './operator-first-canary.js';
 import { restartMinutes } from '../phase-ids.js';

@@ -75,7 +75,7 @@ export function adaptManagedCleanup(ctx: PlanContext, cleanup: PhaseDraft, manag
       title: 'Retire the control plane the default tag served',
       why: `Nothing in git to remove: the revision the default tag served before ${ctx.to.name} is not named in the repo. Once istioctl tag list shows default → ${ctx.to.name} and no proxy uses the old revision, retire it the way it was installed (a managed channel needs nothing; an in-cluster revision is removed with istioctl uninstall --revision <that revision>).`,
       deletions: [],
-      manual: ['istioctl tag list   # default → ' + ctx.to.name + '; the revision it served before is the one to retire'],
+      manual: [`istioctl tag list   # default → ${ctx.to.name}; the revision it served before is the one to retire`],
       manualDone: false,
       verify: [`${cleanup.beforeMerge?.[0] ?? ''}`.replace('must print 0', 'expect 0')].filter((v) => v.trim() !== ''),
     };

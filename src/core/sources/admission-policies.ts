@@ -1,4 +1,4 @@
-import { type InjectionPolicy } from './admission-policy-model.js';
+import type { InjectionPolicy } from './admission-policy-model.js';
 import { gatekeeperConstraint } from './gatekeeper.js';
 import { kyvernoPolicy, } from './kyverno.js';
 import type { YamlIndex } from '../repo-index.js';

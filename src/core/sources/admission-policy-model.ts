@@ -85,7 +85,7 @@ export function labelSelectorMatches(selector: unknown, labels: Readonly<Record<
   for (const expression of Array.isArray(matchExpressions) ? matchExpressions.map(asDict) : []) {
     const key = String(expression.key);
     const values = Array.isArray(expression.values) ? expression.values.map(String) : [];
-    const has = Object.prototype.hasOwnProperty.call(labels, key);
+    const has = Object.hasOwn(labels, key);
     const ok =
       expression.operator === 'In' ? has && values.includes(labels[key]!) :
       expression.operator === 'NotIn' ? !has || !values.includes(labels[key]!) :

@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { dump, load, loadAll } from 'js-yaml';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict, getPath } from '../../model/kube.js';
-import { type IndexedObject, type KubeObject } from '../../model/objects.js';
+import type { IndexedObject, KubeObject } from '../../model/objects.js';
 import { isPathReference, matchesGlobs, pathParams, } from './applicationset-git.js';
 import { patchedData } from '../../writer/patch-data.js';
 import type { MergePatch } from '../../model/merge-patch.js';

@@ -155,6 +155,6 @@ export function isParamsFileOf(appSetBodies: readonly unknown[], file: string): 
     }
     Object.values(record).forEach(walk);
   };
-  for (const body of appSetBodies) walk((body as Record<string, unknown>)?.spec && (body as { spec: { generators?: unknown } }).spec.generators);
+  for (const body of appSetBodies) walk((body as { spec: { generators?: unknown } })?.spec?.generators);
   return globs.some((g) => matchesGlobs(file, g));
 }

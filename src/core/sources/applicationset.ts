@@ -2,8 +2,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict, getPath } from '../../model/kube.js';
 import { snapshotOf } from '../yaml-index.js';
-import { type YamlIndex } from '../repo-index.js';
-import { type IndexedObject, type KubeObject } from '../../model/objects.js';
+import type { YamlIndex } from '../repo-index.js';
+import type { IndexedObject, KubeObject } from '../../model/objects.js';
 import { GitGeneratorError, gitParamSets, isParamsFileOf, type GitGlobs } from './applicationset-git.js';
 import type { PlanWarning } from '../../model/plan-warning.js';
 

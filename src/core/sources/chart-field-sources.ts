@@ -1,9 +1,9 @@
-import { type KubeObject } from '../../model/objects.js';
+import type { KubeObject } from '../../model/objects.js';
 
-import { type MergePatch, type PatchValue } from '../../model/merge-patch.js';
+import type { MergePatch, PatchValue } from '../../model/merge-patch.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
-import { type IndexedObject, } from '../../model/objects.js';
-import { type ValuesPath } from './helm-template.js';
+import type { IndexedObject, } from '../../model/objects.js';
+import type { ValuesPath } from './helm-template.js';
 import { isRecord, key, type FieldSource, type VirtualInfo } from './helm-app-of-apps.js';
 
 

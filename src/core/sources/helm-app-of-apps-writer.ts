@@ -1,17 +1,17 @@
-import { type CreatedElement } from './chart-field-sources.js';
+import type { CreatedElement } from './chart-field-sources.js';
 
 import { parseDocument, } from 'yaml';
 import type { Desired } from '../../model/desired.js';
 import type { AppliedPhase } from '../../writer/apply-phase.js';
 import { renderPhase } from '../render-phase.js';
-import { type PhaseEdits, type PlacedObject } from '../../model/placed-object.js';
+import type { PhaseEdits, PlacedObject } from '../../model/placed-object.js';
 import { deepEqual, mergePatchBetween } from '../../writer/patch-data.js';
 import { editYamlText } from '../../writer/yaml-patch.js';
-import { type MergePatch, type PatchValue } from '../../model/merge-patch.js';
+import type { MergePatch, PatchValue } from '../../model/merge-patch.js';
 import { overrideFileFor, refuseSharedValuesFile } from './shared-values-files.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict, } from '../../model/kube.js';
-import { type IndexedObject, } from '../../model/objects.js';
+import type { IndexedObject, } from '../../model/objects.js';
 import { renderTemplate, type ValuesPath } from './helm-template.js';
 import { addValuesBlock, renameValuesKey, rewriteLiteralLine, valuesKeyForRevision } from './helm-template-copy.js';
 import { isRecord, key, mergeValues, readValues, virtual, virtualObjects, type AppOfApps, type LocalChart, type ValuesLayer, type VirtualInfo } from './helm-app-of-apps.js';

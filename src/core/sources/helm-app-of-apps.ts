@@ -4,8 +4,8 @@ import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict, getPath } from '../../model/kube.js';
 import type { RepoSnapshot } from '../../model/snapshot.js';
 import { objectKey } from '../../model/objects.js';
-import { type SkippedFile, type YamlIndex } from '../repo-index.js';
-import { type IndexedObject, type KubeObject } from '../../model/objects.js';
+import type { SkippedFile, YamlIndex } from '../repo-index.js';
+import type { IndexedObject, KubeObject } from '../../model/objects.js';
 import { renderTemplate, type Guard, type Iteration, type ValuesPath } from './helm-template.js';
 
 /**

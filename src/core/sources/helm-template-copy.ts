@@ -1,7 +1,7 @@
 import { isMap, isScalar, parseDocument, type Node as YamlNode, type Pair } from 'yaml';
 import { deepEqual, mergePatchBetween } from '../../writer/patch-data.js';
 import { patchYamlMappingText } from '../../writer/yaml-patch.js';
-import { type MergePatch } from '../../model/merge-patch.js';
+import type { MergePatch } from '../../model/merge-patch.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict } from '../../model/kube.js';
 
@@ -70,7 +70,7 @@ export function addValuesBlock(file: string, text: string, key: string, newKey: 
   const copied = asDict(asDict(parseDocument(renamed).toJS())[newKey]);
   const patch = mergePatchBetween(copied, expected) as MergePatch;
   const edited = Object.keys(patch).length > 0 ? patchYamlMappingText(file, renamed, { [newKey]: patch }) : renamed;
-  const result = text.slice(0, end) + (end === text.length && !text.endsWith('\n') ? '\n' : '') + '\n' + edited + text.slice(end);
+  const result = `${text.slice(0, end) + (end === text.length && !text.endsWith('\n') ? '\n' : '')}\n${edited}${text.slice(end)}`;
   const after = asDict(parseDocument(result).toJS());
   const before = asDict(document.toJS());
   if (!deepEqual(after[newKey], expected) || !deepEqual({ ...after, [newKey]: undefined }, { ...before, [newKey]: undefined })) {

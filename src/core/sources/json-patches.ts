@@ -1,4 +1,4 @@
-import { type JsonLabelPatch, type LabelOp } from '../repo-index.js';
+import type { JsonLabelPatch, LabelOp } from '../repo-index.js';
 import { posix } from 'node:path';
 import { load } from 'js-yaml';
 import { UpgradeRefusedError } from '../../model/errors.js';
@@ -199,7 +199,7 @@ export function routeNamespaceMoves(index: YamlIndex, draft: PhaseDraft): PhaseD
     const name = json.metadata.name;
     const patches = labelPatchesFor(index.kustomizations, name, selectorSubjectOf(index.ofKind('Namespace').filter((n) => n.name === name)));
     if (patches.length === 0) return true;
-    const rev = ((json.metadata as { labels?: Record<string, string> }).labels ?? {})[REV_LABEL];
+    const rev = (json.metadata as { labels?: Record<string, string> }).labels?.[REV_LABEL];
     if (!rev) return true;
     const flat = patches.flatMap((patch) => patch.ops.map((op) => ({ patch, op })));
     const isMesh = (key: string | null) => key === INJECTION_LABEL || key === REV_LABEL;

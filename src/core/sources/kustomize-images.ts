@@ -1,4 +1,4 @@
-import { type ImageEntry } from '../repo-index.js';
+import type { ImageEntry } from '../repo-index.js';
 import semver from 'semver';
 import { isScalar, parseDocument } from 'yaml';
 import { UpgradeRefusedError } from '../../model/errors.js';

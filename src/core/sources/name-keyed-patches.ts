@@ -1,4 +1,4 @@
-import { type RawFileEdit } from '../../model/snapshot.js';
+import type { RawFileEdit } from '../../model/snapshot.js';
 import { posix } from 'node:path';
 import { documentSource, editYamlText } from '../../writer/yaml-patch.js';
 import { mergePatchBetween } from '../../writer/patch-data.js';

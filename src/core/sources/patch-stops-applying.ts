@@ -21,7 +21,7 @@ import { re2ToRegExp } from './re2-target.js';
 export function warnPatchesThatStopApplying(index: YamlIndex, snapshot: RepoSnapshot, inventory: MeshInventory, draft: PhaseDraft, warn: (w: PlanWarning) => void): void {
   const moved = draft.objects.flatMap((placed) => {
     const json = placed.desired.toJson();
-    const rev = ((json.metadata as { labels?: Record<string, string> }).labels ?? {})[REV_LABEL];
+    const rev = (json.metadata as { labels?: Record<string, string> }).labels?.[REV_LABEL];
     if (json.kind !== 'Namespace' || !rev) return [];
     const before = inventory.namespaces.find((n) => n.name === json.metadata.name)?.labels;
     if (!before) return [];

@@ -180,7 +180,7 @@ function editedText(text: string, patch: SidecarPatch, from: Revision, to: Revis
   if (patch.images.some((i) => parseImageReference(i).digest !== null)) return null;
   const replace = (s: string) =>
     s
-      .replace(new RegExp(`(proxyv2:)([^\\s"'@]+)`, 'g'), (m, head: string, tag: string) => (patch.images.some((i) => tagOf(i) === tag) ? `${head}${retagTag(tag, version)}` : m))
+      .replace(/(proxyv2:)([^\s"'@]+)/g, (m, head: string, tag: string) => (patch.images.some((i) => tagOf(i) === tag) ? `${head}${retagTag(tag, version)}` : m))
       .replace(new RegExp(ISTIOD_HOST.source, 'g'), (m) => (m === oldHost(from) ? newHost(to) : m));
   const next = replace(text);
   try {

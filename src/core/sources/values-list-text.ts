@@ -2,10 +2,10 @@
 import { isSeq, parseDocument, type Node as YamlNode } from 'yaml';
 import { deepEqual, } from '../../writer/patch-data.js';
 import { patchYamlMappingText } from '../../writer/yaml-patch.js';
-import { type MergePatch, type PatchValue } from '../../model/merge-patch.js';
+import type { MergePatch, PatchValue } from '../../model/merge-patch.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict, } from '../../model/kube.js';
-import { type ValuesPath } from './helm-template.js';
+import type { ValuesPath } from './helm-template.js';
 import { isRecord } from './helm-app-of-apps.js';
 import { getAt, } from './chart-field-sources.js';
 

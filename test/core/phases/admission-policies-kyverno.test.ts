@@ -2,7 +2,7 @@ import { diffLines } from 'diff';
 import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { planUpgrade } from '../../../src/core/plan.js';
-import { type UpgradePlan } from '../../../src/core/plan-types.js';
+import type { UpgradePlan } from '../../../src/core/plan-types.js';
 import { findInjectionPolicies } from '../../../src/core/sources/admission-policies.js';
 import { PAUSED_ANNOTATION } from '../../../src/core/sources/admission-policy-model.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';

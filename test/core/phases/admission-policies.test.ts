@@ -1,7 +1,7 @@
 import { diffLines } from 'diff';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { planUpgrade, snapshotAfter } from '../../../src/core/plan.js';
-import { type UpgradePlan } from '../../../src/core/plan-types.js';
+import type { UpgradePlan } from '../../../src/core/plan-types.js';
 import { findInjectionPolicies } from '../../../src/core/sources/admission-policies.js';
 import { PAUSED_ANNOTATION } from '../../../src/core/sources/admission-policy-model.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { planUpgrade, snapshotAfter } from '../../../src/core/plan.js';
-import { type UpgradePlan } from '../../../src/core/plan-types.js';
+import type { UpgradePlan } from '../../../src/core/plan-types.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 
 describe('checks that belong before the merge', () => {
@@ -61,7 +61,7 @@ describe('gateways an IstioOperator runs', () => {
     const fixture = await loadFixture('istio-operator');
     const path = 'clusters/staging/istio-system/istiocontrolplane-1-21-2.yaml';
     // profile: default, no components block: the operator runs istio-ingressgateway by itself.
-    const byProfile = fixture.get(path)!.replace('profile: minimal', 'profile: default').replace(/\n    # gateways are managed[\s\S]*?enabled: false\n/, '\n');
+    const byProfile = fixture.get(path)!.replace('profile: minimal', 'profile: default').replace(/\n {4}# gateways are managed[\s\S]*?enabled: false\n/, '\n');
     const plan = planUpgrade(new Map([...fixture, [path, byProfile]]), { to: '1-22-1' });
     expect(plan.phases.find((p) => p.id === 'cleanup')!.blockedBy).toEqual(['gateway istio-ingressgateway of IstioOperator istiocontrolplane-1-21-2']);
     expect(plan.warnings.find((w) => w.code === 'operator-managed-gateways')!.message).toContain('istio-ingressgateway');

@@ -214,7 +214,7 @@ describe('control plane of a revisioned in-cluster operator install', () => {
 
   it('writes the gateways off in the new IstioOperator even when the old one does not mention them', () => {
     const path = 'clusters/staging/istio-system/istiocontrolplane-1-21-2.yaml';
-    const bare = fixture.get(path)!.replace(/\n    # gateways are managed[\s\S]*?enabled: false\n/, '\n');
+    const bare = fixture.get(path)!.replace(/\n {4}# gateways are managed[\s\S]*?enabled: false\n/, '\n');
     expect(bare).not.toContain('ingressGateways');
     const plan = planUpgrade(withFile(fixture, path, bare), { to: '1-22-1' });
     const created = plan.phases[0]!.files.find((f) => f.path.endsWith('istiocontrolplane-1-22-1.yaml'))!.content!;

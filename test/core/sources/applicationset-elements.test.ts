@@ -49,7 +49,7 @@ describe('editElements: byte-exact edits of ApplicationSet generator elements', 
   });
 
   it('refuses to remove the only element or to append to a flow list', () => {
-    const one = SOURCE.replace(/          # old[\s\S]*?'\[legacy\]'\n/, '');
+    const one = SOURCE.replace(/ {10}# old[\s\S]*?'\[legacy\]'\n/, '');
     expect(() => editElements('a.yaml', one, { op: 'remove', documentIndex: 0, path: [...LIST, 0] })).toThrow(YamlEditError);
     const flow = "kind: ApplicationSet\nspec:\n  generators:\n    - list:\n        elements: [{revision: a}]\n";
     expect(() => editElements('a.yaml', flow, { op: 'append-copy', documentIndex: 0, path: [...LIST, 0], patch: { revision: 'b' } })).toThrow(/flow list/);

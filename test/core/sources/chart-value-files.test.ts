@@ -12,7 +12,7 @@ const BASE = 'argocd/istio-base.yaml';
 
 /** valueFiles inside the chart package (Argo CD resolves them against the pulled chart, not the repo). */
 const withValueFiles = (text: string, files: readonly string[]) =>
-  text.replace(/(      releaseName: [^\n]+\n)/, `$1      valueFiles:\n${files.map((f) => `        - ${f}\n`).join('')}`);
+  text.replace(/( {6}releaseName: [^\n]+\n)/, `$1      valueFiles:\n${files.map((f) => `        - ${f}\n`).join('')}`);
 
 function refusal(repo: RepoSnapshot): UpgradeRefusedError {
   try {
@@ -51,7 +51,7 @@ describe('Argo CD Applications of a Helm-repository chart with helm.valueFiles (
 
   it('writes revisionTags: [] inline in a copy whose values are a YAML string', () => {
     const text = withValueFiles(fixture.get(ISTIOD)!, ['values-prod.yaml']).replace(
-      /      valuesObject:\n[\s\S]*?(?=  destination:)/,
+      / {6}valuesObject:\n[\s\S]*?(?= {2}destination:)/,
       '      values: |\n        revision: "1-21-2"\n        revisionTags: [default]\n        pilot:\n          autoscaleMin: 2\n',
     );
     expect(text).toContain('      values: |');

@@ -41,7 +41,7 @@ const K = 'overlays/prod/kustomization.yaml';
 const TARGET_FIRST = '  # istiod sized for prod\n  - target:\n      kind: Deployment\n      name: istiod\n    path: istiod.yaml\n';
 const variants: Record<string, { edit: (t: string) => string; entry: string }> = {
   'a patches item with target: first': { edit: (t) => t.replace('  # istiod sized for prod\n  - path: istiod.yaml\n', TARGET_FIRST), entry: TARGET_FIRST },
-  'a patchesStrategicMerge item': { edit: (t) => t.replace('  # istiod sized for prod\n  - path: istiod.yaml\n', '') + 'patchesStrategicMerge:\n  # istiod sized for prod\n  - istiod.yaml\n', entry: '  # istiod sized for prod\n  - istiod.yaml\n' },
+  'a patchesStrategicMerge item': { edit: (t) => `${t.replace('  # istiod sized for prod\n  - path: istiod.yaml\n', '')}patchesStrategicMerge:\n  # istiod sized for prod\n  - istiod.yaml\n`, entry: '  # istiod sized for prod\n  - istiod.yaml\n' },
 };
 // Fixture rendered-kustomize-patches with the name-keyed istiod patch listed in other forms.
 describe('cleanup deletes a name-keyed patch of a deleted object together with its kustomization entry', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { labelPatchesFor } from '../../../src/core/sources/json-patches.js';
-import { type JsonLabelPatch } from '../../../src/core/repo-index.js';
+import type { JsonLabelPatch } from '../../../src/core/repo-index.js';
 import { parseSelector, selectorMatches } from '../../../src/core/sources/kustomize-selectors.js';
 import type { Kustomization } from '../../../src/core/repo-index.js';
 

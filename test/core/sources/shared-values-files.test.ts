@@ -21,7 +21,7 @@ function withSharedFile(base: RepoSnapshot, prodLast: boolean): RepoSnapshot {
   repo.set(PROD, base.get(PROD)!.replace('gateway:\n  version: 1.21.2\n  revision: 1-21-2\n', 'gateway:\n  version: 1.21.2\n'));
   repo.set(SHARED, '# Read by the platform and observability charts.\ngateway:\n  revision: 1-21-2 # dashboards filter on it\n');
   const files = prodLast ? '        - values.yaml\n        - ../common/mesh.yaml\n        - values-prod.yaml' : '        - values.yaml\n        - values-prod.yaml\n        - ../common/mesh.yaml';
-  repo.set(ROOT, base.get(ROOT)!.replace(/        - values\.yaml\n        - values-prod\.yaml[^\n]*/, files));
+  repo.set(ROOT, base.get(ROOT)!.replace(/ {8}- values\.yaml\n {8}- values-prod\.yaml[^\n]*/, files));
   repo.set('apps/observability/Chart.yaml', 'apiVersion: v2\nname: observability\nversion: 0.3.0\n');
   repo.set(
     'apps/observability/templates/dashboards.yaml',

@@ -29,7 +29,7 @@ describe('a sidecar pinned by digest only', () => {
     const fixture = await loadFixture('kustomize-sidecar-patches');
     const ORDERS = 'clusters/prod/orders-sidecar.yaml';
     const BASE = 'base/apps/billing.yaml';
-    const repo = new Map(fixture).set(BASE, fixture.get(BASE)! + `---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: legacy\n  namespace: billing\nspec:\n  template:\n    spec:\n      containers:\n        - name: istio-proxy\n          image: docker.io/istio/proxyv2@${DIGEST}\n`);
+    const repo = new Map(fixture).set(BASE, `${fixture.get(BASE)!}---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: legacy\n  namespace: billing\nspec:\n  template:\n    spec:\n      containers:\n        - name: istio-proxy\n          image: docker.io/istio/proxyv2@${DIGEST}\n`);
     expect(repo.get(ORDERS)).toBeDefined();
     const plan = planUpgrade(repo, { to: '1-21-2', strategy: 'relabel' });
     const warning = plan.warnings.find((w) => w.code === 'proxy-version-unknown')!;

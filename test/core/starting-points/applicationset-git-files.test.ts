@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { toHelmRelease } from '../../../src/core/helm-release-values.js';
 import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { planUpgrade } from '../../../src/core/plan.js';
-import { type UpgradePlan } from '../../../src/core/plan-types.js';
+import type { UpgradePlan } from '../../../src/core/plan-types.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { generatedApplications } from '../../../src/core/sources/applicationset.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';

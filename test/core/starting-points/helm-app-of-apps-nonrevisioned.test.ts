@@ -4,7 +4,7 @@ import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { discoverMesh } from '../../../src/core/discover.js';
 import { isHelmNonRevisioned } from '../../../src/core/phases/helm-nonrevisioned.js';
 import { planUpgrade } from '../../../src/core/plan.js';
-import { type UpgradePlan } from '../../../src/core/plan-types.js';
+import type { UpgradePlan } from '../../../src/core/plan-types.js';
 import { renderLocalCharts, withLocalCharts } from '../../../src/core/sources/helm-app-of-apps.js';
 import { applyFileChanges, type RepoSnapshot } from '../../../src/model/snapshot.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';

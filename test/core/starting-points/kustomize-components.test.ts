@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { toPlanJson } from '../../../src/cli/plan-json.js';
 import { discoverMesh } from '../../../src/core/discover.js';
 import { planUpgrade } from '../../../src/core/plan.js';
-import { type PlanOptions } from '../../../src/core/plan-types.js';
+import type { PlanOptions } from '../../../src/core/plan-types.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
 import { loadFixture } from '../../helpers/fixtures.js';

@@ -3,7 +3,7 @@ import { toPlanJson } from '../../../src/cli/plan-json.js';
 import { discoverMesh } from '../../../src/core/discover.js';
 import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { planUpgrade } from '../../../src/core/plan.js';
-import { type PlanOptions } from '../../../src/core/plan-types.js';
+import type { PlanOptions } from '../../../src/core/plan-types.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
 import { loadFixture } from '../../helpers/fixtures.js';

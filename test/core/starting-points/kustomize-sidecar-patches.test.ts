@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { toPlanJson } from '../../../src/cli/plan-json.js';
 import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { planUpgrade } from '../../../src/core/plan.js';
-import { type PlanOptions } from '../../../src/core/plan-types.js';
+import type { PlanOptions } from '../../../src/core/plan-types.js';
 import { applyFileChanges, type RepoSnapshot } from '../../../src/model/snapshot.js';
 import { findSidecarPatches } from '../../../src/core/sources/sidecar-patches.js';
 import { findPinnedSidecars } from '../../../src/core/version-skew.js';

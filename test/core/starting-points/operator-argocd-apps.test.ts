@@ -3,7 +3,7 @@ import { load, loadAll } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toPlanJson } from '../../../src/cli/plan-json.js';
 import { planUpgrade } from '../../../src/core/plan.js';
-import { type UpgradePlan } from '../../../src/core/plan-types.js';
+import type { UpgradePlan } from '../../../src/core/plan-types.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { translateIstioOperator } from '../../../src/core/sources/iop-to-helm.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { toPlanJson } from '../../../src/cli/plan-json.js';
 import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { planUpgrade } from '../../../src/core/plan.js';
-import { type UpgradePlan } from '../../../src/core/plan-types.js';
+import type { UpgradePlan } from '../../../src/core/plan-types.js';
 import { applyFileChanges, type RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
@@ -232,7 +232,7 @@ describe('first canary from a non-revisioned IstioOperator with its in-cluster o
   });
 
   it('changes only the bytes of the edited nodes', () => {
-    const allowed = /1-22-1|istio-injection|istio\.io\/rev|restarted|annotations:|ignoreReconcile|^  replicas: [01]$|enabled: (true|false)|operator-1-22-1\.yaml|istiocontrolplane-1-22-1\.yaml/;
+    const allowed = /1-22-1|istio-injection|istio\.io\/rev|restarted|annotations:|ignoreReconcile|^ {2}replicas: [01]$|enabled: (true|false)|operator-1-22-1\.yaml|istiocontrolplane-1-22-1\.yaml/;
     for (const step of steps.filter((s) => s.phase !== 'cleanup')) {
       for (const [path, text] of step.after) {
         const before = step.before.get(path);

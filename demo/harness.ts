@@ -21,7 +21,15 @@ const INSTALLATION_ID = 314159;
 /** What `--transcript FILE` writes (the contract is in README). */
 export interface Transcript {
   scenario: string;
-  pullRequests: Array<{ number: number; title: string; branch: string; phase: string; state: 'open' | 'merged' | 'closed'; files: string[]; body: string }>;
+  pullRequests: Array<{
+    number: number;
+    title: string;
+    branch: string;
+    phase: string;
+    state: 'open' | 'merged' | 'closed';
+    files: string[];
+    body: string;
+  }>;
   comments: Array<{ issue: number; author: string; body: string }>;
   githubRequests: Array<{ method: string; path: string; status: number }>;
   /** `reason` only with `--repo`: why the upgrade did not complete (null when it did). */
@@ -110,7 +118,11 @@ export class DemoHarness {
     this.appScheduler = options.scheduler ?? this.scheduler;
     this.print = options.print ?? (() => undefined);
     this.argocdToken = options.argocdToken ?? true;
-    this.privateKey = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
+    this.privateKey = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    }).privateKey;
   }
 
   static async create(options: HarnessOptions = {}): Promise<DemoHarness> {
@@ -130,8 +142,20 @@ export class DemoHarness {
     const h = new DemoHarness(sim, clock, options);
     if (options.argocd) {
       const config = files.get('.github/mesh-upgrade.yml') ?? '';
-      sim.pushCommit('main', { '.github/mesh-upgrade.yml': config.replace(/^gate: manual.*$/m, 'gate: argocd            # advance when Argo CD reports the merge commit Synced and Healthy') }, 'Gate mesh upgrades on Argo CD', 'alice');
-      h.argo = new ArgoCdSimulator(sim, clock, [{ name: 'prod-mesh', path: 'clusters/prod' }], options.argocd, (payload) => h.deliver('status', payload));
+      sim.pushCommit(
+        'main',
+        {
+          '.github/mesh-upgrade.yml': config.replace(
+            /^gate: manual.*$/m,
+            'gate: argocd            # advance when Argo CD reports the merge commit Synced and Healthy',
+          ),
+        },
+        'Gate mesh upgrades on Argo CD',
+        'alice',
+      );
+      h.argo = new ArgoCdSimulator(sim, clock, [{ name: 'prod-mesh', path: 'clusters/prod' }], options.argocd, (payload) =>
+        h.deliver('status', payload),
+      );
     }
     return h;
   }
@@ -156,13 +180,40 @@ export class DemoHarness {
   async app(): Promise<Probot> {
     if (!this.probot) {
       // Log times are virtual (the clock the simulators and the app share).
-      const log = pino({ level: 'info', timestamp: () => `,"time":${this.clock.now().getTime()}` }, { write: (line: string) => void this.logs.push(line) });
+      const log = pino(
+        { level: 'info', timestamp: () => `,"time":${this.clock.now().getTime()}` },
+        { write: (line: string) => void this.logs.push(line) },
+      );
       // Throttling spaces writes a second apart to respect GitHub's secondary limits; the simulator has none.
       // Retries keep Probot's policy (3 tries) but wait milliseconds instead of seconds.
-      const Octokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({ ...options, throttle: { ...(options.throttle as object), enabled: false }, retry: { retryAfterBaseValue: 5 } }));
-      const probot = new Probot({ appId: APP_ID, privateKey: this.privateKey, secret: WEBHOOK_SECRET, log, Octokit, request: { fetch: this.sim.fetch } });
-      const argocd = this.argo && this.argocdToken ? new ArgoCdClient({ server: this.argo.server, token: 'argocd-sim-token', fetch: this.argo.fetch }) : null;
-      await probot.load(createApp({ templates: loadTemplates(), botLogin: this.sim.botLogin, stateKey: this.appStateKey, argocd, now: this.clock.now, scheduler: this.appScheduler, services: this.services }));
+      const Octokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+        ...options,
+        throttle: { ...(options.throttle as object), enabled: false },
+        retry: { retryAfterBaseValue: 5 },
+      }));
+      const probot = new Probot({
+        appId: APP_ID,
+        privateKey: this.privateKey,
+        secret: WEBHOOK_SECRET,
+        log,
+        Octokit,
+        request: { fetch: this.sim.fetch },
+      });
+      const argocd =
+        this.argo && this.argocdToken
+          ? new ArgoCdClient({ server: this.argo.server, token: 'argocd-sim-token', fetch: this.argo.fetch })
+          : null;
+      await probot.load(
+        createApp({
+          templates: loadTemplates(),
+          botLogin: this.sim.botLogin,
+          stateKey: this.appStateKey,
+          argocd,
+          now: this.clock.now,
+          scheduler: this.appScheduler,
+          services: this.services,
+        }),
+      );
       await probot.ready();
       this.probot = probot;
     }
@@ -177,8 +228,19 @@ export class DemoHarness {
   /** What a freshly started app does first: re-check every running upgrade of every installation. */
   async reconcileOnStartup(): Promise<number> {
     const app = await this.app();
-    const argocd = this.argo && this.argocdToken ? new ArgoCdClient({ server: this.argo.server, token: 'argocd-sim-token', fetch: this.argo.fetch }) : null;
-    return reconcileInstallations(app, { templates: loadTemplates(), botLogin: this.sim.botLogin, stateKey: this.appStateKey, argocd, now: this.clock.now, scheduler: this.appScheduler, services: this.services });
+    const argocd =
+      this.argo && this.argocdToken
+        ? new ArgoCdClient({ server: this.argo.server, token: 'argocd-sim-token', fetch: this.argo.fetch })
+        : null;
+    return reconcileInstallations(app, {
+      templates: loadTemplates(),
+      botLogin: this.sim.botLogin,
+      stateKey: this.appStateKey,
+      argocd,
+      now: this.clock.now,
+      scheduler: this.appScheduler,
+      services: this.services,
+    });
   }
 
   openIssue(login: string, title: string): number {
@@ -239,7 +301,9 @@ export class DemoHarness {
 
   printPullRequest(prNumber: number): void {
     const pr = this.sim.pullRequests().find((p) => p.number === prNumber)!;
-    this.print(`\n📬 Pull request #${pr.number}: ${pr.title}\n   branch ${pr.head.ref}\n   files: ${this.filesOf(pr.number).join(', ')}\n\n${indent(pr.body ?? '')}`);
+    this.print(
+      `\n📬 Pull request #${pr.number}: ${pr.title}\n   branch ${pr.head.ref}\n   files: ${this.filesOf(pr.number).join(', ')}\n\n${indent(pr.body ?? '')}`,
+    );
   }
 
   printSticky(issue: number): void {

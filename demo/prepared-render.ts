@@ -51,10 +51,10 @@ metadata:
     operator.istio.io/component: "Pilot"
 webhooks:
 ${webhook('rev.namespace.sidecar-injector.istio.io', `        - {key: istio.io/rev, operator: In, values: ["${rev}"]}\n        - {key: istio-injection, operator: DoesNotExist}`, `        - {key: sidecar.istio.io/inject, operator: NotIn, values: ["false"]}`)}${webhook(
-    'rev.object.sidecar-injector.istio.io',
-    `        - {key: istio.io/rev, operator: DoesNotExist}\n        - {key: istio-injection, operator: DoesNotExist}`,
-    `        - {key: sidecar.istio.io/inject, operator: NotIn, values: ["false"]}\n        - {key: istio.io/rev, operator: In, values: ["${rev}"]}`,
-  )}---
+  'rev.object.sidecar-injector.istio.io',
+  `        - {key: istio.io/rev, operator: DoesNotExist}\n        - {key: istio-injection, operator: DoesNotExist}`,
+  `        - {key: sidecar.istio.io/inject, operator: NotIn, values: ["false"]}\n        - {key: istio.io/rev, operator: In, values: ["${rev}"]}`,
+)}---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -94,9 +94,12 @@ ${labels}spec:
 export function preparedControlPlane(repo: ReadonlyMap<string, string>, rev: string, version: string): Record<string, string> {
   const kustomization = 'clusters/prod/istio-system/kustomization.yaml';
   const current = repo.get(kustomization);
-  if (current === undefined || !current.includes('  - rendered/istio.yaml\n')) throw new Error(`${kustomization} does not list rendered/istio.yaml`);
+  if (current === undefined || !current.includes('  - rendered/istio.yaml\n'))
+    throw new Error(`${kustomization} does not list rendered/istio.yaml`);
   return {
     [`clusters/prod/istio-system/${rev}/istiod.yaml`]: renderedRevision(rev, version),
-    [kustomization]: current.includes(`  - ${rev}/istiod.yaml\n`) ? current : current.replace('  - rendered/istio.yaml\n', `  - rendered/istio.yaml\n  - ${rev}/istiod.yaml\n`),
+    [kustomization]: current.includes(`  - ${rev}/istiod.yaml\n`)
+      ? current
+      : current.replace('  - rendered/istio.yaml\n', `  - rendered/istio.yaml\n  - ${rev}/istiod.yaml\n`),
   };
 }

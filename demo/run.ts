@@ -1,4 +1,16 @@
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readLocalRepo } from '../src/adapters/fs/local-repo.js';
@@ -6,7 +18,17 @@ import { CONFIG_PATH, parseRepoConfig } from '../src/config/repo-config.js';
 import { isStateComment } from '../src/core/state.js';
 import { DemoHarness, type Transcript } from './harness.js';
 import { projectRoot } from './paths.js';
-import { ANY_REPO_SCENARIOS, ARGO_SCENARIOS, SCENARIO_REPOS, SCENARIOS, TARGET, scenarioRepo, upgradeCommand, type ScenarioResult, type UpgradeRequest } from './scenarios.js';
+import {
+  ANY_REPO_SCENARIOS,
+  ARGO_SCENARIOS,
+  SCENARIO_REPOS,
+  SCENARIOS,
+  TARGET,
+  scenarioRepo,
+  upgradeCommand,
+  type ScenarioResult,
+  type UpgradeRequest,
+} from './scenarios.js';
 
 export interface DemoIO {
   /** Standard output (one call per line, without the newline). */
@@ -81,7 +103,9 @@ export async function runDemo(argv: readonly string[], io: DemoIO): Promise<numb
     const files = await scenarioRepo(name);
     h = await DemoHarness.create({ print, ...(argocd ? { argocd } : {}), ...(files ? { files } : {}) });
     uploaded = new Set(h.sim.filesAt(h.sim.defaultBranch).keys());
-    print(`▶ scenario ${name}: ${own ? `${own.dir} (with a .github/mesh-upgrade.yml added: one cluster \`prod\`, the whole repo, gate manual)` : 'examples/cluster-config'} on a simulated GitHub (example-org/cluster-config)`);
+    print(
+      `▶ scenario ${name}: ${own ? `${own.dir} (with a .github/mesh-upgrade.yml added: one cluster \`prod\`, the whole repo, gate manual)` : 'examples/cluster-config'} on a simulated GitHub (example-org/cluster-config)`,
+    );
     result = await SCENARIOS[name]!(h);
     transcript = h.transcript(name, result.trackingIssue);
   } else {
@@ -95,25 +119,35 @@ export async function runDemo(argv: readonly string[], io: DemoIO): Promise<numb
     const config = files.get(CONFIG_PATH);
     if (config === undefined) {
       files.set(CONFIG_PATH, MINIMAL_CONFIG);
-      print(`  ${shown} has no ${CONFIG_PATH}: the demo wrote a minimal one into its copy (one cluster \`default\`, path \`.\` = the whole repo, gate manual):\n${indent(MINIMAL_CONFIG.trimEnd())}`);
+      print(
+        `  ${shown} has no ${CONFIG_PATH}: the demo wrote a minimal one into its copy (one cluster \`default\`, path \`.\` = the whole repo, gate manual):\n${indent(MINIMAL_CONFIG.trimEnd())}`,
+      );
     } else {
       print(`  using ${shown}/${CONFIG_PATH} as it is`);
       if (configGate(config) === 'argocd') {
-        print('  note: it says `gate: argocd`, and this demo simulates no Argo CD (nor its commit statuses) for --repo: a merged phase whose applications must report Synced and Healthy waits, and the demo stops there.');
+        print(
+          '  note: it says `gate: argocd`, and this demo simulates no Argo CD (nor its commit statuses) for --repo: a merged phase whose applications must report Synced and Healthy waits, and the demo stops there.',
+        );
       }
     }
-    print(`  the maintainer (@alice) says \`${upgradeCommand(request)}\`, merges each phase PR and says \`/upgrade continue\`; manual steps that must commit files are not done, so the demo stops where the bot waits for them.`);
+    print(
+      `  the maintainer (@alice) says \`${upgradeCommand(request)}\`, merges each phase PR and says \`/upgrade continue\`; manual steps that must commit files are not done, so the demo stops where the bot waits for them.`,
+    );
     h = await DemoHarness.create({ print, files, repo: repoName });
     result = await ANY_REPO_SCENARIOS[name]!(request)(h);
     const base = h.transcript(name, result.trackingIssue);
     transcript = { ...base, final: { ...base.final, reason: finalReason(h, result.trackingIssue) } };
   }
 
-  print(`\n■ final: ${transcript.final.status}${transcript.final.phase ? ` at ${transcript.final.phase}` : ''}; ${transcript.pullRequests.length} pull request(s); ${transcript.githubRequests.length} GitHub requests`);
+  print(
+    `\n■ final: ${transcript.final.status}${transcript.final.phase ? ` at ${transcript.final.phase}` : ''}; ${transcript.pullRequests.length} pull request(s); ${transcript.githubRequests.length} GitHub requests`,
+  );
   if (transcript.final.reason) print(`  reason: ${transcript.final.reason}`);
   if (result.stopped) print(`  the demo stopped: ${result.stopped}`);
-  for (const { phase, requests } of result.requestsPerPhase) print(`  ${phase}: ${requests} GitHub requests from gate pass to pull request opened`);
-  for (const { phase, ms } of result.gateLatencies ?? []) print(`  ${phase}: opened ${(ms / 1000).toFixed(1)} s (virtual) after the gate's conditions held`);
+  for (const { phase, requests } of result.requestsPerPhase)
+    print(`  ${phase}: ${requests} GitHub requests from gate pass to pull request opened`);
+  for (const { phase, ms } of result.gateLatencies ?? [])
+    print(`  ${phase}: opened ${(ms / 1000).toFixed(1)} s (virtual) after the gate's conditions held`);
   if (h.sim.violations.length > 0) {
     io.err(`demo: requests that break GitHub's OpenAPI description:\n${h.sim.violations.join('\n')}`);
     return 1;
@@ -121,7 +155,9 @@ export async function runDemo(argv: readonly string[], io: DemoIO): Promise<numb
   if (args.transcript) writeFileSync(args.transcript, `${JSON.stringify(transcript, null, 2)}\n`);
   if (args.finalRepo) {
     const { written, copied } = writeFinalRepo(h.sim.filesAt(h.sim.defaultBranch), sourceDir, uploaded, args.finalRepo);
-    print(`  final repo: ${args.finalRepo} (${written} file(s) of the simulated ${h.sim.defaultBranch} branch${copied > 0 ? `, ${copied} other file(s) copied unchanged` : ''})`);
+    print(
+      `  final repo: ${args.finalRepo} (${written} file(s) of the simulated ${h.sim.defaultBranch} branch${copied > 0 ? `, ${copied} other file(s) copied unchanged` : ''})`,
+    );
   }
   return 0;
 }
@@ -147,7 +183,12 @@ function parseDemoArgs(argv: readonly string[]): Args | 'help' {
   }
   const name = values.scenario ?? 'happy';
   const finalRepo = values['final-repo'];
-  const common = { scenario: name, quiet: values.quiet ?? false, ...(values.transcript ? { transcript: values.transcript } : {}), ...(finalRepo ? { finalRepo } : {}) };
+  const common = {
+    scenario: name,
+    quiet: values.quiet ?? false,
+    ...(values.transcript ? { transcript: values.transcript } : {}),
+    ...(finalRepo ? { finalRepo } : {}),
+  };
 
   if (values.repo === undefined) {
     if (values.to !== undefined || values.version !== undefined) {
@@ -155,11 +196,13 @@ function parseDemoArgs(argv: readonly string[]): Args | 'help' {
     }
     if (!SCENARIOS[name]) throw new UsageError(`unknown scenario '${name}'; scenarios: ${Object.keys(SCENARIOS).join(', ')}`);
     const own = SCENARIO_REPOS[name];
-    if (finalRepo) checkOutDir(finalRepo, own ? join(projectRoot(), ...own.dir.split('/')) : join(projectRoot(), 'examples', 'cluster-config'));
+    if (finalRepo)
+      checkOutDir(finalRepo, own ? join(projectRoot(), ...own.dir.split('/')) : join(projectRoot(), 'examples', 'cluster-config'));
     return common;
   }
 
-  if (values.to === undefined) throw new UsageError('--repo DIR needs --to REVISION (the revision to upgrade to, as in `/upgrade REVISION`)');
+  if (values.to === undefined)
+    throw new UsageError('--repo DIR needs --to REVISION (the revision to upgrade to, as in `/upgrade REVISION`)');
   const revision = token('--to', values.to);
   const version = values.version === undefined ? undefined : token('--version', values.version);
   if (!ANY_REPO_SCENARIOS[name]) {
@@ -176,20 +219,28 @@ function parseDemoArgs(argv: readonly string[]): Args | 'help' {
   if (!stat.isDirectory()) throw new UsageError(`--repo ${values.repo}: not a directory`);
   if (finalRepo) checkOutDir(finalRepo, dir);
   if (values.transcript && isInside(values.transcript, dir)) {
-    throw new UsageError(`--transcript ${values.transcript} is inside --repo ${values.repo}, which the demo never modifies; write it elsewhere`);
+    throw new UsageError(
+      `--transcript ${values.transcript} is inside --repo ${values.repo}, which the demo never modifies; write it elsewhere`,
+    );
   }
   return { ...common, repo: { dir, shown: values.repo.replace(/(.)\/+$/, '$1'), request: { revision, ...(version ? { version } : {}) } } };
 }
 
 /** A revision or version as one word of the `/upgrade` comment. */
 function token(flag: string, value: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(value)) throw new UsageError(`${flag} '${value}': expected one word of letters, digits, '.', '_', '+' or '-' (e.g. 1-22-1, asm-1140-0, 1.22.1)`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(value))
+    throw new UsageError(
+      `${flag} '${value}': expected one word of letters, digits, '.', '_', '+' or '-' (e.g. 1-22-1, asm-1140-0, 1.22.1)`,
+    );
   return value;
 }
 
 /** --final-repo must be absent or an empty directory, and outside the repo the demo reads. */
 function checkOutDir(out: string, source: string): void {
-  if (isInside(out, source)) throw new UsageError(`--final-repo ${out} is inside ${relative(process.cwd(), source) || '.'}, which the demo never modifies; choose a directory elsewhere`);
+  if (isInside(out, source))
+    throw new UsageError(
+      `--final-repo ${out} is inside ${relative(process.cwd(), source) || '.'}, which the demo never modifies; choose a directory elsewhere`,
+    );
   let stat;
   try {
     stat = statSync(out);
@@ -237,14 +288,19 @@ function configGate(text: string): string | null {
 function finalReason(h: DemoHarness, issue: number | null): string | null {
   const state = issue === null ? null : h.state(issue);
   if (!state) {
-    const reply = issue === null ? undefined : [...h.sim.comments(issue)].reverse().find((c) => c.user?.type === 'Bot' && !isStateComment(c.body ?? ''));
+    const reply =
+      issue === null
+        ? undefined
+        : [...h.sim.comments(issue)].reverse().find((c) => c.user?.type === 'Bot' && !isStateComment(c.body ?? ''));
     return reply ? (reply.body ?? '').replace(/<!--[\s\S]*?-->/g, '').trim() || null : null;
   }
   if (state.status === 'completed' || state.status === 'rolled-back') return null;
   if (state.reason) return state.reason;
   const phase = state.phases.find((p) => p.status !== 'passed' && p.status !== 'done');
   const next = /\*\*Next:\*\* (.*)/.exec(h.stickyComment(state.issue) ?? '')?.[1]?.trim();
-  const parts = [phase ? `${phase.id}: ${phase.note ?? phase.status}` : null, next ? `next: ${next}` : null].filter((p): p is string => p !== null);
+  const parts = [phase ? `${phase.id}: ${phase.note ?? phase.status}` : null, next ? `next: ${next}` : null].filter(
+    (p): p is string => p !== null,
+  );
   return parts.length > 0 ? parts.join('; ') : null;
 }
 
@@ -252,7 +308,12 @@ function finalReason(h: DemoHarness, issue: number | null): string | null {
  * Writes the default branch's files to `out`, then copies the files of `source` that never were in
  * the simulated repo (the bot reads only YAML; README, scripts, binaries stay as they are).
  */
-function writeFinalRepo(files: ReadonlyMap<string, string>, source: string, uploaded: ReadonlySet<string>, out: string): { written: number; copied: number } {
+function writeFinalRepo(
+  files: ReadonlyMap<string, string>,
+  source: string,
+  uploaded: ReadonlySet<string>,
+  out: string,
+): { written: number; copied: number } {
   mkdirSync(out, { recursive: true });
   if (readdirSync(out).length > 0) throw new Error(`--final-repo ${out} is no longer empty`);
   for (const [path, text] of files) {

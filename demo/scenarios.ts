@@ -81,7 +81,9 @@ async function drive(h: DemoHarness, issue: number, options: DriveOptions = {}):
     if (opened && prCreated >= 0) {
       // From the gate pass (the state read after the permission check) to the PR and its labels and comment.
       const gatePass = requests.findIndex((r) => r.method === 'GET' && /\/issues\/\d+\/comments$/.test(r.path));
-      const after = requests.slice(gatePass + 1).filter((_request, i, all) => i <= all.findIndex((x) => x.method === 'PATCH' && /\/issues\/comments\/\d+$/.test(x.path)));
+      const after = requests
+        .slice(gatePass + 1)
+        .filter((_request, i, all) => i <= all.findIndex((x) => x.method === 'PATCH' && /\/issues\/comments\/\d+$/.test(x.path)));
       perPhase.push({ phase: opened.id, requests: after.length });
     }
     h.printSticky(issue);
@@ -94,18 +96,26 @@ async function drive(h: DemoHarness, issue: number, options: DriveOptions = {}):
         h.printSticky(issue);
         if (progress(h, issue) !== before) continue;
       }
-      return { requestsPerPhase: perPhase, stopped: `no progress after \`/upgrade continue\` at ${current(h.state(issue) ?? state)?.id ?? phase.id} (the bot waits for something the simulated maintainer does not do)` };
+      return {
+        requestsPerPhase: perPhase,
+        stopped: `no progress after \`/upgrade continue\` at ${current(h.state(issue) ?? state)?.id ?? phase.id} (the bot waits for something the simulated maintainer does not do)`,
+      };
     }
   }
   const last = h.state(issue);
-  if (options.untilStuck && last?.status === 'running' && current(last)) return { requestsPerPhase: perPhase, stopped: `after ${maxSteps} maintainer steps, the upgrade still running` };
+  if (options.untilStuck && last?.status === 'running' && current(last))
+    return { requestsPerPhase: perPhase, stopped: `after ${maxSteps} maintainer steps, the upgrade still running` };
   return { requestsPerPhase: perPhase };
 }
 
 /** What counts as the upgrade moving: the upgrade's status, each phase's status and PR, and how many PRs exist. */
 function progress(h: DemoHarness, issue: number): string {
   const state = h.state(issue);
-  return JSON.stringify([state?.status ?? null, state?.phases.map((p) => [p.id, p.status, p.pr]) ?? [], h.sim.pullRequests().map((p) => [p.number, p.state, p.merged_at])]);
+  return JSON.stringify([
+    state?.status ?? null,
+    state?.phases.map((p) => [p.id, p.status, p.pr]) ?? [],
+    h.sim.pullRequests().map((p) => [p.number, p.state, p.merged_at]),
+  ]);
 }
 
 function current(state: UpgradeState) {
@@ -155,7 +165,8 @@ async function driveWithArgo(h: DemoHarness, issue: number): Promise<NonNullable
       if (now?.status !== 'running') break;
       if (h.sim.pullRequests().length > prs || current(now)?.id !== phase.id) {
         const opened = current(now);
-        if (healthyAt !== null && opened) latencies.push({ phase: opened.id, ms: h.clock.now().getTime() - (healthyAt + STABILITY_WINDOW_MS) });
+        if (healthyAt !== null && opened)
+          latencies.push({ phase: opened.id, ms: h.clock.now().getTime() - (healthyAt + STABILITY_WINDOW_MS) });
         break;
       }
     }
@@ -163,7 +174,8 @@ async function driveWithArgo(h: DemoHarness, issue: number): Promise<NonNullable
   }
   const final = h.state(issue);
   if (final?.status === 'paused') {
-    for (const c of h.sim.comments(issue)) if (c.user?.type === 'Bot' && (c.body ?? '').includes('did not become healthy')) h.print(`\n🤖 ${c.body}`);
+    for (const c of h.sim.comments(issue))
+      if (c.user?.type === 'Bot' && (c.body ?? '').includes('did not become healthy')) h.print(`\n🤖 ${c.body}`);
   }
   return latencies;
 }
@@ -248,9 +260,16 @@ export const SCENARIOS: Record<string, Scenario> = {
   async waves(h) {
     const config = h.sim.filesAt('main').get('.github/mesh-upgrade.yml') ?? '';
     const extra: Record<string, string> = { '.github/mesh-upgrade.yml': config.replace(/^podBudget: \d+/m, 'podBudget: 4') };
-    for (const [team, replicas] of [['billing', 3], ['ledger', 2], ['reports', 4], ['notify', 1]] as const) {
-      extra[`clusters/prod/apps/${team}/namespace.yaml`] = `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${team}\n  labels:\n    istio.io/rev: asm-1130-0\n`;
-      extra[`clusters/prod/apps/${team}/deployment.yaml`] = `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${team}-api\n  namespace: ${team}\nspec:\n  replicas: ${replicas}\n  selector:\n    matchLabels: {app: ${team}-api}\n  template:\n    metadata:\n      labels: {app: ${team}-api}\n    spec:\n      containers:\n      - name: api\n        image: ghcr.io/example-org/${team}-api:1.0.0\n`;
+    for (const [team, replicas] of [
+      ['billing', 3],
+      ['ledger', 2],
+      ['reports', 4],
+      ['notify', 1],
+    ] as const) {
+      extra[`clusters/prod/apps/${team}/namespace.yaml`] =
+        `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${team}\n  labels:\n    istio.io/rev: asm-1130-0\n`;
+      extra[`clusters/prod/apps/${team}/deployment.yaml`] =
+        `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${team}-api\n  namespace: ${team}\nspec:\n  replicas: ${replicas}\n  selector:\n    matchLabels: {app: ${team}-api}\n  template:\n    metadata:\n      labels: {app: ${team}-api}\n    spec:\n      containers:\n      - name: api\n        image: ghcr.io/example-org/${team}-api:1.0.0\n`;
     }
     h.sim.pushCommit('main', extra, 'More teams on the mesh', 'alice');
     const issue = await start(h, 'alice');
@@ -261,7 +280,12 @@ export const SCENARIOS: Record<string, Scenario> = {
   /** The old istiod is scaled to zero first (reversible), and deleted only after the 24 h grace period. */
   async 'scale-then-delete'(h) {
     const config = h.sim.filesAt('main').get('.github/mesh-upgrade.yml') ?? '';
-    h.sim.pushCommit('main', { '.github/mesh-upgrade.yml': `${config}cleanupMode: scale-then-delete\nscaleDownGraceHours: 24\n` }, 'Scale the old control plane down before deleting it', 'alice');
+    h.sim.pushCommit(
+      'main',
+      { '.github/mesh-upgrade.yml': `${config}cleanupMode: scale-then-delete\nscaleDownGraceHours: 24\n` },
+      'Scale the old control plane down before deleting it',
+      'alice',
+    );
     const issue = await start(h, 'alice');
     await driveToCompletion(h, issue, { stopAfter: 'scale-down' });
     h.print(`\n⏳ cleanup waits: ${h.state(issue)?.phases.find((p) => p.id === 'cleanup')?.note ?? ''}`);
@@ -334,8 +358,15 @@ export const SCENARIOS: Record<string, Scenario> = {
     const reply = h.sim.comments(issue).at(-1);
     if (reply?.user?.type === 'Bot' && !isStateComment(reply.body ?? '')) h.print(`\n🤖 ${replyText(reply.body)}`);
     const files = preparedControlPlane(h.sim.filesAt('main'), FIRST_CANARY_TARGET, FIRST_CANARY_VERSION);
-    h.print(`\n👩 @alice runs the control-plane phase's istioctl command and commits its output: ${Object.keys(files).join(', ')} (a prepared render in this demo)`);
-    h.sim.pushCommit('main', files, `Render istiod ${FIRST_CANARY_TARGET} (istioctl ${FIRST_CANARY_VERSION} manifest generate --set revision=${FIRST_CANARY_TARGET})`, 'alice');
+    h.print(
+      `\n👩 @alice runs the control-plane phase's istioctl command and commits its output: ${Object.keys(files).join(', ')} (a prepared render in this demo)`,
+    );
+    h.sim.pushCommit(
+      'main',
+      files,
+      `Render istiod ${FIRST_CANARY_TARGET} (istioctl ${FIRST_CANARY_VERSION} manifest generate --set revision=${FIRST_CANARY_TARGET})`,
+      'alice',
+    );
     const requestsPerPhase = await driveToCompletion(h, issue);
     return { trackingIssue: issue, requestsPerPhase };
   },
@@ -375,7 +406,8 @@ export const ANY_REPO_SCENARIOS: Record<string, (request: UpgradeRequest) => Sce
     const issue = h.openIssue('alice', `Upgrade the service mesh to ${request.revision}`);
     await h.comment('alice', issue, upgradeCommand(request));
     h.printSticky(issue);
-    for (const c of h.sim.comments(issue)) if (c.user?.type === 'Bot' && !isStateComment(c.body ?? '')) h.print(`\n🤖 ${replyText(c.body)}`);
+    for (const c of h.sim.comments(issue))
+      if (c.user?.type === 'Bot' && !isStateComment(c.body ?? '')) h.print(`\n🤖 ${replyText(c.body)}`);
     const { requestsPerPhase, stopped } = await drive(h, issue, { untilStuck: true, maxSteps: ANY_REPO_MAX_STEPS });
     // The bot's answer to the last command, when it is more than the plan comment (why it did not move).
     const last = h.sim.comments(issue).at(-1);
@@ -401,7 +433,12 @@ export const ARGO_SCENARIOS: Record<string, ArgoScenario> = {
   'argocd-down': { downBetween: [30_000, 4 * 60_000] },
   'multi-source': {
     multiSource: { configRepoURL: 'git@github.com:Example-Org/cluster-config.git' },
-    conditions: [{ type: 'RepeatedResourceWarning', message: 'Resource /ServiceAccount/istio-system/istio-reader-service-account appeared 2 times among application resources.' }],
+    conditions: [
+      {
+        type: 'RepeatedResourceWarning',
+        message: 'Resource /ServiceAccount/istio-system/istio-reader-service-account appeared 2 times among application resources.',
+      },
+    ],
   },
   suspended: { suspendGatewayOn: TARGET },
   'sync-error': { syncErrorOn: TARGET },

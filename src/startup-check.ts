@@ -20,10 +20,15 @@ export function checkProductionEnvironment(env: NodeJS.ProcessEnv): void {
     !env.APP_SLUG && 'APP_SLUG',
   ].filter((name): name is string => Boolean(name));
   if (missing.length > 0) {
-    throw new StartupError(`mesh-upgrade-bot cannot start in production without ${missing.join(', ')}: set them from the GitHub App's settings (never commit them). See README, "Running it".`);
+    throw new StartupError(
+      `mesh-upgrade-bot cannot start in production without ${missing.join(', ')}: set them from the GitHub App's settings (never commit them). See README, "Running it".`,
+    );
   }
-  if (env.WEBHOOK_SECRET === 'development') throw new StartupError('WEBHOOK_SECRET is the placeholder "development": set the secret configured on the GitHub App.');
+  if (env.WEBHOOK_SECRET === 'development')
+    throw new StartupError('WEBHOOK_SECRET is the placeholder "development": set the secret configured on the GitHub App.');
   if ((env.ARGOCD_SERVER && !env.ARGOCD_AUTH_TOKEN) || (!env.ARGOCD_SERVER && env.ARGOCD_AUTH_TOKEN)) {
-    throw new StartupError('ARGOCD_SERVER and ARGOCD_AUTH_TOKEN go together: set both for the Argo CD gate, or neither to use Argo CD Notifications commit statuses.');
+    throw new StartupError(
+      'ARGOCD_SERVER and ARGOCD_AUTH_TOKEN go together: set both for the Argo CD gate, or neither to use Argo CD Notifications commit statuses.',
+    );
   }
 }

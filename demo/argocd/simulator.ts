@@ -68,7 +68,11 @@ export interface ArgoScenario {
   /** How long a sync runs (`operationState.phase: Running`). @default 3000 */
   readonly syncMs?: number;
   /** The app's health is reported as this between these virtual times (ms since the first request). */
-  readonly healthBetween?: { readonly status: 'Missing' | 'Unknown'; readonly message?: string; readonly between: readonly [number, number] };
+  readonly healthBetween?: {
+    readonly status: 'Missing' | 'Unknown';
+    readonly message?: string;
+    readonly between: readonly [number, number];
+  };
   /** 401 (the token expired) between these virtual times. */
   readonly unauthenticatedBetween?: readonly [number, number];
   /** Applications the token's RBAC may not read: 403, exactly like an application that does not exist. */
@@ -96,7 +100,13 @@ interface AppState {
   comparedRevision: string | null;
   /** Since when a sync is requested (top-level `operation`) and not yet running. */
   requestedAt: number | null;
-  operation: { phase: 'Running' | 'Succeeded' | 'Failed'; startedAt: number; finishedAt: number | null; revision: string; rejected: (Resource & { group: string }) | null } | null;
+  operation: {
+    phase: 'Running' | 'Succeeded' | 'Failed';
+    startedAt: number;
+    finishedAt: number | null;
+    revision: string;
+    rejected: (Resource & { group: string }) | null;
+  } | null;
   reconciledAt: number | null;
   health: Health;
   healthChangedAt: number;
@@ -124,7 +134,12 @@ export interface SimulatedSync {
 const SYNC_DELAY_MS = 5_000;
 const SYNC_DURATION_MS = 3_000;
 const ROLLOUT_MS = 20_000;
-const CHART_SOURCE = { repoURL: 'https://istio-release.storage.googleapis.com/charts', chart: 'base', targetRevision: '1.14.0', helm: { valueFiles: ['$values/clusters/prod/istio-base-values.yaml'] } };
+const CHART_SOURCE = {
+  repoURL: 'https://istio-release.storage.googleapis.com/charts',
+  chart: 'base',
+  targetRevision: '1.14.0',
+  helm: { valueFiles: ['$values/clusters/prod/istio-base-values.yaml'] },
+};
 const PERMISSION_DENIED = { error: 'permission denied', code: 7, message: 'permission denied' };
 
 /**
@@ -194,7 +209,12 @@ export class ArgoCdSimulator {
         app.reconciledAt = now;
       }
       // Auto-sync requests a sync once per revision, and never again after a failed attempt.
-      const due = app.comparedRevision === head && app.syncedRevision !== head && !running && app.failedAttempt !== head && now - (app.reconciledAt ?? now) >= SYNC_DELAY_MS;
+      const due =
+        app.comparedRevision === head &&
+        app.syncedRevision !== head &&
+        !running &&
+        app.failedAttempt !== head &&
+        now - (app.reconciledAt ?? now) >= SYNC_DELAY_MS;
       if (due && app.requestedAt === null) app.requestedAt = now;
       if (app.requestedAt !== null && !running && now - app.requestedAt >= (this.scenario.requestedMs ?? 0)) {
         app.requestedAt = null;
@@ -220,9 +240,19 @@ export class ArgoCdSimulator {
       const finished = app.operation?.finishedAt ?? null;
       if (finished !== null && (app.reconciledAt ?? 0) <= finished && now - finished >= (stale ?? 1_000)) this.reconcileAfterSync(app, now);
       const neverReady = this.neverReadyGateway(app);
-      if (neverReady && finished !== null && app.health === 'Progressing' && now - finished >= (this.scenario.progressDeadlineMs ?? 600_000)) {
+      if (
+        neverReady &&
+        finished !== null &&
+        app.health === 'Progressing' &&
+        now - finished >= (this.scenario.progressDeadlineMs ?? 600_000)
+      ) {
         this.setHealth(app, 'Degraded', now);
-        app.degraded = { kind: 'Deployment', namespace: neverReady.namespace, name: neverReady.name, message: `Deployment "${neverReady.name}" exceeded its progress deadline` };
+        app.degraded = {
+          kind: 'Deployment',
+          namespace: neverReady.namespace,
+          name: neverReady.name,
+          message: `Deployment "${neverReady.name}" exceeded its progress deadline`,
+        };
       }
       if (!neverReady && app.health === 'Progressing' && finished !== null && now - finished >= ROLLOUT_MS + (stale ?? 0)) {
         this.setHealth(app, 'Healthy', now);
@@ -233,7 +263,12 @@ export class ArgoCdSimulator {
         const gateway = app.workloads.find((w) => w.name === 'istio-ingressgateway' && w.revision === degradeOn);
         if (gateway) {
           this.setHealth(app, 'Degraded', now);
-          app.degraded = { kind: 'Deployment', namespace: gateway.namespace, name: gateway.name, message: `Deployment "${gateway.name}" exceeded its progress deadline: 2 pods CrashLoopBackOff (proxyv2 cannot reach istiod-${degradeOn})` };
+          app.degraded = {
+            kind: 'Deployment',
+            namespace: gateway.namespace,
+            name: gateway.name,
+            message: `Deployment "${gateway.name}" exceeded its progress deadline: 2 pods CrashLoopBackOff (proxyv2 cannot reach istiod-${degradeOn})`,
+          };
         }
       }
       await this.notify(app);
@@ -243,7 +278,12 @@ export class ArgoCdSimulator {
   /** The gateway whose pods never become ready (scenario `neverReadyGatewayOn`), when the synced repo runs it. */
   private neverReadyGateway(app: AppState): Workload | null {
     const on = this.scenario.neverReadyGatewayOn;
-    return (on && app.operation?.phase === 'Succeeded' && app.workloads.find((w) => w.kind === 'Deployment' && w.name === 'istio-ingressgateway' && w.revision === on)) || null;
+    return (
+      (on &&
+        app.operation?.phase === 'Succeeded' &&
+        app.workloads.find((w) => w.kind === 'Deployment' && w.name === 'istio-ingressgateway' && w.revision === on)) ||
+      null
+    );
   }
 
   /** The comparison after a sync: health assessed anew; after a failed attempt, auto-sync's SyncError. */
@@ -257,7 +297,11 @@ export class ArgoCdSimulator {
     }
     if (op.phase === 'Failed' && !app.conditions.some((c) => c.type === 'SyncError')) {
       // controller/appcontroller.go autoSync: "Failed last sync attempt to %s: %s" (revisions as a list).
-      app.conditions.push({ type: 'SyncError', message: `Failed last sync attempt to [${op.revision}]: ${this.failureMessage(op.rejected!)}`, lastTransitionTime: now });
+      app.conditions.push({
+        type: 'SyncError',
+        message: `Failed last sync attempt to [${op.revision}]: ${this.failureMessage(op.rejected!)}`,
+        lastTransitionTime: now,
+      });
     }
   }
 
@@ -304,7 +348,10 @@ export class ArgoCdSimulator {
     const second = (ms: number) => Math.floor(ms / 1000) * 1000;
     const changed = second(app.healthChangedAt);
     const deployed =
-      op?.phase === 'Succeeded' && op.finishedAt !== null && app.health === 'Healthy' && (!(changed + 60_000 < second(op.finishedAt)) || changed < second(op.startedAt));
+      op?.phase === 'Succeeded' &&
+      op.finishedAt !== null &&
+      app.health === 'Healthy' &&
+      (!(changed + 60_000 < second(op.finishedAt)) || changed < second(op.startedAt));
     if (deployed && app.notified !== op.revision) {
       app.notified = op.revision;
       await post(op.revision, 'success', 'Argo CD: synced and healthy');
@@ -324,9 +371,13 @@ export class ArgoCdSimulator {
     app.syncedRevision = sha;
     app.comparedRevision = sha;
     const files = [...this.github.filesAt(sha)].filter(([path]) => path.startsWith(`${app.path}/`) && /\.ya?ml$/.test(path));
-    const objects = files.flatMap(([, text]) => (loadAll(text) as Array<Record<string, any> | null>).filter((o): o is Record<string, any> => Boolean(o?.kind)));
+    const objects = files.flatMap(([, text]) =>
+      (loadAll(text) as Array<Record<string, any> | null>).filter((o): o is Record<string, any> => Boolean(o?.kind)),
+    );
     const nsRevision = new Map<string, string | null>();
-    const defaultTag = objects.find((o) => o.kind === 'MutatingWebhookConfiguration' && o.metadata?.name === 'istio-revision-tag-default')?.metadata?.labels?.['istio.io/rev'] ?? null;
+    const defaultTag =
+      objects.find((o) => o.kind === 'MutatingWebhookConfiguration' && o.metadata?.name === 'istio-revision-tag-default')?.metadata
+        ?.labels?.['istio.io/rev'] ?? null;
     for (const ns of objects.filter((o) => o.kind === 'Namespace')) {
       const labels = ns.metadata?.labels ?? {};
       nsRevision.set(ns.metadata.name, labels['istio-injection'] === 'enabled' ? defaultTag : (labels['istio.io/rev'] ?? null));
@@ -337,18 +388,32 @@ export class ArgoCdSimulator {
       .map((o) => {
         const namespace = o.metadata.namespace ?? '';
         const podRevision = o.spec?.template?.metadata?.labels?.['istio.io/rev'] ?? null;
-        return { kind: o.kind, namespace, name: o.metadata.name, replicas: o.spec?.replicas ?? 1, template: JSON.stringify(o.spec?.template ?? {}), revision: podRevision ?? nsRevision.get(namespace) ?? null };
+        return {
+          kind: o.kind,
+          namespace,
+          name: o.metadata.name,
+          replicas: o.spec?.replicas ?? 1,
+          template: JSON.stringify(o.spec?.template ?? {}),
+          revision: podRevision ?? nsRevision.get(namespace) ?? null,
+        };
       });
     const suspendOn = this.scenario.suspendGatewayOn;
     for (const workload of app.workloads) {
       const key = `${workload.namespace}/${workload.name}`;
       // A paused Deployment does not roll its pods (health Suspended: "Deployment is paused").
-      if (!initial && suspendOn && workload.kind === 'Deployment' && workload.name === 'istio-ingressgateway' && workload.revision === suspendOn) {
+      if (
+        !initial &&
+        suspendOn &&
+        workload.kind === 'Deployment' &&
+        workload.name === 'istio-ingressgateway' &&
+        workload.revision === suspendOn
+      ) {
         app.suspended = { kind: workload.kind, namespace: workload.namespace, name: workload.name, message: 'Deployment is paused' };
         continue;
       }
       const pod = app.pods.get(key);
-      if (initial || !pod || pod.template !== workload.template) app.pods.set(key, { revision: workload.revision, template: workload.template });
+      if (initial || !pod || pod.template !== workload.template)
+        app.pods.set(key, { revision: workload.revision, template: workload.template });
     }
     if (!initial) app.degraded = null;
     app.reconciledAt ??= this.clock.now().getTime();
@@ -359,7 +424,8 @@ export class ArgoCdSimulator {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     const now = this.clock.now().getTime();
     this.firstRequest ??= now;
-    const within = (window: readonly [number, number] | undefined) => window !== undefined && now - this.firstRequest! >= window[0] && now - this.firstRequest! < window[1];
+    const within = (window: readonly [number, number] | undefined) =>
+      window !== undefined && now - this.firstRequest! >= window[0] && now - this.firstRequest! < window[1];
     if (within(this.scenario.downBetween)) {
       this.requests.push({ method: 'GET', path: url.pathname, status: 0 });
       throw new TypeError('fetch failed: connect ECONNREFUSED');
@@ -374,8 +440,18 @@ export class ArgoCdSimulator {
       return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
     };
     // gRPC status Unauthenticated (16) as HTTP 401.
-    if (auth !== 'Bearer argocd-sim-token') return reply(401, { error: 'invalid session: token signature is invalid', code: 16, message: 'invalid session: token signature is invalid' });
-    if (within(this.scenario.unauthenticatedBetween)) return reply(401, { error: 'invalid session: token has invalid claims: token is expired', code: 16, message: 'invalid session: token has invalid claims: token is expired' });
+    if (auth !== 'Bearer argocd-sim-token')
+      return reply(401, {
+        error: 'invalid session: token signature is invalid',
+        code: 16,
+        message: 'invalid session: token signature is invalid',
+      });
+    if (within(this.scenario.unauthenticatedBetween))
+      return reply(401, {
+        error: 'invalid session: token has invalid claims: token is expired',
+        code: 16,
+        message: 'invalid session: token has invalid claims: token is expired',
+      });
     const match = /^\/api\/v1\/applications\/([^/]+)(\/resource-tree)?$/.exec(url.pathname);
     if (!match) return reply(404, { error: 'Not Found', code: 5, message: 'Not Found' });
     const name = decodeURIComponent(match[1]!);
@@ -392,7 +468,8 @@ export class ArgoCdSimulator {
     if (url.searchParams.get('refresh')) {
       // A refresh returns once the controller has reconciled (or gives up: gRPC Unknown, as HTTP 500).
       await this.tick();
-      if (within(this.scenario.refreshDeadlineBetween)) return reply(500, { error: 'application refresh deadline exceeded', code: 2, message: 'application refresh deadline exceeded' });
+      if (within(this.scenario.refreshDeadlineBetween))
+        return reply(500, { error: 'application refresh deadline exceeded', code: 2, message: 'application refresh deadline exceeded' });
       const finished = app.operation?.finishedAt;
       if (finished && (app.reconciledAt ?? 0) <= finished && !this.scenario.staleMs) this.reconcileAfterSync(app, now);
     }
@@ -416,8 +493,15 @@ export class ArgoCdSimulator {
     const opRevision = op?.revision ?? app.syncedRevision;
     const now = this.clock.now().getTime();
     const override = this.scenario.healthBetween;
-    const overridden = override && this.firstRequest !== null && now - this.firstRequest >= override.between[0] && now - this.firstRequest < override.between[1];
-    const conditions = [...(this.scenario.conditions ?? []).map((c) => ({ ...c, lastTransitionTime: this.iso(this.firstRequest ?? now) })), ...app.conditions.map((c) => ({ ...c, lastTransitionTime: this.iso(c.lastTransitionTime) }))];
+    const overridden =
+      override &&
+      this.firstRequest !== null &&
+      now - this.firstRequest >= override.between[0] &&
+      now - this.firstRequest < override.between[1];
+    const conditions = [
+      ...(this.scenario.conditions ?? []).map((c) => ({ ...c, lastTransitionTime: this.iso(this.firstRequest ?? now) })),
+      ...app.conditions.map((c) => ({ ...c, lastTransitionTime: this.iso(c.lastTransitionTime) })),
+    ];
     const resourceHealth = (w: Workload) =>
       app.degraded?.name === w.name
         ? { status: 'Degraded', message: app.degraded.message }
@@ -436,29 +520,66 @@ export class ArgoCdSimulator {
       },
       // Set from the request until the operation completes (controller/appcontroller.go setOperationState).
       ...(app.requestedAt !== null || op?.phase === 'Running'
-        ? { operation: { sync: sources ? { revisions: revisionsOf(head), sources } : { revision: head }, initiatedBy: { automated: true }, retry: { limit: 5 } } }
+        ? {
+            operation: {
+              sync: sources ? { revisions: revisionsOf(head), sources } : { revision: head },
+              initiatedBy: { automated: true },
+              retry: { limit: 5 },
+            },
+          }
         : {}),
       status: {
         sync: sources
-          ? { status: outOfSync ? 'OutOfSync' : 'Synced', revisions: revisionsOf(revision), comparedTo: { sources, destination: { server: 'https://kubernetes.default.svc' } } }
+          ? {
+              status: outOfSync ? 'OutOfSync' : 'Synced',
+              revisions: revisionsOf(revision),
+              comparedTo: { sources, destination: { server: 'https://kubernetes.default.svc' } },
+            }
           : { status: outOfSync ? 'OutOfSync' : 'Synced', revision },
         health: overridden
-          ? { status: override.status, ...(override.message ? { message: override.message } : {}), lastTransitionTime: this.iso(this.firstRequest! + override.between[0]) }
+          ? {
+              status: override.status,
+              ...(override.message ? { message: override.message } : {}),
+              lastTransitionTime: this.iso(this.firstRequest! + override.between[0]),
+            }
           : { status: app.health, lastTransitionTime: this.iso(app.healthChangedAt) },
         reconciledAt: this.iso(app.reconciledAt),
         ...(op
           ? {
               operationState: {
-                operation: { sync: sources ? { revisions: revisionsOf(op.revision), sources } : { revision: op.revision }, initiatedBy: { automated: true }, retry: { limit: 5 } },
+                operation: {
+                  sync: sources ? { revisions: revisionsOf(op.revision), sources } : { revision: op.revision },
+                  initiatedBy: { automated: true },
+                  retry: { limit: 5 },
+                },
                 phase: op.phase,
                 startedAt: this.iso(op.startedAt),
                 finishedAt: this.iso(op.finishedAt),
-                message: op.phase === 'Succeeded' ? 'successfully synced (all tasks run)' : op.phase === 'Failed' ? this.failureMessage(op.rejected!) : 'waiting for completion',
+                message:
+                  op.phase === 'Succeeded'
+                    ? 'successfully synced (all tasks run)'
+                    : op.phase === 'Failed'
+                      ? this.failureMessage(op.rejected!)
+                      : 'waiting for completion',
                 ...(op.phase === 'Failed' ? { retryCount: 5 } : {}),
                 syncResult: {
                   ...(sources ? { revisions: revisionsOf(opRevision), sources } : { revision: opRevision, source }),
                   ...(op.rejected
-                    ? { resources: [{ group: op.rejected.group, version: 'v1alpha1', kind: op.rejected.kind, namespace: op.rejected.namespace, name: op.rejected.name, status: 'SyncFailed', message: op.rejected.message, hookPhase: 'Failed', syncPhase: 'Sync' }] }
+                    ? {
+                        resources: [
+                          {
+                            group: op.rejected.group,
+                            version: 'v1alpha1',
+                            kind: op.rejected.kind,
+                            namespace: op.rejected.namespace,
+                            name: op.rejected.name,
+                            status: 'SyncFailed',
+                            message: op.rejected.message,
+                            hookPhase: 'Failed',
+                            syncPhase: 'Sync',
+                          },
+                        ],
+                      }
                     : {}),
                 },
               },
@@ -466,9 +587,27 @@ export class ArgoCdSimulator {
           : {}),
         ...(conditions.length > 0 ? { conditions } : {}),
         resources: [
-          ...app.workloads.map((w) => ({ group: 'apps', version: 'v1', kind: w.kind, namespace: w.namespace, name: w.name, status: outOfSync ? 'OutOfSync' : 'Synced', health: resourceHealth(w) })),
+          ...app.workloads.map((w) => ({
+            group: 'apps',
+            version: 'v1',
+            kind: w.kind,
+            namespace: w.namespace,
+            name: w.name,
+            status: outOfSync ? 'OutOfSync' : 'Synced',
+            health: resourceHealth(w),
+          })),
           ...(op?.phase === 'Failed' && op.rejected && outOfSync
-            ? [{ group: op.rejected.group, version: 'v1alpha1', kind: op.rejected.kind, namespace: op.rejected.namespace, name: op.rejected.name, status: 'OutOfSync', health: { status: 'Missing' } }]
+            ? [
+                {
+                  group: op.rejected.group,
+                  version: 'v1alpha1',
+                  kind: op.rejected.kind,
+                  namespace: op.rejected.namespace,
+                  name: op.rejected.name,
+                  status: 'OutOfSync',
+                  health: { status: 'Missing' },
+                },
+              ]
             : []),
         ],
       },
@@ -476,7 +615,14 @@ export class ArgoCdSimulator {
   }
 
   private tree(app: AppState): unknown {
-    const nodes: unknown[] = app.istiods.map((name) => ({ group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'istio-system', name, health: { status: app.health === 'Progressing' ? 'Progressing' : 'Healthy' } }));
+    const nodes: unknown[] = app.istiods.map((name) => ({
+      group: 'apps',
+      version: 'v1',
+      kind: 'Deployment',
+      namespace: 'istio-system',
+      name,
+      health: { status: app.health === 'Progressing' ? 'Progressing' : 'Healthy' },
+    }));
     for (const w of app.workloads) {
       const degraded = app.degraded?.name === w.name;
       const suspended = app.suspended?.name === w.name && app.suspended.namespace === w.namespace;
@@ -494,7 +640,10 @@ export class ArgoCdSimulator {
           namespace: w.namespace,
           name: `${w.name}-${i}`,
           health: { status: degraded ? 'Degraded' : 'Healthy' },
-          images: [`registry.example/${w.name}:1.0`, ...(pod?.revision ? [`gcr.io/gke-release/asm/proxyv2:${proxyTag(pod.revision)}`] : [])],
+          images: [
+            `registry.example/${w.name}:1.0`,
+            ...(pod?.revision ? [`gcr.io/gke-release/asm/proxyv2:${proxyTag(pod.revision)}`] : []),
+          ],
         });
       }
     }

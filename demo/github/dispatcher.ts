@@ -101,7 +101,13 @@ export class RequestDispatcher {
     } catch (error) {
       response = this.failure(incoming.label, error);
     }
-    this.requests.push({ method, path: incoming.path, query: url.search.replace(/^\?/, ''), status: response.status, ...(match ? { operationId: match.operationId } : {}) });
+    this.requests.push({
+      method,
+      path: incoming.path,
+      query: url.search.replace(/^\?/, ''),
+      status: response.status,
+      ...(match ? { operationId: match.operationId } : {}),
+    });
     return toFetchResponse(response);
   }
 
@@ -110,7 +116,10 @@ export class RequestDispatcher {
     const actor = this.authenticate(match, incoming.authorization);
 
     const { rawParams } = match;
-    if ((rawParams.owner !== undefined && rawParams.owner !== this.world.owner) || (rawParams.repo !== undefined && rawParams.repo !== this.world.repo)) {
+    if (
+      (rawParams.owner !== undefined && rawParams.owner !== this.world.owner) ||
+      (rawParams.repo !== undefined && rawParams.repo !== this.world.repo)
+    ) {
       throw new HttpError(404, errorBody('Not Found', 404)); // another repository: the App is not installed there
     }
 
@@ -137,8 +146,20 @@ export class RequestDispatcher {
       this.violations.push(`${label}: ${match.operationId} is described by the OpenAPI document but not implemented by the simulator`);
       return { status: 501, body: errorBody(`${match.operationId} is not simulated`, 501) };
     }
-    const response = await handler({ world: this.world, actor, params: { ...parameters.query, ...parameters.path }, query: parameters.query, body, path: url.pathname });
-    if (this.validateResponses && response.status < 300 && !Buffer.isBuffer(response.body) && !UNSATISFIABLE_RESPONSE_SCHEMAS.has(match.operationId)) {
+    const response = await handler({
+      world: this.world,
+      actor,
+      params: { ...parameters.query, ...parameters.path },
+      query: parameters.query,
+      body,
+      path: url.pathname,
+    });
+    if (
+      this.validateResponses &&
+      response.status < 300 &&
+      !Buffer.isBuffer(response.body) &&
+      !UNSATISFIABLE_RESPONSE_SCHEMAS.has(match.operationId)
+    ) {
       for (const error of this.validator.checkResponse(match, response.status, response.body)) this.violations.push(`${label}: ${error}`);
     }
     return response;
@@ -160,7 +181,9 @@ export class RequestDispatcher {
 
   private takeFault(method: string, path: string): SimResponse | undefined {
     const index = this.faults.findIndex(
-      ({ match }) => (match.method === undefined || match.method.toLowerCase() === method) && (match.pathPattern === undefined || match.pathPattern.test(path)),
+      ({ match }) =>
+        (match.method === undefined || match.method.toLowerCase() === method) &&
+        (match.pathPattern === undefined || match.pathPattern.test(path)),
     );
     if (index < 0) return undefined;
     const fault = this.faults[index]!;

@@ -28,7 +28,9 @@ export function diffTrees(git: GitStore, baseTree: string, headTree: string): Fi
   return changes;
 }
 
-export type MergeResult = { readonly kind: 'clean'; readonly tree: string } | { readonly kind: 'conflict'; readonly paths: readonly string[] };
+export type MergeResult =
+  | { readonly kind: 'clean'; readonly tree: string }
+  | { readonly kind: 'conflict'; readonly paths: readonly string[] };
 
 /**
  * A three-way merge: a path changed on one side only takes that side; a path changed identically

@@ -230,7 +230,12 @@ export class GitStore {
 
 /** The raw commit object, as git hashes it (and as GitHub shows it in `verification.payload`). */
 export function commitText(commit: Omit<CommitObject, 'sha'>): string {
-  const lines = [`tree ${commit.tree}`, ...commit.parents.map((p) => `parent ${p}`), `author ${signature(commit.author)}`, `committer ${signature(commit.committer)}`];
+  const lines = [
+    `tree ${commit.tree}`,
+    ...commit.parents.map((p) => `parent ${p}`),
+    `author ${signature(commit.author)}`,
+    `committer ${signature(commit.committer)}`,
+  ];
   return `${lines.join('\n')}\n\n${commit.message}`;
 }
 

@@ -121,7 +121,10 @@ export class OpenApiValidator {
   /** Errors of a JSON body (undefined when none was sent) against the operation's requestBody schema. */
   checkRequestBody(match: RouteMatch, body: unknown): string[] {
     const operation = this.route(match).operation;
-    const validate = this.compileOnce(`request ${operation.operationId}`, () => operation.requestBody?.content?.['application/json']?.schema);
+    const validate = this.compileOnce(
+      `request ${operation.operationId}`,
+      () => operation.requestBody?.content?.['application/json']?.schema,
+    );
     if (!validate) return [];
     if (body === undefined) return operation.requestBody?.required ? ['body: required'] : [];
     return validate(body) ? [] : describe(validate.errors, 'body');
@@ -214,7 +217,10 @@ function pointIntoDocument(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(pointIntoDocument);
   if (!node || typeof node !== 'object') return node;
   return Object.fromEntries(
-    Object.entries(node).map(([key, value]) => [key, key === '$ref' && typeof value === 'string' && value.startsWith('#/') ? DOCUMENT_ID + value : pointIntoDocument(value)]),
+    Object.entries(node).map(([key, value]) => [
+      key,
+      key === '$ref' && typeof value === 'string' && value.startsWith('#/') ? DOCUMENT_ID + value : pointIntoDocument(value),
+    ]),
   );
 }
 
@@ -263,5 +269,10 @@ function safeDecode(raw: string): string | undefined {
 }
 
 function describe(errors: ErrorObject[] | null | undefined, where: string): string[] {
-  return (errors ?? []).slice(0, 8).map((e) => `${where}${e.instancePath || ''} ${e.message ?? 'is invalid'}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`);
+  return (errors ?? [])
+    .slice(0, 8)
+    .map(
+      (e) =>
+        `${where}${e.instancePath || ''} ${e.message ?? 'is invalid'}${e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : ''}`,
+    );
 }

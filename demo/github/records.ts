@@ -70,7 +70,14 @@ export interface StatusRecord {
 }
 
 /** Id ranges kept apart so an id in a test failure says what it is. */
-const FIRST_ID = { issue: 2_000_000_001, pull: 3_000_000_001, comment: 4_000_000_001, reaction: 5_000_000_001, label: 6_000_000_001, status: 7_000_000_001 };
+const FIRST_ID = {
+  issue: 2_000_000_001,
+  pull: 3_000_000_001,
+  comment: 4_000_000_001,
+  reaction: 5_000_000_001,
+  label: 6_000_000_001,
+  status: 7_000_000_001,
+};
 
 export class RepoRecords {
   readonly issues = new Map<number, IssueRecord>();

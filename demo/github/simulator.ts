@@ -11,7 +11,16 @@ import type { Json } from './representations/common.js';
 import { commentJson, issueJson, reactionJson } from './representations/issues.js';
 import { pullJson } from './representations/pulls.js';
 import { issueInstallationToken } from './routes/apps.js';
-import type { IssueCommentCreatedPayload, IssueCommentJson, IssueJson, IssuesOpenedPayload, PullRequestClosedPayload, PullRequestJson, ReactionJson, StatusPayload } from './types.js';
+import type {
+  IssueCommentCreatedPayload,
+  IssueCommentJson,
+  IssueJson,
+  IssuesOpenedPayload,
+  PullRequestClosedPayload,
+  PullRequestJson,
+  ReactionJson,
+  StatusPayload,
+} from './types.js';
 import type { Permission } from './users.js';
 import { issueCommentCreatedPayload, issuesOpenedPayload, pullRequestClosedPayload, statusPayload } from './webhook-payloads.js';
 import { deliverWebhook, signPayload, webhookPayloadValidator, type WebhookReceiver } from './webhooks.js';
@@ -50,7 +59,10 @@ export interface GitHubSimulatorOptions {
 export const REF_ANSWERS = {
   alreadyExists: { status: 422, body: errorBody('Reference already exists', 422) },
   updateFailed: { status: 422, body: errorBody('Reference update failed', 422) },
-  ruleViolation: (...violations: string[]): InjectedResponse => ({ status: 422, body: ruleViolationBody(violations.length > 0 ? violations : ['Cannot create ref due to creations being restricted.']) }),
+  ruleViolation: (...violations: string[]): InjectedResponse => ({
+    status: 422,
+    body: ruleViolationBody(violations.length > 0 ? violations : ['Cannot create ref due to creations being restricted.']),
+  }),
 } as const satisfies Record<string, InjectedResponse | ((...args: string[]) => InjectedResponse)>;
 
 /** Who sets commit statuses through `setStatus` (a CI system's App). */
@@ -164,14 +176,20 @@ export class GitHubSimulator {
   /** A comment by `login` (anyone may comment); returns it and its `issue_comment.created` payload. */
   commentAs(login: string, issueNumber: number, body: string): { comment: IssueCommentJson; payload: IssueCommentCreatedPayload } {
     const comment = createComment(this.world, login, issueNumber, body);
-    const payload = checked<IssueCommentCreatedPayload>('issue_comment', issueCommentCreatedPayload(this.world, requireIssue(this.world, issueNumber), comment));
+    const payload = checked<IssueCommentCreatedPayload>(
+      'issue_comment',
+      issueCommentCreatedPayload(this.world, requireIssue(this.world, issueNumber), comment),
+    );
     return { comment: commentJson(this.world, comment) as unknown as IssueCommentJson, payload };
   }
 
   /** An issue opened by `login`; returns it and its `issues.opened` payload. */
   openIssue(login: string, title: string, body: string): { issue: IssueJson; payload: IssuesOpenedPayload } {
     const issue = createIssue(this.world, login, { title, body });
-    return { issue: issueJson(this.world, issue) as unknown as IssueJson, payload: checked<IssuesOpenedPayload>('issues', issuesOpenedPayload(this.world, issue)) };
+    return {
+      issue: issueJson(this.world, issue) as unknown as IssueJson,
+      payload: checked<IssuesOpenedPayload>('issues', issuesOpenedPayload(this.world, issue)),
+    };
   }
 
   /** Merges as `login` would with the merge button (needs write access); returns the `pull_request.closed` payload. */
@@ -192,7 +210,12 @@ export class GitHubSimulator {
    * A commit by `login` on `branch` (created from the default branch when missing) setting each
    * path to its text, or deleting it for null. Returns the new commit sha.
    */
-  pushCommit(branch: string, files: ReadonlyMap<string, string | null> | Readonly<Record<string, string | null>>, message: string, login: string): string {
+  pushCommit(
+    branch: string,
+    files: ReadonlyMap<string, string | null> | Readonly<Record<string, string | null>>,
+    message: string,
+    login: string,
+  ): string {
     if (!this.world.users.can(login, 'write')) throw new Error(`${login} may not push to ${this.owner}/${this.repo}`);
     const parent = this.world.branchSha(branch) ?? this.world.branchSha(this.defaultBranch)!;
     const changes = files instanceof Map ? files : new Map(Object.entries(files));

@@ -52,5 +52,9 @@ function branchesContaining(world: World, sha: string): Json[] {
     .allRefs()
     .filter(([name, head]) => name.startsWith('refs/heads/') && world.git.isAncestor(sha, head))
     .slice(0, 10)
-    .map(([name, head]) => ({ name: name.slice('refs/heads/'.length), commit: { sha: head, url: world.apiUrl(`/commits/${head}`) }, protected: false }));
+    .map(([name, head]) => ({
+      name: name.slice('refs/heads/'.length),
+      commit: { sha: head, url: world.apiUrl(`/commits/${head}`) },
+      protected: false,
+    }));
 }

@@ -36,7 +36,8 @@ export class WebhookPayloadValidator {
   definitionOf(name: string, payload: unknown): string {
     const action = (payload as { action?: unknown } | null)?.action;
     const candidate = typeof action === 'string' ? `${name}$${action}` : `${name}$event`;
-    if (!(candidate in this.definitions)) throw new Error(`@octokit/webhooks-schemas has no definition "${candidate}" for a "${name}" event`);
+    if (!(candidate in this.definitions))
+      throw new Error(`@octokit/webhooks-schemas has no definition "${candidate}" for a "${name}" event`);
     return candidate;
   }
 
@@ -74,7 +75,13 @@ export function signPayload(secret: string, payload: string): Promise<string> {
  * Validates, serialises and signs a payload, then hands it to the receiver as GitHub's delivery
  * would arrive. Pass `id` to re-deliver under the same `X-GitHub-Delivery` id. Returns the id.
  */
-export async function deliverWebhook(receiver: WebhookReceiver, secret: string, name: string, payload: unknown, options: { id?: string } = {}): Promise<string> {
+export async function deliverWebhook(
+  receiver: WebhookReceiver,
+  secret: string,
+  name: string,
+  payload: unknown,
+  options: { id?: string } = {},
+): Promise<string> {
   webhookPayloadValidator().assertValid(name, payload);
   const id = options.id ?? randomUUID();
   const text = JSON.stringify(payload);
@@ -84,5 +91,10 @@ export async function deliverWebhook(receiver: WebhookReceiver, secret: string, 
 
 function describe(errors: ErrorObject[] | null | undefined): string[] {
   // oneOf/anyOf failures repeat every branch's errors; the first dozen say enough.
-  return (errors ?? []).slice(0, 12).map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : ''}`);
+  return (errors ?? [])
+    .slice(0, 12)
+    .map(
+      (e) =>
+        `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : ''}`,
+    );
 }

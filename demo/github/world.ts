@@ -82,7 +82,13 @@ export class World {
   private seedInitialCommit(files: ReadonlyMap<string, string>): void {
     const tree = this.git.writeTextFiles(files);
     const owner = this.users.owner.login;
-    const sha = this.git.writeCommit({ tree, parents: [], author: this.person(owner, this.createdAt), committer: this.person(owner, this.createdAt), message: 'Initial commit' });
+    const sha = this.git.writeCommit({
+      tree,
+      parents: [],
+      author: this.person(owner, this.createdAt),
+      committer: this.person(owner, this.createdAt),
+      message: 'Initial commit',
+    });
     this.git.setRef(`refs/heads/${this.defaultBranch}`, sha);
   }
 }

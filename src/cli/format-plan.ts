@@ -11,8 +11,11 @@ export function formatPlan(plan: UpgradePlan): string {
   lines.push(`Upgrade ${from} → ${to}; control plane installed as: ${plan.install}`, '');
   plan.phases.forEach((phase, i) => {
     const pods = phase.pods > 0 ? `, ${phase.pods} pods` : '';
-    lines.push(`${String(i + 1).padStart(2)}. ${phase.id.padEnd(18)} ${phase.status.padEnd(8)} ${phase.title}  (~${phase.estimatedMinutes} min${pods})`);
-    for (const c of phase.changes) lines.push(`      ${c.action.padEnd(6)} ${c.kind} ${c.namespace ? `${c.namespace}/` : ''}${c.name}  [${c.file}]`);
+    lines.push(
+      `${String(i + 1).padStart(2)}. ${phase.id.padEnd(18)} ${phase.status.padEnd(8)} ${phase.title}  (~${phase.estimatedMinutes} min${pods})`,
+    );
+    for (const c of phase.changes)
+      lines.push(`      ${c.action.padEnd(6)} ${c.kind} ${c.namespace ? `${c.namespace}/` : ''}${c.name}  [${c.file}]`);
     for (const step of phase.manual) lines.push(`      manual: ${step}`);
   });
   const restart = plan.phases.filter((p) => p.status === 'pending').reduce((sum, p) => sum + (p.pods > 0 ? p.estimatedMinutes : 0), 0);

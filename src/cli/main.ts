@@ -98,7 +98,9 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     throw new UsageError(`unknown command '${command}'; valid commands: plan, render`);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`mesh-upgrade: ${error.message}\nRun 'mesh-upgrade ${command && USAGE[command as 'plan'] ? `${command} ` : ''}--help' for usage.\n`);
+      io.stderr(
+        `mesh-upgrade: ${error.message}\nRun 'mesh-upgrade ${command && USAGE[command as 'plan'] ? `${command} ` : ''}--help' for usage.\n`,
+      );
       return EXIT_USAGE;
     }
     if (error instanceof MeshUpgradeError) {
@@ -123,14 +125,23 @@ function planOptions(values: Record<string, unknown>): { repo: string; path?: st
   let podBudget: number | undefined;
   if (values['pod-budget'] !== undefined) {
     podBudget = Number(values['pod-budget']);
-    if (!Number.isInteger(podBudget) || podBudget < 1) throw new UsageError(`--pod-budget must be a whole number ≥ 1, not '${String(values['pod-budget'])}'`);
+    if (!Number.isInteger(podBudget) || podBudget < 1)
+      throw new UsageError(`--pod-budget must be a whole number ≥ 1, not '${String(values['pod-budget'])}'`);
   }
   const strategy = values.strategy;
-  if (strategy !== undefined && strategy !== 'relabel' && strategy !== 'tag' && strategy !== 'auto') throw new UsageError(`--strategy is relabel, tag or auto, not '${String(strategy)}'`);
+  if (strategy !== undefined && strategy !== 'relabel' && strategy !== 'tag' && strategy !== 'auto')
+    throw new UsageError(`--strategy is relabel, tag or auto, not '${String(strategy)}'`);
   const platform = values.platform;
-  if (platform !== undefined && !PLATFORMS.includes(platform as Platform)) throw new UsageError(`--platform is ${PLATFORMS.join(' or ')}, not '${String(platform)}'`);
+  if (platform !== undefined && !PLATFORMS.includes(platform as Platform))
+    throw new UsageError(`--platform is ${PLATFORMS.join(' or ')}, not '${String(platform)}'`);
   const kubernetesVersion = typeof values['kubernetes-version'] === 'string' ? values['kubernetes-version'] : undefined;
-  const canary = typeof values.canary === 'string' ? values.canary.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const canary =
+    typeof values.canary === 'string'
+      ? values.canary
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined;
   return {
     repo: values.repo,
     ...(typeof values.path === 'string' ? { path: values.path } : {}),
@@ -181,13 +192,14 @@ async function renderCommand(args: readonly string[], io: Io): Promise<number> {
   const changes = renderThrough(plan, values.through);
   if (values.write) {
     await writeLocalChanges(repo, changes);
-    io.stderr(`mesh-upgrade: ${changes.length === 0 ? 'nothing to change' : `wrote ${changes.length} file(s)`} through phase ${values.through}\n`);
+    io.stderr(
+      `mesh-upgrade: ${changes.length === 0 ? 'nothing to change' : `wrote ${changes.length} file(s)`} through phase ${values.through}\n`,
+    );
   } else {
     io.stdout(formatDiff(snapshot, changes));
   }
   return EXIT_OK;
 }
-
 
 if (isEntryPoint(import.meta.url)) {
   runCli(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then(

@@ -43,11 +43,16 @@ function duration(key: keyof typeof DURATION_LIMITS) {
 
 /** Canary namespaces: at most MAX_CANARY names, each a DNS-1123 label. */
 const CanaryList = z
-  .array(z.string().regex(DNS_LABEL, 'a canary namespace is a namespace name (a DNS-1123 label: lowercase letters, digits and -, at most 63)'))
+  .array(
+    z.string().regex(DNS_LABEL, 'a canary namespace is a namespace name (a DNS-1123 label: lowercase letters, digits and -, at most 63)'),
+  )
   .max(MAX_CANARY, `at most ${MAX_CANARY} canary namespaces`);
 
 export const ClusterConfig = z.strictObject({
-  name: z.string().max(63, 'a cluster name has at most 63 characters').regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a cluster name is lowercase letters, digits and -'),
+  name: z
+    .string()
+    .max(63, 'a cluster name has at most 63 characters')
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a cluster name is lowercase letters, digits and -'),
   /** Directory of this cluster's manifests in the repo ('' = the whole repo). */
   path: z.string().default(''),
   argocd: z.strictObject({ applications: z.array(z.string()).default([]) }).optional(),
@@ -60,7 +65,10 @@ export const ClusterConfig = z.strictObject({
 export type ClusterConfig = z.infer<typeof ClusterConfig>;
 
 export const RepoConfig = z.strictObject({
-  clusters: z.array(ClusterConfig).min(1).default([{ name: 'default', path: '' }]),
+  clusters: z
+    .array(ClusterConfig)
+    .min(1)
+    .default([{ name: 'default', path: '' }]),
   /** Namespaces moved first in their own wave (per cluster `canary` wins). */
   canary: CanaryList.default([]),
   podBudget: z.number().int().positive().default(DEFAULT_POD_BUDGET),
@@ -111,7 +119,13 @@ export function parseRepoConfig(text: string | null): RepoConfig {
     const issue = result.error.issues[0]!;
     // Keys and values come from a file anyone with push access writes: shown only as inline code.
     const at = issue.path.length > 0 ? inlineCode(issue.path.join('.')) : 'top level';
-    const keys = issue.code === 'unrecognized_keys' ? ` unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.slice(0, 5).map((k) => inlineCode(k)).join(', ')}` : '';
+    const keys =
+      issue.code === 'unrecognized_keys'
+        ? ` unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys
+            .slice(0, 5)
+            .map((k) => inlineCode(k))
+            .join(', ')}`
+        : '';
     throw new ConfigError(`${keys ? `${keys.trim()} at ${at}` : `${at}: ${issue.message}`}. Valid keys: ${validKeys(issue.path)}.`);
   }
   const names = result.data.clusters.map((c) => c.name);

@@ -28,7 +28,11 @@ export class DesiredObject extends Construct implements Desired {
     this.mode = props.mode;
     const body = props.body ?? {};
     this.removals = props.remove ?? [];
-    const metadata = { ...(body.metadata as Record<string, unknown> | undefined), name: props.name, ...(props.namespace ? { namespace: props.namespace } : {}) };
+    const metadata = {
+      ...(body.metadata as Record<string, unknown> | undefined),
+      name: props.name,
+      ...(props.namespace ? { namespace: props.namespace } : {}),
+    };
     this.resource = new ApiObject(this, 'Resource', { ...body, apiVersion: props.apiVersion, kind: props.kind, metadata });
   }
 
@@ -51,7 +55,10 @@ export class DesiredObject extends Construct implements Desired {
 function withRemovals(json: unknown, pointers: readonly string[]): Record<string, unknown> {
   const copy = structuredClone(json) as Record<string, unknown>;
   for (const p of pointers) {
-    const keys = p.slice(1).split('/').map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const keys = p
+      .slice(1)
+      .split('/')
+      .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
     let node: Record<string, unknown> | unknown[] = copy;
     for (const key of keys.slice(0, -1)) {
       if (Array.isArray(node)) {

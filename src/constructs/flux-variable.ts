@@ -18,7 +18,10 @@ export interface FluxVariableProps {
 export class FluxVariable extends DesiredObject {
   constructor(scope: Construct, id: string, props: FluxVariableProps) {
     const { object } = props;
-    const body = props.where === 'configmap' ? { data: { [props.variable]: props.value } } : { spec: { postBuild: { substitute: { [props.variable]: props.value } } } };
+    const body =
+      props.where === 'configmap'
+        ? { data: { [props.variable]: props.value } }
+        : { spec: { postBuild: { substitute: { [props.variable]: props.value } } } };
     super(scope, id, {
       apiVersion: object.apiVersion,
       kind: object.kind,

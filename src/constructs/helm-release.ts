@@ -66,12 +66,15 @@ export interface IstiodReleaseProps {
 export class IstiodRelease extends DesiredObject {
   constructor(scope: Construct, id: string, props: IstiodReleaseProps) {
     const current = asDict(props.current.body);
-    let body: Record<string, unknown> = { ...structuredClone(current) as Record<string, unknown> };
+    let body: Record<string, unknown> = { ...(structuredClone(current) as Record<string, unknown>) };
     delete body.status;
     body = setPath(body, props.valuesPath, props.values);
     if (props.chartVersion) body = setPath(body, props.chartVersion.path, props.chartVersion.version);
     // The Helm release name usually carries the revision (`istiod-1-21-2`); two releases cannot share one.
-    for (const path of [['spec', 'source', 'helm', 'releaseName'], ['spec', 'releaseName']]) {
+    for (const path of [
+      ['spec', 'source', 'helm', 'releaseName'],
+      ['spec', 'releaseName'],
+    ]) {
       const releaseName = getPath(body, path);
       if (typeof releaseName === 'string' && releaseName.includes(props.currentRevision)) {
         body = setPath(body, path, releaseName.split(props.currentRevision).join(props.revision));
@@ -82,7 +85,10 @@ export class IstiodRelease extends DesiredObject {
     }
     const metadata = asDict(current.metadata);
     // Argo CD's resources finalizer is what makes deleting the Application delete istiod later.
-    body.metadata = { ...carryOver(metadata, props.currentRevision, props.revision), ...(Array.isArray(metadata.finalizers) ? { finalizers: [...metadata.finalizers] } : {}) };
+    body.metadata = {
+      ...carryOver(metadata, props.currentRevision, props.revision),
+      ...(Array.isArray(metadata.finalizers) ? { finalizers: [...metadata.finalizers] } : {}),
+    };
     if (String(current.apiVersion).startsWith('argoproj.io/')) body.spec = withWebhookDriftIgnored(asDict(body.spec));
     super(scope, id, {
       apiVersion: String(current.apiVersion),
@@ -135,7 +141,10 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
 function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
-    out[k] = typeof v === 'object' && v !== null && !Array.isArray(v) && typeof out[k] === 'object' ? deepMerge(asDict(out[k]) as Record<string, unknown>, v as Record<string, unknown>) : v;
+    out[k] =
+      typeof v === 'object' && v !== null && !Array.isArray(v) && typeof out[k] === 'object'
+        ? deepMerge(asDict(out[k]) as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
   }
   return out;
 }

@@ -57,7 +57,10 @@ export class FirstRevisionIstioOperator extends DesiredObject {
       name: props.name,
       namespace: props.current.namespace ?? 'istio-system',
       body: {
-        metadata: { ...(Object.keys(labels).length > 0 ? { labels } : {}), ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
+        metadata: {
+          ...(Object.keys(labels).length > 0 ? { labels } : {}),
+          ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+        },
         spec,
       },
       mode: { kind: 'create', file: props.file, basedOn: props.current },
@@ -69,7 +72,10 @@ export class FirstRevisionIstioOperator extends DesiredObject {
 function gatewaysOff(components: Readonly<Record<string, unknown>>, key: string, running: readonly string[]): Record<string, unknown> {
   const listed = Array.isArray(components[key]) ? (components[key] as unknown[]).map(asDict) : [];
   const names = new Set(listed.map((g) => g.name));
-  const all = [...listed.map((g) => ({ ...g, enabled: false })), ...running.filter((n) => !names.has(n)).map((name) => ({ name, enabled: false }))];
+  const all = [
+    ...listed.map((g) => ({ ...g, enabled: false })),
+    ...running.filter((n) => !names.has(n)).map((name) => ({ name, enabled: false })),
+  ];
   return all.length > 0 ? { [key]: all } : {};
 }
 
@@ -101,11 +107,14 @@ export class OperatorRevisionCopy extends DesiredObject {
       if (Array.isArray(podSpec.containers)) {
         podSpec.containers = podSpec.containers.map((c) => {
           const container = { ...asDict(c) };
-          if (props.imageTag && typeof container.image === 'string') container.image = container.image.replace(`:${props.imageTag.from}`, `:${props.imageTag.to}`);
+          if (props.imageTag && typeof container.image === 'string')
+            container.image = container.image.replace(`:${props.imageTag.from}`, `:${props.imageTag.to}`);
           if (container.name === 'istio-operator' || (typeof container.image === 'string' && /\/operator:/.test(container.image))) {
             const env = Array.isArray(container.env) ? container.env.map(asDict) : [];
             const hasRevision = env.some((e) => e.name === 'REVISION');
-            container.env = hasRevision ? env.map((e) => (e.name === 'REVISION' ? { ...e, value: props.revision } : e)) : [...env, { name: 'REVISION', value: props.revision }];
+            container.env = hasRevision
+              ? env.map((e) => (e.name === 'REVISION' ? { ...e, value: props.revision } : e))
+              : [...env, { name: 'REVISION', value: props.revision }];
           }
           return container;
         });
@@ -126,7 +135,14 @@ export class OperatorRevisionCopy extends DesiredObject {
       ...(props.current.namespace ? { namespace: props.current.namespace } : {}),
       body: { ...body, metadata: meta },
       mode: binding
-        ? { kind: 'create', file: props.file, basedOn: props.current, rewrite: [`name: ${props.oldName}\n`, `name: "${props.oldName}"`, `name: '${props.oldName}'`].map((from) => [from, from.replace(props.oldName, props.name)] as const) }
+        ? {
+            kind: 'create',
+            file: props.file,
+            basedOn: props.current,
+            rewrite: [`name: ${props.oldName}\n`, `name: "${props.oldName}"`, `name: '${props.oldName}'`].map(
+              (from) => [from, from.replace(props.oldName, props.name)] as const,
+            ),
+          }
         : { kind: 'create', file: props.file, basedOn: props.current },
     });
   }

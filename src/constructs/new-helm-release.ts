@@ -33,7 +33,8 @@ export class ArgoHelmApplication extends DesiredObject {
     const like = asDict(props.like?.body);
     const spec = asDict(like.spec);
     const destination = asDict(spec.destination);
-    const cluster = destination.name !== undefined ? { name: destination.name } : { server: destination.server ?? 'https://kubernetes.default.svc' };
+    const cluster =
+      destination.name !== undefined ? { name: destination.name } : { server: destination.server ?? 'https://kubernetes.default.svc' };
     const automated = getPath(spec, ['syncPolicy', 'automated']);
     const body = {
       metadata: props.cascade ? { finalizers: ['resources-finalizer.argocd.argoproj.io'] } : {},
@@ -80,7 +81,11 @@ export class FluxHelmRelease extends DesiredObject {
           spec: {
             chart: props.chart,
             version: props.version,
-            sourceRef: { kind: 'HelmRepository', name: props.repository.name, ...(props.repository.namespace ? { namespace: props.repository.namespace } : {}) },
+            sourceRef: {
+              kind: 'HelmRepository',
+              name: props.repository.name,
+              ...(props.repository.namespace ? { namespace: props.repository.namespace } : {}),
+            },
           },
         },
         ...(props.dependsOn && props.dependsOn.length > 0 ? { dependsOn: props.dependsOn.map((name) => ({ name })) } : {}),
@@ -100,7 +105,11 @@ export class FluxHelmRelease extends DesiredObject {
 
 /** Flux's source of Istio's charts. */
 export class IstioHelmRepository extends DesiredObject {
-  constructor(scope: Construct, id: string, props: { readonly name: string; readonly namespace: string; readonly url: string; readonly file: string }) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { readonly name: string; readonly namespace: string; readonly url: string; readonly file: string },
+  ) {
     super(scope, id, {
       apiVersion: 'source.toolkit.fluxcd.io/v1',
       kind: 'HelmRepository',

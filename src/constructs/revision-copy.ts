@@ -41,7 +41,14 @@ function rewritesOf(props: RevisionCopyProps): Array<readonly [string, string]> 
 }
 
 function withoutRuntimeFields(metadata: unknown): Record<string, unknown> {
-  const { name: _n, namespace: _ns, uid: _u, resourceVersion: _r, creationTimestamp: _c, ...rest } = (metadata ?? {}) as Record<string, unknown>;
+  const {
+    name: _n,
+    namespace: _ns,
+    uid: _u,
+    resourceVersion: _r,
+    creationTimestamp: _c,
+    ...rest
+  } = (metadata ?? {}) as Record<string, unknown>;
   return rest;
 }
 
@@ -52,7 +59,8 @@ function renameValues(value: unknown, props: RevisionCopyProps): unknown {
     return out;
   }
   if (Array.isArray(value)) return value.map((v) => renameValues(v, props));
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renameValues(v, props)]));
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renameValues(v, props)]));
   return value;
 }
 

@@ -25,7 +25,11 @@ export class WebhookDeactivation extends DesiredObject {
       kind: 'MutatingWebhookConfiguration',
       name: props.name,
       body: {
-        webhooks: props.webhookNames.map((name) => ({ name, namespaceSelector: DEACTIVATED_SELECTOR, objectSelector: DEACTIVATED_SELECTOR })),
+        webhooks: props.webhookNames.map((name) => ({
+          name,
+          namespaceSelector: DEACTIVATED_SELECTOR,
+          objectSelector: DEACTIVATED_SELECTOR,
+        })),
       },
       mode: { kind: 'patch' },
     });

@@ -34,9 +34,20 @@ export interface ArgoGateResult extends GateMemory {
   readonly warnings: readonly string[];
 }
 
-type Verdict = { kind: 'ok' } | { kind: 'wait'; reason: string; refresh?: boolean } | { kind: 'fail'; reason: string; resources?: GateResource[] };
+type Verdict =
+  | { kind: 'ok' }
+  | { kind: 'wait'; reason: string; refresh?: boolean }
+  | { kind: 'fail'; reason: string; resources?: GateResource[] };
 
-export { bestAncestry, redactDecision, repoSlug, stripUserinfo, trackedRevisions, type ConfigRepoRef, type TrackedRevisions } from './argocd-revisions.js';
+export {
+  bestAncestry,
+  redactDecision,
+  repoSlug,
+  stripUserinfo,
+  trackedRevisions,
+  type ConfigRepoRef,
+  type TrackedRevisions,
+} from './argocd-revisions.js';
 
 /** Argo CD's rule (`ApplicationCondition.IsError`): every condition type ending in `Error` is an error. */
 export function isErrorCondition(type: string): boolean {
@@ -60,7 +71,11 @@ export function evaluateArgoGate(input: ArgoGateInput): ArgoGateResult {
 
 function judgeArgoGate(input: ArgoGateInput): ArgoGateResult {
   const refresh: string[] = [];
-  const warnings = input.apps.flatMap((a) => (a.app.status.conditions ?? []).filter((c) => isWarningCondition(c.type)).map((c) => `${a.name}: ${c.type}${c.message ? `: ${c.message}` : ''}`));
+  const warnings = input.apps.flatMap((a) =>
+    (a.app.status.conditions ?? [])
+      .filter((c) => isWarningCondition(c.type))
+      .map((c) => `${a.name}: ${c.type}${c.message ? `: ${c.message}` : ''}`),
+  );
   const checks = input.apps.length + 1;
   let passed = 0;
   let wait: string | null = null;
@@ -68,7 +83,14 @@ function judgeArgoGate(input: ArgoGateInput): ArgoGateResult {
 
   for (const observation of input.apps) {
     const verdict = judgeApplication(observation, input);
-    if (verdict.kind === 'fail') return { decision: { status: 'fail', reason: `${observation.name}: ${verdict.reason}`, resources: verdict.resources ?? [] }, refresh, healthySince: null, wasHealthy, warnings };
+    if (verdict.kind === 'fail')
+      return {
+        decision: { status: 'fail', reason: `${observation.name}: ${verdict.reason}`, resources: verdict.resources ?? [] },
+        refresh,
+        healthySince: null,
+        wasHealthy,
+        warnings,
+      };
     if (verdict.kind === 'wait') {
       wait ??= `${observation.name}: ${verdict.reason}`;
       if (verdict.refresh) refresh.push(observation.name);
@@ -79,7 +101,14 @@ function judgeArgoGate(input: ArgoGateInput): ArgoGateResult {
 
   if (wait === null) {
     const phase = judgePhase(input);
-    if (phase.kind === 'fail') return { decision: { status: 'fail', reason: phase.reason, resources: phase.resources ?? [] }, refresh, healthySince: null, wasHealthy, warnings };
+    if (phase.kind === 'fail')
+      return {
+        decision: { status: 'fail', reason: phase.reason, resources: phase.resources ?? [] },
+        refresh,
+        healthySince: null,
+        wasHealthy,
+        warnings,
+      };
     if (phase.kind === 'wait') wait = phase.reason;
     else passed++;
   }
@@ -87,9 +116,21 @@ function judgeArgoGate(input: ArgoGateInput): ArgoGateResult {
   const elapsed = input.now.getTime() - input.mergedAt.getTime();
   if (wait !== null) {
     if (elapsed > input.timeoutMs) {
-      return { decision: { status: 'fail', reason: `timed out after ${Math.round(input.timeoutMs / 60_000)} min: ${wait}`, resources: [] }, refresh, healthySince: null, wasHealthy, warnings };
+      return {
+        decision: { status: 'fail', reason: `timed out after ${Math.round(input.timeoutMs / 60_000)} min: ${wait}`, resources: [] },
+        refresh,
+        healthySince: null,
+        wasHealthy,
+        warnings,
+      };
     }
-    return { decision: { status: 'wait', reason: `${wait} (${passed}/${checks} checks)` }, refresh, healthySince: null, wasHealthy, warnings };
+    return {
+      decision: { status: 'wait', reason: `${wait} (${passed}/${checks} checks)` },
+      refresh,
+      healthySince: null,
+      wasHealthy,
+      warnings,
+    };
   }
 
   wasHealthy = true;
@@ -97,10 +138,25 @@ function judgeArgoGate(input: ArgoGateInput): ArgoGateResult {
   const held = input.now.getTime() - since.getTime();
   if (held < input.stabilityWindowMs) {
     const left = Math.ceil((input.stabilityWindowMs - held) / 1000);
-    return { decision: { status: 'wait', reason: `Synced and Healthy at the merge commit; holding for another ${left} s (${checks}/${checks} checks)` }, refresh, healthySince: since, wasHealthy, warnings };
+    return {
+      decision: {
+        status: 'wait',
+        reason: `Synced and Healthy at the merge commit; holding for another ${left} s (${checks}/${checks} checks)`,
+      },
+      refresh,
+      healthySince: since,
+      wasHealthy,
+      warnings,
+    };
   }
   const names = input.apps.map((a) => a.name).join(', ');
-  return { decision: { status: 'pass', summary: `${names} Synced and Healthy at the merge commit for ${Math.round(held / 1000)} s` }, refresh, healthySince: since, wasHealthy, warnings };
+  return {
+    decision: { status: 'pass', summary: `${names} Synced and Healthy at the merge commit for ${Math.round(held / 1000)} s` },
+    refresh,
+    healthySince: since,
+    wasHealthy,
+    warnings,
+  };
 }
 
 function judgeApplication(observation: AppObservation, input: ArgoGateInput): Verdict {
@@ -116,9 +172,17 @@ function judgeApplication(observation: AppObservation, input: ArgoGateInput): Ve
   // only once Argo CD compares X or a descendant: before, they may be about an older revision.
   const errors = (status.conditions ?? []).filter((c) => isErrorCondition(c.type));
   const said = (list: typeof errors) => list.map((c) => `${c.type}: ${c.message ?? ''}`.trim()).join('; ');
-  if (ancestry === 'diverged') return { kind: 'fail', reason: 'Argo CD tracks a revision that does not contain the merge commit (another branch, or history was rewritten)' };
+  if (ancestry === 'diverged')
+    return {
+      kind: 'fail',
+      reason: 'Argo CD tracks a revision that does not contain the merge commit (another branch, or history was rewritten)',
+    };
   if (ancestry === null || ancestry === 'behind') {
-    return { kind: 'wait', reason: `Argo CD has not seen the merge commit yet${errors.length > 0 ? ` (it reports ${said(errors)})` : ''}`, refresh: true };
+    return {
+      kind: 'wait',
+      reason: `Argo CD has not seen the merge commit yet${errors.length > 0 ? ` (it reports ${said(errors)})` : ''}`,
+      refresh: true,
+    };
   }
   // A SyncError ("Failed last sync attempt to [<sha>]: …") naming only revisions other than the one
   // Argo CD compares now is left over from an attempt before X: auto-sync tries the new one.
@@ -154,8 +218,10 @@ function judgeApplication(observation: AppObservation, input: ArgoGateInput): Ve
     // the same second as `finishedAt` may be a comparison that began before the sync ended.
     const reconciled = status.reconciledAt ? Date.parse(status.reconciledAt) : NaN;
     const finished = Date.parse(op.finishedAt);
-    if (Number.isNaN(reconciled) || reconciled < finished) return { kind: 'wait', reason: 'status predates the last sync (reconciledAt < finishedAt)', refresh: true };
-    if (reconciled === finished) return { kind: 'wait', reason: 'status may predate the last sync (reconciledAt = finishedAt, whole seconds)', refresh: true };
+    if (Number.isNaN(reconciled) || reconciled < finished)
+      return { kind: 'wait', reason: 'status predates the last sync (reconciledAt < finishedAt)', refresh: true };
+    if (reconciled === finished)
+      return { kind: 'wait', reason: 'status may predate the last sync (reconciledAt = finishedAt, whole seconds)', refresh: true };
   }
   if (op && (op.phase === 'Failed' || op.phase === 'Error')) {
     return { kind: 'fail', reason: `sync ${op.phase}: ${op.message ?? 'no message'}`, resources: failedResources };
@@ -167,7 +233,12 @@ function judgeApplication(observation: AppObservation, input: ArgoGateInput): Ve
   const healthMessage = status.health?.message ? ` (${status.health.message})` : '';
   if (health === 'Degraded') {
     const degraded = (status.resources ?? []).filter((r) => r.health?.status === 'Degraded');
-    const resources = degraded.map((r) => ({ kind: r.kind ?? '', namespace: r.namespace ?? null, name: r.name ?? '', message: r.health?.message ?? 'Degraded' }));
+    const resources = degraded.map((r) => ({
+      kind: r.kind ?? '',
+      namespace: r.namespace ?? null,
+      name: r.name ?? '',
+      message: r.health?.message ?? 'Degraded',
+    }));
     const grace = input.degradedGraceMs ?? 120_000;
     if (input.wasHealthy || input.now.getTime() - input.mergedAt.getTime() > grace) {
       return { kind: 'fail', reason: `Degraded${input.wasHealthy ? ' after having been healthy' : ''}`, resources };
@@ -176,7 +247,8 @@ function judgeApplication(observation: AppObservation, input: ArgoGateInput): Ve
   }
   // Synced, fresh, no operation: a paused Deployment or suspended Job stays so; a Rollout may resume by itself.
   if (health === 'Suspended') return judgeSuspended(observation);
-  if (health === 'Missing') return { kind: 'wait', reason: `Missing: Argo CD finds none of its resources in the cluster yet${healthMessage}` };
+  if (health === 'Missing')
+    return { kind: 'wait', reason: `Missing: Argo CD finds none of its resources in the cluster yet${healthMessage}` };
   if (health === 'Unknown') return { kind: 'wait', reason: `health Unknown: Argo CD could not assess it${healthMessage}` };
   if (health !== 'Healthy') return { kind: 'wait', reason: health };
   return { kind: 'ok' };
@@ -187,11 +259,21 @@ function judgeOutOfSync({ app }: AppObservation): Verdict {
   const automated = app.spec.syncPolicy?.automated;
   const auto = Boolean(automated) && automated?.enabled !== false;
   const outOfSync = (app.status.resources ?? []).filter((r) => r.status === 'OutOfSync');
-  const listed = outOfSync.map((r) => ({ kind: r.kind ?? '', namespace: r.namespace ?? null, name: r.name ?? '', message: r.requiresPruning ? 'requires pruning' : 'OutOfSync' }));
+  const listed = outOfSync.map((r) => ({
+    kind: r.kind ?? '',
+    namespace: r.namespace ?? null,
+    name: r.name ?? '',
+    message: r.requiresPruning ? 'requires pruning' : 'OutOfSync',
+  }));
   if (!auto) return { kind: 'fail', reason: 'OutOfSync and auto-sync is off: sync it by hand', resources: listed };
   const pruneOnly = outOfSync.length > 0 && outOfSync.every((r) => r.requiresPruning);
   if (pruneOnly && !automated?.prune) {
-    return { kind: 'fail', reason: 'OutOfSync: only deletions are pending and automated prune is off, so auto-sync will never apply them; sync with prune by hand', resources: listed };
+    return {
+      kind: 'fail',
+      reason:
+        'OutOfSync: only deletions are pending and automated prune is off, so auto-sync will never apply them; sync with prune by hand',
+      resources: listed,
+    };
   }
   const synced = lastSuccessfulSyncTo(app);
   if (synced !== null) {
@@ -249,18 +331,28 @@ function sameJson(a: unknown, b: unknown): boolean {
  */
 function judgeSuspended({ app, tree }: AppObservation): Verdict {
   const found = new Map<string, GateResource>();
-  const add = (r: { kind?: string | undefined; namespace?: string | undefined; name?: string | undefined; health?: { status?: string | undefined; message?: string | undefined } | undefined }) => {
+  const add = (r: {
+    kind?: string | undefined;
+    namespace?: string | undefined;
+    name?: string | undefined;
+    health?: { status?: string | undefined; message?: string | undefined } | undefined;
+  }) => {
     if (r.health?.status !== 'Suspended' || !r.kind || !r.name) return;
     const key = `${r.kind}/${r.namespace ?? ''}/${r.name}`;
-    if (!found.has(key)) found.set(key, { kind: r.kind, namespace: r.namespace ?? null, name: r.name, message: r.health.message ?? 'Suspended' });
+    if (!found.has(key))
+      found.set(key, { kind: r.kind, namespace: r.namespace ?? null, name: r.name, message: r.health.message ?? 'Suspended' });
   };
   for (const r of app.status.resources ?? []) add(r);
   for (const node of tree?.nodes ?? []) add(node);
   const all = [...found.values()];
   if (all.length === 0) {
-    return { kind: 'fail', reason: `Suspended${app.status.health?.message ? ` (${app.status.health.message})` : ''}: something in it is paused and stays so until a person resumes it; Argo CD names no suspended resource, look at the application in Argo CD` };
+    return {
+      kind: 'fail',
+      reason: `Suspended${app.status.health?.message ? ` (${app.status.health.message})` : ''}: something in it is paused and stays so until a person resumes it; Argo CD names no suspended resource, look at the application in Argo CD`,
+    };
   }
-  const describe = (list: GateResource[]) => list.map((r) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name} (${r.message})`).join(', ');
+  const describe = (list: GateResource[]) =>
+    list.map((r) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name} (${r.message})`).join(', ');
   const resources = all.filter((r) => r.kind !== 'Rollout');
   if (resources.length === 0) {
     const how = all.slice(0, 3).map(resumeHint).join('; ');
@@ -293,14 +385,23 @@ function resumeHint(r: GateResource): string {
 
 function judgePhase(input: ArgoGateInput): Verdict {
   const nodes = input.apps.flatMap((a) => a.tree?.nodes ?? []);
-  const find = (r: { kind: string; namespace: string | null; name: string }) => nodes.find((n) => n.kind === r.kind && n.name === r.name && (r.namespace === null || n.namespace === r.namespace));
+  const find = (r: { kind: string; namespace: string | null; name: string }) =>
+    nodes.find((n) => n.kind === r.kind && n.name === r.name && (r.namespace === null || n.namespace === r.namespace));
   for (const expected of input.expectations.healthy) {
     const node = find(expected);
     const where = `${expected.kind} ${expected.namespace ? `${expected.namespace}/` : ''}${expected.name}`;
     if (!node) return { kind: 'wait', reason: `${where} is not in the resource tree yet` };
     const health = node.health?.status;
     if (health === 'Degraded') {
-      return input.wasHealthy ? { kind: 'fail', reason: `${where} is Degraded`, resources: [{ kind: expected.kind, namespace: expected.namespace, name: expected.name, message: node.health?.message ?? 'Degraded' }] } : { kind: 'wait', reason: `${where} is Degraded` };
+      return input.wasHealthy
+        ? {
+            kind: 'fail',
+            reason: `${where} is Degraded`,
+            resources: [
+              { kind: expected.kind, namespace: expected.namespace, name: expected.name, message: node.health?.message ?? 'Degraded' },
+            ],
+          }
+        : { kind: 'wait', reason: `${where} is Degraded` };
     }
     if (health !== undefined && health !== 'Healthy') return { kind: 'wait', reason: `${where} is ${health}` };
   }
@@ -310,10 +411,17 @@ function judgePhase(input: ArgoGateInput): Verdict {
   const old = input.expectations.oldProxyTag;
   if (old && input.expectations.migratedNamespaces.length > 0) {
     const stale = nodes.filter(
-      (n) => n.kind === 'Pod' && n.namespace && input.expectations.migratedNamespaces.includes(n.namespace) && (n.images ?? []).some((image) => image.includes(`proxyv2:${old}`)),
+      (n) =>
+        n.kind === 'Pod' &&
+        n.namespace &&
+        input.expectations.migratedNamespaces.includes(n.namespace) &&
+        (n.images ?? []).some((image) => image.includes(`proxyv2:${old}`)),
     );
     if (stale.length > 0) {
-      const sample = stale.slice(0, 5).map((p) => `${p.namespace}/${p.name}`).join(', ');
+      const sample = stale
+        .slice(0, 5)
+        .map((p) => `${p.namespace}/${p.name}`)
+        .join(', ');
       return { kind: 'wait', reason: `${stale.length} pod(s) still run the old proxy ${old}: ${sample}${stale.length > 5 ? ', …' : ''}` };
     }
   }

@@ -34,7 +34,10 @@ export function repoSlug(url: string): string | null {
     if (!scp) return null;
     path = scp[1]!;
   }
-  const slug = decodeURIComponent(path).replace(/^\/+|\/+$/g, '').replace(/\.git$/i, '').toLowerCase();
+  const slug = decodeURIComponent(path)
+    .replace(/^\/+|\/+$/g, '')
+    .replace(/\.git$/i, '')
+    .toLowerCase();
   return /^[^/]+\/[^/]+$/.test(slug) ? slug : null;
 }
 
@@ -55,7 +58,11 @@ export function redactDecision(decision: GateDecision): GateDecision {
     case 'wait':
       return { ...decision, reason: stripUserinfo(decision.reason) };
     case 'fail':
-      return { ...decision, reason: stripUserinfo(decision.reason), resources: decision.resources.map((r) => ({ ...r, message: stripUserinfo(r.message) })) };
+      return {
+        ...decision,
+        reason: stripUserinfo(decision.reason),
+        resources: decision.resources.map((r) => ({ ...r, message: stripUserinfo(r.message) })),
+      };
   }
 }
 
@@ -75,7 +82,10 @@ export type TrackedRevisions =
 export function trackedRevisions(app: ArgoApplication, repo: ConfigRepoRef): TrackedRevisions {
   if (app.spec.sourceHydrator !== undefined && app.spec.sourceHydrator !== null) {
     // Its synced revision is a hydrated commit (status.sourceHydrator.currentOperation.hydratedSHA), not a commit of the config repo's branch.
-    return { kind: 'foreign', reason: 'source hydrator apps (spec.sourceHydrator) are not supported by the gate yet; check by hand and say /upgrade continue' };
+    return {
+      kind: 'foreign',
+      reason: 'source hydrator apps (spec.sourceHydrator) are not supported by the gate yet; check by hand and say /upgrade continue',
+    };
   }
   const sources = app.spec.sources ?? [];
   const sync = app.status.sync;
@@ -85,15 +95,23 @@ export function trackedRevisions(app: ArgoApplication, repo: ConfigRepoRef): Tra
     if (only?.repoURL && repoSlug(only.repoURL) !== wanted) {
       const url = stripUserinfo(only.repoURL);
       const what = only.chart ? `the Helm chart ${only.chart} from ${url}` : url;
-      return { kind: 'foreign', reason: `its only source is ${what}, not the config repo ${repo.owner}/${repo.repo}: the phase's files cannot be what it syncs (name the application that syncs them under clusters[].argocd.applications)` };
+      return {
+        kind: 'foreign',
+        reason: `its only source is ${what}, not the config repo ${repo.owner}/${repo.repo}: the phase's files cannot be what it syncs (name the application that syncs them under clusters[].argocd.applications)`,
+      };
     }
     const revision = sync?.revision ?? sync?.revisions?.[0];
     return { kind: 'tracked', revisions: revision ? [revision] : [] };
   }
-  const mine = sources.map((source, index) => ({ index, slug: source.repoURL ? repoSlug(source.repoURL) : null })).filter((s) => s.slug === wanted);
+  const mine = sources
+    .map((source, index) => ({ index, slug: source.repoURL ? repoSlug(source.repoURL) : null }))
+    .filter((s) => s.slug === wanted);
   if (mine.length === 0) {
     const urls = sources.map((s) => (s.repoURL ? stripUserinfo(s.repoURL) : '(no repoURL)')).join(', ');
-    return { kind: 'foreign', reason: `none of its ${sources.length} sources is the config repo ${repo.owner}/${repo.repo} (${urls}), so it cannot show the merge commit` };
+    return {
+      kind: 'foreign',
+      reason: `none of its ${sources.length} sources is the config repo ${repo.owner}/${repo.repo} (${urls}), so it cannot show the merge commit`,
+    };
   }
   const revisions = mine.map((s) => sync?.revisions?.[s.index]).filter((r): r is string => Boolean(r));
   return { kind: 'tracked', revisions: [...new Set(revisions)] };

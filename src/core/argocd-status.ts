@@ -8,7 +8,13 @@ import { z } from 'zod';
 const HealthStatus = z.object({ status: z.string().optional(), message: z.string().optional() }).partial();
 
 const ApplicationSource = z
-  .object({ repoURL: z.string().optional(), path: z.string().optional(), chart: z.string().optional(), ref: z.string().optional(), targetRevision: z.string().optional() })
+  .object({
+    repoURL: z.string().optional(),
+    path: z.string().optional(),
+    chart: z.string().optional(),
+    ref: z.string().optional(),
+    targetRevision: z.string().optional(),
+  })
   .loose();
 
 export const ArgoApplication = z.object({
@@ -21,7 +27,13 @@ export const ArgoApplication = z.object({
       // Source hydrator apps (Argo CD 2.14+): the synced revision is a hydrated commit on another branch.
       sourceHydrator: z.unknown().optional(),
       syncPolicy: z
-        .object({ automated: z.object({ prune: z.boolean().optional(), selfHeal: z.boolean().optional(), enabled: z.boolean().optional() }).loose().nullable().optional() })
+        .object({
+          automated: z
+            .object({ prune: z.boolean().optional(), selfHeal: z.boolean().optional(), enabled: z.boolean().optional() })
+            .loose()
+            .nullable()
+            .optional(),
+        })
         .loose()
         .optional(),
     })
@@ -29,7 +41,10 @@ export const ArgoApplication = z.object({
   operation: z.unknown().optional(),
   status: z
     .object({
-      sync: z.object({ status: z.string().optional(), revision: z.string().optional(), revisions: z.array(z.string()).optional() }).loose().optional(),
+      sync: z
+        .object({ status: z.string().optional(), revision: z.string().optional(), revisions: z.array(z.string()).optional() })
+        .loose()
+        .optional(),
       health: HealthStatus.loose().optional(),
       reconciledAt: z.string().optional(),
       operationState: z
@@ -46,7 +61,17 @@ export const ArgoApplication = z.object({
               source: ApplicationSource.optional(),
               sources: z.array(ApplicationSource).optional(),
               resources: z
-                .array(z.object({ kind: z.string().optional(), namespace: z.string().optional(), name: z.string().optional(), status: z.string().optional(), message: z.string().optional() }).loose())
+                .array(
+                  z
+                    .object({
+                      kind: z.string().optional(),
+                      namespace: z.string().optional(),
+                      name: z.string().optional(),
+                      status: z.string().optional(),
+                      message: z.string().optional(),
+                    })
+                    .loose(),
+                )
                 .optional(),
             })
             .loose()
@@ -54,7 +79,9 @@ export const ArgoApplication = z.object({
         })
         .loose()
         .optional(),
-      conditions: z.array(z.object({ type: z.string(), message: z.string().optional(), lastTransitionTime: z.string().optional() }).loose()).optional(),
+      conditions: z
+        .array(z.object({ type: z.string(), message: z.string().optional(), lastTransitionTime: z.string().optional() }).loose())
+        .optional(),
       resources: z
         .array(
           z

@@ -64,15 +64,25 @@ export function parseCommand(body: string): CommandParse {
     if (rest.length > 0) return { kind: 'invalid', message: `\`/upgrade ${head}\` takes no arguments.` };
     return { kind: 'command', command: { kind: head as keyof typeof SUBCOMMANDS } };
   }
-  if (head.startsWith('-')) return { kind: 'invalid', message: `${flagName(head)} comes after the target revision: \`/upgrade <revision> --flag …\`.` };
+  if (head.startsWith('-'))
+    return { kind: 'invalid', message: `${flagName(head)} comes after the target revision: \`/upgrade <revision> --flag …\`.` };
   const near = Object.keys(SUBCOMMANDS).find((s) => editDistance(s, head) <= 2 && head.length >= 3 && !/\d/.test(head));
   if (near) return { kind: 'invalid', message: `unknown subcommand ${inlineCode(head, 20)}; did you mean \`${near}\`?` };
-  if (!DNS_LABEL.test(head)) return { kind: 'invalid', message: 'the target revision must be a lowercase DNS-1123 label of at most 63 characters (e.g. `asm-1140-0`, `1-22-1`).' };
+  if (!DNS_LABEL.test(head))
+    return {
+      kind: 'invalid',
+      message: 'the target revision must be a lowercase DNS-1123 label of at most 63 characters (e.g. `asm-1140-0`, `1-22-1`).',
+    };
 
-  const options: { version?: string; cluster?: string; canary?: string[]; downgrade: boolean; dryRun: boolean } = { downgrade: false, dryRun: false };
+  const options: { version?: string; cluster?: string; canary?: string[]; downgrade: boolean; dryRun: boolean } = {
+    downgrade: false,
+    dryRun: false,
+  };
   for (let i = 0; i < rest.length; i++) {
     const token = rest[i]!;
-    const [flag, inline] = token.includes('=') ? [token.slice(0, token.indexOf('=')), token.slice(token.indexOf('=') + 1)] : [token, undefined];
+    const [flag, inline] = token.includes('=')
+      ? [token.slice(0, token.indexOf('=')), token.slice(token.indexOf('=') + 1)]
+      : [token, undefined];
     if (BOOLEAN_FLAGS.has(flag)) {
       if (inline !== undefined) return { kind: 'invalid', message: `\`${flag}\` takes no value.` };
       if (flag === '--downgrade') options.downgrade = true;
@@ -83,15 +93,21 @@ export function parseCommand(body: string): CommandParse {
     const value = inline ?? rest[++i];
     if (value === undefined || value === '' || value.startsWith('--')) return { kind: 'invalid', message: `\`${flag}\` needs a value.` };
     if (flag === '--version') {
-      if (!/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]{1,30})?$/.test(value)) return { kind: 'invalid', message: '`--version` takes a release such as `1.22.1` or `1.14.0-asm.0`.' };
+      if (!/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]{1,30})?$/.test(value))
+        return { kind: 'invalid', message: '`--version` takes a release such as `1.22.1` or `1.14.0-asm.0`.' };
       options.version = value;
     } else if (flag === '--cluster') {
-      if (!DNS_LABEL.test(value)) return { kind: 'invalid', message: '`--cluster` takes a cluster name from `.github/mesh-upgrade.yml` (a DNS-1123 label).' };
+      if (!DNS_LABEL.test(value))
+        return { kind: 'invalid', message: '`--cluster` takes a cluster name from `.github/mesh-upgrade.yml` (a DNS-1123 label).' };
       options.cluster = value;
     } else {
-      const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+      const names = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (names.length > MAX_CANARY) return { kind: 'invalid', message: `\`--canary\` takes at most ${MAX_CANARY} namespaces.` };
-      if (!names.every((n) => DNS_LABEL.test(n))) return { kind: 'invalid', message: '`--canary` takes namespace names (DNS-1123 labels) separated by commas.' };
+      if (!names.every((n) => DNS_LABEL.test(n)))
+        return { kind: 'invalid', message: '`--canary` takes namespace names (DNS-1123 labels) separated by commas.' };
       options.canary = names;
     }
   }

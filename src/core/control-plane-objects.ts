@@ -1,7 +1,17 @@
-import { stringValue, } from './helm-release-values.js';
-import type { Gateway, InClusterOperator, } from './inventory.js';
-import { parseRevision, versionFromImage, } from './revision.js';
-import { asDict, getPath, INJECT_TEMPLATES_ANNOTATION, ISTIO_SYSTEM, labelsOf, podTemplateOf, REV_LABEL, stringMap, TAG_LABEL, } from '../model/kube.js';
+import { stringValue } from './helm-release-values.js';
+import type { Gateway, InClusterOperator } from './inventory.js';
+import { parseRevision, versionFromImage } from './revision.js';
+import {
+  asDict,
+  getPath,
+  INJECT_TEMPLATES_ANNOTATION,
+  ISTIO_SYSTEM,
+  labelsOf,
+  podTemplateOf,
+  REV_LABEL,
+  stringMap,
+  TAG_LABEL,
+} from '../model/kube.js';
 import type { IndexedObject } from '../model/objects.js';
 import type { YamlIndex } from './repo-index.js';
 
@@ -10,7 +20,10 @@ export function discoverOperators(index: YamlIndex): InClusterOperator[] {
   const deployments = index.ofKind('Deployment').filter((d) => {
     if (d.isPatch) return false;
     const { containers } = podTemplateOf(d.body);
-    return /^istio-operator(-|$)/.test(d.name) && containers.some((c) => /\/operator:|^operator:/.test(stringValue(c.image) ?? '') || c.name === 'istio-operator');
+    return (
+      /^istio-operator(-|$)/.test(d.name) &&
+      containers.some((c) => /\/operator:|^operator:/.test(stringValue(c.image) ?? '') || c.name === 'istio-operator')
+    );
   });
   return deployments.map((deployment) => {
     const { containers } = podTemplateOf(deployment.body);
@@ -19,9 +32,19 @@ export function discoverOperators(index: YamlIndex): InClusterOperator[] {
     // REVISION "" (or none, with an unsuffixed name) is the non-revisioned operator: it reconciles
     // every IstioOperator, revisioned ones included.
     const revisionEnv = env.find((e) => e.name === 'REVISION');
-    const revision = revisionEnv ? stringValue(revisionEnv.value) : deployment.name.startsWith('istio-operator-') ? deployment.name.slice('istio-operator-'.length) : null;
+    const revision = revisionEnv
+      ? stringValue(revisionEnv.value)
+      : deployment.name.startsWith('istio-operator-')
+        ? deployment.name.slice('istio-operator-'.length)
+        : null;
     const image = stringValue(container.image);
-    const objects = index.objects.filter((o) => !o.isPatch && o.kind !== 'Namespace' && o.name === deployment.name && (o.namespace === null || o.namespace === deployment.namespace));
+    const objects = index.objects.filter(
+      (o) =>
+        !o.isPatch &&
+        o.kind !== 'Namespace' &&
+        o.name === deployment.name &&
+        (o.namespace === null || o.namespace === deployment.namespace),
+    );
     return { revision, deployment, objects, version: image ? versionFromImage(image) : null };
   });
 }
@@ -55,7 +78,13 @@ export function revisionOfIstiodService(address: string, service: IndexedObject 
 
 export function isGateway(template: ReturnType<typeof podTemplateOf>): boolean {
   const templates = template.annotations[INJECT_TEMPLATES_ANNOTATION] ?? '';
-  if (templates.split(',').map((t) => t.trim()).includes('gateway')) return true;
+  if (
+    templates
+      .split(',')
+      .map((t) => t.trim())
+      .includes('gateway')
+  )
+    return true;
   const istio = template.labels.istio ?? '';
   return /gateway$/.test(istio) && template.containers.some((c) => c.name === 'istio-proxy');
 }
@@ -75,7 +104,8 @@ export function ownedByRevision(index: YamlIndex, revision: string): IndexedObje
   ]);
   return index.objects.filter((o) => {
     if (o.isPatch || o.kind === 'Namespace') return false;
-    if (names.has(o.name) || (o.kind === 'IstioOperator' && o.name.startsWith('installed-state') && o.name.endsWith(`-${revision}`))) return true;
+    if (names.has(o.name) || (o.kind === 'IstioOperator' && o.name.startsWith('installed-state') && o.name.endsWith(`-${revision}`)))
+      return true;
     const labels = labelsOf(o.body);
     if (labels[REV_LABEL] !== revision || labels[TAG_LABEL] || o.name === 'istiod') return false;
     // The per-revision telemetry EnvoyFilters the charts render (`stats-filter-1.13-<rev>`); anything
@@ -114,7 +144,12 @@ export function ownedByNonRevisioned(index: YamlIndex): IndexedObject[] {
     if (o.namespace === ISTIO_SYSTEM && namespaced.get(o.name)?.has(o.kind)) return true;
     if (o.namespace === null && clusterScoped.get(o.name)?.split('|').includes(o.kind)) return true;
     // The chart's per-minor telemetry filters of the non-revisioned install (`stats-filter-1.13`).
-    return o.kind === 'EnvoyFilter' && o.namespace === ISTIO_SYSTEM && rev === 'default' && /^(tcp-)?(stats-filter|metadata-exchange)(-1\.\d+)?$/.test(o.name);
+    return (
+      o.kind === 'EnvoyFilter' &&
+      o.namespace === ISTIO_SYSTEM &&
+      rev === 'default' &&
+      /^(tcp-)?(stats-filter|metadata-exchange)(-1\.\d+)?$/.test(o.name)
+    );
   });
 }
 
@@ -122,7 +157,9 @@ export function ownedByNonRevisioned(index: YamlIndex): IndexedObject[] {
 export function chartFilterName(name: string, revision: string): boolean {
   const suffix = `-${revision}`;
   if (!name.endsWith(suffix)) return false;
-  return /^(tcp-)?(stats-filter|metadata-exchange|stackdriver-filter|stackdriver-sampling|wasm-stats-filter)(-1\.\d+)?$/.test(name.slice(0, -suffix.length));
+  return /^(tcp-)?(stats-filter|metadata-exchange|stackdriver-filter|stackdriver-sampling|wasm-stats-filter)(-1\.\d+)?$/.test(
+    name.slice(0, -suffix.length),
+  );
 }
 
 export function isControlPlaneOwned(object: IndexedObject): boolean {

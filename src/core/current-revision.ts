@@ -10,11 +10,14 @@ import { type Revision, parseRevision } from './revision.js';
 export function chooseCurrentRevision(inventory: MeshInventory, target: string, warn: (w: PlanWarning) => void): string | null {
   const candidates = [...new Set([...inventory.revisions.map((r) => r.name), ...inventory.externalRevisions])].filter((r) => r !== target);
   if (candidates.length <= 1) return candidates[0] ?? null;
-  const byDefaultTag = inventory.tags.find((t) => t.tag === 'default' && candidates.includes(t.revision))?.revision ?? helmDefaultRevision(inventory, candidates);
+  const byDefaultTag =
+    inventory.tags.find((t) => t.tag === 'default' && candidates.includes(t.revision))?.revision ??
+    helmDefaultRevision(inventory, candidates);
   const serviceRevision = inventory.istiodService?.body.metadata.labels?.['istio.io/rev'];
   const byService = serviceRevision && candidates.includes(serviceRevision) ? serviceRevision : undefined;
   const counts = new Map<string, number>();
-  for (const ns of inventory.namespaces) if (ns.revision && candidates.includes(ns.revision)) counts.set(ns.revision, (counts.get(ns.revision) ?? 0) + 1);
+  for (const ns of inventory.namespaces)
+    if (ns.revision && candidates.includes(ns.revision)) counts.set(ns.revision, (counts.get(ns.revision) ?? 0) + 1);
   const byNamespaces = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
   // Mid-upgrade (the target installed, `default` already on it), namespaces moving away must not
   // switch the upgrade to another old revision: it goes on from the newest one below the target.
@@ -30,7 +33,12 @@ export function chooseCurrentRevision(inventory: MeshInventory, target: string, 
 
 /** The revision whose Helm release holds the `default` tag (`revisionTags`), or base's `defaultRevision`. */
 export function helmDefaultRevision(inventory: MeshInventory, candidates: readonly string[]): string | undefined {
-  const tagged = inventory.revisions.find((r) => candidates.includes(r.name) && Array.isArray(r.helm?.values.revisionTags) && (r.helm.values.revisionTags as unknown[]).includes('default'));
+  const tagged = inventory.revisions.find(
+    (r) =>
+      candidates.includes(r.name) &&
+      Array.isArray(r.helm?.values.revisionTags) &&
+      (r.helm.values.revisionTags as unknown[]).includes('default'),
+  );
   const base = inventory.helmBase?.values.defaultRevision;
   return tagged?.name ?? (typeof base === 'string' && candidates.includes(base) ? base : undefined);
 }
@@ -52,11 +60,18 @@ export function describeRevision(name: string, installed: InstalledRevision | nu
 }
 
 /** Tag strategy when asked, or (auto) when every namespace on either revision follows a tag. */
-export function resolveStrategy(inventory: MeshInventory, revisions: readonly string[], requested: 'relabel' | 'tag' | 'auto'): 'relabel' | 'tag' {
+export function resolveStrategy(
+  inventory: MeshInventory,
+  revisions: readonly string[],
+  requested: 'relabel' | 'tag' | 'auto',
+): 'relabel' | 'tag' {
   if (requested !== 'auto') return requested;
   // Gateway namespaces move by relabelling in the gateways phase whatever the strategy: they do not decide it.
   const gatewayNamespaces = new Set(inventory.gateways.filter((g) => g.style === 'namespace-label').map((g) => g.object.namespace));
-  const meshed = inventory.namespaces.filter((n) => n.revision !== null && revisions.includes(n.revision) && !(revisions[0] === 'default' && gatewayNamespaces.has(n.name)));
-  const followsTag = (n: (typeof meshed)[number]) => n.injection.mode === 'injection-enabled' || (n.injection.mode === 'revision' && !revisions.includes(n.injection.value));
+  const meshed = inventory.namespaces.filter(
+    (n) => n.revision !== null && revisions.includes(n.revision) && !(revisions[0] === 'default' && gatewayNamespaces.has(n.name)),
+  );
+  const followsTag = (n: (typeof meshed)[number]) =>
+    n.injection.mode === 'injection-enabled' || (n.injection.mode === 'revision' && !revisions.includes(n.injection.value));
   return meshed.length > 0 && meshed.every(followsTag) ? 'tag' : 'relabel';
 }

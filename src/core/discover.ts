@@ -1,17 +1,40 @@
 import { toHelmRelease, stringValue, numberValue, stringList } from './helm-release-values.js';
-import { discoverNamespaces, } from './namespaces.js';
-import { ownedByRevision, ownedByNonRevisioned, isControlPlaneOwned, discoverOperators, pinnedProxyOf, revisionOfIstiodAddress, revisionOfIstiodService, isGateway, versionOf } from './control-plane-objects.js';
+import { discoverNamespaces } from './namespaces.js';
+import {
+  ownedByRevision,
+  ownedByNonRevisioned,
+  isControlPlaneOwned,
+  discoverOperators,
+  pinnedProxyOf,
+  revisionOfIstiodAddress,
+  revisionOfIstiodService,
+  isGateway,
+  versionOf,
+} from './control-plane-objects.js';
 import type { RevisionTag } from './inventory.js';
 import type { Gateway, HelmRelease, InstalledRevision, MeshInventory, Workload } from './inventory.js';
-import { parseVersion, versionFromImage, } from './revision.js';
-import { asDict, getPath, INJECT_LABEL, ISTIO_SYSTEM, labelsOf, podTemplateOf, replicasOf, RESTART_ANNOTATION, REV_LABEL, stringMap, TAG_LABEL, WORKLOAD_KINDS } from '../model/kube.js';
+import { parseVersion, versionFromImage } from './revision.js';
+import {
+  asDict,
+  getPath,
+  INJECT_LABEL,
+  ISTIO_SYSTEM,
+  labelsOf,
+  podTemplateOf,
+  replicasOf,
+  RESTART_ANNOTATION,
+  REV_LABEL,
+  stringMap,
+  TAG_LABEL,
+  WORKLOAD_KINDS,
+} from '../model/kube.js';
 import { MeshNotFoundError } from '../model/errors.js';
 import { discoverSail, sailTagTargets } from './sources/sail.js';
 import { generatedApplications } from './sources/applicationset.js';
 import type { YamlIndex } from './repo-index.js';
 import { nonRevisionedIopRevision, nonRevisionedIstioOperators } from './sources/operator-nonrevisioned.js';
 import { isPlaceholderRevision } from './sources/placeholders.js';
-import { hasPlaceholder, } from './sources/flux-substitution.js';
+import { hasPlaceholder } from './sources/flux-substitution.js';
 
 const ISTIO_CONFIG_GROUPS = ['networking.istio.io', 'security.istio.io', 'telemetry.istio.io', 'extensions.istio.io'];
 
@@ -45,7 +68,9 @@ export function discoverMesh(index: YamlIndex, assumed: { readonly defaultTag?: 
   // `default`: istio-injection=enabled and istio.io/rev=default follow it while no tag says otherwise.
   const nonRevisionedIstiod = index
     .ofKind('Deployment')
-    .find((o) => !o.isPatch && o.namespace === ISTIO_SYSTEM && o.name === 'istiod' && (labelsOf(o.body)[REV_LABEL] ?? 'default') === 'default');
+    .find(
+      (o) => !o.isPatch && o.namespace === ISTIO_SYSTEM && o.name === 'istiod' && (labelsOf(o.body)[REV_LABEL] ?? 'default') === 'default',
+    );
   if (nonRevisionedIstiod && !tagTarget.has('default')) tagTarget.set('default', 'default');
   // So is an IstioOperator without revision (istioctl install -f, or a non-revisioned in-cluster operator).
   const nonRevisionedIop = nonRevisionedIstioOperators(index, nonRevisionedIstiod !== undefined, discoverOperators(index))[0] ?? null;
@@ -64,7 +89,14 @@ export function discoverMesh(index: YamlIndex, assumed: { readonly defaultTag?: 
 
   const istiodDeployments = index
     .ofKind('Deployment')
-    .filter((o) => o === nonRevisionedIstiod || (o.namespace === ISTIO_SYSTEM && /^istiod(-|$)/.test(o.name) && labelsOf(o.body)[REV_LABEL] && labelsOf(o.body)[REV_LABEL] !== 'default'));
+    .filter(
+      (o) =>
+        o === nonRevisionedIstiod ||
+        (o.namespace === ISTIO_SYSTEM &&
+          /^istiod(-|$)/.test(o.name) &&
+          labelsOf(o.body)[REV_LABEL] &&
+          labelsOf(o.body)[REV_LABEL] !== 'default'),
+    );
   const operators = index.ofKind('IstioOperator').filter((o) => !o.isPatch && !o.name.startsWith('installed-state'));
   const inClusterOperators = discoverOperators(index);
   const revisions = new Map<string, InstalledRevision>();
@@ -88,7 +120,8 @@ export function discoverMesh(index: YamlIndex, assumed: { readonly defaultTag?: 
       operator: inCluster,
     });
   }
-  if (nonRevisionedIop && !revisions.has('default')) revisions.set('default', nonRevisionedIopRevision(nonRevisionedIop, inClusterOperators));
+  if (nonRevisionedIop && !revisions.has('default'))
+    revisions.set('default', nonRevisionedIopRevision(nonRevisionedIop, inClusterOperators));
   for (const release of helmTags) {
     const name = release === nonRevisionedRelease ? 'default' : stringValue(release.values.revision);
     if (!name || hasPlaceholder(name) || revisions.has(name)) continue;
@@ -126,9 +159,13 @@ export function discoverMesh(index: YamlIndex, assumed: { readonly defaultTag?: 
   for (const deployment of istiodDeployments) {
     const name = deployment === nonRevisionedIstiod ? 'default' : labelsOf(deployment.body)[REV_LABEL]!;
     if (revisions.has(name)) continue;
-    const image = podTemplateOf(deployment.body).containers.map((c) => stringValue(c.image)).find(Boolean);
+    const image = podTemplateOf(deployment.body)
+      .containers.map((c) => stringValue(c.image))
+      .find(Boolean);
     const owned = name === 'default' ? ownedByNonRevisioned(index) : ownedByRevision(index, name);
-    const hpaMin = owned.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => numberValue(getPath(o.body, ['spec', 'minReplicas'])) ?? 1);
+    const hpaMin = owned
+      .filter((o) => o.kind === 'HorizontalPodAutoscaler')
+      .map((o) => numberValue(getPath(o.body, ['spec', 'minReplicas'])) ?? 1);
     revisions.set(name, {
       name,
       version: (image && versionFromImage(image)) ?? versionOf(name),
@@ -151,7 +188,9 @@ export function discoverMesh(index: YamlIndex, assumed: { readonly defaultTag?: 
   const helmGateways = helmReleases.filter((r) => r.chart === 'gateway');
   const gateways: Gateway[] = [];
   const workloads: Workload[] = [];
-  const istiodNames = new Set([...istiodDeployments, ...inClusterOperators.map((o) => o.deployment)].map((d) => `${d.namespace}/${d.name}`));
+  const istiodNames = new Set(
+    [...istiodDeployments, ...inClusterOperators.map((o) => o.deployment)].map((d) => `${d.namespace}/${d.name}`),
+  );
   for (const kind of WORKLOAD_KINDS) {
     for (const object of index.ofKind(kind)) {
       if (object.isPatch || istiodNames.has(`${object.namespace}/${object.name}`)) continue;
@@ -167,7 +206,9 @@ export function discoverMesh(index: YamlIndex, assumed: { readonly defaultTag?: 
       if (isGateway(template)) {
         const podRevision = template.labels[REV_LABEL];
         const pinned = pinnedProxyOf(template.containers);
-        const pinnedRevision = pinned?.caAddress ? (revisionOfIstiodAddress(pinned.caAddress) ?? revisionOfIstiodService(pinned.caAddress, istiodService)) : null;
+        const pinnedRevision = pinned?.caAddress
+          ? (revisionOfIstiodAddress(pinned.caAddress) ?? revisionOfIstiodService(pinned.caAddress, istiodService))
+          : null;
         const resolved = pinnedRevision ?? (podRevision ? (tagTarget.get(podRevision) ?? podRevision) : (namespace?.revision ?? null));
         gateways.push({ ...workload, style: podRevision ? 'pod-label' : 'namespace-label', revision: resolved, pinned });
       } else if (namespace?.revision || (workload.podRevision && namespace?.injection.mode === 'none')) {
@@ -203,8 +244,8 @@ export function discoverMesh(index: YamlIndex, assumed: { readonly defaultTag?: 
   for (const r of [...referenced]) if (isPlaceholderRevision(r)) referenced.delete(r);
   const externalRevisions = [...referenced].filter((r) => !installed.has(r) && !tagTarget.has(r)).sort();
 
-  const webhooksWithCaBundle = [...index.ofKind('MutatingWebhookConfiguration'), ...index.ofKind('ValidatingWebhookConfiguration')].filter((o) =>
-    (Array.isArray(o.body.webhooks) ? o.body.webhooks : []).some((w) => asDict(asDict(w).clientConfig).caBundle),
+  const webhooksWithCaBundle = [...index.ofKind('MutatingWebhookConfiguration'), ...index.ofKind('ValidatingWebhookConfiguration')].filter(
+    (o) => (Array.isArray(o.body.webhooks) ? o.body.webhooks : []).some((w) => asDict(asDict(w).clientConfig).caBundle),
   );
 
   return {
@@ -249,4 +290,3 @@ export function assertMeshFound(inventory: MeshInventory): void {
     );
   }
 }
-

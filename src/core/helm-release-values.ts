@@ -1,10 +1,9 @@
-
-import type { HelmRelease, } from './inventory.js';
+import type { HelmRelease } from './inventory.js';
 import { load as loadValues } from 'js-yaml';
-import { asDict, getPath, } from '../model/kube.js';
+import { asDict, getPath } from '../model/kube.js';
 import type { IndexedObject } from '../model/objects.js';
 import type { YamlIndex } from './repo-index.js';
-import { hasPlaceholder, mergeValues, resolveDeep, resolveVariable, valuesFromConfigMaps, } from './sources/flux-substitution.js';
+import { hasPlaceholder, mergeValues, resolveDeep, resolveVariable, valuesFromConfigMaps } from './sources/flux-substitution.js';
 
 /** Values the plan edits; an Argo CD parameter setting one would silently win over the edit. */
 export const MESH_VALUE = /^(revision|revisionTags(\[\d+\])?|defaultRevision|global\.operatorManageWebhooks)$/;
@@ -18,7 +17,9 @@ export function toHelmRelease(object: IndexedObject, index?: YamlIndex): HelmRel
     const rawVersion = stringValue(getPath(object.body, ['spec', 'chart', 'spec', 'version']));
     // Flux post-build substitutions (`${istio_version}`) and valuesFrom ConfigMaps, as the cluster sees them.
     const resolved = index && rawVersion !== null ? resolveVariable(index, object.file, rawVersion) : null;
-    const values = index ? mergeValues(valuesFromConfigMaps(index, object).values, asDict(resolveDeep(index, object.file, ownValues))) : ownValues;
+    const values = index
+      ? mergeValues(valuesFromConfigMaps(index, object).values, asDict(resolveDeep(index, object.file, ownValues)))
+      : ownValues;
     return {
       object,
       chart,

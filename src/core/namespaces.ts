@@ -1,7 +1,6 @@
-
-import type { MeshNamespace, } from './inventory.js';
-import type { InjectionMode, } from './inventory.js';
-import { asDict, INJECTION_LABEL, REV_LABEL, } from '../model/kube.js';
+import type { MeshNamespace } from './inventory.js';
+import type { InjectionMode } from './inventory.js';
+import { asDict, INJECTION_LABEL, REV_LABEL } from '../model/kube.js';
 import type { IndexedObject } from '../model/objects.js';
 import type { YamlIndex } from './repo-index.js';
 import { isPlaceholderRevision } from './sources/placeholders.js';
@@ -17,10 +16,14 @@ export function discoverNamespaces(index: YamlIndex, tagTarget: ReadonlyMap<stri
   return [...byName].map(([name, definitions]) => {
     // Resources first, then the kustomize patches that override their labels.
     const ordered = [...definitions.filter((d) => !d.isPatch), ...definitions.filter((d) => d.isPatch)];
-    const labels = withJsonLabelOps(effectiveLabels(ordered), labelPatchesFor(index.kustomizations, name, { ...selectorSubjectOf(ordered), labels: effectiveLabels(ordered) }));
+    const labels = withJsonLabelOps(
+      effectiveLabels(ordered),
+      labelPatchesFor(index.kustomizations, name, { ...selectorSubjectOf(ordered), labels: effectiveLabels(ordered) }),
+    );
     const injection = injectionModeOf(labels);
     let revision: string | null = null;
-    if (injection.mode === 'revision') revision = isPlaceholderRevision(injection.value) ? null : (tagTarget.get(injection.value) ?? injection.value);
+    if (injection.mode === 'revision')
+      revision = isPlaceholderRevision(injection.value) ? null : (tagTarget.get(injection.value) ?? injection.value);
     else if (injection.mode === 'injection-enabled') revision = tagTarget.get('default') ?? null;
     return {
       name,

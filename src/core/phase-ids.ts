@@ -1,5 +1,14 @@
 /** Phase ids, in the order a canary upgrade runs them. Workload waves are `workloads-<n>`. */
-export const PHASE_ORDER = ['control-plane', 'gateways', 'workloads', 'default-revision', 'scale-down', 'cleanup', 'operator-cleanup', 'scale-up'] as const;
+export const PHASE_ORDER = [
+  'control-plane',
+  'gateways',
+  'workloads',
+  'default-revision',
+  'scale-down',
+  'cleanup',
+  'operator-cleanup',
+  'scale-up',
+] as const;
 export type PhaseKind = (typeof PHASE_ORDER)[number];
 
 /** Restarts proceed at about this many pods a minute (ASM's documented figure). */

@@ -54,7 +54,9 @@ export function assertNonRevisionedSupported(installed: InstalledRevision | null
  * `substituteFrom`: a Secret that sets the variable would win, and git cannot show it.
  */
 export function fluxSecretWarnings(inventory: MeshInventory): PlanWarning[] {
-  const releases = [...inventory.revisions.map((r) => r.helm), ...inventory.helmGateways, inventory.helmBase].filter((r): r is NonNullable<typeof r> => r !== null && r !== undefined);
+  const releases = [...inventory.revisions.map((r) => r.helm), ...inventory.helmGateways, inventory.helmBase].filter(
+    (r): r is NonNullable<typeof r> => r !== null && r !== undefined,
+  );
   const seen = new Set<string>();
   const out: PlanWarning[] = [];
   for (const { chartVersionSubstitution: sub } of releases) {
@@ -82,18 +84,37 @@ export function assertReadableHelmSources(index: ReturnType<typeof buildYamlInde
   for (const app of index.ofKind('Application')) {
     const sources = getPath(app.body, ['spec', 'sources']);
     if (app.isPatch || !Array.isArray(sources)) continue;
-    if (sources.some((source) => ISTIO_CHART.test(String(getPath(source, ['chart']) ?? '')) && ISTIO_REPO.test(String(getPath(source, ['repoURL']) ?? '')))) found.push(`Application ${app.name} (${app.file}): spec.sources`);
+    if (
+      sources.some(
+        (source) =>
+          ISTIO_CHART.test(String(getPath(source, ['chart']) ?? '')) && ISTIO_REPO.test(String(getPath(source, ['repoURL']) ?? '')),
+      )
+    )
+      found.push(`Application ${app.name} (${app.file}): spec.sources`);
   }
-  const charts = new Map([...index.ofKind('OCIRepository'), ...index.ofKind('HelmChart')].map((o) => [`${o.kind}/${o.namespace ?? ''}/${o.name}`, o]));
+  const charts = new Map(
+    [...index.ofKind('OCIRepository'), ...index.ofKind('HelmChart')].map((o) => [`${o.kind}/${o.namespace ?? ''}/${o.name}`, o]),
+  );
   for (const release of index.ofKind('HelmRelease')) {
     const ref = getPath(release.body, ['spec', 'chartRef']) as { kind?: unknown; name?: unknown; namespace?: unknown } | undefined;
     if (release.isPatch || !ref || typeof ref.name !== 'string') continue;
     const source = charts.get(`${String(ref.kind)}/${String(ref.namespace ?? release.namespace ?? '')}/${ref.name}`);
-    const chart = source ? String(getPath(source.body, ['spec', 'chart']) ?? String(getPath(source.body, ['spec', 'url']) ?? '').split('/').pop()) : '';
+    const chart = source
+      ? String(
+          getPath(source.body, ['spec', 'chart']) ??
+            String(getPath(source.body, ['spec', 'url']) ?? '')
+              .split('/')
+              .pop(),
+        )
+      : '';
     // An OCIRepository names its registry in `url`; a HelmChart its HelmRepository, whose URL says.
     const repoRef = source ? (getPath(source.body, ['spec', 'sourceRef', 'name']) as string | undefined) : undefined;
-    const repoUrl = source?.kind === 'OCIRepository' ? String(getPath(source.body, ['spec', 'url']) ?? '') : String(getPath(index.ofKind('HelmRepository').find((r) => r.name === repoRef)?.body, ['spec', 'url']) ?? '');
-    if (ISTIO_CHART.test(chart) && ISTIO_REPO.test(repoUrl)) found.push(`HelmRelease ${release.name} (${release.file}): spec.chartRef to ${source!.kind} ${source!.name}`);
+    const repoUrl =
+      source?.kind === 'OCIRepository'
+        ? String(getPath(source.body, ['spec', 'url']) ?? '')
+        : String(getPath(index.ofKind('HelmRepository').find((r) => r.name === repoRef)?.body, ['spec', 'url']) ?? '');
+    if (ISTIO_CHART.test(chart) && ISTIO_REPO.test(repoUrl))
+      found.push(`HelmRelease ${release.name} (${release.file}): spec.chartRef to ${source!.kind} ${source!.name}`);
   }
   if (found.length === 0) return;
   throw new UpgradeRefusedError(
@@ -108,7 +129,9 @@ export function assertReadableHelmSources(index: ReturnType<typeof buildYamlInde
  * with the way out rather than planned wrong.
  */
 export function assertNoMeshParameters(inventory: MeshInventory): void {
-  const releases = [...inventory.revisions.map((r) => r.helm), ...inventory.helmGateways, inventory.helmBase].filter((r): r is NonNullable<typeof r> => r !== null && r !== undefined);
+  const releases = [...inventory.revisions.map((r) => r.helm), ...inventory.helmGateways, inventory.helmBase].filter(
+    (r): r is NonNullable<typeof r> => r !== null && r !== undefined,
+  );
   const found = releases.filter((r) => (r.meshParameters ?? []).length > 0);
   if (found.length === 0) return;
   throw new UpgradeRefusedError(

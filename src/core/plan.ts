@@ -1,6 +1,12 @@
 import type { PlanOptions, UpgradePlan } from './plan-types.js';
 import { alreadyThere, emptyWorkloads, findRenderOverlay, remainingReferences, toPlannedPhase } from './planned-phase.js';
-import { assertNoMeshParameters, assertNonRevisionedSupported, assertOperatorCanReach, assertReadableHelmSources, fluxSecretWarnings } from './plan-refusals.js';
+import {
+  assertNoMeshParameters,
+  assertNonRevisionedSupported,
+  assertOperatorCanReach,
+  assertReadableHelmSources,
+  fluxSecretWarnings,
+} from './plan-refusals.js';
 import { chooseCurrentRevision, describeRevision, resolveStrategy } from './current-revision.js';
 import { App, Chart } from 'cdk8s';
 import { renderPhase } from './render-phase.js';
@@ -22,8 +28,8 @@ import { twinIstioOperatorPatches } from './sources/iop-name-keyed-patches.js';
 import { forcedStrategy } from './phases/helm-nonrevisioned.js';
 import { draftScaleDown, draftScaleUp } from './phases/scale-down.js';
 import { draftWorkloadWaves } from './phases/workloads.js';
-import { detectPlatform, } from './platform.js';
-import { collectPreflightWarnings, } from './preflight.js';
+import { detectPlatform } from './platform.js';
+import { collectPreflightWarnings } from './preflight.js';
 import { parseRevision, type Revision } from './revision.js';
 import { applyFileChanges, diffSnapshots, type FileChange, type RepoSnapshot } from '../model/snapshot.js';
 import { evaluateUpgradePolicy } from './upgrade-policy.js';
@@ -32,20 +38,25 @@ import { chartValueFilesWarnings } from './sources/chart-value-files.js';
 import { assertVersionSkew } from './version-skew.js';
 import { buildYamlIndex } from './yaml-index.js';
 import { assertSingleNonRevisioned, firstCanaryStrategy, isFirstCanaryFromIop } from './sources/operator-nonrevisioned.js';
-import { assertManagedMove, assertManagedTarget, assumedDefaultChannel, detectManagedMesh, followsUnseenDefault } from './sources/managed.js';
+import {
+  assertManagedMove,
+  assertManagedTarget,
+  assumedDefaultChannel,
+  detectManagedMesh,
+  followsUnseenDefault,
+} from './sources/managed.js';
 import { followSetters, resolvePlaceholders } from './sources/placeholders.js';
 import { adaptManagedCleanup, adaptManagedDefaultRevision, draftManagedControlPlane } from './phases/managed.js';
 import { renderLocalCharts, withLocalCharts } from './sources/helm-app-of-apps.js';
 import { applyPhaseWithCharts } from './sources/helm-app-of-apps-writer.js';
 import { applicationSetWarnings, isGitParamsFile } from './sources/applicationset.js';
-import { adaptOperatorToHelmCleanup, adaptOperatorToHelmDefaultRevision, adaptOperatorToHelmGateways, } from './phases/operator-to-helm.js';
+import { adaptOperatorToHelmCleanup, adaptOperatorToHelmDefaultRevision, adaptOperatorToHelmGateways } from './phases/operator-to-helm.js';
 import { assertKustomizationsBuild } from './sources/kustomize-build.js';
 import { assertNoDuplicateInBuild, duplicateDefinitionRefusal } from './sources/kustomize-reach.js';
 import { withImageOverrides } from './sources/kustomize-images.js';
 import { routeNamespaceMoves, warnInjectionLabelsFromTransformers, warnUnreadableSelectors } from './sources/json-patches.js';
 import { warnPatchesThatStopApplying } from './sources/patch-stops-applying.js';
 import { sidecarPatchBlockers, withSidecarPatches } from './sources/sidecar-patches.js';
-
 
 /**
  * Plans a canary upgrade from the repo as it is: finds the mesh, checks the upgrade path, drafts
@@ -58,7 +69,10 @@ export function planUpgrade(snapshot: RepoSnapshot, options: PlanOptions): Upgra
     return planUpgradeOnce(snapshot, options);
   } catch (error) {
     // Two definitions of one object (two overlays planned together): a refusal naming the files.
-    const twice = error instanceof Error && !(error instanceof UpgradeRefusedError) ? /There is already a Construct with name '([A-Za-z]+)-(.+)' in/.exec(error.message) : null;
+    const twice =
+      error instanceof Error && !(error instanceof UpgradeRefusedError)
+        ? /There is already a Construct with name '([A-Za-z]+)-(.+)' in/.exec(error.message)
+        : null;
     const refusal = twice ? duplicateDefinitionRefusal(buildYamlIndex(resolvePlaceholders(snapshot).snapshot), twice[1]!, twice[2]!) : null;
     throw refusal ?? error;
   }
@@ -79,7 +93,13 @@ function planUpgradeOnce(snapshot: RepoSnapshot, options: PlanOptions): UpgradeP
   // whatever it serves; that revision is planned as `default` and reported as unknown (null).
   const unseenDefault = assumedDefault === null && followsUnseenDefault(managed, index, options.to, options.from === null);
   const inventory = discoverMesh(index, { defaultTag: assumedDefault ?? (unseenDefault ? 'default' : null) });
-  assertSingleNonRevisioned(index, inventory.operators, [...index.ofKind('Application'), ...index.ofKind('HelmRelease')].map((o) => toHelmRelease(o, index)).filter((r): r is NonNullable<typeof r> => r !== null));
+  assertSingleNonRevisioned(
+    index,
+    inventory.operators,
+    [...index.ofKind('Application'), ...index.ofKind('HelmRelease')]
+      .map((o) => toHelmRelease(o, index))
+      .filter((r): r is NonNullable<typeof r> => r !== null),
+  );
   const appSetWarnings = applicationSetWarnings(index);
   const valueFileWarnings = chartValueFilesWarnings(index);
   if (!unseenDefault) assertMeshFound(inventory);
@@ -89,7 +109,9 @@ function planUpgradeOnce(snapshot: RepoSnapshot, options: PlanOptions): UpgradeP
   if (sail) return sail;
   assertManagedTarget(options.to, options.version);
   const requested = parseRevision(options.to, options.version);
-  const warnings: PlanWarning[] = index.skipped.filter((s) => !isGitParamsFile(index, s.file)).map((s) => ({ code: 'skipped-file', message: `skipped: ${s.reason}`, file: s.file }));
+  const warnings: PlanWarning[] = index.skipped
+    .filter((s) => !isGitParamsFile(index, s.file))
+    .map((s) => ({ code: 'skipped-file', message: `skipped: ${s.reason}`, file: s.file }));
   warnings.push(...resolved.warnings);
   for (const w of fluxSecretWarnings(inventory)) warnings.push(w);
   if (unseenDefault) {
@@ -148,12 +170,16 @@ function planUpgradeOnce(snapshot: RepoSnapshot, options: PlanOptions): UpgradeP
   }
   const installed = inventory.revisions.find((r) => r.name === fromName) ?? null;
   // The revision behind an unseen default tag is a control plane outside git, like a channel's.
-  const from: Revision = unseenDefault && fromName === 'default' ? { name: 'default', flavor: 'managed', version: null } : describeRevision(fromName, installed);
+  const from: Revision =
+    unseenDefault && fromName === 'default' ? { name: 'default', flavor: 'managed', version: null } : describeRevision(fromName, installed);
   assertNonRevisionedSupported(installed, inventory, options);
   assertManagedMove(from, to);
 
   // A channel has no release to compare: Google picks it.
-  const decision = to.flavor === 'managed' ? ({ kind: 'allow', direction: 'upgrade', warnings: [] } as const) : evaluateUpgradePolicy(from, to, { downgrade: (options.downgrade ?? false) || (options.rollback ?? false) });
+  const decision =
+    to.flavor === 'managed'
+      ? ({ kind: 'allow', direction: 'upgrade', warnings: [] } as const)
+      : evaluateUpgradePolicy(from, to, { downgrade: (options.downgrade ?? false) || (options.rollback ?? false) });
   if (decision.kind === 'refuse') throw new UpgradeRefusedError(decision.reason, decision.code);
   assertOperatorCanReach(installed, to, index);
   if (!options.rollback) assertVersionSkew(index, from, to, options.kubernetesVersion);
@@ -193,21 +219,47 @@ function planUpgradeOnce(snapshot: RepoSnapshot, options: PlanOptions): UpgradeP
   warnInjectionLabelsFromTransformers(index, snapshot, warn);
   warnUnreadableSelectors(index, snapshot, warn);
 
-  const controlPlane = options.rollback ? null : to.flavor === 'managed' ? draftManagedControlPlane(ctx, managed) : { ...draftControlPlane(ctx, scopeFor('control-plane')), rawFiles: twins };
+  const controlPlane = options.rollback
+    ? null
+    : to.flavor === 'managed'
+      ? draftManagedControlPlane(ctx, managed)
+      : { ...draftControlPlane(ctx, scopeFor('control-plane')), rawFiles: twins };
   // kustomize `images:` overrides of Istio's proxy move with what they reach (sources/kustomize-images.ts).
-  const gateways = withImageOverrides(ctx, snapshot, [adaptOperatorToHelmGateways(ctx, draftGateways(ctx, scopeFor('gateways')))], 'gateways')[0]!;
+  const gateways = withImageOverrides(
+    ctx,
+    snapshot,
+    [adaptOperatorToHelmGateways(ctx, draftGateways(ctx, scopeFor('gateways')))],
+    'gateways',
+  )[0]!;
   const waves = draftWorkloadWaves(ctx, scopeFor, new Set(gateways.namespaces));
   const unpatched = waves.length > 0 ? waves : [emptyWorkloads(ctx, `${prefix}workloads`)];
   // Pre-injected sidecars written by kustomize patches follow the workloads (sources/sidecar-patches.ts).
   // On the way back (from and to swapped) an images override returns to the old tag with the workloads.
-  const workloads = withImageOverrides(ctx, snapshot, options.rollback ? unpatched : withSidecarPatches(ctx, snapshot, unpatched), 'workloads');
+  const workloads = withImageOverrides(
+    ctx,
+    snapshot,
+    options.rollback ? unpatched : withSidecarPatches(ctx, snapshot, unpatched),
+    'workloads',
+  );
   const defaultRevisionScope = scopeFor('default-revision');
-  const defaultRevision = adaptOperatorToHelmDefaultRevision(ctx, defaultRevisionScope, adaptManagedDefaultRevision(ctx, draftDefaultRevision(ctx, defaultRevisionScope)));
+  const defaultRevision = adaptOperatorToHelmDefaultRevision(
+    ctx,
+    defaultRevisionScope,
+    adaptManagedDefaultRevision(ctx, draftDefaultRevision(ctx, defaultRevisionScope)),
+  );
   const references = remainingReferences(ctx, [gateways, ...waves, defaultRevision]);
-  const cleanup = adaptOperatorToHelmCleanup(ctx, adaptManagedCleanup(ctx, draftCleanup(ctx, options.rollback ? references : [...references, ...sidecarPatchBlockers(ctx, snapshot)]), managed));
+  const cleanup = adaptOperatorToHelmCleanup(
+    ctx,
+    adaptManagedCleanup(
+      ctx,
+      draftCleanup(ctx, options.rollback ? references : [...references, ...sidecarPatchBlockers(ctx, snapshot)]),
+      managed,
+    ),
+  );
   const operatorCleanup = options.rollback ? null : draftOperatorCleanup(ctx);
   const afterCleanup = operatorCleanup ? [operatorCleanup] : [];
-  const scaleDown = options.cleanupMode === 'scale-then-delete' && !options.rollback ? [draftScaleDown(ctx, scopeFor('scale-down'), references)] : [];
+  const scaleDown =
+    options.cleanupMode === 'scale-then-delete' && !options.rollback ? [draftScaleDown(ctx, scopeFor('scale-down'), references)] : [];
   const scaleUp = options.rollback ? draftScaleUp(ctx, scopeFor('scale-up')) : null;
   // With tags, the tag moves before the restarts that pick it up (Istio's order for istio-injection
   // and tag labels); only the canary wave, which gets its own tag, goes before.
@@ -216,7 +268,12 @@ function planUpgradeOnce(snapshot: RepoSnapshot, options: PlanOptions): UpgradeP
   // The way back runs the other way round: applications first, then gateways, then what names the
   // default, and the new control plane goes last.
   const drafts = options.rollback
-    ? [...(scaleUp ? [scaleUp] : []), ...(ctx.strategy === 'tag' ? [defaultRevision, ...workloads, gateways, cleanup] : [...workloads, gateways, defaultRevision, cleanup])].map((d) => ({
+    ? [
+        ...(scaleUp ? [scaleUp] : []),
+        ...(ctx.strategy === 'tag'
+          ? [defaultRevision, ...workloads, gateways, cleanup]
+          : [...workloads, gateways, defaultRevision, cleanup]),
+      ].map((d) => ({
         ...d,
         id: d.id.startsWith(prefix) ? d.id : `${prefix}${d.id}`,
         title: `Roll back: ${d.title}`,
@@ -259,7 +316,12 @@ function planUpgradeOnce(snapshot: RepoSnapshot, options: PlanOptions): UpgradeP
 }
 
 /** A Sail Operator install (an `Istio` resource): its own phases (phases/sail.ts), or null. */
-function planSail(snapshot: RepoSnapshot, index: ReturnType<typeof buildYamlIndex>, inventory: MeshInventory, options: PlanOptions): UpgradePlan | null {
+function planSail(
+  snapshot: RepoSnapshot,
+  index: ReturnType<typeof buildYamlIndex>,
+  inventory: MeshInventory,
+  options: PlanOptions,
+): UpgradePlan | null {
   const warnings: PlanWarning[] = index.skipped.map((s) => ({ code: 'skipped-file', message: `skipped: ${s.reason}`, file: s.file }));
   const warn = (w: PlanWarning) => {
     if (!warnings.some((x) => x.code === w.code && x.message === w.message && x.file === w.file)) warnings.push(w);
@@ -287,12 +349,18 @@ function planSail(snapshot: RepoSnapshot, index: ReturnType<typeof buildYamlInde
 /** Net file changes of phases 1..`phaseId` against the repo the plan was made from. */
 export function renderThrough(plan: UpgradePlan, phaseId: string): FileChange[] {
   const position = plan.phases.findIndex((p) => p.id === phaseId);
-  if (position < 0) throw new UnknownPhaseError(phaseId, plan.phases.map((p) => p.id));
+  if (position < 0)
+    throw new UnknownPhaseError(
+      phaseId,
+      plan.phases.map((p) => p.id),
+    );
   return diffSnapshots(plan.original, snapshotAfter(plan, position + 1));
 }
 
 /** The repo once the first `count` phases are applied. */
 export function snapshotAfter(plan: UpgradePlan, count: number): RepoSnapshot {
-  return applyFileChanges(plan.original, plan.phases.slice(0, count).flatMap((p) => p.files));
+  return applyFileChanges(
+    plan.original,
+    plan.phases.slice(0, count).flatMap((p) => p.files),
+  );
 }
-

@@ -46,22 +46,27 @@ export function remainingReferences(ctx: PlanContext, drafts: readonly PhaseDraf
   const left: string[] = [];
   // With tags, a namespace that follows a tag moves when the tag does (default-revision).
   const followsMovedTag = (ns: (typeof inventory.namespaces)[number]) =>
-    ctx.strategy === 'tag' && (ns.injection.mode === 'injection-enabled' || (ns.injection.mode === 'revision' && ns.injection.value !== old));
+    ctx.strategy === 'tag' &&
+    (ns.injection.mode === 'injection-enabled' || (ns.injection.mode === 'revision' && ns.injection.value !== old));
   for (const ns of inventory.namespaces) {
     if (ns.revision === old && !ns.definitions.some(isMoved) && !followsMovedTag(ns)) left.push(`namespace ${ns.name}`);
   }
   for (const workload of inventory.workloads) {
-    if (workload.podRevision === old && !workload.optedOut && !isMoved(workload.object)) left.push(`pod label on ${workload.object.kind} ${workload.object.namespace}/${workload.object.name}`);
+    if (workload.podRevision === old && !workload.optedOut && !isMoved(workload.object))
+      left.push(`pod label on ${workload.object.kind} ${workload.object.namespace}/${workload.object.name}`);
   }
   for (const tag of inventory.tags) if (tag.revision === old && !isMoved(tag.object)) left.push(`tag ${tag.tag}`);
   const validator = inventory.defaultValidator;
   if (validator && validator.body.metadata.labels?.['istio.io/rev'] === old && !isMoved(validator)) left.push('istiod-default-validator');
   const service = inventory.istiodService;
-  const selector = service ? (getPath(service.body, ['spec', 'selector']) as Record<string, unknown> | undefined)?.['istio.io/rev'] : undefined;
+  const selector = service
+    ? (getPath(service.body, ['spec', 'selector']) as Record<string, unknown> | undefined)?.['istio.io/rev']
+    : undefined;
   // The non-revisioned `istiod` Service selects no revision (`istio: pilot`): it names `default`.
   if (service && (selector === old || (old === 'default' && selector === undefined)) && !isMoved(service)) left.push('Service istiod');
   for (const config of inventory.revisionedConfig) {
-    if (config.body.metadata.labels?.['istio.io/rev'] === old && !isMoved(config)) left.push(`${config.kind} ${config.namespace ?? ''}/${config.name}`);
+    if (config.body.metadata.labels?.['istio.io/rev'] === old && !isMoved(config))
+      left.push(`${config.kind} ${config.namespace ?? ''}/${config.name}`);
   }
   for (const gateway of inventory.gateways) {
     if (gateway.revision === old && !isMoved(gateway.object)) left.push(`gateway ${gateway.object.namespace}/${gateway.object.name}`);
@@ -73,7 +78,8 @@ export function remainingReferences(ctx: PlanContext, drafts: readonly PhaseDraf
   }
   // Gateways the old IstioOperator runs go with it at cleanup: they must move out first.
   if (ctx.installed?.install === 'istio-operator' && ctx.installed.installer && !isMoved(ctx.installed.installer)) {
-    for (const name of operatorGateways(ctx.installed.installer)) left.push(`gateway ${name} of IstioOperator ${ctx.installed.installer.name}`);
+    for (const name of operatorGateways(ctx.installed.installer))
+      left.push(`gateway ${name} of IstioOperator ${ctx.installed.installer.name}`);
   }
   return left;
 }
@@ -113,23 +119,27 @@ export function alreadyThere(snapshot: RepoSnapshot, inventory: MeshInventory, t
     install: installed?.install ?? (to.flavor === 'managed' ? 'managed' : 'external'),
     strategy: 'relabel',
     direction: 'none',
-    phases: ids.map((id): PlannedPhase => ({
-      id,
-      title: id,
-      why: `The repo already runs ${to.name} only.`,
-      status: 'done' as const,
-      manualResult: 'cluster' as const,
-      changes: [],
-      files: [],
-      manual: [],
-      estimatedMinutes: 0,
-      pods: 0,
-      namespaces: [],
-      beforeMerge: [],
-      verify: [],
-      rollback: [],
-      blockedBy: [],
-    })).concat(leftover),
+    phases: ids
+      .map(
+        (id): PlannedPhase => ({
+          id,
+          title: id,
+          why: `The repo already runs ${to.name} only.`,
+          status: 'done' as const,
+          manualResult: 'cluster' as const,
+          changes: [],
+          files: [],
+          manual: [],
+          estimatedMinutes: 0,
+          pods: 0,
+          namespaces: [],
+          beforeMerge: [],
+          verify: [],
+          rollback: [],
+          blockedBy: [],
+        }),
+      )
+      .concat(leftover),
     warnings,
     original: snapshot,
     inventory,

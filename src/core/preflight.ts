@@ -31,7 +31,11 @@ export function collectPreflightWarnings(ctx: PlanContext): void {
   }
 
   for (const workload of inventory.workloads) {
-    if (workload.optedOut && workload.object.namespace && inventory.namespaces.some((n) => n.name === workload.object.namespace && n.revision === from.name)) {
+    if (
+      workload.optedOut &&
+      workload.object.namespace &&
+      inventory.namespaces.some((n) => n.name === workload.object.namespace && n.revision === from.name)
+    ) {
       warn({
         code: 'pods-opted-out',
         message: `${describe(workload.object)} opts out of injection (sidecar.istio.io/inject: "false"); it is not restarted.`,
@@ -88,7 +92,6 @@ export function collectPreflightWarnings(ctx: PlanContext): void {
       });
     }
   }
-
 }
 
 export const IGNORE_DIFFERENCES_SNIPPET = `  ignoreDifferences:
@@ -104,7 +107,9 @@ export const IGNORE_DIFFERENCES_SNIPPET = `  ignoreDifferences:
 
 /** Argo CD Applications whose source deploys Istio's webhook configurations (by path or chart). */
 function applicationsDeployingWebhooks(ctx: PlanContext): IndexedObject[] {
-  const webhookFiles = [...ctx.index.ofKind('MutatingWebhookConfiguration'), ...ctx.index.ofKind('ValidatingWebhookConfiguration')].map((o) => o.file);
+  const webhookFiles = [...ctx.index.ofKind('MutatingWebhookConfiguration'), ...ctx.index.ofKind('ValidatingWebhookConfiguration')].map(
+    (o) => o.file,
+  );
   return ctx.inventory.argoApplications.filter((app) => {
     const source = asDict(getPath(app.body, ['spec', 'source']));
     if (source.chart === 'istiod' || source.chart === 'base') return true;
@@ -141,4 +146,3 @@ export function operatorGateways(iop: IndexedObject): string[] {
 function asArray(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
-

@@ -8,9 +8,35 @@ import { RevisionError } from '../model/errors.js';
  * than the table accept any patch up to {@link UNKNOWN_MINOR_MAX_PATCH}.
  */
 const HIGHEST_PATCH_BY_MINOR: Readonly<Record<number, number>> = {
-  0: 8, 1: 17, 2: 10, 3: 8, 4: 10, 5: 10, 6: 14, 7: 8, 8: 6, 9: 9, 10: 6, 11: 8, 12: 9, 13: 9,
-  14: 6, 15: 7, 16: 7, 17: 8, 18: 7, 19: 10, 20: 8, 21: 6, 22: 8, 23: 6, 24: 6, 25: 5, 26: 4,
-  27: 3, 28: 2,
+  0: 8,
+  1: 17,
+  2: 10,
+  3: 8,
+  4: 10,
+  5: 10,
+  6: 14,
+  7: 8,
+  8: 6,
+  9: 9,
+  10: 6,
+  11: 8,
+  12: 9,
+  13: 9,
+  14: 6,
+  15: 7,
+  16: 7,
+  17: 8,
+  18: 7,
+  19: 10,
+  20: 8,
+  21: 6,
+  22: 8,
+  23: 6,
+  24: 6,
+  25: 5,
+  26: 4,
+  27: 3,
+  28: 2,
 };
 const NEWEST_KNOWN_MINOR = 28;
 /** Allow a few future minors before a revision is called unknown. */
@@ -26,7 +52,10 @@ export const FIRST_REVISIONED_MINOR = 6;
 export const RevisionName = z
   .string()
   .max(56, 'a revision name has at most 56 characters (it becomes part of the Service name istiod-<revision>)')
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a revision name is a lowercase DNS-1123 label: a-z, 0-9 and -, starting and ending with a letter or digit');
+  .regex(
+    /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    'a revision name is a lowercase DNS-1123 label: a-z, 0-9 and -, starting and ending with a letter or digit',
+  );
 
 /** An Istio or ASM release, e.g. `1.22.1` or `1.14.0-asm.0`. */
 export const IstioVersion = z.string().transform((value, ctx) => {
@@ -114,8 +143,13 @@ export function parseRevision(name: string, explicitVersion?: string): Revision 
       return { name, flavor: 'asm', version: reconcile(name, encoded, version) };
     }
     if (version) return { name, flavor: 'asm', version };
-    const reason = splits.length === 0 ? 'matches no Istio release (1.6 or later)' : `is ambiguous (${splits.map((s) => `1.${s.minor}.${s.patch}`).join(' or ')})`;
-    throw new RevisionError(`revision '${name}' ${reason}; ASM revisions are asm-<major><minor><patch>-<build>, e.g. asm-1140-0 for 1.14.0-asm.0. Pass --version to say which release it is.`);
+    const reason =
+      splits.length === 0
+        ? 'matches no Istio release (1.6 or later)'
+        : `is ambiguous (${splits.map((s) => `1.${s.minor}.${s.patch}`).join(' or ')})`;
+    throw new RevisionError(
+      `revision '${name}' ${reason}; ASM revisions are asm-<major><minor><patch>-<build>, e.g. asm-1140-0 for 1.14.0-asm.0. Pass --version to say which release it is.`,
+    );
   }
 
   const oss = OSS_REVISION.exec(name);

@@ -48,7 +48,16 @@ export type PhaseRecord = z.infer<typeof PhaseRecord>;
 
 /** A phase record that has not started (or was just added). */
 export function newPhaseRecord(id: string, title: string, status: 'pending' | 'done', note: string | null = null): PhaseRecord {
-  return { id, title, status, pr: null, branch: null, mergeSha: null, note, gate: { mergedAt: null, healthySince: null, wasHealthy: false } };
+  return {
+    id,
+    title,
+    status,
+    pr: null,
+    branch: null,
+    mergeSha: null,
+    note,
+    gate: { mergedAt: null, healthySince: null, wasHealthy: false },
+  };
 }
 
 export const UpgradeStatus = z.enum(['running', 'paused', 'completed', 'aborted', 'rolled-back']);
@@ -134,14 +143,17 @@ export type StateParse =
 export function parseStateBlock(body: string, key: StateKey, onIssue?: number): StateParse {
   const envelope = parseStateEnvelope(body);
   if (!envelope) return { kind: 'none' };
-  if (envelope.version !== BLOCK_VERSION) return { kind: 'unauthenticated', reason: `state block v${envelope.version} carries no signature of this App` };
+  if (envelope.version !== BLOCK_VERSION)
+    return { kind: 'unauthenticated', reason: `state block v${envelope.version} carries no signature of this App` };
   const expected = Buffer.from(macOf(key, envelope.payload));
   const given = Buffer.from(envelope.mac ?? '');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { kind: 'unauthenticated', reason: 'state block signature does not match' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { kind: 'unauthenticated', reason: 'state block signature does not match' };
   try {
     const parsed = UpgradeState.safeParse(JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')));
     if (!parsed.success) return { kind: 'invalid', reason: parsed.error.issues[0]?.message ?? 'invalid' };
-    if (onIssue !== undefined && parsed.data.issue !== onIssue) return { kind: 'unauthenticated', reason: `state block of issue #${parsed.data.issue} read on #${onIssue}` };
+    if (onIssue !== undefined && parsed.data.issue !== onIssue)
+      return { kind: 'unauthenticated', reason: `state block of issue #${parsed.data.issue} read on #${onIssue}` };
     return { kind: 'state', state: parsed.data };
   } catch (error) {
     return { kind: 'invalid', reason: (error as Error).message };
@@ -149,4 +161,13 @@ export function parseStateBlock(body: string, key: StateKey, onIssue?: number): 
 }
 
 // The wire formats (markers, branch and ref names) live in markers.ts; re-exported for their users.
-export { isStateComment, lockRef, parsePhaseBranch, parsePhaseMarker, phaseBranch, PhaseMarker, renderPhaseMarker, replyMarker } from './markers.js';
+export {
+  isStateComment,
+  lockRef,
+  parsePhaseBranch,
+  parsePhaseMarker,
+  phaseBranch,
+  PhaseMarker,
+  renderPhaseMarker,
+  replyMarker,
+} from './markers.js';

@@ -21,11 +21,7 @@ export interface UpgradePolicyOptions {
  * allowed with a warning; more is refused with the intermediate release to go through. Going
  * down is refused unless asked for explicitly. Every refusal says why and what to do instead.
  */
-export function evaluateUpgradePolicy(
-  from: Revision | null,
-  to: Revision,
-  options: UpgradePolicyOptions = {},
-): UpgradePolicyDecision {
+export function evaluateUpgradePolicy(from: Revision | null, to: Revision, options: UpgradePolicyOptions = {}): UpgradePolicyDecision {
   if (from?.name === to.name) {
     return { kind: 'noop', reason: `the mesh already runs revision ${to.name}` };
   }
@@ -52,10 +48,17 @@ export function evaluateUpgradePolicy(
 
   const current = semver.parse(from.version)!;
   if (current.major !== target.major) {
-    return { kind: 'refuse', code: 'major-change', reason: `${from.version} → ${to.version} changes the major version; that is not a canary upgrade.` };
+    return {
+      kind: 'refuse',
+      code: 'major-change',
+      reason: `${from.version} → ${to.version} changes the major version; that is not a canary upgrade.`,
+    };
   }
   const minorStep = target.minor - current.minor;
-  const comparison = semver.compare(`${target.major}.${target.minor}.${target.patch}`, `${current.major}.${current.minor}.${current.patch}`);
+  const comparison = semver.compare(
+    `${target.major}.${target.minor}.${target.patch}`,
+    `${current.major}.${current.minor}.${current.patch}`,
+  );
 
   if (comparison < 0) {
     if (!options.downgrade) {

@@ -14,9 +14,24 @@ import { parseImageReference } from '../model/image-reference.js';
  * ASM builds follow the Istio minor they are made from. Minors outside the table are not checked.
  */
 export const SUPPORTED_KUBERNETES: Readonly<Record<number, readonly [number, number]>> = {
-  13: [20, 23], 14: [21, 24], 15: [22, 25], 16: [22, 25], 17: [23, 26], 18: [24, 27], 19: [25, 28],
-  20: [25, 29], 21: [26, 29], 22: [27, 30], 23: [27, 30], 24: [28, 31], 25: [29, 32], 26: [29, 33],
-  27: [29, 33], 28: [30, 34], 29: [31, 35], 30: [32, 36],
+  13: [20, 23],
+  14: [21, 24],
+  15: [22, 25],
+  16: [22, 25],
+  17: [23, 26],
+  18: [24, 27],
+  19: [25, 28],
+  20: [25, 29],
+  21: [26, 29],
+  22: [27, 30],
+  23: [27, 30],
+  24: [28, 31],
+  25: [29, 32],
+  26: [29, 33],
+  27: [29, 33],
+  28: [30, 34],
+  29: [31, 35],
+  30: [32, 36],
 };
 
 /** Istio serves proxies up to two minors older than its control plane (n-2). */
@@ -37,7 +52,11 @@ export interface ClusterVersion {
 export function findClusterVersion(index: YamlIndex, configured?: string): ClusterVersion | null {
   if (configured !== undefined) {
     const minor = kubernetesMinor(configured);
-    if (minor === null) throw new UpgradeRefusedError(`kubernetesVersion '${configured.slice(0, 40)}' is not a Kubernetes version like 1.29 or v1.29.3.`, 'invalid-kubernetes-version');
+    if (minor === null)
+      throw new UpgradeRefusedError(
+        `kubernetesVersion '${configured.slice(0, 40)}' is not a Kubernetes version like 1.29 or v1.29.3.`,
+        'invalid-kubernetes-version',
+      );
     return { minor, source: 'kubernetesVersion' };
   }
   const found: ClusterVersion[] = [];
@@ -57,10 +76,12 @@ function declaredMinor(object: IndexedObject): number | null {
   };
   if (group === 'eksctl.io' && object.kind === 'ClusterConfig') return kubernetesMinor(text(['metadata', 'version']));
   // minMasterVersion is a floor; with a release channel the cluster runs whatever the channel is at.
-  if (group === 'container.cnrm.cloud.google.com' && object.kind === 'ContainerCluster') return getPath(object.body, ['spec', 'releaseChannel']) === undefined ? kubernetesMinor(text(['spec', 'minMasterVersion'])) : null;
+  if (group === 'container.cnrm.cloud.google.com' && object.kind === 'ContainerCluster')
+    return getPath(object.body, ['spec', 'releaseChannel']) === undefined ? kubernetesMinor(text(['spec', 'minMasterVersion'])) : null;
   if (group === 'controlplane.cluster.x-k8s.io' && object.kind === 'KubeadmControlPlane') return kubernetesMinor(text(['spec', 'version']));
   if (group === 'cluster.x-k8s.io' && object.kind === 'Cluster') return kubernetesMinor(text(['spec', 'topology', 'version']));
-  if (group === 'baremetal.cluster.gke.io' && object.kind === 'Cluster') return bareMetalKubernetesMinor(text(['spec', 'anthosBareMetalVersion']));
+  if (group === 'baremetal.cluster.gke.io' && object.kind === 'Cluster')
+    return bareMetalKubernetesMinor(text(['spec', 'anthosBareMetalVersion']));
   return null;
 }
 
@@ -124,11 +145,16 @@ export function assertVersionSkew(index: YamlIndex, from: Revision | null, to: R
   const cluster = findClusterVersion(index, kubernetesVersion);
   const range = SUPPORTED_KUBERNETES[target];
   if (cluster && range && (cluster.minor < range[0] || cluster.minor > range[1])) {
-    throw new UpgradeRefusedError(kubernetesRefusal(cluster, target, range, minorOf(from?.version ?? null)), 'kubernetes-version-unsupported');
+    throw new UpgradeRefusedError(
+      kubernetesRefusal(cluster, target, range, minorOf(from?.version ?? null)),
+      'kubernetes-version-unsupported',
+    );
   }
   const stale = findPinnedSidecars(index).filter((s) => target - s.minor > MAX_PROXY_SKEW);
   if (stale.length > 0) {
-    const names = stale.slice(0, 5).map((s) => `${s.object.kind} ${s.object.namespace ?? ''}/${s.object.name} (${s.image}, ${s.object.file})`);
+    const names = stale
+      .slice(0, 5)
+      .map((s) => `${s.object.kind} ${s.object.namespace ?? ''}/${s.object.name} (${s.image}, ${s.object.file})`);
     throw new UpgradeRefusedError(
       `Istio 1.${target} serves proxies at most ${MAX_PROXY_SKEW} minors older, and the repo pins older sidecars: ${names.join('; ')}${stale.length > 5 ? ` and ${stale.length - 5} more` : ''}. ` +
         `Regenerate them first (istioctl kube-inject with the running release, or remove the written-out sidecar and let the injector add it), or upgrade to 1.${Math.min(...stale.map((s) => s.minor)) + MAX_PROXY_SKEW} first.`,

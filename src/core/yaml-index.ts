@@ -1,6 +1,6 @@
 import type { Kustomization, SkippedFile, YamlIndex } from './repo-index.js';
 import { objectKey } from '../model/objects.js';
-import type { IndexedObject, KubeObject, } from '../model/objects.js';
+import type { IndexedObject, KubeObject } from '../model/objects.js';
 import { posix } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { MalformedYamlError } from '../model/errors.js';
@@ -41,7 +41,10 @@ export function buildYamlIndex(snapshot: RepoSnapshot): YamlIndex {
     if (KUSTOMIZATION_FILES.has(base)) {
       kustomizationTexts.push({ file, body: documents[0] });
       const kustomization = toKustomization(file, documents[0]);
-      const labelPatches = typeof documents[0] === 'object' && documents[0] !== null ? namespaceLabelPatches(file, documents[0] as Record<string, unknown>, snapshot) : [];
+      const labelPatches =
+        typeof documents[0] === 'object' && documents[0] !== null
+          ? namespaceLabelPatches(file, documents[0] as Record<string, unknown>, snapshot)
+          : [];
       kustomizations.push(labelPatches.length > 0 ? { ...kustomization, labelPatches } : kustomization);
       continue;
     }
@@ -134,7 +137,9 @@ function toKustomization(file: string, document: unknown): Kustomization {
   const inlinePatchTargets = (Array.isArray(body.patches) ? body.patches : []).flatMap((p: unknown) => {
     const entry = (typeof p === 'object' && p !== null ? p : {}) as Record<string, unknown>;
     const target = (typeof entry.target === 'object' && entry.target !== null ? entry.target : {}) as Record<string, unknown>;
-    return typeof entry.patch === 'string' && typeof target.kind === 'string' && typeof target.name === 'string' ? [{ kind: target.kind, name: target.name }] : [];
+    return typeof entry.patch === 'string' && typeof target.kind === 'string' && typeof target.name === 'string'
+      ? [{ kind: target.kind, name: target.name }]
+      : [];
   });
   return {
     file,
@@ -190,7 +195,10 @@ function isApplicationSetFile(text: string): boolean {
   if (!/^kind:\s*ApplicationSet\s*$/m.test(text)) return false;
   try {
     const documents = (loadAll(text) as unknown[]).filter((d) => d !== null && d !== undefined);
-    return documents.length > 0 && documents.every((d) => isKubeObject(d) && d.kind === 'ApplicationSet' && d.apiVersion.startsWith('argoproj.io/'));
+    return (
+      documents.length > 0 &&
+      documents.every((d) => isKubeObject(d) && d.kind === 'ApplicationSet' && d.apiVersion.startsWith('argoproj.io/'))
+    );
   } catch {
     return false;
   }

@@ -37,7 +37,12 @@ export function gateFor(options: Pick<AppOptions, 'argocd'>, repo: GitHubConfigR
     const gate = new CommitStatusGate(repo, async () => config.baseBranch || repo.getDefaultBranch(), timing);
     return polling(gate, { ...poll, stabilityWindowMs: gate.stabilityWindowMs });
   }
-  const gate = new ArgoCdHealthGate({ client: options.argocd, repo: repo.ref, compare: (base, head) => repo.compare(base, head), ...timing });
+  const gate = new ArgoCdHealthGate({
+    client: options.argocd,
+    repo: repo.ref,
+    compare: (base, head) => repo.compare(base, head),
+    ...timing,
+  });
   return polling(gate, { ...poll, stabilityWindowMs: timing.stabilityWindowMs });
 }
 

@@ -32,7 +32,11 @@ export function labelsOf(object: KubeObject): Readonly<Record<string, string>> {
   return stringMap(object.metadata.labels);
 }
 
-export function podTemplateOf(object: KubeObject): { labels: Readonly<Record<string, string>>; annotations: Readonly<Record<string, string>>; containers: Dict[] } {
+export function podTemplateOf(object: KubeObject): {
+  labels: Readonly<Record<string, string>>;
+  annotations: Readonly<Record<string, string>>;
+  containers: Dict[];
+} {
   const metadata = asDict(asDict(asDict(object.spec).template).metadata);
   const spec = asDict(asDict(asDict(object.spec).template).spec);
   const containers = Array.isArray(spec.containers) ? (spec.containers as unknown[]).map(asDict) : [];

@@ -14,7 +14,10 @@ export interface FileChange {
 /** Restricts a snapshot to the files under `subdir` (paths stay repo-relative). */
 export function scopeSnapshot(snapshot: RepoSnapshot, subdir: string | undefined): RepoSnapshot {
   if (!subdir) return snapshot;
-  const prefix = posix.normalize(subdir).replace(/^\.\/?/, '').replace(/\/?$/, '/');
+  const prefix = posix
+    .normalize(subdir)
+    .replace(/^\.\/?/, '')
+    .replace(/\/?$/, '/');
   if (prefix === '/') return snapshot;
   return new Map([...snapshot].filter(([path]) => path.startsWith(prefix)));
 }

@@ -18,7 +18,9 @@ export function firstOf<T>(items: readonly T[], max: number): { shown: T[]; more
 /** The hidden state block alone does not fit in one comment: the upgrade has too many phases to track. */
 export class StateTooLargeError extends MeshUpgradeError {
   constructor(length: number, limit: number) {
-    super(`the upgrade state (${length} characters) does not fit in one GitHub comment (at most ${limit}); plan fewer, larger waves (a higher \`podBudget\`).`);
+    super(
+      `the upgrade state (${length} characters) does not fit in one GitHub comment (at most ${limit}); plan fewer, larger waves (a higher \`podBudget\`).`,
+    );
   }
 }
 
@@ -56,7 +58,13 @@ export function fitWithCaps(renderWith: (cap: number) => string, marker: string,
  * hidden `marker`, keeping the marker last: whole sections while they fit, then one line for those
  * left out, so no section is cut in the middle of a code block.
  */
-export function appendSections(body: string, marker: string, sections: readonly string[], limit: number, leftOut: (count: number) => string): string {
+export function appendSections(
+  body: string,
+  marker: string,
+  sections: readonly string[],
+  limit: number,
+  leftOut: (count: number) => string,
+): string {
   const trimmed = body.trimEnd();
   const head = trimmed.endsWith(marker) ? trimmed.slice(0, trimmed.length - marker.length) : trimmed;
   let text = head;

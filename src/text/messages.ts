@@ -93,7 +93,13 @@ export function parseCatalogue(text: string): Map<string, string> {
     const start = heading.index + heading[0].length;
     const end = headings[i + 1]?.index ?? text.length;
     if (sections.has(heading[1]!)) throw new Error(`message ${heading[1]} is in the catalogue twice`);
-    sections.set(heading[1]!, text.slice(start, end).replace(/^(?:[ \t]*\n)+/, '').replace(/\n\s*$/, ''));
+    sections.set(
+      heading[1]!,
+      text
+        .slice(start, end)
+        .replace(/^(?:[ \t]*\n)+/, '')
+        .replace(/\n\s*$/, ''),
+    );
   });
   return sections;
 }

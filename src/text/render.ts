@@ -49,14 +49,23 @@ export interface PlanView {
 }
 
 export function toPlanView(plan: UpgradePlan): PlanView {
-  return { warnings: plan.warnings, phases: plan.phases.map(({ id, title, manual, pods, estimatedMinutes }) => ({ id, title, manual, pods, estimatedMinutes })) };
+  return {
+    warnings: plan.warnings,
+    phases: plan.phases.map(({ id, title, manual, pods, estimatedMinutes }) => ({ id, title, manual, pods, estimatedMinutes })),
+  };
 }
 
 /**
  * The sticky plan comment: status, phase table, mermaid chart, manual steps, warnings, state block.
  * It stays under GitHub's limit: long lists end in "… N more" lines; the state block is never cut.
  */
-export function renderPlanComment(templates: Templates, state: UpgradeState, view: PlanView | null, nextStep: string | null, key: StateKey): string {
+export function renderPlanComment(
+  templates: Templates,
+  state: UpgradeState,
+  view: PlanView | null,
+  nextStep: string | null,
+  key: StateKey,
+): string {
   const byId = new Map(view?.phases.map((p) => [p.id, p]) ?? []);
   const phases = state.phases.map((phase, i) => {
     const planned = byId.get(phase.id);
@@ -69,12 +78,21 @@ export function renderPlanComment(templates: Templates, state: UpgradeState, vie
       restarts: planned && planned.pods > 0 ? `${planned.pods} pods, ~${planned.estimatedMinutes} min` : '–',
     };
   });
-  const manualPhases = (view?.phases ?? []).filter((p) => p.manual.length > 0).map((p) => ({ title: plainText(p.title), steps: p.manual.map(codeLine) }));
+  const manualPhases = (view?.phases ?? [])
+    .filter((p) => p.manual.length > 0)
+    .map((p) => ({ title: plainText(p.title), steps: p.manual.map(codeLine) }));
   const restartMinutes = (view?.phases ?? []).reduce((sum, p) => sum + (p.pods > 0 ? p.estimatedMinutes : 0), 0);
   // Warnings quote names and text from the repo: shown, never rendered as mentions or HTML.
-  const warnings = (view?.warnings ?? []).map((w) => ({ ...w, file: w.file === null ? null : plainText(w.file), message: plainText(w.message).replace(/\n/g, '\n  ') }));
+  const warnings = (view?.warnings ?? []).map((w) => ({
+    ...w,
+    file: w.file === null ? null : plainText(w.file),
+    message: plainText(w.message).replace(/\n/g, '\n  '),
+  }));
   const stateBlock = renderStateBlock(state, key);
-  const current = Math.max(0, state.phases.findIndex((p) => p.status !== 'passed' && p.status !== 'done'));
+  const current = Math.max(
+    0,
+    state.phases.findIndex((p) => p.status !== 'passed' && p.status !== 'done'),
+  );
   const renderWith = (cap: number) => {
     // Phase rows: a window from just before the current phase; the chart only when every phase is shown.
     const rows = Math.max(cap, 10);
@@ -118,7 +136,10 @@ export function renderPlanComment(templates: Templates, state: UpgradeState, vie
 const CUT_NOTE = "\n\n… (cut to stay under GitHub's 65,536-character limit)\n\n";
 
 /** A table of unhealthy resources for a gate-failure comment: at most `max` rows, then "… N more". */
-export function renderResourceTable(resources: ReadonlyArray<{ kind: string; namespace?: string | null; name: string; message: string }>, max = 50): string {
+export function renderResourceTable(
+  resources: ReadonlyArray<{ kind: string; namespace?: string | null; name: string; message: string }>,
+  max = 50,
+): string {
   if (resources.length === 0) return '';
   const cell = (text: string) => plainText(text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|'));
   const { shown, more } = firstOf(resources, max);
@@ -134,7 +155,14 @@ export function renderResourceTable(resources: ReadonlyArray<{ kind: string; nam
 export function withDryRunBodies(planComment: string, details: string): string {
   const stateBlock = trailingStateBlock(planComment);
   const sections = details.split(/\n\n(?=<details><summary>Would open: )/).filter((s) => s.trim() !== '');
-  return appendSections(planComment, stateBlock, sections, BODY_LIMIT, (n) => `… ${n} more would-be pull request${n === 1 ? '' : 's'} not shown: too long for one comment (the phase table above lists every phase).`);
+  return appendSections(
+    planComment,
+    stateBlock,
+    sections,
+    BODY_LIMIT,
+    (n) =>
+      `… ${n} more would-be pull request${n === 1 ? '' : 's'} not shown: too long for one comment (the phase table above lists every phase).`,
+  );
 }
 
 /** A flowchart of the phases, coloured by state. */

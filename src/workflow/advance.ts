@@ -17,10 +17,19 @@ import { beginWalk, isQuestion, step, type Walk, type WalkAction, type WalkObser
  * asks: reads PRs, plans, asks the gate, opens the next phase's PR, then rewrites the sticky
  * comment. Returns why a `/upgrade continue` could not pass the current phase, if it could not.
  */
-export async function advance(env: WorkflowEnv, tracking: Tracking, view: RepoView, options: { continued: boolean; plan?: UpgradePlan }): Promise<string | null> {
+export async function advance(
+  env: WorkflowEnv,
+  tracking: Tracking,
+  view: RepoView,
+  options: { continued: boolean; plan?: UpgradePlan },
+): Promise<string | null> {
   const gate = env.gateFor(view.config);
   const context = { messages: env.messages, graceHours: view.config.scaleDownGraceHours, headSha: view.head.sha, base: view.base };
-  let result = step(beginWalk(context, tracking.state, { continued: options.continued, plan: options.plan ?? null }), { kind: 'begin' }, env.now());
+  let result = step(
+    beginWalk(context, tracking.state, { continued: options.continued, plan: options.plan ?? null }),
+    { kind: 'begin' },
+    env.now(),
+  );
   for (;;) {
     let question: WalkAction | null = null;
     for (const action of result.actions) {
@@ -71,7 +80,14 @@ async function answer(env: WorkflowEnv, gate: HealthGate, walk: Walk, question: 
 }
 
 /** Asks the gate about a merged phase; the facts it asks for are read on demand, each once. */
-async function askGate(env: WorkflowEnv, gate: HealthGate, walk: Walk, phase: PhaseRecord, continued: boolean, view: RepoView): Promise<WalkObservation> {
+async function askGate(
+  env: WorkflowEnv,
+  gate: HealthGate,
+  walk: Walk,
+  phase: PhaseRecord,
+  continued: boolean,
+  view: RepoView,
+): Promise<WalkObservation> {
   const { state } = walk;
   let plan: Promise<UpgradePlan | null> | null = null;
   let planFailure: string | null = null;
@@ -96,23 +112,45 @@ async function askGate(env: WorkflowEnv, gate: HealthGate, walk: Walk, phase: Ph
   const { decision } = outcome;
   metrics.gateDecisions.inc({ gate: gate.metricLabel, decision: decision.status });
   if (decision.status === 'pass' && phase.gate.mergedAt) {
-    metrics.phaseSeconds.observe({ phase: phase.id.replace(/-\d+$/, ''), gate: gate.metricLabel }, (now.getTime() - Date.parse(phase.gate.mergedAt)) / 1000);
+    metrics.phaseSeconds.observe(
+      { phase: phase.id.replace(/-\d+$/, ''), gate: gate.metricLabel },
+      (now.getTime() - Date.parse(phase.gate.mergedAt)) / 1000,
+    );
   }
-  env.log.info({ issue: state.issue, phase: phase.id, gate: gate.name, decision: decision.status, reason: describeGate(decision) }, 'gate decision');
+  env.log.info(
+    { issue: state.issue, phase: phase.id, gate: gate.name, decision: decision.status, reason: describeGate(decision) },
+    'gate decision',
+  );
   return { kind: 'gate', outcome, plan: plan === null ? null : await plan, planFailure };
 }
 
 /** One comment per failure (the sticky comment holds the details), naming what is unhealthy. */
-async function reportGateFailure(env: WorkflowEnv, state: UpgradeState, phase: PhaseRecord, decision: Extract<GateDecision, { status: 'fail' }>): Promise<void> {
+async function reportGateFailure(
+  env: WorkflowEnv,
+  state: UpgradeState,
+  phase: PhaseRecord,
+  decision: Extract<GateDecision, { status: 'fail' }>,
+): Promise<void> {
   const marker = gateFailureMarker(phase.id, phase.mergeSha);
   const comments = await env.repo.listIssueComments(state.issue);
   if (comments.some((c) => c.byThisApp && c.body.includes(marker))) return;
-  const text = env.messages.say('comment.gate-failed', { title: phase.title, pr: String(phase.pr), reason: decision.reason, table: renderResourceTable(decision.resources) });
+  const text = env.messages.say('comment.gate-failed', {
+    title: phase.title,
+    pr: String(phase.pr),
+    reason: decision.reason,
+    table: renderResourceTable(decision.resources),
+  });
   await env.repo.createComment(state.issue, fitComment(`${text}\n${marker}`, marker));
 }
 
 /** Branch, commit and PR of the next phase, if this issue holds the cluster and GitHub takes them. */
-async function openPhase(env: WorkflowEnv, state: UpgradeState, index: number, planned: PlannedPhase, view: RepoView): Promise<WalkObservation> {
+async function openPhase(
+  env: WorkflowEnv,
+  state: UpgradeState,
+  index: number,
+  planned: PlannedPhase,
+  view: RepoView,
+): Promise<WalkObservation> {
   const { repo, log, messages } = env;
   const branch = phaseBranch(state.cluster, state.target, index, planned.id);
   // Only the issue that holds the cluster opens its phases, whatever its stored state says.
@@ -136,7 +174,13 @@ async function openPhase(env: WorkflowEnv, state: UpgradeState, index: number, p
     const pr = await repo.findPullRequest(branch);
     return { kind: 'opened', pr: pr && pr.state === 'open' ? pr : null, paused: new ForeignCommitsError(branch).message };
   }
-  const { pr, created }: { pr: PullRequestInfo; created: boolean } = await repo.ensurePullRequest(branch, view.base, text.title, text.body, phaseLabels(planned.id, view.config.labels));
+  const { pr, created }: { pr: PullRequestInfo; created: boolean } = await repo.ensurePullRequest(
+    branch,
+    view.base,
+    text.title,
+    text.body,
+    phaseLabels(planned.id, view.config.labels),
+  );
   log.info({ issue: state.issue, phase: planned.id, pr: pr.number, created, branch: result.kind }, 'phase pull request ensured');
   return { kind: 'opened', pr, paused: null };
 }

@@ -37,7 +37,10 @@ export async function acquireClusterLock(repo: ConfigRepo, request: LockRequest,
   if (lock.kind === 'acquired') return { kind: 'acquired', tookOverFrom: null };
   if (lock.kind === 'refused') return lock;
   if (!(await isStale(lock, request))) return { kind: 'held', issue: lock.issue };
-  log.warn({ issue: request.issue, cluster: request.cluster, holder: lock.issue, since: lock.since }, 'taking over a stale cluster lock: its issue runs no upgrade');
+  log.warn(
+    { issue: request.issue, cluster: request.cluster, holder: lock.issue, since: lock.since },
+    'taking over a stale cluster lock: its issue runs no upgrade',
+  );
   const taken = await repo.takeOverLock(ref, lock, request.issue, request.base);
   if (taken.kind === 'acquired') return { kind: 'acquired', tookOverFrom: lock };
   if (taken.kind === 'held') return { kind: 'held', issue: taken.issue };
@@ -93,7 +96,11 @@ export async function givingLockBackOnFailure<T>(
     if (released) {
       const why =
         error instanceof GitHubApiError
-          ? messages.say('lock.why-github', { operation: error.operation, status: error.status || null, detail: summarizeGitHubMessage(error.detail) })
+          ? messages.say('lock.why-github', {
+              operation: error.operation,
+              status: error.status || null,
+              detail: summarizeGitHubMessage(error.detail),
+            })
           : messages.say('lock.why-unexpected');
       await tell(messages.say('reply.lock-given-back', { why, cluster: request.cluster })).catch((failure: unknown) =>
         log.warn({ issue: request.issue, err: failure }, 'could not say that the lock was released'),

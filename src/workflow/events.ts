@@ -24,7 +24,10 @@ export interface PullRequestClosedEvent {
  * The phase a closed PR belongs to, when it is one of the bot's own phase PRs from this repository:
  * anyone can open (and close) a PR from a fork with a copied marker.
  */
-export function phaseOfClosedPullRequest(repo: Pick<ConfigRepo, 'ref' | 'botLogin'>, event: PullRequestClosedEvent): { kind: 'phase'; marker: PhaseMarker } | { kind: 'not-a-phase' } | { kind: 'not-ours' } {
+export function phaseOfClosedPullRequest(
+  repo: Pick<ConfigRepo, 'ref' | 'botLogin'>,
+  event: PullRequestClosedEvent,
+): { kind: 'phase'; marker: PhaseMarker } | { kind: 'not-a-phase' } | { kind: 'not-ours' } {
   const marker = parsePhaseMarker(event.body);
   if (!marker) return { kind: 'not-a-phase' };
   const ours = event.headRepo === `${repo.ref.owner}/${repo.ref.repo}` && (repo.botLogin === null || event.author === repo.botLogin);
@@ -41,7 +44,10 @@ export async function onPullRequestClosed(env: WorkflowEnv, event: PullRequestCl
   const phase = phaseOfClosedPullRequest(env.repo, event);
   if (phase.kind === 'not-a-phase') return;
   if (phase.kind === 'not-ours') {
-    env.log.warn({ pr: event.number, author: event.author, headRepo: event.headRepo }, 'ignored: a closed PR with a phase marker that the bot did not open');
+    env.log.warn(
+      { pr: event.number, author: event.author, headRepo: event.headRepo },
+      'ignored: a closed PR with a phase marker that the bot did not open',
+    );
     return;
   }
   const { marker } = phase;

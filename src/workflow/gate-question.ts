@@ -37,7 +37,8 @@ export function phaseExpectations(state: UpgradeState, phase: PhaseRecord, plan:
           .filter((p) => (p.status === 'passed' || p.status === 'done') && ['workloads', 'gateways'].includes(phaseKindOf(p.id) ?? ''))
           .flatMap((p) => plan?.phases.find((planned) => planned.id === p.id)?.namespaces ?? []),
       );
-      const meshed = plan?.inventory.namespaces.filter((n) => n.revision === state.target && restarted.has(n.name)).map((n) => n.name) ?? [];
+      const meshed =
+        plan?.inventory.namespaces.filter((n) => n.revision === state.target && restarted.has(n.name)).map((n) => n.name) ?? [];
       return { ...NONE, migratedNamespaces: meshed, oldProxyTag };
     }
     case 'cleanup':
@@ -51,7 +52,12 @@ export function phaseExpectations(state: UpgradeState, phase: PhaseRecord, plan:
  * The Argo CD applications a phase touched: the cluster's configured applications, or else the
  * Application manifests in the repo whose source path holds one of the phase's changed files.
  */
-export function touchedApplications(config: RepoConfig, state: UpgradeState, plan: UpgradePlan | null, changedFiles: readonly string[]): string[] {
+export function touchedApplications(
+  config: RepoConfig,
+  state: UpgradeState,
+  plan: UpgradePlan | null,
+  changedFiles: readonly string[],
+): string[] {
   const configured = config.clusters.find((c) => c.name === state.cluster)?.argocd?.applications ?? [];
   const manifests = plan?.inventory.argoApplications ?? [];
   const touches = (name: string): boolean | null => {
@@ -59,7 +65,9 @@ export function touchedApplications(config: RepoConfig, state: UpgradeState, pla
     if (!app) return null;
     // spec.source, or a multi-source app's git entries (a path and no chart; `ref`-only entries hold values files).
     const sources = getPath(app.body, ['spec', 'sources']);
-    const entries = Array.isArray(sources) ? sources.map(asDict).filter((s) => s.chart === undefined) : [asDict(getPath(app.body, ['spec', 'source']))];
+    const entries = Array.isArray(sources)
+      ? sources.map(asDict).filter((s) => s.chart === undefined)
+      : [asDict(getPath(app.body, ['spec', 'source']))];
     const paths = entries.map((s) => s.path).filter((p): p is string => typeof p === 'string');
     if (paths.length === 0) return null;
     return paths.some((path) => {
@@ -73,7 +81,11 @@ export function touchedApplications(config: RepoConfig, state: UpgradeState, pla
 }
 
 /** The question to a gate about a merged phase, with the gate memory the phase record keeps. */
-export function gateQuestion(state: UpgradeState, phase: PhaseRecord, options: { continued: boolean; now: Date; facts: PhaseFacts }): GateQuestion {
+export function gateQuestion(
+  state: UpgradeState,
+  phase: PhaseRecord,
+  options: { continued: boolean; now: Date; facts: PhaseFacts },
+): GateQuestion {
   return {
     cluster: state.cluster,
     phase: phase.id,

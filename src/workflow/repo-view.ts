@@ -46,7 +46,9 @@ export async function snapshotOf(env: WorkflowEnv, view: RepoView): Promise<Repo
 
 /** Plans a start or a rollback from the repo as it is (never cached: it is done once per command). */
 export async function planFor(env: WorkflowEnv, view: RepoView, path: string, request: PlanRequest): Promise<PlanResult> {
-  return planned(async () => planUpgrade(scopeSnapshot(await snapshotOf(env, view), path || undefined), planOptionsFor(view.config, request)));
+  return planned(async () =>
+    planUpgrade(scopeSnapshot(await snapshotOf(env, view), path || undefined), planOptionsFor(view.config, request)),
+  );
 }
 
 /** The plan of a running upgrade at the view's head (shared through the app's plan cache). */
@@ -69,7 +71,11 @@ async function planned(make: () => Promise<UpgradePlan>): Promise<PlanResult> {
 }
 
 /** The cluster a command means: the named one, or the only one. */
-export function resolveCluster(messages: Messages, config: RepoConfig, name: string | undefined): { kind: 'cluster'; cluster: ClusterConfig } | { kind: 'unknown'; reason: string } {
+export function resolveCluster(
+  messages: Messages,
+  config: RepoConfig,
+  name: string | undefined,
+): { kind: 'cluster'; cluster: ClusterConfig } | { kind: 'unknown'; reason: string } {
   const names = config.clusters.map((c) => c.name).join(', ');
   if (name === undefined) {
     if (config.clusters.length === 1) return { kind: 'cluster', cluster: config.clusters[0]! };

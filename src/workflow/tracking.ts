@@ -22,14 +22,20 @@ export function trackingFrom(env: WorkflowEnv, issue: number, comments: readonly
     const parsed = parseStateBlock(comment.body, env.stateKey, issue);
     if (parsed.kind === 'state') return { state: parsed.state, comment, comments };
     const reason = parsed.kind === 'invalid' || parsed.kind === 'unauthenticated' ? parsed.reason : 'none';
-    env.log.warn({ comment: comment.id, reason }, parsed.kind === 'unauthenticated' ? 'state block ignored: not authenticated' : 'unreadable state block');
+    env.log.warn(
+      { comment: comment.id, reason },
+      parsed.kind === 'unauthenticated' ? 'state block ignored: not authenticated' : 'unreadable state block',
+    );
   }
   return null;
 }
 
 export async function findTracking(env: WorkflowEnv, issue: number): Promise<Tracking | null> {
   // The sticky comment is among the first on its issue: stop reading pages once it is found.
-  const comment = await env.repo.findComment(issue, (c) => c.byThisApp && isStateComment(c.body) && parseStateBlock(c.body, env.stateKey, issue).kind === 'state');
+  const comment = await env.repo.findComment(
+    issue,
+    (c) => c.byThisApp && isStateComment(c.body) && parseStateBlock(c.body, env.stateKey, issue).kind === 'state',
+  );
   return comment ? trackingFrom(env, issue, [comment]) : null;
 }
 
@@ -51,7 +57,14 @@ export async function ensureSticky(env: WorkflowEnv, issue: number, existing: Is
 }
 
 /** Rewrites the sticky comment with `state` (the plan re-read when none is at hand); returns the comment as written. */
-export async function writeSticky(env: WorkflowEnv, tracking: Tracking, state: UpgradeState, plan: UpgradePlan | null, nextStep: string | null, view: RepoView): Promise<Tracking> {
+export async function writeSticky(
+  env: WorkflowEnv,
+  tracking: Tracking,
+  state: UpgradeState,
+  plan: UpgradePlan | null,
+  nextStep: string | null,
+  view: RepoView,
+): Promise<Tracking> {
   const previous = parseStateBlock(tracking.comment.body, env.stateKey, state.issue);
   if (previous.kind !== 'state' || previous.state.status !== state.status) metrics.upgrades.inc({ state: state.status });
   let planView: PlanView | null = plan ? toPlanView(plan) : null;

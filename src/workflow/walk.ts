@@ -78,11 +78,23 @@ export interface WalkStep {
 const NEEDS_TARGET = new Set(['default-revision', 'scale-down', 'cleanup', 'operator-cleanup']);
 
 export function beginWalk(context: WalkContext, state: UpgradeState, options: { continued: boolean; plan?: UpgradePlan | null }): Walk {
-  return { context, state, plan: options.plan ?? null, index: 0, byContinue: options.continued, continued: options.continued, nextStep: null, refusal: null, done: false };
+  return {
+    context,
+    state,
+    plan: options.plan ?? null,
+    index: 0,
+    byContinue: options.continued,
+    continued: options.continued,
+    nextStep: null,
+    refusal: null,
+    done: false,
+  };
 }
 
 /** The questions an action asks (the executor answers them with an observation). */
-export function isQuestion(action: WalkAction): action is Extract<WalkAction, { kind: 'read-pull-request' | 'ask-gate' | 'plan' | 'open-phase' }> {
+export function isQuestion(
+  action: WalkAction,
+): action is Extract<WalkAction, { kind: 'read-pull-request' | 'ask-gate' | 'plan' | 'open-phase' }> {
   return action.kind === 'read-pull-request' || action.kind === 'ask-gate' || action.kind === 'plan' || action.kind === 'open-phase';
 }
 
@@ -223,10 +235,12 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
       if (planned.manualResult === 'repo') {
         // Its result is files: it passes when the repo shows them (above), not on a word.
         const sha = w.context.headSha.slice(0, 7);
-        const missingResult = phase.id === 'control-plane' ? say('manual.no-control-plane', { sha, target: state.target }) : say('manual.no-result', { sha });
+        const missingResult =
+          phase.id === 'control-plane' ? say('manual.no-control-plane', { sha, target: state.target }) : say('manual.no-result', { sha });
         phase.note = say('note.manual-waiting', { missing: missingResult });
         w.nextStep = say('next.manual-commit', { number: index + 1, base: w.context.base });
-        if (w.continued) w.refusal = say('reply.manual-not-done', { number: index + 1, title: phase.title, missing: missingResult, base: w.context.base });
+        if (w.continued)
+          w.refusal = say('reply.manual-not-done', { number: index + 1, title: phase.title, missing: missingResult, base: w.context.base });
         return finish(w, actions);
       }
       if (w.continued) {

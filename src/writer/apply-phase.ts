@@ -11,9 +11,6 @@ import { mergePatchBetween } from './patch-data.js';
 import type { MergePatch, PatchValue } from '../model/merge-patch.js';
 import { withoutPatchEntry } from './unlist-patch-entry.js';
 
-
-
-
 export interface AppliedPhase {
   readonly changes: readonly ObjectChange[];
   /** The files this phase changed, in path order. */
@@ -71,7 +68,11 @@ export function applyPhase(repo: Map<string, string>, phaseEdits: PhaseEdits, de
   for (const [file, entries] of [...byFile].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const source = next.get(file);
     if (source === undefined) continue;
-    const result = editYamlTextReporting(file, source, entries.map((e) => e.edit));
+    const result = editYamlTextReporting(
+      file,
+      source,
+      entries.map((e) => e.edit),
+    );
     entries.forEach((entry, i) => {
       if (!result.changed.has(i)) return;
       const { kind, namespace, name } = entry.object;
@@ -93,7 +94,9 @@ export function applyPhase(repo: Map<string, string>, phaseEdits: PhaseEdits, de
     const file = desired.mode.file;
     const json = desired.toJson();
     if (next.has(file) && !createdHere.has(file)) continue;
-    const text = desired.mode.rewrite ? rewrittenCopy(next, desired.mode.basedOn, desired.mode.rewrite, json) : commentsFor(renderNewFile(next, desired.mode.basedOn, json), desired.mode.revision);
+    const text = desired.mode.rewrite
+      ? rewrittenCopy(next, desired.mode.basedOn, desired.mode.rewrite, json)
+      : commentsFor(renderNewFile(next, desired.mode.basedOn, json), desired.mode.revision);
     next.set(file, createdHere.has(file) ? `${next.get(file)!.replace(/\n*$/, '\n')}---\n${text.replace(/^---\n/, '')}` : text);
     changes.push({ action: 'create', file, kind: json.kind, namespace: json.metadata.namespace ?? null, name: json.metadata.name });
     if (!createdHere.has(file)) listInKustomization(next, file, changes);
@@ -124,7 +127,10 @@ export interface EditableRepo {
  * writes them itself; the rest goes through the ordinary writer.
  */
 export interface DelegatedEdits {
-  take(repo: ReadonlyMap<string, string>, edits: PhaseEdits): { readonly rest: PhaseEdits; apply(repo: EditableRepo, changes: ObjectChange[]): void };
+  take(
+    repo: ReadonlyMap<string, string>,
+    edits: PhaseEdits,
+  ): { readonly rest: PhaseEdits; apply(repo: EditableRepo, changes: ObjectChange[]): void };
 }
 
 /** The file operations a phase needs, over a repo map that remembers each path's first content. */
@@ -169,7 +175,12 @@ function commentsFor(text: string, revision: { readonly from: string; readonly t
 }
 
 /** A renaming copy: the template document's text with the replacements made, or a plain dump. */
-function rewrittenCopy(snapshot: TrackedRepo, basedOn: IndexedObject | undefined, rewrites: ReadonlyArray<readonly [string, string]>, json: DesiredJson): string {
+function rewrittenCopy(
+  snapshot: TrackedRepo,
+  basedOn: IndexedObject | undefined,
+  rewrites: ReadonlyArray<readonly [string, string]>,
+  json: DesiredJson,
+): string {
   const templateFile = basedOn ? snapshot.before(basedOn.file) : undefined;
   const template = basedOn && templateFile ? documentSource(templateFile, basedOn) : null;
   if (template === null) return stringify(json, { lineWidth: 0 });
@@ -182,7 +193,10 @@ function renderNewFile(snapshot: TrackedRepo, basedOn: IndexedObject | undefined
   const template = basedOn && templateFile ? documentSource(templateFile, basedOn) : null;
   if (!basedOn || template === null) return stringify(json, { lineWidth: 0 });
   const patch = mergePatchBetween(basedOn.body, json);
-  return editYamlText(basedOn.file, template, [{ documentIndex: 0, kind: basedOn.kind, name: basedOn.name, patch }]) ?? stringify(json, { lineWidth: 0 });
+  return (
+    editYamlText(basedOn.file, template, [{ documentIndex: 0, kind: basedOn.kind, name: basedOn.name, patch }]) ??
+    stringify(json, { lineWidth: 0 })
+  );
 }
 
 /**
@@ -237,7 +251,12 @@ function resourcesOf(text: string): string[] {
   return Array.isArray(resources) ? resources.filter((r): r is string => typeof r === 'string') : [];
 }
 
-function editResources(snapshot: TrackedRepo, kustomization: string, update: (entries: string[]) => string[], changes: ObjectChange[]): void {
+function editResources(
+  snapshot: TrackedRepo,
+  kustomization: string,
+  update: (entries: string[]) => string[],
+  changes: ObjectChange[],
+): void {
   const text = snapshot.get(kustomization)!;
   const current = resourcesOf(text);
   const wanted = update(current);
@@ -256,7 +275,12 @@ function listInKustomization(snapshot: TrackedRepo, file: string, changes: Objec
   const kustomization = kustomizationIn(snapshot, posix.dirname(file));
   if (!kustomization) return;
   const entry = posix.basename(file);
-  editResources(snapshot, kustomization, (entries) => (entries.some((e) => posix.normalize(e) === entry) ? entries : [...entries, entry]), changes);
+  editResources(
+    snapshot,
+    kustomization,
+    (entries) => (entries.some((e) => posix.normalize(e) === entry) ? entries : [...entries, entry]),
+    changes,
+  );
 }
 
 /** Drops kustomization entries of deleted files, and of directories left with nothing to build. */
@@ -283,7 +307,12 @@ function unlistDeleted(snapshot: TrackedRepo, deletedFiles: readonly string[], c
     const parentKustomization = kustomizationIn(snapshot, parent);
     const dirEmpty = ![...snapshot.keys()].some((p) => p.startsWith(`${dir}/`));
     if (parentKustomization && dirEmpty) {
-      editResources(snapshot, parentKustomization, (entries) => entries.filter((e) => posix.normalize(posix.join(parent, e)).replace(/\/$/, '') !== dir), changes);
+      editResources(
+        snapshot,
+        parentKustomization,
+        (entries) => entries.filter((e) => posix.normalize(posix.join(parent, e)).replace(/\/$/, '') !== dir),
+        changes,
+      );
     }
   }
 }
@@ -300,7 +329,10 @@ function unlistPatch(snapshot: TrackedRepo, file: string, changes: ObjectChange[
       const relative = posix.relative(dir === '.' ? '' : dir, file);
       const escaped = relative.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       // The item's own lines go too: a `target:` under it, and the comment lines right above it.
-      const line = new RegExp(`^(?:([ \\t]*)#.*\\n(?=\\1[#-]))*([ \\t]*)- path: ["']?(?:\\./)?${escaped}["']?[ \\t]*(?:#.*)?\\n(?:\\2[ \\t]+[^ \\t\\n#-][^\\n]*\\n)*`, 'm');
+      const line = new RegExp(
+        `^(?:([ \\t]*)#.*\\n(?=\\1[#-]))*([ \\t]*)- path: ["']?(?:\\./)?${escaped}["']?[ \\t]*(?:#.*)?\\n(?:\\2[ \\t]+[^ \\t\\n#-][^\\n]*\\n)*`,
+        'm',
+      );
       if (line.test(text)) {
         snapshot.set(kustomization, text.replace(line, ''));
         changes.push({ action: 'update', file: kustomization, kind: 'Kustomization', namespace: null, name: dir });

@@ -352,5 +352,7 @@ function unquote(text: string): string {
 /** True when a patch only sets or removes scalars in nested mappings (what the fast path edits). */
 export function isFastPatch(patch: unknown): patch is FastPatch {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return false;
-  return Object.values(patch).every((v) => v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || isFastPatch(v));
+  return Object.values(patch).every(
+    (v) => v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || isFastPatch(v),
+  );
 }

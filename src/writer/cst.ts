@@ -59,7 +59,9 @@ export function contentEnd(token: Token): number {
       return blockScalarContentStart(token) + token.source.length;
     case 'block-map':
     case 'block-seq': {
-      const last = contentItems<Item | CST.BlockSequence['items'][number]>(token.items as Array<Item | CST.BlockSequence['items'][number]>).pop();
+      const last = contentItems<Item | CST.BlockSequence['items'][number]>(
+        token.items as Array<Item | CST.BlockSequence['items'][number]>,
+      ).pop();
       return last ? itemEnd(last) : token.offset;
     }
     case 'flow-collection': {
@@ -87,7 +89,9 @@ export function itemEnd(item: Item | CST.BlockSequence['items'][number]): number
  * with null parts). A comment line at the end of a collection shows up in the CST as an item with
  * none of these; it must not count as an entry.
  */
-export function contentItems<T extends { start: readonly CST.SourceToken[]; key?: unknown; sep?: readonly CST.SourceToken[]; value?: unknown }>(items: readonly T[]): T[] {
+export function contentItems<
+  T extends { start: readonly CST.SourceToken[]; key?: unknown; sep?: readonly CST.SourceToken[]; value?: unknown },
+>(items: readonly T[]): T[] {
   return items.filter(
     (item) =>
       Boolean(item.key) ||
@@ -101,7 +105,6 @@ export function blockScalarContentStart(token: CST.BlockScalar): number {
   const last = token.props[token.props.length - 1] as CST.SourceToken | undefined;
   return last ? last.offset + last.source.length : token.offset;
 }
-
 
 export function collectProps(token: unknown, out: { anchors: CST.SourceToken[]; aliases: CST.SourceToken[] }): void {
   if (typeof token !== 'object' || token === null) return;

@@ -1,7 +1,23 @@
 import type { CST } from 'yaml';
 import type { Splice } from './cst.js';
 import type { DocumentFacts } from './document-facts.js';
-import { type Item, type Token, blockScalarContentStart, contentEnd, contentItems, findItem, hasProps, headerComment, isMap, isScalarToken, isSeq, itemEnd, itemStart, scalarText, valueProps } from './cst.js';
+import {
+  type Item,
+  type Token,
+  blockScalarContentStart,
+  contentEnd,
+  contentItems,
+  findItem,
+  hasProps,
+  headerComment,
+  isMap,
+  isScalarToken,
+  isSeq,
+  itemEnd,
+  itemStart,
+  scalarText,
+  valueProps,
+} from './cst.js';
 import type { MergePatch, PatchValue } from '../model/merge-patch.js';
 import type { Scalar } from '../model/scalar.js';
 import { YamlEditError } from './errors.js';
@@ -46,7 +62,10 @@ export class MapPatcher {
   private splice(start: number, end: number, text: string): void {
     if (end > start) {
       const anchor = this.facts.aliasedAnchorIn(start, end);
-      if (anchor !== null) throw new YamlEditError(`${this.path}: cannot change or remove the node anchored as &${anchor}: an alias (*${anchor}) elsewhere refers to it`);
+      if (anchor !== null)
+        throw new YamlEditError(
+          `${this.path}: cannot change or remove the node anchored as &${anchor}: an alias (*${anchor}) elsewhere refers to it`,
+        );
     }
     this.splices.push({ start, end, text });
   }
@@ -62,7 +81,9 @@ export class MapPatcher {
     for (const [key, value] of Object.entries(patch)) {
       const item = findItem(map, key);
       if (!item && this.facts.mapHasKey(map, key)) {
-        throw new YamlEditError(`${this.path}: cannot edit '${key}': its key is written in a form the writer does not edit (a tagged, null or complex key)`);
+        throw new YamlEditError(
+          `${this.path}: cannot edit '${key}': its key is written in a form the writer does not edit (a tagged, null or complex key)`,
+        );
       }
       if (value === null) {
         if (item) removals.push(item);
@@ -88,11 +109,14 @@ export class MapPatcher {
     const data = this.facts.itemData(item);
     if (data && readsAs(data.value, patchedData(data.value, value))) return;
     if (current?.type === 'alias' && (isPlainObject(value) || Array.isArray(value))) {
-      throw new YamlEditError(`${this.path}: cannot edit '${key}': it is an alias (${current.source}) of a node defined elsewhere in the document`);
+      throw new YamlEditError(
+        `${this.path}: cannot edit '${key}': it is an alias (${current.source}) of a node defined elsewhere in the document`,
+      );
     }
     // Editing inside an anchored node would change every alias of it too.
     const anchor = this.facts.aliasedAnchor(valueProps(item));
-    if (anchor !== null) throw new YamlEditError(`${this.path}: cannot edit '${key}': it is anchored as &${anchor} and an alias (*${anchor}) refers to it`);
+    if (anchor !== null)
+      throw new YamlEditError(`${this.path}: cannot edit '${key}': it is anchored as &${anchor} and an alias (*${anchor}) refers to it`);
     if (isPlainObject(value)) {
       if (current && isMap(current)) return this.patchMap(current, value, item);
       if (current && holdsEmbeddedYaml(current)) return this.patchEmbeddedYaml(current, key, value);
@@ -124,10 +148,16 @@ export class MapPatcher {
 
   private patchNamedSeq(seq: CST.BlockSequence | CST.FlowCollection, key: string, elements: readonly MergePatch[]): void {
     for (const element of elements) {
-      const entry = seq.items.find((it) => it.value && isMap(it.value) && scalarText(findItem(it.value, 'name')?.value ?? it.value) === element.name);
-      if (!entry?.value || !isMap(entry.value)) throw new YamlEditError(`${this.path}: no element named '${String(element.name)}' in '${key}'`);
+      const entry = seq.items.find(
+        (it) => it.value && isMap(it.value) && scalarText(findItem(it.value, 'name')?.value ?? it.value) === element.name,
+      );
+      if (!entry?.value || !isMap(entry.value))
+        throw new YamlEditError(`${this.path}: no element named '${String(element.name)}' in '${key}'`);
       const anchor = this.facts.aliasedAnchor(entry.start);
-      if (anchor !== null) throw new YamlEditError(`${this.path}: cannot edit '${String(element.name)}' in '${key}': it is anchored as &${anchor} and an alias (*${anchor}) refers to it`);
+      if (anchor !== null)
+        throw new YamlEditError(
+          `${this.path}: cannot edit '${String(element.name)}' in '${key}': it is anchored as &${anchor} and an alias (*${anchor}) refers to it`,
+        );
       this.patchMap(entry.value, element, null);
     }
   }
@@ -142,7 +172,13 @@ export class MapPatcher {
   }
 
   /** A list of scalars becomes `desired`: kept entries stay byte for byte, new ones go at the end. */
-  private patchScalarSeq(item: Item, seq: CST.BlockSequence | CST.FlowCollection, desired: readonly (Scalar | null)[], inFlow: boolean, mapIndent: number): void {
+  private patchScalarSeq(
+    item: Item,
+    seq: CST.BlockSequence | CST.FlowCollection,
+    desired: readonly (Scalar | null)[],
+    inFlow: boolean,
+    mapIndent: number,
+  ): void {
     const wanted = desired.filter((v): v is Scalar => v !== null);
     const entries = contentItems(seq.items).map((entry) => ({ entry, text: this.entryText(entry) }));
     const existing = new Set(entries.map((e) => e.text));
@@ -155,12 +191,19 @@ export class MapPatcher {
     }
     if (removed.length === 0 && added.length === 0) return;
     if (removed.length === entries.length && added.length === 0) return this.replaceValue(item, [], inFlow, mapIndent);
-    if (seq.type === 'flow-collection') return this.editFlowItems(seq, removed.map((r) => r.entry as Item), added.map((v) => formatScalar(v)));
+    if (seq.type === 'flow-collection')
+      return this.editFlowItems(
+        seq,
+        removed.map((r) => r.entry as Item),
+        added.map((v) => formatScalar(v)),
+      );
     for (const { entry } of removed) {
       const indicator = entry.start.find((t) => t.type === 'seq-item-ind');
       const start = this.lineStart(indicator ? indicator.offset : itemEnd(entry));
       if (indicator && this.source.slice(start, indicator.offset).trim() !== '') {
-        throw new YamlEditError(`${this.path}: cannot remove an entry of a list that starts on the line of other syntax (\`: - a\`, \`- - a\`)`);
+        throw new YamlEditError(
+          `${this.path}: cannot remove an entry of a list that starts on the line of other syntax (\`: - a\`, \`- - a\`)`,
+        );
       }
       this.splice(start, this.lineEnd(itemEnd(entry)), '');
     }
@@ -245,7 +288,10 @@ export class MapPatcher {
     const keyToken = item.key!;
     const inFlow = inFlowContainer || item.value?.type === 'flow-collection';
     const colon = item.sep?.find((t) => t.type === 'map-value-ind');
-    if (!colon) throw new YamlEditError(`${this.path}: cannot set '${scalarText(keyToken) ?? ''}': its entry has no ':' to write a value after (an explicit '?' key or a flow entry without a value)`);
+    if (!colon)
+      throw new YamlEditError(
+        `${this.path}: cannot set '${scalarText(keyToken) ?? ''}': its entry has no ':' to write a value after (an explicit '?' key or a flow entry without a value)`,
+      );
     const start = colon.offset + 1;
     const props = valueProps(item);
     const last = props[props.length - 1];
@@ -255,7 +301,9 @@ export class MapPatcher {
     if (!inFlow && ((isPlainObject(value) && blockEntries(value).length > 0) || blockList)) {
       // A list keeps the indentation of the one it replaces (`- ` under the key, or indented).
       const listIndent = item.value?.type === 'block-seq' ? item.value.indent : mapIndent + 2;
-      const block = blockList ? renderBlockSeq(value as readonly PatchValue[], listIndent) : renderBlockMap(value as MergePatch, mapIndent + 2);
+      const block = blockList
+        ? renderBlockSeq(value as readonly PatchValue[], listIndent)
+        : renderBlockMap(value as MergePatch, mapIndent + 2);
       if (!item.value) {
         // `labels: # note` keeps its comment; the mapping goes on the lines below.
         if (last) this.splice(start, propsEnd, '');
@@ -327,7 +375,11 @@ export class MapPatcher {
   }
 
   private editFlowMap(map: CST.FlowCollection, removals: Item[], additions: Array<[string, PatchValue]>): void {
-    this.editFlowItems(map, removals, additions.map(([key, value]) => `${formatKey(key)}: ${renderFlow(value)}`));
+    this.editFlowItems(
+      map,
+      removals,
+      additions.map(([key, value]) => `${formatKey(key)}: ${renderFlow(value)}`),
+    );
   }
 }
 
@@ -356,7 +408,8 @@ function renderEntry(key: string, value: PatchValue, column: number): string {
   const pad = ' '.repeat(column);
   if (isPlainObject(value) && blockEntries(value).length > 0) return `${pad}${formatKey(key)}:\n${renderBlockMap(value, column + 2)}`;
   // A list of maps reads best as a block sequence, as people write Kubernetes lists.
-  if (Array.isArray(value) && value.some((v) => isPlainObject(v) && blockEntries(v).length > 0)) return `${pad}${formatKey(key)}:\n${renderBlockSeq(value, column + 2)}`;
+  if (Array.isArray(value) && value.some((v) => isPlainObject(v) && blockEntries(v).length > 0))
+    return `${pad}${formatKey(key)}:\n${renderBlockSeq(value, column + 2)}`;
   return `${pad}${formatKey(key)}: ${renderFlow(value)}\n`;
 }
 
@@ -364,7 +417,11 @@ function renderEntry(key: string, value: PatchValue, column: number): string {
 function renderBlockSeq(items: readonly PatchValue[], column: number): string {
   const pad = ' '.repeat(column);
   return items
-    .map((item) => (isPlainObject(item) && blockEntries(item).length > 0 ? `${pad}- ${renderBlockMap(item, column + 2).slice(column + 2)}` : `${pad}- ${renderFlow(item)}\n`))
+    .map((item) =>
+      isPlainObject(item) && blockEntries(item).length > 0
+        ? `${pad}- ${renderBlockMap(item, column + 2).slice(column + 2)}`
+        : `${pad}- ${renderFlow(item)}\n`,
+    )
     .join('');
 }
 
@@ -377,7 +434,9 @@ function renderBlockMap(value: MergePatch, column: number): string {
 function renderFlow(value: PatchValue): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `[${value.map(renderFlow).join(', ')}]`;
-  if (isPlainObject(value)) return `{${blockEntries(value).map(([k, v]) => `${formatKey(k)}: ${renderFlow(v)}`).join(', ')}}`;
+  if (isPlainObject(value))
+    return `{${blockEntries(value)
+      .map(([k, v]) => `${formatKey(k)}: ${renderFlow(v)}`)
+      .join(', ')}}`;
   return formatScalar(value as Scalar);
 }
-

@@ -64,11 +64,14 @@ function written(value: PatchValue): unknown {
 /** True when `actual` (a document read back) is what {@link patchedData} says it must be. */
 export function readsAs(actual: unknown, expected: unknown): boolean {
   if (expected instanceof EmbeddedYaml) return expected.matches(actual);
-  if (Array.isArray(expected)) return Array.isArray(actual) && actual.length === expected.length && expected.every((item, i) => readsAs(actual[i], item));
+  if (Array.isArray(expected))
+    return Array.isArray(actual) && actual.length === expected.length && expected.every((item, i) => readsAs(actual[i], item));
   if (isDataRecord(expected) && Object.getPrototypeOf(expected) === Object.prototype) {
     if (!isDataRecord(actual)) return false;
     const keys = Object.keys(expected);
-    return keys.length === Object.keys(actual).length && keys.every((key) => Object.hasOwn(actual, key) && readsAs(actual[key], expected[key]));
+    return (
+      keys.length === Object.keys(actual).length && keys.every((key) => Object.hasOwn(actual, key) && readsAs(actual[key], expected[key]))
+    );
   }
   return isDeepStrictEqual(actual, expected);
 }

@@ -18,7 +18,11 @@ export function withoutPatchEntry(text: string, relative: string): string | null
         const l = lines[i]!;
         if (l.trim() === '' || l.trimStart().startsWith('#')) continue;
         if (indent(l) >= indent(line)) continue;
-        if (/^[ \t]*-[ \t]/.test(l) && indent(l) + l.trimStart().slice(1).length - l.trimStart().slice(1).trimStart().length + 1 === indent(line)) start = i;
+        if (
+          /^[ \t]*-[ \t]/.test(l) &&
+          indent(l) + l.trimStart().slice(1).length - l.trimStart().slice(1).trimStart().length + 1 === indent(line)
+        )
+          start = i;
         break;
       }
     } else if (stringItem.test(line)) {

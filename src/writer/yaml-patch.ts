@@ -7,7 +7,6 @@ import { YamlEditError } from './errors.js';
 import { MapPatcher } from './map-patcher.js';
 import { patchedData, readsAs } from './patch-data.js';
 
-
 /** What a document is, read from its CST: enough to match it against an object reference. */
 export interface DocumentIdentity {
   readonly documentIndex: number;
@@ -30,7 +29,6 @@ export interface DocumentEdit {
  * The writer's one refusal: an edit it cannot make without writing invalid YAML or data other
  * than the patch asks for (the file is left as it was).
  */
-
 
 /**
  * Applies edits to a multi-document YAML text by splicing only the bytes of the nodes that change:
@@ -86,7 +84,11 @@ export function editYamlTextReporting(path: string, source: string, edits: reado
       const root = document.value;
       if (!root || !isMap(root)) throw new YamlEditError(`${path}: ${edit.kind} ${edit.name} is not a YAML mapping`);
       expected[index]!.patches.push(edit.patch);
-      new MapPatcher(source, splices, path, new DocumentFacts(document, composed?.[index]), patchYamlMappingText).patchMap(root, edit.patch, null);
+      new MapPatcher(source, splices, path, new DocumentFacts(document, composed?.[index]), patchYamlMappingText).patchMap(
+        root,
+        edit.patch,
+        null,
+      );
     }
     if (splices.length > before) changed.add(editIndex);
   }
@@ -104,9 +106,19 @@ export function patchYamlMappingText(path: string, source: string, patch: MergeP
   const splices: Splice[] = [];
   if (!document?.value || !isMap(document.value)) throw new YamlEditError(`${path}: embedded YAML is not a mapping`);
   const composed = composeDocuments(tokens, documents.length);
-  new MapPatcher(source, splices, path, new DocumentFacts(document, composed?.[0]), patchYamlMappingText).patchMap(document.value, patch, null);
+  new MapPatcher(source, splices, path, new DocumentFacts(document, composed?.[0]), patchYamlMappingText).patchMap(
+    document.value,
+    patch,
+    null,
+  );
   const text = applySplices(source, splices);
-  if (splices.length > 0) verifyEdited(path, composed, documents.map((_, i) => ({ removed: false, patches: i === 0 ? [patch] : [] })), text);
+  if (splices.length > 0)
+    verifyEdited(
+      path,
+      composed,
+      documents.map((_, i) => ({ removed: false, patches: i === 0 ? [patch] : [] })),
+      text,
+    );
   return text;
 }
 
@@ -132,7 +144,9 @@ function verifyEdited(path: string, before: Document.Parsed[] | null, expected: 
   if (!before || before.some((d) => d.errors.length > 0)) return;
   let wanted: unknown[];
   try {
-    wanted = before.flatMap((doc, i) => (expected[i]!.removed ? [] : [expected[i]!.patches.reduce<unknown>((data, patch) => patchedData(data, patch), doc.toJS())]));
+    wanted = before.flatMap((doc, i) =>
+      expected[i]!.removed ? [] : [expected[i]!.patches.reduce<unknown>((data, patch) => patchedData(data, patch), doc.toJS())],
+    );
   } catch {
     return; // e.g. an alias bomb: the original cannot be read as data
   }
@@ -144,9 +158,14 @@ function verifyEdited(path: string, before: Document.Parsed[] | null, expected: 
     ok = after.length === wanted.length && after.every((doc, i) => readsAs(doc.toJS(), wanted[i]));
   } catch (cause) {
     // An alias whose anchor went away only shows when the data is read.
-    throw new YamlEditError(`${path}: refusing the edit: the result would not be valid YAML (${cause instanceof Error ? cause.message : String(cause)})`);
+    throw new YamlEditError(
+      `${path}: refusing the edit: the result would not be valid YAML (${cause instanceof Error ? cause.message : String(cause)})`,
+    );
   }
-  if (!ok) throw new YamlEditError(`${path}: refusing the edit: the result would not read as the patched data (the YAML there is beyond what the writer edits safely)`);
+  if (!ok)
+    throw new YamlEditError(
+      `${path}: refusing the edit: the result would not read as the patched data (the YAML there is beyond what the writer edits safely)`,
+    );
 }
 
 /**
@@ -162,7 +181,6 @@ export function documentSource(source: string, edit: Pick<DocumentEdit, 'documen
   const text = source.slice(document.offset, next ? next.offset : source.length);
   return text.replace(/^---[^\n]*\n/, '');
 }
-
 
 /** Reads apiVersion/kind/metadata.name of every document, for matching. */
 export function identifyDocuments(source: string): DocumentIdentity[] {

@@ -1,7 +1,6 @@
 import type { Scalar } from '../model/scalar.js';
 import { parse } from 'yaml';
 
-
 const plainSafeCache = new Map<string, boolean>();
 
 /**

@@ -13,9 +13,14 @@ describe('declared Node.js support', () => {
     // Optional platform builds that npm leaves out where they do not fit are not installed.
     const installed = (path: string) => existsSync(new URL(`../../${path}/package.json`, import.meta.url));
     const narrower = Object.entries(lock.packages)
-      .filter(([path, entry]) => path !== '' && (!entry.optional || installed(path)) && entry.engines && !Array.isArray(entry.engines) && entry.engines.node)
+      .filter(
+        ([path, entry]) =>
+          path !== '' && (!entry.optional || installed(path)) && entry.engines && !Array.isArray(entry.engines) && entry.engines.node,
+      )
       .filter(([, entry]) => !semver.subset(declared, (entry.engines as { node: string }).node))
-      .map(([path, entry]) => `${path.replace(/^node_modules\//, '')}@${entry.version} needs node ${(entry.engines as { node: string }).node}`);
+      .map(
+        ([path, entry]) => `${path.replace(/^node_modules\//, '')}@${entry.version} needs node ${(entry.engines as { node: string }).node}`,
+      );
     expect(narrower, `package.json says node ${declared}`).toEqual([]);
   });
 

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { checkProductionEnvironment, StartupError } from '../../src/startup-check.js';
 
-const complete = { NODE_ENV: 'production', APP_ID: '1', PRIVATE_KEY: '-----BEGIN RSA PRIVATE KEY-----', WEBHOOK_SECRET: 's3cret', APP_SLUG: 'mesh-upgrade-bot' };
+const complete = {
+  NODE_ENV: 'production',
+  APP_ID: '1',
+  PRIVATE_KEY: '-----BEGIN RSA PRIVATE KEY-----',
+  WEBHOOK_SECRET: 's3cret',
+  APP_SLUG: 'mesh-upgrade-bot',
+};
 
 describe('checkProductionEnvironment', () => {
   it('lets development run without credentials and production with them', () => {

@@ -28,7 +28,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
 
 /** Folders that must stay pure: no I/O, no clock, no environment (time and config are passed in). */
 const PURE = ['model', 'constructs', 'writer', 'core'];
-const IO_MODULES = /^(node:(fs|fs\/promises|child_process|net|http|https|os|worker_threads)|fs|probot|@octokit\/.*|undici|pino|prom-client)$/;
+const IO_MODULES =
+  /^(node:(fs|fs\/promises|child_process|net|http|https|os|worker_threads)|fs|probot|@octokit\/.*|undici|pino|prom-client)$/;
 const IMPURE_CALL = /\bprocess\.(env|argv|cwd|exit)\b|\bDate\.now\(|\bnew Date\(\)|\bperformance\.now\(/;
 
 function folderOf(file: string): string {
@@ -67,7 +68,9 @@ describe('the import graph of src/', () => {
   });
 
   it('keeps model, constructs, writer and core free of I/O, clock and environment', () => {
-    const impure = edges.filter((e) => PURE.includes(folderOf(e.from)) && e.to === null && IO_MODULES.test(e.specifier)).map((e) => `${e.from} imports ${e.specifier}`);
+    const impure = edges
+      .filter((e) => PURE.includes(folderOf(e.from)) && e.to === null && IO_MODULES.test(e.specifier))
+      .map((e) => `${e.from} imports ${e.specifier}`);
     expect(impure).toEqual([]);
   });
 

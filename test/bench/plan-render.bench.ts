@@ -71,7 +71,9 @@ const pad4 = (n: number) => String(n).padStart(4, '0');
 
 /** The fixture whose control plane the synthetic repo uses (from test/bench or dist/test/bench). */
 function fixtureDir(): string {
-  const candidates = ['../fixtures/asm-manifests/', '../../../test/fixtures/asm-manifests/'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  const candidates = ['../fixtures/asm-manifests/', '../../../test/fixtures/asm-manifests/'].map((p) =>
+    fileURLToPath(new URL(p, import.meta.url)),
+  );
   const found = candidates.find((dir) => {
     try {
       return statSync(dir).isDirectory();
@@ -130,7 +132,32 @@ function meshFiles(): Map<string, string> {
   return out;
 }
 
-const APPS = ['api', 'web', 'worker', 'auth', 'billing', 'search', 'cart', 'orders', 'catalog', 'notifier', 'scheduler', 'reporter', 'ingest', 'export', 'profile', 'session', 'inventory', 'pricing', 'ledger', 'frontend', 'graphql', 'payments', 'shipping', 'reviews'];
+const APPS = [
+  'api',
+  'web',
+  'worker',
+  'auth',
+  'billing',
+  'search',
+  'cart',
+  'orders',
+  'catalog',
+  'notifier',
+  'scheduler',
+  'reporter',
+  'ingest',
+  'export',
+  'profile',
+  'session',
+  'inventory',
+  'pricing',
+  'ledger',
+  'frontend',
+  'graphql',
+  'payments',
+  'shipping',
+  'reviews',
+];
 const TEAMS = ['storefront', 'checkout', 'platform', 'data', 'identity', 'growth', 'logistics', 'finance', 'mobile', 'search'];
 const REGISTRIES = ['ghcr.io/example-org', 'registry.example.com/apps', 'gcr.io/example-prod'];
 const ENV = [
@@ -161,7 +188,11 @@ function namespaceFile(rng: Rng, name: string, team: string, style: number): str
     lines.push(`  labels: {team: ${team}, istio.io/rev: ${FROM}, env: prod}`);
   } else if (style < 0.08) {
     // Legacy label: follows the default tag.
-    lines.push('  labels:', `    istio-injection: enabled${chance(rng, 0.5) ? ' # TODO(platform): move to istio.io/rev' : ''}`, `    team: ${team}`);
+    lines.push(
+      '  labels:',
+      `    istio-injection: enabled${chance(rng, 0.5) ? ' # TODO(platform): move to istio.io/rev' : ''}`,
+      `    team: ${team}`,
+    );
   } else {
     const rev = chance(rng, 0.3) ? `"${FROM}"` : FROM;
     lines.push('  labels:', `    team: ${team}`, `    istio.io/rev: ${rev}${chance(rng, 0.25) ? ' # managed by platform team' : ''}`);
@@ -175,7 +206,14 @@ function namespaceFile(rng: Rng, name: string, team: string, style: number): str
  * One workload manifest, 430–650 bytes (about 530 on average; StatefulSets run larger): labels,
  * annotations on some, one container with image, ports, resources and (mostly) env.
  */
-function workloadDoc(rng: Rng, ns: string, team: string, name: string, kind: 'Deployment' | 'StatefulSet', stats: { optedOut: number; pods: number }): string {
+function workloadDoc(
+  rng: Rng,
+  ns: string,
+  team: string,
+  name: string,
+  kind: 'Deployment' | 'StatefulSet',
+  stats: { optedOut: number; pods: number },
+): string {
   const app = name;
   const container = name.replace(/-\d+$/, '');
   const port = pick(rng, [8080, 8080, 8443, 9090, 3000, 5000]);
@@ -197,7 +235,7 @@ function workloadDoc(rng: Rng, ns: string, team: string, name: string, kind: 'De
   if (optedOut) l.push('        sidecar.istio.io/inject: "false" # opted out, see PLAT-118');
   if (chance(rng, 0.1)) {
     l.push('      annotations:', '        prometheus.io/scrape: "true"', `        prometheus.io/port: "${port}"`);
-    if (chance(rng, 0.2)) l.push("        proxy.istio.io/config: '{\"holdApplicationUntilProxyStarts\": true}'");
+    if (chance(rng, 0.2)) l.push('        proxy.istio.io/config: \'{"holdApplicationUntilProxyStarts": true}\'');
   }
   l.push('    spec:', '      containers:', `      - name: ${container}`);
   l.push(`        image: ${pick(rng, REGISTRIES)}/${container}:${int(rng, 0, 9)}.${int(rng, 0, 40)}.${int(rng, 0, 20)}`);
@@ -206,19 +244,34 @@ function workloadDoc(rng: Rng, ns: string, team: string, name: string, kind: 'De
   const cpu = pick(rng, [50, 100, 200, 250, 500]);
   const memory = pick(rng, [64, 128, 256, 512]);
   if (chance(rng, 0.1)) {
-    l.push('        resources:', '          requests:', `            cpu: ${cpu}m`, `            memory: ${memory}Mi`, '          limits:', `            memory: ${memory * 2}Mi`);
+    l.push(
+      '        resources:',
+      '          requests:',
+      `            cpu: ${cpu}m`,
+      `            memory: ${memory}Mi`,
+      '          limits:',
+      `            memory: ${memory * 2}Mi`,
+    );
   } else {
     const limits = chance(rng, 0.25) ? `, limits: {memory: ${memory * 2}Mi}` : '';
     l.push(`        resources: {requests: {cpu: ${cpu}m, memory: ${memory}Mi}${limits}}`);
   }
   if (chance(rng, 0.35)) {
     l.push('        env:');
-    for (const [k, v] of shuffle(rng, [...ENV]).slice(0, chance(rng, 0.15) ? 2 : 1)) l.push(`        - name: ${k}`, `          value: ${v}`);
+    for (const [k, v] of shuffle(rng, [...ENV]).slice(0, chance(rng, 0.15) ? 2 : 1))
+      l.push(`        - name: ${k}`, `          value: ${v}`);
   }
   if (chance(rng, 0.05)) l.push('        readinessProbe:', '          httpGet: {path: /healthz, port: http}');
   if (kind === 'StatefulSet') {
     l.push('        volumeMounts:', '        - name: data', '          mountPath: /data');
-    l.push('  volumeClaimTemplates:', '  - metadata:', '      name: data', '    spec:', '      accessModes: ["ReadWriteOnce"]', `      resources: {requests: {storage: ${pick(rng, [10, 20, 50])}Gi}}`);
+    l.push(
+      '  volumeClaimTemplates:',
+      '  - metadata:',
+      '      name: data',
+      '    spec:',
+      '      accessModes: ["ReadWriteOnce"]',
+      `      resources: {requests: {storage: ${pick(rng, [10, 20, 50])}Gi}}`,
+    );
   }
   return `${l.join('\n')}\n`;
 }
@@ -246,8 +299,14 @@ export function buildRepo(namespaces: number, workloads: number, seed: number): 
   const stats = { optedOut: 0, pods: 0, statefulSets: 0 };
   const counts = workloadCounts(rng, namespaces, workloads);
   // 60% one workload file, 30% two, 10% three: 1.5 on average.
-  const fileCounts = shuffle(rng, Array.from({ length: namespaces }, (_, i) => (i < namespaces * 0.6 ? 1 : i < namespaces * 0.9 ? 2 : 3)));
-  const namespaceStyles = shuffle(rng, Array.from({ length: namespaces }, (_, i) => i / namespaces));
+  const fileCounts = shuffle(
+    rng,
+    Array.from({ length: namespaces }, (_, i) => (i < namespaces * 0.6 ? 1 : i < namespaces * 0.9 ? 2 : 3)),
+  );
+  const namespaceStyles = shuffle(
+    rng,
+    Array.from({ length: namespaces }, (_, i) => i / namespaces),
+  );
   for (let n = 0; n < namespaces; n++) {
     const ns = `team-${pad4(n)}`;
     const team = pick(rng, TEAMS);
@@ -266,7 +325,8 @@ export function buildRepo(namespaces: number, workloads: number, seed: number): 
       const name = seen === 1 ? app : `${app}-${seen}`;
       documents[Math.floor((w * files) / count)]!.push(workloadDoc(rng, ns, team, name, kind, stats));
     }
-    const names = files === 1 ? ['workloads.yaml'] : files === 2 ? ['backend.yaml', 'frontend.yaml'] : ['backend.yaml', 'frontend.yaml', 'jobs.yaml'];
+    const names =
+      files === 1 ? ['workloads.yaml'] : files === 2 ? ['backend.yaml', 'frontend.yaml'] : ['backend.yaml', 'frontend.yaml', 'jobs.yaml'];
     documents.forEach((docs, i) => {
       const header = chance(rng, 0.15) ? `# ${ns} ${names[i]!.replace('.yaml', '')} workloads. Image tags are bumped by renovate.\n` : '';
       snapshot.set(`${dir}/${names[i]!}`, header + docs.join('---\n'));
@@ -275,7 +335,10 @@ export function buildRepo(namespaces: number, workloads: number, seed: number): 
   // Outside the mesh: no injection labels, must stay untouched.
   for (const ns of ['monitoring', 'cert-manager', 'external-dns', 'logging', 'velero']) {
     const dir = `clusters/prod/system/${ns}`;
-    snapshot.set(`${dir}/namespace.yaml`, `# Not meshed: infrastructure.\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n  labels: {team: platform}\n`);
+    snapshot.set(
+      `${dir}/namespace.yaml`,
+      `# Not meshed: infrastructure.\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n  labels: {team: platform}\n`,
+    );
     snapshot.set(`${dir}/deployment.yaml`, workloadDoc(rng, ns, 'platform', ns, 'Deployment', { optedOut: 0, pods: 0 }));
   }
   return { snapshot, stats: { files: snapshot.size, appNamespaces: namespaces, workloads, ...stats } };
@@ -343,13 +406,15 @@ function checkPlan(plan: UpgradePlan, rendered: readonly FileChange[], stats: Ge
   const waves = plan.phases.filter((p) => /^workloads(-\d+)?$/.test(p.id));
   if (waves.length === 0 || waves.some((w) => w.files.length === 0 || w.changes.length === 0)) fail('a workloads phase changes nothing');
   const restarted = waves.flatMap((w) => w.changes).filter((c) => c.kind === 'Deployment' || c.kind === 'StatefulSet').length;
-  if (restarted !== stats.workloads - stats.optedOut) fail(`restarted ${restarted} workloads, expected ${stats.workloads - stats.optedOut}`);
+  if (restarted !== stats.workloads - stats.optedOut)
+    fail(`restarted ${restarted} workloads, expected ${stats.workloads - stats.optedOut}`);
   const pods = waves.reduce((sum, w) => sum + w.pods, 0);
   if (pods !== stats.pods) fail(`waves restart ${pods} pods, expected ${stats.pods}`);
   if (!plan.phases.find((p) => p.id === 'gateways')?.changes.some((c) => c.kind === 'Deployment')) fail('the gateway is not restarted');
   const relabelled = rendered.filter((c) => /^clusters\/prod\/apps\/[^/]+\/namespace\.yaml$/.test(c.path) && c.action === 'update').length;
   if (relabelled !== stats.appNamespaces) fail(`${relabelled} of ${stats.appNamespaces} app namespaces relabelled`);
-  if (!rendered.some((c) => c.action === 'delete' && c.path.startsWith(`clusters/prod/istio-system/${FROM}/`))) fail(`the ${FROM} control plane is not deleted`);
+  if (!rendered.some((c) => c.action === 'delete' && c.path.startsWith(`clusters/prod/istio-system/${FROM}/`)))
+    fail(`the ${FROM} control plane is not deleted`);
   const outside = rendered.find((c) => c.path.startsWith('clusters/prod/system/'));
   if (outside) fail(`${outside.path} is outside the mesh but changed`);
 }
@@ -384,8 +449,12 @@ function main(): void {
   const { snapshot, stats } = built.result;
   const texts = yamlTexts(snapshot);
   const bytes = texts.reduce((sum, t) => sum + Buffer.byteLength(t), 0);
-  console.log(`synthetic repo: ${stats.files} files (${texts.length} YAML), ${(bytes / 1e6).toFixed(2)} MB of YAML, built in ${built.ms.toFixed(0)} ms`);
-  console.log(`  ${stats.appNamespaces} app namespaces, ${stats.workloads} workloads (${stats.statefulSets} StatefulSets, ${stats.optedOut} opted out), ${stats.pods} pods to restart`);
+  console.log(
+    `synthetic repo: ${stats.files} files (${texts.length} YAML), ${(bytes / 1e6).toFixed(2)} MB of YAML, built in ${built.ms.toFixed(0)} ms`,
+  );
+  console.log(
+    `  ${stats.appNamespaces} app namespaces, ${stats.workloads} workloads (${stats.statefulSets} StatefulSets, ${stats.optedOut} opted out), ${stats.pods} pods to restart`,
+  );
   console.log(`  + istiod ${FROM} (manifests), 1 gateway, 5 namespaces outside the mesh`);
 
   const jsYamlMs: number[] = [];
@@ -407,7 +476,9 @@ function main(): void {
       checkPlan(p.result.plan, p.result.rendered, stats);
       summary = describePlan(p.result.plan, p.result.rendered.length);
     }
-    console.log(`run ${run + 1}: js-yaml loadAll ${fmt(a.ms)} | yaml parseAllDocuments ${fmt(b.ms)} | plan+render ${fmt(p.ms)} | maxRSS so far ${peakRssMb().toFixed(0)} MB`);
+    console.log(
+      `run ${run + 1}: js-yaml loadAll ${fmt(a.ms)} | yaml parseAllDocuments ${fmt(b.ms)} | plan+render ${fmt(p.ms)} | maxRSS so far ${peakRssMb().toFixed(0)} MB`,
+    );
   }
   console.log(summary);
 
@@ -418,9 +489,15 @@ function main(): void {
   const planRenderMs = median(planMs);
   const ratio = planRenderMs / floorMs;
   const peak = peakRssMb();
-  console.log(`medians of ${RUNS}: js-yaml ${jsYaml.toFixed(0)} ms, yaml ${yaml.toFixed(0)} ms (${documents} documents) → floor ${floorMs.toFixed(0)} ms (${floorParser})`);
-  console.log(`plan+render ${planRenderMs.toFixed(0)} ms = ${ratio.toFixed(2)}× floor (target ≤ 3, aim ≤ 1.5): ${ratio <= 3 ? 'met' : 'NOT met'}`);
-  console.log(`peak RSS ${peak.toFixed(0)} MB (target ≤ 500): ${peak <= 500 ? 'met' : 'NOT met'}; whole bench ${((performance.now() - totalStart) / 1000).toFixed(1)} s`);
+  console.log(
+    `medians of ${RUNS}: js-yaml ${jsYaml.toFixed(0)} ms, yaml ${yaml.toFixed(0)} ms (${documents} documents) → floor ${floorMs.toFixed(0)} ms (${floorParser})`,
+  );
+  console.log(
+    `plan+render ${planRenderMs.toFixed(0)} ms = ${ratio.toFixed(2)}× floor (target ≤ 3, aim ≤ 1.5): ${ratio <= 3 ? 'met' : 'NOT met'}`,
+  );
+  console.log(
+    `peak RSS ${peak.toFixed(0)} MB (target ≤ 500): ${peak <= 500 ? 'met' : 'NOT met'}; whole bench ${((performance.now() - totalStart) / 1000).toFixed(1)} s`,
+  );
   console.log(
     JSON.stringify({
       files: stats.files,
@@ -433,6 +510,5 @@ function main(): void {
     }),
   );
 }
-
 
 if (isEntryPoint(import.meta.url)) main();

@@ -26,10 +26,16 @@ async function main(): Promise<void> {
   const main = h.sim.branches().get('main')!;
   for (let i = 0; i < DELIVERIES; i++) {
     const kind = i % 100;
-    if (kind < 80) events.push({ name: 'issue_comment', payload: h.sim.commentAs('carol', chatter[i % chatter.length]!, `Looks good to me (${i})`).payload });
-    else if (kind < 90) events.push({ name: 'status', payload: h.sim.setStatus(main, i % 2 ? 'pending' : 'failure', `ci/build-${i % 3}`, 'build') });
+    if (kind < 80)
+      events.push({
+        name: 'issue_comment',
+        payload: h.sim.commentAs('carol', chatter[i % chatter.length]!, `Looks good to me (${i})`).payload,
+      });
+    else if (kind < 90)
+      events.push({ name: 'status', payload: h.sim.setStatus(main, i % 2 ? 'pending' : 'failure', `ci/build-${i % 3}`, 'build') });
     else if (kind < 95) events.push({ name: 'status', payload: h.sim.setStatus(main, 'success', `ci/build-${i % 3}`, 'build') });
-    else if (kind < 98) events.push({ name: 'issue_comment', payload: h.sim.commentAs('bob', chatter[i % chatter.length]!, 'LGTM, ship it').payload });
+    else if (kind < 98)
+      events.push({ name: 'issue_comment', payload: h.sim.commentAs('bob', chatter[i % chatter.length]!, 'LGTM, ship it').payload });
     else events.push({ name: 'issue_comment', payload: h.sim.commentAs('alice', tracking, '/upgrade status').payload });
   }
   h.sim.resetRequestLog();
@@ -54,8 +60,12 @@ async function main(): Promise<void> {
   const peakRssMb = Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
   const rate = Math.round((latencies.length / seconds) * 10) / 10;
   console.log(`${latencies.length} deliveries in ${seconds.toFixed(1)} s with ${CONCURRENCY} in flight: ${rate}/s`);
-  console.log(`latency p50 ${p(0.5).toFixed(1)} ms, p90 ${p(0.9).toFixed(1)} ms, p99 ${p(0.99).toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms; peak RSS ${peakRssMb} MB`);
-  console.log(`the upgrade is still ${h.state(tracking)?.status}; ${h.sim.pullRequests().length} pull request(s); simulator violations: ${h.sim.violations.length}`);
+  console.log(
+    `latency p50 ${p(0.5).toFixed(1)} ms, p90 ${p(0.9).toFixed(1)} ms, p99 ${p(0.99).toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms; peak RSS ${peakRssMb} MB`,
+  );
+  console.log(
+    `the upgrade is still ${h.state(tracking)?.status}; ${h.sim.pullRequests().length} pull request(s); simulator violations: ${h.sim.violations.length}`,
+  );
   console.log(JSON.stringify({ deliveries: latencies.length, deliveriesPerSecond: rate, p99Ms: Math.round(p(0.99) * 10) / 10, peakRssMb }));
 }
 

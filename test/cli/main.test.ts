@@ -24,7 +24,13 @@ const PlanJson = z.strictObject({
       title: z.string(),
       status: z.enum(['pending', 'done']),
       changes: z.array(
-        z.strictObject({ action: z.enum(['create', 'update', 'delete']), file: z.string(), kind: z.string(), namespace: z.string().nullable(), name: z.string() }),
+        z.strictObject({
+          action: z.enum(['create', 'update', 'delete']),
+          file: z.string(),
+          kind: z.string(),
+          namespace: z.string().nullable(),
+          name: z.string(),
+        }),
       ),
       manual: z.array(z.string()),
       estimatedMinutes: z.number(),
@@ -58,7 +64,9 @@ describe('mesh-upgrade plan', () => {
   it('takes --kubernetes-version and refuses a target that does not support it, with the reason on stderr', async () => {
     const refused = await run('plan', '--repo', fixture('asm-manifests'), '--to', 'asm-1140-0', '--kubernetes-version', '1.27');
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('Istio 1.14 supports Kubernetes 1.21 to 1.24, and the cluster runs Kubernetes 1.27 (kubernetesVersion).');
+    expect(refused.stderr).toContain(
+      'Istio 1.14 supports Kubernetes 1.21 to 1.24, and the cluster runs Kubernetes 1.27 (kubernetesVersion).',
+    );
     expect((await run('plan', '--repo', fixture('asm-manifests'), '--to', 'asm-1140-0', '--kubernetes-version', '1.24')).code).toBe(0);
   });
 
@@ -76,7 +84,16 @@ describe('mesh-upgrade plan', () => {
   });
 
   it('limits the plan to --path', async () => {
-    const { code, stdout } = await run('plan', '--repo', fixture('asm-manifests'), '--to', 'asm-1140-0', '--path', 'clusters/prod/apps', '--json');
+    const { code, stdout } = await run(
+      'plan',
+      '--repo',
+      fixture('asm-manifests'),
+      '--to',
+      'asm-1140-0',
+      '--path',
+      'clusters/prod/apps',
+      '--json',
+    );
     expect(code).toBe(0);
     expect(PlanJson.parse(JSON.parse(stdout)).install).toBe('external');
   });
@@ -158,7 +175,9 @@ describe('mesh-upgrade render', () => {
   it('refuses an unknown phase id, listing the valid ones', async () => {
     const { code, stderr } = await run('render', '--repo', fixture('helm-argocd'), '--to', '1-22-1', '--through', 'workloads-7');
     expect(code).toBe(1);
-    expect(stderr).toContain("unknown phase 'workloads-7'; this plan's phases are: control-plane, gateways, workloads, default-revision, cleanup");
+    expect(stderr).toContain(
+      "unknown phase 'workloads-7'; this plan's phases are: control-plane, gateways, workloads, default-revision, cleanup",
+    );
   });
 
   it('names the file and line of malformed YAML and writes nothing', async () => {

@@ -18,8 +18,16 @@ describe('parseRepoConfig', () => {
   });
 
   it('reads clusters, canaries, budget, permission and gate', () => {
-    const config = parseRepoConfig('clusters:\n  - name: prod\n    path: clusters/prod\n    argocd: {applications: [mesh]}\ncanary: [search]\npodBudget: 50\npermission: admin\ngate: argocd\n');
-    expect(config).toMatchObject({ clusters: [{ name: 'prod', path: 'clusters/prod', argocd: { applications: ['mesh'] } }], canary: ['search'], podBudget: 50, permission: 'admin', gate: 'argocd' });
+    const config = parseRepoConfig(
+      'clusters:\n  - name: prod\n    path: clusters/prod\n    argocd: {applications: [mesh]}\ncanary: [search]\npodBudget: 50\npermission: admin\ngate: argocd\n',
+    );
+    expect(config).toMatchObject({
+      clusters: [{ name: 'prod', path: 'clusters/prod', argocd: { applications: ['mesh'] } }],
+      canary: ['search'],
+      podBudget: 50,
+      permission: 'admin',
+      gate: 'argocd',
+    });
   });
 
   it('reads the platform at the top and per cluster (absent: detected from the repo), the cluster’s winning', () => {
@@ -32,7 +40,9 @@ describe('parseRepoConfig', () => {
   });
 
   it('reads the Kubernetes version at the top and per cluster, the cluster’s winning, and refuses one that is not a version', () => {
-    const config = parseRepoConfig('kubernetesVersion: "1.29"\nclusters:\n  - name: edge\n  - name: cloud\n    kubernetesVersion: v1.30.2\n');
+    const config = parseRepoConfig(
+      'kubernetesVersion: "1.29"\nclusters:\n  - name: edge\n  - name: cloud\n    kubernetesVersion: v1.30.2\n',
+    );
     expect(kubernetesVersionFor(config, config.clusters[0]!)).toBe('1.29');
     expect(kubernetesVersionFor(config, config.clusters[1]!)).toBe('v1.30.2');
     expect(() => parseRepoConfig('kubernetesVersion: latest\n')).toThrow(/`kubernetesVersion`: a Kubernetes version like 1.29 or v1.29.3/);
@@ -62,7 +72,10 @@ describe('parseRepoConfig', () => {
 
 describe('baseBranch, labels and the removed restartStrategy', () => {
   it('reads baseBranch and labels', () => {
-    expect(parseRepoConfig('baseBranch: release\nlabels: [mesh-upgrade, team-mesh]\n')).toMatchObject({ baseBranch: 'release', labels: ['mesh-upgrade', 'team-mesh'] });
+    expect(parseRepoConfig('baseBranch: release\nlabels: [mesh-upgrade, team-mesh]\n')).toMatchObject({
+      baseBranch: 'release',
+      labels: ['mesh-upgrade', 'team-mesh'],
+    });
   });
 
   it('refuses restartStrategy, which never changed anything, as an unknown key', () => {

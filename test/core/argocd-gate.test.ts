@@ -1,9 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bestAncestry, evaluateArgoGate, repoSlug, stripUserinfo, trackedRevisions, type AppObservation, type ArgoGateInput } from '../../src/core/argocd-gate.js';
+import {
+  bestAncestry,
+  evaluateArgoGate,
+  repoSlug,
+  stripUserinfo,
+  trackedRevisions,
+  type AppObservation,
+  type ArgoGateInput,
+} from '../../src/core/argocd-gate.js';
 import { ArgoApplication, ResourceTree } from '../../src/core/argocd-status.js';
 
-const healthy = ArgoApplication.parse(JSON.parse(readFileSync(new URL('../fixtures/argocd/istio-system-synced-healthy.json', import.meta.url), 'utf8')));
+const healthy = ArgoApplication.parse(
+  JSON.parse(readFileSync(new URL('../fixtures/argocd/istio-system-synced-healthy.json', import.meta.url), 'utf8')),
+);
 const MERGED = new Date('2026-11-22T10:00:50Z');
 
 /** The healthy application with some status fields changed (null removes one). */
@@ -14,7 +24,13 @@ function app(change: (a: ReturnType<typeof structuredClone<typeof healthy>>) => 
 }
 
 const tree = (...nodes: object[]) => ResourceTree.parse({ nodes });
-const gatewayPod = (image: string) => ({ kind: 'Pod', namespace: 'istio-ingress', name: 'istio-ingressgateway-7d9f', health: { status: 'Healthy' }, images: [image] });
+const gatewayPod = (image: string) => ({
+  kind: 'Pod',
+  namespace: 'istio-ingress',
+  name: 'istio-ingressgateway-7d9f',
+  health: { status: 'Healthy' },
+  images: [image],
+});
 
 function input(observations: Partial<AppObservation>[], overrides: Partial<ArgoGateInput> = {}): ArgoGateInput {
   return {
@@ -42,22 +58,50 @@ describe('evaluateArgoGate', () => {
 
   it('holds a first healthy sighting for the stability window', () => {
     const result = evaluateArgoGate(input([{}], { healthySince: null, wasHealthy: false }));
-    expect(result.decision).toEqual({ status: 'wait', reason: 'Synced and Healthy at the merge commit; holding for another 60 s (2/2 checks)' });
+    expect(result.decision).toEqual({
+      status: 'wait',
+      reason: 'Synced and Healthy at the merge commit; holding for another 60 s (2/2 checks)',
+    });
     expect(result.healthySince).toEqual(new Date('2026-11-22T10:05:00Z'));
   });
 
   it.each<[string, Partial<AppObservation>, RegExp, boolean]>([
     ['Argo CD has not seen X', { ancestry: 'behind' }, /has not seen the merge commit yet/, true],
     ['no revision yet', { ancestry: null }, /has not seen the merge commit yet/, true],
-    ['a sync is requested', { app: app((a) => void ((a as { operation?: unknown }).operation = { sync: {} })) }, /a sync is requested/, false],
-    ['a sync is running', { app: app((a) => void delete (a.status.operationState as { finishedAt?: string }).finishedAt) }, /sync Succeeded/, false],
-    ['health predates the sync (stale reconciledAt)', { app: app((a) => void (a.status.reconciledAt = '2026-11-22T10:01:03Z')) }, /reconciledAt < finishedAt/, true],
-    ['OutOfSync with auto-sync on', { app: app((a) => void ((a.status.sync!.status = 'OutOfSync'), (a.status.operationState!.syncResult!.revision = 'PREVIOUS_SHA'))) }, /auto-sync will apply it/, false],
+    [
+      'a sync is requested',
+      { app: app((a) => void ((a as { operation?: unknown }).operation = { sync: {} })) },
+      /a sync is requested/,
+      false,
+    ],
+    [
+      'a sync is running',
+      { app: app((a) => void delete (a.status.operationState as { finishedAt?: string }).finishedAt) },
+      /sync Succeeded/,
+      false,
+    ],
+    [
+      'health predates the sync (stale reconciledAt)',
+      { app: app((a) => void (a.status.reconciledAt = '2026-11-22T10:01:03Z')) },
+      /reconciledAt < finishedAt/,
+      true,
+    ],
+    [
+      'OutOfSync with auto-sync on',
+      { app: app((a) => void ((a.status.sync!.status = 'OutOfSync'), (a.status.operationState!.syncResult!.revision = 'PREVIOUS_SHA'))) },
+      /auto-sync will apply it/,
+      false,
+    ],
     ['Progressing', { app: app((a) => void (a.status.health!.status = 'Progressing')) }, /Progressing/, false],
     [
       // Between attempts Argo CD keeps the phase Running, stamps finishedAt and counts the retry.
       'a sync is being retried',
-      { app: app((a) => void Object.assign(a.status.operationState!, { phase: 'Running', retryCount: 2, message: 'Retrying attempt #2 at 10:02AM.' })) },
+      {
+        app: app(
+          (a) =>
+            void Object.assign(a.status.operationState!, { phase: 'Running', retryCount: 2, message: 'Retrying attempt #2 at 10:02AM.' }),
+        ),
+      },
       /sync Running \(retry 2: Retrying attempt #2/,
       false,
     ],
@@ -71,21 +115,44 @@ describe('evaluateArgoGate', () => {
 
   it.each<[string, Partial<AppObservation>, RegExp]>([
     ['the tracked revision diverged from X', { ancestry: 'diverged' }, /does not contain the merge commit/],
-    ['the sync failed', { app: app((a) => void ((a.status.operationState as { phase?: string }).phase = 'Failed')) }, /sync Failed: successfully synced/],
-    ['a ComparisonError condition', { app: app((a) => void a.status.conditions!.push({ type: 'ComparisonError', message: 'rpc error: manifest generation failed' })) }, /ComparisonError: rpc error/],
-    ['a SyncError condition', { app: app((a) => void a.status.conditions!.push({ type: 'SyncError', message: 'Failed last sync attempt to MERGE_SHA' })) }, /Failed last sync attempt/],
+    [
+      'the sync failed',
+      { app: app((a) => void ((a.status.operationState as { phase?: string }).phase = 'Failed')) },
+      /sync Failed: successfully synced/,
+    ],
+    [
+      'a ComparisonError condition',
+      { app: app((a) => void a.status.conditions!.push({ type: 'ComparisonError', message: 'rpc error: manifest generation failed' })) },
+      /ComparisonError: rpc error/,
+    ],
+    [
+      'a SyncError condition',
+      { app: app((a) => void a.status.conditions!.push({ type: 'SyncError', message: 'Failed last sync attempt to MERGE_SHA' })) },
+      /Failed last sync attempt/,
+    ],
     [
       'prune-only OutOfSync with prune off',
       {
         app: app((a) => {
           a.status.sync!.status = 'OutOfSync';
           a.spec.syncPolicy!.automated = { prune: false, selfHeal: true };
-          a.status.resources = [{ kind: 'Deployment', namespace: 'istio-system', name: 'istiod-asm-1130-0', status: 'OutOfSync', requiresPruning: true }];
+          a.status.resources = [
+            { kind: 'Deployment', namespace: 'istio-system', name: 'istiod-asm-1130-0', status: 'OutOfSync', requiresPruning: true },
+          ];
         }),
       },
       /only deletions are pending and automated prune is off/,
     ],
-    ['OutOfSync without auto-sync', { app: app((a) => { a.status.sync!.status = 'OutOfSync'; a.spec.syncPolicy = {}; }) }, /auto-sync is off/],
+    [
+      'OutOfSync without auto-sync',
+      {
+        app: app((a) => {
+          a.status.sync!.status = 'OutOfSync';
+          a.spec.syncPolicy = {};
+        }),
+      },
+      /auto-sync is off/,
+    ],
   ])('fails when %s', (_name, observation, reason) => {
     const result = evaluateArgoGate(input([observation]));
     expect(result.decision.status).toBe('fail');
@@ -101,34 +168,60 @@ describe('evaluateArgoGate', () => {
     expect(result.decision).toEqual({
       status: 'fail',
       reason: 'prod-mesh: Degraded after having been healthy',
-      resources: [{ kind: 'Deployment', namespace: 'istio-ingress', name: 'istio-ingressgateway', message: 'Deployment "istio-ingressgateway" exceeded its progress deadline' }],
+      resources: [
+        {
+          kind: 'Deployment',
+          namespace: 'istio-ingress',
+          name: 'istio-ingressgateway',
+          message: 'Deployment "istio-ingressgateway" exceeded its progress deadline',
+        },
+      ],
     });
     // Right after the merge, Degraded gets a grace period first.
-    const early = evaluateArgoGate(input([{ app: degraded }], { wasHealthy: false, healthySince: null, now: new Date('2026-11-22T10:01:30Z') }));
+    const early = evaluateArgoGate(
+      input([{ app: degraded }], { wasHealthy: false, healthySince: null, now: new Date('2026-11-22T10:01:30Z') }),
+    );
     expect(early.decision.status).toBe('wait');
   });
 
   it('waits for the phase’s own resources and for the last old proxies, then times out', () => {
-    const expectations = { healthy: [{ kind: 'Deployment', namespace: 'istio-system', name: 'istiod-asm-1140-0' }], absent: [], migratedNamespaces: ['istio-ingress'], oldProxyTag: '1.13.0-asm.0' };
+    const expectations = {
+      healthy: [{ kind: 'Deployment', namespace: 'istio-system', name: 'istiod-asm-1140-0' }],
+      absent: [],
+      migratedNamespaces: ['istio-ingress'],
+      oldProxyTag: '1.13.0-asm.0',
+    };
     const missing = evaluateArgoGate(input([{}], { expectations, healthySince: null }));
-    expect(missing.decision.status === 'wait' && missing.decision.reason).toMatch(/Deployment istio-system\/istiod-asm-1140-0 is not in the resource tree yet \(1\/2 checks\)/);
+    expect(missing.decision.status === 'wait' && missing.decision.reason).toMatch(
+      /Deployment istio-system\/istiod-asm-1140-0 is not in the resource tree yet \(1\/2 checks\)/,
+    );
 
     const istiod = { kind: 'Deployment', namespace: 'istio-system', name: 'istiod-asm-1140-0', health: { status: 'Healthy' } };
-    const oldProxies = evaluateArgoGate(input([{ tree: tree(istiod, gatewayPod('gcr.io/gke-release/asm/proxyv2:1.13.0-asm.0')) }], { expectations, healthySince: null }));
-    expect(oldProxies.decision.status === 'wait' && oldProxies.decision.reason).toContain('1 pod(s) still run the old proxy 1.13.0-asm.0: istio-ingress/istio-ingressgateway-7d9f');
+    const oldProxies = evaluateArgoGate(
+      input([{ tree: tree(istiod, gatewayPod('gcr.io/gke-release/asm/proxyv2:1.13.0-asm.0')) }], { expectations, healthySince: null }),
+    );
+    expect(oldProxies.decision.status === 'wait' && oldProxies.decision.reason).toContain(
+      '1 pod(s) still run the old proxy 1.13.0-asm.0: istio-ingress/istio-ingressgateway-7d9f',
+    );
 
-    const ok = evaluateArgoGate(input([{ tree: tree(istiod, gatewayPod('gcr.io/gke-release/asm/proxyv2:1.14.0-asm.0')) }], { expectations }));
+    const ok = evaluateArgoGate(
+      input([{ tree: tree(istiod, gatewayPod('gcr.io/gke-release/asm/proxyv2:1.14.0-asm.0')) }], { expectations }),
+    );
     expect(ok.decision.status).toBe('pass');
 
     const late = evaluateArgoGate(input([{ ancestry: 'behind' }], { now: new Date('2026-11-22T10:40:00Z') }));
-    expect(late.decision.status === 'fail' && late.decision.reason).toMatch(/^timed out after 30 min: prod-mesh: Argo CD has not seen the merge commit yet/);
+    expect(late.decision.status === 'fail' && late.decision.reason).toMatch(
+      /^timed out after 30 min: prod-mesh: Argo CD has not seen the merge commit yet/,
+    );
   });
 });
 
 // Issue 11: the gate held against Argo CD's own source (application shapes after its test fixtures:
 // controller/appcontroller_test.go fakeMultiSourceApp, controller/metrics/metrics_test.go fakeApp4).
 const REPO = { owner: 'example-org', repo: 'cluster-config' };
-const multiSource = ArgoApplication.parse(JSON.parse(readFileSync(new URL('../fixtures/argocd/prod-mesh-multi-source-synced-healthy.json', import.meta.url), 'utf8')));
+const multiSource = ArgoApplication.parse(
+  JSON.parse(readFileSync(new URL('../fixtures/argocd/prod-mesh-multi-source-synced-healthy.json', import.meta.url), 'utf8')),
+);
 const SHA = (c: string) => c.repeat(40);
 
 /** A copy of any application with some fields changed. */
@@ -160,7 +253,10 @@ describe('item 1: the revision of the config repo’s source (multi-source appli
     [
       'another git repository first',
       edit(multiSource, (a) => {
-        a.spec.sources = [{ repoURL: 'https://github.com/example-org/platform-manifests.git', path: 'istio' }, { repoURL: 'https://github.com/Example-Org/Cluster-Config', ref: 'values' }];
+        a.spec.sources = [
+          { repoURL: 'https://github.com/example-org/platform-manifests.git', path: 'istio' },
+          { repoURL: 'https://github.com/Example-Org/Cluster-Config', ref: 'values' },
+        ];
         a.status.sync!.revisions = [SHA('c'), SHA('d')];
       }),
       [SHA('d')],
@@ -168,9 +264,15 @@ describe('item 1: the revision of the config repo’s source (multi-source appli
     [
       'no source is the config repo',
       edit(multiSource, (a) => {
-        a.spec.sources = [{ repoURL: 'https://github.com/argoproj/argocd-example-apps.git', path: 'some/path' }, { repoURL: 'https://github.com/argoproj/argocd-example-apps-fake-ref.git', ref: 'values_test' }];
+        a.spec.sources = [
+          { repoURL: 'https://github.com/argoproj/argocd-example-apps.git', path: 'some/path' },
+          { repoURL: 'https://github.com/argoproj/argocd-example-apps-fake-ref.git', ref: 'values_test' },
+        ];
       }),
-      { foreign: /none of its 2 sources is the config repo example-org\/cluster-config \(https:\/\/github.com\/argoproj\/argocd-example-apps.git, / },
+      {
+        foreign:
+          /none of its 2 sources is the config repo example-org\/cluster-config \(https:\/\/github.com\/argoproj\/argocd-example-apps.git, /,
+      },
     ],
   ])('%s', (_name, application, expected) => {
     const tracked = trackedRevisions(application, REPO);
@@ -203,17 +305,32 @@ describe('item 2: selective auto-sync (OutOfSync after a successful sync to the 
       outOfSync(healthy, (a) => void (a.spec.syncPolicy!.automated = { prune: true, selfHeal: false })),
       /OutOfSync although the last sync to MERGE_SHA succeeded: with selfHeal off, Argo CD does not sync the same revision again \("Skipping auto-sync: most recent sync already to MERGE_SHA"\); sync it by hand, or enable syncPolicy.automated.selfHeal/,
     ],
-    ['multi-source, `automated: {}` (Argo CD’s fakeMultiSourceApp)', outOfSync(multiSource, (a) => void (a.spec.syncPolicy!.automated = {})), /most recent sync already to \[1.14.0, MERGE_SHA, MERGE_SHA\]/],
+    [
+      'multi-source, `automated: {}` (Argo CD’s fakeMultiSourceApp)',
+      outOfSync(multiSource, (a) => void (a.spec.syncPolicy!.automated = {})),
+      /most recent sync already to \[1.14.0, MERGE_SHA, MERGE_SHA\]/,
+    ],
   ])('fails at once: %s', (_name, application, reason) => {
-    const result = evaluateArgoGate(input([{ app: application }], { healthySince: null, wasHealthy: false, now: new Date('2026-11-22T10:02:00Z') }));
+    const result = evaluateArgoGate(
+      input([{ app: application }], { healthySince: null, wasHealthy: false, now: new Date('2026-11-22T10:02:00Z') }),
+    );
     expect(result.decision.status).toBe('fail');
     expect(result.decision.status === 'fail' && result.decision.reason).toMatch(reason);
-    expect(result.decision.status === 'fail' && result.decision.resources).toEqual([{ kind: 'ConfigMap', namespace: 'istio-system', name: 'istio-asm-1140-0', message: 'OutOfSync' }]);
+    expect(result.decision.status === 'fail' && result.decision.resources).toEqual([
+      { kind: 'ConfigMap', namespace: 'istio-system', name: 'istio-asm-1140-0', message: 'OutOfSync' },
+    ]);
   });
 
   it.each<[string, ArgoApplication, RegExp]>([
     ['selfHeal on: self-heal syncs again', outOfSync(healthy), /self-heal will sync it again/],
-    ['the last sync was to an older revision', outOfSync(healthy, (a) => void ((a.status.operationState!.syncResult!.revision = SHA('e')), (a.spec.syncPolicy!.automated = { selfHeal: false }))), /auto-sync will apply it/],
+    [
+      'the last sync was to an older revision',
+      outOfSync(
+        healthy,
+        (a) => void ((a.status.operationState!.syncResult!.revision = SHA('e')), (a.spec.syncPolicy!.automated = { selfHeal: false })),
+      ),
+      /auto-sync will apply it/,
+    ],
     [
       'the source changed since the last sync',
       outOfSync(multiSource, (a) => {
@@ -230,7 +347,14 @@ describe('item 2: selective auto-sync (OutOfSync after a successful sync to the 
 
 describe('item 3: every condition type ending in Error fails; warnings are shown', () => {
   it.each<[string, { type: string; message: string }]>([
-    ['UnknownError', { type: 'UnknownError', message: 'Application status exceeds the Kubernetes resource size limit and could not be persisted. The displayed status may be stale.' }],
+    [
+      'UnknownError',
+      {
+        type: 'UnknownError',
+        message:
+          'Application status exceeds the Kubernetes resource size limit and could not be persisted. The displayed status may be stale.',
+      },
+    ],
     ['DeletionError', { type: 'DeletionError', message: 'failed to delete resources: context deadline exceeded' }],
     ['InvalidSpecError', { type: 'InvalidSpecError', message: 'Application referencing project platform which does not exist' }],
     ['a type a later Argo CD adds', { type: 'HydrationError', message: 'failed to hydrate' }],
@@ -245,7 +369,10 @@ describe('item 3: every condition type ending in Error fails; warnings are shown
         { type: 'OrphanedResourceWarning', message: 'Application has 1 orphaned resources' },
         { type: 'ExcludedResourceWarning', message: 'Resource Pod standalone-pod is excluded in the settings' },
         { type: 'SharedResourceWarning', message: 'Namespace/istio-system is part of applications argocd/prod-mesh and argocd/prod-base' },
-        { type: 'RepeatedResourceWarning', message: 'Resource /ServiceAccount/istio-system/istio-reader-service-account appeared 2 times among application resources.' },
+        {
+          type: 'RepeatedResourceWarning',
+          message: 'Resource /ServiceAccount/istio-system/istio-reader-service-account appeared 2 times among application resources.',
+        },
       ];
     });
     const result = evaluateArgoGate(input([{ app: warned }]));
@@ -257,7 +384,9 @@ describe('item 3: every condition type ending in Error fails; warnings are shown
       'prod-mesh: RepeatedResourceWarning: Resource /ServiceAccount/istio-system/istio-reader-service-account appeared 2 times among application resources.',
     ]);
     // The fixture's own OrphanedResourceWarning shows while waiting too.
-    expect(evaluateArgoGate(input([{ ancestry: 'behind' }])).warnings).toEqual(['prod-mesh: OrphanedResourceWarning: Application has 1 orphaned resources']);
+    expect(evaluateArgoGate(input([{ ancestry: 'behind' }])).warnings).toEqual([
+      'prod-mesh: OrphanedResourceWarning: Application has 1 orphaned resources',
+    ]);
   });
 });
 
@@ -272,8 +401,12 @@ describe('item 4: Suspended says at once what is paused', () => {
     const result = evaluateArgoGate(input([{ app: suspendedApp }], early));
     expect(result.decision.status).toBe('fail');
     const reason = result.decision.status === 'fail' ? result.decision.reason : '';
-    expect(reason).toMatch(/^prod-mesh: Suspended: Deployment istio-ingress\/istio-ingressgateway \(Deployment is paused\)\. Nothing resumes it by itself: a person must \(kubectl -n istio-ingress rollout resume deployment\/istio-ingressgateway/);
-    expect(result.decision.status === 'fail' && result.decision.resources).toEqual([{ kind: 'Deployment', namespace: 'istio-ingress', name: 'istio-ingressgateway', message: 'Deployment is paused' }]);
+    expect(reason).toMatch(
+      /^prod-mesh: Suspended: Deployment istio-ingress\/istio-ingressgateway \(Deployment is paused\)\. Nothing resumes it by itself: a person must \(kubectl -n istio-ingress rollout resume deployment\/istio-ingressgateway/,
+    );
+    expect(result.decision.status === 'fail' && result.decision.resources).toEqual([
+      { kind: 'Deployment', namespace: 'istio-ingress', name: 'istio-ingressgateway', message: 'Deployment is paused' },
+    ]);
   });
 
   it('a suspended Rollout (found in the resource tree, health in appTree, Argo CD 3.x) resumes by itself on a timed step or auto-promotion: waits naming it and the hint, up to the phase timeout (review item 7)', () => {
@@ -281,7 +414,15 @@ describe('item 4: Suspended says at once what is paused', () => {
       a.status.health = { status: 'Suspended' };
       a.status.resources = [{ kind: 'Rollout', namespace: 'istio-ingress', name: 'istio-ingressgateway', status: 'Synced' }];
     });
-    const observation = { app: rollout, tree: tree({ kind: 'Rollout', namespace: 'istio-ingress', name: 'istio-ingressgateway', health: { status: 'Suspended', message: 'CanaryPauseStep' } }) };
+    const observation = {
+      app: rollout,
+      tree: tree({
+        kind: 'Rollout',
+        namespace: 'istio-ingress',
+        name: 'istio-ingressgateway',
+        health: { status: 'Suspended', message: 'CanaryPauseStep' },
+      }),
+    };
     const result = evaluateArgoGate(input([observation], early));
     expect(result.decision).toEqual({
       status: 'wait',
@@ -289,13 +430,23 @@ describe('item 4: Suspended says at once what is paused', () => {
         'prod-mesh: Suspended: Rollout istio-ingress/istio-ingressgateway (CanaryPauseStep): a Rollout pausing on a timed step or awaiting auto-promotion resumes by itself; if it waits for a manual promotion, promote it (kubectl argo rollouts -n istio-ingress promote istio-ingressgateway) (0/2 checks)',
     });
     const late = evaluateArgoGate(input([observation], { ...early, now: new Date('2026-11-22T10:31:00Z') }));
-    expect(late.decision.status === 'fail' && late.decision.reason).toMatch(/^timed out after 30 min: prod-mesh: Suspended: Rollout istio-ingress\/istio-ingressgateway/);
+    expect(late.decision.status === 'fail' && late.decision.reason).toMatch(
+      /^timed out after 30 min: prod-mesh: Suspended: Rollout istio-ingress\/istio-ingressgateway/,
+    );
   });
 
   it('a suspended Job fails at once (review item 7)', () => {
     const job = app((a) => {
       a.status.health = { status: 'Suspended' };
-      a.status.resources = [{ kind: 'Job', namespace: 'istio-system', name: 'istio-migrate', status: 'Synced', health: { status: 'Suspended', message: 'Job is suspended' } }];
+      a.status.resources = [
+        {
+          kind: 'Job',
+          namespace: 'istio-system',
+          name: 'istio-migrate',
+          status: 'Synced',
+          health: { status: 'Suspended', message: 'Job is suspended' },
+        },
+      ];
     });
     const result = evaluateArgoGate(input([{ app: job }], early));
     expect(result.decision.status === 'fail' && result.decision.reason).toBe(
@@ -305,10 +456,29 @@ describe('item 4: Suspended says at once what is paused', () => {
 
   it.each<[string, ArgoApplication, RegExp]>([
     ['a sync still runs', edit(suspendedApp, (a) => void delete a.status.operationState!.finishedAt), /sync Succeeded/],
-    ['the status predates the sync', edit(suspendedApp, (a) => void (a.status.reconciledAt = '2026-11-22T10:01:03Z')), /reconciledAt < finishedAt/],
-    ['auto-sync will apply the merge commit', edit(suspendedApp, (a) => void ((a.status.sync!.status = 'OutOfSync'), (a.status.operationState!.syncResult!.revision = 'PREVIOUS_SHA'))), /auto-sync will apply it/],
-    ['Missing', app((a) => void (a.status.health = { status: 'Missing' })), /Missing: Argo CD finds none of its resources in the cluster yet/],
-    ['Unknown', app((a) => void (a.status.health = { status: 'Unknown', message: 'failed to get resource health for "IstioOperator"' })), /health Unknown: Argo CD could not assess it \(failed to get resource health/],
+    [
+      'the status predates the sync',
+      edit(suspendedApp, (a) => void (a.status.reconciledAt = '2026-11-22T10:01:03Z')),
+      /reconciledAt < finishedAt/,
+    ],
+    [
+      'auto-sync will apply the merge commit',
+      edit(
+        suspendedApp,
+        (a) => void ((a.status.sync!.status = 'OutOfSync'), (a.status.operationState!.syncResult!.revision = 'PREVIOUS_SHA')),
+      ),
+      /auto-sync will apply it/,
+    ],
+    [
+      'Missing',
+      app((a) => void (a.status.health = { status: 'Missing' })),
+      /Missing: Argo CD finds none of its resources in the cluster yet/,
+    ],
+    [
+      'Unknown',
+      app((a) => void (a.status.health = { status: 'Unknown', message: 'failed to get resource health for "IstioOperator"' })),
+      /health Unknown: Argo CD could not assess it \(failed to get resource health/,
+    ],
   ])('keeps waiting while something can still change by itself: %s', (_name, application, reason) => {
     const result = evaluateArgoGate(input([{ app: application }], early));
     expect(result.decision.status === 'wait' && result.decision.reason).toMatch(reason);
@@ -319,7 +489,10 @@ describe('item 5: reconciledAt equal to finishedAt (whole seconds) is stale', ()
   it('asks for a refresh instead of trusting the health', () => {
     const tie = app((a) => void (a.status.reconciledAt = a.status.operationState!.finishedAt));
     const result = evaluateArgoGate(input([{ app: tie }], { healthySince: null, wasHealthy: false }));
-    expect(result.decision).toEqual({ status: 'wait', reason: 'prod-mesh: status may predate the last sync (reconciledAt = finishedAt, whole seconds) (0/2 checks)' });
+    expect(result.decision).toEqual({
+      status: 'wait',
+      reason: 'prod-mesh: status may predate the last sync (reconciledAt = finishedAt, whole seconds) (0/2 checks)',
+    });
     expect(result.refresh).toEqual(['prod-mesh']);
     expect(result.healthySince).toBeNull();
   });
@@ -333,7 +506,10 @@ describe('review item 4: no credentials of a repoURL in anything the gate says',
   });
 
   it('a foreign source’s repoURL with a token', () => {
-    const foreign = edit(multiSource, (a) => void (a.spec.sources = [{ repoURL: 'https://deploy:glpat-s3cr3t@gitlab.example.com/platform/istio.git', path: 'istio' }]));
+    const foreign = edit(
+      multiSource,
+      (a) => void (a.spec.sources = [{ repoURL: 'https://deploy:glpat-s3cr3t@gitlab.example.com/platform/istio.git', path: 'istio' }]),
+    );
     const tracked = trackedRevisions(foreign, REPO);
     expect(tracked.kind === 'foreign' && tracked.reason).toContain('(https://gitlab.example.com/platform/istio.git)');
     expect(JSON.stringify(tracked)).not.toContain('s3cr3t');
@@ -341,24 +517,45 @@ describe('review item 4: no credentials of a repoURL in anything the gate says',
 
   it('condition, operation and resource messages that quote a URL with credentials', () => {
     const leaky = app((a) => {
-      a.status.conditions!.push({ type: 'ComparisonError', message: 'rpc error: failed to fetch https://bot:ghp_s3cr3t@github.com/example-org/cluster-config: authentication required' });
+      a.status.conditions!.push({
+        type: 'ComparisonError',
+        message: 'rpc error: failed to fetch https://bot:ghp_s3cr3t@github.com/example-org/cluster-config: authentication required',
+      });
     });
     const result = evaluateArgoGate(input([{ app: leaky }]));
-    expect(result.decision).toEqual({ status: 'fail', reason: 'prod-mesh: ComparisonError: rpc error: failed to fetch https://github.com/example-org/cluster-config: authentication required', resources: [] });
+    expect(result.decision).toEqual({
+      status: 'fail',
+      reason:
+        'prod-mesh: ComparisonError: rpc error: failed to fetch https://github.com/example-org/cluster-config: authentication required',
+      resources: [],
+    });
     const failed = app((a) => {
       a.status.operationState!.phase = 'Failed';
       a.status.operationState!.message = 'git fetch https://x-access-token:ghs_s3cr3t@github.com/example-org/cluster-config failed';
-      a.status.operationState!.syncResult!.resources = [{ kind: 'Deployment', namespace: 'istio-ingress', name: 'istio-ingressgateway', status: 'SyncFailed', message: 'see https://u:s3cr3t@internal.example/log' }];
+      a.status.operationState!.syncResult!.resources = [
+        {
+          kind: 'Deployment',
+          namespace: 'istio-ingress',
+          name: 'istio-ingressgateway',
+          status: 'SyncFailed',
+          message: 'see https://u:s3cr3t@internal.example/log',
+        },
+      ];
       a.status.conditions = [{ type: 'SharedResourceWarning', message: 'mirrored from https://u:s3cr3t@mirror.example/repo' }];
     });
     const outcome = evaluateArgoGate(input([{ app: failed }]));
     expect(JSON.stringify(outcome)).not.toContain('s3cr3t');
-    expect(outcome.decision.status === 'fail' && outcome.decision.reason).toContain('git fetch https://github.com/example-org/cluster-config failed');
+    expect(outcome.decision.status === 'fail' && outcome.decision.reason).toContain(
+      'git fetch https://github.com/example-org/cluster-config failed',
+    );
   });
 });
 
 describe('review item 6: error conditions count once Argo CD compares X (or later)', () => {
-  const syncError = (sha: string) => ({ type: 'SyncError', message: `Failed last sync attempt to [${sha}]: one or more objects failed to apply (retried 5 times).` });
+  const syncError = (sha: string) => ({
+    type: 'SyncError',
+    message: `Failed last sync attempt to [${sha}]: one or more objects failed to apply (retried 5 times).`,
+  });
 
   it('a leftover SyncError naming a revision before X does not fail: auto-sync tries X', () => {
     const leftover = app((a) => {
@@ -382,40 +579,71 @@ describe('review item 6: error conditions count once Argo CD compares X (or late
   it('before Argo CD has seen X, an error condition is a wait that names it (it may be about an older revision)', () => {
     const before = app((a) => void (a.status.conditions = [syncError(SHA('e'))]));
     const result = evaluateArgoGate(input([{ app: before, ancestry: 'behind' }], { healthySince: null, wasHealthy: false }));
-    expect(result.decision.status === 'wait' && result.decision.reason).toBe(`prod-mesh: Argo CD has not seen the merge commit yet (it reports SyncError: Failed last sync attempt to [${SHA('e')}]: one or more objects failed to apply (retried 5 times).) (0/2 checks)`);
+    expect(result.decision.status === 'wait' && result.decision.reason).toBe(
+      `prod-mesh: Argo CD has not seen the merge commit yet (it reports SyncError: Failed last sync attempt to [${SHA('e')}]: one or more objects failed to apply (retried 5 times).) (0/2 checks)`,
+    );
     expect(result.refresh).toEqual(['prod-mesh']);
   });
 
   it.each(['ComparisonError', 'UnknownError'])('%s gets a short grace, then fails', (type) => {
-    const flaky = app((a) => void (a.status.conditions = [{ type, message: 'rpc error: code = Unavailable desc = connection refused', lastTransitionTime: '2026-11-22T10:04:30Z' }]));
+    const flaky = app(
+      (a) =>
+        void (a.status.conditions = [
+          { type, message: 'rpc error: code = Unavailable desc = connection refused', lastTransitionTime: '2026-11-22T10:04:30Z' },
+        ]),
+    );
     const early = evaluateArgoGate(input([{ app: flaky }], { now: new Date('2026-11-22T10:05:00Z') }));
-    expect(early.decision).toEqual({ status: 'wait', reason: `prod-mesh: ${type}: rpc error: code = Unavailable desc = connection refused; giving Argo CD a moment to compare again (0/2 checks)` });
+    expect(early.decision).toEqual({
+      status: 'wait',
+      reason: `prod-mesh: ${type}: rpc error: code = Unavailable desc = connection refused; giving Argo CD a moment to compare again (0/2 checks)`,
+    });
     const late = evaluateArgoGate(input([{ app: flaky }], { now: new Date('2026-11-22T10:06:31Z') }));
-    expect(late.decision).toEqual({ status: 'fail', reason: `prod-mesh: ${type}: rpc error: code = Unavailable desc = connection refused`, resources: [] });
+    expect(late.decision).toEqual({
+      status: 'fail',
+      reason: `prod-mesh: ${type}: rpc error: code = Unavailable desc = connection refused`,
+      resources: [],
+    });
   });
 });
 
 describe('review items 8, 9: applications whose revision the gate cannot relate to X', () => {
   it('a source hydrator app pauses with a clear reason instead of a wrong one (item 8)', () => {
     const hydrated = edit(healthy, (a) => {
-      (a.spec as Record<string, unknown>).sourceHydrator = { drySource: { repoURL: 'https://github.com/example-org/cluster-config', path: 'clusters/prod', targetRevision: 'main' }, syncSource: { targetBranch: 'environments/prod', path: 'clusters/prod' } };
+      (a.spec as Record<string, unknown>).sourceHydrator = {
+        drySource: { repoURL: 'https://github.com/example-org/cluster-config', path: 'clusters/prod', targetRevision: 'main' },
+        syncSource: { targetBranch: 'environments/prod', path: 'clusters/prod' },
+      };
       a.status.sync!.revision = SHA('f');
     });
-    expect(trackedRevisions(hydrated, REPO)).toEqual({ kind: 'foreign', reason: 'source hydrator apps (spec.sourceHydrator) are not supported by the gate yet; check by hand and say /upgrade continue' });
+    expect(trackedRevisions(hydrated, REPO)).toEqual({
+      kind: 'foreign',
+      reason: 'source hydrator apps (spec.sourceHydrator) are not supported by the gate yet; check by hand and say /upgrade continue',
+    });
   });
 
   it('a single-source app from another repository is foreign too (item 9)', () => {
     const other = edit(healthy, (a) => void (a.spec.source!.repoURL = 'https://bot:s3cr3t@github.com/example-org/platform-manifests.git'));
     expect(trackedRevisions(other, REPO)).toEqual({
       kind: 'foreign',
-      reason: "its only source is https://github.com/example-org/platform-manifests.git, not the config repo example-org/cluster-config: the phase's files cannot be what it syncs (name the application that syncs them under clusters[].argocd.applications)",
+      reason:
+        "its only source is https://github.com/example-org/platform-manifests.git, not the config repo example-org/cluster-config: the phase's files cannot be what it syncs (name the application that syncs them under clusters[].argocd.applications)",
     });
   });
 
   it('a single-source app whose only source is a Helm chart: the phase’s files cannot be what it syncs (item 9)', () => {
-    const chart = edit(healthy, (a) => void (a.spec.source = { repoURL: 'https://istio-release.storage.googleapis.com/charts', chart: 'istiod', targetRevision: '1.22.1' }));
+    const chart = edit(
+      healthy,
+      (a) =>
+        void (a.spec.source = {
+          repoURL: 'https://istio-release.storage.googleapis.com/charts',
+          chart: 'istiod',
+          targetRevision: '1.22.1',
+        }),
+    );
     const tracked = trackedRevisions(chart, REPO);
-    expect(tracked.kind === 'foreign' && tracked.reason).toMatch(/^its only source is the Helm chart istiod from https:\/\/istio-release.storage.googleapis.com\/charts, not the config repo example-org\/cluster-config: the phase's files cannot be what it syncs/);
+    expect(tracked.kind === 'foreign' && tracked.reason).toMatch(
+      /^its only source is the Helm chart istiod from https:\/\/istio-release.storage.googleapis.com\/charts, not the config repo example-org\/cluster-config: the phase's files cannot be what it syncs/,
+    );
   });
 
   it('a single-source app of the config repo (any URL form) is tracked as before', () => {

@@ -4,8 +4,14 @@ import { parseCommand } from '../../src/core/command.js';
 describe('parseCommand', () => {
   it.each([
     ['/upgrade asm-1140-0', { kind: 'start', revision: 'asm-1140-0', downgrade: false, dryRun: false }],
-    ['/upgrade canary --version 1.22.1 --cluster prod --canary a,b --dry-run', { kind: 'start', revision: 'canary', version: '1.22.1', cluster: 'prod', canary: ['a', 'b'], downgrade: false, dryRun: true }],
-    ['/upgrade 1-21-2 --downgrade --version=1.21.2', { kind: 'start', revision: '1-21-2', version: '1.21.2', downgrade: true, dryRun: false }],
+    [
+      '/upgrade canary --version 1.22.1 --cluster prod --canary a,b --dry-run',
+      { kind: 'start', revision: 'canary', version: '1.22.1', cluster: 'prod', canary: ['a', 'b'], downgrade: false, dryRun: true },
+    ],
+    [
+      '/upgrade 1-21-2 --downgrade --version=1.21.2',
+      { kind: 'start', revision: '1-21-2', version: '1.21.2', downgrade: true, dryRun: false },
+    ],
     ['  \n/upgrade status\nthanks!', { kind: 'status' }],
     ['/upgrade continue', { kind: 'continue' }],
     ['/upgrade abort', { kind: 'abort' }],

@@ -54,7 +54,10 @@ describe('first canary from a non-revisioned rendered install (fixture rendered-
     const cp = plan.phases[0]!;
     expect(cp.manualResult).toBe('repo');
     // The bot's own part: a twin of the overlay's `Deployment istiod` patch for istiod-1-22-1.
-    expect(cp.files.map((f) => f.path)).toEqual(['clusters/prod/istio-system/kustomization.yaml', 'clusters/prod/istio-system/patches/istiod-resources-1-22-1.yaml']);
+    expect(cp.files.map((f) => f.path)).toEqual([
+      'clusters/prod/istio-system/kustomization.yaml',
+      'clusters/prod/istio-system/patches/istiod-resources-1-22-1.yaml',
+    ]);
     expect(cp.manual).toContain(
       `./istio-1.22.1/bin/istioctl manifest generate -f render/overlay.yaml --set revision=${TO} --set 'components.ingressGateways[0].enabled=false' --set 'components.egressGateways[0].enabled=false' --set 'components.base.enabled=false' > ${NEW_DIR}/istiod.yaml`,
     );
@@ -73,7 +76,10 @@ describe('first canary from a non-revisioned rendered install (fixture rendered-
       'update ValidatingWebhookConfiguration istiod-default-validator',
     ]);
     const tag = phase.files.find((f) => f.path === 'clusters/prod/istio-system/istio-revision-tag-default.yaml')!.content!;
-    const [mwc] = loadAll(tag) as Array<{ metadata: { labels: Record<string, string> }; webhooks: Array<{ name: string; clientConfig: { service: { name: string }; caBundle?: string } }> }>;
+    const [mwc] = loadAll(tag) as Array<{
+      metadata: { labels: Record<string, string> };
+      webhooks: Array<{ name: string; clientConfig: { service: { name: string }; caBundle?: string } }>;
+    }>;
     expect(mwc!.metadata.labels).toMatchObject({ 'istio.io/tag': 'default', 'istio.io/rev': TO });
     expect(mwc!.webhooks.map((w) => w.name)).toEqual([
       'rev.namespace.sidecar-injector.istio.io',
@@ -88,57 +94,86 @@ describe('first canary from a non-revisioned rendered install (fixture rendered-
     expect(steps.map((s) => s.phase)).toEqual(['control-plane', 'gateways', 'default-revision', 'workloads', 'cleanup']);
   });
 
-  it.skipIf(!kubectl)('builds with kubectl kustomize after every phase: one injector per pod, no namespace loses injection, nothing removed before cleanup', async () => {
-    const initial = await kustomizeBuild(snapshot);
-    const initialKeys = new Set(initial.map(key));
-    const states = [{ phase: 'start', repo: snapshot }, ...steps.map((s) => ({ phase: s.phase, repo: s.after }))];
-    const summary: string[] = [];
-    for (const { phase, repo } of states) {
-      const objects = await kustomizeBuild(repo);
-      const keys = new Set(objects.map(key));
-      if (phase !== 'cleanup') for (const k of initialKeys) expect(keys.has(k), `${k} after ${phase}`).toBe(true);
-      const pods: Array<[string, string, Record<string, string>]> = objects
-        .filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind) && o.metadata.namespace !== 'istio-system')
-        .map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o.metadata.namespace!, o.spec?.template?.metadata?.labels ?? {}]);
-      pods.push(['web/<bare pod>', 'web', {}], ['orders/<bare pod>', 'orders', {}], ['istio-ingress/<bare pod>', 'istio-ingress', {}], ['monitoring/<bare pod>', 'monitoring', {}]);
-      for (const [name, namespace, labels] of pods) {
-        const hits = injectorsFor(objects as never, namespace, labels);
-        expect(hits.length, `${name} after ${phase}: ${hits.join(', ')}`).toBeLessThanOrEqual(1);
-        const meshed = namespace !== 'monitoring' && labels['sidecar.istio.io/inject'] !== 'false';
-        expect(hits.length, `${name} after ${phase} must ${meshed ? '' : 'not '}be injected`).toBe(meshed ? 1 : 0);
-        summary.push(`${phase} ${name} ${hits.map((h) => h.split(' -> ')[1]).join('')}`);
+  it.skipIf(!kubectl)(
+    'builds with kubectl kustomize after every phase: one injector per pod, no namespace loses injection, nothing removed before cleanup',
+    async () => {
+      const initial = await kustomizeBuild(snapshot);
+      const initialKeys = new Set(initial.map(key));
+      const states = [{ phase: 'start', repo: snapshot }, ...steps.map((s) => ({ phase: s.phase, repo: s.after }))];
+      const summary: string[] = [];
+      for (const { phase, repo } of states) {
+        const objects = await kustomizeBuild(repo);
+        const keys = new Set(objects.map(key));
+        if (phase !== 'cleanup') for (const k of initialKeys) expect(keys.has(k), `${k} after ${phase}`).toBe(true);
+        const pods: Array<[string, string, Record<string, string>]> = objects
+          .filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind) && o.metadata.namespace !== 'istio-system')
+          .map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o.metadata.namespace!, o.spec?.template?.metadata?.labels ?? {}]);
+        pods.push(
+          ['web/<bare pod>', 'web', {}],
+          ['orders/<bare pod>', 'orders', {}],
+          ['istio-ingress/<bare pod>', 'istio-ingress', {}],
+          ['monitoring/<bare pod>', 'monitoring', {}],
+        );
+        for (const [name, namespace, labels] of pods) {
+          const hits = injectorsFor(objects as never, namespace, labels);
+          expect(hits.length, `${name} after ${phase}: ${hits.join(', ')}`).toBeLessThanOrEqual(1);
+          const meshed = namespace !== 'monitoring' && labels['sidecar.istio.io/inject'] !== 'false';
+          expect(hits.length, `${name} after ${phase} must ${meshed ? '' : 'not '}be injected`).toBe(meshed ? 1 : 0);
+          summary.push(`${phase} ${name} ${hits.map((h) => h.split(' -> ')[1]).join('')}`);
+        }
+        const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'istiod')!;
+        expect(service, `Service istiod after ${phase}`).toBeDefined();
       }
-      const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'istiod')!;
-      expect(service, `Service istiod after ${phase}`).toBeDefined();
-    }
-    // Who injects where, after each phase.
-    const after = (phase: string, pod: string) => summary.find((l) => l.startsWith(`${phase} ${pod} `))!.split(' ').pop();
-    expect(after('start', 'web/frontend')).toBe('istiod');
-    expect(after('gateways', 'istio-ingress/istio-ingressgateway')).toBe(`istiod-${TO}`);
-    expect(after('gateways', 'web/frontend')).toBe('istiod');
-    expect(after('default-revision', 'web/frontend')).toBe(`istiod-${TO}`);
-    expect(after('cleanup', 'orders/orders-api')).toBe(`istiod-${TO}`);
-    const final = await kustomizeBuild(steps.at(-1)!.after);
-    const finalKeys = new Set(final.map(key));
-    for (const kept of ['CustomResourceDefinition//peerauthentications.security.istio.io', 'Namespace//istio-system', 'Service/istio-system/istiod', 'ValidatingWebhookConfiguration//istiod-default-validator', 'ServiceAccount/istio-system/istio-reader-service-account']) {
-      expect(finalKeys.has(kept), kept).toBe(true);
-    }
-    for (const gone of ['Deployment/istio-system/istiod', 'MutatingWebhookConfiguration//istio-sidecar-injector', 'ConfigMap/istio-system/istio']) expect(finalKeys.has(gone), gone).toBe(false);
-  });
+      // Who injects where, after each phase.
+      const after = (phase: string, pod: string) =>
+        summary
+          .find((l) => l.startsWith(`${phase} ${pod} `))!
+          .split(' ')
+          .pop();
+      expect(after('start', 'web/frontend')).toBe('istiod');
+      expect(after('gateways', 'istio-ingress/istio-ingressgateway')).toBe(`istiod-${TO}`);
+      expect(after('gateways', 'web/frontend')).toBe('istiod');
+      expect(after('default-revision', 'web/frontend')).toBe(`istiod-${TO}`);
+      expect(after('cleanup', 'orders/orders-api')).toBe(`istiod-${TO}`);
+      const final = await kustomizeBuild(steps.at(-1)!.after);
+      const finalKeys = new Set(final.map(key));
+      for (const kept of [
+        'CustomResourceDefinition//peerauthentications.security.istio.io',
+        'Namespace//istio-system',
+        'Service/istio-system/istiod',
+        'ValidatingWebhookConfiguration//istiod-default-validator',
+        'ServiceAccount/istio-system/istio-reader-service-account',
+      ]) {
+        expect(finalKeys.has(kept), kept).toBe(true);
+      }
+      for (const gone of [
+        'Deployment/istio-system/istiod',
+        'MutatingWebhookConfiguration//istio-sidecar-injector',
+        'ConfigMap/istio-system/istio',
+      ])
+        expect(finalKeys.has(gone), gone).toBe(false);
+    },
+  );
 
   it('repoints the istiod Service at the new revision before cleanup and never deletes it', () => {
     const defaultRevision = steps.find((s) => s.phase === 'default-revision')!.after;
     const text = defaultRevision.get('clusters/prod/istio-system/rendered/istio.yaml')!;
-    const service = (loadAll(text) as Doc[]).find((o) => o.kind === 'Service' && o.metadata.name === 'istiod') as unknown as { spec: { selector: Record<string, string> } };
+    const service = (loadAll(text) as Doc[]).find((o) => o.kind === 'Service' && o.metadata.name === 'istiod') as unknown as {
+      spec: { selector: Record<string, string> };
+    };
     expect(service.spec.selector).toEqual({ app: 'istiod', 'istio.io/rev': TO });
     const cleanup = plan.phases.find((p) => p.id === 'cleanup')!;
-    expect(cleanup.changes.filter((c) => c.kind === 'Service' || c.kind === 'CustomResourceDefinition' || c.kind === 'Namespace')).toEqual([]);
+    expect(cleanup.changes.filter((c) => c.kind === 'Service' || c.kind === 'CustomResourceDefinition' || c.kind === 'Namespace')).toEqual(
+      [],
+    );
     expect(cleanup.blockedBy).toEqual([]);
     expect(cleanup.beforeMerge.join('\n')).not.toContain('istiod-default');
   });
 
   it('names the inline kustomize patch of the old injector, which the new revision does not get', () => {
-    const warning = plan.warnings.find((w) => w.code === 'patch-not-carried-over' && w.file === 'clusters/prod/istio-system/kustomization.yaml');
+    const warning = plan.warnings.find(
+      (w) => w.code === 'patch-not-carried-over' && w.file === 'clusters/prod/istio-system/kustomization.yaml',
+    );
     expect(warning?.message).toContain('inline patch of MutatingWebhookConfiguration istio-sidecar-injector of default');
   });
 
@@ -150,7 +185,8 @@ describe('first canary from a non-revisioned rendered install (fixture rendered-
   });
 
   it('changes only the bytes of the edited nodes', () => {
-    const allowed = /1-22-1|istio-injection|istio\.io\/rev|restarted-for-revision|istio\.io\/deactivated|matchLabels:|annotations:|^\s*labels:\s*$|istio: pilot|name: istiod|istio-revision-tag-default\.yaml/;
+    const allowed =
+      /1-22-1|istio-injection|istio\.io\/rev|restarted-for-revision|istio\.io\/deactivated|matchLabels:|annotations:|^\s*labels:\s*$|istio: pilot|name: istiod|istio-revision-tag-default\.yaml/;
     // control-plane is a person's commit; cleanup removes whole documents.
     for (const step of steps.filter((s) => s.phase !== 'control-plane' && s.phase !== 'cleanup')) {
       for (const [path, text] of step.after) {
@@ -183,7 +219,12 @@ describe('first canary from a non-revisioned rendered install (fixture rendered-
     const relabel = planUpgrade(withManualControlPlane(snapshot), { to: TO, strategy: 'relabel' });
     expect(relabel.phases.map((p) => p.id)).toEqual(['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup']);
     const kinds = relabel.phases.find((p) => p.id === 'default-revision')!.changes.map((c) => `${c.kind} ${c.name}`);
-    expect(kinds).toEqual(expect.arrayContaining(['MutatingWebhookConfiguration istio-revision-tag-default', 'MutatingWebhookConfiguration istio-sidecar-injector']));
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'MutatingWebhookConfiguration istio-revision-tag-default',
+        'MutatingWebhookConfiguration istio-sidecar-injector',
+      ]),
+    );
   });
 });
 
@@ -198,10 +239,19 @@ describe('Helm istiod release without a revision: planned (fixtures helm-nonrevi
   });
 
   it.each([
-    ['Argo CD Application', 'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: istiod\n  namespace: argocd\nspec:\n  source:\n    repoURL: https://istio-release.storage.googleapis.com/charts\n    chart: istiod\n    targetRevision: 1.21.2\n    helm:\n      valuesObject:\n        pilot:\n          autoscaleMin: 2\n  destination:\n    namespace: istio-system\n'],
-    ['Flux HelmRelease', 'apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: istiod\n  namespace: istio-system\nspec:\n  chart:\n    spec:\n      chart: istiod\n      version: 1.21.2\n      sourceRef: {kind: HelmRepository, name: istio}\n  values:\n    pilot: {autoscaleMin: 2}\n'],
+    [
+      'Argo CD Application',
+      'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: istiod\n  namespace: argocd\nspec:\n  source:\n    repoURL: https://istio-release.storage.googleapis.com/charts\n    chart: istiod\n    targetRevision: 1.21.2\n    helm:\n      valuesObject:\n        pilot:\n          autoscaleMin: 2\n  destination:\n    namespace: istio-system\n',
+    ],
+    [
+      'Flux HelmRelease',
+      'apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: istiod\n  namespace: istio-system\nspec:\n  chart:\n    spec:\n      chart: istiod\n      version: 1.21.2\n      sourceRef: {kind: HelmRepository, name: istio}\n  values:\n    pilot: {autoscaleMin: 2}\n',
+    ],
   ])('plans a bare %s without a revision', (_name, release) => {
-    const repo = new Map([['istiod.yaml', release], ['ns.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio-injection: enabled\n']]);
+    const repo = new Map([
+      ['istiod.yaml', release],
+      ['ns.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio-injection: enabled\n'],
+    ]);
     const plan = planUpgrade(repo, { to: TO });
     expect(plan.from).toEqual({ revision: 'default', version: '1.21.2' });
     expect(plan.install).toBe('helm');

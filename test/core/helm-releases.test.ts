@@ -17,7 +17,9 @@ describe('Helm releases in the shapes people write them (fixture helm-argocd)', 
     const plan = planUpgrade(repo, { to: TO });
     const gateways = plan.phases.find((p) => p.id === 'gateways')!;
     expect(gateways.changes.map((c) => `${c.kind} ${c.name}`)).toContain('Application istio-ingress');
-    expect(plan.warnings.find((w) => w.code === 'gateway-tag-pinned')?.message).toContain('gateway release istio-ingress follows tag default (1-21-2 today)');
+    expect(plan.warnings.find((w) => w.code === 'gateway-tag-pinned')?.message).toContain(
+      'gateway release istio-ingress follows tag default (1-21-2 today)',
+    );
     const after = snapshotAfter(plan, plan.phases.findIndex((p) => p.id === 'gateways') + 1).get(GATEWAY)!;
     expect(after).toContain('revision: 1-22-1');
     expect(after).toContain('targetRevision: 1.22.1');
@@ -35,7 +37,9 @@ describe('Helm releases in the shapes people write them (fixture helm-argocd)', 
 
   it('reads a revision set by helm.parameters (they win over values) and refuses to plan over it', async () => {
     const fixture = await loadFixture('helm-argocd');
-    const text = fixture.get(ISTIOD)!.replace('    helm:\n', '    helm:\n      parameters:\n        - name: revision\n          value: ""\n');
+    const text = fixture
+      .get(ISTIOD)!
+      .replace('    helm:\n', '    helm:\n      parameters:\n        - name: revision\n          value: ""\n');
     const repo = new Map(fixture).set(ISTIOD, text);
     const index = buildYamlIndex(repo);
     const release = toHelmRelease(index.ofKind('Application').find((o) => o.name.startsWith('istiod'))!, index)!;
@@ -57,7 +61,8 @@ describe('Helm releases in the shapes people write them (fixture helm-argocd)', 
 describe('Istio charts through sources not read yet are refused by name', () => {
   it('leaves other charts that happen to be called gateway or base alone', async () => {
     const fixture = await loadFixture('helm-argocd');
-    const other = 'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: envoy-gateway\n  namespace: argocd\nspec:\n  sources:\n    - repoURL: https://charts.example.com/internal\n      chart: gateway\n      targetRevision: 2.1.0\n    - repoURL: https://git.example.com/platform/config.git\n      ref: values\n  destination:\n    namespace: edge\n';
+    const other =
+      'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: envoy-gateway\n  namespace: argocd\nspec:\n  sources:\n    - repoURL: https://charts.example.com/internal\n      chart: gateway\n      targetRevision: 2.1.0\n    - repoURL: https://git.example.com/platform/config.git\n      ref: values\n  destination:\n    namespace: edge\n';
     expect(planUpgrade(new Map(fixture).set('argocd/envoy-gateway.yaml', other), { to: TO }).phases.length).toBeGreaterThan(0);
   });
 
@@ -75,7 +80,10 @@ describe('Istio charts through sources not read yet are refused by name', () => 
       'HelmRelease istiod (mesh/istiod.yaml): spec.chartRef to OCIRepository istiod-chart',
     ],
   ])('%s', (_name, file, text, named) => {
-    const repo = new Map([[file, text], ['ns.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio.io/rev: 1-21-2\n']]);
+    const repo = new Map([
+      [file, text],
+      ['ns.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio.io/rev: 1-21-2\n'],
+    ]);
     let error: unknown;
     try {
       planUpgrade(repo, { to: TO });

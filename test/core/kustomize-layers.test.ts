@@ -27,16 +27,28 @@ describe('kustomize patches that delete a base label (fixture kustomize-null-pat
     const base = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio-injection: enabled\n    team: a\n';
     const replace = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    $patch: replace\n    istio.io/rev: 1-21-2\n';
     const kustomization = 'resources:\n  - base.yaml\npatches:\n  - path: patch.yaml\n';
-    const index = buildYamlIndex(new Map([['base.yaml', base], ['patch.yaml', replace], ['kustomization.yaml', kustomization]]));
+    const index = buildYamlIndex(
+      new Map([
+        ['base.yaml', base],
+        ['patch.yaml', replace],
+        ['kustomization.yaml', kustomization],
+      ]),
+    );
     expect(discoverMesh(index).namespaces[0]!.labels).toEqual({ 'istio.io/rev': '1-21-2' });
-    const deleted = buildYamlIndex(new Map([['base.yaml', base], ['patch.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n$patch: delete\n'], ['kustomization.yaml', kustomization]]));
+    const deleted = buildYamlIndex(
+      new Map([
+        ['base.yaml', base],
+        ['patch.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n$patch: delete\n'],
+        ['kustomization.yaml', kustomization],
+      ]),
+    );
     expect(discoverMesh(deleted).namespaces[0]!.labels).toEqual({});
   });
 
   it('moves the namespace in the patch that decides its revision, keeping the null that deletes the base label, and leaves the vendored base alone', () => {
     const workloads = steps.find((s) => s.phase === 'workloads')!;
     expect(workloads.after.get('clusters/eu/namespace-revisions.yaml')).toBe(
-      'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n  labels:\n    istio-injection: null # deletes the base\'s label\n    istio.io/rev: 1-22-1\n',
+      "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n  labels:\n    istio-injection: null # deletes the base's label\n    istio.io/rev: 1-22-1\n",
     );
     for (const [path, text] of steps.at(-1)!.after) if (path.startsWith('vendor/')) expect(text, path).toBe(repo.get(path));
   });
@@ -46,7 +58,9 @@ describe('kustomize patches that delete a base label (fixture kustomize-null-pat
       const built = await kustomizeBuild(step.after, 'clusters/eu');
       const payments = built.find((o) => o.kind === 'Namespace' && o.metadata.name === 'payments')!;
       expect(payments.metadata.labels?.['istio-injection'], step.phase).toBeUndefined();
-      expect(payments.metadata.labels?.['istio.io/rev'], step.phase).toBe(['control-plane', 'gateways'].includes(step.phase) ? '1-21-2' : TO);
+      expect(payments.metadata.labels?.['istio.io/rev'], step.phase).toBe(
+        ['control-plane', 'gateways'].includes(step.phase) ? '1-21-2' : TO,
+      );
     }
   });
 

@@ -32,7 +32,8 @@ describe('wire formats: each renders and parses back', () => {
   });
 
   it('refuses branches that are not phase branches', () => {
-    for (const branch of ['feature/x', 'mesh-upgrade/prod/asm/1-x', 'mesh-upgrade/prod/01-x', 'other/prod/asm/01-x']) expect(parsePhaseBranch(branch)).toBeNull();
+    for (const branch of ['feature/x', 'mesh-upgrade/prod/asm/1-x', 'mesh-upgrade/prod/01-x', 'other/prod/asm/01-x'])
+      expect(parsePhaseBranch(branch)).toBeNull();
   });
 
   it('lock refs and the issue their commit names', () => {
@@ -59,7 +60,11 @@ describe('wire formats: each renders and parses back', () => {
 
   it('the state block envelope: the last one counts, the trailing one is kept as written', () => {
     const block = renderStateEnvelope({ version: 2, payload: 'e30=', mac: 'abc_-' });
-    expect(parseStateEnvelope(`${renderStateEnvelope({ version: 2, payload: 'AAAA', mac: 'x' })}\n${block}`)).toEqual({ version: 2, payload: 'e30=', mac: 'abc_-' });
+    expect(parseStateEnvelope(`${renderStateEnvelope({ version: 2, payload: 'AAAA', mac: 'x' })}\n${block}`)).toEqual({
+      version: 2,
+      payload: 'e30=',
+      mac: 'abc_-',
+    });
     expect(parseStateEnvelope('<!-- mesh-upgrade-state:v1 e30= -->')).toEqual({ version: 1, payload: 'e30=', mac: null });
     expect(parseStateEnvelope('no block')).toBeNull();
     expect(isStateComment(`text\n${block}`)).toBe(true);

@@ -67,7 +67,10 @@ describe.each(FIXTURE_CASES)('plan on fixture $name', (fixture) => {
   it('deletes nothing before cleanup and leaves the old control plane alone until then', () => {
     const cleanupIndex = plan.phases.findIndex((p) => p.id === 'cleanup');
     for (const phase of plan.phases.slice(0, cleanupIndex)) {
-      expect(phase.changes.filter((c) => c.action === 'delete' && c.kind !== 'Kustomization'), phase.id).toEqual([]);
+      expect(
+        phase.changes.filter((c) => c.action === 'delete' && c.kind !== 'Kustomization'),
+        phase.id,
+      ).toEqual([]);
     }
     const oldControlPlaneFiles = plan.phases[cleanupIndex]!.changes.filter((c) => c.action === 'delete').map((c) => c.file);
     expect(oldControlPlaneFiles.length).toBeGreaterThan(0);
@@ -87,7 +90,12 @@ describe.each(FIXTURE_CASES)('plan on fixture $name', (fixture) => {
     const gatewaysIndex = plan.phases.findIndex((p) => p.id === 'gateways');
     // Revision-labelled Istio config loses its label there (both control planes must serve it once
     // the gateways move); namespaces and workloads of applications stay as they are.
-    const touched = plan.phases[gatewaysIndex]!.changes.filter((c) => !/VirtualService|DestinationRule|ServiceEntry|Sidecar|AuthorizationPolicy|PeerAuthentication|RequestAuthentication|EnvoyFilter|Telemetry|WorkloadEntry/.test(c.kind));
+    const touched = plan.phases[gatewaysIndex]!.changes.filter(
+      (c) =>
+        !/VirtualService|DestinationRule|ServiceEntry|Sidecar|AuthorizationPolicy|PeerAuthentication|RequestAuthentication|EnvoyFilter|Telemetry|WorkloadEntry/.test(
+          c.kind,
+        ),
+    );
     for (const change of touched) {
       expect(fixture.appNamespaces, `${change.kind} ${change.namespace}/${change.name}`).not.toContain(change.namespace ?? change.name);
     }
@@ -102,7 +110,9 @@ describe.each(FIXTURE_CASES)('plan on fixture $name', (fixture) => {
         for (const part of parts) {
           if (!part.added && !part.removed) continue;
           for (const line of part.value.split('\n').filter((l) => l.trim() !== '')) {
-            expect(line, `${phase.id}: ${file.path}`).toMatch(file.path.endsWith('kustomization.yaml') ? /\.yaml|- / : allowedLine(fixture));
+            expect(line, `${phase.id}: ${file.path}`).toMatch(
+              file.path.endsWith('kustomization.yaml') ? /\.yaml|- / : allowedLine(fixture),
+            );
           }
         }
       }
@@ -110,7 +120,9 @@ describe.each(FIXTURE_CASES)('plan on fixture $name', (fixture) => {
   });
 
   it('writes only schema-valid Kubernetes objects', async () => {
-    const changed = plan.phases.flatMap((phase) => phase.files.filter((f) => f.content !== null).map((f) => ({ path: f.path, content: f.content! })));
+    const changed = plan.phases.flatMap((phase) =>
+      phase.files.filter((f) => f.content !== null).map((f) => ({ path: f.path, content: f.content! })),
+    );
     const report = await validateYamlFiles(changed);
     expect(report.errors).toEqual([]);
     expect(report.validated.length).toBeGreaterThan(0);
@@ -157,7 +169,9 @@ describe('plan on the kustomize fixture', () => {
         await writeFile(join(dir, path), text);
       }
       const output = execFileSync('kubectl', ['kustomize', join(dir, 'clusters/prod')], { encoding: 'utf8' });
-      const namespaces = (loadAll(output) as Array<{ kind: string; metadata: { name: string; labels?: Record<string, string> } }>).filter((o) => o.kind === 'Namespace');
+      const namespaces = (loadAll(output) as Array<{ kind: string; metadata: { name: string; labels?: Record<string, string> } }>).filter(
+        (o) => o.kind === 'Namespace',
+      );
       const orders = namespaces.find((n) => n.metadata.name === 'orders')!;
       const workloadsIndex = plan.phases.findIndex((p) => p.id === 'workloads');
       expect(orders.metadata.labels?.['istio.io/rev'], `after ${i} phases`).toBe(i > workloadsIndex ? fixture.to : fixture.from);
@@ -181,12 +195,22 @@ describe('plan on the ASM manifests fixture (runbook asm-1130-0 → asm-1140-0)'
   });
 
   it('reports the control plane done once someone has committed the rendered manifests, all of them', () => {
-    const render = (file: string) => snapshot.get(`clusters/prod/istio-system/asm-1130-0/${file}`)!.replaceAll('asm-1130-0', 'asm-1140-0').replaceAll('1.13.0-asm.0', '1.14.0-asm.0');
-    const istiodOnly = applyFileChanges(snapshot, [{ path: 'clusters/prod/istio-system/asm-1140-0/istiod.yaml', action: 'create', content: render('istiod.yaml') }]);
+    const render = (file: string) =>
+      snapshot
+        .get(`clusters/prod/istio-system/asm-1130-0/${file}`)!
+        .replaceAll('asm-1130-0', 'asm-1140-0')
+        .replaceAll('1.13.0-asm.0', '1.14.0-asm.0');
+    const istiodOnly = applyFileChanges(snapshot, [
+      { path: 'clusters/prod/istio-system/asm-1140-0/istiod.yaml', action: 'create', content: render('istiod.yaml') },
+    ]);
     const partial = planUpgrade(istiodOnly, { to: 'asm-1140-0' });
     expect(partial.phases[0]).toMatchObject({ id: 'control-plane', status: 'pending' });
-    expect(partial.warnings.find((w) => w.code === 'target-incomplete')!.message).toContain('MutatingWebhookConfiguration istio-sidecar-injector-asm-1140-0');
-    const withNew = applyFileChanges(istiodOnly, [{ path: 'clusters/prod/istio-system/asm-1140-0/webhooks.yaml', action: 'create', content: render('webhooks.yaml') }]);
+    expect(partial.warnings.find((w) => w.code === 'target-incomplete')!.message).toContain(
+      'MutatingWebhookConfiguration istio-sidecar-injector-asm-1140-0',
+    );
+    const withNew = applyFileChanges(istiodOnly, [
+      { path: 'clusters/prod/istio-system/asm-1140-0/webhooks.yaml', action: 'create', content: render('webhooks.yaml') },
+    ]);
     const plan = planUpgrade(withNew, { to: 'asm-1140-0' });
     expect(plan.from.revision).toBe('asm-1130-0');
     expect(plan.phases[0]).toMatchObject({ id: 'control-plane', status: 'done' });
@@ -197,7 +221,15 @@ describe('plan on the ASM manifests fixture (runbook asm-1130-0 → asm-1140-0)'
     const plan = planUpgrade(snapshot, { to: 'asm-1140-0' });
     const workloads = plan.phases.find((p) => p.id === 'workloads')!;
     const names = workloads.changes.map((c) => `${c.kind} ${c.namespace ?? ''}/${c.name}`);
-    expect(names).toEqual(expect.arrayContaining(['Namespace /bookinfo', 'Namespace /payments', 'Namespace /batch', 'StatefulSet payments/ledger', 'DaemonSet batch/log-shipper']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'Namespace /bookinfo',
+        'Namespace /payments',
+        'Namespace /batch',
+        'StatefulSet payments/ledger',
+        'DaemonSet batch/log-shipper',
+      ]),
+    );
     // Revision-labelled config is not relabelled with its namespace: it lost the label earlier.
     expect(names).not.toContain('VirtualService bookinfo/reviews');
     expect(names.some((n) => n.includes('legacy'))).toBe(false);
@@ -251,7 +283,14 @@ spec:
 ${values}`;
   const snapshot = new Map([
     ['flux/istio-base.yaml', release('istio-base', 'base', '    defaultRevision: 1-21-2\n')],
-    ['flux/istiod-1-21-2.yaml', release('istiod-1-21-2', 'istiod', '    revision: 1-21-2 # pinned\n    revisionTags:\n      - default\n    pilot:\n      autoscaleMin: 2\n')],
+    [
+      'flux/istiod-1-21-2.yaml',
+      release(
+        'istiod-1-21-2',
+        'istiod',
+        '    revision: 1-21-2 # pinned\n    revisionTags:\n      - default\n    pilot:\n      autoscaleMin: 2\n',
+      ),
+    ],
     ['flux/gateway.yaml', release('istio-ingress', 'gateway', '    revision: 1-21-2\n')],
     ['apps/ns.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio.io/rev: 1-21-2\n'],
   ]);
@@ -268,14 +307,22 @@ ${values}`;
     expect(created.content).not.toContain('revisionTags');
     expect(files('gateways')[0]!.content).toContain('    revision: 1-22-1\n');
     // CRDs first: the base chart goes to the new release with the new istiod, its default stays.
-    expect(files('control-plane').map((f) => f.path).sort()).toEqual(['flux/istio-base.yaml', 'flux/istiod-1-22-1.yaml']);
+    expect(
+      files('control-plane')
+        .map((f) => f.path)
+        .sort(),
+    ).toEqual(['flux/istio-base.yaml', 'flux/istiod-1-22-1.yaml']);
     expect(files('control-plane').find((f) => f.path === 'flux/istio-base.yaml')!.content).toContain('version: 1.22.1\n');
     expect(files('control-plane').find((f) => f.path === 'flux/istio-base.yaml')!.content).toContain('defaultRevision: 1-21-2');
     // helm-controller skips CRDs on upgrade unless asked: the CRD bump would not happen.
     expect(files('control-plane').find((f) => f.path === 'flux/istio-base.yaml')!.content).toMatch(/upgrade:\n\s+crds: CreateReplace/);
     // Helm will not hand a resource between releases: the tag moves in one commit, and the step
     // reconciles the old release, then the new one, right after the merge.
-    expect(files('default-revision').map((f) => f.path).sort()).toEqual(['flux/istio-base.yaml', 'flux/istiod-1-21-2.yaml', 'flux/istiod-1-22-1.yaml']);
+    expect(
+      files('default-revision')
+        .map((f) => f.path)
+        .sort(),
+    ).toEqual(['flux/istio-base.yaml', 'flux/istiod-1-21-2.yaml', 'flux/istiod-1-22-1.yaml']);
     expect(plan.phases.find((p) => p.id === 'default-revision')!.manual).toEqual([
       'flux reconcile helmrelease -n istio-system istiod-1-21-2 && flux reconcile helmrelease -n istio-system istiod-1-22-1   # right after the merge: the old release drops the tag(s) default, the new one creates them',
     ]);
@@ -301,14 +348,23 @@ describe.each(FIXTURE_CASES)('rollback on fixture $name', (fixture) => {
       const partway = snapshotAfter(plan, merged);
       const back = planUpgrade(partway, { to: fixture.to, rollback: true });
       expect(back.to.revision, `after ${merged} phases`).toBe(fixture.from);
-      expect(back.phases.map((p) => p.id.replace(/-\d+$/, '')).filter((id, i, all) => all.indexOf(id) === i)).toEqual(['rollback-workloads', 'rollback-gateways', 'rollback-default-revision', 'rollback-cleanup']);
+      expect(back.phases.map((p) => p.id.replace(/-\d+$/, '')).filter((id, i, all) => all.indexOf(id) === i)).toEqual([
+        'rollback-workloads',
+        'rollback-gateways',
+        'rollback-default-revision',
+        'rollback-cleanup',
+      ]);
       const restored = snapshotAfter(back, back.phases.length);
       const inventory = discoverMesh(buildYamlIndex(restored));
-      const effective = Object.fromEntries(inventory.namespaces.filter((n) => meshedBefore.includes(n.name)).map((n) => [n.name, n.revision]));
+      const effective = Object.fromEntries(
+        inventory.namespaces.filter((n) => meshedBefore.includes(n.name)).map((n) => [n.name, n.revision]),
+      );
       expect(effective, `after ${merged} phases`).toEqual(Object.fromEntries(meshedBefore.map((n) => [n, fixture.from])));
       expect(inventory.revisions.map((r) => r.name)).not.toContain(fixture.to);
       expect(inventory.tags.filter((t) => t.revision === fixture.to)).toEqual([]);
-      const report = await validateYamlFiles(back.phases.flatMap((p) => p.files.filter((f) => f.content !== null).map((f) => ({ path: f.path, content: f.content! }))));
+      const report = await validateYamlFiles(
+        back.phases.flatMap((p) => p.files.filter((f) => f.content !== null).map((f) => ({ path: f.path, content: f.content! }))),
+      );
       expect(report.errors).toEqual([]);
     }
     const cleaned = snapshotAfter(plan, plan.phases.length);
@@ -321,9 +377,14 @@ describe('safe cleanup', () => {
     const snapshot = new Map(await loadFixture('istio-operator'));
     const gateway = snapshot.get('clusters/staging/istio-ingress/gateway.yaml')!;
     // A selector that pins the revision cannot be relabelled in place (selectors are immutable).
-    snapshot.set('clusters/staging/istio-ingress/gateway.yaml', gateway.replace(/(selector:\n\s+matchLabels:\n)(\s+)/, '$1$2istio.io/rev: 1-21-2\n$2'));
+    snapshot.set(
+      'clusters/staging/istio-ingress/gateway.yaml',
+      gateway.replace(/(selector:\n\s+matchLabels:\n)(\s+)/, '$1$2istio.io/rev: 1-21-2\n$2'),
+    );
     const plan = planUpgrade(snapshot, { to: '1-22-1' });
-    expect(plan.warnings.map((w) => w.code)).toEqual(expect.arrayContaining(['gateway-selector-pins-revision', 'old-revision-still-referenced']));
+    expect(plan.warnings.map((w) => w.code)).toEqual(
+      expect.arrayContaining(['gateway-selector-pins-revision', 'old-revision-still-referenced']),
+    );
     expect(plan.phases.find((p) => p.id === 'cleanup')!.blockedBy).toEqual(['gateway istio-ingress/istio-ingressgateway']);
     const clean = planUpgrade(await loadFixture('istio-operator'), { to: '1-22-1' });
     expect(clean.phases.find((p) => p.id === 'cleanup')!.blockedBy).toEqual([]);
@@ -333,8 +394,14 @@ describe('safe cleanup', () => {
 describe('tag strategy (namespaces follow istio-injection=enabled)', () => {
   async function taggedRepo(): Promise<Map<string, string>> {
     const snapshot = new Map(await loadFixture('istio-operator'));
-    snapshot.set('clusters/staging/apps/search/namespace.yaml', "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: search\n  labels:\n    istio-injection: enabled\n    team: search\n");
-    snapshot.set('clusters/staging/apps/shop/namespace.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio-injection: enabled # follows the default tag\n    team: shop\n');
+    snapshot.set(
+      'clusters/staging/apps/search/namespace.yaml',
+      'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: search\n  labels:\n    istio-injection: enabled\n    team: search\n',
+    );
+    snapshot.set(
+      'clusters/staging/apps/shop/namespace.yaml',
+      'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio-injection: enabled # follows the default tag\n    team: shop\n',
+    );
     return snapshot;
   }
 
@@ -342,7 +409,14 @@ describe('tag strategy (namespaces follow istio-injection=enabled)', () => {
     const snapshot = await taggedRepo();
     const plan = planUpgrade(snapshot, { to: '1-22-1', canary: ['shop'] });
     expect(plan.strategy).toBe('tag');
-    expect(plan.phases.map((p) => p.id)).toEqual(['control-plane', 'gateways', 'workloads-1', 'default-revision', 'workloads-2', 'cleanup']);
+    expect(plan.phases.map((p) => p.id)).toEqual([
+      'control-plane',
+      'gateways',
+      'workloads-1',
+      'default-revision',
+      'workloads-2',
+      'cleanup',
+    ]);
     const canary = plan.phases.find((p) => p.id === 'workloads-1')!;
     expect(canary.changes.map((c) => `${c.action} ${c.kind} ${c.name}`).sort()).toEqual([
       'create MutatingWebhookConfiguration istio-revision-tag-canary',
@@ -366,7 +440,9 @@ describe('tag strategy (namespaces follow istio-injection=enabled)', () => {
       ['search', '1-22-1'],
       ['shop', '1-22-1'],
     ]);
-    const report = await validateYamlFiles(plan.phases.flatMap((p) => p.files.filter((f) => f.content !== null).map((f) => ({ path: f.path, content: f.content! }))));
+    const report = await validateYamlFiles(
+      plan.phases.flatMap((p) => p.files.filter((f) => f.content !== null).map((f) => ({ path: f.path, content: f.content! }))),
+    );
     expect(report.errors).toEqual([]);
   });
 
@@ -392,22 +468,37 @@ describe('tag strategy (namespaces follow istio-injection=enabled)', () => {
 
 describe('cleanupMode scale-then-delete', () => {
   it.each([
-    ['istio-operator', '1-22-1', 'clusters/staging/istio-system/istiocontrolplane-1-21-2.yaml', /replicaCount: 0\n/, `mesh-upgrade-bot.io/scaled-down-from: ${JSON.stringify('{"replicaCount":2}')}`],
-    ['asm-manifests', 'asm-1140-0', 'clusters/prod/istio-system/asm-1130-0/istiod.yaml', /replicas: 0\n/, `mesh-upgrade-bot.io/scaled-down-from: ${JSON.stringify('{"replicas":2}')}`],
-  ])('%s: scales the old istiod to zero before deleting it, and a rollback scales it back first', async (name, to, file, zero, annotation) => {
-    const plan = planUpgrade(await loadFixture(name), { to, cleanupMode: 'scale-then-delete' });
-    expect(plan.phases.map((p) => p.id).slice(-2)).toEqual(['scale-down', 'cleanup']);
-    const scaled = plan.phases.find((p) => p.id === 'scale-down')!.files.find((f) => f.path === file)!.content!;
-    expect(scaled).toMatch(zero);
-    expect(scaled).toContain(annotation);
-    const report = await validateYamlFiles([{ path: file, content: scaled }]);
-    expect(report.errors).toEqual([]);
+    [
+      'istio-operator',
+      '1-22-1',
+      'clusters/staging/istio-system/istiocontrolplane-1-21-2.yaml',
+      /replicaCount: 0\n/,
+      `mesh-upgrade-bot.io/scaled-down-from: ${JSON.stringify('{"replicaCount":2}')}`,
+    ],
+    [
+      'asm-manifests',
+      'asm-1140-0',
+      'clusters/prod/istio-system/asm-1130-0/istiod.yaml',
+      /replicas: 0\n/,
+      `mesh-upgrade-bot.io/scaled-down-from: ${JSON.stringify('{"replicas":2}')}`,
+    ],
+  ])(
+    '%s: scales the old istiod to zero before deleting it, and a rollback scales it back first',
+    async (name, to, file, zero, annotation) => {
+      const plan = planUpgrade(await loadFixture(name), { to, cleanupMode: 'scale-then-delete' });
+      expect(plan.phases.map((p) => p.id).slice(-2)).toEqual(['scale-down', 'cleanup']);
+      const scaled = plan.phases.find((p) => p.id === 'scale-down')!.files.find((f) => f.path === file)!.content!;
+      expect(scaled).toMatch(zero);
+      expect(scaled).toContain(annotation);
+      const report = await validateYamlFiles([{ path: file, content: scaled }]);
+      expect(report.errors).toEqual([]);
 
-    const afterScaleDown = snapshotAfter(plan, plan.phases.length - 1);
-    const back = planUpgrade(afterScaleDown, { to, rollback: true });
-    expect(back.phases[0]!.id).toBe('rollback-scale-up');
-    const restored = snapshotAfter(back, 1).get(file)!;
-    expect(restored).not.toContain('scaled-down-from');
-    expect(restored).not.toMatch(zero);
-  });
+      const afterScaleDown = snapshotAfter(plan, plan.phases.length - 1);
+      const back = planUpgrade(afterScaleDown, { to, rollback: true });
+      expect(back.phases[0]!.id).toBe('rollback-scale-up');
+      const restored = snapshotAfter(back, 1).get(file)!;
+      expect(restored).not.toContain('scaled-down-from');
+      expect(restored).not.toMatch(zero);
+    },
+  );
 });

@@ -56,19 +56,24 @@ describe('parseRevision', () => {
 
   it('round-trips every plausible ASM release through its revision name', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 6, max: 28 }), fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 30 }), (minor, patch, build) => {
-        const version = `1.${minor}.${patch}-asm.${build}`;
-        const name = revisionNameFor(version, 'asm');
-        let parsed;
-        try {
-          parsed = parseRevision(name);
-        } catch (error) {
-          // Only patches above the highest real release of that minor may be refused.
-          expect(error).toBeInstanceOf(RevisionError);
-          return;
-        }
-        expect(parsed.version).toBe(version);
-      }),
+      fc.property(
+        fc.integer({ min: 6, max: 28 }),
+        fc.integer({ min: 0, max: 20 }),
+        fc.integer({ min: 0, max: 30 }),
+        (minor, patch, build) => {
+          const version = `1.${minor}.${patch}-asm.${build}`;
+          const name = revisionNameFor(version, 'asm');
+          let parsed;
+          try {
+            parsed = parseRevision(name);
+          } catch (error) {
+            // Only patches above the highest real release of that minor may be refused.
+            expect(error).toBeInstanceOf(RevisionError);
+            return;
+          }
+          expect(parsed.version).toBe(version);
+        },
+      ),
       { numRuns: 300 },
     );
   });

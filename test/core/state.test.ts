@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { deriveStateKey, lockRef, parsePhaseBranch, parsePhaseMarker, parseStateBlock, phaseBranch, renderPhaseMarker, renderStateBlock, type UpgradeState } from '../../src/core/state.js';
+import {
+  deriveStateKey,
+  lockRef,
+  parsePhaseBranch,
+  parsePhaseMarker,
+  parseStateBlock,
+  phaseBranch,
+  renderPhaseMarker,
+  renderStateBlock,
+  type UpgradeState,
+} from '../../src/core/state.js';
 
 const state: UpgradeState = {
   version: 1,
@@ -43,7 +53,9 @@ describe('state block', () => {
   it('rejects blocks it cannot trust', () => {
     expect(parseStateBlock('no block', key)).toEqual({ kind: 'none' });
     expect(parseStateBlock('<!-- mesh-upgrade-state:v2 e30= -->', key).kind).toBe('unauthenticated');
-    expect(parseStateBlock(`<!-- mesh-upgrade-state:v1 ${Buffer.from('{"version":1}').toString('base64')} -->`, key).kind).toBe('unauthenticated');
+    expect(parseStateBlock(`<!-- mesh-upgrade-state:v1 ${Buffer.from('{"version":1}').toString('base64')} -->`, key).kind).toBe(
+      'unauthenticated',
+    );
   });
 
   it('ignores a block signed with another key, or whose payload was changed after signing', () => {

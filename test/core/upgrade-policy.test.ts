@@ -22,8 +22,14 @@ describe('evaluateUpgradePolicy', () => {
 
   it('refuses a downgrade unless asked for, then applies the same skip limit', () => {
     expect(evaluateUpgradePolicy(rev('1-22-1'), rev('1-21-2'))).toMatchObject({ kind: 'refuse', code: 'downgrade-not-requested' });
-    expect(evaluateUpgradePolicy(rev('1-22-1'), rev('1-21-2'), { downgrade: true })).toMatchObject({ kind: 'allow', direction: 'downgrade' });
-    expect(evaluateUpgradePolicy(rev('1-22-1'), rev('1-18-0'), { downgrade: true })).toMatchObject({ kind: 'refuse', code: 'skip-too-many-minors' });
+    expect(evaluateUpgradePolicy(rev('1-22-1'), rev('1-21-2'), { downgrade: true })).toMatchObject({
+      kind: 'allow',
+      direction: 'downgrade',
+    });
+    expect(evaluateUpgradePolicy(rev('1-22-1'), rev('1-18-0'), { downgrade: true })).toMatchObject({
+      kind: 'refuse',
+      code: 'skip-too-many-minors',
+    });
   });
 
   it('treats the same revision as a no-op and a patch bump as an upgrade', () => {
@@ -33,7 +39,10 @@ describe('evaluateUpgradePolicy', () => {
   });
 
   it('refuses releases without revisions and major changes', () => {
-    expect(evaluateUpgradePolicy(rev('1-6-8'), rev('x', '1.5.10'), { downgrade: true })).toMatchObject({ kind: 'refuse', code: 'unsupported-version' });
+    expect(evaluateUpgradePolicy(rev('1-6-8'), rev('x', '1.5.10'), { downgrade: true })).toMatchObject({
+      kind: 'refuse',
+      code: 'unsupported-version',
+    });
     expect(evaluateUpgradePolicy(rev('1-22-1'), rev('x', '2.0.0'))).toMatchObject({ kind: 'refuse' });
   });
 

@@ -2,13 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { UpgradeRefusedError } from '../../src/model/errors.js';
 import { planUpgrade } from '../../src/core/plan.js';
 import { parseRevision } from '../../src/core/revision.js';
-import { assertVersionSkew, findClusterVersion, findPinnedSidecars, kubernetesMinor, SUPPORTED_KUBERNETES } from '../../src/core/version-skew.js';
+import {
+  assertVersionSkew,
+  findClusterVersion,
+  findPinnedSidecars,
+  kubernetesMinor,
+  SUPPORTED_KUBERNETES,
+} from '../../src/core/version-skew.js';
 import { buildYamlIndex } from '../../src/core/yaml-index.js';
 import { loadFixture } from '../helpers/fixtures.js';
 
 const index = (files: Record<string, string>) => buildYamlIndex(new Map(Object.entries(files)));
 
-const eksctl = (version: string) => `apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: prod\n  region: eu-west-1\n  version: "${version}"\n`;
+const eksctl = (version: string) =>
+  `apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: prod\n  region: eu-west-1\n  version: "${version}"\n`;
 const bareMetal = (version: string) =>
   `apiVersion: baremetal.cluster.gke.io/v1\nkind: Cluster\nmetadata:\n  name: edge-1\n  namespace: cluster-edge-1\nspec:\n  type: hybrid\n  anthosBareMetalVersion: ${version}\n`;
 
@@ -37,14 +44,18 @@ describe('Kubernetes version of the cluster', () => {
 
   it('is read from eksctl, Config Connector, Cluster API and bare-metal manifests; the oldest cluster counts', () => {
     expect(findClusterVersion(index({ 'eks/cluster.yaml': eksctl('1.28') }))).toEqual({ minor: 28, source: 'eks/cluster.yaml' });
-    const kcp = 'apiVersion: controlplane.cluster.x-k8s.io/v1beta1\nkind: KubeadmControlPlane\nmetadata:\n  name: cp\nspec:\n  version: v1.27.4\n';
-    const gke = 'apiVersion: container.cnrm.cloud.google.com/v1beta1\nkind: ContainerCluster\nmetadata:\n  name: gke\nspec:\n  minMasterVersion: 1.30.2-gke.1587003\n';
+    const kcp =
+      'apiVersion: controlplane.cluster.x-k8s.io/v1beta1\nkind: KubeadmControlPlane\nmetadata:\n  name: cp\nspec:\n  version: v1.27.4\n';
+    const gke =
+      'apiVersion: container.cnrm.cloud.google.com/v1beta1\nkind: ContainerCluster\nmetadata:\n  name: gke\nspec:\n  minMasterVersion: 1.30.2-gke.1587003\n';
     expect(findClusterVersion(index({ 'capi.yaml': kcp, 'gke.yaml': gke }))).toEqual({ minor: 27, source: 'capi.yaml' });
     // Bare metal numbered its releases apart from Kubernetes up to 1.16 (Kubernetes 1.27).
     expect(findClusterVersion(index({ 'abm.yaml': bareMetal('1.16.3') }))).toEqual({ minor: 27, source: 'abm.yaml' });
     expect(findClusterVersion(index({ 'abm.yaml': bareMetal('1.29.100-gke.251') }))).toEqual({ minor: 29, source: 'abm.yaml' });
     // On a release channel minMasterVersion is only a floor: not what the cluster runs.
-    expect(findClusterVersion(index({ 'gke.yaml': gke.replace('spec:\n', 'spec:\n  releaseChannel:\n    channel: REGULAR\n') }))).toBeNull();
+    expect(
+      findClusterVersion(index({ 'gke.yaml': gke.replace('spec:\n', 'spec:\n  releaseChannel:\n    channel: REGULAR\n') })),
+    ).toBeNull();
     expect(findClusterVersion(index({ 'ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n' }))).toBeNull();
   });
 
@@ -90,13 +101,19 @@ describe('version skew preflight', () => {
 
   it('refuses a cluster newer than the target supports, pointing at a newer release', () => {
     const error = refusal(() => assertVersionSkew(index({}), to('1-20-8'), to('1-21-6'), 'v1.31.1'));
-    expect(error.message).toBe('Istio 1.21 supports Kubernetes 1.26 to 1.29, and the cluster runs Kubernetes 1.31 (kubernetesVersion). Upgrade to a newer mesh release (1.24 or later) instead.');
+    expect(error.message).toBe(
+      'Istio 1.21 supports Kubernetes 1.26 to 1.29, and the cluster runs Kubernetes 1.31 (kubernetesVersion). Upgrade to a newer mesh release (1.24 or later) instead.',
+    );
   });
 
   it('refuses sidecars written into manifests that are more than two minors behind the target, naming them; gateways are not counted', () => {
     const deployment = (name: string, image: string, istio?: string) =>
       `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\n  namespace: legacy\nspec:\n  template:\n    metadata:\n      labels:\n        app: ${name}\n${istio ? `        istio: ${istio}\n` : ''}    spec:\n      containers:\n        - name: app\n          image: legacy/app:3.1\n        - name: istio-proxy\n          image: docker.io/istio/proxyv2:${image}\n`;
-    const repo = index({ 'legacy/billing.yaml': deployment('billing', '1.19.3'), 'legacy/ok.yaml': deployment('ok', '1.20.1'), 'gw.yaml': deployment('old-gw', '1.18.0', 'ingressgateway') });
+    const repo = index({
+      'legacy/billing.yaml': deployment('billing', '1.19.3'),
+      'legacy/ok.yaml': deployment('ok', '1.20.1'),
+      'gw.yaml': deployment('old-gw', '1.18.0', 'ingressgateway'),
+    });
     expect(findPinnedSidecars(repo).map((s) => `${s.object.name}:${s.minor}`)).toEqual(['billing:19', 'ok:20']);
     const error = refusal(() => assertVersionSkew(repo, to('1-21-2'), to('1-22-1')));
     expect(error.code).toBe('proxy-version-skew');
@@ -113,7 +130,9 @@ describe('planning with the preflight', () => {
     const tooNew = new Map(repo).set('clusters/prod/cluster/eks.yaml', eksctl('1.27'));
     const error = refusal(() => planUpgrade(tooNew, { to: 'asm-1140-0' }));
     expect(error.code).toBe('kubernetes-version-unsupported');
-    expect(error.message).toContain('Istio 1.14 supports Kubernetes 1.21 to 1.24, and the cluster runs Kubernetes 1.27 (clusters/prod/cluster/eks.yaml).');
+    expect(error.message).toContain(
+      'Istio 1.14 supports Kubernetes 1.21 to 1.24, and the cluster runs Kubernetes 1.27 (clusters/prod/cluster/eks.yaml).',
+    );
     const inRange = new Map(repo).set('clusters/prod/cluster/eks.yaml', eksctl('1.23'));
     expect(planUpgrade(inRange, { to: 'asm-1140-0' }).phases.length).toBeGreaterThan(0);
     // The configured version wins over the manifest.

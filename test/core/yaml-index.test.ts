@@ -6,14 +6,19 @@ describe('buildYamlIndex', () => {
   it('indexes multi-document files by apiVersion group, kind, namespace and name', () => {
     const index = buildYamlIndex(
       new Map([
-        ['a.yaml', '---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: istiod\n  namespace: istio-system\n'],
+        [
+          'a.yaml',
+          '---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: istiod\n  namespace: istio-system\n',
+        ],
       ]),
     );
     expect(index.objects.map((o) => [o.kind, o.documentIndex])).toEqual([
       ['Namespace', 0],
       ['HorizontalPodAutoscaler', 2],
     ]);
-    expect(index.find({ apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', namespace: 'istio-system', name: 'istiod' })).toHaveLength(1);
+    expect(
+      index.find({ apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', namespace: 'istio-system', name: 'istiod' }),
+    ).toHaveLength(1);
   });
 
   it('skips Helm templates and non-Kubernetes YAML with a note, and ignores other files', () => {

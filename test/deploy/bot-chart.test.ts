@@ -14,7 +14,9 @@ describe('deploy/', () => {
   it('holds schema-valid objects: a non-root, probed Deployment reading its secrets by reference, and optional Redis', async () => {
     const report = await validateYamlFiles([...files].map(([path, content]) => ({ path, content })));
     expect(report.errors).toEqual([]);
-    const objects = parseAllDocuments(files.get('mesh-upgrade-bot-with-redis.yaml')!).map((d) => d.toJS() as { kind: string; metadata: { name: string } });
+    const objects = parseAllDocuments(files.get('mesh-upgrade-bot-with-redis.yaml')!).map(
+      (d) => d.toJS() as { kind: string; metadata: { name: string } },
+    );
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       'Deployment/mesh-upgrade-bot',
       'Service/mesh-upgrade-bot',

@@ -32,7 +32,11 @@ function count(requests: readonly RecordedRequest[], method: string, pattern: Re
 
 /** Tree, commit and ref writes among `requests`. */
 function gitWrites(requests: readonly RecordedRequest[]) {
-  return { trees: count(requests, 'POST', /\/git\/trees$/), commits: count(requests, 'POST', /\/git\/commits$/), refs: count(requests, 'POST', /\/git\/refs$/) };
+  return {
+    trees: count(requests, 'POST', /\/git\/trees$/),
+    commits: count(requests, 'POST', /\/git\/commits$/),
+    refs: count(requests, 'POST', /\/git\/refs$/),
+  };
 }
 
 async function withConfig(h: DemoHarness, extra: string): Promise<void> {
@@ -100,7 +104,8 @@ describe('7. sizes: every comment under 65,536 characters, lock and sticky recov
   /** 1,200 Helm templates under the cluster path: one preflight warning each. */
   function manyWarnings(h: DemoHarness): void {
     const files: Record<string, string> = {};
-    for (let i = 0; i < 1200; i++) files[`clusters/prod/charts/values-${String(i).padStart(4, '0')}.yaml`] = `replicas: {{ .Values.replicas${i} }}\n`;
+    for (let i = 0; i < 1200; i++)
+      files[`clusters/prod/charts/values-${String(i).padStart(4, '0')}.yaml`] = `replicas: {{ .Values.replicas${i} }}\n`;
     h.sim.pushCommit('main', files, 'Helm values', 'alice');
   }
 
@@ -124,8 +129,21 @@ describe('7. sizes: every comment under 65,536 characters, lock and sticky recov
   it('a dry run of a big repo: the would-be PR bodies that do not fit are counted, the state block comes last', async () => {
     const h = await DemoHarness.create();
     manyWarnings(h);
-    const deployments = Array.from({ length: 600 }, (_, i) => `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: worker-with-a-long-name-${i}\n  namespace: bulk\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: w${i}}\n  template:\n    metadata:\n      labels: {app: w${i}}\n    spec:\n      containers:\n      - name: w\n        image: example/w:1\n`).join('---\n');
-    h.sim.pushCommit('main', { 'clusters/prod/apps/bulk/namespace.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bulk\n  labels:\n    istio.io/rev: asm-1130-0\n', 'clusters/prod/apps/bulk/deployments.yaml': deployments }, 'bulk', 'alice');
+    const deployments = Array.from(
+      { length: 600 },
+      (_, i) =>
+        `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: worker-with-a-long-name-${i}\n  namespace: bulk\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: w${i}}\n  template:\n    metadata:\n      labels: {app: w${i}}\n    spec:\n      containers:\n      - name: w\n        image: example/w:1\n`,
+    ).join('---\n');
+    h.sim.pushCommit(
+      'main',
+      {
+        'clusters/prod/apps/bulk/namespace.yaml':
+          'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: bulk\n  labels:\n    istio.io/rev: asm-1130-0\n',
+        'clusters/prod/apps/bulk/deployments.yaml': deployments,
+      },
+      'bulk',
+      'alice',
+    );
     const issue = h.openIssue('alice', 'Preview');
     await h.comment('alice', issue, `/upgrade ${TARGET} --dry-run`);
     const sticky = h.stickyComment(issue)!;
@@ -139,7 +157,16 @@ describe('7. sizes: every comment under 65,536 characters, lock and sticky recov
   it('GitHub refuses the sticky after the lock was taken: the lock is released, the commenter told, another issue can start', async () => {
     const h = await DemoHarness.create();
     const first = h.openIssue('alice', 'Upgrade ASM');
-    h.sim.failNext({ method: 'POST', pathPattern: /\/issues\/1\/comments$/ }, { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'IssueComment', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }] } });
+    h.sim.failNext(
+      { method: 'POST', pathPattern: /\/issues\/1\/comments$/ },
+      {
+        status: 422,
+        body: {
+          message: 'Validation Failed',
+          errors: [{ resource: 'IssueComment', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }],
+        },
+      },
+    );
     await expect(h.comment('alice', first, `/upgrade ${TARGET}`)).rejects.toThrow();
     expect(lockHolder(h)).toBeUndefined();
     expect(h.state(first)).toBeNull();
@@ -213,7 +240,9 @@ describe('8. GitHub refusing a ref: told apart from a lost race, bounded, and sa
     // Before: 26 trees, 26 commits, 26 ref calls.
     expect(gitWrites(h.sim.requests.slice(before))).toEqual({ trees: 1, commits: 1, refs: 3 });
     expect(h.state(issue)).toMatchObject({ status: 'paused' });
-    expect(h.state(issue)?.reason).toContain(`GitHub answered \`Reference already exists\` 3 times in a row for the branch \`${GATEWAYS_BRANCH}\``);
+    expect(h.state(issue)?.reason).toContain(
+      `GitHub answered \`Reference already exists\` 3 times in a row for the branch \`${GATEWAYS_BRANCH}\``,
+    );
     h.sim.clearFaults();
     await h.comment('alice', issue, '/upgrade continue');
     expect(h.sim.pullRequests().filter((p) => p.head.ref === GATEWAYS_BRANCH)).toHaveLength(1);
@@ -234,14 +263,20 @@ describe('8. GitHub refusing a ref: told apart from a lost race, bounded, and sa
   it('a ruleset that always rejects the phase branches: one ref call per command, a pause naming the ruleset message (bounded), no retry loop', async () => {
     const { h, issue } = await atGatewaysStep();
     const pattern = `release/* @example-org/admins \`x\` ${'y'.repeat(5000)}`;
-    h.sim.addRuleset({ name: 'branch names', include: /^refs\/heads\//, namePattern: { pattern: /^(main|release\/.+)$/, description: pattern } });
+    h.sim.addRuleset({
+      name: 'branch names',
+      include: /^refs\/heads\//,
+      namePattern: { pattern: /^(main|release\/.+)$/, description: pattern },
+    });
     const before = h.sim.requests.length;
     await h.comment('alice', issue, '/upgrade continue');
     const first = h.sim.requests.slice(before);
     expect(gitWrites(first)).toEqual({ trees: 1, commits: 1, refs: 1 });
     const state = h.state(issue)!;
     expect(state.status).toBe('paused');
-    expect(state.reason).toContain(`GitHub refused to create the branch \`${GATEWAYS_BRANCH}\`: \`Repository rule violations found: Ref name must match the pattern`);
+    expect(state.reason).toContain(
+      `GitHub refused to create the branch \`${GATEWAYS_BRANCH}\`: \`Repository rule violations found: Ref name must match the pattern`,
+    );
     expect(state.reason).not.toContain('@example-org');
     expect(state.reason!.length).toBeLessThan(600);
     expect(h.stickyComment(issue)).toContain('Repository rule violations found');
@@ -265,7 +300,9 @@ describe('8. GitHub refusing a ref: told apart from a lost race, bounded, and sa
     const issue = h.openIssue('alice', 'Upgrade ASM');
     await h.comment('alice', issue, `/upgrade ${TARGET}`);
     const reply = replies(h, issue).at(-1)!;
-    expect(reply).toContain(`GitHub refused to create the lock ref \`${LOCK}\`: \`Repository rule violations found: Cannot create ref due to creations being restricted.\``);
+    expect(reply).toContain(
+      `GitHub refused to create the lock ref \`${LOCK}\`: \`Repository rule violations found: Cannot create ref due to creations being restricted.\``,
+    );
     expect(reply).not.toContain('in progress');
     expect(count(h.sim.requests, 'POST', /\/git\/refs$/)).toBe(1);
     expect(h.state(issue)).toBeNull();

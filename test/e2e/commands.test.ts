@@ -84,7 +84,15 @@ describe('commands on the tracking issue', () => {
   it('never overwrites commits a person pushed to a phase branch', async () => {
     const { h, issue } = await started();
     const branch = `mesh-upgrade/prod/${TARGET}/01-control-plane`;
-    const head = h.sim.pushCommit(branch, { 'clusters/prod/istio-system/istiocontrolplane-asm-1140-0.yaml': 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata:\n  name: hand-edited\n' }, 'tweak the new control plane', 'alice');
+    const head = h.sim.pushCommit(
+      branch,
+      {
+        'clusters/prod/istio-system/istiocontrolplane-asm-1140-0.yaml':
+          'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata:\n  name: hand-edited\n',
+      },
+      'tweak the new control plane',
+      'alice',
+    );
     // The PR is closed; /upgrade continue would regenerate the phase on the same branch.
     await h.close(2);
     await h.comment('alice', issue, '/upgrade continue');
@@ -102,7 +110,12 @@ describe('commands on the tracking issue', () => {
 
   it('names the offending key of a config file with a typo, once', async () => {
     const h = await DemoHarness.create();
-    h.sim.pushCommit('main', { '.github/mesh-upgrade.yml': 'clusters:\n  - name: prod\n    path: clusters/prod\npodBuget: 10\n' }, 'config', 'alice');
+    h.sim.pushCommit(
+      'main',
+      { '.github/mesh-upgrade.yml': 'clusters:\n  - name: prod\n    path: clusters/prod\npodBuget: 10\n' },
+      'config',
+      'alice',
+    );
     const issue = h.openIssue('alice', 'Upgrade');
     await h.comment('alice', issue, `/upgrade ${TARGET}`, 2);
     const replies = h.botReplies(issue);
@@ -115,7 +128,14 @@ describe('commands on the tracking issue', () => {
     const issue = h.openIssue('alice', 'Upgrade');
     const { payload } = h.sim.commentAs('alice', issue, `/upgrade ${TARGET}`);
     const app = await h.app();
-    await expect(app.webhooks.verifyAndReceive({ id: 'forged', name: 'issue_comment', payload: JSON.stringify(payload), signature: `sha256=${'0'.repeat(64)}` })).rejects.toThrow();
+    await expect(
+      app.webhooks.verifyAndReceive({
+        id: 'forged',
+        name: 'issue_comment',
+        payload: JSON.stringify(payload),
+        signature: `sha256=${'0'.repeat(64)}`,
+      }),
+    ).rejects.toThrow();
     expect(h.sim.requests).toEqual([]);
   });
 });

@@ -51,7 +51,15 @@ describe('faults while a phase is opened', () => {
 
   it('a secondary rate limit on the PR creation: the retry of the event opens exactly one PR', async () => {
     const { h, issue, payload } = await atGatewaysStep();
-    h.sim.failNext({ method: 'POST', pathPattern: /\/pulls$/ }, { status: 403, headers: { 'retry-after': '1' }, body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' } }, 1);
+    h.sim.failNext(
+      { method: 'POST', pathPattern: /\/pulls$/ },
+      {
+        status: 403,
+        headers: { 'retry-after': '1' },
+        body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' },
+      },
+      1,
+    );
     await expect(h.deliver('issue_comment', payload)).rejects.toThrow();
     await h.deliver('issue_comment', payload);
     assertOneGatewaysPhase(h, issue);
@@ -73,7 +81,10 @@ describe('faults while a phase is opened', () => {
   it('a flood of 1,000 comments on one issue (100 of them the same command) opens one PR, without a comment storm', async () => {
     const h = await DemoHarness.create();
     const issue = h.openIssue('alice', 'Upgrade ASM');
-    const payloads = Array.from({ length: 1000 }, (_, i) => h.sim.commentAs('alice', issue, i % 10 === 0 ? `/upgrade ${TARGET}` : `+1 (${i})`).payload);
+    const payloads = Array.from(
+      { length: 1000 },
+      (_, i) => h.sim.commentAs('alice', issue, i % 10 === 0 ? `/upgrade ${TARGET}` : `+1 (${i})`).payload,
+    );
     const collect = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
     collect();
     const before = process.memoryUsage().heapUsed;

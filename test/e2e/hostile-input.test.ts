@@ -74,7 +74,15 @@ describe('echo and notification abuse', () => {
     expect(replies[0]).toContain('needs **write** permission');
     expect(replies[0]).not.toContain('@mallory');
     expect(replies[0]).not.toContain('stauts');
-    const reactions = h.sim.comments(issue).filter((c) => c.user?.login === 'mallory').map((c) => h.sim.reactions(c.id).map((r) => r.content).sort());
+    const reactions = h.sim
+      .comments(issue)
+      .filter((c) => c.user?.login === 'mallory')
+      .map((c) =>
+        h.sim
+          .reactions(c.id)
+          .map((r) => r.content)
+          .sort(),
+      );
     expect(reactions.slice(1).every((r) => r.includes('confused'))).toBe(true);
     // An hour later the next one gets a reply again.
     await h.jump(3_601_000);
@@ -98,7 +106,7 @@ describe('canary typos', () => {
 });
 
 describe('state that is not an upgrade of this issue', () => {
-  it('a dry run holds no lock, opens nothing on /upgrade continue, and its abort frees no other issue\'s lock', async () => {
+  it("a dry run holds no lock, opens nothing on /upgrade continue, and its abort frees no other issue's lock", async () => {
     const h = await DemoHarness.create();
     const running = h.openIssue('alice', 'Upgrade');
     await h.comment('alice', running, `/upgrade ${TARGET}`);
@@ -124,7 +132,9 @@ describe('state that is not an upgrade of this issue', () => {
     // An Application name carries the block; the plan warns about it, quoting the name.
     h.sim.pushCommit(
       'main',
-      { 'clusters/prod/argocd/notes.yaml': `apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: '${block}'\n  namespace: argocd\nspec:\n  sources:\n    - chart: base\n      repoURL: https://istio-release.storage.googleapis.com/charts\n` },
+      {
+        'clusters/prod/argocd/notes.yaml': `apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: '${block}'\n  namespace: argocd\nspec:\n  sources:\n    - chart: base\n      repoURL: https://istio-release.storage.googleapis.com/charts\n`,
+      },
       'notes',
       'carol',
     );

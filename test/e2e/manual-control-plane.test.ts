@@ -33,13 +33,27 @@ describe('a manual control-plane phase whose result belongs in git', () => {
     const { h, issue } = await renderedManifests();
     const fixture = await loadFixture('asm-manifests');
     // What `istioctl manifest generate --set revision=asm-1140-0` would have produced, committed by hand.
-    const render = (file: string) => fixture.get(`clusters/prod/istio-system/asm-1130-0/${file}`)!.replaceAll('asm-1130-0', 'asm-1140-0').replaceAll('1.13.0-asm.0', '1.14.0-asm.0');
+    const render = (file: string) =>
+      fixture
+        .get(`clusters/prod/istio-system/asm-1130-0/${file}`)!
+        .replaceAll('asm-1130-0', 'asm-1140-0')
+        .replaceAll('1.13.0-asm.0', '1.14.0-asm.0');
     // Half of it (no injector webhook) is not a control plane yet.
-    h.sim.pushCommit('main', { 'clusters/prod/istio-system/asm-1140-0/istiod.yaml': render('istiod.yaml') }, 'Render istiod asm-1140-0', 'alice');
+    h.sim.pushCommit(
+      'main',
+      { 'clusters/prod/istio-system/asm-1140-0/istiod.yaml': render('istiod.yaml') },
+      'Render istiod asm-1140-0',
+      'alice',
+    );
     await h.comment('alice', issue, '/upgrade continue');
     expect(h.state(issue)!.phases[0]).toMatchObject({ id: 'control-plane', status: 'open' });
     expect(h.sim.pullRequests()).toEqual([]);
-    h.sim.pushCommit('main', { 'clusters/prod/istio-system/asm-1140-0/webhooks.yaml': render('webhooks.yaml') }, 'Render webhooks asm-1140-0', 'alice');
+    h.sim.pushCommit(
+      'main',
+      { 'clusters/prod/istio-system/asm-1140-0/webhooks.yaml': render('webhooks.yaml') },
+      'Render webhooks asm-1140-0',
+      'alice',
+    );
     await h.comment('alice', issue, '/upgrade continue');
     const state = h.state(issue)!;
     expect(state.phases[0]).toMatchObject({ id: 'control-plane', status: 'passed' });
@@ -54,7 +68,12 @@ describe('phases that need the new control plane', () => {
     const path = 'clusters/prod/istio-system/asm-1140-0/istiod.yaml';
     const fixture = await loadFixture('asm-manifests');
     const render = (file: string) => fixture.get(`clusters/prod/istio-system/asm-1130-0/${file}`)!.replaceAll('asm-1130-0', 'asm-1140-0');
-    h.sim.pushCommit('main', { [path]: render('istiod.yaml'), 'clusters/prod/istio-system/asm-1140-0/webhooks.yaml': render('webhooks.yaml') }, 'Render asm-1140-0', 'alice');
+    h.sim.pushCommit(
+      'main',
+      { [path]: render('istiod.yaml'), 'clusters/prod/istio-system/asm-1140-0/webhooks.yaml': render('webhooks.yaml') },
+      'Render asm-1140-0',
+      'alice',
+    );
     await h.comment('alice', issue, '/upgrade continue');
     const open = () => h.sim.pullRequests().find((p) => p.state === 'open')!;
     expect(open().title).toContain('Move gateways');
@@ -71,7 +90,6 @@ describe('phases that need the new control plane', () => {
     expect(state.reason).toContain('control plane asm-1140-0 (istiod-asm-1140-0) is not in the repo');
     expect(h.botReplies(issue).at(-1)).toContain('was not opened');
   });
-
 
   it('are never opened while it is absent: a control plane installed outside git must be confirmed first', async () => {
     // Only namespaces and workloads in git: asmcli installed the control plane.

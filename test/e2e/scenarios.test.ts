@@ -34,7 +34,9 @@ describe.each(['happy', 'duplicate-delivery', 'restart', 'concurrent'])('scenari
     expect(transcript.pullRequests.map((pr) => pr.phase)).toEqual(PHASES);
     expect(transcript.pullRequests.every((pr) => pr.state === 'merged')).toBe(true);
     for (const pr of transcript.pullRequests) expect(pr.files, pr.phase).toEqual(FILES[pr.phase]);
-    expect(transcript.pullRequests.map((pr) => pr.branch)).toEqual(PHASES.map((p, i) => `mesh-upgrade/prod/${TARGET}/${String(i + 1).padStart(2, '0')}-${p}`));
+    expect(transcript.pullRequests.map((pr) => pr.branch)).toEqual(
+      PHASES.map((p, i) => `mesh-upgrade/prod/${TARGET}/${String(i + 1).padStart(2, '0')}-${p}`),
+    );
     // Every phase PR costs a handful of requests from the gate pass, whatever the repo size.
     for (const { phase, requests } of result.requestsPerPhase) expect(requests, phase).toBeLessThanOrEqual(12);
     // One sticky plan comment, edited in place, on the tracking issue.
@@ -67,7 +69,11 @@ describe('scenario unauthorized', () => {
     expect(replies[0]!.body).toContain('`/upgrade` needs **write** permission on this repository. Nothing was changed.');
     // Nobody is mentioned: a refusal must not become a notification.
     expect(replies[0]!.body).not.toContain('@bob');
-    expect(transcript.githubRequests.filter((r) => r.method !== 'GET' && !r.path.includes('reactions') && !r.path.includes('access_tokens') && !r.path.endsWith('/comments'))).toEqual([]);
+    expect(
+      transcript.githubRequests.filter(
+        (r) => r.method !== 'GET' && !r.path.includes('reactions') && !r.path.includes('access_tokens') && !r.path.endsWith('/comments'),
+      ),
+    ).toEqual([]);
     expect([...h.sim.branches().keys()]).toEqual(['main']);
   });
 });
@@ -97,7 +103,10 @@ describe('scenario rollback', () => {
     expect(transcript.pullRequests.find((p) => p.phase === 'workloads-2')?.state).toBe('closed');
     const files = h.sim.filesAt('main');
     for (const ns of ['search', 'shop']) expect(files.get(`clusters/prod/apps/${ns}/namespace.yaml`)).toContain('istio.io/rev: ');
-    const values = [...files].filter(([p]) => p.startsWith('clusters/prod/')).map(([, t]) => t).join('\n');
+    const values = [...files]
+      .filter(([p]) => p.startsWith('clusters/prod/'))
+      .map(([, t]) => t)
+      .join('\n');
     expect(values).not.toMatch(/istio\.io\/rev: ["']?asm-1140-0/);
     expect(files.has('clusters/prod/istio-system/istiocontrolplane-asm-1140-0.yaml')).toBe(false);
     expect(files.has('clusters/prod/istio-system/istiocontrolplane-asm-1130-0.yaml')).toBe(true);
@@ -122,7 +131,12 @@ describe('scenario waves', () => {
     expect(waves.map((p) => p.phase)).toEqual(['workloads-1', 'workloads-2', 'workloads-3', 'workloads-4', 'workloads-5']);
     expect(waves[0]!.files).toEqual(['clusters/prod/apps/search/namespace.yaml', 'clusters/prod/apps/search/statefulset.yaml']);
     // billing 3, ledger 2 + notify 1, reports 4: each wave within 4 pods; shop (5) gets a wave of its own.
-    expect(waves.slice(1).map((p) => p.title.replace(/^.*\((.*)\)$/, '$1'))).toEqual(['wave 2 of 5: billing', 'wave 3 of 5: ledger, notify', 'wave 4 of 5: reports', 'wave 5 of 5: shop']);
+    expect(waves.slice(1).map((p) => p.title.replace(/^.*\((.*)\)$/, '$1'))).toEqual([
+      'wave 2 of 5: billing',
+      'wave 3 of 5: ledger, notify',
+      'wave 4 of 5: reports',
+      'wave 5 of 5: shop',
+    ]);
     expect(waves.at(-1)!.files.every((f) => f.includes('/shop/'))).toBe(true);
     expect(h.sim.violations).toEqual([]);
   });
@@ -169,17 +183,28 @@ describe('scenario first-canary', () => {
       ['cleanup', 'merged'],
     ]);
     const files = Object.fromEntries(transcript.pullRequests.map((pr) => [pr.phase, pr.files]));
-    expect(files['control-plane']).toEqual(expect.arrayContaining(['clusters/prod/istio-system/kustomization.yaml', 'clusters/prod/istio-system/patches/istiod-resources-1-22-1.yaml']));
+    expect(files['control-plane']).toEqual(
+      expect.arrayContaining([
+        'clusters/prod/istio-system/kustomization.yaml',
+        'clusters/prod/istio-system/patches/istiod-resources-1-22-1.yaml',
+      ]),
+    );
     expect(files['default-revision']).toEqual([
       'clusters/prod/istio-system/istio-revision-tag-default.yaml',
       'clusters/prod/istio-system/kustomization.yaml',
       'clusters/prod/istio-system/rendered/istio.yaml',
     ]);
     expect(files.workloads).toEqual(['clusters/prod/apps/orders/orders.yaml', 'clusters/prod/apps/web/frontend.yaml']);
-    expect(transcript.pullRequests.map((pr) => pr.branch)).toEqual(['01-control-plane', '02-gateways', '03-default-revision', '04-workloads', '05-cleanup'].map((p) => `mesh-upgrade/prod/${FIRST_CANARY_TARGET}/${p}`));
+    expect(transcript.pullRequests.map((pr) => pr.branch)).toEqual(
+      ['01-control-plane', '02-gateways', '03-default-revision', '04-workloads', '05-cleanup'].map(
+        (p) => `mesh-upgrade/prod/${FIRST_CANARY_TARGET}/${p}`,
+      ),
+    );
     for (const { phase, requests } of result.requestsPerPhase) expect(requests, phase).toBeLessThanOrEqual(12);
     // `/upgrade continue` before the render was committed: the control-plane PR (the twin patches) waits.
-    const replies = h.sim.comments(result.trackingIssue!).filter((c) => c.user?.login === h.sim.botLogin && parseStateBlock(c.body ?? '', h.stateKey).kind === 'none');
+    const replies = h.sim
+      .comments(result.trackingIssue!)
+      .filter((c) => c.user?.login === h.sim.botLogin && parseStateBlock(c.body ?? '', h.stateKey).kind === 'none');
     expect(replies[0]?.body).toContain(`Install control plane ${FIRST_CANARY_TARGET} beside default* is waiting for its pull request`);
     expect([...h.sim.refs().keys()].filter((r) => r.includes('locks'))).toEqual([]);
   });
@@ -192,14 +217,26 @@ describe('scenario first-canary', () => {
       await writeFile(join(dir, path), text);
     }
     type Doc = { kind: string; metadata: { name: string; namespace?: string }; spec?: { selector?: Record<string, string> } };
-    const objects = (loadAll(execFileSync('kubectl', ['kustomize', join(dir, 'clusters/prod')], { encoding: 'utf8' })) as Doc[]).filter(Boolean);
-    const injectors = (ns: string, labels: Record<string, string> = {}) => injectorsFor(objects as never, ns, labels).map((hit) => hit.split(' -> ')[1]);
+    const objects = (loadAll(execFileSync('kubectl', ['kustomize', join(dir, 'clusters/prod')], { encoding: 'utf8' })) as Doc[]).filter(
+      Boolean,
+    );
+    const injectors = (ns: string, labels: Record<string, string> = {}) =>
+      injectorsFor(objects as never, ns, labels).map((hit) => hit.split(' -> ')[1]);
     for (const ns of ['web', 'orders', 'istio-ingress']) expect(injectors(ns), ns).toEqual([`istiod-${FIRST_CANARY_TARGET}`]);
     expect(injectors('monitoring')).toEqual([]);
-    expect(objects.find((o) => o.kind === 'Service' && o.metadata.name === 'istiod')?.spec?.selector).toEqual({ app: 'istiod', 'istio.io/rev': FIRST_CANARY_TARGET });
+    expect(objects.find((o) => o.kind === 'Service' && o.metadata.name === 'istiod')?.spec?.selector).toEqual({
+      app: 'istiod',
+      'istio.io/rev': FIRST_CANARY_TARGET,
+    });
     const names = new Set(objects.map((o) => `${o.kind}/${o.metadata.name}`));
-    for (const kept of ['Namespace/istio-system', 'ValidatingWebhookConfiguration/istiod-default-validator', 'CustomResourceDefinition/peerauthentications.security.istio.io']) expect(names.has(kept), kept).toBe(true);
-    for (const gone of ['Deployment/istiod', 'MutatingWebhookConfiguration/istio-sidecar-injector']) expect(names.has(gone), gone).toBe(false);
+    for (const kept of [
+      'Namespace/istio-system',
+      'ValidatingWebhookConfiguration/istiod-default-validator',
+      'CustomResourceDefinition/peerauthentications.security.istio.io',
+    ])
+      expect(names.has(kept), kept).toBe(true);
+    for (const gone of ['Deployment/istiod', 'MutatingWebhookConfiguration/istio-sidecar-injector'])
+      expect(names.has(gone), gone).toBe(false);
   });
 });
 

@@ -20,7 +20,14 @@ function recording() {
 }
 
 function context<T>(payload: object, isBot = false): T {
-  return { id: 'd1', isBot, payload: { installation: { id: 7 }, ...payload }, octokit: {}, repo: () => ({ owner: 'o', repo: 'r' }), log: { child: () => ({ ...silentLogger }) } } as unknown as T;
+  return {
+    id: 'd1',
+    isBot,
+    payload: { installation: { id: 7 }, ...payload },
+    octokit: {},
+    repo: () => ({ owner: 'o', repo: 'r' }),
+    log: { child: () => ({ ...silentLogger }) },
+  } as unknown as T;
 }
 
 const comment = (over: { user?: object; pull_request?: object } = {}) => ({
@@ -50,12 +57,32 @@ describe('handlers: guard, then call the workflow of the event’s repository', 
   });
 
   it('pull_request.closed: only phase branches reach the workflow', async () => {
-    const pr = (ref: string) => ({ pull_request: { number: 5, merged: true, merge_commit_sha: 'm', body: 'b', head: { ref, repo: { full_name: 'o/r' } }, user: { login: 'bot[bot]' } } });
+    const pr = (ref: string) => ({
+      pull_request: {
+        number: 5,
+        merged: true,
+        merge_commit_sha: 'm',
+        body: 'b',
+        head: { ref, repo: { full_name: 'o/r' } },
+        user: { login: 'bot[bot]' },
+      },
+    });
     const { factory, calls } = recording();
     await onPullRequestClosed(context<Context<'pull_request.closed'>>(pr('feature/x')), factory);
     expect(calls).toEqual([]);
     await onPullRequestClosed(context<Context<'pull_request.closed'>>(pr('mesh-upgrade/prod/asm-1140-0/02-gateways')), factory);
-    expect(calls.at(-1)).toEqual(['closed', { number: 5, merged: true, mergeSha: 'm', body: 'b', headRef: 'mesh-upgrade/prod/asm-1140-0/02-gateways', author: 'bot[bot]', headRepo: 'o/r' }]);
+    expect(calls.at(-1)).toEqual([
+      'closed',
+      {
+        number: 5,
+        merged: true,
+        mergeSha: 'm',
+        body: 'b',
+        headRef: 'mesh-upgrade/prod/asm-1140-0/02-gateways',
+        author: 'bot[bot]',
+        headRepo: 'o/r',
+      },
+    ]);
   });
 
   it('status: only a success is looked at', async () => {

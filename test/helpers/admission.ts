@@ -27,13 +27,20 @@ export interface AdmissionResult {
   readonly reports: string[];
 }
 
-const dict = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const dict = (v: unknown): Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 function namesMatch(patterns: unknown, name: string, absent: boolean): boolean {
   const l = list(patterns);
   if (l.length === 0) return absent;
-  return l.some((p) => new RegExp(`^${String(p).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(name));
+  return l.some((p) =>
+    new RegExp(
+      `^${String(p)
+        .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')}$`,
+    ).test(name),
+  );
 }
 
 /** Kyverno value pattern: `a|b`, `!x`, `*`/`?` wildcards; `null`/absent handled by the caller. */
@@ -42,7 +49,12 @@ function valueMatches(pattern: unknown, value: string | undefined): boolean {
   return text.split('|').some((alt) => {
     const negated = alt.startsWith('!');
     const body = negated ? alt.slice(1) : alt;
-    const re = new RegExp(`^${body.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    const re = new RegExp(
+      `^${body
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
     if (value === undefined) return negated;
     return negated ? !re.test(value) : re.test(value);
   });
@@ -94,7 +106,11 @@ function kyvernoEnforces(policy: PolicyDoc, validate: Record<string, unknown>, n
   const overrides = validate.failureActionOverrides ?? policy.spec?.validationFailureActionOverrides;
   for (const o of list(overrides).map(dict)) {
     // A Namespace is reviewed as in its own namespace.
-    if ((o.namespaces === undefined || namesMatch(o.namespaces, ns.name, false)) && (o.namespaceSelector === undefined || selectorMatches(dict(o.namespaceSelector) as never, labels))) action = String(o.action);
+    if (
+      (o.namespaces === undefined || namesMatch(o.namespaces, ns.name, false)) &&
+      (o.namespaceSelector === undefined || selectorMatches(dict(o.namespaceSelector) as never, labels))
+    )
+      action = String(o.action);
   }
   return /^enforce$/i.test(action);
 }
@@ -109,11 +125,20 @@ function denies(conditions: unknown, labels: Labels): boolean {
     const values = Array.isArray(value) ? value.map(String) : [String(value)];
     // Kyverno reads operators case-insensitively.
     switch (String(operator).toLowerCase()) {
-      case 'equals': return actual === String(value);
-      case 'notequals': return actual !== String(value);
-      case 'in': case 'anyin': case 'allin': return values.includes(actual);
-      case 'notin': case 'anynotin': case 'allnotin': return !values.includes(actual);
-      default: return true;
+      case 'equals':
+        return actual === String(value);
+      case 'notequals':
+        return actual !== String(value);
+      case 'in':
+      case 'anyin':
+      case 'allin':
+        return values.includes(actual);
+      case 'notin':
+      case 'anynotin':
+      case 'allnotin':
+        return !values.includes(actual);
+      default:
+        return true;
     }
   };
   if (conditions === undefined) return true;
@@ -129,7 +154,11 @@ function kyvernoSelects(rule: Record<string, unknown>, ns: NamespaceUnderReview,
     const parts = [...list(blocks.any), ...list(blocks.all)].map(dict);
     const one = (r: Record<string, unknown>) => {
       const kinds = list(r.kinds);
-      return (kinds.includes('Namespace') || kinds.includes('*')) && namesMatch(r.names, ns.name, true) && selectorMatches(dict(r.selector) as never, labels);
+      return (
+        (kinds.includes('Namespace') || kinds.includes('*')) &&
+        namesMatch(r.names, ns.name, true) &&
+        selectorMatches(dict(r.selector) as never, labels)
+      );
     };
     if (parts.length === 0) return blocks.resources !== undefined && one(dict(blocks.resources));
     const matched = parts.map((p) => one(dict(p.resources)));
@@ -178,14 +207,17 @@ export function admitNamespace(policies: readonly PolicyDoc[], ns: NamespaceUnde
     const kinds = list(match.kinds).flatMap((k) => list(dict(k).kinds));
     if (kinds.length > 0 && !kinds.includes('Namespace') && !kinds.includes('*')) continue;
     if (!namesMatch(match.namespaces, ns.name, true) || namesMatch(match.excludedNamespaces, ns.name, false)) continue;
-    if (!selectorMatches(dict(match.labelSelector) as never, labels) || !selectorMatches(dict(match.namespaceSelector) as never, labels)) continue;
+    if (!selectorMatches(dict(match.labelSelector) as never, labels) || !selectorMatches(dict(match.namespaceSelector) as never, labels))
+      continue;
     const action = String(spec.enforcementAction ?? 'deny');
     let ok: boolean;
     if (constraint.kind === 'K8sRequiredLabels') {
-      ok = list(dict(spec.parameters).labels).map(dict).every((l) => {
-        const value = labels[String(l.key)];
-        return value !== undefined && (l.allowedRegex === undefined || new RegExp(String(l.allowedRegex)).test(value));
-      });
+      ok = list(dict(spec.parameters).labels)
+        .map(dict)
+        .every((l) => {
+          const value = labels[String(l.key)];
+          return value !== undefined && (l.allowedRegex === undefined || new RegExp(String(l.allowedRegex)).test(value));
+        });
     } else ok = false; // a custom Rego template: not read here
     if (!ok) (action === 'deny' ? rejections : reports).push(`${constraint.kind}/${constraint.metadata.name}`);
   }

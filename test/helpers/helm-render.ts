@@ -21,18 +21,63 @@ export interface RenderedMesh {
 const NOT_FALSE = { key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] };
 
 function webhook(prefix: string, service: string, namespaceSelector: unknown, objectSelector: unknown) {
-  return { name: `${prefix}sidecar-injector.istio.io`, clientConfig: { service: { name: service, namespace: 'istio-system' } }, namespaceSelector, objectSelector };
+  return {
+    name: `${prefix}sidecar-injector.istio.io`,
+    clientConfig: { service: { name: service, namespace: 'istio-system' } },
+    namespaceSelector,
+    objectSelector,
+  };
 }
 
 function injectorWebhooks(revision: string, service: string, selectRevision: string, defaultHooks: boolean) {
   const hooks = [
-    webhook('rev.namespace.', service, { matchExpressions: [{ key: 'istio.io/rev', operator: 'In', values: [selectRevision] }, { key: 'istio-injection', operator: 'DoesNotExist' }] }, { matchExpressions: [NOT_FALSE] }),
-    webhook('rev.object.', service, { matchExpressions: [{ key: 'istio.io/rev', operator: 'DoesNotExist' }, { key: 'istio-injection', operator: 'DoesNotExist' }] }, { matchExpressions: [NOT_FALSE, { key: 'istio.io/rev', operator: 'In', values: [selectRevision] }] }),
+    webhook(
+      'rev.namespace.',
+      service,
+      {
+        matchExpressions: [
+          { key: 'istio.io/rev', operator: 'In', values: [selectRevision] },
+          { key: 'istio-injection', operator: 'DoesNotExist' },
+        ],
+      },
+      { matchExpressions: [NOT_FALSE] },
+    ),
+    webhook(
+      'rev.object.',
+      service,
+      {
+        matchExpressions: [
+          { key: 'istio.io/rev', operator: 'DoesNotExist' },
+          { key: 'istio-injection', operator: 'DoesNotExist' },
+        ],
+      },
+      { matchExpressions: [NOT_FALSE, { key: 'istio.io/rev', operator: 'In', values: [selectRevision] }] },
+    ),
   ];
   if (defaultHooks) {
     hooks.push(
-      webhook('namespace.', service, { matchExpressions: [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }] }, { matchExpressions: [NOT_FALSE] }),
-      webhook('object.', service, { matchExpressions: [{ key: 'istio-injection', operator: 'DoesNotExist' }, { key: 'istio.io/rev', operator: 'DoesNotExist' }] }, { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'In', values: ['true'] }, { key: 'istio.io/rev', operator: 'DoesNotExist' }] }),
+      webhook(
+        'namespace.',
+        service,
+        { matchExpressions: [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }] },
+        { matchExpressions: [NOT_FALSE] },
+      ),
+      webhook(
+        'object.',
+        service,
+        {
+          matchExpressions: [
+            { key: 'istio-injection', operator: 'DoesNotExist' },
+            { key: 'istio.io/rev', operator: 'DoesNotExist' },
+          ],
+        },
+        {
+          matchExpressions: [
+            { key: 'sidecar.istio.io/inject', operator: 'In', values: ['true'] },
+            { key: 'istio.io/rev', operator: 'DoesNotExist' },
+          ],
+        },
+      ),
     );
   }
   void revision;
@@ -42,7 +87,9 @@ function injectorWebhooks(revision: string, service: string, selectRevision: str
 /** `index`: the repo as read, e.g. with the Applications a local chart renders (sources/helm-app-of-apps.ts). */
 export function renderHelmMesh(repo: RepoSnapshot, index: YamlIndex = buildYamlIndex(repo)): RenderedMesh {
   const inventory = discoverMesh(index);
-  const releases = [...index.ofKind('Application'), ...index.ofKind('HelmRelease')].map((o) => toHelmRelease(o, index)).filter((r) => r !== null);
+  const releases = [...index.ofKind('Application'), ...index.ofKind('HelmRelease')]
+    .map((o) => toHelmRelease(o, index))
+    .filter((r) => r !== null);
   const objects: RenderedMesh['objects'] = [];
   const rendered: RenderedMesh['releases'] = [];
   for (const release of releases.filter((r) => r.chart === 'istiod')) {
@@ -52,10 +99,18 @@ export function renderHelmMesh(repo: RepoSnapshot, index: YamlIndex = buildYamlI
     const injector = asDict(release.values.global).operatorManageWebhooks !== true;
     rendered.push({ name: release.object.name, revision, tags, injector });
     if (injector) {
-      objects.push({ kind: 'MutatingWebhookConfiguration', metadata: { name: revision ? `istio-sidecar-injector-${revision}` : 'istio-sidecar-injector' }, webhooks: injectorWebhooks(revision, service, revision || 'default', revision === '') });
+      objects.push({
+        kind: 'MutatingWebhookConfiguration',
+        metadata: { name: revision ? `istio-sidecar-injector-${revision}` : 'istio-sidecar-injector' },
+        webhooks: injectorWebhooks(revision, service, revision || 'default', revision === ''),
+      });
     }
     for (const tag of tags) {
-      objects.push({ kind: 'MutatingWebhookConfiguration', metadata: { name: `istio-revision-tag-${tag}`, labels: { 'istio.io/tag': tag } }, webhooks: injectorWebhooks(revision, service, tag, tag === 'default') });
+      objects.push({
+        kind: 'MutatingWebhookConfiguration',
+        metadata: { name: `istio-revision-tag-${tag}`, labels: { 'istio.io/tag': tag } },
+        webhooks: injectorWebhooks(revision, service, tag, tag === 'default'),
+      });
     }
   }
   const namespaces = new Map<string, Record<string, string>>();
@@ -63,17 +118,28 @@ export function renderHelmMesh(repo: RepoSnapshot, index: YamlIndex = buildYamlI
   for (const app of index.ofKind('Application')) {
     const labels = stringMap(getPath(app.body, ['spec', 'syncPolicy', 'managedNamespaceMetadata', 'labels']));
     const destination = getPath(app.body, ['spec', 'destination', 'namespace']);
-    if (typeof destination === 'string' && Object.keys(labels).length > 0) namespaces.set(destination, { ...(namespaces.get(destination) ?? {}), ...labels });
+    if (typeof destination === 'string' && Object.keys(labels).length > 0)
+      namespaces.set(destination, { ...(namespaces.get(destination) ?? {}), ...labels });
   }
   for (const [name, labels] of namespaces) objects.push({ kind: 'Namespace', metadata: { name, labels } });
   const pods: RenderedMesh['pods'] = [];
   for (const kind of WORKLOAD_KINDS) {
-    for (const o of index.ofKind(kind)) if (!o.isPatch && o.namespace) pods.push({ name: `${o.namespace}/${o.name}`, namespace: o.namespace, labels: { ...podTemplateOf(o.body).labels } });
+    for (const o of index.ofKind(kind))
+      if (!o.isPatch && o.namespace)
+        pods.push({ name: `${o.namespace}/${o.name}`, namespace: o.namespace, labels: { ...podTemplateOf(o.body).labels } });
   }
   for (const gateway of inventory.helmGateways) {
-    const namespace = String(getPath(gateway.object.body, ['spec', 'destination', 'namespace']) ?? getPath(gateway.object.body, ['spec', 'targetNamespace']) ?? gateway.object.namespace);
+    const namespace = String(
+      getPath(gateway.object.body, ['spec', 'destination', 'namespace']) ??
+        getPath(gateway.object.body, ['spec', 'targetNamespace']) ??
+        gateway.object.namespace,
+    );
     const revision = typeof gateway.values.revision === 'string' ? gateway.values.revision : null;
-    pods.push({ name: `${namespace}/${gateway.object.name}`, namespace, labels: { 'sidecar.istio.io/inject': 'true', ...(revision ? { 'istio.io/rev': revision } : {}) } });
+    pods.push({
+      name: `${namespace}/${gateway.object.name}`,
+      namespace,
+      labels: { 'sidecar.istio.io/inject': 'true', ...(revision ? { 'istio.io/rev': revision } : {}) },
+    });
   }
   return { objects, pods, releases: rendered };
 }

@@ -11,7 +11,12 @@ interface Selector {
 interface KubeDoc {
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Labels };
-  webhooks?: Array<{ name: string; namespaceSelector?: Selector; objectSelector?: Selector; clientConfig?: { service?: { name?: string } } }>;
+  webhooks?: Array<{
+    name: string;
+    namespaceSelector?: Selector;
+    objectSelector?: Selector;
+    clientConfig?: { service?: { name?: string } };
+  }>;
   spec?: { template?: { metadata?: { labels?: Labels } } };
 }
 
@@ -21,10 +26,15 @@ export function selectorMatches(selector: Selector | undefined, labels: Labels):
   for (const e of selector.matchExpressions ?? []) {
     const has = Object.hasOwn(labels, e.key);
     const ok =
-      e.operator === 'In' ? has && (e.values ?? []).includes(labels[e.key]!) :
-      e.operator === 'NotIn' ? !has || !(e.values ?? []).includes(labels[e.key]!) :
-      e.operator === 'Exists' ? has :
-      e.operator === 'DoesNotExist' ? !has : false;
+      e.operator === 'In'
+        ? has && (e.values ?? []).includes(labels[e.key]!)
+        : e.operator === 'NotIn'
+          ? !has || !(e.values ?? []).includes(labels[e.key]!)
+          : e.operator === 'Exists'
+            ? has
+            : e.operator === 'DoesNotExist'
+              ? !has
+              : false;
     if (!ok) return false;
   }
   return true;
@@ -38,7 +48,8 @@ export function injectorsFor(objects: readonly KubeDoc[], namespace: string, pod
   for (const mwc of objects.filter((o) => o.kind === 'MutatingWebhookConfiguration')) {
     for (const w of mwc.webhooks ?? []) {
       if (!w.name.endsWith('sidecar-injector.istio.io')) continue;
-      if (selectorMatches(w.namespaceSelector, nsLabels) && selectorMatches(w.objectSelector, podLabels)) hits.push(`${mwc.metadata.name}/${w.name} -> ${w.clientConfig?.service?.name ?? '?'}`);
+      if (selectorMatches(w.namespaceSelector, nsLabels) && selectorMatches(w.objectSelector, podLabels))
+        hits.push(`${mwc.metadata.name}/${w.name} -> ${w.clientConfig?.service?.name ?? '?'}`);
     }
   }
   return hits;

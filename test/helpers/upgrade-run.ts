@@ -22,7 +22,11 @@ export interface UpgradeStep {
  * control plane); without it such a phase's own files are merged. A pending phase with nothing to
  * merge is one whose steps happen in the cluster: it counts as confirmed (`/upgrade continue`).
  */
-export function runUpgrade(start: RepoSnapshot, options: PlanOptions, manual?: (phase: string, repo: RepoSnapshot) => RepoSnapshot | null): UpgradeStep[] {
+export function runUpgrade(
+  start: RepoSnapshot,
+  options: PlanOptions,
+  manual?: (phase: string, repo: RepoSnapshot) => RepoSnapshot | null,
+): UpgradeStep[] {
   const steps: UpgradeStep[] = [];
   let repo = start;
   const confirmed = new Set<string>();
@@ -68,5 +72,7 @@ export const objectKey = (o: BuiltObject): string => `${o.kind}/${o.metadata.nam
 
 /** Every file a step of the run wrote, with its new text (for schema validation of what the bot writes). */
 export function changedFiles(steps: readonly UpgradeStep[]): Array<{ path: string; content: string }> {
-  return steps.flatMap((s) => [...s.after].filter(([path, text]) => s.before.get(path) !== text).map(([path, content]) => ({ path, content })));
+  return steps.flatMap((s) =>
+    [...s.after].filter(([path, text]) => s.before.get(path) !== text).map(([path, content]) => ({ path, content })),
+  );
 }

@@ -112,7 +112,8 @@ function withoutNulls(value: unknown): unknown {
 
 /** Replaces, in `actual`, every string sitting where `expected` has an {@link EmbeddedYaml} by its parsed value. */
 export function resolveEmbedded(actual: unknown, expected: unknown): unknown {
-  if (expected instanceof EmbeddedYaml) return typeof actual === 'string' ? new EmbeddedYaml(resolveEmbedded(parse(actual), expected.value)) : actual;
+  if (expected instanceof EmbeddedYaml)
+    return typeof actual === 'string' ? new EmbeddedYaml(resolveEmbedded(parse(actual), expected.value)) : actual;
   if (Array.isArray(expected) && Array.isArray(actual)) return actual.map((item, i) => resolveEmbedded(item, expected[i]));
   if (isPlainRecord(expected) && isPlainRecord(actual)) {
     const out: Record<string, unknown> = {};

@@ -3,11 +3,26 @@ import { parseImageReference, parseImageTag, retagImage } from '../../src/model/
 
 describe('parseImageReference', () => {
   it('splits registry, repository, tag', () => {
-    expect(parseImageReference('docker.io/istio/proxyv2:1.20.3')).toMatchObject({ name: 'docker.io/istio/proxyv2', repository: 'proxyv2', tag: '1.20.3', digest: null, version: '1.20.3', variant: '' });
+    expect(parseImageReference('docker.io/istio/proxyv2:1.20.3')).toMatchObject({
+      name: 'docker.io/istio/proxyv2',
+      repository: 'proxyv2',
+      tag: '1.20.3',
+      digest: null,
+      version: '1.20.3',
+      variant: '',
+    });
   });
   it('reads a registry port as part of the name, not a tag', () => {
-    expect(parseImageReference('registry:5000/istio/proxyv2:1.20.3')).toMatchObject({ name: 'registry:5000/istio/proxyv2', tag: '1.20.3', version: '1.20.3' });
-    expect(parseImageReference('registry:5000/istio/proxyv2')).toMatchObject({ name: 'registry:5000/istio/proxyv2', tag: null, version: null });
+    expect(parseImageReference('registry:5000/istio/proxyv2:1.20.3')).toMatchObject({
+      name: 'registry:5000/istio/proxyv2',
+      tag: '1.20.3',
+      version: '1.20.3',
+    });
+    expect(parseImageReference('registry:5000/istio/proxyv2')).toMatchObject({
+      name: 'registry:5000/istio/proxyv2',
+      tag: null,
+      version: null,
+    });
   });
   it('never reads a version from a digest', () => {
     const d = `sha256:${'a'.repeat(64)}`;

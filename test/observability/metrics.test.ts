@@ -28,8 +28,13 @@ describe('metrics', () => {
     server.close();
 
     expect(response.headers.get('content-type')).toContain('text/plain');
-    expect(value(text, 'mesh_upgrade_upgrades_total{state="completed"}') - value(before, 'mesh_upgrade_upgrades_total{state="completed"}')).toBe(1);
-    expect(value(text, 'mesh_upgrade_gate_decisions_total{gate="argocd",decision="pass"}') - value(before, 'mesh_upgrade_gate_decisions_total{gate="argocd",decision="pass"}')).toBe(6);
+    expect(
+      value(text, 'mesh_upgrade_upgrades_total{state="completed"}') - value(before, 'mesh_upgrade_upgrades_total{state="completed"}'),
+    ).toBe(1);
+    expect(
+      value(text, 'mesh_upgrade_gate_decisions_total{gate="argocd",decision="pass"}') -
+        value(before, 'mesh_upgrade_gate_decisions_total{gate="argocd",decision="pass"}'),
+    ).toBe(6);
     expect(value(text, 'mesh_upgrade_phase_duration_seconds_count{phase="gateways",gate="argocd"}')).toBeGreaterThanOrEqual(1);
     expect(value(text, 'mesh_upgrade_github_requests_total{operation="create pull request",outcome="ok"}')).toBeGreaterThanOrEqual(6);
     expect(value(text, 'mesh_upgrade_argocd_requests_total{outcome="ok"}')).toBeGreaterThan(0);

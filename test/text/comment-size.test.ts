@@ -10,14 +10,28 @@ const templates = loadTemplates();
 
 function state(phases: number, current: number): UpgradeState {
   return upgradeState({
-    phases: Array.from({ length: phases }, (_, i) => ({ ...newPhaseRecord(`workloads-${i + 1}`, `Move workloads to asm-1140-0 (wave ${i + 1} of ${phases})`, 'pending'), status: i < current ? 'passed' : i === current ? 'open' : 'pending', pr: i <= current ? 10 + i : null })),
+    phases: Array.from({ length: phases }, (_, i) => ({
+      ...newPhaseRecord(`workloads-${i + 1}`, `Move workloads to asm-1140-0 (wave ${i + 1} of ${phases})`, 'pending'),
+      status: i < current ? 'passed' : i === current ? 'open' : 'pending',
+      pr: i <= current ? 10 + i : null,
+    })),
   });
 }
 
 function view(s: UpgradeState, warnings: number, steps: number): PlanView {
   return {
-    warnings: Array.from({ length: warnings }, (_, i) => ({ code: 'pods-opted-out', message: `Deployment team-${i}/api-${'x'.repeat(60)} opts out of injection (sidecar.istio.io/inject: "false"); it is not restarted.`, file: `apps/team-${i}/deploy.yaml` })),
-    phases: s.phases.map((p) => ({ id: p.id, title: p.title, manual: Array.from({ length: steps }, (_, i) => `kubectl -n team-${i} rollout restart deployment/api-${'y'.repeat(40)}-${i}`), pods: 10, estimatedMinutes: 1 })),
+    warnings: Array.from({ length: warnings }, (_, i) => ({
+      code: 'pods-opted-out',
+      message: `Deployment team-${i}/api-${'x'.repeat(60)} opts out of injection (sidecar.istio.io/inject: "false"); it is not restarted.`,
+      file: `apps/team-${i}/deploy.yaml`,
+    })),
+    phases: s.phases.map((p) => ({
+      id: p.id,
+      title: p.title,
+      manual: Array.from({ length: steps }, (_, i) => `kubectl -n team-${i} rollout restart deployment/api-${'y'.repeat(40)}-${i}`),
+      pods: 10,
+      estimatedMinutes: 1,
+    })),
   } as PlanView;
 }
 
@@ -57,7 +71,12 @@ describe('comment sizes', () => {
   });
 
   it('a gate failure on 10,000 resources lists 50 and counts the rest', () => {
-    const resources = Array.from({ length: 10_000 }, (_, i) => ({ kind: 'Pod', namespace: 'shop', name: `web-${i}`, message: 'Degraded | CrashLoopBackOff\nagain' }));
+    const resources = Array.from({ length: 10_000 }, (_, i) => ({
+      kind: 'Pod',
+      namespace: 'shop',
+      name: `web-${i}`,
+      message: 'Degraded | CrashLoopBackOff\nagain',
+    }));
     const table = renderResourceTable(resources);
     expect(table.split('\n').filter((l) => l.startsWith('| Pod |'))).toHaveLength(50);
     expect(table).toContain('| … | | 9950 more | |');
@@ -66,7 +85,10 @@ describe('comment sizes', () => {
 
   it('appends whole sections while they fit and counts the others; clampKeeping never splits an emoji', () => {
     const marker = '<!-- marker -->';
-    const sections = Array.from({ length: 5 }, (_, i) => `<details><summary>Would open: ${i}</summary>\n\n${'s'.repeat(20_000)}\n</details>`);
+    const sections = Array.from(
+      { length: 5 },
+      (_, i) => `<details><summary>Would open: ${i}</summary>\n\n${'s'.repeat(20_000)}\n</details>`,
+    );
     const body = appendSections(`plan\n${marker}\n`, marker, sections, BODY_LIMIT, (n) => `… ${n} more`);
     expect(body.length).toBeLessThanOrEqual(BODY_LIMIT);
     expect(body.endsWith(marker)).toBe(true);

@@ -11,8 +11,12 @@ describe('the message catalogue (templates/replies.md)', () => {
 
   it('renders values verbatim (Markdown, not HTML), and optional parts only when set', () => {
     const messages = messagesFrom(catalogue);
-    expect(messages.say('reply.status', { cluster: 'a<b>', target: 't', status: 'paused', reason: 'x & y', phase: 'P', url: 'u' })).toBe('Upgrade of `a<b>` to `t`: **paused** (x & y). Current phase: P. Details: u');
-    expect(messages.say('reply.status', { cluster: 'c', target: 't', status: 'running', reason: null, phase: 'P', url: 'u' })).toBe('Upgrade of `c` to `t`: **running**. Current phase: P. Details: u');
+    expect(messages.say('reply.status', { cluster: 'a<b>', target: 't', status: 'paused', reason: 'x & y', phase: 'P', url: 'u' })).toBe(
+      'Upgrade of `a<b>` to `t`: **paused** (x & y). Current phase: P. Details: u',
+    );
+    expect(messages.say('reply.status', { cluster: 'c', target: 't', status: 'running', reason: null, phase: 'P', url: 'u' })).toBe(
+      'Upgrade of `c` to `t`: **running**. Current phase: P. Details: u',
+    );
     expect(messages.say('reply.invalid-command', { message: 'unknown flag', help: 'HELP' })).toBe('❌ unknown flag\n\nHELP');
   });
 

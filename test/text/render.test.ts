@@ -18,7 +18,11 @@ function stateOf(plan: UpgradePlan): UpgradeState {
     from: plan.from.revision,
     fromVersion: plan.from.version,
     install: plan.install,
-    phases: plan.phases.map((p, i) => ({ ...newPhaseRecord(p.id, p.title, 'pending'), status: i === 0 ? 'passed' : i === 1 ? 'open' : 'pending', pr: i < 2 ? 10 + i : null })),
+    phases: plan.phases.map((p, i) => ({
+      ...newPhaseRecord(p.id, p.title, 'pending'),
+      status: i === 0 ? 'passed' : i === 1 ? 'open' : 'pending',
+      pr: i < 2 ? 10 + i : null,
+    })),
   });
 }
 
@@ -74,7 +78,13 @@ describe('rendering', () => {
   it('folds and cuts huge change lists to stay under GitHub’s body limit, keeping the marker', () => {
     const state = stateOf(plan);
     const phase = plan.phases.find((p) => p.id === 'workloads')!;
-    const changes = Array.from({ length: 5000 }, (_, i) => ({ action: 'update' as const, file: `apps/team-${i}/deploy.yaml`, kind: 'Deployment', namespace: `team-${i}`, name: `svc-${'x'.repeat(40)}-${i}` }));
+    const changes = Array.from({ length: 5000 }, (_, i) => ({
+      action: 'update' as const,
+      file: `apps/team-${i}/deploy.yaml`,
+      kind: 'Deployment',
+      namespace: `team-${i}`,
+      name: `svc-${'x'.repeat(40)}-${i}`,
+    }));
     const { body } = renderPullRequest(templates, state, { ...phase, changes }, 2, 'argocd');
     expect(body.length).toBeLessThanOrEqual(BODY_LIMIT);
     expect(body).toContain('<details><summary>5000 objects in 5000 files</summary>');

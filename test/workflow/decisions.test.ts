@@ -9,15 +9,29 @@ import { decideContinue } from '../../src/workflow/commands/continue.js';
 import { decideRollback, rollbackState } from '../../src/workflow/commands/rollback.js';
 import { decideStart, initialState, type StartCommand } from '../../src/workflow/commands/start.js';
 import { statusReply } from '../../src/workflow/commands/status.js';
-import { closedPullRequestMoves, commitStatusConcerns, phaseOfClosedPullRequest, recheckMoves, type PullRequestClosedEvent } from '../../src/workflow/events.js';
+import {
+  closedPullRequestMoves,
+  commitStatusConcerns,
+  phaseOfClosedPullRequest,
+  recheckMoves,
+  type PullRequestClosedEvent,
+} from '../../src/workflow/events.js';
 import { planOptionsFor } from '../../src/workflow/plan-options.js';
 import { upgradeState } from '../helpers/upgrade-state.js';
 
 const messages = loadTemplates().messages;
 const phase = (id: string, over: Partial<PhaseRecord> = {}): PhaseRecord => ({ ...newPhaseRecord(id, `Phase ${id}`, 'pending'), ...over });
 const running = (phases: PhaseRecord[], over: Partial<UpgradeState> = {}) => upgradeState({ phases, ...over });
-const start = (over: Partial<StartCommand> = {}): StartCommand => ({ kind: 'start', revision: 'asm-1140-0', downgrade: false, dryRun: false, ...over });
-const config = parseRepoConfig('clusters:\n  - name: prod\n    path: clusters/prod\n    canary: [search]\n    platform: multicloud\n  - name: edge\nstrategy: tag\ncleanupMode: scale-then-delete\npodBudget: 50\n');
+const start = (over: Partial<StartCommand> = {}): StartCommand => ({
+  kind: 'start',
+  revision: 'asm-1140-0',
+  downgrade: false,
+  dryRun: false,
+  ...over,
+});
+const config = parseRepoConfig(
+  'clusters:\n  - name: prod\n    path: clusters/prod\n    canary: [search]\n    platform: multicloud\n  - name: edge\nstrategy: tag\ncleanupMode: scale-then-delete\npodBudget: 50\n',
+);
 const prod = config.clusters[0]!;
 
 describe('start', () => {
@@ -40,10 +54,36 @@ describe('start', () => {
   });
 
   it('the new state: the plan’s revisions and phases, the canary resolved, running', () => {
-    const plan = { to: { revision: 'asm-1140-0', version: '1.14.0-asm.0' }, from: { revision: 'asm-1130-0', version: null }, install: 'helm', strategy: 'tag', phases: [{ id: 'control-plane', title: 'CP', status: 'done' }, { id: 'gateways', title: 'GW', status: 'pending' }] } as unknown as UpgradePlan;
+    const plan = {
+      to: { revision: 'asm-1140-0', version: '1.14.0-asm.0' },
+      from: { revision: 'asm-1130-0', version: null },
+      install: 'helm',
+      strategy: 'tag',
+      phases: [
+        { id: 'control-plane', title: 'CP', status: 'done' },
+        { id: 'gateways', title: 'GW', status: 'pending' },
+      ],
+    } as unknown as UpgradePlan;
     const state = initialState({ issue: 3, author: 'alice', installation: 12 }, start({ version: '1.14.0-asm.0' }), prod, config, plan);
-    expect(state).toMatchObject({ issue: 3, cluster: 'prod', path: 'clusters/prod', target: 'asm-1140-0', from: 'asm-1130-0', install: 'helm', status: 'running', installation: 12, requestedBy: 'alice' });
-    expect(state.options).toEqual({ version: '1.14.0-asm.0', canary: ['search'], downgrade: false, dryRun: false, strategy: 'tag', cleanupMode: 'scale-then-delete' });
+    expect(state).toMatchObject({
+      issue: 3,
+      cluster: 'prod',
+      path: 'clusters/prod',
+      target: 'asm-1140-0',
+      from: 'asm-1130-0',
+      install: 'helm',
+      status: 'running',
+      installation: 12,
+      requestedBy: 'alice',
+    });
+    expect(state.options).toEqual({
+      version: '1.14.0-asm.0',
+      canary: ['search'],
+      downgrade: false,
+      dryRun: false,
+      strategy: 'tag',
+      cleanupMode: 'scale-then-delete',
+    });
     expect(state.phases.map((p) => [p.id, p.status])).toEqual([
       ['control-plane', 'done'],
       ['gateways', 'pending'],
@@ -53,14 +93,20 @@ describe('start', () => {
 
 describe('continue', () => {
   it('nothing to continue', () => {
-    expect(decideContinue(messages, null)).toEqual({ kind: 'reply', text: 'There is no running or paused upgrade on this issue to continue.' });
+    expect(decideContinue(messages, null)).toEqual({
+      kind: 'reply',
+      text: 'There is no running or paused upgrade on this issue to continue.',
+    });
     expect(decideContinue(messages, running([], { status: 'aborted' })).kind).toBe('reply');
   });
 
   it('a phase in review: the PR is looked at first; still open, it is said so', () => {
     const state = running([phase('control-plane', { status: 'open', pr: 2 })]);
     expect(decideContinue(messages, state)).toMatchObject({ kind: 'check-pull-request', pr: 2 });
-    expect(decideContinue(messages, state, true)).toEqual({ kind: 'reply', text: 'Phase *Phase control-plane* is waiting for its pull request #2 to be reviewed and merged.' });
+    expect(decideContinue(messages, state, true)).toEqual({
+      kind: 'reply',
+      text: 'Phase *Phase control-plane* is waiting for its pull request #2 to be reviewed and merged.',
+    });
     expect(decideContinue(messages, state, false)).toMatchObject({ kind: 'resume', state: { status: 'running' } });
   });
 
@@ -68,7 +114,10 @@ describe('continue', () => {
     ['closed', 'pending'],
     ['failed', 'merged'],
   ] as const)('a %s phase is tried again as %s, the pause lifted', (status, next) => {
-    const state = running([phase('control-plane', { status: 'passed' }), phase('gateways', { status, pr: 3, note: 'x' })], { status: 'paused', reason: 'why' });
+    const state = running([phase('control-plane', { status: 'passed' }), phase('gateways', { status, pr: 3, note: 'x' })], {
+      status: 'paused',
+      reason: 'why',
+    });
     const decision = decideContinue(messages, state);
     expect(decision).toMatchObject({ kind: 'resume', state: { status: 'running', reason: null } });
     if (decision.kind === 'resume') expect(decision.state.phases[1]).toMatchObject({ status: next, note: null });
@@ -82,7 +131,11 @@ describe('abort', () => {
   });
 
   it('closes the open phases, ends aborted, and names who aborted', () => {
-    const state = running([phase('control-plane', { status: 'passed', pr: 2 }), phase('gateways', { status: 'open', pr: 3 }), phase('workloads')]);
+    const state = running([
+      phase('control-plane', { status: 'passed', pr: 2 }),
+      phase('gateways', { status: 'open', pr: 3 }),
+      phase('workloads'),
+    ]);
     const decision = decideAbort(messages, state, 'bob');
     expect(decision).toMatchObject({ kind: 'abort', pullRequests: [3], state: { status: 'aborted', reason: 'aborted by @bob' } });
     if (decision.kind === 'abort') {
@@ -91,7 +144,9 @@ describe('abort', () => {
         ['closed', 'closed by /upgrade abort'],
         ['pending', null],
       ]);
-      expect(decision.reply).toBe('Upgrade to `asm-1140-0` aborted. Phases already merged stay in the repo; open phase pull requests were closed.');
+      expect(decision.reply).toBe(
+        'Upgrade to `asm-1140-0` aborted. Phases already merged stay in the repo; open phase pull requests were closed.',
+      );
     }
   });
 });
@@ -100,8 +155,16 @@ describe('rollback', () => {
   it.each([
     ['no upgrade', null, 'There is no upgrade on this issue to roll back.'],
     ['a rollback running', running([], { mode: 'rollback' }), 'A rollback is already under way on this issue.'],
-    ['a rollback done', running([], { mode: 'rollback', status: 'rolled-back', target: 'asm-1130-0' }), 'This issue was already rolled back to `asm-1130-0`.'],
-    ['a completed upgrade', running([], { status: 'completed' }), '❌ Rollback refused: the cleanup phase removed `asm-1130-0`, so there is no control plane to go back to. Go back with a new canary: `/upgrade asm-1130-0 --downgrade`.'],
+    [
+      'a rollback done',
+      running([], { mode: 'rollback', status: 'rolled-back', target: 'asm-1130-0' }),
+      'This issue was already rolled back to `asm-1130-0`.',
+    ],
+    [
+      'a completed upgrade',
+      running([], { status: 'completed' }),
+      '❌ Rollback refused: the cleanup phase removed `asm-1130-0`, so there is no control plane to go back to. Go back with a new canary: `/upgrade asm-1130-0 --downgrade`.',
+    ],
     ['cleanup merged', running([phase('cleanup', { status: 'merged' })]), expect.stringContaining('Rollback refused')],
   ])('%s: refused', (_, state, text) => {
     expect(decideRollback(messages, state)).toEqual({ kind: 'reply', text });
@@ -110,16 +173,34 @@ describe('rollback', () => {
   it('otherwise the way back is planned and runs as its own phases', () => {
     const state = running([phase('control-plane', { status: 'passed' })]);
     expect(decideRollback(messages, state)).toEqual({ kind: 'plan', state });
-    const plan = { to: { revision: 'asm-1130-0', version: null }, from: { revision: 'asm-1140-0', version: null }, phases: [{ id: 'rollback-cleanup', title: 'Remove', status: 'pending' }] } as unknown as UpgradePlan;
-    expect(rollbackState(messages, state, plan, 'carol')).toMatchObject({ mode: 'rollback', target: 'asm-1130-0', from: 'asm-1140-0', status: 'running', reason: 'rollback requested by @carol', phases: [{ id: 'rollback-cleanup', status: 'pending' }] });
+    const plan = {
+      to: { revision: 'asm-1130-0', version: null },
+      from: { revision: 'asm-1140-0', version: null },
+      phases: [{ id: 'rollback-cleanup', title: 'Remove', status: 'pending' }],
+    } as unknown as UpgradePlan;
+    expect(rollbackState(messages, state, plan, 'carol')).toMatchObject({
+      mode: 'rollback',
+      target: 'asm-1130-0',
+      from: 'asm-1140-0',
+      status: 'running',
+      reason: 'rollback requested by @carol',
+      phases: [{ id: 'rollback-cleanup', status: 'pending' }],
+    });
   });
 });
 
 describe('status', () => {
   it('says where the upgrade is, with the reason when there is one', () => {
-    const state = running([phase('control-plane', { status: 'passed' }), phase('gateways', { title: 'Gateways' })], { status: 'paused', reason: 'held' });
-    expect(statusReply(messages, state, 'https://x/1')).toBe('Upgrade of `prod` to `asm-1140-0`: **paused** (held). Current phase: Gateways. Details: https://x/1');
-    expect(statusReply(messages, running([], { status: 'completed' }), 'u')).toBe('Upgrade of `prod` to `asm-1140-0`: **completed**. Current phase: none. Details: u');
+    const state = running([phase('control-plane', { status: 'passed' }), phase('gateways', { title: 'Gateways' })], {
+      status: 'paused',
+      reason: 'held',
+    });
+    expect(statusReply(messages, state, 'https://x/1')).toBe(
+      'Upgrade of `prod` to `asm-1140-0`: **paused** (held). Current phase: Gateways. Details: https://x/1',
+    );
+    expect(statusReply(messages, running([], { status: 'completed' }), 'u')).toBe(
+      'Upgrade of `prod` to `asm-1140-0`: **completed**. Current phase: none. Details: u',
+    );
   });
 });
 
@@ -183,17 +264,47 @@ describe('planOptionsFor: one place builds the planner’s options', () => {
       cleanupMode: 'scale-then-delete',
       platform: 'multicloud',
     });
-    expect(planOptionsFor(config, { kind: 'start', command: start({ canary: ['shop'] }), cluster: config.clusters[1]! })).toMatchObject({ canary: ['shop'] });
+    expect(planOptionsFor(config, { kind: 'start', command: start({ canary: ['shop'] }), cluster: config.clusters[1]! })).toMatchObject({
+      canary: ['shop'],
+    });
   });
 
   it('a running upgrade plans from what its state recorded', () => {
-    const state = running([], { cluster: 'prod', options: { version: '1.14.0', canary: ['search'], downgrade: false, dryRun: false, strategy: 'relabel', cleanupMode: 'delete' } });
-    expect(planOptionsFor(config, { kind: 'running', state })).toEqual({ to: 'asm-1140-0', version: '1.14.0', from: 'asm-1130-0', canary: ['search'], strategy: 'relabel', cleanupMode: 'delete', podBudget: 50, platform: 'multicloud' });
+    const state = running([], {
+      cluster: 'prod',
+      options: { version: '1.14.0', canary: ['search'], downgrade: false, dryRun: false, strategy: 'relabel', cleanupMode: 'delete' },
+    });
+    expect(planOptionsFor(config, { kind: 'running', state })).toEqual({
+      to: 'asm-1140-0',
+      version: '1.14.0',
+      from: 'asm-1130-0',
+      canary: ['search'],
+      strategy: 'relabel',
+      cleanupMode: 'delete',
+      podBudget: 50,
+      platform: 'multicloud',
+    });
   });
 
   it('a running rollback plans the way back; a rollback command plans it from the upgrade', () => {
-    const state = running([], { mode: 'rollback', target: 'asm-1130-0', from: 'asm-1140-0', options: { downgrade: false, dryRun: false, strategy: 'tag', cleanupMode: 'delete' } });
-    expect(planOptionsFor(config, { kind: 'running', state })).toEqual({ to: 'asm-1140-0', rollback: true, strategy: 'tag', podBudget: 50, platform: 'multicloud' });
-    expect(planOptionsFor(config, { kind: 'rollback', state: running([]) })).toEqual({ to: 'asm-1140-0', rollback: true, podBudget: 50, platform: 'multicloud' });
+    const state = running([], {
+      mode: 'rollback',
+      target: 'asm-1130-0',
+      from: 'asm-1140-0',
+      options: { downgrade: false, dryRun: false, strategy: 'tag', cleanupMode: 'delete' },
+    });
+    expect(planOptionsFor(config, { kind: 'running', state })).toEqual({
+      to: 'asm-1140-0',
+      rollback: true,
+      strategy: 'tag',
+      podBudget: 50,
+      platform: 'multicloud',
+    });
+    expect(planOptionsFor(config, { kind: 'rollback', state: running([]) })).toEqual({
+      to: 'asm-1140-0',
+      rollback: true,
+      podBudget: 50,
+      platform: 'multicloud',
+    });
   });
 });

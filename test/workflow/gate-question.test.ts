@@ -10,8 +10,14 @@ import { upgradeState } from '../helpers/upgrade-state.js';
 /** The istio-operator fixture with every application namespace following the default tag. */
 async function taggedRepo(): Promise<Map<string, string>> {
   const snapshot = new Map(await loadFixture('istio-operator'));
-  snapshot.set('clusters/staging/apps/search/namespace.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: search\n  labels:\n    istio-injection: enabled\n');
-  snapshot.set('clusters/staging/apps/shop/namespace.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio-injection: enabled\n');
+  snapshot.set(
+    'clusters/staging/apps/search/namespace.yaml',
+    'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: search\n  labels:\n    istio-injection: enabled\n',
+  );
+  snapshot.set(
+    'clusters/staging/apps/shop/namespace.yaml',
+    'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio-injection: enabled\n',
+  );
   return snapshot;
 }
 
@@ -44,7 +50,8 @@ describe('what the gate expects after default-revision', () => {
     expect(ids).toEqual(['control-plane', 'gateways', 'workloads-1', 'default-revision', 'workloads-2', 'cleanup']);
     // Merged through default-revision: the tag moved, so on the repo every namespace resolves to the target.
     const merged = new Map(snapshot);
-    for (const phase of plan.phases.slice(0, 4)) for (const f of phase.files) f.content === null ? merged.delete(f.path) : merged.set(f.path, f.content);
+    for (const phase of plan.phases.slice(0, 4))
+      for (const f of phase.files) f.content === null ? merged.delete(f.path) : merged.set(f.path, f.content);
     const replanned = planUpgrade(merged, { to: '1-22-1', canary: ['shop'], strategy: 'tag' });
     const state = stateFor(ids, 'workloads-1');
     const expectations = phaseExpectations(state, state.phases[3]!, replanned);
@@ -55,7 +62,8 @@ describe('what the gate expects after default-revision', () => {
     const plan = planUpgrade(await loadFixture('istio-operator'), { to: '1-22-1' });
     const ids = plan.phases.map((p) => p.id);
     const merged = new Map(await loadFixture('istio-operator'));
-    for (const phase of plan.phases.slice(0, 4)) for (const f of phase.files) f.content === null ? merged.delete(f.path) : merged.set(f.path, f.content);
+    for (const phase of plan.phases.slice(0, 4))
+      for (const f of phase.files) f.content === null ? merged.delete(f.path) : merged.set(f.path, f.content);
     const replanned = planUpgrade(merged, { to: '1-22-1' });
     const state = { ...stateFor(ids, 'workloads'), options: { downgrade: false, dryRun: false, strategy: 'relabel' as const } };
     const expectations = phaseExpectations(state, state.phases[3]!, replanned);
@@ -64,14 +72,24 @@ describe('what the gate expects after default-revision', () => {
 });
 
 describe('touchedApplications (review item 10)', () => {
-  const application = (name: string, spec: Record<string, unknown>) => ({ name, body: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name }, spec } });
+  const application = (name: string, spec: Record<string, unknown>) => ({
+    name,
+    body: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name }, spec },
+  });
   const plan = {
     inventory: {
       argoApplications: [
-        application('mesh-single', { source: { repoURL: 'https://github.com/example-org/cluster-config', path: 'clusters/staging/istio' } }),
+        application('mesh-single', {
+          source: { repoURL: 'https://github.com/example-org/cluster-config', path: 'clusters/staging/istio' },
+        }),
         application('mesh-multi', {
           sources: [
-            { repoURL: 'https://istio-release.storage.googleapis.com/charts', chart: 'istiod', targetRevision: '1.22.1', helm: { valueFiles: ['$values/clusters/staging/values.yaml'] } },
+            {
+              repoURL: 'https://istio-release.storage.googleapis.com/charts',
+              chart: 'istiod',
+              targetRevision: '1.22.1',
+              helm: { valueFiles: ['$values/clusters/staging/values.yaml'] },
+            },
             { repoURL: 'https://github.com/example-org/cluster-config', ref: 'values' },
             { repoURL: 'https://github.com/example-org/cluster-config', path: 'clusters/staging/gateways' },
           ],

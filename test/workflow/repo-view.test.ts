@@ -28,7 +28,10 @@ describe('readRepo: the base branch at its head, with the repo config', () => {
   it('baseBranch: the manifests and PRs move to it; the config is the default branch’s', async () => {
     const { env, calls } = envWith('baseBranch: release\n');
     const read = await readRepo(env);
-    expect(read).toMatchObject({ kind: 'read', view: { base: 'release', head: { sha: 'b'.repeat(40) }, config: { baseBranch: 'release' } } });
+    expect(read).toMatchObject({
+      kind: 'read',
+      view: { base: 'release', head: { sha: 'b'.repeat(40) }, config: { baseBranch: 'release' } },
+    });
     expect(calls).toEqual(['default', 'head main', 'config a', 'head release']);
   });
 
@@ -45,7 +48,13 @@ describe('resolveCluster', () => {
     const two = parseRepoConfig('clusters:\n  - name: prod\n  - name: edge\n');
     expect(resolveCluster(messages, one, undefined)).toMatchObject({ kind: 'cluster', cluster: { name: 'default' } });
     expect(resolveCluster(messages, two, 'edge')).toMatchObject({ kind: 'cluster', cluster: { name: 'edge' } });
-    expect(resolveCluster(messages, two, undefined)).toEqual({ kind: 'unknown', reason: 'this repo configures several clusters (prod, edge); say which with `--cluster NAME`.' });
-    expect(resolveCluster(messages, two, 'test')).toEqual({ kind: 'unknown', reason: 'unknown cluster `test`; configured clusters: prod, edge.' });
+    expect(resolveCluster(messages, two, undefined)).toEqual({
+      kind: 'unknown',
+      reason: 'this repo configures several clusters (prod, edge); say which with `--cluster NAME`.',
+    });
+    expect(resolveCluster(messages, two, 'test')).toEqual({
+      kind: 'unknown',
+      reason: 'unknown cluster `test`; configured clusters: prod, edge.',
+    });
   });
 });

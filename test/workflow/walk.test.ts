@@ -39,9 +39,23 @@ function state(phases: PhaseRecord[], over: Partial<UpgradeState> = {}): Upgrade
   return upgradeState({ phases, ...over });
 }
 
-const pr = (number: number, over: Partial<PullRequestFacts> = {}): PullRequestFacts => ({ number, state: 'open', merged: false, mergeSha: null, mergedAt: null, headRef: `b${number}`, ...over });
-const merged = (number: number) => pr(number, { state: 'closed', merged: true, mergeSha: 'm'.repeat(40), mergedAt: '2026-11-22T09:00:00Z' });
-const outcome = (decision: GateOutcome['decision'], over: Partial<GateOutcome> = {}): GateOutcome => ({ decision, healthySince: null, wasHealthy: false, ...over });
+const pr = (number: number, over: Partial<PullRequestFacts> = {}): PullRequestFacts => ({
+  number,
+  state: 'open',
+  merged: false,
+  mergeSha: null,
+  mergedAt: null,
+  headRef: `b${number}`,
+  ...over,
+});
+const merged = (number: number) =>
+  pr(number, { state: 'closed', merged: true, mergeSha: 'm'.repeat(40), mergedAt: '2026-11-22T09:00:00Z' });
+const outcome = (decision: GateOutcome['decision'], over: Partial<GateOutcome> = {}): GateOutcome => ({
+  decision,
+  healthySince: null,
+  wasHealthy: false,
+  ...over,
+});
 
 /** Runs a walk to its end, answering each question with `answers`; returns the end and every action, in order. */
 function walkThrough(start: Walk, answers: (question: WalkAction) => WalkObservation): { walk: Walk; actions: WalkAction[] } {
@@ -82,26 +96,44 @@ describe('walk step: each observation moves the state one way, and the walk says
     ['a PR closed without merging', [phase('control-plane', { status: 'open', pr: 2 })], 2],
     ['a phase already closed', [phase('control-plane', { status: 'closed', pr: 4 })], 4],
   ])('%s pauses the upgrade and says how to go on', (_, phases, number) => {
-    const { walk } = walkThrough(beginWalk(context, state(phases), { continued: false }), () => ({ kind: 'pull-request', pr: pr(number, { state: 'closed' }) }));
-    expect(walk.state).toMatchObject({ status: 'paused', reason: 'the pull request of phase 1 (control-plane) was closed without merging' });
+    const { walk } = walkThrough(beginWalk(context, state(phases), { continued: false }), () => ({
+      kind: 'pull-request',
+      pr: pr(number, { state: 'closed' }),
+    }));
+    expect(walk.state).toMatchObject({
+      status: 'paused',
+      reason: 'the pull request of phase 1 (control-plane) was closed without merging',
+    });
     expect(walk.state.phases[0]).toMatchObject({ status: 'closed' });
     expect(walk.nextStep).toBe(`reopen and merge #${number}, or say \`/upgrade continue\` to open it again, or \`/upgrade abort\`.`);
   });
 
   describe('a merged phase asks the gate', () => {
-    const start = () => beginWalk(context, state([phase('control-plane', { status: 'open', pr: 2 }), phase('gateways')]), { continued: false });
-    const answering = (gate: GateOutcome, extra: Partial<Extract<WalkObservation, { kind: 'gate' }>> = {}) => (q: WalkAction): WalkObservation => {
-      if (q.kind === 'read-pull-request') return { kind: 'pull-request', pr: merged(q.pr) };
-      if (q.kind === 'ask-gate') return { kind: 'gate', outcome: gate, plan: null, planFailure: null, ...extra };
-      if (q.kind === 'plan') return { kind: 'plan', plan: fullPlan() };
-      if (q.kind === 'open-phase') return { kind: 'opened', pr: { number: 3, headRef: 'mesh-upgrade/prod/asm-1140-0/02-gateways' }, paused: null };
-      throw new Error(q.kind);
-    };
+    const start = () =>
+      beginWalk(context, state([phase('control-plane', { status: 'open', pr: 2 }), phase('gateways')]), { continued: false });
+    const answering =
+      (gate: GateOutcome, extra: Partial<Extract<WalkObservation, { kind: 'gate' }>> = {}) =>
+      (q: WalkAction): WalkObservation => {
+        if (q.kind === 'read-pull-request') return { kind: 'pull-request', pr: merged(q.pr) };
+        if (q.kind === 'ask-gate') return { kind: 'gate', outcome: gate, plan: null, planFailure: null, ...extra };
+        if (q.kind === 'plan') return { kind: 'plan', plan: fullPlan() };
+        if (q.kind === 'open-phase')
+          return { kind: 'opened', pr: { number: 3, headRef: 'mesh-upgrade/prod/asm-1140-0/02-gateways' }, paused: null };
+        throw new Error(q.kind);
+      };
 
     it('pass: the phase passes and the next one is opened', () => {
-      const { walk, actions } = walkThrough(start(), answering(outcome({ status: 'pass', summary: 'fine' }, { healthySince: NOW, wasHealthy: true })));
+      const { walk, actions } = walkThrough(
+        start(),
+        answering(outcome({ status: 'pass', summary: 'fine' }, { healthySince: NOW, wasHealthy: true })),
+      );
       expect(kinds(actions)).toEqual(['read-pull-request', 'ask-gate', 'plan', 'open-phase']);
-      expect(walk.state.phases[0]).toMatchObject({ status: 'passed', note: 'fine', mergeSha: 'm'.repeat(40), gate: { mergedAt: '2026-11-22T09:00:00Z', healthySince: NOW.toISOString(), wasHealthy: true } });
+      expect(walk.state.phases[0]).toMatchObject({
+        status: 'passed',
+        note: 'fine',
+        mergeSha: 'm'.repeat(40),
+        gate: { mergedAt: '2026-11-22T09:00:00Z', healthySince: NOW.toISOString(), wasHealthy: true },
+      });
       expect(walk.state.phases[1]).toMatchObject({ status: 'open', pr: 3, branch: 'mesh-upgrade/prod/asm-1140-0/02-gateways', note: null });
       expect(walk.state.status).toBe('running');
       expect(walk.nextStep).toBe('review and merge #3.');
@@ -133,29 +165,50 @@ describe('walk step: each observation moves the state one way, and the walk says
     it('the plan the gate needed is kept; a refused plan pauses with its reason', () => {
       const kept = walkThrough(start(), answering(outcome({ status: 'pass', summary: 'ok' }), { plan: fullPlan() }));
       expect(kinds(kept.actions)).toEqual(['read-pull-request', 'ask-gate', 'open-phase']);
-      const refused = walkThrough(start(), answering(outcome({ status: 'wait', reason: 'x' }, { retryAfterMs: 1 }), { planFailure: 'the repo is unreadable' }));
+      const refused = walkThrough(
+        start(),
+        answering(outcome({ status: 'wait', reason: 'x' }, { retryAfterMs: 1 }), { planFailure: 'the repo is unreadable' }),
+      );
       expect(refused.walk.state).toMatchObject({ status: 'paused', reason: 'the repo is unreadable' });
     });
 
     it('a `/upgrade continue` passes one manual gate, not the next', () => {
-      const walk = beginWalk(context, state([phase('control-plane', { status: 'merged', pr: 2, mergeSha: 'x' }), phase('gateways', { status: 'merged', pr: 3, mergeSha: 'y' })]), { continued: true });
+      const walk = beginWalk(
+        context,
+        state([
+          phase('control-plane', { status: 'merged', pr: 2, mergeSha: 'x' }),
+          phase('gateways', { status: 'merged', pr: 3, mergeSha: 'y' }),
+        ]),
+        { continued: true },
+      );
       const asked: boolean[] = [];
       walkThrough(walk, (q) => {
         if (q.kind !== 'ask-gate') throw new Error(q.kind);
         asked.push(q.continued);
-        return { kind: 'gate', outcome: outcome(q.continued ? { status: 'pass', summary: 'ok' } : { status: 'wait', reason: 'w' }), plan: null, planFailure: null };
+        return {
+          kind: 'gate',
+          outcome: outcome(q.continued ? { status: 'pass', summary: 'ok' } : { status: 'wait', reason: 'w' }),
+          plan: null,
+          planFailure: null,
+        };
       });
       expect(asked).toEqual([true, false]);
     });
   });
 
   describe('a pending phase is generated from the plan of the repo as it is', () => {
-    const pending = (phases: PhaseRecord[], over: Partial<UpgradeState> = {}, continued = false) => beginWalk(context, state(phases, over), { continued });
-    const withPlan = (p: UpgradePlan, opened: Extract<WalkObservation, { kind: 'opened' }> = { kind: 'opened', pr: { number: 9, headRef: 'b' }, paused: null }) => (q: WalkAction): WalkObservation => {
-      if (q.kind === 'plan') return { kind: 'plan', plan: p };
-      if (q.kind === 'open-phase') return opened;
-      throw new Error(q.kind);
-    };
+    const pending = (phases: PhaseRecord[], over: Partial<UpgradeState> = {}, continued = false) =>
+      beginWalk(context, state(phases, over), { continued });
+    const withPlan =
+      (
+        p: UpgradePlan,
+        opened: Extract<WalkObservation, { kind: 'opened' }> = { kind: 'opened', pr: { number: 9, headRef: 'b' }, paused: null },
+      ) =>
+      (q: WalkAction): WalkObservation => {
+        if (q.kind === 'plan') return { kind: 'plan', plan: p };
+        if (q.kind === 'open-phase') return opened;
+        throw new Error(q.kind);
+      };
     const passed = (id: string) => phase(id, { status: 'passed' });
 
     it('a refused plan pauses with its reason', () => {
@@ -164,7 +217,16 @@ describe('walk step: each observation moves the state one way, and the walk says
     });
 
     it('done in the repo, or no longer planned: settled without a PR', () => {
-      const { walk } = walkThrough(pending([phase('control-plane'), phase('gateways'), phase('workloads')]), withPlan(plan([{ id: 'control-plane', status: 'done' }, { id: 'gateways', status: 'done' }, { id: 'workloads', status: 'done' }])));
+      const { walk } = walkThrough(
+        pending([phase('control-plane'), phase('gateways'), phase('workloads')]),
+        withPlan(
+          plan([
+            { id: 'control-plane', status: 'done' },
+            { id: 'gateways', status: 'done' },
+            { id: 'workloads', status: 'done' },
+          ]),
+        ),
+      );
       expect(walk.state.phases.map((p) => [p.status, p.note])).toEqual([
         ['done', 'already in the repo'],
         ['done', 'already in the repo'],
@@ -185,10 +247,22 @@ describe('walk step: each observation moves the state one way, and the walk says
 
     it.each([
       ['by an event', false, null],
-      ['by /upgrade continue', true, '❌ Phase 4 (*Phase default-revision*) was not opened: control plane asm-1140-0 (istiod-asm-1140-0) is not in the repo; phase default-revision would leave the mesh without a working control plane.'],
+      [
+        'by /upgrade continue',
+        true,
+        '❌ Phase 4 (*Phase default-revision*) was not opened: control plane asm-1140-0 (istiod-asm-1140-0) is not in the repo; phase default-revision would leave the mesh without a working control plane.',
+      ],
     ])('never proposes a phase that needs the new control plane before it is in the repo (walked %s)', (_, continued, refusal) => {
       const phases = [passed('control-plane'), passed('gateways'), passed('workloads'), phase('default-revision')];
-      const { walk } = walkThrough(pending(phases, {}, continued), withPlan(plan(PHASES.map((id) => ({ id })), { revisions: ['asm-1130-0'] })));
+      const { walk } = walkThrough(
+        pending(phases, {}, continued),
+        withPlan(
+          plan(
+            PHASES.map((id) => ({ id })),
+            { revisions: ['asm-1130-0'] },
+          ),
+        ),
+      );
       expect(walk.state).toMatchObject({ status: 'paused', reason: expect.stringContaining('is not in the repo') });
       expect(walk.state.phases[3]!.note).toBe('blocked: the new control plane is not installed');
       expect(walk.nextStep).toBe('install asm-1140-0 (phase 1), then say `/upgrade continue`.');
@@ -196,7 +270,10 @@ describe('walk step: each observation moves the state one way, and the walk says
     });
 
     it('cleanup waits out the grace period after scale-down, with a check scheduled at its end', () => {
-      const phases = [phase('scale-down', { status: 'passed', gate: { mergedAt: '2026-11-22T06:00:00Z', healthySince: null, wasHealthy: true } }), phase('cleanup')];
+      const phases = [
+        phase('scale-down', { status: 'passed', gate: { mergedAt: '2026-11-22T06:00:00Z', healthySince: null, wasHealthy: true } }),
+        phase('cleanup'),
+      ];
       const { walk, actions } = walkThrough(pending(phases), withPlan(plan([{ id: 'scale-down', status: 'done' }, { id: 'cleanup' }])));
       expect(actions.at(-1)).toEqual({ kind: 'schedule-check', delayMs: 20 * 3_600_000 });
       expect(walk.state.phases[1]!.note).toBe('waiting for the grace period after scale-down (until 2026-11-23T06:00:00.000Z)');
@@ -205,7 +282,15 @@ describe('walk step: each observation moves the state one way, and the walk says
 
     it('cleanup is blocked while the old revision is still used (ten names, then …)', () => {
       const users = Array.from({ length: 12 }, (_, i) => `ns-${i}`);
-      const { walk } = walkThrough(pending([passed('default-revision'), phase('cleanup')]), withPlan(plan([{ id: 'default-revision', status: 'done' }, { id: 'cleanup', blockedBy: users }])));
+      const { walk } = walkThrough(
+        pending([passed('default-revision'), phase('cleanup')]),
+        withPlan(
+          plan([
+            { id: 'default-revision', status: 'done' },
+            { id: 'cleanup', blockedBy: users },
+          ]),
+        ),
+      );
       expect(walk.state.reason).toBe(`asm-1130-0 is still in use: ${users.slice(0, 10).join(', ')}, …`);
       expect(walk.nextStep).toBe('move what still uses the old revision (or relabel it by hand), then say `/upgrade continue`.');
     });
@@ -220,16 +305,32 @@ describe('walk step: each observation moves the state one way, and the walk says
     });
 
     it('a manual phase whose result is files passes only when the repo shows them, whatever is said', () => {
-      const { walk } = walkThrough(pending([phase('control-plane')], {}, true), withPlan(plan([{ id: 'control-plane', files: 0, manualResult: 'repo' }])));
-      expect(walk.state.phases[0]).toMatchObject({ status: 'open', note: 'manual steps: waiting for their result in the repo (the repo at fffffff has no control plane asm-1140-0 (istiod-asm-1140-0))' });
-      expect(walk.refusal).toBe('❌ Phase 1 (*Phase control-plane*) is not done: the repo at fffffff has no control plane asm-1140-0 (istiod-asm-1140-0). Do its manual steps and commit the result to `main`, then say `/upgrade continue`.');
-      const shown = walkThrough(beginWalk(context, walk.state, { continued: false }), withPlan(plan([{ id: 'control-plane', status: 'done' }])));
+      const { walk } = walkThrough(
+        pending([phase('control-plane')], {}, true),
+        withPlan(plan([{ id: 'control-plane', files: 0, manualResult: 'repo' }])),
+      );
+      expect(walk.state.phases[0]).toMatchObject({
+        status: 'open',
+        note: 'manual steps: waiting for their result in the repo (the repo at fffffff has no control plane asm-1140-0 (istiod-asm-1140-0))',
+      });
+      expect(walk.refusal).toBe(
+        '❌ Phase 1 (*Phase control-plane*) is not done: the repo at fffffff has no control plane asm-1140-0 (istiod-asm-1140-0). Do its manual steps and commit the result to `main`, then say `/upgrade continue`.',
+      );
+      const shown = walkThrough(
+        beginWalk(context, walk.state, { continued: false }),
+        withPlan(plan([{ id: 'control-plane', status: 'done' }])),
+      );
       expect(shown.walk.state.phases[0]).toMatchObject({ status: 'passed', note: 'the repo shows the result of its manual steps' });
     });
 
     it.each([
       ['the lock is held elsewhere', { kind: 'opened', pr: null, paused: 'cluster prod is held by #7; …' } as const, 'pending', 'paused'],
-      ['the branch has foreign commits, its PR still open', { kind: 'opened', pr: { number: 5, headRef: 'b' }, paused: 'foreign commits' } as const, 'open', 'paused'],
+      [
+        'the branch has foreign commits, its PR still open',
+        { kind: 'opened', pr: { number: 5, headRef: 'b' }, paused: 'foreign commits' } as const,
+        'open',
+        'paused',
+      ],
       ['GitHub took branch and PR', { kind: 'opened', pr: { number: 5, headRef: 'b' }, paused: null } as const, 'open', 'running'],
     ])('opening the PR: %s', (_, opened, phaseStatus, upgradeStatus) => {
       const { walk } = walkThrough(pending([phase('control-plane')]), withPlan(plan([{ id: 'control-plane' }]), opened));
@@ -242,9 +343,20 @@ describe('walk step: each observation moves the state one way, and the walk says
     ['upgrade', 'completed'],
     ['rollback', 'rolled-back'],
   ] as const)('every phase settled: the %s ends %s and gives the lock back', (mode, status) => {
-    const { walk, actions } = walkThrough(beginWalk(context, state([phase('control-plane', { status: 'passed' }), phase('cleanup', { status: 'done' })], { mode, status: 'paused', reason: 'x' }), { continued: false }), () => {
-      throw new Error('no question');
-    });
+    const { walk, actions } = walkThrough(
+      beginWalk(
+        context,
+        state([phase('control-plane', { status: 'passed' }), phase('cleanup', { status: 'done' })], {
+          mode,
+          status: 'paused',
+          reason: 'x',
+        }),
+        { continued: false },
+      ),
+      () => {
+        throw new Error('no question');
+      },
+    );
     expect(actions).toEqual([{ kind: 'release-lock' }]);
     expect(walk.state).toMatchObject({ status, reason: null });
   });

@@ -49,15 +49,62 @@ interface FileModel {
   readonly docs: readonly NamespaceDoc[];
 }
 
-const LABEL_KEYS = ['app', 'team', 'istio-injection', 'istio.io/rev', 'env', 'tier', 'version', 'app.kubernetes.io/name', 'topology.istio.io/network'];
+const LABEL_KEYS = [
+  'app',
+  'team',
+  'istio-injection',
+  'istio.io/rev',
+  'env',
+  'tier',
+  'version',
+  'app.kubernetes.io/name',
+  'topology.istio.io/network',
+];
 const labelKey = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom(...LABEL_KEYS) },
   { weight: 1, arbitrary: fc.stringMatching(/^[a-z][a-z0-9]{0,5}$/).map((s) => `l-${s}`) },
 );
 const TRICKY_VALUES = [
-  'true', 'false', 'yes', 'no', 'on', 'off', 'y', 'n', '1', '1.0', '0x1F', '0o17', '1e3', '.inf', 'null', '~', '',
-  'a b', 'a: b', 'x #y', "it's", 'say "hi"', '-lead', '@at', 'ünïcödé', '*star', '&amp', '!bang', '%pct', '[x]', '{y}',
-  'a,b', '#c', ' pad', 'back\\slash', 'tab\there', '2024-01-01', '? q', '| bar', '> gt',
+  'true',
+  'false',
+  'yes',
+  'no',
+  'on',
+  'off',
+  'y',
+  'n',
+  '1',
+  '1.0',
+  '0x1F',
+  '0o17',
+  '1e3',
+  '.inf',
+  'null',
+  '~',
+  '',
+  'a b',
+  'a: b',
+  'x #y',
+  "it's",
+  'say "hi"',
+  '-lead',
+  '@at',
+  'ünïcödé',
+  '*star',
+  '&amp',
+  '!bang',
+  '%pct',
+  '[x]',
+  '{y}',
+  'a,b',
+  '#c',
+  ' pad',
+  'back\\slash',
+  'tab\there',
+  '2024-01-01',
+  '? q',
+  '| bar',
+  '> gt',
 ];
 const labelValue = fc.oneof(
   { weight: 3, arbitrary: fc.stringMatching(/^[a-z0-9]([a-z0-9._-]{0,10}[a-z0-9])?$/) },
@@ -92,7 +139,10 @@ const docArb = (name: string): fc.Arbitrary<NamespaceDoc> =>
     name: fc.constant(name),
     labels: fc.uniqueArray(labelArb, { maxLength: 6, selector: (l) => l.key }),
     emptyFlowLabels: fc.boolean(),
-    annotations: fc.uniqueArray(fc.tuple(fc.constantFrom('owner', 'note', 'example.com/team', 'app'), labelValue), { maxLength: 2, selector: ([k]) => k }),
+    annotations: fc.uniqueArray(fc.tuple(fc.constantFrom('owner', 'note', 'example.com/team', 'app'), labelValue), {
+      maxLength: 2,
+      selector: ([k]) => k,
+    }),
     metadataOrder: fc.shuffledSubarray(['name', 'labels', 'annotations'] as const, { minLength: 3 }),
     headerComment: fc.option(commentText, { nil: null }),
     spec: fc.boolean(),
@@ -169,10 +219,21 @@ function labelPatchArb(doc: NamespaceDoc): fc.Arbitrary<LabelPatch> {
       fc.constant<[string, string | null]>([label.key, null]),
     ),
   );
-  const added = fc.uniqueArray(fc.tuple(labelKey.filter((k) => !existing.includes(k)), labelValue), { maxLength: 3, selector: ([k]) => k });
-  const absentDeletion = fc.option(labelKey.filter((k) => !existing.includes(k)), { nil: null });
+  const added = fc.uniqueArray(
+    fc.tuple(
+      labelKey.filter((k) => !existing.includes(k)),
+      labelValue,
+    ),
+    { maxLength: 3, selector: ([k]) => k },
+  );
+  const absentDeletion = fc.option(
+    labelKey.filter((k) => !existing.includes(k)),
+    { nil: null },
+  );
   // Every label removed (the map must become `{}`), in its own branch so that it is not rare.
-  const removeAll = fc.shuffledSubarray(existing, { minLength: existing.length }).map((keys) => Object.fromEntries(keys.map((k) => [k, null])) as LabelPatch);
+  const removeAll = fc
+    .shuffledSubarray(existing, { minLength: existing.length })
+    .map((keys) => Object.fromEntries(keys.map((k) => [k, null])) as LabelPatch);
   const mixed = fc
     .tuple(fc.tuple(...perLabel), added, absentDeletion)
     .chain(([changes, additions, absent]) => {
@@ -245,10 +306,13 @@ describe('property: random label patches on Namespace documents', () => {
           // The `labels:` line itself changes when the map appears, or gains its first or loses its last entry.
           const hadEntries = Object.keys(old).length > 0;
           const hasEntries = Object.keys(now).length > 0;
-          if (hadEntries !== hasEntries || (labelsOf(before[d]) === undefined) !== (labelsOf(expected[d]) === undefined)) headerTouched.add(d);
+          if (hadEntries !== hasEntries || (labelsOf(before[d]) === undefined) !== (labelsOf(expected[d]) === undefined))
+            headerTouched.add(d);
         });
         const mentionsEdit = (line: string) =>
-          [...editedKeys].some((k) => line.includes(k)) || (headerTouched.size > 0 && /^\s*labels:/.test(line)) || (headerTouched.size > 0 && /^\s*\{\}$/.test(line));
+          [...editedKeys].some((k) => line.includes(k)) ||
+          (headerTouched.size > 0 && /^\s*labels:/.test(line)) ||
+          (headerTouched.size > 0 && /^\s*\{\}$/.test(line));
         // Emptying a labels map rewrites it to `{}`, comment lines inside it included.
         const keptBefore = lines
           .filter((l) => !(l.labelsBlockOf !== undefined && headerTouched.has(l.labelsBlockOf)))
@@ -287,9 +351,20 @@ describe('property: flow-style label maps', () => {
       const keys = labels.map(([k]) => k);
       // Changing values and adding/removing keys in one patch is a known bug (overlapping splices),
       // so a patch here does one or the other.
-      const setValues = fc.subarray(keys, { minLength: 1 }).chain((ks) => fc.tuple(...ks.map((k) => labelValue.map((v) => [k, v] as [string, string | null]))));
+      const setValues = fc
+        .subarray(keys, { minLength: 1 })
+        .chain((ks) => fc.tuple(...ks.map((k) => labelValue.map((v) => [k, v] as [string, string | null]))));
       const addRemove = fc
-        .tuple(fc.subarray(keys), fc.uniqueArray(fc.tuple(labelKey.filter((k) => !keys.includes(k)), labelValue), { maxLength: 3, selector: ([k]) => k }))
+        .tuple(
+          fc.subarray(keys),
+          fc.uniqueArray(
+            fc.tuple(
+              labelKey.filter((k) => !keys.includes(k)),
+              labelValue,
+            ),
+            { maxLength: 3, selector: ([k]) => k },
+          ),
+        )
         .map(([gone, added]) => [...gone.map((k) => [k, null] as [string, string | null]), ...added]);
       return fc.tuple(fc.constant(labels), fc.oneof(setValues, addRemove), fc.boolean());
     });
@@ -327,7 +402,8 @@ function applyNamedMergePatch(target: unknown, patch: unknown): unknown {
     }
     return out;
   }
-  const named = (v: unknown): v is Array<{ name: string }> => Array.isArray(v) && v.length > 0 && v.every((i) => isRecord(i) && typeof i.name === 'string');
+  const named = (v: unknown): v is Array<{ name: string }> =>
+    Array.isArray(v) && v.length > 0 && v.every((i) => isRecord(i) && typeof i.name === 'string');
   if (named(patch) && named(target) && patch.length === target.length && patch.every((p, i) => p.name === target[i]!.name)) {
     return target.map((item, i) => applyNamedMergePatch(item, patch[i]));
   }
@@ -360,7 +436,13 @@ const namedList = (value: fc.Arbitrary<Json>) =>
     .chain((names) => fc.tuple(...names.map((name) => objectOf(value, 3).map((o) => ({ name, ...o })))));
 
 const namedJson: fc.Arbitrary<Json> = fc.letrec<{ value: Json }>((tie) => ({
-  value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, fc.array(scalar, { maxLength: 3 }), namedList(tie('value')), objectOf(tie('value'))),
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    scalar,
+    fc.array(scalar, { maxLength: 3 }),
+    namedList(tie('value')),
+    objectOf(tie('value')),
+  ),
 })).value;
 
 describe('property: mergePatchBetween', () => {
@@ -401,7 +483,13 @@ describe('property: mergePatchBetween', () => {
 type Obj = { [key: string]: Json };
 
 const freshValue: fc.Arbitrary<Json> = fc.letrec<{ value: Json }>((tie) => ({
-  value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, fc.uniqueArray(shortString, { maxLength: 3 }), namedList(scalar), objectOf(tie('value'), 3)),
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    scalar,
+    fc.uniqueArray(shortString, { maxLength: 3 }),
+    namedList(scalar),
+    objectOf(tie('value'), 3),
+  ),
 })).value;
 
 const isNamed = (v: Json): v is Obj[] => Array.isArray(v) && v.length > 0 && v.every((i) => isRecord(i) && typeof i.name === 'string');
@@ -421,7 +509,15 @@ function changeOf(old: Json, depth: number): fc.Arbitrary<Json> {
   if (isScalarList(old)) {
     // Kept entries keep their order; new ones are appended (reordering is not applied by design).
     options.push(
-      fc.tuple(fc.subarray(old), fc.uniqueArray(shortString.filter((s) => !old.includes(s)), { maxLength: 2 })).map(([kept, added]) => [...kept, ...added]),
+      fc
+        .tuple(
+          fc.subarray(old),
+          fc.uniqueArray(
+            shortString.filter((s) => !old.includes(s)),
+            { maxLength: 2 },
+          ),
+        )
+        .map(([kept, added]) => [...kept, ...added]),
     );
   }
   if (isNamed(old) && depth > 0) {
@@ -442,7 +538,13 @@ function mutateObject(old: Obj, depth: number, fixed: readonly string[] = []): f
           changeOf(old[k]!, depth).map((v): [string, Json | undefined] => [k, v]),
         ),
   );
-  const added = fc.uniqueArray(fc.tuple(key.filter((k) => !keys.includes(k)), freshValue), { maxLength: 2, selector: ([k]) => k });
+  const added = fc.uniqueArray(
+    fc.tuple(
+      key.filter((k) => !keys.includes(k)),
+      freshValue,
+    ),
+    { maxLength: 2, selector: ([k]) => k },
+  );
   return fc.tuple(fc.tuple(...perKey), added).map(([kept, extra]) => {
     const out: Obj = {};
     for (const [k, v] of kept) if (v !== undefined) out[k] = v;

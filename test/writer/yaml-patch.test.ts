@@ -1,10 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { deepEqual, mergePatchBetween } from '../../src/writer/patch-data.js';
-import { documentSource, editYamlText, editYamlTextReporting, identifyDocuments, patchYamlMappingText, type DocumentEdit } from '../../src/writer/yaml-patch.js';
+import {
+  documentSource,
+  editYamlText,
+  editYamlTextReporting,
+  identifyDocuments,
+  patchYamlMappingText,
+  type DocumentEdit,
+} from '../../src/writer/yaml-patch.js';
 import { YamlEditError } from '../../src/writer/errors.js';
 import type { MergePatch } from '../../src/model/merge-patch.js';
-import { applyRfcMergePatch, applyWriterPatch, changedLines, isLineSubsequence, parseStrict, resolveEmbedded } from '../helpers/yaml-patch-reference.js';
+import {
+  applyRfcMergePatch,
+  applyWriterPatch,
+  changedLines,
+  isLineSubsequence,
+  parseStrict,
+  resolveEmbedded,
+} from '../helpers/yaml-patch-reference.js';
 
 interface Target {
   readonly documentIndex?: number;
@@ -114,7 +128,9 @@ spec: {}
 
   it('keeps a file without a final newline that way when the edit is elsewhere', () => {
     const src = 'metadata:\n  name: x\n  namespace: a # n\nspec:\n  replicas: 1';
-    expect(expectPatched(src, { metadata: { namespace: 'b' } }, { name: 'x' })).toBe('metadata:\n  name: x\n  namespace: b # n\nspec:\n  replicas: 1');
+    expect(expectPatched(src, { metadata: { namespace: 'b' } }, { name: 'x' })).toBe(
+      'metadata:\n  name: x\n  namespace: b # n\nspec:\n  replicas: 1',
+    );
   });
 
   it('replaces a map or a list by a scalar, and a map by a list', () => {
@@ -149,8 +165,14 @@ describe('editYamlText: namespace relabel', () => {
   ])('is a one-line diff (%s)', (_name, indent, before, after) => {
     const i = indent;
     const src = `---\n# a namespace\napiVersion: v1\nkind: Namespace\nmetadata:\n${i}name: shop\n${i}labels:\n${i}${i}# mesh membership\n${i}${i}istio-injection: ${before} # old style\n${i}${i}team: shop\n`;
-    const out = expectPatched(src, { metadata: { labels: { 'istio-injection': null, 'istio.io/rev': 'asm-1140-0' } } }, { kind: 'Namespace', name: 'shop' });
-    expect(changedLines(src, out)).toEqual([[`${i}${i}istio-injection: ${before} # old style`, `${i}${i}istio.io/rev: ${after} # old style`]]);
+    const out = expectPatched(
+      src,
+      { metadata: { labels: { 'istio-injection': null, 'istio.io/rev': 'asm-1140-0' } } },
+      { kind: 'Namespace', name: 'shop' },
+    );
+    expect(changedLines(src, out)).toEqual([
+      [`${i}${i}istio-injection: ${before} # old style`, `${i}${i}istio.io/rev: ${after} # old style`],
+    ]);
   });
 
   it('bumps istio.io/rev in place', () => {
@@ -242,7 +264,8 @@ spec:
   });
 
   it('creates a missing nested map at its siblings column in a 4-space file', () => {
-    const src = 'spec:\n    template:\n        metadata:\n            labels:\n                app: x\n        spec:\n            containers: []\n';
+    const src =
+      'spec:\n    template:\n        metadata:\n            labels:\n                app: x\n        spec:\n            containers: []\n';
     const out = expectPatched(src, RESTART);
     const lines = out.split('\n');
     const at = lines.findIndex((l) => l.trimStart().startsWith('annotations:'));
@@ -300,7 +323,9 @@ spec:
 
   it('adds to a nested map and to its parent in one patch, in order', () => {
     const src = 'a:\n  b:\n    c:\n      d: 1\nz: 0\n';
-    expect(expectPatched(src, { a: { x: 1, b: { c: { e: 2 }, w: 3 } } })).toBe('a:\n  b:\n    c:\n      d: 1\n      e: 2\n    w: 3\n  x: 1\nz: 0\n');
+    expect(expectPatched(src, { a: { x: 1, b: { c: { e: 2 }, w: 3 } } })).toBe(
+      'a:\n  b:\n    c:\n      d: 1\n      e: 2\n    w: 3\n  x: 1\nz: 0\n',
+    );
   });
 
   it('adds after a last item whose value is a block list at the key column', () => {
@@ -321,8 +346,16 @@ describe('editYamlText: removing keys', () => {
   });
 
   it.each([
-    ['2-space', 'metadata:\n  name: legacy\n  labels:\n    istio-injection: enabled # old\n  annotations: {}\n', 'metadata:\n  name: legacy\n  labels: {}\n  annotations: {}\n'],
-    ['4-space, last in file', 'metadata:\n    name: legacy\n    labels:\n        a: b\n        c: d', 'metadata:\n    name: legacy\n    labels: {}\n'],
+    [
+      '2-space',
+      'metadata:\n  name: legacy\n  labels:\n    istio-injection: enabled # old\n  annotations: {}\n',
+      'metadata:\n  name: legacy\n  labels: {}\n  annotations: {}\n',
+    ],
+    [
+      '4-space, last in file',
+      'metadata:\n    name: legacy\n    labels:\n        a: b\n        c: d',
+      'metadata:\n    name: legacy\n    labels: {}\n',
+    ],
     ['flow', 'metadata:\n  name: legacy\n  labels: {a: b, c: d} # x\n', 'metadata:\n  name: legacy\n  labels: {} # x\n'],
   ])('leaves {} when every key of a map goes (%s)', (_name, src, expected) => {
     const labels = (parse(src) as { metadata: { labels: Record<string, unknown> } }).metadata.labels;
@@ -331,7 +364,9 @@ describe('editYamlText: removing keys', () => {
   });
 
   it('ignores removal of an absent key', () => {
-    const result = editYamlTextReporting('t.yaml', NAMESPACE, [editOf({ metadata: { labels: { nope: null }, nothing: null } }, { kind: 'Namespace', name: 'bookinfo' })]);
+    const result = editYamlTextReporting('t.yaml', NAMESPACE, [
+      editOf({ metadata: { labels: { nope: null }, nothing: null } }, { kind: 'Namespace', name: 'bookinfo' }),
+    ]);
     expect(result.text).toBe(NAMESPACE);
     expect(result.changed.size).toBe(0);
   });
@@ -411,13 +446,19 @@ describe('editYamlText: named lists', () => {
 
   it('edits named elements of a flow list', () => {
     const src = 'containers: [{name: a, image: "a:1"}, {name: b, image: "b:1"}]\n';
-    expect(expectPatched(src, { containers: [{ name: 'b', image: 'b:2' }] })).toBe('containers: [{name: a, image: "a:1"}, {name: b, image: "b:2"}]\n');
+    expect(expectPatched(src, { containers: [{ name: 'b', image: 'b:2' }] })).toBe(
+      'containers: [{name: a, image: "a:1"}, {name: b, image: "b:2"}]\n',
+    );
   });
 
   it('throws when a named element does not exist', () => {
-    expect(() => edit(WEBHOOKS, { webhooks: [{ name: 'nope', failurePolicy: 'Ignore' }] }, { kind: 'MutatingWebhookConfiguration', name: 'istio-revision-tag-default' })).toThrow(
-      YamlEditError,
-    );
+    expect(() =>
+      edit(
+        WEBHOOKS,
+        { webhooks: [{ name: 'nope', failurePolicy: 'Ignore' }] },
+        { kind: 'MutatingWebhookConfiguration', name: 'istio-revision-tag-default' },
+      ),
+    ).toThrow(YamlEditError);
   });
 
   it('throws when the value to merge by name is not a list', () => {
@@ -428,8 +469,12 @@ describe('editYamlText: named lists', () => {
 describe('editYamlText: lists of maps written as blocks', () => {
   it('writes a new list of maps as a block sequence, nested maps indented under each item', () => {
     const src = 'validate:\n  message: need it # why\n  pattern:\n    a: 1\n';
-    const out = expectPatched(src, { validate: { pattern: null, anyPattern: [{ metadata: { labels: { x: 'on-call' } } }, { b: 2, c: [1, 2] }] } });
-    expect(out).toBe('validate:\n  message: need it # why\n  anyPattern:\n    - metadata:\n        labels:\n          x: on-call\n    - b: 2\n      c: [1, 2]\n');
+    const out = expectPatched(src, {
+      validate: { pattern: null, anyPattern: [{ metadata: { labels: { x: 'on-call' } } }, { b: 2, c: [1, 2] }] },
+    });
+    expect(out).toBe(
+      'validate:\n  message: need it # why\n  anyPattern:\n    - metadata:\n        labels:\n          x: on-call\n    - b: 2\n      c: [1, 2]\n',
+    );
   });
 
   it('replaces a block list of maps with one of the same indentation, zero-indented or not', () => {
@@ -461,7 +506,11 @@ patches:
   const K = { kind: 'Kustomization' };
 
   it('appends a new entry after the last one', () => {
-    const out = expectPatched(KUSTOMIZATION, { resources: ['namespaces.yaml', 'apps/', 'istiod-asm-1130-0.yaml', 'istiod-asm-1140-0.yaml'] }, K);
+    const out = expectPatched(
+      KUSTOMIZATION,
+      { resources: ['namespaces.yaml', 'apps/', 'istiod-asm-1130-0.yaml', 'istiod-asm-1140-0.yaml'] },
+      K,
+    );
     expect(out).toBe(KUSTOMIZATION.replace('- "istiod-asm-1130-0.yaml"\n', '- "istiod-asm-1130-0.yaml"\n- istiod-asm-1140-0.yaml\n'));
   });
 
@@ -476,11 +525,15 @@ patches:
   });
 
   it('replaces every entry', () => {
-    expect(expectPatched(KUSTOMIZATION, { resources: ['x.yaml'] }, K)).toBe(KUSTOMIZATION.replace('- namespaces.yaml # first\n- apps/\n- "istiod-asm-1130-0.yaml"\n', '- x.yaml\n'));
+    expect(expectPatched(KUSTOMIZATION, { resources: ['x.yaml'] }, K)).toBe(
+      KUSTOMIZATION.replace('- namespaces.yaml # first\n- apps/\n- "istiod-asm-1130-0.yaml"\n', '- x.yaml\n'),
+    );
   });
 
   it('leaves [] when the list is emptied', () => {
-    expect(expectPatched(KUSTOMIZATION, { resources: [] }, K)).toBe(KUSTOMIZATION.replace('resources:\n- namespaces.yaml # first\n- apps/\n- "istiod-asm-1130-0.yaml"\n', 'resources: []\n'));
+    expect(expectPatched(KUSTOMIZATION, { resources: [] }, K)).toBe(
+      KUSTOMIZATION.replace('resources:\n- namespaces.yaml # first\n- apps/\n- "istiod-asm-1130-0.yaml"\n', 'resources: []\n'),
+    );
   });
 
   it('indents new entries like the existing ones', () => {
@@ -512,13 +565,17 @@ patches:
   });
 
   it('is a no-op for the same list', () => {
-    const result = editYamlTextReporting('k.yaml', KUSTOMIZATION, [editOf({ resources: ['namespaces.yaml', 'apps/', 'istiod-asm-1130-0.yaml'] }, K)]);
+    const result = editYamlTextReporting('k.yaml', KUSTOMIZATION, [
+      editOf({ resources: ['namespaces.yaml', 'apps/', 'istiod-asm-1130-0.yaml'] }, K),
+    ]);
     expect(result.text).toBe(KUSTOMIZATION);
     expect(result.changed.size).toBe(0);
   });
 
   it('keeps the existing order of a block list (reordering alone is not applied, by design)', () => {
-    const result = editYamlTextReporting('k.yaml', KUSTOMIZATION, [editOf({ resources: ['istiod-asm-1130-0.yaml', 'apps/', 'namespaces.yaml'] }, K)]);
+    const result = editYamlTextReporting('k.yaml', KUSTOMIZATION, [
+      editOf({ resources: ['istiod-asm-1130-0.yaml', 'apps/', 'namespaces.yaml'] }, K),
+    ]);
     expect(result.text).toBe(KUSTOMIZATION);
   });
 
@@ -549,17 +606,32 @@ spec:
 `;
 
   it('edits a value inside a literal block, keeping comments, blank lines and quoting', () => {
-    const out = expectPatched(RELEASE, { spec: { values: { revision: '1-22-1', pilot: { autoscaleMin: 3 } } } }, { kind: 'HelmRelease', name: 'istiod-1-21-2' });
+    const out = expectPatched(
+      RELEASE,
+      { spec: { values: { revision: '1-22-1', pilot: { autoscaleMin: 3 } } } },
+      { kind: 'HelmRelease', name: 'istiod-1-21-2' },
+    );
     expect(out).toBe(RELEASE.replace('revision: "1-21-2"', 'revision: "1-22-1"').replace('autoscaleMin: 2', 'autoscaleMin: 3'));
   });
 
   it('adds and removes keys inside a literal block at its indentation', () => {
-    const out = expectPatched(RELEASE, { spec: { values: { revisionTags: null, pilot: { env: { NEW: 'x' } } } } }, { kind: 'HelmRelease', name: 'istiod-1-21-2' });
-    expect(out).toBe(RELEASE.replace('        PILOT_ENABLE_STATUS: true\n', '        PILOT_ENABLE_STATUS: true\n        NEW: x\n').replace('    revisionTags:\n      - default\n', ''));
+    const out = expectPatched(
+      RELEASE,
+      { spec: { values: { revisionTags: null, pilot: { env: { NEW: 'x' } } } } },
+      { kind: 'HelmRelease', name: 'istiod-1-21-2' },
+    );
+    expect(out).toBe(
+      RELEASE.replace('        PILOT_ENABLE_STATUS: true\n', '        PILOT_ENABLE_STATUS: true\n        NEW: x\n').replace(
+        '    revisionTags:\n      - default\n',
+        '',
+      ),
+    );
   });
 
   it('is a no-op when the embedded values already match', () => {
-    const result = editYamlTextReporting('r.yaml', RELEASE, [editOf({ spec: { values: { revision: '1-21-2', pilot: { autoscaleMin: 2 } } } }, { kind: 'HelmRelease', name: 'istiod-1-21-2' })]);
+    const result = editYamlTextReporting('r.yaml', RELEASE, [
+      editOf({ spec: { values: { revision: '1-21-2', pilot: { autoscaleMin: 2 } } } }, { kind: 'HelmRelease', name: 'istiod-1-21-2' }),
+    ]);
     expect(result.text).toBe(RELEASE);
     expect(result.changed.size).toBe(0);
   });
@@ -573,7 +645,9 @@ spec:
 
   it('patchYamlMappingText edits a bare mapping text', () => {
     const text = '# top\nrevision: 1-21-2 # rev\nglobal:\n  hub: gcr.io/istio\n';
-    expect(patchYamlMappingText('v', text, { revision: '1-22-1', global: { tag: '1.22.1' } })).toBe('# top\nrevision: 1-22-1 # rev\nglobal:\n  hub: gcr.io/istio\n  tag: 1.22.1\n');
+    expect(patchYamlMappingText('v', text, { revision: '1-22-1', global: { tag: '1.22.1' } })).toBe(
+      '# top\nrevision: 1-22-1 # rev\nglobal:\n  hub: gcr.io/istio\n  tag: 1.22.1\n',
+    );
   });
 
   it('patchYamlMappingText refuses text that is not a mapping', () => {
@@ -586,7 +660,9 @@ describe('editYamlText: flow maps', () => {
   const src = 'metadata:\n  name: web\n  labels: {app: web, istio-injection: enabled} # flow\nspec: {}\n';
 
   it('edits a value in a flow map in place', () => {
-    expect(expectPatched(src, { metadata: { labels: { 'istio-injection': 'disabled' } } }, { name: 'web' })).toBe(src.replace('enabled', 'disabled'));
+    expect(expectPatched(src, { metadata: { labels: { 'istio-injection': 'disabled' } } }, { name: 'web' })).toBe(
+      src.replace('enabled', 'disabled'),
+    );
   });
 
   it('adds and removes keys of a flow map', () => {
@@ -597,7 +673,9 @@ describe('editYamlText: flow maps', () => {
 
   it('edits nested flow maps and flow metadata', () => {
     const flow = 'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop, labels: {istio.io/rev: "asm-1130-0"}}\n';
-    expect(expectPatched(flow, { metadata: { labels: { 'istio.io/rev': 'asm-1140-0' } } }, { kind: 'Namespace', name: 'shop' })).toBe(flow.replace('1130', '1140'));
+    expect(expectPatched(flow, { metadata: { labels: { 'istio.io/rev': 'asm-1140-0' } } }, { kind: 'Namespace', name: 'shop' })).toBe(
+      flow.replace('1130', '1140'),
+    );
   });
 
   it('adds a nested map to a flow map in flow style', () => {
@@ -628,7 +706,9 @@ metadata:
   const remove = (documentIndex: number, name: string): DocumentEdit => ({ documentIndex, kind: 'Namespace', name, remove: true });
 
   it('removes the middle document of three, keeping the others byte for byte', () => {
-    expect(editYamlText('ns.yaml', THREE, [remove(1, 'b')])).toBe(THREE.replace('---\n# second\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n', ''));
+    expect(editYamlText('ns.yaml', THREE, [remove(1, 'b')])).toBe(
+      THREE.replace('---\n# second\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n', ''),
+    );
   });
 
   it('removes the first document', () => {
@@ -660,19 +740,28 @@ metadata:
   });
 
   it('edits and removes in one call', () => {
-    const out = editYamlText('ns.yaml', THREE, [remove(0, 'a'), editOf({ metadata: { labels: { team: null, x: 'z' } } }, { documentIndex: 2, kind: 'Namespace', name: 'c' })]);
+    const out = editYamlText('ns.yaml', THREE, [
+      remove(0, 'a'),
+      editOf({ metadata: { labels: { team: null, x: 'z' } } }, { documentIndex: 2, kind: 'Namespace', name: 'c' }),
+    ]);
     expect(out).toBe(THREE.slice(THREE.indexOf('---\n# second')).replace('team: c # end', 'x: z # end'));
   });
 
   it('finds a document by kind and name when its index is stale', () => {
-    const result = editYamlTextReporting('ns.yaml', THREE, [editOf({ metadata: { labels: { team: 'z' } } }, { documentIndex: 0, kind: 'Namespace', name: 'c' })]);
+    const result = editYamlTextReporting('ns.yaml', THREE, [
+      editOf({ metadata: { labels: { team: 'z' } } }, { documentIndex: 0, kind: 'Namespace', name: 'c' }),
+    ]);
     expect(result.text).toBe(THREE.replace('team: c', 'team: z'));
     expect([...result.changed]).toEqual([0]);
   });
 
   it('throws a YamlEditError naming the file when no document matches', () => {
-    expect(() => editYamlText('ns.yaml', THREE, [editOf({ a: 1 }, { documentIndex: 1, kind: 'Namespace', name: 'zzz' })])).toThrow(/^ns\.yaml: cannot find Namespace zzz/);
-    expect(() => editYamlText('ns.yaml', THREE, [editOf({ a: 1 }, { documentIndex: 1, kind: 'Service', name: 'b' })])).toThrow(YamlEditError);
+    expect(() => editYamlText('ns.yaml', THREE, [editOf({ a: 1 }, { documentIndex: 1, kind: 'Namespace', name: 'zzz' })])).toThrow(
+      /^ns\.yaml: cannot find Namespace zzz/,
+    );
+    expect(() => editYamlText('ns.yaml', THREE, [editOf({ a: 1 }, { documentIndex: 1, kind: 'Service', name: 'b' })])).toThrow(
+      YamlEditError,
+    );
   });
 
   it('throws when the document is not a mapping', () => {
@@ -698,7 +787,8 @@ metadata:
 
 describe('identifyDocuments', () => {
   it('reads apiVersion, kind and metadata.name of every document, including empty ones', () => {
-    const src = '# c\napiVersion: v1\nkind: Namespace # ns\nmetadata: {name: "shop"}\n---\n---\nkind: Kustomization\nresources: []\n---\n- a\n---\nmetadata:\n  name: \'x\'\n';
+    const src =
+      '# c\napiVersion: v1\nkind: Namespace # ns\nmetadata: {name: "shop"}\n---\n---\nkind: Kustomization\nresources: []\n---\n- a\n---\nmetadata:\n  name: \'x\'\n';
     expect(identifyDocuments(src)).toEqual([
       { documentIndex: 0, apiVersion: 'v1', kind: 'Namespace', name: 'shop' },
       { documentIndex: 1, apiVersion: null, kind: null, name: null },
@@ -710,7 +800,8 @@ describe('identifyDocuments', () => {
 });
 
 describe('documentSource', () => {
-  const src = '# header\napiVersion: v1\nkind: A\nmetadata: {name: a}\n---\n# about b\nkind: B\nmetadata: {name: b} # b\n---\nkind: C\nmetadata: {name: c}';
+  const src =
+    '# header\napiVersion: v1\nkind: A\nmetadata: {name: a}\n---\n# about b\nkind: B\nmetadata: {name: b} # b\n---\nkind: C\nmetadata: {name: c}';
 
   it('returns the whole text of a single-document file, comments included', () => {
     const single = '# header\nkind: A\nmetadata: {name: a}\n# trailer\n';
@@ -750,7 +841,11 @@ describe('deepEqual', () => {
 
 describe('mergePatchBetween', () => {
   it('removes, adds and changes keys recursively', () => {
-    const a = { kind: 'X', metadata: { name: 'n', labels: { 'istio-injection': 'enabled', team: 't' } }, spec: { replicas: 1, gone: { x: 1 } } };
+    const a = {
+      kind: 'X',
+      metadata: { name: 'n', labels: { 'istio-injection': 'enabled', team: 't' } },
+      spec: { replicas: 1, gone: { x: 1 } },
+    };
     const b = { kind: 'X', metadata: { name: 'n', labels: { 'istio.io/rev': 'r', team: 't' } }, spec: { replicas: 2 } };
     const patch = mergePatchBetween(a, b);
     expect(patch).toEqual({ metadata: { labels: { 'istio-injection': null, 'istio.io/rev': 'r' } }, spec: { replicas: 2, gone: null } });
@@ -763,8 +858,18 @@ describe('mergePatchBetween', () => {
   });
 
   it('diffs named lists element by element when the names match', () => {
-    const a = { webhooks: [{ name: 'w1', clientConfig: { service: { name: 'old' } } }, { name: 'w2', x: 1 }] };
-    const b = { webhooks: [{ name: 'w1', clientConfig: { service: { name: 'new' } } }, { name: 'w2', x: 1 }] };
+    const a = {
+      webhooks: [
+        { name: 'w1', clientConfig: { service: { name: 'old' } } },
+        { name: 'w2', x: 1 },
+      ],
+    };
+    const b = {
+      webhooks: [
+        { name: 'w1', clientConfig: { service: { name: 'new' } } },
+        { name: 'w2', x: 1 },
+      ],
+    };
     expect(mergePatchBetween(a, b)).toEqual({ webhooks: [{ name: 'w1', clientConfig: { service: { name: 'new' } } }, { name: 'w2' }] });
     expect(applyWriterPatch(a, mergePatchBetween(a, b))).toEqual(b);
   });
@@ -776,10 +881,15 @@ describe('mergePatchBetween', () => {
 
   it('drives editYamlText from a template document to the desired one', () => {
     const before = parse(WEBHOOKS) as Record<string, unknown>;
-    const after = structuredClone(before) as { webhooks: Array<{ clientConfig: { service: { name: string } } }>; metadata: { labels: Record<string, string> } };
+    const after = structuredClone(before) as {
+      webhooks: Array<{ clientConfig: { service: { name: string } } }>;
+      metadata: { labels: Record<string, string> };
+    };
     for (const w of after.webhooks) w.clientConfig.service.name = 'istiod-asm-1140-0';
     after.metadata.labels['istio.io/rev'] = 'asm-1140-0';
-    const out = editYamlText('w.yaml', WEBHOOKS, [editOf(mergePatchBetween(before, after), { kind: 'MutatingWebhookConfiguration', name: 'istio-revision-tag-default' })])!;
+    const out = editYamlText('w.yaml', WEBHOOKS, [
+      editOf(mergePatchBetween(before, after), { kind: 'MutatingWebhookConfiguration', name: 'istio-revision-tag-default' }),
+    ])!;
     expect(parse(out)).toEqual(after);
     expect(changedLines(WEBHOOKS, out)).toHaveLength(5);
   });
@@ -793,7 +903,8 @@ describe('mergePatchBetween', () => {
 describe('writer edge cases', () => {
   // Fixed: a comment line at the end of a block map becomes a key-less CST item whose end offset is 0, so new keys are inserted after the first line of the file.
   it('adds a label to a map whose last line is a comment', () => {
-    const src = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    app: shop\n    # istio-injection: enabled\nspec: {}\n';
+    const src =
+      'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    app: shop\n    # istio-injection: enabled\nspec: {}\n';
     const out = expectPatched(src, { metadata: { labels: { 'istio.io/rev': 'asm-1140-0' } } }, { kind: 'Namespace', name: 'shop' });
     expect(isLineSubsequence(src, out)).toBe(true);
   });
@@ -841,16 +952,18 @@ describe('writer edge cases', () => {
   // Fixed: editing YAML embedded in a "|-" block scalar loses the newline at its end, so the next key joins the last embedded line.
   it('edits Helm values held in a |- block scalar', () => {
     const src = 'spec:\n  values: |-\n    revision: 1-21-2\n  other: x\n';
-    expect(expectPatched(src, { spec: { values: { revision: '1-22-1' } } })).toBe('spec:\n  values: |-\n    revision: 1-22-1\n  other: x\n');
+    expect(expectPatched(src, { spec: { values: { revision: '1-22-1' } } })).toBe(
+      'spec:\n  values: |-\n    revision: 1-22-1\n  other: x\n',
+    );
   });
 
   // Fixed: an object patch onto a null (~ / null), number or boolean scalar is treated as embedded YAML and throws "embedded YAML is not a mapping" instead of replacing the value.
-  it.each([
-    ['metadata:\n  name: x\n  annotations: ~\n'],
-    ['metadata:\n  name: x\n  annotations: null\n'],
-  ])('adds annotations where the value is null: %j', (src) => {
-    expectPatched(src, { metadata: { annotations: { a: 'b' } } }, { name: 'x' });
-  });
+  it.each([['metadata:\n  name: x\n  annotations: ~\n'], ['metadata:\n  name: x\n  annotations: null\n']])(
+    'adds annotations where the value is null: %j',
+    (src) => {
+      expectPatched(src, { metadata: { annotations: { a: 'b' } } }, { name: 'x' });
+    },
+  );
 
   // Fixed: an object patch onto an empty string inside a flow map renders a block map inside the flow map and swallows the rest of the line.
   it('replaces an empty string inside a flow map by a map', () => {
@@ -879,7 +992,7 @@ describe('writer edge cases', () => {
 
   // Fixed: editing a flow list of scalars re-renders every kept entry, losing their quoting and the comments of a multi-line flow list.
   it.each([
-    ["resources: ['a.yaml', \"b.yaml\"]\n", ["'a.yaml'", '"b.yaml"']],
+    ['resources: [\'a.yaml\', "b.yaml"]\n', ["'a.yaml'", '"b.yaml"']],
     ['resources: [\n  a.yaml, # base\n  b.yaml,\n]\n', ['# base']],
   ])('keeps kept flow-list entries byte for byte: %j', (src, kept) => {
     const out = expectPatched(src, { resources: ['a.yaml', 'b.yaml', 'c.yaml'] });
@@ -899,7 +1012,11 @@ describe('writer edge cases', () => {
 
   // Fixed: filling a key that had no value deletes the end-of-line comment on the key's line.
   it('keeps the comment of an empty key it fills', () => {
-    const out = expectPatched('metadata:\n  name: x\n  labels: # mesh labels go here\n', { metadata: { labels: { app: 'x' } } }, { name: 'x' });
+    const out = expectPatched(
+      'metadata:\n  name: x\n  labels: # mesh labels go here\n',
+      { metadata: { labels: { app: 'x' } } },
+      { name: 'x' },
+    );
     expect(out).toContain('# mesh labels go here');
   });
 
@@ -939,8 +1056,26 @@ describe('writer edge cases', () => {
 
   // BUG: for named lists whose names differ, mergePatchBetween returns the desired list, but the writer merges any named list by name: dropped elements stay and new ones throw.
   it.fails.each([
-    ['an element is dropped', { webhooks: [{ name: 'a', x: 1 }, { name: 'b', x: 2 }] }, { webhooks: [{ name: 'a', x: 1 }] }],
-    ['an element is added', { webhooks: [{ name: 'a', x: 1 }] }, { webhooks: [{ name: 'a', x: 1 }, { name: 'b', x: 2 }] }],
+    [
+      'an element is dropped',
+      {
+        webhooks: [
+          { name: 'a', x: 1 },
+          { name: 'b', x: 2 },
+        ],
+      },
+      { webhooks: [{ name: 'a', x: 1 }] },
+    ],
+    [
+      'an element is added',
+      { webhooks: [{ name: 'a', x: 1 }] },
+      {
+        webhooks: [
+          { name: 'a', x: 1 },
+          { name: 'b', x: 2 },
+        ],
+      },
+    ],
   ])('turns a template into the desired object when %s', (_name, a, b) => {
     const out = editYamlText('t.yaml', stringify(a), [editOf(mergePatchBetween(a, b))]);
     expect(parse(out!)).toEqual(b);
@@ -978,7 +1113,11 @@ describe('issue 10: never invalid YAML, never wrong data', () => {
   describe('W1: a patch that only removes keys creates no map', () => {
     it.each<[string, string, MergePatch]>([
       ['block', 'metadata:\n  name: x\n', { metadata: { labels: { a: null } } }],
-      ['nested', 'metadata:\n  name: x\nspec:\n  replicas: 1\n', { spec: { template: { metadata: { labels: { a: null, b: { c: null } } } } } }],
+      [
+        'nested',
+        'metadata:\n  name: x\nspec:\n  replicas: 1\n',
+        { spec: { template: { metadata: { labels: { a: null, b: { c: null } } } } } },
+      ],
       ['flow', 'metadata: {name: x}\n', { metadata: { labels: { a: null } } }],
       ['after other changes elsewhere', 'metadata:\n  name: x\n', { metadata: { name: 'x', annotations: { gone: null } } }],
     ])('%s: no change, no bytes', (_name, src, patch) => {
@@ -987,11 +1126,15 @@ describe('issue 10: never invalid YAML, never wrong data', () => {
 
     it('creates the map for the entries it sets, without the removals', () => {
       const src = 'metadata:\n  name: x\n';
-      expect(expectPatched(src, { metadata: { labels: { a: null, b: 'c', d: { e: null } } } }, { name: 'x' })).toBe('metadata:\n  name: x\n  labels:\n    b: c\n');
+      expect(expectPatched(src, { metadata: { labels: { a: null, b: 'c', d: { e: null } } } }, { name: 'x' })).toBe(
+        'metadata:\n  name: x\n  labels:\n    b: c\n',
+      );
     });
 
     it('writes an explicitly empty map as `key: {}` on both paths', () => {
-      expect(expectPatched('metadata:\n  name: x\n', { metadata: { labels: {} } }, { name: 'x' })).toBe('metadata:\n  name: x\n  labels: {}\n');
+      expect(expectPatched('metadata:\n  name: x\n', { metadata: { labels: {} } }, { name: 'x' })).toBe(
+        'metadata:\n  name: x\n  labels: {}\n',
+      );
     });
   });
 
@@ -1088,7 +1231,9 @@ describe('issue 10: never invalid YAML, never wrong data', () => {
   describe('W7: line ends and byte order marks', () => {
     it('writes new lines with the CRLF line ends of the file', () => {
       const src = 'a: 1\r\nb:\r\n  c: 1\r\nl:\r\n- x\r\n';
-      expect(expectPatched(src, { b: { d: 2 }, e: { f: 3 }, l: ['x', 'z'] })).toBe('a: 1\r\nb:\r\n  c: 1\r\n  d: 2\r\nl:\r\n- x\r\n- z\r\ne:\r\n  f: 3\r\n');
+      expect(expectPatched(src, { b: { d: 2 }, e: { f: 3 }, l: ['x', 'z'] })).toBe(
+        'a: 1\r\nb:\r\n  c: 1\r\n  d: 2\r\nl:\r\n- x\r\n- z\r\ne:\r\n  f: 3\r\n',
+      );
     });
 
     it('edits Helm values in a CRLF file', () => {
@@ -1105,7 +1250,9 @@ describe('issue 10: never invalid YAML, never wrong data', () => {
     it('edits the first key of a file with a byte order mark in place, on both paths', () => {
       const src = '\uFEFFapiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n';
       expect(expectPatched(src, { apiVersion: 'v2' }, { kind: 'Namespace', name: 'shop' })).toBe(src.replace('v1', 'v2'));
-      expect(expectPatched(src, { apiVersion: null, z: 1 }, { kind: 'Namespace', name: 'shop' })).toBe('\uFEFFz: 1\nkind: Namespace\nmetadata:\n  name: shop\n');
+      expect(expectPatched(src, { apiVersion: null, z: 1 }, { kind: 'Namespace', name: 'shop' })).toBe(
+        '\uFEFFz: 1\nkind: Namespace\nmetadata:\n  name: shop\n',
+      );
     });
   });
 

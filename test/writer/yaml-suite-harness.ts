@@ -69,7 +69,8 @@ interface PlannedEdit {
 }
 
 const isPlainRecord = (v: unknown): v is Record<string, unknown> => isRecord(v) && Object.getPrototypeOf(v) === Object.prototype;
-const isScalarData = (v: unknown): v is string | number | boolean => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+const isScalarData = (v: unknown): v is string | number | boolean =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 
 /**
  * The edits tried on a mapping document that reads as `data`, on the keys as they read in
@@ -176,7 +177,15 @@ function hasEmbedded(value: unknown): boolean {
 }
 
 /** Checks one edit's result; returns what is wrong, or null. */
-function checkResult(source: string, before: readonly unknown[], map: YAMLMap, index: number, planned: PlannedEdit, edit: DocumentEdit, out: { text: string; changed: boolean }): string | null {
+function checkResult(
+  source: string,
+  before: readonly unknown[],
+  map: YAMLMap,
+  index: number,
+  planned: PlannedEdit,
+  edit: DocumentEdit,
+  out: { text: string; changed: boolean },
+): string | null {
   const expectedDoc = applyWriterPatch(before[index], planned.patch);
   const noChange = !hasEmbedded(expectedDoc) && isDeepStrictEqual(expectedDoc, before[index]);
   if (noChange) {
@@ -184,7 +193,8 @@ function checkResult(source: string, before: readonly unknown[], map: YAMLMap, i
     if (out.changed) return 'no-op patch reported as a change';
     return null;
   }
-  if (out.changed !== (out.text !== source)) return `reported changed=${out.changed} but the text ${out.text === source ? 'did not change' : 'changed'}`;
+  if (out.changed !== (out.text !== source))
+    return `reported changed=${out.changed} but the text ${out.text === source ? 'did not change' : 'changed'}`;
   const docs = [...parseAllDocuments(out.text, QUIET)];
   const errors = docs.flatMap((d) => d.errors.map((e) => e.message.split('\n')[0]));
   if (errors.length > 0) return `invalid YAML (${errors[0]}): ${JSON.stringify(out.text)}`;
@@ -196,9 +206,11 @@ function checkResult(source: string, before: readonly unknown[], map: YAMLMap, i
   }
   const expected = before.map((doc, i) => (i === index ? expectedDoc : doc));
   const actual = after.length === expected.length ? after.map((doc, i) => resolveEmbedded(doc, expected[i])) : after;
-  if (!isDeepStrictEqual(actual, expected)) return `reads as ${JSON.stringify(after)}, expected ${JSON.stringify(expected)}: ${JSON.stringify(out.text)}`;
+  if (!isDeepStrictEqual(actual, expected))
+    return `reads as ${JSON.stringify(after)}, expected ${JSON.stringify(expected)}: ${JSON.stringify(out.text)}`;
   const [lo, hi] = allowedRegion(source, map, planned.key);
-  const kept = out.text.startsWith(source.slice(0, lo)) && out.text.endsWith(source.slice(hi)) && out.text.length - (source.length - hi) >= lo;
+  const kept =
+    out.text.startsWith(source.slice(0, lo)) && out.text.endsWith(source.slice(hi)) && out.text.length - (source.length - hi) >= lo;
   if (!kept) return `changed bytes outside ${lo}-${hi} (${JSON.stringify(source.slice(lo, hi))}): ${JSON.stringify(out.text)}`;
   if (planned.key === null && !isSubsequence(source, out.text)) return `adding a key changed existing bytes: ${JSON.stringify(out.text)}`;
   const again = run(out.text, edit, true);
@@ -220,7 +232,14 @@ function stored(yaml: string, variant: Variant): string {
  * text that reads as the same data (a case counts once per variant).
  */
 export function runWriterSuite(variants: readonly Variant[] = ['plain']): SuiteFigures {
-  const cases = suiteCases().flatMap((c) => variants.map((variant) => ({ ...c, id: variant === 'plain' ? c.id : `${c.id} (${variant})`, yaml: stored(c.yaml, variant), plain: c.yaml })));
+  const cases = suiteCases().flatMap((c) =>
+    variants.map((variant) => ({
+      ...c,
+      id: variant === 'plain' ? c.id : `${c.id} (${variant})`,
+      yaml: stored(c.yaml, variant),
+      plain: c.yaml,
+    })),
+  );
   let validCases = 0;
   let mappingCases = 0;
   let documents = 0;
@@ -236,7 +255,14 @@ export function runWriterSuite(variants: readonly Variant[] = ['plain']): SuiteF
     const parsed = [...parseAllDocuments(source, QUIET)];
     if (parsed.some((d) => d.errors.length > 0)) continue;
     const before = parsed.map((d) => d.toJS() as unknown);
-    if (source !== suiteCase.plain && !isDeepStrictEqual(before, [...parseAllDocuments(suiteCase.plain, QUIET)].map((d) => d.toJS() as unknown))) continue;
+    if (
+      source !== suiteCase.plain &&
+      !isDeepStrictEqual(
+        before,
+        [...parseAllDocuments(suiteCase.plain, QUIET)].map((d) => d.toJS() as unknown),
+      )
+    )
+      continue;
     validCases++;
     const identities = identifyDocuments(source);
     let hasMapping = false;
@@ -247,20 +273,32 @@ export function runWriterSuite(variants: readonly Variant[] = ['plain']): SuiteF
       const identity = identities[index];
       for (const planned of plannedEdits(doc.contents, before[index] as Record<string, unknown>)) {
         edits++;
-        const edit: DocumentEdit = { documentIndex: index, kind: identity?.kind ?? null, name: identity?.name ?? null, patch: planned.patch };
+        const edit: DocumentEdit = {
+          documentIndex: index,
+          kind: identity?.kind ?? null,
+          name: identity?.name ?? null,
+          patch: planned.patch,
+        };
         const fast = run(source, edit, true);
         const cst = run(source, edit, false);
         const where = `${suiteCase.id} doc ${index} ${planned.what} ${JSON.stringify(planned.patch)}`;
         if ('crashed' in fast || 'crashed' in cst) {
-          failures.push(`${where}: crashed: ${'crashed' in fast ? `fast path: ${fast.crashed}` : ''} ${'crashed' in cst ? `CST path: ${cst.crashed}` : ''} (source ${JSON.stringify(source)})`);
+          failures.push(
+            `${where}: crashed: ${'crashed' in fast ? `fast path: ${fast.crashed}` : ''} ${'crashed' in cst ? `CST path: ${cst.crashed}` : ''} (source ${JSON.stringify(source)})`,
+          );
         } else if ('refused' in fast || 'refused' in cst) {
           if ('refused' in fast && 'refused' in cst) {
             refused++;
             const reason = cst.refused.replace(/^suite\.yaml: /, '').replace(/'[^']*'|(?<=[&*])[^\s)]+|offset \d+/g, '…');
             refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
-          } else failures.push(`${where}: paths disagree: fast ${JSON.stringify(fast)}, CST ${JSON.stringify(cst)} (source ${JSON.stringify(source)})`);
+          } else
+            failures.push(
+              `${where}: paths disagree: fast ${JSON.stringify(fast)}, CST ${JSON.stringify(cst)} (source ${JSON.stringify(source)})`,
+            );
         } else if (fast.text !== cst.text || fast.changed !== cst.changed) {
-          failures.push(`${where}: paths disagree: fast ${JSON.stringify(fast)}, CST ${JSON.stringify(cst)} (source ${JSON.stringify(source)})`);
+          failures.push(
+            `${where}: paths disagree: fast ${JSON.stringify(fast)}, CST ${JSON.stringify(cst)} (source ${JSON.stringify(source)})`,
+          );
         } else {
           const problem = checkResult(source, before, doc.contents, index, planned, edit, cst);
           if (problem) failures.push(`${where}: ${problem} (source ${JSON.stringify(source)})`);

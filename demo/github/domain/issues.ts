@@ -12,7 +12,11 @@ export function requireIssue(world: World, number: number): IssueRecord {
   return issue;
 }
 
-export function createIssue(world: World, author: string, fields: { title: string; body?: string | null; labels?: readonly string[]; pull?: PullRecord }): IssueRecord {
+export function createIssue(
+  world: World,
+  author: string,
+  fields: { title: string; body?: string | null; labels?: readonly string[]; pull?: PullRecord },
+): IssueRecord {
   assertBodyFits(fields.pull ? 'PullRequest' : 'Issue', fields.body);
   const now = world.clock.stamp();
   const issue: IssueRecord = {
@@ -80,7 +84,8 @@ export function setLabels(world: World, issue: IssueRecord, names: readonly stri
 
 export function createComment(world: World, author: string, issueNumber: number, body: string): CommentRecord {
   const issue = requireIssue(world, issueNumber);
-  if (issue.locked && !world.users.can(author, 'write')) throw new HttpError(403, errorBody('Unable to create comment because issue is locked.', 403));
+  if (issue.locked && !world.users.can(author, 'write'))
+    throw new HttpError(403, errorBody('Unable to create comment because issue is locked.', 403));
   assertBodyFits('IssueComment', body);
   const now = world.clock.stamp();
   const comment: CommentRecord = { id: world.records.nextId('comment'), issueNumber, author, body, createdAt: now, updatedAt: now };
@@ -109,7 +114,12 @@ export function deleteComment(world: World, comment: CommentRecord): void {
 // ---- reactions ----------------------------------------------------------------------------
 
 /** A user's reaction; `created` is false when they had already reacted with that content (GitHub then answers 200). */
-export function react(world: World, user: string, subject: string, content: ReactionContent): { reaction: ReactionRecord; created: boolean } {
+export function react(
+  world: World,
+  user: string,
+  subject: string,
+  content: ReactionContent,
+): { reaction: ReactionRecord; created: boolean } {
   const existing = world.records.reactionsTo(subject).find((r) => r.user === user && r.content === content);
   if (existing) return { reaction: existing, created: false };
   const reaction: ReactionRecord = { id: world.records.nextId('reaction'), subject, user, content, createdAt: world.clock.stamp() };

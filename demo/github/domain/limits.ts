@@ -12,5 +12,10 @@ export function assertBodyFits(resource: 'Issue' | 'IssueComment' | 'PullRequest
   let characters = 0;
   for (const _ of body) if (++characters > MAX_BODY_CHARACTERS) break;
   if (characters <= MAX_BODY_CHARACTERS) return;
-  throw validationFailed({ resource, code: 'custom', field: 'body', message: `body is too long (maximum is ${MAX_BODY_CHARACTERS} characters)` });
+  throw validationFailed({
+    resource,
+    code: 'custom',
+    field: 'body',
+    message: `body is too long (maximum is ${MAX_BODY_CHARACTERS} characters)`,
+  });
 }

@@ -45,22 +45,41 @@ export function isMergeable(world: World, pr: PullRequestRecord): boolean | null
   return mergedTree(world, baseSha, headSha) !== undefined;
 }
 
-export function openPullRequest(world: World, author: string, fields: { title: string; body?: string | null; head: string; base: string; draft?: boolean }): PullRequestRecord {
+export function openPullRequest(
+  world: World,
+  author: string,
+  fields: { title: string; body?: string | null; head: string; base: string; draft?: boolean },
+): PullRequestRecord {
   const headRef = ownBranch(world, fields.head);
-  if (headRef === undefined || !world.branchSha(headRef)) throw validationFailed({ resource: 'PullRequest', field: 'head', code: 'invalid' });
+  if (headRef === undefined || !world.branchSha(headRef))
+    throw validationFailed({ resource: 'PullRequest', field: 'head', code: 'invalid' });
   if (!world.branchSha(fields.base)) throw validationFailed({ resource: 'PullRequest', field: 'base', code: 'invalid' });
   if (allPulls(world).some((pr) => pr.state === 'open' && pr.pull.headRef === headRef && pr.pull.baseRef === fields.base)) {
-    throw validationFailed({ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${world.owner}:${headRef}.` });
+    throw validationFailed({
+      resource: 'PullRequest',
+      code: 'custom',
+      message: `A pull request already exists for ${world.owner}:${headRef}.`,
+    });
   }
   if (world.git.commitsBetween(world.branchSha(fields.base)!, world.branchSha(headRef)!).length === 0) {
     throw validationFailed({ resource: 'PullRequest', code: 'custom', message: `No commits between ${fields.base} and ${headRef}` });
   }
-  const pull: PullRecord = { id: world.records.nextId('pull'), headRef, baseRef: fields.base, draft: fields.draft ?? false, frozen: null, mergedAt: null, mergeCommitSha: null, mergedBy: null };
+  const pull: PullRecord = {
+    id: world.records.nextId('pull'),
+    headRef,
+    baseRef: fields.base,
+    draft: fields.draft ?? false,
+    frozen: null,
+    mergedAt: null,
+    mergeCommitSha: null,
+    mergedBy: null,
+  };
   return createIssue(world, author, { title: fields.title, body: fields.body ?? null, pull }) as PullRequestRecord;
 }
 
 export function closePull(world: World, actor: string, pr: PullRequestRecord): void {
-  if (!world.users.can(actor, 'triage') && actor !== pr.author) throw new HttpError(403, errorBody('Resource not accessible by integration', 403));
+  if (!world.users.can(actor, 'triage') && actor !== pr.author)
+    throw new HttpError(403, errorBody('Resource not accessible by integration', 403));
   if (pr.state === 'closed') return;
   pr.pull.frozen = pullShas(world, pr);
   setIssueState(world, pr, 'closed');
@@ -68,9 +87,20 @@ export function closePull(world: World, actor: string, pr: PullRequestRecord): v
 
 export function reopenPull(world: World, pr: PullRequestRecord): void {
   if (pr.state === 'open') return;
-  if (pr.pull.mergedAt) throw validationFailed({ resource: 'PullRequest', code: 'custom', field: 'state', message: 'state cannot be changed. The pull request has already been merged.' });
+  if (pr.pull.mergedAt)
+    throw validationFailed({
+      resource: 'PullRequest',
+      code: 'custom',
+      field: 'state',
+      message: 'state cannot be changed. The pull request has already been merged.',
+    });
   if (!world.branchSha(pr.pull.headRef) || !world.branchSha(pr.pull.baseRef)) {
-    throw validationFailed({ resource: 'PullRequest', code: 'custom', field: 'state', message: 'state cannot be changed. The head branch was deleted.' });
+    throw validationFailed({
+      resource: 'PullRequest',
+      code: 'custom',
+      field: 'state',
+      message: 'state cannot be changed. The head branch was deleted.',
+    });
   }
   pr.pull.frozen = null;
   setIssueState(world, pr, 'open');
@@ -120,7 +150,11 @@ export function mergePull(world: World, actor: string, pr: PullRequestRecord, op
   return sha;
 }
 
-export function updatePullFields(world: World, pr: PullRequestRecord, fields: { title?: string; body?: string | null; base?: string }): void {
+export function updatePullFields(
+  world: World,
+  pr: PullRequestRecord,
+  fields: { title?: string; body?: string | null; base?: string },
+): void {
   assertBodyFits('PullRequest', fields.body);
   if (fields.title !== undefined) pr.title = fields.title;
   if (fields.body !== undefined) pr.body = fields.body;
@@ -142,10 +176,26 @@ function mergedTree(world: World, baseSha: string, headSha: string): string | un
   return result.kind === 'clean' ? result.tree : undefined;
 }
 
-function writeMergeCommit(world: World, actor: string, pr: PullRequestRecord, method: 'merge' | 'squash', tree: string, baseSha: string, headSha: string, options: MergeOptions): string {
+function writeMergeCommit(
+  world: World,
+  actor: string,
+  pr: PullRequestRecord,
+  method: 'merge' | 'squash',
+  tree: string,
+  baseSha: string,
+  headSha: string,
+  options: MergeOptions,
+): string {
   const squash = method === 'squash';
-  const title = options.commitTitle ?? (squash ? `${pr.title} (#${pr.number})` : `Merge pull request #${pr.number} from ${world.owner}/${pr.pull.headRef}`);
-  const defaultBody = squash ? world.git.commitsBetween(baseSha, headSha).map((c) => `* ${c.message}`).join('\n\n') : pr.title;
+  const title =
+    options.commitTitle ??
+    (squash ? `${pr.title} (#${pr.number})` : `Merge pull request #${pr.number} from ${world.owner}/${pr.pull.headRef}`);
+  const defaultBody = squash
+    ? world.git
+        .commitsBetween(baseSha, headSha)
+        .map((c) => `* ${c.message}`)
+        .join('\n\n')
+    : pr.title;
   const message = `${title}\n\n${options.commitMessage ?? defaultBody}`;
   const date = world.clock.stamp();
   const sha = world.git.writeCommit({
@@ -167,7 +217,13 @@ function rebaseCommits(world: World, pr: PullRequestRecord, baseSha: string, hea
     const parent = commit.parents.length === 1 ? git.commit(commit.parents[0]!) : undefined;
     const result = parent ? mergeTrees(git, parent.tree, git.commit(current)!.tree, commit.tree) : undefined;
     if (result?.kind !== 'clean') throw new HttpError(405, errorBody(`Pull Request #${pr.number} cannot be rebased`, 405));
-    current = git.writeCommit({ tree: result.tree, parents: [current], author: commit.author, committer: world.person(WEB_FLOW.login), message: commit.message });
+    current = git.writeCommit({
+      tree: result.tree,
+      parents: [current],
+      author: commit.author,
+      committer: world.person(WEB_FLOW.login),
+      message: commit.message,
+    });
     world.signedCommits.add(current);
   }
   return current;

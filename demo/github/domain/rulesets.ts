@@ -24,7 +24,11 @@ const RESTRICTION_MESSAGES: Record<RefOperation, string> = {
 
 /** GitHub's 422 when rulesets refuse a ref operation: "Repository rule violations found", then one line per violation. */
 export function ruleViolationBody(violations: readonly string[]): Record<string, unknown> {
-  return errorBody(`Repository rule violations found\n\n${violations.join('\n')}\n\n`, 422, 'https://docs.github.com/repositories/configuring-branches-and-merges-in-your-repository/managing-rulesets/about-rulesets');
+  return errorBody(
+    `Repository rule violations found\n\n${violations.join('\n')}\n\n`,
+    422,
+    'https://docs.github.com/repositories/configuring-branches-and-merges-in-your-repository/managing-rulesets/about-rulesets',
+  );
 }
 
 /** Throws GitHub's 422 when a ruleset refuses `operation` on the full ref name `ref`. */

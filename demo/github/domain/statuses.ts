@@ -33,6 +33,10 @@ export function combinedStatus(world: World, sha: string): { state: 'failure' | 
   const latest = new Map<string, StatusRecord>();
   for (const status of statusesOf(world, sha)) if (!latest.has(status.context)) latest.set(status.context, status);
   const states = [...latest.values()].map((s) => s.state);
-  const state = states.some((s) => s === 'error' || s === 'failure') ? 'failure' : states.length === 0 || states.includes('pending') ? 'pending' : 'success';
+  const state = states.some((s) => s === 'error' || s === 'failure')
+    ? 'failure'
+    : states.length === 0 || states.includes('pending')
+      ? 'pending'
+      : 'success';
   return { state, latest: [...latest.values()] };
 }

@@ -18,7 +18,10 @@ export function userJson(world: World, login: string): Json {
     login,
     id: user.id,
     node_id: nodeId(isBot ? 'BOT' : user.type === 'Organization' ? 'O' : 'U', user.id),
-    avatar_url: login === world.users.bot.login ? `https://avatars.githubusercontent.com/in/${world.appId}?v=4` : `https://avatars.githubusercontent.com/u/${user.id}?v=4`,
+    avatar_url:
+      login === world.users.bot.login
+        ? `https://avatars.githubusercontent.com/in/${world.appId}?v=4`
+        : `https://avatars.githubusercontent.com/u/${user.id}?v=4`,
     gravatar_id: '',
     url: api,
     // A bot user's page is its App's page.

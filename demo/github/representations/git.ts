@@ -78,7 +78,8 @@ function parentsJson(world: World, commit: CommitObject): Json[] {
 
 /** App-made API commits and web-UI merges are signed by GitHub; pushed commits are not. */
 function verificationJson(world: World, commit: CommitObject): Json {
-  if (!world.signedCommits.has(commit.sha)) return { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null };
+  if (!world.signedCommits.has(commit.sha))
+    return { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null };
   return {
     verified: true,
     reason: 'valid',

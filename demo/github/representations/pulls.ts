@@ -34,7 +34,10 @@ export function pullSimpleJson(world: World, pr: PullRequestRecord): Json {
     requested_reviewers: [],
     requested_teams: [],
     // The pull-request-simple schema types label descriptions as plain strings (issues allow null).
-    labels: issueLabels(world, pr).map((label) => ({ ...(label as Record<string, unknown>), description: (label as { description?: unknown }).description ?? '' })),
+    labels: issueLabels(world, pr).map((label) => ({
+      ...(label as Record<string, unknown>),
+      description: (label as { description?: unknown }).description ?? '',
+    })),
     milestone: null,
     draft: pr.pull.draft,
     commits_url: `${api}/commits`,

@@ -27,7 +27,8 @@ export const appRoutes: RouteTable = {
     return ok({ token, expires_at: expiresAt, permissions: { ...APP_PERMISSIONS }, repository_selection: 'selected' }, 201);
   },
 
-  'apps/list-repos-accessible-to-installation': ({ world }) => ok({ total_count: 1, repository_selection: 'selected', repositories: [repositoryJson(world)] }),
+  'apps/list-repos-accessible-to-installation': ({ world }) =>
+    ok({ total_count: 1, repository_selection: 'selected', repositories: [repositoryJson(world)] }),
 };
 
 /** A fresh `ghs_…` token acting as the App's bot user. */

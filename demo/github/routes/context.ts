@@ -42,5 +42,6 @@ export function bodyOf<T>(context: RouteContext): T {
 
 /** 403 unless the caller's role allows the action (the App's installation may do everything). */
 export function requirePermission(context: RouteContext, needed: Permission): void {
-  if (!context.world.users.can(context.actor, needed)) throw new HttpError(403, errorBody('Resource not accessible by personal access token', 403));
+  if (!context.world.users.can(context.actor, needed))
+    throw new HttpError(403, errorBody('Resource not accessible by personal access token', 403));
 }

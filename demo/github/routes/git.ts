@@ -33,7 +33,14 @@ export const gitRoutes: RouteTable = {
     const sha = String(params.file_sha);
     const content = world.git.blob(sha);
     if (!content) throw notFound();
-    return ok({ sha, node_id: nodeId('B', sha), size: content.length, url: world.apiUrl(`/git/blobs/${sha}`), content: base64Lines(content), encoding: 'base64' });
+    return ok({
+      sha,
+      node_id: nodeId('B', sha),
+      size: content.length,
+      url: world.apiUrl(`/git/blobs/${sha}`),
+      content: base64Lines(content),
+      encoding: 'base64',
+    });
   },
 
   'git/create-tree': (context) => {
@@ -58,13 +65,23 @@ export const gitRoutes: RouteTable = {
   'git/create-commit': (context) => {
     requirePermission(context, 'write');
     const { world, actor } = context;
-    const { message, tree, parents = [], author, committer } = bodyOf<{ message: string; tree: string; parents?: string[]; author?: PersonInput; committer?: PersonInput }>(context);
+    const {
+      message,
+      tree,
+      parents = [],
+      author,
+      committer,
+    } = bodyOf<{ message: string; tree: string; parents?: string[]; author?: PersonInput; committer?: PersonInput }>(context);
     if (!world.git.tree(tree)) throw unprocessable('Tree SHA does not exist');
     if (parents.some((parent) => !world.git.commit(parent))) throw unprocessable('Parent SHA does not exist or is not a commit object');
     const date = world.clock.stamp();
     const own = world.person(actor, date);
     const authorPerson = author ? { name: author.name, email: author.email, date: author.date ?? date } : own;
-    const committerPerson = committer ? { name: committer.name, email: committer.email, date: committer.date ?? date } : author ? authorPerson : own;
+    const committerPerson = committer
+      ? { name: committer.name, email: committer.email, date: committer.date ?? date }
+      : author
+        ? authorPerson
+        : own;
     const sha = world.git.writeCommit({ tree, parents, author: authorPerson, committer: committerPerson, message });
     // GitHub signs commits an App makes through the API when it chooses the identities itself.
     if (!author && !committer && actor === world.users.bot.login) world.signedCommits.add(sha);
@@ -86,14 +103,20 @@ export const gitRoutes: RouteTable = {
 
   'git/list-matching-refs': (context) => {
     const prefix = `refs/${stringParam(context, 'ref')}`;
-    return ok(context.world.git.allRefs().filter(([name]) => name.startsWith(prefix)).map(([name, sha]) => refJson(context.world, name, sha)));
+    return ok(
+      context.world.git
+        .allRefs()
+        .filter(([name]) => name.startsWith(prefix))
+        .map(([name, sha]) => refJson(context.world, name, sha)),
+    );
   },
 
   'git/create-ref': (context) => {
     requirePermission(context, 'write');
     const { world } = context;
     const { ref, sha } = bodyOf<{ ref: string; sha: string }>(context);
-    if (!ref.startsWith('refs/') || ref.split('/').length < 3) throw unprocessable('Reference name must start with "refs/" and have at least two slashes.');
+    if (!ref.startsWith('refs/') || ref.split('/').length < 3)
+      throw unprocessable('Reference name must start with "refs/" and have at least two slashes.');
     if (world.git.ref(ref)) throw unprocessable('Reference already exists');
     if (!world.git.commit(sha)) throw unprocessable('Object does not exist');
     enforceRulesets(world, ref, 'creation');

@@ -1,4 +1,17 @@
-import { addLabels, createComment, createIssue, createLabel, deleteComment, react, requireComment, requireIssue, setIssueState, setLabels, touch, updateComment } from '../domain/issues.js';
+import {
+  addLabels,
+  createComment,
+  createIssue,
+  createLabel,
+  deleteComment,
+  react,
+  requireComment,
+  requireIssue,
+  setIssueState,
+  setLabels,
+  touch,
+  updateComment,
+} from '../domain/issues.js';
 import { assertBodyFits } from '../domain/limits.js';
 import { closePull, isPull, reopenPull } from '../domain/pulls.js';
 import { noContent, notFound, ok, paginate, type SimResponse } from '../http.js';
@@ -14,7 +27,12 @@ export const issueRoutes: RouteTable = {
   'issues/list-for-repo': (context) => {
     const { world, params } = context;
     const state = String(params.state ?? 'open');
-    const wanted = params.labels ? String(params.labels).split(',').map((l) => l.trim().toLowerCase()).filter(Boolean) : [];
+    const wanted = params.labels
+      ? String(params.labels)
+          .split(',')
+          .map((l) => l.trim().toLowerCase())
+          .filter(Boolean)
+      : [];
     const issues = [...world.records.issues.values()].filter(
       (issue) =>
         (state === 'all' || issue.state === state) &&
@@ -22,7 +40,11 @@ export const issueRoutes: RouteTable = {
         (params.creator === undefined || issue.author === params.creator) &&
         (params.since === undefined || issue.updatedAt >= String(params.since)),
     );
-    return paginate(sortIssues(issues, params).map((i) => issueJson(world, i)), context.query, context.path);
+    return paginate(
+      sortIssues(issues, params).map((i) => issueJson(world, i)),
+      context.query,
+      context.path,
+    );
   },
 
   'issues/create': (context) => {
@@ -39,7 +61,13 @@ export const issueRoutes: RouteTable = {
   'issues/update': (context) => {
     const { world } = context;
     const issue = requireIssue(world, numberParam(context, 'issue_number'));
-    const { title, body, state, state_reason, labels } = bodyOf<{ title?: string | number | null; body?: string | null; state?: 'open' | 'closed'; state_reason?: IssueRecord['stateReason']; labels?: LabelInput[] }>(context);
+    const { title, body, state, state_reason, labels } = bodyOf<{
+      title?: string | number | null;
+      body?: string | null;
+      state?: 'open' | 'closed';
+      state_reason?: IssueRecord['stateReason'];
+      labels?: LabelInput[];
+    }>(context);
     assertBodyFits(isPull(issue) ? 'PullRequest' : 'Issue', body);
     if (title !== undefined && title !== null) issue.title = String(title);
     if (body !== undefined) issue.body = body;
@@ -58,14 +86,24 @@ export const issueRoutes: RouteTable = {
   'issues/list-comments': (context) => {
     const { world, params } = context;
     const issue = requireIssue(world, numberParam(context, 'issue_number'));
-    const comments = world.records.commentsOn(issue.number).filter((c) => params.since === undefined || c.updatedAt >= String(params.since));
-    return paginate(comments.map((c) => commentJson(world, c)), context.query, context.path);
+    const comments = world.records
+      .commentsOn(issue.number)
+      .filter((c) => params.since === undefined || c.updatedAt >= String(params.since));
+    return paginate(
+      comments.map((c) => commentJson(world, c)),
+      context.query,
+      context.path,
+    );
   },
 
   'issues/list-comments-for-repo': (context) => {
     const { world } = context;
     const comments = [...world.records.comments.values()].sort((a, b) => a.id - b.id);
-    return paginate(comments.map((c) => commentJson(world, c)), context.query, context.path);
+    return paginate(
+      comments.map((c) => commentJson(world, c)),
+      context.query,
+      context.path,
+    );
   },
 
   'issues/create-comment': (context) => {
@@ -100,13 +138,19 @@ export const issueRoutes: RouteTable = {
     return createReaction(context, `comment:${comment.id}`);
   },
 
-  'reactions/list-for-issue': (context) => listReactions(context, `issue:${requireIssue(context.world, numberParam(context, 'issue_number')).number}`),
+  'reactions/list-for-issue': (context) =>
+    listReactions(context, `issue:${requireIssue(context.world, numberParam(context, 'issue_number')).number}`),
 
-  'reactions/create-for-issue': (context) => createReaction(context, `issue:${requireIssue(context.world, numberParam(context, 'issue_number')).number}`),
+  'reactions/create-for-issue': (context) =>
+    createReaction(context, `issue:${requireIssue(context.world, numberParam(context, 'issue_number')).number}`),
 
   'issues/list-labels-for-repo': (context) => {
     const labels = [...context.world.records.labels.values()].sort((a, b) => a.name.toLowerCase().localeCompare(b.name.toLowerCase()));
-    return paginate(labels.map((l) => labelJson(context.world, l)), context.query, context.path);
+    return paginate(
+      labels.map((l) => labelJson(context.world, l)),
+      context.query,
+      context.path,
+    );
   },
 
   'issues/create-label': (context) => {
@@ -152,7 +196,11 @@ export const issueRoutes: RouteTable = {
   'issues/list-labels-on-issue': (context) => {
     const { world } = context;
     const issue = requireIssue(world, numberParam(context, 'issue_number'));
-    return paginate(issueLabelRecords(world, issue).map((l) => labelJson(world, l)), context.query, context.path);
+    return paginate(
+      issueLabelRecords(world, issue).map((l) => labelJson(world, l)),
+      context.query,
+      context.path,
+    );
   },
 
   'issues/add-labels': (context) => labelIssue(context, (world, issue, names) => addLabels(world, issue, names)),
@@ -178,7 +226,11 @@ function labelIssue(context: RouteContext, apply: (world: World, issue: IssueRec
 function listReactions(context: RouteContext, subject: string): SimResponse {
   const content = context.params.content;
   const reactions = context.world.records.reactionsTo(subject).filter((r) => content === undefined || r.content === content);
-  return paginate(reactions.map((r) => reactionJson(context.world, r)), context.query, context.path);
+  return paginate(
+    reactions.map((r) => reactionJson(context.world, r)),
+    context.query,
+    context.path,
+  );
 }
 
 function createReaction(context: RouteContext, subject: string): SimResponse {

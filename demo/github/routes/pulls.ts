@@ -1,4 +1,16 @@
-import { allPulls, closePull, mergePull, openPullRequest, pullComparison, pullShas, reopenPull, requirePull, updatePullFields, type MergeMethod, type PullRequestRecord } from '../domain/pulls.js';
+import {
+  allPulls,
+  closePull,
+  mergePull,
+  openPullRequest,
+  pullComparison,
+  pullShas,
+  reopenPull,
+  requirePull,
+  updatePullFields,
+  type MergeMethod,
+  type PullRequestRecord,
+} from '../domain/pulls.js';
 import { noContent, notFound, ok, paginate, validationFailed } from '../http.js';
 import { commitJson, diffEntryJson } from '../representations/git.js';
 import { pullJson, pullSimpleJson } from '../representations/pulls.js';
@@ -16,14 +28,26 @@ export const pullRoutes: RouteTable = {
         (head === undefined || pr.pull.headRef === head) &&
         (params.base === undefined || pr.pull.baseRef === params.base),
     );
-    return paginate(sortPulls(pulls, params).map((pr) => pullSimpleJson(world, pr)), context.query, context.path);
+    return paginate(
+      sortPulls(pulls, params).map((pr) => pullSimpleJson(world, pr)),
+      context.query,
+      context.path,
+    );
   },
 
   'pulls/create': (context) => {
     requirePermission(context, 'write');
     const { world, actor } = context;
-    const { title, head, base, body, draft, issue } = bodyOf<{ title?: string; head: string; base: string; body?: string; draft?: boolean; issue?: number }>(context);
-    if (issue !== undefined) throw validationFailed({ resource: 'PullRequest', field: 'issue', code: 'invalid', message: 'converting issues is not simulated' });
+    const { title, head, base, body, draft, issue } = bodyOf<{
+      title?: string;
+      head: string;
+      base: string;
+      body?: string;
+      draft?: boolean;
+      issue?: number;
+    }>(context);
+    if (issue !== undefined)
+      throw validationFailed({ resource: 'PullRequest', field: 'issue', code: 'invalid', message: 'converting issues is not simulated' });
     if (title === undefined) throw validationFailed({ resource: 'PullRequest', field: 'title', code: 'missing_field' });
     const pr = openPullRequest(world, actor, { title, head, base, body: body ?? null, draft: draft ?? false });
     return ok(pullJson(world, pr), 201);
@@ -46,7 +70,11 @@ export const pullRoutes: RouteTable = {
     const { world } = context;
     const pr = requirePull(world, numberParam(context, 'pull_number'));
     const commits = pullComparison(world, pr)?.commits ?? [];
-    return paginate(commits.map((c) => commitJson(world, c)), context.query, context.path);
+    return paginate(
+      commits.map((c) => commitJson(world, c)),
+      context.query,
+      context.path,
+    );
   },
 
   'pulls/list-files': (context) => {
@@ -54,7 +82,11 @@ export const pullRoutes: RouteTable = {
     const pr = requirePull(world, numberParam(context, 'pull_number'));
     const files = pullComparison(world, pr)?.files ?? [];
     const { headSha } = pullShas(world, pr);
-    return paginate(files.map((f) => diffEntryJson(world, f, headSha)), context.query, context.path);
+    return paginate(
+      files.map((f) => diffEntryJson(world, f, headSha)),
+      context.query,
+      context.path,
+    );
   },
 
   'pulls/check-if-merged': (context) => {
@@ -66,8 +98,18 @@ export const pullRoutes: RouteTable = {
   'pulls/merge': (context) => {
     const { world, actor } = context;
     const pr = requirePull(world, numberParam(context, 'pull_number'));
-    const { commit_title, commit_message, sha, merge_method } = bodyOf<{ commit_title?: string; commit_message?: string; sha?: string; merge_method?: MergeMethod }>(context);
-    const mergeSha = mergePull(world, actor, pr, { method: merge_method, commitTitle: commit_title, commitMessage: commit_message, expectedHeadSha: sha });
+    const { commit_title, commit_message, sha, merge_method } = bodyOf<{
+      commit_title?: string;
+      commit_message?: string;
+      sha?: string;
+      merge_method?: MergeMethod;
+    }>(context);
+    const mergeSha = mergePull(world, actor, pr, {
+      method: merge_method,
+      commitTitle: commit_title,
+      commitMessage: commit_message,
+      expectedHeadSha: sha,
+    });
     return ok({ sha: mergeSha, merged: true, message: 'Pull Request successfully merged' });
   },
 };

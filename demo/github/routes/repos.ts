@@ -81,7 +81,12 @@ export const repoRoutes: RouteTable = {
     if (!commitSha) throw new HttpError(404, errorBody(`No commit found for the ref ${ref}`, 404));
     const files = world.git.listFiles(world.git.commit(commitSha)!.tree);
     const file = files.get(path);
-    if (file) return ok({ ...contentEntryJson(world, path, file.sha, ref), content: base64Lines(world.git.blob(file.sha) ?? Buffer.alloc(0)), encoding: 'base64' });
+    if (file)
+      return ok({
+        ...contentEntryJson(world, path, file.sha, ref),
+        content: base64Lines(world.git.blob(file.sha) ?? Buffer.alloc(0)),
+        encoding: 'base64',
+      });
     const children = [...files.keys()].filter((p) => p.startsWith(`${path}/`));
     if (children.length === 0) throw notFound();
     return ok(directoryListing(world, path, commitSha, ref));
@@ -91,12 +96,25 @@ export const repoRoutes: RouteTable = {
     requirePermission(context, 'write');
     const { world, actor } = context;
     const path = stringParam(context, 'path');
-    const { message, content, sha, branch = world.defaultBranch, author } = bodyOf<{ message: string; content: string; sha?: string; branch?: string; author?: { name: string; email: string } }>(context);
+    const {
+      message,
+      content,
+      sha,
+      branch = world.defaultBranch,
+      author,
+    } = bodyOf<{ message: string; content: string; sha?: string; branch?: string; author?: { name: string; email: string } }>(context);
     const head = requireBranch(world, branch);
     const existing = world.git.listFiles(world.git.commit(head)!.tree).get(path);
     if (existing && sha === undefined) throw new HttpError(422, errorBody('Invalid request.\n\n"sha" wasn\'t supplied.', 422));
     if (existing && sha !== existing.sha) throw new HttpError(409, errorBody(`${path} does not match ${sha}`, 409));
-    const commit = commitFileChanges(world, head, new Map([[path, Buffer.from(content, 'base64').toString('utf8')]]), message, authorLogin(world, actor, author), { signed: !author && actor === world.users.bot.login });
+    const commit = commitFileChanges(
+      world,
+      head,
+      new Map([[path, Buffer.from(content, 'base64').toString('utf8')]]),
+      message,
+      authorLogin(world, actor, author),
+      { signed: !author && actor === world.users.bot.login },
+    );
     moveBranch(world, branch, commit);
     return ok(fileCommitJson(world, path, commit, branch), existing ? 200 : 201);
   },
@@ -123,7 +141,11 @@ export const repoRoutes: RouteTable = {
     if (!sha) throw notFound();
     const archive = await buildTarball(world.git, sha, world.owner, world.repo);
     const filename = `${world.owner}-${world.repo}-${sha.slice(0, 7)}.tar.gz`;
-    return { status: 200, headers: { 'content-type': 'application/x-gzip', 'content-disposition': `attachment; filename=${filename}` }, body: archive };
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/x-gzip', 'content-disposition': `attachment; filename=${filename}` },
+      body: archive,
+    };
   },
 };
 
@@ -175,7 +197,9 @@ function contentEntryJson(world: World, path: string, sha: string, ref: string, 
 function directoryListing(world: World, path: string, commitSha: string, ref: string): Json[] {
   let treeSha = world.git.commit(commitSha)!.tree;
   for (const part of path.split('/')) treeSha = world.git.tree(treeSha)!.find((e) => e.name === part)!.sha;
-  return world.git.tree(treeSha)!.map((entry) => contentEntryJson(world, `${path}/${entry.name}`, entry.sha, ref, entry.type === 'tree' ? 'dir' : 'file'));
+  return world.git
+    .tree(treeSha)!
+    .map((entry) => contentEntryJson(world, `${path}/${entry.name}`, entry.sha, ref, entry.type === 'tree' ? 'dir' : 'file'));
 }
 
 function fileCommitJson(world: World, path: string, commitSha: string, branch: string): { content: Json; commit: Json } {

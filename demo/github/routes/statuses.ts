@@ -7,14 +7,28 @@ import { bodyOf, requirePermission, stringParam, type RouteContext, type RouteTa
 export const statusRoutes: RouteTable = {
   'repos/create-commit-status': (context) => {
     requirePermission(context, 'write');
-    const { state, target_url, description, context: statusContext } = bodyOf<{ state: StatusState; target_url?: string | null; description?: string | null; context?: string }>(context);
-    const status = createStatus(context.world, context.actor, stringParam(context, 'sha'), { state, targetUrl: target_url, description, context: statusContext });
+    const {
+      state,
+      target_url,
+      description,
+      context: statusContext,
+    } = bodyOf<{ state: StatusState; target_url?: string | null; description?: string | null; context?: string }>(context);
+    const status = createStatus(context.world, context.actor, stringParam(context, 'sha'), {
+      state,
+      targetUrl: target_url,
+      description,
+      context: statusContext,
+    });
     return ok(statusJson(context.world, status), 201);
   },
 
   'repos/list-commit-statuses-for-ref': (context) => {
     const sha = commitOf(context);
-    return paginate(statusesOf(context.world, sha).map((s) => statusJson(context.world, s)), context.query, context.path);
+    return paginate(
+      statusesOf(context.world, sha).map((s) => statusJson(context.world, s)),
+      context.query,
+      context.path,
+    );
   },
 
   'repos/get-combined-status-for-ref': (context) => {

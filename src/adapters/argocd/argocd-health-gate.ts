@@ -1,4 +1,13 @@
-import { bestAncestry, evaluateArgoGate, redactDecision, stripUserinfo, trackedRevisions, type Ancestry, type AppObservation, type ConfigRepoRef } from '../../core/argocd-gate.js';
+import {
+  bestAncestry,
+  evaluateArgoGate,
+  redactDecision,
+  stripUserinfo,
+  trackedRevisions,
+  type Ancestry,
+  type AppObservation,
+  type ConfigRepoRef,
+} from '../../core/argocd-gate.js';
 import type { GateOutcome, GateQuestion, HealthGate } from '../../core/gate.js';
 import { statusOf } from '../github/errors.js';
 import { ArgoCdApiError, type ArgoCdClient } from './client.js';
@@ -30,14 +39,26 @@ export class ArgoCdHealthGate implements HealthGate {
 
   async evaluate(question: GateQuestion): Promise<GateOutcome> {
     const outcome = await this.decide(question);
-    return { ...outcome, decision: redactDecision(outcome.decision), ...(outcome.warnings ? { warnings: outcome.warnings.map(stripUserinfo) } : {}) };
+    return {
+      ...outcome,
+      decision: redactDecision(outcome.decision),
+      ...(outcome.warnings ? { warnings: outcome.warnings.map(stripUserinfo) } : {}),
+    };
   }
 
   private async decide(question: GateQuestion): Promise<GateOutcome> {
     const keep = { healthySince: null, wasHealthy: question.wasHealthy };
     const applications = await question.facts.applications();
     if (applications.length === 0) {
-      return { ...keep, decision: { status: 'fail', reason: 'no Argo CD application manages the files of this phase; name them under clusters[].argocd.applications in .github/mesh-upgrade.yml', resources: [] } };
+      return {
+        ...keep,
+        decision: {
+          status: 'fail',
+          reason:
+            'no Argo CD application manages the files of this phase; name them under clusters[].argocd.applications in .github/mesh-upgrade.yml',
+          resources: [],
+        },
+      };
     }
     let observations: AppObservation[];
     try {
@@ -50,7 +71,10 @@ export class ArgoCdHealthGate implements HealthGate {
       if (error.status === null || error.status >= 500) {
         const timeout = this.options.timeoutMs;
         if (question.now.getTime() - question.mergedAt.getTime() > timeout) {
-          return { ...keep, decision: { status: 'fail', reason: `timed out after ${Math.round(timeout / 60_000)} min: ${error.message}`, resources: [] } };
+          return {
+            ...keep,
+            decision: { status: 'fail', reason: `timed out after ${Math.round(timeout / 60_000)} min: ${error.message}`, resources: [] },
+          };
         }
         return { ...keep, decision: { status: 'wait', reason: error.message } };
       }
@@ -70,9 +94,16 @@ export class ArgoCdHealthGate implements HealthGate {
     // A refresh that fails (Argo CD's "application refresh deadline exceeded") changes nothing but the wait's wording.
     const refreshFailures: string[] = [];
     for (const name of result.refresh) {
-      await this.options.client.getApplication(name, 'normal').catch((error: unknown) => void refreshFailures.push(error instanceof ArgoCdApiError ? error.message : `refreshing ${name} failed`));
+      await this.options.client
+        .getApplication(name, 'normal')
+        .catch(
+          (error: unknown) => void refreshFailures.push(error instanceof ArgoCdApiError ? error.message : `refreshing ${name} failed`),
+        );
     }
-    const decision = result.decision.status === 'wait' && refreshFailures.length > 0 ? { ...result.decision, reason: `${result.decision.reason}; asked to refresh: ${refreshFailures.join('; ')}` } : result.decision;
+    const decision =
+      result.decision.status === 'wait' && refreshFailures.length > 0
+        ? { ...result.decision, reason: `${result.decision.reason}; asked to refresh: ${refreshFailures.join('; ')}` }
+        : result.decision;
     return { decision, healthySince: result.healthySince, wasHealthy: result.wasHealthy, warnings: result.warnings };
   }
 
@@ -95,7 +126,9 @@ export class ArgoCdHealthGate implements HealthGate {
       const status = statusOf(error);
       if (status !== 404 && status !== 422) throw error;
       const { owner, repo } = this.options.repo;
-      throw new UngateableApplication(`${name}: Argo CD reports revision ${revision}, which ${owner}/${repo} does not have (GitHub answered ${status}): the application does not track this repository`);
+      throw new UngateableApplication(
+        `${name}: Argo CD reports revision ${revision}, which ${owner}/${repo} does not have (GitHub answered ${status}): the application does not track this repository`,
+      );
     }
   }
 }

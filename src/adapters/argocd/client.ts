@@ -37,7 +37,12 @@ export class ArgoCdClient {
 
   /** `GET /api/v1/applications/{name}`; with `refresh`, Argo CD reconciles first (answers once done). */
   getApplication(name: string, refresh?: 'normal' | 'hard'): Promise<ArgoApplication> {
-    return this.get(`/api/v1/applications/${encodeURIComponent(name)}${refresh ? `?refresh=${refresh}` : ''}`, ArgoApplication, `application ${name}`, name);
+    return this.get(
+      `/api/v1/applications/${encodeURIComponent(name)}${refresh ? `?refresh=${refresh}` : ''}`,
+      ArgoApplication,
+      `application ${name}`,
+      name,
+    );
   }
 
   getResourceTree(name: string): Promise<ResourceTree> {
@@ -67,7 +72,10 @@ export class ArgoCdClient {
       throw new ArgoCdApiError(null, `Argo CD at ${this.base} is ${reason} (reading ${what})`);
     }
     if (response.status === 401) {
-      throw new ArgoCdApiError(401, `Argo CD refused to read ${what} (401${await said(response, this.options.token)}): check ARGOCD_AUTH_TOKEN and that its RBAC allows "get" on the application`);
+      throw new ArgoCdApiError(
+        401,
+        `Argo CD refused to read ${what} (401${await said(response, this.options.token)}): check ARGOCD_AUTH_TOKEN and that its RBAC allows "get" on the application`,
+      );
     }
     if (response.status === 403) {
       // Asked without `project`, Argo CD answers an application that does not exist exactly like
@@ -77,8 +85,13 @@ export class ArgoCdClient {
         `Argo CD answered 403${await said(response, this.options.token)} reading ${what}: either no application is named "${app}" (check the names under clusters[].argocd.applications in .github/mesh-upgrade.yml), or its RBAC does not let the token "get" it (check ARGOCD_AUTH_TOKEN and its role); Argo CD answers both alike`,
       );
     }
-    if (response.status === 404) throw new ArgoCdApiError(404, `Argo CD has no ${what} (404): check the application names in .github/mesh-upgrade.yml`);
-    if (!response.ok) throw new ArgoCdApiError(response.status, `Argo CD answered ${response.status} reading ${what}${(await said(response, this.options.token)).replace(/^ /, ': ')}`);
+    if (response.status === 404)
+      throw new ArgoCdApiError(404, `Argo CD has no ${what} (404): check the application names in .github/mesh-upgrade.yml`);
+    if (!response.ok)
+      throw new ArgoCdApiError(
+        response.status,
+        `Argo CD answered ${response.status} reading ${what}${(await said(response, this.options.token)).replace(/^ /, ': ')}`,
+      );
     let body: unknown;
     try {
       body = await response.json();
@@ -86,7 +99,11 @@ export class ArgoCdClient {
       throw new ArgoCdApiError(response.status, `Argo CD answered with something that is not JSON reading ${what}`);
     }
     const parsed = schema.safeParse(body);
-    if (!parsed.success) throw new ArgoCdApiError(response.status, `Argo CD's answer for ${what} is not an Argo CD object: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    if (!parsed.success)
+      throw new ArgoCdApiError(
+        response.status,
+        `Argo CD's answer for ${what} is not an Argo CD object: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      );
     return parsed.data;
   }
 }

@@ -17,5 +17,6 @@ export function argoCdFetch(options: ArgoCdTlsOptions): typeof fetch | undefined
   const dispatcher = new Agent({
     connect: { ...(options.caFile ? { ca: readFileSync(options.caFile, 'utf8') } : {}), rejectUnauthorized: !options.insecure },
   });
-  return ((input: Parameters<typeof fetch>[0], init?: RequestInit) => undiciFetch(input as never, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
+  return ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
+    undiciFetch(input as never, { ...(init as object), dispatcher } as never)) as unknown as typeof fetch;
 }

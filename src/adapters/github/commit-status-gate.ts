@@ -58,12 +58,23 @@ export class CommitStatusGate implements HealthGate {
     const keep = { healthySince: null, wasHealthy: question.wasHealthy };
     const applications = await question.facts.applications();
     if (applications.length === 0) {
-      return { ...keep, decision: { status: 'fail', reason: 'no Argo CD application manages the files of this phase; name them under clusters[].argocd.applications in .github/mesh-upgrade.yml', resources: [] } };
+      return {
+        ...keep,
+        decision: {
+          status: 'fail',
+          reason:
+            'no Argo CD application manages the files of this phase; name them under clusters[].argocd.applications in .github/mesh-upgrade.yml',
+          resources: [],
+        },
+      };
     }
     const wait = (reason: string, timedOut = reason): GateOutcome => {
       const timeout = this.options.timeoutMs;
       if (question.now.getTime() - question.mergedAt.getTime() > timeout) {
-        return { ...keep, decision: { status: 'fail', reason: `timed out after ${Math.round(timeout / 60_000)} min: ${timedOut}`, resources: [] } };
+        return {
+          ...keep,
+          decision: { status: 'fail', reason: `timed out after ${Math.round(timeout / 60_000)} min: ${timedOut}`, resources: [] },
+        };
       }
       return { ...keep, decision: { status: 'wait', reason } };
     };
@@ -78,9 +89,18 @@ export class CommitStatusGate implements HealthGate {
     let latestSuccess: number | null = null;
     for (const app of applications) {
       const context = deployedContext(app);
-      const newest = statuses.filter((s) => s.context === context).reduce<Status | null>((best, s) => (best === null || Date.parse(s.createdAt) > Date.parse(best.createdAt) ? s : best), null);
+      const newest = statuses
+        .filter((s) => s.context === context)
+        .reduce<Status | null>((best, s) => (best === null || Date.parse(s.createdAt) > Date.parse(best.createdAt) ? s : best), null);
       if (newest && (newest.state === 'failure' || newest.state === 'error')) {
-        return { ...keep, decision: { status: 'fail', reason: stripUserinfo(`Argo CD reported ${app} ${newest.state}: ${newest.description ?? ''}`.trim()), resources: [] } };
+        return {
+          ...keep,
+          decision: {
+            status: 'fail',
+            reason: stripUserinfo(`Argo CD reported ${app} ${newest.state}: ${newest.description ?? ''}`.trim()),
+            resources: [],
+          },
+        };
       }
       if (newest?.state === 'pending') pending.push(app);
       else if (newest?.state !== 'success') missing.push(app);
@@ -105,10 +125,20 @@ export class CommitStatusGate implements HealthGate {
     const window = this.stabilityWindowMs;
     if (held < window) {
       const left = Math.ceil((window - held) / 1000);
-      return { decision: { status: 'wait', reason: `Argo CD Notifications reported ${applications.join(', ')} deployed; holding for another ${left} s (no failure may follow)` }, healthySince: since, wasHealthy: question.wasHealthy };
+      return {
+        decision: {
+          status: 'wait',
+          reason: `Argo CD Notifications reported ${applications.join(', ')} deployed; holding for another ${left} s (no failure may follow)`,
+        },
+        healthySince: since,
+        wasHealthy: question.wasHealthy,
+      };
     }
     return {
-      decision: { status: 'pass', summary: `Argo CD Notifications reported ${applications.join(', ')} deployed at or after the merge commit, with no failure for ${Math.round(held / 1000)} s` },
+      decision: {
+        status: 'pass',
+        summary: `Argo CD Notifications reported ${applications.join(', ')} deployed at or after the merge commit, with no failure for ${Math.round(held / 1000)} s`,
+      },
       healthySince: since,
       wasHealthy: true,
     };

@@ -3,13 +3,33 @@ import { CONFIG_PATH } from '../../config/repo-config.js';
 import { isBotCommitMessage, lockCommitMessage, parseLockCommitMessage } from '../../core/markers.js';
 import type { FileChange, RepoSnapshot } from '../../model/snapshot.js';
 import { call, GitHubApiError, statusOf } from './errors.js';
-import type { BranchHead, CommitStatus, ConfigRepo, EnsureBranchResult, IssueComment, LockHolder, LockResult, PullRequestInfo, RepoRef } from './ports.js';
+import type {
+  BranchHead,
+  CommitStatus,
+  ConfigRepo,
+  EnsureBranchResult,
+  IssueComment,
+  LockHolder,
+  LockResult,
+  PullRequestInfo,
+  RepoRef,
+} from './ports.js';
 import { readTarball } from './read-tarball.js';
 import { pauseBeforeRetry, REF_ATTEMPTS, refAnswerOf, refFailureReason } from './ref-errors.js';
 
 export type GitHubClient = InstanceType<typeof ProbotOctokit>;
 
-export type { BranchHead, CommitStatus, ConfigRepo, EnsureBranchResult, IssueComment, LockHolder, LockResult, PullRequestInfo, RepoRef } from './ports.js';
+export type {
+  BranchHead,
+  CommitStatus,
+  ConfigRepo,
+  EnsureBranchResult,
+  IssueComment,
+  LockHolder,
+  LockResult,
+  PullRequestInfo,
+  RepoRef,
+} from './ports.js';
 
 const KEEP = /(\.ya?ml|(^|\/)(Kustomization|Kptfile))$/;
 
@@ -85,15 +105,33 @@ export class GitHubConfigRepo implements ConfigRepo {
     const comments = await call('list issue comments', () =>
       this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.ref, issue_number: issue, per_page: 100 }),
     );
-    return comments.map((c) => ({ id: c.id, body: c.body ?? '', login: c.user?.login ?? '', byThisApp: this.isThisApp(c.user), createdAt: c.created_at, htmlUrl: c.html_url }));
+    return comments.map((c) => ({
+      id: c.id,
+      body: c.body ?? '',
+      login: c.user?.login ?? '',
+      byThisApp: this.isThisApp(c.user),
+      createdAt: c.created_at,
+      htmlUrl: c.html_url,
+    }));
   }
 
   /** The oldest comment that matches, reading only as many pages as needed. */
   async findComment(issue: number, matches: (comment: IssueComment) => boolean): Promise<IssueComment | null> {
     return call('list issue comments', async () => {
-      for await (const page of this.octokit.paginate.iterator(this.octokit.rest.issues.listComments, { ...this.ref, issue_number: issue, per_page: 100 })) {
+      for await (const page of this.octokit.paginate.iterator(this.octokit.rest.issues.listComments, {
+        ...this.ref,
+        issue_number: issue,
+        per_page: 100,
+      })) {
         for (const c of page.data) {
-          const comment = { id: c.id, body: c.body ?? '', login: c.user?.login ?? '', byThisApp: this.isThisApp(c.user), createdAt: c.created_at, htmlUrl: c.html_url };
+          const comment = {
+            id: c.id,
+            body: c.body ?? '',
+            login: c.user?.login ?? '',
+            byThisApp: this.isThisApp(c.user),
+            createdAt: c.created_at,
+            htmlUrl: c.html_url,
+          };
           if (matches(comment)) return comment;
         }
       }
@@ -103,7 +141,14 @@ export class GitHubConfigRepo implements ConfigRepo {
 
   async createComment(issue: number, body: string): Promise<IssueComment> {
     const { data } = await call('create comment', () => this.octokit.rest.issues.createComment({ ...this.ref, issue_number: issue, body }));
-    return { id: data.id, body: data.body ?? '', login: data.user?.login ?? '', byThisApp: true, createdAt: data.created_at, htmlUrl: data.html_url };
+    return {
+      id: data.id,
+      body: data.body ?? '',
+      login: data.user?.login ?? '',
+      byThisApp: true,
+      createdAt: data.created_at,
+      htmlUrl: data.html_url,
+    };
   }
 
   async updateComment(id: number, body: string): Promise<void> {
@@ -116,7 +161,9 @@ export class GitHubConfigRepo implements ConfigRepo {
 
   /** Adds a reaction; `existing` when the bot had already reacted (GitHub answers 200 instead of 201). */
   async react(commentId: number, content: 'eyes' | 'rocket' | 'confused' | '+1'): Promise<'new' | 'existing'> {
-    const response = await call('add reaction', () => this.octokit.rest.reactions.createForIssueComment({ ...this.ref, comment_id: commentId, content }));
+    const response = await call('add reaction', () =>
+      this.octokit.rest.reactions.createForIssueComment({ ...this.ref, comment_id: commentId, content }),
+    );
     return response.status === 200 ? 'existing' : 'new';
   }
 
@@ -170,7 +217,9 @@ export class GitHubConfigRepo implements ConfigRepo {
         const { data } = await call('get commit', () => this.octokit.rest.git.getCommit({ ...this.ref, commit_sha: head }));
         if (data.tree.sha === tree.sha) return { kind: 'unchanged', sha: head };
         if (!(await this.onlyBotCommits(base.sha, head))) return { kind: 'foreign-commits', sha: head };
-        commit = onTop.get(head) ?? (await this.createCommit(message, tree.sha, data.parents.some((p) => p.sha === base.sha) ? [head] : [head, base.sha]));
+        commit =
+          onTop.get(head) ??
+          (await this.createCommit(message, tree.sha, data.parents.some((p) => p.sha === base.sha) ? [head] : [head, base.sha]));
         onTop.set(head, commit);
       }
       try {
@@ -178,13 +227,19 @@ export class GitHubConfigRepo implements ConfigRepo {
           await call('create branch', () => this.octokit.rest.git.createRef({ ...this.ref, ref: `refs/heads/${branch}`, sha: commit }));
           return { kind: 'created', sha: commit };
         }
-        await call('update branch', () => this.octokit.rest.git.updateRef({ ...this.ref, ref: `heads/${branch}`, sha: commit, force: false }));
+        await call('update branch', () =>
+          this.octokit.rest.git.updateRef({ ...this.ref, ref: `heads/${branch}`, sha: commit, force: false }),
+        );
         return { kind: 'updated', sha: commit };
       } catch (error) {
         // Only a lost race (the branch exists, or moved) is looked at again; a refusal is final.
         const answer = refAnswerOf(error);
         if (answer === null) throw error;
-        if (answer.kind === 'refused' || attempt >= REF_ATTEMPTS) return { kind: 'refused', reason: refFailureReason({ kind: 'branch', name: branch, update: existing !== null }, answer, attempt) };
+        if (answer.kind === 'refused' || attempt >= REF_ATTEMPTS)
+          return {
+            kind: 'refused',
+            reason: refFailureReason({ kind: 'branch', name: branch, update: existing !== null }, answer, attempt),
+          };
         if (answer.kind === 'transient') await pauseBeforeRetry(attempt);
         else existing = await this.getRef(`heads/${branch}`);
       }
@@ -192,7 +247,13 @@ export class GitHubConfigRepo implements ConfigRepo {
   }
 
   /** Opens the PR of a branch, or adopts the open one and updates its title/body only when they differ. */
-  async ensurePullRequest(branch: string, base: string, title: string, body: string, labels: readonly string[]): Promise<{ pr: PullRequestInfo; created: boolean }> {
+  async ensurePullRequest(
+    branch: string,
+    base: string,
+    title: string,
+    body: string,
+    labels: readonly string[],
+  ): Promise<{ pr: PullRequestInfo; created: boolean }> {
     const existing = await this.findPullRequest(branch);
     if (existing && existing.state === 'open') {
       if (existing.title !== title || existing.body !== body) {
@@ -202,7 +263,9 @@ export class GitHubConfigRepo implements ConfigRepo {
     }
     if (existing?.merged) return { pr: existing, created: false };
     try {
-      const { data } = await call('create pull request', () => this.octokit.rest.pulls.create({ ...this.ref, head: branch, base, title, body }));
+      const { data } = await call('create pull request', () =>
+        this.octokit.rest.pulls.create({ ...this.ref, head: branch, base, title, body }),
+      );
       await this.addLabels(data.number, labels);
       return { pr: toPullRequest(data), created: true };
     } catch (error) {
@@ -215,13 +278,17 @@ export class GitHubConfigRepo implements ConfigRepo {
   }
 
   async listPullRequestFiles(number: number): Promise<string[]> {
-    const files = await call('list pull request files', () => this.octokit.paginate(this.octokit.rest.pulls.listFiles, { ...this.ref, pull_number: number, per_page: 100 }));
+    const files = await call('list pull request files', () =>
+      this.octokit.paginate(this.octokit.rest.pulls.listFiles, { ...this.ref, pull_number: number, per_page: 100 }),
+    );
     return files.map((f) => f.filename);
   }
 
   /** How `head` relates to `base`: identical, ahead (descends from base), behind, or diverged. */
   async compare(base: string, head: string): Promise<'identical' | 'ahead' | 'behind' | 'diverged'> {
-    const { data } = await call('compare commits', () => this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.ref, basehead: `${base}...${head}`, per_page: 1 }));
+    const { data } = await call('compare commits', () =>
+      this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.ref, basehead: `${base}...${head}`, per_page: 1 }),
+    );
     return data.status;
   }
 
@@ -231,7 +298,9 @@ export class GitHubConfigRepo implements ConfigRepo {
    */
   async commitsSince(base: string, head: string): Promise<{ status: 'identical' | 'ahead' | 'behind' | 'diverged'; commits: string[] }> {
     if (base === head) return { status: 'identical', commits: [] };
-    const { data } = await call('compare commits', () => this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.ref, basehead: `${base}...${head}`, per_page: 100 }));
+    const { data } = await call('compare commits', () =>
+      this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.ref, basehead: `${base}...${head}`, per_page: 100 }),
+    );
     const commits = data.commits.map((c) => c.sha);
     if (data.status === 'ahead' && !commits.includes(head)) commits.push(head);
     return { status: data.status, commits };
@@ -242,17 +311,23 @@ export class GitHubConfigRepo implements ConfigRepo {
     // The newest 300 are plenty for a head commit (GitHub keeps up to 1000 per context).
     let pages = 0;
     const statuses = await call('list commit statuses', () =>
-      this.octokit.paginate(this.octokit.rest.repos.listCommitStatusesForRef, { ...this.ref, ref: sha, per_page: 100 }, (response, done) => {
-        if (++pages >= 3) done();
-        return response.data;
-      }),
+      this.octokit.paginate(
+        this.octokit.rest.repos.listCommitStatusesForRef,
+        { ...this.ref, ref: sha, per_page: 100 },
+        (response, done) => {
+          if (++pages >= 3) done();
+          return response.data;
+        },
+      ),
     );
     return statuses.map((s) => ({ context: s.context, state: s.state, description: s.description ?? null, createdAt: s.created_at }));
   }
 
   /** Open issues carrying a label (the tracking issues of running upgrades). */
   async listOpenIssues(label: string): Promise<number[]> {
-    const issues = await call('list issues', () => this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.ref, labels: label, state: 'open', per_page: 100 }));
+    const issues = await call('list issues', () =>
+      this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.ref, labels: label, state: 'open', per_page: 100 }),
+    );
     return issues.filter((i) => !i.pull_request).map((i) => i.number);
   }
 
@@ -264,7 +339,8 @@ export class GitHubConfigRepo implements ConfigRepo {
     try {
       await this.octokit.rest.git.deleteRef({ ...this.ref, ref: `heads/${branch}` });
     } catch (error) {
-      if (statusOf(error) !== 422 && statusOf(error) !== 404) throw new GitHubApiError('delete branch', statusOf(error), (error as Error).message);
+      if (statusOf(error) !== 422 && statusOf(error) !== 404)
+        throw new GitHubApiError('delete branch', statusOf(error), (error as Error).message);
     }
   }
 
@@ -286,7 +362,8 @@ export class GitHubConfigRepo implements ConfigRepo {
       } catch (error) {
         const answer = refAnswerOf(error);
         if (answer === null) throw error;
-        if (answer.kind === 'refused' || attempt >= REF_ATTEMPTS) return { kind: 'refused', reason: refFailureReason({ kind: 'lock', name: ref }, answer, attempt) };
+        if (answer.kind === 'refused' || attempt >= REF_ATTEMPTS)
+          return { kind: 'refused', reason: refFailureReason({ kind: 'lock', name: ref }, answer, attempt) };
         // Lost the race: read the winner above. Failed: try again shortly.
         if (answer.kind === 'transient') await pauseBeforeRetry(attempt);
       }
@@ -300,12 +377,15 @@ export class GitHubConfigRepo implements ConfigRepo {
   async takeOverLock(ref: string, stale: LockHolder, issue: number, base: BranchHead): Promise<LockResult> {
     const commit = await this.createCommit(lockCommitMessage(issue, stale.issue), base.treeSha, [stale.sha]);
     try {
-      await call('take over lock', () => this.octokit.rest.git.updateRef({ ...this.ref, ref: ref.replace(/^refs\//, ''), sha: commit, force: false }));
+      await call('take over lock', () =>
+        this.octokit.rest.git.updateRef({ ...this.ref, ref: ref.replace(/^refs\//, ''), sha: commit, force: false }),
+      );
       return { kind: 'acquired' };
     } catch (error) {
       const answer = refAnswerOf(error);
       if (answer === null) throw error;
-      if (answer.kind === 'refused' || answer.kind === 'transient') return { kind: 'refused', reason: refFailureReason({ kind: 'lock', name: ref }, answer, 1) };
+      if (answer.kind === 'refused' || answer.kind === 'transient')
+        return { kind: 'refused', reason: refFailureReason({ kind: 'lock', name: ref }, answer, 1) };
       // Moved or deleted meanwhile: whoever holds it now, holds it (or it is free again).
       const now = await this.readLockHolder(ref);
       if (now === null) return this.acquireLock(ref, issue, base);
@@ -328,7 +408,9 @@ export class GitHubConfigRepo implements ConfigRepo {
 
   /** Every lock ref under `prefix` (e.g. `refs/mesh-upgrade/locks/`), with its holder. */
   async listLocks(prefix: string): Promise<Array<{ ref: string } & LockHolder>> {
-    const { data } = await call('list locks', () => this.octokit.rest.git.listMatchingRefs({ ...this.ref, ref: prefix.replace(/^refs\//, '') }));
+    const { data } = await call('list locks', () =>
+      this.octokit.rest.git.listMatchingRefs({ ...this.ref, ref: prefix.replace(/^refs\//, '') }),
+    );
     const locks: Array<{ ref: string } & LockHolder> = [];
     for (const entry of data) {
       const holder = await this.readLockHolder(entry.ref);
@@ -352,7 +434,8 @@ export class GitHubConfigRepo implements ConfigRepo {
     try {
       await this.octokit.rest.git.deleteRef({ ...this.ref, ref: ref.replace(/^refs\//, '') });
     } catch (error) {
-      if (statusOf(error) !== 422 && statusOf(error) !== 404) throw new GitHubApiError('release lock', statusOf(error), (error as Error).message);
+      if (statusOf(error) !== 422 && statusOf(error) !== 404)
+        throw new GitHubApiError('release lock', statusOf(error), (error as Error).message);
     }
   }
 
@@ -374,17 +457,22 @@ export class GitHubConfigRepo implements ConfigRepo {
 
   /** True when every commit on the branch since `base` was made by the bot. */
   private async onlyBotCommits(base: string, head: string): Promise<boolean> {
-    const { data } = await call('compare', () => this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.ref, basehead: `${base}...${head}` }));
+    const { data } = await call('compare', () =>
+      this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.ref, basehead: `${base}...${head}` }),
+    );
     // By author, never by message: anyone who can push can write "mesh-upgrade: …". Without a
     // configured login (development) the message is all there is.
-    return data.commits.every((c) => (this.botLogin !== null ? (c.author?.login ?? c.committer?.login ?? '') === this.botLogin : isBotCommitMessage(c.commit.message)));
+    return data.commits.every((c) =>
+      this.botLogin !== null ? (c.author?.login ?? c.committer?.login ?? '') === this.botLogin : isBotCommitMessage(c.commit.message),
+    );
   }
 }
 
 async function toBytes(data: unknown): Promise<Uint8Array> {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (data instanceof Uint8Array) return data;
-  if (data && typeof (data as ReadableStream).getReader === 'function') return new Uint8Array(await new Response(data as ReadableStream).arrayBuffer());
+  if (data && typeof (data as ReadableStream).getReader === 'function')
+    return new Uint8Array(await new Response(data as ReadableStream).arrayBuffer());
   if (data && typeof (data as Blob).arrayBuffer === 'function') return new Uint8Array(await (data as Blob).arrayBuffer());
   throw new GitHubApiError('download tarball', null, 'unexpected response body');
 }

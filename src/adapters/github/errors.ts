@@ -17,7 +17,9 @@ export class GitHubApiError extends Error {
 /** The phase branch has commits the bot did not make: it is not overwritten. */
 export class ForeignCommitsError extends MeshUpgradeError {
   constructor(readonly branch: string) {
-    super(`branch ${branch} has commits that the bot did not make; it is left as it is. Merge or close its pull request, or delete the branch and say /upgrade continue to regenerate it.`);
+    super(
+      `branch ${branch} has commits that the bot did not make; it is left as it is. Merge or close its pull request, or delete the branch and say /upgrade continue to regenerate it.`,
+    );
   }
 }
 
@@ -36,7 +38,8 @@ export async function call<T>(operation: string, run: () => Promise<T>): Promise
     if (error instanceof GitHubApiError) throw error;
     const status = statusOf(error);
     metrics.githubRequests.inc({ operation, outcome: String(status ?? 'error') });
-    const message = (error as { response?: { data?: { message?: string } } }).response?.data?.message ?? (error as Error).message ?? 'request failed';
+    const message =
+      (error as { response?: { data?: { message?: string } } }).response?.data?.message ?? (error as Error).message ?? 'request failed';
     throw new GitHubApiError(operation, status, message);
   }
 }

@@ -92,7 +92,13 @@ export interface ConfigRepo {
   findPullRequest(branch: string): Promise<PullRequestInfo | null>;
   getPullRequest(number: number): Promise<PullRequestInfo>;
   ensureBranchCommit(branch: string, base: BranchHead, changes: readonly FileChange[], message: string): Promise<EnsureBranchResult>;
-  ensurePullRequest(branch: string, base: string, title: string, body: string, labels: readonly string[]): Promise<{ pr: PullRequestInfo; created: boolean }>;
+  ensurePullRequest(
+    branch: string,
+    base: string,
+    title: string,
+    body: string,
+    labels: readonly string[],
+  ): Promise<{ pr: PullRequestInfo; created: boolean }>;
   listPullRequestFiles(number: number): Promise<string[]>;
   compare(base: string, head: string): Promise<Ancestry>;
   commitsSince(base: string, head: string): Promise<{ status: Ancestry; commits: string[] }>;

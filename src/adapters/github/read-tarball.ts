@@ -14,7 +14,7 @@ export async function readTarball(gzipped: Uint8Array, keep: (path: string) => b
         return;
       }
       const chunks: Buffer[] = [];
-      stream.on("data", (chunk: unknown) => chunks.push(chunk as Buffer));
+      stream.on('data', (chunk: unknown) => chunks.push(chunk as Buffer));
       stream.on('end', () => {
         files.set(path, Buffer.concat(chunks).toString('utf8'));
         next();

@@ -49,7 +49,9 @@ export function summarizeGitHubMessage(message: string): string {
     .map((line) => line.trim())
     .filter(Boolean);
   const [head = 'no message', ...rest] = lines;
-  const text = (rest.length > 0 ? `${head.replace(/[.:]$/, '')}: ${rest.join(' ')}` : head).replace(/[^\p{L}\p{N} .,:;'"()/*?!#=+_-]/gu, ' ').replace(/\s+/g, ' ');
+  const text = (rest.length > 0 ? `${head.replace(/[.:]$/, '')}: ${rest.join(' ')}` : head)
+    .replace(/[^\p{L}\p{N} .,:;'"()/*?!#=+_-]/gu, ' ')
+    .replace(/\s+/g, ' ');
   return text.length > SUMMARY_LIMIT ? `${text.slice(0, SUMMARY_LIMIT - 1)}…` : text;
 }
 
@@ -71,6 +73,11 @@ export function refFailureReason(target: RefTarget, answer: RefAnswer, attempts:
     const allow = target.kind === 'branch' ? 'branches `mesh-upgrade/*`' : 'refs `refs/mesh-upgrade/*`';
     return `GitHub refused to ${target.update ? 'move' : 'create'} ${what}: \`${answer.summary}\`. A ruleset or branch protection of this repository blocks the bot: exempt the App or allow ${allow}, ${next}.`;
   }
-  const said = { transient: 'Reference update failed', exists: 'Reference already exists', missing: 'Reference does not exist', 'not-fast-forward': 'Update is not a fast forward' }[answer.kind];
+  const said = {
+    transient: 'Reference update failed',
+    exists: 'Reference already exists',
+    missing: 'Reference does not exist',
+    'not-fast-forward': 'Update is not a fast forward',
+  }[answer.kind];
   return `GitHub answered \`${said}\` ${attempts} times in a row for ${what}, so the bot stopped trying; wait a moment, ${next}.`;
 }

@@ -46,8 +46,15 @@ export function draftAdmissionPolicies(ctx: PlanContext, s: DraftScope, policies
     namespaces: [],
     estimatedMinutes: 1,
     verify: [
-      ...policies.filter((p) => p.engine === 'gatekeeper').map((p) => `kubectl get ${p.object.kind.toLowerCase()} ${p.object.name} -o jsonpath='{.spec.enforcementAction}'   # expect warn`),
-      ...policies.filter((p) => p.engine === 'kyverno').map((p) => `kubectl get ${p.object.kind.toLowerCase()} ${p.object.namespace ? `-n ${p.object.namespace} ` : ''}${p.object.name} -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}'   # expect True`),
+      ...policies
+        .filter((p) => p.engine === 'gatekeeper')
+        .map((p) => `kubectl get ${p.object.kind.toLowerCase()} ${p.object.name} -o jsonpath='{.spec.enforcementAction}'   # expect warn`),
+      ...policies
+        .filter((p) => p.engine === 'kyverno')
+        .map(
+          (p) =>
+            `kubectl get ${p.object.kind.toLowerCase()} ${p.object.namespace ? `-n ${p.object.namespace} ` : ''}${p.object.name} -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}'   # expect True`,
+        ),
     ],
     rollback: ['Revert this pull request; no namespace has moved yet.'],
   };
@@ -92,7 +99,13 @@ export function withAdmissionPolicies(ctx: PlanContext, drafts: readonly PhaseDr
   // Once the namespaces have moved the phase stays in the plan, done, as long as something it paused waits for cleanup.
   const paused = policies.some((p) => p.relax === null && p.restore !== null);
   if (policies.length === 0 || (relabels < 0 && !paused)) return [...drafts];
-  const at = relabels >= 0 ? relabels : Math.max(0, drafts.findIndex((d) => d.id.startsWith('workloads') || d.id === 'default-revision'));
+  const at =
+    relabels >= 0
+      ? relabels
+      : Math.max(
+          0,
+          drafts.findIndex((d) => d.id.startsWith('workloads') || d.id === 'default-revision'),
+        );
   const phase = draftAdmissionPolicies(ctx, scopeFor('admission-policies'), policies);
   const restore = restorePolicies(scopeFor('cleanup-policies'), policies);
   return [...drafts.slice(0, at), phase, ...drafts.slice(at)].map((d) =>
@@ -101,7 +114,12 @@ export function withAdmissionPolicies(ctx: PlanContext, drafts: readonly PhaseDr
           ...d,
           objects: [...d.objects, ...restore.objects],
           manual: [...d.manual, ...restore.manual],
-          why: `${d.why} The admission policies relaxed for the relabel get their enforcement back: ${policies.filter((p) => p.restore).map((p) => describe(p.object)).join(', ') || 'none to restore'}.`,
+          why: `${d.why} The admission policies relaxed for the relabel get their enforcement back: ${
+            policies
+              .filter((p) => p.restore)
+              .map((p) => describe(p.object))
+              .join(', ') || 'none to restore'
+          }.`,
         }
       : d,
   );

@@ -38,7 +38,13 @@ export function draftCleanup(ctx: PlanContext, stillReferenced: readonly string[
       `istioctl proxy-status | grep istiod-${from.name}   # must print nothing before you go on`,
       `istioctl uninstall --revision ${from.name} -y   # the default tag and validator already point at ${to.name}, so uninstall leaves them alone`,
     );
-  } else if (installed.install === 'istio-operator' && installed.name !== 'default' && !installed.operator && !inventory.operators.some((o) => o.revision === null) && installed.installer) {
+  } else if (
+    installed.install === 'istio-operator' &&
+    installed.name !== 'default' &&
+    !installed.operator &&
+    !inventory.operators.some((o) => o.revision === null) &&
+    installed.installer
+  ) {
     // The operator removes its finalizer from the IstioOperator (and istiod with it): removing the
     // operator first would leave both stuck.
     manual.push(
@@ -50,7 +56,9 @@ export function draftCleanup(ctx: PlanContext, stillReferenced: readonly string[
   return {
     id: 'cleanup',
     title: `Remove control plane ${from.name}`,
-    why: helm.why ?? `Deletes everything of ${from.name}: no namespace, gateway, tag, validator or Service uses it any more. Argo CD prunes the objects when this merges (the Application needs prune enabled).`,
+    why:
+      helm.why ??
+      `Deletes everything of ${from.name}: no namespace, gateway, tag, validator or Service uses it any more. Argo CD prunes the objects when this merges (the Application needs prune enabled).`,
     objects: [],
     deletions,
     rawFiles: removeOldIopJsonPatches(ctx),
@@ -89,7 +97,9 @@ export function draftOperatorCleanup(ctx: PlanContext): PhaseDraft | null {
  * is not. Null when no operator of another revision than `target` is left.
  */
 export function draftLeftoverOperatorCleanup(inventory: MeshInventory, target: string): PhaseDraft | null {
-  const operator = inventory.operators.find((o) => o.revision !== null && o.revision !== target && !inventory.revisions.some((r) => r.name === o.revision));
+  const operator = inventory.operators.find(
+    (o) => o.revision !== null && o.revision !== target && !inventory.revisions.some((r) => r.name === o.revision),
+  );
   return operator ? operatorCleanupDraft(operator, operator.revision!, null) : null;
 }
 

@@ -75,7 +75,12 @@ export function podsOf(workloads: ReadonlyArray<{ replicas: number; optedOut: bo
 }
 
 /** Records an object a phase creates, so that later phases edit it as if it were already in the repo. */
-export function registerCreated(ctx: PlanContext, key: string, json: { readonly apiVersion: string; readonly kind: string; readonly metadata: { readonly name: string; readonly namespace?: string } }, file: string): void {
+export function registerCreated(
+  ctx: PlanContext,
+  key: string,
+  json: { readonly apiVersion: string; readonly kind: string; readonly metadata: { readonly name: string; readonly namespace?: string } },
+  file: string,
+): void {
   ctx.created.set(key, {
     file,
     documentIndex: 0,

@@ -32,7 +32,10 @@ export function draftDefaultRevision(ctx: PlanContext, s: DraftScope): PhaseDraf
     const nonRevisioned = from.name === 'default' && (selector[REV_LABEL] ?? 'default') === 'default';
     if (selector[REV_LABEL] === from.name || nonRevisioned) {
       const dropSelectorKeys = nonRevisioned && selector.istio !== undefined ? ['istio'] : [];
-      objects.push({ desired: new IstiodService(s.scope, s.id('Service', 'istiod'), { revision: to.name, dropSelectorKeys }), targets: [service] });
+      objects.push({
+        desired: new IstiodService(s.scope, s.id('Service', 'istiod'), { revision: to.name, dropSelectorKeys }),
+        targets: [service],
+      });
     }
   }
 
@@ -123,14 +126,20 @@ function defaultTagOutsideGit(ctx: PlanContext): string[] {
   const tagInGit = inventory.tags.some((t) => t.tag === 'default') || helmTagged;
   const validatorInGit = inventory.defaultValidator !== null || inventory.helmBase !== null;
   if (tagInGit && validatorInGit) return [];
-  const missing = [tagInGit ? null : 'the default tag (MutatingWebhookConfiguration istio-revision-tag-default)', validatorInGit ? null : 'ValidatingWebhookConfiguration istiod-default-validator'].filter(Boolean);
+  const missing = [
+    tagInGit ? null : 'the default tag (MutatingWebhookConfiguration istio-revision-tag-default)',
+    validatorInGit ? null : 'ValidatingWebhookConfiguration istiod-default-validator',
+  ].filter(Boolean);
   ctx.warn({
     code: 'default-tag-outside-git',
     message: `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not in the repo, so this pull request cannot move ${missing.length > 1 ? 'them' : 'it'}: the default-revision phase runs istioctl tag set default --revision ${to.name} --overwrite.`,
     file: null,
   });
   const istioctl = to.version ? `istioctl ${to.version}` : `the istioctl of ${to.name}`;
-  return [`istioctl tag set default --revision ${to.name} --overwrite   # with ${istioctl}; moves ${missing.join(' and ')}, which live outside git`, `istioctl tag list   # default → ${to.name}`];
+  return [
+    `istioctl tag set default --revision ${to.name} --overwrite   # with ${istioctl}; moves ${missing.join(' and ')}, which live outside git`,
+    `istioctl tag list   # default → ${to.name}`,
+  ];
 }
 
 /** Annotation on an Argo CD Application whose pruning the tag handover turned off. */
@@ -166,7 +175,14 @@ function helmTagHandover(ctx: PlanContext, s: DraftScope): { objects: PlacedObje
         namespace: old.namespace,
         valuesPath: oldRelease.valuesPath,
         values: { revisionTags: [] },
-        ...(autoPrune ? { also: { metadata: { annotations: { [PRUNE_PAUSED_ANNOTATION]: 'true' } }, spec: { syncPolicy: { automated: { prune: false } } } } } : {}),
+        ...(autoPrune
+          ? {
+              also: {
+                metadata: { annotations: { [PRUNE_PAUSED_ANNOTATION]: 'true' } },
+                spec: { syncPolicy: { automated: { prune: false } } },
+              },
+            }
+          : {}),
       }),
       targets: [old],
     },
@@ -178,8 +194,17 @@ function helmTagHandover(ctx: PlanContext, s: DraftScope): { objects: PlacedObje
         namespace: target.namespace,
         valuesPath: oldRelease.valuesPath,
         // Tags the new release already renders (another old revision's, moved earlier) stay.
-        values: { revisionTags: [...new Set([...stringList(inventory.revisions.find((r) => r.name === to.name)?.helm?.values.revisionTags), ...tags])] },
-        ...(resumePrune ? { also: { spec: { syncPolicy: { automated: { prune: true } } } }, remove: [pointer('metadata', 'annotations', PRUNE_PAUSED_ANNOTATION)] } : {}),
+        values: {
+          revisionTags: [
+            ...new Set([...stringList(inventory.revisions.find((r) => r.name === to.name)?.helm?.values.revisionTags), ...tags]),
+          ],
+        },
+        ...(resumePrune
+          ? {
+              also: { spec: { syncPolicy: { automated: { prune: true } } } },
+              remove: [pointer('metadata', 'annotations', PRUNE_PAUSED_ANNOTATION)],
+            }
+          : {}),
       }),
       targets: [target],
     },
@@ -188,8 +213,12 @@ function helmTagHandover(ctx: PlanContext, s: DraftScope): { objects: PlacedObje
   const manual = argo
     ? autoPrune || getPath(old.body, ['spec', 'syncPolicy', 'automated']) !== undefined
       ? []
-      : [`argocd app sync ${old.name} && argocd app sync ${target.name}   # in this order, without --prune: ${old.name} must not delete the tag(s) ${tags.join(', ')}`]
-    : [`flux reconcile helmrelease -n ${namespace} ${old.name} && flux reconcile helmrelease -n ${namespace} ${target.name}   # right after the merge: the old release drops the tag(s) ${tags.join(', ')}, the new one creates them`];
+      : [
+          `argocd app sync ${old.name} && argocd app sync ${target.name}   # in this order, without --prune: ${old.name} must not delete the tag(s) ${tags.join(', ')}`,
+        ]
+    : [
+        `flux reconcile helmrelease -n ${namespace} ${old.name} && flux reconcile helmrelease -n ${namespace} ${target.name}   # right after the merge: the old release drops the tag(s) ${tags.join(', ')}, the new one creates them`,
+      ];
   return { objects, manual };
 }
 
@@ -229,10 +258,21 @@ function nonRevisionedHandover(ctx: PlanContext, s: DraftScope): PlacedObject[] 
   const objects: PlacedObject[] = [];
   if (!inventory.tags.some((t) => t.tag === 'default')) {
     const file = fileBeside(index.kustomizations, injector.file, 'istio-revision-tag-default.yaml');
-    objects.push({ desired: new RevisionTag(s.scope, s.id('MutatingWebhookConfiguration', 'istio-revision-tag-default'), { template: injector.body, tag: 'default', revision: to.name, file }), targets: [] });
+    objects.push({
+      desired: new RevisionTag(s.scope, s.id('MutatingWebhookConfiguration', 'istio-revision-tag-default'), {
+        template: injector.body,
+        tag: 'default',
+        revision: to.name,
+        file,
+      }),
+      targets: [],
+    });
   }
   const webhookNames = (Array.isArray(injector.body.webhooks) ? injector.body.webhooks : []).map((w) => String(asDict(w).name));
-  objects.push({ desired: new WebhookDeactivation(s.scope, s.id('MutatingWebhookConfiguration', injector.name), { name: injector.name, webhookNames }), targets: [injector] });
+  objects.push({
+    desired: new WebhookDeactivation(s.scope, s.id('MutatingWebhookConfiguration', injector.name), { name: injector.name, webhookNames }),
+    targets: [injector],
+  });
   return objects;
 }
 

@@ -33,7 +33,12 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
     if (gateway.pinned) {
       // Its proxy image and CA address are written out: a restart keeps it on the old revision,
       // and cleanup would leave it without a control plane. It needs its manifest regenerated.
-      const what = [gateway.pinned.image ? `image ${gateway.pinned.image}` : null, gateway.pinned.caAddress ? `CA_ADDR ${gateway.pinned.caAddress}` : null].filter(Boolean).join(' and ');
+      const what = [
+        gateway.pinned.image ? `image ${gateway.pinned.image}` : null,
+        gateway.pinned.caAddress ? `CA_ADDR ${gateway.pinned.caAddress}` : null,
+      ]
+        .filter(Boolean)
+        .join(' and ');
       ctx.warn({
         code: 'gateway-pinned-proxy',
         message: `${object.kind} ${namespace}/${object.name} pins its proxy (${what}); relabelling and restarting do not move it to ${to.name}, and cleanup stays blocked until it no longer names ${from.name}. Regenerate it for ${to.name}, or switch it to injection (annotation inject.istio.io/templates: gateway, image: auto).`,
@@ -63,14 +68,19 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
         message: `${object.kind} ${namespace}/${object.name} selects its pods by istio.io/rev; the selector is immutable, so move it with a canary Deployment (see Istio's gateway canary upgrade) instead of relabelling.`,
         file: object.file,
       });
-      manual.push(`Create a canary gateway Deployment for ${namespace}/${object.name} with pod label istio.io/rev=${to.name}, shift replicas to it, then delete the old one.`);
+      manual.push(
+        `Create a canary gateway Deployment for ${namespace}/${object.name} with pod label istio.io/rev=${to.name}, shift replicas to it, then delete the old one.`,
+      );
       continue;
     }
     moving.push(gateway);
     if (gateway.style === 'namespace-label') {
       const ns = namespaceByName.get(namespace);
       if (ns && !namespaces.has(namespace)) {
-        objects.push({ desired: new NamespaceInjection(s.scope, s.id('Namespace', namespace), { namespace, revision: to.name }), targets: ns.definitions });
+        objects.push({
+          desired: new NamespaceInjection(s.scope, s.id('Namespace', namespace), { namespace, revision: to.name }),
+          targets: ns.definitions,
+        });
       }
     }
     namespaces.add(namespace);
@@ -108,7 +118,10 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
     const moves = helmGatewayMoves(ctx, s, release);
     objects.push(...moves.objects);
     // A version from a Flux variable moves at its source when only this release uses it, else it is pinned.
-    const move = release.chartVersionPath && to.version && from.version && release.chartVersion === from.version ? chartVersionMove(ctx, s, release, to.version) : null;
+    const move =
+      release.chartVersionPath && to.version && from.version && release.chartVersion === from.version
+        ? chartVersionMove(ctx, s, release, to.version)
+        : null;
     if (move) objects.push(...move.objects);
     const chartVersion = move?.chartVersion ?? undefined;
     objects.push({
@@ -119,14 +132,22 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
         namespace: object.namespace,
         valuesPath: release.valuesPath,
         // An explicit proxy tag of the running release moves with the gateway (variant kept); a digest is refused.
-        values: mergeValues({ revision: to.name }, imagePinOverrides(release.values, from, to, { file: object.file, prefix: release.valuesPath.join('.') })) as MergePatch,
+        values: mergeValues(
+          { revision: to.name },
+          imagePinOverrides(release.values, from, to, { file: object.file, prefix: release.valuesPath.join('.') }),
+        ) as MergePatch,
         ...(chartVersion ? { chartVersion } : {}),
         ...(moves.also ? { also: moves.also } : {}),
         ...(moves.remove.length > 0 ? { remove: moves.remove } : {}),
       }),
       targets: [object],
     });
-    const destination = String(getPath(object.body, ['spec', 'destination', 'namespace']) ?? getPath(object.body, ['spec', 'targetNamespace']) ?? (object.kind === 'HelmRelease' ? object.namespace : null) ?? '');
+    const destination = String(
+      getPath(object.body, ['spec', 'destination', 'namespace']) ??
+        getPath(object.body, ['spec', 'targetNamespace']) ??
+        (object.kind === 'HelmRelease' ? object.namespace : null) ??
+        '',
+    );
     if (destination) namespaces.add(destination);
   }
 
@@ -173,7 +194,10 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
       // One check per gateway Deployment restarted here; a Helm release's gateway is not in the repo.
       ...names.flatMap((ns) => rolloutStatusChecks(ns, restartedGateways(moving, ns), ['deployment'])),
       `istioctl proxy-status | grep -E '${names.join('|') || 'gateway'}'   # ISTIOD column: istiod-${to.name}-…`,
-      ...names.map((ns) => `kubectl -n ${ns} get pods -o jsonpath='{range .items[*]}{.metadata.name}{"\\t"}{.spec.containers[?(@.name=="istio-proxy")].image}{"\\n"}{end}'   # proxyv2:${to.version ?? to.name}`),
+      ...names.map(
+        (ns) =>
+          `kubectl -n ${ns} get pods -o jsonpath='{range .items[*]}{.metadata.name}{"\\t"}{.spec.containers[?(@.name=="istio-proxy")].image}{"\\n"}{end}'   # proxyv2:${to.version ?? to.name}`,
+      ),
     ],
     rollback: [`Revert this pull request: the gateways roll back onto ${from.name}, which is still installed and serving.`],
   };

@@ -90,9 +90,14 @@ export function helmNonRevisionedHandover(ctx: PlanContext, s: DraftScope): { ob
   const autoPrune = argo && asDict(automated).prune === true;
   const manual: string[] = [];
   if (argo) {
-    if (automated === undefined) manual.push(`argocd app sync ${target.name} && argocd app sync ${old.name}   # in this order: the default tag first (istiod skips a pod it has already injected), then the old release stops rendering istio-sidecar-injector`);
+    if (automated === undefined)
+      manual.push(
+        `argocd app sync ${target.name} && argocd app sync ${old.name}   # in this order: the default tag first (istiod skips a pod it has already injected), then the old release stops rendering istio-sidecar-injector`,
+      );
     if (!autoPrune) {
-      manual.push(`kubectl delete mutatingwebhookconfiguration istio-sidecar-injector   # right after ${old.name} has synced: it no longer renders the injector, and without auto-prune Argo CD leaves it (then both it and the default tag would inject istio-injection=enabled pods)`);
+      manual.push(
+        `kubectl delete mutatingwebhookconfiguration istio-sidecar-injector   # right after ${old.name} has synced: it no longer renders the injector, and without auto-prune Argo CD leaves it (then both it and the default tag would inject istio-injection=enabled pods)`,
+      );
     }
   } else {
     const ns = (o: IndexedObject) => o.namespace ?? 'flux-system';
@@ -122,7 +127,11 @@ export function helmNonRevisionedCleanupChecks(ctx: PlanContext): { beforeMerge:
  * `managedNamespaceMetadata` labels. A Flux gateway release that `dependsOn` the old istiod release
  * depends on the new one instead (the old one goes at cleanup).
  */
-export function helmGatewayMoves(ctx: PlanContext, s: DraftScope, release: HelmRelease): { also: MergePatch | null; remove: string[]; objects: PlacedObject[] } {
+export function helmGatewayMoves(
+  ctx: PlanContext,
+  s: DraftScope,
+  release: HelmRelease,
+): { also: MergePatch | null; remove: string[]; objects: PlacedObject[] } {
   const { from, to, inventory } = ctx;
   const { object } = release;
   const spec = asDict(object.body.spec);
@@ -132,7 +141,8 @@ export function helmGatewayMoves(ctx: PlanContext, s: DraftScope, release: HelmR
   const old = ctx.installed?.helm?.object;
   const target = inventory.revisions.find((r) => r.name === to.name)?.helm?.object ?? ctx.created.get('istiod-release');
   if (object.kind === 'HelmRelease' && old?.kind === 'HelmRelease' && Array.isArray(spec.dependsOn)) {
-    const isOld = (d: Record<string, unknown>) => d.name === old.name && (d.namespace === undefined ? object.namespace === old.namespace : d.namespace === old.namespace);
+    const isOld = (d: Record<string, unknown>) =>
+      d.name === old.name && (d.namespace === undefined ? object.namespace === old.namespace : d.namespace === old.namespace);
     // The writer edits list entries by name and cannot rename one: said, not written.
     if (spec.dependsOn.map(asDict).some(isOld)) {
       ctx.warn({
@@ -148,11 +158,19 @@ export function helmGatewayMoves(ctx: PlanContext, s: DraftScope, release: HelmR
     also = { spec: { syncPolicy: { managedNamespaceMetadata: { labels: { [REV_LABEL]: to.name } } } } };
     remove.push(pointer('spec', 'syncPolicy', 'managedNamespaceMetadata', 'labels', INJECTION_LABEL));
   }
-  const destination = String(getPath(object.body, ['spec', 'destination', 'namespace']) ?? getPath(object.body, ['spec', 'targetNamespace']) ?? object.namespace ?? '');
+  const destination = String(
+    getPath(object.body, ['spec', 'destination', 'namespace']) ??
+      getPath(object.body, ['spec', 'targetNamespace']) ??
+      object.namespace ??
+      '',
+  );
   const ns = inventory.namespaces.find((n) => n.name === destination);
   // Two gateway releases in one namespace (public and internal ingress) move it once.
   if (ns && ns.revision === from.name && !s.scope.node.tryFindChild(s.id('Namespace', destination))) {
-    objects.push({ desired: new NamespaceInjection(s.scope, s.id('Namespace', destination), { namespace: destination, revision: to.name }), targets: ns.definitions });
+    objects.push({
+      desired: new NamespaceInjection(s.scope, s.id('Namespace', destination), { namespace: destination, revision: to.name }),
+      targets: ns.definitions,
+    });
   }
   return { also, remove, objects };
 }
@@ -176,7 +194,12 @@ export function chartVersionMove(
   const pattern = new RegExp(`\\$\\{${sub.variable}(?::?[=-][^}]*)?\\}`);
   const sharers = ctx.index
     .ofKind('HelmRelease')
-    .filter((o) => o !== release.object && !(o.file === release.object.file && o.documentIndex === release.object.documentIndex) && pattern.test(JSON.stringify(o.body)));
+    .filter(
+      (o) =>
+        o !== release.object &&
+        !(o.file === release.object.file && o.documentIndex === release.object.documentIndex) &&
+        pattern.test(JSON.stringify(o.body)),
+    );
   const holder = sub.source === 'configmap' ? sub.configMap : sub.source === 'substitute' ? sub.kustomization : null;
   if (sharers.length === 0 && holder) {
     const desired = new FluxVariable(s.scope, s.id(holder.kind, holder.name, sub.variable), {

@@ -21,7 +21,10 @@ export function draftManagedControlPlane(ctx: PlanContext, managed: ManagedMesh 
     const template = inGit.find((o) => o.name === from.name) ?? inGit[0]!;
     manual = targetInGit
       ? []
-      : [`# commit a ControlPlaneRevision ${to.name} beside ${template.file}: a copy of ${template.name} with metadata.name: ${to.name} and spec.channel: ${channel}`, ready];
+      : [
+          `# commit a ControlPlaneRevision ${to.name} beside ${template.file}: a copy of ${template.name} with metadata.name: ${to.name} and spec.channel: ${channel}`,
+          ready,
+        ];
   } else if (from.flavor === 'managed') {
     manual = [
       `gcloud container fleet mesh describe --project FLEET_PROJECT_ID   # if membership MEMBERSHIP already serves ${to.name} (REVISION_READY), skip the next step`,
@@ -57,7 +60,9 @@ export function draftManagedControlPlane(ctx: PlanContext, managed: ManagedMesh 
       `kubectl -n ${ISTIO_SYSTEM} get controlplanerevision ${to.name}`,
       `kubectl get mutatingwebhookconfiguration istiod-${to.name}   # the managed injector of ${to.name}`,
     ],
-    rollback: [`Nothing runs on ${to.name} yet: ${from.flavor === 'managed' ? `kubectl -n ${ISTIO_SYSTEM} delete controlplanerevision ${to.name}` : 'gcloud container fleet mesh update --management manual --memberships MEMBERSHIP --project FLEET_PROJECT_ID --location LOCATION'} if you stop here.`],
+    rollback: [
+      `Nothing runs on ${to.name} yet: ${from.flavor === 'managed' ? `kubectl -n ${ISTIO_SYSTEM} delete controlplanerevision ${to.name}` : 'gcloud container fleet mesh update --management manual --memberships MEMBERSHIP --project FLEET_PROJECT_ID --location LOCATION'} if you stop here.`,
+    ],
   };
 }
 
@@ -84,9 +89,10 @@ export function adaptManagedCleanup(ctx: PlanContext, cleanup: PhaseDraft, manag
   return {
     ...cleanup,
     title: `Leave managed control plane ${ctx.from.name}`,
-    why: deletions.length > 0
-      ? `Deletes the ControlPlaneRevision ${ctx.from.name}: no namespace, gateway or tag uses that channel any more, and Google deprovisions it.`
-      : `Nothing to remove: ${ctx.from.name} is Google's control plane of the ${channelOf(ctx.from.name)} channel, outside the cluster and outside git. No namespace, gateway or tag uses it any more.`,
+    why:
+      deletions.length > 0
+        ? `Deletes the ControlPlaneRevision ${ctx.from.name}: no namespace, gateway or tag uses that channel any more, and Google deprovisions it.`
+        : `Nothing to remove: ${ctx.from.name} is Google's control plane of the ${channelOf(ctx.from.name)} channel, outside the cluster and outside git. No namespace, gateway or tag uses it any more.`,
     deletions,
     manual: [],
     manualDone: true,
@@ -97,5 +103,11 @@ export function adaptManagedCleanup(ctx: PlanContext, cleanup: PhaseDraft, manag
 /** The default-revision checks that hold for a managed target (its validator is Google's). */
 export function adaptManagedDefaultRevision(ctx: PlanContext, draft: PhaseDraft): PhaseDraft {
   if (ctx.to.flavor !== 'managed') return draft;
-  return { ...draft, verify: [`istioctl tag list   # default → ${ctx.to.name}`, `kubectl get mutatingwebhookconfiguration istio-revision-tag-default -o jsonpath='{.metadata.labels.istio\\.io/rev}'   # ${ctx.to.name}`] };
+  return {
+    ...draft,
+    verify: [
+      `istioctl tag list   # default → ${ctx.to.name}`,
+      `kubectl get mutatingwebhookconfiguration istio-revision-tag-default -o jsonpath='{.metadata.labels.istio\\.io/rev}'   # ${ctx.to.name}`,
+    ],
+  };
 }

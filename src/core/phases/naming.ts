@@ -32,7 +32,9 @@ export function istiodServiceFor(revision: string): string {
  */
 export function countProxiesOn(from: string, to: string): string {
   // `istiod-<rev>-<replicaset hash>-<pod hash>`, anchored: `asm-managed` must not count `asm-managed-rapid` pods.
-  return from === 'default' ? `istioctl proxy-status | awk 'NR > 1 && !/ istiod-${to}-/' | grep -c ' istiod-'` : `istioctl proxy-status | grep -cE 'istiod-${from}-[a-z0-9]+-[a-z0-9]{5}( |$)'`;
+  return from === 'default'
+    ? `istioctl proxy-status | awk 'NR > 1 && !/ istiod-${to}-/' | grep -c ' istiod-'`
+    : `istioctl proxy-status | grep -cE 'istiod-${from}-[a-z0-9]+-[a-z0-9]{5}( |$)'`;
 }
 
 /**
@@ -40,7 +42,11 @@ export function countProxiesOn(from: string, to: string): string {
  * directory of the kustomization that lists `object`'s file (the writer adds it to its resources),
  * else `object`'s own directory.
  */
-export function fileBeside(kustomizations: ReadonlyArray<{ readonly dir: string; readonly resources: readonly string[] }>, objectFile: string, base: string): string {
+export function fileBeside(
+  kustomizations: ReadonlyArray<{ readonly dir: string; readonly resources: readonly string[] }>,
+  objectFile: string,
+  base: string,
+): string {
   const listing = kustomizations.find((k) => k.resources.includes(objectFile));
   return posix.join(listing ? listing.dir : posix.dirname(objectFile), base);
 }

@@ -1,5 +1,9 @@
 import { DesiredObject } from '../../constructs/desired-object.js';
-import { FirstRevisionIstioOperator, IGNORE_RECONCILE_ANNOTATION, OperatorRevisionCopy } from '../../constructs/istio-operator-first-revision.js';
+import {
+  FirstRevisionIstioOperator,
+  IGNORE_RECONCILE_ANNOTATION,
+  OperatorRevisionCopy,
+} from '../../constructs/istio-operator-first-revision.js';
 import type { PlacedObject } from '../../model/placed-object.js';
 import { asDict, getPath, ISTIO_SYSTEM } from '../../model/kube.js';
 import { operatorGateways } from '../preflight.js';
@@ -33,7 +37,11 @@ import { istioOperatorPinOverrides } from '../sources/image-pins.js';
  * is in git, so no commit can switch them together. `default` is handed over afterwards with
  * `istioctl tag set default --revision <new>`, which also deactivates the old injector.
  */
-export function draftFirstCanaryControlPlane(ctx: PlanContext, s: DraftScope, base: Omit<PhaseDraft, 'objects' | 'manual' | 'manualDone'>): PhaseDraft {
+export function draftFirstCanaryControlPlane(
+  ctx: PlanContext,
+  s: DraftScope,
+  base: Omit<PhaseDraft, 'objects' | 'manual' | 'manualDone'>,
+): PhaseDraft {
   const { installed, to } = ctx;
   if (!isFirstCanaryFromIop(installed)) throw new Error('not a first canary from an IstioOperator');
   const iop = installed.installer;
@@ -52,7 +60,10 @@ export function draftFirstCanaryControlPlane(ctx: PlanContext, s: DraftScope, ba
   });
   registerCreated(ctx, 'first-canary-iop', desired.toJson(), file);
   const objects: PlacedObject[] = [{ desired, targets: [] }];
-  const verify = [`kubectl -n ${iop.namespace ?? ISTIO_SYSTEM} get istiooperator ${name} -o jsonpath='{.status.status}'   # HEALTHY`, ...base.verify];
+  const verify = [
+    `kubectl -n ${iop.namespace ?? ISTIO_SYSTEM} get istiooperator ${name} -o jsonpath='{.status.status}'   # HEALTHY`,
+    ...base.verify,
+  ];
   if (!operator) {
     const version = to.version ?? '<version>';
     const istioctl = `./istio-${version}/bin/istioctl`;
@@ -66,7 +77,9 @@ export function draftFirstCanaryControlPlane(ctx: PlanContext, s: DraftScope, ba
       ],
       manualDone: false,
       manualResult: 'cluster',
-      beforeMerge: [`kubectl get deployment -A -l name=istio-operator   # must list nothing: ${iop.name} is applied with istioctl, no in-cluster operator reconciles it`],
+      beforeMerge: [
+        `kubectl get deployment -A -l name=istio-operator   # must list nothing: ${iop.name} is applied with istioctl, no in-cluster operator reconciles it`,
+      ],
       why: `${base.why} The new IstioOperator ${name} (revision ${to.name}, gateways and the base component off) is a copy of ${iop.name}; istioctl applies it (see the manual steps), nothing reconciles it in the cluster.`,
     };
   }
@@ -76,7 +89,14 @@ export function draftFirstCanaryControlPlane(ctx: PlanContext, s: DraftScope, ba
   const imageTag = operator.version && to.version ? { from: operator.version, to: to.version } : undefined;
   for (const object of operator.objects) {
     objects.push({
-      desired: new OperatorRevisionCopy(s.scope, s.id('operator', object.kind, newName), { current: object, oldName: deployment.name, name: newName, revision: to.name, ...(imageTag ? { imageTag } : {}), file: opFile }),
+      desired: new OperatorRevisionCopy(s.scope, s.id('operator', object.kind, newName), {
+        current: object,
+        oldName: deployment.name,
+        name: newName,
+        revision: to.name,
+        ...(imageTag ? { imageTag } : {}),
+        file: opFile,
+      }),
       targets: [],
     });
   }
@@ -111,8 +131,14 @@ export function draftFirstCanaryControlPlane(ctx: PlanContext, s: DraftScope, ba
     manual: [],
     manualDone: true,
     why: `${base.why} ${deployment.name} has no revision: it reconciles every IstioOperator, ${name} included, with the charts of its own release. This commit stops it (replicas 0) and pauses ${iop.name} (install.istio.io/ignoreReconcile), adds ${newName} (REVISION=${to.name}) to reconcile ${name} alone, and applies ${name} in sync wave 1, once both operator Deployments are healthy. The old control plane keeps running, unreconciled, until cleanup.`,
-    verify: [`kubectl -n ${opNs} get deployment ${deployment.name} ${newName}   # 0/0 and 1/1`, `kubectl -n ${opNs} logs deployment/${newName} | grep -c 'Ignoring IstioOperator CR ${iop.name}'   # ${newName} leaves ${iop.name} alone`, ...verify],
-    rollback: [`Revert this pull request: ${deployment.name} runs again and ${iop.name} is reconciled again; then delete IstioOperator ${name} by hand if it is stuck on its finalizer (kubectl -n ${iop.namespace ?? ISTIO_SYSTEM} delete istiooperator ${name}).`],
+    verify: [
+      `kubectl -n ${opNs} get deployment ${deployment.name} ${newName}   # 0/0 and 1/1`,
+      `kubectl -n ${opNs} logs deployment/${newName} | grep -c 'Ignoring IstioOperator CR ${iop.name}'   # ${newName} leaves ${iop.name} alone`,
+      ...verify,
+    ],
+    rollback: [
+      `Revert this pull request: ${deployment.name} runs again and ${iop.name} is reconciled again; then delete IstioOperator ${name} by hand if it is stuck on its finalizer (kubectl -n ${iop.namespace ?? ISTIO_SYSTEM} delete istiooperator ${name}).`,
+    ],
   };
 }
 
@@ -127,7 +153,9 @@ export function firstCanaryGatewayMoves(ctx: PlanContext, s: DraftScope): { obje
   const iop = installed.installer;
   const running = runningGateways(iop);
   const moved = [...running.ingressGateways, ...running.egressGateways];
-  const target = ctx.inventory.revisions.find((r) => r.name === to.name && r.install === 'istio-operator')?.installer ?? ctx.created.get('first-canary-iop');
+  const target =
+    ctx.inventory.revisions.find((r) => r.name === to.name && r.install === 'istio-operator')?.installer ??
+    ctx.created.get('first-canary-iop');
   if (moved.length === 0 || !target) return { objects: [], manual: [], moved: [] };
   const components = asDict(getPath(iop.body, ['spec', 'components']));
   const on: Record<string, unknown> = {};
@@ -151,7 +179,9 @@ export function firstCanaryGatewayMoves(ctx: PlanContext, s: DraftScope): { obje
   });
   const manual = installed.operator
     ? []
-    : [`./istio-${to.version ?? '<version>'}/bin/istioctl manifest generate -f ${target.file} | kubectl apply -f -   # after the merge: re-renders ${moved.join(', ')} in place for ${to.name}`];
+    : [
+        `./istio-${to.version ?? '<version>'}/bin/istioctl manifest generate -f ${target.file} | kubectl apply -f -   # after the merge: re-renders ${moved.join(', ')} in place for ${to.name}`,
+      ];
   return { objects: [patch(target, on), patch(iop, off)], manual, moved };
 }
 
@@ -181,7 +211,9 @@ export function firstCanaryCleanup(ctx: PlanContext): { deletions: IndexedObject
     `${istioctl} uninstall --revision default -y   # istiod, Service istiod, istio-sidecar-injector, the old ConfigMaps and RBAC: objects labelled istio.io/rev=default; CRDs and the new revision stay`,
   ];
   if (installed.operator) {
-    manual.push(`kubectl -n ${iop.namespace ?? ISTIO_SYSTEM} patch istiooperator ${iop.name} --type merge -p '{"metadata":{"finalizers":null}}'   # its operator is gone and will not release it; Argo CD's prune waits on this`);
+    manual.push(
+      `kubectl -n ${iop.namespace ?? ISTIO_SYSTEM} patch istiooperator ${iop.name} --type merge -p '{"metadata":{"finalizers":null}}'   # its operator is gone and will not release it; Argo CD's prune waits on this`,
+    );
   }
   const deletions = installed.operator ? [...installed.operator.objects] : [];
   return { deletions, manual };
@@ -197,5 +229,8 @@ function runningGateways(iop: IndexedObject): Record<'ingressGateways' | 'egress
     }
     return /egress/.test(name) ? 'egressGateways' : 'ingressGateways';
   };
-  return { ingressGateways: names.filter((n) => keyOf(n) === 'ingressGateways'), egressGateways: names.filter((n) => keyOf(n) === 'egressGateways') };
+  return {
+    ingressGateways: names.filter((n) => keyOf(n) === 'ingressGateways'),
+    egressGateways: names.filter((n) => keyOf(n) === 'egressGateways'),
+  };
 }

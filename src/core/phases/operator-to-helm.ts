@@ -43,14 +43,21 @@ export function helmHomeOrRefuse(ctx: Pick<PlanContext, 'index' | 'installed' | 
   );
 }
 
-export function draftOperatorToHelmControlPlane(ctx: PlanContext, s: DraftScope, base: Omit<PhaseDraft, 'objects' | 'manual' | 'manualDone'>): PhaseDraft {
+export function draftOperatorToHelmControlPlane(
+  ctx: PlanContext,
+  s: DraftScope,
+  base: Omit<PhaseDraft, 'objects' | 'manual' | 'manualDone'>,
+): PhaseDraft {
   const { installed, to, from, inventory } = ctx;
   const iop = installed!.installer!;
   const home = helmHomeOrRefuse(ctx);
   const version = to.version!;
   const raw = translateIstioOperator(iop, to);
   // The IstioOperator's image pins (spec.tag, values.global.tag, …) move to the target, variant kept.
-  const translated = { ...raw, istiod: mergeValues(raw.istiod, imagePinOverrides(raw.istiod, from, to, { file: iop.file, prefix: 'spec (as istiod values)' })) };
+  const translated = {
+    ...raw,
+    istiod: mergeValues(raw.istiod, imagePinOverrides(raw.istiod, from, to, { file: iop.file, prefix: 'spec (as istiod values)' })),
+  };
   const objects: PlacedObject[] = [];
   const beforeMerge: string[] = [];
   const manual: string[] = [];
@@ -60,8 +67,26 @@ export function draftOperatorToHelmControlPlane(ctx: PlanContext, s: DraftScope,
   const release = (name: string, chart: 'base' | 'istiod', values: Record<string, unknown>, dependsOn: string[] = []) => {
     const file = posix.join(home.dir, `${name}.yaml`);
     const desired = flux
-      ? new FluxHelmRelease(s.scope, s.id('HelmRelease', name), { name, chart, version, values, repository: repository!, like: home.sample, dependsOn, file })
-      : new ArgoHelmApplication(s.scope, s.id('Application', name), { name, chart, version, values, repoURL: ISTIO_CHARTS, like: home.owner, cascade: chart !== 'base', file });
+      ? new FluxHelmRelease(s.scope, s.id('HelmRelease', name), {
+          name,
+          chart,
+          version,
+          values,
+          repository: repository!,
+          like: home.sample,
+          dependsOn,
+          file,
+        })
+      : new ArgoHelmApplication(s.scope, s.id('Application', name), {
+          name,
+          chart,
+          version,
+          values,
+          repoURL: ISTIO_CHARTS,
+          like: home.owner,
+          cascade: chart !== 'base',
+          file,
+        });
     objects.push({ desired, targets: [] });
     registerCreated(ctx, chart === 'base' ? 'istio-base-release' : 'istiod-release', desired.toJson(), file);
     return file;
@@ -89,14 +114,30 @@ export function draftOperatorToHelmControlPlane(ctx: PlanContext, s: DraftScope,
   const operator = installed!.operator ?? inventory.operators.find((o) => o.revision === null) ?? null;
   if (operator) {
     const d = operator.deployment;
-    objects.push({ desired: new DesiredObject(s.scope, s.id('Deployment', d.namespace, d.name), { apiVersion: d.apiVersion, kind: 'Deployment', name: d.name, ...(d.namespace ? { namespace: d.namespace } : {}), body: { spec: { replicas: 0 } }, mode: { kind: 'patch' } }), targets: [d] });
+    objects.push({
+      desired: new DesiredObject(s.scope, s.id('Deployment', d.namespace, d.name), {
+        apiVersion: d.apiVersion,
+        kind: 'Deployment',
+        name: d.name,
+        ...(d.namespace ? { namespace: d.namespace } : {}),
+        body: { spec: { replicas: 0 } },
+        mode: { kind: 'patch' },
+      }),
+      targets: [d],
+    });
   } else {
-    manual.unshift(`kubectl -n istio-operator scale deployment istio-operator-${from.name} --replicas 0   # before the merge: the operator (not in git) would re-apply ${from.version ?? from.name} CRDs over the base chart's`);
+    manual.unshift(
+      `kubectl -n istio-operator scale deployment istio-operator-${from.name} --replicas 0   # before the merge: the operator (not in git) would re-apply ${from.version ?? from.name} CRDs over the base chart's`,
+    );
   }
   objects.push({ desired: pauseIop(s, iop), targets: [iop] });
 
   if (translated.untranslated.length > 0) {
-    ctx.warn({ code: 'iop-not-translated', message: `IstioOperator ${iop.name} holds settings no chart value expresses: ${translated.untranslated.join('; ')}. Carry them over by hand or drop them.`, file: iop.file });
+    ctx.warn({
+      code: 'iop-not-translated',
+      message: `IstioOperator ${iop.name} holds settings no chart value expresses: ${translated.untranslated.join('; ')}. Carry them over by hand or drop them.`,
+      file: iop.file,
+    });
   }
   const style = flux ? 'Flux HelmReleases' : 'Argo CD Applications';
   return {
@@ -108,16 +149,26 @@ export function draftOperatorToHelmControlPlane(ctx: PlanContext, s: DraftScope,
     beforeMerge,
     why: `${base.why} Istio ${version} has no in-cluster operator: ${to.name} is installed from Istio's Helm charts as ${style} (${files.join(', ')}), with the settings of IstioOperator ${iop.name} as chart values. The operator is stopped${operator ? ` (${operator.deployment.name} to 0 replicas)` : ''} and ${iop.name} paused (${IGNORE_RECONCILE_ANNOTATION}): ${from.name} keeps running, unreconciled, until cleanup.${translated.untranslated.length > 0 ? `\n\n**Not translated** (no chart value; carry over by hand or drop):\n${translated.untranslated.map((u) => `- ${u}`).join('\n')}` : ''}`,
     verify: [`kubectl get ${flux ? 'helmrelease -A' : 'application -A'} | grep -E 'istio-base|istiod-${to.name}'`, ...base.verify],
-    rollback: [`Revert this pull request: the operator runs again and reconciles ${iop.name}; ${flux ? 'Flux uninstalls' : 'Argo CD deletes'} istiod-${to.name} (the base release keeps the CRDs: delete it by hand only if the operator is to own them again).`],
+    rollback: [
+      `Revert this pull request: the operator runs again and reconciles ${iop.name}; ${flux ? 'Flux uninstalls' : 'Argo CD deletes'} istiod-${to.name} (the base release keeps the CRDs: delete it by hand only if the operator is to own them again).`,
+    ],
   };
 }
 
-function fluxRepository(ctx: PlanContext, s: DraftScope, home: HelmHome, objects: PlacedObject[]): { name: string; namespace: string | null } {
+function fluxRepository(
+  ctx: PlanContext,
+  s: DraftScope,
+  home: HelmHome,
+  objects: PlacedObject[],
+): { name: string; namespace: string | null } {
   if (home.repository) return { name: home.repository.name, namespace: home.repository.namespace };
   const sampleRef = asDict(getPath(home.sample?.body, ['spec', 'chart', 'spec', 'sourceRef']));
   const namespace = typeof sampleRef.namespace === 'string' ? sampleRef.namespace : 'flux-system';
   const file = posix.join(home.dir, 'istio-repository.yaml');
-  objects.push({ desired: new IstioHelmRepository(s.scope, s.id('HelmRepository', 'istio'), { name: 'istio', namespace, url: ISTIO_CHARTS, file }), targets: [] });
+  objects.push({
+    desired: new IstioHelmRepository(s.scope, s.id('HelmRepository', 'istio'), { name: 'istio', namespace, url: ISTIO_CHARTS, file }),
+    targets: [],
+  });
   void ctx;
   return { name: 'istio', namespace };
 }
@@ -165,14 +216,39 @@ export function adaptOperatorToHelmDefaultRevision(ctx: PlanContext, s: DraftSco
   const adopt = (kind: string, name: string, release: string) =>
     `kubectl get ${kind} ${name} && kubectl label ${kind} ${name} app.kubernetes.io/managed-by=Helm --overwrite && kubectl annotate ${kind} ${name} meta.helm.sh/release-name=${release} meta.helm.sh/release-namespace=${ISTIO_SYSTEM} --overwrite   # if the cluster has it (istioctl made it): Helm takes it over in place instead of refusing it`;
   const valuesPath = (o: IndexedObject) => (o.kind === 'HelmRelease' ? ['spec', 'values'] : ['spec', 'source', 'helm', 'valuesObject']);
-  const tags = stringList(istiod?.values.revisionTags ?? getPath(istiodObject?.body, [...valuesPath(istiodObject ?? ({ kind: '' } as IndexedObject)), 'revisionTags']));
+  const tags = stringList(
+    istiod?.values.revisionTags ??
+      getPath(istiodObject?.body, [...valuesPath(istiodObject ?? ({ kind: '' } as IndexedObject)), 'revisionTags']),
+  );
   if (istiodObject && !inventory.tags.some((t) => t.tag === 'default') && !tags.includes('default')) {
-    objects.push({ desired: new HelmValues(s.scope, s.id(istiodObject.kind, istiodObject.name), { apiVersion: istiodObject.apiVersion, kind: istiodObject.kind, name: istiodObject.name, namespace: istiodObject.namespace, valuesPath: istiod?.valuesPath ?? valuesPath(istiodObject), values: { revisionTags: [...tags, 'default'] } }), targets: [istiodObject] });
+    objects.push({
+      desired: new HelmValues(s.scope, s.id(istiodObject.kind, istiodObject.name), {
+        apiVersion: istiodObject.apiVersion,
+        kind: istiodObject.kind,
+        name: istiodObject.name,
+        namespace: istiodObject.namespace,
+        valuesPath: istiod?.valuesPath ?? valuesPath(istiodObject),
+        values: { revisionTags: [...tags, 'default'] },
+      }),
+      targets: [istiodObject],
+    });
     if (flux) beforeMerge.push(adopt('mutatingwebhookconfiguration', 'istio-revision-tag-default', istiodObject.name));
   }
-  const baseDefault = base ? base.values.defaultRevision : getPath(baseObject?.body, [...valuesPath(baseObject ?? ({ kind: '' } as IndexedObject)), 'defaultRevision']);
+  const baseDefault = base
+    ? base.values.defaultRevision
+    : getPath(baseObject?.body, [...valuesPath(baseObject ?? ({ kind: '' } as IndexedObject)), 'defaultRevision']);
   if (baseObject && !inventory.defaultValidator && baseDefault !== to.name) {
-    objects.push({ desired: new HelmValues(s.scope, s.id(baseObject.kind, baseObject.name), { apiVersion: baseObject.apiVersion, kind: baseObject.kind, name: baseObject.name, namespace: baseObject.namespace, valuesPath: base?.valuesPath ?? valuesPath(baseObject), values: { defaultRevision: to.name } }), targets: [baseObject] });
+    objects.push({
+      desired: new HelmValues(s.scope, s.id(baseObject.kind, baseObject.name), {
+        apiVersion: baseObject.apiVersion,
+        kind: baseObject.kind,
+        name: baseObject.name,
+        namespace: baseObject.namespace,
+        valuesPath: base?.valuesPath ?? valuesPath(baseObject),
+        values: { defaultRevision: to.name },
+      }),
+      targets: [baseObject],
+    });
     if (flux) beforeMerge.push(adopt('validatingwebhookconfiguration', 'istiod-default-validator', baseObject.name));
   }
   return { ...draft, objects: [...draft.objects, ...objects], beforeMerge: [...(draft.beforeMerge ?? []), ...beforeMerge] };
@@ -189,7 +265,9 @@ export function adaptOperatorToHelmCleanup(ctx: PlanContext, draft: PhaseDraft):
     `kubectl -n ${ns} patch istiooperator ${iop.name} --type merge -p '{"metadata":{"finalizers":null}}'   # its operator is stopped and will not release it; the prune waits on this`,
   ];
   if (!installed!.operator && !ctx.inventory.operators.some((o) => o.revision === null)) {
-    manual.push(`./istio-${from.version ?? '<old version>'}/bin/istioctl operator remove --revision ${from.name}   # with the istioctl of ${from.name}: istioctl 1.24 has no operator commands`);
+    manual.push(
+      `./istio-${from.version ?? '<old version>'}/bin/istioctl operator remove --revision ${from.name}   # with the istioctl of ${from.name}: istioctl 1.24 has no operator commands`,
+    );
   }
   return { ...draft, manual, manualDone: false, manualResult: 'cluster' };
 }

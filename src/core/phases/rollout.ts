@@ -25,7 +25,9 @@ export function rolloutStatusChecks(
   const timeout = '--timeout=10m';
   if (restarted === null) return [`kubectl -n ${namespace} rollout status ${unknownTypes.join(',')} ${timeout}   ${NEEDS_KUBECTL_1_25}`];
   if (restarted.length > MAX_NAMED_ROLLOUT_CHECKS) {
-    const types = [...new Set(restarted.map((w) => w.kind.toLowerCase()))].sort((a, b) => ALL_WORKLOAD_TYPES.indexOf(a) - ALL_WORKLOAD_TYPES.indexOf(b));
+    const types = [...new Set(restarted.map((w) => w.kind.toLowerCase()))].sort(
+      (a, b) => ALL_WORKLOAD_TYPES.indexOf(a) - ALL_WORKLOAD_TYPES.indexOf(b),
+    );
     return [`kubectl -n ${namespace} rollout status ${types.join(',')} ${timeout}   ${NEEDS_KUBECTL_1_25}`];
   }
   return restarted.map((w) => `kubectl -n ${namespace} rollout status ${w.kind.toLowerCase()}/${w.name} ${timeout}`);

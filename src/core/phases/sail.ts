@@ -73,7 +73,13 @@ export function sailTarget(plane: SailControlPlane, to: string, explicitVersion?
  * moves tags that follow the Istio, and prunes an unused revision; it restarts nothing, relabels
  * nothing and upgrades no IstioCNI, so the plan does.
  */
-export function draftSailUpgrade(index: YamlIndex, inventory: MeshInventory, app: App, options: SailPlanOptions, warn: (w: PlanWarning) => void): SailDrafts | null {
+export function draftSailUpgrade(
+  index: YamlIndex,
+  inventory: MeshInventory,
+  app: App,
+  options: SailPlanOptions,
+  warn: (w: PlanWarning) => void,
+): SailDrafts | null {
   const planes = discoverSail(index);
   if (planes.length === 0) return null;
   if (planes.length > 1) {
@@ -112,7 +118,11 @@ export function draftSailUpgrade(index: YamlIndex, inventory: MeshInventory, app
     const m = /-v(\d+)-(\d+)-(\d+)$/.exec(name);
     from = { name, version: m ? `${m[1]}.${m[2]}.${m[3]}` : null, flavor: 'oss' };
     if (plane.inactiveRevisions.length > 1) {
-      warn({ code: 'several-revisions', message: `the repo names several older revisions of Istio ${plane.name} (${plane.inactiveRevisions.join(', ')}); moving everything on them to ${to.name}.`, file: null });
+      warn({
+        code: 'several-revisions',
+        message: `the repo names several older revisions of Istio ${plane.name} (${plane.inactiveRevisions.join(', ')}); moving everything on them to ${to.name}.`,
+        file: null,
+      });
     }
   }
   let direction: SailDrafts['direction'] = 'none';
@@ -149,7 +159,13 @@ export function draftSailUpgrade(index: YamlIndex, inventory: MeshInventory, app
   const cp = scope('control-plane');
   const cpObjects: PlacedObject[] = [
     {
-      desired: new DesiredObject(cp, idOf('Istio', plane.name), { apiVersion: plane.istio.apiVersion, kind: 'Istio', name: plane.name, body: { spec: { version: `v${target.version}` } }, mode: { kind: 'patch' } }),
+      desired: new DesiredObject(cp, idOf('Istio', plane.name), {
+        apiVersion: plane.istio.apiVersion,
+        kind: 'Istio',
+        name: plane.name,
+        body: { spec: { version: `v${target.version}` } },
+        mode: { kind: 'patch' },
+      }),
       targets: [plane.istio],
     },
   ];
@@ -175,7 +191,9 @@ export function draftSailUpgrade(index: YamlIndex, inventory: MeshInventory, app
       `kubectl get istiorevisions   # ${plane.strategy === 'RevisionBased' ? `${from?.name ?? 'the old revision'} and ${to.name}, both Ready` : `${to.name} at v${to.version}`}`,
       ...(plane.tags.length ? ['kubectl get istiorevisiontags   # REVISION column'] : []),
     ],
-    rollback: [`Revert this pull request: spec.version goes back to ${plane.versionText}${plane.strategy === 'RevisionBased' ? ` and ${from?.name ?? 'the old revision'} is active again (the operator prunes ${to.name} once unused)` : ' and istiod is downgraded in place'}.`],
+    rollback: [
+      `Revert this pull request: spec.version goes back to ${plane.versionText}${plane.strategy === 'RevisionBased' ? ` and ${from?.name ?? 'the old revision'} is active again (the operator prunes ${to.name} once unused)` : ' and istiod is downgraded in place'}.`,
+    ],
   };
 
   const podBudget = options.podBudget ?? DEFAULT_POD_BUDGET;
@@ -207,13 +225,18 @@ export function draftSailUpgrade(index: YamlIndex, inventory: MeshInventory, app
   const gatewayNamespaces = [...new Set(gateways.map((g) => g.object.namespace ?? ''))].sort();
   for (const name of gatewayNamespaces) {
     const ns = namespaceByName.get(name);
-    if (ns && pinnedToOld(ns) && !inventory.workloads.some((w) => w.object.namespace === name)) gatewayObjects.push(relabelNamespace(gw, ns));
+    if (ns && pinnedToOld(ns) && !inventory.workloads.some((w) => w.object.namespace === name))
+      gatewayObjects.push(relabelNamespace(gw, ns));
   }
   for (const g of gateways) {
     if (g.optedOut) continue;
     gatewayObjects.push(restart(gw, g));
     if (g.pinned?.image) {
-      warn({ code: 'gateway-pinned-proxy', message: `gateway ${describeObject(g.object)} has its proxy image written out (${g.pinned.image}); a restart does not change it. Regenerate it for ${to.version}.`, file: g.object.file });
+      warn({
+        code: 'gateway-pinned-proxy',
+        message: `gateway ${describeObject(g.object)} has its proxy image written out (${g.pinned.image}); a restart does not change it. Regenerate it for ${to.version}.`,
+        file: g.object.file,
+      });
     }
   }
   const gatewayPods = gateways.reduce((n, g) => n + (g.optedOut ? 0 : g.replicas), 0);
@@ -230,7 +253,12 @@ export function draftSailUpgrade(index: YamlIndex, inventory: MeshInventory, app
     pods: gatewayPods,
     namespaces: gatewayNamespaces,
     estimatedMinutes: gateways.length ? restartMinutes(gatewayPods) : 0,
-    verify: gatewayNamespaces.flatMap((ns) => rolloutStatusChecks(ns, gateways.filter((g) => g.object.namespace === ns && !g.optedOut).map((g) => g.object))),
+    verify: gatewayNamespaces.flatMap((ns) =>
+      rolloutStatusChecks(
+        ns,
+        gateways.filter((g) => g.object.namespace === ns && !g.optedOut).map((g) => g.object),
+      ),
+    ),
     rollback: [`Revert this pull request: the gateways restart onto ${from?.name ?? 'the old revision'} while it is still installed.`],
   };
 
@@ -241,7 +269,12 @@ export function draftSailUpgrade(index: YamlIndex, inventory: MeshInventory, app
     list.push(w);
     byNamespace.set(w.object.namespace ?? '', list);
   }
-  interface Unit { readonly name: string; readonly ns: MeshNamespace | null; readonly workloads: readonly Workload[]; readonly pods: number }
+  interface Unit {
+    readonly name: string;
+    readonly ns: MeshNamespace | null;
+    readonly workloads: readonly Workload[];
+    readonly pods: number;
+  }
   const units: Unit[] = [];
   for (const ns of inventory.namespaces) {
     if (!onMesh(ns.revision)) continue;
@@ -281,7 +314,11 @@ export function draftSailUpgrade(index: YamlIndex, inventory: MeshInventory, app
       }
       if (unit.workloads.length === 0) {
         manual.push(`kubectl -n ${unit.name} rollout restart deployment,statefulset,daemonset   # its workloads are not in this repo`);
-        warn({ code: 'workloads-not-in-repo', message: `namespace ${unit.name} is meshed but none of its workloads are in the repo; restart them by hand after merging.`, file: unit.ns?.definitions[0]?.file ?? null });
+        warn({
+          code: 'workloads-not-in-repo',
+          message: `namespace ${unit.name} is meshed but none of its workloads are in the repo; restart them by hand after merging.`,
+          file: unit.ns?.definitions[0]?.file ?? null,
+        });
       }
     }
     const names = wave.map((u) => u.name);
@@ -293,7 +330,9 @@ export function draftSailUpgrade(index: YamlIndex, inventory: MeshInventory, app
       title: `Move workloads to ${to.name}${waves.length > 1 ? ` (wave ${i + 1} of ${waves.length}: ${names.join(', ')})` : ''}`,
       why: [
         pinned.length ? `Relabels ${pinned.join(', ')} from the old revision's name to istio.io/rev=${to.name}.` : '',
-        following.length ? `${following.join(', ')} follow${following.length > 1 ? '' : 's'} Istio ${plane.name} (istio-injection or an IstioRevisionTag) and already inject${following.length > 1 ? '' : 's'} new pods with ${to.name}.` : '',
+        following.length
+          ? `${following.join(', ')} follow${following.length > 1 ? '' : 's'} Istio ${plane.name} (istio-injection or an IstioRevisionTag) and already inject${following.length > 1 ? '' : 's'} new pods with ${to.name}.`
+          : '',
         `Restarts their ${wavePods} pod(s) so that they are re-injected with the ${to.version} proxy: injection only happens when a pod is created, and the Sail Operator restarts nothing.`,
       ]
         .filter(Boolean)
@@ -307,32 +346,63 @@ export function draftSailUpgrade(index: YamlIndex, inventory: MeshInventory, app
       estimatedMinutes: restartMinutes(wavePods),
       verify: [
         `kubectl get namespace ${names.join(' ')} -L istio-injection -L istio.io/rev`,
-        ...wave.flatMap((u) => rolloutStatusChecks(u.name, u.workloads.length ? u.workloads.filter((w) => !w.optedOut).map((w) => w.object) : null)),
+        ...wave.flatMap((u) =>
+          rolloutStatusChecks(u.name, u.workloads.length ? u.workloads.filter((w) => !w.optedOut).map((w) => w.object) : null),
+        ),
       ],
-      rollback: [`Revert this pull request: the namespaces go back and the pods restart${plane.strategy === 'RevisionBased' ? ` onto ${from?.name ?? 'the old revision'} (still installed while used)` : ''}.`],
+      rollback: [
+        `Revert this pull request: the namespaces go back and the pods restart${plane.strategy === 'RevisionBased' ? ` onto ${from?.name ?? 'the old revision'} (still installed while used)` : ''}.`,
+      ],
     };
   });
   const workloads = workloadDrafts.length
     ? workloadDrafts
-    : [{ ...gatewaysDraft, id: 'workloads', title: `Move workloads to ${to.name}`, why: `No namespace in the repo runs on Istio ${plane.name}; nothing to move.`, objects: [], pods: 0, namespaces: [], estimatedMinutes: 0, verify: [], rollback: [] }];
+    : [
+        {
+          ...gatewaysDraft,
+          id: 'workloads',
+          title: `Move workloads to ${to.name}`,
+          why: `No namespace in the repo runs on Istio ${plane.name}; nothing to move.`,
+          objects: [],
+          pods: 0,
+          namespaces: [],
+          estimatedMinutes: 0,
+          verify: [],
+          rollback: [],
+        },
+      ];
 
   // cleanup: the IstioCNI follows the control plane; the operator prunes the old IstioRevision.
   const cl = scope('cleanup');
   const cniObjects: PlacedObject[] = plane.cni.map((c) => ({
-    desired: new DesiredObject(cl, idOf('IstioCNI', c.name), { apiVersion: c.apiVersion, kind: 'IstioCNI', name: c.name, body: { spec: { version: `v${target.version}` } }, mode: { kind: 'patch' } }),
+    desired: new DesiredObject(cl, idOf('IstioCNI', c.name), {
+      apiVersion: c.apiVersion,
+      kind: 'IstioCNI',
+      name: c.name,
+      body: { spec: { version: `v${target.version}` } },
+      mode: { kind: 'patch' },
+    }),
     targets: [c],
   }));
-  const moved = new Set([...gatewayObjects, ...workloadDrafts.flatMap((d) => d.objects)].flatMap((o) => o.targets.map((t) => `${t.file}#${t.documentIndex}`)));
+  const moved = new Set(
+    [...gatewayObjects, ...workloadDrafts.flatMap((d) => d.objects)].flatMap((o) => o.targets.map((t) => `${t.file}#${t.documentIndex}`)),
+  );
   const isMoved = (o: { file: string; documentIndex: number }) => moved.has(`${o.file}#${o.documentIndex}`);
   const blockedBy: string[] = [];
   for (const ns of inventory.namespaces) if (pinnedToOld(ns) && !ns.definitions.some(isMoved)) blockedBy.push(`namespace ${ns.name}`);
-  for (const w of [...inventory.workloads, ...inventory.gateways]) if (w.podRevision && oldNames.has(w.podRevision) && !w.optedOut && !isMoved(w.object)) blockedBy.push(`pod label on ${describeObject(w.object)}`);
-  for (const t of plane.tags) if (t.targetKind === 'IstioRevision' && oldNames.has(t.targetName)) blockedBy.push(`IstioRevisionTag ${t.tag} (targetRef IstioRevision ${t.targetName}: point it at the Istio ${plane.name})`);
+  for (const w of [...inventory.workloads, ...inventory.gateways])
+    if (w.podRevision && oldNames.has(w.podRevision) && !w.optedOut && !isMoved(w.object))
+      blockedBy.push(`pod label on ${describeObject(w.object)}`);
+  for (const t of plane.tags)
+    if (t.targetKind === 'IstioRevision' && oldNames.has(t.targetName))
+      blockedBy.push(`IstioRevisionTag ${t.tag} (targetRef IstioRevision ${t.targetName}: point it at the Istio ${plane.name})`);
   const grace = plane.gracePeriodSeconds ?? 30;
   const old = [...oldNames];
   const cleanup: PhaseDraft = {
     id: 'cleanup',
-    title: plane.cni.length ? `Upgrade IstioCNI to v${to.version}; the operator prunes ${old.join(', ') || 'the old revision'}` : `Check that the operator pruned ${old.join(', ') || 'the old revision'}`,
+    title: plane.cni.length
+      ? `Upgrade IstioCNI to v${to.version}; the operator prunes ${old.join(', ') || 'the old revision'}`
+      : `Check that the operator pruned ${old.join(', ') || 'the old revision'}`,
     why: `Nothing of the old control plane is in git: ${
       plane.strategy === 'RevisionBased'
         ? `the Sail Operator deletes IstioRevision ${old.join(', ') || '(the old one)'} ${grace} s (inactiveRevisionDeletionGracePeriodSeconds) after nothing uses it any more (InUse false: no namespace, pod or tag names it)`
@@ -345,13 +415,21 @@ export function draftSailUpgrade(index: YamlIndex, inventory: MeshInventory, app
     pods: 0,
     namespaces: [],
     estimatedMinutes: Math.max(1, Math.ceil(grace / 60)),
-    beforeMerge: old.length ? [`kubectl get istiorevision ${old.join(' ')} -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="InUse")].status}{"\\n"}{end}'   # expect False (or NotFound)`] : [],
+    beforeMerge: old.length
+      ? [
+          `kubectl get istiorevision ${old.join(' ')} -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="InUse")].status}{"\\n"}{end}'   # expect False (or NotFound)`,
+        ]
+      : [],
     verify: [
       `kubectl get istiorevisions   # only ${to.name}${old.length ? ` (${old.join(', ')} deleted after ${grace} s unused)` : ''}`,
       ...(plane.cni.length ? [`kubectl wait istiocni/${plane.cni[0]!.name} --for=condition=Ready --timeout=5m`] : []),
       `istioctl proxy-status   # every proxy at ${to.version}`,
     ],
-    rollback: plane.cni.length ? [`Revert this pull request: the IstioCNI goes back to ${plane.cni.map((c) => String((c.body.spec as { version?: unknown } | undefined)?.version ?? '')).join(', ')}.`] : [],
+    rollback: plane.cni.length
+      ? [
+          `Revert this pull request: the IstioCNI goes back to ${plane.cni.map((c) => String((c.body.spec as { version?: unknown } | undefined)?.version ?? '')).join(', ')}.`,
+        ]
+      : [],
     blockedBy,
   };
 

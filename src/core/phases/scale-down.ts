@@ -29,7 +29,10 @@ function scaleTarget(installed: InstalledRevision): ScaleTarget | null {
     if (installed.helm.valuesAreText) return null;
     return {
       path,
-      current: { autoscaleEnabled: pilot.autoscaleEnabled === undefined ? true : Boolean(pilot.autoscaleEnabled), replicaCount: Number(pilot.replicaCount ?? 1) },
+      current: {
+        autoscaleEnabled: pilot.autoscaleEnabled === undefined ? true : Boolean(pilot.autoscaleEnabled),
+        replicaCount: Number(pilot.replicaCount ?? 1),
+      },
       zero: { autoscaleEnabled: false, replicaCount: 0 },
     };
   }
@@ -101,7 +104,15 @@ export function draftScaleUp(ctx: PlanContext, s: DraftScope): PhaseDraft | null
     why: `istiod ${ctx.to.name} was scaled to zero by the upgrade; it comes back (${before}) before anything moves back to it.`,
     objects: [
       {
-        desired: new ControlPlaneScale(s.scope, s.id(object.kind, object.name), { apiVersion: object.apiVersion, kind: object.kind, name: object.name, namespace: object.namespace, path: target.path, values, scaledFrom: null }),
+        desired: new ControlPlaneScale(s.scope, s.id(object.kind, object.name), {
+          apiVersion: object.apiVersion,
+          kind: object.kind,
+          name: object.name,
+          namespace: object.namespace,
+          path: target.path,
+          values,
+          scaledFrom: null,
+        }),
         targets: [object],
       },
     ],

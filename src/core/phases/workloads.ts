@@ -26,7 +26,11 @@ interface MigrationUnit {
  * are packed into waves of at most `podBudget` pods (a namespace larger than the budget is a wave
  * of its own).
  */
-export function draftWorkloadWaves(ctx: PlanContext, scopeFor: (id: string) => DraftScope, gatewayNamespaces: ReadonlySet<string>): PhaseDraft[] {
+export function draftWorkloadWaves(
+  ctx: PlanContext,
+  scopeFor: (id: string) => DraftScope,
+  gatewayNamespaces: ReadonlySet<string>,
+): PhaseDraft[] {
   const units = migrationUnits(ctx, gatewayNamespaces);
   const canary = new Set(ctx.canary);
   // A typo must not quietly run the upgrade without its canary wave.
@@ -34,7 +38,12 @@ export function draftWorkloadWaves(ctx: PlanContext, scopeFor: (id: string) => D
   if (unknown.length > 0) {
     const valid = units.map((u) => u.namespace);
     throw new UpgradeRefusedError(
-      `canary namespace${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 5).map((n) => inlineCode(n)).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not a meshed namespace moving from ${ctx.from.name} to ${ctx.to.name}; canary namespaces can be: ${valid.slice(0, 30).join(', ')}${valid.length > 30 ? ', …' : ''}.`,
+      `canary namespace${unknown.length > 1 ? 's' : ''} ${unknown
+        .slice(0, 5)
+        .map((n) => inlineCode(n))
+        .join(
+          ', ',
+        )} ${unknown.length > 1 ? 'are' : 'is'} not a meshed namespace moving from ${ctx.from.name} to ${ctx.to.name}; canary namespaces can be: ${valid.slice(0, 30).join(', ')}${valid.length > 30 ? ', …' : ''}.`,
       'unknown-canary-namespace',
     );
   }
@@ -68,7 +77,16 @@ export function draftWorkloadWaves(ctx: PlanContext, scopeFor: (id: string) => D
   }
   if (current.length > 0) waves.push(current);
 
-  return waves.map((wave, i) => draftWave(ctx, scopeFor(waves.length === 1 ? 'workloads' : `workloads-${i + 1}`), wave, i, waves.length, canaryUnits.length > 0 && i === 0));
+  return waves.map((wave, i) =>
+    draftWave(
+      ctx,
+      scopeFor(waves.length === 1 ? 'workloads' : `workloads-${i + 1}`),
+      wave,
+      i,
+      waves.length,
+      canaryUnits.length > 0 && i === 0,
+    ),
+  );
 }
 
 /** The tag canary namespaces follow under the tag strategy. */
@@ -79,11 +97,26 @@ function ensureCanaryTag(ctx: PlanContext, s: DraftScope): PlacedObject[] {
   if (ctx.inventory.tags.some((t) => t.tag === CANARY_TAG)) return [];
   const template = ctx.inventory.tags.find((t) => t.tag === 'default') ?? ctx.inventory.tags[0];
   if (!template) {
-    ctx.warn({ code: 'no-tag-to-copy', message: 'the tag strategy needs a revision tag in git to shape the canary tag after; canary namespaces are relabelled to the new revision instead.', file: null });
+    ctx.warn({
+      code: 'no-tag-to-copy',
+      message:
+        'the tag strategy needs a revision tag in git to shape the canary tag after; canary namespaces are relabelled to the new revision instead.',
+      file: null,
+    });
     return [];
   }
   const file = `${template.object.file.replace(/[^/]+$/, '')}istio-revision-tag-${CANARY_TAG}.yaml`;
-  return [{ desired: new RevisionTag(s.scope, s.id('MutatingWebhookConfiguration', CANARY_TAG), { template: template.object.body, tag: CANARY_TAG, revision: ctx.to.name, file }), targets: [] }];
+  return [
+    {
+      desired: new RevisionTag(s.scope, s.id('MutatingWebhookConfiguration', CANARY_TAG), {
+        template: template.object.body,
+        tag: CANARY_TAG,
+        revision: ctx.to.name,
+        file,
+      }),
+      targets: [],
+    },
+  ];
 }
 
 function migrationUnits(ctx: PlanContext, gatewayNamespaces: ReadonlySet<string>): MigrationUnit[] {
@@ -105,7 +138,8 @@ function migrationUnits(ctx: PlanContext, gatewayNamespaces: ReadonlySet<string>
     seen.add(ns.name);
     const workloads = byNamespace.get(ns.name) ?? [];
     // A gateway-only namespace moves with the gateways.
-    if ((gatewayNamespaces.has(ns.name) || inventory.gateways.some((g) => g.object.namespace === ns.name)) && workloads.length === 0) continue;
+    if ((gatewayNamespaces.has(ns.name) || inventory.gateways.some((g) => g.object.namespace === ns.name)) && workloads.length === 0)
+      continue;
     // With tags, a namespace resolves to the target as soon as its tag moves: it is done only once
     // its workloads have restarted.
     const restarted = workloads.every((w) => w.optedOut || w.restartMarker === ctx.to.name);
@@ -116,12 +150,20 @@ function migrationUnits(ctx: PlanContext, gatewayNamespaces: ReadonlySet<string>
   for (const [namespace, workloads] of byNamespace) {
     if (seen.has(namespace)) continue;
     const own = workloads.filter((w) => onEitherSide(w.podRevision));
-    if (own.length > 0) units.push({ namespace, definition: null, workloads: own, pods: podsOf(own), done: own.every((w) => w.podRevision === ctx.to.name) });
+    if (own.length > 0)
+      units.push({ namespace, definition: null, workloads: own, pods: podsOf(own), done: own.every((w) => w.podRevision === ctx.to.name) });
   }
   return units.sort((a, b) => (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : 0));
 }
 
-function draftWave(ctx: PlanContext, s: DraftScope, wave: readonly MigrationUnit[], index: number, total: number, isCanary: boolean): PhaseDraft {
+function draftWave(
+  ctx: PlanContext,
+  s: DraftScope,
+  wave: readonly MigrationUnit[],
+  index: number,
+  total: number,
+  isCanary: boolean,
+): PhaseDraft {
   const { from, to, inventory } = ctx;
   const objects: PlacedObject[] = [];
   const manual: string[] = [];
@@ -137,7 +179,11 @@ function draftWave(ctx: PlanContext, s: DraftScope, wave: readonly MigrationUnit
     if (tags && ns && ns.injection.mode !== 'none' && !namesOldRevision) {
       // Tag strategy: the namespace keeps following its tag (which moves in default-revision);
       // canary namespaces move to the canary tag, which already points at the new revision.
-      if (isCanary) objects.push({ desired: new NamespaceInjection(s.scope, s.id('Namespace', ns.name), { namespace: ns.name, revision: canaryLabel }), targets: ns.definitions });
+      if (isCanary)
+        objects.push({
+          desired: new NamespaceInjection(s.scope, s.id('Namespace', ns.name), { namespace: ns.name, revision: canaryLabel }),
+          targets: ns.definitions,
+        });
     } else if (ns && ns.injection.mode !== 'none') {
       if (ns.injection.mode === 'revision' && ns.injection.value !== from.name) {
         ctx.warn({
@@ -146,7 +192,10 @@ function draftWave(ctx: PlanContext, s: DraftScope, wave: readonly MigrationUnit
           file: ns.definitions[0]?.file ?? null,
         });
       }
-      objects.push({ desired: new NamespaceInjection(s.scope, s.id('Namespace', ns.name), { namespace: ns.name, revision: to.name }), targets: ns.definitions });
+      objects.push({
+        desired: new NamespaceInjection(s.scope, s.id('Namespace', ns.name), { namespace: ns.name, revision: to.name }),
+        targets: ns.definitions,
+      });
     }
     for (const workload of unit.workloads) {
       const { object } = workload;
@@ -165,13 +214,18 @@ function draftWave(ctx: PlanContext, s: DraftScope, wave: readonly MigrationUnit
     }
     if (unit.workloads.length === 0) {
       manual.push(`kubectl -n ${unit.namespace} rollout restart deployment,statefulset,daemonset   # its workloads are not in this repo`);
-      ctx.warn({ code: 'workloads-not-in-repo', message: `namespace ${unit.namespace} is meshed but none of its workloads are in the repo; restart them by hand after merging.`, file: ns?.definitions[0]?.file ?? null });
+      ctx.warn({
+        code: 'workloads-not-in-repo',
+        message: `namespace ${unit.namespace} is meshed but none of its workloads are in the repo; restart them by hand after merging.`,
+        file: ns?.definitions[0]?.file ?? null,
+      });
     }
   }
   const pods = wave.reduce((sum, u) => sum + u.pods, 0);
   const names = wave.map((u) => u.namespace);
   const optedOut = wave.flatMap((u) => u.workloads.filter((w) => w.optedOut));
-  const label = total === 1 ? '' : isCanary ? ` (canary wave: ${names.join(', ')})` : ` (wave ${index + 1} of ${total}: ${names.join(', ')})`;
+  const label =
+    total === 1 ? '' : isCanary ? ` (canary wave: ${names.join(', ')})` : ` (wave ${index + 1} of ${total}: ${names.join(', ')})`;
   return {
     id: s.phaseId,
     title: `Move workloads to ${to.name}${label}`,
@@ -194,6 +248,8 @@ function draftWave(ctx: PlanContext, s: DraftScope, wave: readonly MigrationUnit
       ...wave.flatMap((u) => rolloutStatusChecks(u.namespace, restartedWorkloads(u.workloads))),
       `istioctl proxy-status | grep -E '\\.(${names.join('|')}) ' | ${from.name === 'default' ? `grep -vc ' istiod-${to.name}-'` : `grep -cE 'istiod-${from.name}-[a-z0-9]+-[a-z0-9]{5}( |$)'`}   # expect 0`,
     ],
-    rollback: [`Revert this pull request: the namespaces go back to ${from.name} and the pods restart onto it (${from.name} is still installed).`],
+    rollback: [
+      `Revert this pull request: the namespaces go back to ${from.name} and the pods restart onto it (${from.name} is still installed).`,
+    ],
   };
 }

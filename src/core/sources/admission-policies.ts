@@ -1,6 +1,6 @@
 import type { InjectionPolicy } from './admission-policy-model.js';
 import { gatekeeperConstraint } from './gatekeeper.js';
-import { kyvernoPolicy, } from './kyverno.js';
+import { kyvernoPolicy } from './kyverno.js';
 import type { YamlIndex } from '../repo-index.js';
 
 /**
@@ -8,7 +8,12 @@ import type { YamlIndex } from '../repo-index.js';
  * (mTLS, authorization, resource limits) are left alone.
  */
 export function findInjectionPolicies(index: YamlIndex, newRevision: string): InjectionPolicy[] {
-  const templates = new Map(index.ofKind('ConstraintTemplate').filter((t) => t.apiVersion.startsWith('templates.gatekeeper.sh/')).map((t) => [t.name, t]));
+  const templates = new Map(
+    index
+      .ofKind('ConstraintTemplate')
+      .filter((t) => t.apiVersion.startsWith('templates.gatekeeper.sh/'))
+      .map((t) => [t.name, t]),
+  );
   const found: InjectionPolicy[] = [];
   for (const object of index.objects) {
     if (object.isPatch) continue;

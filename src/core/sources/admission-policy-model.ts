@@ -1,4 +1,3 @@
-
 import { pointer } from '../../constructs/desired-object.js';
 import { asDict, INJECTION_LABEL, REV_LABEL } from '../../model/kube.js';
 import type { IndexedObject } from '../../model/objects.js';
@@ -34,7 +33,10 @@ export interface InjectionPolicy {
 
 export function mentionsMeshLabel(value: unknown): boolean {
   // What a rule checks, not what its message says.
-  const checked = typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'message')) : value;
+  const checked =
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'message'))
+      : value;
   const text = typeof checked === 'string' ? checked : JSON.stringify(checked ?? null);
   return MESH_LABELS.some((label) => text.includes(label));
 }
@@ -51,7 +53,9 @@ export function selectorExpressions(selector: unknown): unknown[] {
 
 /** The selector expression that leaves out namespaces the original requirement of istio-injection accepted. */
 export function notEnrolledByInjection(injection: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  return injection.allowedRegex === undefined ? { key: INJECTION_LABEL, operator: 'DoesNotExist' } : { key: INJECTION_LABEL, operator: 'NotIn', values: ['enabled'] };
+  return injection.allowedRegex === undefined
+    ? { key: INJECTION_LABEL, operator: 'DoesNotExist' }
+    : { key: INJECTION_LABEL, operator: 'NotIn', values: ['enabled'] };
 }
 
 /** Written where a policy's enforcement is paused for the upgrade: the value to put back at cleanup. */
@@ -74,7 +78,10 @@ export function pause(spec: Record<string, unknown>, original: string): PolicyCh
 export function resume(object: IndexedObject, spec: Record<string, unknown>, remove: readonly string[]): PolicyChange {
   const annotations = Object.keys(asDict(asDict(object.body.metadata).annotations));
   const onlyOurs = annotations.length === 0 || (annotations.length === 1 && annotations[0] === PAUSED_ANNOTATION);
-  return { body: { spec }, remove: [...remove, onlyOurs ? pointer('metadata', 'annotations') : pointer('metadata', 'annotations', PAUSED_ANNOTATION)] };
+  return {
+    body: { spec },
+    remove: [...remove, onlyOurs ? pointer('metadata', 'annotations') : pointer('metadata', 'annotations', PAUSED_ANNOTATION)],
+  };
 }
 
 /** Kubernetes label selector semantics (matchLabels AND matchExpressions); an absent selector selects all. */
@@ -87,10 +94,15 @@ export function labelSelectorMatches(selector: unknown, labels: Readonly<Record<
     const values = Array.isArray(expression.values) ? expression.values.map(String) : [];
     const has = Object.hasOwn(labels, key);
     const ok =
-      expression.operator === 'In' ? has && values.includes(labels[key]!) :
-      expression.operator === 'NotIn' ? !has || !values.includes(labels[key]!) :
-      expression.operator === 'Exists' ? has :
-      expression.operator === 'DoesNotExist' ? !has : true;
+      expression.operator === 'In'
+        ? has && values.includes(labels[key]!)
+        : expression.operator === 'NotIn'
+          ? !has || !values.includes(labels[key]!)
+          : expression.operator === 'Exists'
+            ? has
+            : expression.operator === 'DoesNotExist'
+              ? !has
+              : true;
     if (!ok) return false;
   }
   return true;
@@ -99,7 +111,13 @@ export function labelSelectorMatches(selector: unknown, labels: Readonly<Record<
 /** A name list with `*` wildcards (prefix or suffix, as Gatekeeper and Kyverno allow); absent: `absent`. */
 export function namesMatch(list: unknown, name: string, absent: boolean): boolean {
   if (!Array.isArray(list) || list.length === 0) return absent;
-  return list.some((pattern) => new RegExp(`^${String(pattern).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(name));
+  return list.some((pattern) =>
+    new RegExp(
+      `^${String(pattern)
+        .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')}$`,
+    ).test(name),
+  );
 }
 
 export function matchedKinds(rule: Readonly<Record<string, unknown>>): unknown[] {

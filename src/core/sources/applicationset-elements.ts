@@ -21,7 +21,10 @@ export const applicationSetElements: DelegatedEdits = {
  * documents of the repo, so their changes go to the generator elements instead (a patch edits
  * the element, a new release appends a copy of the old one's element, a deletion removes it).
  */
-export function splitGeneratedEdits(repo: ReadonlyMap<string, string>, edits: PhaseEdits): { rest: PhaseEdits; generated: GeneratedEdit[] } {
+export function splitGeneratedEdits(
+  repo: ReadonlyMap<string, string>,
+  edits: PhaseEdits,
+): { rest: PhaseEdits; generated: GeneratedEdit[] } {
   const generated: GeneratedEdit[] = [];
   const generatedTarget = (o: IndexedObject) => mayBeGenerated(repo, o) && isGeneratedTarget(repo, o);
   const objects = edits.objects.filter(({ desired, targets }) => {
@@ -34,7 +37,10 @@ export function splitGeneratedEdits(repo: ReadonlyMap<string, string>, edits: Ph
     }
     const mine = targets.filter(generatedTarget);
     if (mine.length === 0) return true;
-    if (mine.length !== targets.length) throw new YamlEditError(`${json.kind} ${json.metadata.name} is defined both by an ApplicationSet and in plain YAML; the bot cannot tell which one wins`);
+    if (mine.length !== targets.length)
+      throw new YamlEditError(
+        `${json.kind} ${json.metadata.name} is defined both by an ApplicationSet and in plain YAML; the bot cannot tell which one wins`,
+      );
     for (const target of mine) generated.push({ kind: 'patch', target, patch: json as unknown as Record<string, unknown> });
     return false;
   });
@@ -87,7 +93,10 @@ type ListEdit = Exclude<ElementEdit, FileEdit>;
  * copy under a new name for a new release (comments speak of the new values), or the file deleted.
  * Returns the file written, or null when nothing changed.
  */
-function editParamsFile(repo: { get(path: string): string | undefined; set(path: string, text: string): void; delete?(path: string): void }, edit: FileEdit): string | null {
+function editParamsFile(
+  repo: { get(path: string): string | undefined; set(path: string, text: string): void; delete?(path: string): void },
+  edit: FileEdit,
+): string | null {
   const source = repo.get(edit.file);
   if (source === undefined) throw new YamlEditError(`${edit.file}: the params file is not in the repo`);
   if (edit.op === 'file-delete') {
@@ -96,7 +105,8 @@ function editParamsFile(repo: { get(path: string): string | undefined; set(path:
     return edit.file;
   }
   const target = edit.op === 'file-copy' ? edit.newFile : edit.file;
-  if (edit.op === 'file-copy' && repo.get(target) !== undefined) throw new YamlEditError(`${target}: the new release's params file already exists`);
+  if (edit.op === 'file-copy' && repo.get(target) !== undefined)
+    throw new YamlEditError(`${target}: the new release's params file already exists`);
   const patched = patchYamlMappingText(edit.file, source, edit.patch as never);
   const text = edit.op === 'file-copy' ? renameCommentText(patched, edit.renames) : patched;
   const expected = { ...asRecord(loadAll(source)[0]), ...edit.patch };
@@ -106,7 +116,8 @@ function editParamsFile(repo: { get(path: string): string | undefined; set(path:
   } catch (error) {
     throw new YamlEditError(`${target}: editing the params file would write invalid YAML (${(error as Error).message})`);
   }
-  if (!isDeepStrictEqual(actual, expected)) throw new YamlEditError(`${target}: the edited params file does not read back as intended; nothing written`);
+  if (!isDeepStrictEqual(actual, expected))
+    throw new YamlEditError(`${target}: the edited params file does not read back as intended; nothing written`);
   if (text === source && edit.op === 'file-patch') return null;
   repo.set(target, text);
   return target;
@@ -160,7 +171,8 @@ export function editElements(file: string, source: string, edit: ListEdit): stri
     if (seq.flow) throw new YamlEditError(`${file}: ${listPath.join('.')} is a flow list ([...]); the bot edits block lists only`);
     const first = lineStart(source, start);
     const dash = source.slice(first, start);
-    if (!/^\s*-\s+$/.test(dash)) throw new YamlEditError(`${file}: the element ${index + 1} of ${listPath.join('.')} does not start its own line`);
+    if (!/^\s*-\s+$/.test(dash))
+      throw new YamlEditError(`${file}: the element ${index + 1} of ${listPath.join('.')} does not start its own line`);
     const end = lineEnd(source, nodeEnd);
     if (edit.op === 'append-copy') {
       const last = seq.items.at(-1) as Node;
@@ -169,7 +181,12 @@ export function editElements(file: string, source: string, edit: ListEdit): stri
       const copy = patchYamlMappingText(file, blank + source.slice(start, end), edit.patch as never);
       const renamed = renameInComments(copy, asRecord(item.toJSON()), edit.patch);
       const withDash = dash + renamed.slice(dash.length);
-      text = source.slice(0, at) + (at > 0 && source[at - 1] !== '\n' ? '\n' : '') + withDash + (withDash.endsWith('\n') ? '' : '\n') + source.slice(at);
+      text =
+        source.slice(0, at) +
+        (at > 0 && source[at - 1] !== '\n' ? '\n' : '') +
+        withDash +
+        (withDash.endsWith('\n') ? '' : '\n') +
+        source.slice(at);
     } else {
       if (seq.items.length === 1) throw new YamlEditError(`${file}: refusing to remove the only element of ${listPath.join('.')}`);
       // Whole-line comments right above the element, at its column, describe it and go with it.
@@ -200,11 +217,15 @@ function verify(file: string, before: string, after: string, edit: ListEdit): vo
   }
   const listPath = edit.path.slice(0, -1);
   const index = edit.path.at(-1) as number;
-  const list = listPath.reduce<unknown>((node, key) => (node as Record<string | number, unknown>)[key], expected[edit.documentIndex]) as unknown[];
+  const list = listPath.reduce<unknown>(
+    (node, key) => (node as Record<string | number, unknown>)[key],
+    expected[edit.documentIndex],
+  ) as unknown[];
   if (edit.op === 'patch') list[index] = { ...asRecord(list[index]), ...edit.patch };
   else if (edit.op === 'append-copy') list.push({ ...asRecord(list[index]), ...edit.patch });
   else list.splice(index, 1);
-  if (!isDeepStrictEqual(actual, expected)) throw new YamlEditError(`${file}: the edited generator element does not read back as intended; nothing written`);
+  if (!isDeepStrictEqual(actual, expected))
+    throw new YamlEditError(`${file}: the edited generator element does not read back as intended; nothing written`);
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

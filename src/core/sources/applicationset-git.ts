@@ -47,7 +47,10 @@ export function globToRegExp(glob: string): RegExp {
     else if (c === '[') {
       const end = text.indexOf(']', i);
       if (end < 0) throw new GitGeneratorError(`the glob ${glob} has an unclosed [`);
-      out += `[${text.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+      out += `[${text
+        .slice(i + 1, end)
+        .replace(/^!/, '^')
+        .replace(/\\/g, '\\\\')}]`;
       i = end;
     } else out += c.replace(/[.+^${}()|\\]/g, '\\$&');
   }
@@ -99,9 +102,14 @@ export function isPathReference(key: readonly string[]): boolean {
 }
 
 /** The parameter sets of a git generator over the repo. */
-export function gitParamSets(git: Readonly<Record<string, unknown>>, repo: ReadonlyMap<string, string> | undefined, goTemplate: boolean): { sets: GitParamSet[]; globs: GitGlobs } {
+export function gitParamSets(
+  git: Readonly<Record<string, unknown>>,
+  repo: ReadonlyMap<string, string> | undefined,
+  goTemplate: boolean,
+): { sets: GitParamSet[]; globs: GitGlobs } {
   if (!repo) throw new GitGeneratorError('the git generator needs the repo files, which are not available here');
-  if (git.files !== undefined && git.directories !== undefined) throw new GitGeneratorError('a git generator with both files and directories');
+  if (git.files !== undefined && git.directories !== undefined)
+    throw new GitGeneratorError('a git generator with both files and directories');
   if (git.pathParamPrefix !== undefined) throw new GitGeneratorError('git.pathParamPrefix is not read');
   if (git.values !== undefined) throw new GitGeneratorError('git.values is not read');
   if (git.files !== undefined) {
@@ -134,7 +142,8 @@ function readParams(file: string, text: string): Record<string, unknown> {
   } catch (error) {
     throw new GitGeneratorError(`the git generator's params file ${file} does not parse: ${(error as Error).message}`);
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new GitGeneratorError(`the git generator's params file ${file} is not one mapping of parameters`);
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new GitGeneratorError(`the git generator's params file ${file} is not one mapping of parameters`);
   return data as Record<string, unknown>;
 }
 

@@ -102,7 +102,9 @@ export function applicationSetWarnings(index: YamlIndex): PlanWarning[] {
     }
     warnings.push({ code: 'applicationset-unreadable', message: `${message}.`, file: appSet.file });
   }
-  const istioSets = new Set(generated.filter((g) => isIstioChart(String(getPath(g.object.body, ['spec', 'source', 'chart']) ?? ''))).map((g) => g.appSet));
+  const istioSets = new Set(
+    generated.filter((g) => isIstioChart(String(getPath(g.object.body, ['spec', 'source', 'chart']) ?? ''))).map((g) => g.appSet),
+  );
   for (const appSet of istioSets) {
     const sync = getPath(appSet.body, ['spec', 'syncPolicy', 'applicationsSync']);
     if (sync === 'create-only' || sync === 'create-delete') {
@@ -166,7 +168,12 @@ export function expandApplicationSet(appSet: IndexedObject, repo: ReadonlyMap<st
   return out;
 }
 
-function generatorInstances(generator: Readonly<Record<string, unknown>>, path: readonly (string | number)[], repo: ReadonlyMap<string, string> | undefined, goTemplate: boolean): Instance[] {
+function generatorInstances(
+  generator: Readonly<Record<string, unknown>>,
+  path: readonly (string | number)[],
+  repo: ReadonlyMap<string, string> | undefined,
+  goTemplate: boolean,
+): Instance[] {
   const kinds = Object.keys(generator).filter((k) => k !== 'selector' && k !== 'template');
   if (generator.template !== undefined) throw new TemplateError('a generator with its own template is not read');
   if (generator.selector !== undefined) throw new TemplateError('a generator selector is not read');
@@ -177,7 +184,8 @@ function generatorInstances(generator: Readonly<Record<string, unknown>>, path: 
     if (list.elementsYaml !== undefined) throw new TemplateError('list.elementsYaml is not read');
     const elements = Array.isArray(list.elements) ? list.elements : [];
     return elements.map((element, index) => {
-      if (typeof element !== 'object' || element === null || Array.isArray(element)) throw new TemplateError(`list element ${index + 1} is not a mapping`);
+      if (typeof element !== 'object' || element === null || Array.isArray(element))
+        throw new TemplateError(`list element ${index + 1} is not a mapping`);
       const record = element as Record<string, unknown>;
       return { params: record, sources: [{ path: [...path, 'list', 'elements'], index, element: record }] };
     });
@@ -191,7 +199,10 @@ function generatorInstances(generator: Readonly<Record<string, unknown>>, path: 
   if (kind === 'git') {
     try {
       const { sets, globs } = gitParamSets(asDict(generator.git), repo, goTemplate);
-      return sets.map((set) => ({ params: set.params, sources: set.file ? [{ path: [...path, 'git'], index: -1, element: set.content, file: set.file, globs }] : [] }));
+      return sets.map((set) => ({
+        params: set.params,
+        sources: set.file ? [{ path: [...path, 'git'], index: -1, element: set.content, file: set.file, globs }] : [],
+      }));
     } catch (error) {
       if (error instanceof GitGeneratorError) throw new TemplateError(error.message);
       throw error;
@@ -216,7 +227,8 @@ function parseReference(inner: string, goTemplate: boolean): Reference {
     const match = /^\.([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)(?:\s*\|\s*default\s+("(?:[^"\\]|\\.)*"|`[^`]*`|[\w.-]+))?$/.exec(text);
     if (!match) throw new TemplateError(`the Go template {{${inner}}} is not a plain field reference`);
     const raw = match[2];
-    const fallback = raw === undefined ? null : raw.startsWith('"') ? (JSON.parse(raw) as string) : raw.startsWith('`') ? raw.slice(1, -1) : raw;
+    const fallback =
+      raw === undefined ? null : raw.startsWith('"') ? (JSON.parse(raw) as string) : raw.startsWith('`') ? raw.slice(1, -1) : raw;
     return { key: match[1]!.split('.'), fallback };
   }
   if (!/^[A-Za-z_][\w-]*(?:\.[\w-]+)*$/.test(text)) throw new TemplateError(`the placeholder {{${inner}}} is not a plain parameter name`);
@@ -252,16 +264,29 @@ function renderString(text: string, params: Readonly<Record<string, unknown>>, g
   return text.replace(PLACEHOLDER, (_m, inner: string) => substitute(parseReference(inner, goTemplate), params));
 }
 
-export function renderValue(value: unknown, params: Readonly<Record<string, unknown>>, goTemplate: boolean, substitute: Substitute): unknown {
+export function renderValue(
+  value: unknown,
+  params: Readonly<Record<string, unknown>>,
+  goTemplate: boolean,
+  substitute: Substitute,
+): unknown {
   if (typeof value === 'string') return renderString(value, params, goTemplate, substitute);
   if (Array.isArray(value)) return value.map((v) => renderValue(v, params, goTemplate, substitute));
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [renderString(k, params, goTemplate, substitute), renderValue(v, params, goTemplate, substitute)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        renderString(k, params, goTemplate, substitute),
+        renderValue(v, params, goTemplate, substitute),
+      ]),
+    );
   }
   return value;
 }
 
 /** A params file a git files generator of the repo reads (not a Kubernetes object, yet not skipped). */
 export function isGitParamsFile(index: YamlIndex, file: string): boolean {
-  return isParamsFileOf(index.ofKind('ApplicationSet').map((o) => o.body), file);
+  return isParamsFileOf(
+    index.ofKind('ApplicationSet').map((o) => o.body),
+    file,
+  );
 }

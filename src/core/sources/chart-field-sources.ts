@@ -2,10 +2,9 @@ import type { KubeObject } from '../../model/objects.js';
 
 import type { MergePatch, PatchValue } from '../../model/merge-patch.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
-import type { IndexedObject, } from '../../model/objects.js';
+import type { IndexedObject } from '../../model/objects.js';
 import type { ValuesPath } from './helm-template.js';
 import { isRecord, key, type FieldSource, type VirtualInfo } from './helm-app-of-apps.js';
-
 
 export function sourceOf(info: VirtualInfo, path: ReadonlyArray<string | number>): FieldSource | null {
   const exact = info.fields.get(key(path));
@@ -25,18 +24,35 @@ export function relativeSource(info: VirtualInfo, path: ReadonlyArray<string | n
   return { ...source, path: [...created.to, ...source.path.slice(created.from.length)] };
 }
 
-export function invert(source: Extract<FieldSource, { kind: 'derived' }>, value: PatchValue, target: IndexedObject, path: ReadonlyArray<string | number>): PatchValue {
+export function invert(
+  source: Extract<FieldSource, { kind: 'derived' }>,
+  value: PatchValue,
+  target: IndexedObject,
+  path: ReadonlyArray<string | number>,
+): PatchValue {
   const text = typeof value === 'string' ? value : null;
-  if (text === null || !text.startsWith(source.prefix) || !text.endsWith(source.suffix) || text.length < source.prefix.length + source.suffix.length) {
-    throw new UpgradeRefusedError(`${target.kind} ${target.name}: ${path.join('.')} would be ${String(value)}, which the template's '${source.prefix}…${source.suffix}' cannot render.`, 'helm-template-literal');
+  if (
+    text === null ||
+    !text.startsWith(source.prefix) ||
+    !text.endsWith(source.suffix) ||
+    text.length < source.prefix.length + source.suffix.length
+  ) {
+    throw new UpgradeRefusedError(
+      `${target.kind} ${target.name}: ${path.join('.')} would be ${String(value)}, which the template's '${source.prefix}…${source.suffix}' cannot render.`,
+      'helm-template-literal',
+    );
   }
   return text.slice(source.prefix.length, text.length - source.suffix.length);
 }
 
 /** The leaves of a merge patch: lists and scalars are leaves. */
-export function leaves(patch: MergePatch, prefix: ReadonlyArray<string | number> = []): Array<[ReadonlyArray<string | number>, PatchValue]> {
-  return Object.entries(patch).flatMap(([k, v]): Array<[ReadonlyArray<string | number>, PatchValue]> =>
-    isRecord(v) ? leaves(v as MergePatch, [...prefix, k]) : [[[...prefix, k], v as PatchValue]],
+export function leaves(
+  patch: MergePatch,
+  prefix: ReadonlyArray<string | number> = [],
+): Array<[ReadonlyArray<string | number>, PatchValue]> {
+  return Object.entries(patch).flatMap(
+    ([k, v]): Array<[ReadonlyArray<string | number>, PatchValue]> =>
+      isRecord(v) ? leaves(v as MergePatch, [...prefix, k]) : [[[...prefix, k], v as PatchValue]],
   );
 }
 

@@ -42,10 +42,15 @@ export function chartValueFilesWarnings(index: YamlIndex): PlanWarning[] {
     const chart = `${release.chart}${release.chartVersion ? ` ${release.chartVersion}` : ''}`;
     const missing = DECISIVE[release.chart].filter((key) => !hasValue(release.values, key));
     if (missing.length > 0) {
-      refused.push(`${where} lists ${files.join(', ')} in ${fieldOf(object.kind)} (inside the chart ${chart}, not in this repo) and does not set ${missing.join(', ')} inline, so ${missing.length === 1 ? 'it' : 'they'} may come from there`);
+      refused.push(
+        `${where} lists ${files.join(', ')} in ${fieldOf(object.kind)} (inside the chart ${chart}, not in this repo) and does not set ${missing.join(', ')} inline, so ${missing.length === 1 ? 'it' : 'they'} may come from there`,
+      );
       continue;
     }
-    const assumed = [...DECISIVE[release.chart], ...SHOWN].map((key) => `${key}=${hasValue(release.values, key) ? JSON.stringify(valueAt(release.values, key)) : 'unset inline (the chart default, unless a values file sets it)'}`);
+    const assumed = [...DECISIVE[release.chart], ...SHOWN].map(
+      (key) =>
+        `${key}=${hasValue(release.values, key) ? JSON.stringify(valueAt(release.values, key)) : 'unset inline (the chart default, unless a values file sets it)'}`,
+    );
     warnings.push({
       code: 'helm-value-files-unread',
       message: `${where}: the values files ${files.join(', ')} (${fieldOf(object.kind)}) are inside the chart ${chart}, not in this repo, so values set there (global.hub, global.tag, meshConfig, …) are not visible to the plan. Inline values win over them; the plan assumed ${assumed.join(', ')}. A copy for the new revision lists the same files: check the target chart ships them.`,
@@ -64,7 +69,10 @@ export function chartValueFilesWarnings(index: YamlIndex): PlanWarning[] {
 function unreadableValueFiles(release: HelmRelease): string[] {
   const body = release.object.body;
   // Only a chart from a Helm repository: a multi-source Application is refused elsewhere, a path source is a local chart.
-  const list = release.object.kind === 'HelmRelease' ? getPath(body, ['spec', 'chart', 'spec', 'valuesFiles']) : getPath(body, ['spec', 'source', 'helm', 'valueFiles']);
+  const list =
+    release.object.kind === 'HelmRelease'
+      ? getPath(body, ['spec', 'chart', 'spec', 'valuesFiles'])
+      : getPath(body, ['spec', 'source', 'helm', 'valueFiles']);
   const files = Array.isArray(list) ? list.filter((f): f is string => typeof f === 'string' && f !== '') : [];
   // values.yaml is the chart's own defaults, not an override.
   return files.filter((f) => f !== 'values.yaml');
@@ -75,7 +83,12 @@ function fieldOf(kind: string): string {
 }
 
 function valueAt(values: Readonly<Record<string, unknown>>, key: string): unknown {
-  return key.split('.').reduce<unknown>((v, k) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined), values);
+  return key
+    .split('.')
+    .reduce<unknown>(
+      (v, k) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined),
+      values,
+    );
 }
 
 function hasValue(values: Readonly<Record<string, unknown>>, key: string): boolean {

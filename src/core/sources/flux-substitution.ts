@@ -45,7 +45,13 @@ export function kustomizationFor(index: YamlIndex, file: string): IndexedObject 
   for (const object of index.ofKind('Kustomization')) {
     if (!isFluxKustomization(object)) continue;
     const raw = getPath(object.body, ['spec', 'path']);
-    const path = typeof raw === 'string' ? posix.normalize(raw.replace(/^\.?\/+/, '')).replace(/\/+$/, '').replace(/^\.$/, '') : '';
+    const path =
+      typeof raw === 'string'
+        ? posix
+            .normalize(raw.replace(/^\.?\/+/, ''))
+            .replace(/\/+$/, '')
+            .replace(/^\.$/, '')
+        : '';
     if (path !== '' && !file.startsWith(`${path}/`)) continue;
     if (!best || path.length > best.length) best = { object, length: path.length };
   }
@@ -105,7 +111,12 @@ function lookup(index: YamlIndex, file: string, variable: string, fallback: stri
     if (configMap && data[variable] !== undefined) found = { value: data[variable]!, configMap };
   }
   if (found) return { ...base, value: found.value, source: 'configmap', configMap: found.configMap, secrets };
-  return { ...base, secrets, value: secrets.length === 0 ? fallback : null, source: secrets.length === 0 && fallback !== null ? 'default' : 'unresolved' };
+  return {
+    ...base,
+    secrets,
+    value: secrets.length === 0 ? fallback : null,
+    source: secrets.length === 0 && fallback !== null ? 'default' : 'unresolved',
+  };
 }
 
 /**
@@ -119,7 +130,10 @@ export function valuesFromConfigMaps(index: YamlIndex, release: IndexedObject): 
   for (const ref of Array.isArray(entries) ? entries.map(asDict) : []) {
     const name = typeof ref.name === 'string' ? ref.name : null;
     if (!name) continue;
-    const configMap = ref.kind === 'ConfigMap' ? index.find({ apiVersion: 'v1', kind: 'ConfigMap', namespace: release.namespace, name }).find((o) => !o.isPatch) : undefined;
+    const configMap =
+      ref.kind === 'ConfigMap'
+        ? index.find({ apiVersion: 'v1', kind: 'ConfigMap', namespace: release.namespace, name }).find((o) => !o.isPatch)
+        : undefined;
     const key = typeof ref.valuesKey === 'string' ? ref.valuesKey : 'values.yaml';
     const text = configMap ? stringMap(configMap.body.data)[key] : undefined;
     if (text === undefined) {

@@ -1,4 +1,18 @@
-import { MESH_LABELS, PAUSED_ANNOTATION, ABSENT, mentionsMeshLabel, appliesToNamespacesOrPods, selectorExpressions, notEnrolledByInjection, pausedEnforcement, pause, resume, labelSelectorMatches, namesMatch, type InjectionPolicy } from './admission-policy-model.js';
+import {
+  MESH_LABELS,
+  PAUSED_ANNOTATION,
+  ABSENT,
+  mentionsMeshLabel,
+  appliesToNamespacesOrPods,
+  selectorExpressions,
+  notEnrolledByInjection,
+  pausedEnforcement,
+  pause,
+  resume,
+  labelSelectorMatches,
+  namesMatch,
+  type InjectionPolicy,
+} from './admission-policy-model.js';
 import { pointer } from '../../constructs/desired-object.js';
 import { asDict, describe, getPath, INJECTION_LABEL, REV_LABEL } from '../../model/kube.js';
 import type { IndexedObject } from '../../model/objects.js';
@@ -10,7 +24,9 @@ import type { IndexedObject } from '../../model/objects.js';
  * `istio.io/rev` and the old action comes back. A Rego template is not rewritten: a person adapts it.
  */
 export function gatekeeperConstraint(object: IndexedObject, template: IndexedObject | null): InjectionPolicy | null {
-  const kinds = (Array.isArray(getPath(object.body, ['spec', 'match', 'kinds'])) ? (getPath(object.body, ['spec', 'match', 'kinds']) as unknown[]) : []).flatMap((k) => {
+  const kinds = (
+    Array.isArray(getPath(object.body, ['spec', 'match', 'kinds'])) ? (getPath(object.body, ['spec', 'match', 'kinds']) as unknown[]) : []
+  ).flatMap((k) => {
     const list = asDict(k).kinds;
     return Array.isArray(list) ? list : [];
   });
@@ -26,8 +42,16 @@ export function gatekeeperConstraint(object: IndexedObject, template: IndexedObj
   const required = Array.isArray(asDict(parameters).labels) ? (asDict(parameters).labels as unknown[]).map(asDict) : [];
   const injection = required.find((l) => l.key === INJECTION_LABEL);
   // Requires istio.io/rev (any revision or tag) and not istio-injection: a relabel satisfies it already.
-  if (pausedFrom === null && !mentionsMeshLabel(rego) && object.kind === 'K8sRequiredLabels' && injection === undefined && required.some((l) => l.key === REV_LABEL && l.allowedRegex === undefined)) return null;
-  const rewritable = injection !== undefined && (injection.allowedRegex === undefined || /^\^?\(?enabled\)?\$?$/.test(String(injection.allowedRegex)));
+  if (
+    pausedFrom === null &&
+    !mentionsMeshLabel(rego) &&
+    object.kind === 'K8sRequiredLabels' &&
+    injection === undefined &&
+    required.some((l) => l.key === REV_LABEL && l.allowedRegex === undefined)
+  )
+    return null;
+  const rewritable =
+    injection !== undefined && (injection.allowedRegex === undefined || /^\^?\(?enabled\)?\$?$/.test(String(injection.allowedRegex)));
   const what = describe(object);
   const restoredAction = original === ABSENT ? 'deny' : original;
   const match = asDict(getPath(object.body, ['spec', 'match']));
@@ -45,23 +69,33 @@ export function gatekeeperConstraint(object: IndexedObject, template: IndexedObj
       : `names ${MESH_LABELS.join(' or ')} in ${template ? `the Rego of ConstraintTemplate ${template.name}` : 'its parameters'}`,
     relax: pausedFrom === null ? pause({ enforcementAction: 'warn' }, original) : null,
     restore: rewritable
-      ? resume(object, {
-          ...(original === ABSENT ? {} : { enforcementAction: original }),
-          ...(others.length === 0
-            ? {
-                // Namespaces outside git may still be on istio-injection=enabled (the default tag serves
-                // them): K8sRequiredLabels cannot require one of two labels, so istio.io/rev is required
-                // only of namespaces the injection label does not already enroll.
-                match: { labelSelector: { matchExpressions: [...selectorExpressions(match.labelSelector), notEnrolledByInjection(injection!)] } },
-                parameters: { labels: [{ key: REV_LABEL }] },
-              }
-            : { parameters: { labels: others } }),
-        }, original === ABSENT ? [pointer('spec', 'enforcementAction')] : [])
+      ? resume(
+          object,
+          {
+            ...(original === ABSENT ? {} : { enforcementAction: original }),
+            ...(others.length === 0
+              ? {
+                  // Namespaces outside git may still be on istio-injection=enabled (the default tag serves
+                  // them): K8sRequiredLabels cannot require one of two labels, so istio.io/rev is required
+                  // only of namespaces the injection label does not already enroll.
+                  match: {
+                    labelSelector: { matchExpressions: [...selectorExpressions(match.labelSelector), notEnrolledByInjection(injection!)] },
+                  },
+                  parameters: { labels: [{ key: REV_LABEL }] },
+                }
+              : { parameters: { labels: others } }),
+          },
+          original === ABSENT ? [pointer('spec', 'enforcementAction')] : [],
+        )
       : null,
     manual: rewritable
       ? others.length === 0
         ? []
-        : [`# ${what} (${object.file}) no longer requires ${INJECTION_LABEL} after cleanup (its other labels stay required): one K8sRequiredLabels constraint cannot require ${REV_LABEL} or ${INJECTION_LABEL}=enabled; to keep requiring injection, add a constraint requiring ${REV_LABEL} on namespaces with labelSelector ${INJECTION_LABEL} NotIn [enabled].`]
-      : [`# ${what} (${object.file}) stays on enforcementAction: warn after the upgrade: change ${template ? `ConstraintTemplate ${template.name} (${template.file})` : 'its parameters'} to accept both ${REV_LABEL} (any revision or tag) and ${INJECTION_LABEL}=enabled (namespaces outside git may keep it: the default tag serves them), then set enforcementAction back to ${restoredAction} and remove the annotation ${PAUSED_ANNOTATION}.`],
+        : [
+            `# ${what} (${object.file}) no longer requires ${INJECTION_LABEL} after cleanup (its other labels stay required): one K8sRequiredLabels constraint cannot require ${REV_LABEL} or ${INJECTION_LABEL}=enabled; to keep requiring injection, add a constraint requiring ${REV_LABEL} on namespaces with labelSelector ${INJECTION_LABEL} NotIn [enabled].`,
+          ]
+      : [
+          `# ${what} (${object.file}) stays on enforcementAction: warn after the upgrade: change ${template ? `ConstraintTemplate ${template.name} (${template.file})` : 'its parameters'} to accept both ${REV_LABEL} (any revision or tag) and ${INJECTION_LABEL}=enabled (namespaces outside git may keep it: the default tag serves them), then set enforcementAction back to ${restoredAction} and remove the annotation ${PAUSED_ANNOTATION}.`,
+        ],
   };
 }

@@ -1,6 +1,6 @@
 import type { CreatedElement } from './chart-field-sources.js';
 
-import { parseDocument, } from 'yaml';
+import { parseDocument } from 'yaml';
 import type { Desired } from '../../model/desired.js';
 import type { AppliedPhase } from '../../writer/apply-phase.js';
 import { renderPhase } from '../render-phase.js';
@@ -10,13 +10,24 @@ import { editYamlText } from '../../writer/yaml-patch.js';
 import type { MergePatch, PatchValue } from '../../model/merge-patch.js';
 import { overrideFileFor, refuseSharedValuesFile } from './shared-values-files.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
-import { asDict, } from '../../model/kube.js';
-import type { IndexedObject, } from '../../model/objects.js';
+import { asDict } from '../../model/kube.js';
+import type { IndexedObject } from '../../model/objects.js';
 import { renderTemplate, type ValuesPath } from './helm-template.js';
 import { addValuesBlock, renameValuesKey, rewriteLiteralLine, valuesKeyForRevision } from './helm-template-copy.js';
-import { isRecord, key, mergeValues, readValues, virtual, virtualObjects, type AppOfApps, type LocalChart, type ValuesLayer, type VirtualInfo } from './helm-app-of-apps.js';
+import {
+  isRecord,
+  key,
+  mergeValues,
+  readValues,
+  virtual,
+  virtualObjects,
+  type AppOfApps,
+  type LocalChart,
+  type ValuesLayer,
+  type VirtualInfo,
+} from './helm-app-of-apps.js';
 import { sourceOf, relativeSource, invert, leaves, getAt, setIn, startsWith } from './chart-field-sources.js';
-import { toPatch, addListElement, removeListElement, } from './values-list-text.js';
+import { toPatch, addListElement, removeListElement } from './values-list-text.js';
 
 /**
  * Writes a phase into the repo: edits of rendered objects go into the values files (new and
@@ -50,14 +61,16 @@ export function applyPhaseWithCharts(repo: Map<string, string>, edits: PhaseEdit
     if (virtual.has(object)) {
       if (removed.has(object)) continue;
       removed.add(object);
-      if (writer.remove(object)) changes.push({ action: 'delete', file: writer.lastFile, kind: object.kind, namespace: object.namespace, name: object.name });
+      if (writer.remove(object))
+        changes.push({ action: 'delete', file: writer.lastFile, kind: object.kind, namespace: object.namespace, name: object.name });
     } else deletions.push(object);
   }
   const applied = renderPhase(repo, { objects: rest, deletions });
   const files = [...applied.files];
   for (const [path, old] of before) {
     const now = repo.get(path);
-    if (now !== old && !files.some((f) => f.path === path)) files.push({ path, action: old === undefined ? 'create' : now === undefined ? 'delete' : 'update', content: now ?? null });
+    if (now !== old && !files.some((f) => f.path === path))
+      files.push({ path, action: old === undefined ? 'create' : now === undefined ? 'delete' : 'update', content: now ?? null });
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { changes: [...changes, ...applied.changes], files };
@@ -131,20 +144,35 @@ export class ValuesWriter {
     for (const [path, value] of leaves(patch)) {
       const source = sourceOf(info, path);
       const under = source && startsWith(source.path, elementPath);
-      if (!source || !under) throw this.literal(basedOn, info, path, ' (a new release copies the old one\'s list element; this field does not come from it)');
+      if (!source || !under)
+        throw this.literal(basedOn, info, path, " (a new release copies the old one's list element; this field does not come from it)");
       const relative = source.path.slice(elementPath.length);
       // A field the new release drops renders empty: `[]`/`{}` of the old value's kind, not `null`.
       const oldValue = getAt(basedOn.body, path);
       const emptied = value === null ? (Array.isArray(oldValue) ? [] : isRecord(oldValue) ? {} : null) : value;
       const v = source.kind === 'derived' ? invert(source, emptied, basedOn, path) : emptied;
       const previous = elementEdits.get(key(relative));
-      if (previous && !deepEqual(previous.value, v)) throw new UpgradeRefusedError(`${info.template}: ${relative.join('.')} would need two values (${String(previous.value)}, ${String(v)}) for the new release.`, 'helm-values-conflict');
+      if (previous && !deepEqual(previous.value, v))
+        throw new UpgradeRefusedError(
+          `${info.template}: ${relative.join('.')} would need two values (${String(previous.value)}, ${String(v)}) for the new release.`,
+          'helm-values-conflict',
+        );
       elementEdits.set(key(relative), { path: relative, value: v });
     }
     const listFile = this.fileSetting(info.chart, iteration.over);
-    if (!listFile) throw new UpgradeRefusedError(`${info.template}: the list ${iteration.over.join('.')} is not set in a values file.`, 'helm-values-inline');
+    if (!listFile)
+      throw new UpgradeRefusedError(
+        `${info.template}: the list ${iteration.over.join('.')} is not set in a values file.`,
+        'helm-values-inline',
+      );
     // A new element of a list in a values file another Application lists would reach it too.
-    refuseSharedValuesFile(this.aoa, info.chart, listFile, iteration.over, 'a new element of the list would reach the other Applications too');
+    refuseSharedValuesFile(
+      this.aoa,
+      info.chart,
+      listFile,
+      iteration.over,
+      'a new element of the list would reach the other Applications too',
+    );
     const text = this.repo.get(listFile)!;
     const data = asDict(parseDocument(text).toJS());
     const list = getAt(data, iteration.over.map(String));
@@ -152,11 +180,27 @@ export class ValuesWriter {
     const newName = elementEdits.get(key(['name']))?.value;
     if (Array.isArray(list) && list.some((e) => isRecord(e) && e.name === newName)) {
       this.lastFile = listFile;
-      this.created.set(`${file}|${json.metadata.name}`, { info, from: elementPath, to: [...iteration.over, list.findIndex((e) => isRecord(e) && e.name === newName)] });
+      this.created.set(`${file}|${json.metadata.name}`, {
+        info,
+        from: elementPath,
+        to: [...iteration.over, list.findIndex((e) => isRecord(e) && e.name === newName)],
+      });
       return;
     }
-    if (!isRecord(old) || typeof old.name !== 'string') throw new UpgradeRefusedError(`${listFile}: the elements of ${iteration.over.join('.')} need a name to copy one.`, 'helm-values-unnamed');
-    const edited = addListElement(listFile, text, iteration.over, iteration.key, [...elementEdits.values()], String(old.name), String(newName ?? ''));
+    if (!isRecord(old) || typeof old.name !== 'string')
+      throw new UpgradeRefusedError(
+        `${listFile}: the elements of ${iteration.over.join('.')} need a name to copy one.`,
+        'helm-values-unnamed',
+      );
+    const edited = addListElement(
+      listFile,
+      text,
+      iteration.over,
+      iteration.key,
+      [...elementEdits.values()],
+      String(old.name),
+      String(newName ?? ''),
+    );
     this.write(listFile, edited);
     this.created.set(`${file}|${json.metadata.name}`, { info, from: elementPath, to: [...iteration.over, (list as unknown[]).length] });
   }
@@ -167,7 +211,10 @@ export class ValuesWriter {
     const iteration = info.iteration;
     if (!iteration) return this.removeRendered(object, info);
     if (typeof iteration.key !== 'number') {
-      throw new UpgradeRefusedError(`${object.kind} ${object.name} is rendered by ${info.template} without a range over a values list; remove it by hand (its enable flag or template).`, 'helm-template-no-list');
+      throw new UpgradeRefusedError(
+        `${object.kind} ${object.name} is rendered by ${info.template} without a range over a values list; remove it by hand (its enable flag or template).`,
+        'helm-template-no-list',
+      );
     }
     const listFile = this.fileSetting(info.chart, iteration.over)!;
     const text = this.repo.get(listFile)!;
@@ -189,11 +236,22 @@ export class ValuesWriter {
     const json = desired.toJson();
     const { chart } = info;
     const refuse = (why: string, code: string) =>
-      new UpgradeRefusedError(`${basedOn.kind} ${basedOn.name} is rendered by ${info.template} from scalar values; the new release would be a copy of that template, but ${why} Add the new release's template by hand, then plan again.`, code);
+      new UpgradeRefusedError(
+        `${basedOn.kind} ${basedOn.name} is rendered by ${info.template} from scalar values; the new release would be a copy of that template, but ${why} Add the new release's template by hand, then plan again.`,
+        code,
+      );
     const renderers = this.aoa.charts.filter((c) => c.dir === chart.dir);
-    if (renderers.length > 1) throw refuse(`the chart ${chart.dir} is rendered by several Applications (${renderers.map((c) => c.app.name).join(', ')}), and a new template would render in each of them.`, 'helm-chart-shared');
+    if (renderers.length > 1)
+      throw refuse(
+        `the chart ${chart.dir} is rendered by several Applications (${renderers.map((c) => c.app.name).join(', ')}), and a new template would render in each of them.`,
+        'helm-chart-shared',
+      );
     const siblings = this.aoa.objects.filter((o) => o !== basedOn && virtual.get(o)?.template === info.template);
-    if (siblings.length > 0) throw refuse(`that template also renders ${siblings.map((o) => `${o.kind} ${o.name}`).join(', ')}, which a copy would render twice.`, 'helm-template-no-list');
+    if (siblings.length > 0)
+      throw refuse(
+        `that template also renders ${siblings.map((o) => `${o.kind} ${o.name}`).join(', ')}, which a copy would render twice.`,
+        'helm-template-no-list',
+      );
     const revision = desired.mode.kind === 'create' ? desired.mode.revision : undefined;
     if (!revision) throw refuse('the new object names no revision to name its values after.', 'helm-template-no-list');
     const patch = mergePatchBetween(basedOn.body, json);
@@ -207,7 +265,8 @@ export class ValuesWriter {
         continue;
       }
       const top = source.path[0];
-      if (typeof top !== 'string' || (key !== null && key !== top)) throw refuse(`the fields it changes come from more than one values key (${key}, ${String(top)}).`, 'helm-template-literal');
+      if (typeof top !== 'string' || (key !== null && key !== top))
+        throw refuse(`the fields it changes come from more than one values key (${key}, ${String(top)}).`, 'helm-template-literal');
       key = top;
       edits.push({ path: source.path.slice(1), value: source.kind === 'derived' ? invert(source, value, basedOn, path) : value });
     }
@@ -215,7 +274,10 @@ export class ValuesWriter {
     const newKey = valuesKeyForRevision(key, revision.from, revision.to);
     const merged = this.mergedValues(chart, this.repo);
     if (merged[newKey] !== undefined || this.repo.has(file)) {
-      throw refuse(`${merged[newKey] !== undefined ? `the values key ${newKey}` : file} is already there without rendering ${json.kind} ${json.metadata.name}.`, 'helm-values-conflict');
+      throw refuse(
+        `${merged[newKey] !== undefined ? `the values key ${newKey}` : file} is already there without rendering ${json.kind} ${json.metadata.name}.`,
+        'helm-values-conflict',
+      );
     }
     const renamed = renameValuesKey(this.repo.get(info.template)!, key, newKey);
     if (renamed === null) throw refuse(`the template does not read .Values.${key} by name.`, 'helm-template-literal');
@@ -223,14 +285,27 @@ export class ValuesWriter {
     for (const literal of literals) {
       const old = getAt(basedOn.body, literal.path);
       const field = literal.path.at(-1);
-      const line: string | null = typeof old === 'string' && typeof literal.value === 'string' && typeof field === 'string' ? rewriteLiteralLine(copy, field, old, literal.value) : null;
-      if (line === null) throw this.literal(basedOn, info, literal.path, " (the new release's template is a copy of this one, and no single line of it sets this field)");
+      const line: string | null =
+        typeof old === 'string' && typeof literal.value === 'string' && typeof field === 'string'
+          ? rewriteLiteralLine(copy, field, old, literal.value)
+          : null;
+      if (line === null)
+        throw this.literal(
+          basedOn,
+          info,
+          literal.path,
+          " (the new release's template is a copy of this one, and no single line of it sets this field)",
+        );
       copy = line;
     }
     const expected = structuredClone(asDict(merged[key])) as Record<string, unknown>;
     for (const edit of edits) setIn(expected, edit.path, edit.value);
     const valuesFile = this.fileSetting(chart, [key]);
-    if (!valuesFile) throw new UpgradeRefusedError(`the value ${key} of chart ${chart.dir} is set inline in Application ${chart.app.name} (${chart.app.file}); the bot edits values files only.`, 'helm-values-inline');
+    if (!valuesFile)
+      throw new UpgradeRefusedError(
+        `the value ${key} of chart ${chart.dir} is set inline in Application ${chart.app.name} (${chart.app.file}); the bot edits values files only.`,
+        'helm-values-inline',
+      );
     refuseSharedValuesFile(this.aoa, chart, valuesFile, [key], 'a new values block there would reach the other Applications too');
     const values = addValuesBlock(valuesFile, this.repo.get(valuesFile)!, key, newKey, expected);
     // Rendered before anything is written: the copy must give exactly the planned release.
@@ -240,7 +315,10 @@ export class ValuesWriter {
     const object = rendered.length === 1 ? rendered[0]! : null;
     const off = object ? leaves(mergePatchBetween(object.body, json)).map(([p]) => p.join('.')) : [];
     if (!object || off.length > 0) {
-      throw refuse(`the copy would not render it as planned (${result.ok ? (object ? `differs at ${off.join(', ')}` : `${rendered.length} objects`) : `line ${result.line}: ${result.reason}`}).`, 'helm-template-literal');
+      throw refuse(
+        `the copy would not render it as planned (${result.ok ? (object ? `differs at ${off.join(', ')}` : `${rendered.length} objects`) : `line ${result.line}: ${result.reason}`}).`,
+        'helm-template-literal',
+      );
     }
     this.write(valuesFile, values);
     this.write(file, copy);
@@ -259,7 +337,11 @@ export class ValuesWriter {
       this.aoa.objects.filter((o) => {
         if (o === object) return false;
         const other = virtual.get(o)!;
-        return other.chart === chart && (other.guards.some((g) => deepEqual(g.path, path)) || [...other.fields.values()].some((f) => startsWith(path, f.path) || startsWith(f.path, path)));
+        return (
+          other.chart === chart &&
+          (other.guards.some((g) => deepEqual(g.path, path)) ||
+            [...other.fields.values()].some((f) => startsWith(path, f.path) || startsWith(f.path, path)))
+        );
       });
     for (const guard of info.guards) {
       if (getAt(values, guard.path) !== true || readers(guard.path).length > 0) continue;
@@ -268,7 +350,8 @@ export class ValuesWriter {
       const text = this.repo.get(file)!;
       const patch = guard.path.reduceRight<PatchValue>((inner, k) => ({ [String(k)]: inner }), false) as MergePatch;
       const edited = editYamlText(file, text, [{ documentIndex: 0, kind: null, name: null, patch }]) ?? '';
-      if (getAt(asDict(parseDocument(edited).toJS()), guard.path) !== false) throw new UpgradeRefusedError(`${file}: could not set ${guard.path.join('.')} to false safely.`, 'helm-values-unwritable');
+      if (getAt(asDict(parseDocument(edited).toJS()), guard.path) !== false)
+        throw new UpgradeRefusedError(`${file}: could not set ${guard.path.join('.')} to false safely.`, 'helm-values-unwritable');
       this.write(file, edited);
       return true;
     }
@@ -288,7 +371,10 @@ export class ValuesWriter {
 
   /** The chart's values as Argo CD merges them, read from `repo`. */
   private mergedValues(chart: LocalChart, repo: ReadonlyMap<string, string>): Record<string, unknown> {
-    return chart.layers.reduce<Record<string, unknown>>((merged, layer) => mergeValues(merged, layer.file ? readValues(layer.file, repo.get(layer.file)!) : layer.data), {});
+    return chart.layers.reduce<Record<string, unknown>>(
+      (merged, layer) => mergeValues(merged, layer.file ? readValues(layer.file, repo.get(layer.file)!) : layer.data),
+      {},
+    );
   }
 
   private literal(target: IndexedObject, info: VirtualInfo, path: ReadonlyArray<string | number>, why = ''): UpgradeRefusedError {
@@ -336,11 +422,22 @@ export class ValuesWriter {
     let files: string[];
     if (value === null) {
       files = chart.layers.filter((l) => l.file && getAt(this.current(l), path.map(String)) !== undefined).map((l) => l.file!);
-      for (const file of files) refuseSharedValuesFile(this.aoa, chart, file, path, 'the value would be removed from it (the writer removes keys; it cannot override one with null)');
+      for (const file of files)
+        refuseSharedValuesFile(
+          this.aoa,
+          chart,
+          file,
+          path,
+          'the value would be removed from it (the writer removes keys; it cannot override one with null)',
+        );
     } else {
       let file = this.fileSetting(chart, holderPath);
       for (let n = holderPath.length - 1; file === null && n >= 0; n--) file = this.fileSetting(chart, holderPath.slice(0, n));
-      if (file === '') throw new UpgradeRefusedError(`the value ${path.join('.')} of chart ${chart.dir} is set inline in Application ${chart.app.name} (${chart.app.file}); the bot edits values files only.`, 'helm-values-inline');
+      if (file === '')
+        throw new UpgradeRefusedError(
+          `the value ${path.join('.')} of chart ${chart.dir} is set inline in Application ${chart.app.name} (${chart.app.file}); the bot edits values files only.`,
+          'helm-values-inline',
+        );
       files = [overrideFileFor(this.aoa, chart, file ?? chart.layers.filter((l) => l.file).slice(-1)[0]!.file!, path)];
     }
     let changed = false;
@@ -362,4 +459,3 @@ export class ValuesWriter {
     this.lastFile = file;
   }
 }
-

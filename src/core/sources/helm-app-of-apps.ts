@@ -84,7 +84,10 @@ export function renderLocalCharts(snapshot: RepoSnapshot, index: YamlIndex): App
     for (const layer of layers) if (layer.file) read.add(layer.file);
     read.add(`${dir}/Chart.yaml`);
     const values = layers.reduce<Record<string, unknown>>((merged, layer) => mergeValues(merged, layer.data), {});
-    const release = { name: typeof helm.releaseName === 'string' ? helm.releaseName : app.name, namespace: String(getPath(app.body, ['spec', 'destination', 'namespace']) ?? 'default') };
+    const release = {
+      name: typeof helm.releaseName === 'string' ? helm.releaseName : app.name,
+      namespace: String(getPath(app.body, ['spec', 'destination', 'namespace']) ?? 'default'),
+    };
     const chart: LocalChart = { app, dir, layers, values, release };
     charts.push(chart);
     for (const template of templates) {
@@ -92,7 +95,10 @@ export function renderLocalCharts(snapshot: RepoSnapshot, index: YamlIndex): App
       if (!text.includes('{{')) continue;
       const result = renderTemplate(text, values, release);
       if (!result.ok) {
-        unread.push({ file: template, reason: `Helm template of chart ${dir} not read: line ${result.line}: ${result.reason} (the bot reads only simple value references, if/with/range, quote, default, toYaml, nindent)` });
+        unread.push({
+          file: template,
+          reason: `Helm template of chart ${dir} not read: line ${result.line}: ${result.reason} (the bot reads only simple value references, if/with/range, quote, default, toYaml, nindent)`,
+        });
         continue;
       }
       read.add(template);
@@ -113,7 +119,13 @@ export function withLocalCharts(index: YamlIndex, aoa: AppOfApps): YamlIndex {
     byKey.set(objectKey(object), [...(byKey.get(objectKey(object)) ?? []), object]);
     byKind.set(object.kind, [...(byKind.get(object.kind) ?? []), object]);
   }
-  return { objects, kustomizations: index.kustomizations, skipped, find: (ref) => byKey.get(objectKey(ref)) ?? [], ofKind: (kind) => byKind.get(kind) ?? [] };
+  return {
+    objects,
+    kustomizations: index.kustomizations,
+    skipped,
+    find: (ref) => byKey.get(objectKey(ref)) ?? [],
+    ofKind: (kind) => byKind.get(kind) ?? [],
+  };
 }
 
 function valueLayers(snapshot: RepoSnapshot, app: IndexedObject, dir: string, helm: Readonly<Record<string, unknown>>): ValuesLayer[] {
@@ -122,7 +134,10 @@ function valueLayers(snapshot: RepoSnapshot, app: IndexedObject, dir: string, he
     if (typeof f !== 'string') continue;
     const path = posix.normalize(posix.join(dir, f));
     if (!snapshot.has(path)) {
-      throw new UpgradeRefusedError(`Application ${app.name} (${app.file}) lists the values file ${f}, which is not in ${dir}: Argo CD would fail to render the chart.`, 'helm-values-file-missing');
+      throw new UpgradeRefusedError(
+        `Application ${app.name} (${app.file}) lists the values file ${f}, which is not in ${dir}: Argo CD would fail to render the chart.`,
+        'helm-values-file-missing',
+      );
     }
     if (!files.includes(path)) files.push(path);
     else if (path !== files[0]) files.push(path);
@@ -135,7 +150,11 @@ function valueLayers(snapshot: RepoSnapshot, app: IndexedObject, dir: string, he
 
 export function readValues(file: string, text: string): Readonly<Record<string, unknown>> {
   const document = parseDocument(text);
-  if (document.errors.length > 0) throw new UpgradeRefusedError(`${file}: values are not valid YAML (${document.errors[0]!.message.split('\n')[0]})`, 'helm-values-invalid');
+  if (document.errors.length > 0)
+    throw new UpgradeRefusedError(
+      `${file}: values are not valid YAML (${document.errors[0]!.message.split('\n')[0]})`,
+      'helm-values-invalid',
+    );
   return asDict(document.toJS());
 }
 
@@ -150,7 +169,14 @@ export function mergeValues(base: Readonly<Record<string, unknown>>, over: Reado
   return out;
 }
 
-export function virtualObjects(chart: LocalChart, template: string, output: string, substitutions: ReturnType<typeof renderSubs>, iterations: readonly Iteration[], guards: readonly Guard[] = []): IndexedObject[] {
+export function virtualObjects(
+  chart: LocalChart,
+  template: string,
+  output: string,
+  substitutions: ReturnType<typeof renderSubs>,
+  iterations: readonly Iteration[],
+  guards: readonly Guard[] = [],
+): IndexedObject[] {
   const out: IndexedObject[] = [];
   parseAllDocuments(output).forEach((document, documentIndex) => {
     if (document.errors.length > 0 || !document.contents) return;
@@ -183,7 +209,14 @@ function renderSubs(): ReadonlyArray<{ start: number; end: number; path: ValuesP
   return [];
 }
 
-function walk(node: YamlNode, path: ReadonlyArray<string | number>, subs: ReturnType<typeof renderSubs>, fields: Map<string, FieldSource>, covered: boolean, output: string): void {
+function walk(
+  node: YamlNode,
+  path: ReadonlyArray<string | number>,
+  subs: ReturnType<typeof renderSubs>,
+  fields: Map<string, FieldSource>,
+  covered: boolean,
+  output: string,
+): void {
   const raw = node.range;
   if (!covered && raw) {
     const range = [raw[0], raw[0] + output.slice(raw[0], raw[1]).trimEnd().length] as const;
@@ -197,15 +230,21 @@ function walk(node: YamlNode, path: ReadonlyArray<string | number>, subs: Return
       const text = String(node.value);
       if (within.length === 1 && text.split(within[0]!.text).length === 2) {
         const at = text.indexOf(within[0]!.text);
-        fields.set(key(path), { kind: 'derived', path: within[0]!.path, prefix: text.slice(0, at), suffix: text.slice(at + within[0]!.text.length) });
+        fields.set(key(path), {
+          kind: 'derived',
+          path: within[0]!.path,
+          prefix: text.slice(0, at),
+          suffix: text.slice(at + within[0]!.text.length),
+        });
       }
       return;
     }
   }
-  if (isMap(node)) for (const pair of node.items) {
-    const k = isScalar(pair.key) ? String(pair.key.value) : null;
-    if (k !== null && pair.value) walk(pair.value as YamlNode, [...path, k], subs, fields, covered, output);
-  }
+  if (isMap(node))
+    for (const pair of node.items) {
+      const k = isScalar(pair.key) ? String(pair.key.value) : null;
+      if (k !== null && pair.value) walk(pair.value as YamlNode, [...path, k], subs, fields, covered, output);
+    }
   else if (isSeq(node)) node.items.forEach((item, i) => walk(item as YamlNode, [...path, i], subs, fields, covered, output));
 }
 

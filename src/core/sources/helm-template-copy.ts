@@ -25,7 +25,8 @@ export function valuesKeyForRevision(key: string, from: string, to: string): str
   const suffix = `_${part(from)}`;
   const base = from !== 'default' && key.endsWith(suffix) ? key.slice(0, -suffix.length) : key;
   const next = `${base}_${part(to)}`;
-  if (!FIELD.test(next)) throw new UpgradeRefusedError(`the values key ${next} for the new release is not a Go template field name.`, 'helm-values-unwritable');
+  if (!FIELD.test(next))
+    throw new UpgradeRefusedError(`the values key ${next} for the new release is not a Go template field name.`, 'helm-values-unwritable');
   return next;
 }
 
@@ -54,14 +55,25 @@ export function rewriteLiteralLine(template: string, key: string, oldValue: stri
  * text (comments kept), completed with what lower-precedence files set under `key` and edited, so
  * that it parses to `expected`. Verified by parsing; refused rather than written wrong.
  */
-export function addValuesBlock(file: string, text: string, key: string, newKey: string, expected: Readonly<Record<string, unknown>>): string {
+export function addValuesBlock(
+  file: string,
+  text: string,
+  key: string,
+  newKey: string,
+  expected: Readonly<Record<string, unknown>>,
+): string {
   const document = parseDocument(text);
   if (!isMap(document.contents)) throw new UpgradeRefusedError(`${file}: the values are not a mapping.`, 'helm-values-unwritable');
   const pair = document.contents.items.find((p) => isScalar(p.key) && p.key.value === key) as Pair<YamlNode, YamlNode> | undefined;
-  if (!pair || !isMap(pair.value) || pair.value.flow) throw new UpgradeRefusedError(`${file}: ${key} is not a block mapping; the bot copies a release's values only from one.`, 'helm-values-unwritable');
+  if (!pair || !isMap(pair.value) || pair.value.flow)
+    throw new UpgradeRefusedError(
+      `${file}: ${key} is not a block mapping; the bot copies a release's values only from one.`,
+      'helm-values-unwritable',
+    );
   const lineStart = (at: number) => text.lastIndexOf('\n', at - 1) + 1;
   const start = lineStart(pair.key.range![0]);
-  if (start !== pair.key.range![0]) throw new UpgradeRefusedError(`${file}: ${key} is not a top-level key at the start of a line.`, 'helm-values-unwritable');
+  if (start !== pair.key.range![0])
+    throw new UpgradeRefusedError(`${file}: ${key} is not a top-level key at the start of a line.`, 'helm-values-unwritable');
   const valueEnd = pair.value.range![1];
   const newline = text.indexOf('\n', Math.max(valueEnd - 1, start));
   const end = newline < 0 ? text.length : newline + 1;

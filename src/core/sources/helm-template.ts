@@ -38,7 +38,13 @@ export interface Guard {
 }
 
 export type RenderResult =
-  | { readonly ok: true; readonly output: string; readonly substitutions: readonly Substitution[]; readonly iterations: readonly Iteration[]; readonly guards: readonly Guard[] }
+  | {
+      readonly ok: true;
+      readonly output: string;
+      readonly substitutions: readonly Substitution[];
+      readonly iterations: readonly Iteration[];
+      readonly guards: readonly Guard[];
+    }
   | { readonly ok: false; readonly line: number; readonly reason: string };
 
 class TemplateUnsupported extends Error {
@@ -60,7 +66,14 @@ type Node =
   | { readonly type: 'text'; readonly text: string }
   | { readonly type: 'print'; readonly pipeline: string; readonly line: number }
   | { readonly type: 'if' | 'with'; readonly pipeline: string; readonly line: number; readonly then: Node[]; readonly otherwise: Node[] }
-  | { readonly type: 'range'; readonly vars: readonly string[]; readonly pipeline: string; readonly line: number; readonly body: Node[]; readonly otherwise: Node[] };
+  | {
+      readonly type: 'range';
+      readonly vars: readonly string[];
+      readonly pipeline: string;
+      readonly line: number;
+      readonly body: Node[];
+      readonly otherwise: Node[];
+    };
 
 interface Action {
   readonly text: string;
@@ -68,7 +81,11 @@ interface Action {
 }
 
 /** Renders `text` with `values` as `.Values`; unsupported constructs give the line they are on. */
-export function renderTemplate(text: string, values: Readonly<Record<string, unknown>>, release: { name: string; namespace: string }): RenderResult {
+export function renderTemplate(
+  text: string,
+  values: Readonly<Record<string, unknown>>,
+  release: { name: string; namespace: string },
+): RenderResult {
   try {
     const nodes = parse(tokenize(text));
     const out = new Output();
@@ -128,7 +145,14 @@ function parse(tokens: Token[]): Node[] {
         if (!m) throw new TemplateUnsupported(line, `range form not supported: {{ ${text} }}`);
         const body = block(['else', 'end'], line);
         const otherwise = body.end === 'else' ? block(['end'], line).nodes : [];
-        nodes.push({ type: 'range', vars: [m[1], m[2]].filter((v): v is string => Boolean(v)), pipeline: m[3]!.trim(), line, body: body.nodes, otherwise });
+        nodes.push({
+          type: 'range',
+          vars: [m[1], m[2]].filter((v): v is string => Boolean(v)),
+          pipeline: m[3]!.trim(),
+          line,
+          body: body.nodes,
+          otherwise,
+        });
       } else if (['end', 'else', 'define', 'template', 'block', 'include', 'tpl'].includes(word) || text.startsWith('else ')) {
         throw new TemplateUnsupported(line, `{{ ${text} }} is not supported`);
       } else if (/^\$\w*\s*:?=/.test(text)) {
@@ -177,7 +201,9 @@ function evaluate(nodes: readonly Node[], scope: Scope, out: Output): void {
       const entries: Array<[string | number, unknown]> = Array.isArray(val.value)
         ? val.value.map((v, i) => [i, v])
         : isRecord(val.value)
-          ? Object.keys(val.value).sort().map((k) => [k, (val.value as Record<string, unknown>)[k]])
+          ? Object.keys(val.value)
+              .sort()
+              .map((k) => [k, (val.value as Record<string, unknown>)[k]])
           : val.value === null || val.value === undefined
             ? []
             : (() => {
@@ -249,7 +275,10 @@ function call(parts: string[], scope: Scope, line: number, piped: Val | undefine
       const n = Number(arg(0).value);
       const s = stringOf(arg(1).value);
       const pad = ' '.repeat(n);
-      const body = s.split('\n').map((l) => pad + l).join('\n');
+      const body = s
+        .split('\n')
+        .map((l) => pad + l)
+        .join('\n');
       return { value: head === 'nindent' ? `\n${body}` : body, path: arg(1).path };
     }
     case 'not':

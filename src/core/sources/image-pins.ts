@@ -13,7 +13,12 @@ import type { Revision } from '../revision.js';
  * @see https://github.com/istio/istio/blob/master/manifests/charts/istio-control/istio-discovery/values.yaml
  */
 const HELM_TAG_KEYS: readonly (readonly string[])[] = [['global', 'tag'], ['pilot', 'tag'], ['tag']];
-const HELM_IMAGE_KEYS: readonly (readonly string[])[] = [['pilot', 'image'], ['image'], ['global', 'proxy', 'image'], ['global', 'proxy_init', 'image']];
+const HELM_IMAGE_KEYS: readonly (readonly string[])[] = [
+  ['pilot', 'image'],
+  ['image'],
+  ['global', 'proxy', 'image'],
+  ['global', 'proxy_init', 'image'],
+];
 
 /** Where the values sit, for the messages: the file and the key path that leads to them. */
 export interface PinSource {
@@ -29,7 +34,12 @@ export interface PinSource {
  * proxy. A digest or a tag that names another release cannot be moved by the bot: refused
  * (`image-pinned`) with the file and key.
  */
-export function imagePinOverrides(values: Readonly<Record<string, unknown>>, from: Revision, to: Revision, source: PinSource): Record<string, unknown> {
+export function imagePinOverrides(
+  values: Readonly<Record<string, unknown>>,
+  from: Revision,
+  to: Revision,
+  source: PinSource,
+): Record<string, unknown> {
   const patch: Record<string, unknown> = {};
   for (const path of HELM_TAG_KEYS) {
     const value = at(values, path);
@@ -50,7 +60,12 @@ export function imagePinOverrides(values: Readonly<Record<string, unknown>>, fro
  * The same for an IstioOperator's spec: `spec.tag`, `spec.components.pilot.tag` and the chart
  * values under `spec.values`. Returns a merge patch of `spec`.
  */
-export function istioOperatorPinOverrides(spec: Readonly<Record<string, unknown>>, from: Revision, to: Revision, source: PinSource): Record<string, unknown> {
+export function istioOperatorPinOverrides(
+  spec: Readonly<Record<string, unknown>>,
+  from: Revision,
+  to: Revision,
+  source: PinSource,
+): Record<string, unknown> {
   const patch: Record<string, unknown> = {};
   for (const path of [['tag'], ['components', 'pilot', 'tag']]) {
     const value = at(spec, path);
@@ -97,16 +112,27 @@ function namesOldRelease(version: string | null, from: Revision): boolean {
   return from.version === null || version === from.version;
 }
 
-function refusal(source: PinSource, path: readonly string[], value: string, why: 'tag' | 'digest' | 'variable', to: Revision): UpgradeRefusedError {
+function refusal(
+  source: PinSource,
+  path: readonly string[],
+  value: string,
+  why: 'tag' | 'digest' | 'variable',
+  to: Revision,
+): UpgradeRefusedError {
   const key = `${source.prefix}.${path.join('.')}`;
   const target = to.version ?? to.name;
   const reason =
     why === 'variable'
       ? `pins the image tag with a variable the bot cannot read (${value}): a copy for ${to.name} would run whatever it says`
       : why === 'digest'
-      ? `pins the image by digest (${value}): a copy for ${to.name} would run the same image, and the bot cannot know the digest of ${target}`
-      : `pins the image tag ${value}, which is not the running release${to.version === null ? ' (and the target names no release to retag it to)' : ''}: a copy for ${to.name} would run it instead of ${target}`;
-  const fix = why === 'digest' ? `Replace the digest with the tag of the running release` : why === 'variable' ? `Give the variable a value the bot can read (a substitution ConfigMap), or set ${key} to the tag of the running release` : `Set ${key} to the tag of the running release`;
+        ? `pins the image by digest (${value}): a copy for ${to.name} would run the same image, and the bot cannot know the digest of ${target}`
+        : `pins the image tag ${value}, which is not the running release${to.version === null ? ' (and the target names no release to retag it to)' : ''}: a copy for ${to.name} would run it instead of ${target}`;
+  const fix =
+    why === 'digest'
+      ? `Replace the digest with the tag of the running release`
+      : why === 'variable'
+        ? `Give the variable a value the bot can read (a substitution ConfigMap), or set ${key} to the tag of the running release`
+        : `Set ${key} to the tag of the running release`;
   return new UpgradeRefusedError(
     `${source.file}: ${key} ${reason}. ${fix} (or remove it to use the chart's own), then plan again; the bot then moves it to ${target} in the new revision's copy.`,
     'image-pinned',
@@ -153,7 +179,10 @@ export function releaseImagePinOverrides(release: HelmRelease, from: Revision, t
     // Refused unless already the target: a copy's parameter cannot be overridden by its values.
     const moved = imagePinOverrides(values, from, to, { file: source.file, prefix: 'spec.source.helm.parameters' });
     if (Object.keys(moved).length > 0) {
-      throw new UpgradeRefusedError(`${source.file}: Argo CD helm.parameters ${parameter.name}=${String(parameter.value)} pins the image, and parameters win over values: a copy for ${to.name} would run it. Move the pin into ${source.prefix} (or remove it), then plan again.`, 'image-pinned');
+      throw new UpgradeRefusedError(
+        `${source.file}: Argo CD helm.parameters ${parameter.name}=${String(parameter.value)} pins the image, and parameters win over values: a copy for ${to.name} would run it. Move the pin into ${source.prefix} (or remove it), then plan again.`,
+        'image-pinned',
+      );
     }
   }
   return imagePinOverrides(release.values, from, to, source);
@@ -165,7 +194,10 @@ export function releaseImagePinOverrides(release: HelmRelease, from: Revision, t
  */
 export function assertNoDigestImages(objects: readonly IndexedObject[], to: Revision): void {
   for (const object of objects) {
-    const containers = [...list(getPath(object.body, ['spec', 'template', 'spec', 'containers'])), ...list(getPath(object.body, ['spec', 'template', 'spec', 'initContainers']))].map(asDict);
+    const containers = [
+      ...list(getPath(object.body, ['spec', 'template', 'spec', 'containers'])),
+      ...list(getPath(object.body, ['spec', 'template', 'spec', 'initContainers'])),
+    ].map(asDict);
     for (const [i, container] of containers.entries()) {
       if (typeof container.image !== 'string' || parseImageReference(container.image).digest === null) continue;
       throw new UpgradeRefusedError(

@@ -64,7 +64,8 @@ export function twinIstioOperatorPatches(ctx: PlanContext): RawFileEdit[] {
   const snapshot = snapshotOf(iop);
   for (const k of ctx.index.kustomizations) {
     for (const target of k.inlinePatchTargets ?? []) {
-      if (target.kind === 'IstioOperator' && target.name === iop.name) notCarried(k.file, 'has an inline patch', 'it does not copy inline patches');
+      if (target.kind === 'IstioOperator' && target.name === iop.name)
+        notCarried(k.file, 'has an inline patch', 'it does not copy inline patches');
     }
     for (const json of snapshot ? jsonPatchFiles(snapshot, k.file, iop.name) : []) {
       const ops = snapshot!.get(json.path);
@@ -89,7 +90,9 @@ export function twinIstioOperatorPatches(ctx: PlanContext): RawFileEdit[] {
 /** Strategic-merge patch documents of the old IstioOperator (the same name; no namespace or the same one). */
 export function oldIopPatches(ctx: PlanContext, iop: IndexedObject): IndexedObject[] {
   const namespace = iop.namespace ?? ISTIO_SYSTEM;
-  return ctx.index.objects.filter((o) => o.isPatch && o.kind === 'IstioOperator' && o.name === iop.name && (o.namespace ?? namespace) === namespace);
+  return ctx.index.objects.filter(
+    (o) => o.isPatch && o.kind === 'IstioOperator' && o.name === iop.name && (o.namespace ?? namespace) === namespace,
+  );
 }
 
 /** The patch's revision, tag and gateways as the new IstioOperator needs them. */
@@ -101,7 +104,12 @@ function forNewRevision(body: KubeObject, revision: string, version: string | nu
   if (GATEWAYS.some((g) => Array.isArray(components[g]))) {
     spec.components = {
       ...components,
-      ...Object.fromEntries(GATEWAYS.filter((g) => Array.isArray(components[g])).map((g) => [g, (components[g] as unknown[]).map((x) => ({ ...asDict(x), enabled: false }))])),
+      ...Object.fromEntries(
+        GATEWAYS.filter((g) => Array.isArray(components[g])).map((g) => [
+          g,
+          (components[g] as unknown[]).map((x) => ({ ...asDict(x), enabled: false })),
+        ]),
+      ),
     };
   }
   return body.spec === undefined ? body : { ...body, spec };
@@ -117,7 +125,10 @@ function jsonPatchFiles(snapshot: RepoSnapshot, kustomization: string, oldName: 
   }
   const dict = asDict(body);
   const dir = posix.dirname(kustomization);
-  const entries = [...(Array.isArray(dict.patches) ? dict.patches : []), ...(Array.isArray(dict.patchesJson6902) ? dict.patchesJson6902 : [])];
+  const entries = [
+    ...(Array.isArray(dict.patches) ? dict.patches : []),
+    ...(Array.isArray(dict.patchesJson6902) ? dict.patchesJson6902 : []),
+  ];
   return entries.flatMap((e): JsonTwin[] => {
     const entry = asDict(e);
     const target = asDict(entry.target);
@@ -143,20 +154,25 @@ export function removeOldIopJsonPatches(ctx: PlanContext): RawFileEdit[] {
   const iop = installed?.install === 'istio-operator' ? installed.installer : null;
   const snapshot = iop ? snapshotOf(iop) : undefined;
   if (!iop || !snapshot || from.name === 'default' || isOperatorToHelm(installed, to)) return [];
-  return ctx.index.kustomizations
-    .flatMap((k) => jsonPatchFiles(snapshot, k.file, iop.name))
-    // An entry in another form (`- target:` first) stays, and so does its file: kustomize refuses a missing patch file.
-    .filter((json) => unlistJsonPatch(snapshot.get(json.kustomization) ?? null, json) !== null)
-    .flatMap((json): RawFileEdit[] => [
-      { path: json.path, content: () => null, remove: true },
-      { path: json.kustomization, content: (repo) => unlistJsonPatch(repo.get(json.kustomization) ?? null, json) },
-    ]);
+  return (
+    ctx.index.kustomizations
+      .flatMap((k) => jsonPatchFiles(snapshot, k.file, iop.name))
+      // An entry in another form (`- target:` first) stays, and so does its file: kustomize refuses a missing patch file.
+      .filter((json) => unlistJsonPatch(snapshot.get(json.kustomization) ?? null, json) !== null)
+      .flatMap((json): RawFileEdit[] => [
+        { path: json.path, content: () => null, remove: true },
+        { path: json.kustomization, content: (repo) => unlistJsonPatch(repo.get(json.kustomization) ?? null, json) },
+      ])
+  );
 }
 
 function unlistJsonPatch(text: string | null, json: JsonTwin): string | null {
   if (text === null) return null;
   const dir = posix.dirname(json.kustomization);
   const relative = posix.relative(dir === '.' ? '' : dir, json.path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const item = new RegExp(`^(?:([ \\t]*)#.*\\r?\\n(?=\\1[#-]))*([ \\t]*)- path: ["']?(?:\\./)?${relative}["']?[ \\t]*(?:#.*)?\\r?\\n(?:\\2[ \\t]+[^ \\t\\r\\n#-][^\\n]*\\n)*`, 'm');
+  const item = new RegExp(
+    `^(?:([ \\t]*)#.*\\r?\\n(?=\\1[#-]))*([ \\t]*)- path: ["']?(?:\\./)?${relative}["']?[ \\t]*(?:#.*)?\\r?\\n(?:\\2[ \\t]+[^ \\t\\r\\n#-][^\\n]*\\n)*`,
+    'm',
+  );
   return item.test(text) ? text.replace(item, '') : null;
 }

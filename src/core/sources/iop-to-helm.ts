@@ -53,22 +53,42 @@ export function helmHomeFor(index: YamlIndex, iop: IndexedObject): HelmHome | nu
     const owner = applications.find((a) => sourcePaths(a).some((p) => iop.file.startsWith(`${p}/`))) ?? null;
     const helmApps = applications.filter((a) => typeof getPath(a.body, ['spec', 'source', 'chart']) === 'string');
     const dir = posix.dirname((helmApps[0] ?? owner ?? applications[0]!).file);
-    const synced = applications.some((a) => sourcePaths(a).some((p) => p === dir || (dir.startsWith(`${p}/`) && getPath(a.body, ['spec', 'source', 'directory', 'recurse']) === true)));
+    const synced = applications.some((a) =>
+      sourcePaths(a).some(
+        (p) => p === dir || (dir.startsWith(`${p}/`) && getPath(a.body, ['spec', 'source', 'directory', 'recurse']) === true),
+      ),
+    );
     return { style: 'argocd', dir, owner, sample: helmApps[0] ?? null, synced, repository: null };
   }
   const releases = index.ofKind('HelmRelease').filter((o) => o.apiVersion.startsWith('helm.toolkit.fluxcd.io/') && !o.isPatch);
   const fluxKustomizations = index.ofKind('Kustomization').filter((o) => o.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/'));
   if (releases.length === 0 && fluxKustomizations.length === 0) return null;
-  const repository = index.ofKind('HelmRepository').find((r) => String(getPath(r.body, ['spec', 'url']) ?? '').replace(/\/$/, '') === ISTIO_CHARTS) ?? null;
-  return { style: 'flux', dir: posix.dirname((releases[0] ?? iop).file), owner: null, sample: releases[0] ?? null, synced: true, repository };
+  const repository =
+    index.ofKind('HelmRepository').find((r) => String(getPath(r.body, ['spec', 'url']) ?? '').replace(/\/$/, '') === ISTIO_CHARTS) ?? null;
+  return {
+    style: 'flux',
+    dir: posix.dirname((releases[0] ?? iop).file),
+    owner: null,
+    sample: releases[0] ?? null,
+    synced: true,
+    repository,
+  };
 }
 
 function sourcePaths(app: IndexedObject): string[] {
-  const sources = [getPath(app.body, ['spec', 'source']), ...(Array.isArray(getPath(app.body, ['spec', 'sources'])) ? (getPath(app.body, ['spec', 'sources']) as unknown[]) : [])];
+  const sources = [
+    getPath(app.body, ['spec', 'source']),
+    ...(Array.isArray(getPath(app.body, ['spec', 'sources'])) ? (getPath(app.body, ['spec', 'sources']) as unknown[]) : []),
+  ];
   return sources
     .map((s) => asDict(s).path)
     .filter((p): p is string => typeof p === 'string' && p !== '')
-    .map((p) => posix.normalize(p).replace(/^\.\/?/, '').replace(/\/$/, ''));
+    .map((p) =>
+      posix
+        .normalize(p)
+        .replace(/^\.\/?/, '')
+        .replace(/\/$/, ''),
+    );
 }
 
 /** The chart values an IstioOperator translates to, and what it holds that no value expresses. */
@@ -102,14 +122,16 @@ export function translateIstioOperator(iop: IndexedObject, to: Pick<Revision, 'n
 
   const profile = typeof spec.profile === 'string' ? spec.profile : 'default';
   if (CHART_PROFILES.has(profile)) istiod.profile = profile;
-  else if (!PLAIN_PROFILES.has(profile)) untranslated.push(`spec.profile: ${profile} (no Helm profile of that name; set its values by hand)`);
+  else if (!PLAIN_PROFILES.has(profile))
+    untranslated.push(`spec.profile: ${profile} (no Helm profile of that name; set its values by hand)`);
 
   const global: Record<string, unknown> = { ...asDict(values.global) };
   if (typeof spec.hub === 'string') global.hub = spec.hub;
   // The pin of the running release; the caller moves it to the target (./image-pins.ts), keeping its variant.
   if (spec.tag !== undefined) global.tag = spec.tag;
   delete values.global;
-  for (const key of ['installPackagePath', 'namespace'] as const) if (spec[key] !== undefined) untranslated.push(`spec.${key} (istioctl only)`);
+  for (const key of ['installPackagePath', 'namespace'] as const)
+    if (spec[key] !== undefined) untranslated.push(`spec.${key} (istioctl only)`);
   if (spec.compatibilityVersion !== undefined) istiod.compatibilityVersion = spec.compatibilityVersion;
 
   // values.pilot.* are istiod's own values from 1.24 on; values.base.* are the base chart's.
@@ -119,7 +141,10 @@ export function translateIstioOperator(iop: IndexedObject, to: Pick<Revision, 'n
   if (values.base !== undefined) mergeInto(base, asDict(values.base));
   delete values.base;
   for (const key of ['gateways', 'cni', 'istio_cni', 'ztunnel'] as const) {
-    if (values[key] !== undefined) untranslated.push(`spec.values.${key} (values of another chart: ${key === 'gateways' ? 'gateway' : key === 'ztunnel' ? 'ztunnel' : 'cni'})`);
+    if (values[key] !== undefined)
+      untranslated.push(
+        `spec.values.${key} (values of another chart: ${key === 'gateways' ? 'gateway' : key === 'ztunnel' ? 'ztunnel' : 'cni'})`,
+      );
     delete values[key];
   }
   mergeInto(istiod, values);
@@ -133,7 +158,8 @@ export function translateIstioOperator(iop: IndexedObject, to: Pick<Revision, 'n
   // components.pilot.k8s is applied after rendering (a strategic merge): maps merge over the values, lists replace them.
   for (const key of K8S_TO_VALUES) {
     if (k8s[key] === undefined) continue;
-    istiod[key] = isPlainObject(k8s[key]) && isPlainObject(istiod[key]) ? mergeInto(structuredClone(istiod[key]), k8s[key]) : structuredClone(k8s[key]);
+    istiod[key] =
+      isPlainObject(k8s[key]) && isPlainObject(istiod[key]) ? mergeInto(structuredClone(istiod[key]), k8s[key]) : structuredClone(k8s[key]);
   }
   if (typeof k8s.replicaCount === 'number') istiod.replicaCount = k8s.replicaCount;
   const hpa = asDict(k8s.hpaSpec);
@@ -142,7 +168,8 @@ export function translateIstioOperator(iop: IndexedObject, to: Pick<Revision, 'n
     if (typeof hpa.minReplicas === 'number') istiod.autoscaleMin = hpa.minReplicas;
     if (typeof hpa.maxReplicas === 'number') istiod.autoscaleMax = hpa.maxReplicas;
     const rest = Object.keys(hpa).filter((k) => k !== 'minReplicas' && k !== 'maxReplicas' && k !== 'scaleTargetRef');
-    if (rest.length > 0) untranslated.push(`spec.components.pilot.k8s.hpaSpec.${rest.join(', ')} (the chart sets only min/max replicas and the CPU target)`);
+    if (rest.length > 0)
+      untranslated.push(`spec.components.pilot.k8s.hpaSpec.${rest.join(', ')} (the chart sets only min/max replicas and the CPU target)`);
   } else if (typeof k8s.replicaCount === 'number' && istiod.autoscaleMin === undefined && istiod.autoscaleEnabled !== false) {
     // The chart's HPA (autoscaleEnabled, min 1) would scale a fixed replica count down.
     istiod.autoscaleMin = k8s.replicaCount;
@@ -162,9 +189,15 @@ export function translateIstioOperator(iop: IndexedObject, to: Pick<Revision, 'n
   const mapped = new Set<string>([...K8S_TO_VALUES, 'replicaCount', 'hpaSpec', 'env', 'strategy', 'priorityClassName']);
   for (const key of Object.keys(k8s)) {
     if (mapped.has(key)) continue;
-    untranslated.push(key === 'overlays' ? 'spec.components.pilot.k8s.overlays (kustomize-style patches of the render: no Helm value; a kustomize post-render or a patch in git)' : `spec.components.pilot.k8s.${key} (no istiod value)`);
+    untranslated.push(
+      key === 'overlays'
+        ? 'spec.components.pilot.k8s.overlays (kustomize-style patches of the render: no Helm value; a kustomize post-render or a patch in git)'
+        : `spec.components.pilot.k8s.${key} (no istiod value)`,
+    );
   }
-  const strategyRest = Object.keys(asDict(k8s.strategy)).filter((k) => k !== 'rollingUpdate' && !(k === 'type' && asDict(k8s.strategy).type === 'RollingUpdate'));
+  const strategyRest = Object.keys(asDict(k8s.strategy)).filter(
+    (k) => k !== 'rollingUpdate' && !(k === 'type' && asDict(k8s.strategy).type === 'RollingUpdate'),
+  );
   if (strategyRest.length > 0) untranslated.push(`spec.components.pilot.k8s.strategy.${strategyRest.join(', ')} (the chart always rolls)`);
   for (const [name, component] of Object.entries(components)) {
     if (name === 'pilot' || name === 'ingressGateways' || name === 'egressGateways') continue;
@@ -173,7 +206,8 @@ export function translateIstioOperator(iop: IndexedObject, to: Pick<Revision, 'n
       if (c.k8s !== undefined) untranslated.push('spec.components.base.k8s (no base chart value)');
       continue;
     }
-    if (c.enabled === true || c.k8s !== undefined) untranslated.push(`spec.components.${name} (its own chart: install it as a separate release)`);
+    if (c.enabled === true || c.k8s !== undefined)
+      untranslated.push(`spec.components.${name} (its own chart: install it as a separate release)`);
   }
   if (Object.keys(global).length > 0) istiod.global = global;
   istiod.revision = to.name;

@@ -48,7 +48,15 @@ export function namespaceLabelPatches(file: string, body: Record<string, unknown
     }
     if (!Array.isArray(ops)) continue;
     const labelOps = ops.flatMap((o): LabelOp[] => labelOpOf((o ?? {}) as Record<string, unknown>));
-    if (labelOps.length > 0) out.push({ kustomization: file, file: inline ? file : path!, inline, targetName: typeof target.name === 'string' ? target.name : null, ...selectors, ops: labelOps });
+    if (labelOps.length > 0)
+      out.push({
+        kustomization: file,
+        file: inline ? file : path!,
+        inline,
+        targetName: typeof target.name === 'string' ? target.name : null,
+        ...selectors,
+        ops: labelOps,
+      });
   }
   return out;
 }
@@ -58,7 +66,8 @@ function labelOpOf(op: Record<string, unknown>): LabelOp[] {
   if (typeof op.path !== 'string' || !['add', 'replace', 'remove', 'test'].includes(kind)) return [];
   const path = op.path.replace(/\/$/, '');
   const o = kind as LabelOp['op'];
-  if (path.startsWith(LABELS)) return [{ op: o, key: unescape(path.slice(LABELS.length)), value: o === 'remove' ? null : String(op.value) }];
+  if (path.startsWith(LABELS))
+    return [{ op: o, key: unescape(path.slice(LABELS.length)), value: o === 'remove' ? null : String(op.value) }];
   // The whole labels map, or the whole metadata (its labels, or none).
   if (path !== '/metadata/labels' && path !== '/metadata') return [];
   if (o === 'remove') return [{ op: o, key: null, value: null, labels: {} }];
@@ -150,11 +159,20 @@ export function warnUnreadableSelectors(index: YamlIndex, snapshot: RepoSnapshot
       const what = `${typeof e.path === 'string' ? `patch ${e.path}` : 'inline patch'} (target ${selectors.map((f) => `${f}: ${String(target[f])}`).join(', ')})`;
       const unreadable = selectors.filter((f) => typeof target[f] !== 'string' || parseSelector(target[f] as string) === null);
       if (unreadable.length > 0) {
-        warn({ code: 'patch-selector-unreadable', message: `${k.file}: cannot evaluate the selector of ${what}; the objects it patches are planned without it. Check them by hand (kubectl kustomize ${k.dir}).`, file: k.file });
+        warn({
+          code: 'patch-selector-unreadable',
+          message: `${k.file}: cannot evaluate the selector of ${what}; the objects it patches are planned without it. Check them by hand (kubectl kustomize ${k.dir}).`,
+          file: k.file,
+        });
         continue;
       }
       const mayReachNamespaces = target.kind === 'Namespace' || target.kind === undefined;
-      const patchText = typeof e.patch === 'string' ? e.patch : typeof e.path === 'string' ? snapshot.get(posix.normalize(posix.join(k.dir, e.path))) : undefined;
+      const patchText =
+        typeof e.patch === 'string'
+          ? e.patch
+          : typeof e.path === 'string'
+            ? snapshot.get(posix.normalize(posix.join(k.dir, e.path)))
+            : undefined;
       let parsed: unknown;
       try {
         parsed = patchText === undefined ? undefined : load(patchText);
@@ -162,7 +180,11 @@ export function warnUnreadableSelectors(index: YamlIndex, snapshot: RepoSnapshot
         parsed = undefined;
       }
       if (mayReachNamespaces && !Array.isArray(parsed)) {
-        warn({ code: 'patch-selector-unreadable', message: `${k.file}: ${what} is a strategic-merge patch selected by label/annotation; the planner reads it only for the object it names, not for every object the selector matches. Check the Namespaces it reaches by hand (kubectl kustomize ${k.dir}).`, file: k.file });
+        warn({
+          code: 'patch-selector-unreadable',
+          message: `${k.file}: ${what} is a strategic-merge patch selected by label/annotation; the planner reads it only for the object it names, not for every object the selector matches. Check the Namespaces it reaches by hand (kubectl kustomize ${k.dir}).`,
+          file: k.file,
+        });
       }
     }
   }
@@ -197,7 +219,11 @@ export function routeNamespaceMoves(index: YamlIndex, draft: PhaseDraft): PhaseD
     const json = placed.desired.toJson();
     if (json.kind !== 'Namespace') return true;
     const name = json.metadata.name;
-    const patches = labelPatchesFor(index.kustomizations, name, selectorSubjectOf(index.ofKind('Namespace').filter((n) => n.name === name)));
+    const patches = labelPatchesFor(
+      index.kustomizations,
+      name,
+      selectorSubjectOf(index.ofKind('Namespace').filter((n) => n.name === name)),
+    );
     if (patches.length === 0) return true;
     const rev = (json.metadata as { labels?: Record<string, string> }).labels?.[REV_LABEL];
     if (!rev) return true;
@@ -212,11 +238,21 @@ export function routeNamespaceMoves(index: YamlIndex, draft: PhaseDraft): PhaseD
     const injection = last(INJECTION_LABEL);
     const revision = last(REV_LABEL);
     if (revision && revision.op.op === 'remove') {
-      throw new UpgradeRefusedError(`${revision.patch.file}: a JSON6902 patch removes istio.io/rev from Namespace ${name}, which moves to ${rev}; change the operation to add istio.io/rev=${rev} by hand, then plan again.`, 'json-patch-not-editable');
+      throw new UpgradeRefusedError(
+        `${revision.patch.file}: a JSON6902 patch removes istio.io/rev from Namespace ${name}, which moves to ${rev}; change the operation to add istio.io/rev=${rev} by hand, then plan again.`,
+        'json-patch-not-editable',
+      );
     }
     const edits: Array<{ patch: JsonLabelPatch; from: LabelOp; to: LabelOp | null; at: number }> = [];
-    if (revision) edits.push({ patch: revision.patch, from: revision.op, to: { op: revision.op.op, key: REV_LABEL, value: rev }, at: revision.at });
-    if (injection && injection.op.op !== 'remove') edits.push({ patch: injection.patch, from: injection.op, to: revision ? null : { op: 'add', key: REV_LABEL, value: rev }, at: injection.at });
+    if (revision)
+      edits.push({ patch: revision.patch, from: revision.op, to: { op: revision.op.op, key: REV_LABEL, value: rev }, at: revision.at });
+    if (injection && injection.op.op !== 'remove')
+      edits.push({
+        patch: injection.patch,
+        from: injection.op,
+        to: revision ? null : { op: 'add', key: REV_LABEL, value: rev },
+        at: injection.at,
+      });
     const w = whole >= 0 ? flat[whole]! : null;
     if (w && w.op.op !== 'remove' && Object.keys(w.op.labels ?? {}).some(isMesh)) {
       const labels = { ...w.op.labels };
@@ -257,18 +293,22 @@ function rewriteOps(repo: RepoSnapshot, patch: JsonLabelPatch, edits: ReadonlyAr
       `${patch.file}: cannot rewrite the JSON6902 operation on ${from.key ?? 'the labels map'} (${why}); set ${to ? (to.key === null ? `labels ${JSON.stringify(to.labels)}` : `${to.key}=${to.value}`) : `no ${from.key}`} there by hand, then plan again.`,
       'json-patch-not-editable',
     );
-  const replaced = (done: number) => patch.ops.flatMap((o) => {
-    const i = edits.findIndex((e) => e.from === o);
-    if (i < 0 || i >= done) return [o];
-    return edits[i]!.to ? [edits[i]!.to!] : [];
-  });
+  const replaced = (done: number) =>
+    patch.ops.flatMap((o) => {
+      const i = edits.findIndex((e) => e.from === o);
+      if (i < 0 || i >= done) return [o];
+      return edits[i]!.to ? [edits[i]!.to!] : [];
+    });
   const now = namespaceOpsOf(text, patch);
   if (now && same(now, replaced(edits.length))) return null; // an earlier phase of this plan wrote it
   if (!now || !same(now, patch.ops)) throw refuse(edits[0]!.from, edits[0]!.to, 'it is not written as a block list the planner reads back');
   let current = text;
   for (const [n, { from, to }] of edits.entries()) {
     const lines = current.split('\n');
-    const pathRe = from.key === null ? /^(\s*(?:-\s+)?path:\s*["']?)\/metadata(?:\/labels)?\/?(["']?\s*(?:#.*)?)$/ : new RegExp(`^(\\s*(?:-\\s+)?path:\\s*["']?)${escapeRe(LABELS + escapePointer(from.key))}(["']?\\s*(?:#.*)?)$`);
+    const pathRe =
+      from.key === null
+        ? /^(\s*(?:-\s+)?path:\s*["']?)\/metadata(?:\/labels)?\/?(["']?\s*(?:#.*)?)$/
+        : new RegExp(`^(\\s*(?:-\\s+)?path:\\s*["']?)${escapeRe(LABELS + escapePointer(from.key))}(["']?\\s*(?:#.*)?)$`);
     let next: string | null = null;
     for (const [at, line] of lines.entries()) {
       if (!pathRe.test(line)) continue;
@@ -280,7 +320,14 @@ function rewriteOps(repo: RepoSnapshot, patch: JsonLabelPatch, edits: ReadonlyAr
         break;
       }
     }
-    if (next === null) throw refuse(from, to, from.key === null ? 'its value map is not written one label per line or as a simple flow map' : 'it is not written as a block list with one key per line');
+    if (next === null)
+      throw refuse(
+        from,
+        to,
+        from.key === null
+          ? 'its value map is not written one label per line or as a simple flow map'
+          : 'it is not written as a block list with one key per line',
+      );
     current = next;
   }
   return current;
@@ -315,14 +362,21 @@ function editItem(lines: readonly string[], at: number, pathRe: RegExp, from: La
     } else {
       const i = next.findIndex((l) => key(INJECTION_LABEL).test(l));
       if (i < 0) return null;
-      next[i] = next[i]!.replace(key(INJECTION_LABEL), (_m, q: string, sep: string, vq: string) => `${q}${REV_LABEL}${q}${sep}${vq}${rev}${vq}`);
+      next[i] = next[i]!.replace(
+        key(INJECTION_LABEL),
+        (_m, q: string, sep: string, vq: string) => `${q}${REV_LABEL}${q}${sep}${vq}${rev}${vq}`,
+      );
     }
   } else {
     const target = to;
     next = item.map((l) => {
       if (pathRe.test(l)) return l.replace(pathRe, `$1${LABELS}${escapePointer(target.key!)}$2`);
-      if (from.op !== target.op) l = l.replace(new RegExp(`^(\\s*(?:-\\s+)?op:\\s*["']?)${from.op}(["']?\\s*(?:#.*)?)$`), `$1${target.op}$2`);
-      return l.replace(/^(\s*(?:-\s+)?value:\s*)(["']?)[^"'#\s]*\2(\s*(?:#.*)?)$/, (_m, head: string, quote: string, tail: string) => `${head}${quote}${target.value}${quote}${tail}`);
+      if (from.op !== target.op)
+        l = l.replace(new RegExp(`^(\\s*(?:-\\s+)?op:\\s*["']?)${from.op}(["']?\\s*(?:#.*)?)$`), `$1${target.op}$2`);
+      return l.replace(
+        /^(\s*(?:-\s+)?value:\s*)(["']?)[^"'#\s]*\2(\s*(?:#.*)?)$/,
+        (_m, head: string, quote: string, tail: string) => `${head}${quote}${target.value}${quote}${tail}`,
+      );
     });
   }
   return [...lines.slice(0, start), ...next, ...lines.slice(end)].join('\n');
@@ -335,10 +389,26 @@ function same(a: readonly LabelOp[], b: readonly LabelOp[]): boolean {
 
 function namespaceOpsOf(text: string, patch: JsonLabelPatch): LabelOp[] | null {
   try {
-    if (!patch.inline) return namespaceLabelPatches('x/kustomization.yaml', { patches: [{ path: 'p.yaml', target: { kind: 'Namespace' } }] }, new Map([['x/p.yaml', text]]))[0]?.ops.slice() ?? [];
+    if (!patch.inline)
+      return (
+        namespaceLabelPatches(
+          'x/kustomization.yaml',
+          { patches: [{ path: 'p.yaml', target: { kind: 'Namespace' } }] },
+          new Map([['x/p.yaml', text]]),
+        )[0]?.ops.slice() ?? []
+      );
     const body = load(text) as Record<string, unknown>;
     const all = namespaceLabelPatches(patch.kustomization, body, new Map());
-    return all.find((p) => p.targetName === patch.targetName && p.labelSelector === patch.labelSelector && p.annotationSelector === patch.annotationSelector)?.ops.slice() ?? [];
+    return (
+      all
+        .find(
+          (p) =>
+            p.targetName === patch.targetName &&
+            p.labelSelector === patch.labelSelector &&
+            p.annotationSelector === patch.annotationSelector,
+        )
+        ?.ops.slice() ?? []
+    );
   } catch {
     return null;
   }

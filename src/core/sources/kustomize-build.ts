@@ -35,7 +35,12 @@ export function assertKustomizationsBuild(snapshot: RepoSnapshot, index: YamlInd
     const body = parse(snapshot.get(k.file));
     if (!body) continue;
     const check = (entry: unknown, field: string, kind: 'resource' | 'file') => {
-      if (typeof entry !== 'string' || entry.includes('\n') || /^[a-z]+:\/\/|^(github\.com|gitlab\.com|bitbucket\.org)\/|\?ref=|^git@|^ssh:/.test(entry)) return;
+      if (
+        typeof entry !== 'string' ||
+        entry.includes('\n') ||
+        /^[a-z]+:\/\/|^(github\.com|gitlab\.com|bitbucket\.org)\/|\?ref=|^git@|^ssh:/.test(entry)
+      )
+        return;
       const path = posix.normalize(posix.join(k.dir, entry)).replace(/\/$/, '');
       if (path.startsWith('..') || path.startsWith('/')) return;
       if (snapshot.has(path)) return;
@@ -49,10 +54,12 @@ export function assertKustomizationsBuild(snapshot: RepoSnapshot, index: YamlInd
       if (ext !== '' && !isYamlPath(path)) return;
       throw new KustomizeBuildError(k.file, entry, field);
     };
-    for (const field of ['resources', 'bases', 'components'] as const) for (const entry of list(body[field])) check(entry, field, 'resource');
+    for (const field of ['resources', 'bases', 'components'] as const)
+      for (const entry of list(body[field])) check(entry, field, 'resource');
     for (const entry of list(body.patchesStrategicMerge)) check(entry, 'patchesStrategicMerge', 'file');
     for (const field of ['patches', 'patchesJson6902'] as const) {
-      for (const entry of list(body[field])) if (typeof entry === 'object' && entry !== null) check((entry as { path?: unknown }).path, field, 'file');
+      for (const entry of list(body[field]))
+        if (typeof entry === 'object' && entry !== null) check((entry as { path?: unknown }).path, field, 'file');
     }
   }
 }

@@ -37,7 +37,12 @@ export function imageEntriesOf(body: Record<string, unknown>): ImageEntry[] {
   return body.images.map((raw: unknown) => {
     const e = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
     const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
-    return { name: text(e.name) ?? '', ...(text(e.newName) ? { newName: text(e.newName) } : {}), ...(text(e.newTag) ? { newTag: text(e.newTag) } : {}), ...(text(e.digest) ? { digest: text(e.digest) } : {}) };
+    return {
+      name: text(e.name) ?? '',
+      ...(text(e.newName) ? { newName: text(e.newName) } : {}),
+      ...(text(e.newTag) ? { newTag: text(e.newTag) } : {}),
+      ...(text(e.digest) ? { digest: text(e.digest) } : {}),
+    };
   });
 }
 
@@ -108,7 +113,10 @@ export function assertImageOverrideSkew(index: YamlIndex, target: number, maxSke
     return version !== null && version.major === 1 && target - version.minor > maxSkew;
   });
   if (stale.length === 0) return;
-  const names = stale.map((o) => `${o.kustomization} (images: ${o.name} newTag ${o.newTag}, used by ${o.containers.map((c) => `${c.object.kind} ${c.object.namespace ?? ''}/${c.object.name}`).join(', ')})`);
+  const names = stale.map(
+    (o) =>
+      `${o.kustomization} (images: ${o.name} newTag ${o.newTag}, used by ${o.containers.map((c) => `${c.object.kind} ${c.object.namespace ?? ''}/${c.object.name}`).join(', ')})`,
+  );
   throw new UpgradeRefusedError(
     `Istio 1.${target} serves proxies at most ${maxSkew} minors older, and a kustomize images override pins older proxies: ${names.join('; ')}. Move the override to a release within the window (or upgrade in steps), then plan again.`,
     'proxy-version-skew',
@@ -122,7 +130,12 @@ export function assertImageOverrideSkew(index: YamlIndex, target: number, maxSke
  * other tag is a warning naming the file and line. An override of `pilot` would pin the new
  * control plane too: a warning. Overrides that reach no container change nothing.
  */
-export function withImageOverrides(ctx: PlanContext, snapshot: RepoSnapshot, drafts: readonly PhaseDraft[], phase: 'gateways' | 'workloads'): PhaseDraft[] {
+export function withImageOverrides(
+  ctx: PlanContext,
+  snapshot: RepoSnapshot,
+  drafts: readonly PhaseDraft[],
+  phase: 'gateways' | 'workloads',
+): PhaseDraft[] {
   if (drafts.length === 0) return [...drafts];
   const out = [...drafts];
   const target = out.length - 1;
@@ -131,7 +144,11 @@ export function withImageOverrides(ctx: PlanContext, snapshot: RepoSnapshot, dra
     const line = lineOf(snapshot.get(o.kustomization) ?? '', o.entry, o.digest ? 'digest' : 'newTag');
     if (o.component === 'pilot') {
       if (phase === 'gateways' && (o.newTag || o.digest)) {
-        ctx.warn({ code: 'image-override-manual', message: `${o.kustomization}:${line}: images entry ${o.name} pins ${o.digest ?? o.newTag} for every istiod of the build, the new ${ctx.to.name} included. Drop the pin or make it per revision (a patch of the old istiod) before the control-plane phase merges.`, file: o.kustomization });
+        ctx.warn({
+          code: 'image-override-manual',
+          message: `${o.kustomization}:${line}: images entry ${o.name} pins ${o.digest ?? o.newTag} for every istiod of the build, the new ${ctx.to.name} included. Drop the pin or make it per revision (a patch of the old istiod) before the control-plane phase merges.`,
+          file: o.kustomization,
+        });
       }
       continue;
     }
@@ -159,7 +176,11 @@ function retag(repo: RepoSnapshot, o: IstioImageOverride, to: string): string | 
   if (text === undefined) return null;
   const doc = parseDocument(text);
   const node = doc.getIn(['images', o.entry, 'newTag'], true);
-  const refuse = (why: string) => new UpgradeRefusedError(`${o.kustomization}: cannot edit newTag of the images entry ${o.name} (${why}); set it to ${to} by hand, then plan again.`, 'image-override-not-editable');
+  const refuse = (why: string) =>
+    new UpgradeRefusedError(
+      `${o.kustomization}: cannot edit newTag of the images entry ${o.name} (${why}); set it to ${to} by hand, then plan again.`,
+      'image-override-not-editable',
+    );
   if (!isScalar(node) || !node.range) throw refuse('it is not a plain value');
   if (String(node.value) === to) return null;
   if (String(node.value) !== o.newTag) return null;

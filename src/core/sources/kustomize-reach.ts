@@ -41,14 +41,19 @@ export function unreachedFiles(
       if (doc.kind === 'ApplicationSet') generatedPaths = true;
       const spec = record(doc.spec);
       const sources = [record(spec.source), ...(Array.isArray(spec.sources) ? spec.sources.map(record) : [])];
-      for (const path of [spec.path, ...sources.map((s) => s.path)]) if (typeof path === 'string') entryDirs.add(posix.normalize(path.replace(/^\.\//, '')).replace(/\/$/, ''));
+      for (const path of [spec.path, ...sources.map((s) => s.path)])
+        if (typeof path === 'string') entryDirs.add(posix.normalize(path.replace(/^\.\//, '')).replace(/\/$/, ''));
     }
   }
   const out = new Map<string, string>();
   for (const { file, documents } of files) {
     if (referenced.has(file)) continue;
     // Argo CD and Flux bootstrap objects (an app-of-apps root, flux-system) are often applied by hand: they stay.
-    if (!documents.some(isObject) || documents.some((d) => /^(argoproj\.io|(kustomize|source)\.toolkit\.fluxcd\.io)\//.test(String(record(d).apiVersion)))) continue;
+    if (
+      !documents.some(isObject) ||
+      documents.some((d) => /^(argoproj\.io|(kustomize|source)\.toolkit\.fluxcd\.io)\//.test(String(record(d).apiVersion)))
+    )
+      continue;
     const own = kustomizationDirs.get(posix.dirname(file));
     if (own) {
       out.set(file, `not named by ${own} (resources, patches, components): kustomize build, and so Argo CD or Flux, never applies it`);
@@ -63,7 +68,11 @@ export function unreachedFiles(
       dir = posix.dirname(dir);
     }
     const above = dir === '.' ? undefined : kustomizationDirs.get(dir);
-    if (above && !built) out.set(file, `below ${above} but not named by any kustomization (resources, patches, components): kustomize build, and so Argo CD or Flux, never applies it`);
+    if (above && !built)
+      out.set(
+        file,
+        `below ${above} but not named by any kustomization (resources, patches, components): kustomize build, and so Argo CD or Flux, never applies it`,
+      );
   }
   return out;
 }
@@ -91,7 +100,8 @@ function record(value: unknown): Record<string, unknown> {
  */
 export function duplicateDefinitionRefusal(index: YamlIndex, kind: string, id: string): UpgradeRefusedError {
   const groups = new Map<string, IndexedObject[]>();
-  for (const o of index.objects) if (!o.isPatch && o.kind === kind && id.endsWith(o.name)) groups.set(objectKey(o), [...(groups.get(objectKey(o)) ?? []), o]);
+  for (const o of index.objects)
+    if (!o.isPatch && o.kind === kind && id.endsWith(o.name)) groups.set(objectKey(o), [...(groups.get(objectKey(o)) ?? []), o]);
   const twice = [...groups.values()].find((g) => new Set(g.map((o) => o.file)).size > 1) ?? [...groups.values()].find((g) => g.length > 1);
   const files = [...new Set((twice ?? []).map((o) => o.file))];
   const what = twice ? `${kind} ${twice[0]!.namespace ? `${twice[0]!.namespace}/` : ''}${twice[0]!.name}` : `${kind} ${id}`;

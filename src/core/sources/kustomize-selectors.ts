@@ -29,7 +29,8 @@ export function parseSelector(text: string): SelectorTerm[] | null {
     const part = raw.trim();
     if (part === '') return null;
     let m: RegExpExecArray | null;
-    if ((m = new RegExp(`^(${KEY})\\s*(==|=|!=)\\s*(${VALUE})$`).exec(part))) terms.push({ op: m[2] === '!=' ? 'notin' : 'in', key: m[1]!, values: [m[3]!] });
+    if ((m = new RegExp(`^(${KEY})\\s*(==|=|!=)\\s*(${VALUE})$`).exec(part)))
+      terms.push({ op: m[2] === '!=' ? 'notin' : 'in', key: m[1]!, values: [m[3]!] });
     else if ((m = new RegExp(`^(${KEY})\\s+(in|notin)\\s*\\(([^()]*)\\)$`).exec(part))) {
       const values = m[3]!.split(',').map((v) => v.trim());
       if (values.some((v) => !new RegExp(`^${VALUE}$`).test(v))) return null;

@@ -1,4 +1,16 @@
-import { MESH_LABELS, PAUSED_ANNOTATION, mentionsMeshLabel, appliesToNamespacesOrPods, pausedEnforcement, pause, labelSelectorMatches, namesMatch, matchedKinds, type PolicyChange, type InjectionPolicy } from './admission-policy-model.js';
+import {
+  MESH_LABELS,
+  PAUSED_ANNOTATION,
+  mentionsMeshLabel,
+  appliesToNamespacesOrPods,
+  pausedEnforcement,
+  pause,
+  labelSelectorMatches,
+  namesMatch,
+  matchedKinds,
+  type PolicyChange,
+  type InjectionPolicy,
+} from './admission-policy-model.js';
 import { pointer } from '../../constructs/desired-object.js';
 import { asDict, describe, getPath, INJECTION_LABEL, REV_LABEL } from '../../model/kube.js';
 import type { IndexedObject } from '../../model/objects.js';
@@ -17,9 +29,16 @@ export interface KyvernoRule {
  * `Audit` for the duration, restored at cleanup, with a note to adapt the rule.
  */
 export function kyvernoPolicy(object: IndexedObject, newRevision: string): InjectionPolicy | null {
-  const rules = (Array.isArray(getPath(object.body, ['spec', 'rules'])) ? (getPath(object.body, ['spec', 'rules']) as unknown[]) : []).map(asDict);
+  const rules = (Array.isArray(getPath(object.body, ['spec', 'rules'])) ? (getPath(object.body, ['spec', 'rules']) as unknown[]) : []).map(
+    asDict,
+  );
   const relevant: KyvernoRule[] = rules
-    .filter((r) => typeof r.name === 'string' && kyvernoRuleSeesNamespacesOrPods(object, r) && (mentionsMeshLabel(r.validate) || mentionsMeshLabel(r.mutate)))
+    .filter(
+      (r) =>
+        typeof r.name === 'string' &&
+        kyvernoRuleSeesNamespacesOrPods(object, r) &&
+        (mentionsMeshLabel(r.validate) || mentionsMeshLabel(r.mutate)),
+    )
     .map((r) => ({ name: r.name as string, body: r }));
   if (relevant.length === 0) return null;
   const edits: Array<Record<string, unknown>> = [];
@@ -33,19 +52,37 @@ export function kyvernoPolicy(object: IndexedObject, newRevision: string): Injec
     // A ban on istio-injection the repo had before the upgrade: kept (cleanup checks it, see injectionBans).
     if (bansInjection(rule.body)) continue;
     // istio-injection on a Pod selects no injector (it is a namespace label): not in the way.
-    if (onPodsOnly(rule.body) && !mentionsMeshLabel(rule.body.validate) && (mutateLabels[INJECTION_LABEL] !== undefined || mutateLabels[`+(${INJECTION_LABEL})`] !== undefined)) continue;
+    if (
+      onPodsOnly(rule.body) &&
+      !mentionsMeshLabel(rule.body.validate) &&
+      (mutateLabels[INJECTION_LABEL] !== undefined || mutateLabels[`+(${INJECTION_LABEL})`] !== undefined)
+    )
+      continue;
     const revBan = Object.keys(labels).find((k) => isBan(k, labels[k], REV_LABEL));
-    const injectionKey = labels[INJECTION_LABEL] !== undefined && !isBan(INJECTION_LABEL, labels[INJECTION_LABEL], INJECTION_LABEL) ? INJECTION_LABEL : undefined;
+    const injectionKey =
+      labels[INJECTION_LABEL] !== undefined && !isBan(INJECTION_LABEL, labels[INJECTION_LABEL], INJECTION_LABEL)
+        ? INJECTION_LABEL
+        : undefined;
     const deny = injectionDeny(validate);
-    if (Array.isArray(validate.anyPattern) && validate.anyPattern.some((p) => asDict(getPath(p, ['metadata', 'labels']))[REV_LABEL] !== undefined)) {
+    if (
+      Array.isArray(validate.anyPattern) &&
+      validate.anyPattern.some((p) => asDict(getPath(p, ['metadata', 'labels']))[REV_LABEL] !== undefined)
+    ) {
       effects.push(`rule ${rule.name} accepts ${REV_LABEL}`);
-    } else if ((injectionKey !== undefined || revBan !== undefined) && Object.keys(validate).every((k) => k === 'pattern' || VALIDATE_META.includes(k))) {
+    } else if (
+      (injectionKey !== undefined || revBan !== undefined) &&
+      Object.keys(validate).every((k) => k === 'pattern' || VALIDATE_META.includes(k))
+    ) {
       const others = Object.fromEntries(Object.entries(labels).filter(([k]) => k !== injectionKey && k !== revBan));
       const pattern = asDict(validate.pattern);
       const withRevision = { ...pattern, metadata: { ...asDict(pattern.metadata), labels: { ...others, [REV_LABEL]: '?*' } } };
       edits.push({ name: rule.name, validate: { anyPattern: [pattern, withRevision] } });
       removals.push(pointer('spec', 'rules', rule.name, 'validate', 'pattern'));
-      effects.push(injectionKey !== undefined ? `rule ${rule.name} requires ${INJECTION_LABEL}: ${String(labels[INJECTION_LABEL])}` : `rule ${rule.name} forbids ${REV_LABEL}`);
+      effects.push(
+        injectionKey !== undefined
+          ? `rule ${rule.name} requires ${INJECTION_LABEL}: ${String(labels[INJECTION_LABEL])}`
+          : `rule ${rule.name} forbids ${REV_LABEL}`,
+      );
     } else if (deny === 'accepts-revision') {
       effects.push(`rule ${rule.name} accepts ${REV_LABEL}`);
     } else if (deny !== null) {
@@ -54,14 +91,22 @@ export function kyvernoPolicy(object: IndexedObject, newRevision: string): Injec
     } else if (mutateLabels[INJECTION_LABEL] !== undefined || mutateLabels[`+(${INJECTION_LABEL})`] !== undefined) {
       const key = mutateLabels[INJECTION_LABEL] !== undefined ? INJECTION_LABEL : `+(${INJECTION_LABEL})`;
       const revisionKey = key === INJECTION_LABEL ? REV_LABEL : `+(${REV_LABEL})`;
-      edits.push({ name: rule.name, ...unlessInjected(rule.body), mutate: { patchStrategicMerge: { metadata: { labels: { [revisionKey]: newRevision } } } } });
+      edits.push({
+        name: rule.name,
+        ...unlessInjected(rule.body),
+        mutate: { patchStrategicMerge: { metadata: { labels: { [revisionKey]: newRevision } } } },
+      });
       removals.push(pointer('spec', 'rules', rule.name, 'mutate', 'patchStrategicMerge', 'metadata', 'labels', key));
       effects.push(`rule ${rule.name} writes ${INJECTION_LABEL}: ${String(mutateLabels[key])} back`);
     } else if (mutateLabels[REV_LABEL] !== undefined || mutateLabels[`+(${REV_LABEL})`] !== undefined) {
       // It names a revision: the one namespaces move to, or it would put them (or new ones) back.
       const key = mutateLabels[REV_LABEL] !== undefined ? REV_LABEL : `+(${REV_LABEL})`;
       if (mutateLabels[key] !== newRevision) {
-        edits.push({ name: rule.name, ...unlessInjected(rule.body), mutate: { patchStrategicMerge: { metadata: { labels: { [key]: newRevision } } } } });
+        edits.push({
+          name: rule.name,
+          ...unlessInjected(rule.body),
+          mutate: { patchStrategicMerge: { metadata: { labels: { [key]: newRevision } } } },
+        });
         effects.push(`rule ${rule.name} writes ${REV_LABEL}: ${String(mutateLabels[key])}`);
       } else {
         effects.push(`rule ${rule.name} writes ${REV_LABEL}: ${newRevision}`);
@@ -80,7 +125,11 @@ export function kyvernoPolicy(object: IndexedObject, newRevision: string): Injec
   // Per rule (Kyverno >= 1.13): `validate.failureAction` wins over the policy's action, a matching override over both.
   const enforcingRules = unexpressed.filter((name) => {
     const validate = asDict(relevant.find((r) => r.name === name)!.body.validate);
-    return (validate.failureAction !== undefined ? isEnforce(validate.failureAction) : specEnforces) || enforcingOverrides(validate.failureActionOverrides) !== null || specOverrides !== null;
+    return (
+      (validate.failureAction !== undefined ? isEnforce(validate.failureAction) : specEnforces) ||
+      enforcingOverrides(validate.failureActionOverrides) !== null ||
+      specOverrides !== null
+    );
   });
   const enforcing = pausedFrom !== null || enforcingRules.length > 0;
   const audit = unexpressed.length > 0 && enforcing;
@@ -105,7 +154,10 @@ export function kyvernoPolicy(object: IndexedObject, newRevision: string): Injec
       else edits.push({ name, validate: ruleEdit });
     }
     // The spec-level form (Kyverno < 1.13 reads only that one) is relaxed at the spec level.
-    if (specEnforces && enforcingRules.some((name) => asDict(relevant.find((r) => r.name === name)!.body.validate).failureAction === undefined)) {
+    if (
+      specEnforces &&
+      enforcingRules.some((name) => asDict(relevant.find((r) => r.name === name)!.body.validate).failureAction === undefined)
+    ) {
       spec.validationFailureAction = 'Audit';
       paused.unshift(String(action));
     }
@@ -116,7 +168,11 @@ export function kyvernoPolicy(object: IndexedObject, newRevision: string): Injec
   }
   if (edits.length > 0) spec.rules = edits;
   const relax: PolicyChange | null =
-    Object.keys(spec).length === 0 ? null : paused.length > 0 ? { ...pause(spec, paused.join('; ')), remove: removals } : { body: { spec }, remove: removals };
+    Object.keys(spec).length === 0
+      ? null
+      : paused.length > 0
+        ? { ...pause(spec, paused.join('; ')), remove: removals }
+        : { body: { spec }, remove: removals };
   return {
     object,
     engine: 'kyverno',
@@ -127,7 +183,9 @@ export function kyvernoPolicy(object: IndexedObject, newRevision: string): Injec
     restore: null,
     manual:
       unexpressed.length > 0
-        ? [`# ${describe(object)} (${object.file}): adapt ${unexpressed.map((r) => `rule ${r}`).join(', ')} to accept both ${REV_LABEL} (any revision or tag) and ${INJECTION_LABEL}=enabled (namespaces outside git may keep it: the default tag serves them)${audit ? `; the policy stays in Audit after cleanup: then ${restoreText(pausedFrom ?? paused.join('; '))} and remove the annotation ${PAUSED_ANNOTATION}` : ''}.`]
+        ? [
+            `# ${describe(object)} (${object.file}): adapt ${unexpressed.map((r) => `rule ${r}`).join(', ')} to accept both ${REV_LABEL} (any revision or tag) and ${INJECTION_LABEL}=enabled (namespaces outside git may keep it: the default tag serves them)${audit ? `; the policy stays in Audit after cleanup: then ${restoreText(pausedFrom ?? paused.join('; '))} and remove the annotation ${PAUSED_ANNOTATION}` : ''}.`,
+          ]
         : [],
   };
 }
@@ -137,7 +195,13 @@ export function restoreText(recorded: string): string {
   if (!/[=;]/.test(recorded)) return `set validationFailureAction back to ${recorded}`;
   return `put back ${recorded
     .split('; ')
-    .map((part) => (/[=]/.test(part) ? part.replace(/^rule (\S+) (\S+)=(.*)$/, 'validate.$2: $3 on rule $1').replace(/^(validationFailureActionOverrides)=(.*)$/, '$2 in $1') : `validationFailureAction: ${part}`))
+    .map((part) =>
+      /[=]/.test(part)
+        ? part
+            .replace(/^rule (\S+) (\S+)=(.*)$/, 'validate.$2: $3 on rule $1')
+            .replace(/^(validationFailureActionOverrides)=(.*)$/, '$2 in $1')
+        : `validationFailureAction: ${part}`,
+    )
     .join(', ')}`;
 }
 
@@ -171,7 +235,9 @@ export function bansInjection(rule: Readonly<Record<string, unknown>>): boolean 
   const labels = asDict(getPath(validate.pattern, ['metadata', 'labels']));
   const ban = Object.keys(labels).find((k) => isBan(k, labels[k], INJECTION_LABEL));
   if (ban === undefined || !Object.keys(validate).every((k) => k === 'pattern' || VALIDATE_META.includes(k))) return false;
-  return Object.entries(labels).every(([k, v]) => k === ban || !MESH_LABELS.some((l) => k.includes(l)) || (k === REV_LABEL && (v === '?*' || v === '*')));
+  return Object.entries(labels).every(
+    ([k, v]) => k === ban || !MESH_LABELS.some((l) => k.includes(l)) || (k === REV_LABEL && (v === '?*' || v === '*')),
+  );
 }
 
 /** `{{ request.object.metadata.labels."<label>" }}`, with or without `|| ''`. */
@@ -187,7 +253,12 @@ export function requiresInjection(condition: unknown): boolean {
   // Kyverno reads operators case-insensitively.
   const operator = String(asDict(condition).operator).toLowerCase();
   if (operator === 'notequals') return value === 'enabled';
-  return (operator === 'notin' || operator === 'anynotin' || operator === 'allnotin') && Array.isArray(value) && value.length === 1 && value[0] === 'enabled';
+  return (
+    (operator === 'notin' || operator === 'anynotin' || operator === 'allnotin') &&
+    Array.isArray(value) &&
+    value.length === 1 &&
+    value[0] === 'enabled'
+  );
 }
 
 /** The condition added to a deny: the namespace has no istio.io/rev (one with it is meshed). */
@@ -198,10 +269,14 @@ export const NO_REVISION = { key: `{{ request.object.metadata.labels."${REV_LABE
  * that must hold too (no istio.io/rev), so a namespace on either label is admitted. 'accepts-revision'
  * when that condition is already there; null when the deny says anything else.
  */
-export function injectionDeny(validate: Readonly<Record<string, unknown>>): unknown[] | Record<string, unknown> | 'accepts-revision' | null {
+export function injectionDeny(
+  validate: Readonly<Record<string, unknown>>,
+): unknown[] | Record<string, unknown> | 'accepts-revision' | null {
   if (validate.deny === undefined || !Object.keys(validate).every((k) => k === 'deny' || VALIDATE_META.includes(k))) return null;
   const conditions = asDict(validate.deny).conditions;
-  const hasRev = (list: unknown) => Array.isArray(list) && list.some((c) => labelVariable(asDict(c).key) === REV_LABEL && asDict(c).operator === 'Equals' && asDict(c).value === '');
+  const hasRev = (list: unknown) =>
+    Array.isArray(list) &&
+    list.some((c) => labelVariable(asDict(c).key) === REV_LABEL && asDict(c).operator === 'Equals' && asDict(c).value === '');
   const only = (list: unknown[]) => list.length > 0 && list.every(requiresInjection);
   if (Array.isArray(conditions)) {
     if (hasRev(conditions)) return only(conditions.filter((c) => labelVariable(asDict(c).key) !== REV_LABEL)) ? 'accepts-revision' : null;
@@ -211,7 +286,8 @@ export function injectionDeny(validate: Readonly<Record<string, unknown>>): unkn
   if (Object.keys(rest).length > 0) return null;
   const anyList = Array.isArray(any) ? any : [];
   const allList = Array.isArray(all) ? all : [];
-  if (hasRev(allList)) return only([...anyList, ...allList.filter((c) => labelVariable(asDict(c).key) !== REV_LABEL)]) ? 'accepts-revision' : null;
+  if (hasRev(allList))
+    return only([...anyList, ...allList.filter((c) => labelVariable(asDict(c).key) !== REV_LABEL)]) ? 'accepts-revision' : null;
   if (!only([...anyList, ...allList])) return null;
   return { all: [...allList, NO_REVISION] };
 }
@@ -252,12 +328,18 @@ export function injectionBans(index: YamlIndex): Array<{ readonly object: Indexe
     // A namespaced Policy never sees a Namespace object.
     if (object.isPatch || !object.apiVersion.startsWith('kyverno.io/') || object.kind !== 'ClusterPolicy') return [];
     const action = getPath(object.body, ['spec', 'validationFailureAction']);
-    const specEnforces = isEnforce(action) || enforcingOverrides(getPath(object.body, ['spec', 'validationFailureActionOverrides'])) !== null;
+    const specEnforces =
+      isEnforce(action) || enforcingOverrides(getPath(object.body, ['spec', 'validationFailureActionOverrides'])) !== null;
     const enforces = (r: Readonly<Record<string, unknown>>) => {
       const validate = asDict(r.validate);
-      return (validate.failureAction !== undefined ? isEnforce(validate.failureAction) : specEnforces) || enforcingOverrides(validate.failureActionOverrides) !== null;
+      return (
+        (validate.failureAction !== undefined ? isEnforce(validate.failureAction) : specEnforces) ||
+        enforcingOverrides(validate.failureActionOverrides) !== null
+      );
     };
-    const rules = Array.isArray(getPath(object.body, ['spec', 'rules'])) ? (getPath(object.body, ['spec', 'rules']) as unknown[]).map(asDict) : [];
+    const rules = Array.isArray(getPath(object.body, ['spec', 'rules']))
+      ? (getPath(object.body, ['spec', 'rules']) as unknown[]).map(asDict)
+      : [];
     return rules
       .filter((r) => typeof r.name === 'string' && matchedKinds(r).includes('Namespace') && bansInjection(r) && enforces(r))
       .map((r) => {
@@ -270,7 +352,10 @@ export function injectionBans(index: YamlIndex): Array<{ readonly object: Indexe
         const ban = Object.keys(patternLabels).find((k) => isBan(k, patternLabels[k], INJECTION_LABEL))!;
         const banned = String(patternLabels[ban]);
         // `!enabled` rejects that value only; `!*` and X() reject the label with any value.
-        const bannedLabel = (ban === INJECTION_LABEL || ban === `=(${INJECTION_LABEL})`) && /^![^*?|!]+$/.test(banned) ? `${INJECTION_LABEL}=${banned.slice(1)}` : INJECTION_LABEL;
+        const bannedLabel =
+          (ban === INJECTION_LABEL || ban === `=(${INJECTION_LABEL})`) && /^![^*?|!]+$/.test(banned)
+            ? `${INJECTION_LABEL}=${banned.slice(1)}`
+            : INJECTION_LABEL;
         const labels = [bannedLabel, ...(simple ? Object.entries(asDict(selector.matchLabels)).map(([k, v]) => `${k}=${String(v)}`) : [])];
         const names = Array.isArray(resources.names) ? ` ${resources.names.map(String).join(' ')}` : '';
         return {
@@ -283,7 +368,11 @@ export function injectionBans(index: YamlIndex): Array<{ readonly object: Indexe
 }
 
 /** Whether a Kyverno rule's `match` (any/all or the legacy block) covers a namespace, or pods in it. */
-export function kyvernoRuleSelects(rule: Readonly<Record<string, unknown>>, ns: { readonly name: string; readonly labels: Readonly<Record<string, string>> }, policyNamespace: string | null): boolean {
+export function kyvernoRuleSelects(
+  rule: Readonly<Record<string, unknown>>,
+  ns: { readonly name: string; readonly labels: Readonly<Record<string, string>> },
+  policyNamespace: string | null,
+): boolean {
   if (policyNamespace !== null && policyNamespace !== ns.name) return false;
   const match = asDict(rule.match);
   const blocks = (['any', 'all'] as const).flatMap((k) => (Array.isArray(match[k]) ? (match[k] as unknown[]).map(asDict) : []));

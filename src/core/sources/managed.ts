@@ -19,7 +19,11 @@ export interface ManagedMesh {
   readonly evidence: readonly string[];
 }
 
-const CHANNEL_OF: Readonly<Record<string, string>> = { 'asm-managed': 'regular', 'asm-managed-rapid': 'rapid', 'asm-managed-stable': 'stable' };
+const CHANNEL_OF: Readonly<Record<string, string>> = {
+  'asm-managed': 'regular',
+  'asm-managed-rapid': 'rapid',
+  'asm-managed-stable': 'stable',
+};
 
 /** The GKE/CSM release channel a managed revision follows: `asm-managed-rapid` → `rapid`. */
 export function channelOf(revision: string): string {
@@ -66,7 +70,8 @@ export function detectManagedMesh(index: YamlIndex): ManagedMesh | null {
   }
   // Config Connector: the fleet's `servicemesh` feature, or a membership of it with mesh management.
   for (const feature of [...index.ofKind('GKEHubFeature'), ...index.ofKind('GKEHubFeatureMembership')]) {
-    if (getPath(feature.body, ['spec', 'resourceID']) === 'servicemesh' || getPath(feature.body, ['spec', 'mesh']) !== undefined) evidence.add(feature.file);
+    if (getPath(feature.body, ['spec', 'resourceID']) === 'servicemesh' || getPath(feature.body, ['spec', 'mesh']) !== undefined)
+      evidence.add(feature.file);
   }
   if (evidence.size === 0) return null;
   return { channels: [...channels].sort(), controlPlaneRevisions, evidence: [...evidence].sort() };

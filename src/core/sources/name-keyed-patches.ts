@@ -103,7 +103,9 @@ export function applyRawFileEdits(repo: Map<string, string>, edits: readonly Raw
     .filter(([path, old]) => repo.get(path) !== old)
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([path, old]) =>
-      !repo.has(path) ? { path, action: 'delete' as const, content: null } : { path, action: old === undefined ? ('create' as const) : ('update' as const), content: repo.get(path)! },
+      !repo.has(path)
+        ? { path, action: 'delete' as const, content: null }
+        : { path, action: old === undefined ? ('create' as const) : ('update' as const), content: repo.get(path)! },
     );
 }
 
@@ -111,7 +113,9 @@ export function applyRawFileEdits(repo: Map<string, string>, edits: readonly Raw
 function twinName(patch: IndexedObject, from: string, to: string): string {
   if (from !== 'default') return renameForRevision(patch.name, from, to);
   const suffix = `-${ISTIO_SYSTEM}`;
-  return patch.namespace === null && patch.name.endsWith(suffix) ? `${patch.name.slice(0, -suffix.length)}-${to}${suffix}` : `${patch.name}-${to}`;
+  return patch.namespace === null && patch.name.endsWith(suffix)
+    ? `${patch.name.slice(0, -suffix.length)}-${to}${suffix}`
+    : `${patch.name}-${to}`;
 }
 
 /** The new revision's name of each old per-revision object. */
@@ -130,7 +134,13 @@ export function twinFile(patch: IndexedObject, several: boolean, from: string, t
 export function twinText(repo: RepoSnapshot, twin: Twin, ctx: PlanContext, adjust: (body: KubeObject) => KubeObject = (b) => b): string {
   const source = repo.get(twin.patch.file)!;
   const template = documentSource(source, twin.patch) ?? '';
-  const body = adjust(renameReferences(retarget(twin.patch.body, ctx.from.name, ctx.to.name, ctx.from.version, ctx.to.version), twinRenames(ctx), []) as KubeObject);
+  const body = adjust(
+    renameReferences(
+      retarget(twin.patch.body, ctx.from.name, ctx.to.name, ctx.from.version, ctx.to.version),
+      twinRenames(ctx),
+      [],
+    ) as KubeObject,
+  );
   const desired = { ...body, metadata: { ...body.metadata, name: twin.name } };
   const patch = mergePatchBetween(twin.patch.body, desired);
   const text = editYamlText(twin.file, template, [{ documentIndex: 0, kind: twin.patch.kind, name: twin.patch.name, patch }]) ?? '';
@@ -151,7 +161,8 @@ export function retarget(value: unknown, from: string, to: string, fromVersion: 
     } else {
       text = text.replace(new RegExp(`(^|[^A-Za-z0-9.-])${escapeRegExp(from)}(?![A-Za-z0-9-])`, 'g'), `$1${to}`);
     }
-    if (fromVersion && toVersion) text = text.replace(new RegExp(`(^|[^0-9.])${escapeRegExp(fromVersion)}(?![0-9])`, 'g'), `$1${toVersion}`);
+    if (fromVersion && toVersion)
+      text = text.replace(new RegExp(`(^|[^0-9.])${escapeRegExp(fromVersion)}(?![0-9])`, 'g'), `$1${toVersion}`);
     return text;
   }
   if (Array.isArray(value)) return value.map((v) => retarget(v, from, to, fromVersion, toVersion));
@@ -203,7 +214,13 @@ export function listTwin(text: string | null, twin: Twin): string | null {
     if (!match) continue;
     const indent = match[1]!;
     let end = i + 1;
-    while (end < lines.length && lines[end]!.trim() !== '' && !lines[end]!.trimStart().startsWith('#') && indentOf(lines[end]!) > indent.length) end++;
+    while (
+      end < lines.length &&
+      lines[end]!.trim() !== '' &&
+      !lines[end]!.trimStart().startsWith('#') &&
+      indentOf(lines[end]!) > indent.length
+    )
+      end++;
     lines.splice(end, 0, ...entry(indent));
     return lines.join(eol);
   }

@@ -43,7 +43,8 @@ function collect(node: unknown, file: string, found: NamespaceLabelsInData[], de
   if (Array.isArray(node)) {
     for (const item of node) {
       const entry = item as { name?: unknown; labels?: unknown } | null;
-      if (entry && typeof entry.name === 'string' && DNS_LABEL.test(entry.name) && isLabelMap(entry.labels)) record(file, entry.name, entry.labels, found);
+      if (entry && typeof entry.name === 'string' && DNS_LABEL.test(entry.name) && isLabelMap(entry.labels))
+        record(file, entry.name, entry.labels, found);
       else collect(item, file, found, depth + 1);
     }
     return;
@@ -80,7 +81,9 @@ export function namespaceDataWarnings(snapshot: RepoSnapshot, index: YamlIndex, 
   // istio-injection=enabled wins over any istio.io/rev, and follows the default tag (the old revision until it moves).
   // A file kustomize never applies (a leftover beside a kustomization) is not data either.
   const orphans = new Set(index.skipped.filter((f) => f.reason.includes('never applies')).map((f) => f.file));
-  const onOld = findNamespaceLabelsInData(snapshot, index).filter((n) => !orphans.has(n.file)).filter((n) => n.labels[INJECTION_LABEL] === 'enabled' || (n.labels[REV_LABEL] !== undefined && n.labels[REV_LABEL] !== to.name));
+  const onOld = findNamespaceLabelsInData(snapshot, index)
+    .filter((n) => !orphans.has(n.file))
+    .filter((n) => n.labels[INJECTION_LABEL] === 'enabled' || (n.labels[REV_LABEL] !== undefined && n.labels[REV_LABEL] !== to.name));
   const byFile = new Map<string, string[]>();
   for (const n of onOld) byFile.set(n.file, [...(byFile.get(n.file) ?? []), n.namespace]);
   return [...byFile].map(([file, namespaces]) => ({

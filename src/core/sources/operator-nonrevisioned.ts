@@ -14,10 +14,16 @@ import type { YamlIndex } from '../repo-index.js';
  * kustomize patch nor an `installed-state` record; beside a rendered non-revisioned istiod it is
  * the overlay that render was made from, unless a non-revisioned operator in git would reconcile it.
  */
-export function nonRevisionedIstioOperators(index: YamlIndex, renderedIstiod: boolean, operators: readonly InClusterOperator[]): IndexedObject[] {
+export function nonRevisionedIstioOperators(
+  index: YamlIndex,
+  renderedIstiod: boolean,
+  operators: readonly InClusterOperator[],
+): IndexedObject[] {
   const found = index
     .ofKind('IstioOperator')
-    .filter((o) => !o.isPatch && o.name !== '' && !o.name.startsWith('installed-state') && !stringOf(getPath(o.body, ['spec', 'revision'])));
+    .filter(
+      (o) => !o.isPatch && o.name !== '' && !o.name.startsWith('installed-state') && !stringOf(getPath(o.body, ['spec', 'revision'])),
+    );
   if (renderedIstiod && !operators.some((op) => op.revision === null)) return [];
   return found;
 }
@@ -53,10 +59,16 @@ export function isFirstCanaryFromIop(installed: InstalledRevision | null): insta
  * claim revision `default` (the same istiod, injector and Service names), and no plan can say
  * which one the cluster runs.
  */
-export function assertSingleNonRevisioned(index: YamlIndex, operators: readonly InClusterOperator[], helmReleases: readonly HelmRelease[]): void {
+export function assertSingleNonRevisioned(
+  index: YamlIndex,
+  operators: readonly InClusterOperator[],
+  helmReleases: readonly HelmRelease[],
+): void {
   const rendered = index
     .ofKind('Deployment')
-    .filter((o) => !o.isPatch && o.namespace === ISTIO_SYSTEM && o.name === 'istiod' && (labelsOf(o.body)[REV_LABEL] ?? 'default') === 'default');
+    .filter(
+      (o) => !o.isPatch && o.namespace === ISTIO_SYSTEM && o.name === 'istiod' && (labelsOf(o.body)[REV_LABEL] ?? 'default') === 'default',
+    );
   const iops = nonRevisionedIstioOperators(index, rendered.length > 0, operators);
   const helm = helmReleases.filter((r) => r.chart === 'istiod' && !r.object.isPatch && !stringOf(r.values.revision)).map((r) => r.object);
   const found = [...iops, ...rendered, ...helm];
@@ -73,11 +85,15 @@ export function assertSingleNonRevisioned(index: YamlIndex, operators: readonly 
  * the injector it replaces live in the cluster only (istioctl or the operator made them), so no
  * commit can move one with the other. An explicit `--strategy tag` is overruled, with a warning.
  */
-export function firstCanaryStrategy(requested: 'relabel' | 'tag' | 'auto', warn: (w: { code: string; message: string; file: string | null }) => void): 'relabel' {
+export function firstCanaryStrategy(
+  requested: 'relabel' | 'tag' | 'auto',
+  warn: (w: { code: string; message: string; file: string | null }) => void,
+): 'relabel' {
   if (requested === 'tag') {
     warn({
       code: 'strategy-relabel-for-iop',
-      message: 'from a non-revisioned IstioOperator the namespaces are relabelled (istio.io/rev=<new>) instead of following a moved default tag: the tag and the old injector live in the cluster only, so no commit can switch them together.',
+      message:
+        'from a non-revisioned IstioOperator the namespaces are relabelled (istio.io/rev=<new>) instead of following a moved default tag: the tag and the old injector live in the cluster only, so no commit can switch them together.',
       file: null,
     });
   }

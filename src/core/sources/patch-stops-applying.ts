@@ -18,7 +18,13 @@ import { re2ToRegExp } from './re2-target.js';
  *   deletes (kustomize fails: no resource matches it), or a patch targeted at such an object by
  *   name (it silently patches nothing).
  */
-export function warnPatchesThatStopApplying(index: YamlIndex, snapshot: RepoSnapshot, inventory: MeshInventory, draft: PhaseDraft, warn: (w: PlanWarning) => void): void {
+export function warnPatchesThatStopApplying(
+  index: YamlIndex,
+  snapshot: RepoSnapshot,
+  inventory: MeshInventory,
+  draft: PhaseDraft,
+  warn: (w: PlanWarning) => void,
+): void {
   const moved = draft.objects.flatMap((placed) => {
     const json = placed.desired.toJson();
     const rev = (json.metadata as { labels?: Record<string, string> }).labels?.[REV_LABEL];
@@ -67,12 +73,23 @@ export function warnPatchesThatStopApplying(index: YamlIndex, snapshot: RepoSnap
         parsed = undefined;
       }
       const smp = asRecord(parsed);
-      const named = Object.keys(target).length === 0 && typeof smp.kind === 'string' ? { kind: smp.kind, name: asRecord(smp.metadata).name } : typeof target.kind === 'string' && typeof target.name === 'string' ? { kind: target.kind, name: target.name } : null;
+      const named =
+        Object.keys(target).length === 0 && typeof smp.kind === 'string'
+          ? { kind: smp.kind, name: asRecord(smp.metadata).name }
+          : typeof target.kind === 'string' && typeof target.name === 'string'
+            ? { kind: target.kind, name: target.name }
+            : null;
       if (!named) continue;
-      const gone = deleted.find((d) => d.kind === named.kind && ((Object.keys(target).length === 0 ? d.name === named.name : (nameRe?.test(d.name) ?? false))));
+      const gone = deleted.find(
+        (d) => d.kind === named.kind && (Object.keys(target).length === 0 ? d.name === named.name : (nameRe?.test(d.name) ?? false)),
+      );
       if (!gone) continue;
       // A name pattern that still matches something kept is not stopped.
-      if (Object.keys(target).length > 0 && index.objects.some((o) => !o.isPatch && o.kind === named.kind && nameRe?.test(o.name) && !deleted.includes(o))) continue;
+      if (
+        Object.keys(target).length > 0 &&
+        index.objects.some((o) => !o.isPatch && o.kind === named.kind && nameRe?.test(o.name) && !deleted.includes(o))
+      )
+        continue;
       warn({
         code: 'patch-stops-applying',
         message:
@@ -99,7 +116,12 @@ function namespacesBuiltBy(index: YamlIndex, root: Kustomization): Set<string> {
     }
   };
   visit(root);
-  return new Set(index.ofKind('Namespace').filter((n) => !n.isPatch && files.has(n.file)).map((n) => n.name));
+  return new Set(
+    index
+      .ofKind('Namespace')
+      .filter((n) => !n.isPatch && files.has(n.file))
+      .map((n) => n.name),
+  );
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

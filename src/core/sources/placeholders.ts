@@ -42,7 +42,8 @@ export function readKptSetters(snapshot: RepoSnapshot): KptSetter[] {
       if (!key.startsWith('io.k8s.cli.setters.')) continue;
       const setter = dict(dict(dict(definition)['x-k8s-cli']).setter);
       const value = scalar(setter.value);
-      if (value !== null) setters.push({ name: scalar(setter.name) ?? key.slice('io.k8s.cli.setters.'.length), value, file: path, packageDir });
+      if (value !== null)
+        setters.push({ name: scalar(setter.name) ?? key.slice('io.k8s.cli.setters.'.length), value, file: path, packageDir });
     }
     // v1: pipeline.mutators[] running apply-setters, with an inline configMap or a configPath file.
     const mutators = Array.isArray(dict(kptfile.pipeline).mutators) ? (dict(kptfile.pipeline).mutators as unknown[]) : [];
@@ -115,8 +116,19 @@ export function revisionFields(snapshot: RepoSnapshot, setters: readonly KptSett
       if (!reference && !isPlaceholderRevision(literal)) return;
       if (!reference && templated && literal.includes('{{')) return;
       const setter = reference ? setterFor(setters, file, reference.name) : null;
-      const rendered = reference && setter ? reference.pattern.replace(/\$\{([^}]+)\}/g, (all, name: string) => setterFor(setters, file, name)?.value ?? all) : null;
-      fields.push({ file, line: i + 1, key: match[3]!, literal, setter, setterName: reference?.name ?? null, rendered: rendered && !isPlaceholderRevision(rendered) ? rendered : null });
+      const rendered =
+        reference && setter
+          ? reference.pattern.replace(/\$\{([^}]+)\}/g, (all, name: string) => setterFor(setters, file, name)?.value ?? all)
+          : null;
+      fields.push({
+        file,
+        line: i + 1,
+        key: match[3]!,
+        literal,
+        setter,
+        setterName: reference?.name ?? null,
+        rendered: rendered && !isPlaceholderRevision(rendered) ? rendered : null,
+      });
     });
   }
   return fields;
@@ -176,7 +188,11 @@ export function resolvePlaceholders(snapshot: RepoSnapshot): { snapshot: RepoSna
  * A phase that edits a field a kpt setter feeds: the next `kpt fn render` writes the setter's value
  * back over the edit. The warning names the file, the setter and where its value is set.
  */
-export function setterEditWarnings(fields: readonly SetterField[], phases: ReadonlyArray<{ readonly id: string; readonly files: readonly FileChange[] }>, target: string): PlanWarning[] {
+export function setterEditWarnings(
+  fields: readonly SetterField[],
+  phases: ReadonlyArray<{ readonly id: string; readonly files: readonly FileChange[] }>,
+  target: string,
+): PlanWarning[] {
   const warnings: PlanWarning[] = [];
   for (const phase of phases) {
     for (const change of phase.files) {
@@ -217,7 +233,12 @@ function scalar(value: unknown): string | null {
  * cannot follow (it would move the others too): a warning names the file and the setter.
  * `before` and `after` are the repo around one phase; returns the setter files to change too.
  */
-export function followSetters(before: RepoSnapshot, after: RepoSnapshot, target: string, phaseId: string): { files: FileChange[]; warnings: PlanWarning[] } {
+export function followSetters(
+  before: RepoSnapshot,
+  after: RepoSnapshot,
+  target: string,
+  phaseId: string,
+): { files: FileChange[]; warnings: PlanWarning[] } {
   const setters = readKptSetters(before);
   if (setters.length === 0) return { files: [], warnings: [] };
   const fieldsBefore = revisionFields(before, setters).filter((f) => f.setter);
@@ -229,9 +250,15 @@ export function followSetters(before: RepoSnapshot, after: RepoSnapshot, target:
     const fedAfter = fieldsAfter.filter((f) => f.setter === setter);
     const edited = new Set(fedAfter.filter((f) => after.get(f.file) !== before.get(f.file) && f.literal === target).map((f) => f.file));
     if (edited.size === 0 || setter.value === target) continue;
-    const whole = fedAfter.length === fedBefore.length && fedAfter.every((f) => f.literal === target) && fedBefore.every((f) => f.rendered === setter.value);
+    const whole =
+      fedAfter.length === fedBefore.length &&
+      fedAfter.every((f) => f.literal === target) &&
+      fedBefore.every((f) => f.rendered === setter.value);
     const text = files.get(setter.file) ?? after.get(setter.file);
-    const line = new RegExp(`^(\\s*["']?${setter.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']?\\s*:\\s*)(["']?)${setter.value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\2(\\s*(#.*)?)$`, 'm');
+    const line = new RegExp(
+      `^(\\s*["']?${setter.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']?\\s*:\\s*)(["']?)${setter.value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\2(\\s*(#.*)?)$`,
+      'm',
+    );
     if (whole && text !== undefined && line.test(text)) {
       files.set(setter.file, text.replace(line, `$1$2${target}$2$3`));
       continue;

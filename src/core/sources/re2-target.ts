@@ -21,7 +21,8 @@ export function re2ToRegExp(pattern: string): RegExp | null {
       if (n === undefined) return null;
       if (n === 'z') out += '(?![\\s\\S])';
       else if (n === 'A') out += '(?<![\\s\\S])';
-      else if (/[pPQEC]/.test(n)) return null; // Unicode classes, quoting, single bytes: left untranslated
+      else if (/[pPQEC]/.test(n))
+        return null; // Unicode classes, quoting, single bytes: left untranslated
       else out += c + n;
       i++;
     } else if (body.startsWith('(?P<', i)) {

@@ -93,11 +93,13 @@ export function discoverSail(index: YamlIndex): SailControlPlane[] {
     const inactive = new Set<string>();
     if (strategy === 'RevisionBased') {
       const prefix = `${istio.name}-v`;
-      for (const rev of revisionLabels) if (rev.startsWith(prefix) && rev !== activeRevision && /^\d+-\d+-\d+$/.test(rev.slice(prefix.length))) inactive.add(rev);
+      for (const rev of revisionLabels)
+        if (rev.startsWith(prefix) && rev !== activeRevision && /^\d+-\d+-\d+$/.test(rev.slice(prefix.length))) inactive.add(rev);
       for (const c of cni) {
         const cniText = String(getPath(c.body, ['spec', 'version']) ?? '');
         const cniVersion = parseVersion(cniText);
-        if (cniVersion && version && cniVersion !== version) inactive.add(sailRevisionName(istio.name, strategy, cniText.startsWith('v') ? cniText : `v${cniText}`));
+        if (cniVersion && version && cniVersion !== version)
+          inactive.add(sailRevisionName(istio.name, strategy, cniText.startsWith('v') ? cniText : `v${cniText}`));
       }
     }
     const grace = getPath(istio.body, ['spec', 'updateStrategy', 'inactiveRevisionDeletionGracePeriodSeconds']);
@@ -111,7 +113,9 @@ export function discoverSail(index: YamlIndex): SailControlPlane[] {
       inactiveRevisions: [...inactive].sort(),
       gracePeriodSeconds: typeof grace === 'number' ? grace : null,
       updateWorkloads: getPath(istio.body, ['spec', 'updateStrategy', 'updateWorkloads']) === true,
-      tags: tags.filter((t) => (t.targetKind === 'Istio' ? t.targetName === istio.name : t.targetName === activeRevision || inactive.has(t.targetName))),
+      tags: tags.filter((t) =>
+        t.targetKind === 'Istio' ? t.targetName === istio.name : t.targetName === activeRevision || inactive.has(t.targetName),
+      ),
       cni,
     };
   });

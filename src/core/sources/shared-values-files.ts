@@ -25,7 +25,15 @@ export function overrideFileFor(aoa: AppOfApps, chart: LocalChart, file: string,
     .filter((f): f is string => f !== null && sharers(aoa, chart, f).length === 0);
   const override = own.at(-1);
   if (override && !path.some((p) => typeof p === 'number')) return override;
-  throw refusal(chart, others, file, path, override ? 'the value is inside a list, which a later values file would replace whole' : `no values file of ${chart.app.name} alone comes after it to override it in`);
+  throw refusal(
+    chart,
+    others,
+    file,
+    path,
+    override
+      ? 'the value is inside a list, which a later values file would replace whole'
+      : `no values file of ${chart.app.name} alone comes after it to override it in`,
+  );
 }
 
 /** Refused when `file` is also a values file of another Application: the edit (`why`) cannot be overridden in a later file. */

@@ -49,7 +49,16 @@ export function findSidecarPatches(index: YamlIndex, snapshot: RepoSnapshot): Si
     const { images, addresses } = pinnedValues(proxy);
     if (images.length === 0 && addresses.length === 0) continue;
     const kustomization = index.kustomizations.find((k) => k.patchFiles.includes(object.file));
-    found.push({ file: object.file, kustomization: kustomization?.file ?? object.file, inline: false, format: 'strategic-merge', workload: { kind: object.kind, name: object.name, namespace: object.namespace }, images, addresses, unambiguous: true });
+    found.push({
+      file: object.file,
+      kustomization: kustomization?.file ?? object.file,
+      inline: false,
+      format: 'strategic-merge',
+      workload: { kind: object.kind, name: object.name, namespace: object.namespace },
+      images,
+      addresses,
+      unambiguous: true,
+    });
   }
   // JSON6902 operations (files or inline) and inline strategic-merge patches, read from the kustomizations.
   for (const k of index.kustomizations) {
@@ -73,7 +82,12 @@ export function findSidecarPatches(index: YamlIndex, snapshot: RepoSnapshot): Si
       }
       const first = documents[0];
       if (Array.isArray(first)) {
-        if (!WORKLOAD_KINDS.has(String(target.kind)) || typeof target.name !== 'string' || isGateway(index, String(target.kind), target.name)) continue;
+        if (
+          !WORKLOAD_KINDS.has(String(target.kind)) ||
+          typeof target.name !== 'string' ||
+          isGateway(index, String(target.kind), target.name)
+        )
+          continue;
         const images: string[] = [];
         const addresses: string[] = [];
         let unambiguous = true;
@@ -83,23 +97,55 @@ export function findSidecarPatches(index: YamlIndex, snapshot: RepoSnapshot): Si
           images.push(...values.images);
           addresses.push(...values.addresses);
           const opPath = typeof op.path === 'string' ? op.path : '';
-          const atValue = typeof op.value === 'string' && (/\/containers\/\d+\/image$/.test(opPath) || /\/containers\/\d+\/(?:env\/\d+\/value|args\/\d+)$/.test(opPath));
+          const atValue =
+            typeof op.value === 'string' &&
+            (/\/containers\/\d+\/image$/.test(opPath) || /\/containers\/\d+\/(?:env\/\d+\/value|args\/\d+)$/.test(opPath));
           if (!atValue) unambiguous = false;
         }
         if (images.length === 0 && addresses.length === 0) continue;
-        const namespace = typeof target.namespace === 'string' ? target.namespace : resourceNamespace(index, String(target.kind), target.name) ?? k.namespace;
-        found.push({ file: inline ? k.file : path!, kustomization: k.file, inline, format: 'json6902', workload: { kind: String(target.kind), name: target.name, namespace }, images, addresses, unambiguous, ...(inline ? { inlineText: text } : {}) });
+        const namespace =
+          typeof target.namespace === 'string'
+            ? target.namespace
+            : (resourceNamespace(index, String(target.kind), target.name) ?? k.namespace);
+        found.push({
+          file: inline ? k.file : path!,
+          kustomization: k.file,
+          inline,
+          format: 'json6902',
+          workload: { kind: String(target.kind), name: target.name, namespace },
+          images,
+          addresses,
+          unambiguous,
+          ...(inline ? { inlineText: text } : {}),
+        });
       } else if (inline) {
         // An inline strategic-merge patch: read, not edited (its text lives in the kustomization).
         for (const document of documents.map(asRecord)) {
-          if (!WORKLOAD_KINDS.has(String(document.kind)) || isGateway(index, String(document.kind), String(asRecord(document.metadata).name))) continue;
+          if (
+            !WORKLOAD_KINDS.has(String(document.kind)) ||
+            isGateway(index, String(document.kind), String(asRecord(document.metadata).name))
+          )
+            continue;
           const proxy = podTemplateOf(document as never).containers.find((c) => c.name === 'istio-proxy');
           if (!proxy) continue;
           const { images, addresses } = pinnedValues(proxy);
           if (images.length === 0 && addresses.length === 0) continue;
           const name = String(asRecord(document.metadata).name ?? target.name ?? '');
           const ns = asRecord(document.metadata).namespace;
-          found.push({ file: k.file, kustomization: k.file, inline, format: 'strategic-merge', workload: { kind: String(document.kind), name, namespace: typeof ns === 'string' ? ns : resourceNamespace(index, String(document.kind), name) ?? k.namespace }, images, addresses, unambiguous: false });
+          found.push({
+            file: k.file,
+            kustomization: k.file,
+            inline,
+            format: 'strategic-merge',
+            workload: {
+              kind: String(document.kind),
+              name,
+              namespace: typeof ns === 'string' ? ns : (resourceNamespace(index, String(document.kind), name) ?? k.namespace),
+            },
+            images,
+            addresses,
+            unambiguous: false,
+          });
         }
       }
     }
@@ -133,12 +179,15 @@ export function withSidecarPatches(ctx: PlanContext, snapshot: RepoSnapshot, wav
     const wave = out[index]!;
     const edit = patch.unambiguous && ctx.to.version !== null ? editedText(snapshot.get(patch.file) ?? '', patch, ctx.from, ctx.to) : null;
     if (edit !== null) {
-      const raw: RawFileEdit = { path: patch.file, content: (repo) => {
-        const text = repo.get(patch.file);
-        if (text === undefined) return null;
-        const next = editedText(text, patch, ctx.from, ctx.to);
-        return next === null || next === text ? null : next;
-      } };
+      const raw: RawFileEdit = {
+        path: patch.file,
+        content: (repo) => {
+          const text = repo.get(patch.file);
+          if (text === undefined) return null;
+          const next = editedText(text, patch, ctx.from, ctx.to);
+          return next === null || next === text ? null : next;
+        },
+      };
       out[index] = { ...wave, rawFiles: [...(wave.rawFiles ?? []), raw] };
     } else {
       out[index] = { ...wave, manual: [...wave.manual, manualStep(ctx, patch)], manualDone: false, manualResult: 'repo' };
@@ -155,8 +204,13 @@ export function withSidecarPatches(ctx: PlanContext, snapshot: RepoSnapshot, wav
 /** Cleanup waits for the sidecar patches that still pin the old revision and that no phase edits. */
 export function sidecarPatchBlockers(ctx: PlanContext, snapshot: RepoSnapshot): string[] {
   return findSidecarPatches(ctx.index, snapshot)
-    .filter((p) => namesOldRevision(p, ctx.from, ctx.to) && !(p.unambiguous && editedText(snapshot.get(p.file) ?? '', p, ctx.from, ctx.to) !== null))
-    .map((p) => `pre-injected sidecar of ${describeWorkload(p)} in ${p.file} (regenerate with istioctl kube-inject --revision ${ctx.to.name})`);
+    .filter(
+      (p) =>
+        namesOldRevision(p, ctx.from, ctx.to) && !(p.unambiguous && editedText(snapshot.get(p.file) ?? '', p, ctx.from, ctx.to) !== null),
+    )
+    .map(
+      (p) => `pre-injected sidecar of ${describeWorkload(p)} in ${p.file} (regenerate with istioctl kube-inject --revision ${ctx.to.name})`,
+    );
 }
 
 function manualStep(ctx: PlanContext, patch: SidecarPatch): string {
@@ -180,14 +234,18 @@ function editedText(text: string, patch: SidecarPatch, from: Revision, to: Revis
   if (patch.images.some((i) => parseImageReference(i).digest !== null)) return null;
   const replace = (s: string) =>
     s
-      .replace(/(proxyv2:)([^\s"'@]+)/g, (m, head: string, tag: string) => (patch.images.some((i) => tagOf(i) === tag) ? `${head}${retagTag(tag, version)}` : m))
+      .replace(/(proxyv2:)([^\s"'@]+)/g, (m, head: string, tag: string) =>
+        patch.images.some((i) => tagOf(i) === tag) ? `${head}${retagTag(tag, version)}` : m,
+      )
       .replace(new RegExp(ISTIOD_HOST.source, 'g'), (m) => (m === oldHost(from) ? newHost(to) : m));
   const next = replace(text);
   try {
     const before = loadAll(text);
     const after = loadAll(next);
     // An inline patch shares its file with the rest of the kustomization: only its own text may change.
-    const expected = JSON.stringify(mapStrings(before, patch.inlineText === undefined ? replace : (s) => (s === patch.inlineText ? replace(s) : s)));
+    const expected = JSON.stringify(
+      mapStrings(before, patch.inlineText === undefined ? replace : (s) => (s === patch.inlineText ? replace(s) : s)),
+    );
     if (JSON.stringify(after) !== expected) return null;
   } catch {
     return null;

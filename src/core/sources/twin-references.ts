@@ -34,7 +34,18 @@ const NAMED_PARENTS: Readonly<Record<string, { kind: string; key: string }>> = {
   secretKeyRef: { kind: 'Secret', key: 'name' },
 };
 /** Lists whose items' `name` is the item's own (a container, a volume), never a reference. */
-const OWN_NAMES = new Set(['containers', 'initContainers', 'ephemeralContainers', 'volumes', 'volumeMounts', 'env', 'ports', 'webhooks', 'metrics', 'rules']);
+const OWN_NAMES = new Set([
+  'containers',
+  'initContainers',
+  'ephemeralContainers',
+  'volumes',
+  'volumeMounts',
+  'env',
+  'ports',
+  'webhooks',
+  'metrics',
+  'rules',
+]);
 /** Maps whose values are labels, not names: `app: istiod` selects pods of both revisions' istiod. */
 const LABEL_MAPS = new Set(['labels', 'matchLabels', 'selector', 'nodeSelector', 'annotations']);
 
@@ -57,7 +68,13 @@ export function renameReferences(body: unknown, renames: Renames, leftover: stri
         out[key] = v;
         continue;
       }
-      if (LABEL_MAPS.has(key) && typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x !== 'object' || x === null)) {
+      if (
+        LABEL_MAPS.has(key) &&
+        typeof v === 'object' &&
+        v !== null &&
+        !Array.isArray(v) &&
+        Object.values(v).every((x) => typeof x !== 'object' || x === null)
+      ) {
         out[key] = v;
         continue;
       }
@@ -69,7 +86,13 @@ export function renameReferences(body: unknown, renames: Renames, leftover: stri
         else {
           out[key] = v;
           // A name of an old object in a field whose kind is unknown (or another kind's): the bot cannot tell whether it refers to it.
-          if (kind === null && !(key === 'name' && parentKey !== null && OWN_NAMES.has(parentKey)) && (key === 'name' || key.endsWith('Name')) && names.has(v)) leftover.push(at);
+          if (
+            kind === null &&
+            !(key === 'name' && parentKey !== null && OWN_NAMES.has(parentKey)) &&
+            (key === 'name' || key.endsWith('Name')) &&
+            names.has(v)
+          )
+            leftover.push(at);
         }
         continue;
       }

@@ -1,13 +1,12 @@
-
 import { isSeq, parseDocument, type Node as YamlNode } from 'yaml';
-import { deepEqual, } from '../../writer/patch-data.js';
+import { deepEqual } from '../../writer/patch-data.js';
 import { patchYamlMappingText } from '../../writer/yaml-patch.js';
 import type { MergePatch, PatchValue } from '../../model/merge-patch.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
-import { asDict, } from '../../model/kube.js';
+import { asDict } from '../../model/kube.js';
 import type { ValuesPath } from './helm-template.js';
 import { isRecord } from './helm-app-of-apps.js';
-import { getAt, } from './chart-field-sources.js';
+import { getAt } from './chart-field-sources.js';
 
 /** A merge patch setting `path` (list indices become the writer's named-element patches). */
 export function toPatch(file: string, data: unknown, path: ValuesPath, value: PatchValue): MergePatch {
@@ -16,7 +15,11 @@ export function toPatch(file: string, data: unknown, path: ValuesPath, value: Pa
     const step = path[i]!;
     if (typeof step === 'number') {
       const element = Array.isArray(at) ? at[step] : undefined;
-      if (!isRecord(element) || typeof element.name !== 'string') throw new UpgradeRefusedError(`${file}: element ${step} of ${path.slice(0, i).join('.')} has no name; the bot edits list elements by name.`, 'helm-values-unnamed');
+      if (!isRecord(element) || typeof element.name !== 'string')
+        throw new UpgradeRefusedError(
+          `${file}: element ${step} of ${path.slice(0, i).join('.')} has no name; the bot edits list elements by name.`,
+          'helm-values-unnamed',
+        );
       return [{ name: element.name, ...(build(element, i + 1) as MergePatch) }];
     }
     return { [step]: build(asDict(at)[step], i + 1) };
@@ -24,7 +27,15 @@ export function toPatch(file: string, data: unknown, path: ValuesPath, value: Pa
   return build(data, 0) as MergePatch;
 }
 
-export function addListElement(file: string, text: string, over: ValuesPath, index: number, edits: ReadonlyArray<{ path: ReadonlyArray<string | number>; value: PatchValue }>, oldName: string, newName: string): string {
+export function addListElement(
+  file: string,
+  text: string,
+  over: ValuesPath,
+  index: number,
+  edits: ReadonlyArray<{ path: ReadonlyArray<string | number>; value: PatchValue }>,
+  oldName: string,
+  newName: string,
+): string {
   const { items } = listItems(file, text, over);
   const [start, end] = itemSpan(text, items, index);
   const itemText = text.slice(start, end);
@@ -38,27 +49,43 @@ export function addListElement(file: string, text: string, over: ValuesPath, ind
   patched = patched.replace(/#.*$/gm, (comment) => (newName ? comment.split(oldName).join(newName) : comment));
   const copy = `${patched.slice(0, dash)}-${patched.slice(dash + 1)}`;
   const [, lastEnd] = itemSpan(text, items, items.length - 1);
-  const result = text.slice(0, lastEnd) + (text.slice(0, lastEnd).endsWith('\n') ? '' : '\n') + copy.replace(/\n?$/, '\n') + text.slice(lastEnd);
+  const result =
+    text.slice(0, lastEnd) + (text.slice(0, lastEnd).endsWith('\n') ? '' : '\n') + copy.replace(/\n?$/, '\n') + text.slice(lastEnd);
   const after = getAt(asDict(parseDocument(result).toJS()), over.map(String));
-  if (!Array.isArray(after) || after.length !== items.length + 1) throw new UpgradeRefusedError(`${file}: could not add an element to ${over.join('.')} safely.`, 'helm-values-unwritable');
+  if (!Array.isArray(after) || after.length !== items.length + 1)
+    throw new UpgradeRefusedError(`${file}: could not add an element to ${over.join('.')} safely.`, 'helm-values-unwritable');
   return result;
 }
 
 export function removeListElement(file: string, text: string, over: ValuesPath, index: number): string {
   const { items } = listItems(file, text, over);
-  if (items.length <= 1) throw new UpgradeRefusedError(`${file}: ${over.join('.')} would be left empty; the bot never removes the only release.`, 'helm-values-unwritable');
+  if (items.length <= 1)
+    throw new UpgradeRefusedError(
+      `${file}: ${over.join('.')} would be left empty; the bot never removes the only release.`,
+      'helm-values-unwritable',
+    );
   const [start, end] = itemSpan(text, items, index);
   const result = text.slice(0, start) + text.slice(end);
   const before = getAt(asDict(parseDocument(text).toJS()), over.map(String)) as unknown[];
   const after = getAt(asDict(parseDocument(result).toJS()), over.map(String));
-  if (!deepEqual(after, before.filter((_, i) => i !== index))) throw new UpgradeRefusedError(`${file}: could not remove element ${index} of ${over.join('.')} safely.`, 'helm-values-unwritable');
+  if (
+    !deepEqual(
+      after,
+      before.filter((_, i) => i !== index),
+    )
+  )
+    throw new UpgradeRefusedError(`${file}: could not remove element ${index} of ${over.join('.')} safely.`, 'helm-values-unwritable');
   return result;
 }
 
 export function listItems(file: string, text: string, over: ValuesPath): { items: YamlNode[] } {
   const document = parseDocument(text);
   const node = document.getIn(over as Array<string | number>, true) as YamlNode | undefined;
-  if (!node || !isSeq(node) || node.flow) throw new UpgradeRefusedError(`${file}: ${over.join('.')} is not a block list; the bot adds and removes releases only in block lists.`, 'helm-values-unwritable');
+  if (!node || !isSeq(node) || node.flow)
+    throw new UpgradeRefusedError(
+      `${file}: ${over.join('.')} is not a block list; the bot adds and removes releases only in block lists.`,
+      'helm-values-unwritable',
+    );
   return { items: node.items as YamlNode[] };
 }
 

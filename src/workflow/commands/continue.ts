@@ -24,7 +24,9 @@ export function decideContinue(messages: Messages, state: UpgradeState | null, p
     if (prOpen) return { kind: 'reply', text: inReview };
   }
   const phases = state.phases.map((p) =>
-    p === phase && (p.status === 'closed' || p.status === 'failed') ? { ...p, status: p.status === 'closed' ? ('pending' as const) : ('merged' as const), note: null } : p,
+    p === phase && (p.status === 'closed' || p.status === 'failed')
+      ? { ...p, status: p.status === 'closed' ? ('pending' as const) : ('merged' as const), note: null }
+      : p,
   );
   return { kind: 'resume', state: { ...state, phases, status: 'running', reason: null } };
 }

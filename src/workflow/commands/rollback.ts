@@ -16,9 +16,13 @@ export type RollbackDecision = { readonly kind: 'reply'; readonly text: string }
 export function decideRollback(messages: Messages, state: UpgradeState | null): RollbackDecision {
   if (!state) return { kind: 'reply', text: messages.say('reply.rollback-none') };
   if (state.mode === 'rollback') {
-    return { kind: 'reply', text: isActive(state) ? messages.say('reply.rollback-under-way') : messages.say('reply.rollback-done', { target: state.target }) };
+    return {
+      kind: 'reply',
+      text: isActive(state) ? messages.say('reply.rollback-under-way') : messages.say('reply.rollback-done', { target: state.target }),
+    };
   }
-  const cleanedUp = state.status === 'completed' || state.phases.some((p) => p.id === 'cleanup' && ['merged', 'passed', 'done'].includes(p.status));
+  const cleanedUp =
+    state.status === 'completed' || state.phases.some((p) => p.id === 'cleanup' && ['merged', 'passed', 'done'].includes(p.status));
   if (cleanedUp) return { kind: 'reply', text: messages.say('reply.rollback-after-cleanup', { from: String(state.from) }) };
   return { kind: 'plan', state };
 }
@@ -54,7 +58,8 @@ export async function rollback(env: WorkflowEnv, event: CommandComment, view: Re
   await closePullRequests(env, closed.pullRequests);
   const lock = await env.repo.acquireLock(lockRef(state.cluster), state.issue, view.head);
   if (lock.kind === 'refused') return replyOnce(env, event, messages.say('reply.error', { reason: lock.reason }));
-  if (lock.kind === 'held') return replyOnce(env, event, messages.say('reply.rollback-cluster-held', { cluster: state.cluster, issue: String(lock.issue) }));
+  if (lock.kind === 'held')
+    return replyOnce(env, event, messages.say('reply.rollback-cluster-held', { cluster: state.cluster, issue: String(lock.issue) }));
   const back = rollbackState(messages, closed.state, planned.plan, event.author);
   env.log.info({ issue: state.issue, cluster: state.cluster, back: back.target, phases: back.phases.length }, 'rollback planned');
   await advance(env, { ...tracking!, state: back }, view, { continued: false, plan: planned.plan });

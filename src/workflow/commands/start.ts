@@ -26,7 +26,12 @@ export type StartDecision =
   /** Plan a new one. */
   | { readonly kind: 'plan' };
 
-export function decideStart(messages: Messages, existing: UpgradeState | null, command: StartCommand, cluster: ClusterConfig): StartDecision {
+export function decideStart(
+  messages: Messages,
+  existing: UpgradeState | null,
+  command: StartCommand,
+  cluster: ClusterConfig,
+): StartDecision {
   if (!existing || !isActive(existing)) return { kind: 'plan' };
   if (existing.target === command.revision && existing.cluster === cluster.name) return { kind: 'resume' };
   return { kind: 'refuse', text: messages.say('reply.already-in-progress-here', { cluster: existing.cluster, target: existing.target }) };
@@ -93,8 +98,19 @@ export async function start(env: WorkflowEnv, event: CommandComment, command: St
   const draft = initialState({ issue: event.issue, author: event.author, installation: null }, command, cluster, view.config, plan);
   if (command.dryRun) {
     const shown: UpgradeState = { ...draft, status: 'paused', reason: messages.say('reason.dry-run') };
-    const body = renderPlanComment(env.templates, shown, toPlanView(plan), messages.say('next.dry-run', { revision: command.revision }), env.stateKey);
-    await ensureSticky(env, event.issue, existing?.comment ?? null, withDryRunBodies(body, dryRunBodies(env.templates, messages, draft, plan, view.config)));
+    const body = renderPlanComment(
+      env.templates,
+      shown,
+      toPlanView(plan),
+      messages.say('next.dry-run', { revision: command.revision }),
+      env.stateKey,
+    );
+    await ensureSticky(
+      env,
+      event.issue,
+      existing?.comment ?? null,
+      withDryRunBodies(body, dryRunBodies(env.templates, messages, draft, plan, view.config)),
+    );
     return;
   }
 
@@ -111,7 +127,12 @@ export async function start(env: WorkflowEnv, event: CommandComment, command: St
   if (lock.kind === 'held') {
     env.log.warn({ issue: event.issue, cluster: cluster.name, holder: lock.issue }, 'upgrade refused: cluster locked');
     const holder = lock.issue ? `#${lock.issue}` : messages.say('lock.another-issue');
-    return replyOnce(env, event, messages.say('reply.cluster-locked', { cluster: cluster.name, holder }), lock.issue ? `#${lock.issue}` : null);
+    return replyOnce(
+      env,
+      event,
+      messages.say('reply.cluster-locked', { cluster: cluster.name, holder }),
+      lock.issue ? `#${lock.issue}` : null,
+    );
   }
   const state: UpgradeState = { ...draft, installation: env.installation };
   const sticky = await givingLockBackOnFailure(
@@ -121,7 +142,12 @@ export async function start(env: WorkflowEnv, event: CommandComment, command: St
     messages,
     async () => {
       await env.repo.addLabels(event.issue, issueLabels(view.config.labels));
-      return ensureSticky(env, event.issue, existing?.comment ?? null, renderPlanComment(env.templates, state, toPlanView(plan), null, env.stateKey));
+      return ensureSticky(
+        env,
+        event.issue,
+        existing?.comment ?? null,
+        renderPlanComment(env.templates, state, toPlanView(plan), null, env.stateKey),
+      );
     },
     (text) => replyOnce(env, event, text),
   );

@@ -22,8 +22,16 @@ const question = (applications: string[], over: Partial<GateQuestion> = {}): Gat
 });
 
 /** `statuses` newest first, as GitHub lists them; `secondsAgo` before NOW. */
-function gate(statuses: Array<[context: string, state: string, secondsAgo: number, description?: string]>, options: { onCommit?: string; commits?: string[]; window?: number } = {}) {
-  const list: Status[] = statuses.map(([context, state, ago, description]) => ({ context, state, description: description ?? null, createdAt: new Date(NOW.getTime() - ago * 1000).toISOString() }));
+function gate(
+  statuses: Array<[context: string, state: string, secondsAgo: number, description?: string]>,
+  options: { onCommit?: string; commits?: string[]; window?: number } = {},
+) {
+  const list: Status[] = statuses.map(([context, state, ago, description]) => ({
+    context,
+    state,
+    description: description ?? null,
+    createdAt: new Date(NOW.getTime() - ago * 1000).toISOString(),
+  }));
   const on = options.onCommit ?? HEAD;
   const read: string[] = [];
   const repo = {
@@ -31,20 +39,31 @@ function gate(statuses: Array<[context: string, state: string, secondsAgo: numbe
     commitsSince: async () => ({ status: 'ahead' as const, commits: options.commits ?? [HEAD] }),
     listCommitStatuses: async (sha: string) => (read.push(sha), sha === on ? list : []),
   };
-  return Object.assign(new CommitStatusGate(repo, async () => 'main', { stabilityWindowMs: options.window ?? 60_000, timeoutMs: 30 * 60_000 }), { read });
+  return Object.assign(
+    new CommitStatusGate(repo, async () => 'main', { stabilityWindowMs: options.window ?? 60_000, timeoutMs: 30 * 60_000 }),
+    { read },
+  );
 }
 
 describe('CommitStatusGate: token-free mode holds for the stability window (issue 11 item 6)', () => {
   it('does not pass on a success that just appeared (on-deployed can fire while the rollout still runs)', async () => {
-    const outcome = await gate([['continuous-delivery/prod-mesh', 'success', 5, 'Argo CD: synced and healthy']]).evaluate(question(['prod-mesh']));
-    expect(outcome.decision).toEqual({ status: 'wait', reason: 'Argo CD Notifications reported prod-mesh deployed; holding for another 655 s (no failure may follow)' });
+    const outcome = await gate([['continuous-delivery/prod-mesh', 'success', 5, 'Argo CD: synced and healthy']]).evaluate(
+      question(['prod-mesh']),
+    );
+    expect(outcome.decision).toEqual({
+      status: 'wait',
+      reason: 'Argo CD Notifications reported prod-mesh deployed; holding for another 655 s (no failure may follow)',
+    });
     // The window starts at the status: the workflow checks again exactly when it ends.
     expect(outcome.healthySince).toEqual(new Date(NOW.getTime() - 5_000));
   });
 
   it('passes once the success is older than the window with no failure after it', async () => {
     const outcome = await gate([['continuous-delivery/prod-mesh', 'success', 661]]).evaluate(question(['prod-mesh']));
-    expect(outcome.decision).toEqual({ status: 'pass', summary: 'Argo CD Notifications reported prod-mesh deployed at or after the merge commit, with no failure for 661 s' });
+    expect(outcome.decision).toEqual({
+      status: 'pass',
+      summary: 'Argo CD Notifications reported prod-mesh deployed at or after the merge commit, with no failure for 661 s',
+    });
     expect(outcome.wasHealthy).toBe(true);
   });
 
@@ -53,7 +72,11 @@ describe('CommitStatusGate: token-free mode holds for the stability window (issu
       ['continuous-delivery/prod-mesh', 'failure', 10, 'Argo CD: health degraded'],
       ['continuous-delivery/prod-mesh', 'success', 70, 'Argo CD: synced and healthy'],
     ]).evaluate(question(['prod-mesh']));
-    expect(outcome.decision).toEqual({ status: 'fail', reason: 'Argo CD reported prod-mesh failure: Argo CD: health degraded', resources: [] });
+    expect(outcome.decision).toEqual({
+      status: 'fail',
+      reason: 'Argo CD reported prod-mesh failure: Argo CD: health degraded',
+      resources: [],
+    });
   });
 
   it('the newest report counts: a success after an old failure holds the window afresh', async () => {
@@ -66,9 +89,13 @@ describe('CommitStatusGate: token-free mode holds for the stability window (issu
 
   it('matches the context exactly: prod-mesh does not count for prod-mesh-canary, nor the reverse', async () => {
     const canaryOnly = gate([['continuous-delivery/prod-mesh-canary', 'success', 700]]);
-    expect(await canaryOnly.evaluate(question(['prod-mesh']))).toMatchObject({ decision: { status: 'wait', reason: 'waiting for Argo CD Notifications to report prod-mesh deployed' } });
+    expect(await canaryOnly.evaluate(question(['prod-mesh']))).toMatchObject({
+      decision: { status: 'wait', reason: 'waiting for Argo CD Notifications to report prod-mesh deployed' },
+    });
     const meshOnly = gate([['continuous-delivery/prod-mesh', 'success', 700]]);
-    expect(await meshOnly.evaluate(question(['prod-mesh-canary']))).toMatchObject({ decision: { status: 'wait', reason: 'waiting for Argo CD Notifications to report prod-mesh-canary deployed' } });
+    expect(await meshOnly.evaluate(question(['prod-mesh-canary']))).toMatchObject({
+      decision: { status: 'wait', reason: 'waiting for Argo CD Notifications to report prod-mesh-canary deployed' },
+    });
     // Another app's failure is not this app's.
     const otherFailed = gate([
       ['continuous-delivery/prod-mesh-canary', 'failure', 10],
@@ -104,16 +131,32 @@ describe('CommitStatusGate: statuses from the merge commit to the head, and a ti
 
   it('takes the newest status per exact context over all those commits (a failure on a later commit after a success on X fails)', async () => {
     const list: Status[] = [
-      { context: 'continuous-delivery/prod-mesh', state: 'success', description: null, createdAt: new Date(NOW.getTime() - 200_000).toISOString() },
-      { context: 'continuous-delivery/prod-mesh', state: 'failure', description: 'Argo CD: health degraded', createdAt: new Date(NOW.getTime() - 10_000).toISOString() },
+      {
+        context: 'continuous-delivery/prod-mesh',
+        state: 'success',
+        description: null,
+        createdAt: new Date(NOW.getTime() - 200_000).toISOString(),
+      },
+      {
+        context: 'continuous-delivery/prod-mesh',
+        state: 'failure',
+        description: 'Argo CD: health degraded',
+        createdAt: new Date(NOW.getTime() - 10_000).toISOString(),
+      },
     ];
     const repo = {
       getBranchHead: async () => ({ sha: HEAD, treeSha: 't' }),
       commitsSince: async () => ({ status: 'ahead' as const, commits: [HEAD] }),
       listCommitStatuses: async (sha: string) => (sha === X ? [list[0]!] : sha === HEAD ? [list[1]!] : []),
     };
-    const outcome = await new CommitStatusGate(repo, async () => 'main', { stabilityWindowMs: 60_000, timeoutMs: 30 * 60_000 }).evaluate(question(['prod-mesh']));
-    expect(outcome.decision).toEqual({ status: 'fail', reason: 'Argo CD reported prod-mesh failure: Argo CD: health degraded', resources: [] });
+    const outcome = await new CommitStatusGate(repo, async () => 'main', { stabilityWindowMs: 60_000, timeoutMs: 30 * 60_000 }).evaluate(
+      question(['prod-mesh']),
+    );
+    expect(outcome.decision).toEqual({
+      status: 'fail',
+      reason: 'Argo CD reported prod-mesh failure: Argo CD: health degraded',
+      resources: [],
+    });
   });
 
   it('no status by the phase timeout (measured from the merge): fails with a clear reason instead of waiting forever', async () => {
@@ -132,7 +175,11 @@ describe('CommitStatusGate: statuses from the merge commit to the head, and a ti
   it('a newest pending status does not wait forever either', async () => {
     const late = question(['prod-mesh'], { now: new Date('2026-11-22T10:31:00Z') });
     const outcome = await gate([['continuous-delivery/prod-mesh', 'pending', 1500]]).evaluate(late);
-    expect(outcome.decision).toEqual({ status: 'fail', reason: 'timed out after 30 min: Argo CD Notifications report prod-mesh pending (a sync is running), and no newer status followed', resources: [] });
+    expect(outcome.decision).toEqual({
+      status: 'fail',
+      reason: 'timed out after 30 min: Argo CD Notifications report prod-mesh pending (a sync is running), and no newer status followed',
+      resources: [],
+    });
   });
 });
 
@@ -140,7 +187,10 @@ describe('CommitStatusGate: a window longer than a Deployment’s progress deadl
   it('holds a success for at least 660 s whatever gateTiming says: on-deployed can fire on the pre-sync health, and a never-ready Deployment turns Degraded only after progressDeadlineSeconds (600 s)', async () => {
     const g = gate([['continuous-delivery/prod-mesh', 'success', 300]], { window: 60_000 });
     expect(g.stabilityWindowMs).toBe(660_000);
-    expect((await g.evaluate(question(['prod-mesh']))).decision).toEqual({ status: 'wait', reason: 'Argo CD Notifications reported prod-mesh deployed; holding for another 360 s (no failure may follow)' });
+    expect((await g.evaluate(question(['prod-mesh']))).decision).toEqual({
+      status: 'wait',
+      reason: 'Argo CD Notifications reported prod-mesh deployed; holding for another 360 s (no failure may follow)',
+    });
   });
 
   it('a longer gateTiming.stabilityWindowSeconds (a longer progress deadline) counts', async () => {

@@ -12,7 +12,10 @@ const POLICIES = 'clusters/shop/policies/';
 
 /** Every policy object the repo declares (no kustomize needed: the policies are plain files). */
 function policiesIn(repo: RepoSnapshot) {
-  return [...repo].filter(([path]) => path.startsWith(POLICIES) && path.endsWith('.yaml') && !path.endsWith('kustomization.yaml')).flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS())).filter(Boolean);
+  return [...repo]
+    .filter(([path]) => path.startsWith(POLICIES) && path.endsWith('.yaml') && !path.endsWith('kustomization.yaml'))
+    .flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS()))
+    .filter(Boolean);
 }
 
 /** A namespace created by hand (not in git) before the upgrade: it keeps istio-injection=enabled. */
@@ -43,16 +46,21 @@ describe('admission policies after cleanup accept both injection labels (fixture
   it('admits namespaces on istio.io/rev with the new revision or a tag, labels a new meshed namespace, and still rejects one with injection disabled', () => {
     const policies = policiesIn(final);
     for (const rev of [TO, 'prod-stable', 'default']) {
-      expect(admitNamespace(policies, { name: 'storefront', labels: { team: 'web', mesh: 'enrolled', 'istio.io/rev': rev } }).rejections, rev).toEqual([]);
+      expect(
+        admitNamespace(policies, { name: 'storefront', labels: { team: 'web', mesh: 'enrolled', 'istio.io/rev': rev } }).rejections,
+        rev,
+      ).toEqual([]);
     }
     const fresh = admitNamespace(policies, { name: 'new-team', labels: { team: 'new', mesh: 'enrolled' } });
     expect(fresh.labels['istio.io/rev']).toBe(TO);
     expect(fresh.rejections).toEqual([]);
     // The policies required injection of enrolled namespaces before the upgrade, and still do.
-    expect(admitNamespace(policies, { name: 'opted-out', labels: { team: 'x', mesh: 'enrolled', 'istio-injection': 'disabled' } }).rejections.sort()).toEqual([
-      'ClusterPolicy/require-sidecar-injection meshed-namespaces-inject',
-      'K8sRequiredLabels/meshed-namespaces-need-injection',
-    ]);
+    expect(
+      admitNamespace(policies, {
+        name: 'opted-out',
+        labels: { team: 'x', mesh: 'enrolled', 'istio-injection': 'disabled' },
+      }).rejections.sort(),
+    ).toEqual(['ClusterPolicy/require-sidecar-injection meshed-namespaces-inject', 'K8sRequiredLabels/meshed-namespaces-need-injection']);
   });
 
   it.skipIf(!hasKubectl)('injects the outside-git namespace once, by the new revision through the default tag', async () => {
@@ -66,14 +74,23 @@ describe('admission policies after cleanup accept both injection labels (fixture
 
   it('restores a K8sRequiredLabels constraint with other labels to those labels only, and says so', () => {
     const file = `${POLICIES}gatekeeper/required-labels.yaml`;
-    const mixed = new Map(repo).set(file, repo.get(file)!.replace('      - key: istio-injection\n', '      - key: team\n      - key: istio-injection\n'));
+    const mixed = new Map(repo).set(
+      file,
+      repo.get(file)!.replace('      - key: istio-injection\n', '      - key: team\n      - key: istio-injection\n'),
+    );
     const steps = runUpgrade(mixed, { to: TO });
     const policies = policiesIn(steps.at(-1)!.after);
     const constraint = policies.find((p) => p.metadata.name === 'meshed-namespaces-need-injection');
     expect(constraint.spec.parameters.labels).toEqual([{ key: 'team' }]);
     expect(admitNamespace(policies, OUTSIDE_GIT).rejections).toEqual([]);
-    expect(admitNamespace(policies, { name: 'no-team', labels: { mesh: 'enrolled', 'istio.io/rev': TO } }).rejections).toContain('K8sRequiredLabels/meshed-namespaces-need-injection');
-    expect(planUpgrade(mixed, { to: TO }).phases.find((p) => p.id === 'cleanup')!.manual.join('\n')).toContain('no longer requires istio-injection after cleanup');
+    expect(admitNamespace(policies, { name: 'no-team', labels: { mesh: 'enrolled', 'istio.io/rev': TO } }).rejections).toContain(
+      'K8sRequiredLabels/meshed-namespaces-need-injection',
+    );
+    expect(
+      planUpgrade(mixed, { to: TO })
+        .phases.find((p) => p.id === 'cleanup')!
+        .manual.join('\n'),
+    ).toContain('no longer requires istio-injection after cleanup');
   });
 
   it('accepts both after a Kyverno rule that forbade istio.io/rev, and leaves a rule it cannot read in Audit', () => {
@@ -84,16 +101,22 @@ describe('admission policies after cleanup accept both injection labels (fixture
         'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: no-revision-pins\nspec:\n  validationFailureAction: Enforce\n  rules:\n    - name: follow-default\n      match:\n        any:\n          - resources:\n              kinds: [Namespace]\n              selector:\n                matchLabels:\n                  mesh: enrolled\n      validate:\n        message: "namespaces follow the default revision"\n        pattern:\n          metadata:\n            labels:\n              X(istio.io/rev): "null"\n',
       ),
       `${POLICIES}kyverno/ns-deny.yaml`,
-        'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: keep-injection-label\nspec:\n  validationFailureAction: Enforce\n  rules:\n    - name: no-dropping-injection\n      match:\n        any:\n          - resources:\n              kinds: [Namespace]\n      validate:\n        message: "do not drop the injection label"\n        deny:\n          conditions:\n            any:\n              - key: "{{ request.object.metadata.labels.\\"istio-injection\\" || \'\' }}"\n                operator: NotEquals\n                value: "{{ request.oldObject.metadata.labels.\\"istio-injection\\" || \'\' }}"\n',
-      );
+      'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: keep-injection-label\nspec:\n  validationFailureAction: Enforce\n  rules:\n    - name: no-dropping-injection\n      match:\n        any:\n          - resources:\n              kinds: [Namespace]\n      validate:\n        message: "do not drop the injection label"\n        deny:\n          conditions:\n            any:\n              - key: "{{ request.object.metadata.labels.\\"istio-injection\\" || \'\' }}"\n                operator: NotEquals\n                value: "{{ request.oldObject.metadata.labels.\\"istio-injection\\" || \'\' }}"\n',
+    );
     const steps = runUpgrade(extra, { to: TO });
     const policies = policiesIn(steps.at(-1)!.after);
     expect(admitNamespace(policies, OUTSIDE_GIT).rejections).toEqual([]);
-    expect(admitNamespace(policies, { name: 'storefront', labels: { team: 'web', mesh: 'enrolled', 'istio.io/rev': TO } }).rejections).toEqual([]);
+    expect(
+      admitNamespace(policies, { name: 'storefront', labels: { team: 'web', mesh: 'enrolled', 'istio.io/rev': TO } }).rejections,
+    ).toEqual([]);
     const deny = policies.find((p) => p.metadata.name === 'keep-injection-label');
     expect(deny.spec.validationFailureAction).toBe('Audit');
-    const manual = planUpgrade(extra, { to: TO }).phases.find((p) => p.id === 'cleanup')!.manual.join('\n');
-    expect(manual).toContain('adapt rule no-dropping-injection to accept both istio.io/rev (any revision or tag) and istio-injection=enabled');
+    const manual = planUpgrade(extra, { to: TO })
+      .phases.find((p) => p.id === 'cleanup')!
+      .manual.join('\n');
+    expect(manual).toContain(
+      'adapt rule no-dropping-injection to accept both istio.io/rev (any revision or tag) and istio-injection=enabled',
+    );
     expect(manual).toContain('then set validationFailureAction back to Enforce');
   });
 
@@ -108,12 +131,17 @@ describe('admission policies after cleanup accept both injection labels (fixture
     expect(cleanup.beforeMerge).toContain(
       'kubectl get ns -l istio-injection,mesh=revisioned -o name   # expect: no output (ClusterPolicy no-legacy-injection-label rule revisioned-only rejects these namespaces at their next update)',
     );
-    expect(cleanup.why).toContain('ClusterPolicy no-legacy-injection-label rule revisioned-only forbade istio-injection before the upgrade and is kept as it is');
+    expect(cleanup.why).toContain(
+      'ClusterPolicy no-legacy-injection-label rule revisioned-only forbade istio-injection before the upgrade and is kept as it is',
+    );
     const steps = runUpgrade(withBan, { to: TO });
     expect(steps.at(-1)!.after.get(ban)).toBe(text);
-    expect(admitNamespace(policiesIn(steps.at(-1)!.after), { name: 'old', labels: { team: 'ops', mesh: 'revisioned', 'istio-injection': 'enabled' } }).rejections).toEqual([
-      'ClusterPolicy/no-legacy-injection-label revisioned-only',
-    ]);
+    expect(
+      admitNamespace(policiesIn(steps.at(-1)!.after), {
+        name: 'old',
+        labels: { team: 'ops', mesh: 'revisioned', 'istio-injection': 'enabled' },
+      }).rejections,
+    ).toEqual(['ClusterPolicy/no-legacy-injection-label revisioned-only']);
   });
 
   it('leaves Pod mutate rules alone: sidecar.istio.io/inject and istio-injection on a pod select the default injector or none', () => {

@@ -16,11 +16,21 @@ const TO = '1-22-1';
 const POLICIES = 'clusters/shop/policies/';
 const KYVERNO = `${POLICIES}kyverno/`;
 
-const docs = (text: string) => parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean);
+const docs = (text: string) =>
+  parseAllDocuments(text)
+    .map((d) => d.toJS())
+    .filter(Boolean);
 /** Every policy object the repo declares (the policies are plain files). */
-const policiesIn = (repo: RepoSnapshot) => [...repo].filter(([path]) => path.startsWith(POLICIES) && path.endsWith('.yaml') && !path.endsWith('kustomization.yaml')).flatMap(([, text]) => docs(text));
+const policiesIn = (repo: RepoSnapshot) =>
+  [...repo]
+    .filter(([path]) => path.startsWith(POLICIES) && path.endsWith('.yaml') && !path.endsWith('kustomization.yaml'))
+    .flatMap(([, text]) => docs(text));
 /** The namespaces in git, as a step leaves them. */
-const namespacesIn = (repo: RepoSnapshot) => docs(repo.get('clusters/shop/apps/namespaces.yaml')!).map((n) => ({ name: n.metadata.name as string, labels: (n.metadata.labels ?? {}) as Record<string, string> }));
+const namespacesIn = (repo: RepoSnapshot) =>
+  docs(repo.get('clusters/shop/apps/namespaces.yaml')!).map((n) => ({
+    name: n.metadata.name as string,
+    labels: (n.metadata.labels ?? {}) as Record<string, string>,
+  }));
 /** A namespace created by hand (not in git) before the upgrade: it keeps istio-injection=enabled. */
 const OUTSIDE_GIT = { name: 'legacy-batch', labels: { team: 'batch', mesh: 'enrolled', 'istio-injection': 'enabled' } };
 
@@ -176,7 +186,10 @@ spec:
 function listed(repo: Map<string, string>): Map<string, string> {
   const kustomization = `${POLICIES}kustomization.yaml`;
   const text = repo.get(kustomization)!;
-  const added = [...repo.keys()].filter((path) => path.startsWith(POLICIES) && path.endsWith('.yaml') && path !== kustomization && !text.includes(`- ${path.slice(POLICIES.length)}\n`));
+  const added = [...repo.keys()].filter(
+    (path) =>
+      path.startsWith(POLICIES) && path.endsWith('.yaml') && path !== kustomization && !text.includes(`- ${path.slice(POLICIES.length)}\n`),
+  );
   return repo.set(kustomization, text + added.map((path) => `  - ${path.slice(POLICIES.length)}\n`).join(''));
 }
 
@@ -186,12 +199,14 @@ describe('Kyverno per-rule failureAction, deny conditions, namespaced policies (
   let steps: UpgradeStep[];
   beforeAll(async () => {
     const base = await loadFixture('admission-policies');
-    repo = listed(new Map(base)
-      .set(`${KYVERNO}deny.yaml`, DENY_RULE)
-      .set(`${KYVERNO}history.yaml`, HISTORY_RULE)
-      .set(`${KYVERNO}override.yaml`, OVERRIDE_RULE)
-      .set(`${KYVERNO}namespaced.yaml`, NAMESPACED)
-      .set(`${KYVERNO}jobs.yaml`, UNRELATED));
+    repo = listed(
+      new Map(base)
+        .set(`${KYVERNO}deny.yaml`, DENY_RULE)
+        .set(`${KYVERNO}history.yaml`, HISTORY_RULE)
+        .set(`${KYVERNO}override.yaml`, OVERRIDE_RULE)
+        .set(`${KYVERNO}namespaced.yaml`, NAMESPACED)
+        .set(`${KYVERNO}jobs.yaml`, UNRELATED),
+    );
     plan = planUpgrade(repo, { to: TO });
     steps = runUpgrade(repo, { to: TO });
   });
@@ -207,7 +222,9 @@ describe('Kyverno per-rule failureAction, deny conditions, namespaced policies (
     );
     expect(found.filter((f) => f.includes('storefront-rules') || f.includes('jobs-and-limits'))).toEqual([]);
     const phase = plan.phases.find((p) => p.id === 'admission-policies')!;
-    expect(phase.changes.map((c) => c.name)).toEqual(expect.arrayContaining(['injection-required', 'label-history', 'storefront-injection']));
+    expect(phase.changes.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['injection-required', 'label-history', 'storefront-injection']),
+    );
   });
 
   it('admits every namespace in git and one outside git on istio-injection=enabled at every phase from the relax on', () => {
@@ -227,7 +244,9 @@ describe('Kyverno per-rule failureAction, deny conditions, namespaced policies (
     expect(text).toContain('failureAction: Enforce');
     expect(text).toContain('istio.io/rev');
     const policies = docs(text);
-    expect(admitNamespace(policies, { name: 'x', labels: { mesh: 'enrolled', 'istio-injection': 'disabled' } }).rejections).toEqual(['ClusterPolicy/injection-required enrolled-namespaces-inject']);
+    expect(admitNamespace(policies, { name: 'x', labels: { mesh: 'enrolled', 'istio-injection': 'disabled' } }).rejections).toEqual([
+      'ClusterPolicy/injection-required enrolled-namespaces-inject',
+    ]);
     expect(admitNamespace(policies, { name: 'x', labels: { mesh: 'enrolled', 'istio.io/rev': 'prod-stable' } }).rejections).toEqual([]);
   });
 
@@ -252,9 +271,26 @@ describe('Kyverno per-rule failureAction, deny conditions, namespaced policies (
     const changed = (file: string) =>
       diffLines(step.before.get(file)!, step.after.get(file)!)
         .filter((p) => p.added || p.removed)
-        .flatMap((p) => p.value.split('\n').filter(Boolean).map((l) => `${p.added ? '+' : '-'}${l.trim()}`));
-    expect(changed(`${KYVERNO}deny.yaml`)).toEqual(['+all:', `+- key: "{{ request.object.metadata.labels.\\"istio.io/rev\\" || '' }}"`, '+operator: Equals', '+value: ""']);
-    expect(changed(`${KYVERNO}history.yaml`).sort()).toEqual(['+annotations:', `+${PAUSED_ANNOTATION}: rule keep-injection-label failureAction=Enforce`, '-failureAction: Enforce', '+failureAction: Audit'].sort());
+        .flatMap((p) =>
+          p.value
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => `${p.added ? '+' : '-'}${l.trim()}`),
+        );
+    expect(changed(`${KYVERNO}deny.yaml`)).toEqual([
+      '+all:',
+      `+- key: "{{ request.object.metadata.labels.\\"istio.io/rev\\" || '' }}"`,
+      '+operator: Equals',
+      '+value: ""',
+    ]);
+    expect(changed(`${KYVERNO}history.yaml`).sort()).toEqual(
+      [
+        '+annotations:',
+        `+${PAUSED_ANNOTATION}: rule keep-injection-label failureAction=Enforce`,
+        '-failureAction: Enforce',
+        '+failureAction: Audit',
+      ].sort(),
+    );
   });
 
   it('leaves the namespaced Policy and the unrelated policy byte for byte', () => {
@@ -270,7 +306,13 @@ describe('Kyverno per-rule failureAction, deny conditions, namespaced policies (
 });
 
 /** A ClusterPolicy with one Namespace rule whose pattern has these labels, selecting `mesh: <selector>`. */
-function namespaceRule(name: string, selector: string, labels: string, action = '  validationFailureAction: Enforce\n', ruleAction = ''): string {
+function namespaceRule(
+  name: string,
+  selector: string,
+  labels: string,
+  action = '  validationFailureAction: Enforce\n',
+  ruleAction = '',
+): string {
   return `apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: ${name}\nspec:\n${action}  rules:\n    - name: ${name}-rule\n      match:\n        any:\n          - resources:\n              kinds: [Namespace]\n              selector:\n                matchLabels:\n                  mesh: ${selector}\n      validate:\n${ruleAction}        message: "${name}"\n        pattern:\n          metadata:\n            labels:\n${labels}`;
 }
 
@@ -299,7 +341,9 @@ describe('Kyverno value patterns that ban a label, and namespaced Policies (fixt
     expect(steps.at(-1)!.after.get(file)).toBe(text);
     // What the ban forbids, the evaluator rejects; a namespace on istio.io/rev passes.
     const policies = docs(text);
-    expect(admitNamespace(policies, { name: 'old', labels: { mesh: 'revisioned', 'istio-injection': 'enabled' } }).rejections).toEqual([`ClusterPolicy/ban-${name} ban-${name}-rule`]);
+    expect(admitNamespace(policies, { name: 'old', labels: { mesh: 'revisioned', 'istio-injection': 'enabled' } }).rejections).toEqual([
+      `ClusterPolicy/ban-${name} ban-${name}-rule`,
+    ]);
     expect(admitNamespace(policies, { name: 'new', labels: { mesh: 'revisioned', 'istio.io/rev': TO } }).rejections).toEqual([]);
   });
 
@@ -309,20 +353,26 @@ describe('Kyverno value patterns that ban a label, and namespaced Policies (fixt
     // Before the upgrade checkout (on istio.io/rev already) would be rejected: mark it so the fixture stays consistent.
     const ns = 'clusters/shop/apps/namespaces.yaml';
     repo.set(ns, repo.get(ns)!.replace('    mesh: enrolled\n    istio.io/rev: 1-21-2\n', '    mesh: pinned\n    istio.io/rev: 1-21-2\n'));
-    expect(findInjectionPolicies(buildYamlIndex(repo), TO).map((p) => `${p.object.name}: ${p.effect}`)).toContain('no-pins: rule no-pins-rule forbids istio.io/rev');
+    expect(findInjectionPolicies(buildYamlIndex(repo), TO).map((p) => `${p.object.name}: ${p.effect}`)).toContain(
+      'no-pins: rule no-pins-rule forbids istio.io/rev',
+    );
     const steps = runUpgrade(repo, { to: TO });
     const at = steps.findIndex((s) => s.phase === 'admission-policies');
     expect(at).toBeGreaterThan(0);
     for (const step of steps.slice(at)) {
       const policies = policiesIn(step.after);
-      for (const namespace of [...namespacesIn(step.after), OUTSIDE_GIT]) expect(admitNamespace(policies, namespace).rejections, `${namespace.name} after ${step.phase}`).toEqual([]);
+      for (const namespace of [...namespacesIn(step.after), OUTSIDE_GIT])
+        expect(admitNamespace(policies, namespace).rejections, `${namespace.name} after ${step.phase}`).toEqual([]);
     }
     expect(steps.at(-1)!.after.get(file)).toContain('anyPattern:');
   });
 
   it('ignores a namespaced Policy banning istio-injection on Namespaces: it never sees one, so no check is asked for', () => {
     const file = `${KYVERNO}team-ban.yaml`;
-    const text = namespaceRule('team-ban', 'revisioned', '              X(istio-injection): "null"\n').replace('kind: ClusterPolicy\nmetadata:\n', 'kind: Policy\nmetadata:\n  namespace: storefront\n');
+    const text = namespaceRule('team-ban', 'revisioned', '              X(istio-injection): "null"\n').replace(
+      'kind: ClusterPolicy\nmetadata:\n',
+      'kind: Policy\nmetadata:\n  namespace: storefront\n',
+    );
     const repo = listed(new Map(base).set(file, text));
     const cleanup = planUpgrade(repo, { to: TO }).phases.find((p) => p.id === 'cleanup')! as { beforeMerge?: string[] };
     expect((cleanup.beforeMerge ?? []).filter((c) => c.includes('team-ban'))).toEqual([]);
@@ -334,8 +384,14 @@ describe('Kyverno deny conditions that require istio-injection=enabled, in their
   const denyPolicy = (conditions: string) =>
     `apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: deny-form\nspec:\n  validationFailureAction: Enforce\n  rules:\n    - name: inject\n      match:\n        any:\n          - resources:\n              kinds: [Namespace]\n              selector:\n                matchLabels:\n                  mesh: enrolled\n      validate:\n        message: "inject"\n        deny:\n          conditions:\n${conditions}`;
   it.each([
-    ['all, AnyNotIn', '            all:\n              - key: \'{{ request.object.metadata.labels."istio-injection" }}\'\n                operator: AnyNotIn\n                value: [enabled]\n'],
-    ['legacy list, notequals', '            - key: "{{ request.object.metadata.labels.\\"istio-injection\\" || \'\' }}"\n              operator: notequals\n              value: enabled\n'],
+    [
+      'all, AnyNotIn',
+      '            all:\n              - key: \'{{ request.object.metadata.labels."istio-injection" }}\'\n                operator: AnyNotIn\n                value: [enabled]\n',
+    ],
+    [
+      'legacy list, notequals',
+      '            - key: "{{ request.object.metadata.labels.\\"istio-injection\\" || \'\' }}"\n              operator: notequals\n              value: enabled\n',
+    ],
   ])('%s: accepts either label after the relax, still rejects injection disabled, and stays enforcing', async (_name, conditions) => {
     const file = `${KYVERNO}deny-form.yaml`;
     const repo = listed(new Map(await loadFixture('admission-policies')).set(file, denyPolicy(conditions)));
@@ -344,11 +400,14 @@ describe('Kyverno deny conditions that require istio-injection=enabled, in their
     expect(at).toBeGreaterThan(0);
     for (const step of steps.slice(at)) {
       const policies = policiesIn(step.after);
-      for (const ns of [...namespacesIn(step.after), OUTSIDE_GIT]) expect(admitNamespace(policies, ns).rejections, `${ns.name} after ${step.phase}`).toEqual([]);
+      for (const ns of [...namespacesIn(step.after), OUTSIDE_GIT])
+        expect(admitNamespace(policies, ns).rejections, `${ns.name} after ${step.phase}`).toEqual([]);
     }
     const final = docs(steps.at(-1)!.after.get(file)!);
     expect(final[0].spec.validationFailureAction).toBe('Enforce');
-    expect(admitNamespace(final, { name: 'x', labels: { mesh: 'enrolled', 'istio-injection': 'disabled' } }).rejections).toEqual(['ClusterPolicy/deny-form inject']);
+    expect(admitNamespace(final, { name: 'x', labels: { mesh: 'enrolled', 'istio-injection': 'disabled' } }).rejections).toEqual([
+      'ClusterPolicy/deny-form inject',
+    ]);
     expect(planUpgrade(steps.at(-1)!.after, { to: TO }).phases.flatMap((p) => p.files)).toEqual([]);
   });
 });

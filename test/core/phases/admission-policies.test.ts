@@ -15,7 +15,8 @@ const TO = '1-22-1';
 const ROOT = 'clusters/shop';
 
 type Policy = BuiltObject & { spec: Record<string, unknown> };
-const find = (objects: readonly BuiltObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name) as Policy;
+const find = (objects: readonly BuiltObject[], kind: string, name: string) =>
+  objects.find((o) => o.kind === kind && o.metadata.name === name) as Policy;
 
 describe('admission policies in the way of a relabel (fixture admission-policies)', () => {
   let repo: RepoSnapshot;
@@ -38,7 +39,14 @@ describe('admission policies in the way of a relabel (fixture admission-policies
   });
 
   it('relaxes them in a phase of their own, right before the first phase that relabels a namespace', () => {
-    expect(plan.phases.map((p) => p.id)).toEqual(['control-plane', 'gateways', 'admission-policies', 'workloads', 'default-revision', 'cleanup']);
+    expect(plan.phases.map((p) => p.id)).toEqual([
+      'control-plane',
+      'gateways',
+      'admission-policies',
+      'workloads',
+      'default-revision',
+      'cleanup',
+    ]);
     const phase = plan.phases.find((p) => p.id === 'admission-policies')!;
     expect(phase.changes.map((c) => `${c.kind} ${c.name}`).sort()).toEqual([
       'ClusterPolicy default-injection',
@@ -47,20 +55,33 @@ describe('admission policies in the way of a relabel (fixture admission-policies
       'K8sRequiredLabels meshed-namespaces-need-injection',
     ]);
     expect(phase.why).toContain('one sync applies Namespaces before policy objects');
-    expect(phase.why).toContain('K8sRequiredLabels meshed-namespaces-need-injection (gatekeeper: requires the label istio-injection matching ^enabled$)');
+    expect(phase.why).toContain(
+      'K8sRequiredLabels meshed-namespaces-need-injection (gatekeeper: requires the label istio-injection matching ^enabled$)',
+    );
   });
 
   it('leaves policies alone whose match selects no namespace the plan relabels, and rules that only mention a label in their message', () => {
     const elsewhere = new Map(repo);
-    for (const file of ['clusters/shop/policies/gatekeeper/required-labels.yaml', 'clusters/shop/policies/kyverno/namespaces.yaml']) elsewhere.set(file, repo.get(file)!.replaceAll('mesh: enrolled', 'mesh: legacy-vm'));
-    elsewhere.set('clusters/shop/policies/gatekeeper/no-revision-pins.yaml', repo.get('clusters/shop/policies/gatekeeper/no-revision-pins.yaml')!.replace('excludedNamespaces: ["istio-system", "checkout"]', 'namespaces: ["vm-*"]'));
+    for (const file of ['clusters/shop/policies/gatekeeper/required-labels.yaml', 'clusters/shop/policies/kyverno/namespaces.yaml'])
+      elsewhere.set(file, repo.get(file)!.replaceAll('mesh: enrolled', 'mesh: legacy-vm'));
+    elsewhere.set(
+      'clusters/shop/policies/gatekeeper/no-revision-pins.yaml',
+      repo
+        .get('clusters/shop/policies/gatekeeper/no-revision-pins.yaml')!
+        .replace('excludedNamespaces: ["istio-system", "checkout"]', 'namespaces: ["vm-*"]'),
+    );
     elsewhere.set(
       'clusters/shop/policies/kyverno/pods.yaml',
       'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: pod-labels\nspec:\n  validationFailureAction: Enforce\n  rules:\n    - name: app-and-version\n      match:\n        any:\n          - resources:\n              kinds: [Pod]\n      validate:\n        message: "Pods in istio-injection namespaces need app and version labels"\n        pattern:\n          metadata:\n            labels:\n              app: "?*"\n              version: "?*"\n',
     );
     const plan = planUpgrade(elsewhere, { to: TO });
     expect(plan.phases.map((p) => p.id)).not.toContain('admission-policies');
-    expect(plan.phases.flatMap((p) => p.files).map((f) => f.path).filter((f) => f.includes('/policies/'))).toEqual([]);
+    expect(
+      plan.phases
+        .flatMap((p) => p.files)
+        .map((f) => f.path)
+        .filter((f) => f.includes('/policies/')),
+    ).toEqual([]);
   });
 
   it('reads Kyverno policies whose conditions use JMESPath {{ }} variables, and puts an enforcing one in Audit', () => {
@@ -69,9 +90,14 @@ describe('admission policies in the way of a relabel (fixture admission-policies
       'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata:\n  name: keep-injection-label\nspec:\n  validationFailureAction: Enforce\n  rules:\n    - name: no-dropping-injection\n      match:\n        any:\n          - resources:\n              kinds: [Namespace]\n      validate:\n        message: "do not drop the injection label"\n        deny:\n          conditions:\n            any:\n              - key: "{{ request.object.metadata.labels.\\"istio-injection\\" || \'\' }}"\n                operator: NotEquals\n                value: "{{ request.oldObject.metadata.labels.\\"istio-injection\\" || \'\' }}"\n',
     );
     // Listed in the kustomization: a file it does not name is never applied (and skipped).
-    withDeny.set('clusters/shop/policies/kustomization.yaml', `${repo.get('clusters/shop/policies/kustomization.yaml')!.trimEnd()}\n  - kyverno/ns-deny.yaml\n`);
+    withDeny.set(
+      'clusters/shop/policies/kustomization.yaml',
+      `${repo.get('clusters/shop/policies/kustomization.yaml')!.trimEnd()}\n  - kyverno/ns-deny.yaml\n`,
+    );
     const plan = planUpgrade(withDeny, { to: TO });
-    expect(plan.warnings.filter((w) => w.code === 'skipped-file').map((w) => w.file)).not.toContain('clusters/shop/policies/kyverno/ns-deny.yaml');
+    expect(plan.warnings.filter((w) => w.code === 'skipped-file').map((w) => w.file)).not.toContain(
+      'clusters/shop/policies/kyverno/ns-deny.yaml',
+    );
     const phase = plan.phases.find((p) => p.id === 'admission-policies')!;
     expect(phase.changes.map((c) => c.name)).toContain('keep-injection-label');
     const text = snapshotAfter(plan, plan.phases.indexOf(phase) + 1).get('clusters/shop/policies/kyverno/ns-deny.yaml')!;
@@ -87,41 +113,53 @@ describe('admission policies in the way of a relabel (fixture admission-policies
     expect(tagPlan.phases.map((p) => p.id)).not.toContain('admission-policies');
   });
 
-  it.skipIf(!hasKubectl)('builds after every phase: policies relaxed before any namespace moves, every meshed namespace injected once, enforcement back at cleanup', async () => {
-    expect(steps.map((s) => s.phase)).toEqual(['control-plane', 'admission-policies', 'workloads', 'default-revision', 'cleanup']);
-    for (const step of steps) {
-      const built = await kustomizeBuild(step.after, ROOT);
-      const required = find(built, 'K8sRequiredLabels', 'meshed-namespaces-need-injection');
-      const kyverno = find(built, 'ClusterPolicy', 'require-sidecar-injection');
-      const storefront = built.find((o) => o.kind === 'Namespace' && o.metadata.name === 'storefront')!;
-      const relabelled = storefront.metadata.labels?.['istio.io/rev'] === TO;
-      if (relabelled && step.phase !== 'cleanup') {
-        // Nothing that would reject the relabelled namespace is enforcing while it moves.
-        expect(required.spec.enforcementAction, step.phase).toBe('warn');
-        expect(JSON.stringify(kyverno.spec)).toContain('istio.io/rev');
+  it.skipIf(!hasKubectl)(
+    'builds after every phase: policies relaxed before any namespace moves, every meshed namespace injected once, enforcement back at cleanup',
+    async () => {
+      expect(steps.map((s) => s.phase)).toEqual(['control-plane', 'admission-policies', 'workloads', 'default-revision', 'cleanup']);
+      for (const step of steps) {
+        const built = await kustomizeBuild(step.after, ROOT);
+        const required = find(built, 'K8sRequiredLabels', 'meshed-namespaces-need-injection');
+        const kyverno = find(built, 'ClusterPolicy', 'require-sidecar-injection');
+        const storefront = built.find((o) => o.kind === 'Namespace' && o.metadata.name === 'storefront')!;
+        const relabelled = storefront.metadata.labels?.['istio.io/rev'] === TO;
+        if (relabelled && step.phase !== 'cleanup') {
+          // Nothing that would reject the relabelled namespace is enforcing while it moves.
+          expect(required.spec.enforcementAction, step.phase).toBe('warn');
+          expect(JSON.stringify(kyverno.spec)).toContain('istio.io/rev');
+        }
+        for (const [namespace, pod] of [
+          ['storefront', 'web'],
+          ['checkout', 'checkout-api'],
+        ] as const) {
+          const hits = injectorsFor(built as never, namespace, { app: pod });
+          expect(hits.length, `${namespace} after ${step.phase}: ${hits.join(', ')}`).toBeLessThanOrEqual(1);
+        }
+        expect(injectorsFor(built as never, 'reporting', { app: 'report-builder' })).toEqual([]);
       }
-      for (const [namespace, pod] of [['storefront', 'web'], ['checkout', 'checkout-api']] as const) {
-        const hits = injectorsFor(built as never, namespace, { app: pod });
-        expect(hits.length, `${namespace} after ${step.phase}: ${hits.join(', ')}`).toBeLessThanOrEqual(1);
+      const final = await kustomizeBuild(steps.at(-1)!.after, ROOT);
+      const required = find(final, 'K8sRequiredLabels', 'meshed-namespaces-need-injection');
+      expect(required.spec.enforcementAction).toBeUndefined();
+      expect(required.spec.parameters).toEqual({
+        message: 'meshed namespaces must enable sidecar injection',
+        labels: [{ key: 'istio.io/rev' }],
+      });
+      expect(required.metadata.annotations).toBeUndefined();
+      // The Rego constraint cannot be rewritten: it stays on warn, and cleanup says what to do.
+      const pins = find(final, 'K8sNoRevisionPin', 'no-revision-pins');
+      expect(pins.spec.enforcementAction).toBe('warn');
+      expect(pins.metadata.annotations?.[PAUSED_ANNOTATION]).toBe('deny');
+      expect(plan.phases.find((p) => p.id === 'cleanup')!.manual.join('\n')).toContain('change ConstraintTemplate k8snorevisionpin');
+      for (const untouched of [
+        ['K8sRequiredLabels', 'namespaces-need-team'],
+        ['ClusterPolicy', 'require-strict-mtls'],
+      ] as const) {
+        expect(find(final, ...untouched)).toEqual(find(await kustomizeBuild(repo, ROOT), ...untouched));
       }
-      expect(injectorsFor(built as never, 'reporting', { app: 'report-builder' })).toEqual([]);
-    }
-    const final = await kustomizeBuild(steps.at(-1)!.after, ROOT);
-    const required = find(final, 'K8sRequiredLabels', 'meshed-namespaces-need-injection');
-    expect(required.spec.enforcementAction).toBeUndefined();
-    expect(required.spec.parameters).toEqual({ message: 'meshed namespaces must enable sidecar injection', labels: [{ key: 'istio.io/rev' }] });
-    expect(required.metadata.annotations).toBeUndefined();
-    // The Rego constraint cannot be rewritten: it stays on warn, and cleanup says what to do.
-    const pins = find(final, 'K8sNoRevisionPin', 'no-revision-pins');
-    expect(pins.spec.enforcementAction).toBe('warn');
-    expect(pins.metadata.annotations?.[PAUSED_ANNOTATION]).toBe('deny');
-    expect(plan.phases.find((p) => p.id === 'cleanup')!.manual.join('\n')).toContain('change ConstraintTemplate k8snorevisionpin');
-    for (const untouched of [['K8sRequiredLabels', 'namespaces-need-team'], ['ClusterPolicy', 'require-strict-mtls']] as const) {
-      expect(find(final, ...untouched)).toEqual(find(await kustomizeBuild(repo, ROOT), ...untouched));
-    }
-    const storefront = final.find((o) => o.kind === 'Namespace' && o.metadata.name === 'storefront')!;
-    expect(storefront.metadata.labels).toEqual({ team: 'web', mesh: 'enrolled', 'istio.io/rev': TO });
-  });
+      const storefront = final.find((o) => o.kind === 'Namespace' && o.metadata.name === 'storefront')!;
+      expect(storefront.metadata.labels).toEqual({ team: 'web', mesh: 'enrolled', 'istio.io/rev': TO });
+    },
+  );
 
   it('is idempotent: planning over the final repo changes nothing', () => {
     const again = planUpgrade(steps.at(-1)!.after, { to: TO });
@@ -141,7 +179,14 @@ describe('admission policies in the way of a relabel (fixture admission-policies
     for (const [path, text] of step.after) {
       const before = step.before.get(path);
       if (before === text) continue;
-      for (const part of diffLines(before ?? '', text)) if (part.added || part.removed) changed.push(...part.value.split('\n').filter(Boolean).map((l) => `${part.added ? '+' : '-'}${l.trim()}`));
+      for (const part of diffLines(before ?? '', text))
+        if (part.added || part.removed)
+          changed.push(
+            ...part.value
+              .split('\n')
+              .filter(Boolean)
+              .map((l) => `${part.added ? '+' : '-'}${l.trim()}`),
+          );
     }
     expect(changed.sort()).toEqual(
       [

@@ -7,10 +7,14 @@ import { loadFixture } from '../../helpers/fixtures.js';
 /** An ASM revision installed outside git (by asmcli): only a meshed namespace names it. */
 const EXTERNAL_ASM: RepoSnapshot = new Map([
   ['apps/shop/namespace.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio.io/rev: asm-1130-0\n'],
-  ['apps/shop/web.yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers: [{name: web, image: web:1}]\n'],
+  [
+    'apps/shop/web.yaml',
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers: [{name: web, image: web:1}]\n',
+  ],
 ]);
 
-const BARE_METAL_CLUSTER = 'apiVersion: baremetal.cluster.gke.io/v1\nkind: Cluster\nmetadata:\n  name: edge-1\n  namespace: cluster-edge-1\nspec:\n  anthosBareMetalVersion: 1.12.1\n';
+const BARE_METAL_CLUSTER =
+  'apiVersion: baremetal.cluster.gke.io/v1\nkind: Cluster\nmetadata:\n  name: edge-1\n  namespace: cluster-edge-1\nspec:\n  anthosBareMetalVersion: 1.12.1\n';
 
 function manualOf(snapshot: RepoSnapshot, options: Parameters<typeof planUpgrade>[1] = { to: 'asm-1140-0' }): string[] {
   return planUpgrade(snapshot, options).phases.find((p) => p.id === 'control-plane')!.manual;
@@ -41,7 +45,10 @@ describe('control-plane manual steps for ASM (asmcli)', () => {
   });
 
   it('uses the multicloud flags when asked (GKE flags fail on bare metal, VMware and other clouds)', () => {
-    for (const manual of [manualOf(EXTERNAL_ASM, { to: 'asm-1140-0', platform: 'multicloud' }), manualOf(manifests, { to: 'asm-1140-0', platform: 'multicloud' })]) {
+    for (const manual of [
+      manualOf(EXTERNAL_ASM, { to: 'asm-1140-0', platform: 'multicloud' }),
+      manualOf(manifests, { to: 'asm-1140-0', platform: 'multicloud' }),
+    ]) {
       const asmcli = manual.filter((s) => s.startsWith('./asmcli '));
       expect(asmcli).toHaveLength(1);
       expect(asmcli[0]).toContain('--platform multicloud --kubeconfig KUBECONFIG --fleet_id FLEET_PROJECT_ID');
@@ -56,7 +63,8 @@ describe('control-plane manual steps for ASM (asmcli)', () => {
   });
 
   it('detects an IstioOperator with the asm-multicloud profile', () => {
-    const operator = 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata:\n  name: asm-overlay\n  namespace: istio-system\nspec:\n  profile: asm-multicloud\n';
+    const operator =
+      'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata:\n  name: asm-overlay\n  namespace: istio-system\nspec:\n  profile: asm-multicloud\n';
     expect(manualOf(withFile(EXTERNAL_ASM, 'istio/overlay.yaml', operator)).join('\n')).toContain('--platform multicloud');
   });
 
@@ -154,7 +162,9 @@ describe('control plane of a revisioned in-cluster operator install', () => {
     const plan = planUpgrade(fixture, { to: '1-22-1' });
     const phase = plan.phases.find((p) => p.id === 'control-plane')!;
     expect(phase.files.map((f) => f.path)).toEqual(['clusters/staging/istio-system/istiocontrolplane-1-22-1.yaml']);
-    expect(phase.manual).toContain('./istio-1.22.1/bin/istioctl operator init --revision 1-22-1   # the operator of 1-21-2 ignores IstioOperators of other revisions');
+    expect(phase.manual).toContain(
+      './istio-1.22.1/bin/istioctl operator init --revision 1-22-1   # the operator of 1-21-2 ignores IstioOperators of other revisions',
+    );
     // The old operator goes only once its IstioOperator is gone (it removes the finalizer).
     const cleanup = plan.phases.find((p) => p.id === 'cleanup')!;
     const wait = cleanup.manual.findIndex((m) => m.includes('wait --for=delete istiooperator/istiocontrolplane-1-21-2'));
@@ -166,14 +176,25 @@ describe('control plane of a revisioned in-cluster operator install', () => {
   it('copies the operator in git for the new revision, and removes the old one after cleanup', () => {
     const snapshot = withFile(fixture, 'clusters/staging/istio-operator/operator-1-21-2.yaml', OPERATOR_1_21_2);
     const plan = planUpgrade(snapshot, { to: '1-22-1' });
-    expect(plan.phases.map((p) => p.id)).toEqual(['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup', 'operator-cleanup']);
+    expect(plan.phases.map((p) => p.id)).toEqual([
+      'control-plane',
+      'gateways',
+      'workloads',
+      'default-revision',
+      'cleanup',
+      'operator-cleanup',
+    ]);
     const controlPlane = plan.phases.find((p) => p.id === 'control-plane')!;
     expect(controlPlane.manual).toEqual([]);
     const copy = controlPlane.files.find((f) => f.path === 'clusters/staging/istio-operator/operator-1-22-1.yaml')!.content!;
     expect(copy).toContain('name: istio-operator-1-22-1');
     expect(copy).toContain('image: docker.io/istio/operator:1.22.1\n');
     // A renaming copy: the original text with the revision and release replaced, lists included.
-    expect(copy).toBe(OPERATOR_1_21_2.replace(/^#.*\n/, '').replaceAll('1-21-2', '1-22-1').replace(':1.21.2', ':1.22.1'));
+    expect(copy).toBe(
+      OPERATOR_1_21_2.replace(/^#.*\n/, '')
+        .replaceAll('1-21-2', '1-22-1')
+        .replace(':1.21.2', ':1.22.1'),
+    );
     expect(copy).toContain('value: "1-22-1"');
     expect(copy).toContain('kind: ServiceAccount');
     expect(copy).not.toContain('1-21-2');
@@ -205,7 +226,10 @@ describe('control plane of a revisioned in-cluster operator install', () => {
 
   it('refuses to go past 1.23 with the in-cluster operator, which ended there', () => {
     const repo: RepoSnapshot = new Map([
-      ['istio-system/iop.yaml', 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata:\n  name: control-plane-1-23-2\n  namespace: istio-system\nspec:\n  profile: minimal\n  revision: 1-23-2\n  tag: 1.23.2\n'],
+      [
+        'istio-system/iop.yaml',
+        'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata:\n  name: control-plane-1-23-2\n  namespace: istio-system\nspec:\n  profile: minimal\n  revision: 1-23-2\n  tag: 1.23.2\n',
+      ],
       ['apps/ns.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n    istio.io/rev: 1-23-2\n'],
     ]);
     expect(() => planUpgrade(repo, { to: '1-23-5' })).not.toThrow();
@@ -250,7 +274,10 @@ describe('control plane of a Helm install', () => {
     const path = 'argocd/istiod-1-21-2.yaml';
     const old = fixture
       .get(path)!
-      .replace('  namespace: argocd\n  labels:', '  namespace: argocd\n  finalizers:\n    - resources-finalizer.argocd.argoproj.io\n  labels:')
+      .replace(
+        '  namespace: argocd\n  labels:',
+        '  namespace: argocd\n  finalizers:\n    - resources-finalizer.argocd.argoproj.io\n  labels:',
+      )
       .replace('        - .webhooks[]?.failurePolicy\n', '');
     const plan = planUpgrade(withFile(fixture, path, old), { to: '1-22-1' });
     const created = plan.phases[0]!.files.find((f) => f.path === 'argocd/istiod-1-22-1.yaml')!.content!;

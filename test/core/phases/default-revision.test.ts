@@ -60,7 +60,10 @@ describe('default-revision verify', () => {
   it('fails the probe when the object is admitted (validation not enforced)', async () => {
     const probe = verifyOf(snapshot).find((c) => c.includes('--dry-run=server'))!;
     const dir = await mkdtemp(join(tmpdir(), 'probe-'));
-    await writeFile(join(dir, 'kubectl'), '#!/bin/sh\ncat >/dev/null\necho "virtualservice.networking.istio.io/x created (server dry run)"\n');
+    await writeFile(
+      join(dir, 'kubectl'),
+      '#!/bin/sh\ncat >/dev/null\necho "virtualservice.networking.istio.io/x created (server dry run)"\n',
+    );
     await chmod(join(dir, 'kubectl'), 0o755);
     const run = spawnSync('bash', ['-c', probe], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
     expect(run.status).not.toBe(0);
@@ -89,7 +92,9 @@ describe('default tag and validator that live only in the cluster', () => {
     snapshot.set(path, snapshot.get(path)!.split('\n---\n')[0]!);
     const plan = planUpgrade(snapshot, { to: '1-22-1' });
     const phase = plan.phases.find((p) => p.id === 'default-revision')!;
-    expect(phase.manual).toContain('istioctl tag set default --revision 1-22-1 --overwrite   # with istioctl 1.22.1; moves ValidatingWebhookConfiguration istiod-default-validator, which live outside git');
+    expect(phase.manual).toContain(
+      'istioctl tag set default --revision 1-22-1 --overwrite   # with istioctl 1.22.1; moves ValidatingWebhookConfiguration istiod-default-validator, which live outside git',
+    );
     expect(plan.warnings.map((w) => w.code)).toContain('default-tag-outside-git');
     expect(phase.files.length).toBeGreaterThan(0);
   });
@@ -107,7 +112,10 @@ describe('Helm revision tags handed from the old istiod release to the new one',
     const plan = planUpgrade(fixture, { to: '1-22-1' });
     const phase = plan.phases.find((p) => p.id === 'default-revision')!;
     const after = snapshotAfter(plan, plan.phases.indexOf(phase) + 1);
-    const old = load(after.get('argocd/istiod-1-21-2.yaml')!) as { metadata: { annotations: Record<string, string> }; spec: { syncPolicy: { automated: { prune: boolean } }; source: { helm: { valuesObject: { revisionTags: string[] } } } } };
+    const old = load(after.get('argocd/istiod-1-21-2.yaml')!) as {
+      metadata: { annotations: Record<string, string> };
+      spec: { syncPolicy: { automated: { prune: boolean } }; source: { helm: { valuesObject: { revisionTags: string[] } } } };
+    };
     const created = load(after.get('argocd/istiod-1-22-1.yaml')!) as typeof old;
     expect(old.spec.source.helm.valuesObject.revisionTags).toEqual([]);
     expect(old.spec.syncPolicy.automated.prune).toBe(false);

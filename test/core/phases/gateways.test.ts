@@ -54,7 +54,9 @@ describe('gateways phase on the ASM manifests fixture', () => {
     const file = 'clusters/prod/apps/bookinfo/istio-config.yaml';
     const gateways = plan.phases.find((p) => p.id === 'gateways')!;
     const after = gateways.files.find((f) => f.path === file)!.content!;
-    const reviews = (loadAll(after) as Array<{ kind: string; metadata: { name: string; labels?: Record<string, string> } }>).find((o) => o.kind === 'VirtualService' && o.metadata.name === 'reviews')!;
+    const reviews = (loadAll(after) as Array<{ kind: string; metadata: { name: string; labels?: Record<string, string> } }>).find(
+      (o) => o.kind === 'VirtualService' && o.metadata.name === 'reviews',
+    )!;
     expect(reviews.metadata.labels?.['istio.io/rev']).toBeUndefined();
     // Only the label line (and its comment) went; the rest of the file is byte for byte the same.
     expect(after.split('\n').length).toBeGreaterThanOrEqual(snapshot.get(file)!.split('\n').length - 2);
@@ -73,7 +75,10 @@ describe('gateways phase on the ASM manifests fixture', () => {
     expect(warning.message).toContain('CA_ADDR istiod-asm-1130-0.istio-system.svc:15012');
     expect(plan.phases.find((p) => p.id === 'cleanup')!.blockedBy).toContain('gateway istio-egress/istio-egressgateway');
     // Regenerated for the new revision, it no longer holds cleanup back.
-    snapshot.set('clusters/prod/istio-egress/gateway.yaml', PINNED_GATEWAY.replaceAll('asm-1130-0', 'asm-1140-0').replace('1.13.0-asm.0', '1.14.0-asm.0'));
+    snapshot.set(
+      'clusters/prod/istio-egress/gateway.yaml',
+      PINNED_GATEWAY.replaceAll('asm-1130-0', 'asm-1140-0').replace('1.13.0-asm.0', '1.14.0-asm.0'),
+    );
     const regenerated = planUpgrade(snapshot, { to: 'asm-1140-0' });
     expect(regenerated.phases.find((p) => p.id === 'cleanup')!.blockedBy).toEqual([]);
   });

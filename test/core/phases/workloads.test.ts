@@ -34,9 +34,15 @@ describe('workloads verify: rollout status per restarted workload', () => {
   });
 
   it('uses the type-wide form, marked as needing kubectl ≥ 1.25, for more than 10 workloads in a namespace', () => {
-    const big = new Map([['big/namespace.yaml', namespace('big')], ...Array.from({ length: 11 }, (_, i) => [`big/d${i}.yaml`, deployment('big', `svc-${i}`)] as const)]);
+    const big = new Map([
+      ['big/namespace.yaml', namespace('big')],
+      ...Array.from({ length: 11 }, (_, i) => [`big/d${i}.yaml`, deployment('big', `svc-${i}`)] as const),
+    ]);
     expect(rolloutChecks(big)).toEqual([`kubectl -n big rollout status deployment --timeout=10m   ${NEEDS_NEW_KUBECTL}`]);
-    const ten = new Map([['ten/namespace.yaml', namespace('ten')], ...Array.from({ length: 10 }, (_, i) => [`ten/d${i}.yaml`, deployment('ten', `svc-${i}`)] as const)]);
+    const ten = new Map([
+      ['ten/namespace.yaml', namespace('ten')],
+      ...Array.from({ length: 10 }, (_, i) => [`ten/d${i}.yaml`, deployment('ten', `svc-${i}`)] as const),
+    ]);
     expect(rolloutChecks(ten)).toHaveLength(10);
   });
 
@@ -52,11 +58,18 @@ describe('workloads verify: rollout status per restarted workload', () => {
     ]);
   });
 
-  it.each(FIXTURE_CASES.map((c) => [c.name, c.to] as const))('on fixture %s, never asks for a type-wide rollout status without saying it needs kubectl ≥ 1.25', async (name, to) => {
-    const plan = planUpgrade(await loadFixture(name), { to });
-    const checks = plan.phases.flatMap((p) => p.verify.filter((c) => c.includes('rollout status')));
-    for (const check of checks) expect(check.includes('rollout status') && (/rollout status [a-z]+\/\S+/.test(check) || check.endsWith(NEEDS_NEW_KUBECTL)), check).toBe(true);
-  });
+  it.each(FIXTURE_CASES.map((c) => [c.name, c.to] as const))(
+    'on fixture %s, never asks for a type-wide rollout status without saying it needs kubectl ≥ 1.25',
+    async (name, to) => {
+      const plan = planUpgrade(await loadFixture(name), { to });
+      const checks = plan.phases.flatMap((p) => p.verify.filter((c) => c.includes('rollout status')));
+      for (const check of checks)
+        expect(
+          check.includes('rollout status') && (/rollout status [a-z]+\/\S+/.test(check) || check.endsWith(NEEDS_NEW_KUBECTL)),
+          check,
+        ).toBe(true);
+    },
+  );
 });
 
 describe('tag strategy with a namespace that names the old revision itself (fixture admission-policies)', () => {

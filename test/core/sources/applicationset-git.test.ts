@@ -19,7 +19,9 @@ describe('Argo CD git generator', () => {
       'path.filename': 'config.yaml',
       'path.filenameNormalized': 'config.yaml',
     });
-    expect(pathParams('tenants/orders', false, true)).toEqual({ path: { path: 'tenants/orders', basename: 'orders', basenameNormalized: 'orders', segments: ['tenants', 'orders'] } });
+    expect(pathParams('tenants/orders', false, true)).toEqual({
+      path: { path: 'tenants/orders', basename: 'orders', basenameNormalized: 'orders', segments: ['tenants', 'orders'] },
+    });
   });
 
   it('a files generator: one parameter set per matched file; a list in a file, or no file at all, is not guessed', () => {

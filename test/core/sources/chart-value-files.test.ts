@@ -31,14 +31,21 @@ describe('Argo CD Applications of a Helm-repository chart with helm.valueFiles (
   });
 
   it('plans as before when the values that matter are inline, and warns naming the Application and every unread file', () => {
-    const repo = new Map(fixture).set(ISTIOD, withValueFiles(fixture.get(ISTIOD)!, ['values-prod.yaml', 'https://charts.example.com/mesh/hub.yaml']));
+    const repo = new Map(fixture).set(
+      ISTIOD,
+      withValueFiles(fixture.get(ISTIOD)!, ['values-prod.yaml', 'https://charts.example.com/mesh/hub.yaml']),
+    );
     const plan = planUpgrade(repo, { to: TO });
     expect(plan.phases.map((p) => p.id)).toEqual(planUpgrade(fixture, { to: TO }).phases.map((p) => p.id));
     const warning = plan.warnings.find((w) => w.code === 'helm-value-files-unread')!;
     expect(warning.file).toBe(ISTIOD);
-    expect(warning.message).toContain('Application istiod-1-21-2 (argocd/istiod-1-21-2.yaml): the values files values-prod.yaml, https://charts.example.com/mesh/hub.yaml (helm.valueFiles) are inside the chart istiod 1.21.2');
+    expect(warning.message).toContain(
+      'Application istiod-1-21-2 (argocd/istiod-1-21-2.yaml): the values files values-prod.yaml, https://charts.example.com/mesh/hub.yaml (helm.valueFiles) are inside the chart istiod 1.21.2',
+    );
     expect(warning.message).toContain('not visible to the plan');
-    expect(warning.message).toContain('the plan assumed revision="1-21-2", revisionTags=["default"], global.hub=unset inline (the chart default, unless a values file sets it), global.tag=unset inline (the chart default, unless a values file sets it)');
+    expect(warning.message).toContain(
+      'the plan assumed revision="1-21-2", revisionTags=["default"], global.hub=unset inline (the chart default, unless a values file sets it), global.tag=unset inline (the chart default, unless a values file sets it)',
+    );
     // Inline values are still read and edited: the new release gets its own revision inline.
     const afterControlPlane = snapshotAfter(plan, 1);
     const created = [...afterControlPlane.keys()].find((f) => !repo.has(f) && f.startsWith('argocd/'))!;
@@ -75,7 +82,9 @@ describe('Argo CD Applications of a Helm-repository chart with helm.valueFiles (
     const istiod = withValueFiles(fixture.get(ISTIOD)!, ['values-prod.yaml']).replace('        revision: "1-21-2"\n', '');
     const error = refusal(new Map(fixture).set(ISTIOD, istiod));
     expect(error.code).toBe('helm-value-files-unreadable');
-    expect(error.message).toContain('Application istiod-1-21-2 (argocd/istiod-1-21-2.yaml) lists values-prod.yaml in helm.valueFiles (inside the chart istiod 1.21.2, not in this repo) and does not set revision inline');
+    expect(error.message).toContain(
+      'Application istiod-1-21-2 (argocd/istiod-1-21-2.yaml) lists values-prod.yaml in helm.valueFiles (inside the chart istiod 1.21.2, not in this repo) and does not set revision inline',
+    );
     expect(error.message).toContain('set them inline');
   });
 
@@ -84,7 +93,10 @@ describe('Argo CD Applications of a Helm-repository chart with helm.valueFiles (
     const gatewayError = refusal(new Map(fixture).set(GATEWAY, gateway));
     expect(gatewayError.code).toBe('helm-value-files-unreadable');
     expect(gatewayError.message).toContain('Application istio-ingress (argocd/istio-ingress.yaml) lists values-ha.yaml');
-    const base = withValueFiles(fixture.get(BASE)!, ['values-crds.yaml']).replace('      valuesObject:\n        defaultRevision: 1-21-2\n', '');
+    const base = withValueFiles(fixture.get(BASE)!, ['values-crds.yaml']).replace(
+      '      valuesObject:\n        defaultRevision: 1-21-2\n',
+      '',
+    );
     expect(refusal(new Map(fixture).set(BASE, base)).message).toContain('does not set defaultRevision inline');
   });
 
@@ -97,7 +109,11 @@ describe('Argo CD Applications of a Helm-repository chart with helm.valueFiles (
 
 describe('Flux HelmRelease of a Helm-repository chart with spec.chart.spec.valuesFiles (fixture flux-shared-values, in memory)', () => {
   const ISTIOD_FLUX = 'infrastructure/istio/istiod-1-21-2.yaml';
-  const withFluxValuesFiles = (text: string) => text.replace('      version: 1.21.2\n', '      version: 1.21.2\n      valuesFiles:\n        - values.yaml\n        - values-prod.yaml\n');
+  const withFluxValuesFiles = (text: string) =>
+    text.replace(
+      '      version: 1.21.2\n',
+      '      version: 1.21.2\n      valuesFiles:\n        - values.yaml\n        - values-prod.yaml\n',
+    );
 
   it('reads values and valuesFrom as usual and warns about the packaged file only', async () => {
     const fixture = await loadFixture('flux-shared-values');
@@ -106,7 +122,9 @@ describe('Flux HelmRelease of a Helm-repository chart with spec.chart.spec.value
     expect(plan.phases.map((p) => p.id)).toEqual(planUpgrade(fixture, { to: TO }).phases.map((p) => p.id));
     const warning = plan.warnings.find((w) => w.code === 'helm-value-files-unread')!;
     expect(warning.file).toBe(ISTIOD_FLUX);
-    expect(warning.message).toContain('HelmRelease istiod-1-21-2 (infrastructure/istio/istiod-1-21-2.yaml): the values files values-prod.yaml (spec.chart.spec.valuesFiles)');
+    expect(warning.message).toContain(
+      'HelmRelease istiod-1-21-2 (infrastructure/istio/istiod-1-21-2.yaml): the values files values-prod.yaml (spec.chart.spec.valuesFiles)',
+    );
   });
 
   it('refuses when the revision is in neither values nor valuesFrom', async () => {

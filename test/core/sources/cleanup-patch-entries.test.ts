@@ -33,15 +33,25 @@ function withManualControlPlane(repo: RepoSnapshot): RepoSnapshot {
 /** The person's regeneration of the pinned gateway, as the gateways phase's manual steps say. */
 function withRegeneratedGateway(repo: RepoSnapshot): RepoSnapshot {
   const file = 'base/istio-ingress/gateway.yaml';
-  const text = repo.get(file)!.replace('proxyv2:1.21.2', 'proxyv2:1.22.1').replace('istiod.istio-system.svc:15012', `istiod-${TO}.istio-system.svc:15012`);
+  const text = repo
+    .get(file)!
+    .replace('proxyv2:1.21.2', 'proxyv2:1.22.1')
+    .replace('istiod.istio-system.svc:15012', `istiod-${TO}.istio-system.svc:15012`);
   return new Map(repo).set(file, text);
 }
 
 const K = 'overlays/prod/kustomization.yaml';
 const TARGET_FIRST = '  # istiod sized for prod\n  - target:\n      kind: Deployment\n      name: istiod\n    path: istiod.yaml\n';
 const variants: Record<string, { edit: (t: string) => string; entry: string }> = {
-  'a patches item with target: first': { edit: (t) => t.replace('  # istiod sized for prod\n  - path: istiod.yaml\n', TARGET_FIRST), entry: TARGET_FIRST },
-  'a patchesStrategicMerge item': { edit: (t) => `${t.replace('  # istiod sized for prod\n  - path: istiod.yaml\n', '')}patchesStrategicMerge:\n  # istiod sized for prod\n  - istiod.yaml\n`, entry: '  # istiod sized for prod\n  - istiod.yaml\n' },
+  'a patches item with target: first': {
+    edit: (t) => t.replace('  # istiod sized for prod\n  - path: istiod.yaml\n', TARGET_FIRST),
+    entry: TARGET_FIRST,
+  },
+  'a patchesStrategicMerge item': {
+    edit: (t) =>
+      `${t.replace('  # istiod sized for prod\n  - path: istiod.yaml\n', '')}patchesStrategicMerge:\n  # istiod sized for prod\n  - istiod.yaml\n`,
+    entry: '  # istiod sized for prod\n  - istiod.yaml\n',
+  },
 };
 // Fixture rendered-kustomize-patches with the name-keyed istiod patch listed in other forms.
 describe('cleanup deletes a name-keyed patch of a deleted object together with its kustomization entry', () => {
@@ -49,7 +59,9 @@ describe('cleanup deletes a name-keyed patch of a deleted object together with i
     it(`${name}: the entry goes (only its lines), and the overlay still builds`, async () => {
       const snapshot = new Map(await loadFixture('rendered-kustomize-patches'));
       snapshot.set(K, edit(snapshot.get(K)!));
-      const steps = runUpgrade(snapshot, { to: TO }, (phase, repo) => (phase === 'control-plane' ? withManualControlPlane(repo) : phase === 'gateways' ? withRegeneratedGateway(repo) : null));
+      const steps = runUpgrade(snapshot, { to: TO }, (phase, repo) =>
+        phase === 'control-plane' ? withManualControlPlane(repo) : phase === 'gateways' ? withRegeneratedGateway(repo) : null,
+      );
       const cleanup = steps.find((s) => s.phase === 'cleanup')!;
       expect(cleanup.after.has('overlays/prod/istiod.yaml')).toBe(false);
       expect(cleanup.before.get(K)).toContain(entry);
@@ -71,8 +83,11 @@ describe('cleanup deletes a name-keyed patch of a deleted object together with i
 
 describe('a patch that cleanup makes stop applying is reported (patch-stops-applying)', () => {
   it('an inline strategic-merge patch of the deleted istiod (kustomize would fail on it) and a targeted one (it would patch nothing)', async () => {
-    const inline = '  # pods of istiod on the platform nodes\n  - patch: |-\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata:\n        name: istiod\n        namespace: istio-system\n      spec:\n        template:\n          spec:\n            nodeSelector:\n              pool: platform\n';
-    const clean = runUpgrade(new Map(await loadFixture('rendered-kustomize-patches')), { to: TO }, (phase, repo) => (phase === 'control-plane' ? withManualControlPlane(repo) : phase === 'gateways' ? withRegeneratedGateway(repo) : null));
+    const inline =
+      '  # pods of istiod on the platform nodes\n  - patch: |-\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata:\n        name: istiod\n        namespace: istio-system\n      spec:\n        template:\n          spec:\n            nodeSelector:\n              pool: platform\n';
+    const clean = runUpgrade(new Map(await loadFixture('rendered-kustomize-patches')), { to: TO }, (phase, repo) =>
+      phase === 'control-plane' ? withManualControlPlane(repo) : phase === 'gateways' ? withRegeneratedGateway(repo) : null,
+    );
     const atCleanup = (repo: RepoSnapshot) => planUpgrade(repo, { to: TO }).warnings.filter((w) => w.code === 'patch-stops-applying');
     const before = clean.find((s) => s.phase === 'cleanup')!.before;
     expect(atCleanup(before)).toEqual([]);
@@ -82,7 +97,10 @@ describe('a patch that cleanup makes stop applying is reported (patch-stops-appl
     expect(warnings[0]!.file).toBe(K);
     expect(warnings[0]!.message).toContain('Deployment istiod');
     expect(warnings[0]!.message).toContain('cleanup');
-    const targeted = new Map(before).set(K, `${before.get(K)!}  - target: {kind: Deployment, name: istiod}\n    patch: |-\n      - op: add\n        path: /spec/template/spec/nodeSelector\n        value: {pool: platform}\n`);
+    const targeted = new Map(before).set(
+      K,
+      `${before.get(K)!}  - target: {kind: Deployment, name: istiod}\n    patch: |-\n      - op: add\n        path: /spec/template/spec/nodeSelector\n        value: {pool: platform}\n`,
+    );
     expect(atCleanup(targeted).map((w) => w.message)).toEqual([expect.stringContaining('patches nothing')]);
   });
 });

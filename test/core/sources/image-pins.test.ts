@@ -23,7 +23,8 @@ describe('image pins of an Argo CD istiod Application move to the target in the 
   const OLD = 'argocd/istiod-1-21-2.yaml';
   const NEW = 'argocd/istiod-1-22-1.yaml';
   let fixture: RepoSnapshot;
-  const pinned = (pin: string): RepoSnapshot => new Map(fixture).set(OLD, fixture.get(OLD)!.replace('        global:\n', `        global:\n${pin}`));
+  const pinned = (pin: string): RepoSnapshot =>
+    new Map(fixture).set(OLD, fixture.get(OLD)!.replace('        global:\n', `        global:\n${pin}`));
   beforeAll(async () => {
     fixture = await loadFixture('helm-argocd');
   });
@@ -42,14 +43,29 @@ describe('image pins of an Argo CD istiod Application move to the target in the 
   });
 
   it('pilot.image with a tag of the running release is retagged; a bare repository is left alone', () => {
-    const repo = new Map(fixture).set(OLD, fixture.get(OLD)!.replace('          autoscaleMin: 2\n', '          autoscaleMin: 2\n          image: registry:5000/istio/pilot:1.21.2\n'));
+    const repo = new Map(fixture).set(
+      OLD,
+      fixture
+        .get(OLD)!
+        .replace('          autoscaleMin: 2\n', '          autoscaleMin: 2\n          image: registry:5000/istio/pilot:1.21.2\n'),
+    );
     const plan = planUpgrade(repo, { to: '1-22-1' });
     const copy = plan.phases[0]!.files.find((f) => f.path === NEW)!.content!;
     expect(doc(copy).spec.source.helm.valuesObject.pilot.image).toBe('registry:5000/istio/pilot:1.22.1');
   });
 
   it('refuses a digest or a tag naming another release, with the file, the key and what to change', () => {
-    const digest = refusal(() => planUpgrade(pinned(`          proxy:\n            image: docker.io/istio/proxyv2@sha256:${'a'.repeat(64)}\n`.replace('          proxy:\n', '          proxy_init:\n')), { to: '1-22-1' }));
+    const digest = refusal(() =>
+      planUpgrade(
+        pinned(
+          `          proxy:\n            image: docker.io/istio/proxyv2@sha256:${'a'.repeat(64)}\n`.replace(
+            '          proxy:\n',
+            '          proxy_init:\n',
+          ),
+        ),
+        { to: '1-22-1' },
+      ),
+    );
     expect(digest.code).toBe('image-pinned');
     expect(digest.message).toContain(OLD);
     expect(digest.message).toContain('spec.source.helm.valuesObject.global.proxy_init.image');
@@ -63,7 +79,12 @@ describe('a gateway release with an explicit proxy tag (fixture helm-argocd)', (
   const GATEWAY = 'argocd/istio-ingress.yaml';
   it('moves the tag with the revision in the gateways phase, inside the values string, variant kept; idempotent', async () => {
     const fixture = await loadFixture('helm-argocd');
-    const repo = new Map(fixture).set(GATEWAY, fixture.get(GATEWAY)!.replace('        replicaCount: 2\n', '        replicaCount: 2\n        global:\n          tag: 1.21.2-distroless\n'));
+    const repo = new Map(fixture).set(
+      GATEWAY,
+      fixture
+        .get(GATEWAY)!
+        .replace('        replicaCount: 2\n', '        replicaCount: 2\n        global:\n          tag: 1.21.2-distroless\n'),
+    );
     const steps = runUpgrade(repo, { to: '1-22-1' });
     const gateways = steps.find((s) => s.phase === 'gateways')!;
     const values = load(doc(gateways.after.get(GATEWAY)).spec.source.helm.values) as Doc;
@@ -78,7 +99,10 @@ describe('an image pin inherited from a shared Flux valuesFrom ConfigMap (fixtur
   const NEW = 'infrastructure/istio/istiod-1-22-1.yaml';
   it('is overridden inline on the new release (inline values win), the ConfigMap untouched', async () => {
     const fixture = await loadFixture('flux-shared-values');
-    const repo = new Map(fixture).set(SHARED, fixture.get(SHARED)!.replace('    meshConfig:\n', '    global:\n      tag: 1.21.2\n    meshConfig:\n'));
+    const repo = new Map(fixture).set(
+      SHARED,
+      fixture.get(SHARED)!.replace('    meshConfig:\n', '    global:\n      tag: 1.21.2\n    meshConfig:\n'),
+    );
     const steps = runUpgrade(repo, { to: '1-22-1' });
     const cp = steps.find((s) => s.phase === 'control-plane')!;
     expect(cp.after.get(SHARED)).toBe(repo.get(SHARED));
@@ -97,7 +121,13 @@ describe('image pins of an IstioOperator (fixture istio-operator)', () => {
   const NEW = 'clusters/staging/istio-system/istiocontrolplane-1-22-1.yaml';
   it('spec.tag and spec.values.global.tag move to the target with their variant', async () => {
     const fixture = await loadFixture('istio-operator');
-    const repo = new Map(fixture).set(OLD, fixture.get(OLD)!.replace('  tag: 1.21.2\n', '  tag: 1.21.2-distroless\n').replace('    global:\n', '    global:\n      tag: 1.21.2\n'));
+    const repo = new Map(fixture).set(
+      OLD,
+      fixture
+        .get(OLD)!
+        .replace('  tag: 1.21.2\n', '  tag: 1.21.2-distroless\n')
+        .replace('    global:\n', '    global:\n      tag: 1.21.2\n'),
+    );
     const plan = planUpgrade(repo, { to: '1-22-1' });
     const copy = plan.phases[0]!.files.find((f) => f.path === NEW)!.content!;
     const spec = (loadAll(copy) as Doc[])[0]!.spec;
@@ -122,9 +152,14 @@ describe('the in-cluster operator copied for the new revision (fixture operator-
   it('moves a tag with its variant, and refuses an image pinned by digest', async () => {
     const fixture = await loadFixture('operator-argocd-apps');
     const variant = new Map(fixture).set(OPERATOR, fixture.get(OPERATOR)!.replace('operator:1.22.4', 'operator:1.22.4-distroless'));
-    const copy = planUpgrade(variant, { to: '1-23-5' }).phases[0]!.files.find((f) => f.path === 'clusters/prod/istio-operator/operator-1-23-5.yaml')!.content!;
+    const copy = planUpgrade(variant, { to: '1-23-5' }).phases[0]!.files.find(
+      (f) => f.path === 'clusters/prod/istio-operator/operator-1-23-5.yaml',
+    )!.content!;
     expect(copy).toContain('image: docker.io/istio/operator:1.23.5-distroless');
-    const digest = new Map(fixture).set(OPERATOR, fixture.get(OPERATOR)!.replace('operator:1.22.4', `operator:1.22.4@sha256:${'e'.repeat(64)}`));
+    const digest = new Map(fixture).set(
+      OPERATOR,
+      fixture.get(OPERATOR)!.replace('operator:1.22.4', `operator:1.22.4@sha256:${'e'.repeat(64)}`),
+    );
     const e = refusal(() => planUpgrade(digest, { to: '1-23-5' }));
     expect(e.code).toBe('image-pinned');
     expect(e.message).toContain(OPERATOR);
@@ -139,11 +174,18 @@ describe('pins in generated istiod Applications move in the generator, never in 
       .get(SET)!
       .replace('            meshConfig:\n', '            global:\n              tag: "{{.tag}}"\n            meshConfig:\n')
       .replace('            revisionTags: "[legacy]"\n', '            revisionTags: "[legacy]"\n            tag: 1.20.8\n')
-      .replace('            revisionTags: "[prod-stable, default]"\n', '            revisionTags: "[prod-stable, default]"\n            tag: 1.21.2-distroless\n');
+      .replace(
+        '            revisionTags: "[prod-stable, default]"\n',
+        '            revisionTags: "[prod-stable, default]"\n            tag: 1.21.2-distroless\n',
+      );
     const plan = planUpgrade(new Map(fixture).set(SET, text), { to: '1-22-1' });
     const set = doc(plan.phases[0]!.files.find((f) => f.path === SET)!.content);
     const elements = set.spec.generators[0].list.elements as Doc[];
-    expect(elements.map((e) => [e.revision, e.tag])).toEqual([['1-20-8', '1.20.8'], ['1-21-2', '1.21.2-distroless'], ['1-22-1', '1.22.1-distroless']]);
+    expect(elements.map((e) => [e.revision, e.tag])).toEqual([
+      ['1-20-8', '1.20.8'],
+      ['1-21-2', '1.21.2-distroless'],
+      ['1-22-1', '1.22.1-distroless'],
+    ]);
   });
 
   it('Helm app-of-apps (fixture helm-app-of-apps): the new revision entry gets the target tag with its variant', async () => {
@@ -151,11 +193,22 @@ describe('pins in generated istiod Applications move in the generator, never in 
     const T = 'apps/platform/templates/istiod.yaml';
     const V = 'apps/platform/values-prod.yaml';
     const repo = new Map(fixture)
-      .set(T, fixture.get(T)!.replace('          autoscaleMin: {{ $.Values.istiod.replicas }}\n', '          autoscaleMin: {{ $.Values.istiod.replicas }}\n        global:\n          tag: {{ .tag | quote }}\n'))
+      .set(
+        T,
+        fixture
+          .get(T)!
+          .replace(
+            '          autoscaleMin: {{ $.Values.istiod.replicas }}\n',
+            '          autoscaleMin: {{ $.Values.istiod.replicas }}\n        global:\n          tag: {{ .tag | quote }}\n',
+          ),
+      )
       .set(V, fixture.get(V)!.replace('      tags: [default]\n', '      tags: [default]\n      tag: 1.21.2-distroless\n'));
     const plan = planUpgrade(repo, { to: '1-22-1' });
     const values = doc(plan.phases[0]!.files.find((f) => f.path === V)!.content);
-    expect(values.istiod.revisions.map((r: Doc) => [r.name, r.tag])).toEqual([['1-21-2', '1.21.2-distroless'], ['1-22-1', '1.22.1-distroless']]);
+    expect(values.istiod.revisions.map((r: Doc) => [r.name, r.tag])).toEqual([
+      ['1-21-2', '1.21.2-distroless'],
+      ['1-22-1', '1.22.1-distroless'],
+    ]);
   });
 });
 
@@ -165,10 +218,30 @@ describe('imagePinOverrides', () => {
   const source = { file: 'istiod.yaml', prefix: 'spec.values' };
   it('retags every pin of the running release, keeps hubs and bare repositories, leaves target tags', () => {
     expect(
-      imagePinOverrides({ global: { hub: 'r:5000/istio', tag: '1.21.2', proxy: { image: 'proxyv2' }, proxy_init: { image: 'r:5000/istio/proxyv2:1.21.2-distroless' } }, pilot: { tag: '1.22.1' } }, from, to, source),
+      imagePinOverrides(
+        {
+          global: {
+            hub: 'r:5000/istio',
+            tag: '1.21.2',
+            proxy: { image: 'proxyv2' },
+            proxy_init: { image: 'r:5000/istio/proxyv2:1.21.2-distroless' },
+          },
+          pilot: { tag: '1.22.1' },
+        },
+        from,
+        to,
+        source,
+      ),
     ).toEqual({ global: { tag: '1.22.1', proxy_init: { image: 'r:5000/istio/proxyv2:1.22.1-distroless' } } });
     const asm = { name: 'asm-1211-3', version: '1.21.1-asm.3', flavor: 'asm' as const };
-    expect(imagePinOverrides({ global: { tag: '1.21.1-asm.3-distroless' } }, asm, { name: 'asm-1221-1', version: '1.22.1-asm.1', flavor: 'asm' }, source)).toEqual({ global: { tag: '1.22.1-asm.1-distroless' } });
+    expect(
+      imagePinOverrides(
+        { global: { tag: '1.21.1-asm.3-distroless' } },
+        asm,
+        { name: 'asm-1221-1', version: '1.22.1-asm.1', flavor: 'asm' },
+        source,
+      ),
+    ).toEqual({ global: { tag: '1.22.1-asm.1-distroless' } });
   });
   it('refuses a variable it cannot read', () => {
     const e = refusal(() => imagePinOverrides({ global: { tag: '${istio_tag}' } }, from, to, source));

@@ -10,7 +10,12 @@ const iop = (spec: Record<string, unknown>): IndexedObject => ({
   file: 'istio/iop.yaml',
   documentIndex: 0,
   isPatch: false,
-  body: { apiVersion: 'install.istio.io/v1alpha1', kind: 'IstioOperator', metadata: { name: 'control-plane' }, spec } as IndexedObject['body'],
+  body: {
+    apiVersion: 'install.istio.io/v1alpha1',
+    kind: 'IstioOperator',
+    metadata: { name: 'control-plane' },
+    spec,
+  } as IndexedObject['body'],
 });
 const to = { name: '1-24-2', version: '1.24.2' };
 
@@ -23,13 +28,23 @@ describe('translateIstioOperator merges in istioctl order, field by field', () =
       }),
       to,
     );
-    expect(istiod.meshConfig).toEqual({ accessLogFile: '/dev/stdout', enableTracing: true, defaultConfig: { concurrency: 2, holdApplicationUntilProxyStarts: true } });
+    expect(istiod.meshConfig).toEqual({
+      accessLogFile: '/dev/stdout',
+      enableTracing: true,
+      defaultConfig: { concurrency: 2, holdApplicationUntilProxyStarts: true },
+    });
   });
 
   it('components.pilot.k8s maps merge over values.pilot (k8s wins per field); lists replace', () => {
     const { istiod } = translateIstioOperator(
       iop({
-        values: { pilot: { resources: { requests: { cpu: '500m' }, limits: { memory: '4Gi' } }, nodeSelector: { pool: 'system' }, tolerations: [{ key: 'a' }] } },
+        values: {
+          pilot: {
+            resources: { requests: { cpu: '500m' }, limits: { memory: '4Gi' } },
+            nodeSelector: { pool: 'system' },
+            tolerations: [{ key: 'a' }],
+          },
+        },
         components: { pilot: { k8s: { resources: { requests: { cpu: '1' } }, nodeSelector: { zone: 'a' }, tolerations: [{ key: 'b' }] } } },
       }),
       to,
@@ -40,7 +55,13 @@ describe('translateIstioOperator merges in istioctl order, field by field', () =
   });
 
   it('values.pilot and the other values are merged deeply, not replaced', () => {
-    const { istiod } = translateIstioOperator(iop({ values: { pilot: { env: { A: '1' } }, global: { proxy: { resources: { requests: { cpu: '10m' } } } } }, hub: 'mirror.example.com/istio' }), to);
+    const { istiod } = translateIstioOperator(
+      iop({
+        values: { pilot: { env: { A: '1' } }, global: { proxy: { resources: { requests: { cpu: '10m' } } } } },
+        hub: 'mirror.example.com/istio',
+      }),
+      to,
+    );
     expect(istiod.env).toEqual({ A: '1' });
     expect(istiod.global).toEqual({ proxy: { resources: { requests: { cpu: '10m' } } }, hub: 'mirror.example.com/istio' });
   });

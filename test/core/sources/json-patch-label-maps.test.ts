@@ -24,9 +24,16 @@ function withManualControlPlane(repo: RepoSnapshot): RepoSnapshot {
 }
 function withRegeneratedGateway(repo: RepoSnapshot): RepoSnapshot {
   const file = 'base/istio-ingress/gateway.yaml';
-  return new Map(repo).set(file, repo.get(file)!.replace('proxyv2:1.21.2', 'proxyv2:1.22.1').replace('istiod.istio-system.svc:15012', `istiod-${TO}.istio-system.svc:15012`));
+  return new Map(repo).set(
+    file,
+    repo
+      .get(file)!
+      .replace('proxyv2:1.21.2', 'proxyv2:1.22.1')
+      .replace('istiod.istio-system.svc:15012', `istiod-${TO}.istio-system.svc:15012`),
+  );
 }
-const manual = (phase: string, repo: RepoSnapshot) => (phase === 'control-plane' ? withManualControlPlane(repo) : phase === 'gateways' ? withRegeneratedGateway(repo) : null);
+const manual = (phase: string, repo: RepoSnapshot) =>
+  phase === 'control-plane' ? withManualControlPlane(repo) : phase === 'gateways' ? withRegeneratedGateway(repo) : null;
 const refusal = (fn: () => unknown): UpgradeRefusedError => {
   try {
     fn();
@@ -71,7 +78,13 @@ describe('JSON6902 operations on the whole labels map, test operations and RE2 t
   it('reads whole-map add/replace/remove of /metadata/labels and /metadata into the effective labels', async () => {
     const repo = await variant((r) => {
       r.set(ORDERS, ORDERS_WHOLE);
-      r.set(KUSTOMIZATION, r.get(KUSTOMIZATION)!.replace(WEB_INLINE, WEB_METADATA).replace('- op: remove\n        path: /metadata/labels/istio-injection', '- op: remove\n        path: /metadata/labels'));
+      r.set(
+        KUSTOMIZATION,
+        r
+          .get(KUSTOMIZATION)!
+          .replace(WEB_INLINE, WEB_METADATA)
+          .replace('- op: remove\n        path: /metadata/labels/istio-injection', '- op: remove\n        path: /metadata/labels'),
+      );
     });
     const namespaces = discoverMesh(buildYamlIndex(repo)).namespaces;
     const of = (name: string) => namespaces.find((n) => n.name === name)!;
@@ -89,7 +102,9 @@ describe('JSON6902 operations on the whole labels map, test operations and RE2 t
     const steps = runUpgrade(repo, { to: TO, strategy: 'relabel' }, manual);
     const workloads = steps.find((s) => s.phase === 'workloads')!;
     expect(workloads.after.get(ORDERS)).toBe(ORDERS_WHOLE.replace('    istio-injection: enabled', `    istio.io/rev: ${TO}`));
-    expect(workloads.after.get(KUSTOMIZATION)).toBe(repo.get(KUSTOMIZATION)!.replace('istio-injection: enabled}}', `istio.io/rev: ${TO}}}`));
+    expect(workloads.after.get(KUSTOMIZATION)).toBe(
+      repo.get(KUSTOMIZATION)!.replace('istio-injection: enabled}}', `istio.io/rev: ${TO}}}`),
+    );
     for (const step of steps) expect(step.after.get('base/apps/namespaces.yaml')).toBe(repo.get('base/apps/namespaces.yaml'));
     const again = planUpgrade(steps.at(-1)!.after, { to: TO, strategy: 'relabel' });
     expect(again.phases.every((p) => p.status === 'done')).toBe(true);
@@ -113,8 +128,21 @@ describe('JSON6902 operations on the whole labels map, test operations and RE2 t
     expect(after).toContain(`- op: test\n  path: /metadata/labels/istio.io~1rev\n  value: ${TO}\n`);
     if (hasKubectl) await kustomizeBuild(steps.at(-1)!.after, 'overlays/prod');
     // A test before the operation that decides the label checks what the move changes: refused, naming the file.
-    const before = await variant((r) => r.set(ORDERS, `${tested}${r.get(ORDERS)}`.replace('- op: test\n  path: /metadata/labels/istio-injection\n  value: enabled\n', '- op: test\n  path: /metadata/labels/team\n  value: fulfilment\n- op: test\n  path: /metadata/labels/istio-injection\n  value: enabled\n').replace('- op: add\n  path: /metadata/labels/istio-injection\n  value: enabled   # meshed since the 2024 migration\n', '')));
-    before.set('base/apps/namespaces.yaml', before.get('base/apps/namespaces.yaml')!.replace('    team: fulfilment\n', '    team: fulfilment\n    istio-injection: enabled\n'));
+    const before = await variant((r) =>
+      r.set(
+        ORDERS,
+        `${tested}${r.get(ORDERS)}`
+          .replace(
+            '- op: test\n  path: /metadata/labels/istio-injection\n  value: enabled\n',
+            '- op: test\n  path: /metadata/labels/team\n  value: fulfilment\n- op: test\n  path: /metadata/labels/istio-injection\n  value: enabled\n',
+          )
+          .replace('- op: add\n  path: /metadata/labels/istio-injection\n  value: enabled   # meshed since the 2024 migration\n', ''),
+      ),
+    );
+    before.set(
+      'base/apps/namespaces.yaml',
+      before.get('base/apps/namespaces.yaml')!.replace('    team: fulfilment\n', '    team: fulfilment\n    istio-injection: enabled\n'),
+    );
     before.set(ORDERS, `${before.get(ORDERS)}- op: add\n  path: /metadata/labels/owner\n  value: fulfilment\n`);
     // (here the test is the only mention and the base decides: the test follows the base's move)
     const ok = runUpgrade(before, { to: TO, strategy: 'relabel' }, manual);
@@ -131,7 +159,9 @@ describe('JSON6902 operations on the whole labels map, test operations and RE2 t
     expect(re2ToRegExp('web\\z')!.test('web')).toBe(true);
     expect(re2ToRegExp('web')!.test('webshop')).toBe(false);
     for (const bad of ['(?i:web)', '[[:alpha:]]+', '\\pL+', '(?=web)', 'web(']) expect(re2ToRegExp(bad), bad).toBeNull();
-    const repo = await variant((r) => r.set(KUSTOMIZATION, r.get(KUSTOMIZATION)!.replace('      name: web\n', '      name: "\\\\pLweb"\n')));
+    const repo = await variant((r) =>
+      r.set(KUSTOMIZATION, r.get(KUSTOMIZATION)!.replace('      name: web\n', '      name: "\\\\pLweb"\n')),
+    );
     const error = refusal(() => planUpgrade(repo, { to: TO }));
     expect(error.code).toBe('patch-target-unreadable');
     expect(error.message).toContain(KUSTOMIZATION);
@@ -148,7 +178,8 @@ describe('JSON6902 operations on the whole labels map, test operations and RE2 t
         value: {mesh.example.com/owner: platform}
 `;
     const repo = await variant((r) => r.set(KUSTOMIZATION, `${r.get(KUSTOMIZATION)!}${selected}`));
-    const stops = (strategy: 'tag' | 'relabel') => planUpgrade(withManualControlPlane(repo), { to: TO, strategy }).warnings.filter((w) => w.code === 'patch-stops-applying');
+    const stops = (strategy: 'tag' | 'relabel') =>
+      planUpgrade(withManualControlPlane(repo), { to: TO, strategy }).warnings.filter((w) => w.code === 'patch-stops-applying');
     const warnings = stops('relabel');
     expect(warnings.map((w) => w.message.match(/Namespace (\S+)/)![1]).sort()).toEqual(['orders', 'web']);
     for (const w of warnings) {
@@ -160,7 +191,10 @@ describe('JSON6902 operations on the whole labels map, test operations and RE2 t
     if (!hasKubectl) return;
     // What the warning is about: the build after the relabel no longer annotates them.
     const steps = runUpgrade(repo, { to: TO, strategy: 'relabel' }, manual);
-    const annotation = async (r: RepoSnapshot, ns: string) => (await kustomizeBuild(r, 'overlays/prod')).find((o) => o.kind === 'Namespace' && o.metadata.name === ns)!.metadata.annotations?.['mesh.example.com/owner'];
+    const annotation = async (r: RepoSnapshot, ns: string) =>
+      (await kustomizeBuild(r, 'overlays/prod')).find((o) => o.kind === 'Namespace' && o.metadata.name === ns)!.metadata.annotations?.[
+        'mesh.example.com/owner'
+      ];
     const workloads = steps.find((s) => s.phase === 'workloads')!;
     expect(await annotation(workloads.before, 'web')).toBe('platform');
     expect(await annotation(workloads.after, 'web')).toBeUndefined();

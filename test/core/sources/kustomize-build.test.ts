@@ -23,13 +23,29 @@ describe('a kustomization that does not build is refused, naming the file (fixtu
     repo = await loadFixture('rendered-kustomize-patches');
   });
   const without = (path: string) => new Map([...repo].filter(([p]) => p !== path));
-  const edited = (path: string, from: string, to: string) => new Map([...repo].map(([p, t]) => [p, p === path ? t.replace(from, to) : t] as const));
+  const edited = (path: string, from: string, to: string) =>
+    new Map([...repo].map(([p, t]) => [p, p === path ? t.replace(from, to) : t] as const));
 
   const broken: Array<[string, () => RepoSnapshot, string, string]> = [
     ['a patch file missing', () => without('overlays/prod/mesh-config.yaml'), 'overlays/prod/kustomization.yaml', 'mesh-config.yaml'],
-    ['a resource file missing', () => without('base/apps/monitoring/prometheus.yaml'), 'base/apps/kustomization.yaml', 'monitoring/prometheus.yaml'],
-    ['a resource directory missing', () => edited('base/kustomization.yaml', '  - apps/\n', '  - apps/\n  - observability/\n'), 'base/kustomization.yaml', 'observability/'],
-    ['a resource directory without a kustomization', () => without('base/istio-ingress/kustomization.yaml'), 'base/kustomization.yaml', 'istio-ingress/'],
+    [
+      'a resource file missing',
+      () => without('base/apps/monitoring/prometheus.yaml'),
+      'base/apps/kustomization.yaml',
+      'monitoring/prometheus.yaml',
+    ],
+    [
+      'a resource directory missing',
+      () => edited('base/kustomization.yaml', '  - apps/\n', '  - apps/\n  - observability/\n'),
+      'base/kustomization.yaml',
+      'observability/',
+    ],
+    [
+      'a resource directory without a kustomization',
+      () => without('base/istio-ingress/kustomization.yaml'),
+      'base/kustomization.yaml',
+      'istio-ingress/',
+    ],
   ];
 
   for (const [what, make, file, entry] of broken) {
@@ -46,7 +62,11 @@ describe('a kustomization that does not build is refused, naming the file (fixtu
   }
 
   it('plans a repo whose kustomizations name remote bases and non-YAML files it cannot see', () => {
-    const remote = edited('base/kustomization.yaml', '  - apps/\n', '  - apps/\n  - https://github.com/example/policies//base?ref=v1.2.0\n  - ../../outside/the/path\n');
+    const remote = edited(
+      'base/kustomization.yaml',
+      '  - apps/\n',
+      '  - apps/\n  - https://github.com/example/policies//base?ref=v1.2.0\n  - ../../outside/the/path\n',
+    );
     expect(() => planUpgrade(remote, { to: TO })).not.toThrow();
   });
 

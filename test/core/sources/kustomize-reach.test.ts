@@ -6,7 +6,10 @@ const ns = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name
 describe('files kustomize never applies', () => {
   it('skips a file beside or below a kustomization that no kustomization names, keeps what is named or built by itself', () => {
     const repo = new Map([
-      ['apps/kustomization.yaml', 'resources:\n  - a.yaml\n  - sub/b.yaml\nconfigMapGenerator:\n  - name: c\n    files:\n      - conf=cm/data.yaml\npatches:\n  - path: p.yaml\n'],
+      [
+        'apps/kustomization.yaml',
+        'resources:\n  - a.yaml\n  - sub/b.yaml\nconfigMapGenerator:\n  - name: c\n    files:\n      - conf=cm/data.yaml\npatches:\n  - path: p.yaml\n',
+      ],
       ['apps/a.yaml', ns('a')],
       ['apps/sub/b.yaml', ns('b')],
       ['apps/cm/data.yaml', ns('data')],
@@ -14,14 +17,35 @@ describe('files kustomize never applies', () => {
       ['apps/leftover.yaml', ns('old')],
       ['apps/old/c.yaml', ns('c')],
       ['apps/raw/d.yaml', ns('d')],
-      ['argocd/raw.yaml', 'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: raw\nspec:\n  source:\n    path: apps/raw\n'],
+      [
+        'argocd/raw.yaml',
+        'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: raw\nspec:\n  source:\n    path: apps/raw\n',
+      ],
       ['apps/app.yaml', 'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: bootstrap\n'],
-      ['apps/flux.yaml', 'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\nspec:\n  path: ./apps\n'],
+      [
+        'apps/flux.yaml',
+        'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\nspec:\n  path: ./apps\n',
+      ],
       ['apps/notes.yaml', 'owners: [a, b]\n'],
       ['plain/e.yaml', ns('e')],
     ]);
     const index = buildYamlIndex(repo);
-    expect(index.skipped.filter((s) => s.reason.includes('never applies')).map((s) => s.file).sort()).toEqual(['apps/leftover.yaml', 'apps/old/c.yaml']);
-    expect(index.objects.map((o) => o.file).sort()).toEqual(['apps/a.yaml', 'apps/app.yaml', 'apps/cm/data.yaml', 'apps/flux.yaml', 'apps/p.yaml', 'apps/raw/d.yaml', 'apps/sub/b.yaml', 'argocd/raw.yaml', 'plain/e.yaml']);
+    expect(
+      index.skipped
+        .filter((s) => s.reason.includes('never applies'))
+        .map((s) => s.file)
+        .sort(),
+    ).toEqual(['apps/leftover.yaml', 'apps/old/c.yaml']);
+    expect(index.objects.map((o) => o.file).sort()).toEqual([
+      'apps/a.yaml',
+      'apps/app.yaml',
+      'apps/cm/data.yaml',
+      'apps/flux.yaml',
+      'apps/p.yaml',
+      'apps/raw/d.yaml',
+      'apps/sub/b.yaml',
+      'argocd/raw.yaml',
+      'plain/e.yaml',
+    ]);
   });
 });

@@ -20,8 +20,22 @@ describe('kustomize target selectors', () => {
   });
 
   it('applies a selector patch to a Namespace by its labels before the patch, after the earlier ones', () => {
-    const k = (file: string, labelPatches: JsonLabelPatch[]): Kustomization => ({ file, dir: file.replace(/\/kustomization.yaml$/, ''), resources: [], patchFiles: [], namespace: null, labelPatches });
-    const add = (key: string, value: string, selector?: string): JsonLabelPatch => ({ kustomization: 'o/kustomization.yaml', file: 'o/kustomization.yaml', inline: true, targetName: null, ...(selector ? { labelSelector: selector } : {}), ops: [{ op: 'add', key, value }] });
+    const k = (file: string, labelPatches: JsonLabelPatch[]): Kustomization => ({
+      file,
+      dir: file.replace(/\/kustomization.yaml$/, ''),
+      resources: [],
+      patchFiles: [],
+      namespace: null,
+      labelPatches,
+    });
+    const add = (key: string, value: string, selector?: string): JsonLabelPatch => ({
+      kustomization: 'o/kustomization.yaml',
+      file: 'o/kustomization.yaml',
+      inline: true,
+      targetName: null,
+      ...(selector ? { labelSelector: selector } : {}),
+      ops: [{ op: 'add', key, value }],
+    });
     const ks = [k('o/kustomization.yaml', [add('mesh', 'true'), add('istio.io/rev', '1-20-3', 'mesh=true'), add('x', 'y', 'mesh=false')])];
     const subject = { labels: { team: 'a' }, annotations: {} };
     expect(labelPatchesFor(ks, 'orders', subject).map((p) => p.ops[0]!.key)).toEqual(['mesh', 'istio.io/rev']);

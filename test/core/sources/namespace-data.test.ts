@@ -7,7 +7,10 @@ import { loadFixture } from '../../helpers/fixtures.js';
 describe('namespace labels kept as data (fixture kustomize-null-patches, tenants/eu.yaml)', () => {
   it('finds namespaces whose mesh labels live in a data file, as a map or a list, and not in a chart’s values', async () => {
     const repo = new Map(await loadFixture('kustomize-null-patches'));
-    repo.set('teams/list.yaml', 'namespaces:\n  - name: search\n    labels: {istio-injection: enabled}\n  - name: Not_A_Namespace\n    labels: {istio-injection: enabled}\n');
+    repo.set(
+      'teams/list.yaml',
+      'namespaces:\n  - name: search\n    labels: {istio-injection: enabled}\n  - name: Not_A_Namespace\n    labels: {istio-injection: enabled}\n',
+    );
     repo.set('charts/shop/Chart.yaml', 'apiVersion: v2\nname: shop\nversion: 0.1.0\n');
     repo.set('charts/shop/values.yaml', 'shop:\n  labels:\n    istio-injection: enabled\n');
     const found = findNamespaceLabelsInData(repo, buildYamlIndex(repo)).map((n) => `${n.file} ${n.namespace} ${JSON.stringify(n.labels)}`);
@@ -26,7 +29,9 @@ describe('namespace labels kept as data (fixture kustomize-null-patches, tenants
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.file).toBe('tenants/eu.yaml');
     expect(warnings[0]!.message).toContain('namespaces analytics, billing-batch as data');
-    expect(warnings[0]!.message).toContain('kubectl label namespace analytics billing-batch istio-injection- istio.io/rev=1-22-1 --overwrite');
+    expect(warnings[0]!.message).toContain(
+      'kubectl label namespace analytics billing-batch istio-injection- istio.io/rev=1-22-1 --overwrite',
+    );
     expect(plan.phases.flatMap((p) => p.files).map((f) => f.path)).not.toContain('tenants/eu.yaml');
   });
 });

@@ -20,7 +20,9 @@ function withSharedFile(base: RepoSnapshot, prodLast: boolean): RepoSnapshot {
   const repo = new Map(base);
   repo.set(PROD, base.get(PROD)!.replace('gateway:\n  version: 1.21.2\n  revision: 1-21-2\n', 'gateway:\n  version: 1.21.2\n'));
   repo.set(SHARED, '# Read by the platform and observability charts.\ngateway:\n  revision: 1-21-2 # dashboards filter on it\n');
-  const files = prodLast ? '        - values.yaml\n        - ../common/mesh.yaml\n        - values-prod.yaml' : '        - values.yaml\n        - values-prod.yaml\n        - ../common/mesh.yaml';
+  const files = prodLast
+    ? '        - values.yaml\n        - ../common/mesh.yaml\n        - values-prod.yaml'
+    : '        - values.yaml\n        - values-prod.yaml\n        - ../common/mesh.yaml';
   repo.set(ROOT, base.get(ROOT)!.replace(/ {8}- values\.yaml\n {8}- values-prod\.yaml[^\n]*/, files));
   repo.set('apps/observability/Chart.yaml', 'apiVersion: v2\nname: observability\nversion: 0.3.0\n');
   repo.set(
@@ -49,12 +51,14 @@ describe('Argo CD values files shared by two Applications (helm-app-of-apps with
     ]);
   });
 
-  it('writes a value of the shared file as an override in the Application\'s own later values file, leaving the shared file as it is', () => {
+  it("writes a value of the shared file as an override in the Application's own later values file, leaving the shared file as it is", () => {
     const repo = withSharedFile(base, true);
     const steps = runUpgrade(repo, { to: TO });
     for (const step of steps) expect(step.after.get(SHARED), step.phase).toBe(repo.get(SHARED));
     const gateways = steps.find((s) => s.phase === 'gateways')!;
-    expect(gateways.after.get(PROD)).toBe(gateways.before.get(PROD)!.replace('gateway:\n  version: 1.21.2\n', `gateway:\n  version: 1.22.1\n  revision: ${TO}\n`));
+    expect(gateways.after.get(PROD)).toBe(
+      gateways.before.get(PROD)!.replace('gateway:\n  version: 1.21.2\n', `gateway:\n  version: 1.22.1\n  revision: ${TO}\n`),
+    );
     // The rendered gateway Application follows the override; the other chart still reads the shared value.
     const charts = renderLocalCharts(gateways.after, buildYamlIndex(gateways.after));
     const ingress = charts.objects.find((o) => o.kind === 'Application' && o.name === 'istio-ingress')!;

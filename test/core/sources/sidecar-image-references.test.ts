@@ -29,7 +29,10 @@ describe('a sidecar pinned by digest only', () => {
     const fixture = await loadFixture('kustomize-sidecar-patches');
     const ORDERS = 'clusters/prod/orders-sidecar.yaml';
     const BASE = 'base/apps/billing.yaml';
-    const repo = new Map(fixture).set(BASE, `${fixture.get(BASE)!}---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: legacy\n  namespace: billing\nspec:\n  template:\n    spec:\n      containers:\n        - name: istio-proxy\n          image: docker.io/istio/proxyv2@${DIGEST}\n`);
+    const repo = new Map(fixture).set(
+      BASE,
+      `${fixture.get(BASE)!}---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: legacy\n  namespace: billing\nspec:\n  template:\n    spec:\n      containers:\n        - name: istio-proxy\n          image: docker.io/istio/proxyv2@${DIGEST}\n`,
+    );
     expect(repo.get(ORDERS)).toBeDefined();
     const plan = planUpgrade(repo, { to: '1-21-2', strategy: 'relabel' });
     const warning = plan.warnings.find((w) => w.code === 'proxy-version-unknown')!;
@@ -67,7 +70,11 @@ describe('sidecar patches keep the image variant and are never retagged beside a
     // Nothing the bot writes in any phase puts the old digest beside a new tag.
     // The person's regeneration (kube-inject with istioctl 1.21.2) of both hand-edited sidecars.
     const KUSTOMIZATION = 'clusters/prod/kustomization.yaml';
-    const regenerate = (text: string) => text.replace(`proxyv2:1.20.3@${DIGEST}`, 'proxyv2:1.21.2').replaceAll('proxyv2:1.20.3', 'proxyv2:1.21.2').replaceAll('istiod-1-20-3.', `istiod-${TO}.`);
+    const regenerate = (text: string) =>
+      text
+        .replace(`proxyv2:1.20.3@${DIGEST}`, 'proxyv2:1.21.2')
+        .replaceAll('proxyv2:1.20.3', 'proxyv2:1.21.2')
+        .replaceAll('istiod-1-20-3.', `istiod-${TO}.`);
     const steps = runUpgrade(repo, { to: TO, strategy: 'relabel' }, (phase, r) => {
       if (phase !== 'workloads') return null;
       const merged = applyFileChanges(r, planUpgrade(r, { to: TO, strategy: 'relabel' }).phases.find((p) => p.id === phase)!.files);

@@ -57,12 +57,22 @@ spec:
 /** The fixture with prod patches of the old istiod's autoscaler, disruption budget and service account. */
 async function withPatches(extra: Record<string, string> = {}): Promise<RepoSnapshot> {
   const fixture = await loadFixture('rendered-kustomize-patches');
-  const files = { 'overlays/prod/istiod-hpa.yaml': HPA_PATCH, 'overlays/prod/istiod-pdb.yaml': PDB_PATCH, 'overlays/prod/istiod-sa.yaml': SA_PATCH, ...extra };
-  const k = fixture.get(KUSTOMIZATION)!.replace('  - path: istiod.yaml\n', `  - path: istiod.yaml\n${Object.keys(files).map((f) => `  - path: ${f.slice('overlays/prod/'.length)}\n`).join('')}`);
+  const files = {
+    'overlays/prod/istiod-hpa.yaml': HPA_PATCH,
+    'overlays/prod/istiod-pdb.yaml': PDB_PATCH,
+    'overlays/prod/istiod-sa.yaml': SA_PATCH,
+    ...extra,
+  };
+  const k = fixture.get(KUSTOMIZATION)!.replace(
+    '  - path: istiod.yaml\n',
+    `  - path: istiod.yaml\n${Object.keys(files)
+      .map((f) => `  - path: ${f.slice('overlays/prod/'.length)}\n`)
+      .join('')}`,
+  );
   return new Map([...fixture, ...Object.entries(files), [KUSTOMIZATION, k]]);
 }
 
-describe('twins of name-keyed patches name the new revision\'s objects (fixture rendered-kustomize-patches, from default)', () => {
+describe("twins of name-keyed patches name the new revision's objects (fixture rendered-kustomize-patches, from default)", () => {
   it('HPA scaleTargetRef, PDB selector revision, serviceAccountName and the mesh ConfigMap volume point at the new revision', async () => {
     const repo = await withPatches();
     const plan = planUpgrade(repo, { to: TO });
@@ -101,7 +111,9 @@ describe('twins of name-keyed patches name the new revision\'s objects (fixture 
     const plan = planUpgrade(repo, { to: TO });
     const warning = plan.warnings.find((w) => w.code === 'patch-not-carried-over' && w.file === 'overlays/prod/istiod-hpa.yaml')!;
     expect(warning.message).toContain('spec.metrics[0].object.describedObject.name');
-    expect(plan.phases.find((p) => p.id === 'control-plane')!.files.map((f) => f.path)).not.toContain('overlays/prod/istiod-hpa-1-22-1.yaml');
+    expect(plan.phases.find((p) => p.id === 'control-plane')!.files.map((f) => f.path)).not.toContain(
+      'overlays/prod/istiod-hpa-1-22-1.yaml',
+    );
   });
 });
 
@@ -132,10 +144,18 @@ describe('renameReferences', () => {
   });
 
   it('from a revision: the revision in every reference moves with it (HPA target, PDB selector)', () => {
-    const patch = { spec: { scaleTargetRef: { kind: 'Deployment', name: 'istiod-1-20-3' }, selector: { matchLabels: { app: 'istiod', 'istio.io/rev': '1-20-3' } } } };
+    const patch = {
+      spec: {
+        scaleTargetRef: { kind: 'Deployment', name: 'istiod-1-20-3' },
+        selector: { matchLabels: { app: 'istiod', 'istio.io/rev': '1-20-3' } },
+      },
+    };
     const leftover: string[] = [];
     const out = renameReferences(retarget(patch, '1-20-3', '1-21-2', '1.20.3', '1.21.2'), renames, leftover) as Doc;
-    expect(out.spec).toEqual({ scaleTargetRef: { kind: 'Deployment', name: 'istiod-1-21-2' }, selector: { matchLabels: { app: 'istiod', 'istio.io/rev': '1-21-2' } } });
+    expect(out.spec).toEqual({
+      scaleTargetRef: { kind: 'Deployment', name: 'istiod-1-21-2' },
+      selector: { matchLabels: { app: 'istiod', 'istio.io/rev': '1-21-2' } },
+    });
     expect(leftover).toEqual([]);
   });
 });

@@ -74,7 +74,9 @@ describe('asmcli in-cluster asm-1190-3 with kpt setter placeholders (fixture asm
     const defaultRevision = plan.phases.find((p) => p.id === 'default-revision')!;
     expect(defaultRevision.files.map((f) => f.path).sort()).toEqual(['asm/Kptfile', 'asm/istio-system/istiod-service.yaml']);
     expect(snapshotAfter(plan, 4).get('asm/Kptfile')).toContain(`anthos.servicemesh.rev: ${TO} # the istiod Service's revision`);
-    expect(snapshotAfter(plan, 4).get('asm/istio-system/istiod-service.yaml')).toContain(`istio.io/rev: ${TO} # kpt-set: \${anthos.servicemesh.rev}`);
+    expect(snapshotAfter(plan, 4).get('asm/istio-system/istiod-service.yaml')).toContain(
+      `istio.io/rev: ${TO} # kpt-set: \${anthos.servicemesh.rev}`,
+    );
     expect(plan.warnings.filter((w) => w.code === 'kpt-setter-edit')).toEqual([]);
   });
 
@@ -95,14 +97,20 @@ describe('asmcli in-cluster asm-1190-3 with kpt setter placeholders (fixture asm
       for (const k of initial) expect(new Set(objects.map(objectKey)).has(k), `${k} after ${phase}`).toBe(true);
       const cluster = [revisionInjector(FROM), ...(i >= 1 ? [revisionInjector(TO)] : []), defaultTag(i >= 4 ? TO : FROM)];
       const all = [...objects, ...cluster] as never[];
-      for (const [ns, labels] of [['asm-ingress', { asm: 'ingressgateway' }], ['checkout', { app: 'checkout-api' }], ['search', { app: 'search-api' }]] as const) {
+      for (const [ns, labels] of [
+        ['asm-ingress', { asm: 'ingressgateway' }],
+        ['checkout', { app: 'checkout-api' }],
+        ['search', { app: 'search-api' }],
+      ] as const) {
         const hits = injectorsFor(all, ns, labels);
         expect(hits.length, `${ns} after ${phase}: ${hits.join(', ')}`).toBe(1);
         if (phase === 'start') expect(hits[0]).toContain(`istiod-${FROM}`);
         if (i >= 3) expect(hits[0]).toContain(`istiod-${TO}`);
       }
       expect(injectorsFor(all, 'batch', { app: 'export' })).toEqual([]);
-      const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'istiod') as unknown as { spec: { selector: Record<string, string> } };
+      const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'istiod') as unknown as {
+        spec: { selector: Record<string, string> };
+      };
       expect(service.spec.selector['istio.io/rev']).toBe(i >= 4 ? TO : FROM);
     }
   });
@@ -119,8 +127,11 @@ describe('asmcli in-cluster asm-1190-3 with kpt setter placeholders (fixture asm
     for (const [i, phase] of plan.phases.entries()) {
       const before = i === 0 ? repo : snapshotAfter(plan, i);
       for (const file of phase.files) {
-        const changed = diffLines(before.get(file.path) ?? '', file.content ?? '').filter((p) => p.added || p.removed).flatMap((p) => p.value.split('\n').filter(Boolean));
-        for (const line of changed.filter((l) => !before.get(file.path)!.includes(l))) expect(line, `${phase.id} ${file.path}`).toMatch(allowed);
+        const changed = diffLines(before.get(file.path) ?? '', file.content ?? '')
+          .filter((p) => p.added || p.removed)
+          .flatMap((p) => p.value.split('\n').filter(Boolean));
+        for (const line of changed.filter((l) => !before.get(file.path)!.includes(l)))
+          expect(line, `${phase.id} ${file.path}`).toMatch(allowed);
       }
     }
     expect(states.at(-1)!.repo.get('asm/asm-ingress/namespace.yaml')).toContain(`istio.io/rev: ${TO} # kpt-set: \${mesh-rev}`);

@@ -11,14 +11,29 @@ export function revisionInjector(revision: string): Record<string, unknown> {
       {
         name: 'rev.namespace.sidecar-injector.istio.io',
         clientConfig: { service: { name: `istiod-${revision}` } },
-        namespaceSelector: { matchExpressions: [{ key: 'istio.io/rev', operator: 'In', values: [revision] }, { key: 'istio-injection', operator: 'DoesNotExist' }] },
+        namespaceSelector: {
+          matchExpressions: [
+            { key: 'istio.io/rev', operator: 'In', values: [revision] },
+            { key: 'istio-injection', operator: 'DoesNotExist' },
+          ],
+        },
         objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }] },
       },
       {
         name: 'rev.object.sidecar-injector.istio.io',
         clientConfig: { service: { name: `istiod-${revision}` } },
-        namespaceSelector: { matchExpressions: [{ key: 'istio.io/rev', operator: 'DoesNotExist' }, { key: 'istio-injection', operator: 'DoesNotExist' }] },
-        objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }, { key: 'istio.io/rev', operator: 'In', values: [revision] }] },
+        namespaceSelector: {
+          matchExpressions: [
+            { key: 'istio.io/rev', operator: 'DoesNotExist' },
+            { key: 'istio-injection', operator: 'DoesNotExist' },
+          ],
+        },
+        objectSelector: {
+          matchExpressions: [
+            { key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] },
+            { key: 'istio.io/rev', operator: 'In', values: [revision] },
+          ],
+        },
       },
     ],
   };
@@ -31,8 +46,23 @@ export function defaultTag(revision: string): Record<string, unknown> {
     kind: 'MutatingWebhookConfiguration',
     metadata: { name: 'istio-revision-tag-default', labels: { 'istio.io/rev': revision, 'istio.io/tag': 'default' } },
     webhooks: [
-      { name: 'rev.namespace.sidecar-injector.istio.io', clientConfig: service, namespaceSelector: { matchExpressions: [{ key: 'istio.io/rev', operator: 'In', values: ['default'] }, { key: 'istio-injection', operator: 'DoesNotExist' }] }, objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }] } },
-      { name: 'namespace.sidecar-injector.istio.io', clientConfig: service, namespaceSelector: { matchExpressions: [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }] }, objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }] } },
+      {
+        name: 'rev.namespace.sidecar-injector.istio.io',
+        clientConfig: service,
+        namespaceSelector: {
+          matchExpressions: [
+            { key: 'istio.io/rev', operator: 'In', values: ['default'] },
+            { key: 'istio-injection', operator: 'DoesNotExist' },
+          ],
+        },
+        objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }] },
+      },
+      {
+        name: 'namespace.sidecar-injector.istio.io',
+        clientConfig: service,
+        namespaceSelector: { matchExpressions: [{ key: 'istio-injection', operator: 'In', values: ['enabled'] }] },
+        objectSelector: { matchExpressions: [{ key: 'sidecar.istio.io/inject', operator: 'NotIn', values: ['false'] }] },
+      },
     ],
   };
 }

@@ -142,14 +142,18 @@ describe('first canary from a non-revisioned istiod rendered by a local chart (f
   });
 
   it('renders the new release as a known Application: the old one unchanged, the new one with its own revision, release name and chart version', () => {
-    const apps = (repo: RepoSnapshot) => rendered(repo).charts.objects.filter((o) => o.kind === 'Application' && o.name.startsWith('istiod'));
+    const apps = (repo: RepoSnapshot) =>
+      rendered(repo).charts.objects.filter((o) => o.kind === 'Application' && o.name.startsWith('istiod'));
     const [oldBefore] = apps(snapshot);
     const after = apps(steps[0]!.after);
     expect(after.map((a) => `${a.name} ${a.file}`)).toEqual([`istiod-1-22-1 ${NEW_TEMPLATE}`, `istiod ${OLD_TEMPLATE}`]);
     expect(after[1]!.body).toEqual(oldBefore!.body);
     const source = (after[0]!.body.spec as { source: Record<string, unknown> }).source;
     expect(source.targetRevision).toBe('1.22.1');
-    expect(source.helm).toEqual({ releaseName: 'istiod-1-22-1', valuesObject: { ...(oldBefore!.body.spec as { source: { helm: { valuesObject: object } } }).source.helm.valuesObject, revision: TO } });
+    expect(source.helm).toEqual({
+      releaseName: 'istiod-1-22-1',
+      valuesObject: { ...(oldBefore!.body.spec as { source: { helm: { valuesObject: object } } }).source.helm.valuesObject, revision: TO },
+    });
   });
 
   it('keeps exactly one injector on every meshed pod after every phase; revisionTags [default] only from default-revision on; the old istiod until cleanup', () => {
@@ -158,14 +162,26 @@ describe('first canary from a non-revisioned istiod rendered by a local chart (f
     for (const { phase, repo } of states) {
       const result = injection(repo);
       who.set(phase, result);
-      expect([...result.keys()].sort(), phase).toEqual(['istio-ingress/istio-ingress', 'legacy/<bare pod>', 'orders/orders-api', 'search/search']);
+      expect([...result.keys()].sort(), phase).toEqual([
+        'istio-ingress/istio-ingress',
+        'legacy/<bare pod>',
+        'orders/orders-api',
+        'search/search',
+      ]);
       for (const [pod, hits] of result) expect(hits.length, `${pod} after ${phase}: ${hits.join(', ')}`).toBe(1);
       const mesh = renderHelmMesh(repo, rendered(repo).index);
       const tagged = mesh.releases.filter((r) => r.tags.includes('default'));
       if (['start', 'control-plane', 'gateways', 'workloads'].includes(phase)) expect(tagged, phase).toEqual([]);
-      else expect(tagged.map((r) => `${r.name} ${r.revision}`), phase).toEqual([`istiod-1-22-1 ${TO}`]);
+      else
+        expect(
+          tagged.map((r) => `${r.name} ${r.revision}`),
+          phase,
+        ).toEqual([`istiod-1-22-1 ${TO}`]);
       // Exactly one release serves istio-injection=enabled in every state.
-      expect(mesh.releases.filter((r) => (r.revision === '' && r.injector) || r.tags.includes('default')), phase).toHaveLength(1);
+      expect(
+        mesh.releases.filter((r) => (r.revision === '' && r.injector) || r.tags.includes('default')),
+        phase,
+      ).toHaveLength(1);
       const names = mesh.releases.map((r) => r.name).sort();
       if (phase === 'start') expect(names).toEqual(['istiod']);
       else if (phase === 'cleanup') expect(names).toEqual(['istiod-1-22-1']);
@@ -193,7 +209,8 @@ describe('first canary from a non-revisioned istiod rendered by a local chart (f
   });
 
   it('removes nothing before cleanup; cleanup turns the old release off by its enable flag, and the chart keeps base and the new release', () => {
-    for (const step of steps.slice(0, -1)) for (const path of step.before.keys()) expect(step.after.has(path), `${path} after ${step.phase}`).toBe(true);
+    for (const step of steps.slice(0, -1))
+      for (const path of step.before.keys()) expect(step.after.has(path), `${path} after ${step.phase}`).toBe(true);
     const cleanup = steps.at(-1)!;
     expect(changedFiles(cleanup)).toEqual([PROD]);
     expect(diff(cleanup, PROD)).toEqual(['+  enabled: false\n']);
@@ -201,7 +218,10 @@ describe('first canary from a non-revisioned istiod rendered by a local chart (f
     const phase = plan.phases.find((p) => p.id === 'cleanup')!;
     expect(phase.changes.map((c) => `${c.action} ${c.kind} ${c.name} ${c.file}`)).toEqual([`delete Application istiod ${PROD}`]);
     expect(phase.why).toContain('`istiod` Service');
-    const names = rendered(cleanup.after).charts.objects.filter((o) => o.kind === 'Application').map((o) => o.name).sort();
+    const names = rendered(cleanup.after)
+      .charts.objects.filter((o) => o.kind === 'Application')
+      .map((o) => o.name)
+      .sort();
     expect(names).toEqual(['fluent-bit', 'istio-base', 'istio-ingress', 'istiod-1-22-1', 'workloads']);
   });
 
@@ -212,14 +232,22 @@ describe('first canary from a non-revisioned istiod rendered by a local chart (f
     expect(again.phases.every((p) => p.status === 'done')).toBe(true);
     // A later upgrade starts from the copied template's release, the only control plane left.
     const mesh = discoverMesh(rendered(final).index);
-    expect(mesh.revisions.map((r) => `${r.name} ${r.install} ${r.version} ${r.helm?.object.file}`)).toEqual([`${TO} helm 1.22.1 ${NEW_TEMPLATE}`]);
+    expect(mesh.revisions.map((r) => `${r.name} ${r.install} ${r.version} ${r.helm?.object.file}`)).toEqual([
+      `${TO} helm 1.22.1 ${NEW_TEMPLATE}`,
+    ]);
   });
 
   it('writes only the edited nodes: every changed line is one the upgrade means', () => {
-    const allowed = /1-22-1|1\.22\.1|1\.21\.2|istio-injection|restarted-for-revision|annotations:|operatorManageWebhooks|revisionTags|enabled: false|defaultRevision: default|revision: ""|^\s*$/;
+    const allowed =
+      /1-22-1|1\.22\.1|1\.21\.2|istio-injection|restarted-for-revision|annotations:|operatorManageWebhooks|revisionTags|enabled: false|defaultRevision: default|revision: ""|^\s*$/;
     for (const step of steps.filter((s) => s.phase !== 'control-plane')) {
       for (const path of changedFiles(step)) {
-        for (const part of diff(step, path)) for (const line of part.slice(1).split('\n').filter((l) => l.trim() !== '')) expect(line, `${step.phase}: ${path}`).toMatch(allowed);
+        for (const part of diff(step, path))
+          for (const line of part
+            .slice(1)
+            .split('\n')
+            .filter((l) => l.trim() !== ''))
+            expect(line, `${step.phase}: ${path}`).toMatch(allowed);
       }
     }
   });
@@ -227,7 +255,9 @@ describe('first canary from a non-revisioned istiod rendered by a local chart (f
   it('renders schema-valid Applications and Namespaces after every phase', async () => {
     for (const step of steps) {
       const { objects } = rendered(step.after).charts;
-      const report = await validateYamlFiles([{ path: `rendered-${step.phase}.yaml`, content: objects.map((o) => JSON.stringify(o.body)).join('\n---\n') }]);
+      const report = await validateYamlFiles([
+        { path: `rendered-${step.phase}.yaml`, content: objects.map((o) => JSON.stringify(o.body)).join('\n---\n') },
+      ]);
       expect(report.errors, step.phase).toEqual([]);
       expect(report.validated.length, step.phase).toBeGreaterThan(4);
     }
@@ -235,7 +265,13 @@ describe('first canary from a non-revisioned istiod rendered by a local chart (f
 
   it('deletes the old template at cleanup when it has no enable flag (and renders nothing else)', () => {
     const repo = new Map(snapshot);
-    repo.set(OLD_TEMPLATE, snapshot.get(OLD_TEMPLATE)!.replace('{{- if .Values.istiod.enabled }}\n', '').replace(/\{\{- end \}\}\n$/, ''));
+    repo.set(
+      OLD_TEMPLATE,
+      snapshot
+        .get(OLD_TEMPLATE)!
+        .replace('{{- if .Values.istiod.enabled }}\n', '')
+        .replace(/\{\{- end \}\}\n$/, ''),
+    );
     const flagless = runUpgrade(repo, { to: TO });
     expect(flagless.map((s) => s.phase)).toEqual(PHASES);
     const cleanup = flagless.at(-1)!;
@@ -249,19 +285,44 @@ describe('first canary from a non-revisioned istiod rendered by a local chart (f
   it('also gives a revisioned release rendered from scalar values its copied template (the state a later upgrade starts from)', () => {
     // The chart after a first canary, as a person would have written it: one istiod-1-21-2 template, no list.
     const repo = new Map(snapshot);
-    repo.set(OLD_TEMPLATE, snapshot.get(OLD_TEMPLATE)!.replace('name: istiod\n', 'name: istiod-1-21-2\n').replace('releaseName: istiod\n', 'releaseName: istiod-1-21-2\n').replace('      prune: true\n', ''));
-    repo.set(PROD, snapshot.get(PROD)!.replace('  values:\n    pilot:\n', '  values:\n    revision: 1-21-2\n    revisionTags: [default]\n    pilot:\n').replace(/istio-injection: "?enabled"?/g, 'istio.io/rev: 1-21-2'));
-    repo.set(DEFAULTS, snapshot.get(DEFAULTS)!.replace('revision: ""', 'revision: 1-21-2').replace('defaultRevision: default', 'defaultRevision: 1-21-2'));
+    repo.set(
+      OLD_TEMPLATE,
+      snapshot
+        .get(OLD_TEMPLATE)!
+        .replace('name: istiod\n', 'name: istiod-1-21-2\n')
+        .replace('releaseName: istiod\n', 'releaseName: istiod-1-21-2\n')
+        .replace('      prune: true\n', ''),
+    );
+    repo.set(
+      PROD,
+      snapshot
+        .get(PROD)!
+        .replace('  values:\n    pilot:\n', '  values:\n    revision: 1-21-2\n    revisionTags: [default]\n    pilot:\n')
+        .replace(/istio-injection: "?enabled"?/g, 'istio.io/rev: 1-21-2'),
+    );
+    repo.set(
+      DEFAULTS,
+      snapshot.get(DEFAULTS)!.replace('revision: ""', 'revision: 1-21-2').replace('defaultRevision: default', 'defaultRevision: 1-21-2'),
+    );
     const run = runUpgrade(repo, { to: TO });
     expect(run.map((s) => s.phase)).toEqual(PHASES);
-    const releases = (r: RepoSnapshot) => renderHelmMesh(r, rendered(r).index).releases.map((x) => `${x.name} ${x.revision} [${x.tags.join(',')}]`).sort();
+    const releases = (r: RepoSnapshot) =>
+      renderHelmMesh(r, rendered(r).index)
+        .releases.map((x) => `${x.name} ${x.revision} [${x.tags.join(',')}]`)
+        .sort();
     expect(releases(run[0]!.after)).toEqual(['istiod-1-21-2 1-21-2 [default]', 'istiod-1-22-1 1-22-1 []']);
     expect(releases(run.at(-1)!.after)).toEqual(['istiod-1-22-1 1-22-1 [default]']);
     expect(run.at(-1)!.after.get(PROD)).toContain('istiod_1_22_1:');
     const again = planUpgrade(run.at(-1)!.after, { to: TO });
     expect(again.phases.every((p) => p.status === 'done' && p.files.length === 0)).toBe(true);
     // With auto-prune written in the template, the tag handover (prune paused on the old release) cannot be written.
-    const pruning = new Map(repo).set(OLD_TEMPLATE, snapshot.get(OLD_TEMPLATE)!.replace('name: istiod\n', 'name: istiod-1-21-2\n').replace('releaseName: istiod\n', 'releaseName: istiod-1-21-2\n'));
+    const pruning = new Map(repo).set(
+      OLD_TEMPLATE,
+      snapshot
+        .get(OLD_TEMPLATE)!
+        .replace('name: istiod\n', 'name: istiod-1-21-2\n')
+        .replace('releaseName: istiod\n', 'releaseName: istiod-1-21-2\n'),
+    );
     expect(() => planUpgrade(pruning, { to: TO })).toThrow(/syncPolicy\.automated\.prune is written in the template/);
   });
 
@@ -270,7 +331,10 @@ describe('first canary from a non-revisioned istiod rendered by a local chart (f
     const staging = snapshot
       .get('bootstrap/root.yaml')!
       .replace('name: cluster-apps', 'name: cluster-apps-staging')
-      .replace('        - values-prod.yaml # prod only\n', '      valuesObject:\n        base: {enabled: false}\n        istiod: {enabled: false}\n        gateway: {enabled: false}\n');
+      .replace(
+        '        - values-prod.yaml # prod only\n',
+        '      valuesObject:\n        base: {enabled: false}\n        istiod: {enabled: false}\n        gateway: {enabled: false}\n',
+      );
     repo.set('bootstrap/staging.yaml', staging);
     expect(() => planUpgrade(repo, { to: TO })).toThrow(UpgradeRefusedError);
     try {
@@ -283,7 +347,10 @@ describe('first canary from a non-revisioned istiod rendered by a local chart (f
 
   it('refuses a literal field of the template it cannot place on one line, with a typed error and nothing written', () => {
     const literal = new Map(snapshot);
-    literal.set(OLD_TEMPLATE, snapshot.get(OLD_TEMPLATE)!.replace('  name: istiod\n', '  name: istiod\n  labels:\n    app: istiod\n    name: istiod\n'));
+    literal.set(
+      OLD_TEMPLATE,
+      snapshot.get(OLD_TEMPLATE)!.replace('  name: istiod\n', '  name: istiod\n  labels:\n    app: istiod\n    name: istiod\n'),
+    );
     try {
       planUpgrade(literal, { to: TO });
       expect.unreachable();

@@ -25,16 +25,24 @@ function render(repo: RepoSnapshot): Rendered {
   const { objects, unread } = renderLocalCharts(repo, buildYamlIndex(repo));
   expect(unread.map((u) => u.file)).toEqual(['apps/platform/templates/monitoring.yaml']);
   const apps = objects.filter((o) => o.kind === 'Application');
-  const source = (o: (typeof apps)[number]) => (o.body.spec as { source: { targetRevision: string; helm?: { valuesObject?: Record<string, unknown> } } }).source;
+  const source = (o: (typeof apps)[number]) =>
+    (o.body.spec as { source: { targetRevision: string; helm?: { valuesObject?: Record<string, unknown> } } }).source;
   const base = apps.find((a) => a.name === 'istio-base')!;
   const gateway = apps.find((a) => a.name === 'istio-ingress')!;
   return {
     istiod: apps
       .filter((a) => a.name.startsWith('istiod-'))
-      .map((a) => ({ name: a.name, revision: String(source(a).helm!.valuesObject!.revision), version: source(a).targetRevision, tags: source(a).helm!.valuesObject!.revisionTags as string[] })),
+      .map((a) => ({
+        name: a.name,
+        revision: String(source(a).helm!.valuesObject!.revision),
+        version: source(a).targetRevision,
+        tags: source(a).helm!.valuesObject!.revisionTags as string[],
+      })),
     base: { version: source(base).targetRevision, defaultRevision: String(source(base).helm!.valuesObject!.defaultRevision) },
     gateway: { version: source(gateway).targetRevision, revision: String(source(gateway).helm!.valuesObject!.revision) },
-    namespaces: Object.fromEntries(objects.filter((o) => o.kind === 'Namespace').map((n) => [n.name, { ...(n.body.metadata.labels ?? {}) }])),
+    namespaces: Object.fromEntries(
+      objects.filter((o) => o.kind === 'Namespace').map((n) => [n.name, { ...(n.body.metadata.labels ?? {}) }]),
+    ),
   };
 }
 
@@ -72,9 +80,16 @@ describe('Argo CD app-of-apps rendered by Helm (fixture helm-app-of-apps)', () =
   it('writes every chart edit into the values file that sets it, the restarts into the Deployments', () => {
     for (const phase of plan.phases) {
       const files = phase.files.map((f) => f.path);
-      expect(files.filter((f) => f.startsWith('apps/platform/')), phase.id).toEqual([VALUES]);
+      expect(
+        files.filter((f) => f.startsWith('apps/platform/')),
+        phase.id,
+      ).toEqual([VALUES]);
     }
-    expect(plan.phases[2]!.files.map((f) => f.path)).toEqual(['apps/platform/values-prod.yaml', 'apps/workloads/catalog/deploy.yaml', 'apps/workloads/shop/deploy.yaml']);
+    expect(plan.phases[2]!.files.map((f) => f.path)).toEqual([
+      'apps/platform/values-prod.yaml',
+      'apps/workloads/catalog/deploy.yaml',
+      'apps/workloads/shop/deploy.yaml',
+    ]);
     const all = steps.flatMap((s) => [...s.after].filter(([p, t]) => s.before.get(p) !== t).map(([p]) => p));
     expect(all.some((p) => p.includes('/templates/') || p === 'apps/platform/values.yaml')).toBe(false);
   });
@@ -84,9 +99,16 @@ describe('Argo CD app-of-apps rendered by Helm (fixture helm-app-of-apps)', () =
     for (const [i, state] of states.entries()) {
       const label = i === 0 ? 'start' : steps[i - 1]!.phase;
       for (const ns of ['shop', 'catalog']) expect(injectors(state, ns), `${label} ${ns}`).toHaveLength(1);
-      expect(state.istiod.filter((r) => r.tags.includes('default')), label).toHaveLength(1);
+      expect(
+        state.istiod.filter((r) => r.tags.includes('default')),
+        label,
+      ).toHaveLength(1);
       const beforeCleanup = i < states.length - 1;
-      if (beforeCleanup) expect(state.istiod.map((r) => r.name), label).toContain('istiod-1-21-2');
+      if (beforeCleanup)
+        expect(
+          state.istiod.map((r) => r.name),
+          label,
+        ).toContain('istiod-1-21-2');
     }
     expect(states[1]!.istiod).toEqual([
       { name: 'istiod-1-21-2', revision: '1-21-2', version: '1.21.2', tags: ['default'] },
@@ -111,9 +133,18 @@ describe('Argo CD app-of-apps rendered by Helm (fixture helm-app-of-apps)', () =
       diffLines(s.before.get(VALUES)!, s.after.get(VALUES)!)
         .filter((d) => d.added || d.removed)
         .map((d) => `${d.added ? '+' : '-'}${d.value}`);
-    expect(changed(steps[0]!)).toEqual(['-  version: 1.21.2 # base chart\n', '+  version: 1.22.1 # base chart\n', '+    - name: 1-22-1   # istiod 1-22-1\n      version: 1.22.1\n      tags: []\n']);
+    expect(changed(steps[0]!)).toEqual([
+      '-  version: 1.21.2 # base chart\n',
+      '+  version: 1.22.1 # base chart\n',
+      '+    - name: 1-22-1   # istiod 1-22-1\n      version: 1.22.1\n      tags: []\n',
+    ]);
     expect(changed(steps[1]!)).toEqual(['-  version: 1.21.2\n  revision: 1-21-2\n', '+  version: 1.22.1\n  revision: 1-22-1\n']);
-    expect(changed(steps[2]!)).toEqual(['-      istio.io/rev: 1-21-2\n', '+      istio.io/rev: 1-22-1\n', '-      istio.io/rev: "1-21-2"\n', '+      istio.io/rev: "1-22-1"\n']);
+    expect(changed(steps[2]!)).toEqual([
+      '-      istio.io/rev: 1-21-2\n',
+      '+      istio.io/rev: 1-22-1\n',
+      '-      istio.io/rev: "1-21-2"\n',
+      '+      istio.io/rev: "1-22-1"\n',
+    ]);
     expect(changed(steps[4]!)).toEqual(['-    - name: 1-21-2   # istiod 1-21-2\n      version: 1.21.2\n      tags: []\n']);
   });
 

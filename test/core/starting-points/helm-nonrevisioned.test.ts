@@ -30,7 +30,8 @@ const CASES: readonly Case[] = [
     newFile: 'clusters/prod/mesh/istiod-1-22-1.yaml',
     gateway: 'istio-ingress/istio-ingress',
     appNamespaces: ['shop', 'payments'],
-    allowed: /1-22-1|1\.22\.1|1\.21\.2|\$\{istio_version\}|istio-injection|restarted-for-revision|annotations:|operatorManageWebhooks|revisionTags|^\s*global:\s*$|defaultRevision: default/,
+    allowed:
+      /1-22-1|1\.22\.1|1\.21\.2|\$\{istio_version\}|istio-injection|restarted-for-revision|annotations:|operatorManageWebhooks|revisionTags|^\s*global:\s*$|defaultRevision: default/,
   },
   {
     fixture: 'flux-helm-nonrevisioned',
@@ -38,15 +39,24 @@ const CASES: readonly Case[] = [
     newFile: 'infrastructure/istio/istiod-1-22-1.yaml',
     gateway: 'istio-ingress/istio-ingress',
     appNamespaces: ['orders', 'search'],
-    allowed: /1-22-1|1\.22\.1|1\.21\.2|\$\{istio_version\}|istio-injection|restarted-for-revision|annotations:|operatorManageWebhooks|revisionTags|^\s*global:\s*$|^\s*values:\s*$|defaultRevision/,
+    allowed:
+      /1-22-1|1\.22\.1|1\.21\.2|\$\{istio_version\}|istio-injection|restarted-for-revision|annotations:|operatorManageWebhooks|revisionTags|^\s*global:\s*$|^\s*values:\s*$|defaultRevision/,
   },
 ];
 
 /** Who injects each pod (service name), with pods outside git: a bare pod in an istio-injection=enabled namespace and an opted-in pod in an unlabelled one. */
 function injection(repo: RepoSnapshot): Map<string, string[]> {
   const mesh = renderHelmMesh(repo);
-  const objects = [...mesh.objects, { kind: 'Namespace', metadata: { name: 'legacy', labels: { 'istio-injection': 'enabled' } } }, { kind: 'Namespace', metadata: { name: 'tools' } }];
-  const pods = [...mesh.pods, { name: 'legacy/<bare pod>', namespace: 'legacy', labels: {} }, { name: 'tools/<opted-in pod>', namespace: 'tools', labels: { 'sidecar.istio.io/inject': 'true' } }];
+  const objects = [
+    ...mesh.objects,
+    { kind: 'Namespace', metadata: { name: 'legacy', labels: { 'istio-injection': 'enabled' } } },
+    { kind: 'Namespace', metadata: { name: 'tools' } },
+  ];
+  const pods = [
+    ...mesh.pods,
+    { name: 'legacy/<bare pod>', namespace: 'legacy', labels: {} },
+    { name: 'tools/<opted-in pod>', namespace: 'tools', labels: { 'sidecar.istio.io/inject': 'true' } },
+  ];
   return new Map(pods.map((p) => [p.name, injectorsFor(objects as never, p.namespace, p.labels).map((h) => h.split(' -> ')[1]!)]));
 }
 
@@ -71,7 +81,9 @@ describe.each(CASES)('first canary from a non-revisioned Helm istiod release (fi
 
   it('refuses --strategy tag with the reason', () => {
     expect(() => planUpgrade(snapshot, { to: TO, strategy: 'tag' })).toThrow(UpgradeRefusedError);
-    expect(() => planUpgrade(snapshot, { to: TO, strategy: 'tag' })).toThrow(/istio-sidecar-injector.*default tag would be rendered by the new release/);
+    expect(() => planUpgrade(snapshot, { to: TO, strategy: 'tag' })).toThrow(
+      /istio-sidecar-injector.*default tag would be rendered by the new release/,
+    );
   });
 
   it('copies the old release for the new revision: revision, chart version, own release name, no revisionTags, and never duplicates the base chart', () => {
@@ -101,7 +113,11 @@ describe.each(CASES)('first canary from a non-revisioned Helm istiod release (fi
       const mesh = renderHelmMesh(repo);
       const tagged = mesh.releases.filter((r) => r.tags.includes('default'));
       if (['start', 'control-plane', 'gateways', 'workloads'].includes(phase)) expect(tagged, phase).toEqual([]);
-      else expect(tagged.map((r) => r.revision), phase).toEqual([TO]);
+      else
+        expect(
+          tagged.map((r) => r.revision),
+          phase,
+        ).toEqual([TO]);
       // Exactly one release renders istio-injection=enabled's injector, in every state.
       const nonRevisioned = mesh.releases.filter((r) => (r.revision === '' && r.injector) || r.tags.includes('default'));
       expect(nonRevisioned.length, phase).toBe(1);
@@ -129,9 +145,12 @@ describe.each(CASES)('first canary from a non-revisioned Helm istiod release (fi
   });
 
   it('removes nothing before cleanup, and at cleanup only the old istiod release', () => {
-    for (const step of steps.slice(0, -1)) for (const path of step.before.keys()) expect(step.after.has(path), `${path} after ${step.phase}`).toBe(true);
+    for (const step of steps.slice(0, -1))
+      for (const path of step.before.keys()) expect(step.after.has(path), `${path} after ${step.phase}`).toBe(true);
     const cleanup = plan.phases.find((p) => p.id === 'cleanup')!;
-    expect(cleanup.changes.filter((ch) => ch.action === 'delete').map((ch) => `${ch.kind} ${ch.name}`)).toEqual([`${c.fixture.startsWith('flux') ? 'HelmRelease' : 'Application'} istiod`]);
+    expect(cleanup.changes.filter((ch) => ch.action === 'delete').map((ch) => `${ch.kind} ${ch.name}`)).toEqual([
+      `${c.fixture.startsWith('flux') ? 'HelmRelease' : 'Application'} istiod`,
+    ]);
     expect(cleanup.blockedBy).toEqual([]);
     expect(cleanup.beforeMerge.join('\n')).toContain('istioctl proxy-status');
     expect(cleanup.beforeMerge.join('\n')).toContain('must be restarted first');
@@ -153,7 +172,8 @@ describe.each(CASES)('first canary from a non-revisioned Helm istiod release (fi
         if (before === undefined || before === text) continue;
         for (const part of diffLines(before, text)) {
           if (!part.added && !part.removed) continue;
-          for (const line of part.value.split('\n').filter((l) => l.trim() !== '')) expect(line, `${step.phase}: ${path}`).toMatch(c.allowed);
+          for (const line of part.value.split('\n').filter((l) => l.trim() !== ''))
+            expect(line, `${step.phase}: ${path}`).toMatch(c.allowed);
         }
       }
     }
@@ -187,14 +207,24 @@ describe('Flux post-build substitution (fixture flux-helm-nonrevisioned)', () =>
     expect(versions).toContain('istio_version: "1.21.2"');
     expect(cp.files.find((f) => f.path === 'infrastructure/istio/base.yaml')).toBeUndefined();
     const pinned = plan.warnings.filter((w) => w.code === 'flux-substitution-pinned').map((w) => w.message);
-    expect(pinned.some((m) => m.includes('${istio_version}') && m.includes('clusters/prod/flux-system/mesh-versions.yaml') && m.includes('istiod-1-22-1.yaml pins 1.22.1'))).toBe(true);
+    expect(
+      pinned.some(
+        (m) =>
+          m.includes('${istio_version}') &&
+          m.includes('clusters/prod/flux-system/mesh-versions.yaml') &&
+          m.includes('istiod-1-22-1.yaml pins 1.22.1'),
+      ),
+    ).toBe(true);
     expect(pinned.some((m) => m.startsWith('HelmRelease istio-ingress') && m.includes('istiod also uses'))).toBe(true);
     expect(plan.warnings.some((w) => w.code === 'flux-depends-on-old-release')).toBe(true);
   });
 
   it('pins the literal in the base release when its variable is shared with istiod', () => {
     const shared = new Map(snapshot);
-    shared.set('infrastructure/istio/base.yaml', snapshot.get('infrastructure/istio/base.yaml')!.replace('${istio_base_version}', '${istio_version}'));
+    shared.set(
+      'infrastructure/istio/base.yaml',
+      snapshot.get('infrastructure/istio/base.yaml')!.replace('${istio_base_version}', '${istio_version}'),
+    );
     const p = planUpgrade(shared, { to: TO });
     const base = p.phases[0]!.files.find((f) => f.path === 'infrastructure/istio/base.yaml')!.content!;
     expect(base).toContain('version: 1.22.1');
@@ -204,7 +234,10 @@ describe('Flux post-build substitution (fixture flux-helm-nonrevisioned)', () =>
 
   it('never takes a placeholder for a version: an unresolvable variable leaves the version unknown', () => {
     const repo = new Map(snapshot);
-    repo.set('infrastructure/istio/istiod.yaml', snapshot.get('infrastructure/istio/istiod.yaml')!.replace('${istio_version}', '${unknown_version}'));
+    repo.set(
+      'infrastructure/istio/istiod.yaml',
+      snapshot.get('infrastructure/istio/istiod.yaml')!.replace('${istio_version}', '${unknown_version}'),
+    );
     const p = planUpgrade(repo, { to: TO });
     expect(String(p.from.version)).not.toMatch(/\$/);
     expect(JSON.stringify(p.inventory.revisions.map((r) => r.version))).not.toContain('${');

@@ -14,7 +14,8 @@ const TO = '1-22-1';
 const OLD_IOP = `istiocontrolplane-${FROM}`;
 const NEW_IOP = `istiocontrolplane-${TO}`;
 const build = (repo: RepoSnapshot) => kustomizeBuild(repo, 'overlays/prod');
-const iop = (objects: readonly BuiltObject[], name: string) => objects.find((o) => o.kind === 'IstioOperator' && o.metadata.name === name) as Record<string, any> | undefined;
+const iop = (objects: readonly BuiltObject[], name: string) =>
+  objects.find((o) => o.kind === 'IstioOperator' && o.metadata.name === name) as Record<string, any> | undefined;
 
 /** What the cluster runs besides git: each IstioOperator's operator renders its injector; the default tag is set with istioctl. */
 function withClusterWebhooks(objects: readonly BuiltObject[], tagOn: string): unknown[] {
@@ -55,7 +56,10 @@ describe('revisioned IstioOperator customised by name in a kustomize overlay (fi
     const old = snapshot.get('overlays/prod/iop-resources.yaml')!;
     expect(content(`overlays/prod/iop-resources-${TO}.yaml`)).toBe(
       `# Twin of iop-resources.yaml for IstioOperator ${NEW_IOP} (revision ${TO}): kustomize matches patches by name.\n` +
-        old.replace(`name: ${OLD_IOP}`, `name: ${NEW_IOP}`).replace(`revision: ${FROM} #`, `revision: ${TO} #`).replace('tag: 1.21.2', 'tag: 1.22.1'),
+        old
+          .replace(`name: ${OLD_IOP}`, `name: ${NEW_IOP}`)
+          .replace(`revision: ${FROM} #`, `revision: ${TO} #`)
+          .replace('tag: 1.21.2', 'tag: 1.22.1'),
     );
     // The JSON6902 twin: the same operations (no revision-specific value in them).
     expect(content(`overlays/prod/iop-hub.json6902-${TO}.yaml`)).toBe(
@@ -76,38 +80,54 @@ describe('revisioned IstioOperator customised by name in a kustomize overlay (fi
     );
   });
 
-  it.skipIf(!hasKubectl)('builds the overlay after every phase: the new IstioOperator has the prod customisations, one injector per pod', async () => {
-    const initial = await build(snapshot);
-    const initialKeys = new Set(initial.map(objectKey));
-    expect(iop(initial, NEW_IOP)).toBeUndefined();
-    for (const step of steps) {
-      const objects = await build(step.after);
-      const keys = new Set(objects.map(objectKey));
-      if (step.phase !== 'cleanup') for (const k of initialKeys) expect(keys.has(k), `${k} after ${step.phase}`).toBe(true);
-      const next = iop(objects, NEW_IOP)!;
-      expect(next.spec.revision, step.phase).toBe(TO);
-      expect(next.spec.tag, step.phase).toBe('1.22.1');
-      expect(next.spec.hub, step.phase).toBe('mirror.example.com/istio');
-      expect(next.spec.meshConfig, step.phase).toEqual({ enableTracing: false, accessLogFile: '/dev/stdout' });
-      expect(next.spec.components.pilot.k8s, step.phase).toEqual({ replicaCount: 3, resources: { requests: { cpu: '1', memory: '4Gi' } } });
-      expect(next.spec.values.pilot.env, step.phase).toEqual({ PILOT_ENABLE_STATUS: 'true', PILOT_TRACE_SAMPLING: '1.0' });
-      expect(next.spec.components.ingressGateways.map((g: { enabled: boolean }) => g.enabled), step.phase).toEqual([false]);
-      // The old IstioOperator keeps its own customisations until cleanup removes it with them.
-      const old = iop(objects, OLD_IOP);
-      if (step.phase === 'cleanup') expect(old).toBeUndefined();
-      else expect([old!.spec.revision, old!.spec.hub, old!.spec.components.pilot.k8s.replicaCount], step.phase).toEqual([FROM, 'mirror.example.com/istio', 3]);
-      const cluster = withClusterWebhooks(objects, ['default-revision', 'cleanup'].includes(step.phase) ? TO : FROM);
-      const shop = injectorsFor(cluster as never, 'shop', { app: 'frontend' });
-      expect(shop.length, `shop after ${step.phase}: ${shop.join(', ')}`).toBe(1);
-      expect(shop[0], step.phase).toContain(['control-plane', 'gateways'].includes(step.phase) ? FROM : TO);
-      expect(injectorsFor(cluster as never, 'tools', { app: 'netshoot' }), step.phase).toEqual([]);
-    }
-  });
+  it.skipIf(!hasKubectl)(
+    'builds the overlay after every phase: the new IstioOperator has the prod customisations, one injector per pod',
+    async () => {
+      const initial = await build(snapshot);
+      const initialKeys = new Set(initial.map(objectKey));
+      expect(iop(initial, NEW_IOP)).toBeUndefined();
+      for (const step of steps) {
+        const objects = await build(step.after);
+        const keys = new Set(objects.map(objectKey));
+        if (step.phase !== 'cleanup') for (const k of initialKeys) expect(keys.has(k), `${k} after ${step.phase}`).toBe(true);
+        const next = iop(objects, NEW_IOP)!;
+        expect(next.spec.revision, step.phase).toBe(TO);
+        expect(next.spec.tag, step.phase).toBe('1.22.1');
+        expect(next.spec.hub, step.phase).toBe('mirror.example.com/istio');
+        expect(next.spec.meshConfig, step.phase).toEqual({ enableTracing: false, accessLogFile: '/dev/stdout' });
+        expect(next.spec.components.pilot.k8s, step.phase).toEqual({
+          replicaCount: 3,
+          resources: { requests: { cpu: '1', memory: '4Gi' } },
+        });
+        expect(next.spec.values.pilot.env, step.phase).toEqual({ PILOT_ENABLE_STATUS: 'true', PILOT_TRACE_SAMPLING: '1.0' });
+        expect(
+          next.spec.components.ingressGateways.map((g: { enabled: boolean }) => g.enabled),
+          step.phase,
+        ).toEqual([false]);
+        // The old IstioOperator keeps its own customisations until cleanup removes it with them.
+        const old = iop(objects, OLD_IOP);
+        if (step.phase === 'cleanup') expect(old).toBeUndefined();
+        else
+          expect([old!.spec.revision, old!.spec.hub, old!.spec.components.pilot.k8s.replicaCount], step.phase).toEqual([
+            FROM,
+            'mirror.example.com/istio',
+            3,
+          ]);
+        const cluster = withClusterWebhooks(objects, ['default-revision', 'cleanup'].includes(step.phase) ? TO : FROM);
+        const shop = injectorsFor(cluster as never, 'shop', { app: 'frontend' });
+        expect(shop.length, `shop after ${step.phase}: ${shop.join(', ')}`).toBe(1);
+        expect(shop[0], step.phase).toContain(['control-plane', 'gateways'].includes(step.phase) ? FROM : TO);
+        expect(injectorsFor(cluster as never, 'tools', { app: 'netshoot' }), step.phase).toEqual([]);
+      }
+    },
+  );
 
   it('cleanup removes the old IstioOperator with its patches and their entries, and keeps the twins', () => {
     const cleanup = steps.find((s) => s.phase === 'cleanup')!;
-    for (const f of ['overlays/prod/iop-resources.yaml', 'overlays/prod/iop-hub.json6902.yaml', `base/istio-system/${OLD_IOP}.yaml`]) expect(cleanup.after.has(f), f).toBe(false);
-    for (const f of [`iop-resources-${TO}.yaml`, `iop-hub.json6902-${TO}.yaml`]) expect(cleanup.after.get(`overlays/prod/${f}`), f).toBe(cleanup.before.get(`overlays/prod/${f}`));
+    for (const f of ['overlays/prod/iop-resources.yaml', 'overlays/prod/iop-hub.json6902.yaml', `base/istio-system/${OLD_IOP}.yaml`])
+      expect(cleanup.after.has(f), f).toBe(false);
+    for (const f of [`iop-resources-${TO}.yaml`, `iop-hub.json6902-${TO}.yaml`])
+      expect(cleanup.after.get(`overlays/prod/${f}`), f).toBe(cleanup.before.get(`overlays/prod/${f}`));
     expect(cleanup.after.get('overlays/prod/kustomization.yaml')).toBe(`apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
@@ -128,7 +148,8 @@ patches:
 `);
     // Nothing of the old IstioOperator's patches goes before cleanup.
     for (const step of steps.filter((s) => s.phase !== 'cleanup')) {
-      for (const f of ['overlays/prod/iop-resources.yaml', 'overlays/prod/iop-hub.json6902.yaml']) expect(step.after.get(f), `${f} after ${step.phase}`).toBe(snapshot.get(f));
+      for (const f of ['overlays/prod/iop-resources.yaml', 'overlays/prod/iop-hub.json6902.yaml'])
+        expect(step.after.get(f), `${f} after ${step.phase}`).toBe(snapshot.get(f));
     }
   });
 
@@ -138,8 +159,19 @@ patches:
     expect(again.phases.flatMap((p) => p.files)).toEqual([]);
     // Untouched files stay byte for byte: the unrelated app, its patch, the argocd Application.
     const final = steps.at(-1)!.after;
-    for (const f of ['base/apps/tools/namespace.yaml', 'base/apps/tools/netshoot.yaml', 'overlays/prod/frontend-replicas.yaml', 'argocd/prod.yaml', 'base/kustomization.yaml']) expect(final.get(f), f).toBe(snapshot.get(f));
-    const changed = steps.flatMap((s) => [...s.after].filter(([p, t]) => s.before.get(p) !== t && !p.endsWith('.json6902-1-22-1.yaml')).map(([path, content]) => ({ path, content })));
+    for (const f of [
+      'base/apps/tools/namespace.yaml',
+      'base/apps/tools/netshoot.yaml',
+      'overlays/prod/frontend-replicas.yaml',
+      'argocd/prod.yaml',
+      'base/kustomization.yaml',
+    ])
+      expect(final.get(f), f).toBe(snapshot.get(f));
+    const changed = steps.flatMap((s) =>
+      [...s.after]
+        .filter(([p, t]) => s.before.get(p) !== t && !p.endsWith('.json6902-1-22-1.yaml'))
+        .map(([path, content]) => ({ path, content })),
+    );
     const report = await validateYamlFiles(changed);
     expect(report.errors).toEqual([]);
   });
@@ -148,16 +180,23 @@ patches:
     const repo = new Map(snapshot);
     const k = 'overlays/prod/kustomization.yaml';
     repo.set(k, 'resources:\n  - ../../base\npatchesStrategicMerge:\n  - iop-resources.yaml\n  - frontend-replicas.yaml\n');
-    repo.set('overlays/prod/iop-resources.yaml', `${snapshot.get('overlays/prod/iop-resources.yaml')!}    ingressGateways:\n      - name: istio-ingressgateway\n        enabled: true\n        k8s: {replicaCount: 4}\n`);
+    repo.set(
+      'overlays/prod/iop-resources.yaml',
+      `${snapshot.get('overlays/prod/iop-resources.yaml')!}    ingressGateways:\n      - name: istio-ingressgateway\n        enabled: true\n        k8s: {replicaCount: 4}\n`,
+    );
     const variant = planUpgrade(repo, { to: TO });
     const files = variant.phases.find((p) => p.id === 'control-plane')!.files;
     expect(files.find((f) => f.path === k)!.content).toBe(
       `resources:\n  - ../../base\npatchesStrategicMerge:\n  - iop-resources.yaml\n  - frontend-replicas.yaml\npatches:\n  # IstioOperator ${NEW_IOP} of the new revision, customised like ${OLD_IOP}\n  - path: iop-resources-${TO}.yaml\n    target:\n      kind: IstioOperator\n      name: ${NEW_IOP}\n      namespace: istio-system\n`,
     );
-    expect(files.find((f) => f.path === `overlays/prod/iop-resources-${TO}.yaml`)!.content).toContain('      - name: istio-ingressgateway\n        enabled: false\n        k8s: {replicaCount: 4}\n');
+    expect(files.find((f) => f.path === `overlays/prod/iop-resources-${TO}.yaml`)!.content).toContain(
+      '      - name: istio-ingressgateway\n        enabled: false\n        k8s: {replicaCount: 4}\n',
+    );
     if (!hasKubectl) return;
     const built = await build(new Map([...repo, ...files.map((f) => [f.path, f.content!] as const)]));
-    expect(iop(built, NEW_IOP)!.spec.components.ingressGateways).toEqual([{ name: 'istio-ingressgateway', enabled: false, k8s: { replicaCount: 4 } }]);
+    expect(iop(built, NEW_IOP)!.spec.components.ingressGateways).toEqual([
+      { name: 'istio-ingressgateway', enabled: false, k8s: { replicaCount: 4 } },
+    ]);
     expect(iop(built, NEW_IOP)!.spec.components.pilot.k8s.replicaCount).toBe(3);
     expect(iop(built, OLD_IOP)!.spec.components.ingressGateways[0].enabled).toBe(true);
   });
@@ -165,10 +204,19 @@ patches:
   it('names what it does not copy: an inline patch of the old IstioOperator, JSON6902 operations on its gateways', () => {
     const repo = new Map(snapshot);
     const k = 'overlays/prod/kustomization.yaml';
-    repo.set(k, `${snapshot.get(k)!}  - target:\n      kind: IstioOperator\n      name: ${OLD_IOP}\n    patch: |-\n      - op: replace\n        path: /spec/profile\n        value: default\n`);
-    repo.set('overlays/prod/iop-hub.json6902.yaml', `${snapshot.get('overlays/prod/iop-hub.json6902.yaml')!}- op: replace\n  path: /spec/components/ingressGateways/0/enabled\n  value: true\n`);
+    repo.set(
+      k,
+      `${snapshot.get(k)!}  - target:\n      kind: IstioOperator\n      name: ${OLD_IOP}\n    patch: |-\n      - op: replace\n        path: /spec/profile\n        value: default\n`,
+    );
+    repo.set(
+      'overlays/prod/iop-hub.json6902.yaml',
+      `${snapshot.get('overlays/prod/iop-hub.json6902.yaml')!}- op: replace\n  path: /spec/components/ingressGateways/0/enabled\n  value: true\n`,
+    );
     const variant = planUpgrade(repo, { to: TO });
-    expect(variant.warnings.filter((w) => w.code === 'patch-not-carried-over').map((w) => w.file)).toEqual([k, 'overlays/prod/iop-hub.json6902.yaml']);
+    expect(variant.warnings.filter((w) => w.code === 'patch-not-carried-over').map((w) => w.file)).toEqual([
+      k,
+      'overlays/prod/iop-hub.json6902.yaml',
+    ]);
     const files = variant.phases.find((p) => p.id === 'control-plane')!.files.map((f) => f.path);
     expect(files).toContain(`overlays/prod/iop-resources-${TO}.yaml`);
     expect(files).not.toContain(`overlays/prod/iop-hub.json6902-${TO}.yaml`);

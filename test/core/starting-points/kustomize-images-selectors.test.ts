@@ -10,7 +10,15 @@ import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
 import { revisionInjector } from './cluster-webhooks.js';
-import { changedFiles, hasKubectl, kustomizeBuild, objectKey, runUpgrade, type BuiltObject, type UpgradeStep } from '../../helpers/upgrade-run.js';
+import {
+  changedFiles,
+  hasKubectl,
+  kustomizeBuild,
+  objectKey,
+  runUpgrade,
+  type BuiltObject,
+  type UpgradeStep,
+} from '../../helpers/upgrade-run.js';
 
 const TO = '1-21-2';
 const KUSTOMIZATION = 'clusters/prod/kustomization.yaml';
@@ -29,7 +37,9 @@ function refusal(repo: RepoSnapshot): UpgradeRefusedError {
 
 const ledgerProxy = (objects: readonly BuiltObject[]) => {
   const ledger = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'ledger')!;
-  return (ledger.spec as { template: { spec: { containers: Array<{ name: string; image: string }> } } }).template.spec.containers.find((c) => c.name === 'istio-proxy')!.image;
+  return (ledger.spec as { template: { spec: { containers: Array<{ name: string; image: string }> } } }).template.spec.containers.find(
+    (c) => c.name === 'istio-proxy',
+  )!.image;
 };
 
 describe('orphan files, images overrides and selector-targeted patches (fixture kustomize-images-selectors)', () => {
@@ -70,34 +80,41 @@ describe('orphan files, images overrides and selector-targeted patches (fixture 
   it('edits the selector patch value and the proxyv2 newTag in the workloads phase, byte for byte; nothing else touches the kustomization', () => {
     const original = snapshot.get(KUSTOMIZATION)!;
     const at = steps.findIndex((s) => s.phase === 'workloads');
-    expect(steps[at]!.after.get(KUSTOMIZATION)).toBe(original.replace('        value: 1-20-3\n', `        value: ${TO}\n`).replace('    newTag: 1.20.3\n', '    newTag: 1.21.2\n'));
+    expect(steps[at]!.after.get(KUSTOMIZATION)).toBe(
+      original.replace('        value: 1-20-3\n', `        value: ${TO}\n`).replace('    newTag: 1.20.3\n', '    newTag: 1.21.2\n'),
+    );
     for (const step of steps) {
       if (step.phase !== 'workloads') expect(step.after.get(KUSTOMIZATION), step.phase).toBe(step.before.get(KUSTOMIZATION));
-      for (const f of [...ORPHANS, 'base/namespaces.yaml', 'base/apps/ledger.yaml']) expect(step.after.get(f), `${f} after ${step.phase}`).toBe(step.before.get(f));
+      for (const f of [...ORPHANS, 'base/namespaces.yaml', 'base/apps/ledger.yaml'])
+        expect(step.after.get(f), `${f} after ${step.phase}`).toBe(step.before.get(f));
     }
   });
 
-  it.skipIf(!hasKubectl)('builds after every phase: one injector for orders and billing, none for reports, the pinned proxy moves with the workloads phase, nothing removed before cleanup', async () => {
-    const initial = await build(snapshot);
-    const initialKeys = new Set(initial.map(objectKey));
-    expect(ledgerProxy(initial)).toBe('docker.io/istio/proxyv2:1.20.3');
-    let moved = false;
-    for (const step of steps) {
-      const objects = await build(step.after);
-      const keys = new Set(objects.map(objectKey));
-      if (step.phase !== 'cleanup') for (const k of initialKeys) expect(keys.has(k), `${k} after ${step.phase}`).toBe(true);
-      const cluster = [...objects, ...(step.phase === 'cleanup' ? [] : [revisionInjector('1-20-3')]), revisionInjector(TO)];
-      expect(injectorsFor(cluster as never, 'orders', { app: 'orders-api' }), `orders after ${step.phase}`).toHaveLength(1);
-      expect(injectorsFor(cluster as never, 'billing', { app: 'billing-worker' }), `billing after ${step.phase}`).toHaveLength(1);
-      expect(injectorsFor(cluster as never, 'reports', { app: 'nightly-report' }), `reports after ${step.phase}`).toEqual([]);
-      moved ||= step.phase === 'workloads';
-      expect(ledgerProxy(objects), step.phase).toBe(moved ? 'docker.io/istio/proxyv2:1.21.2' : 'docker.io/istio/proxyv2:1.20.3');
-      const billing = objects.find((o) => o.kind === 'Namespace' && o.metadata.name === 'billing')!;
-      expect((billing.metadata as { labels: Record<string, string> }).labels['access-logs'], step.phase).toBe('off');
-    }
-    const final = await build(steps.at(-1)!.after);
-    for (const ns of ['orders', 'billing']) expect(injectorsFor([...final, revisionInjector(TO)] as never, ns, {}), ns).toEqual([expect.stringContaining(`istiod-${TO}`)]);
-  });
+  it.skipIf(!hasKubectl)(
+    'builds after every phase: one injector for orders and billing, none for reports, the pinned proxy moves with the workloads phase, nothing removed before cleanup',
+    async () => {
+      const initial = await build(snapshot);
+      const initialKeys = new Set(initial.map(objectKey));
+      expect(ledgerProxy(initial)).toBe('docker.io/istio/proxyv2:1.20.3');
+      let moved = false;
+      for (const step of steps) {
+        const objects = await build(step.after);
+        const keys = new Set(objects.map(objectKey));
+        if (step.phase !== 'cleanup') for (const k of initialKeys) expect(keys.has(k), `${k} after ${step.phase}`).toBe(true);
+        const cluster = [...objects, ...(step.phase === 'cleanup' ? [] : [revisionInjector('1-20-3')]), revisionInjector(TO)];
+        expect(injectorsFor(cluster as never, 'orders', { app: 'orders-api' }), `orders after ${step.phase}`).toHaveLength(1);
+        expect(injectorsFor(cluster as never, 'billing', { app: 'billing-worker' }), `billing after ${step.phase}`).toHaveLength(1);
+        expect(injectorsFor(cluster as never, 'reports', { app: 'nightly-report' }), `reports after ${step.phase}`).toEqual([]);
+        moved ||= step.phase === 'workloads';
+        expect(ledgerProxy(objects), step.phase).toBe(moved ? 'docker.io/istio/proxyv2:1.21.2' : 'docker.io/istio/proxyv2:1.20.3');
+        const billing = objects.find((o) => o.kind === 'Namespace' && o.metadata.name === 'billing')!;
+        expect((billing.metadata as { labels: Record<string, string> }).labels['access-logs'], step.phase).toBe('off');
+      }
+      const final = await build(steps.at(-1)!.after);
+      for (const ns of ['orders', 'billing'])
+        expect(injectorsFor([...final, revisionInjector(TO)] as never, ns, {}), ns).toEqual([expect.stringContaining(`istiod-${TO}`)]);
+    },
+  );
 
   it('is idempotent and writes schema-valid objects', async () => {
     const again = planUpgrade(steps.at(-1)!.after, options);
@@ -115,12 +132,19 @@ describe('orphan files, images overrides and selector-targeted patches (fixture 
     const back = planUpgrade(merged, { to: TO, rollback: true });
     const workloads = back.phases.find((p) => p.id.startsWith('rollback-workloads'))!;
     const text = workloads.files.find((f) => f.path === KUSTOMIZATION)!.content!;
-    expect(text).toBe(merged.get(KUSTOMIZATION)!.replace(`        value: ${TO}\n`, '        value: 1-20-3\n').replace('    newTag: 1.21.2\n', '    newTag: 1.20.3\n'));
+    expect(text).toBe(
+      merged
+        .get(KUSTOMIZATION)!
+        .replace(`        value: ${TO}\n`, '        value: 1-20-3\n')
+        .replace('    newTag: 1.21.2\n', '    newTag: 1.20.3\n'),
+    );
   });
 
   it('reads the images entries: the proxyv2 one reaches billing/ledger, the ASM digest one reaches nothing and changes nothing', () => {
     const overrides = findIstioImageOverrides(buildYamlIndex(snapshot));
-    expect(overrides.map((o) => [o.name, o.newTag, o.digest !== null, o.containers.map((c) => `${c.object.namespace}/${c.object.name}`)])).toEqual([
+    expect(
+      overrides.map((o) => [o.name, o.newTag, o.digest !== null, o.containers.map((c) => `${c.object.namespace}/${c.object.name}`)]),
+    ).toEqual([
       ['docker.io/istio/proxyv2', '1.20.3', false, ['billing/ledger']],
       ['gcr.io/gke-release/asm/proxyv2', null, true, []],
     ]);
@@ -144,7 +168,10 @@ describe('orphan files, images overrides and selector-targeted patches (fixture 
     ] as const) {
       const plan = planUpgrade(new Map(snapshot).set(KUSTOMIZATION, text.replace(from, to)), options);
       const warnings = plan.warnings.filter((w) => w.code === 'image-override-manual');
-      expect(warnings.map((w) => w.file), to).toEqual([KUSTOMIZATION]);
+      expect(
+        warnings.map((w) => w.file),
+        to,
+      ).toEqual([KUSTOMIZATION]);
       expect(warnings[0]!.message, to).toContain(`${KUSTOMIZATION}:${line}:`);
       const edited = plan.phases.find((p) => p.id === 'workloads')!.files.find((f) => f.path === KUSTOMIZATION)!.content!;
       expect(edited, to).toContain(to);
@@ -155,9 +182,15 @@ describe('orphan files, images overrides and selector-targeted patches (fixture 
     const gateway =
       'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: edge-gateway\n  namespace: istio-system\nspec:\n  selector:\n    matchLabels: {istio: edge-gateway}\n  template:\n    metadata:\n      labels: {istio: edge-gateway}\n    spec:\n      containers:\n        - name: istio-proxy\n          image: docker.io/istio/proxyv2\n';
     const repo = new Map(snapshot)
-      .set('base/apps/ledger.yaml', snapshot.get('base/apps/ledger.yaml')!.replace('docker.io/istio/proxyv2   #', 'ghcr.io/example-org/proxy:1.0   #'))
+      .set(
+        'base/apps/ledger.yaml',
+        snapshot.get('base/apps/ledger.yaml')!.replace('docker.io/istio/proxyv2   #', 'ghcr.io/example-org/proxy:1.0   #'),
+      )
       .set('clusters/prod/istio-system/edge-gateway.yaml', gateway)
-      .set('clusters/prod/istio-system/kustomization.yaml', `${snapshot.get('clusters/prod/istio-system/kustomization.yaml')!.trimEnd()}\n  - edge-gateway.yaml\n`);
+      .set(
+        'clusters/prod/istio-system/kustomization.yaml',
+        `${snapshot.get('clusters/prod/istio-system/kustomization.yaml')!.trimEnd()}\n  - edge-gateway.yaml\n`,
+      );
     const plan = planUpgrade(repo, options);
     const files = (id: string) => plan.phases.find((p) => p.id === id)?.files.map((f) => f.path) ?? [];
     const gatewaysEdit = plan.phases.find((p) => p.id === 'gateways')!.files.find((f) => f.path === KUSTOMIZATION)!.content!;
@@ -165,22 +198,29 @@ describe('orphan files, images overrides and selector-targeted patches (fixture 
     // The workloads phase still moves the selector patch value, over the gateways phase's edit.
     expect(files('workloads')).toContain(KUSTOMIZATION);
     const steps = runUpgrade(repo, options);
-    expect(steps.filter((s) => s.after.get(KUSTOMIZATION) !== s.before.get(KUSTOMIZATION)).map((s) => s.phase)).toEqual(['gateways', 'workloads']);
+    expect(steps.filter((s) => s.after.get(KUSTOMIZATION) !== s.before.get(KUSTOMIZATION)).map((s) => s.phase)).toEqual([
+      'gateways',
+      'workloads',
+    ]);
   });
 
   it('rewrites the selector patch that sets the label, whichever inline Namespace patch comes first', () => {
     const text = snapshot.get(KUSTOMIZATION)!;
-    const first = text.slice(text.indexOf('  - target:\n      kind: Namespace\n      labelSelector'), text.indexOf('  # billing\'s owner'));
-    const second = text.slice(text.indexOf('  # billing\'s owner'), text.indexOf('images:'));
+    const first = text.slice(text.indexOf('  - target:\n      kind: Namespace\n      labelSelector'), text.indexOf("  # billing's owner"));
+    const second = text.slice(text.indexOf("  # billing's owner"), text.indexOf('images:'));
     const swapped = text.replace(first + second, second + first);
     expect(swapped).not.toBe(text);
     const plan = planUpgrade(new Map(snapshot).set(KUSTOMIZATION, swapped), options);
     const edited = plan.phases.find((p) => p.id === 'workloads')!.files.find((f) => f.path === KUSTOMIZATION)!.content!;
-    expect(edited).toBe(swapped.replace('        value: 1-20-3\n', `        value: ${TO}\n`).replace('    newTag: 1.20.3\n', '    newTag: 1.21.2\n'));
+    expect(edited).toBe(
+      swapped.replace('        value: 1-20-3\n', `        value: ${TO}\n`).replace('    newTag: 1.20.3\n', '    newTag: 1.21.2\n'),
+    );
   });
 
   it('warns about a selector it cannot evaluate, naming the kustomization', () => {
-    const text = snapshot.get(KUSTOMIZATION)!.replace('annotationSelector: example.org/owner=payments', 'annotationSelector: "example.org/owner=~payments"');
+    const text = snapshot
+      .get(KUSTOMIZATION)!
+      .replace('annotationSelector: example.org/owner=payments', 'annotationSelector: "example.org/owner=~payments"');
     const plan = planUpgrade(new Map(snapshot).set(KUSTOMIZATION, text), options);
     const warnings = plan.warnings.filter((w) => w.code === 'patch-selector-unreadable');
     expect(warnings.map((w) => w.file)).toEqual([KUSTOMIZATION]);
@@ -191,14 +231,19 @@ describe('orphan files, images overrides and selector-targeted patches (fixture 
     const tags = 'clusters/prod/istio-system/revision-tags.yaml';
     const inOneBuild = new Map(snapshot)
       .set('clusters/prod/istio-system/old-tags.yaml', snapshot.get(tags)!)
-      .set('clusters/prod/istio-system/kustomization.yaml', `${snapshot.get('clusters/prod/istio-system/kustomization.yaml')!.trimEnd()}\n  - old-tags.yaml\n`);
+      .set(
+        'clusters/prod/istio-system/kustomization.yaml',
+        `${snapshot.get('clusters/prod/istio-system/kustomization.yaml')!.trimEnd()}\n  - old-tags.yaml\n`,
+      );
     const one = refusal(inOneBuild);
     expect(one).toBeInstanceOf(UpgradeRefusedError);
     expect(one.code).toBe('duplicate-object');
     expect(one.message).toContain(KUSTOMIZATION);
     expect(one.message).toContain(tags);
     expect(one.message).toContain('clusters/prod/istio-system/old-tags.yaml');
-    const twoOverlays = new Map(snapshot).set('clusters/staging/kustomization.yaml', 'resources:\n  - tags.yaml\n').set('clusters/staging/tags.yaml', snapshot.get(tags)!);
+    const twoOverlays = new Map(snapshot)
+      .set('clusters/staging/kustomization.yaml', 'resources:\n  - tags.yaml\n')
+      .set('clusters/staging/tags.yaml', snapshot.get(tags)!);
     const two = refusal(twoOverlays);
     expect(two).toBeInstanceOf(UpgradeRefusedError);
     expect(two.code).toBe('duplicate-object');

@@ -16,7 +16,12 @@ const TO = '1-22-1';
 const KUSTOMIZATION = 'overlays/prod/kustomization.yaml';
 const ORDERS = 'overlays/prod/orders-injection.yaml';
 const build = (repo: RepoSnapshot) => kustomizeBuild(repo, 'overlays/prod');
-const PODS = [['web', { app: 'frontend' }], ['orders', { app: 'orders-api' }], ['legacy', { app: 'batch-runner' }], ['monitoring', {}]] as const;
+const PODS = [
+  ['web', { app: 'frontend' }],
+  ['orders', { app: 'orders-api' }],
+  ['legacy', { app: 'batch-runner' }],
+  ['monitoring', {}],
+] as const;
 
 /** The person's commit of the control-plane phase, as its manual steps say. */
 function withManualControlPlane(repo: RepoSnapshot): RepoSnapshot {
@@ -29,9 +34,16 @@ function withManualControlPlane(repo: RepoSnapshot): RepoSnapshot {
 /** The person's regeneration of the pinned ingress gateway (proxyv2 image, CA_ADDR), as the gateways phase asks. */
 function withRegeneratedGateway(repo: RepoSnapshot): RepoSnapshot {
   const file = 'base/istio-ingress/gateway.yaml';
-  return new Map(repo).set(file, repo.get(file)!.replace('proxyv2:1.21.2', 'proxyv2:1.22.1').replace('istiod.istio-system.svc:15012', `istiod-${TO}.istio-system.svc:15012`));
+  return new Map(repo).set(
+    file,
+    repo
+      .get(file)!
+      .replace('proxyv2:1.21.2', 'proxyv2:1.22.1')
+      .replace('istiod.istio-system.svc:15012', `istiod-${TO}.istio-system.svc:15012`),
+  );
 }
-const manual = (phase: string, repo: RepoSnapshot) => (phase === 'control-plane' ? withManualControlPlane(repo) : phase === 'gateways' ? withRegeneratedGateway(repo) : null);
+const manual = (phase: string, repo: RepoSnapshot) =>
+  phase === 'control-plane' ? withManualControlPlane(repo) : phase === 'gateways' ? withRegeneratedGateway(repo) : null;
 
 describe('namespaces meshed by JSON6902 patches with a target (fixture kustomize-json-namespace-patches)', () => {
   let snapshot: RepoSnapshot;
@@ -61,59 +73,87 @@ describe('namespaces meshed by JSON6902 patches with a target (fixture kustomize
       expect(json.install).toBe('manifests');
       expect(planUpgrade(snapshot, options(strategy)).strategy).toBe(strategy);
     }
-    expect(toPlanJson(planUpgrade(snapshot, options('tag'))).phases.map((p) => p.id)).toEqual(['control-plane', 'gateways', 'default-revision', 'workloads', 'cleanup']);
-    expect(toPlanJson(planUpgrade(snapshot, options('relabel'))).phases.map((p) => p.id)).toEqual(['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup']);
+    expect(toPlanJson(planUpgrade(snapshot, options('tag'))).phases.map((p) => p.id)).toEqual([
+      'control-plane',
+      'gateways',
+      'default-revision',
+      'workloads',
+      'cleanup',
+    ]);
+    expect(toPlanJson(planUpgrade(snapshot, options('relabel'))).phases.map((p) => p.id)).toEqual([
+      'control-plane',
+      'gateways',
+      'workloads',
+      'default-revision',
+      'cleanup',
+    ]);
   });
 
   it('relabels in the JSON patches that decide the label: istio-injection becomes istio.io/rev, byte for byte', () => {
     const workloads = runs.relabel.find((s) => s.phase === 'workloads')!;
     expect(workloads.after.get(KUSTOMIZATION)).toBe(
-      snapshot.get(KUSTOMIZATION)!.replace(
-        '      - op: add\n        path: /metadata/labels/istio-injection\n        value: enabled\n',
-        `      - op: add\n        path: /metadata/labels/istio.io~1rev\n        value: ${TO}\n`,
-      ),
+      snapshot
+        .get(KUSTOMIZATION)!
+        .replace(
+          '      - op: add\n        path: /metadata/labels/istio-injection\n        value: enabled\n',
+          `      - op: add\n        path: /metadata/labels/istio.io~1rev\n        value: ${TO}\n`,
+        ),
     );
-    expect(workloads.after.get(ORDERS)).toBe(snapshot.get(ORDERS)!.replace('/istio-injection\n  value: enabled   #', `/istio.io~1rev\n  value: ${TO}   #`));
+    expect(workloads.after.get(ORDERS)).toBe(
+      snapshot.get(ORDERS)!.replace('/istio-injection\n  value: enabled   #', `/istio.io~1rev\n  value: ${TO}   #`),
+    );
     // The base decides nothing here, and legacy's removal stays.
-    for (const step of runs.relabel) expect(step.after.get('base/apps/namespaces.yaml'), step.phase).toBe(snapshot.get('base/apps/namespaces.yaml'));
+    for (const step of runs.relabel)
+      expect(step.after.get('base/apps/namespaces.yaml'), step.phase).toBe(snapshot.get('base/apps/namespaces.yaml'));
     expect(runs.relabel.at(-1)!.after.get(KUSTOMIZATION)).toContain('      - op: remove\n        path: /metadata/labels/istio-injection\n');
     // With tags the namespaces keep following the default tag: the patches are not touched.
-    for (const step of runs.tag) for (const f of [KUSTOMIZATION, ORDERS]) expect(step.after.get(f), `${f} after ${step.phase}`).toBe(snapshot.get(f));
+    for (const step of runs.tag)
+      for (const f of [KUSTOMIZATION, ORDERS]) expect(step.after.get(f), `${f} after ${step.phase}`).toBe(snapshot.get(f));
   });
 
-  it.skipIf(!hasKubectl)('builds the overlay after every phase: one injector for web and orders, none for legacy, nothing removed before cleanup', async () => {
-    const initialKeys = new Set((await build(snapshot)).map(objectKey));
-    for (const [strategy, steps] of Object.entries(runs)) {
-      for (const step of steps) {
-        const objects = await build(step.after);
-        const keys = new Set(objects.map(objectKey));
-        if (step.phase !== 'cleanup') for (const k of initialKeys) expect(keys.has(k), `${k} after ${strategy} ${step.phase}`).toBe(true);
-        for (const [ns, labels] of PODS) {
-          const hits = injectorsFor(objects as never, ns, labels);
-          expect(hits.length, `${ns} after ${strategy} ${step.phase}: ${hits.join(', ')}`).toBe(ns === 'web' || ns === 'orders' ? 1 : 0);
+  it.skipIf(!hasKubectl)(
+    'builds the overlay after every phase: one injector for web and orders, none for legacy, nothing removed before cleanup',
+    async () => {
+      const initialKeys = new Set((await build(snapshot)).map(objectKey));
+      for (const [strategy, steps] of Object.entries(runs)) {
+        for (const step of steps) {
+          const objects = await build(step.after);
+          const keys = new Set(objects.map(objectKey));
+          if (step.phase !== 'cleanup') for (const k of initialKeys) expect(keys.has(k), `${k} after ${strategy} ${step.phase}`).toBe(true);
+          for (const [ns, labels] of PODS) {
+            const hits = injectorsFor(objects as never, ns, labels);
+            expect(hits.length, `${ns} after ${strategy} ${step.phase}: ${hits.join(', ')}`).toBe(ns === 'web' || ns === 'orders' ? 1 : 0);
+          }
+          const legacy = objects.find((o) => o.kind === 'Namespace' && o.metadata.name === 'legacy')!;
+          expect(legacy.metadata.labels, `${strategy} ${step.phase}`).toEqual({ team: 'platform' });
         }
-        const legacy = objects.find((o) => o.kind === 'Namespace' && o.metadata.name === 'legacy')!;
-        expect(legacy.metadata.labels, `${strategy} ${step.phase}`).toEqual({ team: 'platform' });
-      }
-      const final = await build(steps.at(-1)!.after);
-      for (const ns of ['web', 'orders']) expect(injectorsFor(final as never, ns, {})[0], `${strategy} ${ns}`).toContain(`istiod-${TO}`);
-      if (strategy === 'relabel') {
-        for (const ns of ['web', 'orders']) {
-          const labels = final.find((o) => o.kind === 'Namespace' && o.metadata.name === ns)!.metadata.labels;
-          expect(labels?.['istio.io/rev'], ns).toBe(TO);
-          expect(labels?.['istio-injection'], ns).toBeUndefined();
+        const final = await build(steps.at(-1)!.after);
+        for (const ns of ['web', 'orders']) expect(injectorsFor(final as never, ns, {})[0], `${strategy} ${ns}`).toContain(`istiod-${TO}`);
+        if (strategy === 'relabel') {
+          for (const ns of ['web', 'orders']) {
+            const labels = final.find((o) => o.kind === 'Namespace' && o.metadata.name === ns)!.metadata.labels;
+            expect(labels?.['istio.io/rev'], ns).toBe(TO);
+            expect(labels?.['istio-injection'], ns).toBeUndefined();
+          }
         }
       }
-    }
-  });
+    },
+  );
 
   it('is idempotent and writes schema-valid objects', async () => {
     for (const [strategy, steps] of Object.entries(runs)) {
       const again = planUpgrade(steps.at(-1)!.after, options(strategy as 'tag' | 'relabel'));
-      expect(again.phases.every((p) => p.status === 'done'), strategy).toBe(true);
+      expect(
+        again.phases.every((p) => p.status === 'done'),
+        strategy,
+      ).toBe(true);
       const changed = steps
         .filter((s) => s.phase !== 'control-plane')
-        .flatMap((s) => [...s.after].filter(([p, t]) => s.before.get(p) !== t && p !== ORDERS && !p.endsWith('kustomization.yaml')).map(([path, content]) => ({ path, content })));
+        .flatMap((s) =>
+          [...s.after]
+            .filter(([p, t]) => s.before.get(p) !== t && p !== ORDERS && !p.endsWith('kustomization.yaml'))
+            .map(([path, content]) => ({ path, content })),
+        );
       const report = await validateYamlFiles(changed);
       expect(report.errors).toEqual([]);
     }
@@ -141,7 +181,10 @@ describe('namespaces meshed by JSON6902 patches with a target (fixture kustomize
     expect(warning?.file).toBe('base/apps/kustomization.yaml');
     expect(warning?.message).toContain('legacy');
     const labels = new Map(snapshot);
-    labels.set('base/apps/kustomization.yaml', `${snapshot.get('base/apps/kustomization.yaml')}labels:\n  - pairs:\n      istio.io/rev: default\n`);
+    labels.set(
+      'base/apps/kustomization.yaml',
+      `${snapshot.get('base/apps/kustomization.yaml')}labels:\n  - pairs:\n      istio.io/rev: default\n`,
+    );
     expect(planUpgrade(labels, options('relabel')).warnings.some((w) => w.code === 'injection-label-from-transformer')).toBe(true);
     expect(planUpgrade(snapshot, options('relabel')).warnings.some((w) => w.code === 'injection-label-from-transformer')).toBe(false);
   });

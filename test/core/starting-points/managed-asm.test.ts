@@ -15,7 +15,12 @@ import { defaultTag, revisionInjector } from './cluster-webhooks.js';
 
 const TO = 'asm-managed-rapid';
 const PHASES = ['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup'];
-const MESHED: Array<[string, string]> = [['shop', 'cart'], ['web', 'storefront'], ['payments', 'payments-api'], ['asm-ingress', 'asm-ingressgateway']];
+const MESHED: Array<[string, string]> = [
+  ['shop', 'cart'],
+  ['web', 'storefront'],
+  ['payments', 'payments-api'],
+  ['asm-ingress', 'asm-ingressgateway'],
+];
 
 describe('managed Cloud Service Mesh: asm-managed → asm-managed-rapid (fixture managed-asm)', () => {
   let repo: RepoSnapshot;
@@ -42,7 +47,9 @@ describe('managed Cloud Service Mesh: asm-managed → asm-managed-rapid (fixture
     const cp = plan.phases[0]!;
     expect(cp.files).toEqual([]);
     expect(cp.manualResult).toBe('cluster');
-    expect(cp.manual.join('\n')).toContain('"kind":"ControlPlaneRevision","metadata":{"name":"asm-managed-rapid","namespace":"istio-system"');
+    expect(cp.manual.join('\n')).toContain(
+      '"kind":"ControlPlaneRevision","metadata":{"name":"asm-managed-rapid","namespace":"istio-system"',
+    );
     expect(cp.manual.join('\n')).toContain('"spec":{"type":"managed_service","channel":"rapid"}');
     expect(cp.manual.join('\n')).not.toMatch(/--version|asmcli install|istiod-asm-managed-rapid\b.*rollout/);
     const tag = plan.phases.find((p) => p.id === 'default-revision')!;
@@ -56,7 +63,14 @@ describe('managed Cloud Service Mesh: asm-managed → asm-managed-rapid (fixture
     const gateways = plan.phases.find((p) => p.id === 'gateways')!;
     expect(gateways.changes.map((c) => `${c.kind} ${c.name}`).sort()).toEqual(['Deployment asm-ingressgateway', 'Namespace asm-ingress']);
     const workloads = plan.phases.find((p) => p.id === 'workloads')!;
-    expect(workloads.changes.map((c) => `${c.kind} ${c.name}`).sort()).toEqual(['Deployment cart', 'Deployment payments-api', 'Deployment storefront', 'Namespace payments', 'Namespace shop', 'Namespace web']);
+    expect(workloads.changes.map((c) => `${c.kind} ${c.name}`).sort()).toEqual([
+      'Deployment cart',
+      'Deployment payments-api',
+      'Deployment storefront',
+      'Namespace payments',
+      'Namespace shop',
+      'Namespace web',
+    ]);
     const web = snapshotAfter(plan, 3).get('clusters/prod/apps/web/namespace.yaml')!;
     expect(web).toContain('istio.io/rev: asm-managed-rapid');
     expect(web).not.toContain('istio-injection');
@@ -101,7 +115,9 @@ describe('managed Cloud Service Mesh: asm-managed → asm-managed-rapid (fixture
     for (const [i, phase] of plan.phases.entries()) {
       const before = i === 0 ? repo : snapshotAfter(plan, i);
       for (const file of phase.files) {
-        const changed = diffLines(before.get(file.path) ?? '', file.content ?? '').filter((p) => p.added || p.removed).flatMap((p) => p.value.split('\n').filter(Boolean));
+        const changed = diffLines(before.get(file.path) ?? '', file.content ?? '')
+          .filter((p) => p.added || p.removed)
+          .flatMap((p) => p.value.split('\n').filter(Boolean));
         for (const line of changed) expect(line, `${phase.id} ${file.path}`).toMatch(allowed);
       }
     }
@@ -126,7 +142,9 @@ describe('managed Cloud Service Mesh: asm-managed → asm-managed-rapid (fixture
   });
 
   it('refuses going back from a channel to an in-cluster revision', () => {
-    expect(() => planUpgrade(repo, { to: 'asm-1201-1', version: '1.20.1-asm.1' })).toThrow(expect.objectContaining({ code: 'managed-to-in-cluster' }));
+    expect(() => planUpgrade(repo, { to: 'asm-1201-1', version: '1.20.1-asm.1' })).toThrow(
+      expect.objectContaining({ code: 'managed-to-in-cluster' }),
+    );
   });
 
   it('still refuses a repo with no mesh at all', () => {
@@ -174,7 +192,10 @@ describe('managed Cloud Service Mesh planned again after every merge, as the bot
     const repo = await loadFixture('managed-asm');
     const steps = runUpgrade(repo, { to: TO, from: 'asm-managed' });
     expect(steps.map((s) => s.phase)).toEqual(['control-plane', 'gateways', 'workloads', 'default-revision']);
-    const moved = discoverMesh(buildYamlIndex(steps.at(-1)!.after)).namespaces.filter((n) => n.labels['istio.io/rev'] === TO).map((n) => n.name).sort();
+    const moved = discoverMesh(buildYamlIndex(steps.at(-1)!.after))
+      .namespaces.filter((n) => n.labels['istio.io/rev'] === TO)
+      .map((n) => n.name)
+      .sort();
     expect(moved).toEqual(['asm-ingress', 'payments', 'shop', 'web']);
   });
 

@@ -33,7 +33,11 @@ const values = (repo: RepoSnapshot, file: string): Doc => (load(repo.get(file)!)
  */
 function clusterInjectors(repo: RepoSnapshot): Doc[] {
   // The namespaces as git has them, then the webhooks.
-  const out: Doc[] = ['clusters/prod/apps/orders/namespace.yaml', 'clusters/prod/istio-ingress/gateway.yaml', 'clusters/prod/apps/docs/docs.yaml'].flatMap((f) => docs(repo.get(f)!).filter((d) => d.kind === 'Namespace'));
+  const out: Doc[] = [
+    'clusters/prod/apps/orders/namespace.yaml',
+    'clusters/prod/istio-ingress/gateway.yaml',
+    'clusters/prod/apps/docs/docs.yaml',
+  ].flatMap((f) => docs(repo.get(f)!).filter((d) => d.kind === 'Namespace'));
   const oldRunning = repo.has(IOP);
   if (oldRunning) out.push(revisionInjector(FROM));
   const istiod = repo.get(ISTIOD_APP);
@@ -68,16 +72,27 @@ describe('operator install past 1.23: migration to Helm Applications (fixture op
     expect(cp.manual).toEqual([]);
     const after = steps[0]!.after;
     const base = load(after.get(BASE_APP)!) as Doc;
-    expect(base.spec.source).toMatchObject({ repoURL: 'https://istio-release.storage.googleapis.com/charts', chart: 'base', targetRevision: '1.24.2' });
+    expect(base.spec.source).toMatchObject({
+      repoURL: 'https://istio-release.storage.googleapis.com/charts',
+      chart: 'base',
+      targetRevision: '1.24.2',
+    });
     expect(base.spec.source.helm.valuesObject).toEqual({ defaultRevision: '' });
     // Deleting the base Application must never take the CRDs with it.
     expect(base.metadata.finalizers).toBeUndefined();
     const istiod = load(after.get(ISTIOD_APP)!) as Doc;
-    expect(istiod.metadata).toMatchObject({ name: 'istiod-1-24-2', namespace: 'argocd', finalizers: ['resources-finalizer.argocd.argoproj.io'] });
+    expect(istiod.metadata).toMatchObject({
+      name: 'istiod-1-24-2',
+      namespace: 'argocd',
+      finalizers: ['resources-finalizer.argocd.argoproj.io'],
+    });
     expect(istiod.spec.project).toBe('platform');
     expect(istiod.spec.destination).toEqual({ server: 'https://kubernetes.default.svc', namespace: 'istio-system' });
     expect(istiod.spec.syncPolicy.syncOptions).toContain('RespectIgnoreDifferences=true');
-    expect(istiod.spec.ignoreDifferences.map((d: Doc) => d.kind)).toEqual(['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']);
+    expect(istiod.spec.ignoreDifferences.map((d: Doc) => d.kind)).toEqual([
+      'MutatingWebhookConfiguration',
+      'ValidatingWebhookConfiguration',
+    ]);
     expect(istiod.spec.source.helm.valuesObject).toEqual({
       revision: TO,
       global: { hub: 'docker.io/istio', tag: '1.24.2', logAsJson: true, proxy: { holdApplicationUntilProxyStarts: true } },
@@ -104,7 +119,10 @@ describe('operator install past 1.23: migration to Helm Applications (fixture op
     expect(values(after, BASE_APP).defaultRevision).toBe(TO);
     expect(plan.warnings.map((w) => w.code)).not.toContain('default-tag-outside-git');
     const cleanup = plan.phases.find((p) => p.id === 'cleanup')!;
-    expect(cleanup.files.map((f) => f.path)).toEqual(['clusters/prod/istio-system/istiocontrolplane-1-22-4.yaml', 'clusters/prod/istio-system/kustomization.yaml']);
+    expect(cleanup.files.map((f) => f.path)).toEqual([
+      'clusters/prod/istio-system/istiocontrolplane-1-22-4.yaml',
+      'clusters/prod/istio-system/kustomization.yaml',
+    ]);
     expect(cleanup.manual[0]).toMatch(/^\.\/istio-1\.24\.2\/bin\/istioctl uninstall --revision 1-22-4 -y/);
     expect(cleanup.manual[1]).toContain(`patch istiooperator control-plane-1-22-4 --type merge -p '{"metadata":{"finalizers":null}}'`);
     expect(cleanup.blockedBy).toEqual([]);
@@ -127,19 +145,33 @@ describe('operator install past 1.23: migration to Helm Applications (fixture op
     }
   });
 
-  it.skipIf(!hasKubectl)('builds after every phase: the operator stopped from control-plane on, nothing removed before cleanup, the operator only after it, namespaces kept', async () => {
-    const start = new Set((await kustomizeBuild(snapshot, 'clusters/prod')).map(objectKey));
-    for (const [i, step] of steps.entries()) {
-      const built = await kustomizeBuild(step.after, 'clusters/prod');
-      const keys = new Set(built.map(objectKey));
-      const removed = [...start].filter((k) => !keys.has(k));
-      const expected = i < 4 ? [] : i === 4 ? ['IstioOperator/istio-system/control-plane-1-22-4'] : ['IstioOperator/istio-system/control-plane-1-22-4', ...['ServiceAccount/istio-operator/', 'ClusterRole//', 'ClusterRoleBinding//', 'Deployment/istio-operator/'].map((p) => `${p}istio-operator-1-22-4`)];
-      expect(removed.sort(), step.phase).toEqual(expected.sort());
-      for (const ns of ['istio-system', 'istio-operator', 'istio-ingress', 'orders', 'docs']) expect(keys.has(`Namespace//${ns}`), step.phase).toBe(true);
-      const operator = built.find((o) => objectKey(o) === 'Deployment/istio-operator/istio-operator-1-22-4');
-      if (operator) expect((operator.spec as Doc).replicas, step.phase).toBe(0);
-    }
-  });
+  it.skipIf(!hasKubectl)(
+    'builds after every phase: the operator stopped from control-plane on, nothing removed before cleanup, the operator only after it, namespaces kept',
+    async () => {
+      const start = new Set((await kustomizeBuild(snapshot, 'clusters/prod')).map(objectKey));
+      for (const [i, step] of steps.entries()) {
+        const built = await kustomizeBuild(step.after, 'clusters/prod');
+        const keys = new Set(built.map(objectKey));
+        const removed = [...start].filter((k) => !keys.has(k));
+        const expected =
+          i < 4
+            ? []
+            : i === 4
+              ? ['IstioOperator/istio-system/control-plane-1-22-4']
+              : [
+                  'IstioOperator/istio-system/control-plane-1-22-4',
+                  ...['ServiceAccount/istio-operator/', 'ClusterRole//', 'ClusterRoleBinding//', 'Deployment/istio-operator/'].map(
+                    (p) => `${p}istio-operator-1-22-4`,
+                  ),
+                ];
+        expect(removed.sort(), step.phase).toEqual(expected.sort());
+        for (const ns of ['istio-system', 'istio-operator', 'istio-ingress', 'orders', 'docs'])
+          expect(keys.has(`Namespace//${ns}`), step.phase).toBe(true);
+        const operator = built.find((o) => objectKey(o) === 'Deployment/istio-operator/istio-operator-1-22-4');
+        if (operator) expect((operator.spec as Doc).replicas, step.phase).toBe(0);
+      }
+    },
+  );
 
   it('is idempotent: planning over the finished repo finds every phase done and writes nothing', () => {
     const again = planUpgrade(steps.at(-1)!.after, { to: TO });
@@ -151,7 +183,8 @@ describe('operator install past 1.23: migration to Helm Applications (fixture op
     const allowed: Record<string, RegExp> = {
       'control-plane': /^\s*(replicas: [01]|annotations:|install\.istio\.io\/ignoreReconcile: "true")$/,
       gateways: /^\s*(annotations:|mesh-upgrade-bot\.io\/restarted-for-revision: 1-24-2|istio\.io\/rev: 1-2[24]-[24])$/,
-      workloads: /^\s*(annotations:|mesh-upgrade-bot\.io\/restarted-for-revision: 1-24-2|istio\.io\/rev: 1-2[24]-[24] # meshed on the operator's revision)$/,
+      workloads:
+        /^\s*(annotations:|mesh-upgrade-bot\.io\/restarted-for-revision: 1-24-2|istio\.io\/rev: 1-2[24]-[24] # meshed on the operator's revision)$/,
       'default-revision': /^\s*(defaultRevision: (""|"1-24-2")|revisionTags: \[default\])$/,
       cleanup: /^\s*- istiocontrolplane-1-22-4\.yaml$/,
       'operator-cleanup': /^\s*- operator-1-22-4\.yaml$/,
@@ -162,7 +195,8 @@ describe('operator install past 1.23: migration to Helm Applications (fixture op
         if (before === undefined || before === text) continue;
         for (const part of diffLines(before, text)) {
           if (!part.added && !part.removed) continue;
-          for (const line of part.value.split('\n').filter((l) => l.trim() !== '')) expect(line, `${step.phase}: ${path}`).toMatch(allowed[step.phase]!);
+          for (const line of part.value.split('\n').filter((l) => l.trim() !== ''))
+            expect(line, `${step.phase}: ${path}`).toMatch(allowed[step.phase]!);
         }
       }
     }
@@ -192,7 +226,10 @@ describe('the same operator install upgraded to 1.23.x keeps the operator path',
     const steps = runUpgrade(snapshot, { to: '1-23-5' });
     const end = steps.at(-1)!.after;
     expect([...end.keys()].filter((p) => p.startsWith('argocd/apps/istio'))).toEqual([]);
-    expect(docs(end.get('clusters/prod/istio-system/istiocontrolplane-1-23-5.yaml')!)[0]!.spec).toMatchObject({ revision: '1-23-5', tag: '1.23.5' });
+    expect(docs(end.get('clusters/prod/istio-system/istiocontrolplane-1-23-5.yaml')!)[0]!.spec).toMatchObject({
+      revision: '1-23-5',
+      tag: '1.23.5',
+    });
     expect(planUpgrade(end, { to: '1-23-5' }).phases.flatMap((p) => p.files)).toEqual([]);
   });
 });
@@ -250,7 +287,10 @@ describe('the same install synced by Flux instead of Argo CD', () => {
   it('writes a HelmRepository and HelmReleases (istiod dependsOn istio-base) beside the IstioOperator, with Helm-ownership adoption before merging', async () => {
     const argo = await loadFixture('operator-argocd-apps');
     const flux = new Map([...argo].filter(([path]) => !path.startsWith('argocd/') && !path.startsWith('bootstrap/')));
-    flux.set('clusters/prod/flux-system/cluster.yaml', 'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: cluster\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/prod\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n');
+    flux.set(
+      'clusters/prod/flux-system/cluster.yaml',
+      'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: cluster\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./clusters/prod\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: flux-system\n',
+    );
     const plan = planUpgrade(flux, { to: TO });
     const cp = plan.phases[0]!;
     expect(cp.files.map((f) => f.path)).toEqual([
@@ -264,13 +304,23 @@ describe('the same install synced by Flux instead of Argo CD', () => {
     const after = new Map(flux);
     for (const f of cp.files) after.set(f.path, f.content!);
     const istiod = docs(after.get('clusters/prod/istio-system/istiod-1-24-2.yaml')!)[0]!;
-    expect(istiod).toMatchObject({ apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', metadata: { name: 'istiod-1-24-2', namespace: 'istio-system' } });
-    expect(istiod.spec.chart.spec).toEqual({ chart: 'istiod', version: '1.24.2', sourceRef: { kind: 'HelmRepository', name: 'istio', namespace: 'flux-system' } });
+    expect(istiod).toMatchObject({
+      apiVersion: 'helm.toolkit.fluxcd.io/v2',
+      kind: 'HelmRelease',
+      metadata: { name: 'istiod-1-24-2', namespace: 'istio-system' },
+    });
+    expect(istiod.spec.chart.spec).toEqual({
+      chart: 'istiod',
+      version: '1.24.2',
+      sourceRef: { kind: 'HelmRepository', name: 'istio', namespace: 'flux-system' },
+    });
     expect(istiod.spec.dependsOn).toEqual([{ name: 'istio-base' }]);
     expect(istiod.spec.values.revision).toBe(TO);
     expect(cp.beforeMerge.join('\n')).toContain('meta.helm.sh/release-name=istio-base meta.helm.sh/release-namespace=istio-system');
     const dr = plan.phases.find((p) => p.id === 'default-revision')!;
-    expect(dr.beforeMerge.join('\n')).toContain('annotate mutatingwebhookconfiguration istio-revision-tag-default meta.helm.sh/release-name=istiod-1-24-2');
+    expect(dr.beforeMerge.join('\n')).toContain(
+      'annotate mutatingwebhookconfiguration istio-revision-tag-default meta.helm.sh/release-name=istiod-1-24-2',
+    );
     const steps = runUpgrade(flux, { to: TO });
     expect(steps.map((s) => s.phase)).toEqual(PHASES);
     expect(planUpgrade(steps.at(-1)!.after, { to: TO }).phases.flatMap((p) => p.files)).toEqual([]);

@@ -60,19 +60,47 @@ const NEVER: Selector = { matchLabels: { 'istio.io/deactivated': 'never-match' }
 /** The four webhooks of Istio's non-revisioned injector (and of a `default` tag), calling `service`. */
 function defaultWebhooks(service: string, deactivated: boolean) {
   const hooks = [
-    { name: 'rev.namespace.sidecar-injector.istio.io', namespaceSelector: { matchExpressions: [expr('istio.io/rev', 'In', ['default']), expr('istio-injection', 'DoesNotExist')] }, objectSelector: { matchExpressions: [expr('sidecar.istio.io/inject', 'NotIn', ['false'])] } },
-    { name: 'rev.object.sidecar-injector.istio.io', namespaceSelector: { matchExpressions: [expr('istio.io/rev', 'DoesNotExist'), expr('istio-injection', 'DoesNotExist')] }, objectSelector: { matchExpressions: [expr('sidecar.istio.io/inject', 'NotIn', ['false']), expr('istio.io/rev', 'In', ['default'])] } },
-    { name: 'namespace.sidecar-injector.istio.io', namespaceSelector: { matchExpressions: [expr('istio-injection', 'In', ['enabled'])] }, objectSelector: { matchExpressions: [expr('sidecar.istio.io/inject', 'NotIn', ['false'])] } },
-    { name: 'object.sidecar-injector.istio.io', namespaceSelector: { matchExpressions: [expr('istio-injection', 'DoesNotExist'), expr('istio.io/rev', 'DoesNotExist')] }, objectSelector: { matchExpressions: [expr('sidecar.istio.io/inject', 'In', ['true']), expr('istio.io/rev', 'DoesNotExist')] } },
+    {
+      name: 'rev.namespace.sidecar-injector.istio.io',
+      namespaceSelector: { matchExpressions: [expr('istio.io/rev', 'In', ['default']), expr('istio-injection', 'DoesNotExist')] },
+      objectSelector: { matchExpressions: [expr('sidecar.istio.io/inject', 'NotIn', ['false'])] },
+    },
+    {
+      name: 'rev.object.sidecar-injector.istio.io',
+      namespaceSelector: { matchExpressions: [expr('istio.io/rev', 'DoesNotExist'), expr('istio-injection', 'DoesNotExist')] },
+      objectSelector: { matchExpressions: [expr('sidecar.istio.io/inject', 'NotIn', ['false']), expr('istio.io/rev', 'In', ['default'])] },
+    },
+    {
+      name: 'namespace.sidecar-injector.istio.io',
+      namespaceSelector: { matchExpressions: [expr('istio-injection', 'In', ['enabled'])] },
+      objectSelector: { matchExpressions: [expr('sidecar.istio.io/inject', 'NotIn', ['false'])] },
+    },
+    {
+      name: 'object.sidecar-injector.istio.io',
+      namespaceSelector: { matchExpressions: [expr('istio-injection', 'DoesNotExist'), expr('istio.io/rev', 'DoesNotExist')] },
+      objectSelector: { matchExpressions: [expr('sidecar.istio.io/inject', 'In', ['true']), expr('istio.io/rev', 'DoesNotExist')] },
+    },
   ];
-  return hooks.map((h) => ({ ...h, clientConfig: { service: { name: service } }, ...(deactivated ? { namespaceSelector: NEVER, objectSelector: NEVER } : {}) }));
+  return hooks.map((h) => ({
+    ...h,
+    clientConfig: { service: { name: service } },
+    ...(deactivated ? { namespaceSelector: NEVER, objectSelector: NEVER } : {}),
+  }));
 }
 
 /** The two `rev.*` webhooks of revision `rev`'s injector. */
 function revisionWebhooks(rev: string) {
   return [
-    { name: 'rev.namespace.sidecar-injector.istio.io', namespaceSelector: { matchExpressions: [expr('istio.io/rev', 'In', [rev]), expr('istio-injection', 'DoesNotExist')] }, objectSelector: { matchExpressions: [expr('sidecar.istio.io/inject', 'NotIn', ['false'])] } },
-    { name: 'rev.object.sidecar-injector.istio.io', namespaceSelector: { matchExpressions: [expr('istio.io/rev', 'DoesNotExist'), expr('istio-injection', 'DoesNotExist')] }, objectSelector: { matchExpressions: [expr('sidecar.istio.io/inject', 'NotIn', ['false']), expr('istio.io/rev', 'In', [rev])] } },
+    {
+      name: 'rev.namespace.sidecar-injector.istio.io',
+      namespaceSelector: { matchExpressions: [expr('istio.io/rev', 'In', [rev]), expr('istio-injection', 'DoesNotExist')] },
+      objectSelector: { matchExpressions: [expr('sidecar.istio.io/inject', 'NotIn', ['false'])] },
+    },
+    {
+      name: 'rev.object.sidecar-injector.istio.io',
+      namespaceSelector: { matchExpressions: [expr('istio.io/rev', 'DoesNotExist'), expr('istio-injection', 'DoesNotExist')] },
+      objectSelector: { matchExpressions: [expr('sidecar.istio.io/inject', 'NotIn', ['false']), expr('istio.io/rev', 'In', [rev])] },
+    },
   ].map((h) => ({ ...h, clientConfig: { service: { name: `istiod-${rev}` } } }));
 }
 
@@ -86,18 +114,33 @@ function clusterWebhooks(objects: readonly BuiltObject[], confirmed: ReadonlySet
   const tagMoved = confirmed.has('default-revision');
   const out: BuiltObject[] = [];
   if (iops.some((o) => !(o.spec as { revision?: string } | undefined)?.revision)) {
-    out.push({ kind: 'MutatingWebhookConfiguration', metadata: { name: 'istio-sidecar-injector' }, webhooks: defaultWebhooks('istiod', tagMoved) });
+    out.push({
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name: 'istio-sidecar-injector' },
+      webhooks: defaultWebhooks('istiod', tagMoved),
+    });
   }
-  if (tagMoved) out.push({ kind: 'MutatingWebhookConfiguration', metadata: { name: 'istio-revision-tag-default' }, webhooks: defaultWebhooks(`istiod-${TO}`, false) });
+  if (tagMoved)
+    out.push({
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name: 'istio-revision-tag-default' },
+      webhooks: defaultWebhooks(`istiod-${TO}`, false),
+    });
   for (const iop of iops) {
     const rev = (iop.spec as { revision?: string } | undefined)?.revision;
-    if (rev) out.push({ kind: 'MutatingWebhookConfiguration', metadata: { name: `istio-sidecar-injector-${rev}` }, webhooks: revisionWebhooks(rev) });
+    if (rev)
+      out.push({
+        kind: 'MutatingWebhookConfiguration',
+        metadata: { name: `istio-sidecar-injector-${rev}` },
+        webhooks: revisionWebhooks(rev),
+      });
   }
   return out;
 }
 
 const docs = (text: string) => (loadAll(text) as Array<Record<string, any>>).filter(Boolean);
-const doc = (repo: RepoSnapshot, path: string, kind: string, name?: string) => docs(repo.get(path)!).find((d) => d.kind === kind && (!name || d.metadata.name === name))!;
+const doc = (repo: RepoSnapshot, path: string, kind: string, name?: string) =>
+  docs(repo.get(path)!).find((d) => d.kind === kind && (!name || d.metadata.name === name))!;
 
 describe('first canary from a non-revisioned IstioOperator with its in-cluster operator in git (fixture operator-nonrevisioned)', () => {
   let snapshot: RepoSnapshot;
@@ -147,7 +190,9 @@ describe('first canary from a non-revisioned IstioOperator with its in-cluster o
     expect(iop.spec.tag).toBe('1.22.1');
     expect(iop.spec.profile).toBe('default');
     expect(iop.spec.components.base).toEqual({ enabled: false });
-    expect(iop.spec.components.ingressGateways.map((g: { name: string; enabled: boolean }) => [g.name, g.enabled])).toEqual([['istio-ingressgateway', false]]);
+    expect(iop.spec.components.ingressGateways.map((g: { name: string; enabled: boolean }) => [g.name, g.enabled])).toEqual([
+      ['istio-ingressgateway', false],
+    ]);
     expect(iop.spec.meshConfig).toEqual(doc(snapshot, IOP, 'IstioOperator').spec.meshConfig);
     expect(plan.phases[0]!.manual).toEqual([]);
   });
@@ -169,7 +214,12 @@ describe('first canary from a non-revisioned IstioOperator with its in-cluster o
     const cleanup = plan.phases.find((p) => p.id === 'cleanup')!;
     expect(cleanup.manual[0]).toMatch(/istioctl uninstall --revision default -y/);
     expect(cleanup.manual[1]).toMatch(/patch istiooperator istiocontrolplane --type merge -p '\{"metadata":\{"finalizers":null\}\}'/);
-    expect(cleanup.changes.filter((c) => c.action === 'delete').map((c) => `${c.kind} ${c.name}`).sort()).toEqual([
+    expect(
+      cleanup.changes
+        .filter((c) => c.action === 'delete')
+        .map((c) => `${c.kind} ${c.name}`)
+        .sort(),
+    ).toEqual([
       'ClusterRole istio-operator',
       'ClusterRoleBinding istio-operator',
       'Deployment istio-operator',
@@ -180,40 +230,55 @@ describe('first canary from a non-revisioned IstioOperator with its in-cluster o
     expect(plan.phases.map((p) => p.id)).not.toContain('operator-cleanup');
   });
 
-  it.skipIf(!hasKubectl)('builds after every phase: one injector per meshed pod, none for the others, nothing removed before cleanup, CRD and namespaces kept', async () => {
-    const initial = await kustomizeBuild(snapshot, 'clusters/prod');
-    const initialKeys = initial.map(objectKey);
-    const states = [{ phase: 'start', repo: snapshot, confirmed: new Set<string>() as ReadonlySet<string> }, ...steps.map((s) => ({ phase: s.phase, repo: s.after, confirmed: s.confirmed }))];
-    const who: Record<string, string> = {};
-    for (const { phase, repo, confirmed } of states) {
-      const objects = await kustomizeBuild(repo, 'clusters/prod');
-      const keys = new Set(objects.map(objectKey));
-      if (phase !== 'cleanup') for (const k of initialKeys) expect(keys.has(k), `${k} after ${phase}`).toBe(true);
-      const cluster = [...objects, ...clusterWebhooks(objects, confirmed)];
-      const pods = objects.filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind) && ['shop', 'payments', 'monitoring'].includes(o.metadata.namespace!));
-      for (const pod of pods) {
-        const labels = pod.spec?.template?.metadata?.labels ?? {};
-        const hits = injectorsFor(cluster as never, pod.metadata.namespace!, labels);
-        const meshed = pod.metadata.namespace !== 'monitoring' && labels['sidecar.istio.io/inject'] !== 'false';
-        expect(hits.length, `${pod.metadata.namespace}/${pod.metadata.name} after ${phase}: ${hits.join(', ')}`).toBe(meshed ? 1 : 0);
-        who[`${phase} ${pod.metadata.name}`] = hits.map((h) => h.split(' -> ')[1]).join('');
+  it.skipIf(!hasKubectl)(
+    'builds after every phase: one injector per meshed pod, none for the others, nothing removed before cleanup, CRD and namespaces kept',
+    async () => {
+      const initial = await kustomizeBuild(snapshot, 'clusters/prod');
+      const initialKeys = initial.map(objectKey);
+      const states = [
+        { phase: 'start', repo: snapshot, confirmed: new Set<string>() as ReadonlySet<string> },
+        ...steps.map((s) => ({ phase: s.phase, repo: s.after, confirmed: s.confirmed })),
+      ];
+      const who: Record<string, string> = {};
+      for (const { phase, repo, confirmed } of states) {
+        const objects = await kustomizeBuild(repo, 'clusters/prod');
+        const keys = new Set(objects.map(objectKey));
+        if (phase !== 'cleanup') for (const k of initialKeys) expect(keys.has(k), `${k} after ${phase}`).toBe(true);
+        const cluster = [...objects, ...clusterWebhooks(objects, confirmed)];
+        const pods = objects.filter(
+          (o) => ['Deployment', 'StatefulSet'].includes(o.kind) && ['shop', 'payments', 'monitoring'].includes(o.metadata.namespace!),
+        );
+        for (const pod of pods) {
+          const labels = pod.spec?.template?.metadata?.labels ?? {};
+          const hits = injectorsFor(cluster as never, pod.metadata.namespace!, labels);
+          const meshed = pod.metadata.namespace !== 'monitoring' && labels['sidecar.istio.io/inject'] !== 'false';
+          expect(hits.length, `${pod.metadata.namespace}/${pod.metadata.name} after ${phase}: ${hits.join(', ')}`).toBe(meshed ? 1 : 0);
+          who[`${phase} ${pod.metadata.name}`] = hits.map((h) => h.split(' -> ')[1]).join('');
+        }
+        // A bare pod in a meshed namespace, and a pod asking for injection in an unlabelled namespace.
+        expect(injectorsFor(cluster as never, 'shop', {}).length, `bare pod in shop after ${phase}`).toBe(1);
+        const asked = injectorsFor(cluster as never, 'monitoring', { 'sidecar.istio.io/inject': 'true' });
+        expect(asked.length, `inject=true in monitoring after ${phase}`).toBe(1);
       }
-      // A bare pod in a meshed namespace, and a pod asking for injection in an unlabelled namespace.
-      expect(injectorsFor(cluster as never, 'shop', {}).length, `bare pod in shop after ${phase}`).toBe(1);
-      const asked = injectorsFor(cluster as never, 'monitoring', { 'sidecar.istio.io/inject': 'true' });
-      expect(asked.length, `inject=true in monitoring after ${phase}`).toBe(1);
-    }
-    expect(who['start frontend']).toBe('istiod');
-    expect(who['gateways ledger']).toBe('istiod');
-    expect(who['workloads frontend']).toBe(`istiod-${TO}`);
-    expect(who['workloads ledger']).toBe(`istiod-${TO}`);
-    expect(who['cleanup ledger']).toBe(`istiod-${TO}`);
-    const final = new Set((await kustomizeBuild(steps.at(-1)!.after, 'clusters/prod')).map(objectKey));
-    for (const kept of ['CustomResourceDefinition//istiooperators.install.istio.io', 'Namespace//istio-system', 'Namespace//istio-operator', `IstioOperator/istio-system/istiocontrolplane-${TO}`, `Deployment/istio-operator/istio-operator-${TO}`]) {
-      expect(final.has(kept), kept).toBe(true);
-    }
-    for (const gone of ['IstioOperator/istio-system/istiocontrolplane', 'Deployment/istio-operator/istio-operator']) expect(final.has(gone), gone).toBe(false);
-  });
+      expect(who['start frontend']).toBe('istiod');
+      expect(who['gateways ledger']).toBe('istiod');
+      expect(who['workloads frontend']).toBe(`istiod-${TO}`);
+      expect(who['workloads ledger']).toBe(`istiod-${TO}`);
+      expect(who['cleanup ledger']).toBe(`istiod-${TO}`);
+      const final = new Set((await kustomizeBuild(steps.at(-1)!.after, 'clusters/prod')).map(objectKey));
+      for (const kept of [
+        'CustomResourceDefinition//istiooperators.install.istio.io',
+        'Namespace//istio-system',
+        'Namespace//istio-operator',
+        `IstioOperator/istio-system/istiocontrolplane-${TO}`,
+        `Deployment/istio-operator/istio-operator-${TO}`,
+      ]) {
+        expect(final.has(kept), kept).toBe(true);
+      }
+      for (const gone of ['IstioOperator/istio-system/istiocontrolplane', 'Deployment/istio-operator/istio-operator'])
+        expect(final.has(gone), gone).toBe(false);
+    },
+  );
 
   it('relabels the meshed namespaces (istio-injection dropped) and restarts their workloads, leaving the opted-out one', () => {
     const after = steps.find((s) => s.phase === 'workloads')!.after;
@@ -222,7 +287,9 @@ describe('first canary from a non-revisioned IstioOperator with its in-cluster o
       expect(labels['istio-injection']).toBeUndefined();
       expect(labels['istio.io/rev']).toBe(TO);
     }
-    expect(doc(after, 'clusters/prod/apps/shop/deployments.yaml', 'Deployment', 'importer')).toEqual(doc(snapshot, 'clusters/prod/apps/shop/deployments.yaml', 'Deployment', 'importer'));
+    expect(doc(after, 'clusters/prod/apps/shop/deployments.yaml', 'Deployment', 'importer')).toEqual(
+      doc(snapshot, 'clusters/prod/apps/shop/deployments.yaml', 'Deployment', 'importer'),
+    );
   });
 
   it('is idempotent: planning over the final repo reports every phase done and no files', () => {
@@ -232,7 +299,8 @@ describe('first canary from a non-revisioned IstioOperator with its in-cluster o
   });
 
   it('changes only the bytes of the edited nodes', () => {
-    const allowed = /1-22-1|istio-injection|istio\.io\/rev|restarted|annotations:|ignoreReconcile|^ {2}replicas: [01]$|enabled: (true|false)|operator-1-22-1\.yaml|istiocontrolplane-1-22-1\.yaml/;
+    const allowed =
+      /1-22-1|istio-injection|istio\.io\/rev|restarted|annotations:|ignoreReconcile|^ {2}replicas: [01]$|enabled: (true|false)|operator-1-22-1\.yaml|istiocontrolplane-1-22-1\.yaml/;
     for (const step of steps.filter((s) => s.phase !== 'cleanup')) {
       for (const [path, text] of step.after) {
         const before = step.before.get(path);
@@ -264,7 +332,9 @@ describe('first canary from a non-revisioned IstioOperator with its in-cluster o
     expect(migration.phases[0]!.files.map((f) => f.path)).toEqual(['argocd/istio-base.yaml', 'argocd/istiod-1-24-1.yaml', OPERATOR, IOP]);
     // The operator's ingress gateway component has no automatic move: listed, and cleanup waits for it.
     expect(migration.warnings.map((w) => w.code)).toContain('iop-gateways-not-migrated');
-    expect(migration.phases.find((p) => p.id === 'cleanup')!.blockedBy).toEqual(['gateway istio-ingressgateway of IstioOperator istiocontrolplane']);
+    expect(migration.phases.find((p) => p.id === 'cleanup')!.blockedBy).toEqual([
+      'gateway istio-ingressgateway of IstioOperator istiocontrolplane',
+    ]);
     const noGitOps = new Map([...on122].filter(([path]) => !path.startsWith('argocd/')));
     let error: unknown;
     try {
@@ -300,8 +370,13 @@ describe('first canary from a non-revisioned IstioOperator applied with istioctl
     expect(json.phases.map((p) => p.id)).toEqual(PHASES);
     expect(steps.map((s) => s.phase)).toEqual(PHASES);
     const cp = plan.phases[0]!;
-    expect(cp.files.map((f) => f.path)).toEqual(['clusters/prod/istio-system/istiocontrolplane-1-22-1.yaml', 'clusters/prod/istio-system/kustomization.yaml']);
-    expect(cp.manual).toContain(`./istio-1.22.1/bin/istioctl manifest generate -f ${NEW_IOP} | kubectl apply -f -   # not istioctl install: on a cluster without a default tag, istioctl install of a revision makes it the default at once`);
+    expect(cp.files.map((f) => f.path)).toEqual([
+      'clusters/prod/istio-system/istiocontrolplane-1-22-1.yaml',
+      'clusters/prod/istio-system/kustomization.yaml',
+    ]);
+    expect(cp.manual).toContain(
+      `./istio-1.22.1/bin/istioctl manifest generate -f ${NEW_IOP} | kubectl apply -f -   # not istioctl install: on a cluster without a default tag, istioctl install of a revision makes it the default at once`,
+    );
     expect(cp.manual.filter((m) => /bin\/istioctl (install|operator)/.test(m))).toEqual([]);
     expect(cp.beforeMerge.join('\n')).toContain('kubectl get deployment -A -l name=istio-operator');
     const iop = docs(steps[0]!.after.get(NEW_IOP)!)[0]!;
@@ -310,18 +385,30 @@ describe('first canary from a non-revisioned IstioOperator applied with istioctl
   });
 
   it('re-renders the gateway in place after the gateways merge, hands `default` over with istioctl, and uninstalls without a finalizer to release', () => {
-    expect(plan.phases.find((p) => p.id === 'gateways')!.manual).toEqual([`./istio-1.22.1/bin/istioctl manifest generate -f ${NEW_IOP} | kubectl apply -f -   # after the merge: re-renders istio-ingressgateway in place for 1-22-1`]);
-    expect(plan.phases.find((p) => p.id === 'default-revision')!.manual[0]).toContain('istioctl tag set default --revision 1-22-1 --overwrite');
+    expect(plan.phases.find((p) => p.id === 'gateways')!.manual).toEqual([
+      `./istio-1.22.1/bin/istioctl manifest generate -f ${NEW_IOP} | kubectl apply -f -   # after the merge: re-renders istio-ingressgateway in place for 1-22-1`,
+    ]);
+    expect(plan.phases.find((p) => p.id === 'default-revision')!.manual[0]).toContain(
+      'istioctl tag set default --revision 1-22-1 --overwrite',
+    );
     const cleanup = plan.phases.find((p) => p.id === 'cleanup')!;
     expect(cleanup.manual).toEqual([expect.stringContaining('istioctl uninstall --revision default -y')]);
-    expect(cleanup.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual(['delete IstioOperator istiocontrolplane', 'update Kustomization clusters/prod/istio-system']);
+    expect(cleanup.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+      'delete IstioOperator istiocontrolplane',
+      'update Kustomization clusters/prod/istio-system',
+    ]);
   });
 
   it.skipIf(!hasKubectl)('never two injectors, no meshed pod without one, after every phase', async () => {
     for (const { phase, after, confirmed } of steps) {
       const objects = await kustomizeBuild(after, 'clusters/prod');
       const cluster = [...objects, ...clusterWebhooks(objects, confirmed)];
-      for (const [ns, labels, meshed] of [['shop', { app: 'frontend' }, true], ['shop', { app: 'importer', 'sidecar.istio.io/inject': 'false' }, false], ['payments', { app: 'ledger' }, true], ['monitoring', { app: 'prometheus' }, false]] as const) {
+      for (const [ns, labels, meshed] of [
+        ['shop', { app: 'frontend' }, true],
+        ['shop', { app: 'importer', 'sidecar.istio.io/inject': 'false' }, false],
+        ['payments', { app: 'ledger' }, true],
+        ['monitoring', { app: 'prometheus' }, false],
+      ] as const) {
         expect(injectorsFor(cluster as never, ns, labels).length, `${ns}/${labels.app} after ${phase}`).toBe(meshed ? 1 : 0);
       }
     }
@@ -347,9 +434,15 @@ describe('two non-revisioned control planes are refused, naming both', () => {
 
   it('two IstioOperators without revision', async () => {
     const repo = new Map(await loadFixture('operator-nonrevisioned'));
-    repo.set('clusters/prod/istio-system/edge.yaml', 'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata:\n  name: edge\n  namespace: istio-system\nspec:\n  profile: minimal\n  tag: 1.21.2\n');
+    repo.set(
+      'clusters/prod/istio-system/edge.yaml',
+      'apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nmetadata:\n  name: edge\n  namespace: istio-system\nspec:\n  profile: minimal\n  tag: 1.21.2\n',
+    );
     // Listed in the kustomization: a file it does not name is never applied (skipped, not a second control plane).
-    repo.set('clusters/prod/istio-system/kustomization.yaml', `${repo.get('clusters/prod/istio-system/kustomization.yaml')!.trimEnd()}\n  - edge.yaml\n`);
+    repo.set(
+      'clusters/prod/istio-system/kustomization.yaml',
+      `${repo.get('clusters/prod/istio-system/kustomization.yaml')!.trimEnd()}\n  - edge.yaml\n`,
+    );
     const error = refusal(repo);
     expect(error).toBeInstanceOf(UpgradeRefusedError);
     expect(error.code).toBe('several-non-revisioned');
@@ -359,7 +452,10 @@ describe('two non-revisioned control planes are refused, naming both', () => {
 
   it('an IstioOperator reconciled by a non-revisioned operator beside a rendered non-revisioned istiod', async () => {
     const repo = new Map(await loadFixture('operator-nonrevisioned'));
-    repo.set('rendered/istiod.yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: istiod\n  namespace: istio-system\n  labels:\n    app: istiod\n    istio.io/rev: default\nspec:\n  selector:\n    matchLabels: {istio: pilot}\n  template:\n    metadata:\n      labels: {app: istiod, istio: pilot}\n    spec:\n      containers:\n        - name: discovery\n          image: docker.io/istio/pilot:1.21.2\n');
+    repo.set(
+      'rendered/istiod.yaml',
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: istiod\n  namespace: istio-system\n  labels:\n    app: istiod\n    istio.io/rev: default\nspec:\n  selector:\n    matchLabels: {istio: pilot}\n  template:\n    metadata:\n      labels: {app: istiod, istio: pilot}\n    spec:\n      containers:\n        - name: discovery\n          image: docker.io/istio/pilot:1.21.2\n',
+    );
     const error = refusal(repo);
     expect(error.code).toBe('several-non-revisioned');
     expect(error.message).toContain('Deployment istio-system/istiod (rendered/istiod.yaml)');

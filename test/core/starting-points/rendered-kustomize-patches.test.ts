@@ -37,7 +37,10 @@ function withManualControlPlane(repo: RepoSnapshot): RepoSnapshot {
 /** The person's regeneration of the pinned gateway, as the gateways phase's manual steps say. */
 function withRegeneratedGateway(repo: RepoSnapshot): RepoSnapshot {
   const file = 'base/istio-ingress/gateway.yaml';
-  const text = repo.get(file)!.replace('proxyv2:1.21.2', 'proxyv2:1.22.1').replace('istiod.istio-system.svc:15012', `istiod-${TO}.istio-system.svc:15012`);
+  const text = repo
+    .get(file)!
+    .replace('proxyv2:1.21.2', 'proxyv2:1.22.1')
+    .replace('istiod.istio-system.svc:15012', `istiod-${TO}.istio-system.svc:15012`);
   return new Map(repo).set(file, text);
 }
 
@@ -48,7 +51,9 @@ describe('first canary from a rendered install customised by a kustomize overlay
   beforeAll(async () => {
     snapshot = await loadFixture('rendered-kustomize-patches');
     plan = planUpgrade(snapshot, { to: TO });
-    steps = runUpgrade(snapshot, { to: TO }, (phase, repo) => (phase === 'control-plane' ? withManualControlPlane(repo) : phase === 'gateways' ? withRegeneratedGateway(repo) : null));
+    steps = runUpgrade(snapshot, { to: TO }, (phase, repo) =>
+      phase === 'control-plane' ? withManualControlPlane(repo) : phase === 'gateways' ? withRegeneratedGateway(repo) : null,
+    );
   });
 
   it('plans the first canary from "default", rendered manifests, with a twin of every name-keyed patch for the new revision', () => {
@@ -67,7 +72,8 @@ describe('first canary from a rendered install customised by a kustomize overlay
     // The kustomization only gains lines: each twin right after the patch it copies, with a target.
     const before = snapshot.get('overlays/prod/kustomization.yaml')!.split('\n');
     const after = controlPlane.files.find((f) => f.path === 'overlays/prod/kustomization.yaml')!.content!.split('\n');
-    const added = (l: string) => / of the new revision, customised like /.test(l) || /-1-22-1\.yaml$/.test(l) || /^ {4}target:$|^ {6}(kind|name|namespace): /.test(l);
+    const added = (l: string) =>
+      / of the new revision, customised like /.test(l) || /-1-22-1\.yaml$/.test(l) || /^ {4}target:$|^ {6}(kind|name|namespace): /.test(l);
     expect(after.filter((l) => !added(l))).toEqual(before);
     expect(after.length - before.length).toBe(3 * 6);
     expect(after.slice(after.indexOf('  - path: istiod.yaml') + 1, after.indexOf('  - path: istiod.yaml') + 7)).toEqual([
@@ -90,42 +96,54 @@ describe('first canary from a rendered install customised by a kustomize overlay
     expect(steps.map((s) => s.phase)).toEqual(['control-plane', 'gateways', 'default-revision', 'workloads', 'cleanup']);
   });
 
-  it.skipIf(!hasKubectl)('builds the overlay after every phase: one injector per pod, no namespace loses injection, nothing removed before cleanup', async () => {
-    const initialKeys = new Set((await build(snapshot)).map(objectKey));
-    for (const step of steps) {
-      const objects = await build(step.after);
-      const keys = new Set(objects.map(objectKey));
-      if (step.phase !== 'cleanup') for (const k of initialKeys) expect(keys.has(k), `${k} after ${step.phase}`).toBe(true);
-      for (const [ns, labels] of [['web', { app: 'frontend' }], ['orders', { app: 'orders-api' }], ['monitoring', {}], ['istio-ingress', {}]] as const) {
-        const hits = injectorsFor(objects as never, ns, labels);
-        expect(hits.length, `${ns} after ${step.phase}: ${hits.join(', ')}`).toBe(ns === 'web' || ns === 'orders' ? 1 : 0);
+  it.skipIf(!hasKubectl)(
+    'builds the overlay after every phase: one injector per pod, no namespace loses injection, nothing removed before cleanup',
+    async () => {
+      const initialKeys = new Set((await build(snapshot)).map(objectKey));
+      for (const step of steps) {
+        const objects = await build(step.after);
+        const keys = new Set(objects.map(objectKey));
+        if (step.phase !== 'cleanup') for (const k of initialKeys) expect(keys.has(k), `${k} after ${step.phase}`).toBe(true);
+        for (const [ns, labels] of [
+          ['web', { app: 'frontend' }],
+          ['orders', { app: 'orders-api' }],
+          ['monitoring', {}],
+          ['istio-ingress', {}],
+        ] as const) {
+          const hits = injectorsFor(objects as never, ns, labels);
+          expect(hits.length, `${ns} after ${step.phase}: ${hits.join(', ')}`).toBe(ns === 'web' || ns === 'orders' ? 1 : 0);
+        }
       }
-    }
-    // From the control-plane phase on, the new revision gets the overlay's customisations, with its own values.
-    for (const step of steps) {
-      const objects = await build(step.after);
-      const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name) as Record<string, any> | undefined;
-      const istiod = find('Deployment', `istiod-${TO}`)!;
-      expect(istiod.spec.replicas, step.phase).toBe(3);
-      expect(istiod.spec.template.spec.containers[0].resources.requests, step.phase).toEqual({ cpu: '2', memory: '4Gi' });
-      expect(find('ConfigMap', `istio-${TO}`)!.data.mesh, step.phase).toContain(`discoveryAddress: istiod-${TO}.istio-system.svc:15012`);
-      expect(find('ConfigMap', `istio-${TO}`)!.data.mesh, step.phase).toContain('accessLogEncoding: JSON');
-      const values = JSON.parse(find('ConfigMap', `istio-sidecar-injector-${TO}`)!.data.values);
-      expect(values, step.phase).toMatchObject({ revision: TO, global: { hub: 'registry.example.com/istio', tag: '1.22.1' } });
-      // The old control plane keeps its own customisations until cleanup removes it with them.
-      if (step.phase !== 'cleanup') expect(find('ConfigMap', 'istio')!.data.mesh, step.phase).toContain('discoveryAddress: istiod.istio-system.svc:15012');
-      else expect(find('ConfigMap', 'istio'), step.phase).toBeUndefined();
-    }
-    const final = await build(steps.at(-1)!.after);
-    expect(injectorsFor(final as never, 'web', {})[0]).toContain(`istiod-${TO}`);
-    // The overlay keeps deciding the label; the base's Namespace list is untouched.
-    expect(steps.at(-1)!.after.get('base/apps/namespaces.yaml')).toBe(snapshot.get('base/apps/namespaces.yaml'));
-  });
+      // From the control-plane phase on, the new revision gets the overlay's customisations, with its own values.
+      for (const step of steps) {
+        const objects = await build(step.after);
+        const find = (kind: string, name: string) =>
+          objects.find((o) => o.kind === kind && o.metadata.name === name) as Record<string, any> | undefined;
+        const istiod = find('Deployment', `istiod-${TO}`)!;
+        expect(istiod.spec.replicas, step.phase).toBe(3);
+        expect(istiod.spec.template.spec.containers[0].resources.requests, step.phase).toEqual({ cpu: '2', memory: '4Gi' });
+        expect(find('ConfigMap', `istio-${TO}`)!.data.mesh, step.phase).toContain(`discoveryAddress: istiod-${TO}.istio-system.svc:15012`);
+        expect(find('ConfigMap', `istio-${TO}`)!.data.mesh, step.phase).toContain('accessLogEncoding: JSON');
+        const values = JSON.parse(find('ConfigMap', `istio-sidecar-injector-${TO}`)!.data.values);
+        expect(values, step.phase).toMatchObject({ revision: TO, global: { hub: 'registry.example.com/istio', tag: '1.22.1' } });
+        // The old control plane keeps its own customisations until cleanup removes it with them.
+        if (step.phase !== 'cleanup')
+          expect(find('ConfigMap', 'istio')!.data.mesh, step.phase).toContain('discoveryAddress: istiod.istio-system.svc:15012');
+        else expect(find('ConfigMap', 'istio'), step.phase).toBeUndefined();
+      }
+      const final = await build(steps.at(-1)!.after);
+      expect(injectorsFor(final as never, 'web', {})[0]).toContain(`istiod-${TO}`);
+      // The overlay keeps deciding the label; the base's Namespace list is untouched.
+      expect(steps.at(-1)!.after.get('base/apps/namespaces.yaml')).toBe(snapshot.get('base/apps/namespaces.yaml'));
+    },
+  );
 
   it('cleanup removes the old patches and their entries, and keeps the twins', () => {
     const cleanup = steps.find((s) => s.phase === 'cleanup')!;
-    for (const f of ['istiod.yaml', 'mesh-config.yaml', 'injector-values.yaml']) expect(cleanup.after.has(`overlays/prod/${f}`), f).toBe(false);
-    for (const f of ['istiod-1-22-1.yaml', 'mesh-config-1-22-1.yaml', 'injector-values-1-22-1.yaml']) expect(cleanup.after.get(`overlays/prod/${f}`), f).toBe(cleanup.before.get(`overlays/prod/${f}`));
+    for (const f of ['istiod.yaml', 'mesh-config.yaml', 'injector-values.yaml'])
+      expect(cleanup.after.has(`overlays/prod/${f}`), f).toBe(false);
+    for (const f of ['istiod-1-22-1.yaml', 'mesh-config-1-22-1.yaml', 'injector-values-1-22-1.yaml'])
+      expect(cleanup.after.get(`overlays/prod/${f}`), f).toBe(cleanup.before.get(`overlays/prod/${f}`));
     expect(cleanup.after.get('overlays/prod/kustomization.yaml')).toBe(`apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:

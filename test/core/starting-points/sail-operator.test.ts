@@ -8,7 +8,15 @@ import type { UpgradePlan } from '../../../src/core/plan-types.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
-import { type BuiltObject, changedFiles, hasKubectl, kustomizeBuild, objectKey, runUpgrade, type UpgradeStep } from '../../helpers/upgrade-run.js';
+import {
+  type BuiltObject,
+  changedFiles,
+  hasKubectl,
+  kustomizeBuild,
+  objectKey,
+  runUpgrade,
+  type UpgradeStep,
+} from '../../helpers/upgrade-run.js';
 
 const OLD = 'default-v1-23-4';
 const NEW = 'default-v1-24-3';
@@ -29,7 +37,8 @@ const podAnnotations = (o: BuiltObject): Labels => ((o.spec?.template?.metadata 
 function injectingRevision(objects: readonly BuiltObject[], namespace: string, pod: Labels): string | null {
   const istio = objects.find((o) => o.kind === 'Istio')!;
   const spec = istio.spec as { version: string; updateStrategy?: { type?: string } };
-  const active = spec.updateStrategy?.type === 'RevisionBased' ? `${istio.metadata.name}-${spec.version.replace(/\./g, '-')}` : istio.metadata.name;
+  const active =
+    spec.updateStrategy?.type === 'RevisionBased' ? `${istio.metadata.name}-${spec.version.replace(/\./g, '-')}` : istio.metadata.name;
   const tags = new Map<string, string>();
   for (const t of objects.filter((o) => o.kind === 'IstioRevisionTag')) {
     const ref = (t.spec as { targetRef: { kind: string; name: string } }).targetRef;
@@ -91,63 +100,81 @@ describe('Sail Operator, RevisionBased (fixture sail-operator)', () => {
     expect(steps.map((s) => s.phase)).toEqual(['control-plane', 'gateways', 'workloads', 'cleanup']);
   });
 
-  it.skipIf(!hasKubectl)('builds after every phase; by Sail rules every meshed pod has one injecting revision that exists, and pods run on the old one until restarted', async () => {
-    const initial = await build(snapshot);
-    const initialKeys = new Set(initial.map(objectKey));
-    // Which revision each workload's running pods were injected by: a change of the pod template restarts them.
-    const running = new Map<string, string | null>();
-    for (const w of workloadsOf(initial)) running.set(objectKey(w), injectingRevision(initial, w.metadata.namespace!, podLabels(w)));
-    let previous = initial;
-    const seen: string[] = [];
-    for (const step of steps) {
-      const objects = await build(step.after);
-      // Nothing is deleted from git, cleanup included: the operator prunes the old IstioRevision.
-      for (const k of initialKeys) expect(objects.some((o) => objectKey(o) === k), `${k} after ${step.phase}`).toBe(true);
-      const istio = objects.find((o) => o.kind === 'Istio')!;
-      const active = `default-${(istio.spec as { version: string }).version.replace(/\./g, '-')}`;
-      for (const w of workloadsOf(objects)) {
-        const before = previous.find((o) => objectKey(o) === objectKey(w))!;
-        if (JSON.stringify(before.spec?.template) !== JSON.stringify(w.spec?.template)) running.set(objectKey(w), injectingRevision(objects, w.metadata.namespace!, podLabels(w)));
+  it.skipIf(!hasKubectl)(
+    'builds after every phase; by Sail rules every meshed pod has one injecting revision that exists, and pods run on the old one until restarted',
+    async () => {
+      const initial = await build(snapshot);
+      const initialKeys = new Set(initial.map(objectKey));
+      // Which revision each workload's running pods were injected by: a change of the pod template restarts them.
+      const running = new Map<string, string | null>();
+      for (const w of workloadsOf(initial)) running.set(objectKey(w), injectingRevision(initial, w.metadata.namespace!, podLabels(w)));
+      let previous = initial;
+      const seen: string[] = [];
+      for (const step of steps) {
+        const objects = await build(step.after);
+        // Nothing is deleted from git, cleanup included: the operator prunes the old IstioRevision.
+        for (const k of initialKeys)
+          expect(
+            objects.some((o) => objectKey(o) === k),
+            `${k} after ${step.phase}`,
+          ).toBe(true);
+        const istio = objects.find((o) => o.kind === 'Istio')!;
+        const active = `default-${(istio.spec as { version: string }).version.replace(/\./g, '-')}`;
+        for (const w of workloadsOf(objects)) {
+          const before = previous.find((o) => objectKey(o) === objectKey(w))!;
+          if (JSON.stringify(before.spec?.template) !== JSON.stringify(w.spec?.template))
+            running.set(objectKey(w), injectingRevision(objects, w.metadata.namespace!, podLabels(w)));
+        }
+        const existing = new Set([active, ...[...running.values()].filter((r): r is string => r !== null)]);
+        for (const ns of objects.filter((o) => o.kind === 'Namespace')) {
+          const l = labelsOf(ns);
+          expect(
+            l['istio-injection'] !== undefined && l['istio.io/rev'] !== undefined,
+            `${ns.metadata.name} has both labels after ${step.phase}`,
+          ).toBe(false);
+        }
+        for (const w of workloadsOf(objects)) {
+          const ns = w.metadata.namespace!;
+          const rev = injectingRevision(objects, ns, podLabels(w));
+          const meshed = ns !== 'monitoring' && podLabels(w)['sidecar.istio.io/inject'] !== 'false';
+          expect(rev !== null, `${objectKey(w)} injected after ${step.phase}`).toBe(meshed);
+          if (rev) expect(existing.has(rev), `${objectKey(w)} after ${step.phase}: ${rev} is installed`).toBe(true);
+          seen.push(`${step.phase} ${ns}/${w.metadata.name} new:${rev} running:${running.get(objectKey(w))}`);
+        }
+        // A bare pod in shop (istio-injection) follows the default tag.
+        seen.push(`${step.phase} shop/<bare> new:${injectingRevision(objects, 'shop', {})}`);
+        previous = objects;
       }
-      const existing = new Set([active, ...[...running.values()].filter((r): r is string => r !== null)]);
-      for (const ns of objects.filter((o) => o.kind === 'Namespace')) {
-        const l = labelsOf(ns);
-        expect(l['istio-injection'] !== undefined && l['istio.io/rev'] !== undefined, `${ns.metadata.name} has both labels after ${step.phase}`).toBe(false);
-      }
-      for (const w of workloadsOf(objects)) {
-        const ns = w.metadata.namespace!;
-        const rev = injectingRevision(objects, ns, podLabels(w));
-        const meshed = ns !== 'monitoring' && podLabels(w)['sidecar.istio.io/inject'] !== 'false';
-        expect(rev !== null, `${objectKey(w)} injected after ${step.phase}`).toBe(meshed);
-        if (rev) expect(existing.has(rev), `${objectKey(w)} after ${step.phase}: ${rev} is installed`).toBe(true);
-        seen.push(`${step.phase} ${ns}/${w.metadata.name} new:${rev} running:${running.get(objectKey(w))}`);
-      }
-      // A bare pod in shop (istio-injection) follows the default tag.
-      seen.push(`${step.phase} shop/<bare> new:${injectingRevision(objects, 'shop', {})}`);
-      previous = objects;
-    }
-    const line = (phase: string, pod: string) => seen.find((l) => l.startsWith(`${phase} ${pod} `))!;
-    expect(line('control-plane', 'shop/<bare>')).toBe(`control-plane shop/<bare> new:${NEW}`);
-    expect(line('control-plane', 'shop/frontend')).toBe(`control-plane shop/frontend new:${NEW} running:${OLD}`);
-    expect(line('control-plane', 'payments/payments-api')).toBe(`control-plane payments/payments-api new:${OLD} running:${OLD}`);
-    expect(line('control-plane', 'istio-ingress/istio-ingressgateway')).toBe(`control-plane istio-ingress/istio-ingressgateway new:${OLD} running:${OLD}`);
-    expect(line('gateways', 'istio-ingress/istio-ingressgateway')).toBe(`gateways istio-ingress/istio-ingressgateway new:${NEW} running:${NEW}`);
-    expect(line('gateways', 'payments/payments-api')).toBe(`gateways payments/payments-api new:${OLD} running:${OLD}`);
-    expect(line('workloads', 'payments/payments-api')).toBe(`workloads payments/payments-api new:${NEW} running:${NEW}`);
-    expect(line('workloads', 'shop/cart')).toBe(`workloads shop/cart new:${NEW} running:${NEW}`);
-    expect(line('workloads', 'payments/settlement-worker')).toBe('workloads payments/settlement-worker new:null running:null');
-    expect(line('workloads', 'monitoring/prometheus')).toBe('workloads monitoring/prometheus new:null running:null');
-    // Before cleanup (the IstioCNI) merges, nothing runs on or names the old revision: the operator may prune it.
-    expect([...running.values()].filter((r) => r === OLD)).toEqual([]);
-    const beforeCleanup = await build(steps.find((s) => s.phase === 'cleanup')!.before);
-    expect(JSON.stringify(beforeCleanup.filter((o) => o.kind !== 'IstioCNI'))).not.toContain(OLD);
-    const final = await build(steps.at(-1)!.after);
-    expect((final.find((o) => o.kind === 'IstioCNI')!.spec as { version: string }).version).toBe('v1.24.3');
-    for (const w of workloadsOf(final)) if (injectingRevision(final, w.metadata.namespace!, podLabels(w))) expect(podAnnotations(w)['mesh-upgrade-bot.io/restarted-for-revision']).toBe(NEW);
-  });
+      const line = (phase: string, pod: string) => seen.find((l) => l.startsWith(`${phase} ${pod} `))!;
+      expect(line('control-plane', 'shop/<bare>')).toBe(`control-plane shop/<bare> new:${NEW}`);
+      expect(line('control-plane', 'shop/frontend')).toBe(`control-plane shop/frontend new:${NEW} running:${OLD}`);
+      expect(line('control-plane', 'payments/payments-api')).toBe(`control-plane payments/payments-api new:${OLD} running:${OLD}`);
+      expect(line('control-plane', 'istio-ingress/istio-ingressgateway')).toBe(
+        `control-plane istio-ingress/istio-ingressgateway new:${OLD} running:${OLD}`,
+      );
+      expect(line('gateways', 'istio-ingress/istio-ingressgateway')).toBe(
+        `gateways istio-ingress/istio-ingressgateway new:${NEW} running:${NEW}`,
+      );
+      expect(line('gateways', 'payments/payments-api')).toBe(`gateways payments/payments-api new:${OLD} running:${OLD}`);
+      expect(line('workloads', 'payments/payments-api')).toBe(`workloads payments/payments-api new:${NEW} running:${NEW}`);
+      expect(line('workloads', 'shop/cart')).toBe(`workloads shop/cart new:${NEW} running:${NEW}`);
+      expect(line('workloads', 'payments/settlement-worker')).toBe('workloads payments/settlement-worker new:null running:null');
+      expect(line('workloads', 'monitoring/prometheus')).toBe('workloads monitoring/prometheus new:null running:null');
+      // Before cleanup (the IstioCNI) merges, nothing runs on or names the old revision: the operator may prune it.
+      expect([...running.values()].filter((r) => r === OLD)).toEqual([]);
+      const beforeCleanup = await build(steps.find((s) => s.phase === 'cleanup')!.before);
+      expect(JSON.stringify(beforeCleanup.filter((o) => o.kind !== 'IstioCNI'))).not.toContain(OLD);
+      const final = await build(steps.at(-1)!.after);
+      expect((final.find((o) => o.kind === 'IstioCNI')!.spec as { version: string }).version).toBe('v1.24.3');
+      for (const w of workloadsOf(final))
+        if (injectingRevision(final, w.metadata.namespace!, podLabels(w)))
+          expect(podAnnotations(w)['mesh-upgrade-bot.io/restarted-for-revision']).toBe(NEW);
+    },
+  );
 
   it('bumps the IstioCNI only at cleanup, after the control plane (Sail: control plane before CNI)', () => {
-    const cni = (repo: RepoSnapshot) => (load(repo.get('clusters/prod/sail/istio-cni.yaml')!) as { spec: { version: string } }).spec.version;
+    const cni = (repo: RepoSnapshot) =>
+      (load(repo.get('clusters/prod/sail/istio-cni.yaml')!) as { spec: { version: string } }).spec.version;
     const istio = (repo: RepoSnapshot) => (load(repo.get('clusters/prod/sail/istio.yaml')!) as { spec: { version: string } }).spec.version;
     for (const step of steps) {
       expect(cni(step.after), step.phase).toBe(step.phase === 'cleanup' ? 'v1.24.3' : 'v1.23.4');
@@ -158,7 +185,12 @@ describe('Sail Operator, RevisionBased (fixture sail-operator)', () => {
   it('picks up where the repo is: after control-plane, from is the old revision still named by payments', () => {
     const mid = planUpgrade(steps[0]!.after, { to: 'v1.24.3' });
     expect(mid.from).toEqual({ revision: OLD, version: '1.23.4' });
-    expect(mid.phases.map((p) => `${p.id}:${p.status}`)).toEqual(['control-plane:done', 'gateways:pending', 'workloads:pending', 'cleanup:pending']);
+    expect(mid.phases.map((p) => `${p.id}:${p.status}`)).toEqual([
+      'control-plane:done',
+      'gateways:pending',
+      'workloads:pending',
+      'cleanup:pending',
+    ]);
   });
 
   it('is idempotent: planning over the final repo reports every phase done', () => {
@@ -169,7 +201,8 @@ describe('Sail Operator, RevisionBased (fixture sail-operator)', () => {
   });
 
   it('changes only the bytes of the edited nodes', () => {
-    const allowed = /^\s*version: v1\.24\.3( {3}# bump with the mesh-upgrade bot, not by hand| # keep in step with the Istio, but never ahead of it)?$|^\s*istio\.io\/rev: default-v1-24-3$|^\s*mesh-upgrade-bot\.io\/restarted-for-revision: default-v1-24-3$|^\s*annotations:$|^\s*version: v1\.23\.4|^\s*istio\.io\/rev: default-v1-23-4$/;
+    const allowed =
+      /^\s*version: v1\.24\.3( {3}# bump with the mesh-upgrade bot, not by hand| # keep in step with the Istio, but never ahead of it)?$|^\s*istio\.io\/rev: default-v1-24-3$|^\s*mesh-upgrade-bot\.io\/restarted-for-revision: default-v1-24-3$|^\s*annotations:$|^\s*version: v1\.23\.4|^\s*istio\.io\/rev: default-v1-23-4$/;
     let changed = 0;
     for (const step of steps) {
       for (const [path, text] of step.after) {
@@ -191,7 +224,8 @@ describe('Sail Operator, RevisionBased (fixture sail-operator)', () => {
     const report = await validateYamlFiles(changed);
     expect(report.errors).toEqual([]);
     expect(report.validated.length).toBeGreaterThan(0);
-    for (const f of changed.filter((c) => /sail\//.test(c.path))) expect((load(f.content) as { spec: { version: string } }).spec.version).toMatch(/^v1\.\d+\.\d+$/);
+    for (const f of changed.filter((c) => /sail\//.test(c.path)))
+      expect((load(f.content) as { spec: { version: string } }).spec.version).toMatch(/^v1\.\d+\.\d+$/);
   });
 });
 

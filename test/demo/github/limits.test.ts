@@ -7,15 +7,28 @@ let sim: GitHubSimulator;
 let octokit: Octokit;
 
 beforeEach(() => {
-  sim = new GitHubSimulator({ ...ref, files: new Map([['README.md', '# config\n']]), collaborators: { alice: 'admin' }, webhookSecret: 's', appId: 1, installationId: 2 });
-  octokit = new Octokit({ auth: sim.createInstallationToken(), request: { fetch: sim.fetch }, log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} } });
+  sim = new GitHubSimulator({
+    ...ref,
+    files: new Map([['README.md', '# config\n']]),
+    collaborators: { alice: 'admin' },
+    webhookSecret: 's',
+    appId: 1,
+    installationId: 2,
+  });
+  octokit = new Octokit({
+    auth: sim.createInstallationToken(),
+    request: { fetch: sim.fetch },
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+  });
 });
 
 afterEach(() => {
   expect(sim.violations).toEqual([]);
 });
 
-async function failure(promise: Promise<unknown>): Promise<{ status: number; data: { message?: string; errors?: Array<Record<string, unknown>> } }> {
+async function failure(
+  promise: Promise<unknown>,
+): Promise<{ status: number; data: { message?: string; errors?: Array<Record<string, unknown>> } }> {
   try {
     await promise;
   } catch (error) {
@@ -36,14 +49,18 @@ describe('GitHub body limits', () => {
     const created = await failure(octokit.rest.issues.createComment({ ...ref, issue_number: issue, body: tooLong }));
     expect(created.status).toBe(422);
     expect(created.data.message).toBe('Validation Failed');
-    expect(created.data.errors).toEqual([{ resource: 'IssueComment', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }]);
+    expect(created.data.errors).toEqual([
+      { resource: 'IssueComment', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' },
+    ]);
     expect((await failure(octokit.rest.issues.updateComment({ ...ref, comment_id: comment.id, body: tooLong }))).status).toBe(422);
     expect(sim.comments(issue).map((c) => c.body?.length)).toEqual([MAX_BODY_CHARACTERS]);
     expect((await failure(octokit.rest.issues.create({ ...ref, title: 'Big', body: tooLong }))).status).toBe(422);
     expect((await failure(octokit.rest.issues.update({ ...ref, issue_number: issue, body: tooLong }))).status).toBe(422);
 
     sim.pushCommit('topic', { 'a.txt': 'a\n' }, 'a', 'alice');
-    expect((await failure(octokit.rest.pulls.create({ ...ref, head: 'topic', base: 'main', title: 'PR', body: tooLong }))).data.errors?.[0]).toMatchObject({ resource: 'PullRequest', field: 'body' });
+    expect(
+      (await failure(octokit.rest.pulls.create({ ...ref, head: 'topic', base: 'main', title: 'PR', body: tooLong }))).data.errors?.[0],
+    ).toMatchObject({ resource: 'PullRequest', field: 'body' });
     const { data: pr } = await octokit.rest.pulls.create({ ...ref, head: 'topic', base: 'main', title: 'PR', body: 'short' });
     expect((await failure(octokit.rest.pulls.update({ ...ref, pull_number: pr.number, body: tooLong }))).status).toBe(422);
   });
@@ -51,7 +68,10 @@ describe('GitHub body limits', () => {
   it('counts characters, not UTF-16 units: 65,536 emoji fit', async () => {
     const issue = sim.openIssue('alice', 'Upgrade', '').issue.number;
     await octokit.rest.issues.createComment({ ...ref, issue_number: issue, body: '🚀'.repeat(MAX_BODY_CHARACTERS) });
-    expect((await failure(octokit.rest.issues.createComment({ ...ref, issue_number: issue, body: '🚀'.repeat(MAX_BODY_CHARACTERS + 1) }))).status).toBe(422);
+    expect(
+      (await failure(octokit.rest.issues.createComment({ ...ref, issue_number: issue, body: '🚀'.repeat(MAX_BODY_CHARACTERS + 1) })))
+        .status,
+    ).toBe(422);
   });
 });
 
@@ -78,23 +98,36 @@ describe('ref rulesets and 422 answers of the refs API', () => {
   });
 
   it('enforces a branch-name pattern on creation, and restricted updates and deletions', async () => {
-    sim.addRuleset({ name: 'names', include: /^refs\/heads\//, namePattern: { pattern: /^(main|release\/.+)$/, description: 'main or release/*' } });
+    sim.addRuleset({
+      name: 'names',
+      include: /^refs\/heads\//,
+      namePattern: { pattern: /^(main|release\/.+)$/, description: 'main or release/*' },
+    });
     const sha = await commit();
     const refused = await failure(octokit.rest.git.createRef({ ...ref, ref: 'refs/heads/mesh-upgrade/x', sha }));
     expect(refused.data.message).toContain("Ref name must match the pattern 'main or release/*'.");
     sim.removeRuleset('names');
     sim.addRuleset({ name: 'locks', include: /^refs\/mesh-upgrade\//, restrict: ['update', 'deletion'] });
     await octokit.rest.git.createRef({ ...ref, ref: 'refs/mesh-upgrade/locks/prod', sha });
-    expect((await failure(octokit.rest.git.updateRef({ ...ref, ref: 'mesh-upgrade/locks/prod', sha, force: true }))).data.message).toContain('Cannot update this protected ref.');
-    expect((await failure(octokit.rest.git.deleteRef({ ...ref, ref: 'mesh-upgrade/locks/prod' }))).data.message).toContain('Cannot delete this protected ref.');
+    expect(
+      (await failure(octokit.rest.git.updateRef({ ...ref, ref: 'mesh-upgrade/locks/prod', sha, force: true }))).data.message,
+    ).toContain('Cannot update this protected ref.');
+    expect((await failure(octokit.rest.git.deleteRef({ ...ref, ref: 'mesh-upgrade/locks/prod' }))).data.message).toContain(
+      'Cannot delete this protected ref.',
+    );
   });
 
   it('offers GitHub’s other 422 answers for fault injection', async () => {
     const sha = await commit();
     sim.failNext({ method: 'POST', pathPattern: /\/git\/refs$/ }, REF_ANSWERS.updateFailed);
-    sim.failNext({ method: 'POST', pathPattern: /\/git\/refs$/ }, REF_ANSWERS.ruleViolation('Cannot create ref due to creations being restricted.'));
+    sim.failNext(
+      { method: 'POST', pathPattern: /\/git\/refs$/ },
+      REF_ANSWERS.ruleViolation('Cannot create ref due to creations being restricted.'),
+    );
     expect((await failure(octokit.rest.git.createRef({ ...ref, ref: 'refs/heads/a', sha }))).data.message).toBe('Reference update failed');
-    expect((await failure(octokit.rest.git.createRef({ ...ref, ref: 'refs/heads/a', sha }))).data.message).toMatch(/^Repository rule violations found\n\nCannot create ref/);
+    expect((await failure(octokit.rest.git.createRef({ ...ref, ref: 'refs/heads/a', sha }))).data.message).toMatch(
+      /^Repository rule violations found\n\nCannot create ref/,
+    );
     await octokit.rest.git.createRef({ ...ref, ref: 'refs/heads/a', sha });
     expect((await failure(octokit.rest.git.createRef({ ...ref, ref: 'refs/heads/a', sha }))).data.message).toBe('Reference already exists');
   });

@@ -68,7 +68,9 @@ async function commitOnto(branch: string, changes: Record<string, string | null>
     ...ref,
     base_tree: head.commit.commit.tree.sha,
     tree: Object.entries(changes).map(([path, content]) =>
-      content === null ? { path, mode: '100644' as const, type: 'blob' as const, sha: null } : { path, mode: '100644' as const, type: 'blob' as const, content },
+      content === null
+        ? { path, mode: '100644' as const, type: 'blob' as const, sha: null }
+        : { path, mode: '100644' as const, type: 'blob' as const, content },
     ),
   });
   const { data: commit } = await octokit.rest.git.createCommit({ ...ref, message, tree: tree.sha, parents: [head.commit.sha] });
@@ -79,14 +81,21 @@ describe('git data', () => {
   it('computes real git object ids', async () => {
     const { data: blob } = await octokit.rest.git.createBlob({ ...ref, content: 'hello\n' });
     expect(blob.sha).toBe('ce013625030ba8dba906f756967f9e9ca394464a'); // `echo hello | git hash-object --stdin`
-    const { data: tree } = await octokit.rest.git.createTree({ ...ref, tree: [{ path: 'hello.txt', mode: '100644', type: 'blob', sha: blob.sha }] });
+    const { data: tree } = await octokit.rest.git.createTree({
+      ...ref,
+      tree: [{ path: 'hello.txt', mode: '100644', type: 'blob', sha: blob.sha }],
+    });
     expect(tree.sha).toBe('aaa96ced2d9a1c8e72c56b253a0e2fe78393feb7'); // `git mktree` of that one entry
     const { data: read } = await octokit.rest.git.getBlob({ ...ref, file_sha: blob.sha });
     expect(Buffer.from(read.content, 'base64').toString()).toBe('hello\n');
   });
 
   it('creates trees from a base tree, commits and refs', async () => {
-    const sha = await commitOnto('main', { 'clusters/prod/istio-system/istiod-1-22-1.yaml': 'kind: Deployment\nrevision: 1-22-1\n', 'clusters/prod/apps/shop.yaml': null }, 'mesh-upgrade: control plane');
+    const sha = await commitOnto(
+      'main',
+      { 'clusters/prod/istio-system/istiod-1-22-1.yaml': 'kind: Deployment\nrevision: 1-22-1\n', 'clusters/prod/apps/shop.yaml': null },
+      'mesh-upgrade: control plane',
+    );
     const { data: created } = await octokit.rest.git.createRef({ ...ref, ref: 'refs/heads/mesh-upgrade/control-plane', sha });
     expect(created.object.sha).toBe(sha);
     expect(await statusOf(octokit.rest.git.createRef({ ...ref, ref: 'refs/heads/mesh-upgrade/control-plane', sha }))).toBe(422);
@@ -155,7 +164,9 @@ describe('git data', () => {
 
   it('reads files through the contents API', async () => {
     const { data } = await octokit.rest.repos.getContent({ ...ref, path: '.github/mesh-upgrade.yml', ref: 'main' });
-    expect(Array.isArray(data) ? null : data.type === 'file' && Buffer.from(data.content, 'base64').toString()).toBe(FILES.get('.github/mesh-upgrade.yml'));
+    expect(Array.isArray(data) ? null : data.type === 'file' && Buffer.from(data.content, 'base64').toString()).toBe(
+      FILES.get('.github/mesh-upgrade.yml'),
+    );
     expect(await statusOf(octokit.rest.repos.getContent({ ...ref, path: '.github/missing.yml' }))).toBe(404);
     const { data: repo } = await octokit.rest.repos.get({ ...ref });
     expect(repo.default_branch).toBe('main');
@@ -170,20 +181,40 @@ describe('pull requests', () => {
   }
 
   it('opens, refuses duplicates and empty branches, and merges with a three-way merge', async () => {
-    const head = await branchWith('mesh-upgrade/gateways', { 'clusters/prod/istio-system/istiod.yaml': 'kind: Deployment\nrevision: 1-22-1\n' });
-    const { data: pr } = await octokit.rest.pulls.create({ ...ref, head: 'mesh-upgrade/gateways', base: 'main', title: 'Gateways', body: 'phase 2' });
-    expect(pr).toMatchObject({ number: 1, state: 'open', user: { login: 'mesh-upgrade-bot[bot]', type: 'Bot' }, head: { ref: 'mesh-upgrade/gateways', sha: head } });
+    const head = await branchWith('mesh-upgrade/gateways', {
+      'clusters/prod/istio-system/istiod.yaml': 'kind: Deployment\nrevision: 1-22-1\n',
+    });
+    const { data: pr } = await octokit.rest.pulls.create({
+      ...ref,
+      head: 'mesh-upgrade/gateways',
+      base: 'main',
+      title: 'Gateways',
+      body: 'phase 2',
+    });
+    expect(pr).toMatchObject({
+      number: 1,
+      state: 'open',
+      user: { login: 'mesh-upgrade-bot[bot]', type: 'Bot' },
+      head: { ref: 'mesh-upgrade/gateways', sha: head },
+    });
     expect(pr.html_url).toBe(`https://github.com/${OWNER}/${REPO}/pull/1`);
 
-    const duplicate = await octokit.rest.pulls.create({ ...ref, head: 'mesh-upgrade/gateways', base: 'main', title: 'again' }).catch((e: unknown) => e);
-    expect(duplicate).toMatchObject({ status: 422, response: { data: { errors: [{ message: `A pull request already exists for ${OWNER}:mesh-upgrade/gateways.` }] } } });
+    const duplicate = await octokit.rest.pulls
+      .create({ ...ref, head: 'mesh-upgrade/gateways', base: 'main', title: 'again' })
+      .catch((e: unknown) => e);
+    expect(duplicate).toMatchObject({
+      status: 422,
+      response: { data: { errors: [{ message: `A pull request already exists for ${OWNER}:mesh-upgrade/gateways.` }] } },
+    });
     await octokit.rest.git.createRef({ ...ref, ref: 'refs/heads/empty', sha: sim.branches().get('main')! });
     expect(await statusOf(octokit.rest.pulls.create({ ...ref, head: 'empty', base: 'main', title: 'nothing' }))).toBe(422);
 
     const { data: listed } = await octokit.rest.pulls.list({ ...ref, head: `${OWNER}:mesh-upgrade/gateways`, state: 'all' });
     expect(listed.map((p) => p.number)).toEqual([1]);
     const { data: files } = await octokit.rest.pulls.listFiles({ ...ref, pull_number: 1 });
-    expect(files.map((f) => [f.filename, f.status, f.additions, f.deletions])).toEqual([['clusters/prod/istio-system/istiod.yaml', 'modified', 1, 1]]);
+    expect(files.map((f) => [f.filename, f.status, f.additions, f.deletions])).toEqual([
+      ['clusters/prod/istio-system/istiod.yaml', 'modified', 1, 1],
+    ]);
 
     // The base moves on a different file: GitHub still merges cleanly.
     sim.pushCommit('main', { 'README.md': '# moved on\n' }, 'docs', 'alice');
@@ -217,7 +248,13 @@ describe('pull requests', () => {
     await octokit.rest.pulls.create({ ...ref, head: 'two', base: 'main', title: 'two' });
 
     const merged = sim.mergePullRequest(1, 'bob');
-    expect(merged).toMatchObject({ action: 'closed', number: 1, pull_request: { merged: true, merged_by: { login: 'bob' } }, sender: { login: 'bob' }, installation: { id: 777 } });
+    expect(merged).toMatchObject({
+      action: 'closed',
+      number: 1,
+      pull_request: { merged: true, merged_by: { login: 'bob' } },
+      sender: { login: 'bob' },
+      installation: { id: 777 },
+    });
     const closed = sim.closePullRequest(2, 'carol');
     expect(closed).toMatchObject({ action: 'closed', pull_request: { merged: false, state: 'closed' } });
     const target = recorder();
@@ -280,7 +317,11 @@ describe('issues, comments, reactions and labels', () => {
     expect(await statusOf(octokit.rest.issues.createLabel({ ...ref, name: 'mesh-upgrade' }))).toBe(422);
     const { issue: one } = sim.openIssue('alice', 'one', '');
     sim.openIssue('alice', 'two', '');
-    const { data: labels } = await octokit.rest.issues.addLabels({ ...ref, issue_number: one.number, labels: ['mesh-upgrade', 'phase:gateways'] });
+    const { data: labels } = await octokit.rest.issues.addLabels({
+      ...ref,
+      issue_number: one.number,
+      labels: ['mesh-upgrade', 'phase:gateways'],
+    });
     expect(labels.map((l) => l.name)).toEqual(['mesh-upgrade', 'phase:gateways']);
 
     const { data: labelled } = await octokit.rest.issues.listForRepo({ ...ref, labels: 'mesh-upgrade,phase:gateways' });
@@ -318,7 +359,9 @@ describe('issues, comments, reactions and labels', () => {
 describe('request checking', () => {
   it('records unknown routes and invalid bodies as violations', async () => {
     expect(await statusOf(octokit.request('GET /repos/{owner}/{repo}/no-such-thing', ref))).toBe(404);
-    const invalid = await octokit.request('POST /repos/{owner}/{repo}/git/refs', { ...ref, ref: 'refs/heads/x' } as never).catch((e: unknown) => e);
+    const invalid = await octokit
+      .request('POST /repos/{owner}/{repo}/git/refs', { ...ref, ref: 'refs/heads/x' } as never)
+      .catch((e: unknown) => e);
     expect(invalid).toMatchObject({ status: 422 });
     expect(sim.violations).toHaveLength(2);
     expect(sim.violations[0]).toMatch(/GET \/repos\/acme\/cluster-config\/no-such-thing: no such route/);
@@ -349,7 +392,11 @@ describe('webhooks', () => {
   it('builds valid, signed issue_comment.created deliveries', async () => {
     const { issue } = sim.openIssue('alice', 'Upgrade', '');
     const { payload } = sim.commentAs('alice', issue.number, '/upgrade start');
-    expect(payload).toMatchObject({ action: 'created', comment: { body: '/upgrade start', user: { login: 'alice', type: 'User' }, author_association: 'COLLABORATOR' }, installation: { id: 777 } });
+    expect(payload).toMatchObject({
+      action: 'created',
+      comment: { body: '/upgrade start', user: { login: 'alice', type: 'User' }, author_association: 'COLLABORATOR' },
+      installation: { id: 777 },
+    });
 
     const target = recorder();
     const id = await sim.deliver(target, 'issue_comment', payload);
@@ -370,7 +417,11 @@ describe('webhooks', () => {
   });
 
   it('drives a real Probot app end to end', async () => {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const { privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
     const probot = new Probot({ appId: 4242, privateKey, secret: SECRET, logLevel: 'fatal', request: { fetch: sim.fetch } });
     probot.on('issue_comment.created', async (context) => {
       await context.octokit.rest.reactions.createForIssueComment(context.repo({ comment_id: context.payload.comment.id, content: 'eyes' }));
@@ -406,10 +457,23 @@ describe('route coverage', () => {
     expect(await statusOf(octokit.rest.apps.getAuthenticated())).toBe(401); // installation tokens are not JWTs
 
     // contents: create, update (needs the blob sha), delete
-    const created = await octokit.rest.repos.createOrUpdateFileContents({ ...ref, path: 'notes/a.md', message: 'add', content: Buffer.from('a\n').toString('base64') });
+    const created = await octokit.rest.repos.createOrUpdateFileContents({
+      ...ref,
+      path: 'notes/a.md',
+      message: 'add',
+      content: Buffer.from('a\n').toString('base64'),
+    });
     expect(created.status).toBe(201);
-    expect(await statusOf(octokit.rest.repos.createOrUpdateFileContents({ ...ref, path: 'notes/a.md', message: 'no sha', content: '' }))).toBe(422);
-    const updated = await octokit.rest.repos.createOrUpdateFileContents({ ...ref, path: 'notes/a.md', message: 'edit', content: Buffer.from('b\n').toString('base64'), sha: created.data.content!.sha! });
+    expect(
+      await statusOf(octokit.rest.repos.createOrUpdateFileContents({ ...ref, path: 'notes/a.md', message: 'no sha', content: '' })),
+    ).toBe(422);
+    const updated = await octokit.rest.repos.createOrUpdateFileContents({
+      ...ref,
+      path: 'notes/a.md',
+      message: 'edit',
+      content: Buffer.from('b\n').toString('base64'),
+      sha: created.data.content!.sha!,
+    });
     expect(updated.status).toBe(200);
     const { data: listing } = await octokit.rest.repos.getContent({ ...ref, path: 'notes' });
     expect(Array.isArray(listing) && listing.map((e) => e.name)).toEqual(['a.md']);
@@ -422,7 +486,10 @@ describe('route coverage', () => {
     expect((await octokit.rest.reactions.createForIssue({ ...ref, issue_number: issue.number, content: 'rocket' })).status).toBe(201);
     expect((await octokit.rest.reactions.listForIssue({ ...ref, issue_number: issue.number })).data).toHaveLength(1);
     await octokit.rest.issues.setLabels({ ...ref, issue_number: issue.number, labels: ['a', 'b'] });
-    expect((await octokit.rest.issues.listLabelsOnIssue({ ...ref, issue_number: issue.number })).data.map((l) => l.name)).toEqual(['a', 'b']);
+    expect((await octokit.rest.issues.listLabelsOnIssue({ ...ref, issue_number: issue.number })).data.map((l) => l.name)).toEqual([
+      'a',
+      'b',
+    ]);
     await octokit.rest.issues.updateLabel({ ...ref, name: 'a', new_name: 'phase:a', color: 'ff0000' });
     expect((await octokit.rest.issues.getLabel({ ...ref, name: 'phase:a' })).data.color).toBe('ff0000');
     await octokit.rest.issues.deleteLabel({ ...ref, name: 'b' });
@@ -439,7 +506,9 @@ describe('route coverage', () => {
     }
     const { data: squash } = await octokit.rest.pulls.create({ ...ref, head: `${OWNER}:squash-me`, base: 'main', title: 'squash' });
     const { data: rebase } = await octokit.rest.pulls.create({ ...ref, head: 'rebase-me', base: 'main', title: 'rebase' });
-    expect((await octokit.rest.pulls.listCommits({ ...ref, pull_number: squash.number })).data.map((c) => c.commit.message)).toEqual(['squash-me']);
+    expect((await octokit.rest.pulls.listCommits({ ...ref, pull_number: squash.number })).data.map((c) => c.commit.message)).toEqual([
+      'squash-me',
+    ]);
     expect(await statusOf(octokit.rest.pulls.checkIfMerged({ ...ref, pull_number: squash.number }))).toBe(404);
     await octokit.rest.pulls.update({ ...ref, pull_number: squash.number, state: 'closed', title: 'squash it' });
     await octokit.rest.pulls.update({ ...ref, pull_number: squash.number, state: 'open' });

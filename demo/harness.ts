@@ -4,13 +4,13 @@ import { pino } from 'pino';
 import { Probot, ProbotOctokit } from 'probot';
 import { ArgoCdClient } from '../src/adapters/argocd/client.js';
 import { readLocalRepo } from '../src/adapters/fs/local-repo.js';
+import { createApp, reconcileInstallations } from '../src/app.js';
+import { deriveStateKey, parsePhaseBranch, parseStateBlock, type StateKey, stateKeyForRepo, type UpgradeState } from '../src/core/state.js';
 import type { RepoSnapshot } from '../src/model/snapshot.js';
+import { loadTemplates } from '../src/text/templates.js';
 import { createWorkflowServices } from '../src/workflow/services.js';
 import type { GateScheduler } from '../src/workflow/upgrade-workflow.js';
-import { ArgoCdSimulator, VirtualClock, type ArgoScenario } from './argocd/simulator.js';
-import { createApp, reconcileInstallations } from '../src/app.js';
-import { deriveStateKey, parsePhaseBranch, parseStateBlock, stateKeyForRepo, type StateKey, type UpgradeState } from '../src/core/state.js';
-import { loadTemplates } from '../src/text/templates.js';
+import { ArgoCdSimulator, type ArgoScenario, VirtualClock } from './argocd/simulator.js';
 import { GitHubSimulator } from './github/simulator.js';
 import { projectRoot } from './paths.js';
 

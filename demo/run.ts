@@ -23,11 +23,11 @@ import {
   ARGO_SCENARIOS,
   SCENARIO_REPOS,
   SCENARIOS,
-  TARGET,
-  scenarioRepo,
-  upgradeCommand,
   type ScenarioResult,
+  scenarioRepo,
+  TARGET,
   type UpgradeRequest,
+  upgradeCommand,
 } from './scenarios.js';
 
 export interface DemoIO {

@@ -3,7 +3,7 @@ import type { GitHubClient } from './adapters/github/config-repo.js';
 import { onIssueComment } from './handlers/on-issue-comment.js';
 import { onPullRequestClosed } from './handlers/on-pull-request-closed.js';
 import { onStatus } from './handlers/on-status.js';
-import { workflowFactory, type AppOptions } from './handlers/workflow-factory.js';
+import { type AppOptions, workflowFactory } from './handlers/workflow-factory.js';
 
 /** Wires the webhook events to the workflow. Everything else lives behind the handlers. */
 export function createApp(options: AppOptions) {

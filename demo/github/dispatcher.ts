@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { API_ORIGIN, HttpError, errorBody, type SimResponse } from './http.js';
+import { API_ORIGIN, errorBody, HttpError, type SimResponse } from './http.js';
 import { OpenApiValidator, type RouteMatch } from './openapi-validator.js';
 import { APP_JWT_OPERATIONS, ROUTES } from './routes.js';
 import type { World } from './world.js';

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { RequestDispatcher, type FaultMatch, type InjectedResponse, type RecordedRequest } from './dispatcher.js';
+import { type FaultMatch, type InjectedResponse, type RecordedRequest, RequestDispatcher } from './dispatcher.js';
 import { commitFileChanges, moveBranch } from './domain/git.js';
 import { createComment, createIssue, requireIssue } from './domain/issues.js';
 import { allPulls, closePull, mergePull, requirePull } from './domain/pulls.js';
+import { type Ruleset, ruleViolationBody } from './domain/rulesets.js';
 import { createStatus } from './domain/statuses.js';
-import { ruleViolationBody, type Ruleset } from './domain/rulesets.js';
 import { errorBody } from './http.js';
 import type { StatusState } from './records.js';
 import type { Json } from './representations/common.js';
@@ -23,16 +23,16 @@ import type {
 } from './types.js';
 import type { Permission } from './users.js';
 import { issueCommentCreatedPayload, issuesOpenedPayload, pullRequestClosedPayload, statusPayload } from './webhook-payloads.js';
-import { deliverWebhook, signPayload, webhookPayloadValidator, type WebhookReceiver } from './webhooks.js';
+import { deliverWebhook, signPayload, type WebhookReceiver, webhookPayloadValidator } from './webhooks.js';
 import { World } from './world.js';
 
 export type { FaultMatch, InjectedResponse, RecordedRequest } from './dispatcher.js';
-export type { Permission } from './users.js';
-export type { RefOperation, Ruleset } from './domain/rulesets.js';
 export { MAX_BODY_CHARACTERS } from './domain/limits.js';
+export type { RefOperation, Ruleset } from './domain/rulesets.js';
 export type { ReactionContent, StatusState } from './records.js';
-export type { WebhookReceiver } from './webhooks.js';
 export type * from './types.js';
+export type { Permission } from './users.js';
+export type { WebhookReceiver } from './webhooks.js';
 
 export interface GitHubSimulatorOptions {
   readonly owner: string;

@@ -1,6 +1,6 @@
 import type { PullRequestRecord } from './domain/pulls.js';
 import type { CommentRecord, IssueRecord, StatusRecord } from './records.js';
-import { installationLiteJson, repositoryJson, userJson, type Json } from './representations/common.js';
+import { installationLiteJson, type Json, repositoryJson, userJson } from './representations/common.js';
 import { commitJson } from './representations/git.js';
 import { commentJson, issueJson } from './representations/issues.js';
 import { pullJson } from './representations/pulls.js';

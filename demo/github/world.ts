@@ -3,7 +3,7 @@ import type { Ruleset } from './domain/rulesets.js';
 import { GitStore } from './git-store.js';
 import { API_ORIGIN, WEB_ORIGIN } from './http.js';
 import { RepoRecords } from './records.js';
-import { stableId, UserDirectory, type Permission } from './users.js';
+import { type Permission, stableId, UserDirectory } from './users.js';
 
 export interface WorldOptions {
   readonly owner: string;

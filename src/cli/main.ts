@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { readLocalRepo, writeLocalChanges } from '../adapters/fs/local-repo.js';
-import { MeshUpgradeError } from '../model/errors.js';
 import { planUpgrade, renderThrough } from '../core/plan.js';
 import type { PlanOptions } from '../core/plan-types.js';
 import { PLATFORMS, type Platform } from '../core/platform.js';
+import { MeshUpgradeError } from '../model/errors.js';
 import { scopeSnapshot } from '../model/snapshot.js';
 import { formatDiff, formatPlan } from './format-plan.js';
 import { isEntryPoint } from './is-entry-point.js';

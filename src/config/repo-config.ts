@@ -1,11 +1,11 @@
-import { DNS_LABEL, inlineCode } from '../core/user-text.js';
-import { MAX_CANARY } from '../core/command.js';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { MeshUpgradeError } from '../model/errors.js';
+import { MAX_CANARY } from '../core/command.js';
 import { DEFAULT_POD_BUDGET } from '../core/phase-ids.js';
 import { PLATFORMS, type Platform } from '../core/platform.js';
 import { CLEANUP_MODES, STRATEGY_SETTINGS } from '../core/upgrade-options.js';
+import { DNS_LABEL, inlineCode } from '../core/user-text.js';
+import { MeshUpgradeError } from '../model/errors.js';
 
 export const CONFIG_PATH = '.github/mesh-upgrade.yml';
 

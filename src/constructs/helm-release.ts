@@ -1,7 +1,7 @@
 import type { Construct } from 'constructs';
 import { asDict, getPath } from '../model/kube.js';
-import type { IndexedObject } from '../model/objects.js';
 import type { MergePatch } from '../model/merge-patch.js';
+import type { IndexedObject } from '../model/objects.js';
 import { DesiredObject, nest } from './desired-object.js';
 import { carryOver } from './istio-operator-revision.js';
 

@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import { REV_LABEL, RESTART_ANNOTATION } from '../model/kube.js';
+import { RESTART_ANNOTATION, REV_LABEL } from '../model/kube.js';
 import { DesiredObject } from './desired-object.js';
 
 export interface WorkloadRestartProps {

@@ -1,5 +1,5 @@
+import { type Ancestry, redactDecision, stripUserinfo } from './argocd-revisions.js';
 import type { ArgoApplication, ResourceTree } from './argocd-status.js';
-import { redactDecision, stripUserinfo, type Ancestry } from './argocd-revisions.js';
 import type { GateDecision, GateMemory, GateResource, PhaseExpectations } from './gate.js';
 
 export type { Ancestry } from './argocd-revisions.js';
@@ -41,12 +41,12 @@ type Verdict =
 
 export {
   bestAncestry,
+  type ConfigRepoRef,
   redactDecision,
   repoSlug,
   stripUserinfo,
-  trackedRevisions,
-  type ConfigRepoRef,
   type TrackedRevisions,
+  trackedRevisions,
 } from './argocd-revisions.js';
 
 /** Argo CD's rule (`ApplicationCondition.IsError`): every condition type ending in `Error` is an error. */

@@ -1,6 +1,3 @@
-import { stringValue } from './helm-release-values.js';
-import type { Gateway, InClusterOperator } from './inventory.js';
-import { parseRevision, versionFromImage } from './revision.js';
 import {
   asDict,
   getPath,
@@ -13,7 +10,10 @@ import {
   TAG_LABEL,
 } from '../model/kube.js';
 import type { IndexedObject } from '../model/objects.js';
+import { stringValue } from './helm-release-values.js';
+import type { Gateway, InClusterOperator } from './inventory.js';
 import type { YamlIndex } from './repo-index.js';
+import { parseRevision, versionFromImage } from './revision.js';
 
 /** The in-cluster operators in git (`istioctl operator init [--revision R]` output, or its Helm chart). */
 export function discoverOperators(index: YamlIndex): InClusterOperator[] {

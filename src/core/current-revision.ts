@@ -1,7 +1,7 @@
 import semver from 'semver';
-import type { InstalledRevision, MeshInventory } from './inventory.js';
 import type { PlanWarning } from '../model/plan-warning.js';
-import { type Revision, parseRevision } from './revision.js';
+import type { InstalledRevision, MeshInventory } from './inventory.js';
+import { parseRevision, type Revision } from './revision.js';
 
 /**
  * The revision being upgraded from: of the revisions other than the target, the one the `default`

@@ -1,19 +1,4 @@
-import { toHelmRelease, stringValue, numberValue, stringList } from './helm-release-values.js';
-import { discoverNamespaces } from './namespaces.js';
-import {
-  ownedByRevision,
-  ownedByNonRevisioned,
-  isControlPlaneOwned,
-  discoverOperators,
-  pinnedProxyOf,
-  revisionOfIstiodAddress,
-  revisionOfIstiodService,
-  isGateway,
-  versionOf,
-} from './control-plane-objects.js';
-import type { RevisionTag } from './inventory.js';
-import type { Gateway, HelmRelease, InstalledRevision, MeshInventory, Workload } from './inventory.js';
-import { parseVersion, versionFromImage } from './revision.js';
+import { MeshNotFoundError } from '../model/errors.js';
 import {
   asDict,
   getPath,
@@ -21,20 +6,34 @@ import {
   ISTIO_SYSTEM,
   labelsOf,
   podTemplateOf,
-  replicasOf,
   RESTART_ANNOTATION,
   REV_LABEL,
+  replicasOf,
   stringMap,
   TAG_LABEL,
   WORKLOAD_KINDS,
 } from '../model/kube.js';
-import { MeshNotFoundError } from '../model/errors.js';
-import { discoverSail, sailTagTargets } from './sources/sail.js';
-import { generatedApplications } from './sources/applicationset.js';
+import {
+  discoverOperators,
+  isControlPlaneOwned,
+  isGateway,
+  ownedByNonRevisioned,
+  ownedByRevision,
+  pinnedProxyOf,
+  revisionOfIstiodAddress,
+  revisionOfIstiodService,
+  versionOf,
+} from './control-plane-objects.js';
+import { numberValue, stringList, stringValue, toHelmRelease } from './helm-release-values.js';
+import type { Gateway, HelmRelease, InstalledRevision, MeshInventory, RevisionTag, Workload } from './inventory.js';
+import { discoverNamespaces } from './namespaces.js';
 import type { YamlIndex } from './repo-index.js';
+import { parseVersion, versionFromImage } from './revision.js';
+import { generatedApplications } from './sources/applicationset.js';
+import { hasPlaceholder } from './sources/flux-substitution.js';
 import { nonRevisionedIopRevision, nonRevisionedIstioOperators } from './sources/operator-nonrevisioned.js';
 import { isPlaceholderRevision } from './sources/placeholders.js';
-import { hasPlaceholder } from './sources/flux-substitution.js';
+import { discoverSail, sailTagTargets } from './sources/sail.js';
 
 const ISTIO_CONFIG_GROUPS = ['networking.istio.io', 'security.istio.io', 'telemetry.istio.io', 'extensions.istio.io'];
 

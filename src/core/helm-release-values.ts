@@ -1,7 +1,7 @@
-import type { HelmRelease } from './inventory.js';
 import { load as loadValues } from 'js-yaml';
 import { asDict, getPath } from '../model/kube.js';
 import type { IndexedObject } from '../model/objects.js';
+import type { HelmRelease } from './inventory.js';
 import type { YamlIndex } from './repo-index.js';
 import { hasPlaceholder, mergeValues, resolveDeep, resolveVariable, valuesFromConfigMaps } from './sources/flux-substitution.js';
 

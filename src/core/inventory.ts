@@ -1,5 +1,5 @@
-import type { Substitution } from './sources/flux-substitution.js';
 import type { IndexedObject } from '../model/objects.js';
+import type { Substitution } from './sources/flux-substitution.js';
 
 export type InstallStyle = 'manifests' | 'istio-operator' | 'helm' | 'external' | 'sail-operator' | 'managed';
 

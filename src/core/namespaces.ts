@@ -1,10 +1,9 @@
-import type { MeshNamespace } from './inventory.js';
-import type { InjectionMode } from './inventory.js';
 import { asDict, INJECTION_LABEL, REV_LABEL } from '../model/kube.js';
 import type { IndexedObject } from '../model/objects.js';
+import type { InjectionMode, MeshNamespace } from './inventory.js';
 import type { YamlIndex } from './repo-index.js';
-import { isPlaceholderRevision } from './sources/placeholders.js';
 import { labelPatchesFor, selectorSubjectOf, withJsonLabelOps } from './sources/json-patches.js';
+import { isPlaceholderRevision } from './sources/placeholders.js';
 
 export function discoverNamespaces(index: YamlIndex, tagTarget: ReadonlyMap<string, string>): MeshNamespace[] {
   const byName = new Map<string, IndexedObject[]>();

@@ -1,14 +1,14 @@
 import semver from 'semver';
-import type { InstalledRevision, MeshInventory } from './inventory.js';
-import type { PlanOptions } from './plan-types.js';
-import type { PlanWarning } from '../model/plan-warning.js';
-import type { Revision } from './revision.js';
 import { UpgradeRefusedError } from '../model/errors.js';
-import type { buildYamlIndex } from './yaml-index.js';
 import { getPath } from '../model/kube.js';
+import type { PlanWarning } from '../model/plan-warning.js';
+import type { InstalledRevision, MeshInventory } from './inventory.js';
 import { helmHomeOrRefuse } from './phases/operator-to-helm.js';
-import { isFirstCanaryFromIop } from './sources/operator-nonrevisioned.js';
+import type { PlanOptions } from './plan-types.js';
+import type { Revision } from './revision.js';
 import { isOperatorToHelm } from './sources/iop-to-helm.js';
+import { isFirstCanaryFromIop } from './sources/operator-nonrevisioned.js';
+import type { buildYamlIndex } from './yaml-index.js';
 
 /**
  * Istio's in-cluster operator ended with 1.23: an IstioOperator it reconciles cannot go past 1.23.x

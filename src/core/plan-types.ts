@@ -1,8 +1,8 @@
+import type { ObjectChange } from '../model/placed-object.js';
+import type { PlanWarning } from '../model/plan-warning.js';
 import type { FileChange, RepoSnapshot } from '../model/snapshot.js';
 import type { InstallStyle, MeshInventory } from './inventory.js';
-import type { ObjectChange } from '../model/placed-object.js';
 import type { PhaseDraft } from './phases/context.js';
-import type { PlanWarning } from '../model/plan-warning.js';
 import type { Platform } from './platform.js';
 
 export interface PlanOptions {

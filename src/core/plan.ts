@@ -1,5 +1,24 @@
-import type { PlanOptions, UpgradePlan } from './plan-types.js';
-import { alreadyThere, emptyWorkloads, findRenderOverlay, remainingReferences, toPlannedPhase } from './planned-phase.js';
+import { App, Chart } from 'cdk8s';
+import { MeshNotFoundError, UnknownPhaseError, UpgradeRefusedError } from '../model/errors.js';
+import type { PlanWarning } from '../model/plan-warning.js';
+import { applyFileChanges, diffSnapshots, type FileChange, type RepoSnapshot } from '../model/snapshot.js';
+import { chooseCurrentRevision, describeRevision, resolveStrategy } from './current-revision.js';
+import { assertMeshFound, discoverMesh } from './discover.js';
+import { toHelmRelease } from './helm-release-values.js';
+import type { MeshInventory } from './inventory.js';
+import { DEFAULT_POD_BUDGET } from './phase-ids.js';
+import { withAdmissionPolicies } from './phases/admission-policies.js';
+import { draftCleanup, draftOperatorCleanup } from './phases/cleanup.js';
+import type { DraftScope, PlanContext } from './phases/context.js';
+import { draftControlPlane } from './phases/control-plane.js';
+import { draftDefaultRevision } from './phases/default-revision.js';
+import { draftGateways } from './phases/gateways.js';
+import { forcedStrategy } from './phases/helm-nonrevisioned.js';
+import { adaptManagedCleanup, adaptManagedDefaultRevision, draftManagedControlPlane } from './phases/managed.js';
+import { adaptOperatorToHelmCleanup, adaptOperatorToHelmDefaultRevision, adaptOperatorToHelmGateways } from './phases/operator-to-helm.js';
+import { draftSailUpgrade } from './phases/sail.js';
+import { draftScaleDown, draftScaleUp } from './phases/scale-down.js';
+import { draftWorkloadWaves } from './phases/workloads.js';
 import {
   assertNoMeshParameters,
   assertNonRevisionedSupported,
@@ -7,37 +26,21 @@ import {
   assertReadableHelmSources,
   fluxSecretWarnings,
 } from './plan-refusals.js';
-import { chooseCurrentRevision, describeRevision, resolveStrategy } from './current-revision.js';
-import { App, Chart } from 'cdk8s';
-import { renderPhase } from './render-phase.js';
-import { assertMeshFound, discoverMesh } from './discover.js';
-import { toHelmRelease } from './helm-release-values.js';
-import type { MeshInventory } from './inventory.js';
-import { MeshNotFoundError, UnknownPhaseError, UpgradeRefusedError } from '../model/errors.js';
-import { DEFAULT_POD_BUDGET } from './phase-ids.js';
-import { withAdmissionPolicies } from './phases/admission-policies.js';
-import { draftCleanup, draftOperatorCleanup } from './phases/cleanup.js';
-import type { DraftScope, PlanContext } from './phases/context.js';
-import type { PlanWarning } from '../model/plan-warning.js';
-import { draftControlPlane } from './phases/control-plane.js';
-import { draftDefaultRevision } from './phases/default-revision.js';
-import { draftGateways } from './phases/gateways.js';
-import { draftSailUpgrade } from './phases/sail.js';
-import { applyRawFileEdits, twinNameKeyedPatches, withRawFiles } from './sources/name-keyed-patches.js';
-import { twinIstioOperatorPatches } from './sources/iop-name-keyed-patches.js';
-import { forcedStrategy } from './phases/helm-nonrevisioned.js';
-import { draftScaleDown, draftScaleUp } from './phases/scale-down.js';
-import { draftWorkloadWaves } from './phases/workloads.js';
+import type { PlanOptions, UpgradePlan } from './plan-types.js';
+import { alreadyThere, emptyWorkloads, findRenderOverlay, remainingReferences, toPlannedPhase } from './planned-phase.js';
 import { detectPlatform } from './platform.js';
 import { collectPreflightWarnings } from './preflight.js';
+import { renderPhase } from './render-phase.js';
 import { parseRevision, type Revision } from './revision.js';
-import { applyFileChanges, diffSnapshots, type FileChange, type RepoSnapshot } from '../model/snapshot.js';
-import { evaluateUpgradePolicy } from './upgrade-policy.js';
-import { namespaceDataWarnings } from './sources/namespace-data.js';
+import { applicationSetWarnings, isGitParamsFile } from './sources/applicationset.js';
 import { chartValueFilesWarnings } from './sources/chart-value-files.js';
-import { assertVersionSkew } from './version-skew.js';
-import { buildYamlIndex } from './yaml-index.js';
-import { assertSingleNonRevisioned, firstCanaryStrategy, isFirstCanaryFromIop } from './sources/operator-nonrevisioned.js';
+import { renderLocalCharts, withLocalCharts } from './sources/helm-app-of-apps.js';
+import { applyPhaseWithCharts } from './sources/helm-app-of-apps-writer.js';
+import { twinIstioOperatorPatches } from './sources/iop-name-keyed-patches.js';
+import { routeNamespaceMoves, warnInjectionLabelsFromTransformers, warnUnreadableSelectors } from './sources/json-patches.js';
+import { assertKustomizationsBuild } from './sources/kustomize-build.js';
+import { withImageOverrides } from './sources/kustomize-images.js';
+import { assertNoDuplicateInBuild, duplicateDefinitionRefusal } from './sources/kustomize-reach.js';
 import {
   assertManagedMove,
   assertManagedTarget,
@@ -45,18 +48,15 @@ import {
   detectManagedMesh,
   followsUnseenDefault,
 } from './sources/managed.js';
-import { followSetters, resolvePlaceholders } from './sources/placeholders.js';
-import { adaptManagedCleanup, adaptManagedDefaultRevision, draftManagedControlPlane } from './phases/managed.js';
-import { renderLocalCharts, withLocalCharts } from './sources/helm-app-of-apps.js';
-import { applyPhaseWithCharts } from './sources/helm-app-of-apps-writer.js';
-import { applicationSetWarnings, isGitParamsFile } from './sources/applicationset.js';
-import { adaptOperatorToHelmCleanup, adaptOperatorToHelmDefaultRevision, adaptOperatorToHelmGateways } from './phases/operator-to-helm.js';
-import { assertKustomizationsBuild } from './sources/kustomize-build.js';
-import { assertNoDuplicateInBuild, duplicateDefinitionRefusal } from './sources/kustomize-reach.js';
-import { withImageOverrides } from './sources/kustomize-images.js';
-import { routeNamespaceMoves, warnInjectionLabelsFromTransformers, warnUnreadableSelectors } from './sources/json-patches.js';
+import { applyRawFileEdits, twinNameKeyedPatches, withRawFiles } from './sources/name-keyed-patches.js';
+import { namespaceDataWarnings } from './sources/namespace-data.js';
+import { assertSingleNonRevisioned, firstCanaryStrategy, isFirstCanaryFromIop } from './sources/operator-nonrevisioned.js';
 import { warnPatchesThatStopApplying } from './sources/patch-stops-applying.js';
+import { followSetters, resolvePlaceholders } from './sources/placeholders.js';
 import { sidecarPatchBlockers, withSidecarPatches } from './sources/sidecar-patches.js';
+import { evaluateUpgradePolicy } from './upgrade-policy.js';
+import { assertVersionSkew } from './version-skew.js';
+import { buildYamlIndex } from './yaml-index.js';
 
 /**
  * Plans a canary upgrade from the repo as it is: finds the mesh, checks the upgrade path, drafts

@@ -1,16 +1,16 @@
-import type { FileChange, RepoSnapshot } from '../model/snapshot.js';
-import type { MeshInventory } from './inventory.js';
-import { revisionSelectedBy } from './discover.js';
-import type { ObjectChange } from '../model/placed-object.js';
-import type { PhaseDraft, PlanContext } from './phases/context.js';
-import type { PlanWarning } from '../model/plan-warning.js';
-import type { PlannedPhase, UpgradePlan } from './plan-types.js';
-import type { Revision } from './revision.js';
-import { countProxiesOn } from './phases/naming.js';
-import { draftLeftoverOperatorCleanup } from './phases/cleanup.js';
 import { getPath } from '../model/kube.js';
+import type { ObjectChange } from '../model/placed-object.js';
+import type { PlanWarning } from '../model/plan-warning.js';
+import type { FileChange, RepoSnapshot } from '../model/snapshot.js';
+import { revisionSelectedBy } from './discover.js';
+import type { MeshInventory } from './inventory.js';
+import { draftLeftoverOperatorCleanup } from './phases/cleanup.js';
+import type { PhaseDraft, PlanContext } from './phases/context.js';
+import { countProxiesOn } from './phases/naming.js';
+import type { PlannedPhase, UpgradePlan } from './plan-types.js';
 import { operatorGateways } from './preflight.js';
 import { renderPhase } from './render-phase.js';
+import type { Revision } from './revision.js';
 
 export function toPlannedPhase(draft: PhaseDraft, changes: readonly ObjectChange[], files: readonly FileChange[]): PlannedPhase {
   return {

@@ -1,6 +1,6 @@
 import { asDict, describe, getPath } from '../model/kube.js';
-import type { PlanContext } from './phases/context.js';
 import type { IndexedObject } from '../model/objects.js';
+import type { PlanContext } from './phases/context.js';
 import { warnDigestOnlySidecars } from './sources/proxy-digests.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { PhaseEdits } from '../model/placed-object.js';
-import { applyPhase, type AppliedPhase } from '../writer/apply-phase.js';
+import { type AppliedPhase, applyPhase } from '../writer/apply-phase.js';
 import { applicationSetElements } from './sources/applicationset-elements.js';
 
 /**

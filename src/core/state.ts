@@ -1,7 +1,7 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { CLEANUP_MODES, STRATEGIES } from './upgrade-options.js';
 import { parseStateEnvelope, renderStateEnvelope, stateMacInput } from './markers.js';
+import { CLEANUP_MODES, STRATEGIES } from './upgrade-options.js';
 
 /**
  * Upgrade state, kept in a hidden block of the sticky plan comment. It is a cache of what the
@@ -164,10 +164,10 @@ export function parseStateBlock(body: string, key: StateKey, onIssue?: number): 
 export {
   isStateComment,
   lockRef,
+  PhaseMarker,
   parsePhaseBranch,
   parsePhaseMarker,
   phaseBranch,
-  PhaseMarker,
   renderPhaseMarker,
   replyMarker,
 } from './markers.js';

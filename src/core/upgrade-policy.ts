@@ -1,5 +1,5 @@
 import semver from 'semver';
-import { FIRST_REVISIONED_MINOR, revisionNameFor, type Revision } from './revision.js';
+import { FIRST_REVISIONED_MINOR, type Revision, revisionNameFor } from './revision.js';
 
 export type UpgradePolicyDecision =
   | { readonly kind: 'allow'; readonly direction: 'upgrade' | 'downgrade' | 'same-version'; readonly warnings: readonly PolicyWarning[] }

@@ -1,11 +1,11 @@
 import semver from 'semver';
 import { UpgradeRefusedError } from '../model/errors.js';
+import { parseImageReference } from '../model/image-reference.js';
 import { getPath, podTemplateOf, WORKLOAD_KINDS } from '../model/kube.js';
-import type { Revision } from './revision.js';
 import type { IndexedObject } from '../model/objects.js';
 import type { YamlIndex } from './repo-index.js';
+import type { Revision } from './revision.js';
 import { assertImageOverrideSkew } from './sources/kustomize-images.js';
-import { parseImageReference } from '../model/image-reference.js';
 
 /**
  * Kubernetes minors each Istio minor supports ("Supported Kubernetes Versions"), from Istio's own

@@ -1,13 +1,13 @@
-import type { Kustomization, SkippedFile, YamlIndex } from './repo-index.js';
-import { objectKey } from '../model/objects.js';
-import type { IndexedObject, KubeObject } from '../model/objects.js';
 import { posix } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { MalformedYamlError } from '../model/errors.js';
+import type { IndexedObject, KubeObject } from '../model/objects.js';
+import { objectKey } from '../model/objects.js';
 import { isYamlPath, type RepoSnapshot } from '../model/snapshot.js';
+import type { Kustomization, SkippedFile, YamlIndex } from './repo-index.js';
 import { namespaceLabelPatches } from './sources/json-patches.js';
-import { unreachedFiles } from './sources/kustomize-reach.js';
 import { imageEntriesOf } from './sources/kustomize-images.js';
+import { unreachedFiles } from './sources/kustomize-reach.js';
 
 const KUSTOMIZATION_FILES = new Set(['kustomization.yaml', 'kustomization.yml', 'Kustomization']);
 

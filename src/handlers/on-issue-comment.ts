@@ -1,5 +1,5 @@
 import type { Context } from 'probot';
-import { workflowForEvent, type WorkflowFactory } from './workflow-factory.js';
+import { type WorkflowFactory, workflowForEvent } from './workflow-factory.js';
 
 /** `issue_comment.created`: commands on issues (not on pull requests), from people. */
 export async function onIssueComment(context: Context<'issue_comment.created'>, workflowFor: WorkflowFactory): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Context } from 'probot';
 import { parsePhaseBranch } from '../core/markers.js';
-import { workflowForEvent, type WorkflowFactory } from './workflow-factory.js';
+import { type WorkflowFactory, workflowForEvent } from './workflow-factory.js';
 
 /** `pull_request.closed`: a phase PR was merged (ask the gate) or closed unmerged (pause). */
 export async function onPullRequestClosed(context: Context<'pull_request.closed'>, workflowFor: WorkflowFactory): Promise<void> {

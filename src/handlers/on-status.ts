@@ -1,5 +1,5 @@
 import type { Context } from 'probot';
-import { workflowForEvent, type WorkflowFactory } from './workflow-factory.js';
+import { type WorkflowFactory, workflowForEvent } from './workflow-factory.js';
 
 /**
  * `status`: a commit status (e.g. from Argo CD Notifications on the revision it synced) may

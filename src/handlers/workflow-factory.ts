@@ -2,14 +2,14 @@ import type { Context } from 'probot';
 import { ArgoCdHealthGate } from '../adapters/argocd/argocd-health-gate.js';
 import type { ArgoCdClient } from '../adapters/argocd/client.js';
 import { CommitStatusGate } from '../adapters/github/commit-status-gate.js';
-import { GitHubConfigRepo, type GitHubClient, type RepoRef } from '../adapters/github/config-repo.js';
+import { type GitHubClient, GitHubConfigRepo, type RepoRef } from '../adapters/github/config-repo.js';
 import type { RepoConfig } from '../config/repo-config.js';
-import { manualGate, polling, type HealthGate } from '../core/gate.js';
+import { type HealthGate, manualGate, polling } from '../core/gate.js';
 import type { StateKey } from '../core/state.js';
 import type { Templates } from '../text/templates.js';
 import type { Logger } from '../workflow/logger.js';
 import { createWorkflowServices, type WorkflowServices } from '../workflow/services.js';
-import { UpgradeWorkflow, type GateScheduler } from '../workflow/upgrade-workflow.js';
+import { type GateScheduler, UpgradeWorkflow } from '../workflow/upgrade-workflow.js';
 
 export interface AppOptions {
   readonly templates: Templates;

@@ -2,11 +2,11 @@ import Mustache from 'mustache';
 import type { RepoConfig } from '../config/repo-config.js';
 import { commandHelp } from '../core/command.js';
 import type { GateDecision } from '../core/gate.js';
-import type { PlannedPhase, UpgradePlan } from '../core/plan-types.js';
 import { renderPhaseMarker, replyMarker, trailingStateBlock } from '../core/markers.js';
-import { renderStateBlock, type PhaseRecord, type StateKey, type UpgradeState } from '../core/state.js';
-import { appendSections, clampKeeping, firstOf, fitWithCaps } from './comment-size.js';
+import type { PlannedPhase, UpgradePlan } from '../core/plan-types.js';
+import { type PhaseRecord, renderStateBlock, type StateKey, type UpgradeState } from '../core/state.js';
 import { codeLine, plainText } from '../core/user-text.js';
+import { appendSections, clampKeeping, firstOf, fitWithCaps } from './comment-size.js';
 import type { Messages } from './messages.js';
 import type { Templates } from './templates.js';
 

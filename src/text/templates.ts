@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { messagesFrom, type Messages } from './messages.js';
+import { type Messages, messagesFrom } from './messages.js';
 
 /** The Markdown templates of everything people read (in `templates/`). */
 export interface Templates {

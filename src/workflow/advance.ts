@@ -1,5 +1,5 @@
-import type { PullRequestInfo } from '../adapters/github/ports.js';
 import { ForeignCommitsError } from '../adapters/github/errors.js';
+import type { PullRequestInfo } from '../adapters/github/ports.js';
 import type { GateDecision, HealthGate, PhaseFacts } from '../core/gate.js';
 import { gateFailureMarker, lockRef, phaseBranch, phaseCommitMessage, phaseLabels } from '../core/markers.js';
 import type { PlannedPhase, UpgradePlan } from '../core/plan-types.js';
@@ -8,8 +8,8 @@ import { metrics } from '../observability/metrics.js';
 import { describeGate, fitComment, renderPullRequest, renderResourceTable } from '../text/render.js';
 import { issueKey, type WorkflowEnv } from './context.js';
 import { gateQuestion, phaseExpectations, touchedApplications } from './gate-question.js';
-import { replan, type RepoView } from './repo-view.js';
-import { writeSticky, type Tracking } from './tracking.js';
+import { type RepoView, replan } from './repo-view.js';
+import { type Tracking, writeSticky } from './tracking.js';
 import { beginWalk, isQuestion, step, type Walk, type WalkAction, type WalkObservation } from './walk.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { BranchHead, ConfigRepo, LockHolder } from '../adapters/github/ports.js';
 import { GitHubApiError } from '../adapters/github/errors.js';
+import type { BranchHead, ConfigRepo, LockHolder } from '../adapters/github/ports.js';
 import { summarizeGitHubMessage } from '../adapters/github/ref-errors.js';
 import { LOCK_PREFIX, lockRef, parseLockRef } from '../core/markers.js';
 import type { Messages } from '../text/messages.js';

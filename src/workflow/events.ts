@@ -1,6 +1,6 @@
-import { parsePhaseMarker, UPGRADE_LABEL, type PhaseMarker } from '../core/markers.js';
-import type { UpgradeState } from '../core/state.js';
 import type { ConfigRepo } from '../adapters/github/ports.js';
+import { type PhaseMarker, parsePhaseMarker, UPGRADE_LABEL } from '../core/markers.js';
+import type { UpgradeState } from '../core/state.js';
 import { advance } from './advance.js';
 import { issueKey, type WorkflowEnv } from './context.js';
 import { readRepo } from './repo-view.js';

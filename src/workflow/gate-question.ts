@@ -1,9 +1,9 @@
 import type { RepoConfig } from '../config/repo-config.js';
-import { NO_EXPECTATIONS, type GateQuestion, type PhaseExpectations, type PhaseFacts } from '../core/gate.js';
-import { asDict, getPath, ISTIO_SYSTEM } from '../model/kube.js';
+import { type GateQuestion, NO_EXPECTATIONS, type PhaseExpectations, type PhaseFacts } from '../core/gate.js';
 import { phaseKindOf } from '../core/phase-ids.js';
 import type { UpgradePlan } from '../core/plan-types.js';
 import type { PhaseRecord, UpgradeState } from '../core/state.js';
+import { asDict, getPath, ISTIO_SYSTEM } from '../model/kube.js';
 
 const NONE = NO_EXPECTATIONS;
 

@@ -1,4 +1,4 @@
-import { kubernetesVersionFor, platformFor, type ClusterConfig, type RepoConfig } from '../config/repo-config.js';
+import { type ClusterConfig, kubernetesVersionFor, platformFor, type RepoConfig } from '../config/repo-config.js';
 import type { Command } from '../core/command.js';
 import type { PlanOptions } from '../core/plan-types.js';
 import type { UpgradeState } from '../core/state.js';

@@ -1,13 +1,13 @@
 import type { BranchHead } from '../adapters/github/ports.js';
-import { ConfigError, parseRepoConfig, type ClusterConfig, type RepoConfig } from '../config/repo-config.js';
-import { MeshUpgradeError } from '../model/errors.js';
+import { type ClusterConfig, ConfigError, parseRepoConfig, type RepoConfig } from '../config/repo-config.js';
 import { planUpgrade } from '../core/plan.js';
 import type { UpgradePlan } from '../core/plan-types.js';
-import { scopeSnapshot, type RepoSnapshot } from '../model/snapshot.js';
 import type { UpgradeState } from '../core/state.js';
+import { MeshUpgradeError } from '../model/errors.js';
+import { type RepoSnapshot, scopeSnapshot } from '../model/snapshot.js';
 import type { Messages } from '../text/messages.js';
 import type { WorkflowEnv } from './context.js';
-import { planOptionsFor, type PlanRequest } from './plan-options.js';
+import { type PlanRequest, planOptionsFor } from './plan-options.js';
 
 /** Everything one step reads, at one pinned commit of the base branch. */
 export interface RepoView {

@@ -1,11 +1,11 @@
 import type { IssueComment } from '../adapters/github/ports.js';
 import { isStateComment } from '../core/markers.js';
+import type { UpgradePlan } from '../core/plan-types.js';
 import { parseStateBlock, type UpgradeState } from '../core/state.js';
 import { metrics } from '../observability/metrics.js';
-import { renderPlanComment, toPlanView, type PlanView } from '../text/render.js';
-import type { UpgradePlan } from '../core/plan-types.js';
+import { type PlanView, renderPlanComment, toPlanView } from '../text/render.js';
 import type { WorkflowEnv } from './context.js';
-import { replan, type RepoView } from './repo-view.js';
+import { type RepoView, replan } from './repo-view.js';
 import { isActive, paused } from './upgrade-state.js';
 
 /** An upgrade as its issue shows it: the state and the sticky comment that holds it. */

@@ -1,5 +1,5 @@
-import { newPhaseRecord, type PhaseRecord, type UpgradeState } from '../core/state.js';
 import type { UpgradePlan } from '../core/plan-types.js';
+import { newPhaseRecord, type PhaseRecord, type UpgradeState } from '../core/state.js';
 
 /**
  * Small pure transitions of the stored state. Each returns a new state; the caller's is never

@@ -1,15 +1,15 @@
-import type { ObjectChange, PhaseEdits } from '../model/placed-object.js';
 import { posix } from 'node:path';
 import { load } from 'js-yaml';
 import { stringify } from 'yaml';
 import type { Desired, DesiredJson } from '../model/desired.js';
 import { getPath } from '../model/kube.js';
-import type { FileChange } from '../model/snapshot.js';
-import type { IndexedObject } from '../model/objects.js';
-import { documentSource, editYamlText, editYamlTextReporting, identifyDocuments, type DocumentEdit } from './yaml-patch.js';
-import { mergePatchBetween } from './patch-data.js';
 import type { MergePatch, PatchValue } from '../model/merge-patch.js';
+import type { IndexedObject } from '../model/objects.js';
+import type { ObjectChange, PhaseEdits } from '../model/placed-object.js';
+import type { FileChange } from '../model/snapshot.js';
+import { mergePatchBetween } from './patch-data.js';
 import { withoutPatchEntry } from './unlist-patch-entry.js';
+import { type DocumentEdit, documentSource, editYamlText, editYamlTextReporting, identifyDocuments } from './yaml-patch.js';
 
 export interface AppliedPhase {
   readonly changes: readonly ObjectChange[];

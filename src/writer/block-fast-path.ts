@@ -1,7 +1,7 @@
+import type { Scalar } from '../model/scalar.js';
 import type { Splice } from './cst.js';
 import { isRemovalOnly } from './patch-data.js';
 import { formatKey, formatScalar, plainScalarValue, sameScalarValue } from './yaml-scalar.js';
-import type { Scalar } from '../model/scalar.js';
 
 /**
  * A fast path for the edits that dominate large upgrades (a restart annotation on every workload,

@@ -1,5 +1,5 @@
-import { visit, type CST, type Document, type Node, type Pair } from 'yaml';
-import { type Item, type Token, collectProps } from './cst.js';
+import { type CST, type Document, type Node, type Pair, visit } from 'yaml';
+import { collectProps, type Item, type Token } from './cst.js';
 
 /** What the `yaml` library reads from one document: the data of its nodes, its anchors and aliases. */
 export class DocumentFacts {

@@ -1,28 +1,28 @@
 import type { CST } from 'yaml';
+import type { MergePatch, PatchValue } from '../model/merge-patch.js';
+import type { Scalar } from '../model/scalar.js';
 import type { Splice } from './cst.js';
-import type { DocumentFacts } from './document-facts.js';
 import {
-  type Item,
-  type Token,
   blockScalarContentStart,
   contentEnd,
   contentItems,
   findItem,
   hasProps,
   headerComment,
+  type Item,
   isMap,
   isScalarToken,
   isSeq,
   itemEnd,
   itemStart,
   scalarText,
+  type Token,
   valueProps,
 } from './cst.js';
-import type { MergePatch, PatchValue } from '../model/merge-patch.js';
-import type { Scalar } from '../model/scalar.js';
+import type { DocumentFacts } from './document-facts.js';
 import { YamlEditError } from './errors.js';
-import { formatKey, formatScalar, plainReadsAsString } from './yaml-scalar.js';
 import { isRemovalOnly, patchedData, readsAs } from './patch-data.js';
+import { formatKey, formatScalar, plainReadsAsString } from './yaml-scalar.js';
 
 function isPlainObject(value: PatchValue): value is MergePatch {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

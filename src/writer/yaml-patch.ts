@@ -1,7 +1,7 @@
-import { Composer, type CST, Parser, parseAllDocuments, type Document } from 'yaml';
+import { Composer, type CST, type Document, Parser, parseAllDocuments } from 'yaml';
 import type { MergePatch } from '../model/merge-patch.js';
-import { fastPathSplices, isFastPatch, type FastEdit } from './block-fast-path.js';
-import { applySplices, findItem, isMap, scalarText, type Item, type Splice, type Token } from './cst.js';
+import { type FastEdit, fastPathSplices, isFastPatch } from './block-fast-path.js';
+import { applySplices, findItem, type Item, isMap, type Splice, scalarText, type Token } from './cst.js';
 import { DocumentFacts } from './document-facts.js';
 import { YamlEditError } from './errors.js';
 import { MapPatcher } from './map-patcher.js';

@@ -1,5 +1,5 @@
-import type { Scalar } from '../model/scalar.js';
 import { parse } from 'yaml';
+import type { Scalar } from '../model/scalar.js';
 
 const plainSafeCache = new Map<string, boolean>();
 

@@ -26,12 +26,12 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { isEntryPoint } from '../../src/cli/is-entry-point.js';
 import { loadAll } from 'js-yaml';
 import { parseAllDocuments } from 'yaml';
+import { isEntryPoint } from '../../src/cli/is-entry-point.js';
 import { planUpgrade, renderThrough } from '../../src/core/plan.js';
 import type { UpgradePlan } from '../../src/core/plan-types.js';
-import { isYamlPath, type FileChange, type RepoSnapshot } from '../../src/model/snapshot.js';
+import { type FileChange, isYamlPath, type RepoSnapshot } from '../../src/model/snapshot.js';
 
 const FROM = 'asm-1130-0';
 const TO = 'asm-1140-0';

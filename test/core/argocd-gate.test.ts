@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  type AppObservation,
+  type ArgoGateInput,
   bestAncestry,
   evaluateArgoGate,
   repoSlug,
   stripUserinfo,
   trackedRevisions,
-  type AppObservation,
-  type ArgoGateInput,
 } from '../../src/core/argocd-gate.js';
 import { ArgoApplication, ResourceTree } from '../../src/core/argocd-status.js';
 

@@ -1,15 +1,15 @@
 import { diffLines } from 'diff';
 import { loadAll } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UpgradeRefusedError } from '../../src/model/errors.js';
+import { renderedRevision } from '../../demo/prepared-render.js';
 import { planUpgrade } from '../../src/core/plan.js';
 import type { UpgradePlan } from '../../src/core/plan-types.js';
+import { UpgradeRefusedError } from '../../src/model/errors.js';
 import { applyFileChanges, type RepoSnapshot } from '../../src/model/snapshot.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { injectorsFor } from '../helpers/injection.js';
-import { hasKubectl, kustomizeBuild as build, objectKey, runUpgrade, type BuiltObject, type UpgradeStep } from '../helpers/upgrade-run.js';
 import { validateYamlFiles } from '../helpers/kube-schemas.js';
-import { renderedRevision } from '../../demo/prepared-render.js';
+import { type BuiltObject, kustomizeBuild as build, hasKubectl, objectKey, runUpgrade, type UpgradeStep } from '../helpers/upgrade-run.js';
 
 const kubectl = hasKubectl;
 const TO = '1-22-1';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateManualGate, knownFacts, manualGate, pollDelay, polling, type GateQuestion, type HealthGate } from '../../src/core/gate.js';
+import { evaluateManualGate, type GateQuestion, type HealthGate, knownFacts, manualGate, pollDelay, polling } from '../../src/core/gate.js';
 
 const merged = new Date('2026-11-22T10:00:00Z');
 const question = (over: Partial<GateQuestion> = {}): GateQuestion => ({

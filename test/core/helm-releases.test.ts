@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { UpgradeRefusedError } from '../../src/model/errors.js';
-import { planUpgrade, snapshotAfter } from '../../src/core/plan.js';
 import { discoverMesh } from '../../src/core/discover.js';
 import { toHelmRelease } from '../../src/core/helm-release-values.js';
+import { planUpgrade, snapshotAfter } from '../../src/core/plan.js';
 import { buildYamlIndex } from '../../src/core/yaml-index.js';
+import { UpgradeRefusedError } from '../../src/model/errors.js';
 import { loadFixture } from '../helpers/fixtures.js';
 
 const TO = '1-22-1';

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { discoverMesh } from '../../src/core/discover.js';
 import { planUpgrade } from '../../src/core/plan.js';
-import type { RepoSnapshot } from '../../src/model/snapshot.js';
 import { buildYamlIndex } from '../../src/core/yaml-index.js';
+import type { RepoSnapshot } from '../../src/model/snapshot.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { hasKubectl, kustomizeBuild, runUpgrade, type UpgradeStep } from '../helpers/upgrade-run.js';
 

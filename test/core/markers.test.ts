@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   gateFailureMarker,
-  issueLabels,
   isStateComment,
+  issueLabels,
+  LOCK_PREFIX,
   lockCommitMessage,
   lockRef,
-  LOCK_PREFIX,
   parseLockCommitMessage,
   parseLockRef,
   parsePhaseBranch,

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { diffLines } from 'diff';
@@ -10,7 +10,7 @@ import { planUpgrade, snapshotAfter } from '../../src/core/plan.js';
 import type { UpgradePlan } from '../../src/core/plan-types.js';
 import { buildYamlIndex } from '../../src/core/yaml-index.js';
 import { applyFileChanges, type RepoSnapshot } from '../../src/model/snapshot.js';
-import { FIXTURE_CASES, loadFixture, type FixtureCase } from '../helpers/fixtures.js';
+import { FIXTURE_CASES, type FixtureCase, loadFixture } from '../helpers/fixtures.js';
 import { validateYamlFiles } from '../helpers/kube-schemas.js';
 
 const kubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;

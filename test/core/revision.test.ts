@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RevisionError } from '../../src/model/errors.js';
 import { parseRevision, revisionNameFor, versionFromImage } from '../../src/core/revision.js';
+import { RevisionError } from '../../src/model/errors.js';
 
 describe('parseRevision', () => {
   it.each([

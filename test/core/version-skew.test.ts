@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { UpgradeRefusedError } from '../../src/model/errors.js';
 import { planUpgrade } from '../../src/core/plan.js';
 import { parseRevision } from '../../src/core/revision.js';
 import {
@@ -10,6 +9,7 @@ import {
   SUPPORTED_KUBERNETES,
 } from '../../src/core/version-skew.js';
 import { buildYamlIndex } from '../../src/core/yaml-index.js';
+import { UpgradeRefusedError } from '../../src/model/errors.js';
 import { loadFixture } from '../helpers/fixtures.js';
 
 const index = (files: Record<string, string>) => buildYamlIndex(new Map(Object.entries(files)));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MalformedYamlError } from '../../src/model/errors.js';
 import { buildYamlIndex } from '../../src/core/yaml-index.js';
+import { MalformedYamlError } from '../../src/model/errors.js';
 
 describe('buildYamlIndex', () => {
   it('indexes multi-document files by apiVersion group, kind, namespace and name', () => {

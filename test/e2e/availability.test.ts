@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../helpers/silent-logger.js';
-import { LOCK_GRACE_MS } from '../../src/workflow/cluster-lock.js';
-import { TimerScheduler } from '../../src/workflow/timer-scheduler.js';
+import { MAX_BODY_CHARACTERS, REF_ANSWERS, type RecordedRequest } from '../../demo/github/simulator.js';
 import { DemoHarness } from '../../demo/harness.js';
 import { TARGET } from '../../demo/scenarios.js';
-import { MAX_BODY_CHARACTERS, REF_ANSWERS, type RecordedRequest } from '../../demo/github/simulator.js';
+import { LOCK_GRACE_MS } from '../../src/workflow/cluster-lock.js';
+import { TimerScheduler } from '../../src/workflow/timer-scheduler.js';
+import { silentLogger } from '../helpers/silent-logger.js';
 
 /** GitHub issue 10, "Availability": timers, sizes, locks and GitHub's refusals, end to end. */
 

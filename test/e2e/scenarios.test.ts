@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { DemoHarness } from '../../demo/harness.js';
+import { FIRST_CANARY_TARGET, SCENARIOS, scenarioRepo, TARGET } from '../../demo/scenarios.js';
 import { parseStateBlock } from '../../src/core/state.js';
 import { injectorsFor } from '../helpers/injection.js';
-import { DemoHarness } from '../../demo/harness.js';
-import { FIRST_CANARY_TARGET, SCENARIOS, TARGET, scenarioRepo } from '../../demo/scenarios.js';
 
 const PHASES = ['control-plane', 'gateways', 'workloads-1', 'workloads-2', 'default-revision', 'cleanup'];
 const FILES: Record<string, string[]> = {

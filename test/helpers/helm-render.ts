@@ -1,9 +1,9 @@
 import { discoverMesh } from '../../src/core/discover.js';
 import { toHelmRelease } from '../../src/core/helm-release-values.js';
+import type { YamlIndex } from '../../src/core/repo-index.js';
+import { buildYamlIndex } from '../../src/core/yaml-index.js';
 import { asDict, getPath, labelsOf, podTemplateOf, stringMap, WORKLOAD_KINDS } from '../../src/model/kube.js';
 import type { RepoSnapshot } from '../../src/model/snapshot.js';
-import { buildYamlIndex } from '../../src/core/yaml-index.js';
-import type { YamlIndex } from '../../src/core/repo-index.js';
 
 /**
  * What the Istio Helm releases of a repo render for injection, as the istiod chart's templates do

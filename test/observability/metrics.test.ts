@@ -1,10 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { metricsHandler } from '../../src/observability/metrics-endpoint.js';
-import { metrics } from '../../src/observability/metrics.js';
 import { DemoHarness } from '../../demo/harness.js';
 import { ARGO_SCENARIOS, SCENARIOS } from '../../demo/scenarios.js';
+import { metrics } from '../../src/observability/metrics.js';
+import { metricsHandler } from '../../src/observability/metrics-endpoint.js';
 
 function value(text: string, series: string): number {
   const line = text.split('\n').find((l) => l.startsWith(series));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deriveStateKey, newPhaseRecord, parseStateBlock, replyMarker, type UpgradeState } from '../../src/core/state.js';
 import { appendSections, clampKeeping, GITHUB_BODY_LIMIT, StateTooLargeError } from '../../src/text/comment-size.js';
-import { BODY_LIMIT, renderPlanComment, renderReply, renderResourceTable, type PlanView } from '../../src/text/render.js';
+import { BODY_LIMIT, type PlanView, renderPlanComment, renderReply, renderResourceTable } from '../../src/text/render.js';
 import { loadTemplates } from '../../src/text/templates.js';
 import { upgradeState } from '../helpers/upgrade-state.js';
 

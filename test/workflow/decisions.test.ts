@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseRepoConfig } from '../../src/config/repo-config.js';
-import { newPhaseRecord, type PhaseRecord, type UpgradeState } from '../../src/core/state.js';
 import { renderPhaseMarker } from '../../src/core/markers.js';
 import type { UpgradePlan } from '../../src/core/plan-types.js';
+import { newPhaseRecord, type PhaseRecord, type UpgradeState } from '../../src/core/state.js';
 import { loadTemplates } from '../../src/text/templates.js';
 import { decideAbort } from '../../src/workflow/commands/abort.js';
 import { decideContinue } from '../../src/workflow/commands/continue.js';
@@ -12,9 +12,9 @@ import { statusReply } from '../../src/workflow/commands/status.js';
 import {
   closedPullRequestMoves,
   commitStatusConcerns,
+  type PullRequestClosedEvent,
   phaseOfClosedPullRequest,
   recheckMoves,
-  type PullRequestClosedEvent,
 } from '../../src/workflow/events.js';
 import { planOptionsFor } from '../../src/workflow/plan-options.js';
 import { upgradeState } from '../helpers/upgrade-state.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { parseRepoConfig } from '../../src/config/repo-config.js';
 import { planUpgrade } from '../../src/core/plan.js';
+import type { UpgradePlan } from '../../src/core/plan-types.js';
 import { newPhaseRecord, type UpgradeState } from '../../src/core/state.js';
 import { phaseExpectations, touchedApplications } from '../../src/workflow/gate-question.js';
-import { parseRepoConfig } from '../../src/config/repo-config.js';
-import type { UpgradePlan } from '../../src/core/plan-types.js';
 import { loadFixture } from '../helpers/fixtures.js';
 import { upgradeState } from '../helpers/upgrade-state.js';
 

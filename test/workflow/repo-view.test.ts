@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigRepo } from '../../src/adapters/github/ports.js';
+import { parseRepoConfig } from '../../src/config/repo-config.js';
 import { loadTemplates } from '../../src/text/templates.js';
 import type { WorkflowEnv } from '../../src/workflow/context.js';
 import { readRepo, resolveCluster } from '../../src/workflow/repo-view.js';
-import { parseRepoConfig } from '../../src/config/repo-config.js';
 
 /** A repo whose default branch is `main`; `config` is the text of .github/mesh-upgrade.yml there. */
 function envWith(config: string | null) {

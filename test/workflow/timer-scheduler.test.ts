@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { silentLogger } from '../helpers/silent-logger.js';
 import { MAX_TIMER_MS, TimerScheduler } from '../../src/workflow/timer-scheduler.js';
+import { silentLogger } from '../helpers/silent-logger.js';
 
 describe('TimerScheduler', () => {
   beforeEach(() => {

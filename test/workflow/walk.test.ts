@@ -3,7 +3,7 @@ import type { GateOutcome } from '../../src/core/gate.js';
 import type { UpgradePlan } from '../../src/core/plan-types.js';
 import { newPhaseRecord, type PhaseRecord, type UpgradeState } from '../../src/core/state.js';
 import { loadTemplates } from '../../src/text/templates.js';
-import { beginWalk, step, type PullRequestFacts, type Walk, type WalkAction, type WalkObservation } from '../../src/workflow/walk.js';
+import { beginWalk, type PullRequestFacts, step, type Walk, type WalkAction, type WalkObservation } from '../../src/workflow/walk.js';
 import { upgradeState } from '../helpers/upgrade-state.js';
 
 const messages = loadTemplates().messages;

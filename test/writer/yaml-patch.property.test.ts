@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { deepEqual, mergePatchBetween } from '../../src/writer/patch-data.js';
-import { documentSource, editYamlText, editYamlTextReporting, type DocumentEdit } from '../../src/writer/yaml-patch.js';
 import type { MergePatch } from '../../src/model/merge-patch.js';
-import { applyRfcMergePatch, applyWriterPatch, isRecord, linesOf, parseStrict, type Json } from '../helpers/yaml-patch-reference.js';
+import { deepEqual, mergePatchBetween } from '../../src/writer/patch-data.js';
+import { type DocumentEdit, documentSource, editYamlText, editYamlTextReporting } from '../../src/writer/yaml-patch.js';
+import { applyRfcMergePatch, applyWriterPatch, isRecord, type Json, linesOf, parseStrict } from '../helpers/yaml-patch-reference.js';
 
 const RUNS = { numRuns: 200 };
 

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import type { MergePatch } from '../../src/model/merge-patch.js';
+import { YamlEditError } from '../../src/writer/errors.js';
 import { deepEqual, mergePatchBetween } from '../../src/writer/patch-data.js';
 import {
+  type DocumentEdit,
   documentSource,
   editYamlText,
   editYamlTextReporting,
   identifyDocuments,
   patchYamlMappingText,
-  type DocumentEdit,
 } from '../../src/writer/yaml-patch.js';
-import { YamlEditError } from '../../src/writer/errors.js';
-import type { MergePatch } from '../../src/model/merge-patch.js';
 import {
   applyRfcMergePatch,
   applyWriterPatch,

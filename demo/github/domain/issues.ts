@@ -1,4 +1,4 @@
-import { HttpError, errorBody, notFound, validationFailed } from '../http.js';
+import { errorBody, HttpError, notFound, validationFailed } from '../http.js';
 import type { CommentRecord, IssueRecord, LabelRecord, PullRecord, ReactionContent, ReactionRecord } from '../records.js';
 import type { World } from '../world.js';
 import { assertBodyFits } from './limits.js';

@@ -1,9 +1,9 @@
 import { mergeTrees } from '../git-merge.js';
-import { HttpError, errorBody, validationFailed } from '../http.js';
+import { errorBody, HttpError, validationFailed } from '../http.js';
 import type { IssueRecord, PullRecord } from '../records.js';
 import { WEB_FLOW } from '../users.js';
 import type { World } from '../world.js';
-import { compareCommits, moveBranch, type Comparison } from './git.js';
+import { type Comparison, compareCommits, moveBranch } from './git.js';
 import { createIssue, setIssueState, touch } from './issues.js';
 import { assertBodyFits } from './limits.js';
 

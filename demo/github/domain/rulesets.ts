@@ -1,4 +1,4 @@
-import { HttpError, errorBody } from '../http.js';
+import { errorBody, HttpError } from '../http.js';
 import type { World } from '../world.js';
 
 /** What a ruleset can restrict on the refs it targets. */

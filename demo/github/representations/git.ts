@@ -1,7 +1,7 @@
-import { commitText, type CommitObject } from '../git-store.js';
 import type { FileChange } from '../git-merge.js';
+import { type CommitObject, commitText } from '../git-store.js';
 import type { World } from '../world.js';
-import { nodeId, userJson, type Json } from './common.js';
+import { type Json, nodeId, userJson } from './common.js';
 
 export function gitCommitJson(world: World, commit: CommitObject): Json {
   return {

@@ -1,6 +1,6 @@
 import type { CommentRecord, IssueRecord, LabelRecord, ReactionContent, ReactionRecord } from '../records.js';
 import type { World } from '../world.js';
-import { appJson, nodeId, userJson, type Json } from './common.js';
+import { appJson, type Json, nodeId, userJson } from './common.js';
 
 const REACTIONS: readonly ReactionContent[] = ['+1', '-1', 'laugh', 'hooray', 'confused', 'heart', 'rocket', 'eyes'];
 

@@ -1,6 +1,6 @@
-import { isMergeable, pullComparison, pullShas, type PullRequestRecord } from '../domain/pulls.js';
+import { isMergeable, type PullRequestRecord, pullComparison, pullShas } from '../domain/pulls.js';
 import type { World } from '../world.js';
-import { nodeId, repositoryJson, userJson, type Json } from './common.js';
+import { type Json, nodeId, repositoryJson, userJson } from './common.js';
 import { issueLabels } from './issues.js';
 
 /** `GET /pulls` items (pull-request-simple): no merge state, no diff statistics. */

@@ -1,6 +1,6 @@
 import type { StatusRecord } from '../records.js';
 import type { World } from '../world.js';
-import { nodeId, repositoryJson, userJson, type Json } from './common.js';
+import { type Json, nodeId, repositoryJson, userJson } from './common.js';
 
 /** A commit status without its creator (`simple-commit-status`, as the combined status lists them). */
 export function simpleStatusJson(world: World, status: StatusRecord): Json {

@@ -1,4 +1,4 @@
-import { HttpError, errorBody, type SimResponse } from '../http.js';
+import { errorBody, HttpError, type SimResponse } from '../http.js';
 import type { Permission } from '../users.js';
 import type { World } from '../world.js';
 

@@ -1,11 +1,11 @@
 import { closePullsOnDeletedBranch } from '../domain/pulls.js';
 import { enforceRulesets } from '../domain/rulesets.js';
-import { FILE_MODE, TREE_MODE, type FileEntry, type ObjectType } from '../git-store.js';
+import { FILE_MODE, type FileEntry, type ObjectType, TREE_MODE } from '../git-store.js';
 import { noContent, notFound, ok, unprocessable } from '../http.js';
-import { nodeId, type Json } from '../representations/common.js';
+import { type Json, nodeId } from '../representations/common.js';
 import { gitCommitJson, refJson } from '../representations/git.js';
 import type { World } from '../world.js';
-import { bodyOf, requirePermission, stringParam, type RouteTable } from './context.js';
+import { bodyOf, type RouteTable, requirePermission, stringParam } from './context.js';
 
 interface TreeEntryInput {
   path?: string;

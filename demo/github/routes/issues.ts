@@ -18,7 +18,7 @@ import { noContent, notFound, ok, paginate, type SimResponse } from '../http.js'
 import type { IssueRecord, ReactionContent } from '../records.js';
 import { commentJson, issueJson, labelJson, reactionJson } from '../representations/issues.js';
 import type { World } from '../world.js';
-import { bodyOf, numberParam, requirePermission, stringParam, type RouteContext, type RouteTable } from './context.js';
+import { bodyOf, numberParam, type RouteContext, type RouteTable, requirePermission, stringParam } from './context.js';
 
 type LabelInput = string | { name: string };
 type LabelsBody = { labels?: LabelInput[] } | LabelInput[] | string;

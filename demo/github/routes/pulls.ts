@@ -1,21 +1,21 @@
 import {
   allPulls,
   closePull,
+  type MergeMethod,
   mergePull,
   openPullRequest,
+  type PullRequestRecord,
   pullComparison,
   pullShas,
   reopenPull,
   requirePull,
   updatePullFields,
-  type MergeMethod,
-  type PullRequestRecord,
 } from '../domain/pulls.js';
 import { noContent, notFound, ok, paginate, validationFailed } from '../http.js';
 import { commitJson, diffEntryJson } from '../representations/git.js';
 import { pullJson, pullSimpleJson } from '../representations/pulls.js';
 import type { World } from '../world.js';
-import { bodyOf, numberParam, requirePermission, type RouteTable } from './context.js';
+import { bodyOf, numberParam, type RouteTable, requirePermission } from './context.js';
 
 export const pullRoutes: RouteTable = {
   'pulls/list': (context) => {

@@ -1,12 +1,12 @@
 import { commitFileChanges, compareCommits, moveBranch } from '../domain/git.js';
-import { HttpError, errorBody, notFound, ok, validationFailed } from '../http.js';
-import { fullRepositoryJson, userJson, type Json } from '../representations/common.js';
+import { errorBody, HttpError, notFound, ok, validationFailed } from '../http.js';
+import { fullRepositoryJson, type Json, userJson } from '../representations/common.js';
 import { branchJson, commitJson, diffEntryJson, gitCommitJson } from '../representations/git.js';
 import { buildTarball } from '../tarball.js';
 import type { Permission } from '../users.js';
 import type { World } from '../world.js';
+import { bodyOf, optionalString, type RouteContext, type RouteTable, requirePermission, stringParam } from './context.js';
 import { base64Lines } from './git.js';
-import { bodyOf, optionalString, requirePermission, stringParam, type RouteContext, type RouteTable } from './context.js';
 
 /** The `permission` field folds roles into the classic levels; `role_name` keeps the role. */
 const CLASSIC_PERMISSION: Readonly<Record<Permission, 'admin' | 'write' | 'read' | 'none'>> = {

@@ -1,8 +1,8 @@
 import { combinedStatus, createStatus, statusesOf } from '../domain/statuses.js';
-import { HttpError, errorBody, ok, paginate } from '../http.js';
+import { errorBody, HttpError, ok, paginate } from '../http.js';
 import type { StatusState } from '../records.js';
 import { combinedStatusJson, statusJson } from '../representations/statuses.js';
-import { bodyOf, requirePermission, stringParam, type RouteContext, type RouteTable } from './context.js';
+import { bodyOf, type RouteContext, type RouteTable, requirePermission, stringParam } from './context.js';
 
 export const statusRoutes: RouteTable = {
   'repos/create-commit-status': (context) => {

@@ -1,12 +1,12 @@
 import {
+  type Ancestry,
+  type AppObservation,
   bestAncestry,
+  type ConfigRepoRef,
   evaluateArgoGate,
   redactDecision,
   stripUserinfo,
   trackedRevisions,
-  type Ancestry,
-  type AppObservation,
-  type ConfigRepoRef,
 } from '../../core/argocd-gate.js';
 import type { GateOutcome, GateQuestion, HealthGate } from '../../core/gate.js';
 import { statusOf } from '../github/errors.js';

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { metrics } from '../../observability/metrics.js';
 import { ArgoApplication, ResourceTree } from '../../core/argocd-status.js';
+import { metrics } from '../../observability/metrics.js';
 
 export interface ArgoCdClientOptions {
   /** `https://argocd.example.com` (ARGOCD_SERVER; a bare host name gets https://). */

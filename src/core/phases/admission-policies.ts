@@ -1,10 +1,10 @@
-import type { PolicyChange, InjectionPolicy } from '../sources/admission-policy-model.js';
-import { injectionBans } from '../sources/kyverno.js';
-import { findInjectionPolicies } from '../sources/admission-policies.js';
 import { DesiredObject } from '../../constructs/desired-object.js';
-import type { PlacedObject } from '../../model/placed-object.js';
 import { asDict, describe, INJECTION_LABEL, REV_LABEL } from '../../model/kube.js';
 import type { IndexedObject } from '../../model/objects.js';
+import type { PlacedObject } from '../../model/placed-object.js';
+import { findInjectionPolicies } from '../sources/admission-policies.js';
+import type { InjectionPolicy, PolicyChange } from '../sources/admission-policy-model.js';
+import { injectionBans } from '../sources/kyverno.js';
 import type { DraftScope, PhaseDraft, PlanContext } from './context.js';
 
 /** Whether a phase relabels a namespace (drops `istio-injection` or sets `istio.io/rev` on it). */

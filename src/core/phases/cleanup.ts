@@ -1,11 +1,11 @@
-import type { InClusterOperator, MeshInventory } from '../inventory.js';
 import { ISTIO_SYSTEM } from '../../model/kube.js';
 import type { IndexedObject } from '../../model/objects.js';
+import type { InClusterOperator, MeshInventory } from '../inventory.js';
+import { removeOldIopJsonPatches } from '../sources/iop-name-keyed-patches.js';
 import type { PhaseDraft, PlanContext } from './context.js';
 import { helmNonRevisionedCleanupChecks } from './helm-nonrevisioned.js';
 import { countProxiesOn } from './naming.js';
 import { firstCanaryCleanup } from './operator-first-canary.js';
-import { removeOldIopJsonPatches } from '../sources/iop-name-keyed-patches.js';
 
 /**
  * Phase 5: the old revision's control plane goes: its istiod Deployment/Service/HPA/PDB, RBAC,

@@ -1,12 +1,12 @@
-import type { PlanWarning } from '../../model/plan-warning.js';
 import type { Construct } from 'constructs';
+import type { IndexedObject } from '../../model/objects.js';
 import type { PlacedObject } from '../../model/placed-object.js';
+import type { PlanWarning } from '../../model/plan-warning.js';
+import type { RawFileEdit } from '../../model/snapshot.js';
 import type { InstalledRevision, MeshInventory } from '../inventory.js';
 import type { Platform } from '../platform.js';
-import type { Revision } from '../revision.js';
-import type { RawFileEdit } from '../../model/snapshot.js';
-import type { IndexedObject } from '../../model/objects.js';
 import type { YamlIndex } from '../repo-index.js';
+import type { Revision } from '../revision.js';
 
 /** Everything a phase builder reads: the repo as indexed, the mesh found in it, from and to. */
 export interface PlanContext {

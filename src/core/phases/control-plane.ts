@@ -1,26 +1,26 @@
 import { posix } from 'node:path';
 import semver from 'semver';
 import { HelmValues, IstiodRelease } from '../../constructs/helm-release.js';
-import { RevisionCopy } from '../../constructs/revision-copy.js';
-import type { PlacedObject } from '../../model/placed-object.js';
 import { IstioOperatorRevision } from '../../constructs/istio-operator-revision.js';
-import { patchYamlMappingText } from '../../writer/yaml-patch.js';
-import type { MergePatch } from '../../model/merge-patch.js';
+import { RevisionCopy } from '../../constructs/revision-copy.js';
 import { asDict, describe, getPath, ISTIO_SYSTEM } from '../../model/kube.js';
-import { minorOf, parseVersion } from '../revision.js';
-import type { InstalledRevision } from '../inventory.js';
+import type { MergePatch } from '../../model/merge-patch.js';
 import type { IndexedObject } from '../../model/objects.js';
-import { registerCreated, type DraftScope, type PhaseDraft, type PlanContext } from './context.js';
-import { chartVersionMove, warnPinnedCopy } from './helm-nonrevisioned.js';
-import { baseKeptOnDowngrade } from './helm-base-downgrade.js';
-import { fileForRevision, manifestsDirForFirstRevision, manifestsDirForRevision, renameForRevision } from './naming.js';
-import { draftFirstCanaryControlPlane } from './operator-first-canary.js';
-import { isFirstCanaryFromIop } from '../sources/operator-nonrevisioned.js';
-import { isOperatorToHelm } from '../sources/iop-to-helm.js';
-import { draftOperatorToHelmControlPlane } from './operator-to-helm.js';
-import { overridesOfSharedValues } from '../sources/shared-helm-values.js';
+import type { PlacedObject } from '../../model/placed-object.js';
+import { patchYamlMappingText } from '../../writer/yaml-patch.js';
+import type { InstalledRevision } from '../inventory.js';
+import { minorOf, parseVersion } from '../revision.js';
 import { overridesOfChartValueFiles } from '../sources/chart-value-files.js';
 import { assertNoDigestImages, istioOperatorPinOverrides, mergeValues, releaseImagePinOverrides } from '../sources/image-pins.js';
+import { isOperatorToHelm } from '../sources/iop-to-helm.js';
+import { isFirstCanaryFromIop } from '../sources/operator-nonrevisioned.js';
+import { overridesOfSharedValues } from '../sources/shared-helm-values.js';
+import { type DraftScope, type PhaseDraft, type PlanContext, registerCreated } from './context.js';
+import { baseKeptOnDowngrade } from './helm-base-downgrade.js';
+import { chartVersionMove, warnPinnedCopy } from './helm-nonrevisioned.js';
+import { fileForRevision, manifestsDirForFirstRevision, manifestsDirForRevision, renameForRevision } from './naming.js';
+import { draftFirstCanaryControlPlane } from './operator-first-canary.js';
+import { draftOperatorToHelmControlPlane } from './operator-to-helm.js';
 
 /**
  * Phase 1: the new control plane beside the old one. Tags, the `istiod` Service and every

@@ -2,17 +2,17 @@ import { pointer } from '../../constructs/desired-object.js';
 import { HelmValues } from '../../constructs/helm-release.js';
 import { IstiodService } from '../../constructs/istiod-service.js';
 import { RevisionTag } from '../../constructs/revision-tag.js';
-import { WebhookDeactivation } from '../../constructs/webhook-deactivation.js';
 import { WebhookRevision } from '../../constructs/webhook-configuration.js';
-import type { PlacedObject } from '../../model/placed-object.js';
-import type { HelmRelease } from '../inventory.js';
+import { WebhookDeactivation } from '../../constructs/webhook-deactivation.js';
 import { asDict, getPath, ISTIO_SYSTEM, REV_LABEL, stringMap } from '../../model/kube.js';
 import type { IndexedObject } from '../../model/objects.js';
+import type { PlacedObject } from '../../model/placed-object.js';
+import type { HelmRelease } from '../inventory.js';
+import { isOperatorToHelm } from '../sources/iop-to-helm.js';
 import type { DraftScope, PhaseDraft, PlanContext } from './context.js';
 import { helmNonRevisionedHandover } from './helm-nonrevisioned.js';
 import { fileBeside, istiodServiceFor } from './naming.js';
 import { firstCanaryTagSteps } from './operator-first-canary.js';
-import { isOperatorToHelm } from '../sources/iop-to-helm.js';
 
 /**
  * Phase 4: everything that names "the" control plane moves: the `istiod` Service selector, every

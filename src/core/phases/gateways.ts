@@ -2,17 +2,17 @@ import { HelmValues } from '../../constructs/helm-release.js';
 import { NamespaceInjection } from '../../constructs/namespace-injection.js';
 import { RevisionLabel } from '../../constructs/revision-label.js';
 import { WorkloadRestart } from '../../constructs/workload-restart.js';
+import { getPath, ISTIO_SYSTEM, labelsOf, podTemplateOf, REV_LABEL, stringMap } from '../../model/kube.js';
+import type { MergePatch } from '../../model/merge-patch.js';
 import type { PlacedObject } from '../../model/placed-object.js';
 import { revisionSelectedBy } from '../discover.js';
 import type { Gateway } from '../inventory.js';
-import { getPath, ISTIO_SYSTEM, labelsOf, podTemplateOf, REV_LABEL, stringMap } from '../../model/kube.js';
-import { firstCanaryGatewayMoves } from './operator-first-canary.js';
 import { restartMinutes } from '../phase-ids.js';
+import { imagePinOverrides, mergeValues } from '../sources/image-pins.js';
 import { type DraftScope, type PhaseDraft, type PlanContext, podsOf } from './context.js';
 import { chartVersionMove, helmGatewayMoves } from './helm-nonrevisioned.js';
+import { firstCanaryGatewayMoves } from './operator-first-canary.js';
 import { restartedGateways, rolloutStatusChecks } from './rollout.js';
-import { imagePinOverrides, mergeValues } from '../sources/image-pins.js';
-import type { MergePatch } from '../../model/merge-patch.js';
 
 /**
  * Phase 2: gateways move first (Istio's order), while every application still runs the old

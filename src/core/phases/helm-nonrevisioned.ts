@@ -2,12 +2,12 @@ import { pointer } from '../../constructs/desired-object.js';
 import { FluxVariable } from '../../constructs/flux-variable.js';
 import { HelmValues } from '../../constructs/helm-release.js';
 import { NamespaceInjection } from '../../constructs/namespace-injection.js';
-import type { PlacedObject } from '../../model/placed-object.js';
-import type { MergePatch } from '../../model/merge-patch.js';
-import type { HelmRelease, InstalledRevision } from '../inventory.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict, getPath, INJECTION_LABEL, ISTIO_SYSTEM, REV_LABEL, stringMap } from '../../model/kube.js';
+import type { MergePatch } from '../../model/merge-patch.js';
 import type { IndexedObject } from '../../model/objects.js';
+import type { PlacedObject } from '../../model/placed-object.js';
+import type { HelmRelease, InstalledRevision } from '../inventory.js';
 import type { DraftScope, PlanContext } from './context.js';
 
 /**

@@ -4,14 +4,14 @@ import {
   IGNORE_RECONCILE_ANNOTATION,
   OperatorRevisionCopy,
 } from '../../constructs/istio-operator-first-revision.js';
-import type { PlacedObject } from '../../model/placed-object.js';
 import { asDict, getPath, ISTIO_SYSTEM } from '../../model/kube.js';
-import { operatorGateways } from '../preflight.js';
-import { isFirstCanaryFromIop } from '../sources/operator-nonrevisioned.js';
 import type { IndexedObject } from '../../model/objects.js';
-import { registerCreated, type DraftScope, type PhaseDraft, type PlanContext } from './context.js';
-import { fileForRevision } from './naming.js';
+import type { PlacedObject } from '../../model/placed-object.js';
+import { operatorGateways } from '../preflight.js';
 import { istioOperatorPinOverrides } from '../sources/image-pins.js';
+import { isFirstCanaryFromIop } from '../sources/operator-nonrevisioned.js';
+import { type DraftScope, type PhaseDraft, type PlanContext, registerCreated } from './context.js';
+import { fileForRevision } from './naming.js';
 
 /**
  * The first canary from a non-revisioned IstioOperator (revision `default`), in two shapes:

@@ -3,14 +3,14 @@ import { DesiredObject } from '../../constructs/desired-object.js';
 import { HelmValues } from '../../constructs/helm-release.js';
 import { IGNORE_RECONCILE_ANNOTATION } from '../../constructs/istio-operator-first-revision.js';
 import { ArgoHelmApplication, FluxHelmRelease, IstioHelmRepository } from '../../constructs/new-helm-release.js';
-import type { PlacedObject } from '../../model/placed-object.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict, getPath, ISTIO_SYSTEM } from '../../model/kube.js';
-import { operatorGateways } from '../preflight.js';
-import { helmHomeFor, isOperatorToHelm, ISTIO_CHARTS, translateIstioOperator, type HelmHome } from '../sources/iop-to-helm.js';
 import type { IndexedObject } from '../../model/objects.js';
-import { registerCreated, type DraftScope, type PhaseDraft, type PlanContext } from './context.js';
+import type { PlacedObject } from '../../model/placed-object.js';
+import { operatorGateways } from '../preflight.js';
 import { imagePinOverrides, mergeValues } from '../sources/image-pins.js';
+import { type HelmHome, helmHomeFor, ISTIO_CHARTS, isOperatorToHelm, translateIstioOperator } from '../sources/iop-to-helm.js';
+import { type DraftScope, type PhaseDraft, type PlanContext, registerCreated } from './context.js';
 
 /**
  * From an in-cluster operator install to revisioned Helm releases (targets ≥ 1.24, which have no

@@ -1,5 +1,5 @@
-import type { Workload } from '../inventory.js';
 import type { IndexedObject } from '../../model/objects.js';
+import type { Workload } from '../inventory.js';
 
 /** More restarted workloads than this in one namespace get one type-wide check instead of a line each. */
 export const MAX_NAMED_ROLLOUT_CHECKS = 10;

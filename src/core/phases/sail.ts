@@ -1,18 +1,18 @@
-import { Chart, type App } from 'cdk8s';
+import { type App, Chart } from 'cdk8s';
 import { DesiredObject } from '../../constructs/desired-object.js';
 import { NamespaceInjection } from '../../constructs/namespace-injection.js';
 import { WorkloadRestart } from '../../constructs/workload-restart.js';
-import type { PlacedObject } from '../../model/placed-object.js';
-import type { MeshInventory, MeshNamespace, Workload } from '../inventory.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { describe as describeObject } from '../../model/kube.js';
-import { DEFAULT_POD_BUDGET, restartMinutes } from '../phase-ids.js';
-import { IstioVersion, type Revision } from '../revision.js';
-import { discoverSail, sailRevisionName, type SailControlPlane } from '../sources/sail.js';
-import { evaluateUpgradePolicy } from '../upgrade-policy.js';
-import type { YamlIndex } from '../repo-index.js';
-import type { PhaseDraft } from './context.js';
+import type { PlacedObject } from '../../model/placed-object.js';
 import type { PlanWarning } from '../../model/plan-warning.js';
+import type { MeshInventory, MeshNamespace, Workload } from '../inventory.js';
+import { DEFAULT_POD_BUDGET, restartMinutes } from '../phase-ids.js';
+import type { YamlIndex } from '../repo-index.js';
+import { IstioVersion, type Revision } from '../revision.js';
+import { discoverSail, type SailControlPlane, sailRevisionName } from '../sources/sail.js';
+import { evaluateUpgradePolicy } from '../upgrade-policy.js';
+import type { PhaseDraft } from './context.js';
 import { rolloutStatusChecks } from './rollout.js';
 
 export interface SailPlanOptions {

@@ -1,10 +1,10 @@
-import { countProxiesOn } from './naming.js';
 import { ControlPlaneScale, SCALED_FROM_ANNOTATION } from '../../constructs/control-plane-scale.js';
-import type { PlacedObject } from '../../model/placed-object.js';
-import type { MergePatch } from '../../model/merge-patch.js';
-import type { InstalledRevision } from '../inventory.js';
 import { asDict, getPath, ISTIO_SYSTEM } from '../../model/kube.js';
+import type { MergePatch } from '../../model/merge-patch.js';
+import type { PlacedObject } from '../../model/placed-object.js';
+import type { InstalledRevision } from '../inventory.js';
 import type { DraftScope, PhaseDraft, PlanContext } from './context.js';
+import { countProxiesOn } from './naming.js';
 
 interface ScaleTarget {
   readonly path: readonly string[];

@@ -1,12 +1,12 @@
 import { NamespaceInjection } from '../../constructs/namespace-injection.js';
 import { RevisionTag } from '../../constructs/revision-tag.js';
 import { WorkloadRestart } from '../../constructs/workload-restart.js';
-import type { PlacedObject } from '../../model/placed-object.js';
-import type { MeshNamespace, Workload } from '../inventory.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { describe } from '../../model/kube.js';
-import { inlineCode } from '../user-text.js';
+import type { PlacedObject } from '../../model/placed-object.js';
+import type { MeshNamespace, Workload } from '../inventory.js';
 import { restartMinutes } from '../phase-ids.js';
+import { inlineCode } from '../user-text.js';
 import { type DraftScope, type PhaseDraft, type PlanContext, podsOf } from './context.js';
 import { restartedWorkloads, rolloutStatusChecks } from './rollout.js';
 

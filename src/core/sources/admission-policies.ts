@@ -1,7 +1,7 @@
+import type { YamlIndex } from '../repo-index.js';
 import type { InjectionPolicy } from './admission-policy-model.js';
 import { gatekeeperConstraint } from './gatekeeper.js';
 import { kyvernoPolicy } from './kyverno.js';
-import type { YamlIndex } from '../repo-index.js';
 
 /**
  * Policies in the repo that a relabel runs into. Policies that do not mention the mesh labels

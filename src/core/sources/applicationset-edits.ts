@@ -1,13 +1,24 @@
-import { type Reference, type Substitute, lookup, plainValue, renderValue, sameSource } from './applicationset.js';
-import { expandApplicationSet, generatedObjects, TemplateError, type GeneratedApplication, type ElementSource } from './applicationset.js';
 import { isDeepStrictEqual } from 'node:util';
 import { dump, load, loadAll } from 'js-yaml';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict, getPath } from '../../model/kube.js';
-import type { IndexedObject, KubeObject } from '../../model/objects.js';
-import { isPathReference, matchesGlobs, pathParams } from './applicationset-git.js';
-import { patchedData } from '../../writer/patch-data.js';
 import type { MergePatch } from '../../model/merge-patch.js';
+import type { IndexedObject, KubeObject } from '../../model/objects.js';
+import { patchedData } from '../../writer/patch-data.js';
+import {
+  type ElementSource,
+  expandApplicationSet,
+  type GeneratedApplication,
+  generatedObjects,
+  lookup,
+  plainValue,
+  type Reference,
+  renderValue,
+  type Substitute,
+  sameSource,
+  TemplateError,
+} from './applicationset.js';
+import { isPathReference, matchesGlobs, pathParams } from './applicationset-git.js';
 
 /* Writing back: a change to a generated Application becomes a change of its generator element. */
 

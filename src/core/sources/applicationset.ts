@@ -1,11 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict, getPath } from '../../model/kube.js';
-import { snapshotOf } from '../yaml-index.js';
-import type { YamlIndex } from '../repo-index.js';
 import type { IndexedObject, KubeObject } from '../../model/objects.js';
-import { GitGeneratorError, gitParamSets, isParamsFileOf, type GitGlobs } from './applicationset-git.js';
 import type { PlanWarning } from '../../model/plan-warning.js';
+import type { YamlIndex } from '../repo-index.js';
+import { snapshotOf } from '../yaml-index.js';
+import { GitGeneratorError, type GitGlobs, gitParamSets, isParamsFileOf } from './applicationset-git.js';
 
 /**
  * Argo CD ApplicationSets that generate Istio's Helm releases: the generators are expanded into

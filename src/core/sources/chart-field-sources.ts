@@ -1,10 +1,9 @@
-import type { KubeObject } from '../../model/objects.js';
+import { UpgradeRefusedError } from '../../model/errors.js';
 
 import type { MergePatch, PatchValue } from '../../model/merge-patch.js';
-import { UpgradeRefusedError } from '../../model/errors.js';
-import type { IndexedObject } from '../../model/objects.js';
+import type { IndexedObject, KubeObject } from '../../model/objects.js';
+import { type FieldSource, isRecord, key, type VirtualInfo } from './helm-app-of-apps.js';
 import type { ValuesPath } from './helm-template.js';
-import { isRecord, key, type FieldSource, type VirtualInfo } from './helm-app-of-apps.js';
 
 export function sourceOf(info: VirtualInfo, path: ReadonlyArray<string | number>): FieldSource | null {
   const exact = info.fields.get(key(path));

@@ -1,8 +1,8 @@
-import { toHelmRelease } from '../helm-release-values.js';
-import type { HelmRelease } from '../inventory.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { getPath } from '../../model/kube.js';
 import type { PlanWarning } from '../../model/plan-warning.js';
+import { toHelmRelease } from '../helm-release-values.js';
+import type { HelmRelease } from '../inventory.js';
 import type { YamlIndex } from '../repo-index.js';
 
 /**

@@ -1,21 +1,21 @@
-import {
-  MESH_LABELS,
-  PAUSED_ANNOTATION,
-  ABSENT,
-  mentionsMeshLabel,
-  appliesToNamespacesOrPods,
-  selectorExpressions,
-  notEnrolledByInjection,
-  pausedEnforcement,
-  pause,
-  resume,
-  labelSelectorMatches,
-  namesMatch,
-  type InjectionPolicy,
-} from './admission-policy-model.js';
 import { pointer } from '../../constructs/desired-object.js';
 import { asDict, describe, getPath, INJECTION_LABEL, REV_LABEL } from '../../model/kube.js';
 import type { IndexedObject } from '../../model/objects.js';
+import {
+  ABSENT,
+  appliesToNamespacesOrPods,
+  type InjectionPolicy,
+  labelSelectorMatches,
+  MESH_LABELS,
+  mentionsMeshLabel,
+  namesMatch,
+  notEnrolledByInjection,
+  PAUSED_ANNOTATION,
+  pause,
+  pausedEnforcement,
+  resume,
+  selectorExpressions,
+} from './admission-policy-model.js';
 
 /**
  * Gatekeeper: a constraint whose parameters (K8sRequiredLabels' `labels`) or whose template's Rego

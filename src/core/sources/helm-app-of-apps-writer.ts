@@ -1,33 +1,32 @@
-import type { CreatedElement } from './chart-field-sources.js';
-
 import { parseDocument } from 'yaml';
 import type { Desired } from '../../model/desired.js';
-import type { AppliedPhase } from '../../writer/apply-phase.js';
-import { renderPhase } from '../render-phase.js';
-import type { PhaseEdits, PlacedObject } from '../../model/placed-object.js';
-import { deepEqual, mergePatchBetween } from '../../writer/patch-data.js';
-import { editYamlText } from '../../writer/yaml-patch.js';
-import type { MergePatch, PatchValue } from '../../model/merge-patch.js';
-import { overrideFileFor, refuseSharedValuesFile } from './shared-values-files.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict } from '../../model/kube.js';
+import type { MergePatch, PatchValue } from '../../model/merge-patch.js';
 import type { IndexedObject } from '../../model/objects.js';
-import { renderTemplate, type ValuesPath } from './helm-template.js';
-import { addValuesBlock, renameValuesKey, rewriteLiteralLine, valuesKeyForRevision } from './helm-template-copy.js';
+import type { PhaseEdits, PlacedObject } from '../../model/placed-object.js';
+import type { AppliedPhase } from '../../writer/apply-phase.js';
+import { deepEqual, mergePatchBetween } from '../../writer/patch-data.js';
+import { editYamlText } from '../../writer/yaml-patch.js';
+import { renderPhase } from '../render-phase.js';
+import type { CreatedElement } from './chart-field-sources.js';
+import { getAt, invert, leaves, relativeSource, setIn, sourceOf, startsWith } from './chart-field-sources.js';
 import {
+  type AppOfApps,
   isRecord,
   key,
+  type LocalChart,
   mergeValues,
   readValues,
-  virtual,
-  virtualObjects,
-  type AppOfApps,
-  type LocalChart,
   type ValuesLayer,
   type VirtualInfo,
+  virtual,
+  virtualObjects,
 } from './helm-app-of-apps.js';
-import { sourceOf, relativeSource, invert, leaves, getAt, setIn, startsWith } from './chart-field-sources.js';
-import { toPatch, addListElement, removeListElement } from './values-list-text.js';
+import { renderTemplate, type ValuesPath } from './helm-template.js';
+import { addValuesBlock, renameValuesKey, rewriteLiteralLine, valuesKeyForRevision } from './helm-template-copy.js';
+import { overrideFileFor, refuseSharedValuesFile } from './shared-values-files.js';
+import { addListElement, removeListElement, toPatch } from './values-list-text.js';
 
 /**
  * Writes a phase into the repo: edits of rendered objects go into the values files (new and

@@ -2,11 +2,11 @@ import { posix } from 'node:path';
 import { isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Node as YamlNode } from 'yaml';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict, getPath } from '../../model/kube.js';
-import type { RepoSnapshot } from '../../model/snapshot.js';
-import { objectKey } from '../../model/objects.js';
-import type { SkippedFile, YamlIndex } from '../repo-index.js';
 import type { IndexedObject, KubeObject } from '../../model/objects.js';
-import { renderTemplate, type Guard, type Iteration, type ValuesPath } from './helm-template.js';
+import { objectKey } from '../../model/objects.js';
+import type { RepoSnapshot } from '../../model/snapshot.js';
+import type { SkippedFile, YamlIndex } from '../repo-index.js';
+import { type Guard, type Iteration, renderTemplate, type ValuesPath } from './helm-template.js';
 
 /**
  * Argo CD app-of-apps rendered by Helm: an Application whose source is a local chart

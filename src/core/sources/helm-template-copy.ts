@@ -1,9 +1,9 @@
-import { isMap, isScalar, parseDocument, type Node as YamlNode, type Pair } from 'yaml';
-import { deepEqual, mergePatchBetween } from '../../writer/patch-data.js';
-import { patchYamlMappingText } from '../../writer/yaml-patch.js';
-import type { MergePatch } from '../../model/merge-patch.js';
+import { isMap, isScalar, type Pair, parseDocument, type Node as YamlNode } from 'yaml';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict } from '../../model/kube.js';
+import type { MergePatch } from '../../model/merge-patch.js';
+import { deepEqual, mergePatchBetween } from '../../writer/patch-data.js';
+import { patchYamlMappingText } from '../../writer/yaml-patch.js';
 
 /**
  * Text edits for a second release of a local chart whose template renders one release from scalar

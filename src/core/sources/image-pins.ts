@@ -1,8 +1,8 @@
 import { UpgradeRefusedError } from '../../model/errors.js';
-import { asDict, getPath } from '../../model/kube.js';
-import type { HelmRelease } from '../inventory.js';
-import type { IndexedObject } from '../../model/objects.js';
 import { parseImageReference, parseImageTag, retagTag } from '../../model/image-reference.js';
+import { asDict, getPath } from '../../model/kube.js';
+import type { IndexedObject } from '../../model/objects.js';
+import type { HelmRelease } from '../inventory.js';
 import type { Revision } from '../revision.js';
 
 /**

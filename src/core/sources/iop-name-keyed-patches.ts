@@ -1,14 +1,13 @@
 import { posix } from 'node:path';
 import { load } from 'js-yaml';
 import { asDict, ISTIO_SYSTEM } from '../../model/kube.js';
+import type { IndexedObject, KubeObject } from '../../model/objects.js';
+import type { RawFileEdit, RepoSnapshot } from '../../model/snapshot.js';
 import type { PlanContext } from '../phases/context.js';
 import { fileForRevision, renameForRevision } from '../phases/naming.js';
-import type { RepoSnapshot } from '../../model/snapshot.js';
 import { snapshotOf } from '../yaml-index.js';
-import type { IndexedObject, KubeObject } from '../../model/objects.js';
 import { isOperatorToHelm } from './iop-to-helm.js';
-import { listTwin, retarget, twinFile, twinText, type Twin } from './name-keyed-patches.js';
-import type { RawFileEdit } from '../../model/snapshot.js';
+import { listTwin, retarget, type Twin, twinFile, twinText } from './name-keyed-patches.js';
 
 /** A JSON6902 patch file listed with `target: {kind: IstioOperator, name: <old>}`. */
 interface JsonTwin {

@@ -1,10 +1,10 @@
 import { posix } from 'node:path';
 import semver from 'semver';
-import type { InstalledRevision } from '../inventory.js';
 import { asDict, getPath } from '../../model/kube.js';
-import type { Revision } from '../revision.js';
 import type { IndexedObject } from '../../model/objects.js';
+import type { InstalledRevision } from '../inventory.js';
 import type { YamlIndex } from '../repo-index.js';
+import type { Revision } from '../revision.js';
 
 /**
  * Istio 1.24 removed the in-cluster operator: an operator install going past 1.23 moves to

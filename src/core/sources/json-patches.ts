@@ -1,15 +1,13 @@
-import type { JsonLabelPatch, LabelOp } from '../repo-index.js';
 import { posix } from 'node:path';
 import { load } from 'js-yaml';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { INJECTION_LABEL, REV_LABEL } from '../../model/kube.js';
-import type { PhaseDraft } from '../phases/context.js';
-import type { PlanWarning } from '../../model/plan-warning.js';
-import type { RepoSnapshot } from '../../model/snapshot.js';
 import type { IndexedObject } from '../../model/objects.js';
-import type { Kustomization, YamlIndex } from '../repo-index.js';
+import type { PlanWarning } from '../../model/plan-warning.js';
+import type { RawFileEdit, RepoSnapshot } from '../../model/snapshot.js';
+import type { PhaseDraft } from '../phases/context.js';
+import type { JsonLabelPatch, Kustomization, LabelOp, YamlIndex } from '../repo-index.js';
 import { parseSelector, selectorMatches } from './kustomize-selectors.js';
-import type { RawFileEdit } from '../../model/snapshot.js';
 import { re2ToRegExp } from './re2-target.js';
 
 /** Labels and annotations of an object as its build has them before the JSON6902 patches. */

@@ -1,13 +1,12 @@
-import type { ImageEntry } from '../repo-index.js';
 import semver from 'semver';
 import { isScalar, parseDocument } from 'yaml';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { podTemplateOf, WORKLOAD_KINDS } from '../../model/kube.js';
-import type { PhaseDraft, PlanContext } from '../phases/context.js';
-import type { RepoSnapshot } from '../../model/snapshot.js';
 import type { IndexedObject } from '../../model/objects.js';
-import type { Kustomization, YamlIndex } from '../repo-index.js';
+import type { RepoSnapshot } from '../../model/snapshot.js';
 import { formatScalar } from '../../writer/yaml-scalar.js';
+import type { PhaseDraft, PlanContext } from '../phases/context.js';
+import type { ImageEntry, Kustomization, YamlIndex } from '../repo-index.js';
 
 /**
  * kustomize `images:` entries that name an Istio image (`…/proxyv2`, `…/pilot`; Istio's

@@ -1,8 +1,8 @@
 import { posix } from 'node:path';
 import { UpgradeRefusedError } from '../../model/errors.js';
+import type { IndexedObject } from '../../model/objects.js';
 import { objectKey } from '../../model/objects.js';
 import type { YamlIndex } from '../repo-index.js';
-import type { IndexedObject } from '../../model/objects.js';
 
 /**
  * Files `kustomize build` never reads. Argo CD and Flux build a directory that holds a

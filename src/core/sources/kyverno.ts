@@ -1,20 +1,20 @@
-import {
-  MESH_LABELS,
-  PAUSED_ANNOTATION,
-  mentionsMeshLabel,
-  appliesToNamespacesOrPods,
-  pausedEnforcement,
-  pause,
-  labelSelectorMatches,
-  namesMatch,
-  matchedKinds,
-  type PolicyChange,
-  type InjectionPolicy,
-} from './admission-policy-model.js';
 import { pointer } from '../../constructs/desired-object.js';
 import { asDict, describe, getPath, INJECTION_LABEL, REV_LABEL } from '../../model/kube.js';
 import type { IndexedObject } from '../../model/objects.js';
 import type { YamlIndex } from '../repo-index.js';
+import {
+  appliesToNamespacesOrPods,
+  type InjectionPolicy,
+  labelSelectorMatches,
+  MESH_LABELS,
+  matchedKinds,
+  mentionsMeshLabel,
+  namesMatch,
+  PAUSED_ANNOTATION,
+  type PolicyChange,
+  pause,
+  pausedEnforcement,
+} from './admission-policy-model.js';
 
 export interface KyvernoRule {
   readonly name: string;

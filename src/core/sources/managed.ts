@@ -1,8 +1,8 @@
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { getPath, INJECTION_LABEL, ISTIO_SYSTEM, labelsOf, podTemplateOf, REV_LABEL, TAG_LABEL, WORKLOAD_KINDS } from '../../model/kube.js';
-import { isManagedChannel, type Revision } from '../revision.js';
 import type { IndexedObject } from '../../model/objects.js';
 import type { YamlIndex } from '../repo-index.js';
+import { isManagedChannel, type Revision } from '../revision.js';
 
 /**
  * Managed Cloud Service Mesh (formerly managed ASM): Google runs the control plane of a release

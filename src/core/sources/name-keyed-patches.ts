@@ -1,13 +1,12 @@
-import type { RawFileEdit } from '../../model/snapshot.js';
 import { posix } from 'node:path';
-import { documentSource, editYamlText } from '../../writer/yaml-patch.js';
-import { mergePatchBetween } from '../../writer/patch-data.js';
 import { describe, ISTIO_SYSTEM, REV_LABEL } from '../../model/kube.js';
+import type { IndexedObject, KubeObject } from '../../model/objects.js';
+import type { FileChange, RawFileEdit, RepoSnapshot } from '../../model/snapshot.js';
+import { mergePatchBetween } from '../../writer/patch-data.js';
+import { documentSource, editYamlText } from '../../writer/yaml-patch.js';
 import type { PlanContext } from '../phases/context.js';
 import { fileForRevision, renameForRevision } from '../phases/naming.js';
-import type { FileChange, RepoSnapshot } from '../../model/snapshot.js';
-import type { IndexedObject, KubeObject } from '../../model/objects.js';
-import { renameReferences, renamesOf, type Renames } from './twin-references.js';
+import { type Renames, renameReferences, renamesOf } from './twin-references.js';
 
 /** One patch keyed by an old-revision object's name, and its twin for the new revision's object. */
 export interface Twin {

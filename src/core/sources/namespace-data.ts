@@ -2,9 +2,9 @@ import { posix } from 'node:path';
 import { load } from 'js-yaml';
 import { INJECTION_LABEL, REV_LABEL } from '../../model/kube.js';
 import type { PlanWarning } from '../../model/plan-warning.js';
-import type { Revision } from '../revision.js';
 import type { RepoSnapshot } from '../../model/snapshot.js';
 import type { YamlIndex } from '../repo-index.js';
+import type { Revision } from '../revision.js';
 
 /** A namespace's labels written in a data file (YAML without `kind`) that a controller turns into Namespaces. */
 export interface NamespaceLabelsInData {

@@ -1,9 +1,9 @@
-import type { HelmRelease, InClusterOperator, InstalledRevision } from '../inventory.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { getPath, ISTIO_SYSTEM, labelsOf, REV_LABEL } from '../../model/kube.js';
-import { parseVersion } from '../revision.js';
 import type { IndexedObject } from '../../model/objects.js';
+import type { HelmRelease, InClusterOperator, InstalledRevision } from '../inventory.js';
 import type { YamlIndex } from '../repo-index.js';
+import { parseVersion } from '../revision.js';
 
 /**
  * The first canary from an IstioOperator without `spec.revision` (revision `default`), applied by

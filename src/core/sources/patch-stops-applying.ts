@@ -1,10 +1,10 @@
 import { posix } from 'node:path';
 import { load } from 'js-yaml';
 import { INJECTION_LABEL, REV_LABEL } from '../../model/kube.js';
+import type { PlanWarning } from '../../model/plan-warning.js';
 import type { RepoSnapshot } from '../../model/snapshot.js';
 import type { MeshInventory } from '../inventory.js';
 import type { PhaseDraft } from '../phases/context.js';
-import type { PlanWarning } from '../../model/plan-warning.js';
 import type { Kustomization, YamlIndex } from '../repo-index.js';
 import { parseSelector, selectorMatches } from './kustomize-selectors.js';
 import { re2ToRegExp } from './re2-target.js';

@@ -1,8 +1,8 @@
 import { posix } from 'node:path';
 import { load } from 'js-yaml';
 import type { PlanWarning } from '../../model/plan-warning.js';
-import { RevisionName } from '../revision.js';
 import type { FileChange, RepoSnapshot } from '../../model/snapshot.js';
+import { RevisionName } from '../revision.js';
 
 /**
  * Placeholders are not revisions. A revision-like field whose value is a template placeholder

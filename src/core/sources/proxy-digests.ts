@@ -1,5 +1,5 @@
-import { describe, podTemplateOf, WORKLOAD_KINDS } from '../../model/kube.js';
 import { parseImageReference } from '../../model/image-reference.js';
+import { describe, podTemplateOf, WORKLOAD_KINDS } from '../../model/kube.js';
 import type { PlanContext } from '../phases/context.js';
 
 /**

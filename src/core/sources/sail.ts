@@ -1,7 +1,7 @@
 import { getPath, labelsOf, podTemplateOf, REV_LABEL, WORKLOAD_KINDS } from '../../model/kube.js';
-import { parseVersion } from '../revision.js';
 import type { IndexedObject } from '../../model/objects.js';
 import type { YamlIndex } from '../repo-index.js';
+import { parseVersion } from '../revision.js';
 
 /**
  * Istio installed by the Sail Operator (`sailoperator.io`): an `Istio` resource whose

@@ -1,12 +1,11 @@
 import { posix } from 'node:path';
 import { load, loadAll } from 'js-yaml';
-import { describe, ISTIO_SYSTEM, podTemplateOf, WORKLOAD_KINDS } from '../../model/kube.js';
-import type { PhaseDraft, PlanContext } from '../phases/context.js';
-import type { Revision } from '../revision.js';
-import type { RepoSnapshot } from '../../model/snapshot.js';
-import type { YamlIndex } from '../repo-index.js';
-import type { RawFileEdit } from '../../model/snapshot.js';
 import { parseImageReference, parseImageTag, retagTag } from '../../model/image-reference.js';
+import { describe, ISTIO_SYSTEM, podTemplateOf, WORKLOAD_KINDS } from '../../model/kube.js';
+import type { RawFileEdit, RepoSnapshot } from '../../model/snapshot.js';
+import type { PhaseDraft, PlanContext } from '../phases/context.js';
+import type { YamlIndex } from '../repo-index.js';
+import type { Revision } from '../revision.js';
 
 /**
  * A kustomize patch that writes a pre-injected `istio-proxy` container (`istioctl kube-inject`

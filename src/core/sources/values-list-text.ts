@@ -1,12 +1,12 @@
 import { isSeq, parseDocument, type Node as YamlNode } from 'yaml';
-import { deepEqual } from '../../writer/patch-data.js';
-import { patchYamlMappingText } from '../../writer/yaml-patch.js';
-import type { MergePatch, PatchValue } from '../../model/merge-patch.js';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { asDict } from '../../model/kube.js';
-import type { ValuesPath } from './helm-template.js';
-import { isRecord } from './helm-app-of-apps.js';
+import type { MergePatch, PatchValue } from '../../model/merge-patch.js';
+import { deepEqual } from '../../writer/patch-data.js';
+import { patchYamlMappingText } from '../../writer/yaml-patch.js';
 import { getAt } from './chart-field-sources.js';
+import { isRecord } from './helm-app-of-apps.js';
+import type { ValuesPath } from './helm-template.js';
 
 /** A merge patch setting `path` (list indices become the writer's named-element patches). */
 export function toPatch(file: string, data: unknown, path: ValuesPath, value: PatchValue): MergePatch {

@@ -3,7 +3,7 @@ import type { UpgradeState } from '../../core/state.js';
 import type { Messages } from '../../text/messages.js';
 import { orphanLocksNote, releaseOrphanLocks } from '../cluster-lock.js';
 import type { WorkflowEnv } from '../context.js';
-import { replyOnce, type CommandComment } from '../replies.js';
+import { type CommandComment, replyOnce } from '../replies.js';
 import type { RepoView } from '../repo-view.js';
 import { findTracking, writeSticky } from '../tracking.js';
 import { closeOpenPhases, isActive } from '../upgrade-state.js';

@@ -1,6 +1,6 @@
 import { renderHelp } from '../../text/render.js';
 import type { WorkflowEnv } from '../context.js';
-import { replyOnce, type CommandComment } from '../replies.js';
+import { type CommandComment, replyOnce } from '../replies.js';
 
 /** `/upgrade help`. */
 export function help(env: WorkflowEnv, event: CommandComment): Promise<void> {

@@ -10,8 +10,8 @@ import { advance } from '../advance.js';
 import { acquireClusterLock, givingLockBackOnFailure, tookOverNote } from '../cluster-lock.js';
 import type { WorkflowEnv } from '../context.js';
 import { startCanary } from '../plan-options.js';
-import { replyOnce, type CommandComment } from '../replies.js';
-import { planFor, resolveCluster, type RepoView } from '../repo-view.js';
+import { type CommandComment, replyOnce } from '../replies.js';
+import { planFor, type RepoView, resolveCluster } from '../repo-view.js';
 import { ensureSticky, findTracking, trackingFrom } from '../tracking.js';
 import { isActive, phaseRecordsOf } from '../upgrade-state.js';
 

@@ -2,7 +2,7 @@ import type { UpgradeState } from '../../core/state.js';
 import type { Messages } from '../../text/messages.js';
 import { advance } from '../advance.js';
 import type { WorkflowEnv } from '../context.js';
-import { replyOnce, type CommandComment } from '../replies.js';
+import { type CommandComment, replyOnce } from '../replies.js';
 import type { RepoView } from '../repo-view.js';
 import { findTracking } from '../tracking.js';
 import { currentPhase, isActive } from '../upgrade-state.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ArgoCdHealthGate } from '../../../src/adapters/argocd/argocd-health-gate.js';
 import { ArgoCdClient } from '../../../src/adapters/argocd/client.js';
 import { GitHubApiError } from '../../../src/adapters/github/errors.js';
-import { knownFacts, type GateQuestion } from '../../../src/core/gate.js';
+import { type GateQuestion, knownFacts } from '../../../src/core/gate.js';
 
 const X = 'a'.repeat(40);
 const OTHER = 'c'.repeat(40);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CommitStatusGate } from '../../../src/adapters/github/commit-status-gate.js';
-import { knownFacts, type GateQuestion } from '../../../src/core/gate.js';
+import { type GateQuestion, knownFacts } from '../../../src/core/gate.js';
 
 const X = 'a'.repeat(40);
 const HEAD = 'b'.repeat(40);

@@ -1,5 +1,5 @@
-import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { planUpgrade } from '../../../src/core/plan.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { admitNamespace } from '../../helpers/admission.js';

@@ -1,6 +1,6 @@
 import { diffLines } from 'diff';
-import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { planUpgrade } from '../../../src/core/plan.js';
 import type { UpgradePlan } from '../../../src/core/plan-types.js';
 import { findInjectionPolicies } from '../../../src/core/sources/admission-policies.js';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { planUpgrade, snapshotAfter } from '../../../src/core/plan.js';
+import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { runUpgrade } from '../../helpers/upgrade-run.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { renderedRevision } from '../../../demo/prepared-render.js';
 import { planUpgrade } from '../../../src/core/plan.js';
 import { applyFileChanges, type RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { hasKubectl, kustomizeBuild, runUpgrade } from '../../helpers/upgrade-run.js';
-import { renderedRevision } from '../../../demo/prepared-render.js';
 
 const TO = '1-22-1';
 const build = (repo: RepoSnapshot) => kustomizeBuild(repo, 'overlays/prod');

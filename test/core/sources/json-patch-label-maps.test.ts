@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { renderedRevision } from '../../../demo/prepared-render.js';
 import { discoverMesh } from '../../../src/core/discover.js';
 import { planUpgrade } from '../../../src/core/plan.js';
 import { re2ToRegExp } from '../../../src/core/sources/re2-target.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
 import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
-import { renderedRevision } from '../../../demo/prepared-render.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { hasKubectl, kustomizeBuild, runUpgrade } from '../../helpers/upgrade-run.js';

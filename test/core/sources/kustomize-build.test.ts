@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { planUpgrade } from '../../../src/core/plan.js';
-import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { KustomizeBuildError } from '../../../src/core/sources/kustomize-build.js';
+import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { hasKubectl, kustomizeBuild } from '../../helpers/upgrade-run.js';
 

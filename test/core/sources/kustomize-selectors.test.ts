@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { JsonLabelPatch, Kustomization } from '../../../src/core/repo-index.js';
 import { labelPatchesFor } from '../../../src/core/sources/json-patches.js';
-import type { JsonLabelPatch } from '../../../src/core/repo-index.js';
 import { parseSelector, selectorMatches } from '../../../src/core/sources/kustomize-selectors.js';
-import type { Kustomization } from '../../../src/core/repo-index.js';
 
 describe('kustomize target selectors', () => {
   it('reads equality, set and existence terms, and matches like Kubernetes', () => {

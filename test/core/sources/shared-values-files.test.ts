@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { planUpgrade } from '../../../src/core/plan.js';
 import { renderLocalCharts } from '../../../src/core/sources/helm-app-of-apps.js';
-import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
+import { UpgradeRefusedError } from '../../../src/model/errors.js';
+import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { runUpgrade } from '../../helpers/upgrade-run.js';
 

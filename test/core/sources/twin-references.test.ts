@@ -1,12 +1,12 @@
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { renderedRevision } from '../../../demo/prepared-render.js';
 import { planUpgrade } from '../../../src/core/plan.js';
-import { renameReferences } from '../../../src/core/sources/twin-references.js';
 import { retarget } from '../../../src/core/sources/name-keyed-patches.js';
+import { renameReferences } from '../../../src/core/sources/twin-references.js';
 import { applyFileChanges, type RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { hasKubectl, kustomizeBuild } from '../../helpers/upgrade-run.js';
-import { renderedRevision } from '../../../demo/prepared-render.js';
 
 type Doc = Record<string, any>;
 const TO = '1-22-1';

@@ -1,14 +1,14 @@
 import { diffLines } from 'diff';
 import { dump } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { toPlanJson } from '../../../src/cli/plan-json.js';
 import { toHelmRelease } from '../../../src/core/helm-release-values.js';
-import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { planUpgrade } from '../../../src/core/plan.js';
 import type { UpgradePlan } from '../../../src/core/plan-types.js';
-import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { generatedApplications } from '../../../src/core/sources/applicationset.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
-import { toPlanJson } from '../../../src/cli/plan-json.js';
+import { UpgradeRefusedError } from '../../../src/model/errors.js';
+import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
 import { changedFiles, runUpgrade, type UpgradeStep } from '../../helpers/upgrade-run.js';

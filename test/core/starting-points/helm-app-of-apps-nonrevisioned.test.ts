@@ -1,13 +1,13 @@
 import { diffLines } from 'diff';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { discoverMesh } from '../../../src/core/discover.js';
 import { isHelmNonRevisioned } from '../../../src/core/phases/helm-nonrevisioned.js';
 import { planUpgrade } from '../../../src/core/plan.js';
 import type { UpgradePlan } from '../../../src/core/plan-types.js';
 import { renderLocalCharts, withLocalCharts } from '../../../src/core/sources/helm-app-of-apps.js';
-import { applyFileChanges, type RepoSnapshot } from '../../../src/model/snapshot.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
+import { UpgradeRefusedError } from '../../../src/model/errors.js';
+import { applyFileChanges, type RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { renderHelmMesh } from '../../helpers/helm-render.js';
 import { injectorsFor } from '../../helpers/injection.js';

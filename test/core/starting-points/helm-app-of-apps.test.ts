@@ -1,11 +1,11 @@
 import { diffLines } from 'diff';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { planUpgrade } from '../../../src/core/plan.js';
 import type { UpgradePlan } from '../../../src/core/plan-types.js';
 import { renderLocalCharts } from '../../../src/core/sources/helm-app-of-apps.js';
-import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
+import { UpgradeRefusedError } from '../../../src/model/errors.js';
+import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
 import { runUpgrade, type UpgradeStep } from '../../helpers/upgrade-run.js';

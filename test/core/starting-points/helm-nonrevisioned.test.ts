@@ -1,8 +1,8 @@
 import { diffLines } from 'diff';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { planUpgrade } from '../../../src/core/plan.js';
 import type { UpgradePlan } from '../../../src/core/plan-types.js';
+import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { renderHelmMesh } from '../../helpers/helm-render.js';

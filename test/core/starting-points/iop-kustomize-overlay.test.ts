@@ -6,7 +6,7 @@ import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
-import { hasKubectl, kustomizeBuild, objectKey, runUpgrade, type BuiltObject, type UpgradeStep } from '../../helpers/upgrade-run.js';
+import { type BuiltObject, hasKubectl, kustomizeBuild, objectKey, runUpgrade, type UpgradeStep } from '../../helpers/upgrade-run.js';
 import { defaultTag, revisionInjector } from './cluster-webhooks.js';
 
 const FROM = '1-21-2';

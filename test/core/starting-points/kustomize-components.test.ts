@@ -3,13 +3,13 @@ import { toPlanJson } from '../../../src/cli/plan-json.js';
 import { discoverMesh } from '../../../src/core/discover.js';
 import { planUpgrade } from '../../../src/core/plan.js';
 import type { PlanOptions } from '../../../src/core/plan-types.js';
-import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
+import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
-import { revisionInjector } from './cluster-webhooks.js';
 import { hasKubectl, kustomizeBuild, objectKey, runUpgrade, type UpgradeStep } from '../../helpers/upgrade-run.js';
+import { revisionInjector } from './cluster-webhooks.js';
 
 const TO = '1-21-2';
 const LABELS = 'components/mesh/namespace-labels.yaml';

@@ -1,24 +1,24 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toPlanJson } from '../../../src/cli/plan-json.js';
-import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { planUpgrade } from '../../../src/core/plan.js';
 import type { PlanOptions } from '../../../src/core/plan-types.js';
-import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { findIstioImageOverrides } from '../../../src/core/sources/kustomize-images.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
+import { UpgradeRefusedError } from '../../../src/model/errors.js';
+import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
-import { revisionInjector } from './cluster-webhooks.js';
 import {
+  type BuiltObject,
   changedFiles,
   hasKubectl,
   kustomizeBuild,
   objectKey,
   runUpgrade,
-  type BuiltObject,
   type UpgradeStep,
 } from '../../helpers/upgrade-run.js';
+import { revisionInjector } from './cluster-webhooks.js';
 
 const TO = '1-21-2';
 const KUSTOMIZATION = 'clusters/prod/kustomization.yaml';

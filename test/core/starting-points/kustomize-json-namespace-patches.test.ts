@@ -1,16 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { renderedRevision } from '../../../demo/prepared-render.js';
 import { toPlanJson } from '../../../src/cli/plan-json.js';
 import { discoverMesh } from '../../../src/core/discover.js';
-import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { planUpgrade } from '../../../src/core/plan.js';
 import type { PlanOptions } from '../../../src/core/plan-types.js';
-import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
+import { UpgradeRefusedError } from '../../../src/model/errors.js';
+import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
 import { hasKubectl, kustomizeBuild, objectKey, runUpgrade, type UpgradeStep } from '../../helpers/upgrade-run.js';
-import { renderedRevision } from '../../../demo/prepared-render.js';
 
 const TO = '1-22-1';
 const KUSTOMIZATION = 'overlays/prod/kustomization.yaml';

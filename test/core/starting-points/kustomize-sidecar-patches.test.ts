@@ -1,18 +1,18 @@
 import { dump } from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toPlanJson } from '../../../src/cli/plan-json.js';
-import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { planUpgrade } from '../../../src/core/plan.js';
 import type { PlanOptions } from '../../../src/core/plan-types.js';
-import { applyFileChanges, type RepoSnapshot } from '../../../src/model/snapshot.js';
 import { findSidecarPatches } from '../../../src/core/sources/sidecar-patches.js';
 import { findPinnedSidecars } from '../../../src/core/version-skew.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
+import { UpgradeRefusedError } from '../../../src/model/errors.js';
+import { applyFileChanges, type RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
+import { type BuiltObject, hasKubectl, kustomizeBuild, objectKey, runUpgrade, type UpgradeStep } from '../../helpers/upgrade-run.js';
 import { revisionInjector } from './cluster-webhooks.js';
-import { hasKubectl, kustomizeBuild, objectKey, runUpgrade, type BuiltObject, type UpgradeStep } from '../../helpers/upgrade-run.js';
 
 const TO = '1-21-2';
 const ORDERS = 'clusters/prod/orders-sidecar.yaml';

@@ -1,12 +1,12 @@
 import { diffLines } from 'diff';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toPlanJson } from '../../../src/cli/plan-json.js';
-import { MeshNotFoundError, UpgradeRefusedError } from '../../../src/model/errors.js';
+import { discoverMesh } from '../../../src/core/discover.js';
 import { planUpgrade, snapshotAfter } from '../../../src/core/plan.js';
 import type { UpgradePlan } from '../../../src/core/plan-types.js';
-import type { RepoSnapshot } from '../../../src/model/snapshot.js';
-import { discoverMesh } from '../../../src/core/discover.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
+import { MeshNotFoundError, UpgradeRefusedError } from '../../../src/model/errors.js';
+import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';

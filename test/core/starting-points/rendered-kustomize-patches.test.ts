@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { renderedRevision } from '../../../demo/prepared-render.js';
 import { toPlanJson } from '../../../src/cli/plan-json.js';
 import { planUpgrade } from '../../../src/core/plan.js';
 import type { UpgradePlan } from '../../../src/core/plan-types.js';
@@ -7,7 +8,6 @@ import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
 import { hasKubectl, kustomizeBuild, objectKey, runUpgrade, type UpgradeStep } from '../../helpers/upgrade-run.js';
-import { renderedRevision } from '../../../demo/prepared-render.js';
 
 const TO = '1-22-1';
 const build = (repo: RepoSnapshot) => kustomizeBuild(repo, 'overlays/prod');

@@ -1,5 +1,5 @@
 import type { Probot } from 'probot';
-import type { GitHubClient } from './adapters/github/config-repo.js';
+import type { GitHubClient } from './adapters/github/ref-store.js';
 import { onIssueComment } from './handlers/on-issue-comment.js';
 import { onPullRequestClosed } from './handlers/on-pull-request-closed.js';
 import { onStatus } from './handlers/on-status.js';

@@ -4,7 +4,7 @@ import { getPath, podTemplateOf, WORKLOAD_KINDS } from '../model/kube.js';
 import type { Revision } from './revision.js';
 import type { IndexedObject } from '../model/objects.js';
 import type { YamlIndex } from './repo-index.js';
-import { assertImageOverrideSkew } from './sources/kustomize-images.js';
+import { assertImageOverrideSkew, findIstioImageOverrides } from './sources/kustomize-images.js';
 import { parseImageReference } from '../model/image-reference.js';
 
 /**
@@ -126,7 +126,14 @@ export function assertVersionSkew(index: YamlIndex, from: Revision | null, to: R
   if (cluster && range && (cluster.minor < range[0] || cluster.minor > range[1])) {
     throw new UpgradeRefusedError(kubernetesRefusal(cluster, target, range, minorOf(from?.version ?? null)), 'kubernetes-version-unsupported');
   }
-  const stale = findPinnedSidecars(index).filter((s) => target - s.minor > MAX_PROXY_SKEW);
+  // A kustomize `images:` override with a tag or digest replaces the written tag in the build: the
+  // override decides the proxy's release and is checked below instead.
+  const overridden = new Set(
+    findIstioImageOverrides(index)
+      .filter((o) => o.component === 'proxyv2' && (o.newTag !== null || o.digest !== null))
+      .flatMap((o) => o.containers.filter((c) => c.container === 'istio-proxy').map((c) => `${c.object.file}#${c.object.documentIndex}`)),
+  );
+  const stale = findPinnedSidecars(index).filter((s) => target - s.minor > MAX_PROXY_SKEW && !overridden.has(`${s.object.file}#${s.object.documentIndex}`));
   if (stale.length > 0) {
     const names = stale.slice(0, 5).map((s) => `${s.object.kind} ${s.object.namespace ?? ''}/${s.object.name} (${s.image}, ${s.object.file})`);
     throw new UpgradeRefusedError(

@@ -111,6 +111,16 @@ describe('EKS cluster behind the target, pinned old sidecar (fixture eks-version
       );
     });
 
+    it('a kustomize images override that retags the sidecar to the running release decides instead: 1.23 plans, and the workloads phase moves the override', () => {
+      const KUSTOMIZATION = 'apps/payments/kustomization.yaml';
+      const repo = clusterUpgraded(fixture);
+      const retagged = new Map(repo).set(KUSTOMIZATION, `${repo.get(KUSTOMIZATION)!}images:\n  - name: docker.io/istio/proxyv2   # the build runs the running release\n    newTag: 1.21.4\n`);
+      const plan = planUpgrade(retagged, { to: '1-23-3' });
+      expect(plan.phases.map((p) => p.id)).toEqual(['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup']);
+      const workloads = plan.phases.find((p) => p.id === 'workloads')!;
+      expect(diff(retagged.get(KUSTOMIZATION), workloads.files.find((f) => f.path === KUSTOMIZATION)!.content)).toEqual(['-    newTag: 1.21.4', '+    newTag: 1.23.3']);
+    });
+
     it('the CLI prints the same refusal', async () => {
       const dir = await copyFixture('eks-version-skew');
       const out = await cli('plan', '--repo', dir, '--to', '1-23-3', '--kubernetes-version', '1.27', '--json');

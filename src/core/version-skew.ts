@@ -53,7 +53,14 @@ function declaredMinor(object: IndexedObject): number | null {
   const group = object.apiVersion.split('/')[0] ?? '';
   const text = (path: string[]) => {
     const value = getPath(object.body, path);
-    return typeof value === 'string' || typeof value === 'number' ? String(value) : null;
+    // Unquoted, YAML reads `1.30` as the number 1.3: the minor cannot be known (and the tools want a string).
+    if (typeof value === 'number') {
+      throw new UpgradeRefusedError(
+        `${object.kind} ${object.name} (${object.file}) has ${path.join('.')}: ${value} unquoted: YAML reads it as a number and drops a trailing zero (1.30 becomes 1.3). Quote the version, or give the cluster's with kubernetesVersion (--kubernetes-version).`,
+        'invalid-kubernetes-version',
+      );
+    }
+    return typeof value === 'string' ? value : null;
   };
   if (group === 'eksctl.io' && object.kind === 'ClusterConfig') return kubernetesMinor(text(['metadata', 'version']));
   // minMasterVersion is a floor; with a release channel the cluster runs whatever the channel is at.

@@ -48,6 +48,18 @@ describe('Kubernetes version of the cluster', () => {
     expect(findClusterVersion(index({ 'ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n' }))).toBeNull();
   });
 
+  it('refuses an unquoted version (YAML reads 1.30 as the number 1.3) instead of reading a wrong minor; the configured version still wins', () => {
+    const unquoted = index({ 'eks/cluster.yaml': eksctl('1.30').replace('"1.30"', '1.30') });
+    const error = refusal(() => findClusterVersion(unquoted));
+    expect(error.code).toBe('invalid-kubernetes-version');
+    expect(error.message).toBe(
+      'ClusterConfig prod (eks/cluster.yaml) has metadata.version: 1.3 unquoted: YAML reads it as a number and drops a trailing zero (1.30 becomes 1.3). Quote the version, or give the cluster\'s with kubernetesVersion (--kubernetes-version).',
+    );
+    expect(findClusterVersion(unquoted, '1.30')).toEqual({ minor: 30, source: 'kubernetesVersion' });
+    const kcp = 'apiVersion: controlplane.cluster.x-k8s.io/v1beta1\nkind: KubeadmControlPlane\nmetadata:\n  name: cp\nspec:\n  version: 1.28\n';
+    expect(refusal(() => findClusterVersion(index({ 'capi.yaml': kcp }))).code).toBe('invalid-kubernetes-version');
+  });
+
   it('takes the configured version over the repo, and refuses one that is not a version', () => {
     expect(findClusterVersion(index({ 'eks/cluster.yaml': eksctl('1.28') }), '1.30')).toEqual({ minor: 30, source: 'kubernetesVersion' });
     expect(refusal(() => findClusterVersion(index({}), 'one-thirty')).code).toBe('invalid-kubernetes-version');

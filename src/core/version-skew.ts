@@ -5,7 +5,7 @@ import { getPath, podTemplateOf, WORKLOAD_KINDS } from '../model/kube.js';
 import type { IndexedObject } from '../model/objects.js';
 import type { YamlIndex } from './repo-index.js';
 import type { Revision } from './revision.js';
-import { assertImageOverrideSkew } from './sources/kustomize-images.js';
+import { assertImageOverrideSkew, findIstioImageOverrides } from './sources/kustomize-images.js';
 
 /**
  * Kubernetes minors each Istio minor supports ("Supported Kubernetes Versions"), from Istio's own
@@ -72,7 +72,14 @@ function declaredMinor(object: IndexedObject): number | null {
   const group = object.apiVersion.split('/')[0] ?? '';
   const text = (path: string[]) => {
     const value = getPath(object.body, path);
-    return typeof value === 'string' || typeof value === 'number' ? String(value) : null;
+    // Unquoted, YAML reads `1.30` as the number 1.3: the minor cannot be known (and the tools want a string).
+    if (typeof value === 'number') {
+      throw new UpgradeRefusedError(
+        `${object.kind} ${object.name} (${object.file}) has ${path.join('.')}: ${value} unquoted: YAML reads it as a number and drops a trailing zero (1.30 becomes 1.3). Quote the version, or give the cluster's with kubernetesVersion (--kubernetes-version).`,
+        'invalid-kubernetes-version',
+      );
+    }
+    return typeof value === 'string' ? value : null;
   };
   if (group === 'eksctl.io' && object.kind === 'ClusterConfig') return kubernetesMinor(text(['metadata', 'version']));
   // minMasterVersion is a floor; with a release channel the cluster runs whatever the channel is at.
@@ -150,7 +157,16 @@ export function assertVersionSkew(index: YamlIndex, from: Revision | null, to: R
       'kubernetes-version-unsupported',
     );
   }
-  const stale = findPinnedSidecars(index).filter((s) => target - s.minor > MAX_PROXY_SKEW);
+  // A kustomize `images:` override with a tag or digest replaces the written tag in the build: the
+  // override decides the proxy's release and is checked below instead.
+  const overridden = new Set(
+    findIstioImageOverrides(index)
+      .filter((o) => o.component === 'proxyv2' && (o.newTag !== null || o.digest !== null))
+      .flatMap((o) => o.containers.filter((c) => c.container === 'istio-proxy').map((c) => `${c.object.file}#${c.object.documentIndex}`)),
+  );
+  const stale = findPinnedSidecars(index).filter(
+    (s) => target - s.minor > MAX_PROXY_SKEW && !overridden.has(`${s.object.file}#${s.object.documentIndex}`),
+  );
   if (stale.length > 0) {
     const names = stale
       .slice(0, 5)

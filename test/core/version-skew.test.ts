@@ -59,6 +59,19 @@ describe('Kubernetes version of the cluster', () => {
     expect(findClusterVersion(index({ 'ns.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n' }))).toBeNull();
   });
 
+  it('refuses an unquoted version (YAML reads 1.30 as the number 1.3) instead of reading a wrong minor; the configured version still wins', () => {
+    const unquoted = index({ 'eks/cluster.yaml': eksctl('1.30').replace('"1.30"', '1.30') });
+    const error = refusal(() => findClusterVersion(unquoted));
+    expect(error.code).toBe('invalid-kubernetes-version');
+    expect(error.message).toBe(
+      "ClusterConfig prod (eks/cluster.yaml) has metadata.version: 1.3 unquoted: YAML reads it as a number and drops a trailing zero (1.30 becomes 1.3). Quote the version, or give the cluster's with kubernetesVersion (--kubernetes-version).",
+    );
+    expect(findClusterVersion(unquoted, '1.30')).toEqual({ minor: 30, source: 'kubernetesVersion' });
+    const kcp =
+      'apiVersion: controlplane.cluster.x-k8s.io/v1beta1\nkind: KubeadmControlPlane\nmetadata:\n  name: cp\nspec:\n  version: 1.28\n';
+    expect(refusal(() => findClusterVersion(index({ 'capi.yaml': kcp }))).code).toBe('invalid-kubernetes-version');
+  });
+
   it('takes the configured version over the repo, and refuses one that is not a version', () => {
     expect(findClusterVersion(index({ 'eks/cluster.yaml': eksctl('1.28') }), '1.30')).toEqual({ minor: 30, source: 'kubernetesVersion' });
     expect(refusal(() => findClusterVersion(index({}), 'one-thirty')).code).toBe('invalid-kubernetes-version');
@@ -121,6 +134,39 @@ describe('version skew preflight', () => {
     expect(error.message).not.toContain('legacy/ok');
     expect(error.message).toContain('or upgrade to 1.21 first.');
     expect(() => assertVersionSkew(repo, to('1-20-8'), to('1-21-2'))).not.toThrow();
+  });
+
+  it('judges a written-out sidecar by the kustomize images override that retags it in the build, not by the tag in its file', () => {
+    const patch = `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: billing\n  namespace: legacy\nspec:\n  template:\n    spec:\n      containers:\n        - name: istio-proxy\n          image: docker.io/istio/proxyv2:1.19.3\n`;
+    const deployment =
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: billing\n  namespace: legacy\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: legacy/app:3.1\n';
+    const kustomization = (images: string) => `resources:\n  - billing.yaml\npatches:\n  - path: billing-sidecar.yaml\n${images}`;
+    const repo = (images: string) =>
+      index({
+        'legacy/kustomization.yaml': kustomization(images),
+        'legacy/billing.yaml': deployment,
+        'legacy/billing-sidecar.yaml': patch,
+      });
+    // kustomize builds the sidecar with proxyv2:1.20.1 (n-2 of 1.22): no refusal for the 1.19.3 written in the patch.
+    expect(() =>
+      assertVersionSkew(repo('images:\n  - name: docker.io/istio/proxyv2\n    newTag: 1.20.1\n'), to('1-21-2'), to('1-22-1')),
+    ).not.toThrow();
+    // The override itself is still checked, naming the kustomization.
+    const stale = refusal(() =>
+      assertVersionSkew(repo('images:\n  - name: docker.io/istio/proxyv2\n    newTag: 1.19.9\n'), to('1-21-2'), to('1-22-1')),
+    );
+    expect(stale.code).toBe('proxy-version-skew');
+    expect(stale.message).toContain('legacy/kustomization.yaml (images: docker.io/istio/proxyv2 newTag 1.19.9');
+    // A newName-only override keeps the written tag, and an override of another image changes nothing.
+    for (const images of [
+      'images:\n  - name: docker.io/istio/proxyv2\n    newName: registry.internal/istio/proxyv2\n',
+      'images:\n  - name: legacy/app\n    newTag: "3.2"\n',
+      '',
+    ]) {
+      expect(refusal(() => assertVersionSkew(repo(images), to('1-21-2'), to('1-22-1'))).message, images).toContain(
+        '(docker.io/istio/proxyv2:1.19.3, legacy/billing-sidecar.yaml)',
+      );
+    }
   });
 });
 

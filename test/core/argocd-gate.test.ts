@@ -1,15 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  type AppObservation,
-  type ArgoGateInput,
-  bestAncestry,
-  evaluateArgoGate,
-  repoSlug,
-  stripUserinfo,
-  trackedRevisions,
-} from '../../src/core/argocd-gate.js';
+import { type ArgoGateInput, evaluateArgoGate } from '../../src/core/argocd-gate.js';
+import { bestAncestry, repoSlug, stripUserinfo, trackedRevisions } from '../../src/core/argocd-revisions.js';
 import { ArgoApplication, ResourceTree } from '../../src/core/argocd-status.js';
+import type { AppObservation } from '../../src/core/argocd-sync-checks.js';
 
 const healthy = ArgoApplication.parse(
   JSON.parse(readFileSync(new URL('../fixtures/argocd/istio-system-synced-healthy.json', import.meta.url), 'utf8')),

@@ -1,13 +1,13 @@
+import { evaluateArgoGate } from '../../core/argocd-gate.js';
 import {
   type Ancestry,
-  type AppObservation,
   bestAncestry,
   type ConfigRepoRef,
-  evaluateArgoGate,
   redactDecision,
   stripUserinfo,
   trackedRevisions,
-} from '../../core/argocd-gate.js';
+} from '../../core/argocd-revisions.js';
+import type { AppObservation } from '../../core/argocd-sync-checks.js';
 import type { GateOutcome, GateQuestion, HealthGate } from '../../core/gate.js';
 import { statusOf } from '../github/errors.js';
 import { ArgoCdApiError, type ArgoCdClient } from './client.js';

@@ -1,4 +1,4 @@
-import { stripUserinfo } from '../../core/argocd-gate.js';
+import { stripUserinfo } from '../../core/argocd-revisions.js';
 import type { GateOutcome, GateQuestion, HealthGate } from '../../core/gate.js';
 import type { CommitStatus, ConfigRepo } from './ports.js';
 

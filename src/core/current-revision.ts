@@ -2,6 +2,7 @@ import semver from 'semver';
 import type { PlanWarning } from '../model/plan-warning.js';
 import type { InstalledRevision, MeshInventory } from './inventory.js';
 import { parseRevision, type Revision } from './revision.js';
+import type { Strategy, StrategySetting } from './upgrade-options.js';
 
 /**
  * The revision being upgraded from: of the revisions other than the target, the one the `default`
@@ -60,11 +61,7 @@ export function describeRevision(name: string, installed: InstalledRevision | nu
 }
 
 /** Tag strategy when asked, or (auto) when every namespace on either revision follows a tag. */
-export function resolveStrategy(
-  inventory: MeshInventory,
-  revisions: readonly string[],
-  requested: 'relabel' | 'tag' | 'auto',
-): 'relabel' | 'tag' {
+export function resolveStrategy(inventory: MeshInventory, revisions: readonly string[], requested: StrategySetting): Strategy {
   if (requested !== 'auto') return requested;
   // Gateway namespaces move by relabelling in the gateways phase whatever the strategy: they do not decide it.
   const gatewayNamespaces = new Set(inventory.gateways.filter((g) => g.style === 'namespace-label').map((g) => g.object.namespace));

@@ -4,6 +4,7 @@ import type { FileChange, RepoSnapshot } from '../model/snapshot.js';
 import type { InstallStyle, MeshInventory } from './inventory.js';
 import type { PhaseDraft } from './phases/context.js';
 import type { Platform } from './platform.js';
+import type { CleanupMode, Strategy, StrategySetting } from './upgrade-options.js';
 
 export interface PlanOptions {
   /** Target revision name, e.g. `asm-1140-0` or `1-22-1`. */
@@ -27,9 +28,9 @@ export interface PlanOptions {
    * to a `canary` tag first); `auto` picks tag when every meshed namespace follows a tag.
    * @default 'auto'
    */
-  readonly strategy?: 'relabel' | 'tag' | 'auto';
+  readonly strategy?: StrategySetting;
   /** `scale-then-delete`: a `scale-down` phase (old istiod to zero) comes before `cleanup`. @default 'delete' */
-  readonly cleanupMode?: 'delete' | 'scale-then-delete';
+  readonly cleanupMode?: CleanupMode;
   /**
    * Where the cluster runs, for the asmcli flags of manual installs: `gke`, or `multicloud` (Anthos
    * on bare metal, VMware, other clouds). Detected from the repo when not given; else `gke`.
@@ -68,7 +69,7 @@ export interface UpgradePlan {
   readonly to: { readonly revision: string; readonly version: string | null };
   readonly install: InstallStyle;
   /** How namespaces move: relabelled to the revision, or by moving the tags they follow. */
-  readonly strategy: 'relabel' | 'tag';
+  readonly strategy: Strategy;
   readonly direction: 'upgrade' | 'downgrade' | 'same-version' | 'none';
   readonly phases: readonly PlannedPhase[];
   readonly warnings: readonly PlanWarning[];

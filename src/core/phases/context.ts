@@ -7,6 +7,7 @@ import type { InstalledRevision, MeshInventory } from '../inventory.js';
 import type { Platform } from '../platform.js';
 import type { YamlIndex } from '../repo-index.js';
 import type { Revision } from '../revision.js';
+import type { Strategy } from '../upgrade-options.js';
 
 /** Everything a phase builder reads: the repo as indexed, the mesh found in it, from and to. */
 export interface PlanContext {
@@ -21,7 +22,7 @@ export interface PlanContext {
    * `relabel`: namespaces are relabelled to the new revision; `tag`: namespaces keep following
    * their tags, which move (canary namespaces first move to a `canary` tag).
    */
-  readonly strategy: 'relabel' | 'tag';
+  readonly strategy: Strategy;
   readonly podBudget: number;
   /** Where the cluster runs, for the asmcli flags of manual installs (given, or detected from the repo). */
   readonly platform: Platform;

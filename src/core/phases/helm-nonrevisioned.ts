@@ -8,6 +8,7 @@ import type { MergePatch } from '../../model/merge-patch.js';
 import type { IndexedObject } from '../../model/objects.js';
 import type { PlacedObject } from '../../model/placed-object.js';
 import type { HelmRelease, InstalledRevision } from '../inventory.js';
+import type { StrategySetting } from '../upgrade-options.js';
 import type { DraftScope, PlanContext } from './context.js';
 
 /**
@@ -29,7 +30,7 @@ export function isHelmNonRevisioned(installed: InstalledRevision | null): instal
 }
 
 /** The strategy a Helm non-revisioned upgrade must use (relabel), or null when the style leaves it open. */
-export function forcedStrategy(installed: InstalledRevision | null, requested: 'relabel' | 'tag' | 'auto' | undefined): 'relabel' | null {
+export function forcedStrategy(installed: InstalledRevision | null, requested: StrategySetting | undefined): 'relabel' | null {
   if (!isHelmNonRevisioned(installed)) return null;
   if (requested === 'tag') {
     throw new UpgradeRefusedError(

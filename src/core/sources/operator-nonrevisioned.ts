@@ -4,6 +4,7 @@ import type { IndexedObject } from '../../model/objects.js';
 import type { HelmRelease, InClusterOperator, InstalledRevision } from '../inventory.js';
 import type { YamlIndex } from '../repo-index.js';
 import { parseVersion } from '../revision.js';
+import type { StrategySetting } from '../upgrade-options.js';
 
 /**
  * The first canary from an IstioOperator without `spec.revision` (revision `default`), applied by
@@ -86,7 +87,7 @@ export function assertSingleNonRevisioned(
  * commit can move one with the other. An explicit `--strategy tag` is overruled, with a warning.
  */
 export function firstCanaryStrategy(
-  requested: 'relabel' | 'tag' | 'auto',
+  requested: StrategySetting,
   warn: (w: { code: string; message: string; file: string | null }) => void,
 ): 'relabel' {
   if (requested === 'tag') {

@@ -7,6 +7,7 @@ import {
   readdirSync,
   readlinkSync,
   realpathSync,
+  type Stats,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -210,7 +211,7 @@ function parseDemoArgs(argv: readonly string[]): Args | 'help' {
     throw new UsageError(`scenario '${name}' does not run with --repo${known}; with --repo: ${Object.keys(ANY_REPO_SCENARIOS).join(', ')}`);
   }
   const dir = resolve(values.repo);
-  let stat;
+  let stat: Stats;
   try {
     stat = statSync(dir);
   } catch {
@@ -241,7 +242,7 @@ function checkOutDir(out: string, source: string): void {
     throw new UsageError(
       `--final-repo ${out} is inside ${relative(process.cwd(), source) || '.'}, which the demo never modifies; choose a directory elsewhere`,
     );
-  let stat;
+  let stat: Stats;
   try {
     stat = statSync(out);
   } catch {

@@ -81,6 +81,17 @@ export interface ArgoScenario {
   readonly refreshDeadlineBetween?: readonly [number, number];
 }
 
+/** The fields of a manifest in git the simulator reads (loaded from YAML, so only as far as the demo's repos go). */
+interface Manifest {
+  kind: string;
+  metadata?: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: {
+    revision?: string;
+    replicas?: number;
+    template?: { metadata?: { labels?: Record<string, string> }; [field: string]: unknown };
+  };
+}
+
 interface Workload {
   kind: string;
   namespace: string;
@@ -316,7 +327,7 @@ export class ArgoCdSimulator {
     if (!revision) return null;
     for (const [path, text] of this.github.filesAt(sha)) {
       if (!/\.ya?ml$/.test(path)) continue;
-      for (const o of loadAll(text) as Array<Record<string, any> | null>) {
+      for (const o of loadAll(text) as Array<Manifest | null>) {
         if (o?.kind === 'IstioOperator' && o.spec?.revision === revision) {
           return {
             group: 'install.istio.io',
@@ -371,27 +382,25 @@ export class ArgoCdSimulator {
     app.syncedRevision = sha;
     app.comparedRevision = sha;
     const files = [...this.github.filesAt(sha)].filter(([path]) => path.startsWith(`${app.path}/`) && /\.ya?ml$/.test(path));
-    const objects = files.flatMap(([, text]) =>
-      (loadAll(text) as Array<Record<string, any> | null>).filter((o): o is Record<string, any> => Boolean(o?.kind)),
-    );
+    const objects = files.flatMap(([, text]) => (loadAll(text) as Array<Manifest | null>).filter((o): o is Manifest => Boolean(o?.kind)));
     const nsRevision = new Map<string, string | null>();
     const defaultTag =
       objects.find((o) => o.kind === 'MutatingWebhookConfiguration' && o.metadata?.name === 'istio-revision-tag-default')?.metadata
         ?.labels?.['istio.io/rev'] ?? null;
     for (const ns of objects.filter((o) => o.kind === 'Namespace')) {
       const labels = ns.metadata?.labels ?? {};
-      nsRevision.set(ns.metadata.name, labels['istio-injection'] === 'enabled' ? defaultTag : (labels['istio.io/rev'] ?? null));
+      nsRevision.set(ns.metadata!.name, labels['istio-injection'] === 'enabled' ? defaultTag : (labels['istio.io/rev'] ?? null));
     }
-    app.istiods = objects.filter((o) => o.kind === 'IstioOperator' && o.spec?.revision).map((o) => `istiod-${o.spec.revision}`);
+    app.istiods = objects.flatMap((o) => (o.kind === 'IstioOperator' && o.spec?.revision ? [`istiod-${o.spec.revision}`] : []));
     app.workloads = objects
       .filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind))
       .map((o) => {
-        const namespace = o.metadata.namespace ?? '';
+        const namespace = o.metadata!.namespace ?? '';
         const podRevision = o.spec?.template?.metadata?.labels?.['istio.io/rev'] ?? null;
         return {
           kind: o.kind,
           namespace,
-          name: o.metadata.name,
+          name: o.metadata!.name,
           replicas: o.spec?.replicas ?? 1,
           template: JSON.stringify(o.spec?.template ?? {}),
           revision: podRevision ?? nsRevision.get(namespace) ?? null,

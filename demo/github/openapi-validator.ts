@@ -255,7 +255,9 @@ function matchSegments(route: Route, parts: readonly string[]): Record<string, s
     }
     const found = segment.pattern.exec(text);
     if (!found) return undefined;
-    segment.names.forEach((name, i) => (params[name] = found[i + 1]!));
+    segment.names.forEach((name, i) => {
+      params[name] = found[i + 1]!;
+    });
   }
   return params;
 }

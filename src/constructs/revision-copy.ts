@@ -55,7 +55,8 @@ function withoutRuntimeFields(metadata: unknown): Record<string, unknown> {
 function renameValues(value: unknown, props: RevisionCopyProps): unknown {
   if (typeof value === 'string') {
     let out = value.split(props.from).join(props.to);
-    if (props.imageTag) out = out.replace(new RegExp(`(/[^\\s:@]+:)${escape(props.imageTag.from)}(?=$|@|-)`), `$1${props.imageTag.to}`);
+    if (props.imageTag)
+      out = out.replace(new RegExp(`(/[^\\s:@]+:)${escapeRegExp(props.imageTag.from)}(?=$|@|-)`), `$1${props.imageTag.to}`);
     return out;
   }
   if (Array.isArray(value)) return value.map((v) => renameValues(v, props));
@@ -64,6 +65,6 @@ function renameValues(value: unknown, props: RevisionCopyProps): unknown {
   return value;
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -64,7 +64,11 @@ describe('evaluateArgoGate', () => {
     ['no revision yet', { ancestry: null }, /has not seen the merge commit yet/, true],
     [
       'a sync is requested',
-      { app: app((a) => void ((a as { operation?: unknown }).operation = { sync: {} })) },
+      {
+        app: app((a) => {
+          (a as { operation?: unknown }).operation = { sync: {} };
+        }),
+      },
       /a sync is requested/,
       false,
     ],
@@ -76,17 +80,35 @@ describe('evaluateArgoGate', () => {
     ],
     [
       'health predates the sync (stale reconciledAt)',
-      { app: app((a) => void (a.status.reconciledAt = '2026-11-22T10:01:03Z')) },
+      {
+        app: app((a) => {
+          a.status.reconciledAt = '2026-11-22T10:01:03Z';
+        }),
+      },
       /reconciledAt < finishedAt/,
       true,
     ],
     [
       'OutOfSync with auto-sync on',
-      { app: app((a) => void ((a.status.sync!.status = 'OutOfSync'), (a.status.operationState!.syncResult!.revision = 'PREVIOUS_SHA'))) },
+      {
+        app: app((a) => {
+          a.status.sync!.status = 'OutOfSync';
+          a.status.operationState!.syncResult!.revision = 'PREVIOUS_SHA';
+        }),
+      },
       /auto-sync will apply it/,
       false,
     ],
-    ['Progressing', { app: app((a) => void (a.status.health!.status = 'Progressing')) }, /Progressing/, false],
+    [
+      'Progressing',
+      {
+        app: app((a) => {
+          a.status.health!.status = 'Progressing';
+        }),
+      },
+      /Progressing/,
+      false,
+    ],
     [
       // Between attempts Argo CD keeps the phase Running, stamps finishedAt and counts the retry.
       'a sync is being retried',
@@ -111,7 +133,11 @@ describe('evaluateArgoGate', () => {
     ['the tracked revision diverged from X', { ancestry: 'diverged' }, /does not contain the merge commit/],
     [
       'the sync failed',
-      { app: app((a) => void ((a.status.operationState as { phase?: string }).phase = 'Failed')) },
+      {
+        app: app((a) => {
+          (a.status.operationState as { phase?: string }).phase = 'Failed';
+        }),
+      },
       /sync Failed: successfully synced/,
     ],
     [
@@ -296,12 +322,16 @@ describe('item 2: selective auto-sync (OutOfSync after a successful sync to the 
   it.each<[string, ArgoApplication, RegExp]>([
     [
       'single source, selfHeal off',
-      outOfSync(healthy, (a) => void (a.spec.syncPolicy!.automated = { prune: true, selfHeal: false })),
+      outOfSync(healthy, (a) => {
+        a.spec.syncPolicy!.automated = { prune: true, selfHeal: false };
+      }),
       /OutOfSync although the last sync to MERGE_SHA succeeded: with selfHeal off, Argo CD does not sync the same revision again \("Skipping auto-sync: most recent sync already to MERGE_SHA"\); sync it by hand, or enable syncPolicy.automated.selfHeal/,
     ],
     [
       'multi-source, `automated: {}` (Argo CD’s fakeMultiSourceApp)',
-      outOfSync(multiSource, (a) => void (a.spec.syncPolicy!.automated = {})),
+      outOfSync(multiSource, (a) => {
+        a.spec.syncPolicy!.automated = {};
+      }),
       /most recent sync already to \[1.14.0, MERGE_SHA, MERGE_SHA\]/,
     ],
   ])('fails at once: %s', (_name, application, reason) => {
@@ -319,10 +349,10 @@ describe('item 2: selective auto-sync (OutOfSync after a successful sync to the 
     ['selfHeal on: self-heal syncs again', outOfSync(healthy), /self-heal will sync it again/],
     [
       'the last sync was to an older revision',
-      outOfSync(
-        healthy,
-        (a) => void ((a.status.operationState!.syncResult!.revision = SHA('e')), (a.spec.syncPolicy!.automated = { selfHeal: false })),
-      ),
+      outOfSync(healthy, (a) => {
+        a.status.operationState!.syncResult!.revision = SHA('e');
+        a.spec.syncPolicy!.automated = { selfHeal: false };
+      }),
       /auto-sync will apply it/,
     ],
     [
@@ -452,25 +482,31 @@ describe('item 4: Suspended says at once what is paused', () => {
     ['a sync still runs', edit(suspendedApp, (a) => void delete a.status.operationState!.finishedAt), /sync Succeeded/],
     [
       'the status predates the sync',
-      edit(suspendedApp, (a) => void (a.status.reconciledAt = '2026-11-22T10:01:03Z')),
+      edit(suspendedApp, (a) => {
+        a.status.reconciledAt = '2026-11-22T10:01:03Z';
+      }),
       /reconciledAt < finishedAt/,
     ],
     [
       'auto-sync will apply the merge commit',
-      edit(
-        suspendedApp,
-        (a) => void ((a.status.sync!.status = 'OutOfSync'), (a.status.operationState!.syncResult!.revision = 'PREVIOUS_SHA')),
-      ),
+      edit(suspendedApp, (a) => {
+        a.status.sync!.status = 'OutOfSync';
+        a.status.operationState!.syncResult!.revision = 'PREVIOUS_SHA';
+      }),
       /auto-sync will apply it/,
     ],
     [
       'Missing',
-      app((a) => void (a.status.health = { status: 'Missing' })),
+      app((a) => {
+        a.status.health = { status: 'Missing' };
+      }),
       /Missing: Argo CD finds none of its resources in the cluster yet/,
     ],
     [
       'Unknown',
-      app((a) => void (a.status.health = { status: 'Unknown', message: 'failed to get resource health for "IstioOperator"' })),
+      app((a) => {
+        a.status.health = { status: 'Unknown', message: 'failed to get resource health for "IstioOperator"' };
+      }),
       /health Unknown: Argo CD could not assess it \(failed to get resource health/,
     ],
   ])('keeps waiting while something can still change by itself: %s', (_name, application, reason) => {
@@ -481,7 +517,9 @@ describe('item 4: Suspended says at once what is paused', () => {
 
 describe('item 5: reconciledAt equal to finishedAt (whole seconds) is stale', () => {
   it('asks for a refresh instead of trusting the health', () => {
-    const tie = app((a) => void (a.status.reconciledAt = a.status.operationState!.finishedAt));
+    const tie = app((a) => {
+      a.status.reconciledAt = a.status.operationState!.finishedAt;
+    });
     const result = evaluateArgoGate(input([{ app: tie }], { healthySince: null, wasHealthy: false }));
     expect(result.decision).toEqual({
       status: 'wait',
@@ -500,10 +538,9 @@ describe('review item 4: no credentials of a repoURL in anything the gate says',
   });
 
   it('a foreign source’s repoURL with a token', () => {
-    const foreign = edit(
-      multiSource,
-      (a) => void (a.spec.sources = [{ repoURL: 'https://deploy:glpat-s3cr3t@gitlab.example.com/platform/istio.git', path: 'istio' }]),
-    );
+    const foreign = edit(multiSource, (a) => {
+      a.spec.sources = [{ repoURL: 'https://deploy:glpat-s3cr3t@gitlab.example.com/platform/istio.git', path: 'istio' }];
+    });
     const tracked = trackedRevisions(foreign, REPO);
     expect(tracked.kind === 'foreign' && tracked.reason).toContain('(https://gitlab.example.com/platform/istio.git)');
     expect(JSON.stringify(tracked)).not.toContain('s3cr3t');
@@ -571,7 +608,9 @@ describe('review item 6: error conditions count once Argo CD compares X (or late
   });
 
   it('before Argo CD has seen X, an error condition is a wait that names it (it may be about an older revision)', () => {
-    const before = app((a) => void (a.status.conditions = [syncError(SHA('e'))]));
+    const before = app((a) => {
+      a.status.conditions = [syncError(SHA('e'))];
+    });
     const result = evaluateArgoGate(input([{ app: before, ancestry: 'behind' }], { healthySince: null, wasHealthy: false }));
     expect(result.decision.status === 'wait' && result.decision.reason).toBe(
       `prod-mesh: Argo CD has not seen the merge commit yet (it reports SyncError: Failed last sync attempt to [${SHA('e')}]: one or more objects failed to apply (retried 5 times).) (0/2 checks)`,
@@ -580,12 +619,11 @@ describe('review item 6: error conditions count once Argo CD compares X (or late
   });
 
   it.each(['ComparisonError', 'UnknownError'])('%s gets a short grace, then fails', (type) => {
-    const flaky = app(
-      (a) =>
-        void (a.status.conditions = [
-          { type, message: 'rpc error: code = Unavailable desc = connection refused', lastTransitionTime: '2026-11-22T10:04:30Z' },
-        ]),
-    );
+    const flaky = app((a) => {
+      a.status.conditions = [
+        { type, message: 'rpc error: code = Unavailable desc = connection refused', lastTransitionTime: '2026-11-22T10:04:30Z' },
+      ];
+    });
     const early = evaluateArgoGate(input([{ app: flaky }], { now: new Date('2026-11-22T10:05:00Z') }));
     expect(early.decision).toEqual({
       status: 'wait',
@@ -616,7 +654,9 @@ describe('review items 8, 9: applications whose revision the gate cannot relate 
   });
 
   it('a single-source app from another repository is foreign too (item 9)', () => {
-    const other = edit(healthy, (a) => void (a.spec.source!.repoURL = 'https://bot:s3cr3t@github.com/example-org/platform-manifests.git'));
+    const other = edit(healthy, (a) => {
+      a.spec.source!.repoURL = 'https://bot:s3cr3t@github.com/example-org/platform-manifests.git';
+    });
     expect(trackedRevisions(other, REPO)).toEqual({
       kind: 'foreign',
       reason:
@@ -625,15 +665,13 @@ describe('review items 8, 9: applications whose revision the gate cannot relate 
   });
 
   it('a single-source app whose only source is a Helm chart: the phase’s files cannot be what it syncs (item 9)', () => {
-    const chart = edit(
-      healthy,
-      (a) =>
-        void (a.spec.source = {
-          repoURL: 'https://istio-release.storage.googleapis.com/charts',
-          chart: 'istiod',
-          targetRevision: '1.22.1',
-        }),
-    );
+    const chart = edit(healthy, (a) => {
+      a.spec.source = {
+        repoURL: 'https://istio-release.storage.googleapis.com/charts',
+        chart: 'istiod',
+        targetRevision: '1.22.1',
+      };
+    });
     const tracked = trackedRevisions(chart, REPO);
     expect(tracked.kind === 'foreign' && tracked.reason).toMatch(
       /^its only source is the Helm chart istiod from https:\/\/istio-release.storage.googleapis.com\/charts, not the config repo example-org\/cluster-config: the phase's files cannot be what it syncs/,
@@ -641,7 +679,9 @@ describe('review items 8, 9: applications whose revision the gate cannot relate 
   });
 
   it('a single-source app of the config repo (any URL form) is tracked as before', () => {
-    const ssh = edit(healthy, (a) => void (a.spec.source!.repoURL = 'git@github.com:Example-Org/cluster-config.git'));
+    const ssh = edit(healthy, (a) => {
+      a.spec.source!.repoURL = 'git@github.com:Example-Org/cluster-config.git';
+    });
     expect(trackedRevisions(ssh, REPO)).toEqual({ kind: 'tracked', revisions: ['MERGE_SHA'] });
   });
 });

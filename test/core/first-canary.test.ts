@@ -125,16 +125,16 @@ describe('first canary from a non-revisioned rendered install (fixture rendered-
         expect(service, `Service istiod after ${phase}`).toBeDefined();
       }
       // Who injects where, after each phase.
-      const after = (phase: string, pod: string) =>
+      const injectorAfter = (phase: string, pod: string) =>
         summary
           .find((l) => l.startsWith(`${phase} ${pod} `))!
           .split(' ')
           .pop();
-      expect(after('start', 'web/frontend')).toBe('istiod');
-      expect(after('gateways', 'istio-ingress/istio-ingressgateway')).toBe(`istiod-${TO}`);
-      expect(after('gateways', 'web/frontend')).toBe('istiod');
-      expect(after('default-revision', 'web/frontend')).toBe(`istiod-${TO}`);
-      expect(after('cleanup', 'orders/orders-api')).toBe(`istiod-${TO}`);
+      expect(injectorAfter('start', 'web/frontend')).toBe('istiod');
+      expect(injectorAfter('gateways', 'istio-ingress/istio-ingressgateway')).toBe(`istiod-${TO}`);
+      expect(injectorAfter('gateways', 'web/frontend')).toBe('istiod');
+      expect(injectorAfter('default-revision', 'web/frontend')).toBe(`istiod-${TO}`);
+      expect(injectorAfter('cleanup', 'orders/orders-api')).toBe(`istiod-${TO}`);
       const final = await kustomizeBuild(steps.at(-1)!.after);
       const finalKeys = new Set(final.map(key));
       for (const kept of [

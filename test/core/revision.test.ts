@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseRevision, revisionNameFor, versionFromImage } from '../../src/core/revision.js';
+import { parseRevision, type Revision, revisionNameFor, versionFromImage } from '../../src/core/revision.js';
 import { RevisionError } from '../../src/model/errors.js';
 
 describe('parseRevision', () => {
@@ -63,7 +63,7 @@ describe('parseRevision', () => {
         (minor, patch, build) => {
           const version = `1.${minor}.${patch}-asm.${build}`;
           const name = revisionNameFor(version, 'asm');
-          let parsed;
+          let parsed: Revision;
           try {
             parsed = parseRevision(name);
           } catch (error) {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ArgoScenario } from '../../demo/argocd/simulator.js';
 import { DemoHarness } from '../../demo/harness.js';
 import { ARGO_SCENARIOS, SCENARIOS, TARGET } from '../../demo/scenarios.js';
+import type { Doc } from '../helpers/doc.js';
 
 async function run(name: string, argocd: ArgoScenario = ARGO_SCENARIOS[name]!, options: { argocdToken?: boolean; drive?: string } = {}) {
   const h = await DemoHarness.create({ argocd, ...(options.argocdToken === false ? { argocdToken: false } : {}) });
@@ -37,7 +38,7 @@ describe('Argo CD gate end to end', () => {
   });
 
   it('degraded: pauses at gateways, names the degraded resource once, opens nothing further', async () => {
-    const { h, transcript } = await run('degraded');
+    const { transcript } = await run('degraded');
     expect(transcript.final).toEqual({ status: 'paused', phase: 'gateways' });
     expect(transcript.pullRequests.map((p) => p.phase)).toEqual(['control-plane', 'gateways']);
     const failures = transcript.comments.filter((c) => c.body.includes('did not become healthy'));
@@ -290,7 +291,7 @@ describe('the simulated Argo CD answers like Argo CD (item 8)', () => {
     const h = await DemoHarness.create({ argocd: scenario });
     const get = async (path: string, token = 'argocd-sim-token') => {
       const response = await h.argo!.fetch(`${h.argo!.server}${path}`, { headers: { authorization: `Bearer ${token}` } });
-      return { status: response.status, body: (await response.json()) as Record<string, any> };
+      return { status: response.status, body: (await response.json()) as Doc };
     };
     return { h, get };
   }

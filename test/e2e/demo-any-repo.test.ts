@@ -81,9 +81,9 @@ describe.each([
     expect(phases.at(-1)).toBe('cleanup');
     expect(new Set(phases).size).toBe(phases.length);
     expect(transcript.pullRequests.every((p) => p.state === 'merged')).toBe(true);
-    transcript.pullRequests.forEach((p, i) =>
-      expect(p.branch).toBe(`mesh-upgrade/default/${to}/${String(i + 1).padStart(2, '0')}-${p.phase}`),
-    );
+    transcript.pullRequests.forEach((p, i) => {
+      expect(p.branch).toBe(`mesh-upgrade/default/${to}/${String(i + 1).padStart(2, '0')}-${p.phase}`);
+    });
 
     // No .github/mesh-upgrade.yml in the fixture: the demo wrote a minimal one into its copy, and says so.
     expect(existsSync(join(dir, '.github'))).toBe(false);

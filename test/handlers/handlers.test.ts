@@ -15,7 +15,10 @@ function recording() {
     onPullRequestClosed: async (event: unknown) => void calls.push(['closed', event]),
     onCommitStatus: async (sha: string, state: string) => void calls.push(['status', { sha, state }]),
   } as unknown as UpgradeWorkflow;
-  const factory: WorkflowFactory = (_octokit, ref, installation) => (calls.push(['for', { ref, installation }]), workflow);
+  const factory: WorkflowFactory = (_octokit, ref, installation) => {
+    calls.push(['for', { ref, installation }]);
+    return workflow;
+  };
   return { factory, calls };
 }
 

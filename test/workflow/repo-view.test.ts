@@ -10,9 +10,18 @@ function envWith(config: string | null) {
   const calls: string[] = [];
   const heads: Record<string, string> = { main: 'a'.repeat(40), release: 'b'.repeat(40) };
   const repo = {
-    getDefaultBranch: async () => (calls.push('default'), 'main'),
-    getBranchHead: async (branch: string) => (calls.push(`head ${branch}`), { sha: heads[branch]!, treeSha: 't' }),
-    readConfigFile: async (sha: string) => (calls.push(`config ${sha.slice(0, 1)}`), config),
+    getDefaultBranch: async () => {
+      calls.push('default');
+      return 'main';
+    },
+    getBranchHead: async (branch: string) => {
+      calls.push(`head ${branch}`);
+      return { sha: heads[branch]!, treeSha: 't' };
+    },
+    readConfigFile: async (sha: string) => {
+      calls.push(`config ${sha.slice(0, 1)}`);
+      return config;
+    },
   } as unknown as ConfigRepo;
   return { env: { repo } as WorkflowEnv, calls };
 }

@@ -151,7 +151,10 @@ function readParams(file: string, text: string): Record<string, unknown> {
 export function isParamsFileOf(appSetBodies: readonly unknown[], file: string): boolean {
   const globs: GitGlobs[] = [];
   const walk = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(walk);
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item);
+      return;
+    }
     if (typeof node !== 'object' || node === null) return;
     const record = node as Record<string, unknown>;
     const git = record.git;

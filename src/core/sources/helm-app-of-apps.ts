@@ -245,7 +245,10 @@ function walk(
       const k = isScalar(pair.key) ? String(pair.key.value) : null;
       if (k !== null && pair.value) walk(pair.value as YamlNode, [...path, k], subs, fields, covered, output);
     }
-  else if (isSeq(node)) node.items.forEach((item, i) => walk(item as YamlNode, [...path, i], subs, fields, covered, output));
+  else if (isSeq(node))
+    node.items.forEach((item, i) => {
+      walk(item as YamlNode, [...path, i], subs, fields, covered, output);
+    });
 }
 
 export const key = (path: ReadonlyArray<string | number>) => JSON.stringify(path);

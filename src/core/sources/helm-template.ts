@@ -139,6 +139,7 @@ function parse(tokens: Token[]): Node[] {
         const pipeline = text.slice(word.length).trim();
         const then = block(['else', 'end'], line);
         const otherwise = then.end === 'else' ? block(['end'], line).nodes : [];
+        // biome-ignore lint/suspicious/noThenProperty: the branch of an if/with node of the template tree; the node is plain data, never awaited
         nodes.push({ type: word, pipeline, line, then: then.nodes, otherwise });
       } else if (word === 'range') {
         const m = /^range\s+(?:(\$\w*)\s*(?:,\s*(\$\w*))?\s*:=\s*)?([\s\S]+)$/.exec(text);

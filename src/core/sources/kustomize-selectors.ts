@@ -7,8 +7,8 @@ export type SelectorTerm =
   | { readonly op: 'in' | 'notin'; readonly key: string; readonly values: readonly string[] }
   | { readonly op: 'exists' | 'absent'; readonly key: string };
 
-const KEY = String.raw`[A-Za-z0-9][-A-Za-z0-9_./]*`;
-const VALUE = String.raw`[-A-Za-z0-9_.]*`;
+const KEY = '[A-Za-z0-9][-A-Za-z0-9_./]*';
+const VALUE = '[-A-Za-z0-9_.]*';
 
 /** The terms of a selector, or null when it is not a selector the planner can read. */
 export function parseSelector(text: string): SelectorTerm[] | null {
@@ -28,16 +28,29 @@ export function parseSelector(text: string): SelectorTerm[] | null {
   for (const raw of parts) {
     const part = raw.trim();
     if (part === '') return null;
-    let m: RegExpExecArray | null;
-    if ((m = new RegExp(`^(${KEY})\\s*(==|=|!=)\\s*(${VALUE})$`).exec(part)))
-      terms.push({ op: m[2] === '!=' ? 'notin' : 'in', key: m[1]!, values: [m[3]!] });
-    else if ((m = new RegExp(`^(${KEY})\\s+(in|notin)\\s*\\(([^()]*)\\)$`).exec(part))) {
-      const values = m[3]!.split(',').map((v) => v.trim());
+    const comparison = new RegExp(`^(${KEY})\\s*(==|=|!=)\\s*(${VALUE})$`).exec(part);
+    if (comparison) {
+      terms.push({ op: comparison[2] === '!=' ? 'notin' : 'in', key: comparison[1]!, values: [comparison[3]!] });
+      continue;
+    }
+    const set = new RegExp(`^(${KEY})\\s+(in|notin)\\s*\\(([^()]*)\\)$`).exec(part);
+    if (set) {
+      const values = set[3]!.split(',').map((v) => v.trim());
       if (values.some((v) => !new RegExp(`^${VALUE}$`).test(v))) return null;
-      terms.push({ op: m[2] as 'in' | 'notin', key: m[1]!, values });
-    } else if ((m = new RegExp(`^!\\s*(${KEY})$`).exec(part))) terms.push({ op: 'absent', key: m[1]! });
-    else if ((m = new RegExp(`^(${KEY})$`).exec(part))) terms.push({ op: 'exists', key: m[1]! });
-    else return null;
+      terms.push({ op: set[2] as 'in' | 'notin', key: set[1]!, values });
+      continue;
+    }
+    const absent = new RegExp(`^!\\s*(${KEY})$`).exec(part);
+    if (absent) {
+      terms.push({ op: 'absent', key: absent[1]! });
+      continue;
+    }
+    const exists = new RegExp(`^(${KEY})$`).exec(part);
+    if (exists) {
+      terms.push({ op: 'exists', key: exists[1]! });
+      continue;
+    }
+    return null;
   }
   return terms;
 }
@@ -53,8 +66,8 @@ export function selectorMatches(terms: readonly SelectorTerm[], map: Readonly<Re
         return value === undefined || !t.values.includes(value);
       case 'exists':
         return value !== undefined;
-      case 'absent':
-        return value === undefined;
     }
+    // Only 'absent' is left.
+    return value === undefined;
   });
 }

@@ -4,6 +4,7 @@ import { ArgoCdHealthGate } from '../../../src/adapters/argocd/argocd-health-gat
 import { ArgoCdClient } from '../../../src/adapters/argocd/client.js';
 import { GitHubApiError } from '../../../src/adapters/github/errors.js';
 import { type GateQuestion, knownFacts } from '../../../src/core/gate.js';
+import type { Doc } from '../../helpers/doc.js';
 
 const X = 'a'.repeat(40);
 const OTHER = 'c'.repeat(40);
@@ -12,7 +13,7 @@ const multiSource = JSON.parse(
     'MERGE_SHA',
     X,
   ),
-) as Record<string, any>;
+) as Doc;
 
 const question: GateQuestion = {
   cluster: 'prod',

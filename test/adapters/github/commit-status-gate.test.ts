@@ -37,7 +37,10 @@ function gate(
   const repo = {
     getBranchHead: async () => ({ sha: HEAD, treeSha: 't' }),
     commitsSince: async () => ({ status: 'ahead' as const, commits: options.commits ?? [HEAD] }),
-    listCommitStatuses: async (sha: string) => (read.push(sha), sha === on ? list : []),
+    listCommitStatuses: async (sha: string) => {
+      read.push(sha);
+      return sha === on ? list : [];
+    },
   };
   return Object.assign(
     new CommitStatusGate(repo, async () => 'main', { stabilityWindowMs: options.window ?? 60_000, timeoutMs: 30 * 60_000 }),

@@ -4,10 +4,10 @@ import { planUpgrade } from '../../../src/core/plan.js';
 import { imagePinOverrides } from '../../../src/core/sources/image-pins.js';
 import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
+import type { Doc } from '../../helpers/doc.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { hasKubectl, kustomizeBuild, runUpgrade } from '../../helpers/upgrade-run.js';
 
-type Doc = Record<string, any>;
 const refusal = (f: () => unknown): UpgradeRefusedError => {
   try {
     f();

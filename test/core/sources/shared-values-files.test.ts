@@ -4,6 +4,7 @@ import { renderLocalCharts } from '../../../src/core/sources/helm-app-of-apps.js
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
 import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
+import type { Doc } from '../../helpers/doc.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { runUpgrade } from '../../helpers/upgrade-run.js';
 
@@ -62,8 +63,8 @@ describe('Argo CD values files shared by two Applications (helm-app-of-apps with
     // The rendered gateway Application follows the override; the other chart still reads the shared value.
     const charts = renderLocalCharts(gateways.after, buildYamlIndex(gateways.after));
     const ingress = charts.objects.find((o) => o.kind === 'Application' && o.name === 'istio-ingress')!;
-    expect((ingress.body as any).spec.source.helm.valuesObject.revision).toBe(TO);
-    expect((charts.objects.find((o) => o.name === 'mesh-dashboards')!.body as any).data['gateway-revision']).toBe('1-21-2');
+    expect((ingress.body as Doc).spec.source.helm.valuesObject.revision).toBe(TO);
+    expect((charts.objects.find((o) => o.name === 'mesh-dashboards')!.body as Doc).data['gateway-revision']).toBe('1-21-2');
     // Idempotent: the override is where the value is read from now.
     const again = planUpgrade(steps.at(-1)!.after, { to: TO });
     expect(again.phases.every((p) => p.status === 'done')).toBe(true);

@@ -5,10 +5,10 @@ import { planUpgrade } from '../../../src/core/plan.js';
 import { retarget } from '../../../src/core/sources/name-keyed-patches.js';
 import { renameReferences } from '../../../src/core/sources/twin-references.js';
 import { applyFileChanges, type RepoSnapshot } from '../../../src/model/snapshot.js';
+import type { Doc } from '../../helpers/doc.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { hasKubectl, kustomizeBuild } from '../../helpers/upgrade-run.js';
 
-type Doc = Record<string, any>;
 const TO = '1-22-1';
 const KUSTOMIZATION = 'overlays/prod/kustomization.yaml';
 

@@ -4,6 +4,7 @@ import { toPlanJson } from '../../../src/cli/plan-json.js';
 import { planUpgrade } from '../../../src/core/plan.js';
 import type { UpgradePlan } from '../../../src/core/plan-types.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
+import type { Doc } from '../../helpers/doc.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
@@ -22,7 +23,6 @@ const FROM = '1-21-2';
 const TO = '1-22-1';
 const SHARED = ['infrastructure/istio/istiod-values.yaml', 'infrastructure/istio/gateway-common.yaml'];
 
-type Doc = Record<string, any>;
 const merge = (a: Doc, b: Doc): Doc => {
   const out: Doc = { ...a };
   for (const [k, v] of Object.entries(b))

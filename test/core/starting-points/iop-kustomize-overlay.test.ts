@@ -3,6 +3,7 @@ import { toPlanJson } from '../../../src/cli/plan-json.js';
 import { planUpgrade } from '../../../src/core/plan.js';
 import type { UpgradePlan } from '../../../src/core/plan-types.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
+import type { Doc } from '../../helpers/doc.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
@@ -15,11 +16,11 @@ const OLD_IOP = `istiocontrolplane-${FROM}`;
 const NEW_IOP = `istiocontrolplane-${TO}`;
 const build = (repo: RepoSnapshot) => kustomizeBuild(repo, 'overlays/prod');
 const iop = (objects: readonly BuiltObject[], name: string) =>
-  objects.find((o) => o.kind === 'IstioOperator' && o.metadata.name === name) as Record<string, any> | undefined;
+  objects.find((o) => o.kind === 'IstioOperator' && o.metadata.name === name) as Doc | undefined;
 
 /** What the cluster runs besides git: each IstioOperator's operator renders its injector; the default tag is set with istioctl. */
 function withClusterWebhooks(objects: readonly BuiltObject[], tagOn: string): unknown[] {
-  const revisions = objects.filter((o) => o.kind === 'IstioOperator').map((o) => (o as Record<string, any>).spec.revision as string);
+  const revisions = objects.filter((o) => o.kind === 'IstioOperator').map((o) => (o as Doc).spec.revision as string);
   return [...objects, ...revisions.map(revisionInjector), defaultTag(tagOn)];
 }
 

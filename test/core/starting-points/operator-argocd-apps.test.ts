@@ -7,6 +7,7 @@ import type { UpgradePlan } from '../../../src/core/plan-types.js';
 import { translateIstioOperator } from '../../../src/core/sources/iop-to-helm.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
+import type { Doc } from '../../helpers/doc.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
@@ -21,7 +22,6 @@ const BASE_APP = 'argocd/apps/istio-base.yaml';
 const ISTIOD_APP = 'argocd/apps/istiod-1-24-2.yaml';
 const PHASES = ['control-plane', 'gateways', 'workloads', 'default-revision', 'cleanup', 'operator-cleanup'];
 
-type Doc = Record<string, any>;
 const docs = (text: string): Doc[] => (loadAll(text) as Doc[]).filter(Boolean);
 const values = (repo: RepoSnapshot, file: string): Doc => (load(repo.get(file)!) as Doc).spec.source.helm.valuesObject;
 

@@ -6,6 +6,7 @@ import { planUpgrade } from '../../../src/core/plan.js';
 import type { UpgradePlan } from '../../../src/core/plan-types.js';
 import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import { applyFileChanges, type RepoSnapshot } from '../../../src/model/snapshot.js';
+import type { Doc } from '../../helpers/doc.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
@@ -138,7 +139,7 @@ function clusterWebhooks(objects: readonly BuiltObject[], confirmed: ReadonlySet
   return out;
 }
 
-const docs = (text: string) => (loadAll(text) as Array<Record<string, any>>).filter(Boolean);
+const docs = (text: string) => (loadAll(text) as Array<Doc>).filter(Boolean);
 const doc = (repo: RepoSnapshot, path: string, kind: string, name?: string) =>
   docs(repo.get(path)!).find((d) => d.kind === kind && (!name || d.metadata.name === name))!;
 

@@ -4,6 +4,7 @@ import { toPlanJson } from '../../../src/cli/plan-json.js';
 import { planUpgrade } from '../../../src/core/plan.js';
 import type { UpgradePlan } from '../../../src/core/plan-types.js';
 import { applyFileChanges, type RepoSnapshot } from '../../../src/model/snapshot.js';
+import type { Doc } from '../../helpers/doc.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
@@ -117,8 +118,7 @@ describe('first canary from a rendered install customised by a kustomize overlay
       // From the control-plane phase on, the new revision gets the overlay's customisations, with its own values.
       for (const step of steps) {
         const objects = await build(step.after);
-        const find = (kind: string, name: string) =>
-          objects.find((o) => o.kind === kind && o.metadata.name === name) as Record<string, any> | undefined;
+        const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name) as Doc | undefined;
         const istiod = find('Deployment', `istiod-${TO}`)!;
         expect(istiod.spec.replicas, step.phase).toBe(3);
         expect(istiod.spec.template.spec.containers[0].resources.requests, step.phase).toEqual({ cpu: '2', memory: '4Gi' });

@@ -102,7 +102,9 @@ export function solve(
       return assign(reference, (value as string).slice(prefix.length, (value as string).length - suffix.length), path);
     }
     if (Array.isArray(t) && Array.isArray(d) && Array.isArray(r) && t.length === d.length && r.length === d.length) {
-      t.forEach((item, i) => walk(item, r[i], d[i], [...path, String(i)]));
+      t.forEach((item, i) => {
+        walk(item, r[i], d[i], [...path, String(i)]);
+      });
       return;
     }
     if (isRecord(t) && isRecord(d) && isRecord(r)) {

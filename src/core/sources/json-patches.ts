@@ -16,7 +16,7 @@ export interface SelectorSubject {
 }
 
 export const LABELS = '/metadata/labels/';
-const unescape = (s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~');
+const unescapePointer = (s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~');
 
 /** The JSON6902 label patches of Namespaces a kustomization lists (called while indexing). */
 export function namespaceLabelPatches(file: string, body: Record<string, unknown>, snapshot: RepoSnapshot): JsonLabelPatch[] {
@@ -63,7 +63,7 @@ function labelOpOf(op: Record<string, unknown>): LabelOp[] {
   const path = op.path.replace(/\/$/, '');
   const o = kind as LabelOp['op'];
   if (path.startsWith(LABELS))
-    return [{ op: o, key: unescape(path.slice(LABELS.length)), value: o === 'remove' ? null : String(op.value) }];
+    return [{ op: o, key: unescapePointer(path.slice(LABELS.length)), value: o === 'remove' ? null : String(op.value) }];
   // The whole labels map, or the whole metadata (its labels, or none).
   if (path !== '/metadata/labels' && path !== '/metadata') return [];
   if (o === 'remove') return [{ op: o, key: null, value: null, labels: {} }];

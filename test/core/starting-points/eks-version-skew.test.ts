@@ -9,6 +9,7 @@ import { planUpgrade } from '../../../src/core/plan.js';
 import type { PlanOptions } from '../../../src/core/plan-types.js';
 import { UpgradeRefusedError } from '../../../src/model/errors.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
+import type { Doc } from '../../helpers/doc.js';
 import { copyFixture, loadFixture } from '../../helpers/fixtures.js';
 import { injectorsFor } from '../../helpers/injection.js';
 import { validateYamlFiles } from '../../helpers/kube-schemas.js';
@@ -72,8 +73,6 @@ function diff(before: string | undefined, after: string | undefined): string[] {
       : [],
   );
 }
-
-type Doc = Record<string, any>;
 
 /** What helm-controller renders of the istiod releases: one injector per revision, the default tag where revisionTags has it. */
 function injectorsOf(infra: readonly BuiltObject[]) {

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
+
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { readLocalRepo, writeLocalChanges } from '../adapters/fs/local-repo.js';
+import { type CliPlanFlags, planOptionsFor } from '../config/plan-options.js';
+import { parseRepoConfig } from '../config/repo-config.js';
 import { planUpgrade, renderThrough } from '../core/plan.js';
 import type { PlanOptions } from '../core/plan-types.js';
 import { PLATFORMS, type Platform } from '../core/platform.js';
@@ -142,20 +145,22 @@ function planOptions(values: Record<string, unknown>): { repo: string; path?: st
           .map((s) => s.trim())
           .filter(Boolean)
       : undefined;
+  // The same assembly as the bot's: a flag given wins over the repo config (here its defaults).
+  const flags: CliPlanFlags = {
+    to: values.to,
+    ...(typeof values.version === 'string' ? { version: values.version } : {}),
+    ...(values.downgrade ? { downgrade: true } : {}),
+    ...(values.rollback ? { rollback: true } : {}),
+    ...(strategy ? { strategy } : {}),
+    ...(canary ? { canary } : {}),
+    ...(podBudget !== undefined ? { podBudget } : {}),
+    ...(platform ? { platform: platform as Platform } : {}),
+    ...(kubernetesVersion ? { kubernetesVersion } : {}),
+  };
   return {
     repo: values.repo,
     ...(typeof values.path === 'string' ? { path: values.path } : {}),
-    options: {
-      to: values.to,
-      ...(typeof values.version === 'string' ? { version: values.version } : {}),
-      ...(values.downgrade ? { downgrade: true } : {}),
-      ...(values.rollback ? { rollback: true } : {}),
-      ...(strategy ? { strategy } : {}),
-      ...(canary ? { canary } : {}),
-      ...(podBudget !== undefined ? { podBudget } : {}),
-      ...(platform ? { platform: platform as Platform } : {}),
-      ...(kubernetesVersion ? { kubernetesVersion } : {}),
-    },
+    options: planOptionsFor(parseRepoConfig(null), { kind: 'cli', flags }),
   };
 }
 

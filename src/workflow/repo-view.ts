@@ -7,7 +7,7 @@ import { MeshUpgradeError } from '../model/errors.js';
 import { type RepoSnapshot, scopeSnapshot } from '../model/snapshot.js';
 import type { Messages } from '../text/messages.js';
 import type { WorkflowEnv } from './context.js';
-import { type PlanRequest, planOptionsFor } from './plan-options.js';
+import { type PlanRequest, planOptionsFor } from '../config/plan-options.js';
 
 /** Everything one step reads, at one pinned commit of the base branch. */
 export interface RepoView {

@@ -16,7 +16,7 @@ import {
   phaseOfClosedPullRequest,
   recheckMoves,
 } from '../../src/workflow/events.js';
-import { planOptionsFor } from '../../src/workflow/plan-options.js';
+import { planOptionsFor } from '../../src/config/plan-options.js';
 import { upgradeState } from '../helpers/upgrade-state.js';
 
 const messages = loadTemplates().messages;

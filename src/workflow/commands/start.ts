@@ -9,7 +9,7 @@ import type { Templates } from '../../text/templates.js';
 import { advance } from '../advance.js';
 import { acquireClusterLock, givingLockBackOnFailure, tookOverNote } from '../cluster-lock.js';
 import type { WorkflowEnv } from '../context.js';
-import { startCanary } from '../plan-options.js';
+import { startCanary } from '../../config/plan-options.js';
 import { type CommandComment, replyOnce } from '../replies.js';
 import { planFor, type RepoView, resolveCluster } from '../repo-view.js';
 import { ensureSticky, findTracking, trackingFrom } from '../tracking.js';

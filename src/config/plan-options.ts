@@ -1,13 +1,19 @@
-import { type ClusterConfig, kubernetesVersionFor, platformFor, type RepoConfig } from '../config/repo-config.js';
 import type { Command } from '../core/command.js';
 import type { PlanOptions } from '../core/plan-types.js';
 import type { UpgradeState } from '../core/state.js';
+import { type ClusterConfig, kubernetesVersionFor, platformFor, type RepoConfig } from './repo-config.js';
 
 /** What a plan is made for: a start command, a running upgrade (upgrade or rollback), or the way back. */
 export type PlanRequest =
   | { readonly kind: 'start'; readonly command: Extract<Command, { kind: 'start' }>; readonly cluster: ClusterConfig }
   | { readonly kind: 'running'; readonly state: UpgradeState }
-  | { readonly kind: 'rollback'; readonly state: UpgradeState };
+  | { readonly kind: 'rollback'; readonly state: UpgradeState }
+  | { readonly kind: 'cli'; readonly flags: CliPlanFlags };
+
+/** What the CLI's flags say; each one given wins over the repo config. */
+export interface CliPlanFlags extends Partial<Omit<PlanOptions, 'to' | 'from'>> {
+  readonly to: string;
+}
 
 /** The one place PlanOptions are put together, from the repo config and what the plan is for. */
 export function planOptionsFor(config: RepoConfig, request: PlanRequest): PlanOptions {
@@ -34,6 +40,23 @@ export function planOptionsFor(config: RepoConfig, request: PlanRequest): PlanOp
         ...(state.options.strategy ? { strategy: state.options.strategy } : {}),
         podBudget: config.podBudget,
         ...clusterPlanOptions(config, state.cluster),
+      };
+    }
+    case 'cli': {
+      const { flags } = request;
+      const platform = flags.platform ?? config.platform;
+      const kubernetesVersion = flags.kubernetesVersion ?? config.kubernetesVersion;
+      return {
+        to: flags.to,
+        ...(flags.version ? { version: flags.version } : {}),
+        ...(flags.downgrade ? { downgrade: true } : {}),
+        ...(flags.rollback ? { rollback: true } : {}),
+        canary: flags.canary ?? config.canary,
+        podBudget: flags.podBudget ?? config.podBudget,
+        strategy: flags.strategy ?? config.strategy,
+        cleanupMode: flags.cleanupMode ?? config.cleanupMode,
+        ...(platform ? { platform } : {}),
+        ...(kubernetesVersion ? { kubernetesVersion } : {}),
       };
     }
     case 'running': {

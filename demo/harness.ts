@@ -5,7 +5,8 @@ import { Probot, ProbotOctokit } from 'probot';
 import { ArgoCdClient } from '../src/adapters/argocd/client.js';
 import { readLocalRepo } from '../src/adapters/fs/local-repo.js';
 import { createApp, reconcileInstallations } from '../src/app.js';
-import { deriveStateKey, parsePhaseBranch, parseStateBlock, type StateKey, stateKeyForRepo, type UpgradeState } from '../src/core/state.js';
+import { elideStateBlock, parsePhaseBranch } from '../src/core/markers.js';
+import { deriveStateKey, parseStateBlock, type StateKey, stateKeyForRepo, type UpgradeState } from '../src/core/state.js';
 import type { RepoSnapshot } from '../src/model/snapshot.js';
 import { loadTemplates } from '../src/text/templates.js';
 import { createWorkflowServices } from '../src/workflow/services.js';
@@ -308,7 +309,7 @@ export class DemoHarness {
 
   printSticky(issue: number): void {
     const body = this.stickyComment(issue);
-    if (body) this.print(`\n📋 Plan comment on #${issue}:\n\n${indent(body.replace(/<!-- mesh-upgrade-state[^>]*-->/, '<!-- state -->'))}`);
+    if (body) this.print(`\n📋 Plan comment on #${issue}:\n\n${indent(elideStateBlock(body))}`);
   }
 
   transcript(scenario: string, trackingIssue: number | null): Transcript {

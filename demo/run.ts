@@ -16,7 +16,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readLocalRepo } from '../src/adapters/fs/local-repo.js';
 import { CONFIG_PATH, parseRepoConfig } from '../src/config/repo-config.js';
-import { isStateComment } from '../src/core/state.js';
+import { isStateComment } from '../src/core/markers.js';
 import { DemoHarness, type Transcript } from './harness.js';
 import { projectRoot } from './paths.js';
 import {

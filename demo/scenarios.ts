@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { readLocalRepo } from '../src/adapters/fs/local-repo.js';
-import { isStateComment, type UpgradeState } from '../src/core/state.js';
+import { isStateComment } from '../src/core/markers.js';
+import type { UpgradeState } from '../src/core/state.js';
 import type { RepoSnapshot } from '../src/model/snapshot.js';
 import type { ArgoScenario } from './argocd/simulator.js';
 import type { DemoHarness } from './harness.js';

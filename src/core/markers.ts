@@ -41,6 +41,11 @@ export function isStateComment(body: string): boolean {
   return body.includes(`<!-- ${STATE_MARKER}:v`);
 }
 
+/** The body with its state block shown as `<!-- state -->` (for transcripts and logs: the payload is noise). */
+export function elideStateBlock(body: string): string {
+  return body.replace(new RegExp(`<!-- ${STATE_MARKER}[^>]*-->`), '<!-- state -->');
+}
+
 /** The state block that ends a comment, as written (empty when there is none). */
 export function trailingStateBlock(body: string): string {
   return STATE_BLOCK_AT_END.exec(body)?.[0].trimEnd() ?? '';

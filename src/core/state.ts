@@ -159,15 +159,3 @@ export function parseStateBlock(body: string, key: StateKey, onIssue?: number): 
     return { kind: 'invalid', reason: (error as Error).message };
   }
 }
-
-// The wire formats (markers, branch and ref names) live in markers.ts; re-exported for their users.
-export {
-  isStateComment,
-  lockRef,
-  PhaseMarker,
-  parsePhaseBranch,
-  parsePhaseMarker,
-  phaseBranch,
-  renderPhaseMarker,
-  replyMarker,
-} from './markers.js';

@@ -1,4 +1,5 @@
 import type { BranchHead } from '../adapters/github/ports.js';
+import { type PlanRequest, planOptionsFor } from '../config/plan-options.js';
 import { type ClusterConfig, ConfigError, parseRepoConfig, type RepoConfig } from '../config/repo-config.js';
 import { planUpgrade } from '../core/plan.js';
 import type { UpgradePlan } from '../core/plan-types.js';
@@ -7,7 +8,6 @@ import { MeshUpgradeError } from '../model/errors.js';
 import { type RepoSnapshot, scopeSnapshot } from '../model/snapshot.js';
 import type { Messages } from '../text/messages.js';
 import type { WorkflowEnv } from './context.js';
-import { type PlanRequest, planOptionsFor } from '../config/plan-options.js';
 
 /** Everything one step reads, at one pinned commit of the base branch. */
 export interface RepoView {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  elideStateBlock,
   gateFailureMarker,
   isStateComment,
   issueLabels,
@@ -70,6 +71,8 @@ describe('wire formats: each renders and parses back', () => {
     expect(isStateComment(`text\n${block}`)).toBe(true);
     expect(trailingStateBlock(`text\n${block}\n`)).toBe(block);
     expect(trailingStateBlock('text')).toBe('');
+    expect(elideStateBlock(`## Plan\n${block}\n`)).toBe('## Plan\n<!-- state -->\n');
+    expect(elideStateBlock('no block')).toBe('no block');
   });
 
   it('reply and gate-failure markers, and phase labels', () => {

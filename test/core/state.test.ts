@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  deriveStateKey,
-  lockRef,
-  parsePhaseBranch,
-  parsePhaseMarker,
-  parseStateBlock,
-  phaseBranch,
-  renderPhaseMarker,
-  renderStateBlock,
-  type UpgradeState,
-} from '../../src/core/state.js';
+import { lockRef, parsePhaseBranch, parsePhaseMarker, phaseBranch, renderPhaseMarker } from '../../src/core/markers.js';
+import { deriveStateKey, parseStateBlock, renderStateBlock, type UpgradeState } from '../../src/core/state.js';
 
 const state: UpgradeState = {
   version: 1,

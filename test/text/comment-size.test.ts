@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { deriveStateKey, newPhaseRecord, parseStateBlock, replyMarker, type UpgradeState } from '../../src/core/state.js';
+import { replyMarker } from '../../src/core/markers.js';
+import { deriveStateKey, newPhaseRecord, parseStateBlock, type UpgradeState } from '../../src/core/state.js';
 import { appendSections, clampKeeping, GITHUB_BODY_LIMIT, StateTooLargeError } from '../../src/text/comment-size.js';
 import { BODY_LIMIT, type PlanView, renderPlanComment, renderReply, renderResourceTable } from '../../src/text/render.js';
 import { loadTemplates } from '../../src/text/templates.js';

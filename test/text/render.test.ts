@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parsePhaseMarker } from '../../src/core/markers.js';
 import { planUpgrade } from '../../src/core/plan.js';
 import type { UpgradePlan } from '../../src/core/plan-types.js';
-import { deriveStateKey, newPhaseRecord, parsePhaseMarker, parseStateBlock, type UpgradeState } from '../../src/core/state.js';
+import { deriveStateKey, newPhaseRecord, parseStateBlock, type UpgradeState } from '../../src/core/state.js';
 import { BODY_LIMIT, renderMermaid, renderPlanComment, renderPullRequest, toPlanView } from '../../src/text/render.js';
 import { loadTemplates } from '../../src/text/templates.js';
 import { loadFixture } from '../helpers/fixtures.js';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { planOptionsFor } from '../../src/config/plan-options.js';
 import { parseRepoConfig } from '../../src/config/repo-config.js';
 import { renderPhaseMarker } from '../../src/core/markers.js';
 import type { UpgradePlan } from '../../src/core/plan-types.js';
@@ -16,7 +17,6 @@ import {
   phaseOfClosedPullRequest,
   recheckMoves,
 } from '../../src/workflow/events.js';
-import { planOptionsFor } from '../../src/config/plan-options.js';
 import { upgradeState } from '../helpers/upgrade-state.js';
 
 const messages = loadTemplates().messages;

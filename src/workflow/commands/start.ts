@@ -1,3 +1,4 @@
+import { startCanary } from '../../config/plan-options.js';
 import type { ClusterConfig, RepoConfig } from '../../config/repo-config.js';
 import type { Command } from '../../core/command.js';
 import { issueLabels, withoutPhaseMarker } from '../../core/markers.js';
@@ -9,7 +10,6 @@ import type { Templates } from '../../text/templates.js';
 import { advance } from '../advance.js';
 import { acquireClusterLock, givingLockBackOnFailure, tookOverNote } from '../cluster-lock.js';
 import type { WorkflowEnv } from '../context.js';
-import { startCanary } from '../../config/plan-options.js';
 import { type CommandComment, replyOnce } from '../replies.js';
 import { planFor, type RepoView, resolveCluster } from '../repo-view.js';
 import { ensureSticky, findTracking, trackingFrom } from '../tracking.js';

@@ -72,6 +72,17 @@ export const RepoConfig = z.strictObject({
   /** Namespaces moved first in their own wave (per cluster `canary` wins). */
   canary: CanaryList.default([]),
   podBudget: z.number().int().positive().default(DEFAULT_POD_BUDGET),
+  /**
+   * How workloads restart onto the new revision: `annotation`, the only way, writes a restart
+   * annotation into each moving pod template in git (Argo CD or Flux rolls them out). Kept so that
+   * configs written from earlier examples stay valid.
+   */
+  restartStrategy: z
+    .literal('annotation', {
+      error:
+        'restartStrategy is `annotation` (restarts are pod-template annotations in git, which GitOps rolls out); restarting by hand is not supported',
+    })
+    .optional(),
   /** `relabel` namespaces, or move the `tag`s they follow; `auto`: tag when every meshed namespace follows one. */
   strategy: z.enum(STRATEGY_SETTINGS).default('auto'),
   permission: z.enum(['read', 'write', 'admin']).default('write'),

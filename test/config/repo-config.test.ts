@@ -70,7 +70,7 @@ describe('parseRepoConfig', () => {
   });
 });
 
-describe('baseBranch, labels and the removed restartStrategy', () => {
+describe('baseBranch, labels and restartStrategy', () => {
   it('reads baseBranch and labels', () => {
     expect(parseRepoConfig('baseBranch: release\nlabels: [mesh-upgrade, team-mesh]\n')).toMatchObject({
       baseBranch: 'release',
@@ -78,7 +78,8 @@ describe('baseBranch, labels and the removed restartStrategy', () => {
     });
   });
 
-  it('refuses restartStrategy, which never changed anything, as an unknown key', () => {
-    expect(() => parseRepoConfig('restartStrategy: annotation\n')).toThrow(/unknown key `restartStrategy`/);
+  it('accepts restartStrategy: annotation, the way workloads restart, and refuses any other way by name', () => {
+    expect(parseRepoConfig('restartStrategy: annotation\n').restartStrategy).toBe('annotation');
+    expect(() => parseRepoConfig('restartStrategy: manual\n')).toThrow(/restartStrategy is `annotation`/);
   });
 });

@@ -1,6 +1,7 @@
-import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readLocalRepo } from '../../src/adapters/fs/local-repo.js';
 import { runCli } from '../../src/cli/main.js';
@@ -12,7 +13,7 @@ import { planUpgrade } from '../../src/core/plan.js';
 import { scopeSnapshot } from '../../src/model/snapshot.js';
 import { copyFixture } from '../helpers/fixtures.js';
 
-const EXAMPLE = new URL('../../examples/cluster-config/', import.meta.url).pathname;
+const EXAMPLE = fileURLToPath(new URL('../../examples/cluster-config/', import.meta.url));
 
 async function run(...argv: string[]) {
   let stdout = '';

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { readLocalRepo, writeLocalChanges } from '../adapters/fs/local-repo.js';
 import { type CliPlanFlags, planOptionsFor } from '../config/plan-options.js';
-import { parseRepoConfig } from '../config/repo-config.js';
+import { type ClusterConfig, CONFIG_PATH, ConfigError, parseRepoConfig, type RepoConfig } from '../config/repo-config.js';
 import { planUpgrade, renderThrough } from '../core/plan.js';
 import type { PlanOptions } from '../core/plan-types.js';
 import { PLATFORMS, type Platform } from '../core/platform.js';
@@ -24,6 +26,8 @@ const COMMON_OPTIONS = {
   to: { type: 'string' },
   version: { type: 'string' },
   path: { type: 'string' },
+  cluster: { type: 'string' },
+  config: { type: 'string' },
   downgrade: { type: 'boolean' },
   rollback: { type: 'boolean' },
   strategy: { type: 'string' },
@@ -53,7 +57,12 @@ Options:
   --repo DIR            checkout of the cluster-config repo (required)
   --to REVISION         target revision, e.g. asm-1140-0 or 1-22-1 (required)
   --version X.Y.Z       release of the target, when the revision name does not say (e.g. 1.14.0-asm.0)
-  --path SUBDIR         only consider files under SUBDIR (one cluster of a multi-cluster repo)
+  --cluster NAME        the cluster of the repo config to plan (default: the only one); its path,
+                        canary, platform and kubernetesVersion are used, as the bot's /upgrade does
+  --config FILE         repo config to read instead of DIR/.github/mesh-upgrade.yml (read when present;
+                        its clusters, canary, podBudget, strategy, cleanupMode, platform and
+                        kubernetesVersion are used; every flag given wins over it)
+  --path SUBDIR         only consider files under SUBDIR (default: the cluster's path in the repo config)
   --downgrade           allow a target older than the running release
   --rollback            plan the way back from the upgrade to REVISION to the revision it replaced
                         (namespaces, gateways, tags and Service back, then the new control plane removed)
@@ -122,7 +131,15 @@ function parse<T extends ParseArgsConfig['options']>(args: readonly string[], op
   }
 }
 
-function planOptions(values: Record<string, unknown>): { repo: string; path?: string; options: PlanOptions } {
+interface Planned {
+  readonly repo: string;
+  readonly path?: string;
+  /** The repo config's path inside the repo (never planned as a manifest), if it is inside. */
+  readonly configInRepo?: string;
+  readonly options: PlanOptions;
+}
+
+async function planOptions(values: Record<string, unknown>): Promise<Planned> {
   if (typeof values.repo !== 'string') throw new UsageError('--repo DIR is required');
   if (typeof values.to !== 'string') throw new UsageError('--to REVISION is required');
   let podBudget: number | undefined;
@@ -145,7 +162,10 @@ function planOptions(values: Record<string, unknown>): { repo: string; path?: st
           .map((s) => s.trim())
           .filter(Boolean)
       : undefined;
-  // The same assembly as the bot's: a flag given wins over the repo config (here its defaults).
+  const { config, configInRepo } = await readConfig(values.repo, typeof values.config === 'string' ? values.config : undefined);
+  const path = typeof values.path === 'string' ? values.path : undefined;
+  const cluster = chooseCluster(config, typeof values.cluster === 'string' ? values.cluster : undefined, path);
+  // The same assembly as the bot's: a flag given wins over the repo config.
   const flags: CliPlanFlags = {
     to: values.to,
     ...(typeof values.version === 'string' ? { version: values.version } : {}),
@@ -157,16 +177,64 @@ function planOptions(values: Record<string, unknown>): { repo: string; path?: st
     ...(platform ? { platform: platform as Platform } : {}),
     ...(kubernetesVersion ? { kubernetesVersion } : {}),
   };
+  // Scoped like the bot's start: to the cluster's path ('' = the whole repo), unless --path says otherwise.
+  const scope = path ?? (cluster.path || undefined);
   return {
     repo: values.repo,
-    ...(typeof values.path === 'string' ? { path: values.path } : {}),
-    options: planOptionsFor(parseRepoConfig(null), { kind: 'cli', flags }),
+    ...(scope !== undefined ? { path: scope } : {}),
+    ...(configInRepo !== undefined ? { configInRepo } : {}),
+    options: planOptionsFor(config, { kind: 'cli', flags, cluster }),
   };
 }
 
-async function load(repo: string, path: string | undefined) {
+/** The repo config: --config FILE, else DIR/.github/mesh-upgrade.yml when present, else the defaults. */
+async function readConfig(repo: string, file: string | undefined): Promise<{ config: RepoConfig; configInRepo?: string }> {
+  const configFile = file ?? join(repo, CONFIG_PATH);
+  let text: string | null;
   try {
-    return scopeSnapshot(await readLocalRepo(repo), path);
+    text = await readFile(configFile, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (file === undefined && code === 'ENOENT') text = null;
+    else throw new UsageError(`cannot read ${file === undefined ? '' : '--config '}${configFile}: ${code ?? (error as Error).message}`);
+  }
+  let config: RepoConfig;
+  try {
+    config = parseRepoConfig(text);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const said = file === undefined ? error.message : error.message.replace(CONFIG_PATH, file);
+    throw new UsageError(`invalid repo config ${said}`);
+  }
+  const inRepo = relative(resolve(repo), resolve(configFile));
+  const configInRepo = inRepo && !inRepo.startsWith('..') && !isAbsolute(inRepo) ? inRepo.split(sep).join('/') : undefined;
+  return { config, ...(configInRepo !== undefined ? { configInRepo } : {}) };
+}
+
+/**
+ * The cluster to plan, as the bot's `--cluster` resolves it: the named one, or the only one. With
+ * several and no --cluster, a --path that is one cluster's path picks it; otherwise it is a usage error.
+ */
+function chooseCluster(config: RepoConfig, name: string | undefined, path: string | undefined): ClusterConfig {
+  const names = config.clusters.map((c) => c.name).join(', ');
+  if (name !== undefined) {
+    const cluster = config.clusters.find((c) => c.name === name);
+    if (!cluster) throw new UsageError(`--cluster ${name} is not in the repo config; its clusters: ${names}`);
+    return cluster;
+  }
+  if (config.clusters.length === 1) return config.clusters[0]!;
+  const normal = (p: string) => p.replace(/^\.\//, '').replace(/\/+$/, '');
+  const atPath = path === undefined ? [] : config.clusters.filter((c) => normal(c.path) === normal(path));
+  if (atPath.length === 1) return atPath[0]!;
+  throw new UsageError(`the repo config lists several clusters (${names}): say which with --cluster NAME`);
+}
+
+async function load(repo: string, path: string | undefined, configInRepo: string | undefined) {
+  try {
+    // The repo config is not a manifest (the bot leaves it out of its snapshot too).
+    const snapshot = new Map(await readLocalRepo(repo));
+    if (configInRepo !== undefined) snapshot.delete(configInRepo);
+    return scopeSnapshot(snapshot, path);
   } catch (error) {
     throw new UsageError(`cannot read --repo ${repo}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
@@ -178,8 +246,8 @@ async function planCommand(args: readonly string[], io: Io): Promise<number> {
     io.stdout(USAGE.plan);
     return EXIT_OK;
   }
-  const { repo, path, options } = planOptions(values);
-  const plan = planUpgrade(await load(repo, path), options);
+  const { repo, path, configInRepo, options } = await planOptions(values);
+  const plan = planUpgrade(await load(repo, path, configInRepo), options);
   io.stdout(values.json ? `${JSON.stringify(toPlanJson(plan))}\n` : formatPlan(plan));
   return EXIT_OK;
 }
@@ -191,8 +259,8 @@ async function renderCommand(args: readonly string[], io: Io): Promise<number> {
     return EXIT_OK;
   }
   if (typeof values.through !== 'string') throw new UsageError('--through PHASE_ID is required');
-  const { repo, path, options } = planOptions(values);
-  const snapshot = await load(repo, path);
+  const { repo, path, configInRepo, options } = await planOptions(values);
+  const snapshot = await load(repo, path, configInRepo);
   const plan = planUpgrade(snapshot, options);
   const changes = renderThrough(plan, values.through);
   if (values.write) {

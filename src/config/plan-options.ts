@@ -8,7 +8,7 @@ export type PlanRequest =
   | { readonly kind: 'start'; readonly command: Extract<Command, { kind: 'start' }>; readonly cluster: ClusterConfig }
   | { readonly kind: 'running'; readonly state: UpgradeState }
   | { readonly kind: 'rollback'; readonly state: UpgradeState }
-  | { readonly kind: 'cli'; readonly flags: CliPlanFlags };
+  | { readonly kind: 'cli'; readonly flags: CliPlanFlags; readonly cluster?: ClusterConfig };
 
 /** What the CLI's flags say; each one given wins over the repo config. */
 export interface CliPlanFlags extends Partial<Omit<PlanOptions, 'to' | 'from'>> {
@@ -43,15 +43,16 @@ export function planOptionsFor(config: RepoConfig, request: PlanRequest): PlanOp
       };
     }
     case 'cli': {
-      const { flags } = request;
-      const platform = flags.platform ?? config.platform;
-      const kubernetesVersion = flags.kubernetesVersion ?? config.kubernetesVersion;
+      // As a start plans it (the cluster's settings, else the repo's), each flag given winning.
+      const { flags, cluster } = request;
+      const platform = flags.platform ?? (cluster ? platformFor(config, cluster) : config.platform);
+      const kubernetesVersion = flags.kubernetesVersion ?? (cluster ? kubernetesVersionFor(config, cluster) : config.kubernetesVersion);
       return {
         to: flags.to,
         ...(flags.version ? { version: flags.version } : {}),
         ...(flags.downgrade ? { downgrade: true } : {}),
         ...(flags.rollback ? { rollback: true } : {}),
-        canary: flags.canary ?? config.canary,
+        canary: flags.canary ?? cluster?.canary ?? config.canary,
         podBudget: flags.podBudget ?? config.podBudget,
         strategy: flags.strategy ?? config.strategy,
         cleanupMode: flags.cleanupMode ?? config.cleanupMode,

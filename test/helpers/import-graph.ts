@@ -9,13 +9,22 @@ export interface ImportEdge {
   readonly to: string | null;
 }
 
-// Static imports and re-exports end in `from '…'`; side-effect imports are `import '…'`; dynamic ones `import('…')`.
-const IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)['"](?<specifier>[^'"]+)['"]/g;
+// Static imports and re-exports end in `from '…'`; side-effect imports are `import '…'`; dynamic ones
+// `import('…')`; `import x = require('…')` and `require('…')` count too. Comments are not stripped: a
+// commented-out import counts as an import (a string holding `/*` cannot hide a real one that way).
+const IMPORT =
+  /(?:(?:^|;)[ \t]*(?:import|export)\b[^;]*?\bfrom\s*|(?:^|;)[ \t]*import\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"](?<specifier>[^'"\n;]+)['"]/gm;
+// An import whose module is computed (`import(name)`, `require(name)`, a template literal) cannot be checked.
+const COMPUTED = /\b(?:import|require)\s*\(\s*(?!['"])/;
 
 /** Every module specifier of a TypeScript source text, in order. */
 export function importSpecifiers(text: string): string[] {
-  const withoutComments = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-  return [...withoutComments.matchAll(IMPORT)].map((m) => m.groups!.specifier!);
+  return [...text.matchAll(IMPORT)].map((m) => m.groups!.specifier!);
+}
+
+/** Whether the text imports a module whose name is computed at run time. */
+export function hasComputedImport(text: string): boolean {
+  return COMPUTED.test(text.replace(/\bimport\s*\(\s*\)/g, ''));
 }
 
 /** The imports of every `.ts` file under `dir` (relative to `root`), test files excluded. */
@@ -31,7 +40,8 @@ export function importEdges(root: string, dir: string): ImportEdge[] {
   return edges;
 }
 
-function tsFiles(dir: string): string[] {
+/** Every `.ts` file under `dir`, test files excluded. */
+export function tsFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return tsFiles(path);

@@ -10,8 +10,8 @@ import { MeshUpgradeError } from '../model/errors.js';
 export const CONFIG_PATH = '.github/mesh-upgrade.yml';
 
 /** GitHub's repository roles, weakest first (maintain counts as write, triage as read, as in the API's `permission`). */
-export const PERMISSION_LEVELS = ['none', 'read', 'write', 'admin'] as const;
-export type PermissionLevel = (typeof PERMISSION_LEVELS)[number];
+const PERMISSION_LEVELS = ['none', 'read', 'write', 'admin'] as const;
+type PermissionLevel = (typeof PERMISSION_LEVELS)[number];
 
 /** Where a cluster runs, for the asmcli flags of manual installs; absent: detected from the repo. */
 const PlatformSetting = z.enum(PLATFORMS).optional();

@@ -5,7 +5,7 @@ import { DesiredObject, nest, pointer } from './desired-object.js';
 /** Annotation that remembers how the old control plane ran before it was scaled to zero. */
 export const SCALED_FROM_ANNOTATION = 'mesh-upgrade-bot.io/scaled-down-from';
 
-export interface ControlPlaneScaleProps {
+interface ControlPlaneScaleProps {
   readonly apiVersion: string;
   readonly kind: string;
   readonly name: string;

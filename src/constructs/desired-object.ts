@@ -2,7 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { Desired, DesiredJson, DesiredMode } from '../model/desired.js';
 
-export interface DesiredObjectProps {
+interface DesiredObjectProps {
   readonly apiVersion: string;
   readonly kind: string;
   readonly name: string;

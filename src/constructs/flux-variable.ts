@@ -2,7 +2,7 @@ import type { Construct } from 'constructs';
 import type { IndexedObject } from '../model/objects.js';
 import { DesiredObject } from './desired-object.js';
 
-export interface FluxVariableProps {
+interface FluxVariableProps {
   /** The ConfigMap of a `postBuild.substituteFrom`, or the Flux Kustomization with `postBuild.substitute`. */
   readonly object: IndexedObject;
   readonly variable: string;

@@ -5,7 +5,7 @@ import type { IndexedObject } from '../model/objects.js';
 import { DesiredObject, nest } from './desired-object.js';
 import { carryOver } from './istio-operator-revision.js';
 
-export interface HelmValuesProps {
+interface HelmValuesProps {
   readonly apiVersion: string;
   readonly kind: string;
   readonly name: string;
@@ -44,7 +44,7 @@ export class HelmValues extends DesiredObject {
   }
 }
 
-export interface IstiodReleaseProps {
+interface IstiodReleaseProps {
   /** The release of the running revision; its settings (and its file's layout) carry over. */
   readonly current: IndexedObject;
   readonly currentRevision: string;

@@ -7,9 +7,9 @@ import { mergeInto } from './istio-operator-revision.js';
 /** The annotation that makes an in-cluster operator skip an IstioOperator (istiocontrolplane_controller.go). */
 export const IGNORE_RECONCILE_ANNOTATION = 'install.istio.io/ignoreReconcile';
 /** Argo CD applies a higher wave only once the lower ones are healthy. */
-export const SYNC_WAVE_ANNOTATION = 'argocd.argoproj.io/sync-wave';
+const SYNC_WAVE_ANNOTATION = 'argocd.argoproj.io/sync-wave';
 
-export interface FirstRevisionIstioOperatorProps {
+interface FirstRevisionIstioOperatorProps {
   /** The IstioOperator without revision; its settings, comments and layout carry over. */
   readonly current: IndexedObject;
   readonly name: string;
@@ -79,7 +79,7 @@ function gatewaysOff(components: Readonly<Record<string, unknown>>, key: string,
   return all.length > 0 ? { [key]: all } : {};
 }
 
-export interface OperatorRevisionCopyProps {
+interface OperatorRevisionCopyProps {
   /** One object of the non-revisioned operator (`istio-operator`): Deployment, ServiceAccount, RBAC, Service. */
   readonly current: IndexedObject;
   readonly oldName: string;

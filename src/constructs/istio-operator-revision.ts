@@ -3,7 +3,7 @@ import { asDict } from '../model/kube.js';
 import type { IndexedObject } from '../model/objects.js';
 import { DesiredObject } from './desired-object.js';
 
-export interface IstioOperatorRevisionProps {
+interface IstioOperatorRevisionProps {
   /** The IstioOperator of the running revision; its settings (and its file's layout) carry over. */
   readonly current: IndexedObject;
   readonly currentRevision: string;

@@ -2,7 +2,7 @@ import type { Construct } from 'constructs';
 import { ISTIO_SYSTEM, REV_LABEL } from '../model/kube.js';
 import { DesiredObject, pointer } from './desired-object.js';
 
-export interface IstiodServiceProps {
+interface IstiodServiceProps {
   readonly revision: string;
   /**
    * Selector keys to drop: the non-revisioned `istiod` Service selects `istio: pilot`, which only

@@ -2,7 +2,7 @@ import type { Construct } from 'constructs';
 import { INJECTION_LABEL, REV_LABEL } from '../model/kube.js';
 import { DesiredObject, pointer } from './desired-object.js';
 
-export interface NamespaceInjectionProps {
+interface NamespaceInjectionProps {
   readonly namespace: string;
   /** The revision new pods in this namespace are injected by. */
   readonly revision: string;

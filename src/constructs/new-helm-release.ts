@@ -4,7 +4,7 @@ import type { IndexedObject } from '../model/objects.js';
 import { DesiredObject } from './desired-object.js';
 import { withWebhookDriftIgnored } from './helm-release.js';
 
-export interface NewHelmReleaseProps {
+interface NewHelmReleaseProps {
   /** Release (and object) name: `istio-base`, `istiod-<rev>`. */
   readonly name: string;
   readonly chart: 'base' | 'istiod' | 'gateway';
@@ -15,7 +15,7 @@ export interface NewHelmReleaseProps {
   readonly file: string;
 }
 
-export interface ArgoApplicationProps extends NewHelmReleaseProps {
+interface ArgoApplicationProps extends NewHelmReleaseProps {
   readonly repoURL: string;
   /** The Application that syncs the IstioOperator today: namespace, project, destination cluster and sync policy come from it. */
   readonly like: IndexedObject | null;
@@ -61,7 +61,7 @@ export class ArgoHelmApplication extends DesiredObject {
   }
 }
 
-export interface FluxHelmReleaseProps extends NewHelmReleaseProps {
+interface FluxHelmReleaseProps extends NewHelmReleaseProps {
   readonly repository: { readonly name: string; readonly namespace: string | null };
   /** An existing HelmRelease of the repo: its apiVersion and interval are copied. */
   readonly like: IndexedObject | null;

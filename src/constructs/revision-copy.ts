@@ -2,7 +2,7 @@ import type { Construct } from 'constructs';
 import type { IndexedObject } from '../model/objects.js';
 import { DesiredObject } from './desired-object.js';
 
-export interface RevisionCopyProps {
+interface RevisionCopyProps {
   /** The old revision's object; its file's layout and comments carry over. */
   readonly current: IndexedObject;
   readonly name: string;

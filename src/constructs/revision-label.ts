@@ -2,7 +2,7 @@ import type { Construct } from 'constructs';
 import { REV_LABEL } from '../model/kube.js';
 import { DesiredObject, pointer } from './desired-object.js';
 
-export interface RevisionLabelProps {
+interface RevisionLabelProps {
   readonly apiVersion: string;
   readonly kind: string;
   readonly namespace: string | null;

@@ -2,7 +2,7 @@ import type { Construct } from 'constructs';
 import { asDict, REV_LABEL, TAG_LABEL } from '../model/kube.js';
 import { DesiredObject } from './desired-object.js';
 
-export interface RevisionTagProps {
+interface RevisionTagProps {
   /** An existing tag webhook configuration of the mesh (usually `istio-revision-tag-default`) to take the shape from. */
   readonly template: Readonly<Record<string, unknown>>;
   readonly tag: string;

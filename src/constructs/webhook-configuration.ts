@@ -2,7 +2,7 @@ import type { Construct } from 'constructs';
 import { REV_LABEL } from '../model/kube.js';
 import { DesiredObject } from './desired-object.js';
 
-export interface WebhookRevisionProps {
+interface WebhookRevisionProps {
   readonly kind: 'MutatingWebhookConfiguration' | 'ValidatingWebhookConfiguration';
   /** `istio-revision-tag-<tag>` or `istiod-default-validator`. */
   readonly name: string;

@@ -2,9 +2,9 @@ import type { Construct } from 'constructs';
 import { DesiredObject } from './desired-object.js';
 
 /** The label `istioctl tag set default` deactivates the non-revisioned injector with: nothing carries it. */
-export const DEACTIVATED_SELECTOR = { matchLabels: { 'istio.io/deactivated': 'never-match' } } as const;
+const DEACTIVATED_SELECTOR = { matchLabels: { 'istio.io/deactivated': 'never-match' } } as const;
 
-export interface WebhookDeactivationProps {
+interface WebhookDeactivationProps {
   readonly name: string;
   /** Every webhook of the configuration. */
   readonly webhookNames: readonly string[];

@@ -2,7 +2,7 @@ import type { Construct } from 'constructs';
 import { RESTART_ANNOTATION, REV_LABEL } from '../model/kube.js';
 import { DesiredObject } from './desired-object.js';
 
-export interface WorkloadRestartProps {
+interface WorkloadRestartProps {
   readonly apiVersion: string;
   readonly kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
   readonly namespace: string;

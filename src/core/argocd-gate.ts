@@ -15,7 +15,7 @@ export interface ArgoGateInput extends GateMemory {
   readonly degradedGraceMs?: number;
 }
 
-export interface ArgoGateResult extends GateMemory {
+interface ArgoGateResult extends GateMemory {
   readonly decision: GateDecision;
   /** Ask Argo CD to refresh these applications (their status is stale or predates X). */
   readonly refresh: readonly string[];
@@ -23,7 +23,7 @@ export interface ArgoGateResult extends GateMemory {
   readonly warnings: readonly string[];
 }
 
-export function isWarningCondition(type: string): boolean {
+function isWarningCondition(type: string): boolean {
   return type.endsWith('Warning');
 }
 

@@ -67,7 +67,7 @@ export function redactDecision(decision: GateDecision): GateDecision {
 }
 
 /** Which revision of an application is the config repo's (see `trackedRevisions`). */
-export type TrackedRevisions =
+type TrackedRevisions =
   /** Revisions of the config repo's source(s), to relate to X (none known yet: empty). */
   | { readonly kind: 'tracked'; readonly revisions: readonly string[] }
   /** A multi-source application none of whose sources is the config repo. */

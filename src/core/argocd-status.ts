@@ -102,7 +102,7 @@ export const ArgoApplication = z.object({
 });
 export type ArgoApplication = z.infer<typeof ArgoApplication>;
 
-export const ResourceNode = z
+const ResourceNode = z
   .object({
     kind: z.string(),
     namespace: z.string().optional(),
@@ -111,7 +111,7 @@ export const ResourceNode = z
     images: z.array(z.string()).optional(),
   })
   .loose();
-export type ResourceNode = z.infer<typeof ResourceNode>;
+type ResourceNode = z.infer<typeof ResourceNode>;
 
 export const ResourceTree = z.object({ nodes: z.array(ResourceNode).default([]) }).loose();
 export type ResourceTree = z.infer<typeof ResourceTree>;

@@ -42,7 +42,7 @@ export function judgeOutOfSync({ app }: AppObservation): Verdict {
  * compares against with the same source(s) — then auto-sync counts the revision as attempted
  * (`alreadyAttemptedSync`) — else null.
  */
-export function lastSuccessfulSyncTo(app: ArgoApplication): string | null {
+function lastSuccessfulSyncTo(app: ArgoApplication): string | null {
   const op = app.status.operationState;
   const result = op?.syncResult;
   if (op?.phase !== 'Succeeded' || !result) return null;
@@ -56,7 +56,7 @@ export function lastSuccessfulSyncTo(app: ArgoApplication): string | null {
   return desired.length === 1 ? desired[0]! : `[${desired.join(', ')}]`;
 }
 
-export function sameJson(a: unknown, b: unknown): boolean {
+function sameJson(a: unknown, b: unknown): boolean {
   const canonical = (value: unknown): unknown =>
     Array.isArray(value)
       ? value.map(canonical)
@@ -117,7 +117,7 @@ export function judgeSuspended({ app, tree }: AppObservation): Verdict {
   };
 }
 
-export function resumeHint(r: GateResource): string {
+function resumeHint(r: GateResource): string {
   const ns = r.namespace ? ` -n ${r.namespace}` : '';
   switch (r.kind) {
     case 'Deployment':

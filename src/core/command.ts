@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DNS_LABEL, inlineCode } from './user-text.js';
 
 /** Subcommands of `/upgrade`, each with the one-line help shown to users. */
-export const SUBCOMMANDS = {
+const SUBCOMMANDS = {
   status: 'show where the upgrade is',
   continue: 'pass a manual gate, or resume after a pause',
   abort: 'stop the upgrade (merged phases stay; open phase PRs are closed)',
@@ -11,7 +11,7 @@ export const SUBCOMMANDS = {
   help: 'show this help',
 } as const;
 
-export const START_FLAGS = {
+const START_FLAGS = {
   '--version': 'X.Y.Z[-asm.N]: release of the target when its name does not say',
   '--cluster': 'NAME: which cluster of .github/mesh-upgrade.yml (default: the only one)',
   '--canary': 'NS1,NS2: namespaces moved first, in a wave of their own',
@@ -42,7 +42,7 @@ const VALUE_FLAGS = new Set(['--version', '--cluster', '--canary']);
 const BOOLEAN_FLAGS = new Set(['--downgrade', '--dry-run']);
 
 /** Longest comment read for a command: longer ones are not commands (and cost nothing to parse). */
-export const MAX_COMMAND_COMMENT = 10_000;
+const MAX_COMMAND_COMMENT = 10_000;
 /** Most canary namespaces one command may name. */
 export const MAX_CANARY = 50;
 

@@ -154,7 +154,7 @@ export function ownedByNonRevisioned(index: YamlIndex): IndexedObject[] {
 }
 
 /** Names of the EnvoyFilters istiod's chart renders per proxy minor and revision. */
-export function chartFilterName(name: string, revision: string): boolean {
+function chartFilterName(name: string, revision: string): boolean {
   const suffix = `-${revision}`;
   if (!name.endsWith(suffix)) return false;
   return /^(tcp-)?(stats-filter|metadata-exchange|stackdriver-filter|stackdriver-sampling|wasm-stats-filter)(-1\.\d+)?$/.test(

@@ -33,7 +33,7 @@ export function chooseCurrentRevision(inventory: MeshInventory, target: string, 
 }
 
 /** The revision whose Helm release holds the `default` tag (`revisionTags`), or base's `defaultRevision`. */
-export function helmDefaultRevision(inventory: MeshInventory, candidates: readonly string[]): string | undefined {
+function helmDefaultRevision(inventory: MeshInventory, candidates: readonly string[]): string | undefined {
   const tagged = inventory.revisions.find(
     (r) =>
       candidates.includes(r.name) &&
@@ -44,7 +44,7 @@ export function helmDefaultRevision(inventory: MeshInventory, candidates: readon
   return tagged?.name ?? (typeof base === 'string' && candidates.includes(base) ? base : undefined);
 }
 
-export function newestBelow(inventory: MeshInventory, candidates: readonly string[], target: string): string | undefined {
+function newestBelow(inventory: MeshInventory, candidates: readonly string[], target: string): string | undefined {
   const version = (name: string) => inventory.revisions.find((r) => r.name === name)?.version ?? null;
   const top = version(target);
   const known = candidates.filter((c) => version(c) && (!top || semver.lt(version(c)!, top)));

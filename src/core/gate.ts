@@ -95,7 +95,7 @@ export function evaluateManualGate(question: GateQuestion): GateOutcome {
 export const manualGate: HealthGate = { name: 'manual', metricLabel: 'manual', evaluate: async (question) => evaluateManualGate(question) };
 
 /** How often a gate that polls asks again (the repo config's gateTiming, in ms). */
-export interface PollTiming {
+interface PollTiming {
   readonly pollMs: number;
   readonly maxPollMs: number;
   /** How long a healthy phase is held before it passes. */

@@ -6,7 +6,7 @@ import type { YamlIndex } from './repo-index.js';
 import { hasPlaceholder, mergeValues, resolveDeep, resolveVariable, valuesFromConfigMaps } from './sources/flux-substitution.js';
 
 /** Values the plan edits; an Argo CD parameter setting one would silently win over the edit. */
-export const MESH_VALUE = /^(revision|revisionTags(\[\d+\])?|defaultRevision|global\.operatorManageWebhooks)$/;
+const MESH_VALUE = /^(revision|revisionTags(\[\d+\])?|defaultRevision|global\.operatorManageWebhooks)$/;
 
 /** An Argo CD Application or Flux HelmRelease of one of Istio's charts (`base`, `istiod`, `gateway`), with its values read; else null. */
 export function toHelmRelease(object: IndexedObject, index?: YamlIndex): HelmRelease | null {
@@ -61,7 +61,7 @@ export function toHelmRelease(object: IndexedObject, index?: YamlIndex): HelmRel
 }
 
 /** Helm `values` given as a string of YAML; unreadable values count as none. */
-export function parseValuesText(text: string): Readonly<Record<string, unknown>> {
+function parseValuesText(text: string): Readonly<Record<string, unknown>> {
   try {
     return asDict(loadValues(text));
   } catch {

@@ -6,7 +6,7 @@ import { z } from 'zod';
  * rendered and parsed here, and only here, so a format changes in one place.
  */
 
-export const BRANCH_PREFIX = 'mesh-upgrade';
+const BRANCH_PREFIX = 'mesh-upgrade';
 
 // ---- the state block of the sticky comment (its payload and HMAC are core/state.ts's) ----------
 
@@ -15,7 +15,7 @@ const STATE_BLOCKS = new RegExp(`<!-- ${STATE_MARKER}:v(\\d+) ([A-Za-z0-9+/=]+)(
 const STATE_BLOCK_AT_END = new RegExp(`<!-- ${STATE_MARKER}:[^>]*-->\\s*$`);
 
 /** The parts of a state block: format version, base64 payload, and its MAC (absent before v2). */
-export interface StateEnvelope {
+interface StateEnvelope {
   readonly version: number;
   readonly payload: string;
   readonly mac: string | null;
@@ -96,7 +96,7 @@ export const PERMISSION_REFUSAL_MARKER = '<!-- mesh-upgrade-permission-refusal -
 
 // ---- branch and ref names -----------------------------------------------------------------------
 
-export interface PhaseBranch {
+interface PhaseBranch {
   readonly cluster: string;
   readonly revision: string;
   /** Zero-based position of the phase. */

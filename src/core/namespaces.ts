@@ -39,7 +39,7 @@ export function discoverNamespaces(index: YamlIndex, tagTarget: ReadonlyMap<stri
  * Labels as kustomize leaves them: resources first, then each patch in order; a patch's `key: null`
  * deletes the key, `$patch: replace` replaces the whole map, `$patch: delete` on the object drops it.
  */
-export function effectiveLabels(definitions: readonly IndexedObject[]): Record<string, string> {
+function effectiveLabels(definitions: readonly IndexedObject[]): Record<string, string> {
   let labels: Record<string, string> = {};
   for (const definition of definitions) {
     if (definition.isPatch && (definition.body as { $patch?: unknown }).$patch === 'delete') return {};
@@ -55,7 +55,7 @@ export function effectiveLabels(definitions: readonly IndexedObject[]): Record<s
 }
 
 /** `istio-injection` wins over `istio.io/rev` (Istio keeps it so for backward compatibility). */
-export function injectionModeOf(labels: Readonly<Record<string, string>>): InjectionMode {
+function injectionModeOf(labels: Readonly<Record<string, string>>): InjectionMode {
   const injection = labels[INJECTION_LABEL];
   if (injection === 'enabled') return { mode: 'injection-enabled' };
   if (injection === 'disabled') return { mode: 'disabled' };

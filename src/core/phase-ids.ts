@@ -1,5 +1,5 @@
 /** Phase ids, in the order a canary upgrade runs them. Workload waves are `workloads-<n>`. */
-export const PHASE_ORDER = [
+const PHASE_ORDER = [
   'control-plane',
   'gateways',
   'workloads',
@@ -9,10 +9,10 @@ export const PHASE_ORDER = [
   'operator-cleanup',
   'scale-up',
 ] as const;
-export type PhaseKind = (typeof PHASE_ORDER)[number];
+type PhaseKind = (typeof PHASE_ORDER)[number];
 
 /** Restarts proceed at about this many pods a minute (ASM's documented figure). */
-export const PODS_PER_MINUTE = 100;
+const PODS_PER_MINUTE = 100;
 /** Default pod budget of one workload wave: about a minute of restarts. */
 export const DEFAULT_POD_BUDGET = 100;
 

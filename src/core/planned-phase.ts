@@ -101,7 +101,7 @@ export function emptyWorkloads(ctx: PlanContext, id = 'workloads'): PhaseDraft {
   };
 }
 
-export function withFiles(snapshot: RepoSnapshot, draft: PhaseDraft): [readonly ObjectChange[], readonly FileChange[]] {
+function withFiles(snapshot: RepoSnapshot, draft: PhaseDraft): [readonly ObjectChange[], readonly FileChange[]] {
   const applied = renderPhase(new Map(snapshot), { objects: draft.objects, deletions: draft.deletions });
   return [applied.changes, applied.files];
 }

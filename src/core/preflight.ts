@@ -94,7 +94,7 @@ export function collectPreflightWarnings(ctx: PlanContext): void {
   }
 }
 
-export const IGNORE_DIFFERENCES_SNIPPET = `  ignoreDifferences:
+const IGNORE_DIFFERENCES_SNIPPET = `  ignoreDifferences:
     - group: admissionregistration.k8s.io
       kind: MutatingWebhookConfiguration
       jqPathExpressions:

@@ -67,7 +67,7 @@ export const IstioVersion = z.string().transform((value, ctx) => {
   return parsed.version;
 });
 
-export type RevisionFlavor = 'asm' | 'oss' | 'named' | 'managed';
+type RevisionFlavor = 'asm' | 'oss' | 'named' | 'managed';
 
 export interface Revision {
   readonly name: string;

@@ -8,9 +8,9 @@ import { CLEANUP_MODES, STRATEGIES } from './upgrade-options.js';
  * phase branches and PRs show and is always cross-checked against them, so losing or editing it
  * never loses the upgrade: the repo and the PRs are the truth.
  */
-export const STATE_VERSION = 1;
+const STATE_VERSION = 1;
 
-export const PhaseStatus = z.enum([
+const PhaseStatus = z.enum([
   /** Not started. */
   'pending',
   /** Its PR is open for review (or, manual-only, its checklist waits for /upgrade continue). */
@@ -26,11 +26,11 @@ export const PhaseStatus = z.enum([
   /** The gate failed. */
   'failed',
 ]);
-export type PhaseStatus = z.infer<typeof PhaseStatus>;
+type PhaseStatus = z.infer<typeof PhaseStatus>;
 
 /** core/gate.ts's GateMemory as stored (ISO times), plus when the phase was merged (the gate's clock starts there). */
-export const StoredGateMemory = z.object({ mergedAt: z.string().nullable(), healthySince: z.string().nullable(), wasHealthy: z.boolean() });
-export type StoredGateMemory = z.infer<typeof StoredGateMemory>;
+const StoredGateMemory = z.object({ mergedAt: z.string().nullable(), healthySince: z.string().nullable(), wasHealthy: z.boolean() });
+type StoredGateMemory = z.infer<typeof StoredGateMemory>;
 
 export const PhaseRecord = z.object({
   id: z.string(),
@@ -60,8 +60,8 @@ export function newPhaseRecord(id: string, title: string, status: 'pending' | 'd
   };
 }
 
-export const UpgradeStatus = z.enum(['running', 'paused', 'completed', 'aborted', 'rolled-back']);
-export type UpgradeStatus = z.infer<typeof UpgradeStatus>;
+const UpgradeStatus = z.enum(['running', 'paused', 'completed', 'aborted', 'rolled-back']);
+type UpgradeStatus = z.infer<typeof UpgradeStatus>;
 
 export const UpgradeState = z.object({
   version: z.literal(STATE_VERSION),
@@ -128,7 +128,7 @@ export function renderStateBlock(state: UpgradeState, key: StateKey): string {
   return renderStateEnvelope({ version: BLOCK_VERSION, payload, mac: macOf(key, payload) });
 }
 
-export type StateParse =
+type StateParse =
   | { readonly kind: 'none' }
   | { readonly kind: 'state'; readonly state: UpgradeState }
   | { readonly kind: 'invalid'; readonly reason: string }

@@ -1,17 +1,17 @@
 import semver from 'semver';
 import { FIRST_REVISIONED_MINOR, type Revision, revisionNameFor } from './revision.js';
 
-export type UpgradePolicyDecision =
+type UpgradePolicyDecision =
   | { readonly kind: 'allow'; readonly direction: 'upgrade' | 'downgrade' | 'same-version'; readonly warnings: readonly PolicyWarning[] }
   | { readonly kind: 'noop'; readonly reason: string }
   | { readonly kind: 'refuse'; readonly code: string; readonly reason: string };
 
-export interface PolicyWarning {
+interface PolicyWarning {
   readonly code: string;
   readonly message: string;
 }
 
-export interface UpgradePolicyOptions {
+interface UpgradePolicyOptions {
   /** The user asked for a downgrade explicitly (`--downgrade`). */
   readonly downgrade?: boolean;
 }

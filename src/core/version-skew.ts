@@ -35,10 +35,10 @@ export const SUPPORTED_KUBERNETES: Readonly<Record<number, readonly [number, num
 };
 
 /** Istio serves proxies up to two minors older than its control plane (n-2). */
-export const MAX_PROXY_SKEW = 2;
+const MAX_PROXY_SKEW = 2;
 
 /** The Kubernetes minor a cluster runs, and the file (or setting) that says so. */
-export interface ClusterVersion {
+interface ClusterVersion {
   readonly minor: number;
   readonly source: string;
 }
@@ -110,7 +110,7 @@ function bareMetalKubernetesMinor(value: string | null): number | null {
 }
 
 /** A sidecar written into a workload's manifest (`istioctl kube-inject` output) and its release. */
-export interface PinnedSidecar {
+interface PinnedSidecar {
   readonly object: IndexedObject;
   readonly minor: number;
   readonly image: string;

@@ -1,7 +1,7 @@
 import { ApiObject, App, Chart, Yaml } from 'cdk8s';
 import type { Construct } from 'constructs';
 
-export interface BotChartProps {
+interface BotChartProps {
   readonly namespace: string;
   readonly image: string;
   /** Replicas are safe: no correctness depends on in-memory state. @default 2 */
@@ -19,7 +19,7 @@ const PORT = 3000;
  * system, probes on Probot's /ping), its Service (webhooks and /metrics), and optionally a Redis for
  * throttling shared by the replicas. Secrets are referenced, never generated.
  */
-export class BotChart extends Chart {
+class BotChart extends Chart {
   constructor(scope: Construct, id: string, props: BotChartProps) {
     super(scope, id, { disableResourceNameHashes: true, namespace: props.namespace });
     const labels = { 'app.kubernetes.io/name': 'mesh-upgrade-bot' };

@@ -6,7 +6,7 @@ import semver from 'semver';
  * optional variant (`1.20.3`, `1.20.3-distroless`, `1.20.3-asm.1-distroless`); the digest, when
  * present, is what the runtime pulls, whatever the tag says.
  */
-export interface ImageReference {
+interface ImageReference {
   /** Registry host (with port) and repository: `registry:5000/istio/proxyv2`. */
   readonly name: string;
   /** Last path segment of the repository: `proxyv2`. */

@@ -33,7 +33,7 @@ export function objectKey(ref: ObjectRef): string {
 }
 
 /** The API group without version, so `autoscaling/v1` and `autoscaling/v2` name one object. */
-export function groupOf(apiVersion: string): string {
+function groupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');
   return slash < 0 ? '' : apiVersion.slice(0, slash);
 }

@@ -7,7 +7,7 @@ export const GITHUB_BODY_LIMIT = 65_536;
  * Caps tried in turn on the long lists of a comment (warnings, manual steps, phase rows, resources)
  * until it fits: everything first, then fewer and fewer rows, each list ending in "… N more".
  */
-export const LIST_CAPS: readonly number[] = [Number.POSITIVE_INFINITY, 100, 30, 10, 3, 0];
+const LIST_CAPS: readonly number[] = [Number.POSITIVE_INFINITY, 100, 30, 10, 3, 0];
 
 /** The first `max` items and how many were left out (null when none). */
 export function firstOf<T>(items: readonly T[], max: number): { shown: T[]; more: number | null } {

@@ -73,10 +73,10 @@ export const MESSAGE_KEYS = [
   'reason.cluster-held',
   'lock.another-upgrade',
 ] as const;
-export type MessageKey = (typeof MESSAGE_KEYS)[number];
+type MessageKey = (typeof MESSAGE_KEYS)[number];
 
 /** Values a message is rendered with (verbatim: messages are Markdown, not HTML). */
-export type MessageParams = Readonly<Record<string, string | number | boolean | null | undefined>>;
+type MessageParams = Readonly<Record<string, string | number | boolean | null | undefined>>;
 
 /** The message catalogue: words people read, by key, rendered from templates/replies.md. */
 export interface Messages {

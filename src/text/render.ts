@@ -198,7 +198,7 @@ function mermaidClass(status: PhaseRecord['status']): string {
   }
 }
 
-export interface PullRequestText {
+interface PullRequestText {
   readonly title: string;
   readonly body: string;
 }
@@ -294,6 +294,6 @@ export function fitComment(body: string, marker: string): string {
 }
 
 /** Keeps a PR body under GitHub's limit, always keeping the trailing marker. */
-export function clamp(body: string, marker: string): string {
+function clamp(body: string, marker: string): string {
   return clampKeeping(body, marker, BODY_LIMIT, "\n\n… (cut to stay under GitHub's 65,536-character limit; see *Files changed*)\n\n");
 }

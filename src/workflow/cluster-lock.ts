@@ -11,13 +11,13 @@ import type { Logger } from './logger.js';
  */
 export const LOCK_GRACE_MS = 10 * 60_000;
 
-export type ClusterLock =
+type ClusterLock =
   /** `tookOverFrom`: the stale lock this issue replaced (its issue ran no upgrade of the cluster). */
   | { readonly kind: 'acquired'; readonly tookOverFrom: LockHolder | null }
   | { readonly kind: 'held'; readonly issue: number | null }
   | { readonly kind: 'refused'; readonly reason: string };
 
-export interface LockRequest {
+interface LockRequest {
   readonly cluster: string;
   readonly issue: number;
   readonly base: BranchHead;

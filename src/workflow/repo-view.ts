@@ -19,7 +19,7 @@ export interface RepoView {
 }
 
 /** A plan, or why the planner refused (a user-fixable problem, said in the comment). */
-export type PlanResult = { readonly kind: 'planned'; readonly plan: UpgradePlan } | { readonly kind: 'refused'; readonly reason: string };
+type PlanResult = { readonly kind: 'planned'; readonly plan: UpgradePlan } | { readonly kind: 'refused'; readonly reason: string };
 
 /** The base branch at its head, with the repo config there; a config that does not parse is an expected outcome. */
 export async function readRepo(env: WorkflowEnv): Promise<{ kind: 'read'; view: RepoView } | { kind: 'bad-config'; reason: string }> {

@@ -22,7 +22,7 @@ export type { GateScheduler } from './context.js';
 export type { PullRequestClosedEvent } from './events.js';
 export type { WorkflowServices } from './services.js';
 
-export interface WorkflowDeps {
+interface WorkflowDeps {
   readonly repo: ConfigRepo;
   readonly templates: Templates;
   /** Authenticates the state block of the sticky comment (derived from the App's secret). */
@@ -37,7 +37,7 @@ export interface WorkflowDeps {
   readonly services: WorkflowServices;
 }
 
-export interface CommentEvent {
+interface CommentEvent {
   readonly issue: number;
   readonly commentId: number;
   readonly body: string;

@@ -1,7 +1,7 @@
 import type { GateDecision, GateOutcome } from '../core/gate.js';
 import { phaseKindOf } from '../core/phase-ids.js';
 import type { PlannedPhase, UpgradePlan } from '../core/plan-types.js';
-import { newPhaseRecord, type PhaseRecord, type UpgradeState } from '../core/state.js';
+import { newPhaseRecord, type UpgradeState } from '../core/state.js';
 import type { Messages } from '../text/messages.js';
 import { gateNote } from '../text/render.js';
 import { isActive, isSettled } from './upgrade-state.js';
@@ -16,7 +16,7 @@ import { isActive, isSettled } from './upgrade-state.js';
  */
 
 /** What the walk needs to know beyond the state: words, and the repo config and head it runs at. */
-export interface WalkContext {
+interface WalkContext {
   readonly messages: Messages;
   /** The repo config's scaleDownGraceHours. */
   readonly graceHours: number;
@@ -69,7 +69,7 @@ export type WalkAction =
   | { readonly kind: 'schedule-check'; readonly delayMs: number }
   | { readonly kind: 'release-lock' };
 
-export interface WalkStep {
+interface WalkStep {
   readonly walk: Walk;
   readonly actions: readonly WalkAction[];
 }
@@ -310,9 +310,4 @@ function missingTarget(messages: Messages, state: UpgradeState, plan: UpgradePla
   if (plan.install === 'external' && confirmed) return null;
   const phase = `${planned.title.charAt(0).toLowerCase()}${planned.title.slice(1)}`;
   return messages.say('reason.missing-target', { target: state.target, external: plan.install === 'external', phase });
-}
-
-/** The phase record a walk action is about. */
-export function phaseAt(walk: Walk, index: number): PhaseRecord {
-  return walk.state.phases[index]!;
 }

@@ -20,7 +20,7 @@ export interface FastEdit {
   readonly patch: FastPatch;
 }
 
-export interface FastPatch {
+interface FastPatch {
   readonly [key: string]: Scalar | null | FastPatch;
 }
 

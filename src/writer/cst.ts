@@ -119,7 +119,7 @@ export function collectProps(token: unknown, out: { anchors: CST.SourceToken[]; 
 }
 
 /** Token types that separate entries but belong to none. */
-export const BETWEEN = new Set(['space', 'newline', 'comma', 'comment']);
+const BETWEEN = new Set(['space', 'newline', 'comma', 'comment']);
 
 /** Where an entry's own text starts: its `?`, its key's anchor or tag, its key, or its `:` when it has no key. */
 export function itemStart(item: Item): number {

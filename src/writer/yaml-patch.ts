@@ -8,7 +8,7 @@ import { MapPatcher } from './map-patcher.js';
 import { patchedData, readsAs } from './patch-data.js';
 
 /** What a document is, read from its CST: enough to match it against an object reference. */
-export interface DocumentIdentity {
+interface DocumentIdentity {
   readonly documentIndex: number;
   readonly apiVersion: string | null;
   readonly kind: string | null;
@@ -43,12 +43,12 @@ export function editYamlText(path: string, source: string, edits: readonly Docum
   return editYamlTextReporting(path, source, edits, options).text;
 }
 
-export interface EditOptions {
+interface EditOptions {
   /** Try the line-based fast path first (same result; tests turn it off to check the CST path). @default true */
   readonly fastPath?: boolean;
 }
 
-export interface EditResult {
+interface EditResult {
   /** The new text, or null when every document was removed. */
   readonly text: string | null;
   /** Indexes (into `edits`) of the edits that changed something. */

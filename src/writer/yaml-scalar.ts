@@ -1,13 +1,15 @@
 import { parse } from 'yaml';
 import type { Scalar } from '../model/scalar.js';
 
+// A memo of a pure function; bounded, since the bot runs for months over many repos.
 const plainSafeCache = new Map<string, boolean>();
+const PLAIN_SAFE_CACHE_LIMIT = 50_000;
 
 /**
  * True when `text` reads back as the same string, unquoted, under both YAML 1.2 and 1.1
  * (Kubernetes tooling still meets 1.1 parsers, where `on`/`yes` are booleans).
  */
-export function isPlainSafe(text: string): boolean {
+function isPlainSafe(text: string): boolean {
   let safe = plainSafeCache.get(text);
   if (safe === undefined) {
     safe =
@@ -17,6 +19,7 @@ export function isPlainSafe(text: string): boolean {
       !/^[-?]/.test(text) &&
       safeParse(text, '1.2') === text &&
       safeParse(text, '1.1') === text;
+    if (plainSafeCache.size >= PLAIN_SAFE_CACHE_LIMIT) plainSafeCache.clear();
     plainSafeCache.set(text, safe);
   }
   return safe;

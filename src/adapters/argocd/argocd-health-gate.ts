@@ -12,7 +12,7 @@ import type { GateOutcome, GateQuestion, HealthGate } from '../../core/gate.js';
 import { statusOf } from '../github/errors.js';
 import { ArgoCdApiError, type ArgoCdClient } from './client.js';
 
-export interface ArgoCdGateOptions {
+interface ArgoCdGateOptions {
   readonly client: ArgoCdClient;
   /** The config repo (the GitHub repo the upgrade runs in): a multi-source app's revision is the one of its source. */
   readonly repo: ConfigRepoRef;

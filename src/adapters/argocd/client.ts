@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { ArgoApplication, ResourceTree } from '../../core/argocd-status.js';
 import { metrics } from '../../observability/metrics.js';
 
-export interface ArgoCdClientOptions {
+interface ArgoCdClientOptions {
   /** `https://argocd.example.com` (ARGOCD_SERVER; a bare host name gets https://). */
   readonly server: string;
   /** API token (ARGOCD_AUTH_TOKEN); never logged or echoed. */

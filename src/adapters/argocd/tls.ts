@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, fetch as undiciFetch } from 'undici';
 
-export interface ArgoCdTlsOptions {
+interface ArgoCdTlsOptions {
   /** PEM file of the CA that signed Argo CD's certificate (ARGOCD_CA_FILE). */
   readonly caFile?: string | undefined;
   /** Skip certificate verification (ARGOCD_INSECURE=true), for lab clusters only. */

@@ -3,11 +3,11 @@ import type { GateOutcome, GateQuestion, HealthGate } from '../../core/gate.js';
 import type { CommitStatus, ConfigRepo } from './ports.js';
 
 /** The commit status context Argo CD Notifications posts for an application (README: `label`). */
-export function deployedContext(application: string): string {
+function deployedContext(application: string): string {
   return `continuous-delivery/${application}`;
 }
 
-export interface CommitStatusGateOptions {
+interface CommitStatusGateOptions {
   /** How long a success status must stand, with no failure after it, before the phase passes (at least TOKEN_FREE_MIN_WINDOW_MS). */
   readonly stabilityWindowMs: number;
   /** How long, from the merge, the gate waits for a status (none yet, or the newest `pending`) before it fails. */
@@ -21,7 +21,7 @@ export interface CommitStatusGateOptions {
  * `progressDeadlineSeconds` (600 s by default) ran out — then `on-health-degraded` posts the
  * failure. 600 s plus a minute for Argo CD to notice and Notifications to post.
  */
-export const TOKEN_FREE_MIN_WINDOW_MS = 660_000;
+const TOKEN_FREE_MIN_WINDOW_MS = 660_000;
 
 /** At most this many commits after the merge commit are read for statuses (the newest ones). */
 const MAX_COMMITS = 30;

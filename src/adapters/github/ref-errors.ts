@@ -8,7 +8,7 @@ import { GitHubApiError } from './errors.js';
  * violations found" (branch-name patterns, restricted creations), or anything else, will be
  * answered the same way however often it is asked.
  */
-export type RefAnswer =
+type RefAnswer =
   | { readonly kind: 'exists' }
   | { readonly kind: 'not-fast-forward' }
   | { readonly kind: 'missing' }
@@ -18,7 +18,7 @@ export type RefAnswer =
 /** Tries of one ref write (the first included) before the bot gives up and says so. */
 export const REF_ATTEMPTS = 3;
 /** Pause before trying a "Reference update failed" again (times the attempt number). */
-export const REF_RETRY_DELAY_MS = 200;
+const REF_RETRY_DELAY_MS = 200;
 
 /** What a failed ref write means, or null when it is not a 422 from GitHub (then it is rethrown as is). */
 export function refAnswerOf(error: unknown): RefAnswer | null {
@@ -56,7 +56,7 @@ export function summarizeGitHubMessage(message: string): string {
 }
 
 /** What the bot tried to create, as the reason names it. */
-export type RefTarget = { readonly kind: 'branch' | 'lock'; readonly name: string; readonly update?: boolean };
+type RefTarget = { readonly kind: 'branch' | 'lock'; readonly name: string; readonly update?: boolean };
 
 function describeTarget(target: RefTarget): string {
   return target.kind === 'branch' ? `the branch \`${target.name}\`` : `the lock ref \`${target.name}\``;

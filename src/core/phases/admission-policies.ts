@@ -8,7 +8,7 @@ import { injectionBans } from '../sources/kyverno.js';
 import type { DraftScope, PhaseDraft, PlanContext } from './context.js';
 
 /** Whether a phase relabels a namespace (drops `istio-injection` or sets `istio.io/rev` on it). */
-export function relabelsNamespaces(draft: PhaseDraft): boolean {
+function relabelsNamespaces(draft: PhaseDraft): boolean {
   return relabelledNamespaces(draft).length > 0;
 }
 
@@ -27,7 +27,7 @@ function relabelledNamespaces(draft: PhaseDraft): string[] {
  * The phase that relaxes the policies before the first relabel: its own PR, merged and synced
  * before namespaces change, since one sync applies Namespaces before custom resources.
  */
-export function draftAdmissionPolicies(ctx: PlanContext, s: DraftScope, policies: readonly InjectionPolicy[]): PhaseDraft {
+function draftAdmissionPolicies(ctx: PlanContext, s: DraftScope, policies: readonly InjectionPolicy[]): PhaseDraft {
   const objects: PlacedObject[] = [];
   for (const policy of policies) {
     if (!policy.relax) continue;
@@ -61,7 +61,7 @@ export function draftAdmissionPolicies(ctx: PlanContext, s: DraftScope, policies
 }
 
 /** The edits that put enforcement back at cleanup, with the manual follow-ups. */
-export function restorePolicies(s: DraftScope, policies: readonly InjectionPolicy[]): { objects: PlacedObject[]; manual: string[] } {
+function restorePolicies(s: DraftScope, policies: readonly InjectionPolicy[]): { objects: PlacedObject[]; manual: string[] } {
   const objects: PlacedObject[] = [];
   for (const policy of policies) {
     if (!policy.restore) continue;

@@ -143,7 +143,7 @@ function defaultTagOutsideGit(ctx: PlanContext): string[] {
 }
 
 /** Annotation on an Argo CD Application whose pruning the tag handover turned off. */
-export const PRUNE_PAUSED_ANNOTATION = 'mesh-upgrade-bot.io/prune-paused-for-tag-handover';
+const PRUNE_PAUSED_ANNOTATION = 'mesh-upgrade-bot.io/prune-paused-for-tag-handover';
 
 /**
  * The revision tags move from the old istiod release to the new one in this one commit, without a

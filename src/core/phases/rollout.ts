@@ -2,13 +2,13 @@ import type { IndexedObject } from '../../model/objects.js';
 import type { Workload } from '../inventory.js';
 
 /** More restarted workloads than this in one namespace get one type-wide check instead of a line each. */
-export const MAX_NAMED_ROLLOUT_CHECKS = 10;
+const MAX_NAMED_ROLLOUT_CHECKS = 10;
 
 /** `kubectl rollout status` with a resource type and no name waits for every object of the type only from kubectl 1.25. */
 const NEEDS_KUBECTL_1_25 = '# kubectl ≥ 1.25';
 
 /** Every type a meshed namespace may restart, for namespaces whose workloads are not in the repo. */
-export const ALL_WORKLOAD_TYPES: readonly string[] = ['deployment', 'statefulset', 'daemonset'];
+const ALL_WORKLOAD_TYPES: readonly string[] = ['deployment', 'statefulset', 'daemonset'];
 
 /**
  * `kubectl rollout status` checks for the workloads a phase restarts in one namespace: one line per

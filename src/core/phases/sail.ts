@@ -15,7 +15,7 @@ import { evaluateUpgradePolicy } from '../upgrade-policy.js';
 import type { PhaseDraft } from './context.js';
 import { rolloutStatusChecks } from './rollout.js';
 
-export interface SailPlanOptions {
+interface SailPlanOptions {
   readonly to: string;
   readonly version?: string;
   readonly downgrade?: boolean;
@@ -23,7 +23,7 @@ export interface SailPlanOptions {
   readonly rollback?: boolean;
 }
 
-export interface SailDrafts {
+interface SailDrafts {
   readonly from: Revision | null;
   readonly to: Revision;
   readonly direction: 'upgrade' | 'downgrade' | 'same-version' | 'none';
@@ -39,7 +39,7 @@ export interface SailDrafts {
  * the target revision is the name Sail gives it: `<istio>-v1-24-3` (RevisionBased) or `<istio>`
  * (InPlace).
  */
-export function sailTarget(plane: SailControlPlane, to: string, explicitVersion?: string): { version: string; revision: string } {
+function sailTarget(plane: SailControlPlane, to: string, explicitVersion?: string): { version: string; revision: string } {
   const fail = (why: string): never => {
     throw new UpgradeRefusedError(
       `--to ${to}: ${why}. For the Sail Operator's Istio ${plane.name}, name the release (--to v1.24.3 or --to 1-24-3) or the IstioRevision Sail creates for it (--to ${sailRevisionName(plane.name, 'RevisionBased', 'v1.24.3')}).`,

@@ -90,7 +90,7 @@ export function draftWorkloadWaves(
 }
 
 /** The tag canary namespaces follow under the tag strategy. */
-export const CANARY_TAG = 'canary';
+const CANARY_TAG = 'canary';
 
 /** Creates the canary tag (→ new revision) once, in the canary wave, shaped after an existing tag. */
 function ensureCanaryTag(ctx: PlanContext, s: DraftScope): PlacedObject[] {

@@ -21,10 +21,7 @@ export const applicationSetElements: DelegatedEdits = {
  * documents of the repo, so their changes go to the generator elements instead (a patch edits
  * the element, a new release appends a copy of the old one's element, a deletion removes it).
  */
-export function splitGeneratedEdits(
-  repo: ReadonlyMap<string, string>,
-  edits: PhaseEdits,
-): { rest: PhaseEdits; generated: GeneratedEdit[] } {
+function splitGeneratedEdits(repo: ReadonlyMap<string, string>, edits: PhaseEdits): { rest: PhaseEdits; generated: GeneratedEdit[] } {
   const generated: GeneratedEdit[] = [];
   const generatedTarget = (o: IndexedObject) => mayBeGenerated(repo, o) && isGeneratedTarget(repo, o);
   const objects = edits.objects.filter(({ desired, targets }) => {
@@ -60,7 +57,7 @@ function mayBeGenerated(repo: ReadonlyMap<string, string>, object: IndexedObject
 }
 
 /** Writes generated Applications' changes into their generator elements, in order. */
-export function applyGeneratedEdits(
+function applyGeneratedEdits(
   repo: { get(path: string): string | undefined; set(path: string, text: string): void; delete?(path: string): void },
   edits: readonly GeneratedEdit[],
   changes: ObjectChange[],

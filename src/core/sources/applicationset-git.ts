@@ -21,7 +21,7 @@ export interface GitGlobs {
   readonly exclude: readonly string[];
 }
 
-export interface GitParamSet {
+interface GitParamSet {
   readonly params: Record<string, unknown>;
   /** The params file (files generator), null for a directory. */
   readonly file: string | null;

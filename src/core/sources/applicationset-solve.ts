@@ -6,7 +6,7 @@ import { type GeneratedApplication, plainValue, type Reference, renderValue, typ
 
 import { isPathReference } from './applicationset-git.js';
 
-export const VALUES_TEXT = ['spec', 'source', 'helm', 'values'] as const;
+const VALUES_TEXT = ['spec', 'source', 'helm', 'values'] as const;
 
 /** The Application with its Helm `values` text read as data (compared as data, not as text). */
 export function withValuesData(body: Readonly<Record<string, unknown>>): Record<string, unknown> {
@@ -18,7 +18,7 @@ export function withValuesData(body: Readonly<Record<string, unknown>>): Record<
   return copy;
 }
 
-export function isValuesText(path: readonly string[], textValues: boolean): boolean {
+function isValuesText(path: readonly string[], textValues: boolean): boolean {
   return textValues && path.length >= VALUES_TEXT.length && VALUES_TEXT.every((k, i) => path[i] === k);
 }
 
@@ -164,7 +164,7 @@ export function equivalent(a: unknown, b: unknown): boolean {
   return isDeepStrictEqual(a, b);
 }
 
-export function emptyList(value: unknown): boolean {
+function emptyList(value: unknown): boolean {
   return Array.isArray(value) && value.length === 0;
 }
 
@@ -172,7 +172,7 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function withoutNamespace(body: Readonly<Record<string, unknown>>): Record<string, unknown> {
+function withoutNamespace(body: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const metadata = { ...asDict(body.metadata) };
   delete metadata.namespace;
   return { ...body, metadata };

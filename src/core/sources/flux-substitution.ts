@@ -35,12 +35,12 @@ export function hasPlaceholder(value: unknown): boolean {
   return typeof value === 'string' && /\$\{[_a-zA-Z][_a-zA-Z0-9]*(?::?[=-][^}]*)?\}/.test(value);
 }
 
-export function isFluxKustomization(object: IndexedObject): boolean {
+function isFluxKustomization(object: IndexedObject): boolean {
   return object.kind === 'Kustomization' && object.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/');
 }
 
 /** The Flux Kustomization whose `spec.path` holds `file` (the most specific one), or null. */
-export function kustomizationFor(index: YamlIndex, file: string): IndexedObject | null {
+function kustomizationFor(index: YamlIndex, file: string): IndexedObject | null {
   let best: { object: IndexedObject; length: number } | null = null;
   for (const object of index.ofKind('Kustomization')) {
     if (!isFluxKustomization(object)) continue;

@@ -403,4 +403,4 @@ export class ValuesWriter {
 }
 
 /** Elements added by earlier phases of the same plan, by the file and name of the created object. */
-export const createdByPlan = new WeakMap<AppOfApps, Map<string, CreatedElement>>();
+const createdByPlan = new WeakMap<AppOfApps, Map<string, CreatedElement>>();

@@ -61,10 +61,6 @@ export interface AppOfApps {
 
 export const virtual = new WeakMap<IndexedObject, VirtualInfo>();
 
-export function isRenderedFromChart(object: IndexedObject): boolean {
-  return virtual.has(object);
-}
-
 /** Finds the local charts Argo CD Applications of the repo render, and renders them. */
 export function renderLocalCharts(snapshot: RepoSnapshot, index: YamlIndex): AppOfApps {
   const charts: LocalChart[] = [];
@@ -253,7 +249,7 @@ function walk(
 
 export const key = (path: ReadonlyArray<string | number>) => JSON.stringify(path);
 
-export function isKube(value: unknown): value is KubeObject {
+function isKube(value: unknown): value is KubeObject {
   const v = asDict(value);
   return typeof v.apiVersion === 'string' && typeof v.kind === 'string' && typeof asDict(v.metadata).name === 'string';
 }

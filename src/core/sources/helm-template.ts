@@ -37,7 +37,7 @@ export interface Guard {
   readonly path: ValuesPath;
 }
 
-export type RenderResult =
+type RenderResult =
   | {
       readonly ok: true;
       readonly output: string;
@@ -358,7 +358,7 @@ function stringOf(value: unknown): string {
   return value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
-export function truthy(value: unknown): boolean {
+function truthy(value: unknown): boolean {
   if (value === null || value === undefined || value === false || value === 0 || value === '') return false;
   if (Array.isArray(value)) return value.length > 0;
   if (isRecord(value)) return Object.keys(value).length > 0;

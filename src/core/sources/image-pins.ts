@@ -21,7 +21,7 @@ const HELM_IMAGE_KEYS: readonly (readonly string[])[] = [
 ];
 
 /** Where the values sit, for the messages: the file and the key path that leads to them. */
-export interface PinSource {
+interface PinSource {
   readonly file: string;
   readonly prefix: string;
 }

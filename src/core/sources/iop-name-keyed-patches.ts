@@ -87,7 +87,7 @@ export function twinIstioOperatorPatches(ctx: PlanContext): RawFileEdit[] {
 }
 
 /** Strategic-merge patch documents of the old IstioOperator (the same name; no namespace or the same one). */
-export function oldIopPatches(ctx: PlanContext, iop: IndexedObject): IndexedObject[] {
+function oldIopPatches(ctx: PlanContext, iop: IndexedObject): IndexedObject[] {
   const namespace = iop.namespace ?? ISTIO_SYSTEM;
   return ctx.index.objects.filter(
     (o) => o.isPatch && o.kind === 'IstioOperator' && o.name === iop.name && (o.namespace ?? namespace) === namespace,

@@ -92,7 +92,7 @@ function sourcePaths(app: IndexedObject): string[] {
 }
 
 /** The chart values an IstioOperator translates to, and what it holds that no value expresses. */
-export interface TranslatedValues {
+interface TranslatedValues {
   readonly istiod: Record<string, unknown>;
   readonly base: Record<string, unknown>;
   /** Fields without a Helm equivalent, as `spec.…` paths with a reason. */

@@ -85,11 +85,7 @@ export function routeNamespaceMoves(index: YamlIndex, draft: PhaseDraft): PhaseD
 }
 
 /** The text with label operations rewritten (`to`), or removed (`to` null); null when it already is. */
-export function rewriteOps(
-  repo: RepoSnapshot,
-  patch: JsonLabelPatch,
-  edits: ReadonlyArray<{ from: LabelOp; to: LabelOp | null }>,
-): string | null {
+function rewriteOps(repo: RepoSnapshot, patch: JsonLabelPatch, edits: ReadonlyArray<{ from: LabelOp; to: LabelOp | null }>): string | null {
   const text = repo.get(patch.file);
   if (text === undefined) return null;
   const refuse = (from: LabelOp, to: LabelOp | null, why: string) =>
@@ -138,7 +134,7 @@ export function rewriteOps(
 }
 
 /** The file with the operation item holding line `at` edited (null when the edit cannot be made). */
-export function editItem(lines: readonly string[], at: number, pathRe: RegExp, from: LabelOp, to: LabelOp | null): string | null {
+function editItem(lines: readonly string[], at: number, pathRe: RegExp, from: LabelOp, to: LabelOp | null): string | null {
   // The operation's item: from its `- ` line to the next item at the same indent.
   let start = at;
   while (start > 0 && !/^\s*-\s/.test(lines[start]!)) start--;
@@ -191,7 +187,7 @@ export function same(a: readonly LabelOp[], b: readonly LabelOp[]): boolean {
   return a.length === b.length && a.every((o, i) => norm(o) === norm(b[i]!));
 }
 
-export function namespaceOpsOf(text: string, patch: JsonLabelPatch): LabelOp[] | null {
+function namespaceOpsOf(text: string, patch: JsonLabelPatch): LabelOp[] | null {
   try {
     if (!patch.inline)
       return (
@@ -218,8 +214,8 @@ export function namespaceOpsOf(text: string, patch: JsonLabelPatch): LabelOp[] |
   }
 }
 
-export const escapePointer = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
+const escapePointer = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
 
-export function escapeRe(text: string): string {
+function escapeRe(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -10,7 +10,7 @@ import { parseSelector, selectorMatches } from './kustomize-selectors.js';
 import { re2ToRegExp } from './re2-target.js';
 
 /** Labels and annotations of an object as its build has them before the JSON6902 patches. */
-export interface SelectorSubject {
+interface SelectorSubject {
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
 }

@@ -15,7 +15,7 @@ import type { ImageEntry, Kustomization, YamlIndex } from '../repo-index.js';
  * pre-injected sidecars, gateways with an explicit image, a rendered istiod.
  * @see https://kubectl.docs.kubernetes.io/references/kustomize/kustomization/images/
  */
-export interface IstioImageOverride {
+interface IstioImageOverride {
   readonly kustomization: string;
   readonly name: string;
   readonly component: 'proxyv2' | 'pilot';
@@ -46,14 +46,14 @@ export function imageEntriesOf(body: Record<string, unknown>): ImageEntry[] {
 }
 
 /** The image name without tag or digest (`docker.io/istio/proxyv2:1.20.3` → `docker.io/istio/proxyv2`). */
-export function imageName(image: string): string {
+function imageName(image: string): string {
   const noDigest = image.split('@')[0]!;
   const colon = noDigest.lastIndexOf(':');
   return colon > noDigest.lastIndexOf('/') ? noDigest.slice(0, colon) : noDigest;
 }
 
 /** The resource and patch files one kustomization's build reads (its bases and components included). */
-export function buildFiles(index: YamlIndex, dir: string): Set<string> {
+function buildFiles(index: YamlIndex, dir: string): Set<string> {
   const byDir = new Map(index.kustomizations.map((k) => [k.dir, k]));
   const files = new Set<string>();
   const seen = new Set<string>();

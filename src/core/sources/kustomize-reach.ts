@@ -10,7 +10,7 @@ import type { YamlIndex } from '../repo-index.js';
  * points at) that no kustomization names (resource, patch, component, generator input, ...) is not
  * applied: a leftover patch or an old copy of a manifest. It is not part of the effective state.
  */
-export interface KustomizationText {
+interface KustomizationText {
   readonly file: string;
   readonly body: unknown;
 }

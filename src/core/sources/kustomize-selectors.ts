@@ -3,7 +3,7 @@
  * (`a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`, comma-separated, all must hold).
  * @see https://kubectl.docs.kubernetes.io/references/kustomize/kustomization/patches/
  */
-export type SelectorTerm =
+type SelectorTerm =
   | { readonly op: 'in' | 'notin'; readonly key: string; readonly values: readonly string[] }
   | { readonly op: 'exists' | 'absent'; readonly key: string };
 

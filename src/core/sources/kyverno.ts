@@ -16,7 +16,7 @@ import {
   pausedEnforcement,
 } from './admission-policy-model.js';
 
-export interface KyvernoRule {
+interface KyvernoRule {
   readonly name: string;
   readonly body: Readonly<Record<string, unknown>>;
 }
@@ -191,7 +191,7 @@ export function kyvernoPolicy(object: IndexedObject, newRevision: string): Injec
 }
 
 /** What to put back by hand, from the paused annotation: the spec-level action alone, or per rule and overrides. */
-export function restoreText(recorded: string): string {
+function restoreText(recorded: string): string {
   if (!/[=;]/.test(recorded)) return `set validationFailureAction back to ${recorded}`;
   return `put back ${recorded
     .split('; ')
@@ -206,14 +206,14 @@ export function restoreText(recorded: string): string {
 }
 
 /** The keys of a validate rule besides its check. */
-export const VALIDATE_META = ['message', 'failureAction', 'failureActionOverrides'];
+const VALIDATE_META = ['message', 'failureAction', 'failureActionOverrides'];
 
-export function isEnforce(action: unknown): boolean {
+function isEnforce(action: unknown): boolean {
   return typeof action === 'string' && /^enforce$/i.test(action);
 }
 
 /** A failureActionOverrides list with its Enforce entries turned to Audit; null when none enforces. */
-export function enforcingOverrides(overrides: unknown): unknown[] | null {
+function enforcingOverrides(overrides: unknown): unknown[] | null {
   if (!Array.isArray(overrides) || !overrides.some((o) => isEnforce(asDict(o).action))) return null;
   return overrides.map((o) => (isEnforce(asDict(o).action) ? { ...asDict(o), action: 'Audit' } : o));
 }
@@ -222,7 +222,7 @@ export function enforcingOverrides(overrides: unknown): unknown[] | null {
  * A pattern entry that forbids a label: `X(label)`, or `label: "!*"`, `"!enabled"` (any `!`-only
  * value: the label must be absent or not that), and the negation anchor spelled with `X`.
  */
-export function isBan(key: string, value: unknown, label: string): boolean {
+function isBan(key: string, value: unknown, label: string): boolean {
   if (key === `X(${label})`) return true;
   if (key !== label && key !== `=(${label})`) return false;
   const text = String(value);
@@ -230,7 +230,7 @@ export function isBan(key: string, value: unknown, label: string): boolean {
 }
 
 /** A validate rule whose pattern forbids istio-injection and otherwise at most requires istio.io/rev: a relabel satisfies it. */
-export function bansInjection(rule: Readonly<Record<string, unknown>>): boolean {
+function bansInjection(rule: Readonly<Record<string, unknown>>): boolean {
   const validate = asDict(rule.validate);
   const labels = asDict(getPath(validate.pattern, ['metadata', 'labels']));
   const ban = Object.keys(labels).find((k) => isBan(k, labels[k], INJECTION_LABEL));
@@ -241,13 +241,13 @@ export function bansInjection(rule: Readonly<Record<string, unknown>>): boolean 
 }
 
 /** `{{ request.object.metadata.labels."<label>" }}`, with or without `|| ''`. */
-export function labelVariable(key: unknown): string | null {
+function labelVariable(key: unknown): string | null {
   const m = /^\{\{\s*request\.object\.metadata\.labels\.(?:"([^"]+)"|([A-Za-z_]\w*))\s*(?:\|\|\s*''\s*)?\}\}$/.exec(String(key));
   return m ? (m[1] ?? m[2])! : null;
 }
 
 /** A deny condition that holds when istio-injection is not `enabled`. */
-export function requiresInjection(condition: unknown): boolean {
+function requiresInjection(condition: unknown): boolean {
   const { key, value } = asDict(condition);
   if (labelVariable(key) !== INJECTION_LABEL) return false;
   // Kyverno reads operators case-insensitively.
@@ -262,16 +262,14 @@ export function requiresInjection(condition: unknown): boolean {
 }
 
 /** The condition added to a deny: the namespace has no istio.io/rev (one with it is meshed). */
-export const NO_REVISION = { key: `{{ request.object.metadata.labels."${REV_LABEL}" || '' }}`, operator: 'Equals', value: '' };
+const NO_REVISION = { key: `{{ request.object.metadata.labels."${REV_LABEL}" || '' }}`, operator: 'Equals', value: '' };
 
 /**
  * A deny rule whose every condition requires istio-injection=enabled: its conditions with one more
  * that must hold too (no istio.io/rev), so a namespace on either label is admitted. 'accepts-revision'
  * when that condition is already there; null when the deny says anything else.
  */
-export function injectionDeny(
-  validate: Readonly<Record<string, unknown>>,
-): unknown[] | Record<string, unknown> | 'accepts-revision' | null {
+function injectionDeny(validate: Readonly<Record<string, unknown>>): unknown[] | Record<string, unknown> | 'accepts-revision' | null {
   if (validate.deny === undefined || !Object.keys(validate).every((k) => k === 'deny' || VALIDATE_META.includes(k))) return null;
   const conditions = asDict(validate.deny).conditions;
   const hasRev = (list: unknown) =>
@@ -296,19 +294,19 @@ export function injectionDeny(
  * Whether a Kyverno rule can see Namespaces or Pods: a namespaced Policy validates only namespaced
  * objects in its own namespace, so a Namespace (cluster-scoped) never reaches it.
  */
-export function kyvernoRuleSeesNamespacesOrPods(object: IndexedObject, rule: Readonly<Record<string, unknown>>): boolean {
+function kyvernoRuleSeesNamespacesOrPods(object: IndexedObject, rule: Readonly<Record<string, unknown>>): boolean {
   const kinds = matchedKinds(rule);
   if (object.kind !== 'Policy') return appliesToNamespacesOrPods(kinds);
   return kinds.length === 0 || kinds.some((k) => k === 'Pod' || k === '*');
 }
 
-export function onPodsOnly(rule: Readonly<Record<string, unknown>>): boolean {
+function onPodsOnly(rule: Readonly<Record<string, unknown>>): boolean {
   const kinds = matchedKinds(rule);
   return kinds.length > 0 && kinds.every((k) => k === 'Pod');
 }
 
 /** A mutate rule's preconditions plus one: the namespace has no istio-injection label (one on it must not also get istio.io/rev). */
-export function unlessInjected(rule: Readonly<Record<string, unknown>>): { preconditions?: unknown } {
+function unlessInjected(rule: Readonly<Record<string, unknown>>): { preconditions?: unknown } {
   const condition = { key: `{{ request.object.metadata.labels."${INJECTION_LABEL}" || '' }}`, operator: 'Equals', value: '' };
   const existing = rule.preconditions;
   const has = (list: unknown) => Array.isArray(list) && list.some((c) => asDict(c).key === condition.key);
@@ -368,7 +366,7 @@ export function injectionBans(index: YamlIndex): Array<{ readonly object: Indexe
 }
 
 /** Whether a Kyverno rule's `match` (any/all or the legacy block) covers a namespace, or pods in it. */
-export function kyvernoRuleSelects(
+function kyvernoRuleSelects(
   rule: Readonly<Record<string, unknown>>,
   ns: { readonly name: string; readonly labels: Readonly<Record<string, string>> },
   policyNamespace: string | null,

@@ -7,7 +7,7 @@ import type { YamlIndex } from '../repo-index.js';
 import type { Revision } from '../revision.js';
 
 /** A namespace's labels written in a data file (YAML without `kind`) that a controller turns into Namespaces. */
-export interface NamespaceLabelsInData {
+interface NamespaceLabelsInData {
   readonly file: string;
   readonly namespace: string;
   readonly labels: Readonly<Record<string, string>>;

@@ -14,7 +14,7 @@ import { RevisionName } from '../revision.js';
  */
 
 /** A kpt setter and where its value is set. */
-export interface KptSetter {
+interface KptSetter {
   readonly name: string;
   readonly value: string;
   /** The file that holds the value: the Kptfile, or the apply-setters config file it names. */
@@ -29,7 +29,7 @@ export function isPlaceholderRevision(value: string): boolean {
 }
 
 /** The kpt setters of every package in the repo (Kptfile `kpt.dev/v1` apply-setters, or `v1alpha1` setter definitions). */
-export function readKptSetters(snapshot: RepoSnapshot): KptSetter[] {
+function readKptSetters(snapshot: RepoSnapshot): KptSetter[] {
   const setters: KptSetter[] = [];
   for (const [path, text] of snapshot) {
     if (posix.basename(path) !== 'Kptfile') continue;
@@ -86,7 +86,7 @@ function setterFor(setters: readonly KptSetter[], file: string, name: string): K
 /** A line that sets a revision: `istio.io/rev: X`, `revision: X`, `revision_name: X`, with an optional line comment. */
 const REVISION_FIELD = /^(\s*(?:-\s+)?)(["']?)(istio\.io\/rev|revision|revision_name)\2(\s*:\s*)(["']?)([^"'#\s][^"'#]*?|)\5(\s+#.*)?$/;
 
-export interface SetterField {
+interface SetterField {
   readonly file: string;
   readonly line: number;
   readonly key: string;
@@ -182,31 +182,6 @@ export function resolvePlaceholders(snapshot: RepoSnapshot): { snapshot: RepoSna
     resolved.set(file, lines.join('\n'));
   }
   return { snapshot: resolved, warnings, fields };
-}
-
-/**
- * A phase that edits a field a kpt setter feeds: the next `kpt fn render` writes the setter's value
- * back over the edit. The warning names the file, the setter and where its value is set.
- */
-export function setterEditWarnings(
-  fields: readonly SetterField[],
-  phases: ReadonlyArray<{ readonly id: string; readonly files: readonly FileChange[] }>,
-  target: string,
-): PlanWarning[] {
-  const warnings: PlanWarning[] = [];
-  for (const phase of phases) {
-    for (const change of phase.files) {
-      const fed = fields.filter((f) => f.file === change.path && f.setter);
-      if (fed.length === 0 || change.content === null) continue;
-      const setterNames = [...new Set(fed.map((f) => `${f.setterName} (${f.setter!.file})`))];
-      warnings.push({
-        code: 'kpt-setter-edit',
-        message: `phase ${phase.id} edits ${change.path}, whose revision fields a kpt setter feeds (${setterNames.join(', ')}): the next kpt fn render would revert the edit. Set the setter to ${target} once every field it feeds has moved (it feeds the package's other fields too), or render only after the last phase.`,
-        file: change.path,
-      });
-    }
-  }
-  return warnings;
 }
 
 function safeLoad(text: string): Record<string, unknown> | null {

@@ -19,11 +19,11 @@ import { parseVersion } from '../revision.js';
  *   `kind: IstioRevision` names a revision and stays on it.
  * - The operator restarts nothing: pods keep the proxy they were injected with until they restart.
  */
-export const SAIL_GROUP = 'sailoperator.io';
+const SAIL_GROUP = 'sailoperator.io';
 
-export type SailUpdateStrategy = 'InPlace' | 'RevisionBased';
+type SailUpdateStrategy = 'InPlace' | 'RevisionBased';
 
-export interface SailTag {
+interface SailTag {
   readonly tag: string;
   readonly object: IndexedObject;
   readonly targetKind: 'Istio' | 'IstioRevision';

@@ -12,7 +12,7 @@ import type { Revision } from '../revision.js';
  * output) into a workload: a pinned `proxyv2` image and/or the istiod it talks to (`CA_ADDR`,
  * `--discoveryAddress`).
  */
-export interface SidecarPatch {
+interface SidecarPatch {
   /** The file that holds the patch text: the patch file, or the kustomization for an inline patch. */
   readonly file: string;
   readonly kustomization: string;

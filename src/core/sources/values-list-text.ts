@@ -78,7 +78,7 @@ export function removeListElement(file: string, text: string, over: ValuesPath, 
   return result;
 }
 
-export function listItems(file: string, text: string, over: ValuesPath): { items: YamlNode[] } {
+function listItems(file: string, text: string, over: ValuesPath): { items: YamlNode[] } {
   const document = parseDocument(text);
   const node = document.getIn(over as Array<string | number>, true) as YamlNode | undefined;
   if (!node || !isSeq(node) || node.flow)
@@ -90,7 +90,7 @@ export function listItems(file: string, text: string, over: ValuesPath): { items
 }
 
 /** Whole lines of one block-list item, from its `-` line to the line before the next item. */
-export function itemSpan(text: string, items: readonly YamlNode[], index: number): [number, number] {
+function itemSpan(text: string, items: readonly YamlNode[], index: number): [number, number] {
   const lineStart = (at: number) => text.lastIndexOf('\n', at - 1) + 1;
   const item = items[index]!;
   const start = lineStart(item.range![0]);

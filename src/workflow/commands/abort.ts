@@ -8,7 +8,7 @@ import type { RepoView } from '../repo-view.js';
 import { findTracking, writeSticky } from '../tracking.js';
 import { closeOpenPhases, isActive } from '../upgrade-state.js';
 
-export type AbortDecision =
+type AbortDecision =
   /** No upgrade here: free the locks a start that died may have left naming this issue. */
   | { readonly kind: 'release-orphan-locks' }
   /** Close these PRs, give the lock back, show `state`, then say `reply`. */

@@ -7,7 +7,7 @@ import type { RepoView } from '../repo-view.js';
 import { findTracking } from '../tracking.js';
 import { currentPhase, isActive } from '../upgrade-state.js';
 
-export type ContinueDecision =
+type ContinueDecision =
   | { readonly kind: 'reply'; readonly text: string }
   /** The current phase's PR must be looked at first: open, it is still in review. */
   | { readonly kind: 'check-pull-request'; readonly pr: number; readonly inReview: string }

@@ -10,7 +10,7 @@ import { findTracking } from '../tracking.js';
 import { closeOpenPhases, isActive, phaseRecordsOf } from '../upgrade-state.js';
 import { closePullRequests } from './abort.js';
 
-export type RollbackDecision = { readonly kind: 'reply'; readonly text: string } | { readonly kind: 'plan'; readonly state: UpgradeState };
+type RollbackDecision = { readonly kind: 'reply'; readonly text: string } | { readonly kind: 'plan'; readonly state: UpgradeState };
 
 /** Whether the upgrade can be rolled back; refused once the old control plane is gone. */
 export function decideRollback(messages: Messages, state: UpgradeState | null): RollbackDecision {

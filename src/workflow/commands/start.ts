@@ -18,7 +18,7 @@ import { isActive, phaseRecordsOf } from '../upgrade-state.js';
 export type StartCommand = Extract<Command, { kind: 'start' }>;
 
 /** What a start does about an upgrade the issue already shows. */
-export type StartDecision =
+type StartDecision =
   /** The same command again (a double comment): the upgrade is already under way, advance it. */
   | { readonly kind: 'resume' }
   /** Another upgrade is under way here: refused. */

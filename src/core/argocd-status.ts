@@ -111,7 +111,6 @@ const ResourceNode = z
     images: z.array(z.string()).optional(),
   })
   .loose();
-type ResourceNode = z.infer<typeof ResourceNode>;
 
 export const ResourceTree = z.object({ nodes: z.array(ResourceNode).default([]) }).loose();
 export type ResourceTree = z.infer<typeof ResourceTree>;

@@ -26,11 +26,9 @@ const PhaseStatus = z.enum([
   /** The gate failed. */
   'failed',
 ]);
-type PhaseStatus = z.infer<typeof PhaseStatus>;
 
 /** core/gate.ts's GateMemory as stored (ISO times), plus when the phase was merged (the gate's clock starts there). */
 const StoredGateMemory = z.object({ mergedAt: z.string().nullable(), healthySince: z.string().nullable(), wasHealthy: z.boolean() });
-type StoredGateMemory = z.infer<typeof StoredGateMemory>;
 
 export const PhaseRecord = z.object({
   id: z.string(),
@@ -61,7 +59,6 @@ export function newPhaseRecord(id: string, title: string, status: 'pending' | 'd
 }
 
 const UpgradeStatus = z.enum(['running', 'paused', 'completed', 'aborted', 'rolled-back']);
-type UpgradeStatus = z.infer<typeof UpgradeStatus>;
 
 export const UpgradeState = z.object({
   version: z.literal(STATE_VERSION),

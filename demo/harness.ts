@@ -11,7 +11,8 @@ import type { RepoSnapshot } from '../src/model/snapshot.js';
 import { loadTemplates } from '../src/text/templates.js';
 import { createWorkflowServices } from '../src/workflow/services.js';
 import type { GateScheduler } from '../src/workflow/upgrade-workflow.js';
-import { ArgoCdSimulator, type ArgoScenario, VirtualClock } from './argocd/simulator.js';
+import { ArgoCdSimulator } from './argocd/simulator.js';
+import { type ArgoScenario, VirtualClock } from './argocd/state.js';
 import { GitHubSimulator } from './github/simulator.js';
 import { projectRoot } from './paths.js';
 

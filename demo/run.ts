@@ -19,17 +19,11 @@ import { CONFIG_PATH, parseRepoConfig } from '../src/config/repo-config.js';
 import { isStateComment } from '../src/core/markers.js';
 import { DemoHarness, type Transcript } from './harness.js';
 import { projectRoot } from './paths.js';
-import {
-  ANY_REPO_SCENARIOS,
-  ARGO_SCENARIOS,
-  SCENARIO_REPOS,
-  SCENARIOS,
-  type ScenarioResult,
-  scenarioRepo,
-  TARGET,
-  type UpgradeRequest,
-  upgradeCommand,
-} from './scenarios.js';
+import { ANY_REPO_SCENARIOS, type UpgradeRequest, upgradeCommand } from './scenarios/any-repo.js';
+import { ARGO_SCENARIOS } from './scenarios/argocd.js';
+import { type ScenarioResult, TARGET } from './scenarios/drive.js';
+import { SCENARIO_REPOS, scenarioRepo } from './scenarios/first-canary.js';
+import { SCENARIOS } from './scenarios.js';
 
 export interface DemoIO {
   /** Standard output (one call per line, without the newline). */

@@ -1,87 +1,23 @@
 import { loadAll } from 'js-yaml';
-import { parseRevision } from '../../src/core/revision.js';
 import type { GitHubSimulator } from '../github/simulator.js';
+import {
+  type AppState,
+  type ArgoScenario,
+  failureMessage,
+  type Health,
+  type Resource,
+  type SimulatedSync,
+  type VirtualClock,
+  type Workload,
+} from './state.js';
+import { type ArgoView, applicationView, resourceTree } from './views.js';
 
-/** A virtual clock shared by the simulators and the app under test. */
-export class VirtualClock {
-  private ms: number;
-  constructor(start = Date.parse('2026-11-22T10:00:00Z')) {
-    this.ms = start;
-  }
-  now = (): Date => new Date(this.ms);
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
+const SYNC_DELAY_MS = 5_000;
+const SYNC_DURATION_MS = 3_000;
+const ROLLOUT_MS = 20_000;
+const PERMISSION_DENIED = { error: 'permission denied', code: 7, message: 'permission denied' };
 
-export interface ArgoScenario {
-  /** The app turns Degraded (after a healthy moment) once the synced repo runs this gateway on the target revision. */
-  readonly degradeGatewayOn?: string;
-  /**
-   * The gateway Deployment was paused (`kubectl rollout pause`): once the synced repo runs it on this
-   * revision, its pods do not roll and Argo CD reports it, and the app, Suspended for good.
-   */
-  readonly suspendGatewayOn?: string;
-  /**
-   * A sync to a commit holding the IstioOperator of this revision fails (an admission policy rejects
-   * it); auto-sync does not try that revision again and reports a SyncError condition.
-   */
-  readonly syncErrorOn?: string;
-  /** Report Healthy with a stale `reconciledAt` for this long after each sync. */
-  readonly staleMs?: number;
-  /**
-   * With `staleMs`: a comparison starts as the sync ends, so `reconciledAt` equals `finishedAt` to
-   * the second while the health is still the old one (Argo CD stamps `reconciledAt` when a
-   * comparison starts and writes whole seconds).
-   */
-  readonly staleTie?: boolean;
-  /** The API is unreachable between these virtual times (ms since the first request). */
-  readonly downBetween?: readonly [number, number];
-  /** The API answers HTML instead of JSON between these virtual times (a broken proxy in front of Argo CD). */
-  readonly garbageBetween?: readonly [number, number];
-  /**
-   * Post Argo CD Notifications commit statuses on the synced revision, context
-   * `continuous-delivery/<app>`: success when the current catalog's `on-deployed` condition holds
-   * (operation Succeeded, health Healthy, and the health changed at most a minute before the sync
-   * finished — or before the sync started, i.e. the old, pre-sync health: with `staleMs` it fires
-   * as the sync ends, while the new pods still roll out), once per revision; failure on Degraded
-   * (`on-health-degraded`) and on a failed sync (`on-sync-failed`).
-   */
-  readonly notifications?: boolean;
-  /**
-   * The gateway Deployment's new pods never become ready once the synced repo runs it on this
-   * revision: Progressing (once the status is fresh) until `progressDeadlineMs` after the sync, then
-   * Degraded "exceeded its progress deadline", as Kubernetes and Argo CD report it.
-   */
-  readonly neverReadyGatewayOn?: string;
-  /** The Deployment's `progressDeadlineSeconds`. @default 600_000 (Kubernetes' default, 600 s) */
-  readonly progressDeadlineMs?: number;
-  /**
-   * `spec.sources`: the istio `base` chart from its Helm repository first (as Argo CD's multi-source
-   * docs order them), then this repo as `configRepoURL` writes it; only `status.sync.revisions` is filled.
-   */
-  readonly multiSource?: { readonly configRepoURL: string };
-  /** Conditions Argo CD reports all along (e.g. `RepeatedResourceWarning`). */
-  readonly conditions?: ReadonlyArray<{ readonly type: string; readonly message: string }>;
-  /** How long a requested sync (top-level `operation` set, no operation state yet) waits before it runs. @default 0 */
-  readonly requestedMs?: number;
-  /** How long a sync runs (`operationState.phase: Running`). @default 3000 */
-  readonly syncMs?: number;
-  /** The app's health is reported as this between these virtual times (ms since the first request). */
-  readonly healthBetween?: {
-    readonly status: 'Missing' | 'Unknown';
-    readonly message?: string;
-    readonly between: readonly [number, number];
-  };
-  /** 401 (the token expired) between these virtual times. */
-  readonly unauthenticatedBetween?: readonly [number, number];
-  /** Applications the token's RBAC may not read: 403, exactly like an application that does not exist. */
-  readonly forbidden?: readonly string[];
-  /** `?refresh=` answers 500 "application refresh deadline exceeded" between these virtual times. */
-  readonly refreshDeadlineBetween?: readonly [number, number];
-}
-
-/** The fields of a manifest in git the simulator reads (loaded from YAML, so only as far as the demo's repos go). */
+/** The fields of a manifest the simulator reads. */
 interface Manifest {
   kind: string;
   metadata?: { name: string; namespace?: string; labels?: Record<string, string> };
@@ -91,67 +27,6 @@ interface Manifest {
     template?: { metadata?: { labels?: Record<string, string> }; [field: string]: unknown };
   };
 }
-
-interface Workload {
-  kind: string;
-  namespace: string;
-  name: string;
-  replicas: number;
-  template: string;
-  revision: string | null;
-}
-
-type Health = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended';
-type Resource = { kind: string; namespace: string; name: string; message: string };
-
-interface AppState {
-  name: string;
-  path: string;
-  syncedRevision: string | null;
-  comparedRevision: string | null;
-  /** Since when a sync is requested (top-level `operation`) and not yet running. */
-  requestedAt: number | null;
-  operation: {
-    phase: 'Running' | 'Succeeded' | 'Failed';
-    startedAt: number;
-    finishedAt: number | null;
-    revision: string;
-    rejected: (Resource & { group: string }) | null;
-  } | null;
-  reconciledAt: number | null;
-  health: Health;
-  healthChangedAt: number;
-  healthyAt: number | null;
-  degraded: Resource | null;
-  suspended: Resource | null;
-  /** A revision whose sync failed: auto-sync does not try it again. */
-  failedAttempt: string | null;
-  conditions: Array<{ type: string; message: string; lastTransitionTime: number }>;
-  pods: Map<string, { revision: string | null; template: string }>;
-  workloads: Workload[];
-  istiods: string[];
-  notified: string | null;
-  notifiedFailure: string | null;
-}
-
-/** A sync as it happened: when it ended and when Argo CD first showed health assessed after it. */
-export interface SimulatedSync {
-  readonly app: string;
-  readonly revision: string;
-  readonly finishedAt: number;
-  freshAt: number | null;
-}
-
-const SYNC_DELAY_MS = 5_000;
-const SYNC_DURATION_MS = 3_000;
-const ROLLOUT_MS = 20_000;
-const CHART_SOURCE = {
-  repoURL: 'https://istio-release.storage.googleapis.com/charts',
-  chart: 'base',
-  targetRevision: '1.14.0',
-  helm: { valueFiles: ['$values/clusters/prod/istio-base-values.yaml'] },
-};
-const PERMISSION_DENIED = { error: 'permission denied', code: 7, message: 'permission denied' };
 
 /**
  * An Argo CD whose applications follow the main branch of the GitHub simulator: a new commit makes
@@ -310,7 +185,7 @@ export class ArgoCdSimulator {
       // controller/appcontroller.go autoSync: "Failed last sync attempt to %s: %s" (revisions as a list).
       app.conditions.push({
         type: 'SyncError',
-        message: `Failed last sync attempt to [${op.revision}]: ${this.failureMessage(op.rejected!)}`,
+        message: `Failed last sync attempt to [${op.revision}]: ${failureMessage(op.rejected!)}`,
         lastTransitionTime: now,
       });
     }
@@ -340,10 +215,6 @@ export class ArgoCdSimulator {
       }
     }
     return null;
-  }
-
-  private failureMessage(rejected: Resource): string {
-    return `one or more objects failed to apply, reason: ${rejected.message} (retried 5 times).`;
   }
 
   /** Argo CD Notifications (scenario `notifications`). */
@@ -482,181 +353,18 @@ export class ArgoCdSimulator {
       const finished = app.operation?.finishedAt;
       if (finished && (app.reconciledAt ?? 0) <= finished && !this.scenario.staleMs) this.reconcileAfterSync(app, now);
     }
-    return reply(200, match[2] ? this.tree(app) : this.application(app));
+    return reply(200, match[2] ? resourceTree(app) : applicationView(app, this.view()));
   };
 
-  /** Argo CD's times: RFC 3339 with whole seconds (metav1.Time). */
-  private iso(ms: number | null): string | undefined {
-    return ms === null ? undefined : new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-  }
-
-  private application(app: AppState): unknown {
-    const head = this.head();
-    const outOfSync = app.comparedRevision === head && app.syncedRevision !== head;
-    const revision = outOfSync ? app.comparedRevision : app.syncedRevision;
-    const multi = this.scenario.multiSource;
-    const source = { repoURL: this.repoURL, path: app.path, targetRevision: 'main' };
-    const sources = multi ? [CHART_SOURCE, { repoURL: multi.configRepoURL, path: app.path, targetRevision: 'main', ref: 'values' }] : null;
-    const revisionsOf = (sha: string | null) => [CHART_SOURCE.targetRevision, sha ?? ''];
-    const op = app.operation;
-    const opRevision = op?.revision ?? app.syncedRevision;
-    const now = this.clock.now().getTime();
-    const override = this.scenario.healthBetween;
-    const overridden =
-      override &&
-      this.firstRequest !== null &&
-      now - this.firstRequest >= override.between[0] &&
-      now - this.firstRequest < override.between[1];
-    const conditions = [
-      ...(this.scenario.conditions ?? []).map((c) => ({ ...c, lastTransitionTime: this.iso(this.firstRequest ?? now) })),
-      ...app.conditions.map((c) => ({ ...c, lastTransitionTime: this.iso(c.lastTransitionTime) })),
-    ];
-    const resourceHealth = (w: Workload) =>
-      app.degraded?.name === w.name
-        ? { status: 'Degraded', message: app.degraded.message }
-        : app.suspended?.name === w.name && app.suspended.namespace === w.namespace
-          ? { status: 'Suspended', message: app.suspended.message }
-          : { status: app.health === 'Degraded' || app.health === 'Suspended' ? 'Healthy' : app.health };
+  /** What the API views read of the simulator, as it is when the request is answered. */
+  private view(): ArgoView {
     return {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'Application',
-      metadata: { name: app.name, namespace: 'argocd' },
-      spec: {
-        project: 'default',
-        ...(sources ? { sources } : { source }),
-        destination: { server: 'https://kubernetes.default.svc' },
-        syncPolicy: { automated: { prune: true, selfHeal: true } },
-      },
-      // Set from the request until the operation completes (controller/appcontroller.go setOperationState).
-      ...(app.requestedAt !== null || op?.phase === 'Running'
-        ? {
-            operation: {
-              sync: sources ? { revisions: revisionsOf(head), sources } : { revision: head },
-              initiatedBy: { automated: true },
-              retry: { limit: 5 },
-            },
-          }
-        : {}),
-      status: {
-        sync: sources
-          ? {
-              status: outOfSync ? 'OutOfSync' : 'Synced',
-              revisions: revisionsOf(revision),
-              comparedTo: { sources, destination: { server: 'https://kubernetes.default.svc' } },
-            }
-          : { status: outOfSync ? 'OutOfSync' : 'Synced', revision },
-        health: overridden
-          ? {
-              status: override.status,
-              ...(override.message ? { message: override.message } : {}),
-              lastTransitionTime: this.iso(this.firstRequest! + override.between[0]),
-            }
-          : { status: app.health, lastTransitionTime: this.iso(app.healthChangedAt) },
-        reconciledAt: this.iso(app.reconciledAt),
-        ...(op
-          ? {
-              operationState: {
-                operation: {
-                  sync: sources ? { revisions: revisionsOf(op.revision), sources } : { revision: op.revision },
-                  initiatedBy: { automated: true },
-                  retry: { limit: 5 },
-                },
-                phase: op.phase,
-                startedAt: this.iso(op.startedAt),
-                finishedAt: this.iso(op.finishedAt),
-                message:
-                  op.phase === 'Succeeded'
-                    ? 'successfully synced (all tasks run)'
-                    : op.phase === 'Failed'
-                      ? this.failureMessage(op.rejected!)
-                      : 'waiting for completion',
-                ...(op.phase === 'Failed' ? { retryCount: 5 } : {}),
-                syncResult: {
-                  ...(sources ? { revisions: revisionsOf(opRevision), sources } : { revision: opRevision, source }),
-                  ...(op.rejected
-                    ? {
-                        resources: [
-                          {
-                            group: op.rejected.group,
-                            version: 'v1alpha1',
-                            kind: op.rejected.kind,
-                            namespace: op.rejected.namespace,
-                            name: op.rejected.name,
-                            status: 'SyncFailed',
-                            message: op.rejected.message,
-                            hookPhase: 'Failed',
-                            syncPhase: 'Sync',
-                          },
-                        ],
-                      }
-                    : {}),
-                },
-              },
-            }
-          : {}),
-        ...(conditions.length > 0 ? { conditions } : {}),
-        resources: [
-          ...app.workloads.map((w) => ({
-            group: 'apps',
-            version: 'v1',
-            kind: w.kind,
-            namespace: w.namespace,
-            name: w.name,
-            status: outOfSync ? 'OutOfSync' : 'Synced',
-            health: resourceHealth(w),
-          })),
-          ...(op?.phase === 'Failed' && op.rejected && outOfSync
-            ? [
-                {
-                  group: op.rejected.group,
-                  version: 'v1alpha1',
-                  kind: op.rejected.kind,
-                  namespace: op.rejected.namespace,
-                  name: op.rejected.name,
-                  status: 'OutOfSync',
-                  health: { status: 'Missing' },
-                },
-              ]
-            : []),
-        ],
-      },
+      head: this.head(),
+      now: this.clock.now().getTime(),
+      firstRequest: this.firstRequest,
+      scenario: this.scenario,
+      repoURL: this.repoURL,
     };
-  }
-
-  private tree(app: AppState): unknown {
-    const nodes: unknown[] = app.istiods.map((name) => ({
-      group: 'apps',
-      version: 'v1',
-      kind: 'Deployment',
-      namespace: 'istio-system',
-      name,
-      health: { status: app.health === 'Progressing' ? 'Progressing' : 'Healthy' },
-    }));
-    for (const w of app.workloads) {
-      const degraded = app.degraded?.name === w.name;
-      const suspended = app.suspended?.name === w.name && app.suspended.namespace === w.namespace;
-      const health = degraded
-        ? { status: 'Degraded', message: app.degraded!.message }
-        : suspended
-          ? { status: 'Suspended', message: app.suspended!.message }
-          : { status: app.health === 'Degraded' || app.health === 'Suspended' ? 'Healthy' : app.health };
-      nodes.push({ group: 'apps', version: 'v1', kind: w.kind, namespace: w.namespace, name: w.name, health });
-      const pod = app.pods.get(`${w.namespace}/${w.name}`);
-      for (let i = 0; i < w.replicas; i++) {
-        nodes.push({
-          version: 'v1',
-          kind: 'Pod',
-          namespace: w.namespace,
-          name: `${w.name}-${i}`,
-          health: { status: degraded ? 'Degraded' : 'Healthy' },
-          images: [
-            `registry.example/${w.name}:1.0`,
-            ...(pod?.revision ? [`gcr.io/gke-release/asm/proxyv2:${proxyTag(pod.revision)}`] : []),
-          ],
-        });
-      }
-    }
-    return { nodes };
   }
 
   /** When every app was last Healthy, Synced and fresh at the head (for latency figures). */
@@ -667,13 +375,5 @@ export class ArgoCdSimulator {
       latest = Math.max(latest, app.healthyAt, app.reconciledAt ?? 0);
     }
     return latest;
-  }
-}
-
-function proxyTag(revision: string): string {
-  try {
-    return parseRevision(revision).version ?? revision;
-  } catch {
-    return revision;
   }
 }

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { ArgoScenario } from '../../demo/argocd/simulator.js';
+import type { ArgoScenario } from '../../demo/argocd/state.js';
 import { DemoHarness } from '../../demo/harness.js';
-import { ARGO_SCENARIOS, SCENARIOS, TARGET } from '../../demo/scenarios.js';
+import { ARGO_SCENARIOS } from '../../demo/scenarios/argocd.js';
+import { TARGET } from '../../demo/scenarios/drive.js';
+import { SCENARIOS } from '../../demo/scenarios.js';
 import type { Doc } from '../helpers/doc.js';
 
 async function run(name: string, argocd: ArgoScenario = ARGO_SCENARIOS[name]!, options: { argocdToken?: boolean; drive?: string } = {}) {

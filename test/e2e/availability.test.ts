@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_BODY_CHARACTERS, REF_ANSWERS, type RecordedRequest } from '../../demo/github/simulator.js';
 import { DemoHarness } from '../../demo/harness.js';
-import { TARGET } from '../../demo/scenarios.js';
+import { TARGET } from '../../demo/scenarios/drive.js';
 import { LOCK_GRACE_MS } from '../../src/workflow/cluster-lock.js';
 import { TimerScheduler } from '../../src/workflow/timer-scheduler.js';
 import { silentLogger } from '../helpers/silent-logger.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DemoHarness } from '../../demo/harness.js';
-import { TARGET } from '../../demo/scenarios.js';
+import { TARGET } from '../../demo/scenarios/drive.js';
 
 /** Upgrade started, control-plane PR merged: the next `/upgrade continue` opens the gateways PR. */
 async function atGatewaysStep() {

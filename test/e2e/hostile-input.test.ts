@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DemoHarness } from '../../demo/harness.js';
-import { TARGET } from '../../demo/scenarios.js';
+import { TARGET } from '../../demo/scenarios/drive.js';
 
 /** A state block as the bot writes it, taken from a running upgrade's sticky comment. */
 function stickyBlock(h: DemoHarness, issue: number): string {

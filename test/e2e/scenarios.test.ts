@@ -5,7 +5,9 @@ import { dirname, join } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { DemoHarness } from '../../demo/harness.js';
-import { FIRST_CANARY_TARGET, SCENARIOS, scenarioRepo, TARGET } from '../../demo/scenarios.js';
+import { TARGET } from '../../demo/scenarios/drive.js';
+import { FIRST_CANARY_TARGET, scenarioRepo } from '../../demo/scenarios/first-canary.js';
+import { SCENARIOS } from '../../demo/scenarios.js';
 import { parseStateBlock } from '../../src/core/state.js';
 import { injectorsFor } from '../helpers/injection.js';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DemoHarness, WEBHOOK_SECRET } from '../../demo/harness.js';
-import { ARGO_SCENARIOS, SCENARIOS } from '../../demo/scenarios.js';
+import { ARGO_SCENARIOS } from '../../demo/scenarios/argocd.js';
+import { SCENARIOS } from '../../demo/scenarios.js';
 
 describe('secrets stay secret', () => {
   it.each(['happy', 'unauthorized', 'argocd-healthy', 'degraded', 'argocd-down'])(

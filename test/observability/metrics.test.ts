@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { DemoHarness } from '../../demo/harness.js';
-import { ARGO_SCENARIOS, SCENARIOS } from '../../demo/scenarios.js';
+import { ARGO_SCENARIOS } from '../../demo/scenarios/argocd.js';
+import { SCENARIOS } from '../../demo/scenarios.js';
 import { metrics } from '../../src/observability/metrics.js';
 import { metricsHandler } from '../../src/observability/metrics-endpoint.js';
 

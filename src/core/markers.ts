@@ -6,7 +6,7 @@ import { z } from 'zod';
  * rendered and parsed here, and only here, so a format changes in one place.
  */
 
-const BRANCH_PREFIX = 'mesh-upgrade';
+export const BRANCH_PREFIX = 'mesh-upgrade';
 
 // ---- the state block of the sticky comment (its payload and HMAC are core/state.ts's) ----------
 

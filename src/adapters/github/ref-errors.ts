@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BRANCH_PREFIX } from '../../core/markers.js';
 import { GitHubApiError } from './errors.js';
 
 /**
@@ -70,7 +71,7 @@ export function refFailureReason(target: RefTarget, answer: RefAnswer, attempts:
   const what = describeTarget(target);
   const next = target.kind === 'branch' ? 'then say `/upgrade continue`' : 'then comment the command again (nothing was changed)';
   if (answer.kind === 'refused') {
-    const allow = target.kind === 'branch' ? 'branches `mesh-upgrade/*`' : 'refs `refs/mesh-upgrade/*`';
+    const allow = target.kind === 'branch' ? `branches \`${BRANCH_PREFIX}/*\`` : `refs \`refs/${BRANCH_PREFIX}/*\``;
     return `GitHub refused to ${target.update ? 'move' : 'create'} ${what}: \`${answer.summary}\`. A ruleset or branch protection of this repository blocks the bot: exempt the App or allow ${allow}, ${next}.`;
   }
   const said = {

@@ -90,6 +90,8 @@ export const UpgradeState = z.object({
   /** The GitHub App installation, so a restarted bot can resume waiting gates on its own. */
   installation: z.number().int().nullable().default(null),
   phases: z.array(PhaseRecord),
+  /** A rollback's record of the upgrade it undoes: that upgrade's phases as they were (shown, never walked). */
+  history: z.array(PhaseRecord).optional(),
 });
 export type UpgradeState = z.infer<typeof UpgradeState>;
 

@@ -99,9 +99,14 @@ function render(template: string, view: object): string {
   return Mustache.render(template, view, {}, { escape: (value: string) => String(value) });
 }
 
+/** A value shown inside a code span: no backtick to end it, and (should it be copied out) no mention or tag. */
+function inCode(text: string): string {
+  return plainText(text).replace(/`/g, "'");
+}
+
 function label(revision: string | null, version: string | null): string {
   if (!revision) return 'the revision the default tag serves (not named in git)';
-  return version ? `\`${revision}\` (${version})` : `\`${revision}\``;
+  return version ? `\`${inCode(revision)}\` (${plainText(version)})` : `\`${inCode(revision)}\``;
 }
 
 /** What a plan adds to the comment beyond the state: warnings, manual steps, restarts, changes, the commit. */
@@ -224,7 +229,8 @@ export function renderPlanComment(
     file: w.file === null ? null : plainText(w.file),
     message: plainText(w.message).replace(/\n/g, '\n  '),
   });
-  const allWarnings = view?.warnings ?? [];
+  // A finished upgrade's warnings were about the way there.
+  const allWarnings = active ? (view?.warnings ?? []) : [];
   const urgent = allWarnings.filter((w) => URGENT_WARNINGS.has(w.code)).map(shownWarning);
   const warnings = allWarnings.filter((w) => !URGENT_WARNINGS.has(w.code)).map(shownWarning);
   const merges = state.phases.map((p) => p.gate.mergedAt).filter((t): t is string => t !== null);
@@ -266,15 +272,15 @@ export function renderPlanComment(
     const shownUrgent = firstOf(urgent, Math.max(cap, 10));
     return render(templates.planComment, {
       heading: state.mode === 'rollback' ? 'Mesh rollback' : 'Mesh upgrade',
-      cluster: state.cluster,
+      cluster: inCode(state.cluster),
       fromLabel: label(state.from, state.fromVersion),
       toLabel: label(state.target, state.targetVersion),
       next,
       who: mentionOf(state.requestedBy),
       statusLabel,
       reason: state.reason === null ? null : plainText(state.reason),
-      install: state.install,
-      path: state.path,
+      install: plainText(state.install),
+      path: inCode(state.path),
       requester: mentionOf(state.requestedBy),
       dryRun: state.options.dryRun,
       commit,
@@ -287,6 +293,7 @@ export function renderPlanComment(
       hasHistory: history.length > 0,
       historyCount: history.length,
       history: firstOf(history, Math.max(cap, 10)).shown,
+      moreHistory: firstOf(history, Math.max(cap, 10)).more,
       earlierPhases: first > 0 ? first : null,
       phases: shownPhases,
       morePhases: phases.length > first + shownPhases.length ? phases.length - first - shownPhases.length : null,

@@ -43,6 +43,8 @@ export const PhaseRecord = z.object({
   note: z.string().nullable().default(null),
   /** What the health gate remembers between checks. */
   gate: StoredGateMemory.default({ mergedAt: null, healthySince: null, wasHealthy: false }),
+  /** Pods the phase restarts, as planned (so a finished upgrade can still say what it restarted). */
+  pods: z.number().int().optional(),
 });
 export type PhaseRecord = z.infer<typeof PhaseRecord>;
 

@@ -155,6 +155,13 @@ export function isPersonsTurn(state: UpgradeState): boolean {
   return phase.status === 'merged' && (phase.note ?? '').includes('/upgrade continue');
 }
 
+/** The restarts cell: pods and the estimate while under way, the pods alone once finished. */
+function restartsOf(planned: PlanView['phases'][number] | undefined, stored: number | undefined, finished: boolean): string {
+  const pods = planned?.pods ?? stored ?? 0;
+  if (pods <= 0) return '–';
+  return finished || !planned ? `${pods} pods` : `${pods} pods, ~${planned.estimatedMinutes} min`;
+}
+
 function minutesBetween(from: string | null, to: string | null): number | null {
   if (!from || !to) return null;
   const ms = Date.parse(to) - Date.parse(from);
@@ -198,7 +205,7 @@ export function renderPlanComment(
       current: i === currentIndex,
       stateCell: stateCell(phase.status, phase.note),
       pr: phase.pr,
-      restarts: planned && planned.pods > 0 ? `${planned.pods} pods${finished ? '' : `, ~${planned.estimatedMinutes} min`}` : '–',
+      restarts: restartsOf(planned, phase.pods, finished),
       took: took === null ? '–' : durationText(took),
     };
   });
@@ -235,7 +242,7 @@ export function renderPlanComment(
   const warnings = allWarnings.filter((w) => !URGENT_WARNINGS.has(w.code)).map(shownWarning);
   const merges = state.phases.map((p) => p.gate.mergedAt).filter((t): t is string => t !== null);
   const merged = state.phases.filter((p) => p.pr !== null && p.gate.mergedAt !== null).length;
-  const restartPods = state.phases.reduce((sum, p) => sum + (SETTLED.has(p.status) ? (byId.get(p.id)?.pods ?? 0) : 0), 0);
+  const restartPods = state.phases.reduce((sum, p) => sum + (SETTLED.has(p.status) ? (byId.get(p.id)?.pods ?? p.pods ?? 0) : 0), 0);
   const total = minutesBetween(merges[0] ?? null, merges[merges.length - 1] ?? null);
   const summary = finished
     ? {

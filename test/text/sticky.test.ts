@@ -226,6 +226,14 @@ describe('the sticky comment in every state', () => {
     expect(sayOnce('1 1 checks')).toBe('1 1 checks');
   });
 
+  it('a finished upgrade read back without a plan still says what it restarted', () => {
+    const scenario = scenarios().find((s) => s.name === 'completed')!;
+    const state = { ...scenario.state, phases: scenario.state.phases.map((p, i) => (i === 1 ? { ...p, pods: 3 } : p)) };
+    const body = renderPlanComment(templates, state, null, null, key);
+    expect(body).toMatch(/\| 2 \| Move gateways to asm-1140-0 \| .* \| #11 \| 3 pods \| 25 min \|/);
+    expect(body).toContain('3 pods restarted');
+  });
+
   it('a rollback keeps the upgrade it undoes: its merged PRs stay listed, the rollback phases below', () => {
     const scenario = scenarios().find((s) => s.name === 'rolled-back')!;
     const body = renderPlanComment(templates, scenario.state, null, null, key);

@@ -41,6 +41,8 @@ export const PhaseRecord = z.object({
   note: z.string().nullable().default(null),
   /** What the health gate remembers between checks. */
   gate: StoredGateMemory.default({ mergedAt: null, healthySince: null, wasHealthy: false }),
+  /** Pods the phase restarts, as planned (so a finished upgrade can still say what it restarted). */
+  pods: z.number().int().optional(),
 });
 export type PhaseRecord = z.infer<typeof PhaseRecord>;
 
@@ -87,6 +89,8 @@ export const UpgradeState = z.object({
   /** The GitHub App installation, so a restarted bot can resume waiting gates on its own. */
   installation: z.number().int().nullable().default(null),
   phases: z.array(PhaseRecord),
+  /** A rollback's record of the upgrade it undoes: that upgrade's phases as they were (shown, never walked). */
+  history: z.array(PhaseRecord).optional(),
 });
 export type UpgradeState = z.infer<typeof UpgradeState>;
 

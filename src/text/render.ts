@@ -17,12 +17,15 @@ const MAX_CHANGE_ROWS = 300;
 const STATE_LABELS: Record<PhaseRecord['status'], string> = {
   pending: '⏳ pending',
   open: '👀 in review',
-  merged: '🔄 merged, checking health',
+  merged: '🔄 merged',
   passed: '✅ passed',
   done: '✅ done',
   closed: '⏸️ closed unmerged',
   failed: '❌ failed',
 };
+
+/** A merged phase without a note: its gate has not answered yet. */
+const MERGED_UNCHECKED = '🔄 merged, checking health';
 
 const STATUS_LABELS: Record<UpgradeState['status'], string> = {
   running: 'running',
@@ -32,32 +35,152 @@ const STATUS_LABELS: Record<UpgradeState['status'], string> = {
   'rolled-back': 'rolled back',
 };
 
+/**
+ * Warnings that are errors in waiting: left alone, a phase breaks something or stops applying.
+ * They are shown first, unfolded; the others fold.
+ */
+export const URGENT_WARNINGS: ReadonlySet<string> = new Set([
+  'old-revision-still-referenced',
+  'kpt-setter-drift',
+  'patch-stops-applying',
+  'patch-not-carried-over',
+  'image-override-manual',
+  'sidecar-patch-manual',
+  'webhook-drift',
+  'double-injection',
+  'iop-gateways-not-migrated',
+  'flux-depends-on-old-release',
+  'gateway-selector-pins-revision',
+]);
+
+/**
+ * Says a thing once: drops a word repeated back to back ("waiting waiting"), also across a colon
+ * ("passed: passed: …", "waiting: waiting for …").
+ */
+export function sayOnce(text: string): string {
+  let out = text;
+  for (;;) {
+    const next = out.replace(/(?<![\p{L}\p{N}_-])(\p{L}[\p{L}_-]*)(?::\s+|\s+)\1(?![\p{L}\p{N}_-])/giu, '$1');
+    if (next === out) return out;
+    out = next;
+  }
+}
+
+/** The state cell of a phase: its state, then the note, the state's words not repeated. */
+export function stateCell(status: PhaseRecord['status'], note: string | null): string {
+  if (note === null || note.trim() === '') return status === 'merged' ? MERGED_UNCHECKED : STATE_LABELS[status];
+  const label = STATE_LABELS[status];
+  const word = label.replace(/^\S+\s+/, '').split(/[ ,]/)[0]!;
+  // An older stored note may start with the state's own word ("passed: …"): said once.
+  const rest = note.replace(new RegExp(`^${word}:\\s*`, 'i'), '');
+  return sayOnce(`${label}: ${plainText(rest).replace(/\r?\n/g, ' ').replace(/\|/g, '\\|')}`);
+}
+
+/**
+ * A GitHub login as a mention; anything that is not a login (GitHub allows letters, digits and
+ * single hyphens) is shown as text that mentions nobody and renders no HTML.
+ */
+export function mentionOf(login: string): string {
+  return /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/.test(login) ? `@${login}` : plainText(login);
+}
+
+/** The target release's upgrade notes: Istio's per-minor page, or the ASM release notes. */
+export function upgradeNotesOf(version: string | null): { name: string; url: string } | null {
+  if (version === null) return null;
+  const match = /^v?(\d+)\.(\d+)(?:\.\d+)?(-asm\b)?/.exec(version);
+  if (!match) return null;
+  if (match[3]) return { name: 'Anthos Service Mesh', url: 'https://cloud.google.com/service-mesh/docs/release-notes' };
+  const minor = `${match[1]}.${match[2]}`;
+  return { name: `Istio ${minor}`, url: `https://istio.io/latest/news/releases/${minor}.x/announcing-${minor}/upgrade-notes/` };
+}
+
 function render(template: string, view: object): string {
   // Markdown, not HTML: no escaping of &, <, > inside values.
   return Mustache.render(template, view, {}, { escape: (value: string) => String(value) });
 }
 
+/** A value shown inside a code span: no backtick to end it, and (should it be copied out) no mention or tag. */
+function inCode(text: string): string {
+  return plainText(text).replace(/`/g, "'");
+}
+
 function label(revision: string | null, version: string | null): string {
   if (!revision) return 'the revision the default tag serves (not named in git)';
-  return version ? `\`${revision}\` (${version})` : `\`${revision}\``;
+  return version ? `\`${inCode(revision)}\` (${plainText(version)})` : `\`${inCode(revision)}\``;
 }
 
-/** What a plan adds to the comment beyond the state: warnings, manual steps, restarts. */
+/** What a plan adds to the comment beyond the state: warnings, manual steps, restarts, changes, the commit. */
 export interface PlanView {
   readonly warnings: UpgradePlan['warnings'];
-  readonly phases: ReadonlyArray<Pick<PlannedPhase, 'id' | 'title' | 'manual' | 'pods' | 'estimatedMinutes'>>;
+  readonly phases: ReadonlyArray<
+    Pick<PlannedPhase, 'id' | 'title' | 'manual' | 'pods' | 'estimatedMinutes'> & {
+      /** Objects the phase changes, and in how many files (absent in views made before this was counted). */
+      readonly objects?: number;
+      readonly files?: number;
+    }
+  >;
+  /** The commit of the base branch the plan was made at. */
+  readonly commit?: string | null;
 }
 
-export function toPlanView(plan: UpgradePlan): PlanView {
+export function toPlanView(plan: UpgradePlan, commit: string | null = null): PlanView {
   return {
     warnings: plan.warnings,
-    phases: plan.phases.map(({ id, title, manual, pods, estimatedMinutes }) => ({ id, title, manual, pods, estimatedMinutes })),
+    phases: plan.phases.map(({ id, title, manual, pods, estimatedMinutes, changes }) => ({
+      id,
+      title,
+      manual,
+      pods,
+      estimatedMinutes,
+      objects: changes.length,
+      files: new Set(changes.map((c) => c.file)).size,
+    })),
+    commit,
   };
 }
 
+const SETTLED: ReadonlySet<PhaseRecord['status']> = new Set(['passed', 'done']);
+
 /**
- * The sticky plan comment: status, phase table, mermaid chart, manual steps, warnings, state block.
- * It stays under GitHub's limit: long lists end in "… N more" lines; the state block is never cut.
+ * Whether the next move is a person's: a PR to review, manual steps, a check that waits for
+ * `/upgrade continue`, a pause. Argo CD's gate and the grace period wait for no one.
+ */
+export function isPersonsTurn(state: UpgradeState): boolean {
+  if (state.status === 'paused') return true;
+  if (state.status !== 'running') return false;
+  const phase = state.phases.find((p) => !SETTLED.has(p.status));
+  if (!phase) return false;
+  if (phase.status === 'open' || phase.status === 'closed' || phase.status === 'failed') return true;
+  // The manual gate's note asks for `/upgrade continue`; Argo CD's and the grace period's do not.
+  return phase.status === 'merged' && (phase.note ?? '').includes('/upgrade continue');
+}
+
+/** The restarts cell: pods and the estimate while under way, the pods alone once finished. */
+function restartsOf(planned: PlanView['phases'][number] | undefined, stored: number | undefined, finished: boolean): string {
+  const pods = planned?.pods ?? stored ?? 0;
+  if (pods <= 0) return '–';
+  return finished || !planned ? `${pods} pods` : `${pods} pods, ~${planned.estimatedMinutes} min`;
+}
+
+function minutesBetween(from: string | null, to: string | null): number | null {
+  if (!from || !to) return null;
+  const ms = Date.parse(to) - Date.parse(from);
+  return Number.isFinite(ms) && ms >= 0 ? ms / 60_000 : null;
+}
+
+/** "4 min", "2 h 5 min", "1 d 3 h". */
+export function durationText(minutes: number): string {
+  const m = Math.round(minutes);
+  if (m < 60) return `${m} min`;
+  if (m < 24 * 60) return `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ''}`;
+  const h = Math.round(m / 60);
+  return `${Math.floor(h / 24)} d${h % 24 ? ` ${h % 24} h` : ''}`;
+}
+
+/**
+ * The sticky plan comment: the next move first, status, phase table, mermaid chart, manual steps,
+ * warnings (errors in waiting first), state block. It stays under GitHub's limit: long lists end in
+ * "… N more" lines; the state block is never cut.
  */
 export function renderPlanComment(
   templates: Templates,
@@ -67,32 +190,85 @@ export function renderPlanComment(
   key: StateKey,
 ): string {
   const byId = new Map(view?.phases.map((p) => [p.id, p]) ?? []);
+  const active = state.status === 'running' || state.status === 'paused';
+  const finished = state.status === 'completed' || state.status === 'rolled-back';
+  const currentIndex = active ? state.phases.findIndex((p) => !SETTLED.has(p.status)) : -1;
+  // Time per phase: from the merge before it to its own merge (the state keeps merge times only).
+  let lastMerge: string | null = null;
   const phases = state.phases.map((phase, i) => {
     const planned = byId.get(phase.id);
+    const took = minutesBetween(lastMerge, phase.gate.mergedAt);
+    lastMerge = phase.gate.mergedAt ?? lastMerge;
     return {
       number: i + 1,
       title: plainText(phase.title),
-      stateLabel: STATE_LABELS[phase.status],
-      note: phase.note === null ? null : plainText(phase.note),
+      current: i === currentIndex,
+      stateCell: stateCell(phase.status, phase.note),
       pr: phase.pr,
-      restarts: planned && planned.pods > 0 ? `${planned.pods} pods, ~${planned.estimatedMinutes} min` : '–',
+      restarts: restartsOf(planned, phase.pods, finished),
+      took: took === null ? '–' : durationText(took),
     };
   });
-  const manualPhases = (view?.phases ?? [])
-    .filter((p) => p.manual.length > 0)
-    .map((p) => ({ title: plainText(p.title), steps: p.manual.map(codeLine) }));
-  const restartMinutes = (view?.phases ?? []).reduce((sum, p) => sum + (p.pods > 0 ? p.estimatedMinutes : 0), 0);
+  const history = (state.history ?? []).map((phase, i) => ({
+    number: i + 1,
+    title: plainText(phase.title),
+    stateCell: stateCell(phase.status, phase.note),
+    pr: phase.pr,
+  }));
+  const manualPhases = active
+    ? (view?.phases ?? []).filter((p) => p.manual.length > 0).map((p) => ({ title: plainText(p.title), steps: p.manual.map(codeLine) }))
+    : [];
+  const restartMinutes = active ? (view?.phases ?? []).reduce((sum, p) => sum + (p.pods > 0 ? p.estimatedMinutes : 0), 0) : 0;
+  const changes = state.phases
+    .map((phase, i) => ({ phase, i, planned: byId.get(phase.id) }))
+    .filter(({ planned }) => (planned?.objects ?? 0) > 0)
+    .map(({ phase, i, planned }) => ({
+      number: i + 1,
+      title: plainText(phase.title),
+      objects: planned!.objects!,
+      plural: planned!.objects === 1 ? '' : 's',
+      files: planned!.files ?? 0,
+      filesPlural: planned!.files === 1 ? '' : 's',
+    }));
   // Warnings quote names and text from the repo: shown, never rendered as mentions or HTML.
-  const warnings = (view?.warnings ?? []).map((w) => ({
+  const shownWarning = (w: UpgradePlan['warnings'][number]) => ({
     ...w,
     file: w.file === null ? null : plainText(w.file),
     message: plainText(w.message).replace(/\n/g, '\n  '),
-  }));
+  });
+  // A finished upgrade's warnings were about the way there.
+  const allWarnings = active ? (view?.warnings ?? []) : [];
+  const urgent = allWarnings.filter((w) => URGENT_WARNINGS.has(w.code)).map(shownWarning);
+  const warnings = allWarnings.filter((w) => !URGENT_WARNINGS.has(w.code)).map(shownWarning);
+  const merges = state.phases.map((p) => p.gate.mergedAt).filter((t): t is string => t !== null);
+  const merged = state.phases.filter((p) => p.pr !== null && p.gate.mergedAt !== null).length;
+  const restartPods = state.phases.reduce((sum, p) => sum + (SETTLED.has(p.status) ? (byId.get(p.id)?.pods ?? p.pods ?? 0) : 0), 0);
+  const total = minutesBetween(merges[0] ?? null, merges[merges.length - 1] ?? null);
+  const summary = finished
+    ? {
+        total: total === null ? '–' : durationText(total),
+        firstMerge: merges[0]?.slice(0, 16).replace('T', ' ') ?? '–',
+        lastMerge: merges[merges.length - 1]?.slice(0, 16).replace('T', ' ') ?? '–',
+        prCount: merged,
+        prPlural: merged === 1 ? '' : 's',
+        restartPods: restartPods > 0 ? restartPods : null,
+      }
+    : null;
+  const person = isPersonsTurn(state);
+  const next = {
+    person,
+    step: active && nextStep !== null ? plainText(nextStep) : null,
+    paused: state.status === 'paused' && nextStep === null,
+    starting: state.status === 'running' && nextStep === null,
+    completed: state.status === 'completed',
+    rolledBack: state.status === 'rolled-back',
+    aborted: state.status === 'aborted',
+  };
+  const notes = upgradeNotesOf(state.mode === 'rollback' ? null : state.targetVersion);
+  const commit = view?.commit && /^[0-9a-f]{7,40}$/i.test(view.commit) ? view.commit : null;
   const stateBlock = renderStateBlock(state, key);
-  const current = Math.max(
-    0,
-    state.phases.findIndex((p) => p.status !== 'passed' && p.status !== 'done'),
-  );
+  const current = Math.max(0, currentIndex);
+  const statusLabel = state.status === 'running' && person ? `waiting for ${mentionOf(state.requestedBy)}` : STATUS_LABELS[state.status];
   const renderWith = (cap: number) => {
     // Phase rows: a window from just before the current phase; the chart only when every phase is shown.
     const rows = Math.max(cap, 10);
@@ -100,22 +276,40 @@ export function renderPlanComment(
     const shownPhases = phases.slice(first, first + rows);
     const shownManual = firstOf(manualPhases, Math.max(cap, 3));
     const shownWarnings = firstOf(warnings, cap);
+    const shownUrgent = firstOf(urgent, Math.max(cap, 10));
     return render(templates.planComment, {
       heading: state.mode === 'rollback' ? 'Mesh rollback' : 'Mesh upgrade',
-      cluster: state.cluster,
+      cluster: inCode(state.cluster),
       fromLabel: label(state.from, state.fromVersion),
       toLabel: label(state.target, state.targetVersion),
-      statusLabel: STATUS_LABELS[state.status],
+      next,
+      who: mentionOf(state.requestedBy),
+      statusLabel,
       reason: state.reason === null ? null : plainText(state.reason),
-      install: state.install,
-      path: state.path,
-      requestedBy: state.requestedBy,
+      install: plainText(state.install),
+      path: inCode(state.path),
+      requester: mentionOf(state.requestedBy),
       dryRun: state.options.dryRun,
+      commit,
+      notesName: notes?.name ?? null,
+      notesUrl: notes?.url ?? null,
+      hasUrgent: urgent.length > 0,
+      urgentCount: urgent.length,
+      urgent: shownUrgent.shown,
+      summary,
+      hasHistory: history.length > 0,
+      historyCount: history.length,
+      history: firstOf(history, Math.max(cap, 10)).shown,
+      moreHistory: firstOf(history, Math.max(cap, 10)).more,
       earlierPhases: first > 0 ? first : null,
       phases: shownPhases,
       morePhases: phases.length > first + shownPhases.length ? phases.length - first - shownPhases.length : null,
       mermaid: shownPhases.length === phases.length ? renderMermaid(state) : '',
-      restartMinutes,
+      restartMinutes: restartMinutes > 0 ? restartMinutes : null,
+      hasChanges: active && changes.length > 0,
+      changeTotal: changes.reduce((sum, c) => sum + c.objects, 0),
+      phasesWithChanges: changes.length,
+      changes: firstOf(changes, Math.max(cap, 10)).shown,
       hasManual: manualPhases.length > 0,
       manualPhases: shownManual.shown.map((p) => {
         const steps = firstOf(p.steps, cap);
@@ -126,7 +320,7 @@ export function renderPlanComment(
       warningCount: warnings.length,
       warnings: shownWarnings.shown,
       moreWarnings: shownWarnings.more,
-      nextStep: nextStep === null ? null : plainText(nextStep),
+      active,
       stateBlock,
     });
   };
@@ -165,10 +359,23 @@ export function withDryRunBodies(planComment: string, details: string): string {
   );
 }
 
-/** A flowchart of the phases, coloured by state. */
+/** A phase title as a mermaid label: letters, digits and plain punctuation only (no quote, tag or entity). */
+function mermaidLabel(text: string): string {
+  const safe = text
+    .replace(/[^\p{L}\p{N} .,:/()+_-]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return safe.length > 64 ? `${safe.slice(0, 63)}…` : safe;
+}
+
+/** A flowchart of the phases by title, coloured by state; the current phase has a thick border. */
 export function renderMermaid(state: UpgradeState): string {
   const lines = ['flowchart LR'];
-  const nodes = state.phases.map((phase, i) => `  p${i + 1}["${i + 1}. ${phase.id}"]:::${mermaidClass(phase.status)}`);
+  const active = state.status === 'running' || state.status === 'paused';
+  const current = active ? state.phases.findIndex((p) => !SETTLED.has(p.status)) : -1;
+  const nodes = state.phases.map(
+    (phase, i) => `  p${i + 1}["${i + 1}. ${mermaidLabel(phase.title) || phase.id}"]:::${mermaidClass(phase.status)}`,
+  );
   lines.push(...nodes);
   if (state.phases.length > 1) lines.push(`  ${state.phases.map((_, i) => `p${i + 1}`).join(' --> ')}`);
   lines.push(
@@ -178,6 +385,7 @@ export function renderMermaid(state: UpgradeState): string {
     '  classDef failed fill:#cf222e,stroke:#a40e26,color:#fff',
     '  classDef pending fill:#eaeef2,stroke:#afb8c1,color:#24292f',
   );
+  if (current >= 0) lines.push(`  style p${current + 1} stroke:#24292f,stroke-width:4px`);
   return lines.join('\n');
 }
 
@@ -267,15 +475,15 @@ export function describeGate(decision: GateDecision, warnings: readonly string[]
 }
 
 /**
- * The note on a gated phase's line. The state beside it already says passed or failed, so only a
- * wait says what it is.
+ * The note on a gated phase's line. The state beside it already says merged, passed or failed, so
+ * the note says only what the gate found.
  */
 export function gateNote(decision: GateDecision, warnings: readonly string[] = []): string {
   switch (decision.status) {
     case 'pass':
       return `${decision.summary}${warned(warnings)}`;
     case 'wait':
-      return describeGate(decision, warnings);
+      return `${decision.reason}${warned(warnings)}`;
     case 'fail':
       return `${decision.reason}${warned(warnings)}`;
   }

@@ -26,7 +26,12 @@ export function paused(state: UpgradeState, reason: string): UpgradeState {
 
 /** Phase records for every phase of a plan (those the repo already shows are done). */
 export function phaseRecordsOf(plan: UpgradePlan): PhaseRecord[] {
-  return plan.phases.map((p) => newPhaseRecord(p.id, p.title, p.status === 'done' ? 'done' : 'pending'));
+  return plan.phases.map((p) => withPods(newPhaseRecord(p.id, p.title, p.status === 'done' ? 'done' : 'pending'), p.pods));
+}
+
+/** A phase record with the pods its phase restarts, when it restarts any. */
+export function withPods(record: PhaseRecord, pods: number): PhaseRecord {
+  return pods > 0 ? { ...record, pods } : record;
 }
 
 /** Open phases closed (their PRs are closed by the caller), each with `note`; the PRs to close, in order. */

@@ -4,7 +4,7 @@ import type { PlannedPhase, UpgradePlan } from '../core/plan-types.js';
 import { newPhaseRecord, type UpgradeState } from '../core/state.js';
 import type { Messages } from '../text/messages.js';
 import { gateNote } from '../text/render.js';
-import { isActive, isSettled } from './upgrade-state.js';
+import { isActive, isSettled, withPods } from './upgrade-state.js';
 
 /**
  * The walk over the phases of one upgrade, decided without I/O: `step(walk, observation, now)`
@@ -291,7 +291,7 @@ function adoptPlanShape(w: Draft, from: number, plan: UpgradePlan): boolean {
   const planned = plan.phases.filter((p) => !settled.has(p.id));
   if (planned.length === remaining.length && planned.every((p, i) => p.id === remaining[i])) return false;
   const added = w.context.messages.say('note.added');
-  state.phases = [...state.phases.slice(0, from), ...planned.map((p) => newPhaseRecord(p.id, p.title, 'pending', added))];
+  state.phases = [...state.phases.slice(0, from), ...planned.map((p) => withPods(newPhaseRecord(p.id, p.title, 'pending', added), p.pods))];
   return true;
 }
 

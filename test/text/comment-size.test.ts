@@ -45,7 +45,7 @@ describe('comment sizes', () => {
     expect(body).toContain('Preflight warnings (5000)');
     expect(body).toMatch(/\n- … \d+ more\n/);
     expect(body).toMatch(/# … \d+ more steps: see the phase's pull request/);
-    expect(body).toContain('**Next:** review and merge #35.');
+    expect(body).toContain('**Next:** @alice — review and merge #35.');
   });
 
   it('many phases: a window of rows around the current phase, the rest counted', () => {
@@ -54,7 +54,7 @@ describe('comment sizes', () => {
     expect(body.length).toBeLessThanOrEqual(BODY_LIMIT);
     expect(parseStateBlock(body, key).kind).toBe('state');
     expect(body).toMatch(/\| … \| \d+ earlier phases \|/);
-    expect(body).toContain('| 151 | Move workloads to asm-1140-0 (wave 151 of 200) | 👀 in review | #160 |');
+    expect(body).toContain('| 151 | **▶ Move workloads to asm-1140-0 (wave 151 of 200)** | 👀 in review | #160 |');
     expect(body).not.toContain('```mermaid');
   });
 

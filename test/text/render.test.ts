@@ -37,13 +37,13 @@ describe('rendering', () => {
     const state = stateOf(plan);
     const body = renderPlanComment(templates, state, toPlanView(plan), 'review and merge #11.', key);
     expect(body).toContain('### Mesh upgrade `prod`: `asm-1130-0` (1.13.0-asm.0) → `asm-1140-0` (1.14.0-asm.0)');
-    expect(body).toContain('| 2 | Move gateways to asm-1140-0 | 👀 in review | #11 | 3 pods, ~1 min |');
+    expect(body).toContain('| 2 | **▶ Move gateways to asm-1140-0** | 👀 in review | #11 | 3 pods, ~1 min |');
     expect(body).toContain('```mermaid\nflowchart LR');
-    expect(body).toContain('p1["1. control-plane"]:::done');
-    expect(body).toContain('p2["2. gateways"]:::review');
+    expect(body).toContain('p1["1. Install control plane asm-1140-0 beside asm-1130-0"]:::done');
+    expect(body).toContain('p2["2. Move gateways to asm-1140-0"]:::review');
     expect(body).toContain('manifest generate');
     expect(body).toContain('`pods-opted-out`');
-    expect(body).toContain('**Next:** review and merge #11.');
+    expect(body).toContain('**Next:** @alice — review and merge #11.');
     expect(parseStateBlock(body, key)).toEqual({ kind: 'state', state });
   });
 
@@ -96,7 +96,7 @@ describe('rendering', () => {
   it('colours the flowchart by phase state', () => {
     const state = stateOf(plan);
     state.phases[2]!.status = 'failed';
-    expect(renderMermaid(state)).toContain('p3["3. workloads"]:::failed');
+    expect(renderMermaid(state)).toContain('p3["3. Move workloads to asm-1140-0"]:::failed');
     expect(renderMermaid(state)).toContain('p1 --> p2 --> p3 --> p4 --> p5');
   });
 });

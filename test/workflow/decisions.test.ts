@@ -185,6 +185,7 @@ describe('rollback', () => {
       status: 'running',
       reason: 'rollback requested by @carol',
       phases: [{ id: 'rollback-cleanup', status: 'pending' }],
+      history: [{ id: 'control-plane', status: 'passed' }],
     });
   });
 });

@@ -142,7 +142,7 @@ describe('walk step: each observation moves the state one way, and the walk says
     it('wait, from a gate that waits for a person: the next step names the PR and /upgrade continue', () => {
       const { walk, actions } = walkThrough(start(), answering(outcome({ status: 'wait', reason: 'waiting for a maintainer' })));
       expect(kinds(actions)).toEqual(['read-pull-request', 'ask-gate']);
-      expect(walk.state.phases[0]).toMatchObject({ status: 'merged', note: 'waiting: waiting for a maintainer' });
+      expect(walk.state.phases[0]).toMatchObject({ status: 'merged', note: 'waiting for a maintainer' });
       expect(walk.nextStep).toBe('check phase 1 with the commands in #2, then say `/upgrade continue`.');
     });
 

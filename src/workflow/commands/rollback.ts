@@ -39,6 +39,7 @@ export function rollbackState(messages: Messages, state: UpgradeState, plan: Upg
     status: 'running',
     reason: messages.say('reason.rollback-requested', { user: author }),
     phases: phaseRecordsOf(plan),
+    history: state.phases,
   };
 }
 

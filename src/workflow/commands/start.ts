@@ -101,7 +101,7 @@ export async function start(env: WorkflowEnv, event: CommandComment, command: St
     const body = renderPlanComment(
       env.templates,
       shown,
-      toPlanView(plan),
+      toPlanView(plan, view.head.sha),
       messages.say('next.dry-run', { revision: command.revision }),
       env.stateKey,
     );
@@ -146,7 +146,7 @@ export async function start(env: WorkflowEnv, event: CommandComment, command: St
         env,
         event.issue,
         existing?.comment ?? null,
-        renderPlanComment(env.templates, state, toPlanView(plan), null, env.stateKey),
+        renderPlanComment(env.templates, state, toPlanView(plan, view.head.sha), null, env.stateKey),
       );
     },
     (text) => replyOnce(env, event, text),

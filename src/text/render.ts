@@ -8,6 +8,7 @@ import { type PhaseRecord, renderStateBlock, type StateKey, type UpgradeState } 
 import { codeLine, plainText } from '../core/user-text.js';
 import { appendSections, clampKeeping, firstOf, fitWithCaps } from './comment-size.js';
 import type { Messages } from './messages.js';
+import { wrapShellLine } from './shell-line.js';
 import type { Templates } from './templates.js';
 
 /** GitHub refuses bodies over 65,536 characters; stay well below. */
@@ -230,10 +231,10 @@ export function renderPullRequest(
     changesFolded: rows.length > 20,
     omitted: rows.length > shown.length ? rows.length - shown.length : null,
     hasManual: phase.manual.length > 0,
-    manual: phase.manual.map(codeLine),
+    manual: phase.manual.map(commandLine),
     hasBeforeMerge: phase.beforeMerge.length > 0,
-    beforeMerge: phase.beforeMerge.map(codeLine),
-    verify: phase.verify.map(codeLine),
+    beforeMerge: phase.beforeMerge.map(commandLine),
+    verify: phase.verify.map(commandLine),
     rollback: phase.rollback.map(plainText),
     argocdGate: gate === 'argocd',
     next: next?.title ?? null,
@@ -242,6 +243,11 @@ export function renderPullRequest(
   };
   const title = render(templates.pullRequestTitle, view).trim();
   return { title, body: clamp(render(templates.pullRequest, view), view.marker) };
+}
+
+/** A command of a PR body's code block: fences defused, a long line's `# expect…` moved above it. */
+function commandLine(line: string): string {
+  return wrapShellLine(codeLine(line));
 }
 
 /** A reply to one command comment (refusals, help, status), marked so it is posted once. */

@@ -227,8 +227,9 @@ function operatorCopies(ctx: PlanContext, s: DraftScope): PlacedObject[] {
 
 /** The operator for the new revision when the operator is not in git: installed with the target's istioctl. */
 function operatorInitSteps(ctx: PlanContext): string[] {
-  const version = ctx.to.version ?? '<version>';
+  const version = ctx.to.version ?? 'VERSION';
   return [
+    ...(ctx.to.version ? [] : [`# VERSION: the Istio release of ${ctx.to.name}`]),
     `curl -sSL https://istio.io/downloadIstio | ISTIO_VERSION=${version} sh -   # istioctl ${version}`,
     `./istio-${version}/bin/istioctl operator init --revision ${ctx.to.name}   # the operator of ${ctx.from.name} ignores IstioOperators of other revisions`,
     `kubectl -n istio-operator rollout status deployment/istio-operator-${ctx.to.name}`,

@@ -89,6 +89,28 @@ function unquoted(command: string): string {
   return command.replace(/'[^']*'|"(?:[^"\\]|\\.)*"/g, "''");
 }
 
+/** Whether a `rollout status` names exactly one resource, or a type with a selector. */
+function oneResource({ resources, selector }: { resources: string[]; selector: boolean }): boolean {
+  const one = resources.length === 1 && /^([a-z]+(\.[a-z.]+)?\/[a-z0-9.-]+|"\$\w+")$/.test(resources[0]!);
+  const bySelector = selector && resources.length === 1 && /^[a-z]+$/.test(resources[0]!);
+  return one || bySelector;
+}
+
+describe('the rollout status check itself', () => {
+  it.each([
+    ['kubectl -n ns rollout status deploy/x --timeout=5m', true],
+    ['kubectl -n ns rollout status deployment -l app=x', true],
+    ['for d in a b; do kubectl -n ns rollout status "$d" --timeout=5m; done', true],
+    ['kubectl rollout status deployment/a deployment/b', false],
+    ['kubectl -n ns rollout status deployment,statefulset --timeout=10m', false],
+    ['kubectl -n ns rollout status deployment --timeout=10m', false],
+  ])('%s: %s', (command, valid) => {
+    const found = rolloutStatusTargets(command);
+    expect(found).toHaveLength(1);
+    expect(oneResource(found[0]!)).toBe(valid);
+  });
+});
+
 describe('commands in phase PRs run as written', () => {
   let commands: Command[];
   beforeAll(async () => {
@@ -109,11 +131,9 @@ describe('commands in phase PRs run as written', () => {
     const bad: string[] = [];
     let seen = 0;
     for (const c of commands) {
-      for (const { resources, selector } of rolloutStatusTargets(splitShellLine(c.line).command)) {
+      for (const target of rolloutStatusTargets(splitShellLine(c.line).command)) {
         seen++;
-        const one = resources.length === 1 && /^([a-z]+(\.[a-z.]+)?\/[a-z0-9.-]+|"\$\w+")$/.test(resources[0]!);
-        const bySelector = selector && resources.length === 1 && /^[a-z]+$/.test(resources[0]!);
-        if (!one && !bySelector) bad.push(c.where);
+        if (!oneResource(target)) bad.push(c.where);
       }
     }
     expect(seen).toBeGreaterThan(50);

@@ -8,6 +8,7 @@ import { type PhaseRecord, renderStateBlock, type StateKey, type UpgradeState } 
 import { codeLine, plainText } from '../core/user-text.js';
 import { appendSections, clampKeeping, firstOf, fitWithCaps } from './comment-size.js';
 import type { Messages } from './messages.js';
+import { wrapShellLine } from './shell-line.js';
 import type { Templates } from './templates.js';
 
 /** GitHub refuses bodies over 65,536 characters; stay well below. */
@@ -434,14 +435,20 @@ export function renderPullRequest(
     why: plainText(phase.why),
     changes: shown,
     changeCount: rows.length,
+    hasChanges: rows.length > 0,
+    staleComments: staleComments(phase, state.from).map((s) => ({
+      file: plainText(s.file),
+      lines: `${s.lines.length > 1 ? 'lines' : 'line'} ${s.lines.join(', ')}`,
+    })),
+    oldRevision: state.from,
     fileCount: new Set(rows.map((r) => r.file)).size,
     changesFolded: rows.length > 20,
     omitted: rows.length > shown.length ? rows.length - shown.length : null,
     hasManual: phase.manual.length > 0,
-    manual: phase.manual.map(codeLine),
+    manual: phase.manual.map(commandLine),
     hasBeforeMerge: phase.beforeMerge.length > 0,
-    beforeMerge: phase.beforeMerge.map(codeLine),
-    verify: phase.verify.map(codeLine),
+    beforeMerge: phase.beforeMerge.map(commandLine),
+    verify: phase.verify.map(commandLine),
     rollback: phase.rollback.map(plainText),
     argocdGate: gate === 'argocd',
     next: next?.title ?? null,
@@ -450,6 +457,40 @@ export function renderPullRequest(
   };
   const title = render(templates.pullRequestTitle, view).trim();
   return { title, body: clamp(render(templates.pullRequest, view), view.marker) };
+}
+
+/** Lines of a file whose comment names the old revision. */
+export interface StaleComment {
+  readonly file: string;
+  readonly lines: readonly number[];
+}
+
+/**
+ * Comments the phase leaves naming the old revision (`# Control plane for revision X`) in the files
+ * it writes: the writer changes values, and rewrites whole-line comments only in the copies it
+ * makes. A comment counts when its line's own YAML does not name the old revision (`- name: X   # istiod X`
+ * is still right). Not for revision `default`, a word comments use for other things.
+ */
+export function staleComments(phase: Pick<PlannedPhase, 'files'>, oldRevision: string | null): StaleComment[] {
+  if (oldRevision === null || oldRevision === 'default') return [];
+  const names = new RegExp(`(^|[^A-Za-z0-9])${oldRevision.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![0-9])`);
+  const stale: StaleComment[] = [];
+  for (const file of phase.files) {
+    if (file.content === null || !/\.ya?ml$/.test(file.path)) continue;
+    const lines: number[] = [];
+    file.content.split('\n').forEach((line, i) => {
+      const at = line.search(/(^|\s)#/);
+      if (at === -1) return;
+      if (names.test(line.slice(at)) && !names.test(line.slice(0, at))) lines.push(i + 1);
+    });
+    if (lines.length > 0) stale.push({ file: file.path, lines });
+  }
+  return stale;
+}
+
+/** A command of a PR body's code block: fences defused, a long line's `# expect…` moved above it. */
+function commandLine(line: string): string {
+  return wrapShellLine(codeLine(line));
 }
 
 /** A reply to one command comment (refusals, help, status), marked so it is posted once. */

@@ -227,8 +227,9 @@ function operatorCopies(ctx: PlanContext, s: DraftScope): PlacedObject[] {
 
 /** The operator for the new revision when the operator is not in git: installed with the target's istioctl. */
 function operatorInitSteps(ctx: PlanContext): string[] {
-  const version = ctx.to.version ?? '<version>';
+  const version = ctx.to.version ?? 'VERSION';
   return [
+    ...(ctx.to.version ? [] : [`# VERSION: the Istio release of ${ctx.to.name}`]),
     `curl -sSL https://istio.io/downloadIstio | ISTIO_VERSION=${version} sh -   # istioctl ${version}`,
     `./istio-${version}/bin/istioctl operator init --revision ${ctx.to.name}   # the operator of ${ctx.from.name} ignores IstioOperators of other revisions`,
     `kubectl -n istio-operator rollout status deployment/istio-operator-${ctx.to.name}`,
@@ -237,7 +238,7 @@ function operatorInitSteps(ctx: PlanContext): string[] {
 
 function manualInstallSteps(ctx: PlanContext): string[] {
   const { from, to, installed } = ctx;
-  const version = to.version ?? '<version>';
+  const version = to.version ?? 'VERSION';
   const asm = to.flavor === 'asm';
   // asmcli unpacks its release into <output_dir>/istio-<release>/; the download below is pinned to `version`.
   const istioctl = asm ? `./${to.name}/istio-${version}/bin/istioctl` : `./istio-${version}/bin/istioctl`;
@@ -245,6 +246,11 @@ function manualInstallSteps(ctx: PlanContext): string[] {
     ? asmcliDownload(to.version)
     : `curl -sSL https://istio.io/downloadIstio | ISTIO_VERSION=${version} sh -   # istioctl ${version}`;
   const asmcliTarget = `${asmcliPlatformFlags(ctx.platform)} --revision_name ${to.name} --output_dir ./${to.name}`;
+  // Placeholders are UPPER_CASE words; a comment line says what each stands for.
+  const placeholders = [
+    ...(to.version ? [] : [`# VERSION: the Istio release of ${to.name}`]),
+    ...(asm ? [asmcliPlaceholders(ctx.platform)] : []),
+  ];
   // Quoted: `[0]` is a glob, and zsh refuses an unmatched one.
   const gatewaysOff = "--set 'components.ingressGateways[0].enabled=false' --set 'components.egressGateways[0].enabled=false'";
 
@@ -253,8 +259,9 @@ function manualInstallSteps(ctx: PlanContext): string[] {
     const dir = first
       ? manifestsDirForFirstRevision(installed.installer.file, to.name)
       : manifestsDirForRevision(installed.installer.file, from.name, to.name);
-    const overlay = ctx.renderOverlay ? `-f ${ctx.renderOverlay}` : '-f <the IstioOperator overlay the current revision was rendered from>';
-    const steps = [fetch];
+    const overlay = ctx.renderOverlay ? `-f ${ctx.renderOverlay}` : '-f OVERLAY';
+    if (!ctx.renderOverlay && !asm) placeholders.push(`# OVERLAY: the IstioOperator overlay ${from.name} was rendered from`);
+    const steps = [...placeholders, fetch];
     if (asm) steps.push(`./asmcli print-config ${asmcliTarget} > ${to.name}-overlay.yaml`);
     // The non-revisioned render holds the CRDs, the base chart's objects and the default
     // validator, which the revisions share: the new revision's render leaves them out.
@@ -282,12 +289,14 @@ function manualInstallSteps(ctx: PlanContext): string[] {
   if (asm) {
     // The new revision must use the CA the running one uses, or mTLS between the two breaks.
     return [
+      ...placeholders,
       fetch,
       `./asmcli install ${asmcliTarget} --ca CA   # CA: the one ${from.name} uses (mesh_ca, gcp_cas or citadel)`,
       `kubectl -n ${ISTIO_SYSTEM} rollout status deployment/istiod-${to.name}`,
     ];
   }
   return [
+    ...placeholders,
     fetch,
     `${istioctl} install --set revision=${to.name} ${gatewaysOff} -y`,
     `kubectl -n ${ISTIO_SYSTEM} rollout status deployment/istiod-${to.name}`,
@@ -304,7 +313,7 @@ function manualInstallSteps(ctx: PlanContext): string[] {
  * (anthos-service-mesh-packages asmcli/lib/util.sh, `init`). config1 is a release's first packaging.
  */
 function asmcliDownload(version: string | null): string {
-  const pinned = `curl -sSLo asmcli https://storage.googleapis.com/csm-artifacts/asm/asmcli_${version ?? '<version>'}-config1 && chmod +x asmcli`;
+  const pinned = `curl -sSLo asmcli https://storage.googleapis.com/csm-artifacts/asm/asmcli_${version ?? 'VERSION'}-config1 && chmod +x asmcli`;
   return version
     ? `${pinned}   # exactly ${version}: asmcli_${minorOf(version)} would install the newest ${minorOf(version)} patch`
     : pinned;
@@ -319,6 +328,13 @@ function asmcliPlatformFlags(platform: PlanContext['platform']): string {
   return platform === 'multicloud'
     ? '--platform multicloud --kubeconfig KUBECONFIG --fleet_id FLEET_PROJECT_ID'
     : '--project_id PROJECT_ID --cluster_name CLUSTER_NAME --cluster_location CLUSTER_LOCATION';
+}
+
+/** What the placeholders of {@link asmcliPlatformFlags} stand for. */
+function asmcliPlaceholders(platform: PlanContext['platform']): string {
+  return platform === 'multicloud'
+    ? "# KUBECONFIG: the cluster's kubeconfig file; FLEET_PROJECT_ID: the fleet host project"
+    : "# PROJECT_ID, CLUSTER_NAME, CLUSTER_LOCATION: the cluster's Google Cloud project, name and location";
 }
 
 /** What a rendered control plane needs besides its Deployment: the Service and the injector. */

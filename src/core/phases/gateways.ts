@@ -49,7 +49,7 @@ export function draftGateways(ctx: PlanContext, s: DraftScope): PhaseDraft {
       const component = podTemplateOf(object.body).labels.istio === 'egressgateway' ? 'egressGateways' : 'ingressGateways';
       const set = (key: string, value: string) => `--set '${key}=${value}'`;
       manual.push(
-        `# ${namespace}/${object.name} (${object.file}) pins ${what}: regenerate it with the istioctl of ${to.version ?? to.name} and the overlay it was rendered from`,
+        `# ${namespace}/${object.name} (${object.file}) pins ${what}: regenerate it with the istioctl of ${to.version ?? to.name} and the overlay it was rendered from (OVERLAY below)`,
         [
           `istioctl manifest generate -f OVERLAY --set revision=${to.name}`,
           set('components.base.enabled', 'false'),

@@ -117,7 +117,7 @@ export function helmNonRevisionedCleanupChecks(ctx: PlanContext): { beforeMerge:
     beforeMerge: [
       `kubectl get pods -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\t"}{.spec.containers[?(@.name=="istio-proxy")].env[?(@.name=="ISTIO_META_DISCOVERY_ADDRESS")].value}{"\\n"}{end}' | grep -c 'istiod\\.${ISTIO_SYSTEM}'   # must print 0: proxies outside git injected by the old istiod (istio-injection=enabled or sidecar.istio.io/inject=true pods, jobs, bare pods) must be restarted first, or they lose their control plane with the istiod Service`,
     ],
-    why: `Deletes the non-revisioned istiod release ${old.kind} ${old.name}; Helm removes everything it rendered: istiod, its \`istiod\` Service (the chart renders that Service only for revision ""), ConfigMaps, RBAC and the validator istio-validator-${ISTIO_SYSTEM}. The base chart, the CRDs and ${ISTIO_SYSTEM} stay. Proxies still connected to the old istiod — anything outside git that was not restarted — lose their control plane: the checks below must find none.`,
+    why: `Deletes the non-revisioned istiod release ${old.kind} ${old.name}; Helm removes everything it rendered: istiod, its \`istiod\` Service (the chart renders that Service only for revision ""), ConfigMaps, RBAC and the validator istio-validator-${ISTIO_SYSTEM}. The base chart, the CRDs and ${ISTIO_SYSTEM} stay. Proxies still connected to the old istiod — anything outside git that was not restarted — lose their control plane: the checks under "Before merging" must find none.`,
   };
 }
 

@@ -2,6 +2,10 @@ import { ISTIO_SYSTEM } from '../../model/kube.js';
 import { channelOf, type ManagedMesh } from '../sources/managed.js';
 import type { PhaseDraft, PlanContext } from './context.js';
 
+/** What the placeholders of the fleet commands stand for. */
+const FLEET_PLACEHOLDERS =
+  "# FLEET_PROJECT_ID: the fleet host project; MEMBERSHIP and LOCATION: the cluster's fleet membership and its location (gcloud container fleet memberships list)";
+
 /**
  * Phase 1 towards a managed channel: Google provisions the channel's control plane outside the
  * cluster, so nothing in git changes unless the repo keeps its ControlPlaneRevisions there. The
@@ -27,6 +31,7 @@ export function draftManagedControlPlane(ctx: PlanContext, managed: ManagedMesh 
         ];
   } else if (from.flavor === 'managed') {
     manual = [
+      FLEET_PLACEHOLDERS,
       `gcloud container fleet mesh describe --project FLEET_PROJECT_ID   # if membership MEMBERSHIP already serves ${to.name} (REVISION_READY), skip the next step`,
       `kubectl apply -f - <<<'${cr}'`,
       ready,
@@ -34,6 +39,7 @@ export function draftManagedControlPlane(ctx: PlanContext, managed: ManagedMesh 
   } else {
     // From an in-cluster (asmcli) revision: Google's migration from in-cluster to managed.
     manual = [
+      FLEET_PLACEHOLDERS,
       `gcloud container fleet mesh update --management automatic --memberships MEMBERSHIP --project FLEET_PROJECT_ID --location LOCATION`,
       `gcloud container fleet mesh describe --project FLEET_PROJECT_ID   # MEMBERSHIP: controlPlaneManagement REVISION_READY; the fleet picks the channel of the cluster's GKE release channel, which must be ${channel} for ${to.name}`,
       ready,

@@ -65,12 +65,13 @@ export function draftFirstCanaryControlPlane(
     ...base.verify,
   ];
   if (!operator) {
-    const version = to.version ?? '<version>';
+    const version = to.version ?? 'VERSION';
     const istioctl = `./istio-${version}/bin/istioctl`;
     return {
       ...base,
       objects,
       manual: [
+        ...versionNote(to),
         `curl -sSL https://istio.io/downloadIstio | ISTIO_VERSION=${version} sh -   # istioctl ${version}`,
         `${istioctl} manifest generate -f ${file} | kubectl apply -f -   # not istioctl install: on a cluster without a default tag, istioctl install of a revision makes it the default at once`,
         `kubectl -n ${ISTIO_SYSTEM} rollout status deployment/istiod-${to.name}`,
@@ -180,9 +181,15 @@ export function firstCanaryGatewayMoves(ctx: PlanContext, s: DraftScope): { obje
   const manual = installed.operator
     ? []
     : [
-        `./istio-${to.version ?? '<version>'}/bin/istioctl manifest generate -f ${target.file} | kubectl apply -f -   # after the merge: re-renders ${moved.join(', ')} in place for ${to.name}`,
+        ...versionNote(to),
+        `./istio-${to.version ?? 'VERSION'}/bin/istioctl manifest generate -f ${target.file} | kubectl apply -f -   # after the merge: re-renders ${moved.join(', ')} in place for ${to.name}`,
       ];
   return { objects: [patch(target, on), patch(iop, off)], manual, moved };
+}
+
+/** The comment line that explains the VERSION placeholder, when the target's release is not known. */
+function versionNote(to: PlanContext['to']): string[] {
+  return to.version ? [] : [`# VERSION: the Istio release of ${to.name}`];
 }
 
 /** Default-revision phase: the `default` tag lives in the cluster (istioctl or the operator made it). */
@@ -190,7 +197,8 @@ export function firstCanaryTagSteps(ctx: PlanContext): string[] {
   const { installed, to, inventory } = ctx;
   if (!isFirstCanaryFromIop(installed) || inventory.tags.some((t) => t.tag === 'default')) return [];
   return [
-    `./istio-${to.version ?? '<version>'}/bin/istioctl tag set default --revision ${to.name} --overwrite   # moves istio-revision-tag-default and istiod-default-validator to ${to.name} and deactivates istio-sidecar-injector (neither is in git)`,
+    ...versionNote(to),
+    `./istio-${to.version ?? 'VERSION'}/bin/istioctl tag set default --revision ${to.name} --overwrite   # moves istio-revision-tag-default and istiod-default-validator to ${to.name} and deactivates istio-sidecar-injector (neither is in git)`,
     `istioctl tag list   # default → ${to.name}`,
   ];
 }
@@ -206,8 +214,9 @@ export function firstCanaryCleanup(ctx: PlanContext): { deletions: IndexedObject
   const { installed, to } = ctx;
   if (!isFirstCanaryFromIop(installed)) return { deletions: [], manual: [] };
   const iop = installed.installer;
-  const istioctl = `./istio-${to.version ?? '<version>'}/bin/istioctl`;
+  const istioctl = `./istio-${to.version ?? 'VERSION'}/bin/istioctl`;
   const manual = [
+    ...versionNote(to),
     `${istioctl} uninstall --revision default -y   # istiod, Service istiod, istio-sidecar-injector, the old ConfigMaps and RBAC: objects labelled istio.io/rev=default; CRDs and the new revision stay`,
   ];
   if (installed.operator) {

@@ -266,7 +266,9 @@ export function adaptOperatorToHelmCleanup(ctx: PlanContext, draft: PhaseDraft):
   ];
   if (!installed!.operator && !ctx.inventory.operators.some((o) => o.revision === null)) {
     manual.push(
-      `./istio-${from.version ?? '<old version>'}/bin/istioctl operator remove --revision ${from.name}   # with the istioctl of ${from.name}: istioctl 1.24 has no operator commands`,
+      from.version
+        ? `./istio-${from.version}/bin/istioctl operator remove --revision ${from.name}   # with the istioctl of ${from.name}: istioctl 1.24 has no operator commands`
+        : `./istio-OLD_VERSION/bin/istioctl operator remove --revision ${from.name}   # OLD_VERSION: the Istio release of ${from.name}; istioctl 1.24 has no operator commands`,
     );
   }
   return { ...draft, manual, manualDone: false, manualResult: 'cluster' };

@@ -1,21 +1,18 @@
 import type { IndexedObject } from '../../model/objects.js';
 import type { Workload } from '../inventory.js';
 
-/** More restarted workloads than this in one namespace get one type-wide check instead of a line each. */
-const MAX_NAMED_ROLLOUT_CHECKS = 10;
-
-/** `kubectl rollout status` with a resource type and no name waits for every object of the type only from kubectl 1.25. */
-const NEEDS_KUBECTL_1_25 = '# kubectl ≥ 1.25';
+/** More restarted workloads than this in one namespace get one loop over the namespace instead of a line each. */
+export const MAX_NAMED_ROLLOUT_CHECKS = 10;
 
 /** Every type a meshed namespace may restart, for namespaces whose workloads are not in the repo. */
-const ALL_WORKLOAD_TYPES: readonly string[] = ['deployment', 'statefulset', 'daemonset'];
+export const ALL_WORKLOAD_TYPES: readonly string[] = ['deployment', 'statefulset', 'daemonset'];
 
 /**
- * `kubectl rollout status` checks for the workloads a phase restarts in one namespace: one line per
- * workload (`deployment/NAME` works with every kubectl), or, above {@link MAX_NAMED_ROLLOUT_CHECKS}
- * of them, one type-wide line marked as needing kubectl ≥ 1.25. `restarted` is null when the
- * namespace's workloads are not in the repo: then only the type-wide form (of `unknownTypes`) can
- * name them.
+ * `kubectl rollout status` checks for the workloads a phase restarts in one namespace. The command
+ * takes one resource at a time, so: one line per workload (`deployment/NAME`), or, above
+ * {@link MAX_NAMED_ROLLOUT_CHECKS} of them, one loop over the namespace's objects of their types.
+ * `restarted` is null when the namespace's workloads are not in the repo: then the loop runs over
+ * every object of `unknownTypes`.
  */
 export function rolloutStatusChecks(
   namespace: string,
@@ -23,12 +20,14 @@ export function rolloutStatusChecks(
   unknownTypes: readonly string[] = ALL_WORKLOAD_TYPES,
 ): string[] {
   const timeout = '--timeout=10m';
-  if (restarted === null) return [`kubectl -n ${namespace} rollout status ${unknownTypes.join(',')} ${timeout}   ${NEEDS_KUBECTL_1_25}`];
+  const loop = (types: readonly string[]) =>
+    `for w in $(kubectl -n ${namespace} get ${types.join(',')} -o name); do kubectl -n ${namespace} rollout status "$w" ${timeout}; done`;
+  if (restarted === null) return [loop(unknownTypes)];
   if (restarted.length > MAX_NAMED_ROLLOUT_CHECKS) {
     const types = [...new Set(restarted.map((w) => w.kind.toLowerCase()))].sort(
       (a, b) => ALL_WORKLOAD_TYPES.indexOf(a) - ALL_WORKLOAD_TYPES.indexOf(b),
     );
-    return [`kubectl -n ${namespace} rollout status ${types.join(',')} ${timeout}   ${NEEDS_KUBECTL_1_25}`];
+    return [loop(types)];
   }
   return restarted.map((w) => `kubectl -n ${namespace} rollout status ${w.kind.toLowerCase()}/${w.name} ${timeout}`);
 }

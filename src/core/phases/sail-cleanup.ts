@@ -52,7 +52,7 @@ export function draftSailCleanup(ctx: SailContext, movedObjects: readonly Placed
     estimatedMinutes: Math.max(1, Math.ceil(grace / 60)),
     beforeMerge: old.length
       ? [
-          `kubectl get istiorevision ${old.join(' ')} -o jsonpath='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="InUse")].status}{"\\n"}{end}'   # expect False (or NotFound)`,
+          `kubectl get istiorevision ${old.join(' ')} -o 'custom-columns=NAME:.metadata.name,IN-USE:.status.conditions[?(@.type=="InUse")].status'   # IN-USE: expect False (or NotFound)`,
         ]
       : [],
     verify: [

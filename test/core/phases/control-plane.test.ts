@@ -32,7 +32,7 @@ describe('control-plane manual steps for ASM (asmcli)', () => {
 
   it('downloads the asmcli pinned to the target release, not the floating asmcli_<minor>', () => {
     for (const manual of [manualOf(EXTERNAL_ASM), manualOf(manifests)]) {
-      const fetch = manual[0]!;
+      const fetch = manual.find((s) => !s.startsWith('#'))!;
       expect(fetch).toContain('https://storage.googleapis.com/csm-artifacts/asm/asmcli_1.14.0-asm.0-config1 ');
       expect(fetch).not.toContain('/asm/asmcli_1.14 ');
     }
@@ -42,6 +42,8 @@ describe('control-plane manual steps for ASM (asmcli)', () => {
     const install = manualOf(EXTERNAL_ASM).find((s) => s.startsWith('./asmcli install'))!;
     expect(install).toContain('--project_id PROJECT_ID --cluster_name CLUSTER_NAME --cluster_location CLUSTER_LOCATION');
     expect(install).not.toContain('--platform multicloud');
+    // A comment line before the commands says what each placeholder stands for.
+    expect(manualOf(EXTERNAL_ASM)[0]).toMatch(/^# PROJECT_ID, CLUSTER_NAME, CLUSTER_LOCATION: /);
   });
 
   it('uses the multicloud flags when asked (GKE flags fail on bare metal, VMware and other clouds)', () => {

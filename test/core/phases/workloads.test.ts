@@ -3,8 +3,6 @@ import { planUpgrade } from '../../../src/core/plan.js';
 import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { FIXTURE_CASES, loadFixture } from '../../helpers/fixtures.js';
 
-const NEEDS_NEW_KUBECTL = '# kubectl ≥ 1.25';
-
 function deployment(namespace: string, name: string): string {
   return `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\n  namespace: ${namespace}\nspec:\n  template:\n    spec:\n      containers: [{name: app, image: app:1}]\n`;
 }
@@ -33,12 +31,14 @@ describe('workloads verify: rollout status per restarted workload', () => {
     expect(checks.filter((c) => !c.includes('/'))).toEqual([]);
   });
 
-  it('uses the type-wide form, marked as needing kubectl ≥ 1.25, for more than 10 workloads in a namespace', () => {
+  it('loops over the namespace (one resource per rollout status) for more than 10 workloads in a namespace', () => {
     const big = new Map([
       ['big/namespace.yaml', namespace('big')],
       ...Array.from({ length: 11 }, (_, i) => [`big/d${i}.yaml`, deployment('big', `svc-${i}`)] as const),
     ]);
-    expect(rolloutChecks(big)).toEqual([`kubectl -n big rollout status deployment --timeout=10m   ${NEEDS_NEW_KUBECTL}`]);
+    expect(rolloutChecks(big)).toEqual([
+      'for w in $(kubectl -n big get deployment -o name); do kubectl -n big rollout status "$w" --timeout=10m; done',
+    ]);
     const ten = new Map([
       ['ten/namespace.yaml', namespace('ten')],
       ...Array.from({ length: 10 }, (_, i) => [`ten/d${i}.yaml`, deployment('ten', `svc-${i}`)] as const),
@@ -46,30 +46,23 @@ describe('workloads verify: rollout status per restarted workload', () => {
     expect(rolloutChecks(ten)).toHaveLength(10);
   });
 
-  it('keeps the type-wide form, marked, for a namespace whose workloads are not in the repo', () => {
+  it('loops over every workload type of a namespace whose workloads are not in the repo', () => {
     const bare = new Map([
       ['shop/namespace.yaml', namespace('shop')],
       ['web/namespace.yaml', namespace('web')],
       ['web/d.yaml', deployment('web', 'frontend')],
     ]);
     expect(rolloutChecks(bare)).toEqual([
-      `kubectl -n shop rollout status deployment,statefulset,daemonset --timeout=10m   ${NEEDS_NEW_KUBECTL}`,
+      'for w in $(kubectl -n shop get deployment,statefulset,daemonset -o name); do kubectl -n shop rollout status "$w" --timeout=10m; done',
       'kubectl -n web rollout status deployment/frontend --timeout=10m',
     ]);
   });
 
-  it.each(FIXTURE_CASES.map((c) => [c.name, c.to] as const))(
-    'on fixture %s, never asks for a type-wide rollout status without saying it needs kubectl ≥ 1.25',
-    async (name, to) => {
-      const plan = planUpgrade(await loadFixture(name), { to });
-      const checks = plan.phases.flatMap((p) => p.verify.filter((c) => c.includes('rollout status')));
-      for (const check of checks)
-        expect(
-          check.includes('rollout status') && (/rollout status [a-z]+\/\S+/.test(check) || check.endsWith(NEEDS_NEW_KUBECTL)),
-          check,
-        ).toBe(true);
-    },
-  );
+  it.each(FIXTURE_CASES.map((c) => [c.name, c.to] as const))('on fixture %s, every rollout status names one resource', async (name, to) => {
+    const plan = planUpgrade(await loadFixture(name), { to });
+    const checks = plan.phases.flatMap((p) => p.verify.filter((c) => c.includes('rollout status')));
+    for (const check of checks) expect(/rollout status ([a-z]+\/\S+|"\$w")(\s|$)/.test(check), check).toBe(true);
+  });
 });
 
 describe('tag strategy with a namespace that names the old revision itself (fixture admission-policies)', () => {

@@ -84,7 +84,9 @@ export class Story {
     for (const pr of prs) this.issues.add(pr.number);
     const bot = this.sim.botLogin;
     const states: Array<{ issue: number; state: UpgradeState }> = [];
-    // The bot's new comments: the plan comment appearing, and its replies in full.
+    const replies: string[] = [];
+    // The bot's new comments: the plan comment appearing (at once), its replies (in full, last: most
+    // answer the event after what it did, such as a redelivered command).
     for (const issue of [...this.issues].sort((a, b) => a - b)) {
       for (const comment of this.sim.comments(issue)) {
         const body = comment.body ?? '';
@@ -99,7 +101,7 @@ export class Story {
         }
         const text = replyText(body);
         this.shownReplies.add(text);
-        this.out(`🤖 @${bot} on #${issue}: ${text.split('\n').join('\n   ')}`);
+        replies.push(`🤖 @${bot} on #${issue}: ${text.split('\n').join('\n   ')}`);
       }
     }
     // Gate decisions: each phase whose status moved (a PR opened is the 📬 line below).
@@ -131,6 +133,7 @@ export class Story {
       if (before === undefined || before === state.status) continue;
       this.out(`🏁 the upgrade on #${issue} is ${state.status}${state.reason ? `: ${state.reason}` : ''}`);
     }
+    for (const reply of replies) this.out(reply);
   }
 
   private filesOf(prNumber: number): number {

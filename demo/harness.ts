@@ -15,6 +15,7 @@ import { ArgoCdSimulator } from './argocd/simulator.js';
 import { type ArgoScenario, VirtualClock } from './argocd/state.js';
 import { GitHubSimulator } from './github/simulator.js';
 import { projectRoot } from './paths.js';
+import { Story } from './story.js';
 
 export const WEBHOOK_SECRET = 'demo-webhook-secret-5f2c';
 const APP_ID = 271828;
@@ -46,6 +47,11 @@ export interface HarnessOptions {
   readonly repo?: string;
   /** Print what a user would see. */
   readonly print?: (text: string) => void;
+  /**
+   * Print everything (the plan comment after every step, each PR's body) rather than the story told
+   * once (story.ts: one line per event, the plan comment at the start and the end). @default true
+   */
+  readonly verbose?: boolean;
   /** Gate on a simulated Argo CD (the repo config switches to `gate: argocd`). */
   readonly argocd?: ArgoScenario;
   /**
@@ -102,6 +108,8 @@ export class DemoHarness {
   private probot: Probot | null = null;
   private readonly privateKey: string;
   readonly print: (text: string) => void;
+  /** The story told once (HarnessOptions.verbose false), or null when everything is printed. */
+  readonly story: Story | null;
 
   readonly clock: VirtualClock;
   readonly scheduler: VirtualScheduler;
@@ -118,7 +126,9 @@ export class DemoHarness {
     this.clock = clock;
     this.scheduler = new VirtualScheduler(clock);
     this.appScheduler = options.scheduler ?? this.scheduler;
-    this.print = options.print ?? (() => undefined);
+    const print = options.print ?? (() => undefined);
+    this.story = options.verbose === false ? new Story(this, print) : null;
+    this.print = this.story ? (text) => this.story!.line(text) : print;
     this.argocdToken = options.argocdToken ?? true;
     this.privateKey = generateKeyPairSync('rsa', {
       modulusLength: 2048,
@@ -167,6 +177,7 @@ export class DemoHarness {
     this.clock.advance(ms);
     await this.argo?.tick();
     await this.scheduler.runDue();
+    this.story?.observe();
   }
 
   /** Lets virtual time pass in one-second steps: Argo CD moves on, due gate checks run. */
@@ -176,6 +187,7 @@ export class DemoHarness {
       await this.argo?.tick();
       await this.scheduler.runDue();
     }
+    this.story?.observe();
   }
 
   /** The running app instance (started on first use). */
@@ -246,7 +258,9 @@ export class DemoHarness {
   }
 
   openIssue(login: string, title: string): number {
-    return this.sim.openIssue(login, title, 'Tracking the service mesh upgrade of this cluster.').issue.number;
+    const issue = this.sim.openIssue(login, title, 'Tracking the service mesh upgrade of this cluster.').issue.number;
+    this.story?.issueOpened(login, issue, title);
+    return issue;
   }
 
   /** A person comments; the app receives the webhook (`times` > 1 redelivers it with the same id). */
@@ -263,12 +277,14 @@ export class DemoHarness {
 
   async close(pr: number, login = 'alice'): Promise<void> {
     this.print(`\n✖️ @${login} closes #${pr} without merging`);
+    this.story?.prClosedByPerson(pr);
     await this.deliver('pull_request', this.sim.closePullRequest(pr, login));
   }
 
   async deliver(name: string, payload: unknown, times = 1): Promise<void> {
     const id = crypto.randomUUID();
     for (let i = 0; i < times; i++) await this.sim.deliver((await this.app()).webhooks, name, payload, { id });
+    this.story?.observe();
   }
 
   /** The upgrade state in the bot's sticky comment on an issue. */
@@ -302,6 +318,7 @@ export class DemoHarness {
   }
 
   printPullRequest(prNumber: number): void {
+    if (this.story) return; // its 📬 line was printed when it opened
     const pr = this.sim.pullRequests().find((p) => p.number === prNumber)!;
     this.print(
       `\n📬 Pull request #${pr.number}: ${pr.title}\n   branch ${pr.head.ref}\n   files: ${this.filesOf(pr.number).join(', ')}\n\n${indent(pr.body ?? '')}`,
@@ -310,7 +327,8 @@ export class DemoHarness {
 
   printSticky(issue: number): void {
     const body = this.stickyComment(issue);
-    if (body) this.print(`\n📋 Plan comment on #${issue}:\n\n${indent(elideStateBlock(body))}`);
+    if (body && this.story) this.story.sticky(issue, body);
+    else if (body) this.print(`\n📋 Plan comment on #${issue}:\n\n${indent(elideStateBlock(body))}`);
   }
 
   transcript(scenario: string, trackingIssue: number | null): Transcript {

@@ -1,7 +1,7 @@
 import { runDemo } from './run.js';
 
 /**
- * `npm run demo -- [--scenario NAME] [--transcript FILE] [--final-repo OUT_DIR]` (examples/cluster-config)
+ * `npm run demo -- [--scenario NAME] [--transcript FILE] [--final-repo OUT_DIR] [--verbose|--quiet]` (examples/cluster-config)
  * or `npm run demo -- --repo DIR --to REVISION [--version V] …` (a copy of any config repo): the real
  * app against the simulated GitHub, printed as a user would see it. The work is in run.ts.
  */

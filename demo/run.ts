@@ -49,6 +49,8 @@ interface Args {
   readonly scenario: string;
   readonly transcript?: string;
   readonly quiet: boolean;
+  /** Everything (the plan comment after every step, each PR's body) instead of the story told once. */
+  readonly verbose: boolean;
   readonly finalRepo?: string;
   /** With `--repo`: the directory and the upgrade the maintainer asks for. */
   readonly repo?: { readonly dir: string; readonly shown: string; readonly request: UpgradeRequest };
@@ -56,13 +58,15 @@ interface Args {
 
 const USAGE = (names: readonly string[], anyRepo: readonly string[]) =>
   [
-    `Usage: npm run demo -- [--scenario ${names.join('|')}] [--transcript FILE] [--final-repo OUT_DIR] [--quiet]`,
-    `       npm run demo -- --repo DIR --to REVISION [--version V] [--scenario ${anyRepo.join('|')}] [--transcript FILE] [--final-repo OUT_DIR] [--quiet]`,
+    `Usage: npm run demo -- [--scenario ${names.join('|')}] [--transcript FILE] [--final-repo OUT_DIR] [--verbose|--quiet]`,
+    `       npm run demo -- --repo DIR --to REVISION [--version V] [--scenario ${anyRepo.join('|')}] [--transcript FILE] [--final-repo OUT_DIR] [--verbose|--quiet]`,
     '',
     'Without --repo: examples/cluster-config upgraded to asm-1140-0 (first-canary: test/fixtures/rendered-nonrevisioned',
     'to 1-22-1). With --repo: a copy of DIR (DIR is never',
     'modified), the maintainer saying `/upgrade REVISION [--version V]`. --final-repo writes the simulated',
-    'default branch at the end to OUT_DIR (created; it must not exist or be empty).',
+    'default branch at the end to OUT_DIR (created; it must not exist or be empty). The output tells the story once',
+    '(one line per comment, pull request and gate decision; the plan comment at the start and the end);',
+    "--verbose prints everything (the plan comment after every step, each pull request's body), --quiet nothing.",
   ].join('\n');
 
 /**
@@ -96,7 +100,7 @@ export async function runDemo(argv: readonly string[], io: DemoIO): Promise<numb
     sourceDir = own ? join(projectRoot(), ...own.dir.split('/')) : join(projectRoot(), 'examples', 'cluster-config');
     const argocd = ARGO_SCENARIOS[name];
     const files = await scenarioRepo(name);
-    h = await DemoHarness.create({ print, ...(argocd ? { argocd } : {}), ...(files ? { files } : {}) });
+    h = await DemoHarness.create({ print, verbose: args.verbose, ...(argocd ? { argocd } : {}), ...(files ? { files } : {}) });
     uploaded = new Set(h.sim.filesAt(h.sim.defaultBranch).keys());
     print(
       `▶ scenario ${name}: ${own ? `${own.dir} (with a .github/mesh-upgrade.yml added: one cluster \`prod\`, the whole repo, gate manual)` : 'examples/cluster-config'} on a simulated GitHub (example-org/cluster-config)`,
@@ -128,12 +132,13 @@ export async function runDemo(argv: readonly string[], io: DemoIO): Promise<numb
     print(
       `  the maintainer (@alice) says \`${upgradeCommand(request)}\`, merges each phase PR and says \`/upgrade continue\`; manual steps that must commit files are not done, so the demo stops where the bot waits for them.`,
     );
-    h = await DemoHarness.create({ print, files, repo: repoName });
+    h = await DemoHarness.create({ print, verbose: args.verbose, files, repo: repoName });
     result = await ANY_REPO_SCENARIOS[name]!(request)(h);
     const base = h.transcript(name, result.trackingIssue);
     transcript = { ...base, final: { ...base.final, reason: finalReason(h, result.trackingIssue) } };
   }
 
+  h.story?.end(result.trackingIssue, result.trackingIssue === null ? null : h.stickyComment(result.trackingIssue));
   print(
     `\n■ final: ${transcript.final.status}${transcript.final.phase ? ` at ${transcript.final.phase}` : ''}; ${transcript.pullRequests.length} pull request(s); ${transcript.githubRequests.length} GitHub requests`,
   );
@@ -164,6 +169,7 @@ function parseDemoArgs(argv: readonly string[]): Args | 'help' {
       scenario: { type: 'string' },
       transcript: { type: 'string' },
       quiet: { type: 'boolean' },
+      verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       repo: { type: 'string' },
       to: { type: 'string' },
@@ -173,6 +179,7 @@ function parseDemoArgs(argv: readonly string[]): Args | 'help' {
     strict: true,
   });
   if (values.help) return 'help';
+  if (values.quiet && values.verbose) throw new UsageError('--quiet and --verbose exclude each other');
   for (const flag of ['scenario', 'transcript', 'repo', 'to', 'version', 'final-repo'] as const) {
     if (values[flag] === '') throw new UsageError(`--${flag} needs a value`);
   }
@@ -181,6 +188,7 @@ function parseDemoArgs(argv: readonly string[]): Args | 'help' {
   const common = {
     scenario: name,
     quiet: values.quiet ?? false,
+    verbose: values.verbose ?? false,
     ...(values.transcript ? { transcript: values.transcript } : {}),
     ...(finalRepo ? { finalRepo } : {}),
   };

@@ -32,3 +32,27 @@ export function checkProductionEnvironment(env: NodeJS.ProcessEnv): void {
     );
   }
 }
+
+/**
+ * What `npm start` (src/start.ts) does about webhooks on a developer's machine. Probot forwards them
+ * through smee.io only with the optional package smee-client; without it Probot warns ("SmeeClient is
+ * not available", or "Run `npm install --save-dev smee-client`…"). Instead the bot says how to get
+ * webhooks locally, and Probot is told not to look for the proxy (same behaviour, no warning).
+ * Nothing changes in production (webhooks come to its public URL) or when smee-client is installed.
+ */
+export function webhookProxyStart(
+  env: NodeJS.ProcessEnv,
+  smeeClientInstalled: boolean,
+): { readonly advice: string; readonly env: Readonly<Record<string, string>>; readonly args: readonly string[] } | null {
+  if (env.NODE_ENV === 'production' || smeeClientInstalled) return null;
+  return {
+    advice: [
+      'Webhooks: GitHub cannot reach localhost. To receive them here, `npm install --no-save smee-client` and restart:',
+      "the setup page then makes a https://smee.io channel the App's webhook URL (for an App already registered, set",
+      'WEBHOOK_PROXY_URL in .env to its webhook URL, a channel from https://smee.io/new). Otherwise give the App a public URL.',
+    ].join('\n'),
+    // The setup page skips the smee.io channel; the server starts no proxy (Probot reads these).
+    env: { NO_SMEE_SETUP: 'true' },
+    args: ['--webhook-proxy='],
+  };
+}

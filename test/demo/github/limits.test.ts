@@ -1,6 +1,7 @@
 import { Octokit } from '@octokit/rest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitHubSimulator, MAX_BODY_CHARACTERS, REF_ANSWERS } from '../../../demo/github/simulator.js';
+import { silentOctokitLog } from '../../helpers/silent-logger.js';
 
 const ref = { owner: 'acme', repo: 'cluster-config' };
 let sim: GitHubSimulator;
@@ -18,7 +19,7 @@ beforeEach(() => {
   octokit = new Octokit({
     auth: sim.createInstallationToken(),
     request: { fetch: sim.fetch },
-    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    log: silentOctokitLog,
   });
 });
 

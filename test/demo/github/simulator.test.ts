@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadOpenApiDocument } from '../../../demo/github/openapi-validator.js';
 import { ROUTES } from '../../../demo/github/routes.js';
 import { GitHubSimulator } from '../../../demo/github/simulator.js';
+import { silentOctokitLog } from '../../helpers/silent-logger.js';
 
 const OWNER = 'acme';
 const REPO = 'cluster-config';
@@ -36,10 +37,10 @@ beforeEach(async () => {
     installationId: 777,
   });
   // The App's way in: JWT → installation token → API calls as mesh-upgrade-bot[bot].
-  const asApp = new Octokit({ auth: FAKE_JWT, request: { fetch: sim.fetch } });
+  const asApp = new Octokit({ auth: FAKE_JWT, request: { fetch: sim.fetch }, log: silentOctokitLog });
   const { data: token } = await asApp.rest.apps.createInstallationAccessToken({ installation_id: 777 });
   expect(token.token).toMatch(/^ghs_sim/);
-  octokit = new Octokit({ auth: token.token, request: { fetch: sim.fetch } });
+  octokit = new Octokit({ auth: token.token, request: { fetch: sim.fetch }, log: silentOctokitLog });
 });
 
 afterEach(() => {
@@ -370,9 +371,9 @@ describe('request checking', () => {
   });
 
   it('requires an issued token', async () => {
-    const anonymous = new Octokit({ request: { fetch: sim.fetch } });
+    const anonymous = new Octokit({ request: { fetch: sim.fetch }, log: silentOctokitLog });
     expect(await statusOf(anonymous.rest.repos.get({ ...ref }))).toBe(401);
-    const forged = new Octokit({ auth: 'ghs_forged', request: { fetch: sim.fetch } });
+    const forged = new Octokit({ auth: 'ghs_forged', request: { fetch: sim.fetch }, log: silentOctokitLog });
     expect(await statusOf(forged.rest.repos.get({ ...ref }))).toBe(401);
   });
 
@@ -449,7 +450,7 @@ describe('route coverage', () => {
 
   // Every answer below is checked against its OpenAPI response schema (afterEach: no violations).
   it('answers the remaining routes in their documented shapes', async () => {
-    const asApp = new Octokit({ auth: FAKE_JWT, request: { fetch: sim.fetch } });
+    const asApp = new Octokit({ auth: FAKE_JWT, request: { fetch: sim.fetch }, log: silentOctokitLog });
     expect((await asApp.rest.apps.getAuthenticated()).data?.slug).toBe('mesh-upgrade-bot');
     expect((await asApp.rest.apps.getRepoInstallation({ ...ref })).data.id).toBe(777);
     expect((await asApp.rest.apps.getInstallation({ installation_id: 777 })).data.app_id).toBe(4242);

@@ -7,17 +7,17 @@ import { webhookProxyStart } from './startup-check.js';
  * get webhooks locally instead of Probot's warning when the optional smee-client is not installed.
  * The container runs `probot run` itself (production: no webhook proxy).
  */
-async function smeeClientInstalled(): Promise<boolean> {
-  const name = 'smee-client'; // optional: not a dependency
+function smeeClientInstalled(): boolean {
   try {
-    await import(name);
+    // Resolved, not imported: smee-client is optional and not a dependency.
+    import.meta.resolve('smee-client');
     return true;
   } catch {
     return false;
   }
 }
 
-const proxy = webhookProxyStart(process.env, await smeeClientInstalled());
+const proxy = webhookProxyStart(process.env, smeeClientInstalled());
 if (proxy) {
   process.stdout.write(`${proxy.advice}\n`);
   Object.assign(process.env, proxy.env);

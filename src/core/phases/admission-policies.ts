@@ -88,13 +88,13 @@ function policyEdit(s: DraftScope, object: IndexedObject, { body, remove }: Poli
  * when nothing relabels (tag strategy) or no policy is in the way.
  */
 export function withAdmissionPolicies(ctx: PlanContext, drafts: readonly PhaseDraft[], scopeFor: (id: string) => DraftScope): PhaseDraft[] {
+  const found = findInjectionPolicies(ctx.index, ctx.to.name);
+  if (found.length === 0) return [...withInjectionBansChecked(ctx, drafts)];
   const relabels = drafts.findIndex(relabelsNamespaces);
   // Only policies that apply to a namespace the plan relabels are in the way (paused ones stay until cleanup).
   const moving = new Set(drafts.flatMap(relabelledNamespaces));
   const namespaces = ctx.inventory.namespaces.filter((n) => moving.has(n.name));
-  const policies = findInjectionPolicies(ctx.index, ctx.to.name).filter(
-    (p) => (p.relax === null && p.restore !== null) || namespaces.some((n) => p.selects(n)),
-  );
+  const policies = found.filter((p) => (p.relax === null && p.restore !== null) || namespaces.some((n) => p.selects(n)));
   drafts = withInjectionBansChecked(ctx, drafts);
   // Once the namespaces have moved the phase stays in the plan, done, as long as something it paused waits for cleanup.
   const paused = policies.some((p) => p.relax === null && p.restore !== null);

@@ -1,6 +1,7 @@
 import { load } from 'js-yaml';
 import { UpgradeRefusedError } from '../../model/errors.js';
 import { INJECTION_LABEL, REV_LABEL } from '../../model/kube.js';
+import type { IndexedObject } from '../../model/objects.js';
 import type { RawFileEdit, RepoSnapshot } from '../../model/snapshot.js';
 import type { PhaseDraft } from '../phases/context.js';
 import type { JsonLabelPatch, LabelOp, YamlIndex } from '../repo-index.js';
@@ -14,16 +15,16 @@ import { LABELS, labelPatchesFor, namespaceLabelPatches, selectorSubjectOf } fro
  * style it cannot read back, a `remove` of a label the move sets) is refused.
  */
 export function routeNamespaceMoves(index: YamlIndex, draft: PhaseDraft): PhaseDraft {
+  // Most repos have no JSON6902 label patches: nothing to route, and no per-namespace lookups to pay for.
+  if (!index.kustomizations.some((k) => (k.labelPatches?.length ?? 0) > 0)) return draft;
+  const namespacesByName = new Map<string, IndexedObject[]>();
+  for (const n of index.ofKind('Namespace')) namespacesByName.set(n.name, [...(namespacesByName.get(n.name) ?? []), n]);
   const raw: RawFileEdit[] = [];
   const objects = draft.objects.filter((placed) => {
     const json = placed.desired.toJson();
     if (json.kind !== 'Namespace') return true;
     const name = json.metadata.name;
-    const patches = labelPatchesFor(
-      index.kustomizations,
-      name,
-      selectorSubjectOf(index.ofKind('Namespace').filter((n) => n.name === name)),
-    );
+    const patches = labelPatchesFor(index.kustomizations, name, selectorSubjectOf(namespacesByName.get(name) ?? []));
     if (patches.length === 0) return true;
     const rev = (json.metadata as { labels?: Record<string, string> }).labels?.[REV_LABEL];
     if (!rev) return true;

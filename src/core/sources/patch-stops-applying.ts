@@ -25,11 +25,13 @@ export function warnPatchesThatStopApplying(
   draft: PhaseDraft,
   warn: (w: PlanWarning) => void,
 ): void {
+  const namespaceLabels = new Map<string, Readonly<Record<string, string>>>();
+  for (const n of inventory.namespaces) if (!namespaceLabels.has(n.name)) namespaceLabels.set(n.name, n.labels);
   const moved = draft.objects.flatMap((placed) => {
     const json = placed.desired.toJson();
     const rev = (json.metadata as { labels?: Record<string, string> }).labels?.[REV_LABEL];
     if (json.kind !== 'Namespace' || !rev) return [];
-    const before = inventory.namespaces.find((n) => n.name === json.metadata.name)?.labels;
+    const before = namespaceLabels.get(json.metadata.name);
     if (!before) return [];
     const after: Record<string, string> = { ...before, [REV_LABEL]: rev };
     delete after[INJECTION_LABEL];
@@ -44,7 +46,9 @@ export function warnPatchesThatStopApplying(
     } catch {
       continue;
     }
-    const built = moved.length > 0 ? namespacesBuiltBy(index, k) : new Set<string>();
+    // What the kustomization builds is only needed for a selector that names a mesh label: computed then, once.
+    let builtCache: Set<string> | null = null;
+    const built = { has: (name: string) => (builtCache ??= moved.length > 0 ? namespacesBuiltBy(index, k) : new Set<string>()).has(name) };
     for (const entry of [...list(body.patches), ...list(body.patchesJson6902)]) {
       const e = asRecord(entry);
       const target = asRecord(e.target);

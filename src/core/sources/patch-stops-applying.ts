@@ -48,7 +48,12 @@ export function warnPatchesThatStopApplying(
     }
     // What the kustomization builds is only needed for a selector that names a mesh label: computed then, once.
     let builtCache: Set<string> | null = null;
-    const built = { has: (name: string) => (builtCache ??= moved.length > 0 ? namespacesBuiltBy(index, k) : new Set<string>()).has(name) };
+    const built = {
+      has(name: string): boolean {
+        if (builtCache === null) builtCache = moved.length > 0 ? namespacesBuiltBy(index, k) : new Set<string>();
+        return builtCache.has(name);
+      },
+    };
     for (const entry of [...list(body.patches), ...list(body.patchesJson6902)]) {
       const e = asRecord(entry);
       const target = asRecord(e.target);

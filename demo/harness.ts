@@ -297,7 +297,18 @@ export class DemoHarness {
   }
 
   /** The bot's comments on an issue other than its sticky plan comment: its replies. */
+  /** The bot's comments on an issue besides the sticky one and the hand-overs (answers to commands, notes). */
   botReplies(issue: number): string[] {
+    // A failed gate's comment says what failed: it counts as a note, and as a hand-over.
+    return this.botComments(issue).filter((body) => !isHandover(body) || body.includes(`${HANDOVER}gate-failed:`));
+  }
+
+  /** The bot's comments that tell a person it is their turn (a failed gate's comment among them). */
+  handovers(issue: number): string[] {
+    return this.botComments(issue).filter(isHandover);
+  }
+
+  private botComments(issue: number): string[] {
     return this.sim
       .comments(issue)
       .filter((c) => c.user?.login === this.sim.botLogin && parseStateBlock(c.body ?? '', this.stateKey).kind === 'none')
@@ -367,4 +378,10 @@ function indent(text: string): string {
     .split('\n')
     .map((l) => `   ${l}`)
     .join('\n');
+}
+
+const HANDOVER = '<!-- mesh-upgrade-handover:';
+
+function isHandover(body: string): boolean {
+  return body.includes(HANDOVER);
 }

@@ -79,6 +79,13 @@ const FIRST_ID = {
   status: 7_000_000_001,
 };
 
+/** One `@login` (or `@org/team`) in a comment as it was created. */
+export interface MentionRecord {
+  readonly login: string;
+  readonly commentId: number;
+  readonly issueNumber: number;
+}
+
 export class RepoRecords {
   readonly issues = new Map<number, IssueRecord>();
   readonly comments = new Map<number, CommentRecord>();
@@ -86,6 +93,8 @@ export class RepoRecords {
   /** Keyed by lower-cased name: GitHub label names are case-insensitive. */
   readonly labels = new Map<string, LabelRecord>();
   readonly statuses: StatusRecord[] = [];
+  /** Who a new comment mentioned (GitHub notifies mentions when a comment is created, never on an edit). */
+  readonly mentions: MentionRecord[] = [];
   private lastNumber = 0;
   private readonly nextIds = { ...FIRST_ID };
 

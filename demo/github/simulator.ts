@@ -256,6 +256,11 @@ export class GitHubSimulator {
     return this.world.records.commentsOn(issueNumber).map((c) => commentJson(this.world, c) as unknown as IssueCommentJson);
   }
 
+  /** Mentions GitHub would have notified: one per `@login` in each comment as created, oldest first. */
+  mentions(issueNumber: number): ReadonlyArray<{ login: string; commentId: number }> {
+    return this.world.records.mentions.filter((m) => m.issueNumber === issueNumber).map(({ login, commentId }) => ({ login, commentId }));
+  }
+
   /** Reactions to an issue comment, oldest first. */
   reactions(commentId: number): ReactionJson[] {
     return this.world.records.reactionsTo(`comment:${commentId}`).map((r) => reactionJson(this.world, r) as unknown as ReactionJson);

@@ -104,6 +104,21 @@ export const RepoConfig = z.strictObject({
     .default({ stabilityWindowSeconds: 60, phaseTimeoutMinutes: 30, pollSeconds: 10, maxPollSeconds: 60 }),
   /** The branch whose manifests are planned and that phase PRs target (absent: the default branch, where this file is read). */
   baseBranch: z.string().optional(),
+  /**
+   * People (`login`) and teams (`org/team`) told, with the requester, when it is a person's turn
+   * (a PR to review, manual steps, a failed gate, a pause).
+   */
+  reviewers: z
+    .array(
+      z
+        .string()
+        .regex(/^@?[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:\/[A-Za-z0-9][A-Za-z0-9_.-]{0,99})?$/, {
+          error: 'a reviewer is a GitHub login (alice) or a team (my-org/platform)',
+        })
+        .transform((login) => login.replace(/^@/, '')),
+    )
+    .max(10)
+    .default([]),
   /** Labels of the tracking issue and the phase PRs; `mesh-upgrade` is always among them (running upgrades are found by it). */
   labels: z.array(z.string()).default(['mesh-upgrade']),
 });

@@ -86,9 +86,9 @@ export function replyMarker(commentId: number): string {
   return `<!-- mesh-upgrade-reply:${commentId} -->`;
 }
 
-/** Marks the one comment about a failed gate of one merge of one phase. */
-export function gateFailureMarker(phaseId: string, mergeSha: string | null): string {
-  return `<!-- mesh-upgrade-gate-failed:${phaseId}:${mergeSha} -->`;
+/** Marks the one comment that tells a person about one hand-over (a failed gate's included). */
+export function handoverMarker(handover: string): string {
+  return `<!-- mesh-upgrade-handover:${handover.replace(/[^A-Za-z0-9:._-]/g, '_')} -->`;
 }
 
 /** Marks the short reply to someone without the permission (at most one an hour per issue). */

@@ -91,6 +91,14 @@ export const UpgradeState = z.object({
   phases: z.array(PhaseRecord),
   /** A rollback's record of the upgrade it undoes: that upgrade's phases as they were (shown, never walked). */
   history: z.array(PhaseRecord).optional(),
+  /** The last hand-over a person was told about (a new comment that mentions them): told once. */
+  handover: z.string().max(200).nullable().default(null),
+  /** The head of the base branch the upgrade was planned at. */
+  plannedAt: z
+    .string()
+    .regex(/^[0-9a-f]{7,40}$/)
+    .nullable()
+    .default(null),
 });
 export type UpgradeState = z.infer<typeof UpgradeState>;
 

@@ -3,6 +3,7 @@ import type { RepoConfig } from '../config/repo-config.js';
 import { commandHelp } from '../core/command.js';
 import type { GateDecision } from '../core/gate.js';
 import { renderPhaseMarker, replyMarker, trailingStateBlock } from '../core/markers.js';
+import type { NextMove } from '../core/next-move.js';
 import type { PlannedPhase, UpgradePlan } from '../core/plan-types.js';
 import { type PhaseRecord, renderStateBlock, type StateKey, type UpgradeState } from '../core/state.js';
 import { codeLine, plainText } from '../core/user-text.js';
@@ -83,6 +84,13 @@ export function stateCell(status: PhaseRecord['status'], note: string | null): s
  */
 export function mentionOf(login: string): string {
   return /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/.test(login) ? `@${login}` : plainText(login);
+}
+
+/** Mentions of people (and `org/team`s), each once, for a comment meant to notify them. */
+export function mentionsOf(logins: readonly string[]): string {
+  const seen = new Set<string>();
+  const unique = logins.filter((login) => !seen.has(login.toLowerCase()) && seen.add(login.toLowerCase()));
+  return unique.map((login) => (/^[A-Za-z0-9-]+\/[A-Za-z0-9_.-]+$/.test(login) ? `@${login}` : mentionOf(login))).join(' ');
 }
 
 /** The target release's upgrade notes: Istio's per-minor page, or the ASM release notes. */
@@ -187,8 +195,9 @@ export function renderPlanComment(
   templates: Templates,
   state: UpgradeState,
   view: PlanView | null,
-  nextStep: string | null,
+  nextMove: NextMove | null,
   key: StateKey,
+  options: { mentions: boolean } = { mentions: true },
 ): string {
   const byId = new Map(view?.phases.map((p) => [p.id, p]) ?? []);
   const active = state.status === 'running' || state.status === 'paused';
@@ -255,7 +264,8 @@ export function renderPlanComment(
         restartPods: restartPods > 0 ? restartPods : null,
       }
     : null;
-  const person = isPersonsTurn(state);
+  const person = nextMove ? nextMove.actor === 'person' : isPersonsTurn(state);
+  const nextStep = nextMove?.text ?? null;
   const next = {
     person,
     step: active && nextStep !== null ? plainText(nextStep) : null,
@@ -269,7 +279,9 @@ export function renderPlanComment(
   const commit = view?.commit && /^[0-9a-f]{7,40}$/i.test(view.commit) ? view.commit : null;
   const stateBlock = renderStateBlock(state, key);
   const current = Math.max(0, currentIndex);
-  const statusLabel = state.status === 'running' && person ? `waiting for ${mentionOf(state.requestedBy)}` : STATUS_LABELS[state.status];
+  // The comment is created once and edited after: only an edit may mention (edits notify nobody).
+  const requester = options.mentions ? mentionOf(state.requestedBy) : plainText(state.requestedBy);
+  const statusLabel = state.status === 'running' && person ? `waiting for ${requester}` : STATUS_LABELS[state.status];
   const renderWith = (cap: number) => {
     // Phase rows: a window from just before the current phase; the chart only when every phase is shown.
     const rows = Math.max(cap, 10);
@@ -284,12 +296,12 @@ export function renderPlanComment(
       fromLabel: label(state.from, state.fromVersion),
       toLabel: label(state.target, state.targetVersion),
       next,
-      who: mentionOf(state.requestedBy),
+      who: requester,
       statusLabel,
       reason: state.reason === null ? null : plainText(state.reason),
       install: plainText(state.install),
       path: inCode(state.path),
-      requester: mentionOf(state.requestedBy),
+      requester,
       dryRun: state.options.dryRun,
       commit,
       notesName: notes?.name ?? null,

@@ -1,30 +1,47 @@
 import { ForeignCommitsError } from '../adapters/github/errors.js';
 import type { PullRequestInfo } from '../adapters/github/ports.js';
-import type { GateDecision, HealthGate, PhaseFacts } from '../core/gate.js';
-import { gateFailureMarker, lockRef, phaseBranch, phaseCommitMessage, phaseLabels } from '../core/markers.js';
+import type { HealthGate, PhaseFacts } from '../core/gate.js';
+import { handoverMarker, lockRef, phaseBranch, phaseCommitMessage, phaseLabels } from '../core/markers.js';
+import type { NextMove } from '../core/next-move.js';
 import type { PlannedPhase, UpgradePlan } from '../core/plan-types.js';
 import type { PhaseRecord, UpgradeState } from '../core/state.js';
+import { plainText } from '../core/user-text.js';
 import { metrics } from '../observability/metrics.js';
-import { describeGate, fitComment, renderPullRequest, renderResourceTable } from '../text/render.js';
+import { describeGate, fitComment, mentionsOf, renderPullRequest, renderResourceTable } from '../text/render.js';
 import { issueKey, type WorkflowEnv } from './context.js';
 import { gateQuestion, phaseExpectations, touchedApplications } from './gate-question.js';
 import { type RepoView, replan } from './repo-view.js';
 import { type Tracking, writeSticky } from './tracking.js';
 import { beginWalk, isQuestion, step, type Walk, type WalkAction, type WalkObservation } from './walk.js';
 
+/** Where a walk acts: the repo as read, and the sticky comment a hand-over links to. */
+interface WalkSite {
+  readonly view: RepoView;
+  readonly stickyUrl: string;
+}
+
+/** How a walk ended: the state shown, the next move, and why a `/upgrade continue` could not pass the current phase. */
+export interface Advanced {
+  readonly state: UpgradeState;
+  readonly next: NextMove | null;
+  readonly refusal: string | null;
+  readonly stickyUrl: string;
+}
+
 /**
  * Walks the phases in order from the repo as it is now (walk.ts decides), performing what the walk
- * asks: reads PRs, plans, asks the gate, opens the next phase's PR, then rewrites the sticky
- * comment. Returns why a `/upgrade continue` could not pass the current phase, if it could not.
+ * asks: reads PRs, plans, asks the gate, opens the next phase's PR, tells the person whose turn it
+ * is, then rewrites the sticky comment.
  */
 export async function advance(
   env: WorkflowEnv,
   tracking: Tracking,
   view: RepoView,
   options: { continued: boolean; plan?: UpgradePlan },
-): Promise<string | null> {
+): Promise<Advanced> {
   const gate = env.gateFor(view.config);
   const context = { messages: env.messages, graceHours: view.config.scaleDownGraceHours, headSha: view.head.sha, base: view.base };
+  const at: WalkSite = { view, stickyUrl: tracking.comment.htmlUrl };
   let result = step(
     beginWalk(context, tracking.state, { continued: options.continued, plan: options.plan ?? null }),
     { kind: 'begin' },
@@ -34,24 +51,24 @@ export async function advance(
     let question: WalkAction | null = null;
     for (const action of result.actions) {
       if (isQuestion(action)) question = action;
-      else await perform(env, result.walk, action);
+      else await perform(env, result.walk, action, at);
     }
     if (question === null) break;
     result = step(result.walk, await answer(env, gate, result.walk, question, view), env.now());
   }
   const { walk } = result;
-  await writeSticky(env, tracking, walk.state, walk.plan, walk.nextStep, view);
-  return walk.refusal;
+  const written = await writeSticky(env, tracking, walk.state, walk.plan, walk.next, view);
+  return { state: written.state, next: walk.next, refusal: walk.refusal, stickyUrl: tracking.comment.htmlUrl };
 }
 
-async function perform(env: WorkflowEnv, walk: Walk, action: WalkAction): Promise<void> {
+async function perform(env: WorkflowEnv, walk: Walk, action: WalkAction, at: WalkSite): Promise<void> {
   const { state } = walk;
   switch (action.kind) {
     case 'schedule-check':
       env.scheduler?.schedule(issueKey(env, state.issue), action.delayMs, () => env.recheck(state.issue));
       return;
-    case 'report-gate-failure':
-      return reportGateFailure(env, state, state.phases[action.index]!, action.decision);
+    case 'hand-over':
+      return handOver(env, walk, action, at);
     case 'release-lock':
       await env.repo.releaseLockOf(lockRef(state.cluster), state.issue);
       env.log.info({ issue: state.issue, cluster: state.cluster, target: state.target }, 'upgrade completed');
@@ -124,22 +141,39 @@ async function askGate(
   return { kind: 'gate', outcome, plan: plan === null ? null : await plan, planFailure };
 }
 
-/** One comment per failure (the sticky comment holds the details), naming what is unhealthy. */
-async function reportGateFailure(
-  env: WorkflowEnv,
-  state: UpgradeState,
-  phase: PhaseRecord,
-  decision: Extract<GateDecision, { status: 'fail' }>,
-): Promise<void> {
-  const marker = gateFailureMarker(phase.id, phase.mergeSha);
+/**
+ * Tells the person whose turn it is, in a new comment that mentions the requester and the repo
+ * config's reviewers (edits of the sticky comment notify nobody). A failed gate's hand-over is the
+ * comment that says what is unhealthy. Marked, so a walk that died before writing its state
+ * does not tell them twice.
+ */
+async function handOver(env: WorkflowEnv, walk: Walk, action: Extract<WalkAction, { kind: 'hand-over' }>, at: WalkSite): Promise<void> {
+  const { state } = walk;
+  const marker = handoverMarker(action.handover);
   const comments = await env.repo.listIssueComments(state.issue);
   if (comments.some((c) => c.byThisApp && c.body.includes(marker))) return;
-  const text = env.messages.say('comment.gate-failed', {
-    title: phase.title,
-    pr: String(phase.pr),
-    reason: decision.reason,
-    table: renderResourceTable(decision.resources),
-  });
+  const who = mentionsOf([state.requestedBy, ...at.view.config.reviewers]);
+  let text: string;
+  if (action.failure) {
+    const phase = state.phases[action.failure.index]!;
+    const { decision } = action.failure;
+    text = env.messages.say('comment.gate-failed', {
+      who,
+      title: phase.title,
+      pr: String(phase.pr),
+      reason: plainText(decision.reason),
+      table: renderResourceTable(decision.resources),
+      url: at.stickyUrl,
+    });
+  } else {
+    text = env.messages.say('comment.handover', {
+      who,
+      cluster: state.cluster,
+      next: action.text === null ? null : plainText(action.text),
+      reason: plainText(state.reason ?? ''),
+      url: at.stickyUrl,
+    });
+  }
   await env.repo.createComment(state.issue, fitComment(`${text}\n${marker}`, marker));
 }
 

@@ -1,5 +1,6 @@
 import type { IssueComment } from '../adapters/github/ports.js';
 import { isStateComment } from '../core/markers.js';
+import type { NextMove } from '../core/next-move.js';
 import type { UpgradePlan } from '../core/plan-types.js';
 import { parseStateBlock, type UpgradeState } from '../core/state.js';
 import { metrics } from '../observability/metrics.js';
@@ -62,7 +63,7 @@ export async function writeSticky(
   tracking: Tracking,
   state: UpgradeState,
   plan: UpgradePlan | null,
-  nextStep: string | null,
+  next: NextMove | null,
   view: RepoView,
 ): Promise<Tracking> {
   const previous = parseStateBlock(tracking.comment.body, env.stateKey, state.issue);
@@ -78,7 +79,7 @@ export async function writeSticky(
     // Once our own control-plane phase is in, "already installed" is news to nobody.
     planView = { ...planView, warnings: planView.warnings.filter((w) => w.code !== 'target-already-installed') };
   }
-  const body = renderPlanComment(env.templates, shown, planView, nextStep, env.stateKey);
+  const body = renderPlanComment(env.templates, shown, planView, next, env.stateKey);
   if (body === tracking.comment.body) return { ...tracking, state: shown };
   await env.repo.updateComment(tracking.comment.id, body);
   return { ...tracking, state: shown, comment: { ...tracking.comment, body } };

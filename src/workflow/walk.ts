@@ -1,4 +1,5 @@
 import type { GateDecision, GateOutcome } from '../core/gate.js';
+import { type NextMove, textDigest } from '../core/next-move.js';
 import { phaseKindOf } from '../core/phase-ids.js';
 import type { PlannedPhase, UpgradePlan } from '../core/plan-types.js';
 import { newPhaseRecord, type UpgradeState } from '../core/state.js';
@@ -11,8 +12,10 @@ import { isActive, isSettled, withPods } from './upgrade-state.js';
  * returns the next walk and the actions to perform. An action is either an effect (report a gate
  * failure, schedule a check, release the lock) or a question (a PR's state, the plan, the gate's
  * answer, the phase PR opened) whose answer the executor (advance.ts) feeds back as the next
- * observation. The walk ends (`done`) with the state, the next step for the sticky comment, and
- * why a `/upgrade continue` could not pass the current phase, if it could not.
+ * observation. The walk ends (`done`) with the state, the next move (who acts, and what they do),
+ * and why a `/upgrade continue` could not pass the current phase, if it could not. When the next
+ * move is a person's and a new hand-over, the walk asks for them to be told (once: the state keeps
+ * the last hand-over told).
  */
 
 /** What the walk needs to know beyond the state: words, and the repo config and head it runs at. */
@@ -35,7 +38,7 @@ export interface Walk {
   readonly byContinue: boolean;
   /** A `/upgrade continue` not yet spent on a phase (it passes one manual gate, not two). */
   readonly continued: boolean;
-  readonly nextStep: string | null;
+  readonly next: NextMove | null;
   readonly refusal: string | null;
   readonly done: boolean;
 }
@@ -65,7 +68,13 @@ export type WalkAction =
   | { readonly kind: 'ask-gate'; readonly index: number; readonly continued: boolean }
   | { readonly kind: 'plan' }
   | { readonly kind: 'open-phase'; readonly index: number; readonly planned: PlannedPhase }
-  | { readonly kind: 'report-gate-failure'; readonly index: number; readonly decision: Extract<GateDecision, { status: 'fail' }> }
+  /** Tell the person whose turn it is (a new comment that mentions them); a failed gate's comment says what failed. */
+  | {
+      readonly kind: 'hand-over';
+      readonly handover: string;
+      readonly text: string | null;
+      readonly failure: { readonly index: number; readonly decision: Extract<GateDecision, { status: 'fail' }> } | null;
+    }
   | { readonly kind: 'schedule-check'; readonly delayMs: number }
   | { readonly kind: 'release-lock' };
 
@@ -85,7 +94,7 @@ export function beginWalk(context: WalkContext, state: UpgradeState, options: { 
     index: 0,
     byContinue: options.continued,
     continued: options.continued,
-    nextStep: null,
+    next: null,
     refusal: null,
     done: false,
   };
@@ -113,6 +122,12 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
     state.status = 'paused';
     state.reason = reason;
   };
+  const personNext = (text: string | null, handover: string) => {
+    w.next = { actor: 'person', text, handover };
+  };
+  const botNext = (text: string) => {
+    w.next = { actor: 'bot', text };
+  };
 
   if (answer?.kind === 'plan') {
     w.plan = answer.plan;
@@ -128,7 +143,7 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
     if (isSettled(phase)) continue;
     if (phase.status === 'closed') {
       pause(say('reason.closed-unmerged', { number: index + 1, id: phase.id }));
-      w.nextStep = say('next.reopen', { pr: String(phase.pr) });
+      personNext(say('next.reopen', { pr: String(phase.pr) }), `reopen:${phase.id}:${phase.pr}`);
       return finish(w, actions);
     }
     if (phase.status === 'open' && phase.pr !== null) {
@@ -136,14 +151,14 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
       const { pr } = answer;
       answer = null;
       if (pr.state === 'open') {
-        w.nextStep = say('next.review', { pr: pr.number });
+        personNext(say('next.review', { pr: pr.number }), `review:${phase.id}:${pr.number}`);
         return finish(w, actions);
       }
       if (!pr.merged) {
         phase.status = 'closed';
         phase.note = say('note.closed-unmerged');
         pause(say('reason.closed-unmerged', { number: index + 1, id: phase.id }));
-        w.nextStep = say('next.reopen', { pr: pr.number });
+        personNext(say('next.reopen', { pr: pr.number }), `reopen:${phase.id}:${pr.number}`);
         return finish(w, actions);
       }
       phase.status = 'merged';
@@ -166,9 +181,12 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
       if (decision.status === 'wait') {
         // A gate that polls is asked again by a timer; the others wait for a person.
         if (outcome.retryAfterMs === undefined) {
-          w.nextStep = say('next.check-and-continue', { number: index + 1, pr: String(phase.pr) });
+          personNext(
+            say('next.check-and-continue', { number: index + 1, pr: String(phase.pr) }),
+            `check:${phase.id}:${phase.mergeSha ?? phase.pr}`,
+          );
         } else {
-          w.nextStep = say('next.wait-for-argocd', { pr: String(phase.pr) });
+          botNext(say('next.wait-for-argocd', { pr: String(phase.pr) }));
           actions.push({ kind: 'schedule-check', delayMs: outcome.retryAfterMs });
         }
         return finish(w, actions);
@@ -176,8 +194,12 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
       if (decision.status === 'fail') {
         phase.status = 'failed';
         pause(decision.reason);
-        w.nextStep = say('next.fix-cluster');
-        actions.push({ kind: 'report-gate-failure', index, decision });
+        const handover = `gate-failed:${phase.id}:${phase.mergeSha ?? phase.pr}`;
+        personNext(say('next.fix-cluster'), handover);
+        if (state.handover !== handover) {
+          state.handover = handover;
+          actions.push({ kind: 'hand-over', handover, text: w.next!.text, failure: { index, decision } });
+        }
         return finish(w, actions);
       }
       w.continued = false;
@@ -205,7 +227,7 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
       // not exist, or deleting the only one, breaks the mesh: never proposed.
       pause(missing);
       phase.note = say('note.blocked-no-target');
-      w.nextStep = say('next.install-target', { target: state.target });
+      personNext(say('next.install-target', { target: state.target }), `install-target:${phase.id}`);
       if (w.byContinue) w.refusal = say('reply.phase-not-opened', { number: index + 1, title: phase.title, reason: missing });
       return finish(w, actions);
     }
@@ -216,7 +238,7 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
       if (now.getTime() < graceEnds) {
         const until = new Date(graceEnds).toISOString();
         phase.note = say('note.grace-period', { until });
-        w.nextStep = say('next.grace-period', { until, from: String(state.from) });
+        botNext(say('next.grace-period', { until, from: String(state.from) }));
         actions.push({ kind: 'schedule-check', delayMs: graceEnds - now.getTime() });
         return finish(w, actions);
       }
@@ -226,7 +248,7 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
       const users = `${planned.blockedBy.slice(0, 10).join(', ')}${planned.blockedBy.length > 10 ? ', …' : ''}`;
       pause(say('reason.old-revision-in-use', { from: String(state.from), users }));
       phase.note = say('note.blocked-old-revision');
-      w.nextStep = say('next.move-old-revision-users');
+      personNext(say('next.move-old-revision-users'), `old-revision-in-use:${phase.id}`);
       return finish(w, actions);
     }
     if (planned.files.length === 0) {
@@ -238,7 +260,7 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
         const missingResult =
           phase.id === 'control-plane' ? say('manual.no-control-plane', { sha, target: state.target }) : say('manual.no-result', { sha });
         phase.note = say('note.manual-waiting', { missing: missingResult });
-        w.nextStep = say('next.manual-commit', { number: index + 1, base: w.context.base });
+        personNext(say('next.manual-commit', { number: index + 1, base: w.context.base }), `manual:${phase.id}`);
         if (w.continued)
           w.refusal = say('reply.manual-not-done', { number: index + 1, title: phase.title, missing: missingResult, base: w.context.base });
         return finish(w, actions);
@@ -249,7 +271,7 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
         phase.note = say('note.manual-confirmed');
         continue;
       }
-      w.nextStep = say('next.manual-steps', { number: index + 1 });
+      personNext(say('next.manual-steps', { number: index + 1 }), `manual:${phase.id}`);
       return finish(w, actions);
     }
     if (answer?.kind !== 'opened') return ask({ kind: 'open-phase', index, planned });
@@ -261,19 +283,32 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
     phase.pr = opened.pr.number;
     phase.branch = opened.pr.headRef;
     phase.note = null;
-    w.nextStep = say('next.review', { pr: opened.pr.number });
+    personNext(say('next.review', { pr: opened.pr.number }), `review:${phase.id}:${opened.pr.number}`);
     return finish(w, actions);
   }
   return finish(w, actions);
 }
 
-/** The walk ends: an upgrade whose phases all passed is complete, and its lock is given back. */
+/**
+ * The walk ends: an upgrade whose phases all passed is complete, and its lock is given back; a
+ * paused one waits for a person; a person whose turn is new is told.
+ */
 function finish(w: Draft, actions: WalkAction[]): WalkStep {
   const { state } = w;
   if (state.phases.every(isSettled) && isActive(state)) {
     state.status = state.mode === 'rollback' ? 'rolled-back' : 'completed';
     state.reason = null;
     actions.push({ kind: 'release-lock' });
+  }
+  if (state.status === 'paused' && w.next?.actor !== 'person') {
+    // Paused without a phase-specific step (the plan refused, the lock held elsewhere, a branch refused).
+    w.next = { actor: 'person', text: null, handover: `paused:${textDigest(state.reason ?? '')}` };
+  }
+  if (!isActive(state)) w.next = null;
+  const next = w.next;
+  if (next?.actor === 'person' && next.handover !== state.handover) {
+    state.handover = next.handover;
+    actions.push({ kind: 'hand-over', handover: next.handover, text: next.text, failure: null });
   }
   w.done = true;
   return { walk: w, actions };

@@ -2,6 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, kubernetesVersionFor, meetsPermission, parseRepoConfig, platformFor } from '../../src/config/repo-config.js';
 
 describe('parseRepoConfig', () => {
+  it('reads reviewers (logins and org/team, an @ allowed) and refuses anything else by name', () => {
+    expect(parseRepoConfig('reviewers: ["@bob", my-org/platform-team, carol]\n').reviewers).toEqual([
+      'bob',
+      'my-org/platform-team',
+      'carol',
+    ]);
+    expect(() => parseRepoConfig('reviewers: ["bob <img>"]\n')).toThrow(/reviewers\.0.*GitHub login/);
+    expect(() => parseRepoConfig(`reviewers: [${Array.from({ length: 11 }, (_, i) => `u${i}`).join(', ')}]\n`)).toThrow(/reviewers/);
+  });
+
   it('gives sensible defaults when the file is absent', () => {
     expect(parseRepoConfig(null)).toEqual({
       clusters: [{ name: 'default', path: '' }],
@@ -14,6 +24,7 @@ describe('parseRepoConfig', () => {
       scaleDownGraceHours: 24,
       gateTiming: { stabilityWindowSeconds: 60, phaseTimeoutMinutes: 30, pollSeconds: 10, maxPollSeconds: 60 },
       labels: ['mesh-upgrade'],
+      reviewers: [],
     });
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   elideStateBlock,
-  gateFailureMarker,
+  handoverMarker,
   isStateComment,
   issueLabels,
   LOCK_PREFIX,
@@ -77,7 +77,8 @@ describe('wire formats: each renders and parses back', () => {
 
   it('reply and gate-failure markers, and phase labels', () => {
     expect(replyMarker(42)).toBe('<!-- mesh-upgrade-reply:42 -->');
-    expect(gateFailureMarker('gateways', 'abc')).toBe('<!-- mesh-upgrade-gate-failed:gateways:abc -->');
+    expect(handoverMarker('gate-failed:gateways:abc')).toBe('<!-- mesh-upgrade-handover:gate-failed:gateways:abc -->');
+    expect(handoverMarker('paused:x --> <b>')).toBe('<!-- mesh-upgrade-handover:paused:x_--___b_ -->');
     expect(phaseLabels('workloads-2')).toEqual(['mesh-upgrade', 'mesh-upgrade:workloads']);
     expect(phaseLabels('control-plane')).toEqual(['mesh-upgrade', 'mesh-upgrade:control-plane']);
   });

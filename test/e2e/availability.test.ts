@@ -19,7 +19,7 @@ function botComments(h: DemoHarness, issue: number): string[] {
 }
 
 function replies(h: DemoHarness, issue: number): string[] {
-  return botComments(h, issue).filter((b) => !b.includes('mesh-upgrade-state'));
+  return botComments(h, issue).filter((b) => !b.includes('mesh-upgrade-state') && !b.includes('mesh-upgrade-handover'));
 }
 
 function lockHolder(h: DemoHarness): string | undefined {

@@ -91,8 +91,10 @@ describe('faults while a phase is opened', () => {
     await Promise.all(payloads.map((p) => h.deliver('issue_comment', p)));
     collect();
     expect(h.sim.pullRequests()).toHaveLength(1);
+    // The sticky comment and the one hand-over (the PR to review), nothing else.
     const bot = h.sim.comments(issue).filter((c) => c.user?.login === h.sim.botLogin);
-    expect(bot).toHaveLength(1);
+    expect(bot).toHaveLength(2);
+    expect(h.handovers(issue)).toHaveLength(1);
     expect(h.state(issue)?.status).toBe('running');
     // What the app keeps after the burst (the simulator's own 1,000 comments included).
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(100 * 1024 * 1024);

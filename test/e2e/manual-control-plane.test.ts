@@ -58,7 +58,11 @@ describe('a manual control-plane phase whose result belongs in git', () => {
     const state = h.state(issue)!;
     expect(state.phases[0]).toMatchObject({ id: 'control-plane', status: 'passed' });
     expect(h.sim.pullRequests().map((p) => p.title)).toEqual([expect.stringContaining('Move gateways to asm-1140-0')]);
-    expect(h.botReplies(issue)).toHaveLength(1);
+    // The first continue is refused (half a control plane); the second is answered with where the upgrade is now.
+    const replies = h.botReplies(issue);
+    expect(replies).toHaveLength(2);
+    expect(replies[1]).toContain('Continued. Upgrade of `prod` to `asm-1140-0`: **running**');
+    expect(replies[1]).toContain('Next: alice: review and merge #');
   });
 });
 

@@ -19,6 +19,8 @@ export function upgradeState(overrides: Partial<UpgradeState> = {}): UpgradeStat
     requestedBy: 'alice',
     installation: null,
     phases: [],
+    handover: null,
+    plannedAt: null,
     ...overrides,
   };
 }

@@ -39,7 +39,13 @@ function view(s: UpgradeState, warnings: number, steps: number): PlanView {
 describe('comment sizes', () => {
   it('a plan comment with 5,000 warnings, 40 phases of 300 manual steps: under the limit, "… N more" lines, the state block whole', () => {
     const s = state(40, 25);
-    const body = renderPlanComment(templates, s, view(s, 5000, 300), 'review and merge #35.', key);
+    const body = renderPlanComment(
+      templates,
+      s,
+      view(s, 5000, 300),
+      { actor: 'person', text: 'review and merge #35.', handover: 'review:x:35' },
+      key,
+    );
     expect(body.length).toBeLessThanOrEqual(BODY_LIMIT);
     expect(parseStateBlock(body, key)).toEqual({ kind: 'state', state: s });
     expect(body).toContain('Preflight warnings (5000)');

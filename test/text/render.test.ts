@@ -35,7 +35,13 @@ describe('rendering', () => {
 
   it('writes a plan comment with the phase table, a coloured flowchart, manual steps, warnings and the state', () => {
     const state = stateOf(plan);
-    const body = renderPlanComment(templates, state, toPlanView(plan), 'review and merge #11.', key);
+    const body = renderPlanComment(
+      templates,
+      state,
+      toPlanView(plan),
+      { actor: 'person', text: 'review and merge #11.', handover: 'review:x:11' },
+      key,
+    );
     expect(body).toContain('### Mesh upgrade `prod`: `asm-1130-0` (1.13.0-asm.0) → `asm-1140-0` (1.14.0-asm.0)');
     expect(body).toContain('| 2 | **▶ Move gateways to asm-1140-0** | 👀 in review | #11 | 3 pods, ~1 min |');
     expect(body).toContain('```mermaid\nflowchart LR');

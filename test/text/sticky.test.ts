@@ -2,6 +2,7 @@ import { JSDOM } from 'jsdom';
 import { micromark } from 'micromark';
 import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { NextMove } from '../../src/core/next-move.js';
 import { planUpgrade } from '../../src/core/plan.js';
 import type { UpgradePlan } from '../../src/core/plan-types.js';
 import { deriveStateKey, newPhaseRecord, type PhaseRecord, parseStateBlock, type UpgradeState } from '../../src/core/state.js';
@@ -52,7 +53,7 @@ const passed = (i: number): Partial<PhaseRecord> => ({
 interface Scenario {
   readonly name: string;
   readonly state: UpgradeState;
-  readonly next: string | null;
+  readonly next: NextMove | null;
   /** What the Next line says. */
   readonly says: RegExp;
 }
@@ -73,7 +74,7 @@ function scenarios(): Scenario[] {
           },
         ]),
       }),
-      next: say('next.wait-for-argocd', { pr: '11' }),
+      next: { actor: 'bot', text: say('next.wait-for-argocd', { pr: '11' }) },
       says: /^Next: waiting for Argo CD to report the merge commit of #11/,
     },
     {
@@ -90,7 +91,7 @@ function scenarios(): Scenario[] {
           },
         ]),
       }),
-      next: manualWait,
+      next: { actor: 'person', text: manualWait, handover: 'check:gateways:11' },
       says: /^Next: @alice — check phase 2 with the commands in #11, then say \/upgrade continue\.$/,
     },
     {
@@ -100,7 +101,7 @@ function scenarios(): Scenario[] {
         reason: say('reason.closed-unmerged', { number: 2, id: 'gateways' }),
         phases: phasesWith([passed(0), { status: 'closed', pr: 11, note: say('note.closed-unmerged') }]),
       }),
-      next: say('next.reopen', { pr: '11' }),
+      next: { actor: 'person', text: say('next.reopen', { pr: '11' }), handover: 'reopen:gateways:11' },
       says: /^Next: @alice — reopen and merge #11/,
     },
     {
@@ -118,7 +119,7 @@ function scenarios(): Scenario[] {
           },
         ]),
       }),
-      next: say('next.fix-cluster'),
+      next: { actor: 'person', text: say('next.fix-cluster'), handover: 'gate-failed:gateways:11' },
       says: /^Next: @alice — fix the cluster and say \/upgrade continue/,
     },
     {
@@ -215,6 +216,13 @@ describe('the sticky comment in every state', () => {
     const view = toPlanView(plan, COMMIT);
     expect(renderPlanComment(templates, waiting!.state, view, waiting!.next, key)).toContain('**Status: waiting for @alice**');
     expect(renderPlanComment(templates, running!.state, view, running!.next, key)).toContain('**Status: running**');
+  });
+
+  it('the comment as first posted mentions nobody (only edits, which notify nobody, name @alice)', () => {
+    const [, waiting] = scenarios();
+    const created = renderPlanComment(templates, waiting!.state, toPlanView(plan, COMMIT), waiting!.next, key, { mentions: false });
+    expect(created).not.toMatch(/@alice/);
+    expect(created).toContain('**Status: waiting for alice**');
   });
 
   it('the manual gate says it waits for a maintainer, not that it checks health', () => {

@@ -64,7 +64,13 @@ describe('start', () => {
         { id: 'gateways', title: 'GW', status: 'pending' },
       ],
     } as unknown as UpgradePlan;
-    const state = initialState({ issue: 3, author: 'alice', installation: 12 }, start({ version: '1.14.0-asm.0' }), prod, config, plan);
+    const state = initialState(
+      { issue: 3, author: 'alice', installation: 12, head: 'abc1234' },
+      start({ version: '1.14.0-asm.0' }),
+      prod,
+      config,
+      plan,
+    );
     expect(state).toMatchObject({
       issue: 3,
       cluster: 'prod',
@@ -196,12 +202,23 @@ describe('status', () => {
       status: 'paused',
       reason: 'held',
     });
-    expect(statusReply(messages, state, 'https://x/1')).toBe(
+    expect(statusReply(messages, state, null, 'https://x/1')).toBe(
       'Upgrade of `prod` to `asm-1140-0`: **paused** (held). Current phase: Gateways. Details: https://x/1',
     );
-    expect(statusReply(messages, running([], { status: 'completed' }), 'u')).toBe(
+    expect(statusReply(messages, running([], { status: 'completed' }), null, 'u')).toBe(
       'Upgrade of `prod` to `asm-1140-0`: **completed**. Current phase: none. Details: u',
     );
+  });
+
+  it('says who moves next and what they do, while the upgrade is under way', () => {
+    const state = running([phase('control-plane', { title: 'Control plane', status: 'open', pr: 2 })]);
+    const review = { actor: 'person' as const, text: 'review and merge #2.', handover: 'review:control-plane:2' };
+    expect(statusReply(messages, state, review, 'u')).toBe(
+      'Upgrade of `prod` to `asm-1140-0`: **running**. Current phase: Control plane. Next: alice: review and merge #2. Details: u',
+    );
+    const argo = { actor: 'bot' as const, text: 'waiting for Argo CD.' };
+    expect(statusReply(messages, state, argo, 'u')).toContain('Next: waiting for Argo CD. Details');
+    expect(statusReply(messages, { ...state, status: 'completed' }, review, 'u')).not.toContain('Next');
   });
 });
 

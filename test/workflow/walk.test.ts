@@ -71,18 +71,91 @@ function walkThrough(start: Walk, answers: (question: WalkAction) => WalkObserva
 }
 
 const kinds = (actions: readonly WalkAction[]) => actions.map((a) => a.kind);
+const nextText = (walk: Walk) => walk.next?.text ?? null;
 
 describe('walk step: each observation moves the state one way, and the walk says what to do next', () => {
   it('asks for the PR of an open phase; still open: waits for review, nothing else changes', () => {
-    const start = beginWalk(context, state([phase('control-plane', { status: 'open', pr: 2 })]), { continued: false });
+    const start = beginWalk(context, state([phase('control-plane', { status: 'open', pr: 2 })], { handover: 'review:control-plane:2' }), {
+      continued: false,
+    });
     const first = step(start, { kind: 'begin' }, NOW);
     expect(first.actions).toEqual([{ kind: 'read-pull-request', pr: 2 }]);
     expect(first.walk.done).toBe(false);
     const end = step(first.walk, { kind: 'pull-request', pr: pr(2) }, NOW);
     expect(end.walk.done).toBe(true);
-    expect(end.walk.nextStep).toBe('review and merge #2.');
+    expect(nextText(end.walk)).toBe('review and merge #2.');
+    expect(end.walk.next).toEqual({ actor: 'person', text: 'review and merge #2.', handover: 'review:control-plane:2' });
+    // A person told about this review before is not told again.
     expect(end.walk.state).toEqual(start.state);
     expect(end.actions).toEqual([]);
+  });
+
+  describe('hand-overs: a person is told when the next move becomes theirs, once', () => {
+    const reviewing = (handover: string | null) =>
+      walkThrough(
+        beginWalk(context, state([phase('control-plane', { status: 'open', pr: 2 })], { handover }), { continued: false }),
+        () => ({
+          kind: 'pull-request',
+          pr: pr(2),
+        }),
+      );
+
+    it('a PR to review is a new hand-over: told, and remembered in the state', () => {
+      const { walk, actions } = reviewing(null);
+      expect(actions.filter((a) => a.kind === 'hand-over')).toEqual([
+        { kind: 'hand-over', handover: 'review:control-plane:2', text: 'review and merge #2.', failure: null },
+      ]);
+      expect(walk.state.handover).toBe('review:control-plane:2');
+      // Walked again (a timer, a status, a redelivered event): the same hand-over, nobody told twice.
+      expect(kinds(reviewing(walk.state.handover).actions)).toEqual(['read-pull-request']);
+    });
+
+    it("the bot waiting on Argo CD is no person's turn: no hand-over", () => {
+      const { walk, actions } = walkThrough(
+        beginWalk(context, state([phase('control-plane', { status: 'merged', pr: 2, mergeSha: 'm'.repeat(40) })]), { continued: false }),
+        () => ({
+          kind: 'gate',
+          outcome: outcome({ status: 'wait', reason: 'syncing' }, { retryAfterMs: 5_000 }),
+          plan: null,
+          planFailure: null,
+        }),
+      );
+      expect(walk.next).toMatchObject({ actor: 'bot' });
+      expect(kinds(actions)).not.toContain('hand-over');
+      expect(walk.state.handover).toBeNull();
+    });
+
+    it('a pause without a phase step (the plan refused) hands over with its reason; the same reason again tells nobody', () => {
+      const paused = walkThrough(beginWalk(context, state([phase('control-plane')]), { continued: false }), () => ({
+        kind: 'plan-failed',
+        reason: 'kustomize-build-error in clusters/prod',
+      }));
+      expect(paused.walk.next).toMatchObject({ actor: 'person', text: null });
+      const told = paused.actions.filter((a) => a.kind === 'hand-over');
+      expect(told).toHaveLength(1);
+      const again = walkThrough(beginWalk(context, { ...paused.walk.state, status: 'running' }, { continued: false }), () => ({
+        kind: 'plan-failed',
+        reason: 'kustomize-build-error in clusters/prod',
+      }));
+      expect(kinds(again.actions)).not.toContain('hand-over');
+      const other = walkThrough(beginWalk(context, { ...paused.walk.state, status: 'running' }, { continued: false }), () => ({
+        kind: 'plan-failed',
+        reason: 'another reason',
+      }));
+      expect(kinds(other.actions)).toContain('hand-over');
+    });
+
+    it('a finished upgrade has no next move', () => {
+      const { walk, actions } = walkThrough(
+        beginWalk(context, state([phase('control-plane', { status: 'passed' })]), { continued: false }),
+        () => {
+          throw new Error('nothing to ask');
+        },
+      );
+      expect(walk.state.status).toBe('completed');
+      expect(walk.next).toBeNull();
+      expect(kinds(actions)).toEqual(['release-lock']);
+    });
   });
 
   it('never changes the walk it is given', () => {
@@ -105,7 +178,7 @@ describe('walk step: each observation moves the state one way, and the walk says
       reason: 'the pull request of phase 1 (control-plane) was closed without merging',
     });
     expect(walk.state.phases[0]).toMatchObject({ status: 'closed' });
-    expect(walk.nextStep).toBe(`reopen and merge #${number}, or say \`/upgrade continue\` to open it again, or \`/upgrade abort\`.`);
+    expect(nextText(walk)).toBe(`reopen and merge #${number}, or say \`/upgrade continue\` to open it again, or \`/upgrade abort\`.`);
   });
 
   describe('a merged phase asks the gate', () => {
@@ -127,7 +200,7 @@ describe('walk step: each observation moves the state one way, and the walk says
         start(),
         answering(outcome({ status: 'pass', summary: 'fine' }, { healthySince: NOW, wasHealthy: true })),
       );
-      expect(kinds(actions)).toEqual(['read-pull-request', 'ask-gate', 'plan', 'open-phase']);
+      expect(kinds(actions)).toEqual(['read-pull-request', 'ask-gate', 'plan', 'open-phase', 'hand-over']);
       expect(walk.state.phases[0]).toMatchObject({
         status: 'passed',
         note: 'fine',
@@ -136,35 +209,42 @@ describe('walk step: each observation moves the state one way, and the walk says
       });
       expect(walk.state.phases[1]).toMatchObject({ status: 'open', pr: 3, branch: 'mesh-upgrade/prod/asm-1140-0/02-gateways', note: null });
       expect(walk.state.status).toBe('running');
-      expect(walk.nextStep).toBe('review and merge #3.');
+      expect(nextText(walk)).toBe('review and merge #3.');
     });
 
     it('wait, from a gate that waits for a person: the next step names the PR and /upgrade continue', () => {
       const { walk, actions } = walkThrough(start(), answering(outcome({ status: 'wait', reason: 'waiting for a maintainer' })));
-      expect(kinds(actions)).toEqual(['read-pull-request', 'ask-gate']);
+      expect(kinds(actions)).toEqual(['read-pull-request', 'ask-gate', 'hand-over']);
       expect(walk.state.phases[0]).toMatchObject({ status: 'merged', note: 'waiting for a maintainer' });
-      expect(walk.nextStep).toBe('check phase 1 with the commands in #2, then say `/upgrade continue`.');
+      expect(nextText(walk)).toBe('check phase 1 with the commands in #2, then say `/upgrade continue`.');
     });
 
     it('wait, from a gate that polls: a check is scheduled when the gate asks', () => {
       const { walk, actions } = walkThrough(start(), answering(outcome({ status: 'wait', reason: 'syncing' }, { retryAfterMs: 20_000 })));
       expect(actions.at(-1)).toEqual({ kind: 'schedule-check', delayMs: 20_000 });
-      expect(walk.nextStep).toBe('waiting for Argo CD to report the merge commit of #2 Synced and Healthy.');
+      expect(nextText(walk)).toBe('waiting for Argo CD to report the merge commit of #2 Synced and Healthy.');
       expect(walk.state.status).toBe('running');
     });
 
     it('fail: the phase fails, the upgrade pauses with the reason, and the failure is reported once', () => {
       const decision = { status: 'fail' as const, reason: 'prod-mesh: Degraded', resources: [] };
       const { walk, actions } = walkThrough(start(), answering(outcome(decision)));
-      expect(actions.at(-1)).toEqual({ kind: 'report-gate-failure', index: 0, decision });
+      expect(actions.filter((a) => a.kind === 'hand-over')).toEqual([
+        {
+          kind: 'hand-over',
+          handover: `gate-failed:control-plane:${'m'.repeat(40)}`,
+          text: 'fix the cluster and say `/upgrade continue` to check again, or `/upgrade abort`.',
+          failure: { index: 0, decision },
+        },
+      ]);
       expect(walk.state).toMatchObject({ status: 'paused', reason: 'prod-mesh: Degraded' });
       expect(walk.state.phases[0]).toMatchObject({ status: 'failed', note: 'prod-mesh: Degraded' });
-      expect(walk.nextStep).toBe('fix the cluster and say `/upgrade continue` to check again, or `/upgrade abort`.');
+      expect(nextText(walk)).toBe('fix the cluster and say `/upgrade continue` to check again, or `/upgrade abort`.');
     });
 
     it('the plan the gate needed is kept; a refused plan pauses with its reason', () => {
       const kept = walkThrough(start(), answering(outcome({ status: 'pass', summary: 'ok' }), { plan: fullPlan() }));
-      expect(kinds(kept.actions)).toEqual(['read-pull-request', 'ask-gate', 'open-phase']);
+      expect(kinds(kept.actions)).toEqual(['read-pull-request', 'ask-gate', 'open-phase', 'hand-over']);
       const refused = walkThrough(
         start(),
         answering(outcome({ status: 'wait', reason: 'x' }, { retryAfterMs: 1 }), { planFailure: 'the repo is unreadable' }),
@@ -265,7 +345,7 @@ describe('walk step: each observation moves the state one way, and the walk says
       );
       expect(walk.state).toMatchObject({ status: 'paused', reason: expect.stringContaining('is not in the repo') });
       expect(walk.state.phases[3]!.note).toBe('blocked: the new control plane is not installed');
-      expect(walk.nextStep).toBe('install asm-1140-0 (phase 1), then say `/upgrade continue`.');
+      expect(nextText(walk)).toBe('install asm-1140-0 (phase 1), then say `/upgrade continue`.');
       expect(walk.refusal).toBe(refusal);
     });
 
@@ -292,7 +372,7 @@ describe('walk step: each observation moves the state one way, and the walk says
         ),
       );
       expect(walk.state.reason).toBe(`asm-1130-0 is still in use: ${users.slice(0, 10).join(', ')}, …`);
-      expect(walk.nextStep).toBe('move what still uses the old revision (or relabel it by hand), then say `/upgrade continue`.');
+      expect(nextText(walk)).toBe('move what still uses the old revision (or relabel it by hand), then say `/upgrade continue`.');
     });
 
     it.each([
@@ -301,7 +381,7 @@ describe('walk step: each observation moves the state one way, and the walk says
     ])('a manual phase whose result shows only in the cluster %s', (_, continued, status, note, nextStep) => {
       const { walk } = walkThrough(pending([phase('control-plane')], {}, continued), withPlan(plan([{ id: 'control-plane', files: 0 }])));
       expect(walk.state.phases[0]).toMatchObject({ status, note });
-      expect(walk.nextStep).toBe(nextStep);
+      expect(nextText(walk)).toBe(nextStep);
     });
 
     it('a manual phase whose result is files passes only when the repo shows them, whatever is said', () => {

@@ -90,8 +90,21 @@ export function createComment(world: World, author: string, issueNumber: number,
   const now = world.clock.stamp();
   const comment: CommentRecord = { id: world.records.nextId('comment'), issueNumber, author, body, createdAt: now, updatedAt: now };
   world.records.comments.set(comment.id, comment);
+  for (const login of mentionsIn(body)) world.records.mentions.push({ login, commentId: comment.id, issueNumber });
   issue.updatedAt = now;
   return comment;
+}
+
+/**
+ * The people and teams a Markdown body mentions, as GitHub reads them: `@name` after a non-word
+ * character, outside code spans and fences (an `@` followed by a zero-width space is no mention).
+ */
+export function mentionsIn(body: string): string[] {
+  const prose = body
+    .replace(/^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '')
+    .replace(/(`+)[^`]*?\1/g, '')
+    .replace(/<!--[\s\S]*?-->/g, '');
+  return [...prose.matchAll(/(?<![\w`@/])@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9][A-Za-z0-9_.-]*)?)/g)].map((m) => m[1]!);
 }
 
 export function requireComment(world: World, id: number): CommentRecord {

@@ -6,6 +6,7 @@ import { type CommandComment, replyOnce } from '../replies.js';
 import type { RepoView } from '../repo-view.js';
 import { findTracking } from '../tracking.js';
 import { currentPhase, isActive } from '../upgrade-state.js';
+import { statusReply } from './status.js';
 
 type ContinueDecision =
   | { readonly kind: 'reply'; readonly text: string }
@@ -41,6 +42,9 @@ export async function continueUpgrade(env: WorkflowEnv, event: CommandComment, v
   }
   if (decision.kind === 'reply') return replyOnce(env, event, decision.text);
   if (decision.kind !== 'resume') return;
-  const refusal = await advance(env, { ...tracking!, state: decision.state }, view, { continued: true });
-  if (refusal) await replyOnce(env, event, refusal);
+  const advanced = await advance(env, { ...tracking!, state: decision.state }, view, { continued: true });
+  const text =
+    advanced.refusal ??
+    env.messages.say('reply.continued', { status: statusReply(env.messages, advanced.state, advanced.next, advanced.stickyUrl) });
+  await replyOnce(env, event, text);
 }

@@ -39,7 +39,7 @@ export function decideStart(
 
 /** The state of a new upgrade, from the command and its plan. */
 export function initialState(
-  request: { issue: number; author: string; installation: number | null },
+  request: { issue: number; author: string; installation: number | null; head: string },
   command: StartCommand,
   cluster: ClusterConfig,
   config: RepoConfig,
@@ -70,6 +70,8 @@ export function initialState(
     requestedBy: request.author,
     installation: request.installation,
     phases: phaseRecordsOf(plan),
+    handover: null,
+    plannedAt: request.head,
   };
 }
 
@@ -84,6 +86,7 @@ export async function start(env: WorkflowEnv, event: CommandComment, command: St
   const decision = decideStart(messages, existing?.state ?? null, command, cluster);
   if (decision.kind === 'refuse') return replyOnce(env, event, decision.text);
   if (decision.kind === 'resume') {
+    // Silent but for the 👀 already given: a flood of the same command must not become a flood of replies.
     await advance(env, { ...existing!, comments }, view, { continued: false });
     return;
   }
@@ -95,15 +98,22 @@ export async function start(env: WorkflowEnv, event: CommandComment, command: St
     return replyOnce(env, event, messages.say('reply.nothing-to-change', { cluster: cluster.name, revision: command.revision }));
   }
 
-  const draft = initialState({ issue: event.issue, author: event.author, installation: null }, command, cluster, view.config, plan);
+  const draft = initialState(
+    { issue: event.issue, author: event.author, installation: null, head: view.head.sha },
+    command,
+    cluster,
+    view.config,
+    plan,
+  );
   if (command.dryRun) {
     const shown: UpgradeState = { ...draft, status: 'paused', reason: messages.say('reason.dry-run') };
     const body = renderPlanComment(
       env.templates,
       shown,
       toPlanView(plan, view.head.sha),
-      messages.say('next.dry-run', { revision: command.revision }),
+      { actor: 'person', text: messages.say('next.dry-run', { revision: command.revision }), handover: 'dry-run' },
       env.stateKey,
+      { mentions: false },
     );
     await ensureSticky(
       env,
@@ -146,7 +156,7 @@ export async function start(env: WorkflowEnv, event: CommandComment, command: St
         env,
         event.issue,
         existing?.comment ?? null,
-        renderPlanComment(env.templates, state, toPlanView(plan, view.head.sha), null, env.stateKey),
+        renderPlanComment(env.templates, state, toPlanView(plan, view.head.sha), null, env.stateKey, { mentions: false }),
       );
     },
     (text) => replyOnce(env, event, text),

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { mentionsIn } from '../../demo/github/domain/issues.js';
+import { DemoHarness } from '../../demo/harness.js';
+import { drive, TARGET } from '../../demo/scenarios/drive.js';
+
+const HANDOVER = /<!-- mesh-upgrade-handover:(\S+) -->/;
+
+async function withReviewers(reviewers: string): Promise<DemoHarness> {
+  const h = await DemoHarness.create({ verbose: false, print: () => {} });
+  const config = h.sim.filesAt('main').get('.github/mesh-upgrade.yml') ?? '';
+  h.sim.pushCommit('main', { '.github/mesh-upgrade.yml': `${config}reviewers: ${reviewers}\n` }, 'reviewers', 'alice');
+  return h;
+}
+
+describe('hand-overs: a person is mentioned exactly once each time the next move becomes theirs', () => {
+  it('across a whole upgrade, each hand-over is one new comment mentioning the requester and the reviewers once', async () => {
+    const h = await withReviewers('[bob, "@example-org/platform"]');
+    const issue = h.openIssue('alice', 'Upgrade ASM');
+    await h.comment('alice', issue, `/upgrade ${TARGET}`);
+    // Every event delivered twice, and the app restarted before each: nobody is told twice.
+    await drive(h, issue, { deliveries: 2, restartBetweenEvents: true });
+    expect(h.state(issue)?.status).toBe('completed');
+
+    const handovers = h.sim.comments(issue).filter((c) => HANDOVER.test(c.body ?? ''));
+    const keys = handovers.map((c) => HANDOVER.exec(c.body!)![1]!);
+    expect(new Set(keys).size).toBe(keys.length);
+    // Each phase PR to review, and each merged phase to check before `/upgrade continue`.
+    const phases = h.state(issue)!.phases.filter((p) => p.pr !== null).length;
+    expect(keys.filter((k) => k.startsWith('review:'))).toHaveLength(phases);
+    expect(keys.filter((k) => k.startsWith('check:'))).toHaveLength(phases);
+
+    const mentions = h.sim.mentions(issue);
+    for (const login of ['alice', 'bob', 'example-org/platform']) {
+      const of = mentions.filter((m) => m.login === login);
+      expect(
+        of.map((m) => m.commentId),
+        login,
+      ).toEqual(handovers.map((c) => c.id));
+    }
+    // Nothing else notifies anybody: the sticky comment (edited ever since) was created without a mention.
+    expect(new Set(mentions.map((m) => m.commentId))).toEqual(new Set(handovers.map((c) => c.id)));
+    expect(mentions.filter((m) => !['alice', 'bob', 'example-org/platform'].includes(m.login))).toEqual([]);
+    // Each links the plan comment and says what to do.
+    const sticky = h.sim.comments(issue).find((c) => (c.body ?? '').includes('mesh-upgrade-state'))!;
+    for (const c of handovers) {
+      expect(c.body).toContain(`[Plan comment](${sticky.html_url})`);
+      expect(c.body).toMatch(/Next: (review and merge #\d+|check phase \d+ with the commands in #\d+)/);
+    }
+  });
+
+  it('a pause hands over once with its reason; asking again (status) tells nobody again', async () => {
+    const h = await withReviewers('[]');
+    const issue = h.openIssue('alice', 'Upgrade ASM');
+    await h.comment('alice', issue, `/upgrade ${TARGET}`);
+    const pr = h.state(issue)!.phases[0]!.pr!;
+    await h.close(pr);
+    await h.comment('alice', issue, '/upgrade status');
+    await h.comment('carol', issue, '/upgrade status');
+    const told = h.handovers(issue);
+    expect(told.map((b) => HANDOVER.exec(b)![1])).toEqual([`review:control-plane:${pr}`, `reopen:control-plane:${pr}`]);
+    expect(told[1]).toContain('Next: reopen and merge');
+    expect(h.sim.mentions(issue).map((m) => m.login)).toEqual(['alice', 'alice']);
+    // The answers to /upgrade status mention nobody.
+    expect(h.botReplies(issue).flatMap(mentionsIn)).toEqual([]);
+  });
+});

@@ -159,6 +159,21 @@ export function issueLabels(configured: readonly string[] = []): string[] {
   return [...new Set([UPGRADE_LABEL, ...configured])];
 }
 
+/** What the state labels say: the upgrade's status, and whether it waits for a person. */
+export const STATE_LABELS = ['running', 'waiting-for-you', 'paused', 'completed', 'rolled-back', 'aborted'] as const;
+export type StateLabel = (typeof STATE_LABELS)[number];
+
+const STATE_LABEL_PREFIX = `${UPGRADE_LABEL}: `;
+
+/** The label that shows an upgrade's state on its issue and its current phase's PR (`mesh-upgrade: running`). */
+export function stateLabelName(label: StateLabel): string {
+  return `${STATE_LABEL_PREFIX}${label}`;
+}
+
+export function isStateLabelName(name: string): boolean {
+  return STATE_LABELS.some((label) => name.toLowerCase() === stateLabelName(label));
+}
+
 /** The labels of a phase PR: the issue's, and one naming the phase kind (waves share one). */
 export function phaseLabels(phaseId: string, configured: readonly string[] = []): string[] {
   return [...issueLabels(configured), `${UPGRADE_LABEL}:${phaseId.replace(/-\d+$/, '')}`];

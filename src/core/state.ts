@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { parseStateEnvelope, renderStateEnvelope, stateMacInput } from './markers.js';
+import { parseStateEnvelope, renderStateEnvelope, STATE_LABELS, stateMacInput } from './markers.js';
 import { CLEANUP_MODES, STRATEGIES } from './upgrade-options.js';
 
 /**
@@ -93,6 +93,13 @@ export const UpgradeState = z.object({
   history: z.array(PhaseRecord).optional(),
   /** The last hand-over a person was told about (a new comment that mentions them): told once. */
   handover: z.string().max(200).nullable().default(null),
+  /** The state labels last set: on the issue, and on the PR of the phase that was current then. */
+  labels: z
+    .object({
+      issue: z.enum(STATE_LABELS).nullable(),
+      pr: z.number().int().nullable(),
+    })
+    .default({ issue: null, pr: null }),
   /** The head of the base branch the upgrade was planned at. */
   plannedAt: z
     .string()

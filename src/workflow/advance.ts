@@ -1,7 +1,7 @@
 import { ForeignCommitsError } from '../adapters/github/errors.js';
 import type { PullRequestInfo } from '../adapters/github/ports.js';
 import type { HealthGate, PhaseFacts } from '../core/gate.js';
-import { handoverMarker, lockRef, phaseBranch, phaseCommitMessage, phaseLabels } from '../core/markers.js';
+import { handoverMarker, lockRef, phaseBranch, phaseCommitMessage, phaseLabels, stateLabelName } from '../core/markers.js';
 import type { NextMove } from '../core/next-move.js';
 import type { PlannedPhase, UpgradePlan } from '../core/plan-types.js';
 import type { PhaseRecord, UpgradeState } from '../core/state.js';
@@ -18,6 +18,8 @@ import { beginWalk, isQuestion, step, type Walk, type WalkAction, type WalkObser
 interface WalkSite {
   readonly view: RepoView;
   readonly stickyUrl: string;
+  /** PRs this walk created (they carry the `waiting-for-you` state label from the start). */
+  readonly opened: Set<number>;
 }
 
 /** How a walk ended: the state shown, the next move, and why a `/upgrade continue` could not pass the current phase. */
@@ -41,7 +43,7 @@ export async function advance(
 ): Promise<Advanced> {
   const gate = env.gateFor(view.config);
   const context = { messages: env.messages, graceHours: view.config.scaleDownGraceHours, headSha: view.head.sha, base: view.base };
-  const at: WalkSite = { view, stickyUrl: tracking.comment.htmlUrl };
+  const at: WalkSite = { view, stickyUrl: tracking.comment.htmlUrl, opened: new Set() };
   let result = step(
     beginWalk(context, tracking.state, { continued: options.continued, plan: options.plan ?? null }),
     { kind: 'begin' },
@@ -54,10 +56,10 @@ export async function advance(
       else await perform(env, result.walk, action, at);
     }
     if (question === null) break;
-    result = step(result.walk, await answer(env, gate, result.walk, question, view), env.now());
+    result = step(result.walk, await answer(env, gate, result.walk, question, at), env.now());
   }
   const { walk } = result;
-  const written = await writeSticky(env, tracking, walk.state, walk.plan, walk.next, view);
+  const written = await writeSticky(env, tracking, walk.state, walk.plan, walk.next, view, at.opened);
   return { state: written.state, next: walk.next, refusal: walk.refusal, stickyUrl: tracking.comment.htmlUrl };
 }
 
@@ -78,8 +80,9 @@ async function perform(env: WorkflowEnv, walk: Walk, action: WalkAction, at: Wal
   }
 }
 
-async function answer(env: WorkflowEnv, gate: HealthGate, walk: Walk, question: WalkAction, view: RepoView): Promise<WalkObservation> {
+async function answer(env: WorkflowEnv, gate: HealthGate, walk: Walk, question: WalkAction, at: WalkSite): Promise<WalkObservation> {
   const { state } = walk;
+  const { view } = at;
   switch (question.kind) {
     case 'read-pull-request':
       return { kind: 'pull-request', pr: await env.repo.getPullRequest(question.pr) };
@@ -90,7 +93,7 @@ async function answer(env: WorkflowEnv, gate: HealthGate, walk: Walk, question: 
     case 'ask-gate':
       return askGate(env, gate, walk, state.phases[question.index]!, question.continued, view);
     case 'open-phase':
-      return openPhase(env, state, question.index, question.planned, view);
+      return openPhase(env, state, question.index, question.planned, at);
     default:
       throw new Error(`not a question: ${question.kind}`);
   }
@@ -183,9 +186,10 @@ async function openPhase(
   state: UpgradeState,
   index: number,
   planned: PlannedPhase,
-  view: RepoView,
+  at: WalkSite,
 ): Promise<WalkObservation> {
   const { repo, log, messages } = env;
+  const { view } = at;
   const branch = phaseBranch(state.cluster, state.target, index, planned.id);
   // Only the issue that holds the cluster opens its phases, whatever its stored state says.
   const ref = lockRef(state.cluster);
@@ -213,8 +217,9 @@ async function openPhase(
     view.base,
     text.title,
     text.body,
-    phaseLabels(planned.id, view.config.labels),
+    [...phaseLabels(planned.id, view.config.labels), stateLabelName('waiting-for-you')],
   );
+  if (created) at.opened.add(pr.number);
   log.info({ issue: state.issue, phase: planned.id, pr: pr.number, created, branch: result.kind }, 'phase pull request ensured');
   return { kind: 'opened', pr, paused: null };
 }

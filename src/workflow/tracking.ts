@@ -7,6 +7,7 @@ import { metrics } from '../observability/metrics.js';
 import { type PlanView, renderPlanComment, toPlanView } from '../text/render.js';
 import type { WorkflowEnv } from './context.js';
 import { type RepoView, replan } from './repo-view.js';
+import { syncStateLabels } from './state-labels.js';
 import { isActive, paused } from './upgrade-state.js';
 
 /** An upgrade as its issue shows it: the state and the sticky comment that holds it. */
@@ -65,6 +66,7 @@ export async function writeSticky(
   plan: UpgradePlan | null,
   next: NextMove | null,
   view: RepoView,
+  opened: ReadonlySet<number> = new Set(),
 ): Promise<Tracking> {
   const previous = parseStateBlock(tracking.comment.body, env.stateKey, state.issue);
   if (previous.kind !== 'state' || previous.state.status !== state.status) metrics.upgrades.inc({ state: state.status });
@@ -79,6 +81,7 @@ export async function writeSticky(
     // Once our own control-plane phase is in, "already installed" is news to nobody.
     planView = { ...planView, warnings: planView.warnings.filter((w) => w.code !== 'target-already-installed') };
   }
+  shown = await syncStateLabels(env, shown, next, opened);
   const body = renderPlanComment(env.templates, shown, planView, next, env.stateKey);
   if (body === tracking.comment.body) return { ...tracking, state: shown };
   await env.repo.updateComment(tracking.comment.id, body);

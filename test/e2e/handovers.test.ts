@@ -64,3 +64,41 @@ describe('hand-overs: a person is mentioned exactly once each time the next move
     expect(h.botReplies(issue).flatMap(mentionsIn)).toEqual([]);
   });
 });
+
+describe('state labels on the issue and the phase PRs', () => {
+  const stateLabels = (labels: ReadonlyArray<{ name?: string } | string>) =>
+    labels.map((l) => (typeof l === 'string' ? l : (l.name ?? ''))).filter((n) => n.startsWith('mesh-upgrade: '));
+
+  it('the issue shows the state at each step; only the current phase PR carries it; other labels are kept', async () => {
+    const h = await withReviewers('[]');
+    const issue = h.openIssue('alice', 'Upgrade ASM');
+    await h.comment('alice', issue, `/upgrade ${TARGET}`);
+    expect(stateLabels(h.sim.issue(issue).labels)).toEqual(['mesh-upgrade: waiting-for-you']);
+    const first = h.state(issue)!.phases[0]!.pr!;
+    expect(stateLabels(h.sim.issue(first).labels)).toEqual(['mesh-upgrade: waiting-for-you']);
+    await h.merge(first, 'alice');
+    // The manual gate waits for a person's check: still their turn.
+    expect(stateLabels(h.sim.issue(issue).labels)).toEqual(['mesh-upgrade: waiting-for-you']);
+    await h.comment('alice', issue, '/upgrade continue');
+    const second = h.state(issue)!.phases[1]!.pr!;
+    expect(stateLabels(h.sim.issue(first).labels)).toEqual([]);
+    expect(h.sim.issue(first).labels.map((l) => (typeof l === 'string' ? l : l.name))).toContain('mesh-upgrade');
+    expect(stateLabels(h.sim.issue(second).labels)).toEqual(['mesh-upgrade: waiting-for-you']);
+    await h.close(second);
+    expect(stateLabels(h.sim.issue(issue).labels)).toEqual(['mesh-upgrade: paused']);
+    expect(stateLabels(h.sim.issue(second).labels)).toEqual(['mesh-upgrade: paused']);
+    await h.comment('alice', issue, '/upgrade abort');
+    expect(stateLabels(h.sim.issue(issue).labels)).toEqual(['mesh-upgrade: aborted']);
+    expect(stateLabels(h.sim.issue(second).labels)).toEqual([]);
+  });
+
+  it('a completed upgrade says so on its issue, and no PR keeps a state label', async () => {
+    const h = await withReviewers('[]');
+    const issue = h.openIssue('alice', 'Upgrade ASM');
+    await h.comment('alice', issue, `/upgrade ${TARGET}`);
+    await drive(h, issue);
+    expect(h.state(issue)?.status).toBe('completed');
+    expect(stateLabels(h.sim.issue(issue).labels)).toEqual(['mesh-upgrade: completed']);
+    for (const pr of h.sim.pullRequests()) expect(stateLabels(pr.labels), `#${pr.number}`).toEqual([]);
+  });
+});

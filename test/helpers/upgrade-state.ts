@@ -20,6 +20,7 @@ export function upgradeState(overrides: Partial<UpgradeState> = {}): UpgradeStat
     installation: null,
     phases: [],
     handover: null,
+    labels: { issue: null, pr: null },
     plannedAt: null,
     ...overrides,
   };

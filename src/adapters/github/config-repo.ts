@@ -163,6 +163,17 @@ export class GitHubConfigRepo extends GitHubRefStore implements ConfigRepo {
     await call('add labels', () => this.octokit.rest.issues.addLabels({ ...this.ref, issue_number: issue, labels: [...labels] }));
   }
 
+  async listLabels(issue: number): Promise<string[]> {
+    const { data } = await call('list labels', () =>
+      this.octokit.rest.issues.listLabelsOnIssue({ ...this.ref, issue_number: issue, per_page: 100 }),
+    );
+    return data.map((label) => label.name);
+  }
+
+  async setLabels(issue: number, labels: readonly string[]): Promise<void> {
+    await call('set labels', () => this.octokit.rest.issues.setLabels({ ...this.ref, issue_number: issue, labels: [...labels] }));
+  }
+
   /** The newest PR whose head is `branch` (open or closed). */
   async findPullRequest(branch: string): Promise<PullRequestInfo | null> {
     const { data } = await call('list pull requests', () =>

@@ -89,6 +89,10 @@ export interface ConfigRepo {
   /** `new` when this reaction was not there yet (the comment is seen for the first time). */
   react(commentId: number, content: 'eyes' | 'rocket' | 'confused' | '+1'): Promise<'new' | 'existing'>;
   addLabels(issue: number, labels: readonly string[]): Promise<void>;
+  /** The labels of an issue or PR. */
+  listLabels(issue: number): Promise<string[]>;
+  /** Replaces the labels of an issue or PR. */
+  setLabels(issue: number, labels: readonly string[]): Promise<void>;
   findPullRequest(branch: string): Promise<PullRequestInfo | null>;
   getPullRequest(number: number): Promise<PullRequestInfo>;
   ensureBranchCommit(branch: string, base: BranchHead, changes: readonly FileChange[], message: string): Promise<EnsureBranchResult>;

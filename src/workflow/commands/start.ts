@@ -71,6 +71,7 @@ export function initialState(
     installation: request.installation,
     phases: phaseRecordsOf(plan),
     handover: null,
+    labels: { issue: null, pr: null },
     plannedAt: request.head,
   };
 }

@@ -11,9 +11,13 @@ import type { PlanOptions } from '../core/plan-types.js';
 import { PLATFORMS, type Platform } from '../core/platform.js';
 import { MeshUpgradeError } from '../model/errors.js';
 import { scopeSnapshot } from '../model/snapshot.js';
+import type { CliWords } from '../text/cli-words.js';
+import { sayText } from '../text/hints.js';
+import { loadCliWords } from '../text/templates.js';
 import { formatDiff, formatPlan } from './format-plan.js';
 import { isEntryPoint } from './is-entry-point.js';
 import { toPlanJson } from './plan-json.js';
+import { styleFor, wantsColour } from './style.js';
 
 const EXIT_OK = 0;
 const EXIT_REFUSED = 1;
@@ -95,6 +99,15 @@ Options:
 interface Io {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Colour stdout's text (a terminal without NO_COLOR; see `wantsColour`). `--json` is never coloured. */
+  readonly colour?: boolean;
+}
+
+let cliWords: CliWords | undefined;
+/** The CLI's words (templates/cli.md), read on first use. */
+function words(): CliWords {
+  cliWords ??= loadCliWords();
+  return cliWords;
 }
 
 /** Runs the CLI; returns the exit code. Separate from process handling so tests can call it. */
@@ -116,7 +129,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       return EXIT_USAGE;
     }
     if (error instanceof MeshUpgradeError) {
-      io.stderr(`mesh-upgrade: refused: ${error.message}\n`);
+      // The refusal's hints said the CLI's way: `mesh-upgrade plan --to …`, flags (never `/upgrade …`).
+      io.stderr(`mesh-upgrade: ${words().say('refused', { reason: sayText(error.text, words()) })}\n`);
       return EXIT_REFUSED;
     }
     throw error;
@@ -248,7 +262,7 @@ async function planCommand(args: readonly string[], io: Io): Promise<number> {
   }
   const { repo, path, configInRepo, options } = await planOptions(values);
   const plan = planUpgrade(await load(repo, path, configInRepo), options);
-  io.stdout(values.json ? `${JSON.stringify(toPlanJson(plan))}\n` : formatPlan(plan));
+  io.stdout(values.json ? `${JSON.stringify(toPlanJson(plan))}\n` : formatPlan(plan, words(), styleFor(io.colour ?? false)));
   return EXIT_OK;
 }
 
@@ -265,17 +279,23 @@ async function renderCommand(args: readonly string[], io: Io): Promise<number> {
   const changes = renderThrough(plan, values.through);
   if (values.write) {
     await writeLocalChanges(repo, changes);
-    io.stderr(
-      `mesh-upgrade: ${changes.length === 0 ? 'nothing to change' : `wrote ${changes.length} file(s)`} through phase ${values.through}\n`,
-    );
+    const said =
+      changes.length === 0
+        ? words().say('render.nothing', { phase: values.through })
+        : words().say('render.wrote', { count: changes.length, phase: values.through });
+    io.stderr(`mesh-upgrade: ${said}\n`);
   } else {
-    io.stdout(formatDiff(snapshot, changes));
+    io.stdout(formatDiff(snapshot, changes, styleFor(io.colour ?? false)));
   }
   return EXIT_OK;
 }
 
 if (isEntryPoint(import.meta.url)) {
-  runCli(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then(
+  runCli(process.argv.slice(2), {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    colour: wantsColour(process.env, process.stdout.isTTY === true),
+  }).then(
     (code) => {
       process.exitCode = code;
     },

@@ -42,58 +42,11 @@ const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
+/** The usage of the CLI and of each command (templates/cli.md). */
 const USAGE = {
-  main: `Usage: mesh-upgrade <command> [options]
-
-Plans an Istio/ASM canary (revision-based) upgrade of a GitOps config repo as staged, reviewable
-manifest edits.
-
-Commands:
-  plan     Show the phases of the upgrade, their changes, manual steps and warnings
-  render   Apply phases 1..N to the repo (a unified diff, or --write to edit the files)
-
-Run 'mesh-upgrade <command> --help' for the options of a command.
-Exit codes: 0 ok, 1 refused (policy, preflight or malformed input; reason on stderr), 2 usage error.
-`,
-  plan: `Usage: mesh-upgrade plan --repo DIR --to REVISION [options]
-
-Options:
-  --repo DIR            checkout of the cluster-config repo (required)
-  --to REVISION         target revision, e.g. asm-1140-0 or 1-22-1 (required)
-  --version X.Y.Z       release of the target, when the revision name does not say (e.g. 1.14.0-asm.0)
-  --cluster NAME        the cluster of the repo config to plan (default: the only one); its path,
-                        canary, platform and kubernetesVersion are used, as the bot's /upgrade does
-  --config FILE         repo config to read instead of DIR/.github/mesh-upgrade.yml (read when present;
-                        its clusters, canary, podBudget, strategy, cleanupMode, platform and
-                        kubernetesVersion are used; every flag given wins over it)
-  --path SUBDIR         only consider files under SUBDIR (default: the cluster's path in the repo config)
-  --downgrade           allow a target older than the running release
-  --rollback            plan the way back from the upgrade to REVISION to the revision it replaced
-                        (namespaces, gateways, tags and Service back, then the new control plane removed)
-  --canary NS1,NS2      namespaces moved first, in a wave of their own
-  --strategy S          relabel (namespaces to the revision), tag (move the tags namespaces follow;
-                        canary namespaces go to a 'canary' tag first) or auto (default: tag when every
-                        meshed namespace follows a tag)
-  --pod-budget N        most pods restarted by one workload wave (default 100)
-  --platform P          where the cluster runs, for the asmcli flags of manual installs: gke or
-                        multicloud (Anthos on bare metal, VMware, other clouds); default: detected
-                        from the repo (bare-metal/on-prem cluster objects, profile asm-multicloud), else gke
-  --kubernetes-version V  the cluster's Kubernetes version (1.29), checked against the target's
-                        supported range; default: read from a cluster manifest in the repo
-  --json                print exactly one JSON object (see README, "plan --json")
-  -h, --help            show this help
-`,
-  render: `Usage: mesh-upgrade render --repo DIR --to REVISION --through PHASE_ID [--write] [options]
-
-Applies phases 1..PHASE_ID in order. Without --write prints a unified diff; with --write edits
-the files in DIR. Running it twice changes nothing the second time.
-
-Options:
-  --through PHASE_ID    last phase to apply (control-plane, gateways, workloads[-N], default-revision, cleanup;
-                        with --rollback: rollback-workloads[-N], rollback-gateways, rollback-default-revision, rollback-cleanup)
-  --write               edit the files instead of printing a diff
-  (plus every option of 'mesh-upgrade plan' except --json)
-`,
+  main: () => `${words().say('usage.main')}\n`,
+  plan: () => `${words().say('usage.plan')}\n`,
+  render: () => `${words().say('usage.render')}\n`,
 };
 
 interface Io {
@@ -115,7 +68,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-      io.stdout(USAGE.main);
+      io.stdout(USAGE.main());
       return command === undefined ? EXIT_USAGE : EXIT_OK;
     }
     if (command === 'plan') return await planCommand(rest, io);
@@ -257,7 +210,7 @@ async function load(repo: string, path: string | undefined, configInRepo: string
 async function planCommand(args: readonly string[], io: Io): Promise<number> {
   const values = parse(args, { ...COMMON_OPTIONS, json: { type: 'boolean' } });
   if (values.help) {
-    io.stdout(USAGE.plan);
+    io.stdout(USAGE.plan());
     return EXIT_OK;
   }
   const { repo, path, configInRepo, options } = await planOptions(values);
@@ -269,7 +222,7 @@ async function planCommand(args: readonly string[], io: Io): Promise<number> {
 async function renderCommand(args: readonly string[], io: Io): Promise<number> {
   const values = parse(args, { ...COMMON_OPTIONS, through: { type: 'string' }, write: { type: 'boolean' } });
   if (values.help) {
-    io.stdout(USAGE.render);
+    io.stdout(USAGE.render());
     return EXIT_OK;
   }
   if (typeof values.through !== 'string') throw new UsageError('--through PHASE_ID is required');

@@ -3,6 +3,9 @@ import { type Catalogue, catalogueFrom } from './messages.js';
 
 /** Every message of the CLI's catalogue (templates/cli.md); a test checks both lists match. */
 export const CLI_KEYS = [
+  'usage.main',
+  'usage.plan',
+  'usage.render',
   'plan.heading',
   'plan.from-nothing',
   'plan.from-unnamed',

@@ -11,9 +11,13 @@ import type { PlanOptions } from '../core/plan-types.js';
 import { PLATFORMS, type Platform } from '../core/platform.js';
 import { MeshUpgradeError } from '../model/errors.js';
 import { scopeSnapshot } from '../model/snapshot.js';
+import type { CliWords } from '../text/cli-words.js';
+import { sayText } from '../text/hints.js';
+import { loadCliWords } from '../text/templates.js';
 import { formatDiff, formatPlan } from './format-plan.js';
 import { isEntryPoint } from './is-entry-point.js';
 import { toPlanJson } from './plan-json.js';
+import { styleFor, wantsColour } from './style.js';
 
 const EXIT_OK = 0;
 const EXIT_REFUSED = 1;
@@ -38,63 +42,25 @@ const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
+/** The usage of the CLI and of each command (templates/cli.md). */
 const USAGE = {
-  main: `Usage: mesh-upgrade <command> [options]
-
-Plans an Istio/ASM canary (revision-based) upgrade of a GitOps config repo as staged, reviewable
-manifest edits.
-
-Commands:
-  plan     Show the phases of the upgrade, their changes, manual steps and warnings
-  render   Apply phases 1..N to the repo (a unified diff, or --write to edit the files)
-
-Run 'mesh-upgrade <command> --help' for the options of a command.
-Exit codes: 0 ok, 1 refused (policy, preflight or malformed input; reason on stderr), 2 usage error.
-`,
-  plan: `Usage: mesh-upgrade plan --repo DIR --to REVISION [options]
-
-Options:
-  --repo DIR            checkout of the cluster-config repo (required)
-  --to REVISION         target revision, e.g. asm-1140-0 or 1-22-1 (required)
-  --version X.Y.Z       release of the target, when the revision name does not say (e.g. 1.14.0-asm.0)
-  --cluster NAME        the cluster of the repo config to plan (default: the only one); its path,
-                        canary, platform and kubernetesVersion are used, as the bot's /upgrade does
-  --config FILE         repo config to read instead of DIR/.github/mesh-upgrade.yml (read when present;
-                        its clusters, canary, podBudget, strategy, cleanupMode, platform and
-                        kubernetesVersion are used; every flag given wins over it)
-  --path SUBDIR         only consider files under SUBDIR (default: the cluster's path in the repo config)
-  --downgrade           allow a target older than the running release
-  --rollback            plan the way back from the upgrade to REVISION to the revision it replaced
-                        (namespaces, gateways, tags and Service back, then the new control plane removed)
-  --canary NS1,NS2      namespaces moved first, in a wave of their own
-  --strategy S          relabel (namespaces to the revision), tag (move the tags namespaces follow;
-                        canary namespaces go to a 'canary' tag first) or auto (default: tag when every
-                        meshed namespace follows a tag)
-  --pod-budget N        most pods restarted by one workload wave (default 100)
-  --platform P          where the cluster runs, for the asmcli flags of manual installs: gke or
-                        multicloud (Anthos on bare metal, VMware, other clouds); default: detected
-                        from the repo (bare-metal/on-prem cluster objects, profile asm-multicloud), else gke
-  --kubernetes-version V  the cluster's Kubernetes version (1.29), checked against the target's
-                        supported range; default: read from a cluster manifest in the repo
-  --json                print exactly one JSON object (see README, "plan --json")
-  -h, --help            show this help
-`,
-  render: `Usage: mesh-upgrade render --repo DIR --to REVISION --through PHASE_ID [--write] [options]
-
-Applies phases 1..PHASE_ID in order. Without --write prints a unified diff; with --write edits
-the files in DIR. Running it twice changes nothing the second time.
-
-Options:
-  --through PHASE_ID    last phase to apply (control-plane, gateways, workloads[-N], default-revision, cleanup;
-                        with --rollback: rollback-workloads[-N], rollback-gateways, rollback-default-revision, rollback-cleanup)
-  --write               edit the files instead of printing a diff
-  (plus every option of 'mesh-upgrade plan' except --json)
-`,
+  main: () => `${words().say('usage.main')}\n`,
+  plan: () => `${words().say('usage.plan')}\n`,
+  render: () => `${words().say('usage.render')}\n`,
 };
 
 interface Io {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Colour stdout's text (a terminal without NO_COLOR; see `wantsColour`). `--json` is never coloured. */
+  readonly colour?: boolean;
+}
+
+let cliWords: CliWords | undefined;
+/** The CLI's words (templates/cli.md), read on first use. */
+function words(): CliWords {
+  cliWords ??= loadCliWords();
+  return cliWords;
 }
 
 /** Runs the CLI; returns the exit code. Separate from process handling so tests can call it. */
@@ -102,7 +68,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-      io.stdout(USAGE.main);
+      io.stdout(USAGE.main());
       return command === undefined ? EXIT_USAGE : EXIT_OK;
     }
     if (command === 'plan') return await planCommand(rest, io);
@@ -116,7 +82,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       return EXIT_USAGE;
     }
     if (error instanceof MeshUpgradeError) {
-      io.stderr(`mesh-upgrade: refused: ${error.message}\n`);
+      // The refusal's hints said the CLI's way: `mesh-upgrade plan --to …`, flags (never `/upgrade …`).
+      io.stderr(`mesh-upgrade: ${words().say('refused', { reason: sayText(error.text, words()) })}\n`);
       return EXIT_REFUSED;
     }
     throw error;
@@ -243,19 +210,19 @@ async function load(repo: string, path: string | undefined, configInRepo: string
 async function planCommand(args: readonly string[], io: Io): Promise<number> {
   const values = parse(args, { ...COMMON_OPTIONS, json: { type: 'boolean' } });
   if (values.help) {
-    io.stdout(USAGE.plan);
+    io.stdout(USAGE.plan());
     return EXIT_OK;
   }
   const { repo, path, configInRepo, options } = await planOptions(values);
   const plan = planUpgrade(await load(repo, path, configInRepo), options);
-  io.stdout(values.json ? `${JSON.stringify(toPlanJson(plan))}\n` : formatPlan(plan));
+  io.stdout(values.json ? `${JSON.stringify(toPlanJson(plan))}\n` : formatPlan(plan, words(), styleFor(io.colour ?? false)));
   return EXIT_OK;
 }
 
 async function renderCommand(args: readonly string[], io: Io): Promise<number> {
   const values = parse(args, { ...COMMON_OPTIONS, through: { type: 'string' }, write: { type: 'boolean' } });
   if (values.help) {
-    io.stdout(USAGE.render);
+    io.stdout(USAGE.render());
     return EXIT_OK;
   }
   if (typeof values.through !== 'string') throw new UsageError('--through PHASE_ID is required');
@@ -265,17 +232,23 @@ async function renderCommand(args: readonly string[], io: Io): Promise<number> {
   const changes = renderThrough(plan, values.through);
   if (values.write) {
     await writeLocalChanges(repo, changes);
-    io.stderr(
-      `mesh-upgrade: ${changes.length === 0 ? 'nothing to change' : `wrote ${changes.length} file(s)`} through phase ${values.through}\n`,
-    );
+    const said =
+      changes.length === 0
+        ? words().say('render.nothing', { phase: values.through })
+        : words().say('render.wrote', { count: changes.length, phase: values.through });
+    io.stderr(`mesh-upgrade: ${said}\n`);
   } else {
-    io.stdout(formatDiff(snapshot, changes));
+    io.stdout(formatDiff(snapshot, changes, styleFor(io.colour ?? false)));
   }
   return EXIT_OK;
 }
 
 if (isEntryPoint(import.meta.url)) {
-  runCli(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }).then(
+  runCli(process.argv.slice(2), {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    colour: wantsColour(process.env, process.stdout.isTTY === true),
+  }).then(
     (code) => {
       process.exitCode = code;
     },

@@ -1,4 +1,4 @@
-import { MeshNotFoundError } from '../model/errors.js';
+import { MeshNotFoundError, said, settingHint } from '../model/errors.js';
 import {
   asDict,
   getPath,
@@ -285,7 +285,7 @@ export function revisionSelectedBy(inventory: Pick<MeshInventory, 'tags' | 'revi
 export function assertMeshFound(inventory: MeshInventory): void {
   if (inventory.revisions.length === 0 && inventory.externalRevisions.length === 0 && inventory.tags.length === 0) {
     throw new MeshNotFoundError(
-      'no Istio control plane or revision-labelled namespace found: expected istiod-<revision> manifests, an IstioOperator with spec.revision, Helm istiod releases, or namespaces labelled istio.io/rev. Check --path.',
+      said`no Istio control plane or revision-labelled namespace found: expected istiod-<revision> manifests, an IstioOperator with spec.revision, Helm istiod releases, or namespaces labelled istio.io/rev. Check ${settingHint('path')}.`,
     );
   }
 }

@@ -1,5 +1,5 @@
 import { App, Chart } from 'cdk8s';
-import { MeshNotFoundError, UnknownPhaseError, UpgradeRefusedError } from '../model/errors.js';
+import { MeshNotFoundError, planHint, said, settingHint, UnknownPhaseError, UpgradeRefusedError } from '../model/errors.js';
 import type { PlanWarning } from '../model/plan-warning.js';
 import { applyFileChanges, diffSnapshots, type FileChange, type RepoSnapshot } from '../model/snapshot.js';
 import { chooseCurrentRevision, describeRevision, resolveStrategy } from './current-revision.js';
@@ -152,7 +152,7 @@ function planUpgradeOnce(snapshot: RepoSnapshot, options: PlanOptions): UpgradeP
     }
     if (back === null) {
       throw new UpgradeRefusedError(
-        `nothing to roll back to: ${requested.name} is the only revision left in the repo (the cleanup phase already removed the old one). Go back with a new canary instead: /upgrade <older revision> --downgrade.`,
+        said`nothing to roll back to: ${requested.name} is the only revision left in the repo (the cleanup phase already removed the old one). Go back with a new canary instead: ${planHint('<older revision>', { downgrade: true })}.`,
         'rollback-after-cleanup',
       );
     }
@@ -166,7 +166,8 @@ function planUpgradeOnce(snapshot: RepoSnapshot, options: PlanOptions): UpgradeP
   }
   if (fromName === null) {
     const here = inventory.revisions.some((r) => r.name === to.name) || inventory.namespaces.some((n) => n.revision === to.name);
-    if (!here) throw new MeshNotFoundError(`no revision to upgrade from and ${to.name} is not installed either; check --path.`);
+    if (!here)
+      throw new MeshNotFoundError(said`no revision to upgrade from and ${to.name} is not installed either; check ${settingHint('path')}.`);
     return alreadyThere(snapshot, inventory, to, warnings);
   }
   const installed = inventory.revisions.find((r) => r.name === fromName) ?? null;

@@ -1,10 +1,11 @@
 import semver from 'semver';
+import { planHint, said, type UserText } from '../model/errors.js';
 import { FIRST_REVISIONED_MINOR, type Revision, revisionNameFor } from './revision.js';
 
 type UpgradePolicyDecision =
   | { readonly kind: 'allow'; readonly direction: 'upgrade' | 'downgrade' | 'same-version'; readonly warnings: readonly PolicyWarning[] }
   | { readonly kind: 'noop'; readonly reason: string }
-  | { readonly kind: 'refuse'; readonly code: string; readonly reason: string };
+  | { readonly kind: 'refuse'; readonly code: string; readonly reason: string | UserText };
 
 interface PolicyWarning {
   readonly code: string;
@@ -65,7 +66,7 @@ export function evaluateUpgradePolicy(from: Revision | null, to: Revision, optio
       return {
         kind: 'refuse',
         code: 'downgrade-not-requested',
-        reason: `${to.name} (${to.version}) is older than the running ${from.name} (${from.version}); if you mean to go back, ask for it explicitly with --downgrade.`,
+        reason: said`${to.name} (${to.version}) is older than the running ${from.name} (${from.version}); if you mean to go back, ask for it explicitly: ${planHint(to.name, { downgrade: true })}.`,
       };
     }
     if (minorStep < -2) {
@@ -73,7 +74,7 @@ export function evaluateUpgradePolicy(from: Revision | null, to: Revision, optio
       return {
         kind: 'refuse',
         code: 'skip-too-many-minors',
-        reason: `a downgrade from ${from.version} to ${to.version} crosses ${-minorStep} minor versions; at most 2 are supported. Downgrade to a ${via}.x release first (e.g. ${revisionNameFor(`${via}.0`, from.flavor)}).`,
+        reason: said`a downgrade from ${from.version} to ${to.version} crosses ${-minorStep} minor versions; at most 2 are supported. Downgrade to a ${via}.x release first (e.g. ${planHint(revisionNameFor(`${via}.0`, from.flavor), { downgrade: true })}).`,
       };
     }
     return { kind: 'allow', direction: 'downgrade', warnings: minorStep === -2 ? [skipTwoWarning(from, to)] : [] };
@@ -84,7 +85,7 @@ export function evaluateUpgradePolicy(from: Revision | null, to: Revision, optio
     return {
       kind: 'refuse',
       code: 'skip-too-many-minors',
-      reason: `${from.version} → ${to.version} skips ${minorStep - 1} minor versions; canary upgrades support at most two minors at a time. Upgrade to a ${via}.x release first (e.g. /upgrade ${revisionNameFor(`${via}.0`, from.flavor)}), then to ${to.name}.`,
+      reason: said`${from.version} → ${to.version} skips ${minorStep - 1} minor versions; canary upgrades support at most two minors at a time. Upgrade to a ${via}.x release first (e.g. ${planHint(revisionNameFor(`${via}.0`, from.flavor))}), then to ${to.name}.`,
     };
   }
   const warnings = minorStep === 2 ? [skipTwoWarning(from, to)] : [];

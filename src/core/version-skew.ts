@@ -1,5 +1,5 @@
 import semver from 'semver';
-import { UpgradeRefusedError } from '../model/errors.js';
+import { said, settingHint, UpgradeRefusedError } from '../model/errors.js';
 import { parseImageReference } from '../model/image-reference.js';
 import { getPath, podTemplateOf, WORKLOAD_KINDS } from '../model/kube.js';
 import type { IndexedObject } from '../model/objects.js';
@@ -75,7 +75,7 @@ function declaredMinor(object: IndexedObject): number | null {
     // Unquoted, YAML reads `1.30` as the number 1.3: the minor cannot be known (and the tools want a string).
     if (typeof value === 'number') {
       throw new UpgradeRefusedError(
-        `${object.kind} ${object.name} (${object.file}) has ${path.join('.')}: ${value} unquoted: YAML reads it as a number and drops a trailing zero (1.30 becomes 1.3). Quote the version, or give the cluster's with kubernetesVersion (--kubernetes-version).`,
+        said`${object.kind} ${object.name} (${object.file}) has ${path.join('.')}: ${value} unquoted: YAML reads it as a number and drops a trailing zero (1.30 becomes 1.3). Quote the version, or give the cluster's with ${settingHint('kubernetesVersion')}.`,
         'invalid-kubernetes-version',
       );
     }

@@ -10,6 +10,10 @@ export const MESSAGE_KEYS = [
   'cluster.unknown',
   'reply.already-in-progress-here',
   'reply.plan-refused',
+  'hint.plan',
+  'hint.setting.path',
+  'hint.setting.kubernetesVersion',
+  'hint.setting.strategy',
   'reply.nothing-to-change',
   'reason.dry-run',
   'next.dry-run',
@@ -78,12 +82,10 @@ export const MESSAGE_KEYS = [
 type MessageKey = (typeof MESSAGE_KEYS)[number];
 
 /** Values a message is rendered with (verbatim: messages are Markdown, not HTML). */
-type MessageParams = Readonly<Record<string, string | number | boolean | null | undefined>>;
+export type MessageParams = Readonly<Record<string, string | number | boolean | null | undefined>>;
 
 /** The message catalogue: words people read, by key, rendered from templates/replies.md. */
-export interface Messages {
-  say(key: MessageKey, params?: MessageParams): string;
-}
+export type Messages = Catalogue<MessageKey>;
 
 const HEADING = /^## (\S+)[ \t]*$/gm;
 
@@ -106,14 +108,27 @@ export function parseCatalogue(text: string): Map<string, string> {
   return sections;
 }
 
-/** The catalogue as Messages; a key missing from the file fails here, at startup, not in a reply. */
-export function messagesFrom(text: string): Messages {
+/** A catalogue's messages by key, rendered with Mustache (values verbatim). */
+export interface Catalogue<K extends string> {
+  say(key: K, params?: MessageParams): string;
+}
+
+/**
+ * A catalogue file (`## key` sections) for the keys the code names; a key missing from the file
+ * fails here, at startup, not in a reply.
+ */
+export function catalogueFrom<K extends string>(text: string, keys: readonly K[], file: string): Catalogue<K> {
   const sections = parseCatalogue(text);
-  const missing = MESSAGE_KEYS.filter((key) => !sections.has(key));
-  if (missing.length > 0) throw new Error(`templates/replies.md lacks the message(s) ${missing.join(', ')}`);
+  const missing = keys.filter((key) => !sections.has(key));
+  if (missing.length > 0) throw new Error(`${file} lacks the message(s) ${missing.join(', ')}`);
   return {
     say(key, params = {}) {
       return Mustache.render(sections.get(key)!, params, {}, { escape: (value: string) => String(value) });
     },
   };
+}
+
+/** The catalogue as Messages. */
+export function messagesFrom(text: string): Messages {
+  return catalogueFrom(text, MESSAGE_KEYS, 'templates/replies.md');
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type CliWords, cliWordsFrom } from './cli-words.js';
 import { type Messages, messagesFrom } from './messages.js';
 
 /** The Markdown templates of everything people read (in `templates/`). */
@@ -11,18 +12,20 @@ export interface Templates {
   readonly messages: Messages;
 }
 
-/** Reads the templates once, relative to this module (works from src/ under vitest and from dist/). */
-export function loadTemplates(): Templates {
-  const read = (name: string) => {
-    for (const base of ['../../templates/', '../../../templates/']) {
-      try {
-        return readFileSync(new URL(`${base}${name}`, import.meta.url), 'utf8');
-      } catch {
-        // try the next layout
-      }
+/** A template, relative to this module (works from src/ under vitest and from dist/). */
+function read(name: string): string {
+  for (const base of ['../../templates/', '../../../templates/']) {
+    try {
+      return readFileSync(new URL(`${base}${name}`, import.meta.url), 'utf8');
+    } catch {
+      // try the next layout
     }
-    throw new Error(`template ${name} not found next to the application`);
-  };
+  }
+  throw new Error(`template ${name} not found next to the application`);
+}
+
+/** Reads the templates once. */
+export function loadTemplates(): Templates {
   return {
     planComment: read('plan-comment.md'),
     pullRequest: read('pull-request.md'),
@@ -30,4 +33,9 @@ export function loadTemplates(): Templates {
     reply: read('reply.md'),
     messages: messagesFrom(read('replies.md')),
   };
+}
+
+/** The words of the `mesh-upgrade` CLI (templates/cli.md). */
+export function loadCliWords(): CliWords {
+  return cliWordsFrom(read('cli.md'));
 }

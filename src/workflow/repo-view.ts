@@ -6,6 +6,7 @@ import type { UpgradePlan } from '../core/plan-types.js';
 import type { UpgradeState } from '../core/state.js';
 import { MeshUpgradeError } from '../model/errors.js';
 import { type RepoSnapshot, scopeSnapshot } from '../model/snapshot.js';
+import { sayText } from '../text/hints.js';
 import type { Messages } from '../text/messages.js';
 import type { WorkflowEnv } from './context.js';
 
@@ -46,14 +47,14 @@ export async function snapshotOf(env: WorkflowEnv, view: RepoView): Promise<Repo
 
 /** Plans a start or a rollback from the repo as it is (never cached: it is done once per command). */
 export async function planFor(env: WorkflowEnv, view: RepoView, path: string, request: PlanRequest): Promise<PlanResult> {
-  return planned(async () =>
+  return planned(env.messages, async () =>
     planUpgrade(scopeSnapshot(await snapshotOf(env, view), path || undefined), planOptionsFor(view.config, request)),
   );
 }
 
 /** The plan of a running upgrade at the view's head (shared through the app's plan cache). */
 export async function replan(env: WorkflowEnv, state: UpgradeState, view: RepoView): Promise<PlanResult> {
-  return planned(async () => {
+  return planned(env.messages, async () => {
     const options = planOptionsFor(view.config, { kind: 'running', state });
     const key = `${env.repo.ref.owner}/${env.repo.ref.repo}@${view.head.sha}:${state.path}:${JSON.stringify(options)}`;
     const snapshot = env.services.plans.has(key) ? null : await snapshotOf(env, view);
@@ -61,11 +62,12 @@ export async function replan(env: WorkflowEnv, state: UpgradeState, view: RepoVi
   });
 }
 
-async function planned(make: () => Promise<UpgradePlan>): Promise<PlanResult> {
+/** The plan, or the planner's refusal in the bot's words (its hints as `/upgrade …` and repo config keys). */
+async function planned(messages: Messages, make: () => Promise<UpgradePlan>): Promise<PlanResult> {
   try {
     return { kind: 'planned', plan: await make() };
   } catch (error) {
-    if (error instanceof MeshUpgradeError) return { kind: 'refused', reason: error.message };
+    if (error instanceof MeshUpgradeError) return { kind: 'refused', reason: sayText(error.text, messages) };
     throw error;
   }
 }

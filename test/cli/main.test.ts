@@ -4,14 +4,22 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { readLocalRepo } from '../../src/adapters/fs/local-repo.js';
 import { runCli } from '../../src/cli/main.js';
+import { toPlanJson } from '../../src/cli/plan-json.js';
+import { planUpgrade } from '../../src/core/plan.js';
+import { scopeSnapshot } from '../../src/model/snapshot.js';
 import { copyFixture, FIXTURES_DIR } from '../helpers/fixtures.js';
 
-async function run(...argv: string[]) {
+async function runWith(colour: boolean, argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), colour });
   return { code, stdout, stderr };
 }
+const run = (...argv: string[]) => runWith(false, argv);
+/** As on a terminal without NO_COLOR. */
+const runOnTerminal = (...argv: string[]) => runWith(true, argv);
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes are what is looked for
+const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** The `plan --json` contract, exactly as documented. */
 const PlanJson = z.strictObject({
@@ -83,6 +91,28 @@ describe('mesh-upgrade plan', () => {
     expect((await run('plan', '--help')).stdout).toContain('--platform P');
   });
 
+  it('on a terminal: colours the text, same words; --json stays exactly the contract, never coloured', async () => {
+    const args = ['plan', '--repo', fixture('rendered-kustomize-patches'), '--to', '1-22-1'];
+    const plain = await run(...args);
+    const coloured = await runOnTerminal(...args);
+    expect(plain.stdout).not.toMatch(ANSI);
+    expect(coloured.stdout).toMatch(ANSI);
+    expect(coloured.stdout.replace(ANSI, '')).toBe(plain.stdout);
+    const json = await run(...args, '--json');
+    expect((await runOnTerminal(...args, '--json')).stdout).toBe(json.stdout);
+    const plan = planUpgrade(scopeSnapshot(await readLocalRepo(fixture('rendered-kustomize-patches')), undefined), { to: '1-22-1' });
+    expect(json.stdout).toBe(`${JSON.stringify(toPlanJson(plan))}\n`);
+  });
+
+  it('puts the errors in waiting first and ends with a summary line', async () => {
+    const { stdout } = await run('plan', '--repo', fixture('rendered-kustomize-patches'), '--to', '1-22-1');
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines.findIndex((l) => l.startsWith('Fix before merging (1)'))).toBeLessThan(lines.indexOf('Other warnings (4):'));
+    expect(lines.at(-1)).toMatch(
+      /^\d+ phases \(\d+ pending, \d+ done\) · \d+ files to change · \d+ pods to restart · 5 warnings \(1 to fix before merging\)$/,
+    );
+  });
+
   it('limits the plan to --path', async () => {
     const { code, stdout } = await run(
       'plan',
@@ -100,8 +130,14 @@ describe('mesh-upgrade plan', () => {
 
   it.each([
     [['--to', 'Asm-1140-0'], 1, /invalid revision 'Asm-1140-0'/],
-    [['--to', 'asm-1170-0'], 1, /skips 3 minor versions.*\/upgrade asm-1150-0/],
-    [['--to', 'asm-1120-0'], 1, /older than the running asm-1130-0.*--downgrade/],
+    [['--to', 'asm-1170-0'], 1, /skips 3 minor versions.*\(e\.g\. 'mesh-upgrade plan --to asm-1150-0'\), then to asm-1170-0\./],
+    [['--to', 'asm-1120-0'], 1, /older than the running asm-1130-0.*explicitly: 'mesh-upgrade plan --to asm-1120-0 --downgrade'\./],
+    [
+      ['--to', 'asm-managed-rapid', '--version', '1.20.1-asm.1'],
+      1,
+      /\(e\.g\. 'mesh-upgrade plan --to asm-1200-1 --version 1\.20\.1-asm\.1'\)/,
+    ],
+    [['--to', 'asm-1140-0', '--path', 'no/such/dir'], 1, /Check --path\.$/m],
     [['--to', 'canary'], 1, /pass --version/],
     [['--to', 'asm-1140-0', '--colour'], 2, /Unknown option '--colour'/],
     [['--to', 'asm-1140-0', '--pod-budget', 'lots'], 2, /--pod-budget must be a whole number/],
@@ -110,6 +146,8 @@ describe('mesh-upgrade plan', () => {
     const { code, stderr, stdout } = await run('plan', '--repo', fixture('asm-manifests'), ...args);
     expect(code).toBe(exitCode);
     expect(stderr).toMatch(message);
+    // The CLI's reader runs the CLI: no bot command, no repo config key where a flag does.
+    expect(stderr).not.toContain('/upgrade');
     expect(stdout).toBe('');
   });
 
@@ -143,11 +181,23 @@ describe('mesh-upgrade plan --rollback', () => {
     expect((await run('render', '--repo', dir, '--to', '1-22-1', '--through', 'cleanup', '--write')).code).toBe(0);
     const refused = await run('plan', '--repo', dir, '--to', '1-22-1', '--rollback');
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('nothing to roll back to');
+    expect(refused.stderr).toContain(
+      "nothing to roll back to: 1-22-1 is the only revision left in the repo (the cleanup phase already removed the old one). Go back with a new canary instead: 'mesh-upgrade plan --to <older revision> --downgrade'.",
+    );
+    expect(refused.stderr).not.toContain('/upgrade');
   });
 });
 
 describe('mesh-upgrade render', () => {
+  it('colours the diff on a terminal only', async () => {
+    const args = ['render', '--repo', fixture('istio-operator'), '--to', '1-22-1', '--through', 'gateways'];
+    const plain = await run(...args);
+    const coloured = await runOnTerminal(...args);
+    expect(plain.stdout).not.toMatch(ANSI);
+    expect(coloured.stdout).toMatch(ANSI);
+    expect(coloured.stdout.replace(ANSI, '')).toBe(plain.stdout);
+  });
+
   it('prints a unified diff without touching the checkout', async () => {
     const dir = await copyFixture('istio-operator');
     const before = await readLocalRepo(dir);

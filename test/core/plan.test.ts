@@ -9,6 +9,7 @@ import { discoverMesh } from '../../src/core/discover.js';
 import { planUpgrade, snapshotAfter } from '../../src/core/plan.js';
 import type { UpgradePlan } from '../../src/core/plan-types.js';
 import { buildYamlIndex } from '../../src/core/yaml-index.js';
+import { planHint } from '../../src/model/errors.js';
 import { applyFileChanges, type RepoSnapshot } from '../../src/model/snapshot.js';
 import { FIXTURE_CASES, type FixtureCase, loadFixture } from '../helpers/fixtures.js';
 import { validateYamlFiles } from '../helpers/kube-schemas.js';
@@ -368,7 +369,14 @@ describe.each(FIXTURE_CASES)('rollback on fixture $name', (fixture) => {
       expect(report.errors).toEqual([]);
     }
     const cleaned = snapshotAfter(plan, plan.phases.length);
-    expect(() => planUpgrade(cleaned, { to: fixture.to, rollback: true })).toThrow(/nothing to roll back to.*--downgrade/);
+    // It suggests a downgrade plan, which the bot says as `/upgrade …` and the CLI as `mesh-upgrade plan …`.
+    expect(() => planUpgrade(cleaned, { to: fixture.to, rollback: true })).toThrow(
+      expect.objectContaining({
+        code: 'rollback-after-cleanup',
+        message: expect.stringMatching(/^nothing to roll back to/),
+        text: expect.arrayContaining([planHint('<older revision>', { downgrade: true })]),
+      }),
+    );
   });
 });
 

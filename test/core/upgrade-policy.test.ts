@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRevision } from '../../src/core/revision.js';
 import { evaluateUpgradePolicy } from '../../src/core/upgrade-policy.js';
+import { planHint } from '../../src/model/errors.js';
 
 const rev = (name: string, version?: string) => parseRevision(name, version);
 
@@ -17,7 +18,8 @@ describe('evaluateUpgradePolicy', () => {
   it('refuses three minors and names the intermediate release', () => {
     const decision = evaluateUpgradePolicy(rev('asm-1130-0'), rev('asm-1160-0'));
     expect(decision).toMatchObject({ kind: 'refuse', code: 'skip-too-many-minors' });
-    expect(decision.kind === 'refuse' && decision.reason).toContain('/upgrade asm-1150-0');
+    // A plan to suggest, said by the bot (`/upgrade asm-1150-0`) or the CLI (`mesh-upgrade plan --to asm-1150-0`).
+    expect(decision.kind === 'refuse' && decision.reason).toContainEqual(planHint('asm-1150-0'));
   });
 
   it('refuses a downgrade unless asked for, then applies the same skip limit', () => {

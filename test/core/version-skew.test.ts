@@ -64,8 +64,10 @@ describe('Kubernetes version of the cluster', () => {
     const error = refusal(() => findClusterVersion(unquoted));
     expect(error.code).toBe('invalid-kubernetes-version');
     expect(error.message).toBe(
-      "ClusterConfig prod (eks/cluster.yaml) has metadata.version: 1.3 unquoted: YAML reads it as a number and drops a trailing zero (1.30 becomes 1.3). Quote the version, or give the cluster's with kubernetesVersion (--kubernetes-version).",
+      "ClusterConfig prod (eks/cluster.yaml) has metadata.version: 1.3 unquoted: YAML reads it as a number and drops a trailing zero (1.30 becomes 1.3). Quote the version, or give the cluster's with kubernetesVersion.",
     );
+    // Where to give it depends on the reader (repo config or --kubernetes-version): a hint, said by the bot or the CLI.
+    expect(error.text).toContainEqual({ kind: 'setting', name: 'kubernetesVersion' });
     expect(findClusterVersion(unquoted, '1.30')).toEqual({ minor: 30, source: 'kubernetesVersion' });
     const kcp =
       'apiVersion: controlplane.cluster.x-k8s.io/v1beta1\nkind: KubeadmControlPlane\nmetadata:\n  name: cp\nspec:\n  version: 1.28\n';

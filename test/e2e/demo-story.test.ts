@@ -49,7 +49,10 @@ describe('npm run demo', () => {
       'unauthorized',
       /^🤖 @mesh-upgrade-bot\[bot\] on #1: ❌ `\/upgrade` needs \*\*write\*\* permission on this repository\. Nothing was changed\.$/m,
     ],
-    ['downgrade', /^🤖 @mesh-upgrade-bot\[bot\] on #1: ❌ Refused: asm-1120-0 .* is older than the running asm-1130-0 .*--downgrade\.$/m],
+    [
+      'downgrade',
+      /^🤖 @mesh-upgrade-bot\[bot\] on #1: ❌ Refused: asm-1120-0 .* is older than the running asm-1130-0 .*: `\/upgrade asm-1120-0 --downgrade`\.$/m,
+    ],
   ])(
     '%s: prints the refusal reply once',
     async (scenario, reply) => {

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigRepo } from '../../src/adapters/github/ports.js';
 import { parseRepoConfig } from '../../src/config/repo-config.js';
+import { parseCommand } from '../../src/core/command.js';
 import { loadTemplates } from '../../src/text/templates.js';
 import type { WorkflowEnv } from '../../src/workflow/context.js';
-import { readRepo, resolveCluster } from '../../src/workflow/repo-view.js';
+import { planFor, readRepo, resolveCluster } from '../../src/workflow/repo-view.js';
+import { loadFixture } from '../helpers/fixtures.js';
 
 /** A repo whose default branch is `main`; `config` is the text of .github/mesh-upgrade.yml there. */
 function envWith(config: string | null) {
@@ -65,5 +67,35 @@ describe('resolveCluster', () => {
       kind: 'unknown',
       reason: 'unknown cluster `test`; configured clusters: prod, edge.',
     });
+  });
+});
+
+describe('planFor: a refusal in the bot’s words', () => {
+  const templates = loadTemplates();
+
+  async function refusalOf(fixture: string, comment: string, path: string): Promise<string> {
+    const parsed = parseCommand(comment);
+    const command = parsed.kind === 'command' ? parsed.command : null;
+    if (command?.kind !== 'start') throw new Error(`not a start command: ${comment}`);
+    const config = parseRepoConfig(null);
+    const env = { messages: templates.messages } as WorkflowEnv;
+    const view = { base: 'main', head: { sha: 'a'.repeat(40), treeSha: 't' }, config, snapshot: await loadFixture(fixture) };
+    const planned = await planFor(env, view, path, { kind: 'start', command, cluster: config.clusters[0]! });
+    if (planned.kind !== 'refused') throw new Error('planned');
+    return planned.reason;
+  }
+
+  it('suggests the next command as `/upgrade …`, never the CLI', async () => {
+    const reason = await refusalOf('asm-manifests', '/upgrade asm-1170-0', '');
+    expect(reason).toContain('(e.g. `/upgrade asm-1150-0`), then to asm-1170-0.');
+    expect(reason).not.toContain('mesh-upgrade plan');
+    const down = await refusalOf('asm-manifests', '/upgrade asm-1120-0', '');
+    expect(down).toContain('ask for it explicitly: `/upgrade asm-1120-0 --downgrade`.');
+  });
+
+  it('points at the cluster’s path in the repo config, never at --path', async () => {
+    const reason = await refusalOf('asm-manifests', '/upgrade asm-1140-0', 'no/such/dir');
+    expect(reason).toContain("Check the cluster's `path` in .github/mesh-upgrade.yml.");
+    expect(reason).not.toContain('--path');
   });
 });

@@ -2,7 +2,7 @@ import { pointer } from '../../constructs/desired-object.js';
 import { FluxVariable } from '../../constructs/flux-variable.js';
 import { HelmValues } from '../../constructs/helm-release.js';
 import { NamespaceInjection } from '../../constructs/namespace-injection.js';
-import { UpgradeRefusedError } from '../../model/errors.js';
+import { said, settingHint, UpgradeRefusedError } from '../../model/errors.js';
 import { asDict, getPath, INJECTION_LABEL, ISTIO_SYSTEM, REV_LABEL, stringMap } from '../../model/kube.js';
 import type { MergePatch } from '../../model/merge-patch.js';
 import type { IndexedObject } from '../../model/objects.js';
@@ -34,7 +34,7 @@ export function forcedStrategy(installed: InstalledRevision | null, requested: S
   if (!isHelmNonRevisioned(installed)) return null;
   if (requested === 'tag') {
     throw new UpgradeRefusedError(
-      `--strategy tag is not possible from the non-revisioned Helm release ${installed.helm.object.kind} ${installed.helm.object.name}: istio-injection=enabled is served by its injector istio-sidecar-injector, and the default tag would be rendered by the new release, a separate ${installed.helm.object.kind === 'HelmRelease' ? 'HelmRelease' : 'Application'} that syncs on its own, so namespaces that follow the tag would depend on two releases changing at once. Use --strategy relabel (the default here): every namespace moves to istio.io/rev=<new> and restarts before default is handed over.`,
+      said`${settingHint('strategy', 'tag')} is not possible from the non-revisioned Helm release ${installed.helm.object.kind} ${installed.helm.object.name}: istio-injection=enabled is served by its injector istio-sidecar-injector, and the default tag would be rendered by the new release, a separate ${installed.helm.object.kind === 'HelmRelease' ? 'HelmRelease' : 'Application'} that syncs on its own, so namespaces that follow the tag would depend on two releases changing at once. Use ${settingHint('strategy', 'relabel')} (the default here): every namespace moves to istio.io/rev=<new> and restarts before default is handed over.`,
       'strategy-tag-non-revisioned-helm',
     );
   }

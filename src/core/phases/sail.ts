@@ -1,5 +1,5 @@
 import type { App } from 'cdk8s';
-import { UpgradeRefusedError } from '../../model/errors.js';
+import { said, settingHint, UpgradeRefusedError } from '../../model/errors.js';
 import type { PlanWarning } from '../../model/plan-warning.js';
 import type { MeshInventory } from '../inventory.js';
 import { DEFAULT_POD_BUDGET } from '../phase-ids.js';
@@ -83,7 +83,7 @@ export function draftSailUpgrade(
   if (planes.length === 0) return null;
   if (planes.length > 1) {
     throw new UpgradeRefusedError(
-      `several Sail Operator Istio resources (${planes.map((p) => `${p.name} in ${p.istio.file}`).join('; ')}): the bot upgrades one control plane at a time and cannot tell which is meant. Keep one Istio per repo path (--path).`,
+      said`several Sail Operator Istio resources (${planes.map((p) => `${p.name} in ${p.istio.file}`).join('; ')}): the bot upgrades one control plane at a time and cannot tell which is meant. Keep one Istio per repo path (${settingHint('path')}).`,
       'sail-several-istios',
     );
   }

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { UpgradeRefusedError } from '../../model/errors.js';
+import { said, settingHint, UpgradeRefusedError } from '../../model/errors.js';
 import type { IndexedObject } from '../../model/objects.js';
 import { objectKey } from '../../model/objects.js';
 import type { YamlIndex } from '../repo-index.js';
@@ -106,7 +106,7 @@ export function duplicateDefinitionRefusal(index: YamlIndex, kind: string, id: s
   const files = [...new Set((twice ?? []).map((o) => o.file))];
   const what = twice ? `${kind} ${twice[0]!.namespace ? `${twice[0]!.namespace}/` : ''}${twice[0]!.name}` : `${kind} ${id}`;
   return new UpgradeRefusedError(
-    `${what} is defined more than once${files.length > 0 ? ` (${files.join(', ')})` : ''}; the planner edits one definition per object. Keep one of them (or turn the other into a patch), or plan each overlay apart (--path), then plan again; nothing was written.`,
+    said`${what} is defined more than once${files.length > 0 ? ` (${files.join(', ')})` : ''}; the planner edits one definition per object. Keep one of them (or turn the other into a patch), or plan each overlay apart (${settingHint('path')}), then plan again; nothing was written.`,
     'duplicate-object',
   );
 }

@@ -1,4 +1,4 @@
-import { UpgradeRefusedError } from '../../model/errors.js';
+import { planHint, said, UpgradeRefusedError } from '../../model/errors.js';
 import { getPath, INJECTION_LABEL, ISTIO_SYSTEM, labelsOf, podTemplateOf, REV_LABEL, TAG_LABEL, WORKLOAD_KINDS } from '../../model/kube.js';
 import type { IndexedObject } from '../../model/objects.js';
 import type { YamlIndex } from '../repo-index.js';
@@ -113,7 +113,7 @@ export function followsUnseenDefault(managed: ManagedMesh | null, index: YamlInd
 export function assertManagedTarget(to: string, version: string | undefined): void {
   if (!isManagedChannel(to) || version === undefined) return;
   throw new UpgradeRefusedError(
-    `${to} is a managed Cloud Service Mesh release channel: Google picks and upgrades its release, so --version ${version} cannot be honoured. Drop --version to move to the channel, or name an in-cluster revision with its release (e.g. /upgrade asm-1200-1 --version 1.20.1-asm.1).`,
+    said`${to} is a managed Cloud Service Mesh release channel: Google picks and upgrades its release, so --version ${version} cannot be honoured. Drop --version to move to the channel, or name an in-cluster revision with its release (e.g. ${planHint('asm-1200-1', { version: '1.20.1-asm.1' })}).`,
     'managed-channel-version',
   );
 }

@@ -6,7 +6,7 @@ import { planUpgrade } from '../../../src/core/plan.js';
 import type { UpgradePlan } from '../../../src/core/plan-types.js';
 import { renderLocalCharts, withLocalCharts } from '../../../src/core/sources/helm-app-of-apps.js';
 import { buildYamlIndex } from '../../../src/core/yaml-index.js';
-import { UpgradeRefusedError } from '../../../src/model/errors.js';
+import { settingHint, UpgradeRefusedError } from '../../../src/model/errors.js';
 import { applyFileChanges, type RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
 import { renderHelmMesh } from '../../helpers/helm-render.js';
@@ -72,7 +72,9 @@ describe('first canary from a non-revisioned istiod rendered by a local chart (f
     const istiod = plan.inventory.revisions.find((r) => r.name === 'default')!;
     expect(isHelmNonRevisioned(istiod)).toBe(true);
     expect(istiod.helm!.object.file).toBe(OLD_TEMPLATE);
-    expect(() => planUpgrade(snapshot, { to: TO, strategy: 'tag' })).toThrow(/strategy tag is not possible/);
+    expect(() => planUpgrade(snapshot, { to: TO, strategy: 'tag' })).toThrow(
+      expect.objectContaining({ code: 'strategy-tag-non-revisioned-helm', text: expect.arrayContaining([settingHint('strategy', 'tag')]) }),
+    );
   });
 
   it('plans each phase as the repo gets it when the phases are merged one by one', () => {

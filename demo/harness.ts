@@ -270,6 +270,20 @@ export class DemoHarness {
     await this.deliver('issue_comment', payload, times);
   }
 
+  /** `login` ticks the box of `action` in the sticky comment of `issue` (an edit of that comment). */
+  async tick(login: string, issue: number, action: 'continue' | 'abort', times = 1): Promise<void> {
+    this.print(`\n☑️ @${login} ticks "${action}" in the plan comment of #${issue}`);
+    const sticky = this.sim.comments(issue).find((c) => parseStateBlock(c.body ?? '', this.stateKey, issue).kind === 'state');
+    if (!sticky) throw new Error(`no plan comment on #${issue}`);
+    const marker = `<!-- mesh-upgrade-action:${action} -->`;
+    const payload = this.sim.editCommentAs(login, sticky.id, (body) => {
+      const line = body.split('\n').find((l) => l.includes(marker) && l.includes('[ ]'));
+      if (!line) throw new Error(`no unticked "${action}" box in the plan comment of #${issue}`);
+      return body.replace(line, line.replace('[ ]', '[x]'));
+    });
+    await this.deliver('issue_comment', payload, times);
+  }
+
   async merge(pr: number, login = 'alice', times = 1): Promise<void> {
     this.print(`\n🔀 @${login} merges #${pr}`);
     await this.deliver('pull_request', this.sim.mergePullRequest(pr, login), times);

@@ -1,6 +1,6 @@
 import type { Probot } from 'probot';
 import type { GitHubClient } from './adapters/github/ref-store.js';
-import { onIssueComment } from './handlers/on-issue-comment.js';
+import { onIssueComment, onIssueCommentEdited } from './handlers/on-issue-comment.js';
 import { onPullRequestClosed } from './handlers/on-pull-request-closed.js';
 import { onStatus } from './handlers/on-status.js';
 import { type AppOptions, workflowFactory } from './handlers/workflow-factory.js';
@@ -10,6 +10,7 @@ export function createApp(options: AppOptions) {
   const workflowFor = workflowFactory(options);
   return (app: Probot): void => {
     app.on('issue_comment.created', (context) => onIssueComment(context, workflowFor));
+    app.on('issue_comment.edited', (context) => onIssueCommentEdited(context, workflowFor));
     app.on('pull_request.closed', (context) => onPullRequestClosed(context, workflowFor));
     app.on('status', (context) => onStatus(context, workflowFor));
   };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type FaultMatch, type InjectedResponse, type RecordedRequest, RequestDispatcher } from './dispatcher.js';
 import { commitFileChanges, moveBranch } from './domain/git.js';
-import { createComment, createIssue, requireIssue } from './domain/issues.js';
+import { createComment, createIssue, requireComment, requireIssue, updateComment } from './domain/issues.js';
 import { allPulls, closePull, mergePull, requirePull } from './domain/pulls.js';
 import { type Ruleset, ruleViolationBody } from './domain/rulesets.js';
 import { createStatus } from './domain/statuses.js';
@@ -13,6 +13,7 @@ import { pullJson } from './representations/pulls.js';
 import { issueInstallationToken } from './routes/apps.js';
 import type {
   IssueCommentCreatedPayload,
+  IssueCommentEditedPayload,
   IssueCommentJson,
   IssueJson,
   IssuesOpenedPayload,
@@ -22,7 +23,13 @@ import type {
   StatusPayload,
 } from './types.js';
 import type { Permission } from './users.js';
-import { issueCommentCreatedPayload, issuesOpenedPayload, pullRequestClosedPayload, statusPayload } from './webhook-payloads.js';
+import {
+  issueCommentCreatedPayload,
+  issueCommentEditedPayload,
+  issuesOpenedPayload,
+  pullRequestClosedPayload,
+  statusPayload,
+} from './webhook-payloads.js';
 import { deliverWebhook, signPayload, type WebhookReceiver, webhookPayloadValidator } from './webhooks.js';
 import { World } from './world.js';
 
@@ -181,6 +188,22 @@ export class GitHubSimulator {
       issueCommentCreatedPayload(this.world, requireIssue(this.world, issueNumber), comment),
     );
     return { comment: commentJson(this.world, comment) as unknown as IssueCommentJson, payload };
+  }
+
+  /**
+   * `login` edits a comment (anyone with write access may edit others' comments, e.g. tick a box);
+   * returns the `issue_comment.edited` payload.
+   */
+  editCommentAs(login: string, commentId: number, edit: (body: string) => string): IssueCommentEditedPayload {
+    const comment = requireComment(this.world, commentId);
+    if (comment.author !== login && !this.world.users.can(login, 'write'))
+      throw new Error(`${login} may not edit comment ${commentId}: only its author and collaborators with write access may`);
+    const from = comment.body;
+    updateComment(this.world, comment, edit(from));
+    return checked<IssueCommentEditedPayload>(
+      'issue_comment',
+      issueCommentEditedPayload(this.world, requireIssue(this.world, comment.issueNumber), comment, from, login),
+    );
   }
 
   /** An issue opened by `login`; returns it and its `issues.opened` payload. */

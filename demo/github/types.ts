@@ -15,6 +15,7 @@ export type PullRequestJson = Rest['pulls']['get']['response']['data'];
 export type ReactionJson = Rest['reactions']['createForIssueComment']['response']['data'];
 
 export type IssueCommentCreatedPayload = Context<'issue_comment.created'>['payload'];
+export type IssueCommentEditedPayload = Context<'issue_comment.edited'>['payload'];
 export type IssuesOpenedPayload = Context<'issues.opened'>['payload'];
 export type PullRequestClosedPayload = Context<'pull_request.closed'>['payload'];
 export type StatusPayload = Context<'status'>['payload'];

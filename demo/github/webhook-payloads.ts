@@ -17,6 +17,17 @@ export function issueCommentCreatedPayload(world: World, issue: IssueRecord, com
   return { action: 'created', issue: issueJson(world, issue), comment: commentJson(world, comment), ...envelope(world, comment.author) };
 }
 
+/** A comment edited by `editor` (ticking a task-list box is such an edit). */
+export function issueCommentEditedPayload(world: World, issue: IssueRecord, comment: CommentRecord, from: string, editor: string): Json {
+  return {
+    action: 'edited',
+    changes: { body: { from } },
+    issue: issueJson(world, issue),
+    comment: commentJson(world, comment),
+    ...envelope(world, editor),
+  };
+}
+
 export function issuesOpenedPayload(world: World, issue: IssueRecord): Json {
   return { action: 'opened', issue: issueJson(world, issue), ...envelope(world, issue.author) };
 }

@@ -82,8 +82,8 @@ export function withoutPhaseMarker(body: string): string {
 // ---- markers of the bot's other comments --------------------------------------------------------
 
 /** Marks a bot reply to one command comment, so a redelivered webhook does not answer twice. */
-export function replyMarker(commentId: number): string {
-  return `<!-- mesh-upgrade-reply:${commentId} -->`;
+export function replyMarker(key: number | string): string {
+  return `<!-- mesh-upgrade-reply:${key} -->`;
 }
 
 /** Marks the one comment that tells a person about one hand-over (a failed gate's included). */

@@ -6,6 +6,7 @@ import { renderPhaseMarker, replyMarker, trailingStateBlock } from '../core/mark
 import type { NextMove } from '../core/next-move.js';
 import type { PlannedPhase, UpgradePlan } from '../core/plan-types.js';
 import { type PhaseRecord, renderStateBlock, type StateKey, type UpgradeState } from '../core/state.js';
+import { actionMarker } from '../core/sticky-actions.js';
 import { codeLine, plainText } from '../core/user-text.js';
 import { appendSections, clampKeeping, firstOf, fitWithCaps } from './comment-size.js';
 import type { Messages } from './messages.js';
@@ -275,17 +276,29 @@ export function renderPlanComment(
     rolledBack: state.status === 'rolled-back',
     aborted: state.status === 'aborted',
   };
+  // Boxes to tick instead of typing: continue when a person is due (not while a PR is in review), abort while under way.
+  const current = currentIndex >= 0 ? state.phases[currentIndex] : undefined;
+  const inReview = current?.status === 'open' && current.pr !== null;
+  const actions = active
+    ? {
+        continue: person && !inReview,
+        retry: current?.status === 'failed',
+        number: currentIndex + 1,
+        continueMarker: actionMarker('continue'),
+        abortMarker: actionMarker('abort'),
+      }
+    : null;
   const notes = upgradeNotesOf(state.mode === 'rollback' ? null : state.targetVersion);
   const commit = view?.commit && /^[0-9a-f]{7,40}$/i.test(view.commit) ? view.commit : null;
   const stateBlock = renderStateBlock(state, key);
-  const current = Math.max(0, currentIndex);
+  const firstShown = Math.max(0, currentIndex);
   // The comment is created once and edited after: only an edit may mention (edits notify nobody).
   const requester = options.mentions ? mentionOf(state.requestedBy) : plainText(state.requestedBy);
   const statusLabel = state.status === 'running' && person ? `waiting for ${requester}` : STATUS_LABELS[state.status];
   const renderWith = (cap: number) => {
     // Phase rows: a window from just before the current phase; the chart only when every phase is shown.
     const rows = Math.max(cap, 10);
-    const first = phases.length > rows ? Math.max(0, Math.min(current - 2, phases.length - rows)) : 0;
+    const first = phases.length > rows ? Math.max(0, Math.min(firstShown - 2, phases.length - rows)) : 0;
     const shownPhases = phases.slice(first, first + rows);
     const shownManual = firstOf(manualPhases, Math.max(cap, 3));
     const shownWarnings = firstOf(warnings, cap);
@@ -296,6 +309,7 @@ export function renderPlanComment(
       fromLabel: label(state.from, state.fromVersion),
       toLabel: label(state.target, state.targetVersion),
       next,
+      actions,
       who: requester,
       statusLabel,
       reason: state.reason === null ? null : plainText(state.reason),
@@ -506,8 +520,8 @@ function commandLine(line: string): string {
 }
 
 /** A reply to one command comment (refusals, help, status), marked so it is posted once. */
-export function renderReply(templates: Templates, commentId: number, text: string, issueLink: string | null = null): string {
-  const marker = replyMarker(commentId);
+export function renderReply(templates: Templates, key: number | string, text: string, issueLink: string | null = null): string {
+  const marker = replyMarker(key);
   // Replies quote names from the repo and messages from GitHub or Argo CD: no mention, no HTML.
   return `${clampKeeping(render(templates.reply, { text: plainText(text), issueLink, marker }).trim(), marker, BODY_LIMIT, CUT_NOTE)}\n`;
 }

@@ -7,6 +7,12 @@ export interface CommandComment {
   readonly issue: number;
   readonly commentId: number;
   readonly author: string;
+  /** What marks the reply, when not the comment id (a box ticked in the sticky comment: one reply per tick). */
+  readonly replyKey?: string;
+}
+
+function replyKeyOf(event: CommandComment): string {
+  return event.replyKey ?? String(event.commentId);
 }
 
 /** How long one permission refusal per issue stands for all (only a reaction within it). */
@@ -17,9 +23,9 @@ export async function replyOnce(env: WorkflowEnv, event: CommandComment, text: s
   // A comment seen for the first time (our 👀 was new) cannot have a reply yet; a redelivery checks.
   if (!env.firstSighting.has(event.commentId)) {
     const comments = await env.repo.listIssueComments(event.issue);
-    if (comments.some((c) => c.byThisApp && c.body.includes(replyMarker(event.commentId)))) return;
+    if (comments.some((c) => c.byThisApp && c.body.includes(replyMarker(replyKeyOf(event))))) return;
   }
-  await env.repo.createComment(event.issue, renderReply(env.templates, event.commentId, text, issueLink));
+  await env.repo.createComment(event.issue, renderReply(env.templates, replyKeyOf(event), text, issueLink));
 }
 
 /**
@@ -31,10 +37,10 @@ export async function refuseOutsider(env: WorkflowEnv, event: CommandComment, re
   const comments = await env.repo.listIssueComments(event.issue);
   const since = env.now().getTime() - OUTSIDER_REPLY_INTERVAL_MS;
   const recent = comments.some((c) => c.byThisApp && c.body.includes(PERMISSION_REFUSAL_MARKER) && Date.parse(c.createdAt) >= since);
-  if (recent || comments.some((c) => c.byThisApp && c.body.includes(replyMarker(event.commentId)))) {
+  if (recent || comments.some((c) => c.byThisApp && c.body.includes(replyMarker(replyKeyOf(event))))) {
     await env.repo.react(event.commentId, 'confused');
     return;
   }
   const text = env.messages.say('reply.permission', { permission: required });
-  await env.repo.createComment(event.issue, `${renderReply(env.templates, event.commentId, text, null)}${PERMISSION_REFUSAL_MARKER}\n`);
+  await env.repo.createComment(event.issue, `${renderReply(env.templates, replyKeyOf(event), text, null)}${PERMISSION_REFUSAL_MARKER}\n`);
 }

@@ -4,6 +4,8 @@ import { type CommandParse, parseCommand } from '../core/command.js';
 import type { HealthGate } from '../core/gate.js';
 import { UPGRADE_LABEL } from '../core/markers.js';
 import { type StateKey, stateKeyForRepo } from '../core/state.js';
+import { newlyTicked, tickedActions, untickAll } from '../core/sticky-actions.js';
+import { textDigest } from '../core/text-digest.js';
 import type { Templates } from '../text/templates.js';
 import { abort } from './commands/abort.js';
 import { continueUpgrade } from './commands/continue.js';
@@ -17,6 +19,7 @@ import type { Logger } from './logger.js';
 import { refuseOutsider, replyOnce } from './replies.js';
 import { readRepo } from './repo-view.js';
 import type { WorkflowServices } from './services.js';
+import { findTracking } from './tracking.js';
 
 export type { GateScheduler } from './context.js';
 export type { PullRequestClosedEvent } from './events.js';
@@ -42,6 +45,16 @@ interface CommentEvent {
   readonly commentId: number;
   readonly body: string;
   readonly author: string;
+  readonly replyKey?: string;
+}
+
+/** An `issue_comment.edited` event from a person. */
+interface CommentEditEvent {
+  readonly issue: number;
+  readonly commentId: number;
+  readonly before: string;
+  readonly after: string;
+  readonly editor: string;
 }
 
 /** Permission asked for when the repo config cannot be read (the config's own default). */
@@ -85,6 +98,35 @@ export class UpgradeWorkflow {
     if (reaction === 'new') env.firstSighting.add(event.commentId);
     env.log.info({ issue: event.issue, comment: event.commentId, redelivery: reaction === 'existing' }, 'upgrade command received');
     await env.services.locks.run(issueKey(env, event.issue), () => this.handleCommand(event, parsed));
+  }
+
+  /**
+   * A comment was edited. A box ticked in the sticky comment runs the command it names, as if typed
+   * by the person who ticked it (same permission check); then the boxes are unticked. Every other
+   * edit is ignored: an edited comment never becomes a command.
+   */
+  async onCommentEdited(event: CommentEditEvent): Promise<void> {
+    const [action] = newlyTicked(event.before, event.after);
+    if (action === undefined) return;
+    const { env } = this;
+    await env.services.locks.run(issueKey(env, event.issue), async () => {
+      // Only the sticky comment's boxes count, and only while still ticked: a redelivered edit finds them unticked.
+      const tracking = await findTracking(env, event.issue);
+      if (!tracking || tracking.comment.id !== event.commentId || !tickedActions(tracking.comment.body).includes(action)) return;
+      env.log.info({ issue: event.issue, user: event.editor, action }, 'box ticked in the sticky comment');
+      const command: CommentEvent = {
+        issue: event.issue,
+        commentId: event.commentId,
+        body: '',
+        author: event.editor,
+        // The edited body names the tick: a redelivery has the same, a later tick another (the comment changed in between).
+        replyKey: `${event.commentId}-${action}-${textDigest(event.after)}`,
+      };
+      await this.handleCommand(command, { kind: 'command', command: { kind: action } });
+      const after = await findTracking(env, event.issue);
+      if (after && tickedActions(after.comment.body).length > 0)
+        await env.repo.updateComment(after.comment.id, untickAll(after.comment.body));
+    });
   }
 
   /** Permission first: nobody without it learns more than that, malformed command or not. */

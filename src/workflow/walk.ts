@@ -1,8 +1,9 @@
 import type { GateDecision, GateOutcome } from '../core/gate.js';
-import { type NextMove, textDigest } from '../core/next-move.js';
+import type { NextMove } from '../core/next-move.js';
 import { phaseKindOf } from '../core/phase-ids.js';
 import type { PlannedPhase, UpgradePlan } from '../core/plan-types.js';
 import { newPhaseRecord, type UpgradeState } from '../core/state.js';
+import { textDigest } from '../core/text-digest.js';
 import type { Messages } from '../text/messages.js';
 import { gateNote } from '../text/render.js';
 import { isActive, isSettled, withPods } from './upgrade-state.js';

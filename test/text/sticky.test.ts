@@ -158,7 +158,7 @@ function html(markdown: string): string {
   return micromark(markdown, { allowDangerousHtml: true, extensions: [gfm()], htmlExtensions: [gfmHtml()] });
 }
 
-const withoutStateBlock = (body: string) => body.replace(/<!--[\s\S]*?-->\s*$/, '<!-- state -->\n');
+const withoutStateBlock = (body: string) => body.replace(/<!-- mesh-upgrade-state:[\s\S]*?-->\s*$/, '<!-- state -->\n');
 
 /** A word said twice in a row ("running running"), or a prefix repeated ("waiting: waiting"). */
 function repeatedWord(text: string): string | null {
@@ -209,6 +209,22 @@ describe('the sticky comment in every state', () => {
     }
     if (name === 'waiting-for-a-person') expect(status).toBe('Status: waiting for @alice');
     if (name === 'running') expect(status).toBe('Status: running');
+  });
+
+  it('offers boxes to tick as GitHub renders task lists: continue when a person is due, abort while under way', () => {
+    const view = toPlanView(plan, COMMIT);
+    const boxesOf = (scenario: Scenario) => {
+      const doc = new JSDOM(html(renderPlanComment(templates, scenario.state, view, scenario.next, key))).window.document;
+      return [...doc.querySelectorAll('li')].filter((li) => li.querySelector('input[type=checkbox]')).map((li) => li.textContent!.trim());
+    };
+    const byName = new Map(scenarios().map((s) => [s.name, s]));
+    expect(boxesOf(byName.get('waiting-for-a-person')!)).toEqual([
+      'Continue: done what the Next line asks',
+      'Abort: close the open phase PR; merged phases stay',
+    ]);
+    expect(boxesOf(byName.get('failed')!)[0]).toBe('Retry the check of phase 2');
+    expect(boxesOf(byName.get('running')!)).toEqual(['Abort: close the open phase PR; merged phases stay']);
+    expect(boxesOf(byName.get('completed')!)).toEqual([]);
   });
 
   it('a person is due: the header waits for them; Argo CD is due: it runs', () => {

@@ -131,9 +131,11 @@ export interface PlanView {
   >;
   /** The commit of the base branch the plan was made at. */
   readonly commit?: string | null;
+  /** The base branch. */
+  readonly base?: string | null;
 }
 
-export function toPlanView(plan: UpgradePlan, commit: string | null = null): PlanView {
+export function toPlanView(plan: UpgradePlan, commit: string | null = null, base: string | null = null): PlanView {
   return {
     warnings: plan.warnings,
     phases: plan.phases.map(({ id, title, manual, pods, estimatedMinutes, changes }) => ({
@@ -146,6 +148,7 @@ export function toPlanView(plan: UpgradePlan, commit: string | null = null): Pla
       files: new Set(changes.map((c) => c.file)).size,
     })),
     commit,
+    base,
   };
 }
 
@@ -227,7 +230,7 @@ export function renderPlanComment(
     pr: phase.pr,
   }));
   const manualPhases = active
-    ? (view?.phases ?? []).filter((p) => p.manual.length > 0).map((p) => ({ title: plainText(p.title), steps: p.manual.map(codeLine) }))
+    ? (view?.phases ?? []).filter((p) => p.manual.length > 0).map((p) => ({ title: plainText(p.title), steps: p.manual.map(commandLine) }))
     : [];
   const restartMinutes = active ? (view?.phases ?? []).reduce((sum, p) => sum + (p.pods > 0 ? p.estimatedMinutes : 0), 0) : 0;
   const changes = state.phases
@@ -289,7 +292,14 @@ export function renderPlanComment(
       }
     : null;
   const notes = upgradeNotesOf(state.mode === 'rollback' ? null : state.targetVersion);
-  const commit = view?.commit && /^[0-9a-f]{7,40}$/i.test(view.commit) ? view.commit : null;
+  const head = view?.commit && /^[0-9a-f]{7,40}$/i.test(view.commit) ? view.commit : null;
+  // The commit the upgrade was planned at; the base branch may have moved on since.
+  const commit = state.plannedAt ?? head;
+  const openPr = current?.status === 'open' ? current.pr : null;
+  const moved =
+    active && commit !== null && head !== null && commit !== head && view?.base
+      ? { base: inCode(view.base), from: commit.slice(0, 7), to: head.slice(0, 7), openPr }
+      : null;
   const stateBlock = renderStateBlock(state, key);
   const firstShown = Math.max(0, currentIndex);
   // The comment is created once and edited after: only an edit may mention (edits notify nobody).
@@ -318,6 +328,7 @@ export function renderPlanComment(
       requester,
       dryRun: state.options.dryRun,
       commit,
+      moved,
       notesName: notes?.name ?? null,
       notesUrl: notes?.url ?? null,
       hasUrgent: urgent.length > 0,

@@ -70,11 +70,11 @@ export async function writeSticky(
 ): Promise<Tracking> {
   const previous = parseStateBlock(tracking.comment.body, env.stateKey, state.issue);
   if (previous.kind !== 'state' || previous.state.status !== state.status) metrics.upgrades.inc({ state: state.status });
-  let planView: PlanView | null = plan ? toPlanView(plan, view.head.sha) : null;
+  let planView: PlanView | null = plan ? toPlanView(plan, view.head.sha, view.base) : null;
   let shown = state;
   if (!planView && isActive(state)) {
     const fresh = await replan(env, state, view);
-    if (fresh.kind === 'planned') planView = toPlanView(fresh.plan, view.head.sha);
+    if (fresh.kind === 'planned') planView = toPlanView(fresh.plan, view.head.sha, view.base);
     else shown = paused(state, fresh.reason);
   }
   if (planView && shown.phases.some((p) => p.id === 'control-plane' && (p.status === 'passed' || p.status === 'done'))) {

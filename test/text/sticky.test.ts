@@ -318,3 +318,33 @@ describe('the sticky comment in every state', () => {
     }
   });
 });
+
+describe('the commit the plan was made at', () => {
+  const key = deriveStateKey('test-secret');
+  const templates = loadTemplates();
+  const planned = 'a'.repeat(40);
+  const head = 'b'.repeat(40);
+  const review: NextMove = { actor: 'person', text: 'review and merge #11.', handover: 'review:gateways:11' };
+  const phases = [
+    { ...newPhaseRecord('control-plane', 'Install control plane', 'pending'), status: 'passed' as const, pr: 10 },
+    { ...newPhaseRecord('gateways', 'Move gateways', 'pending'), status: 'open' as const, pr: 11 },
+  ];
+
+  it('is shown as planned, and a base branch that moved since is said, with what to do about the open PR', () => {
+    const state = upgradeState({ plannedAt: planned, phases });
+    const moved = renderPlanComment(templates, state, { warnings: [], phases: [], commit: head, base: 'main' }, review, key);
+    expect(moved).toContain(`planned at ${planned}`);
+    expect(moved).toContain('> `main` moved since the plan was made (aaaaaaa → bbbbbbb).');
+    expect(moved).toContain('#11 was generated before them: if it no longer merges cleanly, close it and say `/upgrade continue`');
+    const same = renderPlanComment(templates, state, { warnings: [], phases: [], commit: planned, base: 'main' }, review, key);
+    expect(same).not.toContain('moved since the plan');
+    const done = renderPlanComment(
+      templates,
+      { ...state, status: 'completed' },
+      { warnings: [], phases: [], commit: head, base: 'main' },
+      null,
+      key,
+    );
+    expect(done).not.toContain('moved since the plan');
+  });
+});

@@ -111,7 +111,7 @@ export async function start(env: WorkflowEnv, event: CommandComment, command: St
     const body = renderPlanComment(
       env.templates,
       shown,
-      toPlanView(plan, view.head.sha),
+      toPlanView(plan, view.head.sha, view.base),
       { actor: 'person', text: messages.say('next.dry-run', { revision: command.revision }), handover: 'dry-run' },
       env.stateKey,
       { mentions: false },
@@ -157,7 +157,7 @@ export async function start(env: WorkflowEnv, event: CommandComment, command: St
         env,
         event.issue,
         existing?.comment ?? null,
-        renderPlanComment(env.templates, state, toPlanView(plan, view.head.sha), null, env.stateKey, { mentions: false }),
+        renderPlanComment(env.templates, state, toPlanView(plan, view.head.sha, view.base), null, env.stateKey, { mentions: false }),
       );
     },
     (text) => replyOnce(env, event, text),

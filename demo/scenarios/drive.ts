@@ -8,6 +8,10 @@ import type { DemoHarness } from '../harness.js';
 
 export const TARGET = 'asm-1140-0';
 
+/** Virtual time the simulated maintainer takes to review and merge a phase PR, and to check the phase after its merge. */
+const REVIEW_MS = 6 * 60_000;
+const CHECK_MS = 4 * 60_000;
+
 export interface ScenarioResult {
   /** The issue that holds the upgrade, for the transcript's final state. */
   readonly trackingIssue: number | null;
@@ -70,7 +74,10 @@ export async function drive(h: DemoHarness, issue: number, options: DriveOptions
     if (options.restartBetweenEvents) h.restart();
     if (phase.status === 'open' && phase.pr !== null) {
       h.printPullRequest(phase.pr);
+      // The maintainer reviews, merges, then checks the cluster: time passes (the summary's durations show it).
+      await h.jump(REVIEW_MS);
       await h.merge(phase.pr, 'alice', times);
+      await h.jump(CHECK_MS);
       h.printSticky(issue);
       if (options.restartBetweenEvents) h.restart();
     }

@@ -100,6 +100,8 @@ export const UpgradeState = z.object({
       pr: z.number().int().nullable(),
     })
     .default({ issue: null, pr: null }),
+  /** When the upgrade was started (the first phase's time counts from here). */
+  startedAt: z.string().nullable().default(null),
   /** The head of the base branch the upgrade was planned at. */
   plannedAt: z
     .string()

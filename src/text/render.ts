@@ -208,7 +208,7 @@ export function renderPlanComment(
   const finished = state.status === 'completed' || state.status === 'rolled-back';
   const currentIndex = active ? state.phases.findIndex((p) => !SETTLED.has(p.status)) : -1;
   // Time per phase: from the merge before it to its own merge (the state keeps merge times only).
-  let lastMerge: string | null = null;
+  let lastMerge: string | null = state.startedAt;
   const phases = state.phases.map((phase, i) => {
     const planned = byId.get(phase.id);
     const took = minutesBetween(lastMerge, phase.gate.mergedAt);
@@ -257,11 +257,12 @@ export function renderPlanComment(
   const merges = state.phases.map((p) => p.gate.mergedAt).filter((t): t is string => t !== null);
   const merged = state.phases.filter((p) => p.pr !== null && p.gate.mergedAt !== null).length;
   const restartPods = state.phases.reduce((sum, p) => sum + (SETTLED.has(p.status) ? (byId.get(p.id)?.pods ?? p.pods ?? 0) : 0), 0);
-  const total = minutesBetween(merges[0] ?? null, merges[merges.length - 1] ?? null);
+  const began = state.startedAt ?? merges[0] ?? null;
+  const total = minutesBetween(began, merges[merges.length - 1] ?? null);
   const summary = finished
     ? {
         total: total === null ? '–' : durationText(total),
-        firstMerge: merges[0]?.slice(0, 16).replace('T', ' ') ?? '–',
+        began: began?.slice(0, 16).replace('T', ' ') ?? '–',
         lastMerge: merges[merges.length - 1]?.slice(0, 16).replace('T', ' ') ?? '–',
         prCount: merged,
         prPlural: merged === 1 ? '' : 's',

@@ -22,6 +22,7 @@ export function upgradeState(overrides: Partial<UpgradeState> = {}): UpgradeStat
     handover: null,
     labels: { issue: null, pr: null },
     plannedAt: null,
+    startedAt: null,
     ...overrides,
   };
 }

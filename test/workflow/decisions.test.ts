@@ -65,7 +65,7 @@ describe('start', () => {
       ],
     } as unknown as UpgradePlan;
     const state = initialState(
-      { issue: 3, author: 'alice', installation: 12, head: 'abc1234' },
+      { issue: 3, author: 'alice', installation: 12, head: 'abc1234', now: new Date('2026-11-22T09:00:00Z') },
       start({ version: '1.14.0-asm.0' }),
       prod,
       config,
@@ -184,7 +184,7 @@ describe('rollback', () => {
       from: { revision: 'asm-1140-0', version: null },
       phases: [{ id: 'rollback-cleanup', title: 'Remove', status: 'pending' }],
     } as unknown as UpgradePlan;
-    expect(rollbackState(messages, state, plan, 'carol')).toMatchObject({
+    expect(rollbackState(messages, state, plan, 'carol', new Date('2026-11-22T12:00:00Z'))).toMatchObject({
       mode: 'rollback',
       target: 'asm-1130-0',
       from: 'asm-1140-0',

@@ -28,7 +28,7 @@ export function decideRollback(messages: Messages, state: UpgradeState | null): 
 }
 
 /** The state of the way back: the rollback plan's phases, running. */
-export function rollbackState(messages: Messages, state: UpgradeState, plan: UpgradePlan, author: string): UpgradeState {
+export function rollbackState(messages: Messages, state: UpgradeState, plan: UpgradePlan, author: string, now: Date): UpgradeState {
   return {
     ...state,
     mode: 'rollback',
@@ -40,6 +40,7 @@ export function rollbackState(messages: Messages, state: UpgradeState, plan: Upg
     reason: messages.say('reason.rollback-requested', { user: author }),
     phases: phaseRecordsOf(plan),
     history: state.phases,
+    startedAt: now.toISOString(),
   };
 }
 
@@ -61,7 +62,7 @@ export async function rollback(env: WorkflowEnv, event: CommandComment, view: Re
   if (lock.kind === 'refused') return replyOnce(env, event, messages.say('reply.error', { reason: lock.reason }));
   if (lock.kind === 'held')
     return replyOnce(env, event, messages.say('reply.rollback-cluster-held', { cluster: state.cluster, issue: String(lock.issue) }));
-  const back = rollbackState(messages, closed.state, planned.plan, event.author);
+  const back = rollbackState(messages, closed.state, planned.plan, event.author, env.now());
   env.log.info({ issue: state.issue, cluster: state.cluster, back: back.target, phases: back.phases.length }, 'rollback planned');
   await advance(env, { ...tracking!, state: back }, view, { continued: false, plan: planned.plan });
   const count = back.phases.filter((p) => p.status !== 'done').length;

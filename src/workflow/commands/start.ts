@@ -39,7 +39,7 @@ export function decideStart(
 
 /** The state of a new upgrade, from the command and its plan. */
 export function initialState(
-  request: { issue: number; author: string; installation: number | null; head: string },
+  request: { issue: number; author: string; installation: number | null; head: string; now: Date },
   command: StartCommand,
   cluster: ClusterConfig,
   config: RepoConfig,
@@ -73,6 +73,7 @@ export function initialState(
     handover: null,
     labels: { issue: null, pr: null },
     plannedAt: request.head,
+    startedAt: request.now.toISOString(),
   };
 }
 
@@ -100,7 +101,7 @@ export async function start(env: WorkflowEnv, event: CommandComment, command: St
   }
 
   const draft = initialState(
-    { issue: event.issue, author: event.author, installation: null, head: view.head.sha },
+    { issue: event.issue, author: event.author, installation: null, head: view.head.sha, now: env.now() },
     command,
     cluster,
     view.config,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type FaultMatch, type InjectedResponse, type RecordedRequest, RequestDispatcher } from './dispatcher.js';
 import { commitFileChanges, moveBranch } from './domain/git.js';
 import { createComment, createIssue, requireComment, requireIssue, updateComment } from './domain/issues.js';
-import { allPulls, closePull, mergePull, requirePull } from './domain/pulls.js';
+import { allPulls, closePull, mergePull, reopenPull, requirePull } from './domain/pulls.js';
 import { type Ruleset, ruleViolationBody } from './domain/rulesets.js';
 import { createStatus } from './domain/statuses.js';
 import { errorBody } from './http.js';
@@ -220,6 +220,12 @@ export class GitHubSimulator {
     const pr = requirePull(this.world, number);
     mergePull(this.world, login, pr);
     return checked<PullRequestClosedPayload>('pull_request', pullRequestClosedPayload(this.world, pr, login));
+  }
+
+  /** Reopens a PR closed without merging (as the Reopen button does; the app acts on its later merge). */
+  reopenPullRequest(number: number, login: string): void {
+    if (!this.world.users.can(login, 'triage')) throw new Error(`${login} may not reopen #${number}`);
+    reopenPull(this.world, requirePull(this.world, number));
   }
 
   /** Closes without merging (needs triage access, or being the author); returns the `pull_request.closed` payload. */

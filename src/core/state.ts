@@ -92,7 +92,9 @@ export const UpgradeState = z.object({
   /** A rollback's record of the upgrade it undoes: that upgrade's phases as they were (shown, never walked). */
   history: z.array(PhaseRecord).optional(),
   /** The last hand-over a person was told about (a new comment that mentions them): told once. */
-  handover: z.string().max(200).nullable().default(null),
+  handover: z.string().max(200).nullable().optional(),
+  /** How many hand-overs were told (each comment's marker counts them). */
+  handovers: z.number().int().nonnegative().optional(),
   /** The state labels last set: on the issue, and on the PR of the phase that was current then. */
   labels: z
     .object({

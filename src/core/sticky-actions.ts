@@ -26,7 +26,7 @@ export function newlyTicked(before: string, after: string): StickyAction[] {
   return tickedActions(after).filter((action) => !was.has(action));
 }
 
-/** `body` with every action box unticked (what the bot writes back once it acted). */
-export function untickAll(body: string): string {
-  return body.replace(BOX, (line) => line.replace(/\[[xX]\]/, '[ ]'));
+/** `body` with the boxes of `actions` unticked (what the bot writes back once it acted on them). */
+export function untick(body: string, actions: readonly StickyAction[]): string {
+  return body.replace(BOX, (line, _tick, action: StickyAction) => (actions.includes(action) ? line.replace(/\[[xX]\]/, '[ ]') : line));
 }

@@ -30,5 +30,6 @@ export async function onIssueCommentEdited(context: Context<'issue_comment.edite
     before: changes.body.from,
     after: comment.body,
     editor: sender.login,
+    delivery: context.id,
   });
 }

@@ -29,6 +29,7 @@ export const MESSAGE_KEYS = [
   'reply.status-none',
   'reply.status',
   'reply.continued',
+  'reply.continue-still-paused',
   'status.no-phase',
   'reply.continue-none',
   'reply.continue-in-review',

@@ -283,7 +283,9 @@ export function renderPlanComment(
   // Boxes to tick instead of typing: continue when a person is due (not while a PR is in review), abort while under way.
   const current = currentIndex >= 0 ? state.phases[currentIndex] : undefined;
   const inReview = current?.status === 'open' && current.pr !== null;
-  const actions = active
+  // A dry run holds nothing to continue or abort.
+  const actionable = active && !state.options.dryRun;
+  const actions = actionable
     ? {
         continue: person && !inReview,
         retry: current?.status === 'failed',
@@ -298,7 +300,8 @@ export function renderPlanComment(
   const commit = state.plannedAt ?? head;
   const openPr = current?.status === 'open' ? current.pr : null;
   const moved =
-    active && commit !== null && head !== null && commit !== head && view?.base
+    // The upgrade's own merges move the base branch too: not news.
+    active && commit !== null && head !== null && commit !== head && view?.base && !state.phases.some((p) => p.mergeSha === head)
       ? { base: inCode(view.base), from: commit.slice(0, 7), to: head.slice(0, 7), openPr }
       : null;
   const stateBlock = renderStateBlock(state, key);
@@ -321,6 +324,7 @@ export function renderPlanComment(
       toLabel: label(state.target, state.targetVersion),
       next,
       actions,
+      actionable,
       who: requester,
       statusLabel,
       reason: state.reason === null ? null : plainText(state.reason),

@@ -1,15 +1,15 @@
 import { ForeignCommitsError } from '../adapters/github/errors.js';
 import type { PullRequestInfo } from '../adapters/github/ports.js';
 import type { HealthGate, PhaseFacts } from '../core/gate.js';
-import { handoverMarker, lockRef, phaseBranch, phaseCommitMessage, phaseLabels, stateLabelName } from '../core/markers.js';
+import { lockRef, phaseBranch, phaseCommitMessage, phaseLabels, stateLabelName } from '../core/markers.js';
 import type { NextMove } from '../core/next-move.js';
 import type { PlannedPhase, UpgradePlan } from '../core/plan-types.js';
 import type { PhaseRecord, UpgradeState } from '../core/state.js';
-import { plainText } from '../core/user-text.js';
 import { metrics } from '../observability/metrics.js';
-import { describeGate, fitComment, mentionsOf, renderPullRequest, renderResourceTable } from '../text/render.js';
+import { describeGate, renderPullRequest } from '../text/render.js';
 import { issueKey, type WorkflowEnv } from './context.js';
 import { gateQuestion, phaseExpectations, touchedApplications } from './gate-question.js';
+import { tellHandOver } from './hand-over.js';
 import { type RepoView, replan } from './repo-view.js';
 import { type Tracking, writeSticky } from './tracking.js';
 import { beginWalk, isQuestion, step, type Walk, type WalkAction, type WalkObservation } from './walk.js';
@@ -70,7 +70,7 @@ async function perform(env: WorkflowEnv, walk: Walk, action: WalkAction, at: Wal
       env.scheduler?.schedule(issueKey(env, state.issue), action.delayMs, () => env.recheck(state.issue));
       return;
     case 'hand-over':
-      return handOver(env, walk, action, at);
+      return tellHandOver(env, walk.state, action, { stickyUrl: at.stickyUrl, reviewers: at.view.config.reviewers });
     case 'release-lock':
       await env.repo.releaseLockOf(lockRef(state.cluster), state.issue);
       env.log.info({ issue: state.issue, cluster: state.cluster, target: state.target }, 'upgrade completed');
@@ -142,42 +142,6 @@ async function askGate(
     'gate decision',
   );
   return { kind: 'gate', outcome, plan: plan === null ? null : await plan, planFailure };
-}
-
-/**
- * Tells the person whose turn it is, in a new comment that mentions the requester and the repo
- * config's reviewers (edits of the sticky comment notify nobody). A failed gate's hand-over is the
- * comment that says what is unhealthy. Marked, so a walk that died before writing its state
- * does not tell them twice.
- */
-async function handOver(env: WorkflowEnv, walk: Walk, action: Extract<WalkAction, { kind: 'hand-over' }>, at: WalkSite): Promise<void> {
-  const { state } = walk;
-  const marker = handoverMarker(action.handover);
-  const comments = await env.repo.listIssueComments(state.issue);
-  if (comments.some((c) => c.byThisApp && c.body.includes(marker))) return;
-  const who = mentionsOf([state.requestedBy, ...at.view.config.reviewers]);
-  let text: string;
-  if (action.failure) {
-    const phase = state.phases[action.failure.index]!;
-    const { decision } = action.failure;
-    text = env.messages.say('comment.gate-failed', {
-      who,
-      title: phase.title,
-      pr: String(phase.pr),
-      reason: plainText(decision.reason),
-      table: renderResourceTable(decision.resources),
-      url: at.stickyUrl,
-    });
-  } else {
-    text = env.messages.say('comment.handover', {
-      who,
-      cluster: state.cluster,
-      next: action.text === null ? null : plainText(action.text),
-      reason: plainText(state.reason ?? ''),
-      url: at.stickyUrl,
-    });
-  }
-  await env.repo.createComment(state.issue, fitComment(`${text}\n${marker}`, marker));
 }
 
 /** Branch, commit and PR of the next phase, if this issue holds the cluster and GitHub takes them. */

@@ -6,9 +6,11 @@ import { parseStateBlock, type UpgradeState } from '../core/state.js';
 import { metrics } from '../observability/metrics.js';
 import { type PlanView, renderPlanComment, toPlanView } from '../text/render.js';
 import type { WorkflowEnv } from './context.js';
+import { tellHandOver } from './hand-over.js';
 import { type RepoView, replan } from './repo-view.js';
 import { syncStateLabels } from './state-labels.js';
 import { isActive, paused } from './upgrade-state.js';
+import { handOverFor, pausedMove } from './walk.js';
 
 /** An upgrade as its issue shows it: the state and the sticky comment that holds it. */
 export interface Tracking {
@@ -72,17 +74,24 @@ export async function writeSticky(
   if (previous.kind !== 'state' || previous.state.status !== state.status) metrics.upgrades.inc({ state: state.status });
   let planView: PlanView | null = plan ? toPlanView(plan, view.head.sha, view.base) : null;
   let shown = state;
+  let move = next;
   if (!planView && isActive(state)) {
     const fresh = await replan(env, state, view);
     if (fresh.kind === 'planned') planView = toPlanView(fresh.plan, view.head.sha, view.base);
-    else shown = paused(state, fresh.reason);
+    else {
+      // The repo no longer plans: paused, and that is a person's turn like any other pause.
+      shown = structuredClone(paused(state, fresh.reason));
+      move = pausedMove(shown.reason);
+      const handOver = handOverFor(shown, move);
+      if (handOver) await tellHandOver(env, shown, handOver, { stickyUrl: tracking.comment.htmlUrl, reviewers: view.config.reviewers });
+    }
   }
   if (planView && shown.phases.some((p) => p.id === 'control-plane' && (p.status === 'passed' || p.status === 'done'))) {
     // Once our own control-plane phase is in, "already installed" is news to nobody.
     planView = { ...planView, warnings: planView.warnings.filter((w) => w.code !== 'target-already-installed') };
   }
-  shown = await syncStateLabels(env, shown, next, opened);
-  const body = renderPlanComment(env.templates, shown, planView, next, env.stateKey);
+  shown = await syncStateLabels(env, shown, move, opened);
+  const body = renderPlanComment(env.templates, shown, planView, move, env.stateKey);
   if (body === tracking.comment.body) return { ...tracking, state: shown };
   await env.repo.updateComment(tracking.comment.id, body);
   return { ...tracking, state: shown, comment: { ...tracking.comment, body } };

@@ -2,10 +2,9 @@ import type { ConfigRepo } from '../adapters/github/ports.js';
 import { meetsPermission, type RepoConfig } from '../config/repo-config.js';
 import { type CommandParse, parseCommand } from '../core/command.js';
 import type { HealthGate } from '../core/gate.js';
-import { UPGRADE_LABEL } from '../core/markers.js';
+import { replyMarker, UPGRADE_LABEL } from '../core/markers.js';
 import { type StateKey, stateKeyForRepo } from '../core/state.js';
-import { newlyTicked, tickedActions, untickAll } from '../core/sticky-actions.js';
-import { textDigest } from '../core/text-digest.js';
+import { newlyTicked, untick } from '../core/sticky-actions.js';
 import type { Templates } from '../text/templates.js';
 import { abort } from './commands/abort.js';
 import { continueUpgrade } from './commands/continue.js';
@@ -55,6 +54,8 @@ interface CommentEditEvent {
   readonly before: string;
   readonly after: string;
   readonly editor: string;
+  /** The webhook delivery (a redelivery keeps it). */
+  readonly delivery: string;
 }
 
 /** Permission asked for when the repo config cannot be read (the config's own default). */
@@ -106,26 +107,25 @@ export class UpgradeWorkflow {
    * edit is ignored: an edited comment never becomes a command.
    */
   async onCommentEdited(event: CommentEditEvent): Promise<void> {
-    const [action] = newlyTicked(event.before, event.after);
-    if (action === undefined) return;
+    const actions = newlyTicked(event.before, event.after);
+    if (actions.length === 0) return;
     const { env } = this;
     await env.services.locks.run(issueKey(env, event.issue), async () => {
-      // Only the sticky comment's boxes count, and only while still ticked: a redelivered edit finds them unticked.
+      // Only the sticky comment's boxes count.
       const tracking = await findTracking(env, event.issue);
-      if (!tracking || tracking.comment.id !== event.commentId || !tickedActions(tracking.comment.body).includes(action)) return;
-      env.log.info({ issue: event.issue, user: event.editor, action }, 'box ticked in the sticky comment');
-      const command: CommentEvent = {
-        issue: event.issue,
-        commentId: event.commentId,
-        body: '',
-        author: event.editor,
-        // The edited body names the tick: a redelivery has the same, a later tick another (the comment changed in between).
-        replyKey: `${event.commentId}-${action}-${textDigest(event.after)}`,
-      };
-      await this.handleCommand(command, { kind: 'command', command: { kind: action } });
+      if (!tracking || tracking.comment.id !== event.commentId) return;
+      for (const action of actions) {
+        // One answer per tick: a redelivery (same delivery id) finds it and does nothing more.
+        const replyKey = `${event.commentId}-${action}-${event.delivery}`;
+        const comments = await env.repo.listIssueComments(event.issue);
+        if (comments.some((c) => c.byThisApp && c.body.includes(replyMarker(replyKey)))) continue;
+        env.log.info({ issue: event.issue, user: event.editor, action }, 'box ticked in the sticky comment');
+        const command: CommentEvent = { issue: event.issue, commentId: event.commentId, body: '', author: event.editor, replyKey };
+        await this.handleCommand(command, { kind: 'command', command: { kind: action } });
+      }
       const after = await findTracking(env, event.issue);
-      if (after && tickedActions(after.comment.body).length > 0)
-        await env.repo.updateComment(after.comment.id, untickAll(after.comment.body));
+      const unticked = after ? untick(after.comment.body, actions) : null;
+      if (after && unticked !== after.comment.body) await env.repo.updateComment(after.comment.id, unticked!);
     });
   }
 

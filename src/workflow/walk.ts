@@ -69,15 +69,20 @@ export type WalkAction =
   | { readonly kind: 'ask-gate'; readonly index: number; readonly continued: boolean }
   | { readonly kind: 'plan' }
   | { readonly kind: 'open-phase'; readonly index: number; readonly planned: PlannedPhase }
-  /** Tell the person whose turn it is (a new comment that mentions them); a failed gate's comment says what failed. */
-  | {
-      readonly kind: 'hand-over';
-      readonly handover: string;
-      readonly text: string | null;
-      readonly failure: { readonly index: number; readonly decision: Extract<GateDecision, { status: 'fail' }> } | null;
-    }
+  | HandOver
   | { readonly kind: 'schedule-check'; readonly delayMs: number }
   | { readonly kind: 'release-lock' };
+
+/** Tell the person whose turn it is (a new comment that mentions them); a failed gate's comment says what failed. */
+export interface HandOver {
+  readonly kind: 'hand-over';
+  /** What the hand-over is about (`review:gateways:5`). */
+  readonly handover: string;
+  /** Marks its comment: unique per upgrade and hand-over, so a walk redone after a crash finds it. */
+  readonly marker: string;
+  readonly text: string | null;
+  readonly failure: { readonly index: number; readonly decision: Extract<GateDecision, { status: 'fail' }> } | null;
+}
 
 interface WalkStep {
   readonly walk: Walk;
@@ -90,7 +95,8 @@ const NEEDS_TARGET = new Set(['default-revision', 'scale-down', 'cleanup', 'oper
 export function beginWalk(context: WalkContext, state: UpgradeState, options: { continued: boolean; plan?: UpgradePlan | null }): Walk {
   return {
     context,
-    state,
+    // A plan given is made at this head (a start, a rollback).
+    state: options.plan ? { ...state, plannedAt: context.headSha } : state,
     plan: options.plan ?? null,
     index: 0,
     byContinue: options.continued,
@@ -131,7 +137,9 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
   };
 
   if (answer?.kind === 'plan') {
+    // The remaining phases are planned from this commit now.
     w.plan = answer.plan;
+    state.plannedAt = w.context.headSha;
     answer = null;
   } else if (answer?.kind === 'plan-failed') {
     pause(answer.reason);
@@ -142,6 +150,26 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
     const index = w.index;
     const phase = state.phases[index]!;
     if (isSettled(phase)) continue;
+    if (phase.status === 'failed') {
+      // A failed gate waits for a person: only `/upgrade continue` asks it again (decideContinue).
+      if (state.status !== 'paused') pause(phase.note ?? say('note.closed-unmerged'));
+      personNext(say('next.fix-cluster'), `gate-failed:${phase.id}:${phase.mergeSha ?? phase.pr}`);
+      return finish(w, actions);
+    }
+    if (phase.status === 'closed' && phase.pr !== null) {
+      // Reopened, or reopened and merged, since: follow the PR; still closed: stay paused.
+      if (answer?.kind !== 'pull-request') return ask({ kind: 'read-pull-request', pr: phase.pr });
+      if (answer.pr.state === 'closed' && !answer.pr.merged) {
+        answer = null;
+        pause(say('reason.closed-unmerged', { number: index + 1, id: phase.id }));
+        personNext(say('next.reopen', { pr: String(phase.pr) }), `reopen:${phase.id}:${phase.pr}`);
+        return finish(w, actions);
+      }
+      phase.status = 'open';
+      phase.note = null;
+      state.status = 'running';
+      state.reason = null;
+    }
     if (phase.status === 'closed') {
       pause(say('reason.closed-unmerged', { number: index + 1, id: phase.id }));
       personNext(say('next.reopen', { pr: String(phase.pr) }), `reopen:${phase.id}:${phase.pr}`);
@@ -195,13 +223,8 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
       if (decision.status === 'fail') {
         phase.status = 'failed';
         pause(decision.reason);
-        const handover = `gate-failed:${phase.id}:${phase.mergeSha ?? phase.pr}`;
-        personNext(say('next.fix-cluster'), handover);
-        if (state.handover !== handover) {
-          state.handover = handover;
-          actions.push({ kind: 'hand-over', handover, text: w.next!.text, failure: { index, decision } });
-        }
-        return finish(w, actions);
+        personNext(say('next.fix-cluster'), `gate-failed:${phase.id}:${phase.mergeSha ?? phase.pr}`);
+        return finish(w, actions, { index, decision });
       }
       w.continued = false;
       phase.status = 'passed';
@@ -294,25 +317,41 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
  * The walk ends: an upgrade whose phases all passed is complete, and its lock is given back; a
  * paused one waits for a person; a person whose turn is new is told.
  */
-function finish(w: Draft, actions: WalkAction[]): WalkStep {
+function finish(w: Draft, actions: WalkAction[], failure: HandOver['failure'] = null): WalkStep {
   const { state } = w;
   if (state.phases.every(isSettled) && isActive(state)) {
     state.status = state.mode === 'rollback' ? 'rolled-back' : 'completed';
     state.reason = null;
     actions.push({ kind: 'release-lock' });
   }
-  if (state.status === 'paused' && w.next?.actor !== 'person') {
-    // Paused without a phase-specific step (the plan refused, the lock held elsewhere, a branch refused).
-    w.next = { actor: 'person', text: null, handover: `paused:${textDigest(state.reason ?? '')}` };
-  }
+  if (state.status === 'paused' && w.next?.actor !== 'person') w.next = pausedMove(state.reason);
   if (!isActive(state)) w.next = null;
-  const next = w.next;
-  if (next?.actor === 'person' && next.handover !== state.handover) {
-    state.handover = next.handover;
-    actions.push({ kind: 'hand-over', handover: next.handover, text: next.text, failure: null });
-  }
+  const handOver = handOverFor(state, w.next, failure);
+  if (handOver) actions.push(handOver);
   w.done = true;
   return { walk: w, actions };
+}
+
+/** The next move of an upgrade paused without a phase-specific step (the plan refused, the lock held elsewhere, a branch refused). */
+export function pausedMove(reason: string | null): NextMove {
+  return { actor: 'person', text: null, handover: `paused:${textDigest(reason ?? '')}` };
+}
+
+/**
+ * Whether `next` is a new hand-over, recorded in `state` (changed in place): the person is told
+ * once per hand-over. The bot's turn ends one, so the same hand-over later (a gate failing again
+ * after a retry) is news again.
+ */
+export function handOverFor(state: UpgradeState, next: NextMove | null, failure: HandOver['failure'] = null): HandOver | null {
+  if (next?.actor === 'bot') state.handover = null;
+  if (next?.actor !== 'person' || next.handover === state.handover) return null;
+  const first = state.handover === undefined;
+  state.handover = next.handover;
+  // A state written before hand-overs were told: this turn began then, and its people know.
+  if (first) return null;
+  state.handovers = (state.handovers ?? 0) + 1;
+  const marker = `${next.handover}.u${textDigest(state.startedAt ?? state.plannedAt ?? state.target)}.${state.handovers}`;
+  return { kind: 'hand-over', handover: next.handover, marker, text: next.text, failure };
 }
 
 /**

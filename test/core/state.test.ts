@@ -30,6 +30,11 @@ const state: UpgradeState = {
       gate: { mergedAt: '2026-11-22T10:00:00.000Z', healthySince: null, wasHealthy: false },
     },
   ],
+  handover: 'check:control-plane:aaaaaaa',
+  handovers: 2,
+  labels: { issue: 'waiting-for-you', pr: 12 },
+  plannedAt: 'b'.repeat(40),
+  startedAt: '2026-11-22T09:00:00.000Z',
 };
 
 const key = deriveStateKey('webhook-secret-of-this-app');
@@ -39,6 +44,14 @@ describe('state block', () => {
     const block = renderStateBlock(state, key);
     expect(block).toMatch(/^<!-- mesh-upgrade-state:v2 [A-Za-z0-9+/=]+ [A-Za-z0-9_-]{43} -->$/);
     expect(parseStateBlock(`### Plan\n\n${block}\n`, key)).toEqual({ kind: 'state', state });
+  });
+
+  it('reads a block written before hand-overs, labels and start times with defaults that tell nobody again', () => {
+    const { handover: _h, handovers: _n, labels: _l, plannedAt: _p, startedAt: _s, ...older } = state;
+    const parsed = parseStateBlock(renderStateBlock(older as UpgradeState, key), key);
+    expect(parsed).toMatchObject({ kind: 'state', state: { labels: { issue: null, pr: null }, plannedAt: null, startedAt: null } });
+    // Unknown, not null: the walk records the current turn without telling anybody (walk.test.ts).
+    expect(parsed.kind === 'state' && parsed.state.handover).toBeUndefined();
   });
 
   it('rejects blocks it cannot trust', () => {

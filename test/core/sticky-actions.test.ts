@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionMarker, newlyTicked, tickedActions, untickAll } from '../../src/core/sticky-actions.js';
+import { actionMarker, newlyTicked, tickedActions, untick } from '../../src/core/sticky-actions.js';
 
 const body = (continueBox: string, abortBox: string) =>
   [
@@ -24,7 +24,8 @@ describe('boxes of the sticky comment', () => {
     expect(newlyTicked(body('[ ]', '[ ]'), `${body('[ ]', '[ ]')}\nanything`)).toEqual([]);
   });
 
-  it('unticks the marked boxes and nothing else', () => {
-    expect(untickAll(body('[x]', '[x]'))).toBe(body('[ ]', '[ ]'));
+  it('unticks the boxes acted on and nothing else', () => {
+    expect(untick(body('[x]', '[x]'), ['continue', 'abort'])).toBe(body('[ ]', '[ ]'));
+    expect(untick(body('[x]', '[x]'), ['abort'])).toBe(body('[x]', '[ ]'));
   });
 });

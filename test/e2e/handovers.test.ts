@@ -3,7 +3,8 @@ import { mentionsIn } from '../../demo/github/domain/issues.js';
 import { DemoHarness } from '../../demo/harness.js';
 import { drive, TARGET } from '../../demo/scenarios/drive.js';
 
-const HANDOVER = /<!-- mesh-upgrade-handover:(\S+) -->/;
+/** A hand-over comment's marker: what it is about, then which upgrade and which hand-over of it. */
+const HANDOVER = /<!-- mesh-upgrade-handover:(\S+)\.u\w+\.\d+ -->/;
 
 async function withReviewers(reviewers: string): Promise<DemoHarness> {
   const h = await DemoHarness.create({ verbose: false, print: () => {} });

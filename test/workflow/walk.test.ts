@@ -103,7 +103,13 @@ describe('walk step: each observation moves the state one way, and the walk says
     it('a PR to review is a new hand-over: told, and remembered in the state', () => {
       const { walk, actions } = reviewing(null);
       expect(actions.filter((a) => a.kind === 'hand-over')).toEqual([
-        { kind: 'hand-over', handover: 'review:control-plane:2', text: 'review and merge #2.', failure: null },
+        {
+          kind: 'hand-over',
+          handover: 'review:control-plane:2',
+          marker: expect.stringMatching(/^review:control-plane:2\.u\w+\.1$/),
+          text: 'review and merge #2.',
+          failure: null,
+        },
       ]);
       expect(walk.state.handover).toBe('review:control-plane:2');
       // Walked again (a timer, a status, a redelivered event): the same hand-over, nobody told twice.
@@ -143,6 +149,79 @@ describe('walk step: each observation moves the state one way, and the walk says
         reason: 'another reason',
       }));
       expect(kinds(other.actions)).toContain('hand-over');
+    });
+
+    it('a state from before hand-overs records the current turn and tells nobody (they were told then)', () => {
+      const { handover: _unknown, ...older } = state([phase('control-plane', { status: 'open', pr: 2 })]);
+      const { walk, actions } = walkThrough(beginWalk(context, older as UpgradeState, { continued: false }), () => ({
+        kind: 'pull-request',
+        pr: pr(2),
+      }));
+      expect(kinds(actions)).toEqual(['read-pull-request']);
+      expect(walk.state.handover).toBe('review:control-plane:2');
+    });
+
+    it("the bot's turn ends a hand-over: a gate failing again after a retry is told again", () => {
+      const failing = { kind: 'gate' as const, plan: null, planFailure: null };
+      const merged = state([phase('control-plane', { status: 'merged', pr: 2, mergeSha: 'm'.repeat(40) })]);
+      const first = walkThrough(beginWalk(context, merged, { continued: false }), () => ({
+        ...failing,
+        outcome: outcome({ status: 'fail', reason: 'Degraded', resources: [] }),
+      }));
+      expect(kinds(first.actions)).toContain('hand-over');
+      // Retried: the gate waits on Argo CD (the bot's turn), then fails again.
+      const retried = {
+        ...first.walk.state,
+        status: 'running' as const,
+        phases: [{ ...first.walk.state.phases[0]!, status: 'merged' as const }],
+      };
+      const waiting = walkThrough(beginWalk(context, retried, { continued: true }), () => ({
+        ...failing,
+        outcome: outcome({ status: 'wait', reason: 'syncing' }, { retryAfterMs: 1_000 }),
+      }));
+      expect(waiting.walk.state.handover).toBeNull();
+      const again = walkThrough(beginWalk(context, waiting.walk.state, { continued: false }), () => ({
+        ...failing,
+        outcome: outcome({ status: 'fail', reason: 'Degraded', resources: [] }),
+      }));
+      const told = again.actions.filter((a) => a.kind === 'hand-over');
+      expect(told).toHaveLength(1);
+      expect(told[0]).toMatchObject({ marker: expect.stringMatching(/\.2$/) });
+    });
+
+    it('a failed phase walked by an event (status, a timer) stays failed and paused: nothing after it opens', () => {
+      const failed = state(
+        [phase('control-plane', { status: 'failed', pr: 2, mergeSha: 'm'.repeat(40), note: 'Degraded' }), phase('gateways')],
+        {
+          status: 'paused',
+          reason: 'Degraded',
+        },
+      );
+      const { walk, actions } = walkThrough(beginWalk(context, failed, { continued: false }), () => {
+        throw new Error('nothing to ask');
+      });
+      expect(walk.state).toMatchObject({ status: 'paused', reason: 'Degraded' });
+      expect(walk.state.phases.map((p) => p.status)).toEqual(['failed', 'pending']);
+      expect(walk.next).toMatchObject({ actor: 'person', handover: `gate-failed:control-plane:${'m'.repeat(40)}` });
+      expect(kinds(actions)).toEqual(['hand-over']);
+    });
+
+    it('a closed phase whose PR was reopened (or reopened and merged) is followed again', () => {
+      const closed = state([phase('control-plane', { status: 'closed', pr: 2 }), phase('gateways')], {
+        status: 'paused',
+        reason: 'closed',
+      });
+      const reopened = walkThrough(beginWalk(context, closed, { continued: false }), () => ({ kind: 'pull-request', pr: pr(2) }));
+      expect(reopened.walk.state).toMatchObject({ status: 'running', reason: null });
+      expect(reopened.walk.state.phases[0]).toMatchObject({ status: 'open', pr: 2 });
+      expect(reopened.walk.next).toMatchObject({ text: 'review and merge #2.' });
+      const mergedSince = walkThrough(beginWalk(context, closed, { continued: false }), (q) =>
+        q.kind === 'read-pull-request'
+          ? { kind: 'pull-request', pr: merged(2) }
+          : { kind: 'gate', outcome: outcome({ status: 'wait', reason: 'waiting for a maintainer' }), plan: null, planFailure: null },
+      );
+      expect(mergedSince.walk.state.phases[0]).toMatchObject({ status: 'merged', mergeSha: 'm'.repeat(40) });
+      expect(mergedSince.walk.state.status).toBe('running');
     });
 
     it('a finished upgrade has no next move', () => {
@@ -233,6 +312,7 @@ describe('walk step: each observation moves the state one way, and the walk says
         {
           kind: 'hand-over',
           handover: `gate-failed:control-plane:${'m'.repeat(40)}`,
+          marker: expect.stringContaining('gate-failed:control-plane:'),
           text: 'fix the cluster and say `/upgrade continue` to check again, or `/upgrade abort`.',
           failure: { index: 0, decision },
         },

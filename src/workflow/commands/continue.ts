@@ -43,8 +43,9 @@ export async function continueUpgrade(env: WorkflowEnv, event: CommandComment, v
   if (decision.kind === 'reply') return replyOnce(env, event, decision.text);
   if (decision.kind !== 'resume') return;
   const advanced = await advance(env, { ...tracking!, state: decision.state }, view, { continued: true });
+  const status = statusReply(env.messages, advanced.state, advanced.next, advanced.stickyUrl);
   const text =
     advanced.refusal ??
-    env.messages.say('reply.continued', { status: statusReply(env.messages, advanced.state, advanced.next, advanced.stickyUrl) });
+    env.messages.say(advanced.state.status === 'paused' ? 'reply.continue-still-paused' : 'reply.continued', { status });
   await replyOnce(env, event, text);
 }

@@ -58,8 +58,14 @@ export async function syncStateLabels(
   for (const change of stateLabelChanges(state, next, opened)) {
     const labels = await env.repo.listLabels(change.target);
     const kept = labels.filter((name) => !isStateLabelName(name));
-    const wanted = change.label === null ? kept : [...kept, stateLabelName(change.label)];
-    if (wanted.length !== labels.length || wanted.some((name, i) => name !== labels[i])) await env.repo.setLabels(change.target, wanted);
+    const wanted = change.label === null ? null : stateLabelName(change.label);
+    if (kept.length < labels.length - (wanted !== null && labels.includes(wanted) ? 1 : 0)) {
+      // Another state label to take off: the whole list is written (the GitHub API contract this app keeps to has no remove-one call).
+      await env.repo.setLabels(change.target, wanted === null ? kept : [...kept, wanted]);
+    } else if (wanted !== null && !labels.includes(wanted)) {
+      // Only adding: labels someone sets meanwhile are not overwritten.
+      await env.repo.addLabels(change.target, [wanted]);
+    }
   }
   return { ...state, labels: { issue: stateLabelOf(state, next), pr: labelledPullRequest(state) } };
 }

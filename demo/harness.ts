@@ -314,7 +314,7 @@ export class DemoHarness {
   /** The bot's comments on an issue besides the sticky one and the hand-overs (answers to commands, notes). */
   botReplies(issue: number): string[] {
     // A failed gate's comment says what failed: it counts as a note, and as a hand-over.
-    return this.botComments(issue).filter((body) => !isHandover(body) || body.includes(`${HANDOVER}gate-failed:`));
+    return this.botComments(issue).filter((body) => !isHandover(body) || body.includes(`${HANDOVER}gate-failed:`) || body.includes(REPLY));
   }
 
   /** The bot's comments that tell a person it is their turn (a failed gate's comment among them). */
@@ -395,6 +395,7 @@ function indent(text: string): string {
 }
 
 const HANDOVER = '<!-- mesh-upgrade-handover:';
+const REPLY = '<!-- mesh-upgrade-reply:';
 
 function isHandover(body: string): boolean {
   return body.includes(HANDOVER);

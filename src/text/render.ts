@@ -536,10 +536,22 @@ function commandLine(line: string): string {
 }
 
 /** A reply to one command comment (refusals, help, status), marked so it is posted once. */
-export function renderReply(templates: Templates, key: number | string, text: string, issueLink: string | null = null): string {
+/** People a reply tells that it is their turn (mentions the bot wrote, and the hand-over's marker). */
+export interface ReplyNotice {
+  readonly who: string;
+  readonly marker: string;
+}
+
+export function renderReply(
+  templates: Templates,
+  key: number | string,
+  text: string,
+  issueLink: string | null = null,
+  notify: ReplyNotice | null = null,
+): string {
   const marker = replyMarker(key);
-  // Replies quote names from the repo and messages from GitHub or Argo CD: no mention, no HTML.
-  return `${clampKeeping(render(templates.reply, { text: plainText(text), issueLink, marker }).trim(), marker, BODY_LIMIT, CUT_NOTE)}\n`;
+  // Replies quote names from the repo and messages from GitHub or Argo CD: no mention, no HTML (the notice's mentions are the bot's own).
+  return `${clampKeeping(render(templates.reply, { text: plainText(text), issueLink, notify, marker }).trim(), marker, BODY_LIMIT, CUT_NOTE)}\n`;
 }
 
 export function renderHelp(messages: Messages): string {

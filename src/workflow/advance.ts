@@ -12,7 +12,7 @@ import { gateQuestion, phaseExpectations, touchedApplications } from './gate-que
 import { tellHandOver } from './hand-over.js';
 import { type RepoView, replan } from './repo-view.js';
 import { type Tracking, writeSticky } from './tracking.js';
-import { beginWalk, isQuestion, step, type Walk, type WalkAction, type WalkObservation } from './walk.js';
+import { beginWalk, type HandOver, isQuestion, step, type Walk, type WalkAction, type WalkObservation } from './walk.js';
 
 /** Where a walk acts: the repo as read, and the sticky comment a hand-over links to. */
 interface WalkSite {
@@ -20,10 +20,14 @@ interface WalkSite {
   readonly stickyUrl: string;
   /** PRs this walk created (they carry the `waiting-for-you` state label from the start). */
   readonly opened: Set<number>;
+  /** Hand-overs the command's reply tells (a failed gate's is told on its own: it carries the details). */
+  readonly deferred: HandOver[] | null;
 }
 
 /** How a walk ended: the state shown, the next move, and why a `/upgrade continue` could not pass the current phase. */
 export interface Advanced {
+  /** A hand-over left to the command's reply to tell (`handOverInReply`), so the person gets one comment, not two. */
+  readonly handOver: HandOver | null;
   readonly state: UpgradeState;
   readonly next: NextMove | null;
   readonly refusal: string | null;
@@ -39,11 +43,11 @@ export async function advance(
   env: WorkflowEnv,
   tracking: Tracking,
   view: RepoView,
-  options: { continued: boolean; plan?: UpgradePlan },
+  options: { continued: boolean; plan?: UpgradePlan; handOverInReply?: boolean },
 ): Promise<Advanced> {
   const gate = env.gateFor(view.config);
   const context = { messages: env.messages, graceHours: view.config.scaleDownGraceHours, headSha: view.head.sha, base: view.base };
-  const at: WalkSite = { view, stickyUrl: tracking.comment.htmlUrl, opened: new Set() };
+  const at: WalkSite = { view, stickyUrl: tracking.comment.htmlUrl, opened: new Set(), deferred: options.handOverInReply ? [] : null };
   let result = step(
     beginWalk(context, tracking.state, { continued: options.continued, plan: options.plan ?? null }),
     { kind: 'begin' },
@@ -60,7 +64,13 @@ export async function advance(
   }
   const { walk } = result;
   const written = await writeSticky(env, tracking, walk.state, walk.plan, walk.next, view, at.opened);
-  return { state: written.state, next: walk.next, refusal: walk.refusal, stickyUrl: tracking.comment.htmlUrl };
+  return {
+    state: written.state,
+    next: walk.next,
+    refusal: walk.refusal,
+    stickyUrl: tracking.comment.htmlUrl,
+    handOver: at.deferred?.at(-1) ?? null,
+  };
 }
 
 async function perform(env: WorkflowEnv, walk: Walk, action: WalkAction, at: WalkSite): Promise<void> {
@@ -70,6 +80,10 @@ async function perform(env: WorkflowEnv, walk: Walk, action: WalkAction, at: Wal
       env.scheduler?.schedule(issueKey(env, state.issue), action.delayMs, () => env.recheck(state.issue));
       return;
     case 'hand-over':
+      if (at.deferred && !action.failure) {
+        at.deferred.push(action);
+        return;
+      }
       return tellHandOver(env, walk.state, action, { stickyUrl: at.stickyUrl, reviewers: at.view.config.reviewers });
     case 'release-lock':
       await env.repo.releaseLockOf(lockRef(state.cluster), state.issue);

@@ -1,7 +1,7 @@
 import { handoverMarker } from '../core/markers.js';
 import type { UpgradeState } from '../core/state.js';
 import { plainText } from '../core/user-text.js';
-import { fitComment, mentionsOf, renderResourceTable } from '../text/render.js';
+import { fitComment, mentionsOf, type ReplyNotice, renderResourceTable } from '../text/render.js';
 import type { WorkflowEnv } from './context.js';
 import type { HandOver } from './walk.js';
 
@@ -43,4 +43,10 @@ export async function tellHandOver(
     });
   }
   await env.repo.createComment(state.issue, fitComment(`${text}\n${marker}`, marker));
+}
+
+/** A hand-over told in the reply to the command that led to it: the people it mentions and its marker. */
+export function replyNotice(state: UpgradeState, handOver: HandOver | null, reviewers: readonly string[]): ReplyNotice | null {
+  if (!handOver) return null;
+  return { who: mentionsOf([state.requestedBy, ...reviewers]), marker: handoverMarker(handOver.marker) };
 }

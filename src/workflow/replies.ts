@@ -1,5 +1,5 @@
 import { PERMISSION_REFUSAL_MARKER, replyMarker } from '../core/markers.js';
-import { renderReply } from '../text/render.js';
+import { type ReplyNotice, renderReply } from '../text/render.js';
 import type { WorkflowEnv } from './context.js';
 
 /** The command comment a reply answers. */
@@ -19,13 +19,19 @@ function replyKeyOf(event: CommandComment): string {
 const OUTSIDER_REPLY_INTERVAL_MS = 3_600_000;
 
 /** Answers a command comment once: a redelivered event finds the marked reply and says nothing. */
-export async function replyOnce(env: WorkflowEnv, event: CommandComment, text: string, issueLink: string | null = null): Promise<void> {
+export async function replyOnce(
+  env: WorkflowEnv,
+  event: CommandComment,
+  text: string,
+  issueLink: string | null = null,
+  notify: ReplyNotice | null = null,
+): Promise<void> {
   // A comment seen for the first time (our 👀 was new) cannot have a reply yet; a redelivery checks.
   if (!env.firstSighting.has(event.commentId)) {
     const comments = await env.repo.listIssueComments(event.issue);
     if (comments.some((c) => c.byThisApp && c.body.includes(replyMarker(replyKeyOf(event))))) return;
   }
-  await env.repo.createComment(event.issue, renderReply(env.templates, replyKeyOf(event), text, issueLink));
+  await env.repo.createComment(event.issue, renderReply(env.templates, replyKeyOf(event), text, issueLink, notify));
 }
 
 /**

@@ -43,10 +43,14 @@ describe('hand-overs: a person is mentioned exactly once each time the next move
     expect(mentions.filter((m) => !['alice', 'bob', 'example-org/platform'].includes(m.login))).toEqual([]);
     // Each links the plan comment and says what to do.
     const sticky = h.sim.comments(issue).find((c) => (c.body ?? '').includes('mesh-upgrade-state'))!;
+    // Each links the plan comment and says what to do; told in the answer to the command that led to it, when there was one.
     for (const c of handovers) {
-      expect(c.body).toContain(`[Plan comment](${sticky.html_url})`);
-      expect(c.body).toMatch(/Next: (review and merge #\d+|check phase \d+ with the commands in #\d+)/);
+      expect(c.body).toContain(sticky.html_url);
+      expect(c.body).toMatch(/Next( for alice)?: (review and merge #\d+|check phase \d+ with the commands in #\d+)/);
     }
+    const answers = handovers.filter((c) => c.body!.includes('<!-- mesh-upgrade-reply:'));
+    expect(answers.length).toBeGreaterThan(0);
+    for (const c of answers) expect(c.body).toContain('Continued.');
   });
 
   it('a pause hands over once with its reason; asking again (status) tells nobody again', async () => {

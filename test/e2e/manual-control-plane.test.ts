@@ -62,7 +62,7 @@ describe('a manual control-plane phase whose result belongs in git', () => {
     const replies = h.botReplies(issue);
     expect(replies).toHaveLength(2);
     expect(replies[1]).toContain('Continued. Upgrade of `prod` to `asm-1140-0`: **running**');
-    expect(replies[1]).toContain('Next: alice: review and merge #');
+    expect(replies[1]).toContain('Next for alice: review and merge #');
   });
 });
 

@@ -35,7 +35,7 @@ describe('review regressions', () => {
     expect(after.phases.find((p) => p.id === failed.id)!.status).toBe('failed');
     expect(h.sim.pullRequests()).toHaveLength(prs);
     expect(h.handovers(issue)).toHaveLength(told);
-    expect(h.botReplies(issue).at(-1)).toContain('Next: alice: fix the cluster');
+    expect(h.botReplies(issue).at(-1)).toContain('Next for alice: fix the cluster');
   });
 
   it('a dry run offers no box to tick', async () => {

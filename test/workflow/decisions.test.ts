@@ -214,7 +214,7 @@ describe('status', () => {
     const state = running([phase('control-plane', { title: 'Control plane', status: 'open', pr: 2 })]);
     const review = { actor: 'person' as const, text: 'review and merge #2.', handover: 'review:control-plane:2' };
     expect(statusReply(messages, state, review, 'u')).toBe(
-      'Upgrade of `prod` to `asm-1140-0`: **running**. Current phase: Control plane. Next: alice: review and merge #2. Details: u',
+      'Upgrade of `prod` to `asm-1140-0`: **running**. Current phase: Control plane. Next for alice: review and merge #2. Details: u',
     );
     const argo = { actor: 'bot' as const, text: 'waiting for Argo CD.' };
     expect(statusReply(messages, state, argo, 'u')).toContain('Next: waiting for Argo CD. Details');

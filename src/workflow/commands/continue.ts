@@ -2,6 +2,7 @@ import type { UpgradeState } from '../../core/state.js';
 import type { Messages } from '../../text/messages.js';
 import { advance } from '../advance.js';
 import type { WorkflowEnv } from '../context.js';
+import { replyNotice } from '../hand-over.js';
 import { type CommandComment, replyOnce } from '../replies.js';
 import type { RepoView } from '../repo-view.js';
 import { findTracking } from '../tracking.js';
@@ -42,10 +43,10 @@ export async function continueUpgrade(env: WorkflowEnv, event: CommandComment, v
   }
   if (decision.kind === 'reply') return replyOnce(env, event, decision.text);
   if (decision.kind !== 'resume') return;
-  const advanced = await advance(env, { ...tracking!, state: decision.state }, view, { continued: true });
+  const advanced = await advance(env, { ...tracking!, state: decision.state }, view, { continued: true, handOverInReply: true });
   const status = statusReply(env.messages, advanced.state, advanced.next, advanced.stickyUrl);
   const text =
     advanced.refusal ??
     env.messages.say(advanced.state.status === 'paused' ? 'reply.continue-still-paused' : 'reply.continued', { status });
-  await replyOnce(env, event, text);
+  await replyOnce(env, event, text, null, replyNotice(advanced.state, advanced.handOver, view.config.reviewers));
 }

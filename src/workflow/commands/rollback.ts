@@ -4,6 +4,7 @@ import type { UpgradeState } from '../../core/state.js';
 import type { Messages } from '../../text/messages.js';
 import { advance } from '../advance.js';
 import type { WorkflowEnv } from '../context.js';
+import { replyNotice } from '../hand-over.js';
 import { type CommandComment, replyOnce } from '../replies.js';
 import { planFor, type RepoView } from '../repo-view.js';
 import { findTracking } from '../tracking.js';
@@ -64,7 +65,8 @@ export async function rollback(env: WorkflowEnv, event: CommandComment, view: Re
     return replyOnce(env, event, messages.say('reply.rollback-cluster-held', { cluster: state.cluster, issue: String(lock.issue) }));
   const back = rollbackState(messages, closed.state, planned.plan, event.author, env.now());
   env.log.info({ issue: state.issue, cluster: state.cluster, back: back.target, phases: back.phases.length }, 'rollback planned');
-  await advance(env, { ...tracking!, state: back }, view, { continued: false, plan: planned.plan });
+  const advanced = await advance(env, { ...tracking!, state: back }, view, { continued: false, plan: planned.plan, handOverInReply: true });
   const count = back.phases.filter((p) => p.status !== 'done').length;
-  await replyOnce(env, event, messages.say('reply.rolling-back', { cluster: state.cluster, from: state.target, to: back.target, count }));
+  const text = messages.say('reply.rolling-back', { cluster: state.cluster, from: state.target, to: back.target, count });
+  await replyOnce(env, event, text, null, replyNotice(advanced.state, advanced.handOver, view.config.reviewers));
 }

@@ -3,6 +3,7 @@ import type { UpgradeState } from '../../core/state.js';
 import type { Messages } from '../../text/messages.js';
 import { advance } from '../advance.js';
 import type { WorkflowEnv } from '../context.js';
+import { replyNotice } from '../hand-over.js';
 import { type CommandComment, replyOnce } from '../replies.js';
 import type { RepoView } from '../repo-view.js';
 import { findTracking } from '../tracking.js';
@@ -30,6 +31,7 @@ export async function status(env: WorkflowEnv, event: CommandComment, view: Repo
   if (!isActive(tracking.state)) {
     return replyOnce(env, event, statusReply(env.messages, tracking.state, null, tracking.comment.htmlUrl));
   }
-  const advanced = await advance(env, tracking, view, { continued: false });
-  await replyOnce(env, event, statusReply(env.messages, advanced.state, advanced.next, advanced.stickyUrl));
+  const advanced = await advance(env, tracking, view, { continued: false, handOverInReply: true });
+  const notice = replyNotice(advanced.state, advanced.handOver, view.config.reviewers);
+  await replyOnce(env, event, statusReply(env.messages, advanced.state, advanced.next, advanced.stickyUrl), null, notice);
 }

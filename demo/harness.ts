@@ -108,8 +108,9 @@ export class DemoHarness {
   private probot: Probot | null = null;
   private readonly privateKey: string;
   readonly print: (text: string) => void;
-  /** The story told once (HarnessOptions.verbose false), or null when everything is printed. */
-  readonly story: Story | null;
+  /** The story: each event on its own line (with `verbose`, the plan comment after every step and each PR's body too). */
+  readonly story: Story;
+  private readonly verbose: boolean;
 
   readonly clock: VirtualClock;
   readonly scheduler: VirtualScheduler;
@@ -127,8 +128,9 @@ export class DemoHarness {
     this.scheduler = new VirtualScheduler(clock);
     this.appScheduler = options.scheduler ?? this.scheduler;
     const print = options.print ?? (() => undefined);
-    this.story = options.verbose === false ? new Story(this, print) : null;
-    this.print = this.story ? (text) => this.story!.line(text) : print;
+    this.story = new Story(this, print);
+    this.verbose = options.verbose !== false;
+    this.print = (text) => this.story.line(text);
     this.argocdToken = options.argocdToken ?? true;
     this.privateKey = generateKeyPairSync('rsa', {
       modulusLength: 2048,
@@ -177,7 +179,7 @@ export class DemoHarness {
     this.clock.advance(ms);
     await this.argo?.tick();
     await this.scheduler.runDue();
-    this.story?.observe();
+    this.story.observe();
   }
 
   /** Lets virtual time pass in one-second steps: Argo CD moves on, due gate checks run. */
@@ -187,7 +189,7 @@ export class DemoHarness {
       await this.argo?.tick();
       await this.scheduler.runDue();
     }
-    this.story?.observe();
+    this.story.observe();
   }
 
   /** The running app instance (started on first use). */
@@ -259,7 +261,7 @@ export class DemoHarness {
 
   openIssue(login: string, title: string): number {
     const issue = this.sim.openIssue(login, title, 'Tracking the service mesh upgrade of this cluster.').issue.number;
-    this.story?.issueOpened(login, issue, title);
+    this.story.issueOpened(login, issue, title);
     return issue;
   }
 
@@ -291,14 +293,14 @@ export class DemoHarness {
 
   async close(pr: number, login = 'alice'): Promise<void> {
     this.print(`\n✖️ @${login} closes #${pr} without merging`);
-    this.story?.prClosedByPerson(pr);
+    this.story.prClosedByPerson(pr);
     await this.deliver('pull_request', this.sim.closePullRequest(pr, login));
   }
 
   async deliver(name: string, payload: unknown, times = 1): Promise<void> {
     const id = crypto.randomUUID();
     for (let i = 0; i < times; i++) await this.sim.deliver((await this.app()).webhooks, name, payload, { id });
-    this.story?.observe();
+    this.story.observe();
   }
 
   /** The upgrade state in the bot's sticky comment on an issue. */
@@ -343,7 +345,7 @@ export class DemoHarness {
   }
 
   printPullRequest(prNumber: number): void {
-    if (this.story) return; // its 📬 line was printed when it opened
+    if (!this.verbose) return; // its 📬 line was printed when it opened
     const pr = this.sim.pullRequests().find((p) => p.number === prNumber)!;
     this.print(
       `\n📬 Pull request #${pr.number}: ${pr.title}\n   branch ${pr.head.ref}\n   files: ${this.filesOf(pr.number).join(', ')}\n\n${indent(pr.body ?? '')}`,
@@ -352,7 +354,7 @@ export class DemoHarness {
 
   printSticky(issue: number): void {
     const body = this.stickyComment(issue);
-    if (body && this.story) this.story.sticky(issue, body);
+    if (body && !this.verbose) this.story.sticky(issue, body);
     else if (body) this.print(`\n📋 Plan comment on #${issue}:\n\n${indent(elideStateBlock(body))}`);
   }
 

@@ -138,7 +138,7 @@ export async function runDemo(argv: readonly string[], io: DemoIO): Promise<numb
     transcript = { ...base, final: { ...base.final, reason: finalReason(h, result.trackingIssue) } };
   }
 
-  h.story?.end(result.trackingIssue, result.trackingIssue === null ? null : h.stickyComment(result.trackingIssue));
+  h.story.end(result.trackingIssue, result.trackingIssue === null ? null : h.stickyComment(result.trackingIssue));
   print(
     `\n■ final: ${transcript.final.status}${transcript.final.phase ? ` at ${transcript.final.phase}` : ''}; ${transcript.pullRequests.length} pull request(s); ${transcript.githubRequests.length} GitHub requests`,
   );

@@ -198,8 +198,9 @@ function chooseCluster(config: RepoConfig, name: string | undefined, path: strin
 
 async function load(repo: string, path: string | undefined, configInRepo: string | undefined) {
   try {
-    // The repo config is not a manifest (the bot leaves it out of its snapshot too).
+    // The repo config is not a manifest (the bot leaves it out of its snapshot too), nor is a --config file inside the repo.
     const snapshot = new Map(await readLocalRepo(repo));
+    snapshot.delete(CONFIG_PATH);
     if (configInRepo !== undefined) snapshot.delete(configInRepo);
     return scopeSnapshot(snapshot, path);
   } catch (error) {

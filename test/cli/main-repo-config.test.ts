@@ -112,12 +112,15 @@ describe('the CLI reads the repo config', () => {
     const dir = await repoWith('strategy: tag\n');
     expect(ids(await planJson(dir, '--config', outside))).toContain('workloads-3');
     expect(ids(await planJson(dir, '--config', outside))).not.toContain('workloads');
+    // The repo's own config file, not read with --config, is still no manifest.
+    expect((await planJson(dir, '--config', outside)).warnings.map((w) => w.file)).not.toContain(CONFIG_PATH);
 
     await mkdir(join(dir, 'ops'));
     await writeFile(join(dir, 'ops/mesh-upgrade.yml'), 'canary: [payments]\n', 'utf8');
     const inside = await planJson(dir, '--config', join(dir, 'ops/mesh-upgrade.yml'));
     expect(ids(inside)).toEqual(['control-plane', 'gateways', 'workloads-1', 'workloads-2', 'default-revision', 'cleanup']);
     expect(inside.warnings.map((w) => w.file)).not.toContain('ops/mesh-upgrade.yml');
+    expect(inside.warnings.map((w) => w.file)).not.toContain(CONFIG_PATH);
   });
 
   it('a missing --config FILE is a usage error', async () => {

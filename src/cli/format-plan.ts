@@ -18,6 +18,7 @@ export function formatPlan(plan: UpgradePlan, words: CliWords, style: Style = PL
   const from = plan.from.revision ? `${plan.from.revision}${plan.from.version ? ` (${plan.from.version})` : ''}` : unnamed;
   const to = `${plan.to.revision}${plan.to.version ? ` (${plan.to.version})` : ''}`;
   lines.push(style.bold(words.say('plan.heading', { from, to, install: plan.install })), '');
+  const idWidth = Math.max(18, ...plan.phases.map((p) => p.id.length));
   plan.phases.forEach((phase, i) => {
     const done = phase.status === 'done';
     const status = done ? style.green(phase.status.padEnd(8)) : style.yellow(phase.status.padEnd(8));
@@ -25,11 +26,11 @@ export function formatPlan(plan: UpgradePlan, words: CliWords, style: Style = PL
       words.say('plan.phase-estimate', { minutes: phase.estimatedMinutes, pods: phase.pods > 0 ? phase.pods : null }),
     );
     const title = done ? style.dim(phase.title) : style.bold(phase.title);
-    lines.push(`${String(i + 1).padStart(2)}. ${style.cyan(phase.id.padEnd(18))} ${status} ${title}  ${estimate}`);
+    lines.push(`${String(i + 1).padStart(2)}. ${style.cyan(phase.id.padEnd(idWidth))} ${status} ${title}  ${estimate}`);
     for (const c of phase.changes) {
       const action = c.action === 'create' ? style.green : c.action === 'delete' ? style.red : style.yellow;
       lines.push(
-        `      ${action(c.action.padEnd(6))} ${c.kind} ${c.namespace ? `${c.namespace}/` : ''}${c.name}  ${style.dim(`[${c.file}]`)}`,
+        `      ${action(c.action.padEnd(6))} ${c.kind} ${c.namespace && c.kind !== 'Namespace' ? `${c.namespace}/` : ''}${c.name}  ${style.dim(`[${c.file}]`)}`,
       );
     }
     for (const step of phase.manual) lines.push(`      ${style.magenta(words.say('plan.manual'))} ${step}`);

@@ -260,7 +260,7 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
       // The old istiod stays scaled down, and recoverable, for the grace period before it is deleted.
       const graceEnds = Date.parse(previous.gate.mergedAt) + w.context.graceHours * 3_600_000;
       if (now.getTime() < graceEnds) {
-        const until = new Date(graceEnds).toISOString();
+        const until = `${new Date(graceEnds).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
         phase.note = say('note.grace-period', { until });
         botNext(say('next.grace-period', { until, from: String(state.from) }));
         actions.push({ kind: 'schedule-check', delayMs: graceEnds - now.getTime() });

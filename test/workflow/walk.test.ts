@@ -436,7 +436,7 @@ describe('walk step: each observation moves the state one way, and the walk says
       ];
       const { walk, actions } = walkThrough(pending(phases), withPlan(plan([{ id: 'scale-down', status: 'done' }, { id: 'cleanup' }])));
       expect(actions.at(-1)).toEqual({ kind: 'schedule-check', delayMs: 20 * 3_600_000 });
-      expect(walk.state.phases[1]!.note).toBe('waiting for the grace period after scale-down (until 2026-11-23T06:00:00.000Z)');
+      expect(walk.state.phases[1]!.note).toBe('waiting for the grace period after scale-down (until 2026-11-23 06:00 UTC)');
       expect(walk.state.status).toBe('running');
     });
 

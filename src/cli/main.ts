@@ -83,11 +83,26 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     }
     if (error instanceof MeshUpgradeError) {
       // The refusal's hints said the CLI's way: `mesh-upgrade plan --to …`, flags (never `/upgrade …`).
-      io.stderr(`mesh-upgrade: ${words().say('refused', { reason: sayText(error.text, words()) })}\n`);
+      io.stderr(`mesh-upgrade: ${words().say('refused', { reason: sayText(error.text, withInvocation(words(), rest)) })}\n`);
       return EXIT_REFUSED;
     }
     throw error;
   }
+}
+
+/**
+ * The CLI's words with the repo, config and cluster of this invocation, so a suggested command runs
+ * as printed (a value the shell would need quoted is left as its placeholder).
+ */
+function withInvocation(base: CliWords, args: readonly string[]): CliWords {
+  const valueOf = (flag: string) => {
+    const i = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+    if (i < 0) return null;
+    const value = args[i]!.includes('=') ? args[i]!.slice(flag.length + 1) : args[i + 1];
+    return value !== undefined && /^[\w@%+=:,./-]+$/.test(value) ? value : null;
+  };
+  const context = { repo: valueOf('--repo') ?? 'DIR', config: valueOf('--config'), cluster: valueOf('--cluster') };
+  return { ...base, say: (key, params) => base.say(key, { ...context, ...params }) };
 }
 
 function parse<T extends ParseArgsConfig['options']>(args: readonly string[], options: T) {

@@ -130,12 +130,12 @@ describe('mesh-upgrade plan', () => {
 
   it.each([
     [['--to', 'Asm-1140-0'], 1, /invalid revision 'Asm-1140-0'/],
-    [['--to', 'asm-1170-0'], 1, /skips 3 minor versions.*\(e\.g\. 'mesh-upgrade plan --to asm-1150-0'\), then to asm-1170-0\./],
-    [['--to', 'asm-1120-0'], 1, /older than the running asm-1130-0.*explicitly: 'mesh-upgrade plan --to asm-1120-0 --downgrade'\./],
+    [['--to', 'asm-1170-0'], 1, /skips 3 minor versions.*\(e\.g\. 'mesh-upgrade plan --repo \S+ --to asm-1150-0'\), then to asm-1170-0\./],
+    [['--to', 'asm-1120-0'], 1, /older than the running asm-1130-0.*explicitly: 'mesh-upgrade plan --repo \S+ --to asm-1120-0 --downgrade'\./],
     [
       ['--to', 'asm-managed-rapid', '--version', '1.20.1-asm.1'],
       1,
-      /\(e\.g\. 'mesh-upgrade plan --to asm-1200-1 --version 1\.20\.1-asm\.1'\)/,
+      /\(e\.g\. 'mesh-upgrade plan --repo \S+ --to asm-1200-1 --version 1\.20\.1-asm\.1'\)/,
     ],
     [['--to', 'asm-1140-0', '--path', 'no/such/dir'], 1, /Check --path\.$/m],
     [['--to', 'canary'], 1, /pass --version/],
@@ -182,7 +182,7 @@ describe('mesh-upgrade plan --rollback', () => {
     const refused = await run('plan', '--repo', dir, '--to', '1-22-1', '--rollback');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(
-      "nothing to roll back to: 1-22-1 is the only revision left in the repo (the cleanup phase already removed the old one). Go back with a new canary instead: 'mesh-upgrade plan --to <older revision> --downgrade'.",
+      `nothing to roll back to: 1-22-1 is the only revision left in the repo (the cleanup phase already removed the old one). Go back with a new canary instead: 'mesh-upgrade plan --repo ${dir} --to <older revision> --downgrade'.`,
     );
     expect(refused.stderr).not.toContain('/upgrade');
   });

@@ -95,13 +95,13 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
  * as printed (a value the shell would need quoted is left as its placeholder).
  */
 function withInvocation(base: CliWords, args: readonly string[]): CliWords {
-  const valueOf = (flag: string) => {
+  const flagValue = (flag: string) => {
     const i = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
     if (i < 0) return null;
     const value = args[i]!.includes('=') ? args[i]!.slice(flag.length + 1) : args[i + 1];
     return value !== undefined && /^[\w@%+=:,./-]+$/.test(value) ? value : null;
   };
-  const context = { repo: valueOf('--repo') ?? 'DIR', config: valueOf('--config'), cluster: valueOf('--cluster') };
+  const context = { repo: flagValue('--repo') ?? 'DIR', config: flagValue('--config'), cluster: flagValue('--cluster') };
   return { ...base, say: (key, params) => base.say(key, { ...context, ...params }) };
 }
 

@@ -131,7 +131,11 @@ describe('mesh-upgrade plan', () => {
   it.each([
     [['--to', 'Asm-1140-0'], 1, /invalid revision 'Asm-1140-0'/],
     [['--to', 'asm-1170-0'], 1, /skips 3 minor versions.*\(e\.g\. 'mesh-upgrade plan --repo \S+ --to asm-1150-0'\), then to asm-1170-0\./],
-    [['--to', 'asm-1120-0'], 1, /older than the running asm-1130-0.*explicitly: 'mesh-upgrade plan --repo \S+ --to asm-1120-0 --downgrade'\./],
+    [
+      ['--to', 'asm-1120-0'],
+      1,
+      /older than the running asm-1130-0.*explicitly: 'mesh-upgrade plan --repo \S+ --to asm-1120-0 --downgrade'\./,
+    ],
     [
       ['--to', 'asm-managed-rapid', '--version', '1.20.1-asm.1'],
       1,

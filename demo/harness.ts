@@ -182,14 +182,14 @@ export class DemoHarness {
     this.story.observe();
   }
 
-  /** Lets virtual time pass in one-second steps: Argo CD moves on, due gate checks run. */
-  async advance(ms: number): Promise<void> {
+  /** Lets virtual time pass in one-second steps: Argo CD moves on, due gate checks run; then the story tells what happened (unless `observe` is false: the caller tells it). */
+  async advance(ms: number, { observe = true }: { observe?: boolean } = {}): Promise<void> {
     for (let t = 0; t < ms; t += 1000) {
       this.clock.advance(1000);
       await this.argo?.tick();
       await this.scheduler.runDue();
     }
-    this.story.observe();
+    if (observe) this.story.observe();
   }
 
   /** The running app instance (started on first use). */

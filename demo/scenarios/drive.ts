@@ -162,16 +162,19 @@ export async function driveWithArgo(h: DemoHarness, issue: number): Promise<NonN
     }
     const prs = h.sim.pullRequests().length;
     let healthyAt: number | null = null;
-    let lastNote = '';
+    let lastNote = phase.note ?? '';
+    let lastStatus: string = phase.status;
     for (let waited = 0; waited < 45 * 60_000; waited += 1000) {
-      await h.advance(1000);
+      await h.advance(1000, { observe: false });
       healthyAt ??= h.argo?.healthySince() ?? null;
       const now = h.state(issue);
-      const note = now?.phases.find((p) => p.id === phase.id)?.note ?? '';
-      if (note !== lastNote) {
-        h.print(`   ⏱ +${Math.round(waited / 1000)}s ${phase.id}: ${note}`);
-        lastNote = note;
-      }
+      const record = now?.phases.find((p) => p.id === phase.id);
+      const note = record?.note ?? '';
+      // A note that comes with a status change is the story's 🚦 line; the ⏱ lines are the notes in between.
+      if (note !== lastNote && record?.status === lastStatus) h.print(`   ⏱ +${Math.round(waited / 1000)}s ${phase.id}: ${note}`);
+      lastNote = note;
+      lastStatus = record?.status ?? lastStatus;
+      h.story.observe();
       if (now?.status !== 'running') break;
       if (h.sim.pullRequests().length > prs || current(now)?.id !== phase.id) {
         const opened = current(now);

@@ -34,13 +34,16 @@ describe('npm run demo', () => {
     expect(stdout.split('\n').length).toBeLessThan(200);
   }, 120_000);
 
-  it('--verbose prints everything: the plan comment after every step and each PR body', async () => {
+  it('--verbose prints everything: the story, plus the plan comment after every step and each PR body', async () => {
+    // One at a time: each demo routes the process's HTTP to its own simulated GitHub.
     const { code, stdout } = await demo(['--scenario', 'happy', '--verbose']);
+    const story = await demo(['--scenario', 'happy']);
     expect(code).toBe(0);
     expect(count(stdout, /^📋 Plan comment on #1:$/)).toBe(13);
     expect(count(stdout, /^📬 Pull request #\d+: /)).toBe(6);
     expect(stdout).toContain('## Install control plane asm-1140-0 beside asm-1130-0');
-    expect(stdout).not.toMatch(/^🚦 /m);
+    // Every line the story tells is there too (gate decisions, the bot's comments, status changes).
+    for (const line of story.stdout.split('\n').filter((l) => /^(🚦|🤖|🏁|📝|💬|🔀) /u.test(l))) expect(stdout).toContain(line);
     expect(stdout).toMatch(/\n■ final: completed; 6 pull request\(s\); \d+ GitHub requests\n/);
   }, 120_000);
 

@@ -12,14 +12,28 @@ const PLAIN = styleFor(false);
  * warnings that are errors in waiting under their own heading before the others, and a summary line
  * last. Nothing is wrapped (a path stays on one line); `style` colours it on a terminal.
  */
-export function formatPlan(plan: UpgradePlan, words: CliWords, style: Style = PLAIN): string {
+export function formatPlan(plan: UpgradePlan, words: CliWords, style: Style = PLAIN, options: { rollback?: boolean } = {}): string {
   const lines: string[] = [];
   const unnamed = words.say(plan.direction === 'none' ? 'plan.from-nothing' : 'plan.from-unnamed');
   const from = plan.from.revision ? `${plan.from.revision}${plan.from.version ? ` (${plan.from.version})` : ''}` : unnamed;
   const to = `${plan.to.revision}${plan.to.version ? ` (${plan.to.version})` : ''}`;
-  lines.push(style.bold(words.say('plan.heading', { from, to, install: plan.install })), '');
+  const nothing = plan.direction === 'none' && plan.phases.every((p) => p.status === 'done');
+  const rollback = options.rollback === true;
+  const heading = nothing
+    ? words.say('plan.nothing', { to, install: plan.install })
+    : words.say('plan.heading', {
+        from,
+        to,
+        install: plan.install,
+        rollback,
+        upgrade: !rollback && (plan.direction === 'upgrade' || plan.direction === 'none'),
+        downgrade: !rollback && plan.direction === 'downgrade',
+        same: !rollback && plan.direction === 'same-version',
+      });
+  lines.push(style.bold(heading), '');
   const idWidth = Math.max(18, ...plan.phases.map((p) => p.id.length));
-  plan.phases.forEach((phase, i) => {
+  // Already there: the phases (all done) and a restart estimate would say nothing.
+  (nothing ? [] : plan.phases).forEach((phase, i) => {
     const done = phase.status === 'done';
     const status = done ? style.green(phase.status.padEnd(8)) : style.yellow(phase.status.padEnd(8));
     const estimate = style.dim(
@@ -37,7 +51,7 @@ export function formatPlan(plan: UpgradePlan, words: CliWords, style: Style = PL
   });
   const pending = plan.phases.filter((p) => p.status === 'pending');
   const restart = pending.reduce((sum, p) => sum + (p.pods > 0 ? p.estimatedMinutes : 0), 0);
-  lines.push('', words.say('plan.restart-estimate', { minutes: restart }));
+  if (!nothing) lines.push('', words.say('plan.restart-estimate', { minutes: restart }));
   const urgent = plan.warnings.filter((w) => URGENT_WARNINGS.has(w.code));
   const others = plan.warnings.filter((w) => !URGENT_WARNINGS.has(w.code));
   const warningLine = (w: UpgradePlan['warnings'][number], mark: (text: string) => string) =>

@@ -231,7 +231,11 @@ async function planCommand(args: readonly string[], io: Io): Promise<number> {
   }
   const { repo, path, configInRepo, options } = await planOptions(values);
   const plan = planUpgrade(await load(repo, path, configInRepo), options);
-  io.stdout(values.json ? `${JSON.stringify(toPlanJson(plan))}\n` : formatPlan(plan, words(), styleFor(io.colour ?? false)));
+  io.stdout(
+    values.json
+      ? `${JSON.stringify(toPlanJson(plan))}\n`
+      : formatPlan(plan, words(), styleFor(io.colour ?? false), { rollback: values.rollback ?? false }),
+  );
   return EXIT_OK;
 }
 

@@ -7,6 +7,7 @@ export const CLI_KEYS = [
   'usage.plan',
   'usage.render',
   'plan.heading',
+  'plan.nothing',
   'plan.from-nothing',
   'plan.from-unnamed',
   'plan.phase-estimate',

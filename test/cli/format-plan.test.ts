@@ -10,7 +10,8 @@ import { loadFixture } from '../helpers/fixtures.js';
 const words = loadCliWords();
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes are what is stripped
 const ANSI = /\u001b\[[0-9;]*m/g;
-const plan = async (fixture: string, to: string) => planUpgrade(await loadFixture(fixture), { to });
+const plan = async (fixture: string, to: string, options: { downgrade?: boolean } = {}) =>
+  planUpgrade(await loadFixture(fixture), { to, ...options });
 const lastLine = (text: string) => text.trimEnd().split('\n').at(-1)!;
 
 describe('formatPlan', () => {
@@ -95,5 +96,18 @@ describe('formatDiff', () => {
     expect(coloured).toContain('\u001b[31m-x: 1\u001b[39m');
     expect(coloured).toContain('\u001b[32m+x: 2\u001b[39m');
     expect(coloured.replace(ANSI, '')).toBe(plain);
+  });
+
+  it('heads a downgrade or a rollback as such, and says when there is nothing to change', async () => {
+    const down = formatPlan(await plan('kustomize-overlays', '1-19-5', { downgrade: true }), words);
+    expect(down.split('\n')[0]).toMatch(/^Downgrade 1-20-3 .*→ 1-19-5/);
+    expect(formatPlan(await plan('kustomize-overlays', '1-21-2'), words, undefined, { rollback: true }).split('\n')[0]).toMatch(
+      /^Roll back /,
+    );
+    const there = formatPlan(await plan('kustomize-overlays', '1-20-3'), words);
+    expect(there.split('\n')[0]).toBe(
+      'Nothing to change: the repo already runs 1-20-3 (1.20.3) only (every phase is done); control plane installed as: istio-operator',
+    );
+    expect(there).not.toMatch(/^ \d\. /m);
   });
 });

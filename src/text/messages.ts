@@ -41,6 +41,7 @@ export const MESSAGE_KEYS = [
   'reply.rollback-none',
   'reply.rollback-under-way',
   'reply.rollback-done',
+  'reply.rollback-aborted',
   'reply.rollback-after-cleanup',
   'reply.rollback-refused',
   'reply.rollback-cluster-held',

@@ -63,13 +63,17 @@ export async function advance(
     result = step(result.walk, await answer(env, gate, result.walk, question, at), env.now());
   }
   const { walk } = result;
-  const written = await writeSticky(env, tracking, walk.state, walk.plan, walk.next, view, at.opened);
+  const written = await writeSticky(env, tracking, walk.state, walk.plan, walk.next, view, at.opened, {
+    deferHandOver: at.deferred !== null,
+  });
+  // A pause found while writing replaces the walk's next move, and its hand-over the one left for the reply.
+  const paused = written.next !== walk.next;
   return {
     state: written.state,
-    next: walk.next,
+    next: written.next,
     refusal: walk.refusal,
     stickyUrl: tracking.comment.htmlUrl,
-    handOver: at.deferred?.at(-1) ?? null,
+    handOver: paused ? written.handOver : (at.deferred?.at(-1) ?? null),
   };
 }
 

@@ -1,8 +1,9 @@
 import { handoverMarker } from '../core/markers.js';
 import type { UpgradeState } from '../core/state.js';
 import { plainText } from '../core/user-text.js';
-import { fitComment, mentionsOf, type ReplyNotice, renderResourceTable } from '../text/render.js';
+import { fitComment, mentionsOf, renderResourceTable } from '../text/render.js';
 import type { WorkflowEnv } from './context.js';
+import { answerOnce, type CommandComment } from './replies.js';
 import type { HandOver } from './walk.js';
 
 /**
@@ -38,15 +39,27 @@ export async function tellHandOver(
       who,
       cluster: state.cluster,
       next: action.text === null ? null : plainText(action.text),
-      reason: plainText(state.reason ?? ''),
+      // Said as a sentence of its own: one full stop at its end.
+      reason: `${plainText(state.reason ?? '').replace(/[.\s]+$/, '')}.`,
       url: at.stickyUrl,
     });
   }
   await env.repo.createComment(state.issue, fitComment(`${text}\n${marker}`, marker));
 }
 
-/** A hand-over told in the reply to the command that led to it: the people it mentions and its marker. */
-export function replyNotice(state: UpgradeState, handOver: HandOver | null, reviewers: readonly string[]): ReplyNotice | null {
-  if (!handOver) return null;
-  return { who: mentionsOf([state.requestedBy, ...reviewers]), marker: handoverMarker(handOver.marker) };
+/**
+ * Answers a command and tells, in that same comment, the hand-over its walk led to (one comment,
+ * not two). A redelivered command whose answer exists already tells the hand-over on its own.
+ */
+export async function answerWithHandOver(
+  env: WorkflowEnv,
+  event: CommandComment,
+  text: string,
+  advanced: { readonly state: UpgradeState; readonly handOver: HandOver | null; readonly stickyUrl: string },
+  reviewers: readonly string[],
+): Promise<void> {
+  const { state, handOver } = advanced;
+  const notice = handOver ? { who: mentionsOf([state.requestedBy, ...reviewers]), marker: handoverMarker(handOver.marker) } : null;
+  const answered = await answerOnce(env, event, text, null, notice);
+  if (answered === 'existing' && handOver) await tellHandOver(env, state, handOver, { stickyUrl: advanced.stickyUrl, reviewers });
 }

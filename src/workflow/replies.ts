@@ -26,12 +26,24 @@ export async function replyOnce(
   issueLink: string | null = null,
   notify: ReplyNotice | null = null,
 ): Promise<void> {
+  await answerOnce(env, event, text, issueLink, notify);
+}
+
+/** replyOnce, saying whether the answer was posted now or existed already (a redelivery). */
+export async function answerOnce(
+  env: WorkflowEnv,
+  event: CommandComment,
+  text: string,
+  issueLink: string | null = null,
+  notify: ReplyNotice | null = null,
+): Promise<'posted' | 'existing'> {
   // A comment seen for the first time (our 👀 was new) cannot have a reply yet; a redelivery checks.
   if (!env.firstSighting.has(event.commentId)) {
     const comments = await env.repo.listIssueComments(event.issue);
-    if (comments.some((c) => c.byThisApp && c.body.includes(replyMarker(replyKeyOf(event))))) return;
+    if (comments.some((c) => c.byThisApp && c.body.includes(replyMarker(replyKeyOf(event))))) return 'existing';
   }
   await env.repo.createComment(event.issue, renderReply(env.templates, replyKeyOf(event), text, issueLink, notify));
+  return 'posted';
 }
 
 /**

@@ -10,7 +10,7 @@ import { tellHandOver } from './hand-over.js';
 import { type RepoView, replan } from './repo-view.js';
 import { syncStateLabels } from './state-labels.js';
 import { isActive, paused } from './upgrade-state.js';
-import { handOverFor, pausedMove } from './walk.js';
+import { type HandOver, handOverFor, pausedMove } from './walk.js';
 
 /** An upgrade as its issue shows it: the state and the sticky comment that holds it. */
 export interface Tracking {
@@ -60,6 +60,13 @@ export async function ensureSticky(env: WorkflowEnv, issue: number, existing: Is
   return created;
 }
 
+/** The sticky comment as written, with the next move it shows and a hand-over it found and left to the caller. */
+export interface WrittenSticky extends Tracking {
+  readonly next: NextMove | null;
+  /** A pause found while writing (the repo no longer plans), when `deferHandOver`: the caller tells it. */
+  readonly handOver: HandOver | null;
+}
+
 /** Rewrites the sticky comment with `state` (the plan re-read when none is at hand); returns the comment as written. */
 export async function writeSticky(
   env: WorkflowEnv,
@@ -69,12 +76,14 @@ export async function writeSticky(
   next: NextMove | null,
   view: RepoView,
   opened: ReadonlySet<number> = new Set(),
-): Promise<Tracking> {
+  options: { deferHandOver?: boolean } = {},
+): Promise<WrittenSticky> {
   const previous = parseStateBlock(tracking.comment.body, env.stateKey, state.issue);
   if (previous.kind !== 'state' || previous.state.status !== state.status) metrics.upgrades.inc({ state: state.status });
   let planView: PlanView | null = plan ? toPlanView(plan, view.head.sha, view.base) : null;
   let shown = state;
   let move = next;
+  let deferred: HandOver | null = null;
   if (!planView && isActive(state)) {
     const fresh = await replan(env, state, view);
     if (fresh.kind === 'planned') planView = toPlanView(fresh.plan, view.head.sha, view.base);
@@ -83,7 +92,9 @@ export async function writeSticky(
       shown = structuredClone(paused(state, fresh.reason));
       move = pausedMove(shown.reason);
       const handOver = handOverFor(shown, move);
-      if (handOver) await tellHandOver(env, shown, handOver, { stickyUrl: tracking.comment.htmlUrl, reviewers: view.config.reviewers });
+      if (handOver && options.deferHandOver) deferred = handOver;
+      else if (handOver)
+        await tellHandOver(env, shown, handOver, { stickyUrl: tracking.comment.htmlUrl, reviewers: view.config.reviewers });
     }
   }
   if (planView && shown.phases.some((p) => p.id === 'control-plane' && (p.status === 'passed' || p.status === 'done'))) {
@@ -92,7 +103,7 @@ export async function writeSticky(
   }
   shown = await syncStateLabels(env, shown, move, opened);
   const body = renderPlanComment(env.templates, shown, planView, move, env.stateKey);
-  if (body === tracking.comment.body) return { ...tracking, state: shown };
+  if (body === tracking.comment.body) return { ...tracking, state: shown, next: move, handOver: deferred };
   await env.repo.updateComment(tracking.comment.id, body);
-  return { ...tracking, state: shown, comment: { ...tracking.comment, body } };
+  return { ...tracking, state: shown, comment: { ...tracking.comment, body }, next: move, handOver: deferred };
 }

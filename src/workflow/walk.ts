@@ -129,6 +129,13 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
     state.status = 'paused';
     state.reason = reason;
   };
+  // The repo plans again: a pause it caused (a refused plan) is over. Whatever else paused the
+  // upgrade (the lock, a branch, a missing control plane) is checked again further on and pauses anew.
+  const resume = () => {
+    if (state.status !== 'paused') return;
+    state.status = 'running';
+    state.reason = null;
+  };
   const personNext = (text: string | null, handover: string) => {
     w.next = { actor: 'person', text, handover };
   };
@@ -140,6 +147,7 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
     // The remaining phases are planned from this commit now.
     w.plan = answer.plan;
     state.plannedAt = w.context.headSha;
+    resume();
     answer = null;
   } else if (answer?.kind === 'plan-failed') {
     pause(answer.reason);
@@ -202,6 +210,7 @@ export function step(walk: Walk, observation: WalkObservation, now: Date): WalkS
       const { outcome } = answer;
       w.plan ??= answer.plan;
       if (answer.planFailure !== null) pause(answer.planFailure);
+      else if (answer.plan !== null) resume();
       answer = null;
       const { decision } = outcome;
       phase.gate.healthySince = outcome.healthySince?.toISOString() ?? null;

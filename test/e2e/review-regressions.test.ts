@@ -87,7 +87,9 @@ describe('review regressions', () => {
     await h.comment('carol', issue, '/upgrade status');
     if (h.state(issue)!.status !== 'paused') throw new Error('expected the upgrade to pause');
     expect(h.handovers(issue)).toHaveLength(told + 1);
-    expect(h.handovers(issue).at(-1)).toContain('It is paused:');
+    // Told in the answer to /upgrade status, which led to it.
+    expect(h.handovers(issue).at(-1)).toContain('**paused**');
+    expect(h.handovers(issue).at(-1)).toContain('👋 @alice: your turn.');
     expect(h.stickyComment(issue)).not.toContain('review and merge');
   });
 
@@ -109,5 +111,66 @@ describe('review regressions', () => {
     await h.merge(pr);
     expect(h.state(issue)).toMatchObject({ status: 'running' });
     expect(h.state(issue)!.phases[0]).toMatchObject({ status: 'merged' });
+  });
+
+  it('a pause the repo caused is lifted once the repo plans again (Argo CD gate: the upgrade goes on by itself)', async () => {
+    const h = await DemoHarness.create({ ...quiet, argocd: ARGO_SCENARIOS['argocd-healthy']! });
+    const issue = await start(h, 'alice');
+    const files = [...h.sim.filesAt('main').entries()].filter(([f]) => f.startsWith('clusters/prod/istio-system/'));
+    h.sim.pushCommit('main', Object.fromEntries(files.map(([f]) => [f, null])), 'remove istio', 'alice');
+    await h.comment('carol', issue, '/upgrade status');
+    expect(h.state(issue)!.status).toBe('paused');
+    h.sim.pushCommit('main', Object.fromEntries(files), 'restore istio', 'alice');
+    await h.merge(h.state(issue)!.phases[0]!.pr!);
+    await h.advance(10 * 60_000, { observe: false });
+    const state = h.state(issue)!;
+    expect(state.phases[0]!.status).toBe('passed');
+    expect(state).toMatchObject({ status: 'running', reason: null });
+  });
+
+  it('a pause found while answering /upgrade status replaces the hand-over the walk had: one mention, answer and sticky agree', async () => {
+    const { h, issue } = await running();
+    h.sim.mergePullRequest(h.state(issue)!.phases[0]!.pr!, 'alice'); // its webhook is lost
+    const files = [...h.sim.filesAt('main').keys()].filter((f) => f.startsWith('clusters/prod/istio-system/'));
+    h.sim.pushCommit('main', Object.fromEntries(files.map((f) => [f, null])), 'remove istio', 'alice');
+    const before = h.sim.mentions(issue).length;
+    await h.comment('carol', issue, '/upgrade status');
+    expect(h.state(issue)!.status).toBe('paused');
+    expect(
+      h.sim
+        .mentions(issue)
+        .slice(before)
+        .filter((m) => m.login === 'alice'),
+    ).toHaveLength(1);
+    const answer = h.botReplies(issue).at(-1)!;
+    expect(answer).toContain('**paused**');
+    expect(answer).not.toContain('check phase 1');
+  });
+
+  it('a redelivered /upgrade status whose walk finds a new hand-over still tells it', async () => {
+    const { h, issue } = await running();
+    const { payload } = h.sim.commentAs('carol', issue, '/upgrade status');
+    await h.deliver('issue_comment', payload);
+    const merged = h.sim.mergePullRequest(h.state(issue)!.phases[0]!.pr!, 'alice'); // its webhook comes late
+    const before = h.sim.mentions(issue).length;
+    await h.deliver('issue_comment', payload);
+    await h.deliver('pull_request', merged);
+    expect(
+      h.sim
+        .mentions(issue)
+        .slice(before)
+        .filter((m) => m.login === 'alice'),
+    ).toHaveLength(1);
+  });
+
+  it('an aborted rollback is not reported as rolled back; the abort answer names the rollback', async () => {
+    const { h, issue } = await running();
+    await h.merge(h.state(issue)!.phases[0]!.pr!);
+    await h.comment('alice', issue, '/upgrade continue');
+    await h.comment('alice', issue, '/upgrade rollback');
+    await h.comment('alice', issue, '/upgrade abort');
+    expect(h.botReplies(issue).at(-1)).toMatch(/^Rollback to `asm-1130-0` aborted\./);
+    await h.comment('alice', issue, '/upgrade rollback');
+    expect(h.botReplies(issue).at(-1)).toContain('The rollback to `asm-1130-0` on this issue was aborted');
   });
 });

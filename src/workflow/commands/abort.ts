@@ -21,7 +21,7 @@ export function decideAbort(messages: Messages, state: UpgradeState | null, auth
     kind: 'abort',
     state: { ...closed.state, status: 'aborted', reason: messages.say('reason.aborted-by', { user: author }) },
     pullRequests: closed.pullRequests,
-    reply: messages.say('reply.aborted', { target: state.target }),
+    reply: messages.say('reply.aborted', { target: state.target, rollback: state.mode === 'rollback' }),
   };
 }
 

@@ -2,7 +2,7 @@ import type { UpgradeState } from '../../core/state.js';
 import type { Messages } from '../../text/messages.js';
 import { advance } from '../advance.js';
 import type { WorkflowEnv } from '../context.js';
-import { replyNotice } from '../hand-over.js';
+import { answerWithHandOver } from '../hand-over.js';
 import { type CommandComment, replyOnce } from '../replies.js';
 import type { RepoView } from '../repo-view.js';
 import { findTracking } from '../tracking.js';
@@ -48,5 +48,5 @@ export async function continueUpgrade(env: WorkflowEnv, event: CommandComment, v
   const text =
     advanced.refusal ??
     env.messages.say(advanced.state.status === 'paused' ? 'reply.continue-still-paused' : 'reply.continued', { status });
-  await replyOnce(env, event, text, null, replyNotice(advanced.state, advanced.handOver, view.config.reviewers));
+  await answerWithHandOver(env, event, text, advanced, view.config.reviewers);
 }

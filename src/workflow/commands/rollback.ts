@@ -4,7 +4,7 @@ import type { UpgradeState } from '../../core/state.js';
 import type { Messages } from '../../text/messages.js';
 import { advance } from '../advance.js';
 import type { WorkflowEnv } from '../context.js';
-import { replyNotice } from '../hand-over.js';
+import { answerWithHandOver } from '../hand-over.js';
 import { type CommandComment, replyOnce } from '../replies.js';
 import { planFor, type RepoView } from '../repo-view.js';
 import { findTracking } from '../tracking.js';
@@ -19,7 +19,11 @@ export function decideRollback(messages: Messages, state: UpgradeState | null): 
   if (state.mode === 'rollback') {
     return {
       kind: 'reply',
-      text: isActive(state) ? messages.say('reply.rollback-under-way') : messages.say('reply.rollback-done', { target: state.target }),
+      text: isActive(state)
+        ? messages.say('reply.rollback-under-way')
+        : state.status === 'rolled-back'
+          ? messages.say('reply.rollback-done', { target: state.target })
+          : messages.say('reply.rollback-aborted', { target: state.target }),
     };
   }
   const cleanedUp =
@@ -68,5 +72,5 @@ export async function rollback(env: WorkflowEnv, event: CommandComment, view: Re
   const advanced = await advance(env, { ...tracking!, state: back }, view, { continued: false, plan: planned.plan, handOverInReply: true });
   const count = back.phases.filter((p) => p.status !== 'done').length;
   const text = messages.say('reply.rolling-back', { cluster: state.cluster, from: state.target, to: back.target, count });
-  await replyOnce(env, event, text, null, replyNotice(advanced.state, advanced.handOver, view.config.reviewers));
+  await answerWithHandOver(env, event, text, advanced, view.config.reviewers);
 }

@@ -3,7 +3,7 @@ import type { UpgradeState } from '../../core/state.js';
 import type { Messages } from '../../text/messages.js';
 import { advance } from '../advance.js';
 import type { WorkflowEnv } from '../context.js';
-import { replyNotice } from '../hand-over.js';
+import { answerWithHandOver } from '../hand-over.js';
 import { type CommandComment, replyOnce } from '../replies.js';
 import type { RepoView } from '../repo-view.js';
 import { findTracking } from '../tracking.js';
@@ -13,6 +13,7 @@ import { currentPhase, isActive } from '../upgrade-state.js';
 export function statusReply(messages: Messages, state: UpgradeState, next: NextMove | null, url: string): string {
   const active = isActive(state);
   return messages.say('reply.status', {
+    rollback: state.mode === 'rollback',
     cluster: state.cluster,
     target: state.target,
     status: state.status,
@@ -32,6 +33,11 @@ export async function status(env: WorkflowEnv, event: CommandComment, view: Repo
     return replyOnce(env, event, statusReply(env.messages, tracking.state, null, tracking.comment.htmlUrl));
   }
   const advanced = await advance(env, tracking, view, { continued: false, handOverInReply: true });
-  const notice = replyNotice(advanced.state, advanced.handOver, view.config.reviewers);
-  await replyOnce(env, event, statusReply(env.messages, advanced.state, advanced.next, advanced.stickyUrl), null, notice);
+  await answerWithHandOver(
+    env,
+    event,
+    statusReply(env.messages, advanced.state, advanced.next, advanced.stickyUrl),
+    advanced,
+    view.config.reviewers,
+  );
 }

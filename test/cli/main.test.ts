@@ -141,7 +141,7 @@ describe('mesh-upgrade plan', () => {
       1,
       /\(e\.g\. 'mesh-upgrade plan --repo \S+ --to asm-1200-1 --version 1\.20\.1-asm\.1'\)/,
     ],
-    [['--to', 'asm-1140-0', '--path', 'no/such/dir'], 1, /Check --path\.$/m],
+    [['--to', 'asm-1140-0', '--path', 'no/such/dir'], 1, /Check --path \(or the cluster's path in the repo config\)\.$/m],
     [['--to', 'canary'], 1, /pass --version/],
     [['--to', 'asm-1140-0', '--colour'], 2, /Unknown option '--colour'/],
     [['--to', 'asm-1140-0', '--pod-budget', 'lots'], 2, /--pod-budget must be a whole number/],

@@ -29,7 +29,7 @@ describe('a message with hints, said for each reader', () => {
     expect(sayText(skip, cli)).toBe("Upgrade to a 1.15.x release first (e.g. 'mesh-upgrade plan --to asm-1150-0'), then to asm-1170-0.");
     expect(sayText(back, cli)).toBe("Go back with a new canary instead: 'mesh-upgrade plan --to <older revision> --downgrade'.");
     expect(sayText(channel, cli)).toBe("(e.g. 'mesh-upgrade plan --to asm-1200-1 --version 1.20.1-asm.1')");
-    expect(sayText(path, cli)).toBe('Check --path.');
+    expect(sayText(path, cli)).toBe("Check --path (or the cluster's path in the repo config).");
     expect(sayText(said`${settingHint('kubernetesVersion')}`, cli)).toContain('--kubernetes-version');
     expect(sayText(said`Use ${settingHint('strategy', 'relabel')}`, cli)).toBe('Use --strategy relabel');
     for (const text of [skip, back, channel, path]) expect(sayText(text, cli)).not.toContain('/upgrade');

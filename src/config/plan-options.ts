@@ -51,7 +51,8 @@ export function planOptionsFor(config: RepoConfig, request: PlanRequest): PlanOp
         to: flags.to,
         ...(flags.version ? { version: flags.version } : {}),
         ...(flags.downgrade ? { downgrade: true } : {}),
-        ...(flags.rollback ? { rollback: true } : {}),
+        // The CLI plans any repo: a rollback of a revision it does not run is refused, not planned.
+        ...(flags.rollback ? { rollback: true, rollbackNeedsTarget: true } : {}),
         canary: flags.canary ?? cluster?.canary ?? config.canary,
         podBudget: flags.podBudget ?? config.podBudget,
         strategy: flags.strategy ?? config.strategy,

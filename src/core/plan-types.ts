@@ -23,6 +23,8 @@ export interface PlanOptions {
    * remove `to`'s control plane.
    */
   readonly rollback?: boolean;
+  /** With `rollback`: `to` must be in the repo (a control plane or a namespace on it); a rollback asked of a repo that never ran it is refused. */
+  readonly rollbackNeedsTarget?: boolean;
   /**
    * `relabel` namespaces to the new revision, or move the `tag`s they follow (canary namespaces go
    * to a `canary` tag first); `auto` picks tag when every meshed namespace follows a tag.

@@ -143,6 +143,14 @@ function planUpgradeOnce(snapshot: RepoSnapshot, options: PlanOptions): UpgradeP
   let fromName: string | null;
   if (options.rollback) {
     // Back from `requested` to the revision it replaced, while that one is still in the repo.
+    const present =
+      inventory.revisions.some((r) => r.name === requested.name) || inventory.namespaces.some((n) => n.revision === requested.name);
+    if (options.rollbackNeedsTarget && !present) {
+      throw new UpgradeRefusedError(
+        said`nothing to roll back: ${requested.name} is not in the repo (no control plane istiod-${requested.name} and no namespace on it), so no upgrade to it ran here. ${planHint(requested.name)} plans the upgrade instead.`,
+        'rollback-target-missing',
+      );
+    }
     const back = chooseCurrentRevision(inventory, requested.name, warn);
     if (back === 'default') {
       throw new UpgradeRefusedError(

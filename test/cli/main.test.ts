@@ -128,6 +128,13 @@ describe('mesh-upgrade plan', () => {
     expect(PlanJson.parse(JSON.parse(stdout)).install).toBe('external');
   });
 
+  it('refuses a rollback of a revision the repo never ran, suggesting the upgrade instead', async () => {
+    const { code, stderr } = await run('plan', '--repo', fixture('asm-manifests'), '--to', 'asm-1140-0', '--rollback');
+    expect(code).toBe(1);
+    expect(stderr).toContain('nothing to roll back: asm-1140-0 is not in the repo');
+    expect(stderr).toMatch(/'mesh-upgrade plan --repo \S+ --to asm-1140-0' plans the upgrade instead\./);
+  });
+
   it.each([
     [['--to', 'Asm-1140-0'], 1, /invalid revision 'Asm-1140-0'/],
     [['--to', 'asm-1170-0'], 1, /skips 3 minor versions.*\(e\.g\. 'mesh-upgrade plan --repo \S+ --to asm-1150-0'\), then to asm-1170-0\./],

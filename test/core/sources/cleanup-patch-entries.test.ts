@@ -1,44 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { renderedRevision } from '../../../demo/prepared-render.js';
 import { planUpgrade } from '../../../src/core/plan.js';
-import { applyFileChanges, type RepoSnapshot } from '../../../src/model/snapshot.js';
+import type { RepoSnapshot } from '../../../src/model/snapshot.js';
 import { loadFixture } from '../../helpers/fixtures.js';
-import { hasKubectl, kustomizeBuild, runUpgrade } from '../../helpers/upgrade-run.js';
-
-const TO = '1-22-1';
-const build = (repo: RepoSnapshot) => kustomizeBuild(repo, 'overlays/prod');
-
-const INJECTOR_VALUES = `---
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: istio-sidecar-injector-${TO}
-  namespace: istio-system
-  labels:
-    istio.io/rev: ${TO}
-data:
-  values: |-
-    {"global":{"hub":"docker.io/istio","tag":"1.22.1","istioNamespace":"istio-system"},"revision":"${TO}","sidecarInjectorWebhook":{"enableNamespacesByDefault":false}}
-`;
-
-/** The control-plane pull request: the bot's twin patches, and the person's commit of the render, as its manual steps say. */
-function withManualControlPlane(repo: RepoSnapshot): RepoSnapshot {
-  const next = new Map(applyFileChanges(repo, planUpgrade(repo, { to: TO }).phases.find((p) => p.id === 'control-plane')!.files));
-  next.set(`base/istio-system/${TO}/istiod.yaml`, renderedRevision(TO, '1.22.1') + INJECTOR_VALUES);
-  const k = 'base/istio-system/kustomization.yaml';
-  next.set(k, next.get(k)!.replace('  - rendered/istio.yaml', `  - ${TO}/istiod.yaml\n  - rendered/istio.yaml`));
-  return next;
-}
-
-/** The person's regeneration of the pinned gateway, as the gateways phase's manual steps say. */
-function withRegeneratedGateway(repo: RepoSnapshot): RepoSnapshot {
-  const file = 'base/istio-ingress/gateway.yaml';
-  const text = repo
-    .get(file)!
-    .replace('proxyv2:1.21.2', 'proxyv2:1.22.1')
-    .replace('istiod.istio-system.svc:15012', `istiod-${TO}.istio-system.svc:15012`);
-  return new Map(repo).set(file, text);
-}
+import { build, TO, withManualControlPlane, withRegeneratedGateway } from '../../helpers/rendered-kustomize-patches.js';
+import { hasKubectl, runUpgrade } from '../../helpers/upgrade-run.js';
 
 const K = 'overlays/prod/kustomization.yaml';
 const TARGET_FIRST = '  # istiod sized for prod\n  - target:\n      kind: Deployment\n      name: istiod\n    path: istiod.yaml\n';

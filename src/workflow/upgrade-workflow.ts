@@ -116,7 +116,8 @@ export class UpgradeWorkflow {
       if (!tracking || tracking.comment.id !== event.commentId) return;
       for (const action of actions) {
         // One answer per tick: a redelivery (same delivery id) finds it and does nothing more.
-        const replyKey = `${event.commentId}-${action}-${event.delivery}`;
+        // The delivery id is a header (not covered by the signature): only its GUID characters go into a marker.
+        const replyKey = `${event.commentId}-${action}-${event.delivery.replace(/[^A-Za-z0-9-]/g, '').slice(0, 64)}`;
         const comments = await env.repo.listIssueComments(event.issue);
         if (comments.some((c) => c.byThisApp && c.body.includes(replyMarker(replyKey)))) continue;
         env.log.info({ issue: event.issue, user: event.editor, action }, 'box ticked in the sticky comment');

@@ -1,4 +1,5 @@
-import type { UpgradeState } from '../../src/core/state.js';
+import type { PlannedPhase, UpgradePlan } from '../../src/core/plan-types.js';
+import { newPhaseRecord, type PhaseRecord, type UpgradeState } from '../../src/core/state.js';
 
 /** A running upgrade of `prod` from asm-1130-0 to asm-1140-0 on issue #3, with the fields a test cares about replaced. */
 export function upgradeState(overrides: Partial<UpgradeState> = {}): UpgradeState {
@@ -25,4 +26,19 @@ export function upgradeState(overrides: Partial<UpgradeState> = {}): UpgradeStat
     startedAt: null,
     ...overrides,
   };
+}
+
+/** The upgrade of `plan` (its revisions, install and phases), each phase pending unless `phase` says otherwise. */
+export function upgradeStateFor(
+  plan: UpgradePlan,
+  phase: (planned: PlannedPhase, index: number) => Partial<PhaseRecord> = () => ({}),
+): UpgradeState {
+  return upgradeState({
+    target: plan.to.revision,
+    targetVersion: plan.to.version,
+    from: plan.from.revision,
+    fromVersion: plan.from.version,
+    install: plan.install,
+    phases: plan.phases.map((p, i) => ({ ...newPhaseRecord(p.id, p.title, 'pending'), ...phase(p, i) })),
+  });
 }

@@ -3,31 +3,19 @@ import { gfm, gfmHtml } from 'micromark-extension-gfm';
 import { describe, expect, it } from 'vitest';
 import { planUpgrade } from '../../src/core/plan.js';
 import type { UpgradePlan } from '../../src/core/plan-types.js';
-import { newPhaseRecord, type UpgradeState } from '../../src/core/state.js';
 import type { RepoSnapshot } from '../../src/model/snapshot.js';
 import { renderPullRequest } from '../../src/text/render.js';
 import { loadTemplates } from '../../src/text/templates.js';
 import { loadFixture } from '../helpers/fixtures.js';
-import { upgradeState } from '../helpers/upgrade-state.js';
+import { upgradeStateFor } from '../helpers/upgrade-state.js';
 
 /** Phase PR bodies as GitHub shows them: GitHub-flavoured Markdown rendered to HTML. */
 
 const templates = loadTemplates();
 
-function stateOf(plan: UpgradePlan): UpgradeState {
-  return upgradeState({
-    target: plan.to.revision,
-    targetVersion: plan.to.version,
-    from: plan.from.revision,
-    fromVersion: plan.from.version,
-    install: plan.install,
-    phases: plan.phases.map((p) => newPhaseRecord(p.id, p.title, 'pending')),
-  });
-}
-
 function prBody(plan: UpgradePlan, phaseId: string): string {
   const index = plan.phases.findIndex((p) => p.id === phaseId);
-  return renderPullRequest(templates, stateOf(plan), plan.phases[index]!, index, 'manual').body;
+  return renderPullRequest(templates, upgradeStateFor(plan), plan.phases[index]!, index, 'manual').body;
 }
 
 function html(markdown: string): string {

@@ -2,29 +2,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parsePhaseMarker } from '../../src/core/markers.js';
 import { planUpgrade } from '../../src/core/plan.js';
 import type { UpgradePlan } from '../../src/core/plan-types.js';
-import { deriveStateKey, newPhaseRecord, parseStateBlock, type UpgradeState } from '../../src/core/state.js';
+import { deriveStateKey, parseStateBlock, type UpgradeState } from '../../src/core/state.js';
 import { BODY_LIMIT, renderMermaid, renderPlanComment, renderPullRequest, toPlanView } from '../../src/text/render.js';
 import { loadTemplates } from '../../src/text/templates.js';
 import { loadFixture } from '../helpers/fixtures.js';
-import { upgradeState } from '../helpers/upgrade-state.js';
+import { upgradeStateFor } from '../helpers/upgrade-state.js';
 
 const key = deriveStateKey('test-secret');
 
 const templates = loadTemplates();
 
 function stateOf(plan: UpgradePlan): UpgradeState {
-  return upgradeState({
-    target: plan.to.revision,
-    targetVersion: plan.to.version,
-    from: plan.from.revision,
-    fromVersion: plan.from.version,
-    install: plan.install,
-    phases: plan.phases.map((p, i) => ({
-      ...newPhaseRecord(p.id, p.title, 'pending'),
-      status: i === 0 ? 'passed' : i === 1 ? 'open' : 'pending',
-      pr: i < 2 ? 10 + i : null,
-    })),
-  });
+  return upgradeStateFor(plan, (_, i) => ({ status: i === 0 ? 'passed' : i === 1 ? 'open' : 'pending', pr: i < 2 ? 10 + i : null }));
 }
 
 describe('rendering', () => {
